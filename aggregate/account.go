@@ -1,0 +1,102 @@
+package aggregate
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Account is the state of one account's presence and settings. An account
+// exists from its first event; until it changes them, both settings are true,
+// as in both apps by default.
+type Account struct {
+	Name               events.Account
+	Stream             Stream
+	Status             string
+	ShowActivityStatus bool
+	SendReadReceipts   bool
+}
+
+// NewAccount returns the state of an account with no events: defaults on.
+func NewAccount(name events.Account) *Account {
+	return &Account{Name: name, ShowActivityStatus: true, SendReadReceipts: true}
+}
+
+// SetPresence sets the actor's activity status.
+type SetPresence struct {
+	Meta
+	Status string
+}
+
+// ChangeSettings changes the actor's privacy settings; a nil field keeps
+// its current value.
+type ChangeSettings struct {
+	Meta
+	ShowActivityStatus *bool
+	SendReadReceipts   *bool
+}
+
+// Decide decides an account command. Only the account itself may change its
+// presence or settings, so the actor must be the account.
+func (a *Account) Decide(cmd any, p *Policy, now time.Time) (events.Event, error) {
+	switch cmd := cmd.(type) {
+	case SetPresence:
+		if err := a.own(cmd.Meta); err != nil {
+			return events.Event{}, err
+		}
+		switch cmd.Status {
+		case events.StatusActive, events.StatusIdle, events.StatusOffline:
+		default:
+			return events.Event{}, fmt.Errorf("%w: status must be active, idle or offline, got %q", ErrInvalid, cmd.Status)
+		}
+		return a.Stream.next(events.PresenceChanged, string(a.Name), now, cmd.CommandID, p.VersionOf(),
+			events.PresenceChangedData{Account: a.Name, Status: cmd.Status})
+	case ChangeSettings:
+		if err := a.own(cmd.Meta); err != nil {
+			return events.Event{}, err
+		}
+		if cmd.ShowActivityStatus == nil && cmd.SendReadReceipts == nil {
+			return events.Event{}, fmt.Errorf("%w: give show_activity_status, send_read_receipts or both", ErrInvalid)
+		}
+		d := events.SettingsChangedData{Account: a.Name, ShowActivityStatus: a.ShowActivityStatus, SendReadReceipts: a.SendReadReceipts}
+		if cmd.ShowActivityStatus != nil {
+			d.ShowActivityStatus = *cmd.ShowActivityStatus
+		}
+		if cmd.SendReadReceipts != nil {
+			d.SendReadReceipts = *cmd.SendReadReceipts
+		}
+		return a.Stream.next(events.SettingsChanged, string(a.Name), now, cmd.CommandID, p.VersionOf(), d)
+	}
+	return events.Event{}, fmt.Errorf("%w: %T is not an account command", ErrInvalid, cmd)
+}
+
+func (a *Account) own(m Meta) error {
+	if err := m.check(); err != nil {
+		return err
+	}
+	if m.Actor != a.Name {
+		return fmt.Errorf("%w: %s cannot change account %s", ErrInvalid, m.Actor, a.Name)
+	}
+	return nil
+}
+
+// Evolve folds one stored event of this account into its state.
+func (a *Account) Evolve(r events.Recorded) error {
+	switch r.Event.Type {
+	case events.PresenceChanged:
+		var d events.PresenceChangedData
+		if err := r.Event.DecodeData(&d); err != nil {
+			return err
+		}
+		a.Status = d.Status
+	case events.SettingsChanged:
+		var d events.SettingsChangedData
+		if err := r.Event.DecodeData(&d); err != nil {
+			return err
+		}
+		a.ShowActivityStatus, a.SendReadReceipts = d.ShowActivityStatus, d.SendReadReceipts
+	}
+	a.Stream.advance(r)
+	return nil
+}

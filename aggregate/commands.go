@@ -1,0 +1,109 @@
+package aggregate
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// MaxTextBytes is the longest message text, in bytes of UTF-8.
+const MaxTextBytes = 4096
+
+// MaxParticipants bounds a group conversation.
+const MaxParticipants = 256
+
+// Meta is what every command carries: its id, the app whose subject it came
+// in on, and the acting account.
+type Meta struct {
+	CommandID string
+	App       events.App
+	Actor     events.Account
+}
+
+func (m Meta) check() error {
+	if !events.ValidUUID(m.CommandID) {
+		return fmt.Errorf("%w: command_id must be a UUID, got %q", ErrInvalid, m.CommandID)
+	}
+	if _, err := events.ParseAccount(string(m.Actor)); err != nil {
+		return fmt.Errorf("%w: actor: %v", ErrInvalid, err)
+	}
+	if m.Actor.App() != m.App {
+		return fmt.Errorf("%w: %s cannot act through the %s endpoint", ErrWrongApp, m.Actor, m.App)
+	}
+	return nil
+}
+
+// Conversation commands. Each names its conversation in the service; the
+// aggregate it is decided against is that conversation's state.
+type (
+	// StartConversation starts a conversation among Participants (the actor
+	// is added if missing).
+	StartConversation struct {
+		Meta
+		Participants []events.Account
+	}
+	// SendMessage sends Text; MessageID is derived from the command when empty.
+	SendMessage struct {
+		Meta
+		MessageID string
+		Text      string
+	}
+	// EditMessage replaces the text of the actor's own message.
+	EditMessage struct {
+		Meta
+		MessageID string
+		Text      string
+	}
+	// UnsendMessage withdraws the actor's own message.
+	UnsendMessage struct {
+		Meta
+		MessageID string
+	}
+	// ReactToMessage sets (or with an empty Reaction removes) the actor's reaction.
+	ReactToMessage struct {
+		Meta
+		MessageID string
+		Reaction  string
+	}
+	// ReadMessage moves the actor's read marker up to MessageID.
+	ReadMessage struct {
+		Meta
+		MessageID string
+	}
+	// StartCall starts an audio or video call; CallID is derived when empty.
+	StartCall struct {
+		Meta
+		CallID string
+		Media  string
+	}
+	// EndCall ends a call.
+	EndCall struct {
+		Meta
+		CallID string
+	}
+	// Close closes a conversation that the policy of PolicyVersion no longer
+	// allows. CommandID is the causing policy event's id; there is no actor.
+	Close struct {
+		CommandID string
+		Policy    *Policy
+		Reason    string
+	}
+)
+
+func checkText(text string) error {
+	if len(text) == 0 || len(text) > MaxTextBytes {
+		return fmt.Errorf("%w: text must be 1 to %d bytes, got %d", ErrInvalid, MaxTextBytes, len(text))
+	}
+	if !utf8.ValidString(text) {
+		return fmt.Errorf("%w: text is not valid UTF-8", ErrInvalid)
+	}
+	return nil
+}
+
+func checkID(field, id string) error {
+	if !events.ValidUUID(id) {
+		return fmt.Errorf("%w: %s must be a UUID, got %q", ErrInvalid, field, id)
+	}
+	return nil
+}

@@ -1,0 +1,216 @@
+package aggregate
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Action is something an account of one app may do toward an account of
+// another, governed by a policy link.
+type Action int
+
+// The actions a policy link governs.
+const (
+	ActionStart Action = iota
+	ActionSend
+	ActionCall
+	ActionSeeActivityStatus
+	ActionSeeReadReceipts
+)
+
+func (a Action) String() string {
+	return [...]string{"start_conversation", "send", "call", "see_activity_status", "see_read_receipts"}[a]
+}
+
+// Policy is one published version of the cross-app rules.
+type Policy struct {
+	Version     uint64
+	Name        string
+	EffectiveAt time.Time
+	Links       []events.LinkData
+}
+
+// Allows reports whether an account of app from may do a toward an account
+// of app to. Same-app pairs are always allowed; a pair with no link is denied.
+// A nil policy (nothing published yet) allows only same-app pairs.
+func (p *Policy) Allows(from, to events.App, a Action) bool {
+	if from == to {
+		return true
+	}
+	if p == nil {
+		return false
+	}
+	for _, l := range p.Links {
+		if l.From == from && l.To == to {
+			return linkAllows(l, a)
+		}
+	}
+	return false
+}
+
+func linkAllows(l events.LinkData, a Action) bool {
+	switch a {
+	case ActionStart:
+		return l.StartConversation
+	case ActionSend:
+		return l.Send
+	case ActionCall:
+		return l.Call
+	case ActionSeeActivityStatus:
+		return l.SeeActivityStatus
+	case ActionSeeReadReceipts:
+		return l.SeeReadReceipts
+	}
+	return false
+}
+
+// AllowsAmong reports whether every ordered pair of distinct apps may do a:
+// the rule for group conversations.
+func (p *Policy) AllowsAmong(apps []events.App, a Action) bool {
+	for _, from := range apps {
+		for _, to := range apps {
+			if !p.Allows(from, to, a) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// VersionOf returns the policy's version, 0 for a nil policy.
+func (p *Policy) VersionOf() uint64 {
+	if p == nil {
+		return 0
+	}
+	return p.Version
+}
+
+// Data returns the policy as the payload of a policy.published event.
+func (p Policy) Data() events.PolicyPublishedData {
+	return events.PolicyPublishedData{Version: p.Version, Name: p.Name, EffectiveAt: p.EffectiveAt.UTC(), Links: p.Links}
+}
+
+// PolicyFromData converts an event payload back into a Policy.
+func PolicyFromData(d events.PolicyPublishedData) Policy {
+	return Policy{Version: d.Version, Name: d.Name, EffectiveAt: d.EffectiveAt.UTC(), Links: d.Links}
+}
+
+// ParsePolicy decodes and validates a policy document (the JSON of the
+// contract). Unknown fields are refused so that a typo in a rule name cannot
+// silently deny or allow something.
+func ParsePolicy(b []byte) (Policy, error) {
+	var d events.PolicyPublishedData
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return Policy{}, fmt.Errorf("%w: %v", ErrInvalidPolicy, err)
+	}
+	p := PolicyFromData(d)
+	return p, p.Validate()
+}
+
+// Validate checks the version, name, time and links of a policy.
+func (p Policy) Validate() error {
+	if p.Version == 0 {
+		return fmt.Errorf("%w: version must be a positive integer", ErrInvalidPolicy)
+	}
+	if strings.TrimSpace(p.Name) == "" || len(p.Name) > 200 {
+		return fmt.Errorf("%w: name must be 1 to 200 characters", ErrInvalidPolicy)
+	}
+	if p.EffectiveAt.IsZero() {
+		return fmt.Errorf("%w: effective_at must be an RFC 3339 time", ErrInvalidPolicy)
+	}
+	seen := map[[2]events.App]bool{}
+	for i, l := range p.Links {
+		if err := l.From.Validate(); err != nil {
+			return fmt.Errorf("%w: link %d: %v", ErrInvalidPolicy, i, err)
+		}
+		if err := l.To.Validate(); err != nil {
+			return fmt.Errorf("%w: link %d: %v", ErrInvalidPolicy, i, err)
+		}
+		if l.From == l.To {
+			return fmt.Errorf("%w: link %d is from %s to itself; same-app pairs are always allowed", ErrInvalidPolicy, i, l.From)
+		}
+		if seen[[2]events.App{l.From, l.To}] {
+			return fmt.Errorf("%w: duplicate link from %s to %s", ErrInvalidPolicy, l.From, l.To)
+		}
+		seen[[2]events.App{l.From, l.To}] = true
+	}
+	return nil
+}
+
+// Policies is the policy aggregate: every published version, in version
+// order. It lives on the single subject crosstalk.events.policy.
+type Policies struct {
+	Versions []Policy
+	Stream   Stream
+}
+
+// InForce returns the policy that decides at now: the highest version whose
+// effective_at is not after now, or nil when none is.
+func (ps *Policies) InForce(now time.Time) *Policy {
+	var best *Policy
+	for i := range ps.Versions {
+		p := &ps.Versions[i]
+		if !p.EffectiveAt.After(now) && (best == nil || p.Version > best.Version) {
+			best = p
+		}
+	}
+	return best
+}
+
+// Latest returns the highest published version, or 0.
+func (ps *Policies) Latest() uint64 {
+	if n := len(ps.Versions); n > 0 {
+		return ps.Versions[n-1].Version
+	}
+	return 0
+}
+
+// Get returns the policy of version v.
+func (ps *Policies) Get(v uint64) (Policy, bool) {
+	for _, p := range ps.Versions {
+		if p.Version == v {
+			return p, true
+		}
+	}
+	return Policy{}, false
+}
+
+// PublishPolicy is the admin command that publishes a new policy version.
+type PublishPolicy struct {
+	CommandID string
+	Policy    Policy
+}
+
+// Decide refuses a policy that is invalid or whose version is not greater
+// than every published one, and otherwise returns its policy.published event.
+// The event records the policy in force when it was published.
+func (ps *Policies) Decide(c PublishPolicy, now time.Time) (events.Event, error) {
+	if err := c.Policy.Validate(); err != nil {
+		return events.Event{}, err
+	}
+	if latest := ps.Latest(); c.Policy.Version <= latest {
+		return events.Event{}, fmt.Errorf("%w: version %d is not greater than the latest published version %d",
+			ErrPolicyVersionConflict, c.Policy.Version, latest)
+	}
+	return ps.Stream.next(events.PolicyPublished, "policy", now, c.CommandID,
+		ps.InForce(now).VersionOf(), c.Policy.Data())
+}
+
+// Evolve folds a stored policy.published event into the aggregate.
+func (ps *Policies) Evolve(r events.Recorded) error {
+	var d events.PolicyPublishedData
+	if err := r.Event.DecodeData(&d); err != nil {
+		return err
+	}
+	ps.Versions = append(ps.Versions, PolicyFromData(d))
+	sort.Slice(ps.Versions, func(i, j int) bool { return ps.Versions[i].Version < ps.Versions[j].Version })
+	ps.Stream.advance(r)
+	return nil
+}

@@ -1,0 +1,61 @@
+package aggregate
+
+import (
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Stream is the position of one aggregate in the log: how many events it has
+// (Version), the stream sequence of the last one (LastSeq, the expected
+// sequence of the next append) and that event's chain hash (LastHash, the
+// next event's prevhash). It also remembers which commands produced its
+// events, so that a retried command is answered, not decided again.
+type Stream struct {
+	Version  uint64
+	LastSeq  uint64
+	LastHash string
+	prior    map[string]Prior
+}
+
+// Prior is what a command already did: enough to repeat its first reply.
+type Prior struct {
+	EventID       string
+	Seq           uint64
+	Version       uint64
+	PolicyVersion uint64
+}
+
+// Prior reports whether command id already produced an event here.
+func (s *Stream) Prior(commandID string) (Prior, bool) {
+	p, ok := s.prior[commandID]
+	return p, ok
+}
+
+// next builds the aggregate's next event: envelope, chain fields and a
+// deterministic id derived from the command and subject.
+func (s *Stream) next(t events.Type, subject string, now time.Time, causation string, policyVersion uint64, data any) (events.Event, error) {
+	e, err := events.New(t, subject, now, causation, policyVersion, data)
+	if err != nil {
+		return events.Event{}, err
+	}
+	e.ID = events.DerivedID(now, causation+"\x00"+subject)
+	e.StreamVersion = s.Version + 1
+	e.PrevHash = s.LastHash
+	return e, nil
+}
+
+func (s *Stream) advance(r events.Recorded) {
+	s.Version++
+	s.LastSeq = r.Seq
+	s.LastHash = r.Hash
+	if r.Event.CausationID == "" {
+		return
+	}
+	if s.prior == nil {
+		s.prior = make(map[string]Prior)
+	}
+	s.prior[r.Event.CausationID] = Prior{
+		EventID: r.Event.ID, Seq: r.Seq, Version: s.Version, PolicyVersion: r.Event.PolicyVersion,
+	}
+}

@@ -1,0 +1,133 @@
+package events
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrMalformedEvent reports bytes that are not a crosstalk CloudEvent.
+var ErrMalformedEvent = errors.New("malformed event")
+
+// Envelope constants of every crosstalk event.
+const (
+	SpecVersion     = "1.0"
+	Source          = "crosstalk"
+	DataContentType = "application/json"
+)
+
+// Event is one CloudEvents 1.0 event in structured JSON mode, as stored in
+// the CROSSTALK stream. Data holds the type-specific payload as raw JSON so
+// that an event read from the log re-encodes to the same bytes.
+type Event struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            Type            `json:"type"`
+	Subject         string          `json:"subject"`
+	Time            time.Time       `json:"time"`
+	DataContentType string          `json:"datacontenttype"`
+	CausationID     string          `json:"causationid"`
+	PolicyVersion   uint64          `json:"policyversion"`
+	StreamVersion   uint64          `json:"streamversion"`
+	PrevHash        string          `json:"prevhash"`
+	Data            json.RawMessage `json:"data"`
+}
+
+// New builds an event of type t with the envelope constants filled in and
+// data marshalled. The caller sets the chain fields (StreamVersion, PrevHash).
+func New(t Type, subject string, now time.Time, causation string, policyVersion uint64, data any) (Event, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return Event{}, fmt.Errorf("encode %s data: %w", t, err)
+	}
+	return Event{
+		SpecVersion:     SpecVersion,
+		Source:          Source,
+		Type:            t,
+		Subject:         subject,
+		Time:            now.UTC(),
+		DataContentType: DataContentType,
+		CausationID:     causation,
+		PolicyVersion:   policyVersion,
+		Data:            raw,
+	}, nil
+}
+
+// Encode returns the event's stored bytes.
+func Encode(e Event) ([]byte, error) {
+	return json.Marshal(e)
+}
+
+// Decode parses stored bytes and checks the envelope: spec version, source,
+// a known type and an id. Unknown fields are ignored so that a newer writer's
+// additions do not break an older reader.
+func Decode(b []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Event{}, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
+	}
+	if e.SpecVersion != SpecVersion || e.Source != Source || e.ID == "" {
+		return Event{}, fmt.Errorf("%w: not a crosstalk CloudEvent (specversion %q, source %q)",
+			ErrMalformedEvent, e.SpecVersion, e.Source)
+	}
+	if !knownType(e.Type) {
+		return Event{}, fmt.Errorf("%w: unknown type %q", ErrMalformedEvent, e.Type)
+	}
+	return e, nil
+}
+
+func knownType(t Type) bool {
+	for _, k := range Types {
+		if k == t {
+			return true
+		}
+	}
+	return false
+}
+
+// DecodeData unmarshals the event's payload into v, which must be a pointer
+// to the data type matching e.Type.
+func (e Event) DecodeData(v any) error {
+	d := json.NewDecoder(bytes.NewReader(e.Data))
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("%w: %s data: %v", ErrMalformedEvent, e.Type, err)
+	}
+	return nil
+}
+
+// Hash is the chain hash of stored event bytes: hex sha256. The next event on
+// the same subject carries it as PrevHash.
+func Hash(stored []byte) string {
+	sum := sha256.Sum256(stored)
+	return hex.EncodeToString(sum[:])
+}
+
+// Recorded is an event as the log holds it: its stream sequence, the chain
+// hash of its stored bytes, and the decoded envelope.
+type Recorded struct {
+	Seq   uint64
+	Hash  string
+	Event Event
+}
+
+// Record decodes stored bytes read at stream sequence seq.
+func Record(seq uint64, stored []byte) (Recorded, error) {
+	e, err := Decode(stored)
+	if err != nil {
+		return Recorded{}, err
+	}
+	return Recorded{Seq: seq, Hash: Hash(stored), Event: e}, nil
+}
+
+// Message is one message of the log as the broker holds it: its stream
+// sequence, its stream subject, and the stored event bytes.
+type Message struct {
+	Seq     uint64
+	Subject string
+	Data    []byte
+}

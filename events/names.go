@@ -1,0 +1,65 @@
+// Package events is the vocabulary of crosstalk: the event types, their
+// CloudEvents 1.0 envelope and JSON codec, the names of apps and accounts,
+// the NATS subjects events are stored under, and the per-subject hash chain.
+//
+// It is the bottom of the dependency graph: it imports only the standard
+// library and uuid, so that the domain (package aggregate) and every adapter
+// share one definition of what an event is.
+package events
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// ErrInvalidName reports an app or account name that does not match the
+// contract's grammar.
+var ErrInvalidName = errors.New("invalid name")
+
+var (
+	appPattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
+	handlePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+// App names a chat application, such as "instagram" or "thirdparty-birdychat".
+type App string
+
+// Validate reports whether the app name matches ^[a-z][a-z0-9-]{1,31}$.
+func (a App) Validate() error {
+	if !appPattern.MatchString(string(a)) {
+		return fmt.Errorf("%w: app %q must match %s", ErrInvalidName, string(a), appPattern)
+	}
+	return nil
+}
+
+// Account names a user of one app, written "<app>:<handle>".
+type Account string
+
+// ParseAccount validates s and returns it as an Account.
+func ParseAccount(s string) (Account, error) {
+	app, handle, ok := strings.Cut(s, ":")
+	if !ok {
+		return "", fmt.Errorf("%w: account %q must be <app>:<handle>", ErrInvalidName, s)
+	}
+	if err := App(app).Validate(); err != nil {
+		return "", fmt.Errorf("%w: account %q has a bad app part", ErrInvalidName, s)
+	}
+	if !handlePattern.MatchString(handle) {
+		return "", fmt.Errorf("%w: account %q: handle must match %s", ErrInvalidName, s, handlePattern)
+	}
+	return Account(s), nil
+}
+
+// App returns the app part of the account, the text before the colon.
+func (a Account) App() App {
+	app, _, _ := strings.Cut(string(a), ":")
+	return App(app)
+}
+
+// Handle returns the handle part of the account, the text after the colon.
+func (a Account) Handle() string {
+	_, h, _ := strings.Cut(string(a), ":")
+	return h
+}

@@ -1,0 +1,57 @@
+package events
+
+import "strings"
+
+// Subject prefixes of the CROSSTALK stream. Everything crosstalk stores lives
+// under StreamSubjects; the three kinds of subject below partition it.
+const (
+	// StreamName is the JetStream stream that holds every event.
+	StreamName = "CROSSTALK"
+	// StreamSubjects is the subject filter the stream captures.
+	StreamSubjects = "crosstalk.events.>"
+	// PolicySubject carries every policy.published event.
+	PolicySubject = "crosstalk.events.policy"
+
+	convPrefix    = "crosstalk.events.conv."
+	accountPrefix = "crosstalk.events.account."
+)
+
+// ConversationSubject is the stream subject of one conversation's events.
+func ConversationSubject(conversationID string) string {
+	return convPrefix + conversationID
+}
+
+// AccountSubject is the stream subject of one account's presence and
+// settings events: crosstalk.events.account.<app>.<handle>.
+func AccountSubject(a Account) string {
+	return accountPrefix + string(a.App()) + "." + a.Handle()
+}
+
+// SubjectKind tells which aggregate a stream subject belongs to.
+type SubjectKind int
+
+// The kinds of stream subject.
+const (
+	SubjectUnknown SubjectKind = iota
+	SubjectConversation
+	SubjectAccount
+	SubjectPolicy
+)
+
+// ClassifySubject returns the kind of a stream subject and the key inside it:
+// the conversation id, the account, or "" for the policy subject.
+func ClassifySubject(subject string) (SubjectKind, string) {
+	switch {
+	case subject == PolicySubject:
+		return SubjectPolicy, ""
+	case strings.HasPrefix(subject, convPrefix):
+		return SubjectConversation, subject[len(convPrefix):]
+	case strings.HasPrefix(subject, accountPrefix):
+		app, handle, ok := strings.Cut(subject[len(accountPrefix):], ".")
+		if !ok {
+			return SubjectUnknown, ""
+		}
+		return SubjectAccount, app + ":" + handle
+	}
+	return SubjectUnknown, ""
+}

@@ -1,0 +1,138 @@
+package events
+
+import "time"
+
+// Type is a CloudEvents type of crosstalk. Every type carries its schema
+// version: a changed schema is a new type plus an upcaster, never a rewrite.
+type Type string
+
+// The event types of contract v1.
+const (
+	ConversationStarted Type = "crosstalk.conversation.started.v1"
+	MessageSent         Type = "crosstalk.message.sent.v1"
+	MessageEdited       Type = "crosstalk.message.edited.v1"
+	MessageUnsent       Type = "crosstalk.message.unsent.v1"
+	MessageReacted      Type = "crosstalk.message.reacted.v1"
+	MessageRead         Type = "crosstalk.message.read.v1"
+	CallStarted         Type = "crosstalk.call.started.v1"
+	CallEnded           Type = "crosstalk.call.ended.v1"
+	ConversationClosed  Type = "crosstalk.conversation.closed.v1"
+	PresenceChanged     Type = "crosstalk.presence.changed.v1"
+	SettingsChanged     Type = "crosstalk.settings.changed.v1"
+	PolicyPublished     Type = "crosstalk.policy.published.v1"
+)
+
+// Types lists every known event type, in contract order.
+var Types = []Type{
+	ConversationStarted, MessageSent, MessageEdited, MessageUnsent, MessageReacted,
+	MessageRead, CallStarted, CallEnded, ConversationClosed, PresenceChanged,
+	SettingsChanged, PolicyPublished,
+}
+
+// ConversationStartedData is the payload of conversation.started.
+type ConversationStartedData struct {
+	ConversationID string    `json:"conversation_id"`
+	StartedBy      Account   `json:"started_by"`
+	Participants   []Account `json:"participants"`
+	CrossApp       bool      `json:"cross_app"`
+}
+
+// MessageSentData is the payload of message.sent.
+type MessageSentData struct {
+	MessageID string  `json:"message_id"`
+	Sender    Account `json:"sender"`
+	Text      string  `json:"text"`
+}
+
+// MessageEditedData is the payload of message.edited.
+type MessageEditedData struct {
+	MessageID string  `json:"message_id"`
+	Editor    Account `json:"editor"`
+	Text      string  `json:"text"`
+}
+
+// MessageUnsentData is the payload of message.unsent.
+type MessageUnsentData struct {
+	MessageID string  `json:"message_id"`
+	By        Account `json:"by"`
+}
+
+// MessageReactedData is the payload of message.reacted. An empty Reaction
+// removes the account's reaction.
+type MessageReactedData struct {
+	MessageID string  `json:"message_id"`
+	Account   Account `json:"account"`
+	Reaction  string  `json:"reaction"`
+}
+
+// MessageReadData is the payload of message.read: Account has read up to and
+// including MessageID.
+type MessageReadData struct {
+	MessageID string  `json:"message_id"`
+	Account   Account `json:"account"`
+}
+
+// CallStartedData is the payload of call.started.
+type CallStartedData struct {
+	CallID string  `json:"call_id"`
+	By     Account `json:"by"`
+	Media  string  `json:"media"`
+}
+
+// CallEndedData is the payload of call.ended.
+type CallEndedData struct {
+	CallID string  `json:"call_id"`
+	By     Account `json:"by"`
+}
+
+// Reasons a conversation is closed.
+const (
+	ClosedByPolicy = "policy"
+	ClosedByOptOut = "opt_out"
+)
+
+// ConversationClosedData is the payload of conversation.closed.
+type ConversationClosedData struct {
+	Reason        string `json:"reason"`
+	PolicyVersion uint64 `json:"policy_version"`
+}
+
+// Presence statuses.
+const (
+	StatusActive  = "active"
+	StatusIdle    = "idle"
+	StatusOffline = "offline"
+)
+
+// PresenceChangedData is the payload of presence.changed.
+type PresenceChangedData struct {
+	Account Account `json:"account"`
+	Status  string  `json:"status"`
+}
+
+// SettingsChangedData is the payload of settings.changed: the account's
+// settings after the change.
+type SettingsChangedData struct {
+	Account            Account `json:"account"`
+	ShowActivityStatus bool    `json:"show_activity_status"`
+	SendReadReceipts   bool    `json:"send_read_receipts"`
+}
+
+// PolicyPublishedData is the payload of policy.published: the policy itself.
+type PolicyPublishedData struct {
+	Version     uint64     `json:"version"`
+	Name        string     `json:"name"`
+	EffectiveAt time.Time  `json:"effective_at"`
+	Links       []LinkData `json:"links"`
+}
+
+// LinkData is one directional rule of a policy as it travels on the wire.
+type LinkData struct {
+	From              App  `json:"from"`
+	To                App  `json:"to"`
+	StartConversation bool `json:"start_conversation"`
+	Send              bool `json:"send"`
+	Call              bool `json:"call"`
+	SeeActivityStatus bool `json:"see_activity_status"`
+	SeeReadReceipts   bool `json:"see_read_receipts"`
+}
