@@ -39,19 +39,26 @@ const (
 )
 
 // ClassifySubject returns the kind of a stream subject and the key inside it:
-// the conversation id, the account, or "" for the policy subject.
+// the conversation id, the account, or "" for the policy subject. A subject
+// whose key is empty, spans several tokens or is not a valid account is
+// SubjectUnknown.
 func ClassifySubject(subject string) (SubjectKind, string) {
 	switch {
 	case subject == PolicySubject:
 		return SubjectPolicy, ""
 	case strings.HasPrefix(subject, convPrefix):
-		return SubjectConversation, subject[len(convPrefix):]
-	case strings.HasPrefix(subject, accountPrefix):
-		app, handle, ok := strings.Cut(subject[len(accountPrefix):], ".")
-		if !ok {
+		id := subject[len(convPrefix):]
+		if id == "" || strings.Contains(id, ".") {
 			return SubjectUnknown, ""
 		}
-		return SubjectAccount, app + ":" + handle
+		return SubjectConversation, id
+	case strings.HasPrefix(subject, accountPrefix):
+		app, handle, _ := strings.Cut(subject[len(accountPrefix):], ".")
+		a, err := ParseAccount(app + ":" + handle)
+		if err != nil {
+			return SubjectUnknown, ""
+		}
+		return SubjectAccount, string(a)
 	}
 	return SubjectUnknown, ""
 }

@@ -1,0 +1,6 @@
+// Package depcheck holds no code, only a test: it keeps the domain packages
+// (events and aggregate) free of infrastructure. They must build without
+// NATS or Pebble, so that the rules of crosstalk can be read, tested and
+// reused without a broker or a store; adapters (eventlog, projector,
+// service) depend on the domain, never the other way round.
+package depcheck
