@@ -154,13 +154,21 @@ func (c *Conversation) writable(m Meta, p *Policy) error {
 	if err := c.member(m); err != nil {
 		return err
 	}
-	if c.Closed {
-		return fmt.Errorf("%w: conversation %s was closed by policy version %d; it is read-only",
-			ErrConversationClosed, c.ID, c.ClosedBy)
+	if err := c.open(); err != nil {
+		return err
 	}
 	if !p.AllowsAmong(c.Apps, ActionSend) {
 		return fmt.Errorf("%w: policy version %d does not let %v send to each other",
 			ErrCrossAppNotAllowed, p.VersionOf(), c.Apps)
+	}
+	return nil
+}
+
+// open refuses every command but message.read on a closed conversation.
+func (c *Conversation) open() error {
+	if c.Closed {
+		return fmt.Errorf("%w: conversation %s was closed by policy version %d; it is read-only",
+			ErrConversationClosed, c.ID, c.ClosedBy)
 	}
 	return nil
 }

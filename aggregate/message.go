@@ -106,9 +106,8 @@ func (c *Conversation) decideStartCall(cmd StartCall, p *Policy, now time.Time) 
 	if err := c.member(cmd.Meta); err != nil {
 		return events.Event{}, err
 	}
-	if c.Closed {
-		return events.Event{}, fmt.Errorf("%w: conversation %s was closed by policy version %d; it is read-only",
-			ErrConversationClosed, c.ID, c.ClosedBy)
+	if err := c.open(); err != nil {
+		return events.Event{}, err
 	}
 	if cmd.Media != "audio" && cmd.Media != "video" {
 		return events.Event{}, fmt.Errorf("%w: media must be \"audio\" or \"video\", got %q", ErrInvalid, cmd.Media)
@@ -130,6 +129,9 @@ func (c *Conversation) decideStartCall(cmd StartCall, p *Policy, now time.Time) 
 
 func (c *Conversation) decideEndCall(cmd EndCall, p *Policy, now time.Time) (events.Event, error) {
 	if err := c.member(cmd.Meta); err != nil {
+		return events.Event{}, err
+	}
+	if err := c.open(); err != nil {
 		return events.Event{}, err
 	}
 	if err := checkID("call_id", cmd.CallID); err != nil {

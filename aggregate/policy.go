@@ -3,6 +3,7 @@ package aggregate
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -109,6 +110,9 @@ func ParsePolicy(b []byte) (Policy, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
 		return Policy{}, fmt.Errorf("%w: %v", ErrInvalidPolicy, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Policy{}, fmt.Errorf("%w: trailing data after the policy document", ErrInvalidPolicy)
 	}
 	p := PolicyFromData(d)
 	return p, p.Validate()

@@ -1,0 +1,148 @@
+package aggregate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Edges that are awkward to write as testdata scenarios.
+
+func record(t *testing.T, seq uint64, e events.Event) events.Recorded {
+	t.Helper()
+	e.ID = events.DerivedID(defaultNow, fmt.Sprint("edge ", seq))
+	b, err := events.Encode(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := events.Record(seq, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func newEvent(t *testing.T, typ events.Type, subject string, data any) events.Event {
+	t.Helper()
+	e, err := events.New(typ, subject, defaultNow, "", 0, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestEvolveRefusesMalformedData(t *testing.T) {
+	bad := func(typ events.Type) events.Recorded {
+		e := newEvent(t, typ, convID, nil)
+		e.Data = []byte(`["not", "an", "object"]`)
+		return record(t, 1, e)
+	}
+	for _, typ := range []events.Type{events.ConversationStarted, events.MessageSent, events.MessageUnsent,
+		events.MessageRead, events.CallStarted, events.ConversationClosed} {
+		if err := NewConversation(convID).Evolve(bad(typ)); !errors.Is(err, events.ErrMalformedEvent) {
+			t.Errorf("conversation %s: got %v, want ErrMalformedEvent", typ, err)
+		}
+	}
+	for _, typ := range []events.Type{events.PresenceChanged, events.SettingsChanged} {
+		if err := NewAccount("instagram:alice").Evolve(bad(typ)); !errors.Is(err, events.ErrMalformedEvent) {
+			t.Errorf("account %s: got %v, want ErrMalformedEvent", typ, err)
+		}
+	}
+	if err := (&Policies{}).Evolve(bad(events.PolicyPublished)); !errors.Is(err, events.ErrMalformedEvent) {
+		t.Errorf("policies: got %v, want ErrMalformedEvent", err)
+	}
+}
+
+// The log is the truth: Evolve records events it would not have decided
+// (a read of an unknown message) without failing, and counts them.
+func TestEvolveAcceptsWhatItWouldNotDecide(t *testing.T) {
+	c := NewConversation(convID)
+	started := events.ConversationStartedData{ConversationID: convID,
+		Participants: []events.Account{"instagram:alice", "instagram:bob"}}
+	read := events.MessageReadData{MessageID: events.NewID(), Account: "instagram:bob"}
+	for i, e := range []events.Event{
+		newEvent(t, events.ConversationStarted, convID, started),
+		newEvent(t, events.MessageRead, convID, read),
+	} {
+		if err := c.Evolve(record(t, uint64(10+i), e)); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	if c.Stream.Version != 2 || c.Stream.LastSeq != 11 {
+		t.Errorf("stream = %+v, want version 2 at seq 11", c.Stream)
+	}
+	// Events without a causation id are not remembered as commands.
+	if _, ok := c.Stream.Prior(""); ok {
+		t.Error("Prior(\"\") found an event")
+	}
+}
+
+func TestStartAtMostMaxParticipants(t *testing.T) {
+	var with []events.Account
+	for i := 0; i < MaxParticipants; i++ {
+		with = append(with, events.Account(fmt.Sprintf("instagram:u%d", i)))
+	}
+	cmd := StartConversation{Meta: Meta{CommandID: events.NewID(), App: "instagram", Actor: "instagram:alice"}}
+	cmd.Participants = with[:MaxParticipants-1]
+	if _, err := NewConversation(convID).Decide(cmd, nil, defaultNow); err != nil {
+		t.Fatalf("%d participants: %v", MaxParticipants, err)
+	}
+	cmd.Participants = with
+	if _, err := NewConversation(convID).Decide(cmd, nil, defaultNow); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("%d participants: got %v, want ErrInvalid", MaxParticipants+1, err)
+	}
+}
+
+func TestPoliciesGetAndLatest(t *testing.T) {
+	ps := &Policies{}
+	if ps.Latest() != 0 || ps.InForce(defaultNow) != nil {
+		t.Fatal("empty Policies has a version")
+	}
+	for i, v := range []uint64{3, 1} { // stored out of order: Versions stays sorted
+		p := Policy{Version: v, Name: fmt.Sprint("p", v), EffectiveAt: defaultNow.Add(-time.Hour)}
+		if err := ps.Evolve(record(t, uint64(i+1), newEvent(t, events.PolicyPublished, "policy", p.Data()))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ps.Latest() != 3 {
+		t.Errorf("Latest = %d, want 3", ps.Latest())
+	}
+	if p, ok := ps.Get(1); !ok || p.Name != "p1" {
+		t.Errorf("Get(1) = %+v, %t", p, ok)
+	}
+	if _, ok := ps.Get(2); ok {
+		t.Error("Get(2) found a version never published")
+	}
+}
+
+func TestActionNames(t *testing.T) {
+	for i, want := range actionNames {
+		if got := Action(i).String(); got != want {
+			t.Errorf("Action(%d) = %q, want %q", i, got, want)
+		}
+	}
+}
+
+func TestPolicyDataRoundTrip(t *testing.T) {
+	p := Policy{Version: 2, Name: "n", EffectiveAt: defaultNow,
+		Links: []events.LinkData{{From: "instagram", To: "messenger", Send: true}}}
+	back := PolicyFromData(p.Data())
+	if back.EffectiveAt.Location() != time.UTC || !back.EffectiveAt.Equal(p.EffectiveAt) ||
+		back.Version != 2 || back.Name != "n" || len(back.Links) != 1 || !back.Links[0].Send {
+		t.Errorf("round trip = %+v", back)
+	}
+}
+
+func TestPolicyNameLength(t *testing.T) {
+	p := Policy{Version: 1, EffectiveAt: defaultNow}
+	for n, want := range map[int]bool{1: true, 200: true, 201: false} {
+		p.Name = strings.Repeat("n", n)
+		if err := p.Validate(); (err == nil) != want {
+			t.Errorf("name of %d bytes: Validate = %v", n, err)
+		}
+	}
+}
