@@ -1,0 +1,49 @@
+package projector
+
+import (
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// applyAccount folds a presence or settings event into the account record
+// of the subject's account (the subject, not the payload, says whose event
+// it is: the stream subject is what the aggregate was loaded by).
+func (t *tx) applyAccount(d decoded) error {
+	r, err := t.account(events.Account(d.key))
+	if err != nil {
+		return err
+	}
+	switch x := d.data.(type) {
+	case *events.PresenceChangedData:
+		r.Status = x.Status
+		if x.Status == events.StatusActive {
+			r.markActive(d.event.Time)
+		}
+	case *events.SettingsChangedData:
+		r.ShowActivityStatus, r.SendReadReceipts = x.ShowActivityStatus, x.SendReadReceipts
+	}
+	return nil
+}
+
+// markActive records activity at the given time; like inbox activity it
+// never moves back.
+func (r *accountRecord) markActive(at time.Time) {
+	if r.LastActiveAt == nil || at.After(*r.LastActiveAt) {
+		at := at
+		r.LastActiveAt = &at
+	}
+}
+
+// applyPolicy stores a published policy under its version. Which version is
+// in force is decided at query time from effective_at, so publishing a
+// future policy changes no view now.
+func (t *tx) applyPolicy(d decoded) error {
+	x := d.data.(*events.PolicyPublishedData)
+	if x.Version == 0 {
+		t.skip(d, "policy version 0 is not a version")
+		return nil
+	}
+	x.EffectiveAt = x.EffectiveAt.UTC()
+	return t.setJSON(policyKey(x.Version), x)
+}

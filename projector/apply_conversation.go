@@ -1,0 +1,325 @@
+package projector
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// applyConversation folds one conversation event into the views. Events
+// come from the log, which is the truth: what the aggregate would have
+// refused never reaches here, and what still does not fit (an unknown
+// message id) is logged and left in hist/ only.
+func (t *tx) applyConversation(d decoded) error {
+	c, err := t.conv(d.key)
+	if err != nil {
+		return err
+	}
+	if start, ok := d.data.(*events.ConversationStartedData); ok && !c.exists {
+		return t.started(d, c, start)
+	}
+	if !c.exists {
+		t.skip(d, "the conversation was never started")
+		return nil
+	}
+	c.rec.Version++ // every event on the subject counts, as in the aggregate
+	switch x := d.data.(type) {
+	case *events.ConversationStartedData:
+		t.skip(d, "the conversation was already started")
+	case *events.MessageSentData:
+		return t.sent(d, c, x)
+	case *events.MessageEditedData:
+		return t.edited(d, c, x)
+	case *events.MessageUnsentData:
+		return t.unsent(d, c, x)
+	case *events.MessageReactedData:
+		return t.reacted(d, x)
+	case *events.MessageReadData:
+		return t.read(d, x)
+	case *events.ConversationClosedData:
+		return t.closed(d, c, x)
+	}
+	// call.started and call.ended change no view but the version.
+	return nil
+}
+
+func (t *tx) started(d decoded, c *convState, x *events.ConversationStartedData) error {
+	apps := appsOf(x.Participants)
+	c.exists = true
+	c.rec = convRecord{
+		ID: d.key, Participants: x.Participants, Apps: apps,
+		CrossApp: x.CrossApp || len(apps) > 1, Version: 1, LastActivity: d.event.Time,
+	}
+	for _, p := range x.Participants {
+		if _, err := t.account(p); err != nil {
+			return err
+		}
+	}
+	return t.setJSON(openKey(d.key), apps)
+}
+
+// appsOf returns the distinct apps of the accounts, in first-seen order.
+func appsOf(accounts []events.Account) []events.App {
+	var apps []events.App
+	for _, a := range accounts {
+		if app := a.App(); !containsApp(apps, app) {
+			apps = append(apps, app)
+		}
+	}
+	return apps
+}
+
+func containsApp(apps []events.App, app events.App) bool {
+	for _, a := range apps {
+		if a == app {
+			return true
+		}
+	}
+	return false
+}
+
+// touch moves the conversation's last activity. It never moves back, so a
+// server clock that steps backwards cannot reorder an inbox into the past.
+func touch(c *convState, at time.Time) {
+	if at.After(c.rec.LastActivity) {
+		c.rec.LastActivity = at
+	}
+}
+
+func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
+	idKey := msgIDKey(d.key, x.MessageID)
+	if _, dup, err := getUint(t.b, idKey); err != nil || dup {
+		if dup {
+			t.skip(d, "the message id is already used in this conversation")
+		}
+		return err
+	}
+	m := Message{MessageID: x.MessageID, Sender: x.Sender, Text: x.Text, SentAt: d.event.Time}
+	if err := t.setJSON(msgKey(d.key, d.seq), m); err != nil {
+		return err
+	}
+	if err := t.setUint(idKey, d.seq); err != nil {
+		return err
+	}
+	c.rec.Messages++
+	c.rec.LastMessage = &lastMessageRecord{Seq: d.seq, MessageID: x.MessageID, Sender: x.Sender, Text: x.Text}
+	touch(c, d.event.Time)
+	sender, err := t.account(x.Sender)
+	if err != nil {
+		return err
+	}
+	sender.markActive(d.event.Time)
+	for _, p := range c.rec.Participants {
+		if p != x.Sender {
+			if err := t.addUnread(p, d.key, 1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// message loads message id of conversation conv and the sequence it was
+// sent at; found is false if the conversation never had it.
+func (t *tx) message(conv, id string) (seq uint64, m *Message, found bool, err error) {
+	seq, found, err = getUint(t.b, msgIDKey(conv, id))
+	if err != nil || !found {
+		return 0, nil, false, err
+	}
+	m = new(Message)
+	found, err = getJSON(t.b, msgKey(conv, seq), m)
+	return seq, m, found, err
+}
+
+func (t *tx) edited(d decoded, c *convState, x *events.MessageEditedData) error {
+	seq, m, found, err := t.message(d.key, x.MessageID)
+	if err != nil || !found || m.Unsent {
+		if err == nil {
+			t.skip(d, "no such message, or it was unsent")
+		}
+		return err
+	}
+	m.Text, m.Edited = x.Text, true
+	if last := c.rec.LastMessage; last != nil && last.Seq == seq {
+		last.Text = x.Text
+	}
+	touch(c, d.event.Time)
+	return t.setJSON(msgKey(d.key, seq), m)
+}
+
+// unsent leaves a tombstone: the text and reactions leave the view (hist/
+// keeps the original event), and the message stops counting as unread.
+func (t *tx) unsent(d decoded, c *convState, x *events.MessageUnsentData) error {
+	seq, m, found, err := t.message(d.key, x.MessageID)
+	if err != nil || !found || m.Unsent {
+		if err == nil {
+			t.skip(d, "no such message, or it was already unsent")
+		}
+		return err
+	}
+	m.Unsent, m.Text, m.Reactions = true, "", nil
+	if err := t.setJSON(msgKey(d.key, seq), m); err != nil {
+		return err
+	}
+	if err := t.uncount(d.key, c.rec.Participants, m.Sender, seq); err != nil {
+		return err
+	}
+	if last := c.rec.LastMessage; last != nil && last.Seq == seq {
+		if c.rec.LastMessage, err = t.lastVisible(d.key); err != nil {
+			return err
+		}
+	}
+	touch(c, d.event.Time)
+	return nil
+}
+
+// uncount takes an unsent message at seq out of the unread count of every
+// participant but its sender who had not read it yet.
+func (t *tx) uncount(conv string, participants []events.Account, sender events.Account, seq uint64) error {
+	for _, p := range participants {
+		if p == sender {
+			continue
+		}
+		var mk readMarker
+		if _, err := getJSON(t.b, readKey(conv, p), &mk); err != nil {
+			return err
+		}
+		if mk.Seq < seq {
+			if err := t.addUnread(p, conv, -1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// lastVisible finds the newest message that was not unsent, the inbox
+// preview once the previous one is unsent.
+func (t *tx) lastVisible(conv string) (*lastMessageRecord, error) {
+	prefix := msgPrefix(conv)
+	it, err := t.b.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	for ok := it.Last(); ok; ok = it.Prev() {
+		var m Message
+		if err := json.Unmarshal(it.Value(), &m); err != nil {
+			return nil, fmt.Errorf("decode message %q: %w", it.Key(), err)
+		}
+		if !m.Unsent {
+			seq, _ := parseMsgSuffix(suffix(prefix, it.Key()))
+			return &lastMessageRecord{Seq: seq, MessageID: m.MessageID, Sender: m.Sender, Text: m.Text}, nil
+		}
+	}
+	return nil, it.Error()
+}
+
+func (t *tx) reacted(d decoded, x *events.MessageReactedData) error {
+	seq, m, found, err := t.message(d.key, x.MessageID)
+	if err != nil || !found || m.Unsent {
+		if err == nil {
+			t.skip(d, "no such message, or it was unsent")
+		}
+		return err
+	}
+	if x.Reaction == "" {
+		delete(m.Reactions, x.Account)
+	} else {
+		if m.Reactions == nil {
+			m.Reactions = map[events.Account]string{}
+		}
+		m.Reactions[x.Account] = x.Reaction
+	}
+	if len(m.Reactions) == 0 {
+		m.Reactions = nil
+	}
+	return t.setJSON(msgKey(d.key, seq), m)
+}
+
+// read moves the account's read marker forward and recounts its unread
+// messages: those after the marker, from others, not unsent.
+func (t *tx) read(d decoded, x *events.MessageReadData) error {
+	seq, _, found, err := t.message(d.key, x.MessageID)
+	if err != nil || !found {
+		if err == nil {
+			t.skip(d, "no such message")
+		}
+		return err
+	}
+	var mk readMarker
+	if _, err := getJSON(t.b, readKey(d.key, x.Account), &mk); err != nil {
+		return err
+	}
+	if mk.Seq >= seq {
+		return nil // markers only move forward, as in the aggregate
+	}
+	mk = readMarker{MessageID: x.MessageID, Seq: seq, At: d.event.Time}
+	if err := t.setJSON(readKey(d.key, x.Account), mk); err != nil {
+		return err
+	}
+	n, err := t.countUnread(d.key, x.Account, seq)
+	t.unread[unreadRef{x.Account, d.key}] = n
+	return err
+}
+
+// countUnread counts the messages after seq that a has not sent and that
+// were not unsent. Markers move to recent messages, so the scan is short.
+func (t *tx) countUnread(conv string, a events.Account, seq uint64) (uint64, error) {
+	var n uint64
+	err := scan(t.b, msgPrefix(conv), msgKey(conv, seq+1), func(_, v []byte) (bool, error) {
+		var m Message
+		if err := json.Unmarshal(v, &m); err != nil {
+			return false, fmt.Errorf("decode message of %s: %w", conv, err)
+		}
+		if m.Sender != a && !m.Unsent {
+			n++
+		}
+		return true, nil
+	})
+	return n, err
+}
+
+// addUnread moves a's unread counter in conv by +1 or -1, never below 0.
+func (t *tx) addUnread(a events.Account, conv string, delta int) error {
+	n, err := t.unreadCount(a, conv)
+	if err != nil {
+		return err
+	}
+	switch {
+	case delta > 0:
+		n++
+	case n > 0:
+		n--
+	}
+	t.unread[unreadRef{a, conv}] = n
+	return nil
+}
+
+// closed makes the conversation read-only in the views. Nothing is deleted:
+// messages, markers and history stay as they were; only open/ loses it, so
+// the closer does not see it again.
+func (t *tx) closed(d decoded, c *convState, x *events.ConversationClosedData) error {
+	if c.rec.Closed {
+		t.skip(d, "the conversation was already closed")
+		return nil
+	}
+	c.rec.Closed, c.rec.CloseReason = true, x.Reason
+	if err := t.b.Delete(openKey(d.key), nil); err != nil {
+		return err
+	}
+	if x.Reason != events.ClosedByPolicy || x.PolicyVersion == 0 {
+		return nil
+	}
+	c.rec.ClosedByPolicy = x.PolicyVersion
+	k := policyClosedKey(x.PolicyVersion)
+	n, _, err := getUint(t.b, k)
+	if err != nil {
+		return err
+	}
+	return t.setUint(k, n+1)
+}

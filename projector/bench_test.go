@@ -1,0 +1,65 @@
+package projector
+
+import (
+	"testing"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// BenchmarkApply applies runs of 1000 message.sent events spread over 100
+// conversations of two participants, each run one fsynced batch: the
+// projector's steady state under load.
+func BenchmarkApply(b *testing.B) {
+	s, f := openStore(b), newFeed(b)
+	convs := make([]string, 100)
+	for i := range convs {
+		convs[i] = events.NewID()
+		f.start(convs[i], alice, bob)
+	}
+	mustApply(b, s, f.take())
+	senders := []events.Account{alice, bob}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		for j := 0; j < 1000; j++ {
+			f.send(convs[j%len(convs)], events.NewID(), senders[j%2], "a message of ordinary length, about fifty bytes")
+		}
+		run := f.take()
+		b.StartTimer()
+		if err := s.Apply(run); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkInbox reads the first page of an inbox of 100 conversations.
+func BenchmarkInbox(b *testing.B) {
+	s, f := openStore(b), newFeed(b)
+	for i := 0; i < 100; i++ {
+		id := events.NewID()
+		f.start(id, alice, bob)
+		f.send(id, events.NewID(), bob, "hello")
+	}
+	mustApply(b, s, f.take())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Inbox(alice, DefaultPageSize, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInboxKey encodes one inbox key, done twice per participant each
+// time a conversation's activity moves.
+func BenchmarkInboxKey(b *testing.B) {
+	conv := events.NewID()
+	at := time.Date(2023, 12, 13, 10, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_ = inboxKey(alice, invertTime(at), conv)
+	}
+}

@@ -1,0 +1,210 @@
+package projector
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Key layout. Every key starts with a table name and a slash ("conv/"),
+// followed by its components:
+//
+//   - a number is 8 bytes big-endian, so numbers sort numerically;
+//   - a text (subject, conversation id, account, message id) is its bytes
+//     followed by a 0x00 terminator.
+//
+// The terminator, rather than a '/', is what makes the byte order of keys
+// the order of their component tuples: 0x00 sorts below every character a
+// name may hold, so "instagram:al" and all its keys sort before
+// "instagram:al-b", whereas with '/' (0x2f) the '-' (0x2d) would sort first.
+// It also makes every prefix scan exact: the keys of "al" never include those
+// of "al-b". Texts never contain 0x00 (ids are UUIDs, names are validated).
+//
+// This file is the only place that builds or parses keys.
+const (
+	tableMeta         = "meta/"
+	tablePoison       = "poison/"
+	tableHist         = "hist/"
+	tableConv         = "conv/"
+	tableInbox        = "inbox/"
+	tableInboxPtr     = "inboxptr/"
+	tableMsg          = "msg/"
+	tableMsgID        = "msgid/"
+	tableRead         = "read/"
+	tableUnread       = "unread/"
+	tableAcct         = "acct/"
+	tablePolicy       = "policy/"
+	tablePolicyClosed = "policyclosed/"
+	tableOpen         = "open/"
+)
+
+const terminator = 0x00
+
+// key is a key under construction.
+type key []byte
+
+func newKey(table string) key { return append(make(key, 0, 64), table...) }
+
+func (k key) text(s string) key {
+	k = append(k, s...)
+	return append(k, terminator)
+}
+
+func (k key) num(n uint64) key { return binary.BigEndian.AppendUint64(k, n) }
+
+// checkpointKey holds the stream sequence of the last applied message.
+func checkpointKey() []byte { return newKey(tableMeta).text("checkpoint") }
+
+// poisonKey records a message that could not be decoded.
+func poisonKey(seq uint64) []byte { return newKey(tablePoison).num(seq) }
+
+// histKey holds the stored bytes of one event.
+func histKey(subject string, seq uint64) []byte { return newKey(tableHist).text(subject).num(seq) }
+
+// parseHistKey is the inverse of histKey.
+func parseHistKey(k []byte) (subject string, seq uint64, ok bool) {
+	rest, ok := bytes.CutPrefix(k, []byte(tableHist))
+	if !ok {
+		return "", 0, false
+	}
+	subj, rest, ok := cutText(rest)
+	if !ok || len(rest) != 8 {
+		return "", 0, false
+	}
+	return subj, binary.BigEndian.Uint64(rest), true
+}
+
+func convKey(id string) []byte { return newKey(tableConv).text(id) }
+
+func openKey(conv string) []byte { return newKey(tableOpen).text(conv) }
+
+// parseOpenKey returns the conversation id of an open/ key.
+func parseOpenKey(k []byte) (string, bool) {
+	rest, ok := bytes.CutPrefix(k, []byte(tableOpen))
+	if !ok {
+		return "", false
+	}
+	id, rest, ok := cutText(rest)
+	return id, ok && len(rest) == 0
+}
+
+// inboxPrefix is the prefix of one account's inbox entries.
+func inboxPrefix(a events.Account) []byte { return newKey(tableInbox).text(string(a)) }
+
+// inboxKey orders an account's conversations newest activity first: the
+// activity is inverted so that a forward scan starts at the newest.
+func inboxKey(a events.Account, inverted uint64, conv string) []byte {
+	return key(inboxPrefix(a)).num(inverted).text(conv)
+}
+
+// parseInboxSuffix returns the conversation of an inbox key's suffix (the
+// part after inboxPrefix), which is also what an inbox cursor holds.
+func parseInboxSuffix(suffix []byte) (conv string, ok bool) {
+	if len(suffix) < 8 {
+		return "", false
+	}
+	conv, rest, ok := cutText(suffix[8:])
+	return conv, ok && len(rest) == 0
+}
+
+// inboxPtrKey holds the inverted activity of an account's current inbox
+// entry for a conversation, so that the entry can be found and deleted when
+// the activity moves.
+func inboxPtrKey(a events.Account, conv string) []byte {
+	return newKey(tableInboxPtr).text(string(a)).text(conv)
+}
+
+// msgPrefix is the prefix of one conversation's messages.
+func msgPrefix(conv string) []byte { return newKey(tableMsg).text(conv) }
+
+// msgKey orders a conversation's messages by the stream sequence of their
+// message.sent event.
+func msgKey(conv string, seq uint64) []byte { return key(msgPrefix(conv)).num(seq) }
+
+// parseMsgSuffix returns the sequence of a message key's suffix (the part
+// after msgPrefix), which is also what a messages cursor holds.
+func parseMsgSuffix(suffix []byte) (uint64, bool) {
+	if len(suffix) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(suffix), true
+}
+
+func msgIDKey(conv, messageID string) []byte {
+	return newKey(tableMsgID).text(conv).text(messageID)
+}
+
+// readPrefix is the prefix of one conversation's read markers.
+func readPrefix(conv string) []byte { return newKey(tableRead).text(conv) }
+
+func readKey(conv string, a events.Account) []byte { return key(readPrefix(conv)).text(string(a)) }
+
+func unreadKey(a events.Account, conv string) []byte {
+	return newKey(tableUnread).text(string(a)).text(conv)
+}
+
+func acctKey(a events.Account) []byte { return newKey(tableAcct).text(string(a)) }
+
+func policyKey(version uint64) []byte { return newKey(tablePolicy).num(version) }
+
+func policyClosedKey(version uint64) []byte { return newKey(tablePolicyClosed).num(version) }
+
+// tablePrefix is the prefix of every key of a table.
+func tablePrefix(table string) []byte { return newKey(table) }
+
+// prefixEnd returns the smallest key greater than every key with the prefix:
+// the exclusive upper bound of a prefix scan.
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] != 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil // all 0xff: no upper bound
+}
+
+// successor returns the smallest key greater than k, where a scan resumes
+// after a cursor.
+func successor(k []byte) []byte { return append(bytes.Clone(k), 0) }
+
+// cutText splits a terminated text component off the front of b.
+func cutText(b []byte) (text string, rest []byte, ok bool) {
+	i := bytes.IndexByte(b, terminator)
+	if i < 0 {
+		return "", nil, false
+	}
+	return string(b[:i]), b[i+1:], true
+}
+
+// invertTime maps a time to a number that sorts newest first. Times before
+// 1970 (never produced by the service clock) all map to the oldest slot.
+func invertTime(t time.Time) uint64 {
+	ns := t.UnixNano()
+	if ns < 0 {
+		ns = 0
+	}
+	return math.MaxUint64 - uint64(ns)
+}
+
+// encodeUint is the value encoding of counters, sequences and the inbox
+// pointer: 8 bytes big-endian.
+func encodeUint(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+// decodeUint is the inverse of encodeUint.
+func decodeUint(b []byte) (uint64, bool) {
+	if len(b) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(b), true
+}
+
+// suffix returns the part of k after prefix: what a cursor holds.
+func suffix(prefix, k []byte) []byte { return bytes.Clone(k[len(prefix):]) }
+
+// withSuffix is the inverse of suffix: the key a cursor names.
+func withSuffix(prefix, sfx []byte) []byte { return append(bytes.Clone(prefix), sfx...) }

@@ -1,0 +1,139 @@
+package projector
+
+import (
+	"bytes"
+	"math"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// TestHistKeysSortBySubjectThenSeq checks that hist/ keys sort as their
+// (subject, seq) tuples, including a subject that is a prefix of another
+// and sequences across byte boundaries.
+func TestHistKeysSortBySubjectThenSeq(t *testing.T) {
+	type tuple struct {
+		subject string
+		seq     uint64
+	}
+	tuples := []tuple{
+		{"crosstalk.events.account.instagram.al", 1},
+		{"crosstalk.events.account.instagram.al", 255},
+		{"crosstalk.events.account.instagram.al", 256},
+		{"crosstalk.events.account.instagram.al", 1 << 40},
+		{"crosstalk.events.account.instagram.al-b", 2},
+		{"crosstalk.events.account.instagram.al.b", 3},
+		{"crosstalk.events.account.instagram.al_b", 0},
+		{"crosstalk.events.conv.0192", 7},
+		{"crosstalk.events.policy", 9},
+	}
+	want := slices.Clone(tuples)
+	sort.Slice(want, func(i, j int) bool {
+		if want[i].subject != want[j].subject {
+			return want[i].subject < want[j].subject
+		}
+		return want[i].seq < want[j].seq
+	})
+	got := slices.Clone(tuples)
+	sort.Slice(got, func(i, j int) bool {
+		return bytes.Compare(histKey(got[i].subject, got[i].seq), histKey(got[j].subject, got[j].seq)) < 0
+	})
+	if !slices.Equal(got, want) {
+		t.Fatalf("key order %v, want tuple order %v", got, want)
+	}
+	for _, tu := range tuples {
+		subj, seq, ok := parseHistKey(histKey(tu.subject, tu.seq))
+		if !ok || subj != tu.subject || seq != tu.seq {
+			t.Errorf("parseHistKey round trip of %v = %q %d %v", tu, subj, seq, ok)
+		}
+	}
+}
+
+// TestInboxKeysNewestFirst checks that an account's inbox scans newest
+// activity first, ties broken by conversation id, and that a prefix scan of
+// one account never reaches another whose name extends it.
+func TestInboxKeysNewestFirst(t *testing.T) {
+	base := time.Date(2023, 12, 13, 0, 0, 0, 0, time.UTC)
+	keys := [][]byte{
+		inboxKey("instagram:al", invertTime(base), "c1"),
+		inboxKey("instagram:al", invertTime(base.Add(time.Nanosecond)), "c2"),
+		inboxKey("instagram:al", invertTime(base.Add(time.Hour)), "c3"),
+		inboxKey("instagram:al", invertTime(base.Add(time.Hour)), "c4"),
+		inboxKey("instagram:al-b", invertTime(base.Add(48*time.Hour)), "c5"),
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	var order []string
+	for _, k := range keys {
+		conv, ok := parseInboxSuffix(k[len(inboxPrefix("instagram:al")):])
+		if bytes.HasPrefix(k, inboxPrefix("instagram:al")) && ok {
+			order = append(order, conv)
+		}
+	}
+	if want := []string{"c3", "c4", "c2", "c1"}; !slices.Equal(order, want) {
+		t.Fatalf("inbox order %v, want %v", order, want)
+	}
+	if bytes.HasPrefix(inboxKey("instagram:al-b", 0, "c"), inboxPrefix("instagram:al")) {
+		t.Fatal("inbox prefix of instagram:al matches keys of instagram:al-b")
+	}
+	if invertTime(time.Unix(0, -5)) != math.MaxUint64 {
+		t.Fatal("times before 1970 must map to the oldest slot")
+	}
+}
+
+// TestNumberKeysSortNumerically checks msg/ and policy/ keys across byte
+// boundaries, where a decimal or little-endian encoding would misorder.
+func TestNumberKeysSortNumerically(t *testing.T) {
+	seqs := []uint64{0, 1, 9, 10, 255, 256, 65535, 65536, 1 << 32, math.MaxUint64}
+	for i := 1; i < len(seqs); i++ {
+		if bytes.Compare(msgKey("c", seqs[i-1]), msgKey("c", seqs[i])) >= 0 {
+			t.Errorf("msg key of %d does not sort before %d", seqs[i-1], seqs[i])
+		}
+		if bytes.Compare(policyKey(seqs[i-1]), policyKey(seqs[i])) >= 0 {
+			t.Errorf("policy key of %d does not sort before %d", seqs[i-1], seqs[i])
+		}
+	}
+	k := msgKey("conv", 42)
+	seq, ok := parseMsgSuffix(suffix(msgPrefix("conv"), k))
+	if !ok || seq != 42 {
+		t.Fatalf("parseMsgSuffix = %d %v", seq, ok)
+	}
+}
+
+// TestTablesDoNotOverlap checks that no table's prefix scan reaches another
+// table whose name extends it (inbox/inboxptr, msg/msgid, policy/policyclosed).
+func TestTablesDoNotOverlap(t *testing.T) {
+	a := events.Account("instagram:al")
+	pairs := []struct {
+		prefix []byte
+		other  []byte
+	}{
+		{tablePrefix(tableInbox), inboxPtrKey(a, "c")},
+		{tablePrefix(tableMsg), msgIDKey("c", "m")},
+		{tablePrefix(tablePolicy), policyClosedKey(1)},
+	}
+	for _, p := range pairs {
+		if bytes.HasPrefix(p.other, p.prefix) {
+			t.Errorf("prefix %q reaches %q", p.prefix, p.other)
+		}
+	}
+	id, ok := parseOpenKey(openKey("c-1"))
+	if !ok || id != "c-1" {
+		t.Fatalf("parseOpenKey = %q %v", id, ok)
+	}
+}
+
+func TestPrefixEnd(t *testing.T) {
+	cases := []struct{ in, want []byte }{
+		{[]byte("ab"), []byte("ac")},
+		{[]byte{'a', 0xff}, []byte("b")},
+		{[]byte{0xff, 0xff}, nil},
+	}
+	for _, c := range cases {
+		if got := prefixEnd(c.in); !bytes.Equal(got, c.want) {
+			t.Errorf("prefixEnd(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package projector
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Options configures a Store. The zero value of every field but Dir means
+// its default; call EnsureDefaults to fill them in (Open does).
+type Options struct {
+	// Dir is the Pebble directory. Required; created if missing.
+	Dir string
+
+	// CacheSize is the size in bytes of Pebble's block cache.
+	// Default: 64 MiB, enough to keep the inbox and conversation records of
+	// a few hundred thousand active conversations hot.
+	CacheSize int64
+
+	// MaxBatch is the most log messages Run asks its Source for at a time,
+	// and so the most events applied in one Pebble batch. Larger batches
+	// amortize the fsync of each commit; smaller ones make min_seq waits
+	// shorter under load. Default: 1000.
+	MaxBatch int
+
+	// RetryInterval is how long Run waits before following the Source again
+	// when Source.Read returns without an error while the context is still
+	// live (a source that stops at the end of the log instead of waiting for
+	// more). Default: 200ms.
+	RetryInterval time.Duration
+
+	// Logger receives warnings about poison messages and events that do not
+	// fit the views, and Pebble's own log (its info lines at debug level).
+	// Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults of Options.
+const (
+	DefaultCacheSize     = 64 << 20
+	DefaultMaxBatch      = 1000
+	DefaultRetryInterval = 200 * time.Millisecond
+)
+
+// EnsureDefaults fills every unset field with its default.
+func (o *Options) EnsureDefaults() {
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.RetryInterval <= 0 {
+		o.RetryInterval = DefaultRetryInterval
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+func (o *Options) validate() error {
+	if o.Dir == "" {
+		return fmt.Errorf("projector options: Dir is required; give the directory of the Pebble store")
+	}
+	return nil
+}
+
+// pebbleLogger routes Pebble's log into slog. Pebble's info lines are
+// housekeeping (compactions, WAL recycling), so they go to debug.
+type pebbleLogger struct{ log *slog.Logger }
+
+func (l pebbleLogger) Infof(format string, args ...any) {
+	l.log.Debug(fmt.Sprintf(format, args...), slog.String("component", "pebble"))
+}
+
+func (l pebbleLogger) Errorf(format string, args ...any) {
+	l.log.Error(fmt.Sprintf(format, args...), slog.String("component", "pebble"))
+}
+
+// Fatalf is called by Pebble on unrecoverable corruption; it must not
+// return, and panicking keeps os.Exit in main alone.
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	l.log.Error(msg, slog.String("component", "pebble"))
+	panic("pebble: " + msg)
+}

@@ -1,0 +1,115 @@
+package projector
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// PresenceView is what a viewer may see of an account's activity status.
+type PresenceView struct {
+	Visible      bool       `json:"visible"`
+	Status       string     `json:"status,omitempty"`         // set only when visible
+	LastActiveAt *time.Time `json:"last_active_at,omitempty"` // set when visible and ever active
+}
+
+// Presence returns account's activity status as viewer may see it at now:
+// always its own; another's only if that account shows its activity status
+// and the policy in force lets the viewer's app see it from the account's
+// app (same-app is always allowed).
+func (s *Store) Presence(viewer, account events.Account, now time.Time) (PresenceView, error) {
+	snap, release, err := s.snapshot()
+	if err != nil {
+		return PresenceView{}, err
+	}
+	defer release()
+	var rec accountRecord
+	found, err := getJSON(snap, acctKey(account), &rec)
+	if err != nil {
+		return PresenceView{}, err
+	}
+	if !found {
+		return PresenceView{}, fmt.Errorf("%w: %s has no events", ErrUnknownAccount, account)
+	}
+	if viewer != account {
+		if !rec.ShowActivityStatus {
+			return PresenceView{}, nil
+		}
+		p, err := policyInForce(snap, now)
+		if err != nil || !p.Allows(viewer.App(), account.App(), aggregate.ActionSeeActivityStatus) {
+			return PresenceView{}, err
+		}
+	}
+	return PresenceView{Visible: true, Status: rec.Status, LastActiveAt: rec.LastActiveAt}, nil
+}
+
+// ConversationView is a conversation's state, without its messages.
+type ConversationView struct {
+	ConversationID string           `json:"conversation_id"`
+	Participants   []events.Account `json:"participants"`
+	CrossApp       bool             `json:"cross_app"`
+	Closed         bool             `json:"closed"`
+	ClosedByPolicy uint64           `json:"closed_by_policy"`
+	CloseReason    string           `json:"close_reason,omitempty"`
+	Version        uint64           `json:"version"` // events on the conversation's subject
+}
+
+// Conversation returns the state of conversation id.
+func (s *Store) Conversation(id string) (ConversationView, error) {
+	release, err := s.acquire()
+	if err != nil {
+		return ConversationView{}, err
+	}
+	defer release()
+	var c convRecord
+	found, err := getJSON(s.db, convKey(id), &c)
+	if err != nil {
+		return ConversationView{}, err
+	}
+	if !found {
+		return ConversationView{}, fmt.Errorf("%w: %s", ErrConversationNotFound, id)
+	}
+	return ConversationView{
+		ConversationID: id, Participants: c.Participants, CrossApp: c.CrossApp, Closed: c.Closed,
+		ClosedByPolicy: c.ClosedByPolicy, CloseReason: c.CloseReason, Version: c.Version,
+	}, nil
+}
+
+// OpenConversations calls fn for every started, not yet closed conversation,
+// in key order, with the apps of its participants: what the policy closer
+// checks against a new policy. An error from fn stops the scan and is
+// returned. fn may call the Store: it runs outside any Pebble iterator.
+func (s *Store) OpenConversations(fn func(id string, apps []events.App) error) error {
+	return s.scanPaged(tablePrefix(tableOpen), func(k, v []byte) error {
+		id, ok := parseOpenKey(k)
+		if !ok {
+			return fmt.Errorf("malformed open/ key %q", k)
+		}
+		var apps []events.App
+		if err := unmarshal(k, v, &apps); err != nil {
+			return err
+		}
+		return fn(id, apps)
+	})
+}
+
+// History calls fn for every stored event in (subject, seq) order, with its
+// bytes exactly as they were in the log. It covers what was applied when it
+// was called (seq <= Checkpoint() then), so a checksum over it does not
+// depend on the projector running alongside. fn may keep data; an error from
+// fn stops the scan and is returned.
+func (s *Store) History(fn func(subject string, seq uint64, data []byte) error) error {
+	upTo := s.Checkpoint()
+	return s.scanPaged(tablePrefix(tableHist), func(k, v []byte) error {
+		subject, seq, ok := parseHistKey(k)
+		if !ok {
+			return fmt.Errorf("malformed hist/ key %q", k)
+		}
+		if seq > upTo {
+			return nil
+		}
+		return fn(subject, seq, v)
+	})
+}

@@ -1,0 +1,213 @@
+// Package projector turns the crosstalk event log into read views in a
+// Pebble store, and answers the queries from them.
+//
+// The log (JetStream, read through a Source) is the only truth; the store is
+// a projection that can be deleted and rebuilt by replay. Apply folds a run
+// of log messages into the views in one Pebble batch together with the
+// checkpoint (the stream sequence of the last applied message), so a crash
+// never leaves a view ahead of or behind the checkpoint, and a restart
+// resumes after it without applying anything twice. The event bytes are kept
+// verbatim under hist/, so closing a conversation or re-deriving a view never
+// rewrites history.
+//
+// The read functions (Inbox, Messages, Presence, Conversation, Policies, ...)
+// read Pebble only. Visibility of activity status and read receipts is
+// decided at query time from the policy in force at the caller's clock and
+// the account's own settings, so a newly effective policy hides what it
+// should without touching stored data.
+package projector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// ErrClosed reports a call on a Store after Close.
+var ErrClosed = errors.New("projector store is closed")
+
+// Source is the log the projector follows: Read calls fn with runs of at
+// most maxBatch messages in stream order, starting at fromSeq, until ctx is
+// done or fn returns an error. *eventlog.Log implements it.
+type Source interface {
+	Read(ctx context.Context, fromSeq uint64, maxBatch int, fn func([]events.Message) error) error
+}
+
+// Store is the projector's Pebble store: the views, the verbatim history and
+// the checkpoint. Apply (or Run) is its only writer; the read functions may
+// be called concurrently with it and with each other.
+type Store struct {
+	opts Options
+	db   *pebble.DB
+	log  *slog.Logger
+
+	applyMu sync.Mutex // serializes Apply: one batch at a time, in order
+
+	// life is held shared by every use of db and exclusively by Close, so
+	// that Close waits for them and nothing touches a closed Pebble.
+	life sync.RWMutex
+
+	// mu guards checkpoint, advanced and closed. advanced is closed and
+	// replaced each time the checkpoint moves: a broadcast to WaitFor.
+	mu         sync.Mutex
+	checkpoint uint64
+	advanced   chan struct{}
+	closed     bool
+	done       chan struct{} // closed by Close, wakes WaitFor for good
+}
+
+// Open opens (or creates) the store in opts.Dir and loads its checkpoint.
+func Open(opts Options) (*Store, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	opts.EnsureDefaults()
+	db, err := pebble.Open(opts.Dir, pebbleOptions(opts))
+	if err != nil {
+		return nil, fmt.Errorf("open projector store in %s: %w", opts.Dir, err)
+	}
+	cp, _, err := getUint(db, checkpointKey())
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("read checkpoint of %s: %w", opts.Dir, err)
+	}
+	return &Store{
+		opts: opts, db: db, log: opts.Logger,
+		checkpoint: cp, advanced: make(chan struct{}), done: make(chan struct{}),
+	}, nil
+}
+
+// pebbleOptions tunes Pebble for the projector's access pattern.
+func pebbleOptions(opts Options) *pebble.Options {
+	po := &pebble.Options{CacheSize: opts.CacheSize, Logger: pebbleLogger{opts.Logger}}
+	// Apply looks up keys that mostly do not exist yet (a new message id,
+	// a first read marker); bloom filters answer those without reading
+	// every level. Levels below inherit L0's policy.
+	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	return po
+}
+
+// Close waits for running Apply and read calls, wakes every WaitFor with
+// ErrClosed and closes Pebble. Later calls return ErrClosed. Stop Run first,
+// or it returns ErrClosed from its next Apply.
+func (s *Store) Close() error {
+	s.life.Lock()
+	defer s.life.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	s.mu.Unlock()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close projector store in %s: %w", s.opts.Dir, err)
+	}
+	return nil
+}
+
+// Checkpoint returns the stream sequence of the last applied message, 0 for
+// an empty store.
+func (s *Store) Checkpoint() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.checkpoint
+}
+
+// advance publishes a committed checkpoint and wakes every waiter.
+func (s *Store) advance(seq uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checkpoint = seq
+	close(s.advanced)
+	s.advanced = make(chan struct{})
+}
+
+// WaitFor blocks until Checkpoint() >= seq, ctx is done (it returns
+// ctx.Err()) or the store is closed (ErrClosed). Queries with min_seq use it
+// to read their own writes.
+func (s *Store) WaitFor(ctx context.Context, seq uint64) error {
+	for {
+		s.mu.Lock()
+		cp, advanced, closed := s.checkpoint, s.advanced, s.closed
+		s.mu.Unlock()
+		switch {
+		case cp >= seq:
+			return nil
+		case closed:
+			return ErrClosed
+		}
+		select {
+		case <-advanced:
+		case <-s.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Run follows src from Checkpoint()+1 and applies what it reads until ctx is
+// done, then returns nil. An error of the source or of Apply is returned:
+// the caller decides whether to restart, and a restart resumes after the
+// last committed batch.
+func (s *Store) Run(ctx context.Context, src Source) error {
+	for {
+		from := s.Checkpoint() + 1
+		err := src.Read(ctx, from, s.opts.MaxBatch, s.Apply)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("follow the log from seq %d: %w", from, err)
+		}
+		// The source stopped at the end of the log without an error; follow
+		// it again after a pause rather than spinning.
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(s.opts.RetryInterval):
+		}
+	}
+}
+
+// acquire marks a use of db; the caller calls release when done with it.
+func (s *Store) acquire() (release func(), err error) {
+	s.life.RLock()
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		s.life.RUnlock()
+		return nil, ErrClosed
+	}
+	return s.life.RUnlock, nil
+}
+
+// reader is what the views are read through: the DB, a snapshot for a
+// consistent multi-key query, or the indexed batch being applied, which sees
+// its own writes.
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
+}
+
+// snapshot opens a consistent view for a query that reads several keys, so
+// that it never mixes two applied batches. release closes it.
+func (s *Store) snapshot() (snap *pebble.Snapshot, release func(), err error) {
+	done, err := s.acquire()
+	if err != nil {
+		return nil, nil, err
+	}
+	snap = s.db.NewSnapshot()
+	return snap, func() { _ = snap.Close(); done() }, nil
+}
