@@ -1,0 +1,83 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// subjectPrefix is what every subject of the stream starts with.
+var subjectPrefix = strings.TrimSuffix(events.StreamSubjects, ">")
+
+// probeLastMsgID is an expected last message id that no stream ever has; see
+// duplicateOf.
+const probeLastMsgID = "crosstalk-eventlog-duplicate-probe"
+
+// Append stores data on subject if the last message on that subject has
+// sequence expectedSeq (0: the subject has no message yet), with msgID as
+// its Nats-Msg-Id. It returns the stream sequence of the message.
+//
+// If JetStream already stored a message with msgID within the duplicate
+// window (Options.Duplicates), nothing is stored and Append returns that
+// message's sequence with duplicate true, whatever expectedSeq is. If another
+// message was appended to subject since expectedSeq, Append returns an error
+// wrapping ErrConflict; on a replicated stream so does an append racing an
+// in-flight one with the same msgID or on the same subject. An empty msgID
+// disables the duplicate check.
+//
+// When Append fails otherwise (a timeout, a lost connection) the message may
+// or may not be stored; appending it again with the same msgID within the
+// duplicate window is safe.
+func (l *Log) Append(ctx context.Context, subject string, expectedSeq uint64, msgID string, data []byte) (seq uint64, duplicate bool, err error) {
+	if !strings.HasPrefix(subject, subjectPrefix) {
+		return 0, false, fmt.Errorf("append to %q: subject is not under %s", subject, events.StreamSubjects)
+	}
+	opts := []jetstream.PublishOpt{jetstream.WithExpectLastSequencePerSubject(expectedSeq)}
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(msgID))
+	}
+	ack, err := l.js.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data}, opts...)
+	if err == nil {
+		return ack.Sequence, ack.Duplicate, nil
+	}
+	err = mapError(err)
+	if errors.Is(err, ErrConflict) && msgID != "" {
+		if seq, ok := l.duplicateOf(ctx, subject, msgID, data); ok {
+			return seq, true, nil
+		}
+	}
+	return 0, false, fmt.Errorf("append to %s after seq %d: %w", subject, expectedSeq, err)
+}
+
+// duplicateOf reports the sequence of the message stored with msgID, if
+// JetStream still remembers it.
+//
+// A stream with one replica checks Nats-Expected-Last-Subject-Sequence before
+// its duplicate window, so the retry of an append whose first attempt was
+// stored gets "wrong last sequence" instead of "duplicate". duplicateOf asks
+// the window directly: it publishes again with msgID and an expected last
+// message id that no stream has. JetStream checks that header after the
+// duplicate window, so it either answers "duplicate" with the original
+// sequence or rejects the message; it never stores it.
+//
+// A replicated stream checks the duplicate window first, so the probe is
+// not needed there; it would also be harmful, because a replicated stream
+// remembers the msgID of a proposed message even when it rejects it later.
+func (l *Log) duplicateOf(ctx context.Context, subject, msgID string, data []byte) (uint64, bool) {
+	info, err := l.stream.Info(ctx)
+	if err != nil || info.Config.Replicas > 1 {
+		return 0, false
+	}
+	ack, err := l.js.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data},
+		jetstream.WithMsgID(msgID), jetstream.WithExpectLastMsgID(probeLastMsgID))
+	if err != nil || !ack.Duplicate {
+		return 0, false
+	}
+	return ack.Sequence, true
+}

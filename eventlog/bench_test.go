@@ -1,0 +1,76 @@
+package eventlog_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+func BenchmarkAppend(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	var last uint64
+	data := make([]byte, 300)
+	b.ResetTimer()
+	for i := range b.N {
+		seq, _, err := f.log.Append(ctx, conv(1), last, fmt.Sprint(i), data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		last = seq
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	for _, path := range []struct {
+		name string
+		new  func(testing.TB) *fixture
+	}{{"direct", newFixture}, {"ordered", newFixtureWithoutDirect}} {
+		f := path.new(b)
+		f.bulk(b, 3000, 3) // conv(0..2): 1000 messages each
+		for _, tc := range []struct {
+			name    string
+			subject string
+			after   uint64
+			want    int
+		}{
+			{"empty", conv(7), 0, 0},
+			{"caught-up", conv(0), 2998, 0},
+			{"10", conv(0), 2970, 10},
+			{"1000", conv(0), 0, 1000},
+		} {
+			b.Run(path.name+"/"+tc.name, func(b *testing.B) {
+				for range b.N {
+					msgs, err := f.log.Load(context.Background(), tc.subject, tc.after)
+					if err != nil || len(msgs) != tc.want {
+						b.Fatalf("Load = %d messages, %v; want %d", len(msgs), err, tc.want)
+					}
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkRead(b *testing.B) {
+	f := newFixture(b)
+	const n = 50000
+	f.bulk(b, n, 1000)
+	b.ResetTimer()
+	for range b.N {
+		ctx, cancel := context.WithCancel(context.Background())
+		seen := 0
+		err := f.log.Read(ctx, 1, 256, func(batch []events.Message) error {
+			if seen += len(batch); seen == n {
+				cancel()
+			}
+			return nil
+		})
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "msgs/s")
+}

@@ -1,0 +1,54 @@
+package eventlog
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Errors of the event log, matched with errors.Is. Every error returned by
+// this package that stems from one of these conditions wraps the sentinel
+// and, where there is one, the JetStream error it came from.
+var (
+	// ErrConflict reports an append whose expected last subject sequence was
+	// not the subject's last sequence: another writer appended first. Reload
+	// the subject, decide again and retry.
+	ErrConflict = errors.New("eventlog: conflict: the subject has changed since it was loaded")
+	// ErrStreamMisconfigured reports an existing CROSSTALK stream whose
+	// settings would let history be lost or events go elsewhere.
+	ErrStreamMisconfigured = errors.New("eventlog: stream misconfigured")
+	// ErrNotFound reports that the stream holds no message at a sequence.
+	ErrNotFound = errors.New("eventlog: no message at that sequence")
+)
+
+// JetStream API error codes that nats.go has no constant for.
+const (
+	// codeDuplicateInProcess: a message with the same Nats-Msg-Id is being
+	// stored on a replicated stream and its sequence is not yet known.
+	codeDuplicateInProcess jetstream.ErrorCode = 10158
+)
+
+// mapError is the one place where JetStream errors become this package's
+// sentinels. Errors it does not know are returned unchanged.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("%w (%w)", ErrNotFound, err)
+	}
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return err
+	}
+	switch apiErr.ErrorCode {
+	case jetstream.JSErrCodeStreamWrongLastSequence,
+		jetstream.JSErrCodeStreamWrongLastSequenceConstant,
+		codeDuplicateInProcess:
+		return fmt.Errorf("%w (%w)", ErrConflict, err)
+	case jetstream.JSErrCodeMessageNotFound:
+		return fmt.Errorf("%w (%w)", ErrNotFound, err)
+	}
+	return err
+}

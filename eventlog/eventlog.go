@@ -1,0 +1,143 @@
+// Package eventlog stores crosstalk events in the JetStream stream CROSSTALK,
+// the only source of truth of crosstalk.
+//
+// Open creates the stream, or checks an existing one, so that history cannot
+// be removed through the broker (DenyDelete, DenyPurge, file storage, no
+// limits that drop messages). A Log then offers what the other packages need
+// of the stream:
+//
+//   - Append writes one event to a conversation, account or policy subject
+//     with optimistic concurrency (Nats-Expected-Last-Subject-Sequence) and
+//     idempotency (Nats-Msg-Id, the command id);
+//   - Load reads one subject to rebuild an aggregate;
+//   - Get and LastSeq look at single positions of the stream;
+//   - Read follows the whole stream in order, in batches, for the projector.
+//
+// JetStream errors are mapped to this package's sentinels (ErrConflict,
+// ErrNotFound, ErrStreamMisconfigured) in one place, so that callers match
+// them with errors.Is and never see JetStream error codes.
+package eventlog
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Options configure the stream that Open creates. They do not change an
+// existing stream: Open only checks the settings that protect history.
+//
+// Durability of a single server is a server setting, not a stream one: the
+// file store syncs to disk every two minutes by default, or on every write
+// with server.Options.SyncAlways (sync_interval: always in a config file).
+// Run with SyncAlways, or with Replicas 3 on a cluster, when an acknowledged
+// event must survive the loss of a machine.
+type Options struct {
+	// Replicas is the number of copies of the stream in a JetStream cluster.
+	// Default 1, the only valid value on a single server; use 3 on a cluster.
+	Replicas int
+	// Duplicates is how long JetStream remembers a Nats-Msg-Id (a command
+	// id) to drop a retried append. Default 2 minutes.
+	Duplicates time.Duration
+}
+
+// Defaults of Options.
+const (
+	DefaultReplicas   = 1
+	DefaultDuplicates = 2 * time.Minute
+)
+
+// EnsureDefaults fills every zero or negative field with its default.
+func (o *Options) EnsureDefaults() {
+	if o.Replicas <= 0 {
+		o.Replicas = DefaultReplicas
+	}
+	if o.Duplicates <= 0 {
+		o.Duplicates = DefaultDuplicates
+	}
+}
+
+// Log is the CROSSTALK stream. It is safe for concurrent use.
+type Log struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	// direct reads subjects for Load; nil when the stream does not allow
+	// direct gets.
+	direct *directGetter
+}
+
+// Open returns the Log on the stream CROSSTALK, creating the stream with
+// opts if it does not exist. An existing stream must capture
+// crosstalk.events.>, use file storage, deny deletes and purges, and keep
+// every message (limits retention, no age, count or size limits); otherwise
+// Open returns an error wrapping ErrStreamMisconfigured that names each
+// wrong setting and how to fix it.
+func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, error) {
+	opts.EnsureDefaults()
+	stream, err := ensureStream(ctx, js, streamConfig(opts))
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", events.StreamName, err)
+	}
+	info := stream.CachedInfo()
+	if err := checkStream(info.Config); err != nil {
+		return nil, err
+	}
+	l := &Log{js: js, stream: stream}
+	if info.Config.AllowDirect {
+		l.direct = newDirectGetter(js, events.StreamName)
+	}
+	return l, nil
+}
+
+// Stream returns the underlying JetStream stream, for inspection and tests.
+func (l *Log) Stream() jetstream.Stream {
+	return l.stream
+}
+
+// Info returns the current configuration and state of the stream.
+func (l *Log) Info(ctx context.Context) (*jetstream.StreamInfo, error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s info: %w", events.StreamName, mapError(err))
+	}
+	return info, nil
+}
+
+// LastSeq returns the sequence of the last message in the stream, 0 when
+// the stream is empty.
+func (l *Log) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := l.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}
+
+// Get returns the message at stream sequence seq, or an error wrapping
+// ErrNotFound if there is none. Like Load, it reads with a direct get when
+// the stream allows it, so on a cluster a message appended a moment ago may
+// not be found yet.
+func (l *Log) Get(ctx context.Context, seq uint64) (events.Message, error) {
+	if seq == 0 {
+		return events.Message{}, fmt.Errorf("get seq 0: %w", ErrNotFound)
+	}
+	raw, err := l.stream.GetMsg(ctx, seq)
+	if err != nil {
+		return events.Message{}, fmt.Errorf("get seq %d: %w", seq, mapError(err))
+	}
+	return events.Message{Seq: raw.Sequence, Subject: raw.Subject, Data: raw.Data}, nil
+}
+
+// withDefaultTimeout bounds ctx by the JetStream context's default API
+// timeout when ctx has no deadline, as the jetstream package does for its
+// own requests.
+func (l *Log) withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, l.js.Options().DefaultTimeout)
+}

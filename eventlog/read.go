@@ -1,0 +1,141 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+const (
+	// readPrefetch is how many messages an ordered consumer keeps in flight.
+	readPrefetch = 1024
+	// releaseTimeout bounds the deletion of a finished ordered consumer.
+	releaseTimeout = 5 * time.Second
+	// inactiveThreshold is how long the server keeps an ordered consumer
+	// that nobody reads, such as one left by a crashed process.
+	inactiveThreshold = time.Minute
+)
+
+// Read passes every message with sequence fromSeq or greater (0 means from
+// the start) to fn, in stream order and in batches, then keeps following the
+// messages appended later, until ctx is done.
+//
+// A batch holds at most maxBatch messages. A partial batch is passed as soon
+// as no further message is available, so a follower that has caught up sees
+// each new message at once. fn owns the batch slice; Read does not reuse it.
+//
+// Read returns nil when ctx is done (a normal stop: check ctx.Err() for the
+// reason), the error of fn as it is when fn fails, and any other error
+// wrapped. It reads with an ordered consumer, which survives server
+// restarts and leader changes by recreating itself from the last delivered
+// sequence, and deletes it before returning.
+func (l *Log) Read(ctx context.Context, fromSeq uint64, maxBatch int, fn func([]events.Message) error) error {
+	if maxBatch < 1 {
+		return fmt.Errorf("read from seq %d: maxBatch is %d, want at least 1", fromSeq, maxBatch)
+	}
+	var fnErr error
+	var batch []events.Message
+	err := l.consume(ctx, orderedConfig(fromSeq), func(m events.Message, pending uint64) (bool, error) {
+		batch = append(batch, m)
+		if len(batch) < maxBatch && pending > 0 {
+			return false, nil
+		}
+		fnErr = fn(batch)
+		batch = nil
+		return fnErr != nil, nil
+	})
+	switch {
+	case fnErr != nil:
+		return fnErr
+	case ctx.Err() != nil:
+		return nil
+	case err != nil:
+		return fmt.Errorf("read from seq %d: %w", fromSeq, err)
+	}
+	return nil
+}
+
+// orderedConfig configures an ordered consumer that starts at seq (1 when
+// seq is 0) on the given subjects, or on the whole stream when none.
+func orderedConfig(seq uint64, subjects ...string) jetstream.OrderedConsumerConfig {
+	return jetstream.OrderedConsumerConfig{
+		FilterSubjects:    subjects,
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       max(seq, 1),
+		InactiveThreshold: inactiveThreshold,
+	}
+}
+
+// consume reads the stream with an ordered consumer configured by cfg. It
+// calls each with every message and the number of messages that follow it
+// in the stream and have not been delivered yet, until each reports done or
+// fails, or ctx is done (then it returns ctx's error). It stops and deletes
+// the consumer before returning.
+func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig, each func(events.Message, uint64) (bool, error)) error {
+	cons, err := l.stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return mapError(err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(readPrefetch))
+	if err != nil {
+		l.release(cons, nil)
+		return err
+	}
+	// Stopping the iterator also ends a consumer reset that is retrying
+	// against an unreachable server, which NextContext alone does not.
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer func() {
+		stop()
+		l.release(cons, it)
+	}()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		m, pending, err := toMessage(msg)
+		if err != nil {
+			return err
+		}
+		if done, err := each(m, pending); done || err != nil {
+			return err
+		}
+	}
+}
+
+// toMessage converts a consumed message and returns the number of messages
+// pending after it.
+func toMessage(msg jetstream.Msg) (events.Message, uint64, error) {
+	md, err := msg.Metadata()
+	if err != nil {
+		return events.Message{}, 0, fmt.Errorf("message on %s: %w", msg.Subject(), err)
+	}
+	return events.Message{Seq: md.Sequence.Stream, Subject: msg.Subject(), Data: msg.Data()}, md.NumPending, nil
+}
+
+// release stops the iterator, if any, and deletes the consumer's current
+// incarnation from the server, so that no consumer outlives its reader.
+func (l *Log) release(cons jetstream.Consumer, it jetstream.MessagesContext) {
+	if it != nil {
+		it.Stop()
+	}
+	info := cons.CachedInfo()
+	if info == nil || !l.js.Conn().IsConnected() {
+		return // the server drops it after inactiveThreshold
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	err := l.js.DeleteConsumer(ctx, events.StreamName, info.Name)
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		slog.Warn("eventlog: delete ordered consumer", slog.String("consumer", info.Name), slog.Any("error", err))
+	}
+}

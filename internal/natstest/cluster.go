@@ -1,0 +1,67 @@
+package natstest
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// clusterReadyTimeout bounds how long StartCluster waits for JetStream to
+// elect a meta leader that knows every server.
+const clusterReadyTimeout = 30 * time.Second
+
+// StartCluster runs n JetStream-enabled nats-servers clustered on loopback,
+// each with its store in its own t.TempDir, waits until their JetStream
+// cluster has a leader that knows all n of them, and shuts them down when
+// the test ends. Connect to any of them; streams with Replicas up to n work.
+func StartCluster(t testing.TB, n int) []*Server {
+	t.Helper()
+	ports := freePorts(t, n)
+	routes := make([]string, n)
+	for i, p := range ports {
+		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", p)
+	}
+	servers := make([]*Server, n)
+	for i := range servers {
+		servers[i] = startWith(t, t.TempDir(), server.RANDOM_PORT, func(o *server.Options) {
+			o.ServerName = fmt.Sprintf("natstest-%d", i+1)
+			o.Cluster = server.ClusterOpts{Name: "natstest", Host: "127.0.0.1", Port: ports[i]}
+			o.Routes = server.RoutesFromStr(strings.Join(routes, ","))
+		})
+	}
+	waitForMetaLeader(t, servers)
+	return servers
+}
+
+// freePorts returns n loopback TCP ports that were free a moment ago.
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("natstest: find a free port: %v", err)
+		}
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+		defer l.Close()
+	}
+	return ports
+}
+
+func waitForMetaLeader(t testing.TB, servers []*Server) {
+	t.Helper()
+	deadline := time.Now().Add(clusterReadyTimeout)
+	for time.Now().Before(deadline) {
+		for _, s := range servers {
+			if s.NATS.JetStreamIsLeader() && len(s.NATS.JetStreamClusterPeers()) == len(servers) {
+				return
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("natstest: no JetStream meta leader with %d peers after %s", len(servers), clusterReadyTimeout)
+}
