@@ -92,8 +92,8 @@ func (c *Conversation) decideStart(cmd StartConversation, p *Policy, now time.Ti
 	}
 	apps := appsOf(parts)
 	if !p.AllowsAmong(apps, ActionStart) {
-		return events.Event{}, fmt.Errorf("%w: policy version %d does not let %v start conversations with each other",
-			ErrCrossAppNotAllowed, p.VersionOf(), apps)
+		return events.Event{}, fmt.Errorf("%w: %s does not let %v start conversations with each other",
+			ErrCrossAppNotAllowed, p.Describe(), apps)
 	}
 	return c.emit(events.ConversationStarted, cmd.Meta, p, now, events.ConversationStartedData{
 		ConversationID: c.ID, StartedBy: cmd.Actor, Participants: parts, CrossApp: len(apps) > 1,
@@ -158,8 +158,8 @@ func (c *Conversation) writable(m Meta, p *Policy) error {
 		return err
 	}
 	if !p.AllowsAmong(c.Apps, ActionSend) {
-		return fmt.Errorf("%w: policy version %d does not let %v send to each other",
-			ErrCrossAppNotAllowed, p.VersionOf(), c.Apps)
+		return fmt.Errorf("%w: %s does not let %v send to each other",
+			ErrCrossAppNotAllowed, p.Describe(), c.Apps)
 	}
 	return nil
 }

@@ -113,7 +113,7 @@ func (c *Conversation) decideStartCall(cmd StartCall, p *Policy, now time.Time) 
 		return events.Event{}, fmt.Errorf("%w: media must be \"audio\" or \"video\", got %q", ErrInvalid, cmd.Media)
 	}
 	if !p.AllowsAmong(c.Apps, ActionCall) {
-		return events.Event{}, fmt.Errorf("%w: policy version %d does not let %v call each other", ErrCallNotAllowed, p.VersionOf(), c.Apps)
+		return events.Event{}, fmt.Errorf("%w: %s does not let %v call each other", ErrCallNotAllowed, p.Describe(), c.Apps)
 	}
 	id := cmd.CallID
 	if id == "" {

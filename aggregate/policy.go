@@ -83,6 +83,15 @@ func (p *Policy) AllowsAmong(apps []events.App, a Action) bool {
 	return true
 }
 
+// Describe names the policy for error messages: its version and name, or
+// that none is in force yet.
+func (p *Policy) Describe() string {
+	if p == nil {
+		return "no policy in force (apps do not talk to each other until one is published)"
+	}
+	return fmt.Sprintf("policy version %d (%s)", p.Version, p.Name)
+}
+
 // VersionOf returns the policy's version, 0 for a nil policy.
 func (p *Policy) VersionOf() uint64 {
 	if p == nil {

@@ -1,0 +1,97 @@
+// Package client is a small Go client for crosstalk's NATS endpoints: it
+// sends commands, queries and policy publications as any producer would, and
+// turns error replies back into errors that carry the contract's code.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/service"
+)
+
+// Error is an error reply of crosstalk.
+type Error struct {
+	Status        string // micro status: 400, 403, 404, 409, 500, 504
+	Code          string `json:"code"`
+	Message       string `json:"message"`
+	PolicyVersion uint64 `json:"policy_version"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s %s: %s", e.Status, e.Code, e.Message) }
+
+// CodeOf returns the contract error code of err, or "" if it is not an Error.
+func CodeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// Client talks to crosstalk over one NATS connection.
+type Client struct {
+	nc *nats.Conn
+}
+
+// New returns a client on nc.
+func New(nc *nats.Conn) *Client { return &Client{nc: nc} }
+
+// Command sends action for app with body (any JSON-encodable value) and
+// returns the reply.
+func (c *Client) Command(ctx context.Context, app events.App, action string, body any) (service.Reply, error) {
+	var r service.Reply
+	err := c.request(ctx, service.CommandPrefix+string(app)+"."+action, body, &r)
+	return r, err
+}
+
+// Query asks crosstalk.query.<name> and decodes the reply into out.
+func (c *Client) Query(ctx context.Context, name string, req any, out any) error {
+	return c.request(ctx, service.QueryPrefix+name, req, out)
+}
+
+// PublishPolicy publishes a policy document (raw JSON) under commandID.
+func (c *Client) PublishPolicy(ctx context.Context, commandID string, policy json.RawMessage) (service.PublishReply, error) {
+	var r service.PublishReply
+	body := map[string]any{"command_id": commandID, "policy": policy}
+	err := c.request(ctx, service.AdminPublish, body, &r)
+	return r, err
+}
+
+// Raw sends raw bytes to subject and returns the reply message, for callers
+// that want to see headers or send malformed input on purpose.
+func (c *Client) Raw(ctx context.Context, subject string, data []byte) (*nats.Msg, error) {
+	return c.nc.RequestWithContext(ctx, subject, data)
+}
+
+func (c *Client) request(ctx context.Context, subject string, body any, out any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	msg, err := c.nc.RequestWithContext(ctx, subject, data)
+	if err != nil {
+		return fmt.Errorf("request %s: %w", subject, err)
+	}
+	if status := msg.Header.Get(micro.ErrorCodeHeader); status != "" {
+		return decodeError(status, msg.Data)
+	}
+	return json.Unmarshal(msg.Data, out)
+}
+
+func decodeError(status string, data []byte) error {
+	var body struct {
+		Error Error `json:"error"`
+	}
+	if err := json.Unmarshal(data, &body); err != nil {
+		return &Error{Status: status, Code: "internal", Message: string(data)}
+	}
+	body.Error.Status = status
+	return &body.Error
+}

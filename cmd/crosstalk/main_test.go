@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The demo is the seed story end to end through the real binary's code path:
+// it fails if any expectation fails.
+func TestDemoPlaysTheSeedStory(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"demo", "--data", t.TempDir()}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, out.String(), errOut.String())
+	}
+	for _, want := range []string{
+		"policy v1 published", "policy v2 is scheduled", "closed by policy version 2",
+		"message.send by instagram:alice refused", "cross_app_not_allowed",
+		"no longer sees instagram:alice's activity status or read receipts", "byte-identical",
+		"the seed story played as the contract says",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestHelpExplains(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"demo", "--help"}, {"policy", "publish", "--help"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, &out, &out); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if out.Len() < 200 {
+			t.Errorf("%v: help too short:\n%s", args, out.String())
+		}
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"serve", "--bogus"}, &out, &out); err == nil {
+		t.Error("an unknown flag must be an error")
+	}
+}
+
+// serve runs on the given address until its context is cancelled (as by
+// SIGINT), then shuts down cleanly; a policy can be published to it with the
+// CLI meanwhile.
+func TestServeAndPolicyPublish(t *testing.T) {
+	addr := freeAddr(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--listen", addr}, &logs, &logs) }()
+	waitReady(t, &logs)
+
+	var out bytes.Buffer
+	policy := filepath.Join("..", "..", "docs", "policies", "v1-2020-cross-app.json")
+	url := "nats://" + addr
+	if err := run(context.Background(), []string{"policy", "publish", policy, "--nats-url", url}, &out, &out); err != nil {
+		t.Fatalf("policy publish: %v\n%s", err, out.String())
+	}
+	if err := run(context.Background(), []string{"policy", "publish", policy, "--nats-url", url}, &out, &out); err != nil {
+		t.Fatalf("publishing the same file again: %v", err)
+	}
+	if err := run(context.Background(), []string{"policy", "status", "--nats-url", url}, &out, &out); err != nil {
+		t.Fatalf("policy status: %v", err)
+	}
+	for _, want := range []string{"published policy version 1", "duplicate", "cross-app-messaging-2020", "in force"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("policy output lacks %q:\n%s", want, out.String())
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v\n%s", err, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	if !strings.Contains(logs.String(), addr) {
+		t.Errorf("serve must log where it listens:\n%s", logs.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "views")); err != nil {
+		t.Errorf("serve must keep its views under --data: %v", err)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitReady waits for serve's log line that its endpoints answer.
+func waitReady(t *testing.T, logs *syncBuffer) {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(logs.String(), "crosstalk service ready") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("serve did not become ready:\n%s", logs.String())
+}

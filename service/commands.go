@@ -1,0 +1,197 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Reply is the success reply of a command (contract: "Success reply").
+// MessageID and CallID are set when the command made or named one, so a
+// producer that let the server pick the id learns it.
+type Reply struct {
+	ConversationID string `json:"conversation_id,omitempty"`
+	Account        string `json:"account,omitempty"`
+	MessageID      string `json:"message_id,omitempty"`
+	CallID         string `json:"call_id,omitempty"`
+	EventID        string `json:"event_id"`
+	StreamSeq      uint64 `json:"stream_seq"`
+	Version        uint64 `json:"version"`
+	PolicyVersion  uint64 `json:"policy_version"`
+	Duplicate      bool   `json:"duplicate,omitempty"`
+}
+
+// replyFor builds the reply for event e stored at seq.
+func replyFor(e events.Event, seq uint64) Reply {
+	r := Reply{EventID: e.ID, StreamSeq: seq, Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
+	switch e.Type {
+	case events.PresenceChanged, events.SettingsChanged:
+		r.Account = e.Subject
+	case events.PolicyPublished:
+	default:
+		r.ConversationID = e.Subject
+	}
+	var ids struct {
+		MessageID string `json:"message_id"`
+		CallID    string `json:"call_id"`
+	}
+	if json.Unmarshal(e.Data, &ids) == nil {
+		r.MessageID, r.CallID = ids.MessageID, ids.CallID
+	}
+	return r
+}
+
+// execute runs one command against the aggregate in e: catch up, decide,
+// append with the expected subject sequence, and on a conflict catch up and
+// decide again, up to Options.MaxRetries times. msgID deduplicates the
+// append in JetStream; commandID finds an earlier reply in the aggregate.
+func (s *Service) execute(ctx context.Context, e *entry, cmd any, commandID, msgID string) (Reply, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.loaded {
+		if err := s.catchUp(ctx, e); err != nil {
+			return Reply{}, err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		if prior, ok := e.state.Position().Prior(commandID); ok {
+			return s.duplicateReply(ctx, prior.Seq)
+		}
+		reply, err := s.decideAndAppend(ctx, e, cmd, msgID)
+		if !errors.Is(err, eventlog.ErrConflict) {
+			return reply, err
+		}
+		if attempt >= s.opts.MaxRetries {
+			return Reply{}, fmt.Errorf("%w: %s kept changing under %d retries; retry the command", ErrConflict, e.subject, attempt)
+		}
+		if err := s.catchUp(ctx, e); err != nil {
+			return Reply{}, err
+		}
+	}
+}
+
+func (s *Service) decideAndAppend(ctx context.Context, e *entry, cmd any, msgID string) (Reply, error) {
+	now := s.opts.Clock.Now()
+	ev, err := e.state.Decide(cmd, s.policyAt(now), now)
+	if err != nil {
+		return Reply{}, err
+	}
+	data, err := events.Encode(ev)
+	if err != nil {
+		return Reply{}, err
+	}
+	seq, dup, err := s.log.Append(ctx, e.subject, e.state.Position().LastSeq, msgID, data)
+	switch {
+	case errors.Is(err, eventlog.ErrConflict):
+		return Reply{}, err
+	case err != nil:
+		e.reset() // the append may or may not have happened
+		return Reply{}, fmt.Errorf("append to %s: %w", e.subject, err)
+	case dup:
+		e.reset()
+		return s.duplicateReply(ctx, seq)
+	}
+	if err := e.state.Evolve(events.Recorded{Seq: seq, Hash: events.Hash(data), Event: ev}); err != nil {
+		e.reset()
+		return Reply{}, err
+	}
+	return replyFor(ev, seq), nil
+}
+
+// catchUp folds into e every event of its subject after the last one it has.
+func (s *Service) catchUp(ctx context.Context, e *entry) error {
+	msgs, err := s.log.Load(ctx, e.subject, e.state.Position().LastSeq)
+	if err != nil {
+		e.reset()
+		return fmt.Errorf("load %s: %w", e.subject, err)
+	}
+	for _, m := range msgs {
+		r, err := events.Record(m.Seq, m.Data)
+		if err == nil {
+			err = e.state.Evolve(r)
+		}
+		if err != nil {
+			e.reset()
+			return fmt.Errorf("load %s at seq %d: %w", e.subject, m.Seq, err)
+		}
+	}
+	e.loaded = true
+	return nil
+}
+
+// duplicateReply answers a retried command with its first reply, read back
+// from the log.
+func (s *Service) duplicateReply(ctx context.Context, seq uint64) (Reply, error) {
+	m, err := s.log.Get(ctx, seq)
+	if err != nil {
+		return Reply{}, fmt.Errorf("read first reply at seq %d: %w", seq, err)
+	}
+	ev, err := events.Decode(m.Data)
+	if err != nil {
+		return Reply{}, err
+	}
+	r := replyFor(ev, seq)
+	r.Duplicate = true
+	return r, nil
+}
+
+// conversationCommand handles one conversation command body for app.
+func (s *Service) conversationCommand(ctx context.Context, app events.App, action string, body []byte) (Reply, error) {
+	id, cmd, err := conversationAction(action, app, body)
+	if err != nil {
+		return Reply{}, err
+	}
+	fresh := false
+	if id == "" {
+		// Derived from the command, so a retry at the same instant names
+		// the same conversation; a later retry is caught by the stream's
+		// Nats-Msg-Id window.
+		id, fresh = events.DerivedID(s.opts.Clock.Now(), commandIDOf(cmd)), true
+	}
+	subject := events.ConversationSubject(id)
+	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
+	if _, start := cmd.(aggregate.StartConversation); start && fresh {
+		e.mu.Lock()
+		e.loaded = true // a new random id has no history to load
+		e.mu.Unlock()
+	}
+	commandID := commandIDOf(cmd)
+	return s.execute(ctx, e, cmd, commandID, commandID)
+}
+
+// accountCommand handles presence.set and settings.set for app.
+func (s *Service) accountCommand(ctx context.Context, app events.App, action string, body []byte) (Reply, error) {
+	cmd, err := accountAction(action, app, body)
+	if err != nil {
+		return Reply{}, err
+	}
+	actor := actorOf(cmd)
+	if _, err := events.ParseAccount(string(actor)); err != nil {
+		return Reply{}, fmt.Errorf("%w: actor: %v", aggregate.ErrInvalid, err)
+	}
+	e := s.accts.get(events.AccountSubject(actor), func() state { return aggregate.NewAccount(actor) })
+	commandID := commandIDOf(cmd)
+	return s.execute(ctx, e, cmd, commandID, commandID)
+}
+
+// commander is any command that carries Meta.
+type commander interface{ Header() aggregate.Meta }
+
+func commandIDOf(cmd any) string {
+	if c, ok := cmd.(commander); ok {
+		return c.Header().CommandID
+	}
+	return ""
+}
+
+func actorOf(cmd any) events.Account {
+	if c, ok := cmd.(commander); ok {
+		return c.Header().Actor
+	}
+	return ""
+}

@@ -1,0 +1,156 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Subjects of the endpoints (contract: "NATS subjects").
+const (
+	CommandPrefix = "crosstalk.cmd."
+	AdminPublish  = "crosstalk.admin.policy.publish"
+	QueryPrefix   = "crosstalk.query."
+	ServiceName   = "crosstalk"
+)
+
+// ConversationActions and AccountActions are the command actions; each is
+// served on crosstalk.cmd.<app>.<action> for any app.
+var (
+	ConversationActions = []string{"conversation.start", "message.send", "message.edit", "message.unsend",
+		"message.react", "message.read", "call.start", "call.end"}
+	AccountActions = []string{"presence.set", "settings.set"}
+)
+
+// request is what a handler needs of a micro request, copied out of it:
+// micro's request object is not safe to answer from another goroutine (it
+// records the reply's error for its stats after the handler returns), so
+// handlers run on their own goroutine with this copy and reply through the
+// connection.
+type request struct {
+	subject, reply string
+	data           []byte
+}
+
+type handlerFunc func(ctx context.Context, req request) (any, error)
+
+func (s *Service) addService(ctx context.Context) (micro.Service, error) {
+	svc, err := micro.AddService(s.nc, micro.Config{
+		Name: ServiceName, Version: s.opts.Version,
+		Description: "crosstalk: event-sourced cross-app chat with policy-switched links",
+	})
+	if err != nil {
+		return nil, err
+	}
+	cmd := svc.AddGroup("crosstalk.cmd")
+	for _, a := range ConversationActions {
+		if err := s.add(ctx, cmd, a, "*."+a, s.commandHandler(a, s.conversationCommand)); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range AccountActions {
+		if err := s.add(ctx, cmd, a, "*."+a, s.commandHandler(a, s.accountCommand)); err != nil {
+			return nil, err
+		}
+	}
+	admin := svc.AddGroup("crosstalk.admin")
+	if err := s.add(ctx, admin, "policy.publish", "policy.publish", func(ctx context.Context, req request) (any, error) {
+		return s.publishPolicy(ctx, req.data)
+	}); err != nil {
+		return nil, err
+	}
+	return svc, s.addQueries(ctx, svc.AddGroup("crosstalk.query"))
+}
+
+func (s *Service) addQueries(ctx context.Context, g micro.Group) error {
+	queries := map[string]func(context.Context, []byte) (any, error){
+		"inbox": s.queryInbox, "messages": s.queryMessages, "presence": s.queryPresence,
+		"conversation": s.queryConversation, "policy": s.queryPolicy,
+	}
+	for name, q := range queries {
+		q := q
+		h := func(ctx context.Context, req request) (any, error) { return q(ctx, req.data) }
+		if err := s.add(ctx, g, "query."+name, name, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// add registers one endpoint. Endpoint names may not contain dots.
+func (s *Service) add(ctx context.Context, g micro.Group, name, subject string, h handlerFunc) error {
+	return g.AddEndpoint(strings.ReplaceAll(name, ".", "_"), s.async(ctx, h), micro.WithEndpointSubject(subject))
+}
+
+// commandHandler reads the app from the request subject,
+// crosstalk.cmd.<app>.<action>, and runs the command.
+func (s *Service) commandHandler(action string, run func(context.Context, events.App, string, []byte) (Reply, error)) handlerFunc {
+	return func(ctx context.Context, req request) (any, error) {
+		rest := strings.TrimPrefix(req.subject, CommandPrefix)
+		app := events.App(strings.TrimSuffix(rest, "."+action))
+		if err := app.Validate(); err != nil {
+			return nil, badRequest("subject %q: %v", req.subject, err)
+		}
+		return run(ctx, app, action, req.data)
+	}
+}
+
+// async runs h on its own goroutine, because micro delivers an endpoint's
+// requests one at a time. At most MaxInFlight run at once; the request gets
+// CommandTimeout, and is allowed to finish after ctx is done so that a
+// shutdown drains instead of failing requests already accepted.
+func (s *Service) async(ctx context.Context, h handlerFunc) micro.HandlerFunc {
+	base := context.WithoutCancel(ctx)
+	return func(mr micro.Request) {
+		req := request{subject: mr.Subject(), reply: mr.Reply(), data: mr.Data()}
+		s.sem <- struct{}{}
+		s.inflight.Add(1)
+		go func() {
+			defer s.inflight.Done()
+			defer func() { <-s.sem }()
+			rctx, cancel := context.WithTimeout(base, s.opts.CommandTimeout)
+			defer cancel()
+			res, err := h(rctx, req)
+			s.respond(req, res, err)
+		}()
+	}
+}
+
+// respond answers as micro would: JSON on success; on error the
+// Nats-Service-Error-Code and Nats-Service-Error headers and the contract's
+// JSON error body.
+func (s *Service) respond(req request, res any, err error) {
+	if req.reply == "" {
+		return
+	}
+	msg := &nats.Msg{Subject: req.reply}
+	if err != nil {
+		status, code, body := encodeError(err, s.policyAt(s.opts.Clock.Now()).VersionOf())
+		if code == "internal" {
+			s.opts.Logger.Error("request failed", slog.String("subject", req.subject), slog.Any("err", err))
+		}
+		msg.Header = nats.Header{micro.ErrorCodeHeader: {status}, micro.ErrorHeader: {firstLine(err.Error(), code)}}
+		msg.Data = body
+	} else if msg.Data, err = json.Marshal(res); err != nil {
+		s.opts.Logger.Error("encode reply", slog.String("subject", req.subject), slog.Any("err", err))
+		return
+	}
+	if err := s.nc.PublishMsg(msg); err != nil {
+		s.opts.Logger.Warn("reply failed", slog.String("subject", req.subject), slog.Any("err", err))
+	}
+}
+
+// firstLine keeps the error header one line; internal errors say only so.
+func firstLine(text, code string) string {
+	if code == "internal" {
+		return "internal error"
+	}
+	text, _, _ = strings.Cut(text, "\n")
+	return text
+}

@@ -1,0 +1,142 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// policyState adapts the Policies aggregate to the command path and
+// remembers the event id of each version, which causes its closings.
+type policyState struct {
+	aggregate.Policies
+	eventIDs map[uint64]string
+}
+
+func newPolicyState() state { return &policyState{eventIDs: map[uint64]string{}} }
+
+// Decide decides a PublishPolicy; the policy in force is the aggregate's own.
+func (ps *policyState) Decide(cmd any, _ *aggregate.Policy, now time.Time) (events.Event, error) {
+	c, ok := cmd.(aggregate.PublishPolicy)
+	if !ok {
+		return events.Event{}, fmt.Errorf("%w: %T is not a policy command", aggregate.ErrInvalid, cmd)
+	}
+	return ps.Policies.Decide(c, now)
+}
+
+// Evolve folds a policy.published event and records its id.
+func (ps *policyState) Evolve(r events.Recorded) error {
+	if err := ps.Policies.Evolve(r); err != nil {
+		return err
+	}
+	var d events.PolicyPublishedData
+	if err := r.Event.DecodeData(&d); err == nil {
+		ps.eventIDs[d.Version] = r.Event.ID
+	}
+	return nil
+}
+
+// policySnapshot is an immutable copy of the published policies, swapped
+// atomically so that every command can read the policy in force without
+// taking the policy aggregate's lock.
+type policySnapshot struct {
+	versions []aggregate.Policy
+	eventIDs map[uint64]string
+}
+
+func (p *policySnapshot) inForce(now time.Time) *aggregate.Policy {
+	ps := aggregate.Policies{Versions: p.versions}
+	return ps.InForce(now)
+}
+
+// policyAt returns the policy in force at now (nil before any).
+func (s *Service) policyAt(now time.Time) *aggregate.Policy {
+	return s.policies.Load().inForce(now)
+}
+
+// snapshotPolicies publishes the policy aggregate's current versions. The
+// caller holds the policy entry's lock.
+func (s *Service) snapshotPolicies() {
+	ps := s.policy.state.(*policyState)
+	snap := &policySnapshot{
+		versions: append([]aggregate.Policy(nil), ps.Versions...),
+		eventIDs: make(map[uint64]string, len(ps.eventIDs)),
+	}
+	for v, id := range ps.eventIDs {
+		snap.eventIDs[v] = id
+	}
+	s.policies.Store(snap)
+}
+
+// refreshPolicies catches the policy aggregate up with the log, so policies
+// published by another instance are seen here too.
+func (s *Service) refreshPolicies(ctx context.Context) error {
+	s.policy.mu.Lock()
+	defer s.policy.mu.Unlock()
+	if err := s.catchUp(ctx, s.policy); err != nil {
+		return err
+	}
+	s.snapshotPolicies()
+	return nil
+}
+
+// publishRequest is the body of crosstalk.admin.policy.publish.
+type publishRequest struct {
+	CommandID string          `json:"command_id"`
+	Policy    json.RawMessage `json:"policy"`
+}
+
+// PublishReply is the success reply of crosstalk.admin.policy.publish.
+type PublishReply struct {
+	EventID   string `json:"event_id"`
+	StreamSeq uint64 `json:"stream_seq"`
+	Version   uint64 `json:"version"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+}
+
+// publishPolicy appends a policy.published event and wakes the scheduler;
+// closing the affected conversations runs after the reply.
+func (s *Service) publishPolicy(ctx context.Context, body []byte) (PublishReply, error) {
+	var req publishRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return PublishReply{}, err
+	}
+	if !events.ValidUUID(req.CommandID) {
+		return PublishReply{}, badRequest("command_id must be a UUID, got %q", req.CommandID)
+	}
+	if len(req.Policy) == 0 {
+		return PublishReply{}, fmt.Errorf("%w: the request has no policy", aggregate.ErrInvalidPolicy)
+	}
+	p, err := aggregate.ParsePolicy(req.Policy)
+	if err != nil {
+		return PublishReply{}, err
+	}
+	cmd := aggregate.PublishPolicy{CommandID: req.CommandID, Policy: p}
+	r, err := s.execute(ctx, s.policy, cmd, req.CommandID, req.CommandID)
+	if err != nil {
+		return PublishReply{}, err
+	}
+	s.policy.mu.Lock()
+	s.snapshotPolicies()
+	s.policy.mu.Unlock()
+	s.kickScheduler()
+	pub := s.policies.Load()
+	version := p.Version
+	for v, id := range pub.eventIDs {
+		if id == r.EventID {
+			version = v
+		}
+	}
+	return PublishReply{EventID: r.EventID, StreamSeq: r.StreamSeq, Version: version, Duplicate: r.Duplicate}, nil
+}
+
+func (s *Service) kickScheduler() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,209 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// queryBase is what every query may carry.
+type queryBase struct {
+	MinSeq uint64 `json:"min_seq"`
+}
+
+// waitFor gives read-your-writes: it waits up to Options.ReadWait until the
+// read model has applied seq.
+func (s *Service) waitFor(ctx context.Context, seq uint64) error {
+	if seq == 0 || s.store.Checkpoint() >= seq {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.opts.ReadWait)
+	defer cancel()
+	if err := s.store.WaitFor(wctx, seq); err != nil {
+		return fmt.Errorf("%w: the read model has applied up to seq %d, not yet %d; retry shortly",
+			ErrNotCaughtUp, s.store.Checkpoint(), seq)
+	}
+	return nil
+}
+
+func parseAccountField(field, v string) (events.Account, error) {
+	if v == "" {
+		return "", badRequest("%s is required", field)
+	}
+	a, err := events.ParseAccount(v)
+	if err != nil {
+		return "", badRequest("%s: %v", field, err)
+	}
+	return a, nil
+}
+
+func checkLimit(limit int) error {
+	if limit < 0 || limit > 200 {
+		return badRequest("limit must be between 1 and 200 (0 means the default, 20), got %d", limit)
+	}
+	return nil
+}
+
+type inboxQuery struct {
+	queryBase
+	Account string `json:"account"`
+	Limit   int    `json:"limit"`
+	Cursor  string `json:"cursor"`
+}
+
+func (s *Service) queryInbox(ctx context.Context, body []byte) (any, error) {
+	var q inboxQuery
+	if err := decodeStrict(body, &q); err != nil {
+		return nil, err
+	}
+	acct, err := parseAccountField("account", q.Account)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLimit(q.Limit); err != nil {
+		return nil, err
+	}
+	if err := s.waitFor(ctx, q.MinSeq); err != nil {
+		return nil, err
+	}
+	return s.store.Inbox(acct, q.Limit, q.Cursor)
+}
+
+type messagesQuery struct {
+	queryBase
+	ConversationID string `json:"conversation_id"`
+	Viewer         string `json:"viewer"`
+	Limit          int    `json:"limit"`
+	Cursor         string `json:"cursor"`
+}
+
+func (s *Service) queryMessages(ctx context.Context, body []byte) (any, error) {
+	var q messagesQuery
+	if err := decodeStrict(body, &q); err != nil {
+		return nil, err
+	}
+	if !events.ValidUUID(q.ConversationID) {
+		return nil, badRequest("conversation_id must be a UUID, got %q", q.ConversationID)
+	}
+	viewer, err := parseAccountField("viewer", q.Viewer)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLimit(q.Limit); err != nil {
+		return nil, err
+	}
+	if err := s.waitFor(ctx, q.MinSeq); err != nil {
+		return nil, err
+	}
+	return s.store.Messages(q.ConversationID, viewer, q.Limit, q.Cursor, s.opts.Clock.Now())
+}
+
+type presenceQuery struct {
+	queryBase
+	Viewer  string `json:"viewer"`
+	Account string `json:"account"`
+}
+
+func (s *Service) queryPresence(ctx context.Context, body []byte) (any, error) {
+	var q presenceQuery
+	if err := decodeStrict(body, &q); err != nil {
+		return nil, err
+	}
+	viewer, err := parseAccountField("viewer", q.Viewer)
+	if err != nil {
+		return nil, err
+	}
+	acct, err := parseAccountField("account", q.Account)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.waitFor(ctx, q.MinSeq); err != nil {
+		return nil, err
+	}
+	return s.store.Presence(viewer, acct, s.opts.Clock.Now())
+}
+
+type conversationQuery struct {
+	queryBase
+	ConversationID string `json:"conversation_id"`
+}
+
+func (s *Service) queryConversation(ctx context.Context, body []byte) (any, error) {
+	var q conversationQuery
+	if err := decodeStrict(body, &q); err != nil {
+		return nil, err
+	}
+	if !events.ValidUUID(q.ConversationID) {
+		return nil, badRequest("conversation_id must be a UUID, got %q", q.ConversationID)
+	}
+	if err := s.waitFor(ctx, q.MinSeq); err != nil {
+		return nil, err
+	}
+	return s.store.Conversation(q.ConversationID)
+}
+
+// PolicyStatus is one version in the reply of crosstalk.query.policy.
+type PolicyStatus struct {
+	Version     uint64            `json:"version"`
+	Name        string            `json:"name"`
+	EffectiveAt time.Time         `json:"effective_at"`
+	Effective   bool              `json:"effective"`
+	InForce     bool              `json:"in_force"`
+	Closed      int               `json:"closed"`
+	Affected    int               `json:"affected"`
+	Applied     bool              `json:"applied"`
+	Links       []events.LinkData `json:"links"`
+}
+
+// PolicyReport is the reply of crosstalk.query.policy.
+type PolicyReport struct {
+	Current  uint64         `json:"current"`
+	Versions []PolicyStatus `json:"versions"`
+}
+
+func (s *Service) queryPolicy(ctx context.Context, body []byte) (any, error) {
+	var q queryBase
+	if err := decodeStrict(body, &q); err != nil {
+		return nil, err
+	}
+	if err := s.waitFor(ctx, q.MinSeq); err != nil {
+		return nil, err
+	}
+	return s.policyReport()
+}
+
+// policyReport combines the published versions (from the command side, so a
+// just-published policy shows at once) with the read model's closed counts
+// and the closer's progress. A version superseded by a later effective one
+// has nothing left to do and reports applied.
+func (s *Service) policyReport() (PolicyReport, error) {
+	views, err := s.store.Policies()
+	if err != nil {
+		return PolicyReport{}, err
+	}
+	closedBy := map[uint64]int{}
+	for _, v := range views {
+		closedBy[v.Version] = v.Closed
+	}
+	now := s.opts.Clock.Now()
+	current := s.policyAt(now)
+	rep := PolicyReport{Current: current.VersionOf()}
+	for _, p := range s.policies.Load().versions {
+		st := s.closer.get(p.Version)
+		ps := PolicyStatus{
+			Version: p.Version, Name: p.Name, EffectiveAt: p.EffectiveAt, Links: p.Links,
+			Effective: !p.EffectiveAt.After(now), InForce: p.Version == current.VersionOf(),
+			Closed: closedBy[p.Version], Affected: st.Affected, Applied: st.Applied,
+		}
+		if ps.Effective && !ps.InForce {
+			ps.Applied = true
+		}
+		if ps.Closed > ps.Affected {
+			ps.Affected = ps.Closed
+		}
+		rep.Versions = append(rep.Versions, ps)
+	}
+	return rep, nil
+}

@@ -1,0 +1,195 @@
+package service
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// decodeStrict decodes one JSON object into v, refusing unknown fields,
+// trailing data and invalid UTF-8, with an error a person can act on.
+func decodeStrict(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return badRequest("the request body is empty; send a JSON object")
+	}
+	if !utf8.Valid(body) {
+		return badRequest("the request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("%s", describeJSONError(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return fmt.Sprintf("the request must be a JSON object, not a JSON %s", typeErr.Value)
+		}
+		return fmt.Sprintf("field %q must be a %s, not a JSON %s", typeErr.Field, jsonKind(typeErr.Type.String()), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "malformed JSON: the object is cut short"
+	}
+	return "malformed request: " + err.Error()
+}
+
+func jsonKind(goType string) string {
+	switch goType {
+	case "string", "events.Account", "events.App":
+		return "string"
+	case "bool", "*bool":
+		return "boolean"
+	case "[]events.Account", "[]string":
+		return "list of strings"
+	}
+	return "number"
+}
+
+// commandEnvelope is the part every command body has.
+type commandEnvelope struct {
+	CommandID string         `json:"command_id"`
+	Actor     events.Account `json:"actor"`
+}
+
+func (c commandEnvelope) meta(app events.App) aggregate.Meta {
+	return aggregate.Meta{CommandID: c.CommandID, App: app, Actor: c.Actor}
+}
+
+// convRequest is the union of the conversation commands' fields; each action
+// takes only its own (others are refused by fieldsFor).
+type convRequest struct {
+	commandEnvelope
+	ConversationID string           `json:"conversation_id"`
+	Participants   []events.Account `json:"participants"`
+	MessageID      string           `json:"message_id"`
+	Text           *string          `json:"text"`
+	Reaction       *string          `json:"reaction"`
+	CallID         string           `json:"call_id"`
+	Media          string           `json:"media"`
+}
+
+// conversationAction decodes a conversation command body. It returns the
+// conversation id (empty for a start without one) and the domain command.
+func conversationAction(action string, app events.App, body []byte) (string, any, error) {
+	var r convRequest
+	if err := decodeStrict(body, &r); err != nil {
+		return "", nil, err
+	}
+	if err := r.allowedFields(action); err != nil {
+		return "", nil, err
+	}
+	m := r.meta(app)
+	if action != "conversation.start" && !events.ValidUUID(r.ConversationID) {
+		return "", nil, badRequest("conversation_id must be a UUID, got %q", r.ConversationID)
+	}
+	switch action {
+	case "conversation.start":
+		if r.ConversationID != "" && !events.ValidUUID(r.ConversationID) {
+			return "", nil, badRequest("conversation_id must be a UUID when given, got %q", r.ConversationID)
+		}
+		return r.ConversationID, aggregate.StartConversation{Meta: m, Participants: r.Participants}, nil
+	case "message.send":
+		return r.ConversationID, aggregate.SendMessage{Meta: m, MessageID: r.MessageID, Text: deref(r.Text)}, nil
+	case "message.edit":
+		return r.ConversationID, aggregate.EditMessage{Meta: m, MessageID: r.MessageID, Text: deref(r.Text)}, nil
+	case "message.unsend":
+		return r.ConversationID, aggregate.UnsendMessage{Meta: m, MessageID: r.MessageID}, nil
+	case "message.react":
+		if r.Reaction == nil {
+			return "", nil, badRequest("reaction is required (an empty string removes your reaction)")
+		}
+		return r.ConversationID, aggregate.ReactToMessage{Meta: m, MessageID: r.MessageID, Reaction: *r.Reaction}, nil
+	case "message.read":
+		return r.ConversationID, aggregate.ReadMessage{Meta: m, MessageID: r.MessageID}, nil
+	case "call.start":
+		return r.ConversationID, aggregate.StartCall{Meta: m, CallID: r.CallID, Media: r.Media}, nil
+	case "call.end":
+		return r.ConversationID, aggregate.EndCall{Meta: m, CallID: r.CallID}, nil
+	}
+	return "", nil, badRequest("unknown action %q", action)
+}
+
+// actionFields lists, per action, the fields beyond command_id and actor.
+var actionFields = map[string][]string{
+	"conversation.start": {"participants", "conversation_id"},
+	"message.send":       {"conversation_id", "text", "message_id"},
+	"message.edit":       {"conversation_id", "message_id", "text"},
+	"message.unsend":     {"conversation_id", "message_id"},
+	"message.react":      {"conversation_id", "message_id", "reaction"},
+	"message.read":       {"conversation_id", "message_id"},
+	"call.start":         {"conversation_id", "media", "call_id"},
+	"call.end":           {"conversation_id", "call_id"},
+}
+
+// allowedFields refuses fields that belong to another action, so that a
+// producer who sends "text" with message.react learns it is ignored.
+func (r convRequest) allowedFields(action string) error {
+	set := map[string]bool{
+		"participants": r.Participants != nil, "conversation_id": r.ConversationID != "",
+		"message_id": r.MessageID != "", "text": r.Text != nil, "reaction": r.Reaction != nil,
+		"call_id": r.CallID != "", "media": r.Media != "",
+	}
+	allowed := map[string]bool{}
+	for _, f := range actionFields[action] {
+		allowed[f] = true
+	}
+	for f, present := range set {
+		if present && !allowed[f] {
+			return badRequest("field %q does not belong to %s", f, action)
+		}
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// accountRequest is the union of the account commands' fields.
+type accountRequest struct {
+	commandEnvelope
+	Status             string `json:"status"`
+	ShowActivityStatus *bool  `json:"show_activity_status"`
+	SendReadReceipts   *bool  `json:"send_read_receipts"`
+}
+
+// accountAction decodes presence.set and settings.set.
+func accountAction(action string, app events.App, body []byte) (any, error) {
+	var r accountRequest
+	if err := decodeStrict(body, &r); err != nil {
+		return nil, err
+	}
+	m := r.meta(app)
+	switch action {
+	case "presence.set":
+		if r.ShowActivityStatus != nil || r.SendReadReceipts != nil {
+			return nil, badRequest("presence.set takes only status; use settings.set for settings")
+		}
+		return aggregate.SetPresence{Meta: m, Status: r.Status}, nil
+	case "settings.set":
+		if r.Status != "" {
+			return nil, badRequest("settings.set does not take status; use presence.set")
+		}
+		return aggregate.ChangeSettings{Meta: m, ShowActivityStatus: r.ShowActivityStatus, SendReadReceipts: r.SendReadReceipts}, nil
+	}
+	return nil, badRequest("unknown action %q", action)
+}

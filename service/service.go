@@ -1,0 +1,155 @@
+// Package service is crosstalk's front door: the NATS micro endpoints for
+// commands, queries and admin, the command path (load the aggregate, decide,
+// append with optimistic concurrency, retry), and the policy scheduler and
+// closer. It wires the pure aggregates to the event log and the read model.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector"
+)
+
+// Log is what the service needs of the event log (package eventlog).
+type Log interface {
+	Append(ctx context.Context, subject string, expectedSeq uint64, msgID string, data []byte) (uint64, bool, error)
+	Load(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, error)
+	Get(ctx context.Context, seq uint64) (events.Message, error)
+	LastSeq(ctx context.Context) (uint64, error)
+	Read(ctx context.Context, fromSeq uint64, maxBatch int, fn func([]events.Message) error) error
+}
+
+// Options tune the service. The zero value is usable: every field has a
+// documented default.
+type Options struct {
+	// Clock decides what time it is. Default: WallClock.
+	Clock Clock
+	// Logger receives structured logs. Default: slog.Default().
+	Logger *slog.Logger
+	// CommandTimeout bounds one command or query. Default: 5s.
+	CommandTimeout time.Duration
+	// MaxRetries bounds optimistic-concurrency retries of one command
+	// before it is answered 409 conflict. Default: 5.
+	MaxRetries int
+	// MaxInFlight bounds requests handled at once; more wait. Default: 1024.
+	MaxInFlight int
+	// CacheSize bounds the aggregates kept in memory, conversations and
+	// accounts each. Default: 100000.
+	CacheSize int
+	// PolicyCheckInterval is how often the scheduler looks for a policy that
+	// has become effective. Default: 1s.
+	PolicyCheckInterval time.Duration
+	// CloseGrace is how long after its first scan the closer scans again, to
+	// catch a conversation started just before the effective time. It should
+	// not be shorter than CommandTimeout. Default: CommandTimeout.
+	CloseGrace time.Duration
+	// CloseConcurrency bounds concurrent closings. Default: 64.
+	CloseConcurrency int
+	// ReadWait bounds how long a query with min_seq waits. Default: 2s.
+	ReadWait time.Duration
+	// ProjectorBatch bounds events per read-model batch. Default: 1000.
+	ProjectorBatch int
+	// Version is reported by the micro service. Default: "1.0.0".
+	Version string
+}
+
+// EnsureDefaults fills every zero field with its default.
+func (o *Options) EnsureDefaults() {
+	if o.Clock == nil {
+		o.Clock = WallClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	setDefault(&o.CommandTimeout, 5*time.Second)
+	setDefault(&o.MaxRetries, 5)
+	setDefault(&o.MaxInFlight, 1024)
+	setDefault(&o.CacheSize, 100_000)
+	setDefault(&o.PolicyCheckInterval, time.Second)
+	setDefault(&o.CloseGrace, o.CommandTimeout)
+	setDefault(&o.CloseConcurrency, 64)
+	setDefault(&o.ReadWait, 2*time.Second)
+	setDefault(&o.ProjectorBatch, 1000)
+	setDefault(&o.Version, "1.0.0")
+}
+
+func setDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}
+
+// Service serves crosstalk over NATS. Build it with New and run it with Run.
+type Service struct {
+	nc       *nats.Conn
+	log      Log
+	store    *projector.Store
+	opts     Options
+	convs    *cache
+	accts    *cache
+	policy   *entry
+	policies atomic.Pointer[policySnapshot]
+	closer   closer
+	kick     chan struct{}
+	ready    chan struct{}
+	inflight sync.WaitGroup
+	sem      chan struct{}
+}
+
+// New builds a service on a NATS connection, an event log and a read model.
+func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service {
+	opts.EnsureDefaults()
+	s := &Service{
+		nc: nc, log: log, store: store, opts: opts,
+		convs:  newCache(opts.CacheSize),
+		accts:  newCache(opts.CacheSize),
+		closer: closer{status: map[uint64]*closeStatus{}},
+		kick:   make(chan struct{}, 1),
+		ready:  make(chan struct{}),
+		sem:    make(chan struct{}, opts.MaxInFlight),
+	}
+	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicyState, state: newPolicyState()}
+	s.policies.Store(&policySnapshot{eventIDs: map[uint64]string{}})
+	return s
+}
+
+// Ready is closed once the endpoints answer.
+func (s *Service) Ready() <-chan struct{} { return s.ready }
+
+// Run loads the policies, starts the read-model projector, the policy
+// scheduler and the NATS endpoints, and serves until ctx is done. It then
+// stops the endpoints, waits for requests in flight, and returns.
+func (s *Service) Run(ctx context.Context) error {
+	if err := s.refreshPolicies(ctx); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.store.Run(gctx, s.log) })
+	g.Go(func() error { return s.runScheduler(gctx) })
+	g.Go(func() error { return s.serve(gctx) })
+	return g.Wait()
+}
+
+// serve registers the micro service and keeps it until ctx is done.
+func (s *Service) serve(ctx context.Context) error {
+	svc, err := s.addService(ctx)
+	if err != nil {
+		return err
+	}
+	s.opts.Logger.Info("crosstalk service ready", slog.String("service", svc.Info().Name),
+		slog.String("id", svc.Info().ID), slog.String("nats", s.nc.ConnectedUrlRedacted()))
+	close(s.ready)
+	<-ctx.Done()
+	err = svc.Stop()
+	s.inflight.Wait()
+	return err
+}
