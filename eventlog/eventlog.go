@@ -21,6 +21,7 @@ package eventlog
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -43,6 +44,9 @@ type Options struct {
 	// Duplicates is how long JetStream remembers a Nats-Msg-Id (a command
 	// id) to drop a retried append. Default 2 minutes.
 	Duplicates time.Duration
+	// Logger receives the log's few messages (stream created, a consumer
+	// that could not be deleted). Default: slog.Default().
+	Logger *slog.Logger
 }
 
 // Defaults of Options.
@@ -59,10 +63,14 @@ func (o *Options) EnsureDefaults() {
 	if o.Duplicates <= 0 {
 		o.Duplicates = DefaultDuplicates
 	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 }
 
 // Log is the CROSSTALK stream. It is safe for concurrent use.
 type Log struct {
+	logger *slog.Logger
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	// direct reads subjects for Load; nil when the stream does not allow
@@ -78,7 +86,7 @@ type Log struct {
 // wrong setting and how to fix it.
 func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, error) {
 	opts.EnsureDefaults()
-	stream, err := ensureStream(ctx, js, streamConfig(opts))
+	stream, err := ensureStream(ctx, js, streamConfig(opts), opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", events.StreamName, err)
 	}
@@ -86,7 +94,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, erro
 	if err := checkStream(info.Config); err != nil {
 		return nil, err
 	}
-	l := &Log{js: js, stream: stream}
+	l := &Log{logger: opts.Logger, js: js, stream: stream}
 	if info.Config.AllowDirect {
 		l.direct = newDirectGetter(js, events.StreamName)
 	}

@@ -136,6 +136,6 @@ func (l *Log) release(cons jetstream.Consumer, it jetstream.MessagesContext) {
 	defer cancel()
 	err := l.js.DeleteConsumer(ctx, events.StreamName, info.Name)
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		slog.Warn("eventlog: delete ordered consumer", slog.String("consumer", info.Name), slog.Any("error", err))
+		l.logger.Warn("eventlog: delete ordered consumer", slog.String("consumer", info.Name), slog.Any("error", err))
 	}
 }

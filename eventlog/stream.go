@@ -40,7 +40,7 @@ func streamConfig(opts Options) jetstream.StreamConfig {
 
 // ensureStream returns the stream named cfg.Name, creating it with cfg if
 // it does not exist.
-func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig, logger *slog.Logger) (jetstream.Stream, error) {
 	stream, err := js.Stream(ctx, cfg.Name)
 	if !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return stream, err
@@ -51,7 +51,7 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		return js.Stream(ctx, cfg.Name)
 	}
 	if err == nil {
-		slog.Info("eventlog: created stream", slog.String("stream", cfg.Name),
+		logger.Info("eventlog: created stream", slog.String("stream", cfg.Name),
 			slog.Int("replicas", cfg.Replicas), slog.Duration("duplicates", cfg.Duplicates))
 	}
 	return stream, err

@@ -71,16 +71,16 @@ func (h *harness) start(opts service.Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.log, err = eventlog.Open(h.ctx, h.js, eventlog.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	if h.store, err = projector.Open(projector.Options{Dir: h.viewsD}); err != nil {
-		t.Fatal(err)
-	}
-	opts.Clock = h.clock
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	if h.log, err = eventlog.Open(h.ctx, h.js, eventlog.Options{Logger: opts.Logger}); err != nil {
+		t.Fatal(err)
+	}
+	if h.store, err = projector.Open(projector.Options{Dir: h.viewsD, Logger: opts.Logger}); err != nil {
+		t.Fatal(err)
+	}
+	opts.Clock = h.clock
 	setIfZero(&opts.PolicyCheckInterval, 10*time.Millisecond)
 	setIfZero(&opts.CloseGrace, 50*time.Millisecond)
 	h.svc = service.New(h.nc, h.log, h.store, opts)

@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -144,6 +145,11 @@ func (s *Service) serve(ctx context.Context) error {
 	svc, err := s.addService(ctx)
 	if err != nil {
 		return err
+	}
+	// The endpoints' subscriptions must reach the server before anyone is
+	// told they answer, or a first request can find no responders.
+	if err := s.nc.Flush(); err != nil {
+		return errors.Join(err, svc.Stop())
 	}
 	s.opts.Logger.Info("crosstalk service ready", slog.String("service", svc.Info().Name),
 		slog.String("id", svc.Info().ID), slog.String("nats", s.nc.ConnectedUrlRedacted()))

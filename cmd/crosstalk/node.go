@@ -86,10 +86,10 @@ func (n *node) open(ctx context.Context, cfg nodeConfig) error {
 	if err != nil {
 		return err
 	}
-	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{}); err != nil {
+	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: cfg.Logger}); err != nil {
 		return err
 	}
-	n.store, err = projector.Open(projector.Options{Dir: filepath.Join(cfg.DataDir, "views")})
+	n.store, err = projector.Open(projector.Options{Dir: filepath.Join(cfg.DataDir, "views"), Logger: cfg.Logger})
 	return err
 }
 
