@@ -116,6 +116,11 @@ type SettingsChangedData struct {
 	Account            Account `json:"account"`
 	ShowActivityStatus bool    `json:"show_activity_status"`
 	SendReadReceipts   bool    `json:"send_read_receipts"`
+	// InteropOptIn is the account's consent to be reached from apps whose
+	// policy link requires opt-in. Absent in events written before it
+	// existed, which decode to false, its default: the field is optional,
+	// so the schema stays v1.
+	InteropOptIn bool `json:"interop_opt_in"`
 }
 
 // PolicyPublishedData is the payload of policy.published: the policy itself.
@@ -135,4 +140,11 @@ type LinkData struct {
 	Call              bool `json:"call"`
 	SeeActivityStatus bool `json:"see_activity_status"`
 	SeeReadReceipts   bool `json:"see_read_receipts"`
+	// RequiresOptIn lets an account of From reach an account of To only if
+	// the To account has opted in to interoperability (settings.set
+	// interop_opt_in): the DMA's per-user, opt-in interoperability.
+	RequiresOptIn bool `json:"requires_opt_in,omitempty"`
+	// MaxParticipants bounds conversations that include both apps; 0 means
+	// no bound, 2 means one-to-one only.
+	MaxParticipants int `json:"max_participants,omitempty"`
 }
