@@ -16,6 +16,9 @@ type Account struct {
 	Status             string
 	ShowActivityStatus bool
 	SendReadReceipts   bool
+	// InteropOptIn is the account's consent to be reached through policy
+	// links that require opt-in. Off by default.
+	InteropOptIn bool
 }
 
 // NewAccount returns the state of an account with no events: defaults on.
@@ -35,6 +38,7 @@ type ChangeSettings struct {
 	Meta
 	ShowActivityStatus *bool
 	SendReadReceipts   *bool
+	InteropOptIn       *bool
 }
 
 // Decide decides an account command. Only the account itself may change its
@@ -56,19 +60,26 @@ func (a *Account) Decide(cmd any, p *Policy, now time.Time) (events.Event, error
 		if err := a.own(cmd.Meta); err != nil {
 			return events.Event{}, err
 		}
-		if cmd.ShowActivityStatus == nil && cmd.SendReadReceipts == nil {
-			return events.Event{}, fmt.Errorf("%w: give show_activity_status, send_read_receipts or both", ErrInvalid)
-		}
-		d := events.SettingsChangedData{Account: a.Name, ShowActivityStatus: a.ShowActivityStatus, SendReadReceipts: a.SendReadReceipts}
-		if cmd.ShowActivityStatus != nil {
-			d.ShowActivityStatus = *cmd.ShowActivityStatus
-		}
-		if cmd.SendReadReceipts != nil {
-			d.SendReadReceipts = *cmd.SendReadReceipts
-		}
-		return a.Stream.next(events.SettingsChanged, string(a.Name), now, cmd.CommandID, p.VersionOf(), d)
+		return a.decideSettings(cmd, p, now)
 	}
 	return events.Event{}, fmt.Errorf("%w: %T is not an account command", ErrInvalid, cmd)
+}
+
+func (a *Account) decideSettings(cmd ChangeSettings, p *Policy, now time.Time) (events.Event, error) {
+	if cmd.ShowActivityStatus == nil && cmd.SendReadReceipts == nil && cmd.InteropOptIn == nil {
+		return events.Event{}, fmt.Errorf("%w: give at least one of show_activity_status, send_read_receipts, interop_opt_in", ErrInvalid)
+	}
+	d := events.SettingsChangedData{Account: a.Name, ShowActivityStatus: a.ShowActivityStatus,
+		SendReadReceipts: a.SendReadReceipts, InteropOptIn: a.InteropOptIn}
+	set := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&d.ShowActivityStatus, cmd.ShowActivityStatus)
+	set(&d.SendReadReceipts, cmd.SendReadReceipts)
+	set(&d.InteropOptIn, cmd.InteropOptIn)
+	return a.Stream.next(events.SettingsChanged, string(a.Name), now, cmd.CommandID, p.VersionOf(), d)
 }
 
 func (a *Account) own(m Meta) error {
@@ -95,7 +106,7 @@ func (a *Account) Evolve(r events.Recorded) error {
 		if err := r.Event.DecodeData(&d); err != nil {
 			return err
 		}
-		a.ShowActivityStatus, a.SendReadReceipts = d.ShowActivityStatus, d.SendReadReceipts
+		a.ShowActivityStatus, a.SendReadReceipts, a.InteropOptIn = d.ShowActivityStatus, d.SendReadReceipts, d.InteropOptIn
 	}
 	a.Stream.advance(r)
 	return nil

@@ -42,6 +42,10 @@ type (
 	StartConversation struct {
 		Meta
 		Participants []events.Account
+		// OptedIn says which participants have opted in to
+		// interoperability; the service fills it from their account states
+		// when the policy in force has a link that requires opt-in.
+		OptedIn map[events.Account]bool
 	}
 	// SendMessage sends Text; MessageID is derived from the command when empty.
 	SendMessage struct {
@@ -82,12 +86,15 @@ type (
 		Meta
 		CallID string
 	}
-	// Close closes a conversation that the policy of PolicyVersion no longer
-	// allows. CommandID is the causing policy event's id; there is no actor.
+	// Close closes a conversation that Policy no longer allows (reason
+	// "policy"), or whose cross-app link relied on an opt-in that a
+	// participant has withdrawn (reason "opt_out"). CommandID is the causing
+	// event's id (the policy's, or the opt-out's); there is no actor.
 	Close struct {
 		CommandID string
 		Policy    *Policy
-		Reason    string
+		// OptedIn holds the participants' opt-ins, as for StartConversation.
+		OptedIn map[events.Account]bool
 	}
 )
 

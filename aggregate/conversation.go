@@ -95,6 +95,9 @@ func (c *Conversation) decideStart(cmd StartConversation, p *Policy, now time.Ti
 		return events.Event{}, fmt.Errorf("%w: %s does not let %v start conversations with each other",
 			ErrCrossAppNotAllowed, p.Describe(), apps)
 	}
+	if err := p.Reachable(parts, cmd.OptedIn); err != nil {
+		return events.Event{}, err
+	}
 	return c.emit(events.ConversationStarted, cmd.Meta, p, now, events.ConversationStartedData{
 		ConversationID: c.ID, StartedBy: cmd.Actor, Participants: parts, CrossApp: len(apps) > 1,
 	})

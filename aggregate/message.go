@@ -147,7 +147,9 @@ func (c *Conversation) decideEndCall(cmd EndCall, p *Policy, now time.Time) (eve
 	return c.emit(events.CallEnded, cmd.Meta, p, now, events.CallEndedData{CallID: cmd.CallID, By: cmd.Actor})
 }
 
-// decideClose closes an open conversation that cl.Policy no longer lets send.
+// decideClose closes an open conversation that cl.Policy no longer lets
+// send, or whose participants the policy can no longer reach because an
+// opt-in was withdrawn. The reason is decided here, from the inputs.
 func (c *Conversation) decideClose(cl Close, now time.Time) (events.Event, error) {
 	if !c.Started {
 		return events.Event{}, fmt.Errorf("%w: %s", ErrConversationNotFound, c.ID)
@@ -155,12 +157,12 @@ func (c *Conversation) decideClose(cl Close, now time.Time) (events.Event, error
 	if c.Closed {
 		return events.Event{}, fmt.Errorf("%w: conversation %s is already closed", ErrConversationClosed, c.ID)
 	}
+	reason := events.ClosedByPolicy
 	if cl.Policy.AllowsAmong(c.Apps, ActionSend) {
-		return events.Event{}, fmt.Errorf("%w: policy version %d still allows %v", ErrNotAffected, cl.Policy.VersionOf(), c.Apps)
-	}
-	reason := cl.Reason
-	if reason == "" {
-		reason = events.ClosedByPolicy
+		if cl.Policy.Reachable(c.Participants, cl.OptedIn) == nil {
+			return events.Event{}, fmt.Errorf("%w: policy version %d still allows %v", ErrNotAffected, cl.Policy.VersionOf(), c.Apps)
+		}
+		reason = events.ClosedByOptOut
 	}
 	return c.Stream.next(events.ConversationClosed, c.ID, now, cl.CommandID, cl.Policy.VersionOf(),
 		events.ConversationClosedData{Reason: reason, PolicyVersion: cl.Policy.VersionOf()})

@@ -149,6 +149,9 @@ func (p Policy) Validate() error {
 		if l.From == l.To {
 			return fmt.Errorf("%w: link %d is from %s to itself; same-app pairs are always allowed", ErrInvalidPolicy, i, l.From)
 		}
+		if l.MaxParticipants < 0 || l.MaxParticipants == 1 {
+			return fmt.Errorf("%w: link %d: max_participants must be 0 (no bound) or at least 2, got %d", ErrInvalidPolicy, i, l.MaxParticipants)
+		}
 		if seen[[2]events.App{l.From, l.To}] {
 			return fmt.Errorf("%w: duplicate link from %s to %s", ErrInvalidPolicy, l.From, l.To)
 		}

@@ -123,7 +123,7 @@ func (s *scenario) conversationCommand(l *line) any {
 	case "close":
 		p := s.drv.policy(s.t, l.str("policy", "none"))
 		s.wantPV = p.VersionOf()
-		return Close{CommandID: s.cause(l), Policy: p, Reason: l.str("reason", "")}
+		return Close{CommandID: s.cause(l), Policy: p}
 	case "presence":
 		return SetPresence{Meta: s.meta(l), Status: l.str("status", events.StatusActive)}
 	}

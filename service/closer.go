@@ -2,31 +2,40 @@ package service
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
 // closeStatus is how far the closer has got with one policy version.
 type closeStatus struct {
-	Affected int  // conversations found that the version no longer allows
-	Closed   int  // of those, closed by this process (or already closed)
-	Applied  bool // both scans done: every affected conversation is closed
+	// Affected is, as of the latest scan, the conversations this version
+	// closed before it plus those the scan found still to close.
+	Affected int
+	// Applied is set once both scans are done: every affected
+	// conversation is closed.
+	Applied  bool
 	passes   int
 	rescanAt time.Time
 }
 
-// closer tracks closing per policy version. Status lives in memory: after a
-// restart the closer scans again, and the scan finds only what is left.
+// closer tracks closing per policy version, and opt-outs waiting to be
+// applied. Status lives in memory: after a restart the closer scans again,
+// and the scan finds only what is left.
 type closer struct {
-	mu     sync.Mutex
-	status map[uint64]*closeStatus
+	mu      sync.Mutex
+	status  map[uint64]*closeStatus
+	optOuts []optOut
+}
+
+// optOut is a withdrawn interoperability opt-in whose conversations are
+// still to close.
+type optOut struct {
+	account events.Account
+	seq     uint64 // the settings.changed event
+	eventID string
 }
 
 func (c *closer) get(v uint64) closeStatus {
@@ -49,26 +58,51 @@ func (c *closer) update(v uint64, f func(*closeStatus)) {
 	f(st)
 }
 
-// runScheduler wakes every PolicyCheckInterval, or at once after a publish,
-// catches up with policies published elsewhere, and closes what the policy
-// in force no longer allows. A policy whose effective_at is in the future is
-// simply not in force yet; when the clock passes it, the next tick applies
-// it, also after a restart.
+func (c *closer) addOptOut(o optOut) {
+	c.mu.Lock()
+	c.optOuts = append(c.optOuts, o)
+	c.mu.Unlock()
+}
+
+func (c *closer) takeOptOuts() []optOut {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o := c.optOuts
+	c.optOuts = nil
+	return o
+}
+
+// runScheduler wakes every PolicyCheckInterval, or at once after a publish
+// or an opt-out, catches up with policies published elsewhere, and closes
+// what the policy in force no longer allows. A policy whose effective_at is
+// in the future is simply not in force yet; when the clock passes it, the
+// next tick applies it, also after a restart.
 func (s *Service) runScheduler(ctx context.Context) error {
 	t := time.NewTicker(s.opts.PolicyCheckInterval)
 	defer t.Stop()
 	for {
-		if err := s.refreshPolicies(ctx); err != nil && ctx.Err() == nil {
-			s.opts.Logger.Warn("refresh policies", slog.Any("err", err))
-		}
-		if err := s.applyDue(ctx); err != nil && ctx.Err() == nil {
-			s.opts.Logger.Warn("apply policy", slog.Any("err", err))
-		}
+		s.schedulerTick(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		case <-s.kick:
+		}
+	}
+}
+
+func (s *Service) schedulerTick(ctx context.Context) {
+	warn := func(what string, err error) {
+		if err != nil && ctx.Err() == nil {
+			s.opts.Logger.Warn(what, slog.Any("err", err))
+		}
+	}
+	warn("refresh policies", s.refreshPolicies(ctx))
+	warn("apply policy", s.applyDue(ctx))
+	for _, o := range s.closer.takeOptOuts() {
+		if err := s.closeOptOut(ctx, o); err != nil {
+			s.closer.addOptOut(o) // try again on the next tick
+			warn("apply opt-out", err)
 		}
 	}
 }
@@ -86,74 +120,16 @@ func (s *Service) applyDue(ctx context.Context) error {
 	if st.Applied || (st.passes == 1 && time.Now().Before(st.rescanAt)) {
 		return nil
 	}
-	affected, closed, err := s.closeAffected(ctx, p)
+	closed, err := s.closeAffected(ctx, p)
 	if err != nil {
 		return err
 	}
 	s.closer.update(p.Version, func(st *closeStatus) {
 		st.passes++
-		st.Affected += affected
-		st.Closed += closed
 		st.rescanAt = time.Now().Add(s.opts.CloseGrace)
 		st.Applied = st.passes >= 2
 	})
 	s.opts.Logger.Info("policy closer pass", slog.Uint64("policy_version", p.Version),
-		slog.Int("affected", affected), slog.Int("closed", closed), slog.Int("pass", st.passes+1))
+		slog.Int("closed", closed), slog.Int("pass", st.passes+1))
 	return nil
-}
-
-// closeAffected waits until the read model has every event appended so far,
-// then closes each open conversation that p does not let send.
-func (s *Service) closeAffected(ctx context.Context, p *aggregate.Policy) (affected, closed int, err error) {
-	last, err := s.log.LastSeq(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := s.store.WaitFor(ctx, last); err != nil {
-		return 0, 0, err
-	}
-	var ids []string
-	err = s.store.OpenConversations(func(id string, apps []events.App) error {
-		if !p.AllowsAmong(apps, aggregate.ActionSend) {
-			ids = append(ids, id)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, 0, err
-	}
-	causation := s.policies.Load().eventIDs[p.Version]
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.opts.CloseConcurrency)
-	for _, id := range ids {
-		g.Go(func() error {
-			done, err := s.closeOne(gctx, id, p, causation)
-			if done {
-				mu.Lock()
-				closed++
-				mu.Unlock()
-			}
-			return err
-		})
-	}
-	return len(ids), closed, g.Wait()
-}
-
-// closeOne appends conversation.closed to one conversation through the
-// command path. The message id is derived from the policy event and the
-// conversation, so a closer that runs twice (or on two instances) closes a
-// conversation once.
-func (s *Service) closeOne(ctx context.Context, id string, p *aggregate.Policy, causation string) (bool, error) {
-	subject := events.ConversationSubject(id)
-	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
-	cmd := aggregate.Close{CommandID: causation, Policy: p, Reason: events.ClosedByPolicy}
-	_, err := s.execute(ctx, e, cmd, causation, causation+"/"+id)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, aggregate.ErrConversationClosed), errors.Is(err, aggregate.ErrNotAffected):
-		return false, nil
-	}
-	return false, err
 }

@@ -160,8 +160,33 @@ func (s *Service) conversationCommand(ctx context.Context, app events.App, actio
 		e.loaded = true // a new random id has no history to load
 		e.mu.Unlock()
 	}
+	if start, ok := cmd.(aggregate.StartConversation); ok {
+		if cmd, err = s.withOptIns(ctx, start); err != nil {
+			return Reply{}, err
+		}
+	}
 	commandID := commandIDOf(cmd)
 	return s.execute(ctx, e, cmd, commandID, commandID)
+}
+
+// withOptIns fills a start's opt-ins when the policy in force has a link
+// among its apps that requires one. Reading them before deciding leaves a
+// window in which an opt-out can land; the opt-out's closer closes what
+// slipped through.
+func (s *Service) withOptIns(ctx context.Context, start aggregate.StartConversation) (any, error) {
+	all := append([]events.Account{start.Actor}, start.Participants...)
+	for _, a := range all {
+		if _, err := events.ParseAccount(string(a)); err != nil {
+			return start, nil // Decide refuses it with a clear message
+		}
+	}
+	p := s.policyAt(s.opts.Clock.Now())
+	if !p.NeedsOptIn(aggregate.AppsOf(all)) {
+		return start, nil
+	}
+	optIns, err := s.optIns(ctx, all)
+	start.OptedIn = optIns
+	return start, err
 }
 
 // accountCommand handles presence.set and settings.set for app.
@@ -176,7 +201,13 @@ func (s *Service) accountCommand(ctx context.Context, app events.App, action str
 	}
 	e := s.accts.get(events.AccountSubject(actor), func() state { return aggregate.NewAccount(actor) })
 	commandID := commandIDOf(cmd)
-	return s.execute(ctx, e, cmd, commandID, commandID)
+	r, err := s.execute(ctx, e, cmd, commandID, commandID)
+	if set, ok := cmd.(aggregate.ChangeSettings); ok && err == nil && !r.Duplicate &&
+		set.InteropOptIn != nil && !*set.InteropOptIn {
+		s.closer.addOptOut(optOut{account: actor, seq: r.StreamSeq, eventID: r.EventID})
+		s.kickScheduler()
+	}
+	return r, err
 }
 
 // commander is any command that carries Meta.

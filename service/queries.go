@@ -171,14 +171,14 @@ func (s *Service) queryPolicy(ctx context.Context, body []byte) (any, error) {
 	if err := s.waitFor(ctx, q.MinSeq); err != nil {
 		return nil, err
 	}
-	return s.policyReport()
+	return s.PolicyReport()
 }
 
-// policyReport combines the published versions (from the command side, so a
+// PolicyReport is what crosstalk.query.policy answers. It combines the published versions (from the command side, so a
 // just-published policy shows at once) with the read model's closed counts
 // and the closer's progress. A version superseded by a later effective one
 // has nothing left to do and reports applied.
-func (s *Service) policyReport() (PolicyReport, error) {
+func (s *Service) PolicyReport() (PolicyReport, error) {
 	views, err := s.store.Policies()
 	if err != nil {
 		return PolicyReport{}, err

@@ -170,6 +170,7 @@ type accountRequest struct {
 	Status             string `json:"status"`
 	ShowActivityStatus *bool  `json:"show_activity_status"`
 	SendReadReceipts   *bool  `json:"send_read_receipts"`
+	InteropOptIn       *bool  `json:"interop_opt_in"`
 }
 
 // accountAction decodes presence.set and settings.set.
@@ -181,7 +182,7 @@ func accountAction(action string, app events.App, body []byte) (any, error) {
 	m := r.meta(app)
 	switch action {
 	case "presence.set":
-		if r.ShowActivityStatus != nil || r.SendReadReceipts != nil {
+		if r.ShowActivityStatus != nil || r.SendReadReceipts != nil || r.InteropOptIn != nil {
 			return nil, badRequest("presence.set takes only status; use settings.set for settings")
 		}
 		return aggregate.SetPresence{Meta: m, Status: r.Status}, nil
@@ -189,7 +190,8 @@ func accountAction(action string, app events.App, body []byte) (any, error) {
 		if r.Status != "" {
 			return nil, badRequest("settings.set does not take status; use presence.set")
 		}
-		return aggregate.ChangeSettings{Meta: m, ShowActivityStatus: r.ShowActivityStatus, SendReadReceipts: r.SendReadReceipts}, nil
+		return aggregate.ChangeSettings{Meta: m, ShowActivityStatus: r.ShowActivityStatus,
+			SendReadReceipts: r.SendReadReceipts, InteropOptIn: r.InteropOptIn}, nil
 	}
 	return nil, badRequest("unknown action %q", action)
 }
