@@ -82,6 +82,9 @@ func Decode(b []byte) (Event, error) {
 }
 
 func knownType(t Type) bool {
+	if t == CommandRejected {
+		return true
+	}
 	for _, k := range Types {
 		if k == t {
 			return true

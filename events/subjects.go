@@ -12,6 +12,12 @@ const (
 	// PolicySubject carries every policy.published event.
 	PolicySubject = "crosstalk.events.policy"
 
+	// AuditStreamName is the stream of refused commands: evidence, not
+	// history, kept within size and age limits.
+	AuditStreamName = "CROSSTALK_AUDIT"
+	// AuditSubjects is the subject filter of the audit stream.
+	AuditSubjects = "crosstalk.audit.>"
+
 	convPrefix    = "crosstalk.events.conv."
 	accountPrefix = "crosstalk.events.account."
 )
@@ -61,4 +67,10 @@ func ClassifySubject(subject string) (SubjectKind, string) {
 		return SubjectAccount, string(a)
 	}
 	return SubjectUnknown, ""
+}
+
+// RejectedSubject is the audit stream subject of a refused command:
+// crosstalk.audit.rejected.<app>.<code>, so a consumer can filter by either.
+func RejectedSubject(app App, code string) string {
+	return "crosstalk.audit.rejected." + string(app) + "." + code
 }

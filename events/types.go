@@ -20,9 +20,15 @@ const (
 	PresenceChanged     Type = "crosstalk.presence.changed.v1"
 	SettingsChanged     Type = "crosstalk.settings.changed.v1"
 	PolicyPublished     Type = "crosstalk.policy.published.v1"
+	// CommandRejected records a command refused by a 403 decision. It is
+	// not part of the history: it lives in the size-limited stream
+	// CROSSTALK_AUDIT, so that "who tried to start cross-app chats after
+	// the cutoff" has an answer.
+	CommandRejected Type = "crosstalk.command.rejected.v1"
 )
 
-// Types lists every known event type, in contract order.
+// Types lists every event type of the history (stream CROSSTALK), in
+// contract order. CommandRejected is the one type outside it.
 var Types = []Type{
 	ConversationStarted, MessageSent, MessageEdited, MessageUnsent, MessageReacted,
 	MessageRead, CallStarted, CallEnded, ConversationClosed, PresenceChanged,
@@ -147,4 +153,17 @@ type LinkData struct {
 	// MaxParticipants bounds conversations that include both apps; 0 means
 	// no bound, 2 means one-to-one only.
 	MaxParticipants int `json:"max_participants,omitempty"`
+}
+
+// CommandRejectedData is the payload of command.rejected.
+type CommandRejectedData struct {
+	App            App       `json:"app"`
+	Action         string    `json:"action"`
+	Actor          Account   `json:"actor"`
+	CommandID      string    `json:"command_id"`
+	ConversationID string    `json:"conversation_id,omitempty"`
+	Participants   []Account `json:"participants,omitempty"`
+	Code           string    `json:"code"`
+	Message        string    `json:"message"`
+	PolicyVersion  uint64    `json:"policy_version"`
 }

@@ -97,7 +97,11 @@ func (s *Service) commandHandler(action string, run func(context.Context, events
 		if err := app.Validate(); err != nil {
 			return nil, badRequest("subject %q: %v", req.subject, err)
 		}
-		return run(ctx, app, action, req.data)
+		r, err := run(ctx, app, action, req.data)
+		if err != nil {
+			s.recordRejection(app, action, req.data, err)
+		}
+		return r, err
 	}
 }
 

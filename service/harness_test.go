@@ -39,6 +39,7 @@ type harness struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	log    *eventlog.Log
+	audit  *eventlog.AuditLog
 	store  *projector.Store
 	svc    *service.Service
 	c      *client.Client
@@ -80,6 +81,10 @@ func (h *harness) start(opts service.Options) {
 	if h.store, err = projector.Open(projector.Options{Dir: h.viewsD, Logger: opts.Logger}); err != nil {
 		t.Fatal(err)
 	}
+	if h.audit, err = eventlog.OpenAudit(h.ctx, h.js, eventlog.AuditOptions{Logger: opts.Logger}); err != nil {
+		t.Fatal(err)
+	}
+	opts.Rejections = h.audit
 	opts.Clock = h.clock
 	setIfZero(&opts.PolicyCheckInterval, 10*time.Millisecond)
 	setIfZero(&opts.CloseGrace, 50*time.Millisecond)

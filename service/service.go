@@ -58,6 +58,9 @@ type Options struct {
 	ReadWait time.Duration
 	// ProjectorBatch bounds events per read-model batch. Default: 1000.
 	ProjectorBatch int
+	// Rejections records commands refused by a 403 decision. Default: nil,
+	// nothing is recorded.
+	Rejections Recorder
 	// Version is reported by the micro service. Default: "1.0.0".
 	Version string
 }

@@ -37,6 +37,7 @@ type node struct {
 	log   *eventlog.Log
 	store *projector.Store
 	svc   *service.Service
+	rejections *eventlog.AuditLog
 	// closed is closed by the NATS client once a drain has finished.
 	closed chan struct{}
 }
@@ -55,6 +56,7 @@ func startNode(ctx context.Context, cfg nodeConfig) (*node, error) {
 		return nil, err
 	}
 	cfg.Service.Logger = cfg.Logger
+	cfg.Service.Rejections = n.rejections
 	n.svc = service.New(n.nc, n.log, n.store, cfg.Service)
 	return n, nil
 }
@@ -89,6 +91,11 @@ func (n *node) open(ctx context.Context, cfg nodeConfig) error {
 	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: cfg.Logger}); err != nil {
 		return err
 	}
+	audit, err := eventlog.OpenAudit(ctx, js, eventlog.AuditOptions{Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	n.rejections = audit
 	n.store, err = projector.Open(projector.Options{Dir: filepath.Join(cfg.DataDir, "views"), Logger: cfg.Logger})
 	return err
 }

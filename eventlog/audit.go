@@ -1,0 +1,135 @@
+package eventlog
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// AuditOptions configure the stream of refused commands.
+type AuditOptions struct {
+	// MaxBytes bounds the stream's size; the oldest records go first.
+	// Default: 1 GiB.
+	MaxBytes int64
+	// MaxAge is how long a record is kept. Default: 400 days, more than a
+	// year of "who tried what" for regulators' yearly reports.
+	MaxAge time.Duration
+	// Replicas as for Options. Default: 1.
+	Replicas int
+	// Logger receives failed publishes. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// EnsureDefaults fills every zero field with its default.
+func (o *AuditOptions) EnsureDefaults() {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 1 << 30
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = 400 * 24 * time.Hour
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = DefaultReplicas
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// AuditLog is the stream CROSSTALK_AUDIT of refused commands. Unlike the
+// history it is size- and age-limited: it is evidence of attempts, not part
+// of what any user could see.
+type AuditLog struct {
+	js     jetstream.JetStream
+	logger *slog.Logger
+}
+
+// OpenAudit creates or updates the audit stream and returns it.
+func OpenAudit(ctx context.Context, js jetstream.JetStream, opts AuditOptions) (*AuditLog, error) {
+	opts.EnsureDefaults()
+	cfg := jetstream.StreamConfig{
+		Name:        events.AuditStreamName,
+		Description: "crosstalk refused commands (403 decisions); size- and age-limited",
+		Subjects:    []string{events.AuditSubjects},
+		Storage:     jetstream.FileStorage,
+		Replicas:    opts.Replicas,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxBytes:    opts.MaxBytes,
+		MaxAge:      opts.MaxAge,
+		DenyDelete:  true,
+		DenyPurge:   true,
+		AllowDirect: true,
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("audit stream %s: %w", cfg.Name, err)
+	}
+	return &AuditLog{js: js, logger: opts.Logger}, nil
+}
+
+// Record publishes one record without waiting for its acknowledgement, so
+// that recording a refusal costs the command path one asynchronous publish.
+// A failed publish is logged, never returned to the refused command.
+func (a *AuditLog) Record(subject string, data []byte) {
+	if _, err := a.js.PublishAsync(subject, data); err != nil {
+		a.logger.Warn("eventlog: record refused command", slog.String("subject", subject), slog.Any("err", err))
+	}
+}
+
+// Flush waits until every record published so far is acknowledged, or ctx
+// is done.
+func (a *AuditLog) Flush(ctx context.Context) error {
+	select {
+	case <-a.js.PublishAsyncComplete():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Read delivers every record with sequence >= fromSeq whose subject matches
+// filter (e.g. "crosstalk.audit.rejected.instagram.>"; empty means all) up
+// to the stream's last sequence now, then returns.
+func (a *AuditLog) Read(ctx context.Context, filter string, fn func(events.Message) error) error {
+	stream, err := a.js.Stream(ctx, events.AuditStreamName)
+	if err != nil {
+		return err
+	}
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if filter != "" {
+		cfg.FilterSubjects = []string{filter}
+	}
+	cons, err := stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = a.js.DeleteConsumer(context.WithoutCancel(ctx), events.AuditStreamName, cons.CachedInfo().Name) }()
+	for {
+		batch, err := cons.FetchNoWait(500)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			meta, err := m.Metadata()
+			if err != nil {
+				return err
+			}
+			if err := fn(events.Message{Seq: meta.Sequence.Stream, Subject: m.Subject(), Data: m.Data()}); err != nil {
+				return err
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+}
