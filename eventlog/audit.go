@@ -108,7 +108,9 @@ func (a *AuditLog) Read(ctx context.Context, filter string, fn func(events.Messa
 	if err != nil {
 		return err
 	}
-	defer func() { _ = a.js.DeleteConsumer(context.WithoutCancel(ctx), events.AuditStreamName, cons.CachedInfo().Name) }()
+	defer func() {
+		_ = a.js.DeleteConsumer(context.WithoutCancel(ctx), events.AuditStreamName, cons.CachedInfo().Name)
+	}()
 	for {
 		batch, err := cons.FetchNoWait(500)
 		if err != nil {

@@ -32,11 +32,11 @@ type nodeConfig struct {
 // node is one running crosstalk: broker (when embedded), connection, log,
 // read model and service.
 type node struct {
-	srv   *server.Server
-	nc    *nats.Conn
-	log   *eventlog.Log
-	store *projector.Store
-	svc   *service.Service
+	srv        *server.Server
+	nc         *nats.Conn
+	log        *eventlog.Log
+	store      *projector.Store
+	svc        *service.Service
 	rejections *eventlog.AuditLog
 	// closed is closed by the NATS client once a drain has finished.
 	closed chan struct{}
