@@ -22,7 +22,7 @@ import (
 // publishing the same file twice is one publication, answered as a duplicate.
 var policyNamespace = uuid.MustParse("6f2c4a8e-0d7b-4c55-9b1e-3f7a1d2c9e40")
 
-func newPolicyCommand(stdout, _ io.Writer) *cobra.Command {
+func newPolicyCommand(stdout, stderr io.Writer) *cobra.Command {
 	var url string
 	cmd := &cobra.Command{
 		Use:   "policy",
@@ -35,22 +35,14 @@ func newPolicyCommand(stdout, _ io.Writer) *cobra.Command {
 		Long: `publish validates FILE locally, then sends it to crosstalk.admin.policy.publish.
 The command id is derived from the file's bytes, so publishing the same file
 again is answered as a duplicate rather than refused. Closing the conversations
-the policy no longer allows runs after the reply; follow it with
-'crosstalk policy status'.`,
+the policy no longer allows runs after the reply (or once effective_at has
+passed); follow it with 'crosstalk policy status --watch'.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return publishPolicyFile(cmd.Context(), url, args[0], stdout)
 		},
 	}
-	status := &cobra.Command{
-		Use:   "status",
-		Short: "Show every published policy version: effective or scheduled, closed, applied",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return printPolicyStatus(cmd.Context(), url, stdout)
-		},
-	}
-	cmd.AddCommand(publish, status)
+	cmd.AddCommand(publish, newPolicyStatusCommand(&url, stdout, stderr))
 	return cmd
 }
 
@@ -62,9 +54,9 @@ func publishPolicyFile(ctx context.Context, url, path string, stdout io.Writer) 
 	if _, err := aggregate.ParsePolicy(data); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	nc, err := nats.Connect(url, nats.Name("crosstalk policy"))
+	nc, err := connectPolicy(url)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", url, err)
+		return err
 	}
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -82,35 +74,107 @@ func publishPolicyFile(ctx context.Context, url, path string, stdout io.Writer) 
 	return nil
 }
 
-func printPolicyStatus(ctx context.Context, url string, stdout io.Writer) error {
+func connectPolicy(url string) (*nats.Conn, error) {
 	nc, err := nats.Connect(url, nats.Name("crosstalk policy"))
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", url, err)
+		return nil, fmt.Errorf("connect to %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// statusOptions are the flags of 'crosstalk policy status'.
+type statusOptions struct {
+	JSON     bool          // print the report as indented JSON instead of a table
+	Watch    bool          // poll until the policy in force is applied and none is scheduled
+	Interval time.Duration // how often --watch asks; default 500ms
+	Timeout  time.Duration // how long --watch may wait; 0 means no limit
+}
+
+func newPolicyStatusCommand(url *string, stdout, stderr io.Writer) *cobra.Command {
+	var opts statusOptions
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every published policy version: scheduled, in force or superseded; closed, applied",
+		Long: `status asks crosstalk.query.policy and prints one row per published version:
+its state ("scheduled for <time>", "in force" or "superseded"), how many
+conversations it closed of those it found affected, and whether it is applied.
+
+With --watch it polls every --interval until the version in force is applied
+and no version is scheduled, showing the closer's progress on stderr (a bar on
+a terminal, plain lines otherwise), then prints the report. Interrupting it
+(SIGINT) stops watching without an error; --timeout makes waiting longer an
+error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return policyStatus(cmd.Context(), *url, opts, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.JSON, "json", false, "print the report (the reply of crosstalk.query.policy) as indented JSON")
+	f.BoolVar(&opts.Watch, "watch", false, "wait until the version in force is applied and none is scheduled")
+	f.DurationVar(&opts.Interval, "interval", 500*time.Millisecond, "with --watch, how often to ask")
+	f.DurationVar(&opts.Timeout, "timeout", 0, "with --watch, give up with an error after this long (0: never)")
+	return cmd
+}
+
+func policyStatus(ctx context.Context, url string, opts statusOptions, stdout, stderr io.Writer) error {
+	if opts.Interval <= 0 {
+		return fmt.Errorf("--interval must be positive, got %s", opts.Interval)
+	}
+	nc, err := connectPolicy(url)
+	if err != nil {
+		return err
 	}
 	defer nc.Close()
+	c := client.New(nc)
+	if opts.Watch {
+		return watchPolicy(ctx, c, opts, stdout, stderr)
+	}
+	rep, err := queryPolicyReport(ctx, c)
+	if err != nil {
+		return err
+	}
+	return writePolicyReport(stdout, rep, opts.JSON)
+}
+
+// queryPolicyReport asks crosstalk.query.policy once.
+func queryPolicyReport(ctx context.Context, c *client.Client) (service.PolicyReport, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var rep service.PolicyReport
-	if err := client.New(nc).Query(ctx, "policy", struct{}{}, &rep); err != nil {
-		return err
+	err := c.Query(ctx, "policy", struct{}{}, &rep)
+	return rep, err
+}
+
+func writePolicyReport(w io.Writer, rep service.PolicyReport, asJSON bool) error {
+	if !asJSON {
+		writePolicyTable(w, rep)
+		return nil
 	}
-	writePolicyTable(stdout, rep)
-	return nil
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
 }
 
 func writePolicyTable(w io.Writer, rep service.PolicyReport) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "VERSION\tNAME\tEFFECTIVE AT\tSTATE\tCLOSED\tAFFECTED\tAPPLIED\n")
 	for _, v := range rep.Versions {
-		state := "scheduled"
-		switch {
-		case v.InForce:
-			state = "in force"
-		case v.Effective:
-			state = "superseded"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%v\n", v.Version, v.Name, v.EffectiveAt.Format(time.RFC3339), state, v.Closed, v.Affected, v.Applied)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%v\n", v.Version, v.Name, v.EffectiveAt.Format(time.RFC3339),
+			policyState(v), v.Closed, v.Affected, v.Applied)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "current version: %d\n", rep.Current)
+}
+
+// policyState is the STATE column: "scheduled for <time>", "in force" or
+// "superseded".
+func policyState(v service.PolicyStatus) string {
+	switch {
+	case v.InForce:
+		return "in force"
+	case v.Effective:
+		return "superseded"
+	}
+	return "scheduled for " + v.EffectiveAt.Format(time.RFC3339)
 }

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/service"
+)
+
+// startServe runs 'crosstalk serve' on a free address until the test ends
+// and returns its NATS URL.
+func startServe(t *testing.T) string {
+	t.Helper()
+	addr, dir := freeAddr(t), t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--listen", addr}, &logs, &logs) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v\n%s", err, logs.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not shut down")
+		}
+	})
+	waitReady(t, &logs)
+	return "nats://" + addr
+}
+
+// runCLI runs the binary's code path with args and returns stdout and
+// stderr.
+func runCLI(ctx context.Context, args ...string) (stdout, stderr string, err error) {
+	var out, errOut syncBuffer
+	err = run(ctx, args, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestPolicyStatusJSONWatchAndScheduled(t *testing.T) {
+	url := startServe(t)
+	ctx := context.Background()
+	v1 := filepath.Join("..", "..", "docs", "policies", "v1-2020-cross-app.json")
+	if out, _, err := runCLI(ctx, "policy", "publish", v1, "--nats-url", url); err != nil {
+		t.Fatalf("publish v1: %v\n%s", err, out)
+	}
+
+	out, _, err := runCLI(ctx, "policy", "status", "--json", "--nats-url", url)
+	if err != nil {
+		t.Fatalf("status --json: %v", err)
+	}
+	var rep service.PolicyReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("status --json is not the report: %v\n%s", err, out)
+	}
+	if rep.Current != 1 || len(rep.Versions) != 1 || !rep.Versions[0].InForce || rep.Versions[0].Name != "cross-app-messaging-2020" {
+		t.Errorf("want version 1 in force, got %+v", rep)
+	}
+
+	// The closer scans twice, CloseGrace (the 5 s command timeout) apart,
+	// before v1 is applied; --watch waits for that.
+	out, progress, err := runCLI(ctx, "policy", "status", "--watch", "--interval", "50ms", "--timeout", "30s", "--nats-url", url)
+	if err != nil {
+		t.Fatalf("status --watch: %v\n%s%s", err, out, progress)
+	}
+	if !strings.Contains(out, "in force") || !strings.Contains(out, "true") || !strings.Contains(out, "current version: 1") {
+		t.Errorf("status --watch must end with the table, v1 applied:\n%s", out)
+	}
+	if strings.Contains(progress, "\r") {
+		t.Errorf("a non-terminal gets plain lines, not a bar:\n%q", progress)
+	}
+
+	v2 := writePolicy(t, `{"version": 2, "name": "future", "effective_at": "2099-01-01T00:00:00Z", "links": []}`)
+	if out, _, err := runCLI(ctx, "policy", "publish", v2, "--nats-url", url); err != nil {
+		t.Fatalf("publish v2: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(ctx, "policy", "status", "--nats-url", url)
+	if err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	if !strings.Contains(out, "scheduled for 2099-01-01T00:00:00Z") || !strings.Contains(out, "current version: 1") {
+		t.Errorf("v2 must show as scheduled, v1 still current:\n%s", out)
+	}
+
+	// With a version scheduled, --watch keeps watching: until its timeout
+	// (an error) or until it is interrupted (no error).
+	out, progress, err = runCLI(ctx, "policy", "status", "--watch", "--interval", "50ms", "--timeout", "300ms", "--nats-url", url)
+	if err == nil || !strings.Contains(err.Error(), "not settled after 300ms") {
+		t.Errorf("--watch with a scheduled version must time out with an error, got %v\n%s", err, out)
+	}
+	if !strings.Contains(progress, "v2 takes effect at 2099-01-01T00:00:00Z; watching") {
+		t.Errorf("--watch must say what it waits for:\n%s", progress)
+	}
+	ictx, interrupt := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer interrupt()
+	if _, _, err := runCLI(ictx, "policy", "status", "--watch", "--interval", "50ms", "--nats-url", url); err != nil {
+		t.Errorf("an interrupted --watch must return no error, got %v", err)
+	}
+}
+
+func writePolicy(t *testing.T, doc string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestPolicyStateColumn(t *testing.T) {
+	at := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		v    service.PolicyStatus
+		want string
+	}{
+		{service.PolicyStatus{EffectiveAt: at}, "scheduled for 2099-01-01T00:00:00Z"},
+		{service.PolicyStatus{EffectiveAt: at, Effective: true, InForce: true}, "in force"},
+		{service.PolicyStatus{EffectiveAt: at, Effective: true}, "superseded"},
+	} {
+		if got := policyState(c.v); got != c.want {
+			t.Errorf("policyState(%+v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
+
+func TestSettled(t *testing.T) {
+	superseded := service.PolicyStatus{Version: 1, Effective: true, Applied: true}
+	closing := service.PolicyStatus{Version: 2, Effective: true, InForce: true}
+	applied := service.PolicyStatus{Version: 2, Effective: true, InForce: true, Applied: true}
+	scheduled := service.PolicyStatus{Version: 3}
+	for _, c := range []struct {
+		versions []service.PolicyStatus
+		want     bool
+	}{
+		{nil, true},
+		{[]service.PolicyStatus{superseded, applied}, true},
+		{[]service.PolicyStatus{superseded, closing}, false},
+		{[]service.PolicyStatus{superseded, applied, scheduled}, false},
+	} {
+		if got := settled(service.PolicyReport{Versions: c.versions}); got != c.want {
+			t.Errorf("settled(%+v) = %v, want %v", c.versions, got, c.want)
+		}
+	}
+}
+
+// On a non-terminal the progress is one line per change of closed/affected;
+// the affected total may grow while the closer scans.
+func TestProgressLines(t *testing.T) {
+	var out bytes.Buffer
+	p := newPolicyProgress(&out)
+	if p.terminal {
+		t.Fatal("a bytes.Buffer is not a terminal")
+	}
+	for _, s := range [][2]int{{0, 0}, {0, 3}, {0, 3}, {2, 5}} {
+		p.show(closingReport(s[0], s[1], false))
+	}
+	p.done(closingReport(5, 5, true))
+	want := "policy v2: closed 0/0\npolicy v2: closed 0/3\npolicy v2: closed 2/5\npolicy v2: closed 5/5\n"
+	if out.String() != want {
+		t.Errorf("progress lines:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// On a terminal the progress is a bar whose max follows the affected total.
+func TestProgressBar(t *testing.T) {
+	var out bytes.Buffer
+	p := &policyProgress{w: &out, terminal: true}
+	p.show(closingReport(0, 0, false))
+	if out.Len() != 0 {
+		t.Errorf("no bar before the closer found anything, got %q", out.String())
+	}
+	p.show(closingReport(1, 3, false))
+	p.show(closingReport(2, 8, false))
+	p.done(closingReport(8, 8, true))
+	if s := out.String(); !strings.Contains(s, "policy v2: closing") || !strings.Contains(s, "8/8") {
+		t.Errorf("bar output lacks the description or the final count:\n%q", s)
+	}
+	if p.bar != nil {
+		t.Error("done must end the bar")
+	}
+}
+
+func closingReport(closed, affected int, applied bool) service.PolicyReport {
+	return service.PolicyReport{Current: 2, Versions: []service.PolicyStatus{
+		{Version: 1, Effective: true, Applied: true},
+		{Version: 2, Effective: true, InForce: true, Closed: closed, Affected: affected, Applied: applied},
+	}}
+}
+
+func TestIsTerminal(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) || isTerminal(&bytes.Buffer{}) {
+		t.Error("a regular file and a buffer are not terminals")
+	}
+}
