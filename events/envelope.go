@@ -63,8 +63,9 @@ func Encode(e Event) ([]byte, error) {
 	return json.Marshal(e)
 }
 
-// Decode parses stored bytes and checks the envelope: spec version, source,
-// a known type and an id. Unknown fields are ignored so that a newer writer's
+// Decode parses stored bytes, upcasts an older schema version to the
+// current one (see RegisterUpcaster), and checks the envelope: spec version,
+// source, a known type and an id. Unknown fields are ignored so that a newer writer's
 // additions do not break an older reader.
 func Decode(b []byte) (Event, error) {
 	var e Event
@@ -74,6 +75,10 @@ func Decode(b []byte) (Event, error) {
 	if e.SpecVersion != SpecVersion || e.Source != Source || e.ID == "" {
 		return Event{}, fmt.Errorf("%w: not a crosstalk CloudEvent (specversion %q, source %q)",
 			ErrMalformedEvent, e.SpecVersion, e.Source)
+	}
+	e, err := upcast(e)
+	if err != nil {
+		return Event{}, err
 	}
 	if !knownType(e.Type) {
 		return Event{}, fmt.Errorf("%w: unknown type %q", ErrMalformedEvent, e.Type)

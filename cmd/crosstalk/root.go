@@ -3,6 +3,9 @@ package main
 import (
 	"io"
 	"log/slog"
+	"os"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/spf13/cobra"
 )
@@ -33,4 +36,12 @@ disconnect play out, or 'crosstalk serve' to run the service.`,
 // newLogger logs to stderr, as text for people.
 func newLogger(stderr io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// defaultNatsURL is $NATS_URL, as the nats CLI reads it, or the NATS default.
+func defaultNatsURL() string {
+	if u := os.Getenv("NATS_URL"); u != "" {
+		return u
+	}
+	return nats.DefaultURL
 }
