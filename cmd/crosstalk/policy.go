@@ -28,7 +28,7 @@ func newPolicyCommand(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "policy",
 		Short: "Publish policies and watch them take effect",
 	}
-	cmd.PersistentFlags().StringVar(&url, "nats-url", defaultNatsURL(), "NATS server where crosstalk serves (default: $NATS_URL, else "+nats.DefaultURL+")")
+	cmd.PersistentFlags().StringVar(&url, "nats-url", defaultNatsURL(), "NATS server where crosstalk serves ($NATS_URL sets the default)")
 	publish := &cobra.Command{
 		Use:   "publish FILE",
 		Short: "Publish a policy file (JSON, see docs/policies/) through crosstalk.admin.policy.publish",
