@@ -21,7 +21,7 @@ func (s *Service) closeAffected(ctx context.Context, p *aggregate.Policy) (int, 
 		return 0, err
 	}
 	var denied, optIn []string
-	err := s.store.OpenConversations(func(id string, apps []events.App) error {
+	err := s.views().OpenConversations(func(id string, apps []events.App) error {
 		switch {
 		case !p.AllowsAmong(apps, aggregate.ActionSend):
 			denied = append(denied, id)
@@ -49,12 +49,12 @@ func (s *Service) catchUpViews(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.store.WaitFor(ctx, last)
+	return s.views().WaitFor(ctx, last)
 }
 
 // closedBy counts the conversations policy version v has closed so far.
 func (s *Service) closedBy(v uint64) (int, error) {
-	views, err := s.store.Policies()
+	views, err := s.views().Policies()
 	if err != nil {
 		return 0, err
 	}
@@ -93,7 +93,7 @@ func (s *Service) closeOne(ctx context.Context, id string, p *aggregate.Policy, 
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
 	cmd := aggregate.Close{CommandID: causation, Policy: p}
 	if p.HasOptInLinks() {
-		view, err := s.store.Conversation(id)
+		view, err := s.views().Conversation(id)
 		if err != nil {
 			return false, err
 		}
@@ -136,14 +136,14 @@ func (s *Service) optIns(ctx context.Context, accounts []events.Account) (map[ev
 // closeOptOut closes the open cross-app conversations of an account that
 // withdrew its opt-in, where the policy in force relied on it.
 func (s *Service) closeOptOut(ctx context.Context, o optOut) error {
-	if err := s.store.WaitFor(ctx, o.seq); err != nil {
+	if err := s.views().WaitFor(ctx, o.seq); err != nil {
 		return err
 	}
 	p := s.policyAt(s.opts.Clock.Now())
 	var ids []string
 	cursor := ""
 	for {
-		page, err := s.store.Inbox(o.account, 200, cursor)
+		page, err := s.views().Inbox(o.account, 200, cursor)
 		if err != nil {
 			return err
 		}

@@ -16,14 +16,14 @@ type queryBase struct {
 // waitFor gives read-your-writes: it waits up to Options.ReadWait until the
 // read model has applied seq.
 func (s *Service) waitFor(ctx context.Context, seq uint64) error {
-	if seq == 0 || s.store.Checkpoint() >= seq {
+	if seq == 0 || s.views().Checkpoint() >= seq {
 		return nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.opts.ReadWait)
 	defer cancel()
-	if err := s.store.WaitFor(wctx, seq); err != nil {
+	if err := s.views().WaitFor(wctx, seq); err != nil {
 		return fmt.Errorf("%w: the read model has applied up to seq %d, not yet %d; retry shortly",
-			ErrNotCaughtUp, s.store.Checkpoint(), seq)
+			ErrNotCaughtUp, s.views().Checkpoint(), seq)
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ func (s *Service) queryInbox(ctx context.Context, body []byte) (any, error) {
 	if err := s.waitFor(ctx, q.MinSeq); err != nil {
 		return nil, err
 	}
-	return s.store.Inbox(acct, q.Limit, q.Cursor)
+	return s.views().Inbox(acct, q.Limit, q.Cursor)
 }
 
 type messagesQuery struct {
@@ -97,7 +97,7 @@ func (s *Service) queryMessages(ctx context.Context, body []byte) (any, error) {
 	if err := s.waitFor(ctx, q.MinSeq); err != nil {
 		return nil, err
 	}
-	return s.store.Messages(q.ConversationID, viewer, q.Limit, q.Cursor, s.opts.Clock.Now())
+	return s.views().Messages(q.ConversationID, viewer, q.Limit, q.Cursor, s.opts.Clock.Now())
 }
 
 type presenceQuery struct {
@@ -122,7 +122,7 @@ func (s *Service) queryPresence(ctx context.Context, body []byte) (any, error) {
 	if err := s.waitFor(ctx, q.MinSeq); err != nil {
 		return nil, err
 	}
-	return s.store.Presence(viewer, acct, s.opts.Clock.Now())
+	return s.views().Presence(viewer, acct, s.opts.Clock.Now())
 }
 
 type conversationQuery struct {
@@ -141,7 +141,7 @@ func (s *Service) queryConversation(ctx context.Context, body []byte) (any, erro
 	if err := s.waitFor(ctx, q.MinSeq); err != nil {
 		return nil, err
 	}
-	return s.store.Conversation(q.ConversationID)
+	return s.views().Conversation(q.ConversationID)
 }
 
 // PolicyStatus is one version in the reply of crosstalk.query.policy.
@@ -179,7 +179,7 @@ func (s *Service) queryPolicy(ctx context.Context, body []byte) (any, error) {
 // and the closer's progress. A version superseded by a later effective one
 // has nothing left to do and reports applied.
 func (s *Service) PolicyReport() (PolicyReport, error) {
-	views, err := s.store.Policies()
+	views, err := s.views().Policies()
 	if err != nil {
 		return PolicyReport{}, err
 	}

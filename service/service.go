@@ -96,7 +96,8 @@ func setDefault[T comparable](field *T, def T) {
 type Service struct {
 	nc       *nats.Conn
 	log      Log
-	store    *projector.Store
+	current  atomic.Pointer[projector.Store] // the read model queries use; see views.go
+	swaps    chan swapRequest
 	opts     Options
 	convs    *cache
 	accts    *cache
@@ -113,7 +114,7 @@ type Service struct {
 func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service {
 	opts.EnsureDefaults()
 	s := &Service{
-		nc: nc, log: log, store: store, opts: opts,
+		nc: nc, log: log, opts: opts, swaps: make(chan swapRequest),
 		convs:  newCache(opts.CacheSize),
 		accts:  newCache(opts.CacheSize),
 		closer: closer{status: map[uint64]*closeStatus{}},
@@ -121,6 +122,7 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 		ready:  make(chan struct{}),
 		sem:    make(chan struct{}, opts.MaxInFlight),
 	}
+	s.current.Store(store)
 	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicyState, state: newPolicyState()}
 	s.policies.Store(&policySnapshot{eventIDs: map[uint64]string{}})
 	return s
@@ -137,7 +139,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.store.Run(gctx, s.log) })
+	g.Go(func() error { return s.runViews(gctx) })
 	g.Go(func() error { return s.runScheduler(gctx) })
 	g.Go(func() error { return s.serve(gctx) })
 	return g.Wait()
