@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"github.com/crosstalk-dev/crosstalk/audit"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/projector"
+)
+
+// auditTarget says which history an audit reads: a node's data directory
+// (offline), or a running NATS server (online, JetStream only).
+type auditTarget struct {
+	DataDir string
+	NatsURL string
+	JSON    bool
+}
+
+func newAuditCommand(stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Prove what the history holds: hash chains, views, checksums",
+		Long: `audit reads crosstalk's history from the outside of the service and reports
+what it finds, without changing it.
+
+  verify    walks every event and checks each subject's hash chain, and that
+            the Pebble views hold the stream's events byte for byte
+  checksum  one deterministic sha256 over the history up to a sequence
+
+Both read a stopped node's data directory (--data, the default) through an
+embedded nats-server of their own, or a running NATS server (--nats-url).`,
+	}
+	cmd.AddCommand(newAuditVerifyCommand(stdout, stderr), newAuditChecksumCommand(stdout, stderr))
+	return cmd
+}
+
+// addTargetFlags adds the flags that choose what an audit reads.
+func addTargetFlags(cmd *cobra.Command, t *auditTarget) {
+	f := cmd.Flags()
+	f.StringVar(&t.DataDir, "data", "./crosstalk-data",
+		"data directory of a stopped crosstalk node (JetStream under DIR/jetstream, views under DIR/views)")
+	f.StringVar(&t.NatsURL, "nats-url", "", "read the stream of this running NATS server instead (JetStream only)")
+	f.BoolVar(&t.JSON, "json", false, "print the result as indented JSON")
+	cmd.MarkFlagsMutuallyExclusive("data", "nats-url")
+}
+
+func newAuditVerifyCommand(stdout, stderr io.Writer) *cobra.Command {
+	var t auditTarget
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check every subject's hash chain, and that the views hold the stream byte for byte",
+		Long: `verify walks the stream CROSSTALK from seq 1 to its last sequence and proves,
+for every event:
+
+  - its body is a crosstalk CloudEvent (else: undecodable);
+  - its prevhash is the sha256 of the previous stored event body on the same
+    subject, "" for a subject's first event (else: prevhash);
+  - its streamversion is its position on the subject, 1, 2, 3, ... (else:
+    streamversion);
+  - no stream sequence is missing (else: gap).
+
+Because each event's hash covers the previous one, an event that was changed,
+removed or inserted on a subject breaks its chain where it happened.
+
+With --data DIR (the default, ./crosstalk-data) verify reads a stopped node:
+'crosstalk serve' must not be running on DIR. It starts an embedded
+nats-server of its own on DIR on a free loopback port and also checks the
+Pebble views in DIR/views: every event up to the views' checkpoint must have
+a hist/ entry byte-identical to it (else: missing_in_views, differs_in_views),
+and the views must hold no event that the stream lacks (else:
+extra_in_views, views_ahead).
+
+With --nats-url URL it reads the stream of a running NATS server; the views
+of the nodes behind it are not checked.
+
+It prints "subjects: N, events: N, views checked: N, breaks: N" and each
+break with its stream sequence, subject and kind (--json: the whole report).
+
+Exit status: 0 when the history verified without a break; non-zero when
+there is a break or the history could not be read.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return auditVerify(cmd.Context(), t, stdout, stderr)
+		},
+	}
+	addTargetFlags(cmd, &t)
+	return cmd
+}
+
+func newAuditChecksumCommand(stdout, stderr io.Writer) *cobra.Command {
+	var t auditTarget
+	var until uint64
+	cmd := &cobra.Command{
+		Use:   "checksum",
+		Short: "Print one deterministic sha256 over the history up to a sequence",
+		Long: `checksum prints one sha256 over the stream's events from seq 1 to --until-seq
+(default: the last), the number of events and the last sequence covered.
+
+The same history always gives the same sum, and events appended later do not
+change it. Take it before a policy change and again after it with
+--until-seq set to the last sequence before the change: equal sums prove that
+the change rewrote nothing before it.
+
+The format, to recompute it without crosstalk: sha256 over, for each message
+in stream order, seq (8 bytes big-endian), len(subject) (8 bytes big-endian),
+the stream subject, len(data) (8 bytes big-endian) and the stored body.
+
+With --data DIR (the default, ./crosstalk-data) it reads a stopped node's
+JetStream through an embedded nats-server of its own; 'crosstalk serve' must
+not be running on DIR. With --nats-url it reads a running NATS server.
+
+Exit status: 0 when the sum was computed; non-zero when the history could
+not be read or --until-seq is past the end of the stream.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return auditChecksum(cmd.Context(), t, until, stdout, stderr)
+		},
+	}
+	addTargetFlags(cmd, &t)
+	cmd.Flags().Uint64Var(&until, "until-seq", 0, "last stream sequence to cover (0: the stream's last)")
+	return cmd
+}
+
+func auditVerify(ctx context.Context, t auditTarget, stdout, stderr io.Writer) error {
+	h, err := openHistory(ctx, t, true, newLogger(stderr, slog.LevelWarn))
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	var rep audit.Report
+	if h.views == nil {
+		rep, err = audit.Verify(ctx, h.log, nil)
+	} else {
+		rep, err = audit.Verify(ctx, h.log, h.views)
+	}
+	if err != nil {
+		return err
+	}
+	if t.JSON {
+		err = writeJSON(stdout, rep)
+	} else {
+		writeReport(stdout, rep, h.viewsNote)
+	}
+	if err == nil && !rep.OK() {
+		err = fmt.Errorf("the history does not verify: %d break(s)", rep.BreaksTotal)
+	}
+	return err
+}
+
+func writeReport(w io.Writer, rep audit.Report, viewsNote string) {
+	fmt.Fprintf(w, "stream %s: seq 1..%d\n", events.StreamName, rep.LastSeq)
+	if rep.WithViews {
+		fmt.Fprintf(w, "views: checked up to their checkpoint, seq %d\n", rep.ViewsCheckpoint)
+	} else {
+		fmt.Fprintf(w, "views: not checked (%s)\n", viewsNote)
+	}
+	fmt.Fprintf(w, "subjects: %d, events: %d, views checked: %d, breaks: %d\n",
+		rep.Subjects, rep.Events, rep.ViewsChecked, rep.BreaksTotal)
+	for _, b := range rep.Breaks {
+		subject := b.Subject
+		if subject == "" {
+			subject = "-"
+		}
+		fmt.Fprintf(w, "  seq %d  %s  %s: %s\n", b.Seq, subject, b.Kind, b.Detail)
+	}
+	if more := rep.BreaksTotal - uint64(len(rep.Breaks)); more > 0 {
+		fmt.Fprintf(w, "  ... and %d more\n", more)
+	}
+}
+
+func auditChecksum(ctx context.Context, t auditTarget, until uint64, stdout, stderr io.Writer) error {
+	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	sum, err := audit.Checksum(ctx, h.log, until)
+	if err != nil {
+		return err
+	}
+	if t.JSON {
+		return writeJSON(stdout, sum)
+	}
+	fmt.Fprintf(stdout, "sha256: %s\nevents: %d\nuntil seq: %d\n", sum.Hex, sum.Events, sum.UntilSeq)
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// history is what an audit reads: the log, and the views when it has them.
+type history struct {
+	srv       *server.Server
+	nc        *nats.Conn
+	log       *eventlog.Log
+	views     *projector.Store
+	viewsNote string // why views is nil
+}
+
+// openHistory opens the log of t, and with withViews the views of a data
+// directory. It never creates a stream: auditing a place without one is an
+// error, not a new empty history.
+func openHistory(ctx context.Context, t auditTarget, withViews bool, logger *slog.Logger) (*history, error) {
+	h := &history{}
+	var err error
+	if t.NatsURL != "" {
+		h.viewsNote = "--nats-url reads JetStream only; run 'crosstalk audit verify --data DIR' on a stopped node to check its views"
+		err = h.openOnline(ctx, t.NatsURL, logger)
+	} else {
+		err = h.openOffline(ctx, t.DataDir, withViews, logger)
+	}
+	if err != nil {
+		h.close()
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *history) openOnline(ctx context.Context, url string, logger *slog.Logger) error {
+	nc, err := nats.Connect(url, nats.Name("crosstalk audit"))
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	h.nc = nc
+	return h.openLog(ctx, "on "+url, logger)
+}
+
+// openOffline opens the views first: Pebble locks its directory, so a serve
+// running on dir is found before a second nats-server is started on its
+// JetStream files.
+func (h *history) openOffline(ctx context.Context, dir string, withViews bool, logger *slog.Logger) error {
+	if _, err := os.Stat(filepath.Join(dir, "jetstream")); err != nil {
+		return fmt.Errorf("no crosstalk stream in %s: %w (give the --data directory of a crosstalk node)", dir, err)
+	}
+	if withViews {
+		if err := h.openViews(filepath.Join(dir, "views"), logger); err != nil {
+			return err
+		}
+	}
+	srv, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", Dir: dir})
+	if err != nil {
+		return err
+	}
+	h.srv = srv
+	if h.nc, err = nats.Connect(srv.ClientURL(), nats.Name("crosstalk audit")); err != nil {
+		return fmt.Errorf("connect to the embedded nats-server: %w", err)
+	}
+	return h.openLog(ctx, "in "+dir, logger)
+}
+
+func (h *history) openViews(dir string, logger *slog.Logger) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		h.viewsNote = "there are none in " + dir
+		return nil
+	}
+	// Try Pebble's lock alone first: a pebble.Open that fails on a held lock
+	// leaves its disk-health goroutine running.
+	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	if err != nil {
+		return fmt.Errorf("the views in %s are in use (%w): is 'crosstalk serve' running on this directory? "+
+			"stop it first, or audit the running service with --nats-url", dir, err)
+	}
+	if err := lock.Close(); err != nil {
+		return err
+	}
+	views, err := projector.Open(projector.Options{Dir: dir, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("open the views in %s: %w", dir, err)
+	}
+	h.views = views
+	return nil
+}
+
+// openLog checks that the stream exists, then opens it.
+func (h *history) openLog(ctx context.Context, where string, logger *slog.Logger) error {
+	js, err := jetstream.New(h.nc)
+	if err != nil {
+		return err
+	}
+	if _, err := js.Stream(ctx, events.StreamName); errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("no crosstalk stream %s: there is no stream %s", where, events.StreamName)
+	} else if err != nil {
+		return fmt.Errorf("look up stream %s %s: %w", events.StreamName, where, err)
+	}
+	h.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: logger})
+	return err
+}
+
+// close releases everything openHistory opened, in reverse order.
+func (h *history) close() {
+	if h.nc != nil {
+		h.nc.Close()
+	}
+	if h.views != nil {
+		_ = h.views.Close()
+	}
+	if h.srv != nil {
+		h.srv.Shutdown()
+		h.srv.WaitForShutdown()
+	}
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/audit"
+	"github.com/crosstalk-dev/crosstalk/internal/broker"
+)
+
+// The demo keeps its data with --data; the audit then proves that history
+// offline, and again online against a serve on the same data, which it must
+// not open behind serve's back.
+func TestAuditTheDemo(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"demo", "--data", dir}, &out, &out); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+
+	verify := auditRun(t, "audit", "verify", "--data", dir)
+	for _, want := range []string{"breaks: 0", "views: checked up to their checkpoint"} {
+		if !strings.Contains(verify, want) {
+			t.Errorf("audit verify lacks %q:\n%s", want, verify)
+		}
+	}
+	var rep audit.Report
+	if err := json.Unmarshal([]byte(auditRun(t, "audit", "verify", "--data", dir, "--json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Events == 0 || rep.ViewsChecked != rep.Events || rep.Subjects < 4 {
+		t.Fatalf("verify --json: %+v", rep)
+	}
+
+	first := auditRun(t, "audit", "checksum", "--data", dir)
+	if second := auditRun(t, "audit", "checksum", "--data", dir); first != second || !strings.Contains(first, "sha256: ") {
+		t.Fatalf("two checksums of the same data differ:\n%s\n%s", first, second)
+	}
+	var sum audit.Sum
+	if err := json.Unmarshal([]byte(auditRun(t, "audit", "checksum", "--data", dir, "--until-seq", "3", "--json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Events != 3 || sum.UntilSeq != 3 || len(sum.Hex) != 64 || strings.Contains(first, sum.Hex) {
+		t.Fatalf("checksum --until-seq 3: %+v", sum)
+	}
+
+	t.Run("online, beside serve", func(t *testing.T) { auditBesideServe(t, dir, first) })
+	t.Run("a forged event is a break", func(t *testing.T) { auditForged(t, dir) })
+}
+
+// auditForged publishes junk straight into the demo's stream, as a writer
+// bypassing crosstalk could, and expects verify to fail on it.
+func auditForged(t *testing.T, dir string) {
+	srv, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.ClientURL())
+	if err == nil {
+		var js jetstream.JetStream
+		if js, err = jetstream.New(nc); err == nil {
+			_, err = js.Publish(context.Background(), "crosstalk.events.conv.forged", []byte("not an event"))
+		}
+		nc.Close()
+	}
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = run(context.Background(), []string{"audit", "verify", "--data", dir}, &out, &out)
+	if err == nil || !strings.Contains(out.String(), "breaks: 1") ||
+		!strings.Contains(out.String(), "crosstalk.events.conv.forged  undecodable") {
+		t.Fatalf("verify of a forged stream must fail and name the break: %v\n%s", err, out.String())
+	}
+}
+
+func auditBesideServe(t *testing.T, dir, offlineSum string) {
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--listen", addr}, &logs, &logs) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not shut down")
+		}
+	}()
+	waitReady(t, &logs)
+
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"audit", "verify", "--data", dir}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "serve") {
+		t.Fatalf("verify --data on a directory serve runs on must refuse and say why: %v\n%s", err, out.String())
+	}
+	url := "nats://" + addr
+	verify := auditRun(t, "audit", "verify", "--nats-url", url)
+	for _, want := range []string{"breaks: 0", "views: not checked", "views checked: 0"} {
+		if !strings.Contains(verify, want) {
+			t.Errorf("audit verify --nats-url lacks %q:\n%s", want, verify)
+		}
+	}
+	if online := auditRun(t, "audit", "checksum", "--nats-url", url); online != offlineSum {
+		t.Errorf("the checksum online differs from offline:\n%s\n%s", online, offlineSum)
+	}
+}
+
+func TestAuditRefusesWhereThereIsNoStream(t *testing.T) {
+	for _, args := range [][]string{
+		{"audit", "verify", "--data", t.TempDir()},
+		{"audit", "checksum", "--data", t.TempDir()},
+	} {
+		var out bytes.Buffer
+		err := run(context.Background(), args, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "no crosstalk stream in") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"audit", "verify", "--data", "x", "--nats-url", "nats://127.0.0.1:1"}, &out, &out)
+	if err == nil {
+		t.Error("--data and --nats-url together must be an error")
+	}
+}
+
+func TestAuditHelpExplains(t *testing.T) {
+	for _, args := range [][]string{{"audit", "--help"}, {"audit", "verify", "--help"}, {"audit", "checksum", "--help"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, &out, &out); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if out.Len() < 400 || !strings.Contains(out.String(), "--data") {
+			t.Errorf("%v: help too short:\n%s", args, out.String())
+		}
+	}
+}
+
+// auditRun runs the CLI and fails the test on an error.
+func auditRun(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), args, &out, &errOut); err != nil {
+		t.Fatalf("%v: %v\n%s\n%s", args, err, out.String(), errOut.String())
+	}
+	return out.String()
+}
