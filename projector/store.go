@@ -157,28 +157,43 @@ func (s *Store) WaitFor(ctx context.Context, seq uint64) error {
 }
 
 // Run follows src from Checkpoint()+1 and applies what it reads until ctx is
-// done, then returns nil. An error of the source or of Apply is returned:
-// the caller decides whether to restart, and a restart resumes after the
-// last committed batch.
+// done, then returns nil. When the source fails, Run logs it and follows
+// again from the last committed batch after a pause that grows to 5s, so a
+// broker restart or a leader election stalls the views, never stops them;
+// only a closed store ends Run with an error.
 func (s *Store) Run(ctx context.Context, src Source) error {
+	backoff := s.opts.RetryInterval
 	for {
 		from := s.Checkpoint() + 1
 		err := src.Read(ctx, from, s.opts.MaxBatch, s.Apply)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("follow the log from seq %d: %w", from, err)
+		if errors.Is(err, ErrClosed) {
+			return err
 		}
-		// The source stopped at the end of the log without an error; follow
-		// it again after a pause rather than spinning.
+		if err != nil {
+			// The log is unreachable (a broker restart, a leader election):
+			// the views wait, and follow again with a growing pause. A
+			// failure of Pebble itself (ErrClosed) ends Run instead.
+			s.opts.Logger.Warn("projector: follow the log", slog.Uint64("from_seq", from),
+				slog.Any("err", err), slog.Duration("retry_in", backoff))
+		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(s.opts.RetryInterval):
+		case <-time.After(backoff):
+		}
+		if err != nil {
+			backoff = min(2*backoff, maxRetryInterval)
+		} else {
+			backoff = s.opts.RetryInterval
 		}
 	}
 }
+
+// maxRetryInterval caps the pause between attempts to follow the log.
+const maxRetryInterval = 5 * time.Second
 
 // acquire marks a use of db; the caller calls release when done with it.
 func (s *Store) acquire() (release func(), err error) {

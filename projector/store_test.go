@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -214,11 +215,21 @@ func TestRunFollowsASourceThatStops(t *testing.T) {
 	}
 }
 
-func TestRunReturnsSourceErrors(t *testing.T) {
-	s := openStore(t)
-	broken := errors.New("connection lost")
-	err := s.Run(context.Background(), &fakeSource{err: broken})
-	if !errors.Is(err, broken) {
-		t.Fatalf("Run = %v, want the source's error", err)
+// A failing source (a broker restart) stalls the views but does not stop
+// them: Run logs, retries, and returns nil when its context ends.
+func TestRunRetriesSourceErrors(t *testing.T) {
+	var logs logBuffer
+	s := openStoreIn(t, t.TempDir(), logs.logger())
+	src := &fakeSource{err: errors.New("connection lost")}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := s.Run(ctx, src); err != nil {
+		t.Fatalf("Run = %v, want nil after its context ends", err)
+	}
+	if froms, _ := src.seen(); len(froms) < 2 {
+		t.Fatalf("Run must retry the source, read %d times", len(froms))
+	}
+	if !strings.Contains(logs.String(), "connection lost") {
+		t.Fatalf("the failure must be logged: %s", logs.String())
 	}
 }
