@@ -212,6 +212,10 @@ func TestPoisonIsRecordedAndSkipped(t *testing.T) {
 		t.Fatalf("poison not logged as a warning: %s", logs.String())
 	}
 	assertUnread(t, s, bob, "c1", 1)
+	listed, err := s.Poisoned()
+	if err != nil || len(listed) != 2 || listed[0].Seq != garbage.Seq || listed[1].Seq != misplaced.Seq || listed[0].Error == "" {
+		t.Fatalf("Poisoned() = %+v, %v", listed, err)
+	}
 }
 
 // TestAccountsBecomeKnown checks acct/: known from a conversation's

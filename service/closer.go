@@ -99,6 +99,7 @@ func (s *Service) schedulerTick(ctx context.Context) {
 	}
 	warn("refresh policies", s.refreshPolicies(ctx))
 	warn("apply policy", s.applyDue(ctx))
+	s.reportLag(ctx)
 	for _, o := range s.closer.takeOptOuts() {
 		if err := s.closeOptOut(ctx, o); err != nil {
 			s.closer.addOptOut(o) // try again on the next tick

@@ -71,7 +71,7 @@ func (s *Service) addService(ctx context.Context) (micro.Service, error) {
 func (s *Service) addQueries(ctx context.Context, g micro.Group) error {
 	queries := map[string]func(context.Context, []byte) (any, error){
 		"inbox": s.queryInbox, "messages": s.queryMessages, "presence": s.queryPresence,
-		"conversation": s.queryConversation, "policy": s.queryPolicy,
+		"conversation": s.queryConversation, "policy": s.queryPolicy, "status": s.queryStatus,
 	}
 	for name, q := range queries {
 		q := q

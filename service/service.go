@@ -61,6 +61,11 @@ type Options struct {
 	// Rejections records commands refused by a 403 decision. Default: nil,
 	// nothing is recorded.
 	Rejections Recorder
+	// LagWarn is how many events the read model may be behind the log
+	// before the service logs a warning. Default: 10000.
+	LagWarn int
+	// LagReportInterval spaces those warnings. Default: 10s.
+	LagReportInterval time.Duration
 	// Version is reported by the micro service. Default: "1.0.0".
 	Version string
 }
@@ -82,6 +87,8 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.CloseConcurrency, 64)
 	setDefault(&o.ReadWait, 2*time.Second)
 	setDefault(&o.ProjectorBatch, 1000)
+	setDefault(&o.LagWarn, 10000)
+	setDefault(&o.LagReportInterval, 10*time.Second)
 	setDefault(&o.Version, "1.0.0")
 }
 
@@ -108,6 +115,9 @@ type Service struct {
 	ready    chan struct{}
 	inflight sync.WaitGroup
 	sem      chan struct{}
+	// lagReported is when the lag was last logged; the scheduler goroutine
+	// alone reads and writes it.
+	lagReported time.Time
 }
 
 // New builds a service on a NATS connection, an event log and a read model.

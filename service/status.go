@@ -1,0 +1,69 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/projector"
+)
+
+// Status is the reply of crosstalk.query.status: how far the read model is
+// behind the log, and what it skipped.
+type Status struct {
+	StreamLastSeq       uint64               `json:"stream_last_seq"`
+	ViewsCheckpoint     uint64               `json:"views_checkpoint"`
+	Lag                 uint64               `json:"lag"`
+	Poisoned            []projector.Poisoned `json:"poisoned"`
+	CachedConversations int                  `json:"cached_conversations"`
+	CachedAccounts      int                  `json:"cached_accounts"`
+	InFlight            int                  `json:"in_flight"`
+	PolicyVersion       uint64               `json:"policy_version"`
+}
+
+// Status reports the service's health. Commands never wait for the read
+// model, so a lagging projector shows here and in the logs, not as slower
+// commands.
+func (s *Service) Status(ctx context.Context) (Status, error) {
+	last, err := s.log.LastSeq(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	views := s.views()
+	st := Status{
+		StreamLastSeq: last, ViewsCheckpoint: views.Checkpoint(),
+		CachedConversations: s.convs.len(), CachedAccounts: s.accts.len(),
+		InFlight: len(s.sem), PolicyVersion: s.policyAt(s.opts.Clock.Now()).VersionOf(),
+	}
+	if last > st.ViewsCheckpoint {
+		st.Lag = last - st.ViewsCheckpoint
+	}
+	st.Poisoned, err = views.Poisoned()
+	return st, err
+}
+
+func (s *Service) queryStatus(ctx context.Context, body []byte) (any, error) {
+	var q queryBase
+	if err := decodeStrict(body, &q); err != nil {
+		return nil, err
+	}
+	return s.Status(ctx)
+}
+
+// reportLag logs a warning, at most every LagReportInterval, while the read
+// model is more than LagWarn events behind the log.
+func (s *Service) reportLag(ctx context.Context) {
+	if time.Since(s.lagReported) < s.opts.LagReportInterval {
+		return
+	}
+	last, err := s.log.LastSeq(ctx)
+	if err != nil {
+		return
+	}
+	cp := s.views().Checkpoint()
+	if last > cp && last-cp > uint64(s.opts.LagWarn) {
+		s.lagReported = time.Now()
+		s.opts.Logger.Warn("read model behind the log", slog.Uint64("lag", last-cp),
+			slog.Uint64("stream_last_seq", last), slog.Uint64("views_checkpoint", cp))
+	}
+}
