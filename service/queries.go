@@ -28,15 +28,46 @@ func (s *Service) waitFor(ctx context.Context, seq uint64) error {
 	return nil
 }
 
-func parseAccountField(field, v string) (events.Account, error) {
+// query is a decoded query request that can check its own fields.
+type query interface {
+	check() error
+	seq() uint64
+}
+
+func (q queryBase) seq() uint64 { return q.MinSeq }
+
+// answer decodes body into q, checks it, waits for its min_seq, and answers
+// with fn: the one path every query takes.
+func (s *Service) answer(ctx context.Context, body []byte, q query, fn func() (any, error)) (any, error) {
+	if err := decodeStrict(body, q); err != nil {
+		return nil, err
+	}
+	if err := q.check(); err != nil {
+		return nil, err
+	}
+	if err := s.waitFor(ctx, q.seq()); err != nil {
+		return nil, err
+	}
+	return fn()
+}
+
+func parseAccountField(field, v string, into *events.Account) error {
 	if v == "" {
-		return "", badRequest("%s is required", field)
+		return badRequest("%s is required", field)
 	}
 	a, err := events.ParseAccount(v)
 	if err != nil {
-		return "", badRequest("%s: %v", field, err)
+		return badRequest("%s: %v", field, err)
 	}
-	return a, nil
+	*into = a
+	return nil
+}
+
+func checkConversationID(id string) error {
+	if !events.ValidUUID(id) {
+		return badRequest("conversation_id must be a UUID, got %q", id)
+	}
+	return nil
 }
 
 func checkLimit(limit int) error {
@@ -51,24 +82,19 @@ type inboxQuery struct {
 	Account string `json:"account"`
 	Limit   int    `json:"limit"`
 	Cursor  string `json:"cursor"`
+	account events.Account
+}
+
+func (q *inboxQuery) check() error {
+	if err := parseAccountField("account", q.Account, &q.account); err != nil {
+		return err
+	}
+	return checkLimit(q.Limit)
 }
 
 func (s *Service) queryInbox(ctx context.Context, body []byte) (any, error) {
 	var q inboxQuery
-	if err := decodeStrict(body, &q); err != nil {
-		return nil, err
-	}
-	acct, err := parseAccountField("account", q.Account)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkLimit(q.Limit); err != nil {
-		return nil, err
-	}
-	if err := s.waitFor(ctx, q.MinSeq); err != nil {
-		return nil, err
-	}
-	return s.views().Inbox(acct, q.Limit, q.Cursor)
+	return s.answer(ctx, body, &q, func() (any, error) { return s.views().Inbox(q.account, q.Limit, q.Cursor) })
 }
 
 type messagesQuery struct {
@@ -77,52 +103,46 @@ type messagesQuery struct {
 	Viewer         string `json:"viewer"`
 	Limit          int    `json:"limit"`
 	Cursor         string `json:"cursor"`
+	viewer         events.Account
+}
+
+func (q *messagesQuery) check() error {
+	if err := checkConversationID(q.ConversationID); err != nil {
+		return err
+	}
+	if err := parseAccountField("viewer", q.Viewer, &q.viewer); err != nil {
+		return err
+	}
+	return checkLimit(q.Limit)
 }
 
 func (s *Service) queryMessages(ctx context.Context, body []byte) (any, error) {
 	var q messagesQuery
-	if err := decodeStrict(body, &q); err != nil {
-		return nil, err
-	}
-	if !events.ValidUUID(q.ConversationID) {
-		return nil, badRequest("conversation_id must be a UUID, got %q", q.ConversationID)
-	}
-	viewer, err := parseAccountField("viewer", q.Viewer)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkLimit(q.Limit); err != nil {
-		return nil, err
-	}
-	if err := s.waitFor(ctx, q.MinSeq); err != nil {
-		return nil, err
-	}
-	return s.views().Messages(q.ConversationID, viewer, q.Limit, q.Cursor, s.opts.Clock.Now())
+	return s.answer(ctx, body, &q, func() (any, error) {
+		return s.views().Messages(q.ConversationID, q.viewer, q.Limit, q.Cursor, s.opts.Clock.Now())
+	})
 }
 
 type presenceQuery struct {
 	queryBase
 	Viewer  string `json:"viewer"`
 	Account string `json:"account"`
+	viewer  events.Account
+	account events.Account
+}
+
+func (q *presenceQuery) check() error {
+	if err := parseAccountField("viewer", q.Viewer, &q.viewer); err != nil {
+		return err
+	}
+	return parseAccountField("account", q.Account, &q.account)
 }
 
 func (s *Service) queryPresence(ctx context.Context, body []byte) (any, error) {
 	var q presenceQuery
-	if err := decodeStrict(body, &q); err != nil {
-		return nil, err
-	}
-	viewer, err := parseAccountField("viewer", q.Viewer)
-	if err != nil {
-		return nil, err
-	}
-	acct, err := parseAccountField("account", q.Account)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.waitFor(ctx, q.MinSeq); err != nil {
-		return nil, err
-	}
-	return s.views().Presence(viewer, acct, s.opts.Clock.Now())
+	return s.answer(ctx, body, &q, func() (any, error) {
+		return s.views().Presence(q.viewer, q.account, s.opts.Clock.Now())
+	})
 }
 
 type conversationQuery struct {
@@ -130,19 +150,17 @@ type conversationQuery struct {
 	ConversationID string `json:"conversation_id"`
 }
 
+func (q *conversationQuery) check() error { return checkConversationID(q.ConversationID) }
+
 func (s *Service) queryConversation(ctx context.Context, body []byte) (any, error) {
 	var q conversationQuery
-	if err := decodeStrict(body, &q); err != nil {
-		return nil, err
-	}
-	if !events.ValidUUID(q.ConversationID) {
-		return nil, badRequest("conversation_id must be a UUID, got %q", q.ConversationID)
-	}
-	if err := s.waitFor(ctx, q.MinSeq); err != nil {
-		return nil, err
-	}
-	return s.views().Conversation(q.ConversationID)
+	return s.answer(ctx, body, &q, func() (any, error) { return s.views().Conversation(q.ConversationID) })
 }
+
+// emptyQuery is the request of the queries that take only min_seq.
+type emptyQuery struct{ queryBase }
+
+func (emptyQuery) check() error { return nil }
 
 // PolicyStatus is one version in the reply of crosstalk.query.policy.
 type PolicyStatus struct {
@@ -164,14 +182,8 @@ type PolicyReport struct {
 }
 
 func (s *Service) queryPolicy(ctx context.Context, body []byte) (any, error) {
-	var q queryBase
-	if err := decodeStrict(body, &q); err != nil {
-		return nil, err
-	}
-	if err := s.waitFor(ctx, q.MinSeq); err != nil {
-		return nil, err
-	}
-	return s.PolicyReport()
+	var q emptyQuery
+	return s.answer(ctx, body, &q, func() (any, error) { return s.PolicyReport() })
 }
 
 // PolicyReport is what crosstalk.query.policy answers. It combines the published versions (from the command side, so a

@@ -43,11 +43,8 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 }
 
 func (s *Service) queryStatus(ctx context.Context, body []byte) (any, error) {
-	var q queryBase
-	if err := decodeStrict(body, &q); err != nil {
-		return nil, err
-	}
-	return s.Status(ctx)
+	var q emptyQuery
+	return s.answer(ctx, body, &q, func() (any, error) { return s.Status(ctx) })
 }
 
 // reportLag logs a warning, at most every LagReportInterval, while the read
