@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,27 +73,25 @@ func Run(ctx context.Context, c *client.Client, opts Options) (Result, error) {
 	opts.EnsureDefaults()
 	ctx, cancel := context.WithTimeout(ctx, opts.Duration)
 	defer cancel()
-	var mu sync.Mutex
-	var res Result
+	var ok, failed atomic.Int64
 	var wg sync.WaitGroup
 	for i := range opts.Clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, e := produce(ctx, c, i, opts.PerConversation)
-			mu.Lock()
-			res.Commands, res.Errors = res.Commands+n, res.Errors+e
-			mu.Unlock()
+			produce(ctx, c, i, opts.PerConversation, &ok, &failed)
 		}()
 	}
-	res.Samples = sample(ctx, opts.SampleEvery, func() int64 { mu.Lock(); defer mu.Unlock(); return res.Commands })
+	var res Result
+	res.Samples = sample(ctx, opts.SampleEvery, ok.Load)
 	wg.Wait()
+	res.Commands, res.Errors = ok.Load(), failed.Load()
 	res.Flat = flat(res.Samples)
 	return res, nil
 }
 
 // produce sends until ctx is done; it counts replies and errors.
-func produce(ctx context.Context, c *client.Client, worker, per int) (ok, failed int64) {
+func produce(ctx context.Context, c *client.Client, worker, per int, ok, failed *atomic.Int64) {
 	conv := ""
 	for i := 0; ctx.Err() == nil; i++ {
 		a, b := events.Account(fmt.Sprintf("soak:w%d_%d_a", worker, i/per)), events.Account(fmt.Sprintf("soak:w%d_%d_b", worker, i/per))
@@ -108,14 +107,13 @@ func produce(ctx context.Context, c *client.Client, worker, per int) (ok, failed
 		cancel()
 		switch {
 		case err != nil:
-			failed++
+			failed.Add(1)
 		case action == "conversation.start":
 			conv = r.ConversationID
 		default:
-			ok++
+			ok.Add(1)
 		}
 	}
-	return ok, failed
 }
 
 func sample(ctx context.Context, every time.Duration, commands func() int64) []Sample {
