@@ -146,3 +146,22 @@ func TestPolicyNameLength(t *testing.T) {
 		}
 	}
 }
+
+// A retried command is answered from memory for the last PriorLimit
+// commands; older ones are forgotten (the stream's dedup window answers
+// them), so state does not grow with every message.
+func TestPriorIsBounded(t *testing.T) {
+	var s Stream
+	for i := range PriorLimit + 10 {
+		s.advance(events.Recorded{Seq: uint64(i + 1), Event: events.Event{CausationID: fmt.Sprint("cmd", i)}})
+	}
+	if _, ok := s.Prior("cmd0"); ok {
+		t.Fatal("the oldest command is still remembered")
+	}
+	if p, ok := s.Prior(fmt.Sprint("cmd", PriorLimit+9)); !ok || p.Seq != PriorLimit+10 {
+		t.Fatalf("the newest command is forgotten: %+v %v", p, ok)
+	}
+	if len(s.prior) != PriorLimit || s.Version != PriorLimit+10 {
+		t.Fatalf("remembers %d commands, version %d", len(s.prior), s.Version)
+	}
+}

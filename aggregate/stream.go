@@ -11,12 +11,21 @@ import (
 // sequence of the next append) and that event's chain hash (LastHash, the
 // next event's prevhash). It also remembers which commands produced its
 // events, so that a retried command is answered, not decided again.
+//
+// It remembers the last PriorLimit commands only, so that a long-lived
+// conversation's state does not grow with every message; an older retry is
+// still answered once, by the stream's Nats-Msg-Id window.
 type Stream struct {
 	Version  uint64
 	LastSeq  uint64
 	LastHash string
 	prior    map[string]Prior
+	order    []string // command ids in prior, oldest first (a ring)
+	next0    int      // index of the oldest entry in order once full
 }
+
+// PriorLimit bounds the command ids an aggregate remembers.
+const PriorLimit = 1024
 
 // Prior is what a command already did: enough to repeat its first reply.
 type Prior struct {
@@ -52,10 +61,27 @@ func (s *Stream) advance(r events.Recorded) {
 	if r.Event.CausationID == "" {
 		return
 	}
+	s.remember(r.Event.CausationID, Prior{
+		EventID: r.Event.ID, Seq: r.Seq, Version: s.Version, PolicyVersion: r.Event.PolicyVersion,
+	})
+}
+
+// remember records a command's result, forgetting the oldest beyond
+// PriorLimit.
+func (s *Stream) remember(id string, p Prior) {
 	if s.prior == nil {
 		s.prior = make(map[string]Prior)
 	}
-	s.prior[r.Event.CausationID] = Prior{
-		EventID: r.Event.ID, Seq: r.Seq, Version: s.Version, PolicyVersion: r.Event.PolicyVersion,
+	if _, seen := s.prior[id]; seen {
+		s.prior[id] = p
+		return
 	}
+	if len(s.order) < PriorLimit {
+		s.order = append(s.order, id)
+	} else {
+		delete(s.prior, s.order[s.next0])
+		s.order[s.next0] = id
+		s.next0 = (s.next0 + 1) % PriorLimit
+	}
+	s.prior[id] = p
 }
