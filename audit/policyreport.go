@@ -1,0 +1,195 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Rejections is what the policy report reads of the stream of refused
+// commands. *eventlog.AuditLog implements it: Read delivers every record
+// whose subject matches filter ("" for all) up to the stream's end now.
+type Rejections interface {
+	Read(ctx context.Context, filter string, fn func(events.Message) error) error
+}
+
+// EventRef points at one event of the history.
+type EventRef struct {
+	Seq     uint64      `json:"seq"`
+	Time    time.Time   `json:"time"`
+	Subject string      `json:"subject"`
+	Type    events.Type `json:"type"`
+	EventID string      `json:"event_id"`
+}
+
+// Closing is one conversation a policy version closed.
+type Closing struct {
+	ConversationID string    `json:"conversation_id"`
+	Seq            uint64    `json:"seq"`
+	Time           time.Time `json:"time"`
+	EventID        string    `json:"event_id"`
+}
+
+// Refusal is one refused command recorded in CROSSTALK_AUDIT: its sequence
+// there, its time, and the record itself.
+type Refusal struct {
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+	events.CommandRejectedData
+}
+
+// PolicyReport is what one policy version did.
+type PolicyReport struct {
+	Policy PolicyRef `json:"policy"`
+	// Published is its policy.published event.
+	Published EventRef `json:"published"`
+	// FirstDecided is the first event whose policyversion is this version:
+	// when it took effect in practice. Null if nothing was decided under
+	// it yet.
+	FirstDecided *EventRef `json:"first_decided"`
+	// Closed are the conversation.closed events with reason policy and
+	// this policy_version, in stream order.
+	Closed []Closing `json:"closed"`
+	// Refused are the refused commands decided under this version, in
+	// CROSSTALK_AUDIT order. RefusalsNote says why they are missing when
+	// the stream could not be read.
+	Refused      []Refusal `json:"refused"`
+	RefusalsNote string    `json:"refusals_note,omitempty"`
+}
+
+// ReportPolicy walks the history for what policy version did: when it was
+// published and took effect, and which conversations it closed; and, when
+// rejections is not nil, the commands refused under it. A version that was
+// never published is an error.
+func ReportPolicy(ctx context.Context, log Log, rejections Rejections, version uint64) (PolicyReport, error) {
+	rep := PolicyReport{Closed: []Closing{}, Refused: []Refusal{}}
+	found := false
+	err := walkAll(ctx, log, func(m events.Message) error {
+		e, err := events.Decode(m.Data)
+		if err != nil {
+			return nil // Verify reports it; it decided nothing
+		}
+		found = rep.note(m, e, version) || found
+		return nil
+	})
+	if err != nil {
+		return PolicyReport{}, fmt.Errorf("policy v%d: %w", version, err)
+	}
+	if !found {
+		return PolicyReport{}, fmt.Errorf("policy version %d was never published; 'crosstalk policy status' lists the published ones", version)
+	}
+	if rejections == nil {
+		rep.RefusalsNote = "no stream " + events.AuditStreamName + ": refused commands were not recorded"
+		return rep, nil
+	}
+	rep.Refused, err = refusedUnder(ctx, rejections, version)
+	return rep, err
+}
+
+// note records what event e, at m, says about version, and reports whether
+// it is the version's publication.
+func (rep *PolicyReport) note(m events.Message, e events.Event, version uint64) bool {
+	ref := EventRef{Seq: m.Seq, Time: e.Time, Subject: e.Subject, Type: e.Type, EventID: e.ID}
+	if e.PolicyVersion == version && rep.FirstDecided == nil {
+		rep.FirstDecided = &ref
+	}
+	switch e.Type {
+	case events.PolicyPublished:
+		var d events.PolicyPublishedData
+		if e.DecodeData(&d) == nil && d.Version == version {
+			rep.Policy = PolicyRef{Version: d.Version, Name: d.Name, EffectiveAt: d.EffectiveAt.UTC()}
+			rep.Published = ref
+			return true
+		}
+	case events.ConversationClosed:
+		var d events.ConversationClosedData
+		if e.DecodeData(&d) == nil && d.Reason == events.ClosedByPolicy && d.PolicyVersion == version {
+			rep.Closed = append(rep.Closed, Closing{ConversationID: e.Subject, Seq: m.Seq, Time: e.Time, EventID: e.ID})
+		}
+	}
+	return false
+}
+
+// refusedUnder reads every refusal record decided under version.
+func refusedUnder(ctx context.Context, rejections Rejections, version uint64) ([]Refusal, error) {
+	out := []Refusal{}
+	err := rejections.Read(ctx, "", func(m events.Message) error {
+		e, err := events.Decode(m.Data)
+		if err != nil || e.Type != events.CommandRejected {
+			return nil
+		}
+		var d events.CommandRejectedData
+		if e.DecodeData(&d) != nil || d.PolicyVersion != version {
+			return nil
+		}
+		out = append(out, Refusal{Seq: m.Seq, Time: e.Time, CommandRejectedData: d})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", events.AuditStreamName, err)
+	}
+	return out, nil
+}
+
+// WriteText writes the report for people.
+func (rep PolicyReport) WriteText(w io.Writer) error {
+	ew := &errWriter{w: w}
+	ew.printf("policy %s\n", rep.Policy)
+	ew.printf("published: seq %d at %s (event %s)\n", rep.Published.Seq, formatTime(rep.Published.Time), rep.Published.EventID)
+	if f := rep.FirstDecided; f != nil {
+		ew.printf("took effect: effective_at %s; first event decided under it: seq %d at %s, %s on %s\n",
+			formatTime(rep.Policy.EffectiveAt), f.Seq, formatTime(f.Time), ShortType(f.Type), f.Subject)
+	} else {
+		ew.printf("took effect: effective_at %s; no event was decided under it yet\n", formatTime(rep.Policy.EffectiveAt))
+	}
+	ew.printf("\nconversations it closed: %d\n", len(rep.Closed))
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	if len(rep.Closed) > 0 {
+		fmt.Fprintln(tw, "  CONVERSATION\tSEQ\tTIME")
+	}
+	for _, c := range rep.Closed {
+		fmt.Fprintf(tw, "  %s\t%d\t%s\n", c.ConversationID, c.Seq, formatTime(c.Time))
+	}
+	_ = tw.Flush()
+	rep.writeRefused(ew)
+	return ew.err
+}
+
+func (rep PolicyReport) writeRefused(ew *errWriter) {
+	if rep.RefusalsNote != "" {
+		ew.printf("\ncommands refused under it: unknown (%s)\n", rep.RefusalsNote)
+		return
+	}
+	ew.printf("\ncommands refused under it: %d\n", len(rep.Refused))
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	if len(rep.Refused) > 0 {
+		fmt.Fprintln(tw, "  SEQ\tTIME\tACTOR\tACTION\tCODE\tTARGET")
+	}
+	for _, r := range rep.Refused {
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", r.Seq, formatTime(r.Time), r.Actor, r.Action, r.Code, target(r))
+	}
+	_ = tw.Flush()
+}
+
+// target is what a refused command was aimed at: its conversation, or the
+// participants it wanted to start one with.
+func target(r Refusal) string {
+	if r.ConversationID != "" {
+		return r.ConversationID
+	}
+	return "with " + joinAccounts(r.Participants)
+}
+
+// Write lets the tabwriter write through an errWriter.
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}

@@ -1,0 +1,465 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Entry is one event of a timeline: where it is in the stream, when it was
+// decided, who did it, under which policy, and what it changed.
+type Entry struct {
+	// Seq is the event's stream sequence in CROSSTALK.
+	Seq uint64 `json:"seq"`
+	// Time is the event's CloudEvents time: when the service decided it.
+	Time time.Time `json:"time"`
+	// Subject is the aggregate the event belongs to: a conversation id or
+	// an account.
+	Subject string `json:"subject"`
+	// EventID is the event's CloudEvents id ("" if the body is undecodable).
+	EventID string `json:"event_id"`
+	// Type is the event's CloudEvents type, or "undecodable".
+	Type events.Type `json:"type"`
+	// Actor is who acted: the sender, editor, reader, caller, starter or
+	// account as the type has it; "policy" for a closing by policy,
+	// "opt_out" for a closing by a withdrawn opt-in.
+	Actor string `json:"actor"`
+	// PolicyVersion is the policy in force when the event was decided.
+	PolicyVersion uint64 `json:"policy_version"`
+	// Change says in one line what the event changed, e.g.
+	// `sent <message id> "hello"` or `closed by policy v2`.
+	Change string `json:"change"`
+}
+
+// Undecodable is the Type of an Entry whose stored body is not a crosstalk
+// CloudEvent; Verify reports such a message as a break.
+const Undecodable events.Type = "undecodable"
+
+// Timeline is every event of a conversation, or of an account, in stream
+// order.
+type Timeline struct {
+	// Conversation is the conversation id of a conversation's timeline.
+	Conversation string `json:"conversation,omitempty"`
+	// Account is the account of an account's timeline: the events on its
+	// account subject and on every conversation it takes part in.
+	Account events.Account `json:"account,omitempty"`
+	// Conversations lists, for an account, the conversations it takes part
+	// in, in the order they started.
+	Conversations []string `json:"conversations,omitempty"`
+	// Entries are the events, in stream order.
+	Entries []Entry `json:"entries"`
+	// Policies are the published policies whose versions the entries were
+	// decided under, in version order.
+	Policies []PolicyRef `json:"policies"`
+}
+
+// PolicyRef names one published policy version.
+type PolicyRef struct {
+	Version     uint64    `json:"version"`
+	Name        string    `json:"name"`
+	EffectiveAt time.Time `json:"effective_at"`
+}
+
+// String is "v2 cross-app-disconnect-2023-12 (effective 2023-12-14T00:00:00Z)".
+func (p PolicyRef) String() string {
+	return fmt.Sprintf("v%d %s (effective %s)", p.Version, p.Name, formatTime(p.EffectiveAt))
+}
+
+// ConversationTimeline returns every event on the conversation's subject,
+// read from the whole stream. A conversation without events is an error.
+func ConversationTimeline(ctx context.Context, log Log, id string) (Timeline, error) {
+	subject := events.ConversationSubject(id)
+	tl := Timeline{Conversation: id, Entries: []Entry{}}
+	err := walkTimeline(ctx, log, &tl, func(m events.Message) bool { return m.Subject == subject })
+	if err == nil && len(tl.Entries) == 0 {
+		err = fmt.Errorf("conversation %s has no events: it was never started (check the id)", id)
+	}
+	return tl, err
+}
+
+// AccountTimeline returns every event on the account's subject and on the
+// subjects of the conversations it takes part in, in stream order. A
+// conversation's participants are fixed by its conversation.started event,
+// its first, so one walk of the stream finds them all.
+func AccountTimeline(ctx context.Context, log Log, account events.Account) (Timeline, error) {
+	own := events.AccountSubject(account)
+	convs := map[string]bool{}
+	tl := Timeline{Account: account, Entries: []Entry{}}
+	err := walkTimeline(ctx, log, &tl, func(m events.Message) bool {
+		if m.Subject == own || convs[m.Subject] {
+			return true
+		}
+		kind, id := events.ClassifySubject(m.Subject)
+		if kind != events.SubjectConversation || !startedWith(m, account) {
+			return false
+		}
+		convs[m.Subject] = true
+		tl.Conversations = append(tl.Conversations, id)
+		return true
+	})
+	if err == nil && len(tl.Entries) == 0 {
+		err = fmt.Errorf("account %s has no events and takes part in no conversation (check the name)", account)
+	}
+	return tl, err
+}
+
+// walkTimeline walks the whole stream and appends to tl every message that
+// keep selects, then lists the policies the entries were decided under.
+func walkTimeline(ctx context.Context, log Log, tl *Timeline, keep func(events.Message) bool) error {
+	published := map[uint64]PolicyRef{}
+	err := walkAll(ctx, log, func(m events.Message) error {
+		if m.Subject == events.PolicySubject {
+			notePolicy(m, published)
+		}
+		if keep(m) {
+			tl.Entries = append(tl.Entries, entryOf(m))
+		}
+		return nil
+	})
+	tl.Policies = []PolicyRef{}
+	seen := map[uint64]bool{}
+	for _, e := range tl.Entries {
+		if p, ok := published[e.PolicyVersion]; ok && !seen[p.Version] {
+			seen[p.Version] = true
+			tl.Policies = append(tl.Policies, p)
+		}
+	}
+	slices.SortFunc(tl.Policies, func(a, b PolicyRef) int { return cmp.Compare(a.Version, b.Version) })
+	return err
+}
+
+// notePolicy records the policy a policy.published message publishes.
+func notePolicy(m events.Message, into map[uint64]PolicyRef) {
+	e, err := events.Decode(m.Data)
+	if err != nil || e.Type != events.PolicyPublished {
+		return
+	}
+	var d events.PolicyPublishedData
+	if e.DecodeData(&d) == nil {
+		into[d.Version] = PolicyRef{Version: d.Version, Name: d.Name, EffectiveAt: d.EffectiveAt.UTC()}
+	}
+}
+
+// walkAll walks the stream from seq 1 to its last sequence now.
+func walkAll(ctx context.Context, log Log, fn func(events.Message) error) error {
+	last, err := log.LastSeq(ctx)
+	if err != nil {
+		return fmt.Errorf("last sequence: %w", err)
+	}
+	return walk(ctx, log, last, fn)
+}
+
+// startedWith reports whether m is a conversation.started that names a
+// among its participants.
+func startedWith(m events.Message, a events.Account) bool {
+	e, err := events.Decode(m.Data)
+	if err != nil || e.Type != events.ConversationStarted {
+		return false
+	}
+	var d events.ConversationStartedData
+	if e.DecodeData(&d) != nil {
+		return false
+	}
+	for _, p := range d.Participants {
+		if p == a {
+			return true
+		}
+	}
+	return false
+}
+
+// entryOf describes one stream message. A body that does not decode is
+// still an entry: an audit shows what is there.
+func entryOf(m events.Message) Entry {
+	_, key := events.ClassifySubject(m.Subject)
+	en := Entry{Seq: m.Seq, Subject: key}
+	e, err := events.Decode(m.Data)
+	if err == nil {
+		var data any
+		if data, err = payloadOf(e); err == nil {
+			en.Time, en.EventID, en.Type, en.PolicyVersion = e.Time, e.ID, e.Type, e.PolicyVersion
+			en.Actor, en.Change = actorOf(data), changeOf(data)
+			return en
+		}
+	}
+	en.Type, en.Actor, en.Change = Undecodable, "-", err.Error()
+	return en
+}
+
+// payloads makes the data type of each history event type.
+var payloads = map[events.Type]func() any{
+	events.ConversationStarted: func() any { return new(events.ConversationStartedData) },
+	events.MessageSent:         func() any { return new(events.MessageSentData) },
+	events.MessageEdited:       func() any { return new(events.MessageEditedData) },
+	events.MessageUnsent:       func() any { return new(events.MessageUnsentData) },
+	events.MessageReacted:      func() any { return new(events.MessageReactedData) },
+	events.MessageRead:         func() any { return new(events.MessageReadData) },
+	events.CallStarted:         func() any { return new(events.CallStartedData) },
+	events.CallEnded:           func() any { return new(events.CallEndedData) },
+	events.ConversationClosed:  func() any { return new(events.ConversationClosedData) },
+	events.PresenceChanged:     func() any { return new(events.PresenceChangedData) },
+	events.SettingsChanged:     func() any { return new(events.SettingsChangedData) },
+	events.PolicyPublished:     func() any { return new(events.PolicyPublishedData) },
+}
+
+// payloadOf decodes the event's data into a pointer to its type.
+func payloadOf(e events.Event) (any, error) {
+	mk, ok := payloads[e.Type]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not a history event", events.ErrMalformedEvent, e.Type)
+	}
+	data := mk()
+	return data, e.DecodeData(data)
+}
+
+// actorOf names who acted, as the payload has it.
+func actorOf(data any) string {
+	switch d := data.(type) {
+	case *events.ConversationStartedData:
+		return string(d.StartedBy)
+	case *events.MessageSentData:
+		return string(d.Sender)
+	case *events.MessageEditedData:
+		return string(d.Editor)
+	case *events.MessageUnsentData:
+		return string(d.By)
+	case *events.MessageReactedData:
+		return string(d.Account)
+	case *events.MessageReadData:
+		return string(d.Account)
+	case *events.CallStartedData:
+		return string(d.By)
+	case *events.CallEndedData:
+		return string(d.By)
+	case *events.ConversationClosedData:
+		return d.Reason
+	case *events.PresenceChangedData:
+		return string(d.Account)
+	case *events.SettingsChangedData:
+		return string(d.Account)
+	}
+	return "operator" // policy.published: an operator's admin command
+}
+
+// changeOf says in one line what the payload changed. Texts are quoted, so
+// a newline in a message cannot break the line.
+func changeOf(data any) string {
+	switch d := data.(type) {
+	case *events.ConversationStartedData:
+		return fmt.Sprintf("started with %s (%s)", joinAccounts(d.Participants), crossApp(d.CrossApp))
+	case *events.MessageSentData:
+		return fmt.Sprintf("sent %s %q", d.MessageID, d.Text)
+	case *events.MessageEditedData:
+		return fmt.Sprintf("edited %s to %q", d.MessageID, d.Text)
+	case *events.MessageUnsentData:
+		return "unsent " + d.MessageID
+	case *events.MessageReactedData:
+		if d.Reaction == "" {
+			return "removed the reaction to " + d.MessageID
+		}
+		return fmt.Sprintf("reacted %q to %s", d.Reaction, d.MessageID)
+	case *events.MessageReadData:
+		return "read up to " + d.MessageID
+	case *events.CallStartedData:
+		return fmt.Sprintf("started %s call %s", d.Media, d.CallID)
+	case *events.CallEndedData:
+		return "ended call " + d.CallID
+	case *events.ConversationClosedData:
+		return closedChange(d)
+	case *events.PresenceChangedData:
+		return "presence " + d.Status
+	case *events.SettingsChangedData:
+		return fmt.Sprintf("settings show_activity_status=%t send_read_receipts=%t interop_opt_in=%t",
+			d.ShowActivityStatus, d.SendReadReceipts, d.InteropOptIn)
+	case *events.PolicyPublishedData:
+		return fmt.Sprintf("published policy v%d %q effective %s", d.Version, d.Name, d.EffectiveAt.UTC().Format(time.RFC3339))
+	}
+	return ""
+}
+
+func closedChange(d *events.ConversationClosedData) string {
+	if d.Reason == events.ClosedByPolicy {
+		return fmt.Sprintf("closed by policy v%d", d.PolicyVersion)
+	}
+	return fmt.Sprintf("closed (%s) under policy v%d", d.Reason, d.PolicyVersion)
+}
+
+func joinAccounts(as []events.Account) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = string(a)
+	}
+	return strings.Join(s, ", ")
+}
+
+func crossApp(cross bool) string {
+	if cross {
+		return "cross-app"
+	}
+	return "same-app"
+}
+
+// ShortType is an event type without the "crosstalk." prefix and the
+// schema version suffix: "message.sent" for crosstalk.message.sent.v1.
+func ShortType(t events.Type) string {
+	s := strings.TrimPrefix(string(t), "crosstalk.")
+	if i := strings.LastIndex(s, ".v"); i > 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// Title says whose timeline this is and how many events it has.
+func (tl Timeline) Title() string {
+	if tl.Account != "" {
+		return fmt.Sprintf("timeline of account %s: %d events, on its account and in %d conversation(s)",
+			tl.Account, len(tl.Entries), len(tl.Conversations))
+	}
+	return fmt.Sprintf("timeline of conversation %s: %d events", tl.Conversation, len(tl.Entries))
+}
+
+// WriteText writes the timeline as a table, one event a line. An account's
+// timeline has a SUBJECT column saying where each event is.
+func (tl Timeline) WriteText(w io.Writer) error {
+	if _, err := fmt.Fprintln(w, tl.Title()); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	account := tl.Account != ""
+	header := "SEQ\tTIME\tACTOR\tTYPE\tPOLICY\tWHAT CHANGED"
+	if account {
+		header = "SEQ\tTIME\tSUBJECT\tACTOR\tTYPE\tPOLICY\tWHAT CHANGED"
+	}
+	fmt.Fprintln(tw, header)
+	for _, e := range tl.Entries {
+		fmt.Fprintf(tw, "%d\t%s\t", e.Seq, formatTime(e.Time))
+		if account {
+			fmt.Fprintf(tw, "%s\t", e.Subject)
+		}
+		fmt.Fprintf(tw, "%s\t%s\tv%d\t%s\n", e.Actor, ShortType(e.Type), e.PolicyVersion, e.Change)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, p := range tl.Policies {
+		if _, err := fmt.Fprintf(w, "policy %s\n", p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// formatTime is RFC 3339 in UTC with as many fractional digits as needed,
+// "-" for the zero time (an undecodable event has none).
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// timelinePage is the HTML page of a timeline. html/template escapes every
+// text it inserts, so an event's text cannot inject markup; the page has
+// inline CSS and no link, script or image, so it opens offline as it is.
+var timelinePage = template.Must(template.New("timeline").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{{.Title}}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em; color: #1d1d1f; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #ddd; vertical-align: top; }
+th { background: #f2f2f2; }
+td.change { font-family: ui-monospace, monospace; white-space: pre-wrap; word-break: break-all; }
+tr.boundary td { background: #fff3cd; border-top: 3px solid #c78a00; font-weight: bold; }
+tr.closed td { background: #f8d7da; font-weight: bold; }
+tr.undecodable td { background: #eee; color: #a00; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p>Every event in stream order, as stored in JetStream stream CROSSTALK. A yellow
+row marks a policy boundary: the events below it were decided under another
+policy version. A red row is the conversation being closed.</p>
+<table>
+<thead><tr><th>seq</th><th>time (UTC)</th>{{if .Account}}<th>subject</th>{{end}}<th>actor</th><th>type</th><th>policy</th><th>what changed</th></tr></thead>
+<tbody>
+{{- range .Rows}}
+{{- if .Boundary}}
+<tr class="boundary" data-policy-boundary="v{{.From}}-v{{.To}}"><td colspan="{{$.Columns}}">policy boundary: v{{.From}} → {{.Label}}</td></tr>
+{{- end}}
+<tr{{with .Class}} class="{{.}}"{{end}}><td>{{.Seq}}</td><td>{{.Time}}</td>{{if $.Account}}<td>{{.Subject}}</td>{{end}}<td>{{.Actor}}</td><td>{{.Type}}</td><td>v{{.Policy}}</td><td class="change">{{.Change}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+</body>
+</html>
+`))
+
+// htmlRow is one table row of the page, with the boundary before it.
+type htmlRow struct {
+	Boundary bool
+	From, To uint64
+	Label    string
+	Class    string
+	Seq      uint64
+	Time     string
+	Subject  string
+	Actor    string
+	Type     string
+	Policy   uint64
+	Change   string
+}
+
+// WriteHTML writes the timeline as one self-contained HTML page: a table
+// of the events with a separator row wherever the policy version changes
+// from one event to the next, and the conversation.closed rows highlighted.
+func (tl Timeline) WriteHTML(w io.Writer) error {
+	page := struct {
+		Title   string
+		Account bool
+		Columns int
+		Rows    []htmlRow
+	}{Title: tl.Title(), Account: tl.Account != "", Columns: 6, Rows: tl.htmlRows()}
+	if page.Account {
+		page.Columns = 7
+	}
+	return timelinePage.Execute(w, page)
+}
+
+func (tl Timeline) htmlRows() []htmlRow {
+	names := map[uint64]string{}
+	for _, p := range tl.Policies {
+		names[p.Version] = p.String()
+	}
+	rows := make([]htmlRow, 0, len(tl.Entries))
+	var prev *Entry // the last decodable entry: an undecodable one has no policy
+	for i, e := range tl.Entries {
+		r := htmlRow{Seq: e.Seq, Time: formatTime(e.Time), Subject: e.Subject, Actor: e.Actor,
+			Type: ShortType(e.Type), Policy: e.PolicyVersion, Change: e.Change}
+		if e.Type != Undecodable {
+			if prev != nil && e.PolicyVersion != prev.PolicyVersion {
+				r.Boundary, r.From, r.To = true, prev.PolicyVersion, e.PolicyVersion
+				r.Label = cmp.Or(names[e.PolicyVersion], fmt.Sprintf("v%d", e.PolicyVersion))
+			}
+			prev = &tl.Entries[i]
+		}
+		switch e.Type {
+		case events.ConversationClosed:
+			r.Class = "closed"
+		case Undecodable:
+			r.Class = "undecodable"
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}

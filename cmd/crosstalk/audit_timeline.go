@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"github.com/crosstalk-dev/crosstalk/audit"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// The auditor's questions about what happened: a subject's timeline, what
+// an account could see at an instant, and what a policy version did.
+
+// lockViews makes openHistory open a data directory's views although these
+// commands read only JetStream: taking Pebble's lock is how a 'serve'
+// running on the directory is found, before a second nats-server is started
+// on its JetStream files.
+const lockViews = true
+
+func newAuditTimelineCommand(stdout, stderr io.Writer) *cobra.Command {
+	var t auditTarget
+	var conv, account, htmlFile string
+	cmd := &cobra.Command{
+		Use:   "timeline (--conversation ID | --account ACCOUNT)",
+		Short: "List every event of a conversation or an account, in stream order",
+		Long: `timeline lists every event of one conversation (its subject
+crosstalk.events.conv.<id>), or of one account (its account subject and every
+conversation it takes part in), in stream order: the stream sequence, the
+event's time, the actor (the sender, reader, caller, starter or account as the
+event type has it; "policy" for a conversation closed by a policy), the type,
+the policy version the event was decided under, and one line saying what it
+changed, e.g. 'sent <message id> "hello"', 'read up to <message id>' or
+'closed by policy v2'. The policies the events were decided under are listed
+after the table.
+
+--html FILE also writes the timeline as one self-contained HTML page (inline
+CSS, no external resources), with a separator row wherever the policy version
+changes and the conversation.closed row highlighted.
+
+With --data DIR (the default, ./crosstalk-data) it reads a stopped node's
+JetStream through an embedded nats-server of its own; 'crosstalk serve' must
+not be running on DIR. With --nats-url it reads a running NATS server.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return auditTimeline(cmd.Context(), t, conv, account, htmlFile, stdout, stderr)
+		},
+	}
+	addTargetFlags(cmd, &t)
+	f := cmd.Flags()
+	f.StringVar(&conv, "conversation", "", "conversation id")
+	f.StringVar(&account, "account", "", "account, <app>:<handle>")
+	f.StringVar(&htmlFile, "html", "", "also write the timeline as an HTML page to this file")
+	cmd.MarkFlagsMutuallyExclusive("conversation", "account")
+	cmd.MarkFlagsOneRequired("conversation", "account")
+	return cmd
+}
+
+func auditTimeline(ctx context.Context, t auditTarget, conv, account, htmlFile string, stdout, stderr io.Writer) error {
+	var who events.Account
+	if account != "" {
+		a, err := events.ParseAccount(account)
+		if err != nil {
+			return err
+		}
+		who = a
+	}
+	h, err := openHistory(ctx, t, lockViews, newLogger(stderr, slog.LevelWarn))
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	var tl audit.Timeline
+	if who != "" {
+		tl, err = audit.AccountTimeline(ctx, h.log, who)
+	} else {
+		tl, err = audit.ConversationTimeline(ctx, h.log, conv)
+	}
+	if err != nil {
+		return err
+	}
+	if htmlFile != "" {
+		if err := writeHTMLFile(htmlFile, tl); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", htmlFile)
+	}
+	if t.JSON {
+		return writeJSON(stdout, tl)
+	}
+	return tl.WriteText(stdout)
+}
+
+func writeHTMLFile(name string, tl audit.Timeline) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := tl.WriteHTML(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return f.Close()
+}
+
+func newAuditVisibilityCommand(stdout, stderr io.Writer) *cobra.Command {
+	var t auditTarget
+	var viewer, at string
+	cmd := &cobra.Command{
+		Use:   "visibility --viewer ACCOUNT --at TIME",
+		Short: "Show what an account could see at an instant, by the policy in force then",
+		Long: `visibility answers "what could this account see at that time?". It builds the
+read model as of --at in a temporary directory: a fresh Pebble store into
+which every event whose time is not after --at is applied, in stream order.
+Then it asks that store the service's own queries, deciding visibility by the
+policy in force at --at:
+
+  - the viewer's inbox;
+  - for each of its conversations, every message, the activity status of each
+    other participant, and the read receipts the viewer could see; what it
+    could not see is listed with the reason: the policy (which version denied
+    which app pair), or the other account's own settings.
+
+--at is an RFC 3339 time (2023-12-14T00:00:00Z), or a date (2023-12-13)
+meaning the end of that day in UTC (2023-12-13T23:59:59.999999999Z): what
+could be seen by the end of that day.
+
+--json prints one JSON object. --data and --nats-url as for 'audit verify';
+the node's own views are not used (they are as of now).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return auditVisibility(cmd.Context(), t, viewer, at, stdout, stderr)
+		},
+	}
+	addTargetFlags(cmd, &t)
+	cmd.Flags().StringVar(&viewer, "viewer", "", "the account whose view to show, <app>:<handle>")
+	cmd.Flags().StringVar(&at, "at", "", "the instant: RFC 3339, or YYYY-MM-DD for the end of that day (UTC)")
+	_ = cmd.MarkFlagRequired("viewer")
+	_ = cmd.MarkFlagRequired("at")
+	return cmd
+}
+
+func auditVisibility(ctx context.Context, t auditTarget, viewer, at string, stdout, stderr io.Writer) error {
+	who, err := events.ParseAccount(viewer)
+	if err != nil {
+		return err
+	}
+	when, err := audit.ParseInstant(at)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, slog.LevelWarn)
+	h, err := openHistory(ctx, t, lockViews, logger)
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	v, err := audit.SeenBy(ctx, h.log, who, when, audit.AsOfOptions{})
+	if err != nil {
+		return err
+	}
+	if t.JSON {
+		return writeJSON(stdout, v)
+	}
+	return v.WriteText(stdout)
+}
+
+func newAuditPolicyCommand(stdout, stderr io.Writer) *cobra.Command {
+	var t auditTarget
+	var version uint64
+	cmd := &cobra.Command{
+		Use:   "policy --version V",
+		Short: "Show what a policy version did: when it took effect, what it closed, what it refused",
+		Long: `policy reports what one published policy version did:
+
+  - when it was published, its effective_at, and the first event decided
+    under it (the first event whose policyversion is V);
+  - the conversations it closed: every conversation.closed event with reason
+    "policy" and policy_version V (conversation id, stream seq, time);
+  - the commands refused under it, from the stream CROSSTALK_AUDIT of
+    refused commands (crosstalk.command.rejected.v1 records whose
+    policy_version is V): time, actor, action, error code and target.
+
+CROSSTALK_AUDIT is size- and age-limited (400 days by default), so the oldest
+refusals may have aged out. --data and --nats-url as for 'audit verify'; with
+--data the audit stream is read from the same JetStream store.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return auditPolicy(cmd.Context(), t, version, stdout, stderr)
+		},
+	}
+	addTargetFlags(cmd, &t)
+	cmd.Flags().Uint64Var(&version, "version", 0, "the policy version")
+	_ = cmd.MarkFlagRequired("version")
+	return cmd
+}
+
+func auditPolicy(ctx context.Context, t auditTarget, version uint64, stdout, stderr io.Writer) error {
+	logger := newLogger(stderr, slog.LevelWarn)
+	h, err := openHistory(ctx, t, lockViews, logger)
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	rejections, note, err := openRejections(ctx, h, logger)
+	if err != nil {
+		return err
+	}
+	var rep audit.PolicyReport
+	if rejections == nil {
+		rep, err = audit.ReportPolicy(ctx, h.log, nil, version)
+		rep.RefusalsNote = note
+	} else {
+		rep, err = audit.ReportPolicy(ctx, h.log, rejections, version)
+	}
+	if err != nil {
+		return err
+	}
+	if t.JSON {
+		return writeJSON(stdout, rep)
+	}
+	return rep.WriteText(stdout)
+}
+
+// openRejections opens CROSSTALK_AUDIT with the limits it already has, as
+// OpenAudit updates the stream's configuration and an audit must not change
+// what it reads. Without the stream, or with limits OpenAudit would change
+// (none at all), it returns nil and says why.
+func openRejections(ctx context.Context, h *history, logger *slog.Logger) (*eventlog.AuditLog, string, error) {
+	js, err := jetstream.New(h.nc)
+	if err != nil {
+		return nil, "", err
+	}
+	stream, err := js.Stream(ctx, events.AuditStreamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, "there is no stream " + events.AuditStreamName + ": refused commands were not recorded", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("look up stream %s: %w", events.AuditStreamName, err)
+	}
+	cfg := stream.CachedInfo().Config
+	if cfg.MaxBytes <= 0 || cfg.MaxAge <= 0 {
+		return nil, fmt.Sprintf("stream %s has no size or age limit, which crosstalk never sets; "+
+			"read it with the nats CLI: opening it here would change its limits", events.AuditStreamName), nil
+	}
+	a, err := eventlog.OpenAudit(ctx, js, eventlog.AuditOptions{
+		MaxBytes: cfg.MaxBytes, MaxAge: cfg.MaxAge, Replicas: cfg.Replicas, Logger: logger,
+	})
+	return a, "", err
+}
