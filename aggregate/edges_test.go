@@ -165,3 +165,14 @@ func TestPriorIsBounded(t *testing.T) {
 		t.Fatalf("remembers %d commands, version %d", len(s.prior), s.Version)
 	}
 }
+
+// Found by FuzzParsePolicy's author: times outside years 1-9999 UTC cannot
+// be encoded as RFC 3339, so they are an invalid policy, not a 500.
+func TestPolicyTimeOutOfRange(t *testing.T) {
+	for _, at := range []string{"0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"} {
+		_, err := ParsePolicy([]byte(`{"version":1,"name":"n","effective_at":"` + at + `","links":[]}`))
+		if !errors.Is(err, ErrInvalidPolicy) {
+			t.Errorf("%s: want ErrInvalidPolicy, got %v", at, err)
+		}
+	}
+}

@@ -135,8 +135,8 @@ func (p Policy) Validate() error {
 	if strings.TrimSpace(p.Name) == "" || len(p.Name) > 200 {
 		return fmt.Errorf("%w: name must be 1 to 200 characters", ErrInvalidPolicy)
 	}
-	if p.EffectiveAt.IsZero() {
-		return fmt.Errorf("%w: effective_at must be an RFC 3339 time", ErrInvalidPolicy)
+	if y := p.EffectiveAt.UTC().Year(); p.EffectiveAt.IsZero() || y < 1 || y > 9999 {
+		return fmt.Errorf("%w: effective_at must be an RFC 3339 time between years 1 and 9999 UTC", ErrInvalidPolicy)
 	}
 	seen := map[[2]events.App]bool{}
 	for i, l := range p.Links {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
@@ -15,7 +16,7 @@ import (
 // decodeStrict decodes one JSON object into v, refusing unknown fields,
 // trailing data and invalid UTF-8, with an error a person can act on.
 func decodeStrict(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
 		return badRequest("the request body is empty; send a JSON object")
 	}
 	if !utf8.Valid(body) {
@@ -40,7 +41,10 @@ func describeJSONError(err error) string {
 		if typeErr.Field == "" {
 			return fmt.Sprintf("the request must be a JSON object, not a JSON %s", typeErr.Value)
 		}
-		return fmt.Sprintf("field %q must be a %s, not a JSON %s", typeErr.Field, jsonKind(typeErr.Type.String()), typeErr.Value)
+		// Since Go 1.20 the path names embedded structs too
+		// (commandEnvelope.command_id); the producer knows only the field.
+		field := typeErr.Field[strings.LastIndex(typeErr.Field, ".")+1:]
+		return fmt.Sprintf("field %q must be a %s, not a JSON %s", field, jsonKind(typeErr.Type.String()), typeErr.Value)
 	case errors.As(err, &syntaxErr):
 		return fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -58,7 +62,7 @@ func jsonKind(goType string) string {
 	case "[]events.Account", "[]string":
 		return "list of strings"
 	}
-	return "number"
+	return "whole number of at least 0"
 }
 
 // commandEnvelope is the part every command body has.
