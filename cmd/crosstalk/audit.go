@@ -48,6 +48,7 @@ Both read a stopped node's data directory (--data, the default) through an
 embedded nats-server of their own, or a running NATS server (--nats-url).`,
 	}
 	cmd.AddCommand(newAuditVerifyCommand(stdout, stderr), newAuditChecksumCommand(stdout, stderr))
+	cmd.AddCommand(newAuditExportCommand(stdout, stderr))
 	cmd.AddCommand(newAuditTimelineCommand(stdout, stderr), newAuditVisibilityCommand(stdout, stderr),
 		newAuditPolicyCommand(stdout, stderr))
 	return cmd

@@ -1,0 +1,255 @@
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector"
+)
+
+// Source is a history that Replay reads: the messages of the CROSSTALK
+// stream in stream order. A *LogSource (the live stream) and a *JSONL (an
+// export file) implement it.
+type Source interface {
+	// Total is how many messages Messages delivers at most, for progress
+	// reports only; 0 when it is not known beforehand.
+	Total() uint64
+	// Messages calls fn with runs of messages in strictly increasing
+	// sequence order, from the start of the history to its end, and returns
+	// nil there. It stops with fn's error as it is when fn fails, and with
+	// an error when ctx is done or the history cannot be read.
+	Messages(ctx context.Context, fn func([]events.Message) error) error
+}
+
+// LogSource is the history of a Log from seq 1 up to the last sequence the
+// stream had when FromLog was called; messages appended later are not part
+// of it, so a replay of a running service ends.
+type LogSource struct {
+	log  Log
+	last uint64
+}
+
+// FromLog returns the history of log as it stands now, as a Source.
+func FromLog(ctx context.Context, log Log) (*LogSource, error) {
+	last, err := log.LastSeq(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("replay source: last sequence: %w", err)
+	}
+	return &LogSource{log: log, last: last}, nil
+}
+
+// Total is the stream's last sequence when FromLog was called: the stream
+// denies deletes, so it is also the number of its messages.
+func (s *LogSource) Total() uint64 { return s.last }
+
+// Messages reads the stream from seq 1 to Total in batches.
+func (s *LogSource) Messages(ctx context.Context, fn func([]events.Message) error) error {
+	return walkBatches(ctx, s.log, s.last, fn)
+}
+
+// ReplayOptions bound a replay and report its progress. The zero value
+// replays the whole source.
+type ReplayOptions struct {
+	// UntilSeq is the last stream sequence to replay, inclusive; a history
+	// that ends before it is an error, because a replay must never cover
+	// less than it was asked to. Default: 0, the end of the source.
+	UntilSeq uint64
+
+	// UntilTime, when not zero, replays the history as of that instant by
+	// the events' own clock: exactly the events whose CloudEvents time is
+	// not after it. The deciding clock orders the log, so these are a
+	// prefix of it, but the replay does not rely on that: it reads to the
+	// end of the source (or UntilSeq) and skips every later event. A body
+	// that is not a crosstalk event has no time and is skipped too, as
+	// BuildAsOf does. The broker's timestamps play no part. Default: zero,
+	// no bound.
+	UntilTime time.Time
+
+	// BatchSize is the most messages applied to the store in one Pebble
+	// batch, each batch being one fsync. Larger batches replay faster up to
+	// a point and hold more memory. Default: DefaultReplayBatch.
+	BatchSize int
+
+	// Progress, when set, is called after each run of messages the source
+	// delivers with how many messages have been read so far and how many
+	// the replay expects to read (the source's Total, bounded by UntilSeq;
+	// 0 when unknown), and once more at the end. It runs on the replay's
+	// goroutine: a slow Progress slows the replay. Default: nil.
+	Progress func(done, total uint64)
+}
+
+// DefaultReplayBatch is the default ReplayOptions.BatchSize.
+const DefaultReplayBatch = 4000
+
+// EnsureDefaults fills every zero field with its default.
+func (o *ReplayOptions) EnsureDefaults() {
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultReplayBatch
+	}
+}
+
+// ReplayResult is what a replay built.
+type ReplayResult struct {
+	// Events is how many messages were applied to the store, undecodable
+	// ones (recorded as poison) included.
+	Events uint64
+	// Skipped is how many messages were read but not applied because their
+	// time is after UntilTime (or, with UntilTime, they have none).
+	Skipped uint64
+	// LastSeq is the sequence of the last applied message, the store's
+	// checkpoint; 0 when nothing was applied.
+	LastSeq uint64
+	// Checksum is the store's views checksum (projector.Store.Checksum),
+	// over Entries keys and values. Views rebuilt from the same events have
+	// the same checksum whatever the batches were.
+	Checksum string
+	Entries  uint64
+	// History is the sum of the applied messages in the format of Checksum:
+	// when nothing was skipped, it equals Checksum(log, LastSeq) of the
+	// stream the source came from, which proves the replay read that
+	// history and no other.
+	History Sum
+	// Duration is the time from the start of the replay to the checksum.
+	Duration time.Duration
+}
+
+// EventsPerSecond is the replay's throughput: messages read per second.
+func (r ReplayResult) EventsPerSecond() float64 {
+	if r.Duration <= 0 {
+		return 0
+	}
+	return float64(r.Events+r.Skipped) / r.Duration.Seconds()
+}
+
+// ErrStoreNotEmpty reports a replay into a store that already holds views.
+var ErrStoreNotEmpty = errors.New("the store already holds views")
+
+// errReplayDone stops the source once the replay has passed UntilSeq.
+var errReplayDone = errors.New("audit: replay done")
+
+// Replay rebuilds the views from src into dst, an empty store: it reads the
+// history in order from its start and applies it in batches of
+// opts.BatchSize, up to opts.UntilSeq and as of opts.UntilTime, then
+// computes dst's checksum. The store is left open, at the last applied
+// sequence.
+//
+// A replay that fails leaves dst holding the batches applied so far; throw
+// it away. dst must be fresh (checkpoint 0), because the projector skips
+// whatever is at or below its checkpoint and a replay onto other views
+// would not be a rebuild.
+func Replay(ctx context.Context, src Source, dst *projector.Store, opts ReplayOptions) (ReplayResult, error) {
+	opts.EnsureDefaults()
+	if cp := dst.Checkpoint(); cp != 0 {
+		return ReplayResult{}, fmt.Errorf("replay: %w up to seq %d; give it a new, empty directory", ErrStoreNotEmpty, cp)
+	}
+	start := time.Now()
+	r := &replayer{opts: opts, dst: dst, total: src.Total(), hash: sha256.New()}
+	if opts.UntilSeq > 0 && (r.total == 0 || opts.UntilSeq < r.total) {
+		r.total = opts.UntilSeq
+	}
+	err := src.Messages(ctx, r.take)
+	if errors.Is(err, errReplayDone) {
+		err = nil
+	}
+	if err == nil {
+		err = r.apply()
+	}
+	if err == nil && r.lastRead < opts.UntilSeq {
+		err = fmt.Errorf("the history ends at seq %d, before the seq %d to replay until", r.lastRead, opts.UntilSeq)
+	}
+	if err != nil {
+		return ReplayResult{}, fmt.Errorf("replay after seq %d: %w", r.res.LastSeq, err)
+	}
+	r.progress()
+	if r.res.Checksum, r.res.Entries, err = dst.Checksum(); err != nil {
+		return ReplayResult{}, fmt.Errorf("replay: checksum of the views: %w", err)
+	}
+	r.res.History = Sum{Hex: hex.EncodeToString(r.hash.Sum(nil)), Events: r.res.Events, UntilSeq: r.res.LastSeq}
+	r.res.Duration = time.Since(start)
+	return r.res, nil
+}
+
+// replayer is one Replay in progress.
+type replayer struct {
+	opts     ReplayOptions
+	dst      *projector.Store
+	total    uint64
+	read     uint64 // messages taken from the source
+	lastRead uint64 // their last sequence
+	pending  []events.Message
+	hash     hash.Hash
+	buf      []byte
+	res      ReplayResult
+}
+
+// take handles one run of the source's messages.
+func (r *replayer) take(batch []events.Message) error {
+	for _, m := range batch {
+		if m.Seq <= r.lastRead {
+			return fmt.Errorf("the source delivered seq %d after seq %d; a history is in strictly increasing order", m.Seq, r.lastRead)
+		}
+		if r.opts.UntilSeq > 0 && m.Seq > r.opts.UntilSeq {
+			return errReplayDone
+		}
+		r.read++
+		r.lastRead = m.Seq
+		if !r.keep(m) {
+			r.res.Skipped++
+			continue
+		}
+		r.pending = append(r.pending, m)
+		if len(r.pending) >= r.opts.BatchSize {
+			if err := r.apply(); err != nil {
+				return err
+			}
+		}
+	}
+	r.progress()
+	if r.opts.UntilSeq > 0 && r.lastRead >= r.opts.UntilSeq {
+		return errReplayDone
+	}
+	return nil
+}
+
+// keep decides whether m is part of the history as of UntilTime.
+func (r *replayer) keep(m events.Message) bool {
+	if r.opts.UntilTime.IsZero() {
+		return true
+	}
+	e, err := events.Decode(m.Data)
+	return err == nil && !e.Time.After(r.opts.UntilTime)
+}
+
+// apply applies the pending messages in one batch.
+func (r *replayer) apply() error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	if err := r.dst.Apply(r.pending); err != nil {
+		return err
+	}
+	for _, m := range r.pending {
+		r.buf = writeMessage(r.hash, r.buf, m)
+	}
+	r.res.Events += uint64(len(r.pending))
+	r.res.LastSeq = r.pending[len(r.pending)-1].Seq
+	r.pending = r.pending[:0]
+	return nil
+}
+
+func (r *replayer) progress() {
+	if r.opts.Progress == nil {
+		return
+	}
+	total := r.total
+	if total != 0 {
+		total = max(total, r.read)
+	}
+	r.opts.Progress(r.read, total)
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crosstalk-dev/crosstalk/audit"
+)
+
+func newAuditExportCommand(stdout, stderr io.Writer) *cobra.Command {
+	var t auditTarget
+	var until uint64
+	var out string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write the history as JSON lines that replay reads back byte for byte",
+		Long: `export writes the stream's events from seq 1 to --until-seq (default: the
+last) as JSON lines, to stdout or to --out FILE, and a summary to stderr.
+
+Each line is one object, in stream order:
+
+  {"seq":1,"subject":"crosstalk.events.policy","event":{"specversion":"1.0",...}}
+
+seq and subject are where JetStream stored the event, and event is the stored
+CloudEvent verbatim, byte for byte (raw JSON, not re-encoded), so the bytes
+after "event": up to the line's last } are the stored body and its sha256 is
+the next event's prevhash. A stored body that is not a crosstalk event is
+written as "raw":"<base64>" instead. 'crosstalk replay --from-jsonl FILE'
+rebuilds the views from it, and its history sha256 equals 'crosstalk audit
+checksum --until-seq N' of the stream.
+
+With --data DIR (the default, ./crosstalk-data) it reads a stopped node's
+JetStream through an embedded nats-server of its own; 'crosstalk serve' must
+not be running on DIR. With --nats-url it reads a running NATS server.
+
+With --out FILE the export is written beside FILE and renamed to FILE when
+complete, so FILE is never a partial export.
+
+Exit status: 0 when every event up to --until-seq was written; non-zero when
+the history could not be read or --until-seq is past the end of the stream.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return auditExport(cmd.Context(), t, until, out, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&t.DataDir, "data", "./crosstalk-data",
+		"data directory of a stopped crosstalk node (JetStream under DIR/jetstream)")
+	f.StringVar(&t.NatsURL, "nats-url", "", "read the stream of this running NATS server instead (JetStream only)")
+	f.Uint64Var(&until, "until-seq", 0, "last stream sequence to export (0: the stream's last)")
+	f.StringVar(&out, "out", "", "write the export to this file instead of stdout")
+	cmd.MarkFlagsMutuallyExclusive("data", "nats-url")
+	return cmd
+}
+
+func auditExport(ctx context.Context, t auditTarget, until uint64, out string, stdout, stderr io.Writer) error {
+	if t.NatsURL == "" {
+		if err := checkNotServing(t.DataDir); err != nil {
+			return err
+		}
+	}
+	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	if out == "" {
+		n, err := audit.Export(ctx, h.log, until, stdout)
+		if err == nil {
+			fmt.Fprintf(stderr, "exported %d events (seq 1..%d)\n", n, n)
+		}
+		return err
+	}
+	n, err := exportToFile(ctx, h, until, out)
+	if err == nil {
+		fmt.Fprintf(stderr, "exported %d events (seq 1..%d) to %s\n", n, n, out)
+	}
+	return err
+}
+
+// exportToFile writes the export to a temporary file beside out and renames
+// it to out once it is complete and synced.
+func exportToFile(ctx context.Context, h *history, until uint64, out string) (uint64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.partial")
+	if err != nil {
+		return 0, fmt.Errorf("--out %s: %w", out, err)
+	}
+	n, err := audit.Export(ctx, h.log, until, tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), out)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return 0, err
+	}
+	return n, nil
+}
