@@ -42,10 +42,15 @@ what it finds, without changing it.
 
   verify    walks every event and checks each subject's hash chain, and that
             the Pebble views hold the stream's events byte for byte
-  checksum  one deterministic sha256 over the history up to a sequence
+  checksum    one deterministic sha256 over the history up to a sequence
+  timeline    every event of a conversation or account, the policy boundary
+              marked (--html writes a page)
+  visibility  what a viewer could see at an instant, by the policy then in force
+  policy      what a policy version closed and which commands it refused
+  export      the whole log as JSON lines that 'crosstalk replay' reads back
 
-Both read a stopped node's data directory (--data, the default) through an
-embedded nats-server of their own, or a running NATS server (--nats-url).`,
+Each reads a stopped node's data directory (--data, the default) through an
+embedded nats-server of its own, or a running NATS server (--nats-url).`,
 	}
 	cmd.AddCommand(newAuditVerifyCommand(stdout, stderr), newAuditChecksumCommand(stdout, stderr))
 	cmd.AddCommand(newAuditExportCommand(stdout, stderr))
