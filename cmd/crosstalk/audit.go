@@ -264,6 +264,8 @@ func (h *history) openOffline(ctx context.Context, dir string, withViews bool, l
 		if err := h.openViews(filepath.Join(dir, "views"), logger); err != nil {
 			return err
 		}
+	} else if err := checkNotServing(dir); err != nil {
+		return err
 	}
 	srv, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", Dir: dir})
 	if err != nil {
