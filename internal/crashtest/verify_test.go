@@ -1,0 +1,229 @@
+package crashtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/audit"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/projector"
+)
+
+// offline is the data directory of a stopped serve, opened the way serve
+// opens it: the embedded broker on its JetStream files, the event log, and
+// the live views under views/.
+type offline struct {
+	srv   *server.Server
+	nc    *nats.Conn
+	log   *eventlog.Log
+	views *projector.Store
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func openOffline(ctx context.Context, t *testing.T, dir string) *offline {
+	t.Helper()
+	o := &offline{}
+	var err error
+	if o.srv, err = broker.Start(broker.Options{Listen: "127.0.0.1:0", Dir: dir}); err != nil {
+		t.Fatalf("offline broker on %s: %v", dir, err)
+	}
+	t.Cleanup(func() { o.srv.Shutdown(); o.srv.WaitForShutdown() })
+	if o.nc, err = nats.Connect(o.srv.ClientURL()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(o.nc.Close)
+	js, err := jetstream.New(o.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: quiet}); err != nil {
+		t.Fatalf("offline event log: %v", err)
+	}
+	if o.views, err = projector.Open(projector.Options{Dir: filepath.Join(dir, "views"), Logger: quiet}); err != nil {
+		t.Fatalf("offline views: %v", err)
+	}
+	t.Cleanup(func() { _ = o.views.Close() })
+	return o
+}
+
+// storedEvent is what the checks need of one stream message.
+type storedEvent struct {
+	subject   string
+	id        string
+	causation string
+	typ       events.Type
+}
+
+// history is the stream as the checks see it.
+type history struct {
+	last     uint64
+	bySeq    map[uint64]storedEvent
+	causes   map[string]int // causationid -> events
+	closings map[string]int // conversation id -> conversation.closed events
+}
+
+// replay walks the whole stream once, Applies it batch by batch to fresh (a
+// new, empty store) and indexes every event.
+func (o *offline) replay(ctx context.Context, fresh *projector.Store) (history, error) {
+	last, err := o.log.LastSeq(ctx)
+	if err != nil {
+		return history{}, err
+	}
+	h := history{last: last, bySeq: map[uint64]storedEvent{}, causes: map[string]int{}, closings: map[string]int{}}
+	err = readAll(ctx, o.log, last, func(batch []events.Message) error {
+		if err := fresh.Apply(batch); err != nil {
+			return err
+		}
+		for _, m := range batch {
+			e, err := events.Decode(m.Data)
+			if err != nil {
+				return fmt.Errorf("seq %d does not decode: %w", m.Seq, err)
+			}
+			h.bySeq[m.Seq] = storedEvent{subject: m.Subject, id: e.ID, causation: e.CausationID, typ: e.Type}
+			h.causes[e.CausationID]++
+			if e.Type == events.ConversationClosed {
+				h.closings[e.Subject]++
+			}
+		}
+		return nil
+	})
+	return h, err
+}
+
+var errWalked = errors.New("walked to the end")
+
+// readAll passes every message with sequence 1..last to fn in stream order.
+func readAll(ctx context.Context, log *eventlog.Log, last uint64, fn func([]events.Message) error) error {
+	if last == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	var reached uint64
+	err := log.Read(ctx, 1, 1000, func(batch []events.Message) error {
+		n := len(batch)
+		for n > 0 && batch[n-1].Seq > last {
+			n--
+		}
+		if err := fn(batch[:n]); err != nil {
+			return err
+		}
+		if n > 0 {
+			reached = batch[n-1].Seq
+		}
+		if reached >= last {
+			return errWalked
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errWalked):
+		return nil
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("the stream stopped at seq %d of %d: %v", reached, last, ctx.Err())
+}
+
+// checkAcked checks that every acknowledged command is in the stream
+// exactly once, at the sequence and with the event id its reply named, and
+// that no refused command left an event.
+func checkAcked(t *testing.T, l *load, h history) {
+	t.Helper()
+	bad := 0
+	report := func(format string, args ...any) {
+		if bad++; bad <= 20 {
+			t.Errorf(format, args...)
+		}
+	}
+	for id, a := range l.acked {
+		if n := h.causes[id]; n != 1 {
+			report("%s %s (acknowledged after %d attempts) has %d events in the stream, want 1", a.action, id, a.attempts, n)
+			continue
+		}
+		e, ok := h.bySeq[a.reply.StreamSeq]
+		if !ok || e.causation != id || e.id != a.reply.EventID {
+			report("%s %s: the reply names seq %d, event %s; the stream holds %+v there",
+				a.action, id, a.reply.StreamSeq, a.reply.EventID, e)
+		}
+		if c := a.reply.ConversationID; c != "" && (e.subject != events.ConversationSubject(c) || a.conv != "" && a.conv != c) {
+			report("%s %s: the reply names conversation %s, the command named %q, the event is on %s",
+				a.action, id, c, a.conv, e.subject)
+		}
+	}
+	for id, code := range l.refused {
+		if n := h.causes[id]; n != 0 {
+			report("command %s was refused (%s) but has %d events in the stream", id, code, n)
+		}
+	}
+	if bad > 20 {
+		t.Errorf("... %d problems in all", bad)
+	}
+}
+
+// checkClosings checks that the closer closed every acknowledged cross-app
+// conversation exactly once, and no same-app one.
+func checkClosings(t *testing.T, l *load, h history) (crossApp int) {
+	t.Helper()
+	for id, a := range l.acked {
+		if a.action != "conversation.start" {
+			continue
+		}
+		want := 0
+		if a.crossApp {
+			want = 1
+			crossApp++
+		}
+		if got := h.closings[a.reply.ConversationID]; got != want {
+			t.Errorf("conversation %s (started by %s, cross-app %v) has %d conversation.closed events, want %d",
+				a.reply.ConversationID, id, a.crossApp, got, want)
+		}
+	}
+	return crossApp
+}
+
+// checkViews checks that the live views are caught up with the stream and
+// equal, key for key, to a fresh replay, and that the audit finds no break.
+func checkViews(ctx context.Context, t *testing.T, o *offline, fresh *projector.Store, h history) {
+	t.Helper()
+	if cp := o.views.Checkpoint(); cp != h.last {
+		t.Errorf("views checkpoint %d after a clean stop, stream ends at %d", cp, h.last)
+	}
+	liveSum, liveN, err := o.views.Checksum()
+	if err != nil {
+		t.Fatal(err)
+	}
+	freshSum, freshN, err := fresh.Checksum()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if liveSum != freshSum || liveN != freshN {
+		t.Errorf("views built through the crashes differ from a fresh replay: %s (%d keys) vs %s (%d keys)",
+			liveSum, liveN, freshSum, freshN)
+	}
+	rep, err := audit.Verify(ctx, o.log, o.views)
+	if err != nil {
+		t.Fatalf("audit verify: %v", err)
+	}
+	if !rep.OK() {
+		t.Errorf("audit verify found %d breaks, first: %+v", rep.BreaksTotal, rep.Breaks[:min(5, len(rep.Breaks))])
+	}
+	if rep.ViewsChecked != h.last {
+		t.Errorf("audit compared %d events with the views, want %d", rep.ViewsChecked, h.last)
+	}
+	t.Logf("views: %d keys, checksum %s equals a fresh replay; audit: %d events on %d subjects, no break",
+		liveN, liveSum[:16], rep.Events, rep.Subjects)
+}
