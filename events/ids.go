@@ -39,3 +39,14 @@ func ValidUUID(s string) bool {
 	_, err := uuid.Parse(s)
 	return err == nil
 }
+
+// conversationNamespace scopes ConversationIDFor's name-based UUIDs.
+var conversationNamespace = uuid.MustParse("3f1d6c2e-8b4a-4e7f-9a55-0c2d7e91b6a3")
+
+// ConversationIDFor is the id of the conversation a start command makes
+// when the producer names none: a name-based UUID (version 5) of the
+// command id, so every retry of that command, however late and under
+// whatever policy, finds the same conversation and gets the first reply.
+func ConversationIDFor(commandID string) string {
+	return uuid.NewSHA1(conversationNamespace, []byte(commandID)).String()
+}

@@ -146,20 +146,13 @@ func (s *Service) conversationCommand(ctx context.Context, app events.App, actio
 	if err != nil {
 		return Reply{}, err
 	}
-	fresh := false
 	if id == "" {
-		// Derived from the command, so a retry at the same instant names
-		// the same conversation; a later retry is caught by the stream's
-		// Nats-Msg-Id window.
-		id, fresh = events.DerivedID(s.opts.Clock.Now(), commandIDOf(cmd)), true
+		// Named by the command, so a retry finds the conversation it made
+		// and is answered from it, even after a policy change.
+		id = events.ConversationIDFor(commandIDOf(cmd))
 	}
 	subject := events.ConversationSubject(id)
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
-	if _, start := cmd.(aggregate.StartConversation); start && fresh {
-		e.mu.Lock()
-		e.loaded = true // a new random id has no history to load
-		e.mu.Unlock()
-	}
 	if start, ok := cmd.(aggregate.StartConversation); ok {
 		if cmd, err = s.withOptIns(ctx, start); err != nil {
 			return Reply{}, err

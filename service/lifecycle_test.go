@@ -184,3 +184,21 @@ func waitAppliedLocally(t *testing.T, svc *service.Service, v uint64) {
 	}
 	t.Fatalf("policy v%d not applied by this instance within 10s", v)
 }
+
+// A retried start whose conversation id the server made is answered with
+// the first reply, even when the policy has since changed.
+func TestRetriedStartAfterPolicyChange(t *testing.T) {
+	h := newHarness(t)
+	h.publishFile("v1-2020-cross-app.json")
+	id := "5b4f6a52-8a0e-4c3e-9d1f-2a7b6c5d4e3f"
+	first := h.must(alice, "conversation.start", map[string]any{"command_id": id, "participants": []events.Account{bob}})
+	h.clock.Set(dec12)
+	h.publishFile("v2-2023-12-cross-app-disconnect.json")
+	h.clock.Set(dec15)
+	h.waitApplied(2)
+	h.restart(service.Options{}) // a cold cache: the retry must find the conversation in the log
+	again := h.must(alice, "conversation.start", map[string]any{"command_id": id, "participants": []events.Account{bob}})
+	if !again.Duplicate || again.ConversationID != first.ConversationID || again.StreamSeq != first.StreamSeq {
+		t.Fatalf("retry: first %+v, again %+v", first, again)
+	}
+}
