@@ -82,7 +82,9 @@ func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig, 
 	if err != nil {
 		return mapError(err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(readPrefetch))
+	// A 1s heartbeat (the client's default is 5s) notices a lost stream
+	// leader in about 2s, so the views stall for that long, not ten.
+	it, err := cons.Messages(jetstream.PullMaxMessages(readPrefetch), jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		l.release(cons, nil)
 		return err
