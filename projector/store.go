@@ -93,6 +93,12 @@ func pebbleOptions(opts Options) *pebble.Options {
 	// a first read marker); bloom filters answer those without reading
 	// every level. Levels below inherit L0's policy.
 	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	// Most of what Apply writes is overwritten soon (conversation records,
+	// unread counters, inbox positions move with every message). A 64 MiB
+	// memtable (Pebble's default is 4 MiB) absorbs those overwrites before
+	// they reach disk, so far fewer bytes are flushed and compacted.
+	po.MemTableSize = 64 << 20
+	po.MemTableStopWritesThreshold = 4
 	return po
 }
 
