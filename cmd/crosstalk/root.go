@@ -30,6 +30,7 @@ disconnect play out, or 'crosstalk serve' to run the service.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newSoakCommand(stdout, stderr))
+	root.AddCommand(newBenchCommand(stdout, stderr))
 	root.AddCommand(newReplayCommand(stdout, stderr))
 	root.AddCommand(newServeCommand(stdout, stderr), newDemoCommand(stdout, stderr), newPolicyCommand(stdout, stderr), newAuditCommand(stdout, stderr))
 	return root

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/crosstalk-dev/crosstalk/internal/bench"
+)
+
+func newBenchCommand(stdout, stderr io.Writer) *cobra.Command {
+	var opts bench.Options
+	var asJSON, quick bool
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure commands, projection, queries and policy closing per second on this machine",
+		Long: `bench starts its own embedded nats-server and Pebble stores in a temporary
+directory (or uses --nats-url) and measures, in one run:
+
+  raw_js_async_pub     JetStream PublishAsync with Nats-Msg-Id, the yardstick
+  raw_ordered_consume  an ordered consumer reading those messages back
+  query_inbox          crosstalk.query.inbox on a small and a large read model
+  projector_catchup    a fresh Pebble store catching up with --backlog events
+  cmd_send             message.send through the service, each client waiting
+                       for every reply, then with requests in flight
+  policy_close         closing --close cross-app conversations when policy
+                       version 2 takes effect, on a simulated clock
+  rebuild              a full replay of the stream into a fresh store
+
+It prints a table with p50 and p99 latencies, the ratios cmd_send /
+raw_js_async_pub and projector_catchup / raw_ordered_consume, and PASS or MISS
+for each target. Everything runs in this process, so the figures share the
+machine's CPUs with the broker, the service and the clients; other load on the
+machine lowers them (the load average is printed).
+
+With --nats-url the bench runs on that server's JetStream; the stream CROSSTALK
+must not exist there, because the bench fills it and cannot purge it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if quick {
+				opts = quickOptions(cmd, opts)
+			}
+			// The bench overloads the service on purpose: its warnings
+			// (a read model behind the log) are expected, errors are not.
+			opts.Logger = newLogger(stderr, slog.LevelError)
+			res, err := bench.Run(cmd.Context(), opts, newProgress(stderr))
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			return res.WriteTable(stdout)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&asJSON, "json", false, "print one JSON object with every figure, ratio and target instead of the table")
+	f.DurationVar(&opts.Duration, "duration", bench.DefaultDuration, "how long each timed phase runs")
+	f.IntVar(&opts.Conversations, "conversations", bench.DefaultConversations, "conversations cmd_send spreads over (and subjects of the raw figures)")
+	f.IntVar(&opts.Clients, "clients", bench.DefaultClients, "concurrent clients, each with its own NATS connection")
+	f.IntVar(&opts.InFlight, "in-flight", bench.DefaultInFlight, "requests each client keeps in flight in cmd_send_pipelined")
+	f.StringVar(&opts.NatsURL, "nats-url", "", "run on this NATS server's JetStream instead of an embedded one (CROSSTALK must not exist there)")
+	f.IntVar(&opts.Backlog, "backlog", bench.DefaultBacklog, "events projector_catchup replays")
+	f.IntVar(&opts.InboxStore, "inbox-store", bench.DefaultInboxStore, "conversations in the read model query_inbox reads (it also measures at 10000)")
+	f.IntVar(&opts.Close, "close", bench.DefaultClose, "cross-app conversations policy_close closes")
+	f.BoolVar(&quick, "quick", false, "shrink every phase (1s, 2000 events and conversations) to try the command or test it")
+	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of each phase to this file, with the phase's name before the extension")
+	_ = f.MarkHidden("cpuprofile")
+	return cmd
+}
+
+// quickOptions are bench.Quick with every flag given on the command line
+// kept.
+func quickOptions(cmd *cobra.Command, given bench.Options) bench.Options {
+	q := bench.Quick()
+	q.NatsURL, q.CPUProfile = given.NatsURL, given.CPUProfile
+	keep := map[string]func(){
+		"duration":      func() { q.Duration = given.Duration },
+		"conversations": func() { q.Conversations = given.Conversations },
+		"clients":       func() { q.Clients = given.Clients },
+		"in-flight":     func() { q.InFlight = given.InFlight },
+		"backlog":       func() { q.Backlog = given.Backlog },
+		"inbox-store":   func() { q.InboxStore, q.InboxSmall = given.InboxStore, 0 }, // small: the default 10000
+		"close":         func() { q.Close = given.Close },
+	}
+	for name, set := range keep {
+		if cmd.Flags().Changed(name) {
+			set()
+		}
+	}
+	return q
+}
+
+// newProgress shows a progress bar per phase on a terminal, and a line per
+// phase otherwise (a log, a pipe, a test).
+func newProgress(w io.Writer) bench.Progress {
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			return &barProgress{w: w}
+		}
+	}
+	return &lineProgress{w: w}
+}
+
+// barProgress draws one progress bar per phase.
+type barProgress struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+}
+
+func (p *barProgress) Phase(name string, total int64) {
+	p.bar = progressbar.NewOptions64(max(total, 1),
+		progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(fmt.Sprintf("%-22s", name)),
+		progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSetPredictTime(false),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.w) }))
+}
+
+func (p *barProgress) Set(done int64) { _ = p.bar.Set64(done) }
+
+func (p *barProgress) Done() { _ = p.bar.Finish() }
+
+// lineProgress writes a line when a phase starts and when it ends.
+type lineProgress struct {
+	w     io.Writer
+	name  string
+	start time.Time
+}
+
+func (p *lineProgress) Phase(name string, total int64) {
+	p.name, p.start = name, time.Now()
+	fmt.Fprintf(p.w, "bench: %s started\n", name)
+}
+
+func (p *lineProgress) Set(int64) {}
+
+func (p *lineProgress) Done() {
+	fmt.Fprintf(p.w, "bench: %s ended after %.1fs\n", p.name, time.Since(p.start).Seconds())
+}

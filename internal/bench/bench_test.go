@@ -1,0 +1,237 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/crosstalk-dev/crosstalk/audit"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// tiny are options that run every phase in well under a second each.
+func tiny() Options {
+	return Options{
+		Duration: 200 * time.Millisecond, Conversations: 20, Clients: 4, InFlight: 3,
+		Backlog: 300, InboxStore: 300, InboxSmall: 120, Close: 150,
+		Logger: slog.New(slog.DiscardHandler),
+	}
+}
+
+// figureNames are every figure a run measures.
+var figureNames = []string{
+	"raw_js_async_pub", "raw_ordered_consume", "raw_request_reply",
+	"query_inbox_small", "query_inbox", "query_inbox_1client", "projector_apply",
+	"backlog_publish", "projector_catchup",
+	"cmd_send_sync", "cmd_send_pipelined", "cmd_send",
+	"policy_close", "policy_close_all_closed", "rebuild", "rebuild_rate",
+}
+
+// A run on a given server measures every figure, and leaves in CROSSTALK a
+// history that verifies: the generated events are as valid and as chained
+// as the service's own.
+func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
+	srv := natstest.Start(t)
+	opts := tiny()
+	opts.NatsURL = srv.URL()
+	var phases recorder
+	res, err := Run(context.Background(), opts, &phases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range figureNames {
+		f, ok := res.Figure(name)
+		if !ok || f.Value <= 0 || f.Count <= 0 || f.CPU <= 0 && processCPU() > 0 {
+			t.Errorf("figure %s = %+v, %v; want a positive value, count and CPU time", name, f, ok)
+		}
+	}
+	if len(res.Figures) != len(figureNames) {
+		t.Errorf("%d figures, want %d", len(res.Figures), len(figureNames))
+	}
+	for _, f := range []string{"cmd_send", "cmd_send_sync", "query_inbox"} {
+		if fig, _ := res.Figure(f); fig.P50 <= 0 || fig.P99 < fig.P50 {
+			t.Errorf("%s: p50 %s, p99 %s; want 0 < p50 <= p99", f, fig.P50, fig.P99)
+		}
+	}
+	if c, _ := res.Figure("policy_close"); c.Count != int64(opts.Close) {
+		t.Errorf("policy_close closed %d conversations, want %d", c.Count, opts.Close)
+	}
+	if len(res.Ratios) != 2 || len(res.Targets) != 6 {
+		t.Errorf("%d ratios and %d targets, want 2 and 6", len(res.Ratios), len(res.Targets))
+	}
+	for _, want := range []string{"raw_js_async_pub", "projector_catchup", "cmd_send_pipelined", "policy_close", "rebuild"} {
+		if !strings.Contains(phases.String(), want+"\n") {
+			t.Errorf("progress never heard of phase %s:\n%s", want, phases.String())
+		}
+	}
+	verifyHistory(t, srv)
+}
+
+// verifyHistory audits the stream CROSSTALK the run left on srv.
+func verifyHistory(t *testing.T, srv *natstest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	log, err := eventlog.Open(ctx, srv.JetStream(t), eventlog.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(ctx, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.LastSeq == 0 {
+		t.Errorf("the bench's history does not verify: %d breaks in %d events, first %+v", rep.BreaksTotal, rep.LastSeq, rep.Breaks)
+	}
+}
+
+// The bench cannot purge what it writes, so it refuses a server that has
+// a stream CROSSTALK already.
+func TestRunRefusesAServerWithCrosstalkData(t *testing.T) {
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	if _, err := eventlog.Open(ctx, srv.JetStream(t), eventlog.Options{Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		t.Fatal(err)
+	}
+	opts := tiny()
+	opts.NatsURL = srv.URL()
+	_, err := Run(ctx, opts, nil)
+	if err == nil || !strings.Contains(err.Error(), "already has the stream CROSSTALK") {
+		t.Fatalf("Run on a server with CROSSTALK: %v; want a refusal naming the stream", err)
+	}
+}
+
+func TestEnsureDefaults(t *testing.T) {
+	var o Options
+	o.EnsureDefaults()
+	if o.Duration != 5*time.Second || o.Conversations != 1000 || o.Clients != 32 || o.InFlight != 16 ||
+		o.Backlog != 200_000 || o.InboxStore != 100_000 || o.InboxSmall != 10_000 || o.Close != 100_000 ||
+		o.BodySize != 256 || o.Dir == "" || o.Logger == nil {
+		t.Errorf("defaults: %+v", o)
+	}
+	small := Options{InboxStore: 2000}
+	small.EnsureDefaults()
+	if small.InboxSmall != 2000 {
+		t.Errorf("InboxSmall = %d with InboxStore 2000, want 2000", small.InboxSmall)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var l latencies
+	for i := 100; i >= 1; i-- {
+		l = append(l, time.Duration(i)*time.Millisecond)
+	}
+	for p, want := range map[float64]time.Duration{50: 50 * time.Millisecond, 99: 99 * time.Millisecond, 100: 100 * time.Millisecond} {
+		if got := l.percentile(p); got != want {
+			t.Errorf("p%v = %s, want %s", p, got, want)
+		}
+	}
+	if got := latencies(nil).percentile(99); got != 0 {
+		t.Errorf("p99 of nothing = %s, want 0", got)
+	}
+}
+
+// Every client writes to its own conversations, round robin, and with
+// fewer conversations than clients each still gets one.
+func TestOwnedConversation(t *testing.T) {
+	const clients, n = 4, 10
+	owner := map[int]int{}
+	for c := range clients {
+		for k := range 20 {
+			i := ownedConversation(c, clients, n, k)
+			if prev, ok := owner[i]; ok && prev != c {
+				t.Fatalf("conversation %d is owned by clients %d and %d", i, prev, c)
+			}
+			owner[i] = c
+		}
+	}
+	if len(owner) != n {
+		t.Errorf("%d of %d conversations used", len(owner), n)
+	}
+	if got := ownedConversation(5, 8, 3, 7); got != 2 {
+		t.Errorf("client 5 of 8 over 3 conversations: %d, want 2", got)
+	}
+}
+
+func TestProfilePath(t *testing.T) {
+	if got := profilePath("/tmp/cpu.pprof", "cmd_send_sync"); got != "/tmp/cpu.cmd_send_sync.pprof" {
+		t.Errorf("got %s", got)
+	}
+	if got := profilePath("cpu", "rebuild"); got != "cpu.rebuild" {
+		t.Errorf("got %s", got)
+	}
+}
+
+// The targets compare the right figures, and both outputs show them.
+func TestTargetsTableAndJSON(t *testing.T) {
+	r := Result{Figures: []Figure{
+		{Name: figRawPub, Value: 100_000, Unit: "msgs/s"},
+		{Name: figRawConsume, Value: 200_000, Unit: "msgs/s"},
+		{Name: figSend, Value: 60_000, Unit: "cmds/s", P50: time.Millisecond, P99: 12 * time.Millisecond},
+		{Name: figCatchup, Value: 130_000, Unit: "events/s"},
+		{Name: figQuery, Value: 5000, Unit: "queries/s", P50: 100 * time.Microsecond, P99: 900 * time.Microsecond},
+		{Name: figClose, Value: 7.5, Unit: "s"},
+	}}
+	r.evaluate()
+	pass := map[string]bool{}
+	for _, tg := range r.Targets {
+		pass[tg.Name] = tg.Pass
+	}
+	want := map[string]bool{
+		"cmd_send/raw_js_async_pub": true, "cmd_send": true, "cmd_send p99": false,
+		"projector_catchup/raw_ordered_consume": true, "query_inbox p99": true, "policy_close": false,
+	}
+	for name, w := range want {
+		if pass[name] != w {
+			t.Errorf("target %s: pass %v, want %v", name, pass[name], w)
+		}
+	}
+	var table bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"cmd_send / raw_js_async_pub", "0.600", "12.00ms", "PASS", "MISS"} {
+		if !strings.Contains(table.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, table.String())
+		}
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Figures map[string]struct {
+			Value float64 `json:"value"`
+			P99ms float64 `json:"p99_ms"`
+		} `json:"figures"`
+		Ratios  map[string]struct{ Value float64 } `json:"ratios"`
+		Targets []Target                           `json:"targets"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Figures["cmd_send"].P99ms != 12 || got.Ratios["projector_catchup/raw_ordered_consume"].Value != 0.65 || len(got.Targets) != 6 {
+		t.Errorf("JSON: %s", b)
+	}
+}
+
+// recorder is a Progress that writes each phase's name on a line.
+type recorder struct{ bytes.Buffer }
+
+func (r *recorder) Phase(name string, total int64) {
+	if total <= 0 {
+		panic("phase " + name + " without work")
+	}
+	io.WriteString(r, name+"\n")
+}
+func (r *recorder) Set(int64) {}
+func (r *recorder) Done()     {}

@@ -1,0 +1,155 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/projector"
+)
+
+// env is where a run happens: the broker, the temporary directory, the
+// event log, and every connection opened, closed together at the end.
+type env struct {
+	opts   Options
+	srv    *server.Server // nil with Options.NatsURL
+	url    string
+	dir    string // temporary root, removed by close
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	log    *eventlog.Log
+	mu     sync.Mutex
+	conns  []*nats.Conn
+	stores []*projector.Store
+}
+
+// startEnv starts the embedded broker or checks the given one, and opens the
+// stream CROSSTALK.
+func startEnv(ctx context.Context, opts Options) (e *env, err error) {
+	dir, err := os.MkdirTemp(opts.Dir, "crosstalk-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	e = &env{opts: opts, dir: dir, url: opts.NatsURL}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, e.close())
+		}
+	}()
+	if e.url == "" {
+		e.srv, err = broker.Start(broker.Options{Listen: "127.0.0.1:0", Dir: dir})
+		if err != nil {
+			return e, err
+		}
+		e.url = e.srv.ClientURL()
+	}
+	if e.nc, err = e.connect("crosstalk bench"); err != nil {
+		return e, err
+	}
+	if e.js, err = jetstream.New(e.nc); err != nil {
+		return e, err
+	}
+	if opts.NatsURL != "" {
+		if err := e.refuseExisting(ctx); err != nil {
+			return e, err
+		}
+	}
+	e.log, err = eventlog.Open(ctx, e.js, eventlog.Options{Logger: opts.Logger})
+	return e, err
+}
+
+// refuseExisting refuses a server that already has the streams the bench
+// writes: it cannot remove what it would add to CROSSTALK (DenyPurge), and
+// must not mix its figures with someone else's data.
+func (e *env) refuseExisting(ctx context.Context) error {
+	for _, name := range []string{events.StreamName, rawStream} {
+		_, err := e.js.Stream(ctx, name)
+		switch {
+		case err == nil:
+			return fmt.Errorf("the server at %s already has the stream %s; the bench writes hundreds of thousands "+
+				"of events and cannot purge them, so it runs only where %s does not exist: use a throwaway server, "+
+				"or leave out --nats-url to run on an embedded one", e.url, name, name)
+		case !errors.Is(err, jetstream.ErrStreamNotFound):
+			return fmt.Errorf("look for stream %s at %s: %w", name, e.url, err)
+		}
+	}
+	return nil
+}
+
+// connect opens a NATS connection that close closes.
+func (e *env) connect(name string) (*nats.Conn, error) {
+	nc, err := nats.Connect(e.url, nats.Name(name), nats.MaxReconnects(-1))
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", e.url, err)
+	}
+	e.mu.Lock()
+	e.conns = append(e.conns, nc)
+	e.mu.Unlock()
+	return nc, nil
+}
+
+// connectMany opens n client connections.
+func (e *env) connectMany(n int, name string) ([]*nats.Conn, error) {
+	conns := make([]*nats.Conn, n)
+	for i := range conns {
+		nc, err := e.connect(fmt.Sprintf("%s %d", name, i))
+		if err != nil {
+			return nil, err
+		}
+		conns[i] = nc
+	}
+	return conns, nil
+}
+
+// openStore opens a fresh Pebble store in its own directory; close closes it
+// unless it was closed before.
+func (e *env) openStore(name string) (*projector.Store, error) {
+	dir, err := os.MkdirTemp(e.dir, name+"-")
+	if err != nil {
+		return nil, err
+	}
+	st, err := projector.Open(projector.Options{Dir: dir, Logger: e.opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.stores = append(e.stores, st)
+	e.mu.Unlock()
+	return st, nil
+}
+
+// close closes every connection and store, stops the embedded server and
+// removes the temporary directory. Closing a store twice is harmless.
+func (e *env) close() error {
+	var errs []error
+	for _, nc := range e.conns { // e.nc among them
+		nc.Close()
+	}
+	for _, st := range e.stores {
+		errs = append(errs, st.Close())
+	}
+	if e.srv != nil {
+		e.srv.Shutdown()
+		e.srv.WaitForShutdown()
+	}
+	errs = append(errs, os.RemoveAll(e.dir))
+	return errors.Join(errs...)
+}
+
+// describe records where the run happens.
+func describe(opts Options, e *env) Environment {
+	nats := "embedded nats-server " + server.VERSION
+	if opts.NatsURL != "" {
+		nats = opts.NatsURL + " (nats-server " + e.nc.ConnectedServerVersion() + ")"
+	}
+	return newEnvironment(opts, nats)
+}
