@@ -79,8 +79,8 @@ func (r *runner) publishBacklog(ctx context.Context) error {
 			var ev generated
 			c := i % convs
 			if i < convs {
-				starters[c] = account("instagram", "backlog-a", c)
-				ids[c], ev, err = g.start(starters[c], account("instagram", "backlog-b", c))
+				starters[c] = account(appA, "backlog-a", c)
+				ids[c], ev, err = g.start(starters[c], account(appA, "backlog-b", c))
 			} else {
 				ev, err = g.send(ids[c], starters[c])
 			}

@@ -81,7 +81,7 @@ func (r *runner) startCrossApp(ctx context.Context, store *projector.Store, now 
 			return err
 		}
 		for i := range n {
-			_, ev, err := g.start(account("instagram", "close-a", i), account("messenger", "close-b", i))
+			_, ev, err := g.start(account(appA, "close-a", i), account(appB, "close-b", i))
 			if err == nil {
 				err = pub.publish(&nats.Msg{Subject: ev.subject, Data: ev.data}, ev.command)
 			}

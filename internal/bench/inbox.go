@@ -73,7 +73,7 @@ func (r *runner) measureInbox(ctx context.Context, name string, conns []*nats.Co
 	var elapsed time.Duration
 	err := r.timedPhase(name, r.opts.Duration, func() (err error) {
 		l, elapsed, err = workers(ctx, len(conns), r.opts.Duration, func(ctx context.Context, w, i int) error {
-			hub := account("instagram", "hub", (w*31+i)%inboxHubs)
+			hub := account(appA, "hub", (w*31+i)%inboxHubs)
 			var page projector.InboxPage
 			if err := client.New(conns[w]).Query(ctx, "inbox", map[string]any{"account": hub}, &page); err != nil {
 				return err
@@ -114,8 +114,8 @@ func (r *runner) buildInbox(b *inboxBuilder, size int) error {
 	return r.phase(name, int64(size), made.Load, func() error {
 		batch := make([]events.Message, 0, applyBatch)
 		for b.convs < size {
-			peer := account("messenger", "peer", b.convs)
-			id, started, err := b.gen.start(peer, account("instagram", "hub", b.convs%inboxHubs))
+			peer := account(appB, "peer", b.convs)
+			id, started, err := b.gen.start(peer, account(appA, "hub", b.convs%inboxHubs))
 			if err != nil {
 				return err
 			}

@@ -134,7 +134,7 @@ func (r *runner) startConversations(ctx context.Context, conns []*nats.Conn) ([]
 	convs := make([]sendConv, r.opts.Conversations)
 	n := len(conns)
 	for i := range convs {
-		convs[i].actor = [2]events.Account{account("instagram", "send-a", i), account("instagram", "send-b", i)}
+		convs[i].actor = [2]events.Account{account(appA, "send-a", i), account(appA, "send-b", i)}
 	}
 	errs := make(chan error, n)
 	for w := range n {
@@ -142,7 +142,7 @@ func (r *runner) startConversations(ctx context.Context, conns []*nats.Conn) ([]
 			cl := client.New(conns[w])
 			for i := w; i < len(convs); i += n {
 				rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-				rep, err := cl.Command(rctx, "instagram", "conversation.start", map[string]any{
+				rep, err := cl.Command(rctx, appA, "conversation.start", map[string]any{
 					"command_id": events.NewID(), "actor": convs[i].actor[0], "participants": convs[i].actor[1:],
 				})
 				cancel()
@@ -176,7 +176,7 @@ func (r *runner) sends(ctx context.Context, name string, conns []*nats.Conn, con
 			body := sendBody{CommandID: events.NewID(), Actor: conv.actor[i%2], ConversationID: conv.id, Text: txt}
 			rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 			defer cancel()
-			_, err := client.New(conns[owner]).Command(rctx, "instagram", "message.send", body)
+			_, err := client.New(conns[owner]).Command(rctx, appA, "message.send", body)
 			return err
 		})
 		return err
