@@ -71,19 +71,11 @@ func runDemo(ctx context.Context, dir, listen string, stdout io.Writer, logger *
 	if err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- n.run(runCtx) }()
-	defer func() {
-		cancel()
-		err = errors.Join(err, <-done, n.close())
-	}()
-	select {
-	case <-n.svc.Ready():
-	case err := <-done:
-		done <- err
-		return fmt.Errorf("service stopped before it was ready: %w", err)
+	stop, err := n.background(ctx)
+	if err != nil {
+		return err
 	}
+	defer func() { err = errors.Join(err, stop()) }()
 	fmt.Fprintf(stdout, "crosstalk demo: embedded NATS at %s, data in %s\n", n.nc.ConnectedUrl(), dir)
 	return newStory(n, clock, stdout).play(ctx)
 }

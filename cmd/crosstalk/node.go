@@ -126,3 +126,23 @@ func (n *node) close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// background runs the node until the returned stop is called, once its
+// endpoints answer. stop cancels the run, waits for it, closes the node and
+// returns every error. If the service fails before it is ready, background
+// closes the node and returns the failure.
+func (n *node) background(ctx context.Context) (stop func() error, err error) {
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- n.run(runCtx) }()
+	select {
+	case <-n.svc.Ready():
+	case err := <-done:
+		cancel()
+		return nil, errors.Join(fmt.Errorf("service stopped before it was ready: %w", err), n.close())
+	}
+	return func() error {
+		cancel()
+		return errors.Join(<-done, n.close())
+	}, nil
+}

@@ -57,11 +57,11 @@ func runSoak(ctx context.Context, opts soak.Options, cacheSize int, asJSON bool,
 	if err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- n.run(runCtx) }()
-	defer func() { cancel(); err = errors.Join(err, <-done, n.close()) }()
-	<-n.svc.Ready()
+	stop, err := n.background(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stop()) }()
 	res, err := soak.Run(ctx, client.New(n.nc), opts)
 	if err != nil {
 		return err
