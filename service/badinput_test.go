@@ -68,3 +68,18 @@ func TestBadInputIsRefusedWithoutAppending(t *testing.T) {
 		}
 	}
 }
+
+// encoding/json matches field names regardless of case; the contract's
+// names are exact, so "Text" is an unknown field, not text.
+func TestFieldNamesAreExact(t *testing.T) {
+	h := newHarness(t)
+	conv := h.must(bob, "conversation.start", map[string]any{"participants": []events.Account{carol}}).ConversationID
+	body := `{"command_id":"` + uuid.NewString() + `","actor":"messenger:bob","conversation_id":"` + conv + `","Text":"hi"}`
+	msg, err := h.c.Raw(h.ctx, "crosstalk.cmd.messenger.message.send", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.Header.Get(micro.ErrorCodeHeader) != "400" || !strings.Contains(string(msg.Data), `unknown field \"Text\"`) {
+		t.Fatalf("want 400 naming \"Text\", got %s", msg.Data)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -21,6 +22,9 @@ func decodeStrict(body []byte, v any) error {
 	}
 	if !utf8.Valid(body) {
 		return badRequest("the request body is not valid UTF-8")
+	}
+	if err := exactFieldNames(body, v); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -198,4 +202,41 @@ func accountAction(action string, app events.App, body []byte) (any, error) {
 			SendReadReceipts: r.SendReadReceipts, InteropOptIn: r.InteropOptIn}, nil
 	}
 	return nil, badRequest("unknown action %q", action)
+}
+
+// exactFieldNames refuses a field whose name matches one of v's only when
+// case is ignored ("Text" for "text"): encoding/json would accept it, and a
+// producer's typo must not pass. Bodies that are not objects are left to
+// the decoder's own error.
+func exactFieldNames(body []byte, v any) error {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return nil
+	}
+	known := jsonNames(reflect.TypeOf(v).Elem())
+	for name := range fields {
+		if !known[name] {
+			return badRequest("unknown field %q (field names are lower case, as in the contract)", name)
+		}
+	}
+	return nil
+}
+
+// jsonNames lists the JSON field names of struct type t, embedded structs
+// included.
+func jsonNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			for n := range jsonNames(f.Type) {
+				names[n] = true
+			}
+			continue
+		}
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "" && tag != "-" {
+			names[tag] = true
+		}
+	}
+	return names
 }
