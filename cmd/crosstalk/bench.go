@@ -43,6 +43,7 @@ With --nats-url the bench runs on that server's JetStream; the stream CROSSTALK
 must not exist there, because the bench fills it and cannot purge it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			if quick {
 				opts = quickOptions(cmd, opts)
 			}

@@ -25,6 +25,9 @@ By default it starts an embedded nats-server with JetStream, its client port on
 --data/views. With --nats-url it uses an existing NATS server instead; the
 stream CROSSTALK is created if missing and checked if present.
 
+serve sets the garbage collector's target to 400% (see docs/performance.md)
+unless GOGC is set; GOMEMLIMIT caps the heap as usual.
+
 serve always runs on the wall clock. The simulated clock of 'crosstalk demo'
 exists for demos, tests and audits only.
 
@@ -34,6 +37,7 @@ Talk to it with any NATS client, e.g. the nats CLI:
     '{"command_id":"<uuid>","actor":"instagram:alice","participants":["messenger:bob"]}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			level := slog.LevelInfo
 			if debug {
 				level = slog.LevelDebug

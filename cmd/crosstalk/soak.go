@@ -35,6 +35,7 @@ quarter's (after warm-up): memory is bounded by the aggregate cache
 the counts grow. The documented run is 'crosstalk soak --duration 10m'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			return runSoak(cmd.Context(), opts, cacheSize, asJSON, stdout, stderr)
 		},
 	}
