@@ -13,6 +13,7 @@ import (
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 	cfg := nodeConfig{}
 	var debug bool
+	var cacheSize int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the crosstalk service (embedded NATS by default)",
@@ -43,7 +44,7 @@ Talk to it with any NATS client, e.g. the nats CLI:
 				level = slog.LevelDebug
 			}
 			cfg.Logger = newLogger(stderr, level)
-			cfg.Service = service.Options{Clock: service.WallClock{}}
+			cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: cacheSize}
 			n, err := startNode(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -58,6 +59,7 @@ Talk to it with any NATS client, e.g. the nats CLI:
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:4222", "client address of the embedded nats-server (host:port)")
 	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222)")
 	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only)")
+	f.IntVar(&cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
 	f.BoolVar(&debug, "debug", false, "log at debug level")
 	return cmd
 }
