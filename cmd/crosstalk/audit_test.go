@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -84,30 +83,14 @@ func auditForged(t *testing.T, dir string) {
 }
 
 func auditBesideServe(t *testing.T, dir, offlineSum string) {
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--listen", addr}, &logs, &logs) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not shut down")
-		}
-	}()
-	waitReady(t, &logs)
+	url, stop := serveOn(t, dir)
+	defer stop()
 
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"audit", "verify", "--data", dir}, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "serve") {
 		t.Fatalf("verify --data on a directory serve runs on must refuse and say why: %v\n%s", err, out.String())
 	}
-	url := "nats://" + addr
 	verify := auditRun(t, "audit", "verify", "--nats-url", url)
 	for _, want := range []string{"breaks: 0", "views: not checked", "views checked: 0"} {
 		if !strings.Contains(verify, want) {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/crosstalk-dev/crosstalk/audit"
 )
@@ -101,29 +100,13 @@ func checkPolicyReport(t *testing.T, got, cross string) {
 // auditOnlineBesideServe asks the same questions of a serve running on the
 // demo's data, through --nats-url.
 func auditOnlineBesideServe(t *testing.T, dir, cross string) {
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--listen", addr}, &logs, &logs) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not shut down")
-		}
-	}()
-	waitReady(t, &logs)
+	url, stop := serveOn(t, dir)
+	defer stop()
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"audit", "timeline", "--data", dir, "--conversation", cross}, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "serve") {
 		t.Errorf("timeline --data on a directory serve runs on must refuse and say why: %v", err)
 	}
-	url := "nats://" + addr
 	checkPolicyReport(t, auditRun(t, "audit", "policy", "--nats-url", url, "--version", "2"), cross)
 	got := auditRun(t, "audit", "visibility", "--nats-url", url, "--viewer", "messenger:bob", "--at", "2023-12-13")
 	if !strings.Contains(got, "instagram:alice  active") {

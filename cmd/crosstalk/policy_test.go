@@ -17,12 +17,21 @@ import (
 // and returns its NATS URL.
 func startServe(t *testing.T) string {
 	t.Helper()
-	addr, dir := freeAddr(t), t.TempDir()
+	url, stop := serveOn(t, t.TempDir())
+	t.Cleanup(stop)
+	return url
+}
+
+// serveOn runs 'crosstalk serve' on dir at a free address until stop is
+// called, and returns its NATS URL.
+func serveOn(t *testing.T, dir string) (url string, stop func()) {
+	t.Helper()
+	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs syncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--listen", addr}, &logs, &logs) }()
-	t.Cleanup(func() {
+	stop = func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -32,9 +41,9 @@ func startServe(t *testing.T) string {
 		case <-time.After(30 * time.Second):
 			t.Error("serve did not shut down")
 		}
-	})
+	}
 	waitReady(t, &logs)
-	return "nats://" + addr
+	return "nats://" + addr, stop
 }
 
 // runCLI runs the binary's code path with args and returns stdout and
