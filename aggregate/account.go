@@ -96,14 +96,14 @@ func (a *Account) own(m Meta) error {
 func (a *Account) Evolve(r events.Recorded) error {
 	switch r.Event.Type {
 	case events.PresenceChanged:
-		var d events.PresenceChangedData
-		if err := r.Event.DecodeData(&d); err != nil {
+		d, err := events.DataOf[events.PresenceChangedData](r.Event)
+		if err != nil {
 			return err
 		}
 		a.Status = d.Status
 	case events.SettingsChanged:
-		var d events.SettingsChangedData
-		if err := r.Event.DecodeData(&d); err != nil {
+		d, err := events.DataOf[events.SettingsChangedData](r.Event)
+		if err != nil {
 			return err
 		}
 		a.ShowActivityStatus, a.SendReadReceipts, a.InteropOptIn = d.ShowActivityStatus, d.SendReadReceipts, d.InteropOptIn

@@ -20,21 +20,21 @@ func (c *Conversation) Evolve(r events.Recorded) error {
 func (c *Conversation) apply(e events.Event) error {
 	switch e.Type {
 	case events.ConversationStarted:
-		var d events.ConversationStartedData
-		if err := e.DecodeData(&d); err != nil {
+		d, err := events.DataOf[events.ConversationStartedData](e)
+		if err != nil {
 			return err
 		}
 		c.Started, c.Participants, c.CrossApp = true, d.Participants, d.CrossApp
 		c.Apps = appsOf(d.Participants)
 	case events.MessageSent:
-		var d events.MessageSentData
-		if err := e.DecodeData(&d); err != nil {
+		d, err := events.DataOf[events.MessageSentData](e)
+		if err != nil {
 			return err
 		}
 		c.addMessage(d.MessageID, d.Sender)
 	case events.MessageUnsent:
-		var d events.MessageUnsentData
-		if err := e.DecodeData(&d); err != nil {
+		d, err := events.DataOf[events.MessageUnsentData](e)
+		if err != nil {
 			return err
 		}
 		if m, ok := c.messages[d.MessageID]; ok {
@@ -45,8 +45,8 @@ func (c *Conversation) apply(e events.Event) error {
 	case events.CallStarted, events.CallEnded:
 		return c.applyCall(e)
 	case events.ConversationClosed:
-		var d events.ConversationClosedData
-		if err := e.DecodeData(&d); err != nil {
+		d, err := events.DataOf[events.ConversationClosedData](e)
+		if err != nil {
 			return err
 		}
 		c.Closed, c.ClosedBy = true, d.PolicyVersion
@@ -64,8 +64,8 @@ func (c *Conversation) addMessage(id string, sender events.Account) {
 }
 
 func (c *Conversation) applyRead(e events.Event) error {
-	var d events.MessageReadData
-	if err := e.DecodeData(&d); err != nil {
+	d, err := events.DataOf[events.MessageReadData](e)
+	if err != nil {
 		return err
 	}
 	m, ok := c.messages[d.MessageID]
@@ -82,13 +82,24 @@ func (c *Conversation) applyRead(e events.Event) error {
 }
 
 func (c *Conversation) applyCall(e events.Event) error {
-	var d events.CallEndedData // call.started has the same call_id field
-	if err := e.DecodeData(&d); err != nil {
+	id, err := callID(e)
+	if err != nil {
 		return err
 	}
 	if c.calls == nil {
 		c.calls = make(map[string]bool)
 	}
-	c.calls[d.CallID] = e.Type == events.CallStarted
+	c.calls[id] = e.Type == events.CallStarted
 	return nil
+}
+
+// callID is the call_id of a call.started or call.ended event. Stored
+// call.started data is decoded as CallEndedData, which has the same call_id
+// and ignores media, as it always has been.
+func callID(e events.Event) (string, error) {
+	if d, ok := e.Payload.(events.CallStartedData); ok {
+		return d.CallID, nil
+	}
+	d, err := events.DataOf[events.CallEndedData](e)
+	return d.CallID, err
 }

@@ -23,6 +23,12 @@ const (
 // Event is one CloudEvents 1.0 event in structured JSON mode, as stored in
 // the CROSSTALK stream. Data holds the type-specific payload as raw JSON so
 // that an event read from the log re-encodes to the same bytes.
+//
+// Payload is the typed value that New marshalled into Data (for example a
+// MessageSentData), so that the command path can fold the event it just
+// decided and answer with its ids without parsing Data again. It is never
+// encoded, and an event decoded from bytes has none: DataOf falls back to
+// Data then. Whoever changes Data after New must clear Payload.
 type Event struct {
 	SpecVersion     string          `json:"specversion"`
 	ID              string          `json:"id"`
@@ -36,6 +42,7 @@ type Event struct {
 	StreamVersion   uint64          `json:"streamversion"`
 	PrevHash        string          `json:"prevhash"`
 	Data            json.RawMessage `json:"data"`
+	Payload         any             `json:"-"`
 }
 
 // New builds an event of type t with the envelope constants filled in and
@@ -55,6 +62,7 @@ func New(t Type, subject string, now time.Time, causation string, policyVersion 
 		CausationID:     causation,
 		PolicyVersion:   policyVersion,
 		Data:            raw,
+		Payload:         data,
 	}, nil
 }
 
@@ -106,6 +114,18 @@ func (e Event) DecodeData(v any) error {
 		return fmt.Errorf("%w: %s data: %v", ErrMalformedEvent, e.Type, err)
 	}
 	return nil
+}
+
+// DataOf returns the event's payload as a T, the data type matching e.Type:
+// the typed Payload when the event was built by New with a T, otherwise Data
+// decoded as DecodeData does.
+func DataOf[T any](e Event) (T, error) {
+	if d, ok := e.Payload.(T); ok {
+		return d, nil
+	}
+	var d T
+	err := e.DecodeData(&d)
+	return d, err
 }
 
 // Hash is the chain hash of stored event bytes: hex sha256. The next event on

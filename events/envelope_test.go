@@ -68,8 +68,13 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(back, e) {
-				t.Fatalf("Decode(Encode(e)) =\n%+v\nwant\n%+v", back, e)
+			if back.Payload != nil || !reflect.DeepEqual(e.Payload, samples[typ]) {
+				t.Fatalf("payload decoded %+v, built %+v; want none and the sample", back.Payload, e.Payload)
+			}
+			stored := e
+			stored.Payload = nil // never encoded
+			if !reflect.DeepEqual(back, stored) {
+				t.Fatalf("Decode(Encode(e)) =\n%+v\nwant\n%+v", back, stored)
 			}
 			again, _ := Encode(back)
 			if !bytes.Equal(again, b) {
@@ -189,4 +194,69 @@ func TestHashAndRecord(t *testing.T) {
 	if r.Seq != 42 || r.Hash != Hash(b) || r.Event.Type != CallStarted {
 		t.Errorf("Record = %+v", r)
 	}
+}
+
+// DataOf returns the payload New was given without parsing Data, and for an
+// event decoded from bytes, or asked for another type, decodes Data as
+// DecodeData does: both give the same value for every type.
+func TestDataOfWithAndWithoutPayload(t *testing.T) {
+	for _, typ := range Types {
+		e := sample(t, typ)
+		b, err := Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		typed, fromBytes := dataOf(t, typ, e), dataOf(t, typ, back)
+		if !reflect.DeepEqual(typed, fromBytes) || !reflect.DeepEqual(typed, samples[typ]) {
+			t.Errorf("%s: DataOf with payload %+v, from bytes %+v, want %+v", typ, typed, fromBytes, samples[typ])
+		}
+	}
+	e := sample(t, MessageSent)
+	e.Payload = MessageEditedData{MessageID: "not this one"}
+	if d, err := DataOf[MessageSentData](e); err != nil || d != samples[MessageSent] {
+		t.Errorf("DataOf with a payload of another type = %+v, %v; want the data decoded", d, err)
+	}
+}
+
+// dataOf calls DataOf with the data type of typ.
+func dataOf(t *testing.T, typ Type, e Event) any {
+	t.Helper()
+	var d any
+	var err error
+	switch typ {
+	case ConversationStarted:
+		d, err = DataOf[ConversationStartedData](e)
+	case MessageSent:
+		d, err = DataOf[MessageSentData](e)
+	case MessageEdited:
+		d, err = DataOf[MessageEditedData](e)
+	case MessageUnsent:
+		d, err = DataOf[MessageUnsentData](e)
+	case MessageReacted:
+		d, err = DataOf[MessageReactedData](e)
+	case MessageRead:
+		d, err = DataOf[MessageReadData](e)
+	case CallStarted:
+		d, err = DataOf[CallStartedData](e)
+	case CallEnded:
+		d, err = DataOf[CallEndedData](e)
+	case ConversationClosed:
+		d, err = DataOf[ConversationClosedData](e)
+	case PresenceChanged:
+		d, err = DataOf[PresenceChangedData](e)
+	case SettingsChanged:
+		d, err = DataOf[SettingsChangedData](e)
+	case PolicyPublished:
+		d, err = DataOf[PolicyPublishedData](e)
+	default:
+		t.Fatalf("no data type for %s", typ)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", typ, err)
+	}
+	return d
 }

@@ -36,14 +36,41 @@ func replyFor(e events.Event, seq uint64) Reply {
 	default:
 		r.ConversationID = e.Subject
 	}
+	r.MessageID, r.CallID = dataIDs(e)
+	return r
+}
+
+// dataIDs returns the message_id and call_id of e's data: from the typed
+// payload of an event just decided, without parsing Data again, or else
+// from Data (an event read back from the log).
+func dataIDs(e events.Event) (messageID, callID string) {
+	switch d := e.Payload.(type) {
+	case events.MessageSentData:
+		return d.MessageID, ""
+	case events.MessageEditedData:
+		return d.MessageID, ""
+	case events.MessageUnsentData:
+		return d.MessageID, ""
+	case events.MessageReactedData:
+		return d.MessageID, ""
+	case events.MessageReadData:
+		return d.MessageID, ""
+	case events.CallStartedData:
+		return "", d.CallID
+	case events.CallEndedData:
+		return "", d.CallID
+	case events.ConversationStartedData, events.ConversationClosedData, events.PresenceChangedData,
+		events.SettingsChangedData, events.PolicyPublishedData:
+		return "", "" // no ids in their data
+	}
 	var ids struct {
 		MessageID string `json:"message_id"`
 		CallID    string `json:"call_id"`
 	}
 	if json.Unmarshal(e.Data, &ids) == nil {
-		r.MessageID, r.CallID = ids.MessageID, ids.CallID
+		return ids.MessageID, ids.CallID
 	}
-	return r
+	return "", ""
 }
 
 // execute runs one command against the aggregate in e: catch up, decide,

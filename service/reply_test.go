@@ -1,0 +1,58 @@
+package service
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// replySamples has one payload of every event type, ids set wherever the
+// type has them.
+var replySamples = map[events.Type]any{
+	events.ConversationStarted: events.ConversationStartedData{ConversationID: "c1", StartedBy: "a:x", Participants: []events.Account{"a:x", "b:y"}},
+	events.MessageSent:         events.MessageSentData{MessageID: "m1", Sender: "a:x", Text: "hi"},
+	events.MessageEdited:       events.MessageEditedData{MessageID: "m2", Editor: "a:x", Text: "ho"},
+	events.MessageUnsent:       events.MessageUnsentData{MessageID: "m3", By: "a:x"},
+	events.MessageReacted:      events.MessageReactedData{MessageID: "m4", Account: "b:y", Reaction: "+1"},
+	events.MessageRead:         events.MessageReadData{MessageID: "m5", Account: "b:y"},
+	events.CallStarted:         events.CallStartedData{CallID: "k1", By: "a:x", Media: "audio"},
+	events.CallEnded:           events.CallEndedData{CallID: "k2", By: "a:x"},
+	events.ConversationClosed:  events.ConversationClosedData{Reason: events.ClosedByPolicy, PolicyVersion: 2},
+	events.PresenceChanged:     events.PresenceChangedData{Account: "a:x", Status: events.StatusIdle},
+	events.SettingsChanged:     events.SettingsChangedData{Account: "a:x", SendReadReceipts: true},
+	events.PolicyPublished:     events.PolicyPublishedData{Version: 2, Name: "p", EffectiveAt: time.Unix(0, 0).UTC()},
+}
+
+// The reply of a command just decided, built from the event's typed payload,
+// is the reply of the same event read back from the log (a duplicate's).
+func TestReplyForPayloadMatchesStoredEvent(t *testing.T) {
+	for _, typ := range events.Types {
+		data, ok := replySamples[typ]
+		if !ok {
+			t.Fatalf("no sample for %s", typ)
+		}
+		e, err := events.New(typ, "s1", time.Unix(1, 0), "cmd", 1, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.ID, e.StreamVersion = "ev", 3
+		b, err := events.Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := events.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		typed, fromBytes := replyFor(e, 9), replyFor(stored, 9)
+		if typed != fromBytes {
+			t.Errorf("%s: reply from the payload %+v, from the stored event %+v", typ, typed, fromBytes)
+		}
+		if reflect.ValueOf(data).FieldByName("MessageID").IsValid() && typed.MessageID == "" ||
+			reflect.ValueOf(data).FieldByName("CallID").IsValid() && typed.CallID == "" {
+			t.Errorf("%s: reply %+v lacks the data's id", typ, typed)
+		}
+	}
+}
