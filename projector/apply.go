@@ -1,7 +1,6 @@
 package projector
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -33,21 +32,23 @@ func (s *Store) Apply(msgs []events.Message) error {
 	from := s.Checkpoint()
 	b := s.db.NewIndexedBatch()
 	defer b.Close()
-	last, err := s.fold(b, from, msgs)
+	t := newTx(b, s.log, s.records)
+	last, err := t.fold(from, msgs)
 	if err != nil || last == from {
 		return err
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("commit seqs %d..%d: %w", from+1, last, err)
 	}
+	s.records.commit(t)
 	s.advance(last)
 	return nil
 }
 
-// fold writes into b the view changes of the messages after seq from, and
-// the new checkpoint, which it returns (from itself if nothing was new).
-func (s *Store) fold(b *pebble.Batch, from uint64, msgs []events.Message) (uint64, error) {
-	t := newTx(b, s.log)
+// fold writes into the batch the view changes of the messages after seq
+// from, and the new checkpoint, which it returns (from itself if nothing was
+// new).
+func (t *tx) fold(from uint64, msgs []events.Message) (uint64, error) {
 	last := from
 	for _, m := range msgs {
 		if m.Seq <= last {
@@ -67,15 +68,18 @@ func (s *Store) fold(b *pebble.Batch, from uint64, msgs []events.Message) (uint6
 	return last, t.setUint(checkpointKey(), last)
 }
 
-// tx is one Apply in progress. Conversation and account records are cached
-// decoded and written back once by flush: a run touches the same few records
-// over and over (1000 messages to 100 conversations), and the cache is also
-// what lets a later event in the run see an earlier one's change. Every
-// other key is written to the indexed batch at once, and read back through
-// it, so scans during the run see the run's own writes.
+// tx is one Apply in progress. Conversation and account records and unread
+// counters are held decoded and written back once by flush: a run touches
+// the same few records over and over (1000 messages to 100 conversations),
+// and holding them is also what lets a later event in the run see an earlier
+// one's change. They come from the store's recordCache when it has them,
+// from Pebble otherwise. Every other key is written to the indexed batch at
+// once, and read back through it, so scans during the run see the run's own
+// writes.
 type tx struct {
 	b      *pebble.Batch
 	log    *slog.Logger
+	cache  *recordCache
 	convs  map[string]*convState
 	accts  map[events.Account]*accountRecord
 	unread map[unreadRef]uint64
@@ -87,17 +91,20 @@ type unreadRef struct {
 	conv    string
 }
 
-// convState is a cached conversation record. activity is its last activity
-// when loaded: flush moves the inbox entries only if it changed.
+// convState is a conversation record held by a tx. stored says the store
+// had the record when the tx began, and activity is its last activity then:
+// every participant's inbox entry sits at that activity, so flush knows
+// which entries to move without reading them.
 type convState struct {
 	rec      convRecord
 	exists   bool
+	stored   bool
 	activity time.Time
 }
 
-func newTx(b *pebble.Batch, log *slog.Logger) *tx {
+func newTx(b *pebble.Batch, log *slog.Logger, cache *recordCache) *tx {
 	return &tx{
-		b: b, log: log, convs: map[string]*convState{},
+		b: b, log: log, cache: cache, convs: map[string]*convState{},
 		accts: map[events.Account]*accountRecord{}, unread: map[unreadRef]uint64{},
 	}
 }
@@ -147,36 +154,66 @@ func (t *tx) setJSON(k []byte, v any) error {
 
 func (t *tx) setUint(k []byte, n uint64) error { return t.b.Set(k, encodeUint(n), nil) }
 
-// conv returns the cached record of conversation id, loading it once.
+// conv returns the record of conversation id held by the tx, taking it
+// from the cache or Pebble the first time.
 func (t *tx) conv(id string) (*convState, error) {
 	if c, ok := t.convs[id]; ok {
 		return c, nil
 	}
 	c := &convState{}
-	found, err := getJSON(t.b, convKey(id), &c.rec)
-	if err != nil {
-		return nil, err
+	if rec, ok := t.cache.conv(id); ok {
+		c.rec, c.exists = rec, true
+	} else {
+		found, err := getJSON(t.b, convKey(id), &c.rec)
+		if err != nil {
+			return nil, err
+		}
+		c.exists = found
 	}
-	c.exists, c.activity = found, c.rec.LastActivity
+	c.stored, c.activity = c.exists, c.rec.LastActivity
 	t.convs[id] = c
 	return c, nil
 }
 
-// account returns the cached record of a, creating it with defaults: an
-// account becomes known the first time an event names it.
+// account returns the record of a held by the tx, creating it with
+// defaults: an account becomes known the first time an event names it.
 func (t *tx) account(a events.Account) (*accountRecord, error) {
 	if r, ok := t.accts[a]; ok {
 		return r, nil
 	}
-	r := newAccountRecord()
-	if _, err := getJSON(t.b, acctKey(a), r); err != nil {
-		return nil, err
+	r, ok := t.cache.account(a)
+	if !ok {
+		r = newAccountRecord()
+		if _, err := getJSON(t.b, acctKey(a), r); err != nil {
+			return nil, err
+		}
 	}
 	t.accts[a] = r
 	return r, nil
 }
 
-// flush writes the cached records back, in key order so that the batch is
+// unreadCount returns a's unread counter in conv, whose record the tx
+// holds. Stored, the counter is part of a's inbox item, which sits at the
+// conversation's stored activity.
+func (t *tx) unreadCount(a events.Account, conv string) (uint64, error) {
+	ref := unreadRef{a, conv}
+	if n, ok := t.unread[ref]; ok {
+		return n, nil
+	}
+	n, ok := t.cache.unread.Get(ref)
+	if c := t.convs[conv]; !ok && c != nil && c.stored {
+		var item InboxItem
+		_, err := getJSON(t.b, inboxKey(a, invertTime(c.activity), conv), &item)
+		if err != nil {
+			return 0, err
+		}
+		n = uint64(max(item.Unread, 0))
+	}
+	t.unread[ref] = n
+	return n, nil
+}
+
+// flush writes the held records back, in key order so that the batch is
 // the same for the same events.
 func (t *tx) flush() error {
 	for _, id := range slices.Sorted(maps.Keys(t.convs)) {
@@ -189,29 +226,12 @@ func (t *tx) flush() error {
 			return err
 		}
 	}
-	refs := slices.SortedFunc(maps.Keys(t.unread), func(x, y unreadRef) int {
-		return cmp.Or(cmp.Compare(x.account, y.account), cmp.Compare(x.conv, y.conv))
-	})
-	for _, r := range refs {
-		if err := t.setUint(unreadKey(r.account, r.conv), t.unread[r]); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
-// unreadCount returns the cached unread counter of a in conv, loading it
-// once. flush writes it back.
-func (t *tx) unreadCount(a events.Account, conv string) (uint64, error) {
-	ref := unreadRef{a, conv}
-	if n, ok := t.unread[ref]; ok {
-		return n, nil
-	}
-	n, _, err := getUint(t.b, unreadKey(a, conv))
-	t.unread[ref] = n
-	return n, err
-}
-
+// flushConv writes a conversation's record and each participant's inbox
+// item, which holds what an inbox page shows, so that a page is one range
+// scan. An item moves (delete, set) when the activity moved.
 func (t *tx) flushConv(id string, c *convState) error {
 	if !c.exists {
 		return nil
@@ -219,33 +239,21 @@ func (t *tx) flushConv(id string, c *convState) error {
 	if err := t.setJSON(convKey(id), &c.rec); err != nil {
 		return err
 	}
-	if c.rec.LastActivity.Equal(c.activity) {
-		return nil
-	}
-	inverted := invertTime(c.rec.LastActivity)
+	moved := c.stored && !c.rec.LastActivity.Equal(c.activity)
 	for _, p := range c.rec.Participants {
-		if err := t.moveInbox(p, id, inverted); err != nil {
+		unread, err := t.unreadCount(p, id) // before the delete: it may read the old item
+		if err != nil {
+			return err
+		}
+		if moved {
+			if err := t.b.Delete(inboxKey(p, invertTime(c.activity), id), nil); err != nil {
+				return err
+			}
+		}
+		item := newInboxItem(id, &c.rec, unread)
+		if err := t.setJSON(inboxKey(p, invertTime(c.rec.LastActivity), id), &item); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// moveInbox puts conv at its new place in a's inbox, deleting the entry at
-// the old place found through the pointer.
-func (t *tx) moveInbox(a events.Account, conv string, inverted uint64) error {
-	ptr := inboxPtrKey(a, conv)
-	old, found, err := getUint(t.b, ptr)
-	if err != nil {
-		return err
-	}
-	if found {
-		if err := t.b.Delete(inboxKey(a, old, conv), nil); err != nil {
-			return err
-		}
-	}
-	if err := t.b.Set(inboxKey(a, inverted, conv), nil, nil); err != nil {
-		return err
-	}
-	return t.setUint(ptr, inverted)
 }

@@ -2,6 +2,7 @@ package projector
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -84,39 +85,33 @@ func (s *Store) Inbox(account events.Account, limit int, cursor Cursor) (InboxPa
 	page := InboxPage{Items: []InboxItem{}}
 	limit = clampLimit(limit)
 	var last []byte
-	err = scan(snap, prefix, from, func(k, _ []byte) (bool, error) {
+	err = scan(snap, prefix, from, func(k, v []byte) (bool, error) {
 		if len(page.Items) == limit {
 			page.NextCursor = encodeCursor(last)
 			return false, nil
 		}
 		last = suffix(prefix, k)
-		conv, _ := parseInboxSuffix(last)
-		item, err := inboxItem(snap, account, conv)
+		var item InboxItem
+		if err := json.Unmarshal(v, &item); err != nil {
+			return false, fmt.Errorf("decode inbox item %q: %w", k, err)
+		}
 		page.Items = append(page.Items, item)
-		return true, err
+		return true, nil
 	})
 	return page, err
 }
 
-// inboxItem joins a conversation record and the account's unread count.
-func inboxItem(r reader, a events.Account, conv string) (InboxItem, error) {
-	var c convRecord
-	found, err := getJSON(r, convKey(conv), &c)
-	if err != nil {
-		return InboxItem{}, err
-	}
-	if !found {
-		return InboxItem{}, fmt.Errorf("inbox of %s names conversation %s, which has no record: rebuild the store", a, conv)
-	}
-	unread, _, err := getUint(r, unreadKey(a, conv))
+// newInboxItem is what an account's inbox shows of a conversation; Apply
+// stores it as the value of the account's inbox key.
+func newInboxItem(id string, c *convRecord, unread uint64) InboxItem {
 	item := InboxItem{
-		ConversationID: conv, Participants: c.Participants, CrossApp: c.CrossApp,
+		ConversationID: id, Participants: c.Participants, CrossApp: c.CrossApp,
 		Closed: c.Closed, ClosedByPolicy: c.ClosedByPolicy, LastActivity: c.LastActivity, Unread: int(unread),
 	}
 	if lm := c.LastMessage; lm != nil {
 		item.LastMessage = &LastMessage{MessageID: lm.MessageID, Sender: lm.Sender, Text: lm.Text}
 	}
-	return item, err
+	return item
 }
 
 func clampLimit(limit int) int {

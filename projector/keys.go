@@ -30,11 +30,9 @@ const (
 	tableHist         = "hist/"
 	tableConv         = "conv/"
 	tableInbox        = "inbox/"
-	tableInboxPtr     = "inboxptr/"
 	tableMsg          = "msg/"
 	tableMsgID        = "msgid/"
 	tableRead         = "read/"
-	tableUnread       = "unread/"
 	tableAcct         = "acct/"
 	tablePolicy       = "policy/"
 	tablePolicyClosed = "policyclosed/"
@@ -95,7 +93,11 @@ func parseOpenKey(k []byte) (string, bool) {
 func inboxPrefix(a events.Account) []byte { return newKey(tableInbox).text(string(a)) }
 
 // inboxKey orders an account's conversations newest activity first: the
-// activity is inverted so that a forward scan starts at the newest.
+// activity is inverted so that a forward scan starts at the newest. Its
+// value is the account's InboxItem (JSON) with the unread count, so a page
+// is one range scan with no point reads. The entry of every participant
+// sits at the conversation record's LastActivity, which is how Apply finds
+// the entry to move without a pointer.
 func inboxKey(a events.Account, inverted uint64, conv string) []byte {
 	return key(inboxPrefix(a)).num(inverted).text(conv)
 }
@@ -108,13 +110,6 @@ func parseInboxSuffix(suffix []byte) (conv string, ok bool) {
 	}
 	conv, rest, ok := cutText(suffix[8:])
 	return conv, ok && len(rest) == 0
-}
-
-// inboxPtrKey holds the inverted activity of an account's current inbox
-// entry for a conversation, so that the entry can be found and deleted when
-// the activity moves.
-func inboxPtrKey(a events.Account, conv string) []byte {
-	return newKey(tableInboxPtr).text(string(a)).text(conv)
 }
 
 // msgPrefix is the prefix of one conversation's messages.
@@ -141,10 +136,6 @@ func msgIDKey(conv, messageID string) []byte {
 func readPrefix(conv string) []byte { return newKey(tableRead).text(conv) }
 
 func readKey(conv string, a events.Account) []byte { return key(readPrefix(conv)).text(string(a)) }
-
-func unreadKey(a events.Account, conv string) []byte {
-	return newKey(tableUnread).text(string(a)).text(conv)
-}
 
 func acctKey(a events.Account) []byte { return newKey(tableAcct).text(string(a)) }
 

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"testing"
 	"time"
-
-	"github.com/crosstalk-dev/crosstalk/events"
 )
 
 // TestHistKeysSortBySubjectThenSeq checks that hist/ keys sort as their
@@ -103,14 +101,12 @@ func TestNumberKeysSortNumerically(t *testing.T) {
 }
 
 // TestTablesDoNotOverlap checks that no table's prefix scan reaches another
-// table whose name extends it (inbox/inboxptr, msg/msgid, policy/policyclosed).
+// table whose name extends it (msg/msgid, policy/policyclosed).
 func TestTablesDoNotOverlap(t *testing.T) {
-	a := events.Account("instagram:al")
 	pairs := []struct {
 		prefix []byte
 		other  []byte
 	}{
-		{tablePrefix(tableInbox), inboxPtrKey(a, "c")},
 		{tablePrefix(tableMsg), msgIDKey("c", "m")},
 		{tablePrefix(tablePolicy), policyClosedKey(1)},
 	}

@@ -23,6 +23,13 @@ type Options struct {
 	// shorter under load. Default: 1000.
 	MaxBatch int
 
+	// RecordCache is how many conversation records (and as many account
+	// records, and twice as many unread counters) Apply keeps decoded
+	// between batches, so that the next message to a known conversation
+	// reads nothing from Pebble. A record is a few hundred bytes.
+	// Default: 50,000.
+	RecordCache int
+
 	// RetryInterval is how long Run waits before following the Source again
 	// when Source.Read returns without an error while the context is still
 	// live (a source that stops at the end of the log instead of waiting for
@@ -39,6 +46,7 @@ type Options struct {
 const (
 	DefaultCacheSize     = 64 << 20
 	DefaultMaxBatch      = 1000
+	DefaultRecordCache   = 50_000
 	DefaultRetryInterval = 200 * time.Millisecond
 )
 
@@ -49,6 +57,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.RecordCache <= 0 {
+		o.RecordCache = DefaultRecordCache
 	}
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = DefaultRetryInterval

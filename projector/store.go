@@ -50,7 +50,8 @@ type Store struct {
 	db   *pebble.DB
 	log  *slog.Logger
 
-	applyMu sync.Mutex // serializes Apply: one batch at a time, in order
+	applyMu sync.Mutex   // serializes Apply: one batch at a time, in order
+	records *recordCache // Apply's committed records; guarded by applyMu
 
 	// life is held shared by every use of db and exclusively by Close, so
 	// that Close waits for them and nothing touches a closed Pebble.
@@ -81,7 +82,7 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("read checkpoint of %s: %w", opts.Dir, err)
 	}
 	return &Store{
-		opts: opts, db: db, log: opts.Logger,
+		opts: opts, db: db, log: opts.Logger, records: newRecordCache(opts.RecordCache),
 		checkpoint: cp, advanced: make(chan struct{}), done: make(chan struct{}),
 	}, nil
 }
