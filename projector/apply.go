@@ -1,8 +1,8 @@
 package projector
 
 import (
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"log/slog"
 	"maps"
 	"slices"

@@ -2,9 +2,9 @@ package projector
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"

@@ -2,9 +2,9 @@ package projector
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
