@@ -12,10 +12,11 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
-// Stored values. Records are JSON: readable with any Pebble tool, and
-// encoding/json writes struct fields in order and map keys sorted, so a
-// rebuilt store equals an incrementally built one byte for byte. Counters,
-// sequences and the inbox pointer are 8 bytes big-endian (encodeUint).
+// Stored values. Records are JSON: readable with any Pebble tool. They are
+// written with goccy/go-json (the encoding/json API, a few times faster),
+// which like encoding/json writes struct fields in order and map keys
+// sorted, so a rebuilt store equals an incrementally built one byte for
+// byte. Counters and sequences are 8 bytes big-endian (encodeUint).
 
 // convRecord is the value of conv/<id>.
 type convRecord struct {
