@@ -66,8 +66,13 @@ func New(t Type, subject string, now time.Time, causation string, policyVersion 
 	}, nil
 }
 
-// Encode returns the event's stored bytes.
+// Encode returns the event's stored bytes: exactly what json.Marshal(e)
+// returns (the stored events, and so their chain hashes, depend on it), but
+// written by hand where it can be (see appendEvent).
 func Encode(e Event) ([]byte, error) {
+	if b, ok := appendEvent(make([]byte, 0, encodedSize(e)), e); ok {
+		return b, nil
+	}
 	return json.Marshal(e)
 }
 
