@@ -2,6 +2,7 @@ package projector
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -173,4 +174,41 @@ func openStoreWith(t testing.TB, opts Options) *Store {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// TestInboxJSONIsTheEncodedPage checks that the stored items, served
+// without decoding, are byte for byte what encoding/json makes of the page,
+// texts with characters it escapes included, on every page of every inbox.
+func TestInboxJSONIsTheEncodedPage(t *testing.T) {
+	s := openStore(t)
+	f := newFeed(t)
+	f.seedPolicies()
+	texts := []string{"<b>&amp;</b>", "line\u2028sep\u2029", "tab\tquote\"back\\", "ünï©ødé 🔥", "ctl\x01\x1f", "bad\xffutf8"}
+	for i := range 45 {
+		id := fmt.Sprintf("c%02d", i)
+		f.start(id, alice, bob)
+		f.send(id, id+"-m", alice, texts[i%len(texts)])
+	}
+	mustApply(t, s, f.take())
+	mustApply(t, s, randomLog(t, rand.New(rand.NewPCG(5, 6)), 200))
+	for _, a := range append(randomAccounts, "instagram:nobody") {
+		for cursor, pages := "", 0; pages == 0 || cursor != ""; pages++ {
+			page, err := s.Inbox(a, 7, cursor)
+			got, gotErr := s.InboxJSON(a, 7, cursor)
+			if err != nil || gotErr != nil {
+				if !errors.Is(gotErr, ErrUnknownAccount) || !errors.Is(err, ErrUnknownAccount) {
+					t.Fatalf("%s: Inbox err %v, InboxJSON err %v", a, err, gotErr)
+				}
+				break
+			}
+			want, err := json.Marshal(page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("%s page %d:\n InboxJSON    %s\n json.Marshal %s", a, pages, got, want)
+			}
+			cursor = page.NextCursor
+		}
+	}
 }
