@@ -28,7 +28,7 @@ type App string
 
 // Validate reports whether the app name matches ^[a-z][a-z0-9-]{1,31}$.
 func (a App) Validate() error {
-	if !appPattern.MatchString(string(a)) {
+	if !validApp(string(a)) {
 		return fmt.Errorf("%w: app %q must match %s", ErrInvalidName, string(a), appPattern)
 	}
 	return nil
@@ -46,10 +46,37 @@ func ParseAccount(s string) (Account, error) {
 	if err := App(app).Validate(); err != nil {
 		return "", fmt.Errorf("%w: account %q has a bad app part", ErrInvalidName, s)
 	}
-	if !handlePattern.MatchString(handle) {
+	if !validHandle(handle) {
 		return "", fmt.Errorf("%w: account %q: handle must match %s", ErrInvalidName, s, handlePattern)
 	}
 	return Account(s), nil
+}
+
+// validApp is appPattern.MatchString without the regexp engine, which cost
+// more than the rest of reading a command's subject.
+func validApp(s string) bool {
+	if len(s) < 2 || len(s) > 32 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validHandle is handlePattern.MatchString without the regexp engine.
+func validHandle(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // App returns the app part of the account, the text before the colon.

@@ -80,3 +80,20 @@ func TestAccountParts(t *testing.T) {
 		t.Errorf("App, Handle = %q, %q", a.App(), a.Handle())
 	}
 }
+
+// FuzzNamePatterns holds the hand-written matchers to the contract's
+// patterns, which the error messages still quote.
+func FuzzNamePatterns(f *testing.F) {
+	for _, s := range []string{"", "a", "ab", "instagram", "thirdparty-birdychat", "Ab", "a_b", "1a", "a-",
+		strings.Repeat("a", 32), strings.Repeat("a", 33), strings.Repeat("Z", 64), strings.Repeat("_", 65), "a\n", "é", "a\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validApp(s), appPattern.MatchString(s); got != want {
+			t.Errorf("validApp(%q) = %t, appPattern says %t", s, got, want)
+		}
+		if got, want := validHandle(s), handlePattern.MatchString(s); got != want {
+			t.Errorf("validHandle(%q) = %t, handlePattern says %t", s, got, want)
+		}
+	})
+}

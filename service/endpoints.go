@@ -91,9 +91,10 @@ func (s *Service) add(ctx context.Context, g micro.Group, name, subject string, 
 // commandHandler reads the app from the request subject,
 // crosstalk.cmd.<app>.<action>, and runs the command.
 func (s *Service) commandHandler(action string, run func(context.Context, events.App, string, []byte) (Reply, error)) handlerFunc {
+	suffix := "." + action // once, not per request
 	return func(ctx context.Context, req request) (any, error) {
 		rest := strings.TrimPrefix(req.subject, CommandPrefix)
-		app := events.App(strings.TrimSuffix(rest, "."+action))
+		app := events.App(strings.TrimSuffix(rest, suffix))
 		if err := app.Validate(); err != nil {
 			return nil, badRequest("subject %q: %v", req.subject, err)
 		}

@@ -1,0 +1,84 @@
+package service
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzDecodeStrictMatchesDecoder holds decodeStrict, which checks field
+// names with a key scan and decodes flat request types with json.Unmarshal,
+// to the decoder it replaced (decodeStrictReference): for every request
+// type, the same value, or the same error. Where the body has several
+// unknown fields the reference named one of them in map order, at random;
+// then both must name an unknown field.
+func FuzzDecodeStrictMatchesDecoder(f *testing.F) {
+	for _, s := range requestSeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{`{"Text":"x"}`, `{"te\u0078t":"x","Actor":"y"}`, `{"text":"x"} {}`, `[1]`, `"x"`, ` 12 `,
+		`{"participants":[{"a":1}]}`, `{"text":1}`, `{"command_id":"a","command_id":"b"}`, `{"x":{"y":[1,{"z":"}"}]},"text":"\""}`,
+		`{"text":"x",}`, `{"limit":-1}`, `{"participants":"a"}`, "{\"text\":\"\xff\"}"} {
+		f.Add([]byte(s))
+	}
+	types := []reflect.Type{reflect.TypeFor[convRequest](), reflect.TypeFor[accountRequest](), reflect.TypeFor[inboxQuery](),
+		reflect.TypeFor[messagesQuery](), reflect.TypeFor[presenceQuery](), reflect.TypeFor[conversationQuery](),
+		reflect.TypeFor[queryBase](), reflect.TypeFor[publishRequest]()}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, typ := range types {
+			got, want := reflect.New(typ), reflect.New(typ)
+			err, wantErr := decodeStrict(body, got.Interface()), decodeStrictReference(body, want.Interface())
+			if bothUnknownField(err, wantErr) {
+				continue
+			}
+			if fmtErr(err) != fmtErr(wantErr) || err == nil && !reflect.DeepEqual(got.Interface(), want.Interface()) {
+				t.Fatalf("%s into %s: decodeStrict = %+v, %v; the decoder = %+v, %v", body, typ, got, err, want, wantErr)
+			}
+		}
+	})
+}
+
+func fmtErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func bothUnknownField(a, b error) bool {
+	return a != nil && b != nil && strings.Contains(a.Error(), "unknown field") && strings.Contains(b.Error(), "unknown field")
+}
+
+// decodeStrictReference is decodeStrict as it was before the fast path: a
+// map of the body's fields, then a strict json.Decoder.
+func decodeStrictReference(body []byte, v any) error {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		return badRequest("the request body is empty; send a JSON object")
+	}
+	if !utf8.Valid(body) {
+		return badRequest("the request body is not valid UTF-8")
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) == nil {
+		known := fieldsOf(reflect.TypeOf(v).Elem()).names
+		for name := range fields {
+			if !known[name] {
+				return badRequest("unknown field %q (field names are lower case, as in the contract)", name)
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("%s", describeJSONError(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest("unexpected data after the JSON object")
+	}
+	return nil
+}
