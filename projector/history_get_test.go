@@ -44,3 +44,40 @@ func TestHistoryEventReturnsTheStoredBytes(t *testing.T) {
 		t.Fatalf("after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestSubjectHistoryIsOneSubjectInOrder checks that SubjectHistory returns
+// exactly one subject's stored bytes, in order, after the given sequence,
+// and nothing of a subject whose name extends it.
+func TestSubjectHistoryIsOneSubjectInOrder(t *testing.T) {
+	s, f := openStore(t), newFeed(t)
+	f.start("c1", alice, bob)
+	f.start("c1-b", alice, bob)
+	f.send("c1", "m1", alice, "one")
+	f.send("c1-b", "x", alice, "other")
+	f.send("c1", "m2", bob, "two")
+	msgs := f.take()
+	mustApply(t, s, msgs)
+	subject := events.ConversationSubject("c1")
+	var want []events.Message
+	for _, m := range msgs {
+		if m.Subject == subject && m.Seq > 1 {
+			want = append(want, m)
+		}
+	}
+	var got []events.Message
+	err := s.SubjectHistory(subject, 1, func(seq uint64, data []byte) error {
+		got = append(got, events.Message{Seq: seq, Subject: subject, Data: bytes.Clone(data)})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Seq != want[i].Seq || !bytes.Equal(got[i].Data, want[i].Data) {
+			t.Fatalf("event %d: seq %d, want %d (or the bytes differ)", i, got[i].Seq, want[i].Seq)
+		}
+	}
+}

@@ -113,3 +113,24 @@ func (s *Store) History(fn func(subject string, seq uint64, data []byte) error) 
 		return fn(subject, seq, v)
 	})
 }
+
+// SubjectHistory calls fn, in order, with the stored events of one stream
+// subject after sequence afterSeq: the bytes the log holds for them, as far
+// as the store has applied it. The closer loads an aggregate from it rather
+// than from the log when it knows the store is caught up. fn must not keep
+// data past its call.
+func (s *Store) SubjectHistory(subject string, afterSeq uint64, fn func(seq uint64, data []byte) error) error {
+	release, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
+	prefix := histKey(subject, 0)[:len(tableHist)+len(subject)+1]
+	return scan(s.db, prefix, histKey(subject, afterSeq+1), func(k, v []byte) (bool, error) {
+		_, seq, ok := parseHistKey(k)
+		if !ok {
+			return false, fmt.Errorf("malformed hist/ key %q", k)
+		}
+		return true, fn(seq, v)
+	})
+}

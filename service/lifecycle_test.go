@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
@@ -132,6 +133,16 @@ func TestTwoClosersCloseEachOnce(t *testing.T) {
 	}
 	if got := len(h.closedEvents(ids)); got != len(ids) {
 		t.Fatalf("closed %d of %d", got, len(ids))
+	}
+	// Each closer loads conversations from its own views, which may not
+	// have applied the other's closing yet: the append conflicts and the
+	// command path catches up from the log. The chains stay whole.
+	rep, err := audit.Verify(h.ctx, h.log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Errorf("audit: %d breaks, first %+v", rep.BreaksTotal, rep.Breaks[0])
 	}
 }
 
