@@ -115,6 +115,8 @@ type Service struct {
 	ready    chan struct{}
 	inflight sync.WaitGroup
 	sem      chan struct{}
+	jobs     chan func()    // to a worker waiting for a request; see runJob
+	workers  sync.WaitGroup // worker goroutines, ended after ctx
 	// lagReported is when the lag was last logged; the scheduler goroutine
 	// alone reads and writes it.
 	lagReported time.Time
@@ -131,6 +133,7 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 		kick:   make(chan struct{}, 1),
 		ready:  make(chan struct{}),
 		sem:    make(chan struct{}, opts.MaxInFlight),
+		jobs:   make(chan func()),
 	}
 	s.current.Store(store)
 	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicyState, state: newPolicyState()}
@@ -172,5 +175,6 @@ func (s *Service) serve(ctx context.Context) error {
 	<-ctx.Done()
 	err = svc.Stop()
 	s.inflight.Wait()
+	s.workers.Wait()
 	return err
 }
