@@ -3,6 +3,7 @@ package projector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -231,5 +232,28 @@ func TestRunRetriesSourceErrors(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "connection lost") {
 		t.Fatalf("the failure must be logged: %s", logs.String())
+	}
+}
+
+// TestSettleReturnsOnceCompactionsAreDone writes enough to flush and
+// compact, then checks that Settle returns with nothing running or owed.
+func TestSettleReturnsOnceCompactionsAreDone(t *testing.T) {
+	s, f := openStore(t), newFeed(t)
+	f.start("c1", alice, bob)
+	for i := range 2000 {
+		f.send("c1", fmt.Sprintf("m%d", i), alice, strings.Repeat("x", 400))
+	}
+	mustApply(t, s, f.take())
+	if err := s.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := s.db.Metrics()
+	if m.Compact.NumInProgress != 0 || m.Compact.EstimatedDebt != 0 || m.Flush.NumInProgress != 0 {
+		t.Fatalf("after Settle: %d compactions running, debt %d, %d flushes", m.Compact.NumInProgress, m.Compact.EstimatedDebt, m.Flush.NumInProgress)
 	}
 }

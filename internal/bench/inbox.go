@@ -48,10 +48,16 @@ func (r *runner) queryInbox(ctx context.Context) error {
 		if err := r.buildInbox(b, r.opts.InboxSmall); err != nil {
 			return err
 		}
+		if err := r.settle(ctx, store, r.opts.InboxSmall); err != nil {
+			return err
+		}
 		if err := r.measureInbox(ctx, figQuery+"_small", conns, r.opts.InboxSmall); err != nil {
 			return err
 		}
 		if err := r.buildInbox(b, r.opts.InboxStore); err != nil {
+			return err
+		}
+		if err := r.settle(ctx, store, r.opts.InboxStore); err != nil {
 			return err
 		}
 		if err := r.measureInbox(ctx, figQuery, conns, r.opts.InboxStore); err != nil {
@@ -63,6 +69,15 @@ func (r *runner) queryInbox(ctx context.Context) error {
 		r.add(Figure{Name: "projector_apply", Value: rate(b.events, b.applying), Unit: "events/s", Count: int64(b.events),
 			Elapsed: b.applying, CPU: b.cpu, Note: "Store.Apply of generated events in runs of 1000, no NATS (cpu/op with generating them)"})
 		return nil
+	})
+}
+
+// settle waits, in a phase of its own, until the store built in bulk has
+// no compaction running or owed, so that the queries measure the store as
+// it is in steady state, not the compactions its build left behind.
+func (r *runner) settle(ctx context.Context, store *projector.Store, size int) error {
+	return r.phase(fmt.Sprintf("inbox_settle_%d", size), 1, func() int64 { return 0 }, func() error {
+		return store.Settle(ctx)
 	})
 }
 
