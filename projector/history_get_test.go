@@ -3,8 +3,11 @@ package projector
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
+	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -45,39 +48,45 @@ func TestHistoryEventReturnsTheStoredBytes(t *testing.T) {
 	}
 }
 
-// TestSubjectHistoryIsOneSubjectInOrder checks that SubjectHistory returns
-// exactly one subject's stored bytes, in order, after the given sequence,
-// and nothing of a subject whose name extends it.
-func TestSubjectHistoryIsOneSubjectInOrder(t *testing.T) {
-	s, f := openStore(t), newFeed(t)
-	f.start("c1", alice, bob)
-	f.start("c1-b", alice, bob)
-	f.send("c1", "m1", alice, "one")
-	f.send("c1-b", "x", alice, "other")
-	f.send("c1", "m2", bob, "two")
-	msgs := f.take()
-	mustApply(t, s, msgs)
-	subject := events.ConversationSubject("c1")
-	var want []events.Message
+// TestConversationHeadIsTheAggregatesPosition folds every conversation of a
+// randomized log into its aggregate, as the command path loads it, and
+// checks that the head the store gives (two point reads) has the same
+// version, last sequence, chain hash, participants and closed flag.
+func TestConversationHeadIsTheAggregatesPosition(t *testing.T) {
+	s := openStore(t)
+	msgs := randomLog(t, rand.New(rand.NewPCG(9, 9)), 500)
+	for i := 0; i < len(msgs); i += 13 {
+		mustApply(t, s, msgs[i:min(i+13, len(msgs))])
+	}
+	convs := map[string]*aggregate.Conversation{}
 	for _, m := range msgs {
-		if m.Subject == subject && m.Seq > 1 {
-			want = append(want, m)
+		kind, id := events.ClassifySubject(m.Subject)
+		if kind != events.SubjectConversation {
+			continue
+		}
+		if convs[id] == nil {
+			convs[id] = aggregate.NewConversation(id)
+		}
+		r, err := events.Record(m.Seq, m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := convs[id].Evolve(r); err != nil {
+			t.Fatal(err)
 		}
 	}
-	var got []events.Message
-	err := s.SubjectHistory(subject, 1, func(seq uint64, data []byte) error {
-		got = append(got, events.Message{Seq: seq, Subject: subject, Data: bytes.Clone(data)})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("got %d events, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i].Seq != want[i].Seq || !bytes.Equal(got[i].Data, want[i].Data) {
-			t.Fatalf("event %d: seq %d, want %d (or the bytes differ)", i, got[i].Seq, want[i].Seq)
+	for id, c := range convs {
+		h, err := s.ConversationHead(id)
+		if err != nil {
+			t.Fatal(err)
 		}
+		if h.Version != c.Stream.Version || h.LastSeq != c.Stream.LastSeq || h.LastHash != c.Stream.LastHash ||
+			h.Closed != c.Closed || !slices.Equal(h.Participants, c.Participants) || !slices.Equal(h.Apps, c.Apps) {
+			t.Errorf("head of %s = %+v, aggregate: version %d, last seq %d, hash %s, closed %v, participants %v, apps %v",
+				id, h, c.Stream.Version, c.Stream.LastSeq, c.Stream.LastHash, c.Closed, c.Participants, c.Apps)
+		}
+	}
+	if _, err := s.ConversationHead("never"); !errors.Is(err, ErrConversationNotFound) {
+		t.Fatalf("head of an unknown conversation: err = %v", err)
 	}
 }

@@ -71,10 +71,14 @@ func (s *Store) Conversation(id string) (ConversationView, error) {
 	if !found {
 		return ConversationView{}, fmt.Errorf("%w: %s", ErrConversationNotFound, id)
 	}
+	return conversationView(id, &c), nil
+}
+
+func conversationView(id string, c *convRecord) ConversationView {
 	return ConversationView{
 		ConversationID: id, Participants: c.Participants, CrossApp: c.CrossApp, Closed: c.Closed,
 		ClosedByPolicy: c.ClosedByPolicy, CloseReason: c.CloseReason, Version: c.Version,
-	}, nil
+	}
 }
 
 // OpenConversations calls fn for every started, not yet closed conversation,
@@ -114,23 +118,46 @@ func (s *Store) History(fn func(subject string, seq uint64, data []byte) error) 
 	})
 }
 
-// SubjectHistory calls fn, in order, with the stored events of one stream
-// subject after sequence afterSeq: the bytes the log holds for them, as far
-// as the store has applied it. The closer loads an aggregate from it rather
-// than from the log when it knows the store is caught up. fn must not keep
-// data past its call.
-func (s *Store) SubjectHistory(subject string, afterSeq uint64, fn func(seq uint64, data []byte) error) error {
+// ConversationHead is what the policy closer needs to decide and append a
+// closing without loading the conversation from the log: its state as the
+// views have it, and the sequence and chain hash of its last event.
+type ConversationHead struct {
+	ConversationView
+	Apps     []events.App
+	LastSeq  uint64 // the stream sequence of the subject's last applied event
+	LastHash string // events.Hash of that event's stored bytes
+}
+
+// ConversationHead returns the head of conversation id as far as the store
+// has applied the log. It is two point reads whatever the conversation's
+// length. A head from before the store kept last_seq has LastSeq 0, which
+// an append with it as expected sequence refuses.
+func (s *Store) ConversationHead(id string) (ConversationHead, error) {
 	release, err := s.acquire()
 	if err != nil {
-		return err
+		return ConversationHead{}, err
 	}
 	defer release()
-	prefix := histKey(subject, 0)[:len(tableHist)+len(subject)+1]
-	return scan(s.db, prefix, histKey(subject, afterSeq+1), func(k, v []byte) (bool, error) {
-		_, seq, ok := parseHistKey(k)
-		if !ok {
-			return false, fmt.Errorf("malformed hist/ key %q", k)
-		}
-		return true, fn(seq, v)
-	})
+	var c convRecord
+	found, err := getJSON(s.db, convKey(id), &c)
+	if err != nil {
+		return ConversationHead{}, err
+	}
+	if !found {
+		return ConversationHead{}, fmt.Errorf("%w: %s", ErrConversationNotFound, id)
+	}
+	h := ConversationHead{ConversationView: conversationView(id, &c), Apps: c.Apps, LastSeq: c.LastSeq}
+	if c.LastSeq == 0 {
+		return h, nil
+	}
+	last, found, err := get(s.db, histKey(events.ConversationSubject(id), c.LastSeq))
+	if err != nil {
+		return ConversationHead{}, err
+	}
+	if !found {
+		h.LastSeq = 0 // never with prevhash "": the append must be refused
+		return h, nil
+	}
+	h.LastHash = events.Hash(last)
+	return h, nil
 }

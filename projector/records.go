@@ -28,6 +28,7 @@ type convRecord struct {
 	ClosedByPolicy uint64             `json:"closed_by_policy"`
 	CloseReason    string             `json:"close_reason,omitempty"`
 	Version        uint64             `json:"version"`
+	LastSeq        uint64             `json:"last_seq"` // of the subject's last event: the closer's expected sequence
 	LastActivity   time.Time          `json:"last_activity"`
 	Messages       uint64             `json:"messages"`
 	LastMessage    *lastMessageRecord `json:"last_message,omitempty"`

@@ -66,6 +66,18 @@ func (c *cache) get(subject string, fresh func() state) *entry {
 	return e
 }
 
+// forget drops the entry for subject, if cached, so that the next command
+// loads the aggregate afresh. A command holding the entry finishes with it;
+// its append, if any, is checked against the log's sequence as always.
+func (c *cache) forget(subject string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[subject]; ok {
+		c.order.Remove(el)
+		delete(c.items, subject)
+	}
+}
+
 // len reports how many aggregates are cached.
 func (c *cache) len() int {
 	c.mu.Lock()

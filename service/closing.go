@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -90,9 +90,13 @@ func (s *Service) closeAll(ctx context.Context, ids []string, p *aggregate.Polic
 // is derived from the causing event and the conversation, so a closer that
 // runs twice (or on two instances) closes a conversation once.
 func (s *Service) closeOne(ctx context.Context, id string, p *aggregate.Policy, causation string) (bool, error) {
+	if !p.HasOptInLinks() {
+		if done, ok, err := s.closeFromHead(ctx, id, p, causation); ok || err != nil {
+			return done, err
+		}
+	}
 	subject := events.ConversationSubject(id)
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
-	s.loadFromViews(e)
 	cmd := aggregate.Close{CommandID: causation, Policy: p}
 	if p.HasOptInLinks() {
 		view, err := s.views().Conversation(id)
@@ -115,31 +119,42 @@ func (s *Service) closeOne(ctx context.Context, id string, p *aggregate.Policy, 
 	return false, fmt.Errorf("close %s: %w", id, err)
 }
 
-// loadFromViews loads an aggregate the cache does not hold from the views'
-// verbatim history instead of the log. The closer scans only after the
-// views caught up with the stream, so they hold the subject's events, and a
-// local read spares a JetStream round trip per conversation, half the
-// latency of a closing. Should the subject have moved on since, the append
-// conflicts and the command path catches up from the log, the truth; on any
-// error here it is left unloaded and loads from the log as usual.
-func (s *Service) loadFromViews(e *entry) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.loaded {
-		return
+// closeFromHead closes a conversation from the views' head of it: its
+// participants and the sequence and hash of its last event, two point
+// reads, where the ordinary path loads and folds every event of the
+// conversation from the log. The closer scans only after the views caught
+// up with the stream, so the head is nearly always current; if the
+// conversation moved on since, the append (expecting the head's sequence)
+// is refused and ok is false: the caller closes it through the command
+// path, which catches up from the log, the truth.
+func (s *Service) closeFromHead(ctx context.Context, id string, p *aggregate.Policy, causation string) (done, ok bool, err error) {
+	h, err := s.views().ConversationHead(id)
+	if err != nil || h.LastSeq == 0 {
+		return false, false, nil
 	}
-	err := s.views().SubjectHistory(e.subject, e.state.Position().LastSeq, func(seq uint64, data []byte) error {
-		r, err := events.Record(seq, bytes.Clone(data)) // data is Pebble's, valid for this call
-		if err != nil {
-			return err
-		}
-		return e.state.Evolve(r)
-	})
+	pos := aggregate.Stream{Version: h.Version, LastSeq: h.LastSeq, LastHash: h.LastHash}
+	c := aggregate.ClosingState(id, h.Participants, h.Closed, pos)
+	ev, err := c.Decide(aggregate.Close{CommandID: causation, Policy: p}, p, s.opts.Clock.Now())
+	switch {
+	case errors.Is(err, aggregate.ErrConversationClosed), errors.Is(err, aggregate.ErrNotAffected):
+		return false, true, nil // what the views say of these never changes back
+	case err != nil:
+		return false, false, nil
+	}
+	data, err := events.Encode(ev)
 	if err != nil {
-		e.reset()
-		return
+		return false, false, err
 	}
-	e.loaded = true
+	subject := events.ConversationSubject(id)
+	_, dup, err := s.log.Append(ctx, subject, h.LastSeq, causation+"/"+id, data)
+	if errors.Is(err, eventlog.ErrConflict) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("close %s: %w", id, err)
+	}
+	s.convs.forget(subject) // a cached state of it is now behind the log
+	return !dup, true, nil
 }
 
 // optIns reads each account's interoperability opt-in from its aggregate,
