@@ -26,6 +26,15 @@ func BenchmarkCodec(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Run("New", func(b *testing.B) {
+		b.ReportAllocs()
+		data := e.Payload
+		for range b.N {
+			if _, err := events.New(events.MessageSent, e.Subject, now, cmd, 1, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("Encode", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(stored)))

@@ -136,3 +136,81 @@ func appendEscaped(b []byte, c byte) []byte {
 	}
 	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 }
+
+// marshalData is json.Marshal(data), written by hand for the payloads that
+// commands make on every request; other types (policy.published,
+// command.rejected) go to encoding/json.
+func marshalData(data any) ([]byte, error) {
+	b := make([]byte, 0, 160)
+	switch d := data.(type) {
+	case MessageSentData:
+		b = appendField(b, `{"message_id":`, d.MessageID)
+		b = appendField(b, `,"sender":`, string(d.Sender))
+		b = appendField(b, `,"text":`, d.Text)
+	case MessageEditedData:
+		b = appendField(b, `{"message_id":`, d.MessageID)
+		b = appendField(b, `,"editor":`, string(d.Editor))
+		b = appendField(b, `,"text":`, d.Text)
+	case MessageUnsentData:
+		b = appendField(b, `{"message_id":`, d.MessageID)
+		b = appendField(b, `,"by":`, string(d.By))
+	case MessageReactedData:
+		b = appendField(b, `{"message_id":`, d.MessageID)
+		b = appendField(b, `,"account":`, string(d.Account))
+		b = appendField(b, `,"reaction":`, d.Reaction)
+	case MessageReadData:
+		b = appendField(b, `{"message_id":`, d.MessageID)
+		b = appendField(b, `,"account":`, string(d.Account))
+	default:
+		return marshalOtherData(b, data)
+	}
+	return append(b, '}'), nil
+}
+
+// marshalOtherData is marshalData for the types that are not messages.
+func marshalOtherData(b []byte, data any) ([]byte, error) {
+	switch d := data.(type) {
+	case ConversationStartedData:
+		b = appendField(b, `{"conversation_id":`, d.ConversationID)
+		b = appendField(b, `,"started_by":`, string(d.StartedBy))
+		b = appendAccounts(append(b, `,"participants":`...), d.Participants)
+		b = strconv.AppendBool(append(b, `,"cross_app":`...), d.CrossApp)
+	case CallStartedData:
+		b = appendField(b, `{"call_id":`, d.CallID)
+		b = appendField(b, `,"by":`, string(d.By))
+		b = appendField(b, `,"media":`, d.Media)
+	case CallEndedData:
+		b = appendField(b, `{"call_id":`, d.CallID)
+		b = appendField(b, `,"by":`, string(d.By))
+	case ConversationClosedData:
+		b = appendField(b, `{"reason":`, d.Reason)
+		b = strconv.AppendUint(append(b, `,"policy_version":`...), d.PolicyVersion, 10)
+	case PresenceChangedData:
+		b = appendField(b, `{"account":`, string(d.Account))
+		b = appendField(b, `,"status":`, d.Status)
+	case SettingsChangedData:
+		b = appendField(b, `{"account":`, string(d.Account))
+		b = strconv.AppendBool(append(b, `,"show_activity_status":`...), d.ShowActivityStatus)
+		b = strconv.AppendBool(append(b, `,"send_read_receipts":`...), d.SendReadReceipts)
+		b = strconv.AppendBool(append(b, `,"interop_opt_in":`...), d.InteropOptIn)
+	default:
+		return json.Marshal(data)
+	}
+	return append(b, '}'), nil
+}
+
+// appendAccounts appends a list of accounts as encoding/json does: null
+// for a nil slice.
+func appendAccounts(b []byte, as []Account) []byte {
+	if as == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, a := range as {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, string(a))
+	}
+	return append(b, ']')
+}

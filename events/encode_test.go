@@ -130,3 +130,47 @@ func randRaw(rng *rand.Rand) json.RawMessage {
 	}
 	return nil
 }
+
+// New marshals the data of every type by hand where it can; the bytes must
+// be json.Marshal's.
+func TestMarshalDataIsJSONMarshal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 20000 {
+		data := randData(rng, Types[i%len(Types)])
+		if rng.IntN(10) == 0 {
+			if d, ok := data.(ConversationStartedData); ok {
+				d.Participants = [][]Account{nil, {}}[rng.IntN(2)]
+				data = d
+			}
+		}
+		checkMarshalData(t, data)
+	}
+	checkMarshalData(t, randData(rng, CommandRejected))
+}
+
+// FuzzMarshalData compares marshalData with json.Marshal on arbitrary
+// strings in every field of every type it writes by hand.
+func FuzzMarshalData(f *testing.F) {
+	f.Add("m", "a:b", "hi <b> & \u2028", uint64(7), true)
+	f.Add("\xff", "\x00\"\\", "é😀\t", uint64(0), false)
+	f.Fuzz(func(t *testing.T, s1, s2, s3 string, n uint64, flag bool) {
+		a := Account(s2)
+		for _, d := range []any{
+			MessageSentData{s1, a, s3}, MessageEditedData{s1, a, s3}, MessageUnsentData{s1, a},
+			MessageReactedData{s1, a, s3}, MessageReadData{s1, a}, CallStartedData{s1, a, s3}, CallEndedData{s1, a},
+			ConversationClosedData{s1, n}, PresenceChangedData{a, s3}, SettingsChangedData{a, flag, !flag, flag},
+			ConversationStartedData{s1, a, []Account{a, Account(s3)}, flag}, ConversationStartedData{ConversationID: s3},
+		} {
+			checkMarshalData(t, d)
+		}
+	})
+}
+
+func checkMarshalData(t *testing.T, data any) {
+	t.Helper()
+	want, wantErr := json.Marshal(data)
+	got, err := marshalData(data)
+	if (err != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
+		t.Fatalf("marshalData = %s, %v\njson.Marshal = %s, %v\ndata %#v", got, err, want, wantErr, data)
+	}
+}

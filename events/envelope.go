@@ -48,7 +48,7 @@ type Event struct {
 // New builds an event of type t with the envelope constants filled in and
 // data marshalled. The caller sets the chain fields (StreamVersion, PrevHash).
 func New(t Type, subject string, now time.Time, causation string, policyVersion uint64, data any) (Event, error) {
-	raw, err := json.Marshal(data)
+	raw, err := marshalData(data)
 	if err != nil {
 		return Event{}, fmt.Errorf("encode %s data: %w", t, err)
 	}
