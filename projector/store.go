@@ -234,12 +234,16 @@ func (s *Store) snapshot() (snap *pebble.Snapshot, release func(), err error) {
 	return snap, func() { _ = snap.Close(); done() }, nil
 }
 
-// Settle waits until Pebble has no flush or compaction running or owed: the
-// shape a store reaches soon after a burst of writes stops. A read measured
-// on a store just built in bulk otherwise measures the backlog of
-// compactions the build left (many overlapping L0 files, each consulted
-// by every seek) rather than the store. It polls every 50ms.
+// Settle waits until Pebble's flushes and compactions have quieted down:
+// none running and none started for settleQuiet. That is the shape a store
+// reaches soon after a burst of writes stops (Pebble compacts a level only
+// once it is over its target, so "no compaction owed" may never come). A
+// read measured on a store just built in bulk otherwise measures the
+// backlog the build left (overlapping L0 files, each consulted by every
+// seek) rather than the store.
 func (s *Store) Settle(ctx context.Context) error {
+	var last int64 = -1
+	quietSince := time.Now()
 	for {
 		release, err := s.acquire()
 		if err != nil {
@@ -247,7 +251,10 @@ func (s *Store) Settle(ctx context.Context) error {
 		}
 		m := s.db.Metrics()
 		release()
-		if m.Compact.NumInProgress == 0 && m.Compact.EstimatedDebt == 0 && m.Flush.NumInProgress == 0 {
+		busy := m.Compact.NumInProgress > 0 || m.Flush.NumInProgress > 0
+		if busy || m.Compact.Count != last {
+			last, quietSince = m.Compact.Count, time.Now()
+		} else if time.Since(quietSince) >= settleQuiet {
 			return nil
 		}
 		select {
@@ -257,3 +264,6 @@ func (s *Store) Settle(ctx context.Context) error {
 		}
 	}
 }
+
+// settleQuiet is how long Settle wants Pebble idle.
+const settleQuiet = time.Second
