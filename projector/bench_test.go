@@ -1,6 +1,7 @@
 package projector
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -61,5 +62,35 @@ func BenchmarkInboxKey(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		_ = inboxKey(alice, invertTime(at), conv)
+	}
+}
+
+// BenchmarkApplyLive applies runs of 10 message.sent events, the size of
+// the batches the projector sees when it follows a live log, with and
+// without an fsync per batch (Options.SyncEveryBatch).
+func BenchmarkApplyLive(b *testing.B) {
+	for _, sync := range []bool{false, true} {
+		b.Run(fmt.Sprintf("sync=%v", sync), func(b *testing.B) {
+			s := openStoreWith(b, Options{Dir: b.TempDir(), SyncEveryBatch: sync, Logger: quietLogger()})
+			f := newFeed(b)
+			convs := make([]string, 100)
+			for i := range convs {
+				convs[i] = events.NewID()
+				f.start(convs[i], alice, bob)
+			}
+			mustApply(b, s, f.take())
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				for j := range 10 {
+					f.send(convs[(i*10+j)%len(convs)], events.NewID(), alice, "a message of ordinary length, about fifty bytes")
+				}
+				run := f.take()
+				b.StartTimer()
+				mustApply(b, s, run)
+			}
+			b.ReportMetric(float64(b.N)*10/b.Elapsed().Seconds(), "events/s")
+		})
 	}
 }

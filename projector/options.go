@@ -23,6 +23,15 @@ type Options struct {
 	// shorter under load. Default: 1000.
 	MaxBatch int
 
+	// SyncEveryBatch makes Apply fsync each batch before it returns.
+	// Default false: the views are a projection of the log, so a batch lost
+	// with the machine (never half a batch: Pebble's log keeps batches
+	// atomic) is applied again from the log on restart. While following a
+	// live log each batch is small, and an fsync per batch costs more than
+	// applying it (BenchmarkApplyLive, batches of 10: 17,700 events/s
+	// without, 6,800 with).
+	SyncEveryBatch bool
+
 	// RecordCache is how many conversation records (and as many account
 	// records, and twice as many unread counters) Apply keeps decoded
 	// between batches, so that the next message to a known conversation

@@ -96,7 +96,9 @@ func (n *node) open(ctx context.Context, cfg nodeConfig) error {
 		return err
 	}
 	n.rejections = audit
-	n.store, err = projector.Open(projector.Options{Dir: filepath.Join(cfg.DataDir, "views"), Logger: cfg.Logger})
+	n.store, err = projector.Open(projector.Options{
+		Dir: filepath.Join(cfg.DataDir, "views"), Logger: cfg.Logger, SyncEveryBatch: cfg.SyncAlways,
+	})
 	return err
 }
 

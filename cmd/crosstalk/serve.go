@@ -58,7 +58,7 @@ Talk to it with any NATS client, e.g. the nats CLI:
 	f.StringVar(&cfg.DataDir, "data", "./crosstalk-data", "directory for the Pebble read model and the embedded JetStream files")
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:4222", "client address of the embedded nats-server (host:port)")
 	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222)")
-	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only)")
+	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
 	f.IntVar(&cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
 	f.BoolVar(&debug, "debug", false, "log at debug level")
 	return cmd
