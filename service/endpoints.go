@@ -177,6 +177,8 @@ func (s *Service) respond(req request, res any, err error) {
 		}
 		msg.Header = nats.Header{micro.ErrorCodeHeader: {status}, micro.ErrorHeader: {firstLine(err.Error(), code)}}
 		msg.Data = body
+	} else if raw, ok := res.(json.RawMessage); ok {
+		msg.Data = raw // encoded already, as the inbox query's page is
 	} else if msg.Data, err = json.Marshal(res); err != nil {
 		s.opts.Logger.Error("encode reply", slog.String("subject", req.subject), slog.Any("err", err))
 		return

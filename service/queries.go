@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -94,7 +95,10 @@ func (q *inboxQuery) check() error {
 
 func (s *Service) queryInbox(ctx context.Context, body []byte) (any, error) {
 	var q inboxQuery
-	return s.answer(ctx, body, &q, func() (any, error) { return s.views().Inbox(q.account, q.Limit, q.Cursor) })
+	return s.answer(ctx, body, &q, func() (any, error) {
+		page, err := s.views().InboxJSON(q.account, q.Limit, q.Cursor)
+		return json.RawMessage(page), err
+	})
 }
 
 type messagesQuery struct {
