@@ -23,7 +23,10 @@ func FuzzDecodeStrictMatchesDecoder(f *testing.F) {
 	}
 	for _, s := range []string{`{"Text":"x"}`, `{"te\u0078t":"x","Actor":"y"}`, `{"text":"x"} {}`, `[1]`, `"x"`, ` 12 `,
 		`{"participants":[{"a":1}]}`, `{"text":1}`, `{"command_id":"a","command_id":"b"}`, `{"x":{"y":[1,{"z":"}"}]},"text":"\""}`,
-		`{"text":"x",}`, `{"limit":-1}`, `{"participants":"a"}`, "{\"text\":\"\xff\"}"} {
+		`{"text":"x",}`, `{"limit":-1}`, `{"participants":"a"}`, "{\"text\":\"\xff\"}",
+		`{"text":null,"text":"a"}`, `{"text":"a","text":null}`, `{"participants":[]}`, `{"participants":null}`,
+		`{"participants":["a","b"],"participants":["c"]}`, `{"command_id":null}`, `{"reaction":""}`,
+		` { "participants" : [ "a" , "b" ] , "media" : "v" } `, `{"participants":["a\"b"]}`, `{"text":"\u00e9"}`} {
 		f.Add([]byte(s))
 	}
 	types := []reflect.Type{reflect.TypeFor[convRequest](), reflect.TypeFor[accountRequest](), reflect.TypeFor[inboxQuery](),
@@ -81,4 +84,19 @@ func decodeStrictReference(body []byte, v any) error {
 		return badRequest("unexpected data after the JSON object")
 	}
 	return nil
+}
+
+// The plain decoder takes what producers send, so the fast path is the
+// common one; FuzzDecodeStrictMatchesDecoder proves it equal to the decoder.
+func TestDecodePlainTakesOrdinaryCommands(t *testing.T) {
+	for _, body := range []string{
+		`{"command_id":"c","actor":"a:b","conversation_id":"x","text":"hi there","message_id":"m"}`,
+		`{"command_id":"c","actor":"a:b","participants":["b:c","d:e"]}`,
+		` {"command_id":"c", "actor":"a:b", "conversation_id":"x", "message_id":"m", "reaction":null} `,
+	} {
+		var r convRequest
+		if !r.decodePlain([]byte(body)) {
+			t.Errorf("decodePlain refused %s", body)
+		}
+	}
 }
