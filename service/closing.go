@@ -9,7 +9,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
-	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -67,8 +66,25 @@ func (s *Service) closedBy(v uint64) (int, error) {
 	return 0, nil
 }
 
-// closeAll closes ids concurrently, CloseConcurrency at a time.
+// closeAll closes ids. Unless the policy has opt-in links, each closing is
+// decided from the views' head of the conversation and the appends go out
+// Options.CloseRun at a time, pipelined (closeFromHeads); what that cannot settle
+// goes through the command path like every closing under opt-in links,
+// CloseConcurrency at a time.
 func (s *Service) closeAll(ctx context.Context, ids []string, p *aggregate.Policy, causation string) (int, error) {
+	closed, rest := 0, ids
+	if log, ok := s.log.(batchAppender); ok && !p.HasOptInLinks() {
+		var err error
+		if closed, rest, err = s.closeFromHeads(ctx, log, ids, p, causation); err != nil {
+			return closed, err
+		}
+	}
+	n, err := s.closeEach(ctx, rest, p, causation)
+	return closed + n, err
+}
+
+// closeEach closes ids through the command path, CloseConcurrency at a time.
+func (s *Service) closeEach(ctx context.Context, ids []string, p *aggregate.Policy, causation string) (int, error) {
 	var closed atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opts.CloseConcurrency)
@@ -90,11 +106,6 @@ func (s *Service) closeAll(ctx context.Context, ids []string, p *aggregate.Polic
 // is derived from the causing event and the conversation, so a closer that
 // runs twice (or on two instances) closes a conversation once.
 func (s *Service) closeOne(ctx context.Context, id string, p *aggregate.Policy, causation string) (bool, error) {
-	if !p.HasOptInLinks() {
-		if done, ok, err := s.closeFromHead(ctx, id, p, causation); ok || err != nil {
-			return done, err
-		}
-	}
 	subject := events.ConversationSubject(id)
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
 	cmd := aggregate.Close{CommandID: causation, Policy: p}
@@ -117,44 +128,6 @@ func (s *Service) closeOne(ctx context.Context, id string, p *aggregate.Policy, 
 		return false, nil
 	}
 	return false, fmt.Errorf("close %s: %w", id, err)
-}
-
-// closeFromHead closes a conversation from the views' head of it: its
-// participants and the sequence and hash of its last event, two point
-// reads, where the ordinary path loads and folds every event of the
-// conversation from the log. The closer scans only after the views caught
-// up with the stream, so the head is nearly always current; if the
-// conversation moved on since, the append (expecting the head's sequence)
-// is refused and ok is false: the caller closes it through the command
-// path, which catches up from the log, the truth.
-func (s *Service) closeFromHead(ctx context.Context, id string, p *aggregate.Policy, causation string) (done, ok bool, err error) {
-	h, err := s.views().ConversationHead(id)
-	if err != nil || h.LastSeq == 0 {
-		return false, false, nil
-	}
-	pos := aggregate.Stream{Version: h.Version, LastSeq: h.LastSeq, LastHash: h.LastHash}
-	c := aggregate.ClosingState(id, h.Participants, h.Closed, pos)
-	ev, err := c.Decide(aggregate.Close{CommandID: causation, Policy: p}, p, s.opts.Clock.Now())
-	switch {
-	case errors.Is(err, aggregate.ErrConversationClosed), errors.Is(err, aggregate.ErrNotAffected):
-		return false, true, nil // what the views say of these never changes back
-	case err != nil:
-		return false, false, nil
-	}
-	data, err := events.Encode(ev)
-	if err != nil {
-		return false, false, err
-	}
-	subject := events.ConversationSubject(id)
-	_, dup, err := s.log.Append(ctx, subject, h.LastSeq, causation+"/"+id, data)
-	if errors.Is(err, eventlog.ErrConflict) {
-		return false, false, nil
-	}
-	if err != nil {
-		return false, false, fmt.Errorf("close %s: %w", id, err)
-	}
-	s.convs.forget(subject) // a cached state of it is now behind the log
-	return !dup, true, nil
 }
 
 // optIns reads each account's interoperability opt-in from its aggregate,

@@ -74,7 +74,7 @@ func TestCloserResumesExactlyTheRest(t *testing.T) {
 	ids := startCrossApp(h, n)
 	h.clock.Set(dec12)
 	h.publishFile("v2-2023-12-cross-app-disconnect.json")
-	h.restart(service.Options{CloseConcurrency: 1})
+	h.restart(service.Options{CloseConcurrency: 1, CloseRun: 5})
 	before, err := h.log.LastSeq(h.ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -52,8 +52,15 @@ type Options struct {
 	// catch a conversation started just before the effective time. It should
 	// not be shorter than CommandTimeout. Default: CommandTimeout.
 	CloseGrace time.Duration
-	// CloseConcurrency bounds concurrent closings. Default: 64.
+	// CloseConcurrency bounds concurrent closings through the command path
+	// (under a policy with opt-in links, or when a pipelined closing
+	// conflicted). Default: 64.
 	CloseConcurrency int
+	// CloseRun is how many closings the closer decides from the views and
+	// appends at once, pipelined, when the policy has no opt-in links.
+	// Default: 1024, enough to keep JetStream busy while a run's
+	// acknowledgements still return within milliseconds.
+	CloseRun int
 	// ReadWait bounds how long a query with min_seq waits. Default: 2s.
 	ReadWait time.Duration
 	// ProjectorBatch bounds events per read-model batch. Default: 1000.
@@ -85,6 +92,7 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.PolicyCheckInterval, time.Second)
 	setDefault(&o.CloseGrace, o.CommandTimeout)
 	setDefault(&o.CloseConcurrency, 64)
+	setDefault(&o.CloseRun, 1024)
 	setDefault(&o.ReadWait, 2*time.Second)
 	setDefault(&o.ProjectorBatch, 1000)
 	setDefault(&o.LagWarn, 10000)

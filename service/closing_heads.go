@@ -1,0 +1,96 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// batchAppender is the part of the log that the closer pipelines its
+// appends through; *eventlog.Log has it. A log without it gets its
+// closings one command at a time.
+type batchAppender interface {
+	AppendAll(ctx context.Context, entries []eventlog.Entry) []eventlog.Result
+}
+
+// closeFromHeads closes conversations from the views' heads of them: for
+// each, participants and the sequence and hash of its last event (two
+// point reads) instead of every event loaded from the log and folded. The
+// closer scans only after the views caught up with the stream, so a head is
+// nearly always current; an append expects the head's sequence, so one that
+// moved on since is refused and returned in rest, for the command path,
+// which catches up from the log, the truth.
+func (s *Service) closeFromHeads(ctx context.Context, log batchAppender, ids []string, p *aggregate.Policy, causation string) (closed int, rest []string, err error) {
+	for len(ids) > 0 {
+		run := ids[:min(s.opts.CloseRun, len(ids))]
+		ids = ids[len(run):]
+		entries, owners := make([]eventlog.Entry, 0, len(run)), make([]string, 0, len(run))
+		for _, id := range run {
+			e, decided, err := s.headClosing(id, p, causation)
+			switch {
+			case err != nil:
+				return closed, nil, err
+			case !decided:
+				rest = append(rest, id)
+			case e != nil:
+				entries, owners = append(entries, *e), append(owners, id)
+			}
+		}
+		n, conflicted, err := s.appendClosings(ctx, log, entries, owners)
+		closed, rest = closed+n, append(rest, conflicted...)
+		if err != nil {
+			return closed, nil, err
+		}
+	}
+	return closed, rest, nil
+}
+
+// headClosing decides the closing of conversation id from its head: the
+// entry to append, nil if the conversation is closed already or not
+// affected (what the views say of these never changes back), or decided
+// false if the head cannot tell.
+func (s *Service) headClosing(id string, p *aggregate.Policy, causation string) (e *eventlog.Entry, decided bool, err error) {
+	h, err := s.views().ConversationHead(id)
+	if err != nil || h.LastSeq == 0 {
+		return nil, false, nil
+	}
+	pos := aggregate.Stream{Version: h.Version, LastSeq: h.LastSeq, LastHash: h.LastHash}
+	c := aggregate.ClosingState(id, h.Participants, h.Closed, pos)
+	ev, err := c.Decide(aggregate.Close{CommandID: causation, Policy: p}, p, s.opts.Clock.Now())
+	switch {
+	case errors.Is(err, aggregate.ErrConversationClosed), errors.Is(err, aggregate.ErrNotAffected):
+		return nil, true, nil
+	case err != nil:
+		return nil, false, nil
+	}
+	data, err := events.Encode(ev)
+	if err != nil {
+		return nil, false, err
+	}
+	subject := events.ConversationSubject(id)
+	return &eventlog.Entry{Subject: subject, ExpectedSeq: h.LastSeq, MsgID: causation + "/" + id, Data: data}, true, nil
+}
+
+// appendClosings appends one run and sorts the outcomes: closed (not
+// counting duplicates, closed before by the same policy event), conflicted
+// (for the command path), or the first other failure.
+func (s *Service) appendClosings(ctx context.Context, log batchAppender, entries []eventlog.Entry, owners []string) (closed int, conflicted []string, err error) {
+	for i, r := range log.AppendAll(ctx, entries) {
+		switch {
+		case r.Err == nil:
+			s.convs.forget(entries[i].Subject) // a cached state of it is now behind the log
+			if !r.Duplicate {
+				closed++
+			}
+		case errors.Is(r.Err, eventlog.ErrConflict):
+			conflicted = append(conflicted, owners[i])
+		case err == nil:
+			err = fmt.Errorf("close %s: %w", owners[i], r.Err)
+		}
+	}
+	return closed, conflicted, err
+}
