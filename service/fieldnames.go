@@ -1,0 +1,134 @@
+package service
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
+)
+
+// exactFieldNames refuses a field whose name matches one of v's only when
+// case is ignored ("Text" for "text"): encoding/json would accept it, and a
+// producer's typo must not pass. body is valid JSON; if it is not an object
+// it is left to the decoder's own error.
+func exactFieldNames(body []byte, v any) error {
+	known := fieldsOf(reflect.TypeOf(v).Elem()).names
+	check := func(name []byte) error {
+		if !known[string(name)] {
+			return badRequest("unknown field %q (field names are lower case, as in the contract)", name)
+		}
+		return nil
+	}
+	plain, err := eachKey(body, check)
+	if plain {
+		return err
+	}
+	// A key with escapes: let encoding/json unescape them.
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return nil
+	}
+	for name := range fields {
+		if err := check([]byte(name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachKey calls fn with each key of body's top-level object, in order, until
+// fn fails, without decoding the values: it is on every command's path.
+// body must be valid JSON; if it is not an object there is nothing to call.
+// It stops and reports false at the first key with an escape, which fn must
+// then be given unescaped.
+func eachKey(body []byte, fn func([]byte) error) (bool, error) {
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return true, nil
+	}
+	depth, keyNext := 0, false
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '{', '[':
+			depth++
+			keyNext = depth == 1
+		case '}', ']':
+			depth--
+		case ',':
+			keyNext = depth == 1
+		case '"':
+			end := stringEnd(body, i)
+			if keyNext {
+				if bytes.IndexByte(body[i+1:end], '\\') >= 0 {
+					return false, nil
+				}
+				if err := fn(body[i+1 : end]); err != nil {
+					return true, err
+				}
+				keyNext = false
+			}
+			i = end
+		}
+	}
+	return true, nil
+}
+
+// stringEnd returns the index of the quote that closes the JSON string
+// opening at body[start].
+func stringEnd(body []byte, start int) int {
+	i := start + 1
+	for body[i] != '"' {
+		if body[i] == '\\' {
+			i++
+		}
+		i++
+	}
+	return i
+}
+
+// requestFields is what decodeStrict needs to know of a request type.
+type requestFields struct {
+	names map[string]bool // its JSON field names, embedded structs' included
+	flat  bool            // no field holds an object (a struct, map or interface)
+}
+
+// fieldsByType caches requestFields per request type (reflect.Type keys).
+var fieldsByType sync.Map
+
+// fieldsOf returns the requestFields of struct type t, computed once.
+func fieldsOf(t reflect.Type) requestFields {
+	if f, ok := fieldsByType.Load(t); ok {
+		return f.(requestFields)
+	}
+	f := requestFields{names: map[string]bool{}, flat: true}
+	f.add(t)
+	fieldsByType.Store(t, f)
+	return f
+}
+
+func (rf *requestFields) add(t reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			rf.add(f.Type)
+			continue
+		}
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "" && tag != "-" {
+			rf.names[tag] = true
+		}
+		rf.flat = rf.flat && !holdsObject(f.Type)
+	}
+}
+
+// holdsObject reports whether a value of t can hold a JSON object, in whose
+// keys the decoder would look for unknown fields too.
+func holdsObject(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map, reflect.Interface:
+		return true
+	}
+	return false
+}
