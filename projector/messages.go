@@ -60,13 +60,9 @@ func (s *Store) Messages(conv string, viewer events.Account, limit int, cursor C
 
 // participantView loads the conversation and checks that viewer is in it.
 func participantView(r reader, conv string, viewer events.Account) (*convRecord, error) {
-	var c convRecord
-	found, err := getJSON(r, convKey(conv), &c)
+	c, err := conversation(r, conv)
 	if err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, fmt.Errorf("%w: %s", ErrConversationNotFound, conv)
 	}
 	if !c.isParticipant(viewer) {
 		return nil, fmt.Errorf("%w: %s is not in conversation %s", ErrNotParticipant, viewer, conv)

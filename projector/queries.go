@@ -63,15 +63,21 @@ func (s *Store) Conversation(id string) (ConversationView, error) {
 		return ConversationView{}, err
 	}
 	defer release()
-	var c convRecord
-	found, err := getJSON(s.db, convKey(id), &c)
+	c, err := conversation(s.db, id)
 	if err != nil {
 		return ConversationView{}, err
 	}
-	if !found {
-		return ConversationView{}, fmt.Errorf("%w: %s", ErrConversationNotFound, id)
-	}
 	return conversationView(id, &c), nil
+}
+
+// conversation reads the record of conversation id.
+func conversation(r reader, id string) (convRecord, error) {
+	var c convRecord
+	found, err := getJSON(r, convKey(id), &c)
+	if err == nil && !found {
+		err = fmt.Errorf("%w: %s", ErrConversationNotFound, id)
+	}
+	return c, err
 }
 
 func conversationView(id string, c *convRecord) ConversationView {
@@ -138,13 +144,9 @@ func (s *Store) ConversationHead(id string) (ConversationHead, error) {
 		return ConversationHead{}, err
 	}
 	defer release()
-	var c convRecord
-	found, err := getJSON(s.db, convKey(id), &c)
+	c, err := conversation(s.db, id)
 	if err != nil {
 		return ConversationHead{}, err
-	}
-	if !found {
-		return ConversationHead{}, fmt.Errorf("%w: %s", ErrConversationNotFound, id)
 	}
 	h := ConversationHead{ConversationView: conversationView(id, &c), Apps: c.Apps, LastSeq: c.LastSeq}
 	if c.LastSeq == 0 {
