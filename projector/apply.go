@@ -80,8 +80,8 @@ func (t *tx) fold(from uint64, msgs []events.Message) (uint64, error) {
 	return last, t.setUint(checkpointKey(), last)
 }
 
-// tx is one Apply in progress. Conversation and account records and unread
-// counters are held decoded and written back once by flush: a run touches
+// tx is one Apply in progress. Conversation and account records are held
+// decoded and written back once by flush: a run touches
 // the same few records over and over (1000 messages to 100 conversations),
 // and holding them is also what lets a later event in the run see an earlier
 // one's change. They come from the store's recordCache when it has them,
@@ -89,18 +89,11 @@ func (t *tx) fold(from uint64, msgs []events.Message) (uint64, error) {
 // once, and read back through it, so scans during the run see the run's own
 // writes.
 type tx struct {
-	b      *pebble.Batch
-	log    *slog.Logger
-	cache  *recordCache
-	convs  map[string]*convState
-	accts  map[events.Account]*accountRecord
-	unread map[unreadRef]uint64
-}
-
-// unreadRef names one unread counter: an account in a conversation.
-type unreadRef struct {
-	account events.Account
-	conv    string
+	b     *pebble.Batch
+	log   *slog.Logger
+	cache *recordCache
+	convs map[string]*convState
+	accts map[events.Account]*accountRecord
 }
 
 // convState is a conversation record held by a tx. stored says the store
@@ -117,7 +110,7 @@ type convState struct {
 func newTx(b *pebble.Batch, log *slog.Logger, cache *recordCache) *tx {
 	return &tx{
 		b: b, log: log, cache: cache, convs: map[string]*convState{},
-		accts: map[events.Account]*accountRecord{}, unread: map[unreadRef]uint64{},
+		accts: map[events.Account]*accountRecord{},
 	}
 }
 
@@ -204,27 +197,6 @@ func (t *tx) account(a events.Account) (*accountRecord, error) {
 	return r, nil
 }
 
-// unreadCount returns a's unread counter in conv, whose record the tx
-// holds. Stored, the counter is part of a's inbox item, which sits at the
-// conversation's stored activity.
-func (t *tx) unreadCount(a events.Account, conv string) (uint64, error) {
-	ref := unreadRef{a, conv}
-	if n, ok := t.unread[ref]; ok {
-		return n, nil
-	}
-	n, ok := t.cache.unread.Get(ref)
-	if c := t.convs[conv]; !ok && c != nil && c.stored {
-		var item InboxItem
-		_, err := getJSON(t.b, inboxKey(a, invertTime(c.activity), conv), &item)
-		if err != nil {
-			return 0, err
-		}
-		n = uint64(max(item.Unread, 0))
-	}
-	t.unread[ref] = n
-	return n, nil
-}
-
 // flush writes the held records back, in key order so that the batch is
 // the same for the same events.
 func (t *tx) flush() error {
@@ -253,16 +225,12 @@ func (t *tx) flushConv(id string, c *convState) error {
 	}
 	moved := c.stored && !c.rec.LastActivity.Equal(c.activity)
 	for _, p := range c.rec.Participants {
-		unread, err := t.unreadCount(p, id) // before the delete: it may read the old item
-		if err != nil {
-			return err
-		}
 		if moved {
 			if err := t.b.Delete(inboxKey(p, invertTime(c.activity), id), nil); err != nil {
 				return err
 			}
 		}
-		item := newInboxItem(id, &c.rec, unread)
+		item := newInboxItem(id, &c.rec, c.rec.Unread[p])
 		if err := t.setJSON(inboxKey(p, invertTime(c.rec.LastActivity), id), &item); err != nil {
 			return err
 		}

@@ -27,7 +27,7 @@ func (t *tx) applyConversation(d decoded) error {
 		return nil
 	}
 	c.rec.Version++ // every event on the subject counts, as in the aggregate
-	c.rec.LastSeq = d.seq
+	c.rec.LastSeq, c.rec.LastHash = d.seq, d.hash
 	switch x := d.data.(type) {
 	case *events.ConversationStartedData:
 		t.skip(d, "the conversation was already started")
@@ -40,7 +40,7 @@ func (t *tx) applyConversation(d decoded) error {
 	case *events.MessageReactedData:
 		return t.reacted(d, x)
 	case *events.MessageReadData:
-		return t.read(d, x)
+		return t.read(d, c, x)
 	case *events.ConversationClosedData:
 		return t.closed(d, c, x)
 	}
@@ -53,7 +53,7 @@ func (t *tx) started(d decoded, c *convState, x *events.ConversationStartedData)
 	c.exists = true
 	c.rec = convRecord{
 		ID: d.key, Participants: x.Participants, Apps: apps,
-		CrossApp: x.CrossApp || len(apps) > 1, Version: 1, LastSeq: d.seq, LastActivity: d.event.Time,
+		CrossApp: x.CrossApp || len(apps) > 1, Version: 1, LastSeq: d.seq, LastHash: d.hash, LastActivity: d.event.Time,
 	}
 	for _, p := range x.Participants {
 		if _, err := t.account(p); err != nil {
@@ -116,9 +116,7 @@ func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
 	sender.markActive(d.event.Time)
 	for _, p := range c.rec.Participants {
 		if p != x.Sender {
-			if err := t.addUnread(p, d.key, 1); err != nil {
-				return err
-			}
+			addUnread(&c.rec, p, 1)
 		}
 	}
 	return nil
@@ -166,7 +164,7 @@ func (t *tx) unsent(d decoded, c *convState, x *events.MessageUnsentData) error 
 	if err := t.setJSON(msgKey(d.key, seq), m); err != nil {
 		return err
 	}
-	if err := t.uncount(d.key, c.rec.Participants, m.Sender, seq); err != nil {
+	if err := t.uncount(d.key, &c.rec, m.Sender, seq); err != nil {
 		return err
 	}
 	if last := c.rec.LastMessage; last != nil && last.Seq == seq {
@@ -180,8 +178,8 @@ func (t *tx) unsent(d decoded, c *convState, x *events.MessageUnsentData) error 
 
 // uncount takes an unsent message at seq out of the unread count of every
 // participant but its sender who had not read it yet.
-func (t *tx) uncount(conv string, participants []events.Account, sender events.Account, seq uint64) error {
-	for _, p := range participants {
+func (t *tx) uncount(conv string, c *convRecord, sender events.Account, seq uint64) error {
+	for _, p := range c.Participants {
 		if p == sender {
 			continue
 		}
@@ -190,9 +188,7 @@ func (t *tx) uncount(conv string, participants []events.Account, sender events.A
 			return err
 		}
 		if mk.Seq < seq {
-			if err := t.addUnread(p, conv, -1); err != nil {
-				return err
-			}
+			addUnread(c, p, -1)
 		}
 	}
 	return nil
@@ -244,7 +240,7 @@ func (t *tx) reacted(d decoded, x *events.MessageReactedData) error {
 
 // read moves the account's read marker forward and recounts its unread
 // messages: those after the marker, from others, not unsent.
-func (t *tx) read(d decoded, x *events.MessageReadData) error {
+func (t *tx) read(d decoded, c *convState, x *events.MessageReadData) error {
 	seq, _, found, err := t.message(d.key, x.MessageID)
 	if err != nil || !found {
 		if err == nil {
@@ -264,7 +260,7 @@ func (t *tx) read(d decoded, x *events.MessageReadData) error {
 		return err
 	}
 	n, err := t.countUnread(d.key, x.Account, seq)
-	t.unread[unreadRef{x.Account, d.key}] = n
+	setUnread(&c.rec, x.Account, n)
 	return err
 }
 
@@ -285,20 +281,28 @@ func (t *tx) countUnread(conv string, a events.Account, seq uint64) (uint64, err
 	return n, err
 }
 
-// addUnread moves a's unread counter in conv by +1 or -1, never below 0.
-func (t *tx) addUnread(a events.Account, conv string, delta int) error {
-	n, err := t.unreadCount(a, conv)
-	if err != nil {
-		return err
-	}
+// addUnread moves a's unread counter in c by +1 or -1, never below 0.
+func addUnread(c *convRecord, a events.Account, delta int) {
+	n := c.Unread[a]
 	switch {
 	case delta > 0:
 		n++
 	case n > 0:
 		n--
 	}
-	t.unread[unreadRef{a, conv}] = n
-	return nil
+	setUnread(c, a, n)
+}
+
+// setUnread sets a's unread counter in c; a zero is not stored.
+func setUnread(c *convRecord, a events.Account, n uint64) {
+	if n == 0 {
+		delete(c.Unread, a)
+		return
+	}
+	if c.Unread == nil {
+		c.Unread = map[events.Account]uint64{}
+	}
+	c.Unread[a] = n
 }
 
 // closed makes the conversation read-only in the views. Nothing is deleted:

@@ -14,6 +14,7 @@ type decoded struct {
 	data  any // a pointer to the events.*Data type of event.Type
 	kind  events.SubjectKind
 	key   string // conversation id, account, or "" for the policy subject
+	hash  string // events.Hash of the stored bytes, for conversation events
 }
 
 // payload says, for each event type, which kind of subject it must be on and
@@ -58,5 +59,9 @@ func decodeMessage(m events.Message) (decoded, error) {
 	if err := e.DecodeData(data); err != nil {
 		return decoded{}, err
 	}
-	return decoded{seq: m.Seq, event: e, data: data, kind: kind, key: key}, nil
+	d := decoded{seq: m.Seq, event: e, data: data, kind: kind, key: key}
+	if kind == events.SubjectConversation {
+		d.hash = events.Hash(m.Data) // the closer's prevhash, were this the last event
+	}
+	return d, nil
 }

@@ -131,13 +131,13 @@ type ConversationHead struct {
 	ConversationView
 	Apps     []events.App
 	LastSeq  uint64 // the stream sequence of the subject's last applied event
-	LastHash string // events.Hash of that event's stored bytes
+	LastHash string // events.Hash of its stored bytes: the next event's prevhash
 }
 
 // ConversationHead returns the head of conversation id as far as the store
-// has applied the log. It is two point reads whatever the conversation's
-// length. A head from before the store kept last_seq has LastSeq 0, which
-// an append with it as expected sequence refuses.
+// has applied the log: one point read whatever the conversation's length.
+// A record from before the store kept the head has LastSeq 0, which an
+// append with it as expected sequence refuses.
 func (s *Store) ConversationHead(id string) (ConversationHead, error) {
 	release, err := s.acquire()
 	if err != nil {
@@ -148,18 +148,9 @@ func (s *Store) ConversationHead(id string) (ConversationHead, error) {
 	if err != nil {
 		return ConversationHead{}, err
 	}
-	h := ConversationHead{ConversationView: conversationView(id, &c), Apps: c.Apps, LastSeq: c.LastSeq}
-	if c.LastSeq == 0 {
-		return h, nil
+	h := ConversationHead{ConversationView: conversationView(id, &c), Apps: c.Apps}
+	if c.LastHash != "" {
+		h.LastSeq, h.LastHash = c.LastSeq, c.LastHash
 	}
-	last, found, err := get(s.db, histKey(events.ConversationSubject(id), c.LastSeq))
-	if err != nil {
-		return ConversationHead{}, err
-	}
-	if !found {
-		h.LastSeq = 0 // never with prevhash "": the append must be refused
-		return h, nil
-	}
-	h.LastHash = events.Hash(last)
 	return h, nil
 }

@@ -1,13 +1,16 @@
 package projector
 
 import (
+	"maps"
+
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
 // recordCache keeps the committed, decoded records that Apply reads back
-// most: conversation records, account records and unread counters. Every
+// most: conversation records (with their unread counters) and account
+// records. Every
 // message rewrites its conversation's record and its recipients' counters,
 // so without the cache each event costs several Pebble point reads (a
 // memtable skiplist search and sstable probes each) and a JSON decode; with
@@ -18,18 +21,15 @@ import (
 // after the Pebble batch is durable, so a failed Apply leaves the cache
 // agreeing with the store.
 type recordCache struct {
-	convs  *simplelru.LRU[string, convRecord]
-	accts  *simplelru.LRU[events.Account, accountRecord]
-	unread *simplelru.LRU[unreadRef, uint64]
+	convs *simplelru.LRU[string, convRecord]
+	accts *simplelru.LRU[events.Account, accountRecord]
 }
 
-// newRecordCache returns a cache of n conversations, n accounts and 2n
-// unread counters (a conversation has at least two participants).
+// newRecordCache returns a cache of n conversations and n accounts.
 func newRecordCache(n int) *recordCache {
 	return &recordCache{
-		convs:  mustLRU[string, convRecord](n),
-		accts:  mustLRU[events.Account, accountRecord](n),
-		unread: mustLRU[unreadRef, uint64](2 * n),
+		convs: mustLRU[string, convRecord](n),
+		accts: mustLRU[events.Account, accountRecord](n),
 	}
 }
 
@@ -49,6 +49,7 @@ func (c *recordCache) conv(id string) (convRecord, bool) {
 		lm := *r.LastMessage
 		r.LastMessage = &lm
 	}
+	r.Unread = maps.Clone(r.Unread)
 	return r, ok
 }
 
@@ -75,8 +76,5 @@ func (c *recordCache) commit(t *tx) {
 	}
 	for a, r := range t.accts {
 		c.accts.Add(a, *r)
-	}
-	for ref, n := range t.unread {
-		c.unread.Add(ref, n)
 	}
 }

@@ -28,10 +28,16 @@ type convRecord struct {
 	ClosedByPolicy uint64             `json:"closed_by_policy"`
 	CloseReason    string             `json:"close_reason,omitempty"`
 	Version        uint64             `json:"version"`
-	LastSeq        uint64             `json:"last_seq"` // of the subject's last event: the closer's expected sequence
+	LastSeq        uint64             `json:"last_seq"`  // of the subject's last event: the closer's expected sequence
+	LastHash       string             `json:"last_hash"` // events.Hash of that event: the closer's prevhash
 	LastActivity   time.Time          `json:"last_activity"`
 	Messages       uint64             `json:"messages"`
 	LastMessage    *lastMessageRecord `json:"last_message,omitempty"`
+	// Unread counts, per participant, the messages from others after the
+	// participant's read marker that were not unsent. Kept here rather than
+	// under keys of their own so that one read gives everything the inbox
+	// items of the conversation show.
+	Unread map[events.Account]uint64 `json:"unread,omitempty"`
 }
 
 // lastMessageRecord is the inbox preview of a conversation; Seq tells which
