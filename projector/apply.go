@@ -2,13 +2,13 @@ package projector
 
 import (
 	"fmt"
-	json "github.com/goccy/go-json"
 	"log/slog"
 	"maps"
 	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 )
@@ -61,6 +61,9 @@ func (s *Store) commitOpts() *pebble.WriteOptions {
 // from, and the new checkpoint, which it returns (from itself if nothing was
 // new).
 func (t *tx) fold(from uint64, msgs []events.Message) (uint64, error) {
+	if err := t.prefetch(msgs); err != nil {
+		return from, err
+	}
 	last := from
 	for _, m := range msgs {
 		if m.Seq <= last {
@@ -158,6 +161,34 @@ func (t *tx) setJSON(k []byte, v any) error {
 }
 
 func (t *tx) setUint(k []byte, n uint64) error { return t.b.Set(k, encodeUint(n), nil) }
+
+// prefetch loads the records of the run's conversations that the cache
+// does not hold, with one ascending scan instead of a point read each, and
+// notes those that do not exist. It runs before the run writes anything.
+func (t *tx) prefetch(msgs []events.Message) error {
+	var ids []string
+	for _, m := range msgs {
+		if kind, id := events.ClassifySubject(m.Subject); kind == events.SubjectConversation && !t.cache.convs.Contains(id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) < prefetchMin {
+		return nil
+	}
+	err := readConversations(t.b, ids, func(id string, c *convRecord) error {
+		t.convs[id] = &convState{rec: *c, exists: true, stored: true, activity: c.LastActivity}
+		return nil
+	})
+	for _, id := range ids {
+		if _, ok := t.convs[id]; !ok && err == nil {
+			t.convs[id] = &convState{} // not stored (yet): the run may start it
+		}
+	}
+	return err
+}
+
+// prefetchMin is the fewest records worth a scan rather than point reads.
+const prefetchMin = 8
 
 // conv returns the record of conversation id held by the tx, taking it
 // from the cache or Pebble the first time.

@@ -2,10 +2,10 @@ package projector
 
 import (
 	"fmt"
-	json "github.com/goccy/go-json"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 )

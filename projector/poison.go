@@ -2,7 +2,8 @@ package projector
 
 import (
 	"encoding/binary"
-	"encoding/json"
+
+	json "github.com/goccy/go-json"
 )
 
 // Poisoned is a stream message the projector could not apply: it was

@@ -134,23 +134,25 @@ type ConversationHead struct {
 	LastHash string // events.Hash of its stored bytes: the next event's prevhash
 }
 
-// ConversationHead returns the head of conversation id as far as the store
-// has applied the log: one point read whatever the conversation's length.
-// A record from before the store kept the head has LastSeq 0, which an
-// append with it as expected sequence refuses.
-func (s *Store) ConversationHead(id string) (ConversationHead, error) {
+// ConversationHeads calls fn with the head of each of the conversations ids
+// that exists, in key order, read with one ascending scan rather than a
+// point read each. A record from before the store kept the head has
+// LastSeq 0, which an append with it as expected sequence refuses.
+func (s *Store) ConversationHeads(ids []string, fn func(ConversationHead) error) error {
 	release, err := s.acquire()
 	if err != nil {
-		return ConversationHead{}, err
+		return err
 	}
 	defer release()
-	c, err := conversation(s.db, id)
-	if err != nil {
-		return ConversationHead{}, err
-	}
-	h := ConversationHead{ConversationView: conversationView(id, &c), Apps: c.Apps}
+	return readConversations(s.db, ids, func(id string, c *convRecord) error {
+		return fn(conversationHead(id, c))
+	})
+}
+
+func conversationHead(id string, c *convRecord) ConversationHead {
+	h := ConversationHead{ConversationView: conversationView(id, c), Apps: c.Apps}
 	if c.LastHash != "" {
 		h.LastSeq, h.LastHash = c.LastSeq, c.LastHash
 	}
-	return h, nil
+	return h
 }

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 )

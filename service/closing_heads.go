@@ -8,6 +8,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
 // batchAppender is the part of the log that the closer pipelines its
@@ -18,8 +19,8 @@ type batchAppender interface {
 }
 
 // closeFromHeads closes conversations from the views' heads of them: for
-// each, participants and the sequence and hash of its last event (two
-// point reads) instead of every event loaded from the log and folded. The
+// each, participants and the sequence and hash of its last event (read
+// for a whole run with one ascending scan) instead of every event loaded from the log and folded. The
 // closer scans only after the views caught up with the stream, so a head is
 // nearly always current; an append expects the head's sequence, so one that
 // moved on since is refused and returned in rest, for the command path,
@@ -29,15 +30,24 @@ func (s *Service) closeFromHeads(ctx context.Context, log batchAppender, ids []s
 		run := ids[:min(s.opts.CloseRun, len(ids))]
 		ids = ids[len(run):]
 		entries, owners := make([]eventlog.Entry, 0, len(run)), make([]string, 0, len(run))
-		for _, id := range run {
-			e, decided, err := s.headClosing(id, p, causation)
+		seen := make(map[string]bool, len(run))
+		err := s.views().ConversationHeads(run, func(h projector.ConversationHead) error {
+			seen[h.ConversationID] = true
+			e, decided, err := s.headClosing(h, p, causation)
 			switch {
-			case err != nil:
-				return closed, nil, err
 			case !decided:
-				rest = append(rest, id)
+				rest = append(rest, h.ConversationID)
 			case e != nil:
-				entries, owners = append(entries, *e), append(owners, id)
+				entries, owners = append(entries, *e), append(owners, h.ConversationID)
+			}
+			return err
+		})
+		if err != nil {
+			return closed, nil, err
+		}
+		for _, id := range run {
+			if !seen[id] {
+				rest = append(rest, id) // no record: let the command path say why
 			}
 		}
 		n, conflicted, err := s.appendClosings(ctx, log, entries, owners)
@@ -49,15 +59,15 @@ func (s *Service) closeFromHeads(ctx context.Context, log batchAppender, ids []s
 	return closed, rest, nil
 }
 
-// headClosing decides the closing of conversation id from its head: the
+// headClosing decides the closing of a conversation from its head: the
 // entry to append, nil if the conversation is closed already or not
 // affected (what the views say of these never changes back), or decided
 // false if the head cannot tell.
-func (s *Service) headClosing(id string, p *aggregate.Policy, causation string) (e *eventlog.Entry, decided bool, err error) {
-	h, err := s.views().ConversationHead(id)
-	if err != nil || h.LastSeq == 0 {
+func (s *Service) headClosing(h projector.ConversationHead, p *aggregate.Policy, causation string) (e *eventlog.Entry, decided bool, err error) {
+	if h.LastSeq == 0 {
 		return nil, false, nil
 	}
+	id := h.ConversationID
 	pos := aggregate.Stream{Version: h.Version, LastSeq: h.LastSeq, LastHash: h.LastHash}
 	c := aggregate.ClosingState(id, h.Participants, h.Closed, pos)
 	ev, err := c.Decide(aggregate.Close{CommandID: causation, Policy: p}, p, s.opts.Clock.Now())
