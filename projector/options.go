@@ -18,9 +18,12 @@ type Options struct {
 	CacheSize int64
 
 	// MaxBatch is the most log messages Run asks its Source for at a time,
-	// and so the most events applied in one Pebble batch. Larger batches
-	// amortize the fsync of each commit; smaller ones make min_seq waits
-	// shorter under load. Default: 1000.
+	// and so the most events applied in one Pebble batch. It matters only
+	// while the store is behind the log (a follower gets each batch as soon
+	// as nothing more is pending): a larger batch rewrites each record it
+	// touches once for more events, so it catches up faster, and commits
+	// (moves the checkpoint) less often. Default: 10,000 (catch-up of
+	// 200,000 events: 67 us of CPU per event at 1000, 39 us at 10,000).
 	MaxBatch int
 
 	// SyncEveryBatch makes Apply fsync each batch before it returns.
@@ -54,7 +57,7 @@ type Options struct {
 // Defaults of Options.
 const (
 	DefaultCacheSize     = 64 << 20
-	DefaultMaxBatch      = 1000
+	DefaultMaxBatch      = 10_000
 	DefaultRecordCache   = 50_000
 	DefaultRetryInterval = 200 * time.Millisecond
 )

@@ -63,8 +63,6 @@ type Options struct {
 	CloseRun int
 	// ReadWait bounds how long a query with min_seq waits. Default: 2s.
 	ReadWait time.Duration
-	// ProjectorBatch bounds events per read-model batch. Default: 1000.
-	ProjectorBatch int
 	// Rejections records commands refused by a 403 decision. Default: nil,
 	// nothing is recorded.
 	Rejections Recorder
@@ -94,7 +92,6 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.CloseConcurrency, 64)
 	setDefault(&o.CloseRun, 1024)
 	setDefault(&o.ReadWait, 2*time.Second)
-	setDefault(&o.ProjectorBatch, 1000)
 	setDefault(&o.LagWarn, 10000)
 	setDefault(&o.LagReportInterval, 10*time.Second)
 	setDefault(&o.Version, "1.0.0")

@@ -21,8 +21,9 @@ import (
 // conversations at 10,000, 1,000 at 100,000) and a page is always full.
 const inboxHubs = 100
 
-// applyBatch is how many events one Apply gets, the projector's default.
-const applyBatch = projector.DefaultMaxBatch
+// applyBatch is how many events one Apply gets: runs of a thousand, as a
+// projector following a busy log sees them.
+const applyBatch = 1000
 
 // queryInbox builds a read model of InboxSmall conversations, measures
 // inbox queries on it, grows it to InboxStore and measures again, with
