@@ -2,8 +2,6 @@ package eventlog
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/nats-io/nats.go"
@@ -35,48 +33,15 @@ const probeLastMsgID = "crosstalk-eventlog-duplicate-probe"
 // or may not be stored; appending it again with the same msgID within the
 // duplicate window is safe.
 func (l *Log) Append(ctx context.Context, subject string, expectedSeq uint64, msgID string, data []byte) (seq uint64, duplicate bool, err error) {
-	if !strings.HasPrefix(subject, subjectPrefix) {
-		return 0, false, fmt.Errorf("append to %q: subject is not under %s", subject, events.StreamSubjects)
-	}
-	opts := []jetstream.PublishOpt{jetstream.WithExpectLastSequencePerSubject(expectedSeq)}
-	if msgID != "" {
-		opts = append(opts, jetstream.WithMsgID(msgID))
-	}
-	ack, err := l.publish(ctx, &nats.Msg{Subject: subject, Data: data}, opts)
-	if err == nil {
-		return ack.Sequence, ack.Duplicate, nil
-	}
-	err = mapError(err)
-	if errors.Is(err, ErrConflict) && msgID != "" {
-		if seq, ok := l.duplicateOf(ctx, subject, msgID, data); ok {
-			return seq, true, nil
-		}
-	}
-	return 0, false, fmt.Errorf("append to %s after seq %d: %w", subject, expectedSeq, err)
-}
-
-// publish publishes msg asynchronously and waits for its acknowledgement
-// or ctx. Concurrent appends (one per conversation being commanded) then
-// share the connection's flushes and one reply subscription instead of
-// each making a request with its own timer: 13% less CPU per append with
-// 512 appending goroutines (BenchmarkAppendParallel). A message abandoned
-// at ctx's end may still be stored, as with a synchronous publish that
-// times out; the caller's retry with the same Nats-Msg-Id is safe.
-func (l *Log) publish(ctx context.Context, msg *nats.Msg, opts []jetstream.PublishOpt) (*jetstream.PubAck, error) {
-	f, err := l.js.PublishMsgAsync(msg, opts...)
+	e := Entry{Subject: subject, ExpectedSeq: expectedSeq, MsgID: msgID, Data: data}
+	f, err := l.publishAsync(e)
 	if err != nil {
-		return nil, err
+		return 0, false, err
 	}
-	ctx, cancel := l.withDefaultTimeout(ctx) // as PublishMsg does
+	ctx, cancel := l.withDefaultTimeout(ctx) // as a synchronous publish does
 	defer cancel()
-	select {
-	case ack := <-f.Ok():
-		return ack, nil
-	case err := <-f.Err():
-		return nil, err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	r := l.await(ctx, e, f)
+	return r.Seq, r.Duplicate, r.Err
 }
 
 // duplicateOf reports the sequence of the message stored with msgID, if

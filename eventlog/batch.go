@@ -39,19 +39,30 @@ func (l *Log) AppendAll(ctx context.Context, entries []Entry) []Result {
 		futures[i], results[i].Err = l.publishAsync(e)
 	}
 	for i, f := range futures {
-		if f == nil {
-			continue
-		}
-		select {
-		case ack := <-f.Ok():
-			results[i] = Result{Seq: ack.Sequence, Duplicate: ack.Duplicate}
-		case err := <-f.Err():
-			results[i] = l.failed(ctx, entries[i], mapError(err))
-		case <-ctx.Done():
-			results[i].Err = fmt.Errorf("append to %s: %w", entries[i].Subject, ctx.Err())
+		if f != nil {
+			results[i] = l.await(ctx, entries[i], f)
 		}
 	}
 	return results
+}
+
+// await waits for the acknowledgement of e's publish, or ctx. Publishing
+// asynchronously and waiting, rather than a synchronous publish, lets
+// concurrent appends (one per conversation being commanded) share the
+// connection's flushes and one reply subscription instead of each making a
+// request with its own timer: a fifth less CPU per append with 512
+// appending goroutines (BenchmarkAppendParallel). An append abandoned at
+// ctx's end may still be stored, as with a synchronous publish that times
+// out; a retry with the same Nats-Msg-Id is safe.
+func (l *Log) await(ctx context.Context, e Entry, f jetstream.PubAckFuture) Result {
+	select {
+	case ack := <-f.Ok():
+		return Result{Seq: ack.Sequence, Duplicate: ack.Duplicate}
+	case err := <-f.Err():
+		return l.failed(ctx, e, mapError(err))
+	case <-ctx.Done():
+		return Result{Err: fmt.Errorf("append to %s after seq %d: %w", e.Subject, e.ExpectedSeq, ctx.Err())}
+	}
 }
 
 func (l *Log) publishAsync(e Entry) (jetstream.PubAckFuture, error) {
