@@ -35,9 +35,9 @@ type Options struct {
 	// without, 6,800 with).
 	SyncEveryBatch bool
 
-	// RecordCache is how many conversation records (and as many account
-	// records, and twice as many unread counters) Apply keeps decoded
-	// between batches, so that the next message to a known conversation
+	// RecordCache is how many conversation records (with their unread
+	// counts) and as many account records Apply keeps decoded between
+	// batches, so that the next message to a known conversation
 	// reads nothing from Pebble. A record is a few hundred bytes.
 	// Default: 50,000.
 	RecordCache int

@@ -18,7 +18,7 @@ import (
 //
 // Only the writer (Apply, under applyMu) uses it, so it needs no lock. It
 // holds committed state only: a tx works on copies and commit stores them
-// after the Pebble batch is durable, so a failed Apply leaves the cache
+// after the Pebble batch is committed, so a failed Apply leaves the cache
 // agreeing with the store.
 type recordCache struct {
 	convs *simplelru.LRU[string, convRecord]
