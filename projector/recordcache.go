@@ -10,11 +10,10 @@ import (
 
 // recordCache keeps the committed, decoded records that Apply reads back
 // most: conversation records (with their unread counters) and account
-// records. Every
-// message rewrites its conversation's record and its recipients' counters,
-// so without the cache each event costs several Pebble point reads (a
-// memtable skiplist search and sstable probes each) and a JSON decode; with
-// it a steady stream of messages to known conversations reads none.
+// records. Every message rewrites its conversation's record, so without the
+// cache each event costs Pebble point reads (a memtable skiplist search and
+// sstable probes each) and a JSON decode; with it a steady stream of
+// messages to known conversations reads none.
 //
 // Only the writer (Apply, under applyMu) uses it, so it needs no lock. It
 // holds committed state only: a tx works on copies and commit stores them
