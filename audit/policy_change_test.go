@@ -9,14 +9,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/natstest"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -34,40 +32,9 @@ type node struct {
 
 func startNode(t *testing.T) *node {
 	t.Helper()
-	srv := natstest.Start(t)
-	nc := srv.Connect(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := &node{t: t, ctx: ctx, c: client.New(nc), clock: service.NewSimClock(time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC))}
-	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: quiet()}); err != nil {
-		t.Fatal(err)
-	}
-	if n.store, err = projector.Open(projector.Options{Dir: t.TempDir(), Logger: quiet()}); err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(nc, n.log, n.store, service.Options{
-		Clock: n.clock, Logger: quiet(), PolicyCheckInterval: 10 * time.Millisecond, CloseGrace: 50 * time.Millisecond})
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("service run: %v", err)
-		}
-		if err := n.store.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
-	select {
-	case <-svc.Ready():
-	case err := <-done:
-		t.Fatalf("service stopped before it was ready: %v", err)
-	}
+	st := startStack(t)
+	n := &node{t: t, ctx: st.ctx, c: client.New(st.nc), clock: seedClock(), log: st.log}
+	n.store = runService(t, st, service.Options{Clock: n.clock})
 	return n
 }
 

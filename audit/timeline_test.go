@@ -15,16 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/natstest"
-	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -59,52 +54,18 @@ type seed struct {
 // reads, presence, a reaction, an edit, a call, a settings change), v2
 // published on 2023-12-12, closing on 2023-12-15 and what is refused after.
 func playSeed(t *testing.T) *seed {
-	srv := natstest.Start(t)
-	nc := srv.Connect(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	js, err := jetstream.New(nc)
-	if err != nil {
+	st := startStack(t)
+	s := &seed{t: t, ctx: st.ctx, c: client.New(st.nc), clock: seedClock(), log: st.log}
+	var err error
+	if s.rejections, err = eventlog.OpenAudit(st.ctx, st.js, eventlog.AuditOptions{Logger: quiet()}); err != nil {
 		t.Fatal(err)
 	}
-	s := &seed{t: t, ctx: ctx, c: client.New(nc), clock: service.NewSimClock(time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC))}
-	if s.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: quiet()}); err != nil {
-		t.Fatal(err)
-	}
-	if s.rejections, err = eventlog.OpenAudit(ctx, js, eventlog.AuditOptions{Logger: quiet()}); err != nil {
-		t.Fatal(err)
-	}
-	s.run(nc, t.TempDir())
+	runService(t, st, service.Options{Clock: s.clock, Rejections: s.rejections})
 	s.play()
-	if err := s.rejections.Flush(ctx); err != nil {
+	if err := s.rejections.Flush(st.ctx); err != nil {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// run starts the service until the test ends.
-func (s *seed) run(nc *nats.Conn, dir string) {
-	store, err := projector.Open(projector.Options{Dir: dir, Logger: quiet()})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	svc := service.New(nc, s.log, store, service.Options{Clock: s.clock, Logger: quiet(), Rejections: s.rejections,
-		PolicyCheckInterval: 10 * time.Millisecond, CloseGrace: 50 * time.Millisecond})
-	ctx, cancel := context.WithCancel(s.ctx)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	s.t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			s.t.Errorf("service: %v", err)
-		}
-		_ = store.Close()
-	})
-	select {
-	case <-svc.Ready():
-	case err := <-done:
-		s.t.Fatalf("service stopped before ready: %v", err)
-	}
 }
 
 func (s *seed) play() {
