@@ -113,15 +113,8 @@ func Decode(b []byte) (Event, error) {
 }
 
 func knownType(t Type) bool {
-	if t == CommandRejected {
-		return true
-	}
-	for _, k := range Types {
-		if k == t {
-			return true
-		}
-	}
-	return false
+	_, ok := Lookup(t)
+	return ok || t == CommandRejected
 }
 
 // DecodeData unmarshals the event's payload into v, which must be a pointer

@@ -6,7 +6,8 @@ import "time"
 // version: a changed schema is a new type plus an upcaster, never a rewrite.
 type Type string
 
-// The event types of contract v1.
+// The event types of contract v1. A new type is also registered in
+// Registry (registry.go), with a payload that implements Payload.
 const (
 	ConversationStarted Type = "crosstalk.conversation.started.v1"
 	MessageSent         Type = "crosstalk.message.sent.v1"
@@ -26,14 +27,6 @@ const (
 	// the cutoff" has an answer.
 	CommandRejected Type = "crosstalk.command.rejected.v1"
 )
-
-// Types lists every event type of the history (stream CROSSTALK), in
-// contract order. CommandRejected is the one type outside it.
-var Types = []Type{
-	ConversationStarted, MessageSent, MessageEdited, MessageUnsent, MessageReacted,
-	MessageRead, CallStarted, CallEnded, ConversationClosed, PresenceChanged,
-	SettingsChanged, PolicyPublished,
-}
 
 // ConversationStartedData is the payload of conversation.started.
 type ConversationStartedData struct {

@@ -1,0 +1,38 @@
+package eventsample
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Every registered type has a sample of its own payload type, with every id
+// its data has set, that survives being stored and read back.
+func TestEveryRegisteredTypeHasASample(t *testing.T) {
+	for _, info := range events.Registry {
+		p, ok := Payload(info.Type)
+		if !ok {
+			t.Errorf("no sample of %s: add one to payloads", info.Type)
+			continue
+		}
+		if p.EventType() != info.Type || reflect.TypeOf(p) != reflect.TypeOf(info.New()).Elem() {
+			t.Errorf("%s: the sample is a %T", info.Type, p)
+		}
+		msg, call := p.IDs()
+		v := reflect.ValueOf(p)
+		if v.FieldByName("MessageID").IsValid() && msg == "" || v.FieldByName("CallID").IsValid() && call == "" {
+			t.Errorf("%s: the sample's IDs() = %q, %q miss an id its data has", info.Type, msg, call)
+		}
+		r, err := Recorded(info.Type, 1)
+		if err != nil {
+			t.Fatalf("%s: %v", info.Type, err)
+		}
+		if r.Event.Type != info.Type {
+			t.Errorf("%s: stored and read back as %s", info.Type, r.Event.Type)
+		}
+	}
+	if len(payloads) != len(events.Registry) {
+		t.Errorf("%d samples for %d registered types", len(payloads), len(events.Registry))
+	}
+}
