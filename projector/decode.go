@@ -11,32 +11,10 @@ import (
 type decoded struct {
 	seq   uint64
 	event events.Event
-	data  any // a pointer to the events.*Data type of event.Type
+	data  events.Payload // a pointer to the events.*Data type of event.Type
 	kind  events.SubjectKind
 	key   string // conversation id, account, or "" for the policy subject
 	hash  string // events.Hash of the stored bytes, for conversation events
-}
-
-// payload says, for each event type, which kind of subject it must be on and
-// which data type it carries.
-type payload struct {
-	kind events.SubjectKind
-	new  func() any
-}
-
-var payloads = map[events.Type]payload{
-	events.ConversationStarted: {events.SubjectConversation, func() any { return new(events.ConversationStartedData) }},
-	events.MessageSent:         {events.SubjectConversation, func() any { return new(events.MessageSentData) }},
-	events.MessageEdited:       {events.SubjectConversation, func() any { return new(events.MessageEditedData) }},
-	events.MessageUnsent:       {events.SubjectConversation, func() any { return new(events.MessageUnsentData) }},
-	events.MessageReacted:      {events.SubjectConversation, func() any { return new(events.MessageReactedData) }},
-	events.MessageRead:         {events.SubjectConversation, func() any { return new(events.MessageReadData) }},
-	events.CallStarted:         {events.SubjectConversation, func() any { return new(events.CallStartedData) }},
-	events.CallEnded:           {events.SubjectConversation, func() any { return new(events.CallEndedData) }},
-	events.ConversationClosed:  {events.SubjectConversation, func() any { return new(events.ConversationClosedData) }},
-	events.PresenceChanged:     {events.SubjectAccount, func() any { return new(events.PresenceChangedData) }},
-	events.SettingsChanged:     {events.SubjectAccount, func() any { return new(events.SettingsChangedData) }},
-	events.PolicyPublished:     {events.SubjectPolicy, func() any { return new(events.PolicyPublishedData) }},
 }
 
 // decodeMessage decodes the envelope and the payload before anything is
@@ -47,15 +25,15 @@ func decodeMessage(m events.Message) (decoded, error) {
 	if err != nil {
 		return decoded{}, err
 	}
-	p, ok := payloads[e.Type]
+	info, ok := events.Lookup(e.Type)
 	if !ok {
 		return decoded{}, fmt.Errorf("%w: the projector has no view for type %q", events.ErrMalformedEvent, e.Type)
 	}
 	kind, key := events.ClassifySubject(m.Subject)
-	if kind != p.kind {
+	if kind != info.Subject {
 		return decoded{}, fmt.Errorf("%w: %s does not belong on subject %q", events.ErrMalformedEvent, e.Type, m.Subject)
 	}
-	data := p.new()
+	data := info.New()
 	if err := e.DecodeData(data); err != nil {
 		return decoded{}, err
 	}

@@ -26,13 +26,15 @@ type Reply struct {
 	Duplicate      bool   `json:"duplicate,omitempty"`
 }
 
-// replyFor builds the reply for event e stored at seq.
+// replyFor builds the reply for event e stored at seq: its subject names
+// the account or the conversation, as the type's subject kind says.
 func replyFor(e events.Event, seq uint64) Reply {
 	r := Reply{EventID: e.ID, StreamSeq: seq, Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
-	switch e.Type {
-	case events.PresenceChanged, events.SettingsChanged:
+	info, _ := events.Lookup(e.Type)
+	switch info.Subject {
+	case events.SubjectAccount:
 		r.Account = e.Subject
-	case events.PolicyPublished:
+	case events.SubjectPolicy:
 	default:
 		r.ConversationID = e.Subject
 	}
@@ -44,24 +46,8 @@ func replyFor(e events.Event, seq uint64) Reply {
 // payload of an event just decided, without parsing Data again, or else
 // from Data (an event read back from the log).
 func dataIDs(e events.Event) (messageID, callID string) {
-	switch d := e.Payload.(type) {
-	case events.MessageSentData:
-		return d.MessageID, ""
-	case events.MessageEditedData:
-		return d.MessageID, ""
-	case events.MessageUnsentData:
-		return d.MessageID, ""
-	case events.MessageReactedData:
-		return d.MessageID, ""
-	case events.MessageReadData:
-		return d.MessageID, ""
-	case events.CallStartedData:
-		return "", d.CallID
-	case events.CallEndedData:
-		return "", d.CallID
-	case events.ConversationStartedData, events.ConversationClosedData, events.PresenceChangedData,
-		events.SettingsChangedData, events.PolicyPublishedData:
-		return "", "" // no ids in their data
+	if p, ok := e.Payload.(events.Payload); ok {
+		return p.IDs()
 	}
 	var ids struct {
 		MessageID string `json:"message_id"`

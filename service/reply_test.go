@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/eventsample"
 )
 
 // replySamples has one payload of every event type, ids set wherever the
@@ -53,6 +54,37 @@ func TestReplyForPayloadMatchesStoredEvent(t *testing.T) {
 		if reflect.ValueOf(data).FieldByName("MessageID").IsValid() && typed.MessageID == "" ||
 			reflect.ValueOf(data).FieldByName("CallID").IsValid() && typed.CallID == "" {
 			t.Errorf("%s: reply %+v lacks the data's id", typ, typed)
+		}
+	}
+}
+
+// The reply of every registered type names the aggregate its subject kind
+// says and the ids its payload carries, whether built from the decided
+// event or from its stored bytes.
+func TestReplyForEveryRegisteredType(t *testing.T) {
+	for _, info := range events.Registry {
+		e, err := eventsample.Event(info.Type)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := eventsample.Recorded(info.Type, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := eventsample.Payload(info.Type)
+		want := Reply{EventID: e.ID, StreamSeq: 9, Version: 1, PolicyVersion: 1}
+		want.MessageID, want.CallID = p.IDs()
+		switch info.Subject {
+		case events.SubjectConversation:
+			want.ConversationID = e.Subject
+		case events.SubjectAccount:
+			want.Account = e.Subject
+		}
+		if got := replyFor(e, 9); got != want {
+			t.Errorf("%s: reply %+v, want %+v", info.Type, got, want)
+		}
+		if got := replyFor(r.Event, 9); got != want {
+			t.Errorf("%s: reply from the stored event %+v, want %+v", info.Type, got, want)
 		}
 	}
 }

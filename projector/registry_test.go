@@ -1,0 +1,82 @@
+package projector
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/eventsample"
+)
+
+var subjectKinds = []events.SubjectKind{events.SubjectConversation, events.SubjectAccount, events.SubjectPolicy}
+
+// Every registered type decodes, on a subject of its kind only, into its
+// payload type.
+func TestDecodesEveryRegisteredType(t *testing.T) {
+	for _, info := range events.Registry {
+		m, err := eventsample.Message(info.Type, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := decodeMessage(m)
+		if err != nil {
+			t.Errorf("%s: %v", info.Type, err)
+			continue
+		}
+		if reflect.TypeOf(d.data) != reflect.TypeOf(info.New()) || d.kind != info.Subject {
+			t.Errorf("%s decoded as a %T on a subject of kind %d", info.Type, d.data, d.kind)
+		}
+		for _, k := range subjectKinds {
+			if k == info.Subject {
+				continue
+			}
+			m.Subject, _ = eventsample.Subject(k)
+			if _, err := decodeMessage(m); err == nil {
+				t.Errorf("%s is accepted on subject %s", info.Type, m.Subject)
+			}
+		}
+	}
+}
+
+// A sample of every registered type applies, after the events it needs
+// (a conversation started, a message sent), without poison or skip.
+func TestAppliesEveryRegisteredType(t *testing.T) {
+	for _, info := range events.Registry {
+		t.Run(string(info.Type), func(t *testing.T) {
+			var logs logBuffer
+			s := openStoreIn(t, t.TempDir(), logs.logger())
+			var msgs []events.Message
+			for _, typ := range append(setupFor(info), info.Type) {
+				m, err := eventsample.Message(typ, uint64(len(msgs)+1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				msgs = append(msgs, m)
+			}
+			mustApply(t, s, msgs)
+			if p, err := s.Poisoned(); err != nil || len(p) != 0 {
+				t.Errorf("Poisoned = %+v, %v", p, err)
+			}
+			if strings.Contains(logs.String(), "skips") {
+				t.Errorf("the projector skipped a sample:\n%s", logs.String())
+			}
+			if got := s.Checkpoint(); got != uint64(len(msgs)) {
+				t.Errorf("checkpoint %d after %d messages", got, len(msgs))
+			}
+		})
+	}
+}
+
+// setupFor lists the sample types that must come before a sample of info's
+// type for it to fit: a conversation event needs the conversation started,
+// and the message's sample message sent.
+func setupFor(info events.TypeInfo) []events.Type {
+	switch {
+	case info.Subject != events.SubjectConversation || info.Type == events.ConversationStarted:
+		return nil
+	case info.Type == events.MessageSent:
+		return []events.Type{events.ConversationStarted}
+	}
+	return []events.Type{events.ConversationStarted, events.MessageSent}
+}
