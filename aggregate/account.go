@@ -43,7 +43,7 @@ type ChangeSettings struct {
 
 // Decide decides an account command. Only the account itself may change its
 // presence or settings, so the actor must be the account.
-func (a *Account) Decide(cmd any, p *Policy, now time.Time) (events.Event, error) {
+func (a *Account) Decide(cmd Command, p *Policy, now time.Time) (events.Event, error) {
 	switch cmd := cmd.(type) {
 	case SetPresence:
 		if err := a.own(cmd.Meta); err != nil {
@@ -62,7 +62,7 @@ func (a *Account) Decide(cmd any, p *Policy, now time.Time) (events.Event, error
 		}
 		return a.decideSettings(cmd, p, now)
 	}
-	return events.Event{}, fmt.Errorf("%w: %T is not an account command", ErrInvalid, cmd)
+	return events.Event{}, fmt.Errorf("%w: %T is not an account command", ErrUnknownCommand, cmd)
 }
 
 func (a *Account) decideSettings(cmd ChangeSettings, p *Policy, now time.Time) (events.Event, error) {

@@ -21,6 +21,39 @@ type Meta struct {
 	Actor     events.Account
 }
 
+// Command is any command an aggregate decides. It is sealed (only this
+// package's command types implement it), so an aggregate's Decide can list
+// every case; a command another aggregate decides is refused with
+// ErrUnknownCommand.
+type Command interface {
+	// Header returns the command's meta: what the service needs of any
+	// command (its id, to deduplicate; its actor, to find the aggregate)
+	// without a type switch.
+	Header() Meta
+	command()
+}
+
+func (StartConversation) command() {}
+func (SendMessage) command()       {}
+func (EditMessage) command()       {}
+func (UnsendMessage) command()     {}
+func (ReactToMessage) command()    {}
+func (ReadMessage) command()       {}
+func (StartCall) command()         {}
+func (EndCall) command()           {}
+func (Close) command()             {}
+func (SetPresence) command()       {}
+func (ChangeSettings) command()    {}
+func (PublishPolicy) command()     {}
+
+// Header returns the closing's meta: its causing event's id, and no actor
+// or app, as the closer acts for the policy, not for an account.
+func (c Close) Header() Meta { return Meta{CommandID: c.CommandID} }
+
+// Header returns the publish's meta: its id, and no actor or app, as the
+// admin endpoint belongs to no app.
+func (c PublishPolicy) Header() Meta { return Meta{CommandID: c.CommandID} }
+
 func (m Meta) check() error {
 	if !events.ValidUUID(m.CommandID) {
 		return fmt.Errorf("%w: command_id must be a UUID, got %q", ErrInvalid, m.CommandID)

@@ -46,7 +46,7 @@ func (c *Conversation) IsParticipant(a events.Account) bool {
 // Decide decides a conversation command against this state, the policy in
 // force at now, and now. It returns the one event the command produces or a
 // domain error; it changes nothing.
-func (c *Conversation) Decide(cmd any, p *Policy, now time.Time) (events.Event, error) {
+func (c *Conversation) Decide(cmd Command, p *Policy, now time.Time) (events.Event, error) {
 	if start, ok := cmd.(StartConversation); ok {
 		return c.decideStart(start, p, now)
 	}
@@ -72,7 +72,7 @@ func (c *Conversation) Decide(cmd any, p *Policy, now time.Time) (events.Event, 
 	case EndCall:
 		return c.decideEndCall(cmd, p, now)
 	}
-	return events.Event{}, fmt.Errorf("%w: %T is not a conversation command", ErrInvalid, cmd)
+	return events.Event{}, fmt.Errorf("%w: %T is not a conversation command", ErrUnknownCommand, cmd)
 }
 
 func (c *Conversation) emit(t events.Type, m Meta, p *Policy, now time.Time, data any) (events.Event, error) {

@@ -102,11 +102,22 @@ func TestPoliciesGetAndLatest(t *testing.T) {
 	if ps.Latest() != 0 || ps.InForce(defaultNow) != nil {
 		t.Fatal("empty Policies has a version")
 	}
+	ids := map[uint64]string{}
 	for i, v := range []uint64{3, 1} { // stored out of order: Versions stays sorted
 		p := Policy{Version: v, Name: fmt.Sprint("p", v), EffectiveAt: defaultNow.Add(-time.Hour)}
-		if err := ps.Evolve(record(t, uint64(i+1), newEvent(t, events.PolicyPublished, "policy", p.Data()))); err != nil {
+		r := record(t, uint64(i+1), newEvent(t, events.PolicyPublished, "policy", p.Data()))
+		ids[v] = r.Event.ID
+		if err := ps.Evolve(r); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for v, id := range ids {
+		if got := ps.EventID(v); got != id {
+			t.Errorf("EventID(%d) = %q, want %q", v, got, id)
+		}
+	}
+	if got := ps.EventID(2); got != "" {
+		t.Errorf("EventID(2) = %q for a version never published", got)
 	}
 	if ps.Latest() != 3 {
 		t.Errorf("Latest = %d, want 3", ps.Latest())

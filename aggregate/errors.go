@@ -6,7 +6,10 @@
 // rules of a Policy.
 package aggregate
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Domain errors. The service maps each to one wire code; wrap them with
 // context and match them with errors.Is.
@@ -27,4 +30,7 @@ var (
 	ErrPolicyVersionConflict = errors.New("policy version conflict")
 	ErrInvalidPolicy         = errors.New("invalid policy")
 	ErrNotAffected           = errors.New("conversation not affected by policy")
+	// ErrUnknownCommand reports a command given to an aggregate that does
+	// not decide it. It is an ErrInvalid, so it maps to the same wire code.
+	ErrUnknownCommand = fmt.Errorf("%w: unknown command", ErrInvalid)
 )

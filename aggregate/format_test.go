@@ -27,7 +27,8 @@ var sentinels = []struct {
 	{"ErrCallNotFound", ErrCallNotFound}, {"ErrConversationClosed", ErrConversationClosed},
 	{"ErrCrossAppNotAllowed", ErrCrossAppNotAllowed}, {"ErrCallNotAllowed", ErrCallNotAllowed},
 	{"ErrPolicyVersionConflict", ErrPolicyVersionConflict}, {"ErrInvalidPolicy", ErrInvalidPolicy},
-	{"ErrNotAffected", ErrNotAffected}, {"events.ErrInvalidName", events.ErrInvalidName},
+	{"ErrNotAffected", ErrNotAffected}, {"ErrUnknownCommand", ErrUnknownCommand},
+	{"events.ErrInvalidName", events.ErrInvalidName},
 	{"events.ErrMalformedEvent", events.ErrMalformedEvent},
 }
 

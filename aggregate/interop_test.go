@@ -127,7 +127,7 @@ func TestMaxParticipantsValidated(t *testing.T) {
 	}
 }
 
-func evolveDecided(t *testing.T, c *Conversation, cmd any, p *Policy) {
+func evolveDecided(t *testing.T, c *Conversation, cmd Command, p *Policy) {
 	t.Helper()
 	e, err := c.Decide(cmd, p, defaultNow)
 	if err != nil {

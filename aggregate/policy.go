@@ -165,6 +165,7 @@ func (p Policy) Validate() error {
 type Policies struct {
 	Versions []Policy
 	Stream   Stream
+	eventIDs map[uint64]string // version -> id of its policy.published event
 }
 
 // InForce returns the policy that decides at now: the highest version whose
@@ -204,10 +205,20 @@ type PublishPolicy struct {
 	Policy    Policy
 }
 
+// EventID returns the id of the policy.published event of version v, the
+// event that causes its closings, or "" if v is not published.
+func (ps *Policies) EventID(v uint64) string { return ps.eventIDs[v] }
+
 // Decide refuses a policy that is invalid or whose version is not greater
 // than every published one, and otherwise returns its policy.published event.
-// The event records the policy in force when it was published.
-func (ps *Policies) Decide(c PublishPolicy, now time.Time) (events.Event, error) {
+// The event records the policy in force when it was published: the
+// aggregate's own, so the policy argument, there to give every aggregate one
+// shape, is ignored.
+func (ps *Policies) Decide(cmd Command, _ *Policy, now time.Time) (events.Event, error) {
+	c, ok := cmd.(PublishPolicy)
+	if !ok {
+		return events.Event{}, fmt.Errorf("%w: %T is not a policy command", ErrUnknownCommand, cmd)
+	}
 	if err := c.Policy.Validate(); err != nil {
 		return events.Event{}, err
 	}
@@ -219,12 +230,17 @@ func (ps *Policies) Decide(c PublishPolicy, now time.Time) (events.Event, error)
 		ps.InForce(now).VersionOf(), c.Policy.Data())
 }
 
-// Evolve folds a stored policy.published event into the aggregate.
+// Evolve folds a stored policy.published event into the aggregate and
+// records its event id.
 func (ps *Policies) Evolve(r events.Recorded) error {
 	var d events.PolicyPublishedData
 	if err := r.Event.DecodeData(&d); err != nil {
 		return err
 	}
+	if ps.eventIDs == nil {
+		ps.eventIDs = make(map[uint64]string)
+	}
+	ps.eventIDs[d.Version] = r.Event.ID
 	ps.Versions = append(ps.Versions, PolicyFromData(d))
 	sort.Slice(ps.Versions, func(i, j int) bool { return ps.Versions[i].Version < ps.Versions[j].Version })
 	ps.Stream.advance(r)

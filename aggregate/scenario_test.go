@@ -35,6 +35,7 @@ type scenario struct {
 
 // state is what the three aggregates share for the driver.
 type state interface {
+	Decide(Command, *Policy, time.Time) (events.Event, error)
 	Evolve(events.Recorded) error
 	testPosition() Stream
 	testDescribe() string
@@ -146,15 +147,15 @@ func (s *scenario) fold(st state) {
 	}
 }
 
-// play decides the command, checks the properties every decision has, and
-// formats the outcome.
-func (s *scenario) play(fresh func() state, decide func(state) (events.Event, error)) string {
+// play decides cmd against the policy and clock of the scenario, checks the
+// properties every decision has, and formats the outcome.
+func (s *scenario) play(fresh func() state, cmd Command) string {
 	st, twin := fresh(), fresh()
-	e, err := decide(st)
+	e, err := st.Decide(cmd, s.policy, s.now)
 	if !reflect.DeepEqual(st, twin) {
 		s.t.Errorf("%s: Decide changed the state", s.pos)
 	}
-	e2, err2 := decide(st)
+	e2, err2 := st.Decide(cmd, s.policy, s.now)
 	if !reflect.DeepEqual(e, e2) || fmt.Sprint(err) != fmt.Sprint(err2) {
 		s.t.Errorf("%s: Decide is not deterministic: %v/%v then %v/%v", s.pos, e, err, e2, err2)
 	}

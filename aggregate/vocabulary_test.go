@@ -100,7 +100,7 @@ func (s *scenario) meta(l *line) Meta {
 //	call by=a [call=c1] [media=audio]  end-call by=a call=c1
 //	close policy=R [reason=...] [cmd=K]
 //	presence by=a status=S  (an account command, to check it is refused)
-func (s *scenario) conversationCommand(l *line) any {
+func (s *scenario) conversationCommand(l *line) Command {
 	msg := s.names.id(l.str("msg", ""))
 	call := s.names.id(l.str("call", ""))
 	switch l.verb {
@@ -136,7 +136,7 @@ func (s *scenario) conversationCommand(l *line) any {
 //	presence by=a status=S
 //	settings by=a [show_activity_status=bool] [send_read_receipts=bool]
 //	send by=a  (a conversation command, to check it is refused)
-func (s *scenario) accountCommand(l *line) any {
+func (s *scenario) accountCommand(l *line) Command {
 	switch l.verb {
 	case "presence":
 		return SetPresence{Meta: s.meta(l), Status: l.str("status", "")}

@@ -11,7 +11,7 @@ import (
 
 // state is what the command path needs of an aggregate.
 type state interface {
-	Decide(cmd any, p *aggregate.Policy, now time.Time) (events.Event, error)
+	Decide(cmd aggregate.Command, p *aggregate.Policy, now time.Time) (events.Event, error)
 	Evolve(r events.Recorded) error
 	Position() *aggregate.Stream
 }

@@ -120,7 +120,7 @@ func (s *Service) closeOne(ctx context.Context, id string, p *aggregate.Policy, 
 			}
 		}
 	}
-	r, err := s.execute(ctx, e, cmd, causation, causation+"/"+id)
+	r, err := s.execute(ctx, e, cmd, causation+"/"+id)
 	switch {
 	case err == nil:
 		return !r.Duplicate, nil

@@ -62,8 +62,10 @@ func dataIDs(e events.Event) (messageID, callID string) {
 // execute runs one command against the aggregate in e: catch up, decide,
 // append with the expected subject sequence, and on a conflict catch up and
 // decide again, up to Options.MaxRetries times. msgID deduplicates the
-// append in JetStream; commandID finds an earlier reply in the aggregate.
-func (s *Service) execute(ctx context.Context, e *entry, cmd any, commandID, msgID string) (Reply, error) {
+// append in JetStream; the command's id finds an earlier reply in the
+// aggregate.
+func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (Reply, error) {
+	commandID := cmd.Header().CommandID
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.loaded {
@@ -88,7 +90,7 @@ func (s *Service) execute(ctx context.Context, e *entry, cmd any, commandID, msg
 	}
 }
 
-func (s *Service) decideAndAppend(ctx context.Context, e *entry, cmd any, msgID string) (Reply, error) {
+func (s *Service) decideAndAppend(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (Reply, error) {
 	now := s.opts.Clock.Now()
 	ev, err := e.state.Decide(cmd, s.policyAt(now), now)
 	if err != nil {
@@ -162,7 +164,7 @@ func (s *Service) conversationCommand(ctx context.Context, app events.App, actio
 	if id == "" {
 		// Named by the command, so a retry finds the conversation it made
 		// and is answered from it, even after a policy change.
-		id = events.ConversationIDFor(commandIDOf(cmd))
+		id = events.ConversationIDFor(cmd.Header().CommandID)
 	}
 	subject := events.ConversationSubject(id)
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
@@ -171,15 +173,14 @@ func (s *Service) conversationCommand(ctx context.Context, app events.App, actio
 			return Reply{}, err
 		}
 	}
-	commandID := commandIDOf(cmd)
-	return s.execute(ctx, e, cmd, commandID, commandID)
+	return s.execute(ctx, e, cmd, cmd.Header().CommandID)
 }
 
 // withOptIns fills a start's opt-ins when the policy in force has a link
 // among its apps that requires one. Reading them before deciding leaves a
 // window in which an opt-out can land; the opt-out's closer closes what
 // slipped through.
-func (s *Service) withOptIns(ctx context.Context, start aggregate.StartConversation) (any, error) {
+func (s *Service) withOptIns(ctx context.Context, start aggregate.StartConversation) (aggregate.Command, error) {
 	all := append([]events.Account{start.Actor}, start.Participants...)
 	for _, a := range all {
 		if _, err := events.ParseAccount(string(a)); err != nil {
@@ -201,34 +202,16 @@ func (s *Service) accountCommand(ctx context.Context, app events.App, action str
 	if err != nil {
 		return Reply{}, err
 	}
-	actor := actorOf(cmd)
+	actor := cmd.Header().Actor
 	if _, err := events.ParseAccount(string(actor)); err != nil {
 		return Reply{}, fmt.Errorf("%w: actor: %v", aggregate.ErrInvalid, err)
 	}
 	e := s.accts.get(events.AccountSubject(actor), func() state { return aggregate.NewAccount(actor) })
-	commandID := commandIDOf(cmd)
-	r, err := s.execute(ctx, e, cmd, commandID, commandID)
+	r, err := s.execute(ctx, e, cmd, cmd.Header().CommandID)
 	if set, ok := cmd.(aggregate.ChangeSettings); ok && err == nil && !r.Duplicate &&
 		set.InteropOptIn != nil && !*set.InteropOptIn {
 		s.closer.addOptOut(optOut{account: actor, seq: r.StreamSeq, eventID: r.EventID})
 		s.kickScheduler()
 	}
 	return r, err
-}
-
-// commander is any command that carries Meta.
-type commander interface{ Header() aggregate.Meta }
-
-func commandIDOf(cmd any) string {
-	if c, ok := cmd.(commander); ok {
-		return c.Header().CommandID
-	}
-	return ""
-}
-
-func actorOf(cmd any) events.Account {
-	if c, ok := cmd.(commander); ok {
-		return c.Header().Actor
-	}
-	return ""
 }

@@ -10,35 +10,9 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
-// policyState adapts the Policies aggregate to the command path and
-// remembers the event id of each version, which causes its closings.
-type policyState struct {
-	aggregate.Policies
-	eventIDs map[uint64]string
-}
-
-func newPolicyState() state { return &policyState{eventIDs: map[uint64]string{}} }
-
-// Decide decides a PublishPolicy; the policy in force is the aggregate's own.
-func (ps *policyState) Decide(cmd any, _ *aggregate.Policy, now time.Time) (events.Event, error) {
-	c, ok := cmd.(aggregate.PublishPolicy)
-	if !ok {
-		return events.Event{}, fmt.Errorf("%w: %T is not a policy command", aggregate.ErrInvalid, cmd)
-	}
-	return ps.Policies.Decide(c, now)
-}
-
-// Evolve folds a policy.published event and records its id.
-func (ps *policyState) Evolve(r events.Recorded) error {
-	if err := ps.Policies.Evolve(r); err != nil {
-		return err
-	}
-	var d events.PolicyPublishedData
-	if err := r.Event.DecodeData(&d); err == nil {
-		ps.eventIDs[d.Version] = r.Event.ID
-	}
-	return nil
-}
+// newPolicies is the policy entry's empty state: the aggregate itself, which
+// decides like the others and records each version's event id.
+func newPolicies() state { return &aggregate.Policies{} }
 
 // policySnapshot is an immutable copy of the published policies, swapped
 // atomically so that every command can read the policy in force without
@@ -61,13 +35,13 @@ func (s *Service) policyAt(now time.Time) *aggregate.Policy {
 // snapshotPolicies publishes the policy aggregate's current versions. The
 // caller holds the policy entry's lock.
 func (s *Service) snapshotPolicies() {
-	ps := s.policy.state.(*policyState)
+	ps := s.policy.state.(*aggregate.Policies)
 	snap := &policySnapshot{
 		versions: append([]aggregate.Policy(nil), ps.Versions...),
-		eventIDs: make(map[uint64]string, len(ps.eventIDs)),
+		eventIDs: make(map[uint64]string, len(ps.Versions)),
 	}
-	for v, id := range ps.eventIDs {
-		snap.eventIDs[v] = id
+	for _, p := range ps.Versions {
+		snap.eventIDs[p.Version] = ps.EventID(p.Version)
 	}
 	s.policies.Store(snap)
 }
@@ -116,7 +90,7 @@ func (s *Service) publishPolicy(ctx context.Context, body []byte) (PublishReply,
 		return PublishReply{}, err
 	}
 	cmd := aggregate.PublishPolicy{CommandID: req.CommandID, Policy: p}
-	r, err := s.execute(ctx, s.policy, cmd, req.CommandID, req.CommandID)
+	r, err := s.execute(ctx, s.policy, cmd, req.CommandID)
 	if err != nil {
 		return PublishReply{}, err
 	}

@@ -109,7 +109,7 @@ type convRequest struct {
 
 // conversationAction decodes a conversation command body. It returns the
 // conversation id (empty for a start without one) and the domain command.
-func conversationAction(action string, app events.App, body []byte) (string, any, error) {
+func conversationAction(action string, app events.App, body []byte) (string, aggregate.Command, error) {
 	var r convRequest
 	if err := decodeStrict(body, &r); err != nil {
 		return "", nil, err
@@ -197,7 +197,7 @@ type accountRequest struct {
 }
 
 // accountAction decodes presence.set and settings.set.
-func accountAction(action string, app events.App, body []byte) (any, error) {
+func accountAction(action string, app events.App, body []byte) (aggregate.Command, error) {
 	var r accountRequest
 	if err := decodeStrict(body, &r); err != nil {
 		return nil, err

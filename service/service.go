@@ -141,7 +141,7 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 		jobs:   make(chan func()),
 	}
 	s.current.Store(store)
-	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicyState, state: newPolicyState()}
+	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicies, state: newPolicies()}
 	s.policies.Store(&policySnapshot{eventIDs: map[uint64]string{}})
 	return s
 }
