@@ -3,10 +3,12 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
 // queryBase is what every query may carry.
@@ -49,7 +51,14 @@ func (s *Service) answer(ctx context.Context, body []byte, q query, fn func() (a
 	if err := s.waitFor(ctx, q.seq()); err != nil {
 		return nil, err
 	}
-	return fn()
+	res, err := fn()
+	if errors.Is(err, projector.ErrClosed) {
+		// SwapViews replaced the store between fn reading s.views() and
+		// the read itself, and the caller closed the old one: ask the
+		// current one. A service shutting down answers ErrClosed again.
+		res, err = fn()
+	}
+	return res, err
 }
 
 func parseAccountField(field, v string, into *events.Account) error {
