@@ -415,7 +415,7 @@ func TestClusterLatencyR1VsR3(t *testing.T) {
 			load.percentile(0.5).Round(10*time.Microsecond), load.percentile(0.99).Round(10*time.Microsecond), load.retries)
 	}
 	r1 := measure("R1", []string{natstest.Start(t).URL()}, 1)
-	synced, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", Dir: t.TempDir(), SyncAlways: true})
+	synced, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", JetStreamDir: t.TempDir(), SyncAlways: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func (s *story) announce(ctx context.Context) error {
 	if _, err := s.send(ctx, alice, s.cross, "did you hear? see you on the other app after the 14th"); err != nil {
 		return err
 	}
-	last, err := s.n.log.LastSeq(ctx)
+	last, err := s.n.Log().LastSeq(ctx)
 	if err != nil {
 		return err
 	}

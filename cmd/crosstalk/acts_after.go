@@ -118,13 +118,13 @@ func (s *story) proveHistory(ctx context.Context) error {
 		return err
 	}
 	s.ok("history up to seq %d is byte-identical: sha256 %s before and after", s.preSeq, after[:16])
-	last, err := s.n.log.LastSeq(ctx)
+	last, err := s.n.Log().LastSeq(ctx)
 	if err != nil {
 		return err
 	}
 	closed := 0
 	for seq := s.preSeq + 1; seq <= last; seq++ {
-		m, err := s.n.log.Get(ctx, seq)
+		m, err := s.n.Log().Get(ctx, seq)
 		if err != nil {
 			return err
 		}

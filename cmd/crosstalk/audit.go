@@ -6,22 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 
-	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/vfs"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -62,7 +55,7 @@ embedded nats-server of its own, or a running NATS server (--nats-url).`,
 // addTargetFlags adds the flags that choose what an audit reads.
 func addTargetFlags(cmd *cobra.Command, t *auditTarget) {
 	f := cmd.Flags()
-	f.StringVar(&t.DataDir, "data", "./crosstalk-data",
+	f.StringVar(&t.DataDir, "data", node.DefaultDir,
 		"data directory of a stopped crosstalk node (JetStream under DIR/jetstream, views under DIR/views)")
 	f.StringVar(&t.NatsURL, "nats-url", "", "read the stream of this running NATS server instead (JetStream only)")
 	f.BoolVar(&t.JSON, "json", false, "print the result as indented JSON")
@@ -218,7 +211,7 @@ func writeJSON(w io.Writer, v any) error {
 
 // history is what an audit reads: the log, and the views when it has them.
 type history struct {
-	srv       *server.Server
+	stopped   *node.Stopped // with --data
 	nc        *nats.Conn
 	log       *eventlog.Log
 	views     *projector.Store
@@ -250,82 +243,47 @@ func (h *history) openOnline(ctx context.Context, url string, logger *slog.Logge
 		return fmt.Errorf("connect to NATS at %s: %w", url, err)
 	}
 	h.nc = nc
-	return h.openLog(ctx, "on "+url, logger)
-}
-
-// openOffline opens the views first: Pebble locks its directory, so a serve
-// running on dir is found before a second nats-server is started on its
-// JetStream files.
-func (h *history) openOffline(ctx context.Context, dir string, withViews bool, logger *slog.Logger) error {
-	if _, err := os.Stat(filepath.Join(dir, "jetstream")); err != nil {
-		return fmt.Errorf("no crosstalk stream in %s: %w (give the --data directory of a crosstalk node)", dir, err)
-	}
-	if withViews {
-		if err := h.openViews(filepath.Join(dir, "views"), logger); err != nil {
-			return err
-		}
-	} else if err := checkNotServing(dir); err != nil {
-		return err
-	}
-	srv, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", Dir: dir})
-	if err != nil {
-		return err
-	}
-	h.srv = srv
-	if h.nc, err = nats.Connect(srv.ClientURL(), nats.Name("crosstalk audit")); err != nil {
-		return fmt.Errorf("connect to the embedded nats-server: %w", err)
-	}
-	return h.openLog(ctx, "in "+dir, logger)
-}
-
-func (h *history) openViews(dir string, logger *slog.Logger) error {
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		h.viewsNote = "there are none in " + dir
-		return nil
-	}
-	// Try Pebble's lock alone first: a pebble.Open that fails on a held lock
-	// leaves its disk-health goroutine running.
-	lock, err := pebble.LockDirectory(dir, vfs.Default)
-	if err != nil {
-		return fmt.Errorf("the views in %s are in use (%w): is 'crosstalk serve' running on this directory? "+
-			"stop it first, or audit the running service with --nats-url", dir, err)
-	}
-	if err := lock.Close(); err != nil {
-		return err
-	}
-	views, err := projector.Open(projector.Options{Dir: dir, Logger: logger})
-	if err != nil {
-		return fmt.Errorf("open the views in %s: %w", dir, err)
-	}
-	h.views = views
-	return nil
-}
-
-// openLog checks that the stream exists, then opens it.
-func (h *history) openLog(ctx context.Context, where string, logger *slog.Logger) error {
-	js, err := jetstream.New(h.nc)
-	if err != nil {
-		return err
-	}
-	if _, err := js.Stream(ctx, events.StreamName); errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fmt.Errorf("no crosstalk stream %s: there is no stream %s", where, events.StreamName)
-	} else if err != nil {
-		return fmt.Errorf("look up stream %s %s: %w", events.StreamName, where, err)
-	}
-	h.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: logger})
+	h.log, err = node.OpenExistingLog(ctx, nc, "on "+url, logger)
 	return err
 }
 
-// close releases everything openHistory opened, in reverse order.
+// openOffline opens a stopped node's data directory.
+func (h *history) openOffline(ctx context.Context, dir string, withViews bool, logger *slog.Logger) error {
+	s, err := node.OpenStopped(ctx, node.StoppedOptions{Dir: dir, Views: withViews, Logger: logger})
+	if err != nil {
+		return offlineError(err)
+	}
+	h.stopped, h.nc, h.log, h.views = s, s.Conn(), s.Log(), s.Views()
+	if withViews && h.views == nil {
+		h.viewsNote = "there are none in " + s.Layout().Views()
+	}
+	return nil
+}
+
+// offlineError says what to do about a data directory that cannot be read.
+func offlineError(err error) error {
+	switch {
+	case errors.Is(err, node.ErrInUse):
+		return fmt.Errorf("%w: is 'crosstalk serve' running on this directory? "+
+			"stop it first, or read the running service with --nats-url", err)
+	case errors.Is(err, node.ErrNoStream):
+		return fmt.Errorf("%w (give the --data directory of a crosstalk node)", err)
+	}
+	return err
+}
+
+// checkNotServing refuses a data directory a 'crosstalk serve' runs on.
+func checkNotServing(dataDir string) error {
+	return offlineError(node.Layout{Dir: dataDir}.CheckStopped())
+}
+
+// close releases everything openHistory opened.
 func (h *history) close() {
+	if h.stopped != nil {
+		_ = h.stopped.Close()
+		return
+	}
 	if h.nc != nil {
 		h.nc.Close()
-	}
-	if h.views != nil {
-		_ = h.views.Close()
-	}
-	if h.srv != nil {
-		h.srv.Shutdown()
-		h.srv.WaitForShutdown()
 	}
 }

@@ -7,11 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/audit"
-	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/node"
 )
 
 // The demo keeps its data with --data; the audit then proves that history
@@ -57,20 +56,17 @@ func TestAuditTheDemo(t *testing.T) {
 // auditForged publishes junk straight into the demo's stream, as a writer
 // bypassing crosstalk could, and expects verify to fail on it.
 func auditForged(t *testing.T, dir string) {
-	srv, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", Dir: dir})
+	s, err := node.OpenStopped(context.Background(), node.StoppedOptions{Dir: dir, Logger: newLogger(&bytes.Buffer{}, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect(srv.ClientURL())
-	if err == nil {
-		var js jetstream.JetStream
-		if js, err = jetstream.New(nc); err == nil {
-			_, err = js.Publish(context.Background(), "crosstalk.events.conv.forged", []byte("not an event"))
-		}
-		nc.Close()
+	var js jetstream.JetStream
+	if js, err = jetstream.New(s.Conn()); err == nil {
+		_, err = js.Publish(context.Background(), "crosstalk.events.conv.forged", []byte("not an event"))
 	}
-	srv.Shutdown()
-	srv.WaitForShutdown()
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

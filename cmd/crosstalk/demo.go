@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -64,18 +65,18 @@ func runDemo(ctx context.Context, dir, listen string, stdout io.Writer, logger *
 		dir = tmp
 	}
 	clock := service.NewSimClock(demoStart)
-	n, err := startNode(ctx, nodeConfig{
-		DataDir: dir, Listen: listen, Logger: logger,
+	n, err := node.Start(ctx, node.Options{
+		Dir: dir, Listen: listen, Logger: logger,
 		Service: service.Options{Clock: clock, PolicyCheckInterval: 20 * time.Millisecond, CloseGrace: 100 * time.Millisecond},
 	})
 	if err != nil {
 		return err
 	}
-	stop, err := n.background(ctx)
+	stop, err := n.Background(ctx)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, stop()) }()
-	fmt.Fprintf(stdout, "crosstalk demo: embedded NATS at %s, data in %s\n", n.nc.ConnectedUrl(), dir)
+	fmt.Fprintf(stdout, "crosstalk demo: embedded NATS at %s, data in %s\n", n.Conn().ConnectedUrl(), dir)
 	return newStory(n, clock, stdout).play(ctx)
 }

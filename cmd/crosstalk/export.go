@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crosstalk-dev/crosstalk/audit"
+	"github.com/crosstalk-dev/crosstalk/node"
 )
 
 func newAuditExportCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -50,7 +51,7 @@ the history could not be read or --until-seq is past the end of the stream.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&t.DataDir, "data", "./crosstalk-data",
+	f.StringVar(&t.DataDir, "data", node.DefaultDir,
 		"data directory of a stopped crosstalk node (JetStream under DIR/jetstream)")
 	f.StringVar(&t.NatsURL, "nats-url", "", "read the stream of this running NATS server instead (JetStream only)")
 	f.Uint64Var(&until, "until-seq", 0, "last stream sequence to export (0: the stream's last)")

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/crosstalk-dev/crosstalk/node"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -92,7 +94,7 @@ func TestServeAndPolicyPublish(t *testing.T) {
 	if !strings.Contains(logs.String(), addr) {
 		t.Errorf("serve must log where it listens:\n%s", logs.String())
 	}
-	if _, err := os.Stat(filepath.Join(dir, "views")); err != nil {
+	if _, err := os.Stat(node.Layout{Dir: dir}.Views()); err != nil {
 		t.Errorf("serve must keep its views under --data: %v", err)
 	}
 }

@@ -9,11 +9,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
@@ -249,22 +246,6 @@ func countLines(r io.Reader) (uint64, error) {
 			return 0, err
 		}
 	}
-}
-
-// checkNotServing refuses a data directory whose views are locked: a
-// 'crosstalk serve' runs on it, and a second nats-server must not open its
-// JetStream files.
-func checkNotServing(dataDir string) error {
-	views := filepath.Join(dataDir, "views")
-	if _, err := os.Stat(views); errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	lock, err := pebble.LockDirectory(views, vfs.Default)
-	if err != nil {
-		return fmt.Errorf("%s is in use (%w): is 'crosstalk serve' running on this directory? "+
-			"stop it first, or read the running service with --nats-url", dataDir, err)
-	}
-	return lock.Close()
 }
 
 // replayOut returns the directory to build the views in: out, created if

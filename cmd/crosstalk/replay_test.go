@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -95,7 +96,7 @@ func TestReplayTheDemo(t *testing.T) {
 		t.Errorf("the replay read another history than audit checksum:\n%s\n%s", first, checksum)
 	}
 	// The demo ends reading its own writes, so its views hold the whole log.
-	if live := viewsChecksum(t, filepath.Join(dir, "views")); live.checkpoint != last || live.sum != sum {
+	if live := viewsChecksum(t, node.Layout{Dir: dir}.Views()); live.checkpoint != last || live.sum != sum {
 		t.Errorf("the demo's views at seq %s have checksum %s; the replay up to seq %s: %s",
 			live.checkpoint, live.sum, last, sum)
 	}

@@ -7,11 +7,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
-	cfg := nodeConfig{}
+	cfg := node.Options{}
 	var debug bool
 	var cacheSize int
 	cmd := &cobra.Command{
@@ -45,18 +46,18 @@ Talk to it with any NATS client, e.g. the nats CLI:
 			}
 			cfg.Logger = newLogger(stderr, level)
 			cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: cacheSize}
-			n, err := startNode(cmd.Context(), cfg)
+			n, err := node.Start(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			runErr := n.run(cmd.Context())
+			runErr := n.Run(cmd.Context())
 			cfg.Logger.Info("shutting down")
-			return errors.Join(runErr, n.close())
+			return errors.Join(runErr, n.Close())
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.DataDir, "data", "./crosstalk-data", "directory for the Pebble read model and the embedded JetStream files")
-	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:4222", "client address of the embedded nats-server (host:port)")
+	f.StringVar(&cfg.Dir, "data", node.DefaultDir, "directory for the Pebble read model and the embedded JetStream files")
+	f.StringVar(&cfg.Listen, "listen", node.DefaultListen, "client address of the embedded nats-server (host:port)")
 	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222)")
 	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
 	f.IntVar(&cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/internal/soak"
+	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -53,17 +54,17 @@ func runSoak(ctx context.Context, opts soak.Options, cacheSize int, asJSON bool,
 		return err
 	}
 	defer os.RemoveAll(dir)
-	n, err := startNode(ctx, nodeConfig{DataDir: dir, Listen: "127.0.0.1:0", Logger: newLogger(stderr, slog.LevelWarn),
+	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: newLogger(stderr, slog.LevelWarn),
 		Service: service.Options{CacheSize: cacheSize}})
 	if err != nil {
 		return err
 	}
-	stop, err := n.background(ctx)
+	stop, err := n.Background(ctx)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, stop()) }()
-	res, err := soak.Run(ctx, client.New(n.nc), opts)
+	res, err := soak.Run(ctx, client.New(n.Conn()), opts)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -27,7 +28,7 @@ const (
 
 // story plays the seed story against a running node through NATS.
 type story struct {
-	n     *node
+	n     *node.Node
 	c     *client.Client
 	clock *service.SimClock
 	out   io.Writer
@@ -39,8 +40,8 @@ type story struct {
 	preHash string // checksum of the history up to preSeq
 }
 
-func newStory(n *node, clock *service.SimClock, out io.Writer) *story {
-	return &story{n: n, c: client.New(n.nc), clock: clock, out: out}
+func newStory(n *node.Node, clock *service.SimClock, out io.Writer) *story {
+	return &story{n: n, c: client.New(n.Conn()), clock: clock, out: out}
 }
 
 func (s *story) play(ctx context.Context) error {
@@ -124,7 +125,7 @@ func (s *story) messages(ctx context.Context, conv string, viewer events.Account
 func (s *story) historyChecksum(ctx context.Context, upTo uint64) (string, error) {
 	h := sha256.New()
 	for seq := uint64(1); seq <= upTo; seq++ {
-		m, err := s.n.log.Get(ctx, seq)
+		m, err := s.n.Log().Get(ctx, seq)
 		if err != nil {
 			return "", fmt.Errorf("read seq %d: %w", seq, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -46,7 +47,7 @@ func startEnv(ctx context.Context, opts Options) (e *env, err error) {
 		}
 	}()
 	if e.url == "" {
-		e.srv, err = broker.Start(broker.Options{Listen: "127.0.0.1:0", Dir: dir})
+		e.srv, err = broker.Start(broker.Options{Listen: "127.0.0.1:0", JetStreamDir: node.Layout{Dir: dir}.JetStream()})
 		if err != nil {
 			return e, err
 		}

@@ -5,7 +5,6 @@ package broker
 import (
 	"fmt"
 	"net"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -17,8 +16,9 @@ type Options struct {
 	// Listen is the client address, host:port. Default: 127.0.0.1:4222.
 	// Port 0 or -1 picks a free port.
 	Listen string
-	// Dir is where JetStream keeps its files (Dir/jetstream). Required.
-	Dir string
+	// JetStreamDir is where JetStream keeps its files: the caller's layout
+	// (node.Layout.JetStream) decides where that is. Required.
+	JetStreamDir string
 	// SyncInterval is how often JetStream fsyncs its files; 0 keeps the
 	// server's default (2 minutes), and SyncAlways fsyncs every write.
 	SyncInterval time.Duration
@@ -45,7 +45,7 @@ func Start(o Options) (*server.Server, error) {
 	}
 	opts := &server.Options{
 		ServerName: "crosstalk", Host: host, Port: port, JetStream: true,
-		StoreDir: filepath.Join(o.Dir, "jetstream"), NoSigs: true, NoLog: true,
+		StoreDir: o.JetStreamDir, NoSigs: true, NoLog: true,
 		SyncInterval: o.SyncInterval, SyncAlways: o.SyncAlways,
 		MaxPayload: 1 << 20,
 	}

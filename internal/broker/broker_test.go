@@ -12,7 +12,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestStartServesJetStreamUnderDir(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Start(Options{Listen: "127.0.0.1:0", Dir: dir})
+	s, err := Start(Options{Listen: "127.0.0.1:0", JetStreamDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestStartServesJetStreamUnderDir(t *testing.T) {
 
 func TestStartRefusesBadListenAddress(t *testing.T) {
 	for _, addr := range []string{"nonsense", "127.0.0.1:http"} {
-		if _, err := Start(Options{Listen: addr, Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), addr) {
+		if _, err := Start(Options{Listen: addr, JetStreamDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), addr) {
 			t.Errorf("%q: want an error naming the address, got %v", addr, err)
 		}
 	}

@@ -6,27 +6,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
 // offline is the data directory of a stopped serve, opened the way serve
 // opens it: the embedded broker on its JetStream files, the event log, and
-// the live views under views/.
+// the live views.
 type offline struct {
-	srv   *server.Server
-	nc    *nats.Conn
 	log   *eventlog.Log
 	views *projector.Store
 }
@@ -35,28 +28,15 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func openOffline(ctx context.Context, t *testing.T, dir string) *offline {
 	t.Helper()
-	o := &offline{}
-	var err error
-	if o.srv, err = broker.Start(broker.Options{Listen: "127.0.0.1:0", Dir: dir}); err != nil {
-		t.Fatalf("offline broker on %s: %v", dir, err)
-	}
-	t.Cleanup(func() { o.srv.Shutdown(); o.srv.WaitForShutdown() })
-	if o.nc, err = nats.Connect(o.srv.ClientURL()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(o.nc.Close)
-	js, err := jetstream.New(o.nc)
+	s, err := node.OpenStopped(ctx, node.StoppedOptions{Dir: dir, Views: true, Logger: quiet})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("open the stopped node in %s: %v", dir, err)
 	}
-	if o.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: quiet}); err != nil {
-		t.Fatalf("offline event log: %v", err)
+	t.Cleanup(func() { _ = s.Close() })
+	if s.Views() == nil {
+		t.Fatalf("no views in %s", dir)
 	}
-	if o.views, err = projector.Open(projector.Options{Dir: filepath.Join(dir, "views"), Logger: quiet}); err != nil {
-		t.Fatalf("offline views: %v", err)
-	}
-	t.Cleanup(func() { _ = o.views.Close() })
-	return o
+	return &offline{log: s.Log(), views: s.Views()}
 }
 
 // storedEvent is what the checks need of one stream message.

@@ -1,0 +1,66 @@
+// Package node is crosstalk's composition root: it owns the layout of a
+// node's data directory, starts a node (embedded or external NATS, the
+// streams, the Pebble views and the service) and opens a stopped node's
+// data for the offline tools. Everything that assembles these parts goes
+// through here, so the wiring and the directory names exist once.
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// DefaultDir is the data directory the commands use unless told otherwise.
+const DefaultDir = "./crosstalk-data"
+
+// ErrInUse is returned when a data directory belongs to a running node: its
+// views are locked by the node's Pebble store.
+var ErrInUse = errors.New("data directory in use by a running node")
+
+// ErrNoStream is returned when there is no crosstalk history to open: no
+// JetStream directory in a data directory, or no stream CROSSTALK.
+var ErrNoStream = errors.New("no crosstalk stream")
+
+// Layout is where a node keeps its files under its data directory Dir.
+type Layout struct {
+	// Dir is the data directory.
+	Dir string
+}
+
+// Views is the directory of the Pebble read model.
+func (l Layout) Views() string { return filepath.Join(l.Dir, "views") }
+
+// JetStream is the store directory of the embedded nats-server.
+func (l Layout) JetStream() string { return filepath.Join(l.Dir, "jetstream") }
+
+// CheckStopped returns an error wrapping ErrInUse when a node runs on the
+// directory. It takes Pebble's lock on the views alone and releases it: a
+// pebble.Open that fails on a held lock leaves its disk-health goroutine
+// running, and a second nats-server must never open the JetStream files of
+// a running one. A directory without views is not in use.
+func (l Layout) CheckStopped() error {
+	views := l.Views()
+	if _, err := os.Stat(views); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	lock, err := pebble.LockDirectory(views, vfs.Default)
+	if err != nil {
+		return fmt.Errorf("%s: %w (%w)", l.Dir, ErrInUse, err)
+	}
+	return lock.Close()
+}
+
+// checkHistory returns an error wrapping ErrNoStream when the directory has
+// no JetStream files, so that opening it never creates an empty history.
+func (l Layout) checkHistory() error {
+	if _, err := os.Stat(l.JetStream()); err != nil {
+		return fmt.Errorf("%w in %s: %w", ErrNoStream, l.Dir, err)
+	}
+	return nil
+}

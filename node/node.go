@@ -1,0 +1,221 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/projector"
+	"github.com/crosstalk-dev/crosstalk/service"
+)
+
+// DefaultListen is the client address of the embedded nats-server.
+const DefaultListen = "127.0.0.1:4222"
+
+// drainTimeout bounds how long Close waits for the connection to drain
+// before it closes it anyway.
+const drainTimeout = 10 * time.Second
+
+// Options say where a node keeps its data, how it finds NATS and how it
+// runs. The zero value is a node on DefaultDir with an embedded server on
+// DefaultListen.
+type Options struct {
+	// Dir is the data directory (see Layout), created if missing.
+	// Default: DefaultDir.
+	Dir string
+	// NatsURL is an external NATS server to use; empty starts an embedded
+	// nats-server with its files in Layout.JetStream.
+	NatsURL string
+	// Listen is the embedded server's client address, host:port; port 0
+	// picks a free one. Default: DefaultListen. Unused with NatsURL.
+	Listen string
+	// SyncAlways fsyncs every JetStream write (embedded server only) before
+	// it is acknowledged, and every batch of the views.
+	SyncAlways bool
+	// ViewsCacheSize is the size in bytes of Pebble's block cache.
+	// Default: projector's (64 MiB). The aggregates the service keeps in
+	// memory are bounded by Service.CacheSize.
+	ViewsCacheSize int64
+	// Name is the name of the node's NATS connection. Default: "crosstalk".
+	Name string
+	// Logger receives the node's logs. Default: slog.Default().
+	Logger *slog.Logger
+	// Service tunes the service. Its Logger and Rejections are the node's:
+	// Start sets them.
+	Service service.Options
+}
+
+// ensureDefaults fills every zero field with its default.
+func (o *Options) ensureDefaults() {
+	if o.Dir == "" {
+		o.Dir = DefaultDir
+	}
+	if o.Listen == "" {
+		o.Listen = DefaultListen
+	}
+	if o.Name == "" {
+		o.Name = "crosstalk"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Node is one started crosstalk: the embedded broker (unless external),
+// the connection, the event log and the log of refused commands, the read
+// model and the service. The caller runs it (Run or Background) and closes
+// it (Close).
+type Node struct {
+	layout     Layout
+	logger     *slog.Logger
+	srv        *server.Server
+	nc         *nats.Conn
+	log        *eventlog.Log
+	rejections *eventlog.AuditLog
+	store      *projector.Store
+	svc        *service.Service
+	// closed is closed by the NATS client once a drain has finished.
+	closed chan struct{}
+}
+
+// Start starts a node: it refuses a data directory another node runs on
+// (ErrInUse), starts the embedded broker or connects to Options.NatsURL,
+// creates or checks the streams, opens the views and builds the service.
+// The service does not run until Run or Background.
+func Start(ctx context.Context, o Options) (*Node, error) {
+	o.ensureDefaults()
+	n := &Node{layout: Layout{Dir: o.Dir}, logger: o.Logger}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if err := n.layout.CheckStopped(); err != nil {
+		return nil, err
+	}
+	if err := n.connect(o); err != nil {
+		return nil, errors.Join(err, n.Close())
+	}
+	if err := n.open(ctx, o); err != nil {
+		return nil, errors.Join(err, n.Close())
+	}
+	o.Service.Logger = o.Logger
+	o.Service.Rejections = n.rejections
+	n.svc = service.New(n.nc, n.log, n.store, o.Service)
+	return n, nil
+}
+
+// connect starts the embedded broker unless NatsURL is set, and connects.
+func (n *Node) connect(o Options) error {
+	url := o.NatsURL
+	if url == "" {
+		srv, err := broker.Start(broker.Options{Listen: o.Listen, JetStreamDir: n.layout.JetStream(), SyncAlways: o.SyncAlways})
+		if err != nil {
+			return err
+		}
+		n.srv = srv
+		url = srv.ClientURL()
+		o.Logger.Info("embedded nats-server listening", slog.String("url", url),
+			slog.String("jetstream_dir", n.layout.JetStream()))
+	}
+	n.closed = make(chan struct{})
+	nc, err := nats.Connect(url, nats.Name(o.Name), nats.MaxReconnects(-1),
+		nats.ClosedHandler(func(*nats.Conn) { close(n.closed) }))
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	n.nc = nc
+	return nil
+}
+
+// open creates or checks the streams and opens the views.
+func (n *Node) open(ctx context.Context, o Options) error {
+	js, err := jetstream.New(n.nc)
+	if err != nil {
+		return err
+	}
+	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: o.Logger}); err != nil {
+		return err
+	}
+	if n.rejections, err = eventlog.OpenAudit(ctx, js, eventlog.AuditOptions{Logger: o.Logger}); err != nil {
+		return err
+	}
+	n.store, err = projector.Open(projector.Options{
+		Dir: n.layout.Views(), Logger: o.Logger, SyncEveryBatch: o.SyncAlways, CacheSize: o.ViewsCacheSize,
+	})
+	return err
+}
+
+// Layout is where the node keeps its files.
+func (n *Node) Layout() Layout { return n.layout }
+
+// Conn is the node's NATS connection, which the service serves on.
+func (n *Node) Conn() *nats.Conn { return n.nc }
+
+// Log is the event log, the stream CROSSTALK.
+func (n *Node) Log() *eventlog.Log { return n.log }
+
+// Rejections is the log of refused commands, the stream CROSSTALK_AUDIT.
+func (n *Node) Rejections() *eventlog.AuditLog { return n.rejections }
+
+// Store is the read model, the Pebble views.
+func (n *Node) Store() *projector.Store { return n.store }
+
+// Service is the node's service.
+func (n *Node) Service() *service.Service { return n.svc }
+
+// Run serves until ctx is done. It does not close the node.
+func (n *Node) Run(ctx context.Context) error { return n.svc.Run(ctx) }
+
+// Background runs the node in a goroutine until the returned stop is
+// called, and returns once its endpoints answer. stop cancels the run,
+// waits for it, closes the node and returns every error. If the service
+// fails before it is ready, Background closes the node and returns the
+// failure.
+func (n *Node) Background(ctx context.Context) (stop func() error, err error) {
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- n.Run(runCtx) }()
+	select {
+	case <-n.svc.Ready():
+	case err := <-done:
+		cancel()
+		return nil, errors.Join(fmt.Errorf("service stopped before it was ready: %w", err), n.Close())
+	}
+	return func() error {
+		cancel()
+		return errors.Join(<-done, n.Close())
+	}, nil
+}
+
+// Close drains the connection, closes the views and stops the embedded
+// broker, in that order, so nothing acknowledged is left unflushed. Call it
+// once, after Run has returned.
+func (n *Node) Close() error {
+	var errs []error
+	if n.nc != nil {
+		if err := n.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			errs = append(errs, err)
+		}
+		select {
+		case <-n.closed:
+		case <-time.After(drainTimeout):
+			n.nc.Close()
+		}
+	}
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
+	}
+	if n.srv != nil {
+		n.srv.Shutdown()
+		n.srv.WaitForShutdown()
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,104 @@
+package node_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/node"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// A node started on a fresh directory answers a command through NATS; once
+// stopped, its directory opens offline with the event in the log and in the
+// views. While it runs, the directory is refused as in use.
+func TestStartStopOpenStopped(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := n.Background(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := client.New(n.Conn()).Command(ctx, "instagram", "conversation.start", map[string]any{
+		"command_id": uuid.NewString(), "actor": "instagram:alice", "participants": []string{"instagram:bob"},
+	})
+	if err != nil {
+		t.Fatal(errors.Join(err, stop()))
+	}
+	if err := n.Store().WaitFor(ctx, r.StreamSeq); err != nil {
+		t.Fatal(errors.Join(err, stop()))
+	}
+	checkInUse(ctx, t, dir)
+	if err := stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+
+	s, err := node.OpenStopped(ctx, node.StoppedOptions{Dir: dir, Views: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}()
+	m, err := s.Log().Get(ctx, r.StreamSeq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := events.Decode(m.Data)
+	if err != nil || e.Type != events.ConversationStarted || e.Subject != r.ConversationID {
+		t.Fatalf("seq %d: %+v, %v; want the conversation.started of %s", r.StreamSeq, e, err, r.ConversationID)
+	}
+	if s.Views() == nil || s.Views().Checkpoint() != r.StreamSeq {
+		t.Fatalf("the views of the stopped node must be open at seq %d", r.StreamSeq)
+	}
+}
+
+// checkInUse expects every way of opening dir to refuse it with ErrInUse.
+func checkInUse(ctx context.Context, t *testing.T, dir string) {
+	t.Helper()
+	if err := (node.Layout{Dir: dir}).CheckStopped(); !errors.Is(err, node.ErrInUse) {
+		t.Errorf("CheckStopped on a running node's directory: %v, want ErrInUse", err)
+	}
+	if _, err := node.OpenStopped(ctx, node.StoppedOptions{Dir: dir, Logger: quiet()}); !errors.Is(err, node.ErrInUse) {
+		t.Errorf("OpenStopped on a running node's directory: %v, want ErrInUse", err)
+	}
+	if _, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: quiet()}); !errors.Is(err, node.ErrInUse) {
+		t.Errorf("Start on a running node's directory: %v, want ErrInUse", err)
+	}
+}
+
+// A directory without a node's files is no history: OpenStopped refuses it
+// rather than creating an empty one.
+func TestOpenStoppedRefusesWhereThereIsNoStream(t *testing.T) {
+	dir := t.TempDir()
+	_, err := node.OpenStopped(context.Background(), node.StoppedOptions{Dir: dir, Logger: quiet()})
+	if !errors.Is(err, node.ErrNoStream) {
+		t.Fatalf("OpenStopped on an empty directory: %v, want ErrNoStream", err)
+	}
+	if err := (node.Layout{Dir: dir}).CheckStopped(); err != nil {
+		t.Fatalf("a directory without views is not in use: %v", err)
+	}
+}
+
+func TestLayout(t *testing.T) {
+	l := node.Layout{Dir: "data"}
+	if l.Views() != filepath.Join("data", "views") || l.JetStream() != filepath.Join("data", "jetstream") {
+		t.Fatalf("layout: %s, %s", l.Views(), l.JetStream())
+	}
+}

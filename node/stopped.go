@@ -1,0 +1,148 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/projector"
+)
+
+// StoppedOptions say which stopped node to open and what of it.
+type StoppedOptions struct {
+	// Dir is the data directory of the stopped node. Required.
+	Dir string
+	// Views opens the node's views as well. Without them, the lock of the
+	// views is still checked.
+	Views bool
+	// Name is the name of the NATS connection. Default: "crosstalk audit".
+	Name string
+	// Logger receives the log's and the views' messages.
+	// Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Stopped is a stopped node's data opened for reading: an embedded
+// nats-server of its own on the node's JetStream files (on a free loopback
+// port), the event log and, when asked for and present, the views.
+type Stopped struct {
+	layout Layout
+	srv    *server.Server
+	nc     *nats.Conn
+	log    *eventlog.Log
+	views  *projector.Store
+}
+
+// OpenStopped opens the data directory of a stopped node. It refuses a
+// directory a node runs on (ErrInUse) before it starts a second nats-server
+// on its JetStream files, and one without a crosstalk stream (ErrNoStream):
+// it never creates a stream, as reading a place without one is an error,
+// not a new empty history.
+func OpenStopped(ctx context.Context, o StoppedOptions) (*Stopped, error) {
+	if o.Name == "" {
+		o.Name = "crosstalk audit"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	s := &Stopped{layout: Layout{Dir: o.Dir}}
+	if err := s.open(ctx, o); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	return s, nil
+}
+
+func (s *Stopped) open(ctx context.Context, o StoppedOptions) error {
+	if err := s.layout.checkHistory(); err != nil {
+		return err
+	}
+	// The views are opened first: Pebble locks their directory, so a node
+	// running on it is found before a second nats-server is started.
+	if err := s.openViews(o); err != nil {
+		return err
+	}
+	srv, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", JetStreamDir: s.layout.JetStream()})
+	if err != nil {
+		return err
+	}
+	s.srv = srv
+	if s.nc, err = nats.Connect(srv.ClientURL(), nats.Name(o.Name)); err != nil {
+		return fmt.Errorf("connect to the embedded nats-server: %w", err)
+	}
+	s.log, err = OpenExistingLog(ctx, s.nc, "in "+o.Dir, o.Logger)
+	return err
+}
+
+// openViews opens the views if asked for and present; otherwise it only
+// checks their lock.
+func (s *Stopped) openViews(o StoppedOptions) error {
+	if err := s.layout.CheckStopped(); err != nil || !o.Views {
+		return err
+	}
+	dir := s.layout.Views()
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	views, err := projector.Open(projector.Options{Dir: dir, Logger: o.Logger})
+	if err != nil {
+		return fmt.Errorf("open the views in %s: %w", dir, err)
+	}
+	s.views = views
+	return nil
+}
+
+// OpenExistingLog opens the event log on nc if the stream CROSSTALK exists,
+// and returns an error wrapping ErrNoStream if not: eventlog.Open would
+// create it. where says where the stream was looked for, for the error.
+func OpenExistingLog(ctx context.Context, nc *nats.Conn, where string, logger *slog.Logger) (*eventlog.Log, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := js.Stream(ctx, events.StreamName); errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("%w %s: there is no stream %s", ErrNoStream, where, events.StreamName)
+	} else if err != nil {
+		return nil, fmt.Errorf("look up stream %s %s: %w", events.StreamName, where, err)
+	}
+	return eventlog.Open(ctx, js, eventlog.Options{Logger: logger})
+}
+
+// Layout is where the stopped node keeps its files.
+func (s *Stopped) Layout() Layout { return s.layout }
+
+// Conn is the connection to the embedded nats-server on the node's files.
+func (s *Stopped) Conn() *nats.Conn { return s.nc }
+
+// Log is the node's event log.
+func (s *Stopped) Log() *eventlog.Log { return s.log }
+
+// Views is the node's read model; nil unless StoppedOptions.Views was set
+// and the directory has views.
+func (s *Stopped) Views() *projector.Store { return s.views }
+
+// Close closes the connection and the views and stops the embedded
+// nats-server, in reverse order of opening.
+func (s *Stopped) Close() error {
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	var err error
+	if s.views != nil {
+		err = s.views.Close()
+	}
+	if s.srv != nil {
+		s.srv.Shutdown()
+		s.srv.WaitForShutdown()
+	}
+	return err
+}
