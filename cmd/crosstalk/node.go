@@ -37,7 +37,7 @@ type node struct {
 	log        *eventlog.Log
 	store      *projector.Store
 	svc        *service.Service
-	rejections *eventlog.AuditLog
+	rejections *eventlog.Refusals
 	// closed is closed by the NATS client once a drain has finished.
 	closed chan struct{}
 }
@@ -91,7 +91,7 @@ func (n *node) open(ctx context.Context, cfg nodeConfig) error {
 	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: cfg.Logger}); err != nil {
 		return err
 	}
-	audit, err := eventlog.OpenAudit(ctx, js, eventlog.AuditOptions{Logger: cfg.Logger})
+	audit, err := eventlog.OpenRefusals(ctx, js, eventlog.RefusalsOptions{Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}
