@@ -21,7 +21,10 @@
 // are checked, so a log of millions of events is audited in bounded memory.
 //
 // The package defines the small interfaces it consumes, Log and Views;
-// *eventlog.Log and *projector.Store implement them.
+// *eventlog.Log and *projector.Store implement them. It also holds the one
+// walker of the stream, Walk, which the proofs use and which package replay
+// (replays, exports, views as of a time) and package report (timelines,
+// policy reports) use too: they import audit, never the other way round.
 package audit
 
 import (
@@ -69,23 +72,25 @@ var errWalkDone = errors.New("audit: walk done")
 // errStalled is the cause of a walk's context when no batch came in time.
 var errStalled = errors.New("audit: stalled")
 
-// walk calls fn with every message of the stream from seq 1 up to and
-// including until, in stream order. It returns fn's error, the context's
-// error, or an error when the stream stops short of until.
-func walk(ctx context.Context, log Log, until uint64, fn func(events.Message) error) error {
-	return walkBatches(ctx, log, until, func(batch []events.Message) error {
+// EachMessage adapts fn, which takes one message, to Walk, which hands out
+// runs of them.
+func EachMessage(fn func(events.Message) error) func([]events.Message) error {
+	return func(batch []events.Message) error {
 		for _, m := range batch {
 			if err := fn(m); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}
 }
 
-// walkBatches is walk a batch at a time: fn gets runs of consecutive
-// messages of the stream, none past until.
-func walkBatches(ctx context.Context, log Log, until uint64, fn func([]events.Message) error) error {
+// Walk calls fn with runs of consecutive messages of the stream from seq 1
+// up to and including until, in stream order, none past until; with
+// EachMessage, one message at a time. It returns fn's error, the context's
+// error, or an error when the stream stops short of until or delivers
+// nothing for a while although messages are due.
+func Walk(ctx context.Context, log Log, until uint64, fn func([]events.Message) error) error {
 	if until == 0 {
 		return nil
 	}

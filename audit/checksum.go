@@ -54,29 +54,47 @@ func Checksum(ctx context.Context, log Log, untilSeq uint64) (Sum, error) {
 	if untilSeq > last {
 		return Sum{}, fmt.Errorf("checksum until seq %d: the stream ends at seq %d", untilSeq, last)
 	}
-	h := sha256.New()
-	var n uint64
-	buf := make([]byte, 0, 24)
-	err = walk(ctx, log, untilSeq, func(m events.Message) error {
-		buf = writeMessage(h, buf, m)
-		n++
+	s := NewSummer()
+	err = Walk(ctx, log, untilSeq, EachMessage(func(m events.Message) error {
+		s.Add(m)
 		return nil
-	})
+	}))
 	if err != nil {
 		return Sum{}, fmt.Errorf("checksum until seq %d: %w", untilSeq, err)
 	}
-	return Sum{Hex: hex.EncodeToString(h.Sum(nil)), Events: n, UntilSeq: untilSeq}, nil
+	sum := s.Sum()
+	sum.UntilSeq = untilSeq // what was asked for and walked to, even if its message was removed
+	return sum, nil
 }
 
-// writeMessage feeds one message to h in the format of Checksum. buf is
-// scratch space, returned for reuse.
-func writeMessage(h hash.Hash, buf []byte, m events.Message) []byte {
-	buf = binary.BigEndian.AppendUint64(buf[:0], m.Seq)
-	buf = binary.BigEndian.AppendUint64(buf, uint64(len(m.Subject)))
-	h.Write(buf)
-	h.Write([]byte(m.Subject))
-	buf = binary.BigEndian.AppendUint64(buf[:0], uint64(len(m.Data)))
-	h.Write(buf)
-	h.Write(m.Data)
-	return buf
+// Summer computes a Sum one message at a time, in the format of Checksum,
+// for code that reads the history its own way: a replay sums what it
+// applied, so that its sum can be compared with Checksum of the stream.
+type Summer struct {
+	h      hash.Hash
+	buf    []byte
+	events uint64
+	last   uint64
+}
+
+// NewSummer returns a Summer of no messages.
+func NewSummer() *Summer { return &Summer{h: sha256.New(), buf: make([]byte, 0, 24)} }
+
+// Add feeds one message to the sum; messages must come in stream order.
+func (s *Summer) Add(m events.Message) {
+	s.buf = binary.BigEndian.AppendUint64(s.buf[:0], m.Seq)
+	s.buf = binary.BigEndian.AppendUint64(s.buf, uint64(len(m.Subject)))
+	s.h.Write(s.buf)
+	s.h.Write([]byte(m.Subject))
+	s.buf = binary.BigEndian.AppendUint64(s.buf[:0], uint64(len(m.Data)))
+	s.h.Write(s.buf)
+	s.h.Write(m.Data)
+	s.events++
+	s.last = m.Seq
+}
+
+// Sum is the sum of the messages added so far: UntilSeq is the last one's
+// sequence, 0 when there was none.
+func (s *Summer) Sum() Sum {
+	return Sum{Hex: hex.EncodeToString(s.h.Sum(nil)), Events: s.events, UntilSeq: s.last}
 }

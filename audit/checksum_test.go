@@ -10,6 +10,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/historytest"
 )
 
 // recompute is the checksum as an auditor would write it from the doc
@@ -28,8 +29,8 @@ func recompute(msgs []events.Message) string {
 }
 
 func TestChecksumOfAnEmptyLog(t *testing.T) {
-	f := newFixture(t)
-	got := f.checksum(0)
+	f := historytest.NewFixture(t)
+	got := f.Checksum(0)
 	want := sha256.Sum256(nil)
 	if got != (audit.Sum{Hex: hex.EncodeToString(want[:])}) {
 		t.Fatalf("empty log: %+v", got)
@@ -37,12 +38,12 @@ func TestChecksumOfAnEmptyLog(t *testing.T) {
 }
 
 func TestChecksumIsDeterministicAndDocumented(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	msgs := f.messages()
-	last := f.lastSeq()
+	f := historytest.NewFixture(t)
+	f.Story()
+	msgs := f.Messages()
+	last := f.LastSeq()
 
-	first, again := f.checksum(0), f.checksum(last)
+	first, again := f.Checksum(0), f.Checksum(last)
 	if first != again || first.Events != last || first.UntilSeq != last {
 		t.Fatalf("two checksums of the same history: %+v and %+v", first, again)
 	}
@@ -66,39 +67,39 @@ func TestChecksumIsDeterministicAndDocumented(t *testing.T) {
 }
 
 func TestChecksumUntilSeqIgnoresLaterEvents(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	pre := f.lastSeq()
-	before := f.checksum(0)
-	mid := f.checksum(pre - 2)
-	if mid.Events != pre-2 || mid.UntilSeq != pre-2 || mid.Hex != recompute(f.messages()[:pre-2]) || mid.Hex == before.Hex {
+	f := historytest.NewFixture(t)
+	f.Story()
+	pre := f.LastSeq()
+	before := f.Checksum(0)
+	mid := f.Checksum(pre - 2)
+	if mid.Events != pre-2 || mid.UntilSeq != pre-2 || mid.Hex != recompute(f.Messages()[:pre-2]) || mid.Hex == before.Hex {
 		t.Fatalf("checksum until seq %d: %+v (whole log: %+v)", pre-2, mid, before)
 	}
 
-	f.send(conv1, alice, "later")
-	f.presence(bob, events.StatusActive)
-	if got := f.checksum(pre); got != before {
+	f.Send(historytest.Conv1, historytest.Alice, "later")
+	f.Presence(historytest.Bob, events.StatusActive)
+	if got := f.Checksum(pre); got != before {
 		t.Fatalf("appending changed the checksum until seq %d: %+v, was %+v", pre, got, before)
 	}
-	if got := f.checksum(0); got.Hex == before.Hex || got.UntilSeq != pre+2 || got.Events != pre+2 {
+	if got := f.Checksum(0); got.Hex == before.Hex || got.UntilSeq != pre+2 || got.Events != pre+2 {
 		t.Fatalf("the whole log grew, so must its checksum: %+v", got)
 	}
-	if _, err := audit.Checksum(f.ctx, f.log, pre+3); err == nil {
+	if _, err := audit.Checksum(f.Ctx, f.Log, pre+3); err == nil {
 		t.Fatal("a checksum past the stream's end must be an error")
 	}
 }
 
 // benchLog writes n events: a policy, then conversations of 100 events each
 // between alternating apps.
-func benchLog(b *testing.B, n int) *fixture {
-	f := newFixture(b)
-	f.policy(1, f.now, true)
+func benchLog(b *testing.B, n int) *historytest.Fixture {
+	f := historytest.NewFixture(b)
+	f.Policy(1, f.Now, true)
 	for i := 1; i < n; {
 		id := fmt.Sprintf("0192a000-0000-7000-8000-%012d", i)
-		f.start(id, alice, bob)
+		f.Start(id, historytest.Alice, historytest.Bob)
 		i++
 		for j := 0; j < 99 && i < n; j++ {
-			f.send(id, alice, "a message of a usual length, about as long as people write them")
+			f.Send(id, historytest.Alice, "a message of a usual length, about as long as people write them")
 			i++
 		}
 	}
@@ -109,14 +110,14 @@ const benchEvents = 10_000
 
 func BenchmarkVerify(b *testing.B) {
 	f := benchLog(b, benchEvents)
-	views := f.project()
+	views := f.Project()
 	for _, bc := range []struct {
 		name  string
 		views audit.Views
 	}{{"jetstream", nil}, {"with-views", views}} {
 		b.Run(bc.name, func(b *testing.B) {
 			for range b.N {
-				rep, err := audit.Verify(f.ctx, f.log, bc.views)
+				rep, err := audit.Verify(f.Ctx, f.Log, bc.views)
 				if err != nil || !rep.OK() || rep.Events != benchEvents {
 					b.Fatalf("Verify: %+v, %v", rep, err)
 				}
@@ -130,7 +131,7 @@ func BenchmarkChecksum(b *testing.B) {
 	f := benchLog(b, benchEvents)
 	b.ResetTimer()
 	for range b.N {
-		s, err := audit.Checksum(f.ctx, f.log, 0)
+		s, err := audit.Checksum(f.Ctx, f.Log, 0)
 		if err != nil || s.Events != benchEvents {
 			b.Fatalf("Checksum: %+v, %v", s, err)
 		}

@@ -1,181 +1,58 @@
 package audit_test
 
 import (
-	"context"
-	"encoding/json"
 	"maps"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/crosstalk-dev/crosstalk/audit"
-	"github.com/crosstalk-dev/crosstalk/client"
-	"github.com/crosstalk-dev/crosstalk/docs/policies"
-	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/projector"
-	"github.com/crosstalk-dev/crosstalk/service"
+	"github.com/crosstalk-dev/crosstalk/internal/historytest"
 )
-
-// node is a real crosstalk service on an in-process nats-server and a
-// Pebble store, driven through NATS like any producer.
-type node struct {
-	t     *testing.T
-	ctx   context.Context
-	log   *eventlog.Log
-	store *projector.Store
-	c     *client.Client
-	clock *service.SimClock
-}
-
-func startNode(t *testing.T) *node {
-	t.Helper()
-	st := startStack(t)
-	n := &node{t: t, ctx: st.ctx, c: client.New(st.nc), clock: seedClock(), log: st.log}
-	n.store = runService(t, st, service.Options{Clock: n.clock})
-	return n
-}
-
-// cmd sends a command as actor and fails the test if it is refused.
-func (n *node) cmd(actor events.Account, action string, body map[string]any) service.Reply {
-	n.t.Helper()
-	body["command_id"] = uuid.NewString()
-	body["actor"] = actor
-	n.clock.Advance(time.Minute)
-	r, err := n.c.Command(n.ctx, actor.App(), action, body)
-	if err != nil {
-		n.t.Fatalf("%s by %s: %v", action, actor, err)
-	}
-	return r
-}
-
-// chat starts a conversation of by with others and exchanges a message
-// from each participant; each reads the last one.
-func (n *node) chat(by events.Account, others ...events.Account) string {
-	n.t.Helper()
-	id := n.cmd(by, "conversation.start", map[string]any{"participants": others}).ConversationID
-	var last string
-	for _, a := range append([]events.Account{by}, others...) {
-		last = n.cmd(a, "message.send", map[string]any{"conversation_id": id, "text": "hello from " + string(a)}).MessageID
-	}
-	n.cmd(by, "message.read", map[string]any{"conversation_id": id, "message_id": last})
-	return id
-}
-
-func (n *node) publish(file string) service.PublishReply {
-	n.t.Helper()
-	data, err := policies.Read(file)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	r, err := n.c.PublishPolicy(n.ctx, uuid.NewString(), json.RawMessage(data))
-	if err != nil {
-		n.t.Fatalf("publish %s: %v", file, err)
-	}
-	return r
-}
-
-func (n *node) policyReport() service.PolicyReport {
-	n.t.Helper()
-	var rep service.PolicyReport
-	if err := n.c.Query(n.ctx, "policy", map[string]any{}, &rep); err != nil {
-		n.t.Fatal(err)
-	}
-	return rep
-}
-
-// waitApplied waits until crosstalk.query.policy reports version v applied.
-func (n *node) waitApplied(v uint64) {
-	n.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, p := range n.policyReport().Versions {
-			if p.Version == v && p.Applied && p.InForce {
-				return
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	n.t.Fatalf("policy version %d not applied within 20s: %+v", v, n.policyReport())
-}
-
-// inbox returns the conversation ids in a's inbox, as of the whole log.
-func (n *node) inbox(a events.Account) []string {
-	n.t.Helper()
-	var ids []string
-	cursor := ""
-	for {
-		var page projector.InboxPage
-		req := map[string]any{"account": a, "limit": 200, "min_seq": n.lastSeq()}
-		if cursor != "" {
-			req["cursor"] = cursor
-		}
-		if err := n.c.Query(n.ctx, "inbox", req, &page); err != nil {
-			n.t.Fatal(err)
-		}
-		for _, it := range page.Items {
-			ids = append(ids, it.ConversationID)
-		}
-		if cursor = page.NextCursor; cursor == "" {
-			slices.Sort(ids)
-			return ids
-		}
-	}
-}
-
-func (n *node) lastSeq() uint64 {
-	n.t.Helper()
-	last, err := n.log.LastSeq(n.ctx)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	return last
-}
 
 // The issue "History is provably unchanged": the December 2023 policy
 // change leaves every earlier event byte for byte as it was, and its whole
 // footprint is one policy event and one closing per cross-app conversation.
 func TestPolicyChangeLeavesHistoryProvablyUnchanged(t *testing.T) {
-	n := startNode(t)
+	n := historytest.StartNode(t)
 	const dave = events.Account("instagram:dave")
-	accounts := []events.Account{alice, bob, carol, dave}
+	accounts := []events.Account{historytest.Alice, historytest.Bob, historytest.Carol, dave}
 
 	// 2020: policy v1 lets the apps talk.
-	n.publish("v1-2020-cross-app.json")
+	n.Publish("v1-2020-cross-app.json")
 	cross := map[string]bool{
-		n.chat(alice, bob):  true, // instagram and messenger
-		n.chat(carol, dave): true, // and the other way round
+		n.Chat(historytest.Alice, historytest.Bob): true, // instagram and messenger
+		n.Chat(historytest.Carol, dave):            true, // and the other way round
 	}
-	same := []string{n.chat(bob, carol), n.chat(alice, dave)} // messenger only, instagram only
-	n.cmd(alice, "presence.set", map[string]any{"status": "active"})
-	n.cmd(bob, "settings.set", map[string]any{"send_read_receipts": false})
+	same := []string{n.Chat(historytest.Bob, historytest.Carol), n.Chat(historytest.Alice, dave)} // messenger only, instagram only
+	n.Cmd(historytest.Alice, "presence.set", map[string]any{"status": "active"})
+	n.Cmd(historytest.Bob, "settings.set", map[string]any{"send_read_receipts": false})
 
-	pre := n.lastSeq()
-	sumPre, err := audit.Checksum(n.ctx, n.log, pre)
+	pre := n.LastSeq()
+	sumPre, err := audit.Checksum(n.Ctx, n.Log, pre)
 	if err != nil {
 		t.Fatal(err)
 	}
 	inboxes := map[events.Account][]string{}
 	for _, a := range accounts {
-		if inboxes[a] = n.inbox(a); len(inboxes[a]) != 2 {
+		if inboxes[a] = n.Inbox(a); len(inboxes[a]) != 2 {
 			t.Fatalf("each account takes part in two conversations; %s's inbox: %v", a, inboxes[a])
 		}
 	}
 
 	// 2023-12-12: v2 is published two days before it takes effect.
-	n.clock.Set(time.Date(2023, 12, 12, 9, 0, 0, 0, time.UTC))
-	v2 := n.publish("v2-2023-12-cross-app-disconnect.json")
-	if rep := n.policyReport(); rep.Current != 1 || v2.Version != 2 || v2.StreamSeq != pre+1 {
+	n.Clock.Set(time.Date(2023, 12, 12, 9, 0, 0, 0, time.UTC))
+	v2 := n.Publish("v2-2023-12-cross-app-disconnect.json")
+	if rep := n.PolicyReport(); rep.Current != 1 || v2.Version != 2 || v2.StreamSeq != pre+1 {
 		t.Fatalf("before 2023-12-14 v2 is scheduled and v1 in force: %+v, reply %+v", rep, v2)
 	}
-	n.clock.Set(time.Date(2023, 12, 15, 9, 0, 0, 0, time.UTC))
-	n.waitApplied(2)
-	last := n.lastSeq()
+	n.Clock.Set(time.Date(2023, 12, 15, 9, 0, 0, 0, time.UTC))
+	n.WaitApplied(2)
+	last := n.LastSeq()
 
 	t.Run("the checksum before the policy is unchanged", func(t *testing.T) {
-		sum, err := audit.Checksum(n.ctx, n.log, pre)
+		sum, err := audit.Checksum(n.Ctx, n.Log, pre)
 		if err != nil || sum != sumPre {
 			t.Fatalf("checksum until seq %d: %+v, %v; before the policy: %+v", pre, sum, err, sumPre)
 		}
@@ -183,7 +60,7 @@ func TestPolicyChangeLeavesHistoryProvablyUnchanged(t *testing.T) {
 	t.Run("the footprint is one policy event and one closing per cross-app conversation", func(t *testing.T) {
 		closed := map[string]int{}
 		for seq := pre + 1; seq <= last; seq++ {
-			m, err := n.log.Get(n.ctx, seq)
+			m, err := n.Log.Get(n.Ctx, seq)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,7 +103,7 @@ func TestPolicyChangeLeavesHistoryProvablyUnchanged(t *testing.T) {
 			subjects = append(subjects, events.AccountSubject(a))
 		}
 		for _, subject := range subjects {
-			msgs, err := n.log.Load(n.ctx, subject, pre)
+			msgs, err := n.Log.Load(n.Ctx, subject, pre)
 			if err != nil || len(msgs) != 0 {
 				t.Errorf("%s after seq %d: %d events, %v", subject, pre, len(msgs), err)
 			}
@@ -234,16 +111,16 @@ func TestPolicyChangeLeavesHistoryProvablyUnchanged(t *testing.T) {
 	})
 	t.Run("every inbox lists the same conversations", func(t *testing.T) {
 		for _, a := range accounts {
-			if got := n.inbox(a); !slices.Equal(got, inboxes[a]) {
+			if got := n.Inbox(a); !slices.Equal(got, inboxes[a]) {
 				t.Errorf("inbox of %s: %v, before the policy %v", a, got, inboxes[a])
 			}
 		}
 	})
 	t.Run("verify finds no break in JetStream or the views", func(t *testing.T) {
-		if err := n.store.WaitFor(n.ctx, last); err != nil {
+		if err := n.Store.WaitFor(n.Ctx, last); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := audit.Verify(n.ctx, n.log, n.store)
+		rep, err := audit.Verify(n.Ctx, n.Log, n.Store)
 		if err != nil || !rep.OK() || rep.Events != last || rep.ViewsChecked != last {
 			t.Fatalf("verify: %+v, %v", rep, err)
 		}

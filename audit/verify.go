@@ -115,7 +115,7 @@ func Verify(ctx context.Context, log Log, views Views) (Report, error) {
 		v.report.WithViews, v.report.ViewsCheckpoint = true, v.cp
 		v.matched = newSeqSet(min(v.cp, last))
 	}
-	if err := walkBatches(ctx, log, last, v.batch); err != nil {
+	if err := Walk(ctx, log, last, v.batch); err != nil {
 		return Report{}, fmt.Errorf("verify: %w", err)
 	}
 	if views != nil {

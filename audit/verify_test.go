@@ -9,30 +9,31 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/historytest"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
 func TestVerifyACleanLog(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	last := f.lastSeq()
+	f := historytest.NewFixture(t)
+	f.Story()
+	last := f.LastSeq()
 
-	rep := f.verify(nil)
+	rep := f.Verify(nil)
 	if !rep.OK() || rep.Events != last || rep.LastSeq != last || rep.Subjects != 4 || rep.WithViews || rep.ViewsChecked != 0 {
 		t.Fatalf("JetStream only: %+v", rep)
 	}
 	if rep.Breaks == nil {
 		t.Fatal("Breaks must be an empty list, not nil, so that JSON shows []")
 	}
-	rep = f.verify(f.project())
+	rep = f.Verify(f.Project())
 	if !rep.OK() || !rep.WithViews || rep.ViewsCheckpoint != last || rep.ViewsChecked != last {
 		t.Fatalf("with views: %+v", rep)
 	}
 }
 
 func TestVerifyAnEmptyLog(t *testing.T) {
-	f := newFixture(t)
-	rep := f.verify(f.views())
+	f := historytest.NewFixture(t)
+	rep := f.Verify(f.Views())
 	if !rep.OK() || rep.Events != 0 || rep.Subjects != 0 || rep.ViewsChecked != 0 {
 		t.Fatalf("empty log: %+v", rep)
 	}
@@ -41,30 +42,30 @@ func TestVerifyAnEmptyLog(t *testing.T) {
 // Events published straight into the stream, bypassing crosstalk, are
 // found: each at its own sequence, once, and the chain goes on from them.
 func TestVerifyReportsBrokenChains(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	c1, c2 := events.ConversationSubject(conv1), events.ConversationSubject(conv2)
+	f := historytest.NewFixture(t)
+	f.Story()
+	c1, c2 := events.ConversationSubject(historytest.Conv1), events.ConversationSubject(historytest.Conv2)
 
-	forged := f.sendEvent(conv1, alice, "forged")
+	forged := f.SendEvent(historytest.Conv1, historytest.Alice, "forged")
 	forged.PrevHash = strings.Repeat("0", 64)
-	wantHash := f.tips[c1].hash
-	prevSeq := f.rawEvent(c1, forged)
-	f.send(conv1, bob, "chained to the forged one")
+	wantHash := f.TipHash(c1)
+	prevSeq := f.RawEvent(c1, forged)
+	f.Send(historytest.Conv1, historytest.Bob, "chained to the forged one")
 
-	skipped := f.sendEvent(conv2, carol, "version skips")
+	skipped := f.SendEvent(historytest.Conv2, historytest.Carol, "version skips")
 	skipped.StreamVersion += 5
-	versionSeq := f.rawEvent(c2, skipped)
-	f.send(conv2, bob, "the next one is counted by position")
+	versionSeq := f.RawEvent(c2, skipped)
+	f.Send(historytest.Conv2, historytest.Bob, "the next one is counted by position")
 
-	junkSeq := f.raw(c2, []byte(`{"not": "a crosstalk event"}`))
-	f.send(conv2, carol, "chained to the junk")
+	junkSeq := f.Raw(c2, []byte(`{"not": "a crosstalk event"}`))
+	f.Send(historytest.Conv2, historytest.Carol, "chained to the junk")
 
 	const conv3 = "0192a000-0000-7000-8000-000000000003"
 	c3 := events.ConversationSubject(conv3)
-	first := f.event(c3, conv3, events.ConversationStarted, events.ConversationStartedData{
-		ConversationID: conv3, StartedBy: alice, Participants: []events.Account{alice, carol}, CrossApp: true})
+	first := f.Event(c3, conv3, events.ConversationStarted, events.ConversationStartedData{
+		ConversationID: conv3, StartedBy: historytest.Alice, Participants: []events.Account{historytest.Alice, historytest.Carol}, CrossApp: true})
 	first.PrevHash = "abc"
-	firstSeq := f.rawEvent(c3, first)
+	firstSeq := f.RawEvent(c3, first)
 
 	want := []audit.Break{
 		{Seq: prevSeq, Subject: c1, Kind: audit.BreakPrevHash},
@@ -72,7 +73,7 @@ func TestVerifyReportsBrokenChains(t *testing.T) {
 		{Seq: junkSeq, Subject: c2, Kind: audit.BreakUndecodable},
 		{Seq: firstSeq, Subject: c3, Kind: audit.BreakPrevHash},
 	}
-	rep := f.verify(nil)
+	rep := f.Verify(nil)
 	checkBreaks(t, rep, want)
 	if !strings.Contains(rep.Breaks[0].Detail, wantHash) {
 		t.Errorf("a prevhash break names the hash it wanted: %q", rep.Breaks[0].Detail)
@@ -80,10 +81,10 @@ func TestVerifyReportsBrokenChains(t *testing.T) {
 
 	// The projector keeps the junk under poison/, not hist/: that is no
 	// further break.
-	rep = f.verify(f.project())
+	rep = f.Verify(f.Project())
 	checkBreaks(t, rep, want)
-	if rep.ViewsChecked != f.lastSeq() {
-		t.Fatalf("views checked %d, want %d", rep.ViewsChecked, f.lastSeq())
+	if rep.ViewsChecked != f.LastSeq() {
+		t.Fatalf("views checked %d, want %d", rep.ViewsChecked, f.LastSeq())
 	}
 }
 
@@ -103,30 +104,30 @@ func checkBreaks(t *testing.T, rep audit.Report, want []audit.Break) {
 // The views are built by applying a modified copy of the log: Pebble then
 // holds what a tampered read model would, without any test hook.
 func TestVerifyReportsTamperedViews(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	msgs := f.messages()
-	last := f.lastSeq()
-	hey := msgs[3] // "hey Bob" in conv1
+	f := historytest.NewFixture(t)
+	f.Story()
+	msgs := f.Messages()
+	last := f.LastSeq()
+	hey := msgs[3] // "hey Bob" in historytest.Conv1
 	if !bytes.Contains(hey.Data, []byte("hey Bob")) {
 		t.Fatalf("fixture changed: seq 4 is %s", hey.Data)
 	}
-	c2 := events.ConversationSubject(conv2)
+	c2 := events.ConversationSubject(historytest.Conv2)
 
 	t.Run("differs", func(t *testing.T) {
 		tampered := clone(msgs)
 		tampered[3].Data = bytes.Replace(hey.Data, []byte("hey Bob"), []byte("hey Rob"), 1)
-		rep := f.verify(f.apply(tampered))
+		rep := f.Verify(apply(f, tampered))
 		checkBreaks(t, rep, []audit.Break{{Seq: 4, Subject: hey.Subject, Kind: audit.BreakDiffersInViews}})
 	})
 	t.Run("missing", func(t *testing.T) {
-		rep := f.verify(f.apply(append(clone(msgs[:5]), msgs[6:]...)))
+		rep := f.Verify(apply(f, append(clone(msgs[:5]), msgs[6:]...)))
 		checkBreaks(t, rep, []audit.Break{{Seq: 6, Subject: msgs[5].Subject, Kind: audit.BreakMissingInViews}})
 	})
 	t.Run("moved to another subject", func(t *testing.T) {
 		tampered := clone(msgs)
 		tampered[3].Subject = c2
-		rep := f.verify(f.apply(tampered))
+		rep := f.Verify(apply(f, tampered))
 		checkBreaks(t, rep, []audit.Break{
 			{Seq: 4, Subject: hey.Subject, Kind: audit.BreakMissingInViews},
 			{Seq: 4, Subject: c2, Kind: audit.BreakExtraInViews},
@@ -134,7 +135,7 @@ func TestVerifyReportsTamperedViews(t *testing.T) {
 	})
 	t.Run("beyond the log", func(t *testing.T) {
 		extra := events.Message{Seq: last + 1, Subject: hey.Subject, Data: hey.Data}
-		rep := f.verify(f.apply(append(clone(msgs), extra)))
+		rep := f.Verify(apply(f, append(clone(msgs), extra)))
 		checkBreaks(t, rep, []audit.Break{
 			{Seq: last + 1, Kind: audit.BreakViewsAhead},
 			{Seq: last + 1, Subject: hey.Subject, Kind: audit.BreakExtraInViews},
@@ -147,13 +148,13 @@ func TestVerifyReportsTamperedViews(t *testing.T) {
 	// whether it is scanned before or after it.
 	for _, before := range []bool{true, false} {
 		t.Run("sharing a sequence", func(t *testing.T) {
-			views := &extraEntry{Store: f.apply(msgs), subject: c2, seq: 4, data: hey.Data, before: before}
-			rep := f.verify(views)
+			views := &extraEntry{Store: apply(f, msgs), subject: c2, seq: 4, data: hey.Data, before: before}
+			rep := f.Verify(views)
 			checkBreaks(t, rep, []audit.Break{{Seq: 4, Subject: views.subject, Kind: audit.BreakExtraInViews}})
 		})
 	}
 	t.Run("behind the log", func(t *testing.T) {
-		rep := f.verify(f.apply(msgs[:5]))
+		rep := f.Verify(apply(f, msgs[:5]))
 		if !rep.OK() || rep.ViewsCheckpoint != 5 || rep.ViewsChecked != 5 || rep.Events != last {
 			t.Fatalf("views that lag are checked up to their checkpoint: %+v", rep)
 		}
@@ -161,11 +162,11 @@ func TestVerifyReportsTamperedViews(t *testing.T) {
 }
 
 // apply builds views in a fresh store from msgs.
-func (f *fixture) apply(msgs []events.Message) *projector.Store {
-	f.t.Helper()
-	s := f.views()
+func apply(f *historytest.Fixture, msgs []events.Message) *projector.Store {
+	f.T.Helper()
+	s := f.Views()
 	if err := s.Apply(msgs); err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return s
 }
@@ -202,14 +203,14 @@ func (e *extraEntry) History(fn func(subject string, seq uint64, data []byte) er
 }
 
 func TestVerifyStopsWithItsContext(t *testing.T) {
-	f := newFixture(t)
-	f.story()
+	f := historytest.NewFixture(t)
+	f.Story()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := audit.Verify(ctx, f.log, nil); !errors.Is(err, context.Canceled) {
+	if _, err := audit.Verify(ctx, f.Log, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Verify on a cancelled context: %v", err)
 	}
-	if _, err := audit.Checksum(ctx, f.log, 0); !errors.Is(err, context.Canceled) {
+	if _, err := audit.Checksum(ctx, f.Log, 0); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Checksum on a cancelled context: %v", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
-// Recorder keeps evidence of refused commands (eventlog.AuditLog). Record
+// Recorder keeps evidence of refused commands (eventlog.Refusals). Record
 // must not block: it is called on the command path.
 type Recorder interface {
 	Record(subject string, data []byte)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
-	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
@@ -157,33 +156,12 @@ func auditVerify(ctx context.Context, t auditTarget, stdout, stderr io.Writer) e
 	if t.JSON {
 		err = writeJSON(stdout, rep)
 	} else {
-		writeReport(stdout, rep, h.viewsNote)
+		err = rep.WriteText(stdout, h.viewsNote)
 	}
 	if err == nil && !rep.OK() {
 		err = fmt.Errorf("the history does not verify: %d break(s)", rep.BreaksTotal)
 	}
 	return err
-}
-
-func writeReport(w io.Writer, rep audit.Report, viewsNote string) {
-	fmt.Fprintf(w, "stream %s: seq 1..%d\n", events.StreamName, rep.LastSeq)
-	if rep.WithViews {
-		fmt.Fprintf(w, "views: checked up to their checkpoint, seq %d\n", rep.ViewsCheckpoint)
-	} else {
-		fmt.Fprintf(w, "views: not checked (%s)\n", viewsNote)
-	}
-	fmt.Fprintf(w, "subjects: %d, events: %d, views checked: %d, breaks: %d\n",
-		rep.Subjects, rep.Events, rep.ViewsChecked, rep.BreaksTotal)
-	for _, b := range rep.Breaks {
-		subject := b.Subject
-		if subject == "" {
-			subject = "-"
-		}
-		fmt.Fprintf(w, "  seq %d  %s  %s: %s\n", b.Seq, subject, b.Kind, b.Detail)
-	}
-	if more := rep.BreaksTotal - uint64(len(rep.Breaks)); more > 0 {
-		fmt.Fprintf(w, "  ... and %d more\n", more)
-	}
 }
 
 func auditChecksum(ctx context.Context, t auditTarget, until uint64, stdout, stderr io.Writer) error {

@@ -11,9 +11,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/replay"
+	"github.com/crosstalk-dev/crosstalk/report"
 )
 
 // The auditor's questions about what happened: a subject's timeline, what
@@ -77,11 +78,11 @@ func auditTimeline(ctx context.Context, t auditTarget, conv, account, htmlFile s
 		return err
 	}
 	defer h.close()
-	var tl audit.Timeline
+	var tl report.Timeline
 	if who != "" {
-		tl, err = audit.AccountTimeline(ctx, h.log, who)
+		tl, err = report.AccountTimeline(ctx, h.log, who)
 	} else {
-		tl, err = audit.ConversationTimeline(ctx, h.log, conv)
+		tl, err = report.ConversationTimeline(ctx, h.log, conv)
 	}
 	if err != nil {
 		return err
@@ -98,7 +99,7 @@ func auditTimeline(ctx context.Context, t auditTarget, conv, account, htmlFile s
 	return tl.WriteText(stdout)
 }
 
-func writeHTMLFile(name string, tl audit.Timeline) error {
+func writeHTMLFile(name string, tl report.Timeline) error {
 	f, err := os.Create(name)
 	if err != nil {
 		return err
@@ -152,7 +153,7 @@ func auditVisibility(ctx context.Context, t auditTarget, viewer, at string, stdo
 	if err != nil {
 		return err
 	}
-	when, err := audit.ParseInstant(at)
+	when, err := replay.ParseInstant(at)
 	if err != nil {
 		return err
 	}
@@ -162,7 +163,7 @@ func auditVisibility(ctx context.Context, t auditTarget, viewer, at string, stdo
 		return err
 	}
 	defer h.close()
-	v, err := audit.SeenBy(ctx, h.log, who, when, audit.AsOfOptions{})
+	v, err := report.SeenBy(ctx, h.log, who, when, report.AsOfOptions{})
 	if err != nil {
 		return err
 	}
@@ -213,12 +214,12 @@ func auditPolicy(ctx context.Context, t auditTarget, version uint64, stdout, std
 	if err != nil {
 		return err
 	}
-	var rep audit.PolicyReport
+	var rep report.PolicyChange
 	if rejections == nil {
-		rep, err = audit.ReportPolicy(ctx, h.log, nil, version)
+		rep, err = report.Policy(ctx, h.log, nil, version)
 		rep.RefusalsNote = note
 	} else {
-		rep, err = audit.ReportPolicy(ctx, h.log, rejections, version)
+		rep, err = report.Policy(ctx, h.log, rejections, version)
 	}
 	if err != nil {
 		return err
@@ -230,10 +231,10 @@ func auditPolicy(ctx context.Context, t auditTarget, version uint64, stdout, std
 }
 
 // openRejections opens CROSSTALK_AUDIT with the limits it already has, as
-// OpenAudit updates the stream's configuration and an audit must not change
-// what it reads. Without the stream, or with limits OpenAudit would change
+// OpenRefusals updates the stream's configuration and an audit must not change
+// what it reads. Without the stream, or with limits OpenRefusals would change
 // (none at all), it returns nil and says why.
-func openRejections(ctx context.Context, h *history, logger *slog.Logger) (*eventlog.AuditLog, string, error) {
+func openRejections(ctx context.Context, h *history, logger *slog.Logger) (*eventlog.Refusals, string, error) {
 	js, err := jetstream.New(h.nc)
 	if err != nil {
 		return nil, "", err
@@ -250,7 +251,7 @@ func openRejections(ctx context.Context, h *history, logger *slog.Logger) (*even
 		return nil, fmt.Sprintf("stream %s has no size or age limit, which crosstalk never sets; "+
 			"read it with the nats CLI: opening it here would change its limits", events.AuditStreamName), nil
 	}
-	a, err := eventlog.OpenAudit(ctx, js, eventlog.AuditOptions{
+	a, err := eventlog.OpenRefusals(ctx, js, eventlog.RefusalsOptions{
 		MaxBytes: cfg.MaxBytes, MaxAge: cfg.MaxAge, Replicas: cfg.Replicas, Logger: logger,
 	})
 	return a, "", err

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crosstalk-dev/crosstalk/audit"
+	"github.com/crosstalk-dev/crosstalk/report"
 )
 
 // The auditor's questions about the demo's history, offline on its data
@@ -20,7 +20,7 @@ func TestAuditTimelineVisibilityPolicyOfTheDemo(t *testing.T) {
 	if err := run(context.Background(), []string{"demo", "--data", dir}, &out, &out); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	var alice audit.Timeline
+	var alice report.Timeline
 	if err := json.Unmarshal([]byte(auditRun(t, "audit", "timeline", "--data", dir, "--account", "instagram:alice", "--json")), &alice); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func auditTimelineOfDemo(t *testing.T, dir, cross string) {
 
 func auditVisibilityOfDemo(t *testing.T, dir, cross string) {
 	for at, visible := range map[string]bool{"2023-12-13": true, "2023-12-14T00:00:00Z": false, "2023-12-15": false} {
-		var v audit.View
+		var v report.View
 		if err := json.Unmarshal([]byte(auditRun(t, "audit", "visibility", "--data", dir,
 			"--viewer", "messenger:bob", "--at", at, "--json")), &v); err != nil {
 			t.Fatal(err)

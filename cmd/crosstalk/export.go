@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/replay"
 )
 
 func newAuditExportCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -72,7 +72,7 @@ func auditExport(ctx context.Context, t auditTarget, until uint64, out string, s
 	}
 	defer h.close()
 	if out == "" {
-		n, err := audit.Export(ctx, h.log, until, stdout)
+		n, err := replay.Export(ctx, h.log, until, stdout)
 		if err == nil {
 			fmt.Fprintf(stderr, "exported %d events (seq 1..%d)\n", n, n)
 		}
@@ -92,7 +92,7 @@ func exportToFile(ctx context.Context, h *history, until uint64, out string) (ui
 	if err != nil {
 		return 0, fmt.Errorf("--out %s: %w", out, err)
 	}
-	n, err := audit.Export(ctx, h.log, until, tmp)
+	n, err := replay.Export(ctx, h.log, until, tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,13 +8,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/audit"
-	"github.com/crosstalk-dev/crosstalk/projector"
+	"github.com/crosstalk-dev/crosstalk/replay"
 )
 
 // replayFlags are the flags of crosstalk replay.
@@ -89,19 +85,6 @@ the end of the history, or --out is not empty.`,
 	return cmd
 }
 
-// replayReport is the result as --json prints it.
-type replayReport struct {
-	Events          uint64    `json:"events"`
-	Skipped         uint64    `json:"skipped"`
-	LastSeq         uint64    `json:"last_seq"`
-	DurationSeconds float64   `json:"duration_seconds"`
-	EventsPerSecond float64   `json:"events_per_second"`
-	ViewsChecksum   string    `json:"views_checksum"`
-	ViewsEntries    uint64    `json:"views_entries"`
-	History         audit.Sum `json:"history"`
-	Out             string    `json:"out,omitempty"`
-}
-
 func runReplay(ctx context.Context, f replayFlags, stdout, stderr io.Writer) error {
 	opts, err := f.options()
 	if err != nil {
@@ -124,26 +107,22 @@ func runReplay(ctx context.Context, f replayFlags, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	rep := replayReport{
-		Events: res.Events, Skipped: res.Skipped, LastSeq: res.LastSeq,
-		DurationSeconds: res.Duration.Seconds(), EventsPerSecond: res.EventsPerSecond(),
-		ViewsChecksum: res.Checksum, ViewsEntries: res.Entries, History: res.History,
-	}
+	out := ""
 	if keep {
-		rep.Out = dir
+		out = dir
 	}
+	rep := res.Report(out)
 	if f.target.JSON {
 		return writeJSON(stdout, rep)
 	}
-	writeReplayReport(stdout, rep)
-	return nil
+	return rep.WriteText(stdout)
 }
 
-// options turns the bounds into ReplayOptions.
-func (f replayFlags) options() (audit.ReplayOptions, error) {
-	opts := audit.ReplayOptions{UntilSeq: f.untilSeq}
+// options turns the bounds into replay.Options.
+func (f replayFlags) options() (replay.Options, error) {
+	opts := replay.Options{UntilSeq: f.untilSeq}
 	if f.untilTime != "" {
-		t, err := audit.ParseInstant(f.untilTime)
+		t, err := replay.ParseInstant(f.untilTime)
 		if err != nil {
 			return opts, fmt.Errorf("--until-time: %w", err)
 		}
@@ -152,40 +131,17 @@ func (f replayFlags) options() (audit.ReplayOptions, error) {
 	return opts, nil
 }
 
-// replayInto opens a store in dir, replays src into it and closes it.
-func replayInto(ctx context.Context, src audit.Source, dir string, opts audit.ReplayOptions, logger *slog.Logger, stderr io.Writer) (audit.ReplayResult, error) {
-	dst, err := projector.Open(projector.Options{Dir: dir, Logger: logger})
-	if err != nil {
-		return audit.ReplayResult{}, err
-	}
+// replayInto replays src into a store in dir, showing progress on stderr.
+func replayInto(ctx context.Context, src replay.Source, dir string, opts replay.Options, logger *slog.Logger, stderr io.Writer) (replay.Result, error) {
 	progress := newReplayProgress(stderr)
 	opts.Progress = progress.show
-	res, err := audit.Replay(ctx, src, dst, opts)
+	res, err := replay.ToDir(ctx, src, dir, logger, opts)
 	progress.finish(err == nil)
-	if cerr := dst.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
 	return res, err
 }
 
-func writeReplayReport(w io.Writer, r replayReport) {
-	fmt.Fprintf(w, "events: %d\n", r.Events)
-	if r.Skipped > 0 {
-		fmt.Fprintf(w, "skipped (after --until-time): %d\n", r.Skipped)
-	}
-	fmt.Fprintf(w, "last seq: %d\n", r.LastSeq)
-	fmt.Fprintf(w, "duration: %s\n", time.Duration(r.DurationSeconds*float64(time.Second)).Round(time.Millisecond))
-	fmt.Fprintf(w, "events/s: %.0f\n", r.EventsPerSecond)
-	fmt.Fprintf(w, "views checksum: %s\n", r.ViewsChecksum)
-	fmt.Fprintf(w, "views entries: %d\n", r.ViewsEntries)
-	fmt.Fprintf(w, "history sha256: %s\n", r.History.Hex)
-	if r.Out != "" {
-		fmt.Fprintf(w, "views: %s\n", r.Out)
-	}
-}
-
 // openReplaySource opens the history f names; release closes it.
-func openReplaySource(ctx context.Context, f replayFlags, logger *slog.Logger) (src audit.Source, release func(), err error) {
+func openReplaySource(ctx context.Context, f replayFlags, logger *slog.Logger) (src replay.Source, release func(), err error) {
 	if f.fromJSONL != "" {
 		return openJSONL(f.fromJSONL)
 	}
@@ -198,7 +154,7 @@ func openReplaySource(ctx context.Context, f replayFlags, logger *slog.Logger) (
 	if err != nil {
 		return nil, nil, err
 	}
-	ls, err := audit.FromLog(ctx, h.log)
+	ls, err := replay.FromLog(ctx, h.log)
 	if err != nil {
 		h.close()
 		return nil, nil, err
@@ -206,46 +162,13 @@ func openReplaySource(ctx context.Context, f replayFlags, logger *slog.Logger) (
 	return ls, h.close, nil
 }
 
-// openJSONL opens an export and counts its lines, for progress.
-func openJSONL(path string) (audit.Source, func(), error) {
-	file, err := os.Open(path)
+// openJSONL opens an export, its lines counted for progress.
+func openJSONL(path string) (replay.Source, func(), error) {
+	src, closeFile, err := replay.OpenJSONL(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--from-jsonl: %w", err)
 	}
-	lines, err := countLines(file)
-	if err == nil {
-		_, err = file.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		_ = file.Close()
-		return nil, nil, fmt.Errorf("--from-jsonl: read %s: %w", path, err)
-	}
-	src := audit.ReadJSONL(file)
-	src.SetTotal(lines)
-	return src, func() { _ = file.Close() }, nil
-}
-
-// countLines counts the lines of r, a last one without "\n" included.
-func countLines(r io.Reader) (uint64, error) {
-	buf := make([]byte, 1<<20)
-	var n uint64
-	last := byte('\n')
-	for {
-		k, err := r.Read(buf)
-		if k > 0 {
-			n += uint64(bytes.Count(buf[:k], []byte{'\n'}))
-			last = buf[k-1]
-		}
-		if errors.Is(err, io.EOF) {
-			if last != '\n' {
-				n++
-			}
-			return n, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-	}
+	return src, func() { _ = closeFile() }, nil
 }
 
 // replayOut returns the directory to build the views in: out, created if
@@ -267,80 +190,4 @@ func replayOut(out string) (dir string, keep bool, err error) {
 			"so that it never mixes them with others; give another directory", out)
 	}
 	return out, true, nil
-}
-
-// replayProgress shows a replay's progress on w: a bar with events/s and
-// ETA when w is a terminal, otherwise a line at most every interval and one
-// at the end.
-type replayProgress struct {
-	w        io.Writer
-	bar      *progressbar.ProgressBar
-	start    time.Time
-	interval time.Duration
-	shown    time.Time
-	done     uint64
-	total    uint64
-}
-
-func newReplayProgress(w io.Writer) *replayProgress {
-	p := &replayProgress{w: w, start: time.Now(), interval: time.Second}
-	p.shown = p.start
-	if isTerminal(w) {
-		p.bar = newReplayBar(w)
-	}
-	return p
-}
-
-func newReplayBar(w io.Writer) *progressbar.ProgressBar {
-	return progressbar.NewOptions64(-1,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("replay"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("events"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionFullWidth(),
-		progressbar.OptionSetRenderBlankState(true),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-	)
-}
-
-// show is the replay's Progress callback.
-func (p *replayProgress) show(done, total uint64) {
-	p.done, p.total = done, total
-	if p.bar != nil {
-		if total > 0 && p.bar.GetMax64() != int64(total) {
-			p.bar.ChangeMax64(int64(total))
-		}
-		_ = p.bar.Set64(int64(done))
-		return
-	}
-	if now := time.Now(); now.Sub(p.shown) >= p.interval {
-		p.shown = now
-		p.line()
-	}
-}
-
-// finish ends the bar, or writes the last line when the replay succeeded.
-func (p *replayProgress) finish(ok bool) {
-	if p.bar != nil {
-		if ok {
-			_ = p.bar.Finish()
-		}
-		_ = p.bar.Exit()
-		return
-	}
-	if ok {
-		p.line()
-	}
-}
-
-func (p *replayProgress) line() {
-	rate := float64(p.done) / max(time.Since(p.start).Seconds(), 1e-9)
-	if p.total > 0 {
-		fmt.Fprintf(p.w, "replayed %d/%d events, %.0f events/s\n", p.done, p.total, rate)
-		return
-	}
-	fmt.Fprintf(p.w, "replayed %d events, %.0f events/s\n", p.done, rate)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/projector"
+	"github.com/crosstalk-dev/crosstalk/replay"
 )
 
 // demoData plays the demo into a new data directory and returns it.
@@ -60,10 +61,10 @@ func field(t *testing.T, out, name string) string {
 	return ""
 }
 
-func replayJSON(t *testing.T, args ...string) replayReport {
+func replayJSON(t *testing.T, args ...string) replay.Report {
 	t.Helper()
 	out, _ := runOK(t, append([]string{"replay", "--json"}, args...)...)
-	var rep replayReport
+	var rep replay.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("replay --json: %v\n%s", err, out)
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
-// AuditOptions configure the stream of refused commands.
-type AuditOptions struct {
+// RefusalsOptions configure the stream of refused commands.
+type RefusalsOptions struct {
 	// MaxBytes bounds the stream's size; the oldest records go first.
 	// Default: 1 GiB.
 	MaxBytes int64
@@ -26,7 +26,7 @@ type AuditOptions struct {
 }
 
 // EnsureDefaults fills every zero field with its default.
-func (o *AuditOptions) EnsureDefaults() {
+func (o *RefusalsOptions) EnsureDefaults() {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 1 << 30
 	}
@@ -41,16 +41,22 @@ func (o *AuditOptions) EnsureDefaults() {
 	}
 }
 
-// AuditLog is the stream CROSSTALK_AUDIT of refused commands. Unlike the
-// history it is size- and age-limited: it is evidence of attempts, not part
-// of what any user could see.
-type AuditLog struct {
+// Refusals is the stream of refused commands, one
+// crosstalk.command.rejected.v1 record per 403 decision. Unlike the history
+// it is size- and age-limited: it is evidence of attempts, not part of what
+// any user could see, and not what package audit proves.
+//
+// The stream itself keeps its name CROSSTALK_AUDIT (events.AuditStreamName)
+// and its subjects crosstalk.audit.rejected.<app>.<code>: they are on disk
+// and on the wire, and renaming them would orphan the records already kept.
+type Refusals struct {
 	js     jetstream.JetStream
 	logger *slog.Logger
 }
 
-// OpenAudit creates or updates the audit stream and returns it.
-func OpenAudit(ctx context.Context, js jetstream.JetStream, opts AuditOptions) (*AuditLog, error) {
+// OpenRefusals creates or updates the stream of refused commands and
+// returns it.
+func OpenRefusals(ctx context.Context, js jetstream.JetStream, opts RefusalsOptions) (*Refusals, error) {
 	opts.EnsureDefaults()
 	cfg := jetstream.StreamConfig{
 		Name:        events.AuditStreamName,
@@ -67,15 +73,15 @@ func OpenAudit(ctx context.Context, js jetstream.JetStream, opts AuditOptions) (
 		AllowDirect: true,
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("audit stream %s: %w", cfg.Name, err)
+		return nil, fmt.Errorf("refusals stream %s: %w", cfg.Name, err)
 	}
-	return &AuditLog{js: js, logger: opts.Logger}, nil
+	return &Refusals{js: js, logger: opts.Logger}, nil
 }
 
 // Record publishes one record without waiting for its acknowledgement, so
 // that recording a refusal costs the command path one asynchronous publish.
 // A failed publish is logged, never returned to the refused command.
-func (a *AuditLog) Record(subject string, data []byte) {
+func (a *Refusals) Record(subject string, data []byte) {
 	if _, err := a.js.PublishAsync(subject, data); err != nil {
 		a.logger.Warn("eventlog: record refused command", slog.String("subject", subject), slog.Any("err", err))
 	}
@@ -83,7 +89,7 @@ func (a *AuditLog) Record(subject string, data []byte) {
 
 // Flush waits until every record published so far is acknowledged, or ctx
 // is done.
-func (a *AuditLog) Flush(ctx context.Context) error {
+func (a *Refusals) Flush(ctx context.Context) error {
 	select {
 	case <-a.js.PublishAsyncComplete():
 		return nil
@@ -95,7 +101,7 @@ func (a *AuditLog) Flush(ctx context.Context) error {
 // Read delivers every record with sequence >= fromSeq whose subject matches
 // filter (e.g. "crosstalk.audit.rejected.instagram.>"; empty means all) up
 // to the stream's last sequence now, then returns.
-func (a *AuditLog) Read(ctx context.Context, filter string, fn func(events.Message) error) error {
+func (a *Refusals) Read(ctx context.Context, filter string, fn func(events.Message) error) error {
 	stream, err := a.js.Stream(ctx, events.AuditStreamName)
 	if err != nil {
 		return err

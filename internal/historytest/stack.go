@@ -1,4 +1,4 @@
-package audit_test
+package historytest
 
 import (
 	"context"
@@ -14,16 +14,17 @@ import (
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
-// stack is an in-process nats-server with the event log open on it: what
+// Stack is an in-process nats-server with the event log open on it: what
 // the tests that run the real service start from.
-type stack struct {
-	ctx context.Context
-	nc  *nats.Conn
-	js  jetstream.JetStream
-	log *eventlog.Log
+type Stack struct {
+	Ctx context.Context
+	NC  *nats.Conn
+	JS  jetstream.JetStream
+	Log *eventlog.Log
 }
 
-func startStack(t *testing.T) stack {
+// StartStack starts a nats-server for the test and opens the log on it.
+func StartStack(t *testing.T) Stack {
 	t.Helper()
 	srv := natstest.Start(t)
 	nc := srv.Connect(t)
@@ -33,30 +34,30 @@ func startStack(t *testing.T) stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err := eventlog.Open(ctx, js, eventlog.Options{Logger: quiet()})
+	log, err := eventlog.Open(ctx, js, eventlog.Options{Logger: Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stack{ctx: ctx, nc: nc, js: js, log: log}
+	return Stack{Ctx: ctx, NC: nc, JS: js, Log: log}
 }
 
-// seedClock is where the stories start: before policy version 1's effect.
-func seedClock() *service.SimClock {
+// SeedClock is where the stories start: before policy version 1's effect.
+func SeedClock() *service.SimClock {
 	return service.NewSimClock(time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC))
 }
 
-// runService runs the service on st with a fresh Pebble store in a test
+// RunService runs the service on st with a fresh Pebble store in a test
 // directory until the test ends, checks quickly for due policies and
 // rescans soon (like the demo), and returns once it is ready.
-func runService(t *testing.T, st stack, opts service.Options) *projector.Store {
+func RunService(t *testing.T, st Stack, opts service.Options) *projector.Store {
 	t.Helper()
-	store, err := projector.Open(projector.Options{Dir: t.TempDir(), Logger: quiet()})
+	store, err := projector.Open(projector.Options{Dir: t.TempDir(), Logger: Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Logger, opts.PolicyCheckInterval, opts.CloseGrace = quiet(), 10*time.Millisecond, 50*time.Millisecond
-	svc := service.New(st.nc, st.log, store, opts)
-	ctx, stop := context.WithCancel(st.ctx)
+	opts.Logger, opts.PolicyCheckInterval, opts.CloseGrace = Quiet(), 10*time.Millisecond, 50*time.Millisecond
+	svc := service.New(st.NC, st.Log, store, opts)
+	ctx, stop := context.WithCancel(st.Ctx)
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
 	t.Cleanup(func() {

@@ -1,20 +1,21 @@
-package audit_test
+package report_test
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/historytest"
+	"github.com/crosstalk-dev/crosstalk/report"
 )
 
 // Pin the audit stream to the interface the policy report consumes.
-var _ audit.Rejections = (*eventlog.AuditLog)(nil)
+var _ report.Rejections = (*eventlog.Refusals)(nil)
 
 func testPolicyGolden(t *testing.T, s *seed) {
-	rep, err := audit.ReportPolicy(s.ctx, s.log, s.rejections, 2)
+	rep, err := report.Policy(s.ctx, s.log, s.rejections, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func testPolicyGolden(t *testing.T, s *seed) {
 		t.Errorf("refused under v2: %v", codes)
 	}
 
-	v1, err := audit.ReportPolicy(s.ctx, s.log, s.rejections, 1)
+	v1, err := report.Policy(s.ctx, s.log, s.rejections, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +46,9 @@ func testPolicyGolden(t *testing.T, s *seed) {
 }
 
 func TestReportPolicyUnpublished(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	_, err := audit.ReportPolicy(f.ctx, f.log, nil, 7)
+	f := historytest.NewFixture(t)
+	f.Story()
+	_, err := report.Policy(f.Ctx, f.Log, nil, 7)
 	if err == nil || !strings.Contains(err.Error(), "policy version 7 was never published") {
 		t.Fatalf("ReportPolicy of an unpublished version: %v", err)
 	}
@@ -57,12 +58,12 @@ func TestReportPolicyUnpublished(t *testing.T) {
 // and that it cannot say what was refused. A closing for opt-out is not a
 // closing by the policy.
 func TestReportPolicyWithoutRejections(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	f.policy(2, time.Date(2020, 10, 2, 0, 0, 0, 0, time.UTC), false)
-	f.append(events.ConversationSubject(conv1), conv1, events.ConversationClosed,
+	f := historytest.NewFixture(t)
+	f.Story()
+	f.Policy(2, time.Date(2020, 10, 2, 0, 0, 0, 0, time.UTC), false)
+	f.Append(events.ConversationSubject(historytest.Conv1), historytest.Conv1, events.ConversationClosed,
 		events.ConversationClosedData{Reason: events.ClosedByOptOut, PolicyVersion: 2})
-	rep, err := audit.ReportPolicy(f.ctx, f.log, nil, 2)
+	rep, err := report.Policy(f.Ctx, f.Log, nil, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,16 @@
-package audit
+package report
 
 import (
 	"cmp"
 	"context"
 	"fmt"
-	"html/template"
 	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -40,7 +40,7 @@ type Entry struct {
 }
 
 // Undecodable is the Type of an Entry whose stored body is not a crosstalk
-// CloudEvent; Verify reports such a message as a break.
+// CloudEvent; audit.Verify reports such a message as a break.
 const Undecodable events.Type = "undecodable"
 
 // Timeline is every event of a conversation, or of an account, in stream
@@ -75,7 +75,7 @@ func (p PolicyRef) String() string {
 
 // ConversationTimeline returns every event on the conversation's subject,
 // read from the whole stream. A conversation without events is an error.
-func ConversationTimeline(ctx context.Context, log Log, id string) (Timeline, error) {
+func ConversationTimeline(ctx context.Context, log audit.Log, id string) (Timeline, error) {
 	subject := events.ConversationSubject(id)
 	tl := Timeline{Conversation: id, Entries: []Entry{}}
 	err := walkTimeline(ctx, log, &tl, func(m events.Message) bool { return m.Subject == subject })
@@ -89,7 +89,7 @@ func ConversationTimeline(ctx context.Context, log Log, id string) (Timeline, er
 // subjects of the conversations it takes part in, in stream order. A
 // conversation's participants are fixed by its conversation.started event,
 // its first, so one walk of the stream finds them all.
-func AccountTimeline(ctx context.Context, log Log, account events.Account) (Timeline, error) {
+func AccountTimeline(ctx context.Context, log audit.Log, account events.Account) (Timeline, error) {
 	own := events.AccountSubject(account)
 	convs := map[string]bool{}
 	tl := Timeline{Account: account, Entries: []Entry{}}
@@ -113,7 +113,7 @@ func AccountTimeline(ctx context.Context, log Log, account events.Account) (Time
 
 // walkTimeline walks the whole stream and appends to tl every message that
 // keep selects, then lists the policies the entries were decided under.
-func walkTimeline(ctx context.Context, log Log, tl *Timeline, keep func(events.Message) bool) error {
+func walkTimeline(ctx context.Context, log audit.Log, tl *Timeline, keep func(events.Message) bool) error {
 	published := map[uint64]PolicyRef{}
 	err := walkAll(ctx, log, func(m events.Message) error {
 		if m.Subject == events.PolicySubject {
@@ -149,12 +149,12 @@ func notePolicy(m events.Message, into map[uint64]PolicyRef) {
 }
 
 // walkAll walks the stream from seq 1 to its last sequence now.
-func walkAll(ctx context.Context, log Log, fn func(events.Message) error) error {
+func walkAll(ctx context.Context, log audit.Log, fn func(events.Message) error) error {
 	last, err := log.LastSeq(ctx)
 	if err != nil {
 		return fmt.Errorf("last sequence: %w", err)
 	}
-	return walk(ctx, log, last, fn)
+	return audit.Walk(ctx, log, last, audit.EachMessage(fn))
 }
 
 // startedWith reports whether m is a conversation.started that names a
@@ -323,102 +323,4 @@ func formatTime(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339Nano)
-}
-
-// timelinePage is the HTML page of a timeline. html/template escapes every
-// text it inserts, so an event's text cannot inject markup; the page has
-// inline CSS and no link, script or image, so it opens offline as it is.
-var timelinePage = template.Must(template.New("timeline").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{{.Title}}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2em; color: #1d1d1f; }
-table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #ddd; vertical-align: top; }
-th { background: #f2f2f2; }
-td.change { font-family: ui-monospace, monospace; white-space: pre-wrap; word-break: break-all; }
-tr.boundary td { background: #fff3cd; border-top: 3px solid #c78a00; font-weight: bold; }
-tr.closed td { background: #f8d7da; font-weight: bold; }
-tr.undecodable td { background: #eee; color: #a00; }
-</style>
-</head>
-<body>
-<h1>{{.Title}}</h1>
-<p>Every event in stream order, as stored in JetStream stream CROSSTALK. A yellow
-row marks a policy boundary: the events below it were decided under another
-policy version. A red row is the conversation being closed.</p>
-<table>
-<thead><tr><th>seq</th><th>time (UTC)</th>{{if .Account}}<th>subject</th>{{end}}<th>actor</th><th>type</th><th>policy</th><th>what changed</th></tr></thead>
-<tbody>
-{{- range .Rows}}
-{{- if .Boundary}}
-<tr class="boundary" data-policy-boundary="v{{.From}}-v{{.To}}"><td colspan="{{$.Columns}}">policy boundary: v{{.From}} → {{.Label}}</td></tr>
-{{- end}}
-<tr{{with .Class}} class="{{.}}"{{end}}><td>{{.Seq}}</td><td>{{.Time}}</td>{{if $.Account}}<td>{{.Subject}}</td>{{end}}<td>{{.Actor}}</td><td>{{.Type}}</td><td>v{{.Policy}}</td><td class="change">{{.Change}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-</body>
-</html>
-`))
-
-// htmlRow is one table row of the page, with the boundary before it.
-type htmlRow struct {
-	Boundary bool
-	From, To uint64
-	Label    string
-	Class    string
-	Seq      uint64
-	Time     string
-	Subject  string
-	Actor    string
-	Type     string
-	Policy   uint64
-	Change   string
-}
-
-// WriteHTML writes the timeline as one self-contained HTML page: a table
-// of the events with a separator row wherever the policy version changes
-// from one event to the next, and the conversation.closed rows highlighted.
-func (tl Timeline) WriteHTML(w io.Writer) error {
-	page := struct {
-		Title   string
-		Account bool
-		Columns int
-		Rows    []htmlRow
-	}{Title: tl.Title(), Account: tl.Account != "", Columns: 6, Rows: tl.htmlRows()}
-	if page.Account {
-		page.Columns = 7
-	}
-	return timelinePage.Execute(w, page)
-}
-
-func (tl Timeline) htmlRows() []htmlRow {
-	names := map[uint64]string{}
-	for _, p := range tl.Policies {
-		names[p.Version] = p.String()
-	}
-	rows := make([]htmlRow, 0, len(tl.Entries))
-	var prev *Entry // the last decodable entry: an undecodable one has no policy
-	for i, e := range tl.Entries {
-		r := htmlRow{Seq: e.Seq, Time: formatTime(e.Time), Subject: e.Subject, Actor: e.Actor,
-			Type: ShortType(e.Type), Policy: e.PolicyVersion, Change: e.Change}
-		if e.Type != Undecodable {
-			if prev != nil && e.PolicyVersion != prev.PolicyVersion {
-				r.Boundary, r.From, r.To = true, prev.PolicyVersion, e.PolicyVersion
-				r.Label = cmp.Or(names[e.PolicyVersion], fmt.Sprintf("v%d", e.PolicyVersion))
-			}
-			prev = &tl.Entries[i]
-		}
-		switch e.Type {
-		case events.ConversationClosed:
-			r.Class = "closed"
-		case Undecodable:
-			r.Class = "undecodable"
-		}
-		rows = append(rows, r)
-	}
-	return rows
 }

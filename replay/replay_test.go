@@ -1,4 +1,4 @@
-package audit_test
+package replay_test
 
 import (
 	"bytes"
@@ -16,7 +16,9 @@ import (
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/historytest"
 	"github.com/crosstalk-dev/crosstalk/projector"
+	"github.com/crosstalk-dev/crosstalk/replay"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -31,26 +33,26 @@ var (
 // replay of an export, and a bounded replay equals views fed only the
 // history up to the bound.
 func TestReplayEqualsLive(t *testing.T) {
-	n := startNode(t)
+	n := historytest.StartNode(t)
 	w := newWorkload(n, *workloadSeed)
 	w.run(*workloadCommands)
 	last := w.quiesce()
-	live, entries, err := n.store.Checksum()
+	live, entries, err := n.Store.Checksum()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cp, now := n.store.Checkpoint(), n.lastSeq(); cp != last || now != last {
+	if cp, now := n.Store.Checkpoint(), n.LastSeq(); cp != last || now != last {
 		t.Fatalf("the service wrote while the live checksum was taken: checkpoint %d, stream at %d, was %d", cp, now, last)
 	}
 	t.Logf("workload: %d commands (%d refused), %d events, %d view entries", w.sent, w.refused, last, entries)
 	history := checksumOf(t, n, last)
 
-	src, err := audit.FromLog(n.ctx, n.log)
+	src, err := replay.FromLog(n.Ctx, n.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var calls, done uint64
-	res, err := audit.Replay(n.ctx, src, newStore(t), audit.ReplayOptions{Progress: func(d, total uint64) {
+	res, err := replay.Run(n.Ctx, src, newStore(t), replay.Options{Progress: func(d, total uint64) {
 		if d < done || total != last {
 			t.Errorf("progress %d/%d after %d/%d", d, total, done, last)
 		}
@@ -72,12 +74,12 @@ func TestReplayEqualsLive(t *testing.T) {
 
 	t.Run("export then replay", func(t *testing.T) {
 		var buf bytes.Buffer
-		if k, err := audit.Export(n.ctx, n.log, 0, &buf); err != nil || k != last {
+		if k, err := replay.Export(n.Ctx, n.Log, 0, &buf); err != nil || k != last {
 			t.Fatalf("export: %d lines, %v", k, err)
 		}
-		src := audit.ReadJSONL(&buf)
+		src := replay.ReadJSONL(&buf)
 		src.SetTotal(last)
-		got, err := audit.Replay(n.ctx, src, newStore(t), audit.ReplayOptions{BatchSize: 333})
+		got, err := replay.Run(n.Ctx, src, newStore(t), replay.Options{BatchSize: 333})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,14 +91,14 @@ func TestReplayEqualsLive(t *testing.T) {
 	msgs := allMessages(t, n, last)
 	t.Run("until a sequence", func(t *testing.T) {
 		for _, until := range []uint64{1, last / 3, last} {
-			got := replayLog(t, n, audit.ReplayOptions{UntilSeq: until})
+			got := replayLog(t, n, replay.Options{UntilSeq: until})
 			want := fedOnly(t, msgs[:until])
 			if got.Checksum != want || got.LastSeq != until || got.Events != until || got.History != checksumOf(t, n, until) {
 				t.Errorf("replay until seq %d: %+v; views fed seqs 1..%d: %s", until, got, until, want)
 			}
 		}
-		src, _ := audit.FromLog(n.ctx, n.log)
-		if _, err := audit.Replay(n.ctx, src, newStore(t), audit.ReplayOptions{UntilSeq: last + 1}); err == nil {
+		src, _ := replay.FromLog(n.Ctx, n.Log)
+		if _, err := replay.Run(n.Ctx, src, newStore(t), replay.Options{UntilSeq: last + 1}); err == nil {
 			t.Error("a replay until a sequence past the end of the log must fail")
 		}
 	})
@@ -113,7 +115,7 @@ func TestReplayEqualsLive(t *testing.T) {
 					kept = append(kept, m)
 				}
 			}
-			got := replayLog(t, n, audit.ReplayOptions{UntilTime: asOf})
+			got := replayLog(t, n, replay.Options{UntilTime: asOf})
 			if want := fedOnly(t, kept); got.Checksum != want || got.Events != uint64(len(kept)) ||
 				got.Events+got.Skipped != last || got.LastSeq != kept[len(kept)-1].Seq {
 				t.Errorf("replay as of %s (the time of seq %d): %+v; views fed the %d events up to then: %s",
@@ -130,15 +132,15 @@ func TestReplayEqualsLive(t *testing.T) {
 // A replay builds views only into an empty store: on top of other views it
 // would be no rebuild.
 func TestReplayRefusesAStoreWithViews(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	live := f.project()
-	src, err := audit.FromLog(f.ctx, f.log)
+	f := historytest.NewFixture(t)
+	f.Story()
+	live := f.Project()
+	src, err := replay.FromLog(f.Ctx, f.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = audit.Replay(f.ctx, src, live, audit.ReplayOptions{})
-	if !errors.Is(err, audit.ErrStoreNotEmpty) {
+	_, err = replay.Run(f.Ctx, src, live, replay.Options{})
+	if !errors.Is(err, replay.ErrStoreNotEmpty) {
 		t.Fatalf("replay into a store with views: %v", err)
 	}
 }
@@ -146,19 +148,19 @@ func TestReplayRefusesAStoreWithViews(t *testing.T) {
 // As of a time, a body that is not an event has no time and is left out,
 // as BuildAsOf leaves it out; events after the time are skipped.
 func TestReplayUntilTimeLeavesOutWhatHasNoTime(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	junk := f.raw(events.ConversationSubject(conv1), []byte("junk"))
-	asOf := f.now
-	f.send(conv1, alice, "later")
-	msgs := f.messages()
+	f := historytest.NewFixture(t)
+	f.Story()
+	junk := f.Raw(events.ConversationSubject(historytest.Conv1), []byte("junk"))
+	asOf := f.Now
+	f.Send(historytest.Conv1, historytest.Alice, "later")
+	msgs := f.Messages()
 
-	got := f.replayLog(audit.ReplayOptions{UntilTime: asOf})
+	got := replayFixture(f, replay.Options{UntilTime: asOf})
 	want := fedOnly(t, msgs[:junk-1])
 	if got.Checksum != want || got.LastSeq != junk-1 || got.Events != junk-1 || got.Skipped != 2 {
 		t.Fatalf("replay as of %s: %+v; views fed seqs 1..%d: %s", asOf, got, junk-1, want)
 	}
-	asOfViews, err := audit.BuildAsOf(f.ctx, f.log, asOf, t.TempDir(), quiet())
+	asOfViews, err := replay.BuildAsOf(f.Ctx, f.Log, asOf, t.TempDir(), historytest.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +168,7 @@ func TestReplayUntilTimeLeavesOutWhatHasNoTime(t *testing.T) {
 	if sum, _, err := asOfViews.Store.Checksum(); err != nil || sum != got.Checksum {
 		t.Fatalf("BuildAsOf as of %s: %s, %v; replay: %s", asOf, sum, err, got.Checksum)
 	}
-	if got := f.replayLog(audit.ReplayOptions{UntilTime: asOf.AddDate(-10, 0, 0)}); got.Events != 0 || got.LastSeq != 0 ||
+	if got := replayFixture(f, replay.Options{UntilTime: asOf.AddDate(-10, 0, 0)}); got.Events != 0 || got.LastSeq != 0 ||
 		got.Skipped != uint64(len(msgs)) {
 		t.Fatalf("replay as of before the first event: %+v", got)
 	}
@@ -174,22 +176,22 @@ func TestReplayUntilTimeLeavesOutWhatHasNoTime(t *testing.T) {
 
 // A cancelled replay stops with the context's error.
 func TestReplayStopsWhenCancelled(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	src, err := audit.FromLog(f.ctx, f.log)
+	f := historytest.NewFixture(t)
+	f.Story()
+	src, err := replay.FromLog(f.Ctx, f.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(f.ctx)
+	ctx, cancel := context.WithCancel(f.Ctx)
 	cancel()
-	if _, err := audit.Replay(ctx, src, f.views(), audit.ReplayOptions{}); !errors.Is(err, context.Canceled) {
+	if _, err := replay.Run(ctx, src, f.Views(), replay.Options{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("replay with a cancelled context: %v", err)
 	}
 }
 
 func newStore(t testing.TB) *projector.Store {
 	t.Helper()
-	s, err := projector.Open(projector.Options{Dir: t.TempDir(), Logger: quiet()})
+	s, err := projector.Open(projector.Options{Dir: t.TempDir(), Logger: historytest.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,22 +213,22 @@ func fedOnly(t *testing.T, msgs []events.Message) string {
 	return sum
 }
 
-func replayLog(t testing.TB, n *node, opts audit.ReplayOptions) audit.ReplayResult {
+func replayLog(t testing.TB, n *historytest.Node, opts replay.Options) replay.Result {
 	t.Helper()
-	src, err := audit.FromLog(n.ctx, n.log)
+	src, err := replay.FromLog(n.Ctx, n.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := audit.Replay(n.ctx, src, newStore(t), opts)
+	r, err := replay.Run(n.Ctx, src, newStore(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
-func checksumOf(t *testing.T, n *node, until uint64) audit.Sum {
+func checksumOf(t *testing.T, n *historytest.Node, until uint64) audit.Sum {
 	t.Helper()
-	s, err := audit.Checksum(n.ctx, n.log, until)
+	s, err := audit.Checksum(n.Ctx, n.Log, until)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,11 +236,11 @@ func checksumOf(t *testing.T, n *node, until uint64) audit.Sum {
 }
 
 // allMessages reads seqs 1..last one by one, without the code under test.
-func allMessages(t *testing.T, n *node, last uint64) []events.Message {
+func allMessages(t *testing.T, n *historytest.Node, last uint64) []events.Message {
 	t.Helper()
 	out := make([]events.Message, 0, last)
 	for seq := uint64(1); seq <= last; seq++ {
-		m, err := n.log.Get(n.ctx, seq)
+		m, err := n.Log.Get(n.Ctx, seq)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +253,7 @@ func allMessages(t *testing.T, n *node, last uint64) []events.Message {
 // valid, some refused by a rule, across the publication and the effect of
 // the December 2023 policy.
 type workload struct {
-	n        *node
+	n        *historytest.Node
 	t        testing.TB
 	rng      *rand.Rand
 	accounts []events.Account
@@ -273,9 +275,9 @@ type workMsg struct {
 	sender events.Account
 }
 
-func newWorkload(n *node, seed uint64) *workload {
-	n.t.Logf("workload seed %d (rerun with -workload.seed=%d)", seed, seed)
-	w := &workload{n: n, t: n.t, rng: rand.New(rand.NewPCG(seed, seed))}
+func newWorkload(n *historytest.Node, seed uint64) *workload {
+	n.T.Logf("workload seed %d (rerun with -workload.seed=%d)", seed, seed)
+	w := &workload{n: n, t: n.T, rng: rand.New(rand.NewPCG(seed, seed))}
 	for i := range 6 {
 		w.accounts = append(w.accounts,
 			events.Account(fmt.Sprintf("instagram:ig%d", i)), events.Account(fmt.Sprintf("messenger:ms%d", i)))
@@ -286,17 +288,17 @@ func newWorkload(n *node, seed uint64) *workload {
 // run publishes policy v1, sends at least the given number of commands,
 // publishes v2 halfway and lets it take effect a tenth of them later.
 func (w *workload) run(commands int) {
-	w.n.publish("v1-2020-cross-app.json")
+	w.n.Publish("v1-2020-cross-app.json")
 	published, effective := false, false
 	for w.sent < commands {
 		switch {
 		case !published && w.sent >= commands/2:
-			w.n.clock.Set(time.Date(2023, 12, 12, 9, 0, 0, 0, time.UTC))
-			w.v2Seq = w.n.publish("v2-2023-12-cross-app-disconnect.json").StreamSeq
+			w.n.Clock.Set(time.Date(2023, 12, 12, 9, 0, 0, 0, time.UTC))
+			w.v2Seq = w.n.Publish("v2-2023-12-cross-app-disconnect.json").StreamSeq
 			published = true
 		case !effective && w.sent >= commands/2+commands/10:
-			w.n.clock.Set(time.Date(2023, 12, 15, 9, 0, 0, 0, time.UTC))
-			w.n.waitApplied(2)
+			w.n.Clock.Set(time.Date(2023, 12, 15, 9, 0, 0, 0, time.UTC))
+			w.n.WaitApplied(2)
 			effective = true
 		}
 		w.step()
@@ -307,8 +309,8 @@ func (w *workload) run(commands int) {
 // applied all of it, and returns its last sequence.
 func (w *workload) quiesce() uint64 {
 	for last := uint64(0); ; {
-		now := w.n.lastSeq()
-		if err := w.n.store.WaitFor(w.n.ctx, now); err != nil {
+		now := w.n.LastSeq()
+		if err := w.n.Store.WaitFor(w.n.Ctx, now); err != nil {
 			w.t.Fatal(err)
 		}
 		if now == last {
@@ -454,10 +456,10 @@ func (w *workload) try(actor events.Account, action string, body map[string]any)
 	w.t.Helper()
 	body["command_id"] = uuid.NewString()
 	body["actor"] = actor
-	w.n.clock.Advance(time.Minute)
-	ctx, cancel := context.WithTimeout(w.n.ctx, 10*time.Second)
+	w.n.Clock.Advance(time.Minute)
+	ctx, cancel := context.WithTimeout(w.n.Ctx, 10*time.Second)
 	defer cancel()
-	r, err := w.n.c.Command(ctx, actor.App(), action, body)
+	r, err := w.n.C.Command(ctx, actor.App(), action, body)
 	w.sent++
 	if err != nil {
 		if !slices.Contains(refusals, client.CodeOf(err)) {
@@ -478,29 +480,29 @@ var (
 // workload's log (72000 commands make about 50k events), from the stream
 // and from an export. It runs only with -replay.throughput:
 //
-//	go test ./audit -run ReplayThroughput -replay.throughput -v
+//	go test ./replay -run ReplayThroughput -replay.throughput -v
 func TestReplayThroughput(t *testing.T) {
 	if !*throughput {
 		t.Skip("run with -replay.throughput")
 	}
-	n := startNode(t)
+	n := historytest.StartNode(t)
 	w := newWorkload(n, *workloadSeed)
 	start := time.Now()
 	w.run(*throughputCommands)
 	last := w.quiesce()
 	t.Logf("workload: %d commands, %d events in %s", w.sent, last, time.Since(start).Round(time.Millisecond))
-	live, _, err := n.store.Checksum()
+	live, _, err := n.Store.Checksum()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The node's service stops when n.ctx ends; the broker lives on.
+	// The node's service stops when n.Ctx ends; the broker lives on.
 	ctx := context.Background()
-	src, err := audit.FromLog(ctx, n.log)
+	src, err := replay.FromLog(ctx, n.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, batch := range []int{1000, audit.DefaultReplayBatch, 10000} {
-		r, err := audit.Replay(ctx, src, newStore(t), audit.ReplayOptions{BatchSize: batch})
+	for _, batch := range []int{1000, replay.DefaultBatch, 10000} {
+		r, err := replay.Run(ctx, src, newStore(t), replay.Options{BatchSize: batch})
 		if err != nil || r.Checksum != live {
 			t.Fatalf("batch %d: %+v, %v; live views %s", batch, r, err, live)
 		}
@@ -508,11 +510,11 @@ func TestReplayThroughput(t *testing.T) {
 			batch, r.Events, r.Duration.Round(time.Millisecond), r.EventsPerSecond())
 	}
 	var buf bytes.Buffer
-	if _, err := audit.Export(ctx, n.log, 0, &buf); err != nil {
+	if _, err := replay.Export(ctx, n.Log, 0, &buf); err != nil {
 		t.Fatal(err)
 	}
 	size := buf.Len()
-	r, err := audit.Replay(ctx, audit.ReadJSONL(&buf), newStore(t), audit.ReplayOptions{})
+	r, err := replay.Run(ctx, replay.ReadJSONL(&buf), newStore(t), replay.Options{})
 	if err != nil || r.Checksum != live {
 		t.Fatalf("replay of the export: %+v, %v", r, err)
 	}

@@ -1,4 +1,4 @@
-package audit_test
+package replay_test
 
 import (
 	"bytes"
@@ -7,22 +7,23 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/historytest"
+	"github.com/crosstalk-dev/crosstalk/replay"
 )
 
 // Pin the replay sources to the interface Replay consumes.
 var (
-	_ audit.Source = (*audit.LogSource)(nil)
-	_ audit.Source = (*audit.JSONL)(nil)
+	_ replay.Source = (*replay.LogSource)(nil)
+	_ replay.Source = (*replay.JSONL)(nil)
 )
 
 // export writes f's stream up to until as JSON lines.
-func (f *fixture) export(until uint64) []byte {
-	f.t.Helper()
+func export(f *historytest.Fixture, until uint64) []byte {
+	f.T.Helper()
 	var buf bytes.Buffer
-	if _, err := audit.Export(f.ctx, f.log, until, &buf); err != nil {
-		f.t.Fatal(err)
+	if _, err := replay.Export(f.Ctx, f.Log, until, &buf); err != nil {
+		f.T.Fatal(err)
 	}
 	return buf.Bytes()
 }
@@ -31,14 +32,14 @@ func (f *fixture) export(until uint64) []byte {
 // closing brace, with the seq and subject it was stored at; a body that
 // is not an event is carried as base64, so nothing is lost or re-encoded.
 func TestExportLinesHoldTheStoredBytes(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	junk := f.raw(events.ConversationSubject(conv1), []byte("not an event\n{"))
-	spaced := f.raw(events.ConversationSubject(conv2), []byte(`{ "specversion": "1.0" }`))
-	f.send(conv1, alice, "after the junk")
-	msgs := f.messages()
+	f := historytest.NewFixture(t)
+	f.Story()
+	junk := f.Raw(events.ConversationSubject(historytest.Conv1), []byte("not an event\n{"))
+	spaced := f.Raw(events.ConversationSubject(historytest.Conv2), []byte(`{ "specversion": "1.0" }`))
+	f.Send(historytest.Conv1, historytest.Alice, "after the junk")
+	msgs := f.Messages()
 
-	out := f.export(0)
+	out := export(f, 0)
 	lines := strings.SplitAfter(string(out), "\n")
 	if last := lines[len(lines)-1]; last != "" {
 		t.Fatalf("the export must end with a newline; it ends with %q", last)
@@ -81,49 +82,49 @@ func itoa(n uint64) string { b, _ := json.Marshal(n); return string(b) }
 // stream build the same views, and the replayed history's sum is the
 // audit checksum of the stream.
 func TestExportReplaysAsTheStream(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	f.raw(events.ConversationSubject(conv1), []byte("not an event"))
-	f.send(conv1, bob, "still here")
-	last := f.lastSeq()
+	f := historytest.NewFixture(t)
+	f.Story()
+	f.Raw(events.ConversationSubject(historytest.Conv1), []byte("not an event"))
+	f.Send(historytest.Conv1, historytest.Bob, "still here")
+	last := f.LastSeq()
 
-	live := f.project()
+	live := f.Project()
 	want, _, err := live.Checksum()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromLog := f.replayLog(audit.ReplayOptions{})
-	fromFile, err := audit.Replay(f.ctx, audit.ReadJSONL(bytes.NewReader(f.export(0))), f.views(), audit.ReplayOptions{})
+	fromLog := replayFixture(f, replay.Options{})
+	fromFile, err := replay.Run(f.Ctx, replay.ReadJSONL(bytes.NewReader(export(f, 0))), f.Views(), replay.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := f.checksum(last)
-	for name, r := range map[string]audit.ReplayResult{"the stream": fromLog, "the export": fromFile} {
+	sum := f.Checksum(last)
+	for name, r := range map[string]replay.Result{"the stream": fromLog, "the export": fromFile} {
 		if r.Checksum != want || r.Events != last || r.LastSeq != last || r.History != sum {
 			t.Errorf("replay of %s: %+v; want views %s, %d events, history %+v", name, r, want, last, sum)
 		}
 	}
 
 	t.Run("until a sequence", func(t *testing.T) {
-		out := f.export(3)
+		out := export(f, 3)
 		if n := bytes.Count(out, []byte("\n")); n != 3 {
 			t.Fatalf("export until seq 3 wrote %d lines", n)
 		}
-		if _, err := audit.Export(f.ctx, f.log, last+1, &bytes.Buffer{}); err == nil {
+		if _, err := replay.Export(f.Ctx, f.Log, last+1, &bytes.Buffer{}); err == nil {
 			t.Fatal("an export past the end of the stream must fail")
 		}
 	})
 }
 
-func (f *fixture) replayLog(opts audit.ReplayOptions) audit.ReplayResult {
-	f.t.Helper()
-	src, err := audit.FromLog(f.ctx, f.log)
+func replayFixture(f *historytest.Fixture, opts replay.Options) replay.Result {
+	f.T.Helper()
+	src, err := replay.FromLog(f.Ctx, f.Log)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
-	r, err := audit.Replay(f.ctx, src, f.views(), opts)
+	r, err := replay.Run(f.Ctx, src, f.Views(), opts)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return r
 }
@@ -131,9 +132,9 @@ func (f *fixture) replayLog(opts audit.ReplayOptions) audit.ReplayResult {
 // ReadJSONL refuses a file that is not an export of a stream, naming the
 // line, rather than build views from something else.
 func TestReadJSONLRefusesWhatIsNotAnExport(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	good := strings.Split(strings.TrimSuffix(string(f.export(0)), "\n"), "\n")
+	f := historytest.NewFixture(t)
+	f.Story()
+	good := strings.Split(strings.TrimSuffix(string(export(f, 0)), "\n"), "\n")
 	event := func(i int) string {
 		return good[i][strings.Index(good[i], `"event":`)+len(`"event":`) : len(good[i])-1]
 	}
@@ -157,21 +158,21 @@ func TestReadJSONLRefusesWhatIsNotAnExport(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			src := audit.ReadJSONL(strings.NewReader(strings.Join(c.lines, "\n") + "\n"))
-			_, err := audit.Replay(f.ctx, src, f.views(), audit.ReplayOptions{})
+			src := replay.ReadJSONL(strings.NewReader(strings.Join(c.lines, "\n") + "\n"))
+			_, err := replay.Run(f.Ctx, src, f.Views(), replay.Options{})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("want an error with %q, got %v", c.want, err)
 			}
 		})
 	}
 	t.Run("without a final newline", func(t *testing.T) {
-		r, err := audit.Replay(f.ctx, audit.ReadJSONL(strings.NewReader(strings.Join(good, "\n"))), f.views(), audit.ReplayOptions{})
+		r, err := replay.Run(f.Ctx, replay.ReadJSONL(strings.NewReader(strings.Join(good, "\n"))), f.Views(), replay.Options{})
 		if err != nil || r.Events != uint64(len(good)) {
 			t.Fatalf("%+v, %v", r, err)
 		}
 	})
 	t.Run("empty", func(t *testing.T) {
-		r, err := audit.Replay(context.Background(), audit.ReadJSONL(strings.NewReader("")), f.views(), audit.ReplayOptions{})
+		r, err := replay.Run(context.Background(), replay.ReadJSONL(strings.NewReader("")), f.Views(), replay.Options{})
 		if err != nil || r.Events != 0 || r.LastSeq != 0 {
 			t.Fatalf("%+v, %v", r, err)
 		}

@@ -1,4 +1,4 @@
-package audit_test
+package report_test
 
 import (
 	"bytes"
@@ -15,11 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/historytest"
+	"github.com/crosstalk-dev/crosstalk/report"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -46,7 +47,7 @@ type seed struct {
 	c          *client.Client
 	clock      *service.SimClock
 	log        *eventlog.Log
-	rejections *eventlog.AuditLog
+	rejections *eventlog.Refusals
 	n          int // commands sent, for their fixed ids
 }
 
@@ -54,15 +55,15 @@ type seed struct {
 // reads, presence, a reaction, an edit, a call, a settings change), v2
 // published on 2023-12-12, closing on 2023-12-15 and what is refused after.
 func playSeed(t *testing.T) *seed {
-	st := startStack(t)
-	s := &seed{t: t, ctx: st.ctx, c: client.New(st.nc), clock: seedClock(), log: st.log}
+	st := historytest.StartStack(t)
+	s := &seed{t: t, ctx: st.Ctx, c: client.New(st.NC), clock: historytest.SeedClock(), log: st.Log}
 	var err error
-	if s.rejections, err = eventlog.OpenAudit(st.ctx, st.js, eventlog.AuditOptions{Logger: quiet()}); err != nil {
+	if s.rejections, err = eventlog.OpenRefusals(st.Ctx, st.JS, eventlog.RefusalsOptions{Logger: historytest.Quiet()}); err != nil {
 		t.Fatal(err)
 	}
-	runService(t, st, service.Options{Clock: s.clock, Rejections: s.rejections})
+	historytest.RunService(t, st, service.Options{Clock: s.clock, Rejections: s.rejections})
 	s.play()
-	if err := s.rejections.Flush(st.ctx); err != nil {
+	if err := s.rejections.Flush(st.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -70,32 +71,32 @@ func playSeed(t *testing.T) *seed {
 
 func (s *seed) play() {
 	s.publish("v1-2020-cross-app.json")
-	s.do(alice, "conversation.start", map[string]any{"conversation_id": seedCross, "participants": []events.Account{bob}})
-	s.do(bob, "conversation.start", map[string]any{"conversation_id": seedSame, "participants": []events.Account{carol}})
-	s.send(alice, seedCross, seedM1, "hey Bob")
-	s.send(bob, seedCross, seedM2, `hi Alice <3 & "friends"`)
-	s.do(bob, "message.read", map[string]any{"conversation_id": seedCross, "message_id": seedM1})
-	s.do(alice, "message.read", map[string]any{"conversation_id": seedCross, "message_id": seedM2})
-	s.do(alice, "presence.set", map[string]any{"status": "active"})
-	s.do(bob, "presence.set", map[string]any{"status": "active"})
-	s.do(bob, "message.react", map[string]any{"conversation_id": seedCross, "message_id": seedM1, "reaction": "👍"})
-	s.do(alice, "message.edit", map[string]any{"conversation_id": seedCross, "message_id": seedM1, "text": "hey Bob!"})
-	s.do(bob, "call.start", map[string]any{"conversation_id": seedCross, "media": "video", "call_id": seedCall})
-	s.do(alice, "call.end", map[string]any{"conversation_id": seedCross, "call_id": seedCall})
-	s.send(bob, seedSame, seedM3, "lunch?")
-	s.do(carol, "settings.set", map[string]any{"show_activity_status": false})
+	s.do(historytest.Alice, "conversation.start", map[string]any{"conversation_id": seedCross, "participants": []events.Account{historytest.Bob}})
+	s.do(historytest.Bob, "conversation.start", map[string]any{"conversation_id": seedSame, "participants": []events.Account{historytest.Carol}})
+	s.send(historytest.Alice, seedCross, seedM1, "hey Bob")
+	s.send(historytest.Bob, seedCross, seedM2, `hi Alice <3 & "friends"`)
+	s.do(historytest.Bob, "message.read", map[string]any{"conversation_id": seedCross, "message_id": seedM1})
+	s.do(historytest.Alice, "message.read", map[string]any{"conversation_id": seedCross, "message_id": seedM2})
+	s.do(historytest.Alice, "presence.set", map[string]any{"status": "active"})
+	s.do(historytest.Bob, "presence.set", map[string]any{"status": "active"})
+	s.do(historytest.Bob, "message.react", map[string]any{"conversation_id": seedCross, "message_id": seedM1, "reaction": "👍"})
+	s.do(historytest.Alice, "message.edit", map[string]any{"conversation_id": seedCross, "message_id": seedM1, "text": "hey Bob!"})
+	s.do(historytest.Bob, "call.start", map[string]any{"conversation_id": seedCross, "media": "video", "call_id": seedCall})
+	s.do(historytest.Alice, "call.end", map[string]any{"conversation_id": seedCross, "call_id": seedCall})
+	s.send(historytest.Bob, seedSame, seedM3, "lunch?")
+	s.do(historytest.Carol, "settings.set", map[string]any{"show_activity_status": false})
 
 	s.clock.Set(time.Date(2023, 12, 12, 9, 0, 0, 0, time.UTC))
 	s.publish("v2-2023-12-cross-app-disconnect.json")
-	s.send(alice, seedCross, seedM4, "still allowed on the 12th")
+	s.send(historytest.Alice, seedCross, seedM4, "still allowed on the 12th")
 
 	s.clock.Set(time.Date(2023, 12, 15, 9, 0, 0, 0, time.UTC))
 	s.waitApplied(2)
 	s.clock.Advance(time.Hour)
-	s.refused("conversation_closed", alice, "message.send", map[string]any{"conversation_id": seedCross, "text": "hello?"})
-	s.refused("cross_app_not_allowed", alice, "conversation.start", map[string]any{"participants": []events.Account{bob}})
-	s.do(bob, "message.read", map[string]any{"conversation_id": seedCross, "message_id": seedM4})
-	s.send(carol, seedSame, seedM5, "pong")
+	s.refused("conversation_closed", historytest.Alice, "message.send", map[string]any{"conversation_id": seedCross, "text": "hello?"})
+	s.refused("cross_app_not_allowed", historytest.Alice, "conversation.start", map[string]any{"participants": []events.Account{historytest.Bob}})
+	s.do(historytest.Bob, "message.read", map[string]any{"conversation_id": seedCross, "message_id": seedM4})
+	s.send(historytest.Carol, seedSame, seedM5, "pong")
 }
 
 // command sends one command with the next fixed command id, a second
@@ -173,10 +174,10 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./audit -run %s -update to write it)", err, t.Name())
+		t.Fatalf("%v (run go test ./report -run %s -update to write it)", err, t.Name())
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (go test ./audit -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+		t.Errorf("%s differs from the output (go test ./report -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 
@@ -213,13 +214,13 @@ func TestSeedGolden(t *testing.T) {
 }
 
 func testTimelineGolden(t *testing.T, s *seed) {
-	conv, err := audit.ConversationTimeline(s.ctx, s.log, seedCross)
+	conv, err := report.ConversationTimeline(s.ctx, s.log, seedCross)
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "timeline_conversation.golden", text(t, conv.WriteText))
 	golden(t, "timeline_conversation.json.golden", indented(t, conv))
-	acct, err := audit.AccountTimeline(s.ctx, s.log, bob)
+	acct, err := report.AccountTimeline(s.ctx, s.log, historytest.Bob)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +237,7 @@ func testTimelineGolden(t *testing.T, s *seed) {
 }
 
 func testTimelineHTML(t *testing.T, s *seed) {
-	conv, err := audit.ConversationTimeline(s.ctx, s.log, seedCross)
+	conv, err := report.ConversationTimeline(s.ctx, s.log, seedCross)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,24 +301,24 @@ func parseHTML(t *testing.T, page []byte) (string, map[string]int) {
 // subject and its conversations, not others'. A body that is not an event
 // is listed, not skipped.
 func TestTimelineSubjects(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	forged := f.raw(events.ConversationSubject(conv1), []byte("not an event"))
+	f := historytest.NewFixture(t)
+	f.Story()
+	forged := f.Raw(events.ConversationSubject(historytest.Conv1), []byte("not an event"))
 
-	conv, err := audit.ConversationTimeline(f.ctx, f.log, conv1)
+	conv, err := report.ConversationTimeline(f.Ctx, f.Log, historytest.Conv1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := seqs(conv); got != "2 4 5 "+fmt.Sprint(forged) {
 		t.Errorf("conversation timeline seqs %s", got)
 	}
-	if e := conv.Entries[3]; e.Type != audit.Undecodable || !strings.Contains(e.Change, "malformed event") {
+	if e := conv.Entries[3]; e.Type != report.Undecodable || !strings.Contains(e.Change, "malformed event") {
 		t.Errorf("forged entry: %+v", e)
 	}
 	if len(conv.Policies) != 1 || conv.Policies[0].Version != 1 {
 		t.Errorf("policies: %+v", conv.Policies)
 	}
-	acct, err := audit.AccountTimeline(f.ctx, f.log, alice)
+	acct, err := report.AccountTimeline(f.Ctx, f.Log, historytest.Alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,8 +326,11 @@ func TestTimelineSubjects(t *testing.T) {
 		t.Errorf("alice's timeline seqs %s (not bob and carol's conversation)", got)
 	}
 	for _, bad := range []func() error{
-		func() error { _, err := audit.ConversationTimeline(f.ctx, f.log, conv1[:35]+"9"); return err },
-		func() error { _, err := audit.AccountTimeline(f.ctx, f.log, "instagram:nobody"); return err },
+		func() error {
+			_, err := report.ConversationTimeline(f.Ctx, f.Log, historytest.Conv1[:35]+"9")
+			return err
+		},
+		func() error { _, err := report.AccountTimeline(f.Ctx, f.Log, "instagram:nobody"); return err },
 	} {
 		if err := bad(); err == nil || !strings.Contains(err.Error(), "has no events") {
 			t.Errorf("a timeline of nothing: %v", err)
@@ -334,7 +338,7 @@ func TestTimelineSubjects(t *testing.T) {
 	}
 }
 
-func seqs(tl audit.Timeline) string {
+func seqs(tl report.Timeline) string {
 	var s []string
 	for _, e := range tl.Entries {
 		s = append(s, fmt.Sprint(e.Seq))
@@ -344,9 +348,9 @@ func seqs(tl audit.Timeline) string {
 
 func TestShortType(t *testing.T) {
 	for in, want := range map[events.Type]string{
-		events.MessageSent: "message.sent", events.ConversationClosed: "conversation.closed", audit.Undecodable: "undecodable",
+		events.MessageSent: "message.sent", events.ConversationClosed: "conversation.closed", report.Undecodable: "undecodable",
 	} {
-		if got := audit.ShortType(in); got != want {
+		if got := report.ShortType(in); got != want {
 			t.Errorf("ShortType(%s) = %s, want %s", in, got, want)
 		}
 	}
@@ -354,10 +358,10 @@ func TestShortType(t *testing.T) {
 
 // What a message says cannot become markup in the page.
 func TestTimelineHTMLEscapes(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	f.send(conv1, alice, `</td><script src="https://evil.example/x.js"></script>`)
-	tl, err := audit.ConversationTimeline(f.ctx, f.log, conv1)
+	f := historytest.NewFixture(t)
+	f.Story()
+	f.Send(historytest.Conv1, historytest.Alice, `</td><script src="https://evil.example/x.js"></script>`)
+	tl, err := report.ConversationTimeline(f.Ctx, f.Log, historytest.Conv1)
 	if err != nil {
 		t.Fatal(err)
 	}

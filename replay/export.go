@@ -1,4 +1,4 @@
-package audit
+package replay
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -40,8 +41,8 @@ import (
 // the next event's prevhash on the subject would no longer match them.
 // The lines let ReadJSONL rebuild the exact messages, so a replay of an
 // export builds the same views as a replay of the stream, and its
-// ReplayResult.History equals Checksum(log, untilSeq).
-func Export(ctx context.Context, log Log, untilSeq uint64, w io.Writer) (n uint64, err error) {
+// Result.History equals audit.Checksum(log, untilSeq).
+func Export(ctx context.Context, log audit.Log, untilSeq uint64, w io.Writer) (n uint64, err error) {
 	last, err := log.LastSeq(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("export: last sequence: %w", err)
@@ -54,14 +55,14 @@ func Export(ctx context.Context, log Log, untilSeq uint64, w io.Writer) (n uint6
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	var line []byte
-	err = walk(ctx, log, untilSeq, func(m events.Message) error {
+	err = audit.Walk(ctx, log, untilSeq, audit.EachMessage(func(m events.Message) error {
 		line = appendLine(line[:0], m)
 		if _, err := bw.Write(line); err != nil {
 			return fmt.Errorf("write seq %d: %w", m.Seq, err)
 		}
 		n++
 		return nil
-	})
+	}))
 	if err == nil {
 		err = bw.Flush()
 	}

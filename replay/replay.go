@@ -1,19 +1,28 @@
-package audit
+// Package replay rebuilds crosstalk's views from the history, and carries
+// the history away and back: Run applies a Source (the stream, FromLog, or
+// a JSONL export, ReadJSONL) to an empty projector store, bounded by a
+// sequence or by the events' own time; Export writes the JSONL export; and
+// BuildAsOf is the read model as of an instant, which is a Run bounded by
+// time.
+//
+// Every read of the stream goes through audit.Walk, the one walker that
+// the proofs use too, and a replay's history sum is an audit.Sum: replay
+// imports audit, and audit knows nothing of replay.
+package replay
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
+	"log/slog"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
-// Source is a history that Replay reads: the messages of the CROSSTALK
+// Source is a history that Run reads: the messages of the CROSSTALK
 // stream in stream order. A *LogSource (the live stream) and a *JSONL (an
 // export file) implement it.
 type Source interface {
@@ -27,16 +36,16 @@ type Source interface {
 	Messages(ctx context.Context, fn func([]events.Message) error) error
 }
 
-// LogSource is the history of a Log from seq 1 up to the last sequence the
-// stream had when FromLog was called; messages appended later are not part
-// of it, so a replay of a running service ends.
+// LogSource is the history of an audit.Log from seq 1 up to the last
+// sequence the stream had when FromLog was called; messages appended later
+// are not part of it, so a replay of a running service ends.
 type LogSource struct {
-	log  Log
+	log  audit.Log
 	last uint64
 }
 
 // FromLog returns the history of log as it stands now, as a Source.
-func FromLog(ctx context.Context, log Log) (*LogSource, error) {
+func FromLog(ctx context.Context, log audit.Log) (*LogSource, error) {
 	last, err := log.LastSeq(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("replay source: last sequence: %w", err)
@@ -50,12 +59,12 @@ func (s *LogSource) Total() uint64 { return s.last }
 
 // Messages reads the stream from seq 1 to Total in batches.
 func (s *LogSource) Messages(ctx context.Context, fn func([]events.Message) error) error {
-	return walkBatches(ctx, s.log, s.last, fn)
+	return audit.Walk(ctx, s.log, s.last, fn)
 }
 
-// ReplayOptions bound a replay and report its progress. The zero value
-// replays the whole source.
-type ReplayOptions struct {
+// Options bound a replay and report its progress. The zero value replays
+// the whole source.
+type Options struct {
 	// UntilSeq is the last stream sequence to replay, inclusive; a history
 	// that ends before it is an error, because a replay must never cover
 	// less than it was asked to. Default: 0, the end of the source.
@@ -66,14 +75,14 @@ type ReplayOptions struct {
 	// not after it. The deciding clock orders the log, so these are a
 	// prefix of it, but the replay does not rely on that: it reads to the
 	// end of the source (or UntilSeq) and skips every later event. A body
-	// that is not a crosstalk event has no time and is skipped too, as
-	// BuildAsOf does. The broker's timestamps play no part. Default: zero,
-	// no bound.
+	// that is not a crosstalk event has no time and is skipped too. This
+	// is the only time filter: BuildAsOf is a replay with it. The broker's
+	// timestamps play no part. Default: zero, no bound.
 	UntilTime time.Time
 
 	// BatchSize is the most messages applied to the store in one Pebble
 	// batch, each batch being one fsync. Larger batches replay faster up to
-	// a point and hold more memory. Default: DefaultReplayBatch.
+	// a point and hold more memory. Default: DefaultBatch.
 	BatchSize int
 
 	// Progress, when set, is called after each run of messages the source
@@ -84,18 +93,18 @@ type ReplayOptions struct {
 	Progress func(done, total uint64)
 }
 
-// DefaultReplayBatch is the default ReplayOptions.BatchSize.
-const DefaultReplayBatch = 4000
+// DefaultBatch is the default Options.BatchSize.
+const DefaultBatch = 4000
 
 // EnsureDefaults fills every zero field with its default.
-func (o *ReplayOptions) EnsureDefaults() {
+func (o *Options) EnsureDefaults() {
 	if o.BatchSize <= 0 {
-		o.BatchSize = DefaultReplayBatch
+		o.BatchSize = DefaultBatch
 	}
 }
 
-// ReplayResult is what a replay built.
-type ReplayResult struct {
+// Result is what a replay built.
+type Result struct {
 	// Events is how many messages were applied to the store, undecodable
 	// ones (recorded as poison) included.
 	Events uint64
@@ -110,17 +119,17 @@ type ReplayResult struct {
 	// the same checksum whatever the batches were.
 	Checksum string
 	Entries  uint64
-	// History is the sum of the applied messages in the format of Checksum:
-	// when nothing was skipped, it equals Checksum(log, LastSeq) of the
-	// stream the source came from, which proves the replay read that
-	// history and no other.
-	History Sum
+	// History is the sum of the applied messages in the format of
+	// audit.Checksum: when nothing was skipped, it equals
+	// audit.Checksum(log, LastSeq) of the stream the source came from,
+	// which proves the replay read that history and no other.
+	History audit.Sum
 	// Duration is the time from the start of the replay to the checksum.
 	Duration time.Duration
 }
 
 // EventsPerSecond is the replay's throughput: messages read per second.
-func (r ReplayResult) EventsPerSecond() float64 {
+func (r Result) EventsPerSecond() float64 {
 	if r.Duration <= 0 {
 		return 0
 	}
@@ -131,9 +140,9 @@ func (r ReplayResult) EventsPerSecond() float64 {
 var ErrStoreNotEmpty = errors.New("the store already holds views")
 
 // errReplayDone stops the source once the replay has passed UntilSeq.
-var errReplayDone = errors.New("audit: replay done")
+var errReplayDone = errors.New("replay: done")
 
-// Replay rebuilds the views from src into dst, an empty store: it reads the
+// Run rebuilds the views from src into dst, an empty store: it reads the
 // history in order from its start and applies it in batches of
 // opts.BatchSize, up to opts.UntilSeq and as of opts.UntilTime, then
 // computes dst's checksum. The store is left open, at the last applied
@@ -143,13 +152,13 @@ var errReplayDone = errors.New("audit: replay done")
 // it away. dst must be fresh (checkpoint 0), because the projector skips
 // whatever is at or below its checkpoint and a replay onto other views
 // would not be a rebuild.
-func Replay(ctx context.Context, src Source, dst *projector.Store, opts ReplayOptions) (ReplayResult, error) {
+func Run(ctx context.Context, src Source, dst *projector.Store, opts Options) (Result, error) {
 	opts.EnsureDefaults()
 	if cp := dst.Checkpoint(); cp != 0 {
-		return ReplayResult{}, fmt.Errorf("replay: %w up to seq %d; give it a new, empty directory", ErrStoreNotEmpty, cp)
+		return Result{}, fmt.Errorf("replay: %w up to seq %d; give it a new, empty directory", ErrStoreNotEmpty, cp)
 	}
 	start := time.Now()
-	r := &replayer{opts: opts, dst: dst, total: src.Total(), hash: sha256.New()}
+	r := &replayer{opts: opts, dst: dst, total: src.Total(), sum: audit.NewSummer()}
 	if opts.UntilSeq > 0 && (r.total == 0 || opts.UntilSeq < r.total) {
 		r.total = opts.UntilSeq
 	}
@@ -164,28 +173,27 @@ func Replay(ctx context.Context, src Source, dst *projector.Store, opts ReplayOp
 		err = fmt.Errorf("the history ends at seq %d, before the seq %d to replay until", r.lastRead, opts.UntilSeq)
 	}
 	if err != nil {
-		return ReplayResult{}, fmt.Errorf("replay after seq %d: %w", r.res.LastSeq, err)
+		return Result{}, fmt.Errorf("replay after seq %d: %w", r.res.LastSeq, err)
 	}
 	r.progress()
 	if r.res.Checksum, r.res.Entries, err = dst.Checksum(); err != nil {
-		return ReplayResult{}, fmt.Errorf("replay: checksum of the views: %w", err)
+		return Result{}, fmt.Errorf("replay: checksum of the views: %w", err)
 	}
-	r.res.History = Sum{Hex: hex.EncodeToString(r.hash.Sum(nil)), Events: r.res.Events, UntilSeq: r.res.LastSeq}
+	r.res.History = r.sum.Sum()
 	r.res.Duration = time.Since(start)
 	return r.res, nil
 }
 
-// replayer is one Replay in progress.
+// replayer is one Run in progress.
 type replayer struct {
-	opts     ReplayOptions
+	opts     Options
 	dst      *projector.Store
 	total    uint64
 	read     uint64 // messages taken from the source
 	lastRead uint64 // their last sequence
 	pending  []events.Message
-	hash     hash.Hash
-	buf      []byte
-	res      ReplayResult
+	sum      *audit.Summer
+	res      Result
 }
 
 // take handles one run of the source's messages.
@@ -235,7 +243,7 @@ func (r *replayer) apply() error {
 		return err
 	}
 	for _, m := range r.pending {
-		r.buf = writeMessage(r.hash, r.buf, m)
+		r.sum.Add(m)
 	}
 	r.res.Events += uint64(len(r.pending))
 	r.res.LastSeq = r.pending[len(r.pending)-1].Seq
@@ -252,4 +260,18 @@ func (r *replayer) progress() {
 		total = max(total, r.read)
 	}
 	r.opts.Progress(r.read, total)
+}
+
+// ToDir opens a new projector store in dir, replays src into it with Run
+// and closes it, keeping the views in dir. dir must hold no views yet.
+func ToDir(ctx context.Context, src Source, dir string, logger *slog.Logger, opts Options) (Result, error) {
+	dst, err := projector.Open(projector.Options{Dir: dir, Logger: logger})
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := Run(ctx, src, dst, opts)
+	if cerr := dst.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return res, err
 }

@@ -1,4 +1,4 @@
-package audit
+package report
 
 import (
 	"context"
@@ -7,11 +7,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
 // Rejections is what the policy report reads of the stream of refused
-// commands. *eventlog.AuditLog implements it: Read delivers every record
+// commands. *eventlog.Refusals implements it: Read delivers every record
 // whose subject matches filter ("" for all) up to the stream's end now.
 type Rejections interface {
 	Read(ctx context.Context, filter string, fn func(events.Message) error) error
@@ -42,8 +43,8 @@ type Refusal struct {
 	events.CommandRejectedData
 }
 
-// PolicyReport is what one policy version did.
-type PolicyReport struct {
+// PolicyChange is what one policy version did.
+type PolicyChange struct {
 	Policy PolicyRef `json:"policy"`
 	// Published is its policy.published event.
 	Published EventRef `json:"published"`
@@ -61,12 +62,12 @@ type PolicyReport struct {
 	RefusalsNote string    `json:"refusals_note,omitempty"`
 }
 
-// ReportPolicy walks the history for what policy version did: when it was
+// Policy walks the history for what policy version did: when it was
 // published and took effect, and which conversations it closed; and, when
 // rejections is not nil, the commands refused under it. A version that was
 // never published is an error.
-func ReportPolicy(ctx context.Context, log Log, rejections Rejections, version uint64) (PolicyReport, error) {
-	rep := PolicyReport{Closed: []Closing{}, Refused: []Refusal{}}
+func Policy(ctx context.Context, log audit.Log, rejections Rejections, version uint64) (PolicyChange, error) {
+	rep := PolicyChange{Closed: []Closing{}, Refused: []Refusal{}}
 	found := false
 	err := walkAll(ctx, log, func(m events.Message) error {
 		e, err := events.Decode(m.Data)
@@ -77,10 +78,10 @@ func ReportPolicy(ctx context.Context, log Log, rejections Rejections, version u
 		return nil
 	})
 	if err != nil {
-		return PolicyReport{}, fmt.Errorf("policy v%d: %w", version, err)
+		return PolicyChange{}, fmt.Errorf("policy v%d: %w", version, err)
 	}
 	if !found {
-		return PolicyReport{}, fmt.Errorf("policy version %d was never published; 'crosstalk policy status' lists the published ones", version)
+		return PolicyChange{}, fmt.Errorf("policy version %d was never published; 'crosstalk policy status' lists the published ones", version)
 	}
 	if rejections == nil {
 		rep.RefusalsNote = "no stream " + events.AuditStreamName + ": refused commands were not recorded"
@@ -92,7 +93,7 @@ func ReportPolicy(ctx context.Context, log Log, rejections Rejections, version u
 
 // note records what event e, at m, says about version, and reports whether
 // it is the version's publication.
-func (rep *PolicyReport) note(m events.Message, e events.Event, version uint64) bool {
+func (rep *PolicyChange) note(m events.Message, e events.Event, version uint64) bool {
 	ref := EventRef{Seq: m.Seq, Time: e.Time, Subject: e.Subject, Type: e.Type, EventID: e.ID}
 	if e.PolicyVersion == version && rep.FirstDecided == nil {
 		rep.FirstDecided = &ref
@@ -136,7 +137,7 @@ func refusedUnder(ctx context.Context, rejections Rejections, version uint64) ([
 }
 
 // WriteText writes the report for people.
-func (rep PolicyReport) WriteText(w io.Writer) error {
+func (rep PolicyChange) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.printf("policy %s\n", rep.Policy)
 	ew.printf("published: seq %d at %s (event %s)\n", rep.Published.Seq, formatTime(rep.Published.Time), rep.Published.EventID)
@@ -159,7 +160,7 @@ func (rep PolicyReport) WriteText(w io.Writer) error {
 	return ew.err
 }
 
-func (rep PolicyReport) writeRefused(ew *errWriter) {
+func (rep PolicyChange) writeRefused(ew *errWriter) {
 	if rep.RefusalsNote != "" {
 		ew.printf("\ncommands refused under it: unknown (%s)\n", rep.RefusalsNote)
 		return

@@ -1,4 +1,4 @@
-package audit
+package report
 
 import (
 	"context"
@@ -12,83 +12,20 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
+	"github.com/crosstalk-dev/crosstalk/replay"
 )
 
-// AsOfOptions configure the read model SeenBy builds.
+// AsOfOptions configure the read model SeenBy builds
+// (replay.BuildAsOf).
 type AsOfOptions struct {
 	// Dir is an empty directory for the Pebble store of the views as of
 	// the instant. Default: a new temporary directory, removed afterwards.
 	Dir string
 	// Logger receives the projector's warnings. Default: discarded.
 	Logger *slog.Logger
-}
-
-// AsOf is a read model of the history as it stood at an instant: a fresh
-// projector store into which every event whose CloudEvents time is not
-// after At was applied, in stream order.
-type AsOf struct {
-	Store *projector.Store
-	// At is the instant.
-	At time.Time
-	// Events counts the events applied; LastSeq is the last one's stream
-	// sequence (0 if none).
-	Events  uint64
-	LastSeq uint64
-}
-
-// BuildAsOf applies to a new projector store in dir every event of the
-// stream whose time is not after at. The caller closes the store. A body
-// that does not decode has no time and is left out, as Verify reports it.
-func BuildAsOf(ctx context.Context, log Log, at time.Time, dir string, logger *slog.Logger) (*AsOf, error) {
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	store, err := projector.Open(projector.Options{Dir: dir, Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	a := &AsOf{Store: store, At: at.UTC()}
-	last, err := log.LastSeq(ctx)
-	if err == nil {
-		err = walkBatches(ctx, log, last, a.apply)
-	}
-	if err != nil {
-		_ = store.Close()
-		return nil, fmt.Errorf("views as of %s: %w", formatTime(at), err)
-	}
-	return a, nil
-}
-
-// apply applies the messages of a batch decided at or before a.At.
-func (a *AsOf) apply(batch []events.Message) error {
-	keep := make([]events.Message, 0, len(batch))
-	for _, m := range batch {
-		if e, err := events.Decode(m.Data); err == nil && !e.Time.After(a.At) {
-			keep = append(keep, m)
-		}
-	}
-	if len(keep) == 0 {
-		return nil
-	}
-	a.Events += uint64(len(keep))
-	a.LastSeq = keep[len(keep)-1].Seq
-	return a.Store.Apply(keep)
-}
-
-// ParseInstant reads an instant: an RFC 3339 time, or a date (2023-12-13)
-// meaning the last instant of that day in UTC, 2023-12-13T23:59:59.999999999Z,
-// so that "as of that date" includes every event of the day.
-func ParseInstant(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	day, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2023-12-14T00:00:00Z) nor a date (2023-12-13)", s)
-	}
-	return day.AddDate(0, 0, 1).Add(-time.Nanosecond), nil
 }
 
 // View is what one account could see at an instant, by the policy in force
@@ -132,8 +69,9 @@ type Participant struct {
 }
 
 // SeenBy answers what viewer could see at instant at: it builds the views
-// as of at (BuildAsOf) and asks them the service's queries with now = at.
-func SeenBy(ctx context.Context, log Log, viewer events.Account, at time.Time, opts AsOfOptions) (View, error) {
+// as of at (replay.BuildAsOf) and asks them the service's queries with
+// now = at.
+func SeenBy(ctx context.Context, log audit.Log, viewer events.Account, at time.Time, opts AsOfOptions) (View, error) {
 	dir := opts.Dir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "crosstalk-asof-")
@@ -143,16 +81,17 @@ func SeenBy(ctx context.Context, log Log, viewer events.Account, at time.Time, o
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	a, err := BuildAsOf(ctx, log, at, dir, opts.Logger)
+	a, err := replay.BuildAsOf(ctx, log, at, dir, opts.Logger)
 	if err != nil {
 		return View{}, err
 	}
 	defer a.Store.Close()
-	return a.SeenBy(viewer)
+	return SeenIn(a, viewer)
 }
 
-// SeenBy answers what viewer could see at a.At from the views as of then.
-func (a *AsOf) SeenBy(viewer events.Account) (View, error) {
+// SeenIn answers what viewer could see at a.At from the views as of then.
+func SeenIn(views *replay.AsOf, viewer events.Account) (View, error) {
+	a := asOf{views}
 	v := View{Viewer: viewer, At: a.At, Events: a.Events, LastSeq: a.LastSeq,
 		Inbox: []projector.InboxItem{}, Conversations: []ConversationVisibility{}}
 	p, err := a.Store.PolicyInForce(a.At)
@@ -175,9 +114,12 @@ func (a *AsOf) SeenBy(viewer events.Account) (View, error) {
 	return v, nil
 }
 
+// asOf asks the views as of an instant the service's queries.
+type asOf struct{ *replay.AsOf }
+
 // inbox reads every page of the viewer's inbox; an account with no events
 // yet has an empty one.
-func (a *AsOf) inbox(viewer events.Account) ([]projector.InboxItem, error) {
+func (a asOf) inbox(viewer events.Account) ([]projector.InboxItem, error) {
 	items := []projector.InboxItem{}
 	cursor := ""
 	for {
@@ -196,7 +138,7 @@ func (a *AsOf) inbox(viewer events.Account) ([]projector.InboxItem, error) {
 }
 
 // messages reads every page of a conversation's messages as viewer.
-func (a *AsOf) messages(conv string, viewer events.Account) (projector.MessagePage, error) {
+func (a asOf) messages(conv string, viewer events.Account) (projector.MessagePage, error) {
 	var all projector.MessagePage
 	cursor := ""
 	for {
@@ -212,7 +154,7 @@ func (a *AsOf) messages(conv string, viewer events.Account) (projector.MessagePa
 	}
 }
 
-func (a *AsOf) conversation(item projector.InboxItem, viewer events.Account, p *aggregate.Policy) (ConversationVisibility, error) {
+func (a asOf) conversation(item projector.InboxItem, viewer events.Account, p *aggregate.Policy) (ConversationVisibility, error) {
 	page, err := a.messages(item.ConversationID, viewer)
 	if err != nil {
 		return ConversationVisibility{}, err
@@ -235,7 +177,7 @@ func (a *AsOf) conversation(item projector.InboxItem, viewer events.Account, p *
 
 // participant asks what viewer could see of other's activity status, and
 // why not; and, unless seen, why viewer could not see other's read marker.
-func (a *AsOf) participant(conv string, viewer, other events.Account, p *aggregate.Policy, seen bool) (Participant, error) {
+func (a asOf) participant(conv string, viewer, other events.Account, p *aggregate.Policy, seen bool) (Participant, error) {
 	o := Participant{Account: other}
 	var err error
 	o.ActivityStatus, err = a.Store.Presence(viewer, other, a.At)

@@ -1,12 +1,14 @@
-package audit_test
+package report_test
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/historytest"
+	"github.com/crosstalk-dev/crosstalk/replay"
+	"github.com/crosstalk-dev/crosstalk/report"
 )
 
 // The seed's question, answered at three instants: what messenger:bob
@@ -16,7 +18,7 @@ func testVisibilityGolden(t *testing.T, s *seed) {
 	for _, c := range []struct {
 		at      string
 		file    string
-		visible bool // alice's status and read receipt
+		visible bool // historytest.Alice's status and read receipt
 		closed  bool
 		policy  uint64
 	}{
@@ -25,11 +27,11 @@ func testVisibilityGolden(t *testing.T, s *seed) {
 		{"2023-12-15", "visibility_2023-12-15", false, true, 2},
 	} {
 		t.Run(c.at, func(t *testing.T) {
-			at, err := audit.ParseInstant(c.at)
+			at, err := replay.ParseInstant(c.at)
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, err := audit.SeenBy(s.ctx, s.log, bob, at, audit.AsOfOptions{Dir: t.TempDir(), Logger: quiet()})
+			v, err := report.SeenBy(s.ctx, s.log, historytest.Bob, at, report.AsOfOptions{Dir: t.TempDir(), Logger: historytest.Quiet()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,24 +44,24 @@ func testVisibilityGolden(t *testing.T, s *seed) {
 
 // checkSeesAlice checks the view against the contract, whatever the golden
 // files say.
-func checkSeesAlice(t *testing.T, v audit.View, visible, closed bool, policy uint64) {
+func checkSeesAlice(t *testing.T, v report.View, visible, closed bool, policy uint64) {
 	t.Helper()
 	if v.Policy == nil || v.Policy.Version != policy {
 		t.Fatalf("policy in force: %+v, want v%d", v.Policy, policy)
 	}
-	var cross *audit.ConversationVisibility
+	var cross *report.ConversationVisibility
 	for i := range v.Conversations {
 		if v.Conversations[i].ConversationID == seedCross {
 			cross = &v.Conversations[i]
 		}
 	}
-	if cross == nil || len(cross.Others) != 1 || cross.Others[0].Account != alice {
+	if cross == nil || len(cross.Others) != 1 || cross.Others[0].Account != historytest.Alice {
 		t.Fatalf("bob's view lacks his conversation with alice: %+v", v.Conversations)
 	}
 	if got := cross.Others[0].ActivityStatus.Visible; got != visible {
 		t.Errorf("alice's activity status visible = %v, want %v", got, visible)
 	}
-	if _, got := cross.ReadReceipts[alice]; got != visible {
+	if _, got := cross.ReadReceipts[historytest.Alice]; got != visible {
 		t.Errorf("alice's read receipt visible = %v, want %v: %v", got, visible, cross.ReadReceipts)
 	}
 	if !visible && !strings.Contains(cross.Others[0].ActivityStatusHidden, "policy v2") {
@@ -78,22 +80,22 @@ func checkSeesAlice(t *testing.T, v audit.View, visible, closed bool, policy uin
 // Settings narrow what the policy allows, and the view says so; an event
 // after the instant is not in the views.
 func TestSeenByHiddenBySettings(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	f.append(events.AccountSubject(alice), string(alice), events.SettingsChanged,
-		events.SettingsChangedData{Account: alice, ShowActivityStatus: false, SendReadReceipts: true})
-	at := f.now
-	f.send(conv1, alice, "after the instant")
+	f := historytest.NewFixture(t)
+	f.Story()
+	f.Append(events.AccountSubject(historytest.Alice), string(historytest.Alice), events.SettingsChanged,
+		events.SettingsChangedData{Account: historytest.Alice, ShowActivityStatus: false, SendReadReceipts: true})
+	at := f.Now
+	f.Send(historytest.Conv1, historytest.Alice, "after the instant")
 
-	v, err := audit.SeenBy(f.ctx, f.log, bob, at, audit.AsOfOptions{Logger: quiet()})
+	v, err := report.SeenBy(f.Ctx, f.Log, historytest.Bob, at, report.AsOfOptions{Logger: historytest.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.LastSeq != f.lastSeq()-1 || v.Events != f.lastSeq()-1 {
+	if v.LastSeq != f.LastSeq()-1 || v.Events != f.LastSeq()-1 {
 		t.Errorf("views as of %s: up to seq %d (%d events), want all but the last", at, v.LastSeq, v.Events)
 	}
 	for _, c := range v.Conversations {
-		if c.ConversationID != conv1 {
+		if c.ConversationID != historytest.Conv1 {
 			continue
 		}
 		if len(c.Messages) != 2 {
@@ -110,31 +112,13 @@ func TestSeenByHiddenBySettings(t *testing.T) {
 }
 
 func TestSeenByBeforeAnything(t *testing.T) {
-	f := newFixture(t)
-	f.story()
-	v, err := audit.SeenBy(f.ctx, f.log, bob, time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC), audit.AsOfOptions{})
+	f := historytest.NewFixture(t)
+	f.Story()
+	v, err := report.SeenBy(f.Ctx, f.Log, historytest.Bob, time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC), report.AsOfOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v.Policy != nil || len(v.Inbox) != 0 || len(v.Conversations) != 0 || v.Events != 0 {
 		t.Errorf("before the first event there is nothing to see: %+v", v)
-	}
-}
-
-func TestParseInstant(t *testing.T) {
-	for in, want := range map[string]time.Time{
-		"2023-12-14T00:00:00Z":      time.Date(2023, 12, 14, 0, 0, 0, 0, time.UTC),
-		"2023-12-14T01:00:00+01:00": time.Date(2023, 12, 14, 0, 0, 0, 0, time.UTC),
-		"2023-12-13":                time.Date(2023, 12, 13, 23, 59, 59, 999999999, time.UTC),
-	} {
-		got, err := audit.ParseInstant(in)
-		if err != nil || !got.Equal(want) || got.Location() != time.UTC {
-			t.Errorf("ParseInstant(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "yesterday", "2023-13-01", "2023-12-14 00:00"} {
-		if _, err := audit.ParseInstant(bad); err == nil {
-			t.Errorf("ParseInstant(%q) accepted", bad)
-		}
 	}
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// replayProgress shows a replay's progress on w: a bar with events/s and
+// ETA when w is a terminal, otherwise a line at most every interval and one
+// at the end.
+type replayProgress struct {
+	w        io.Writer
+	bar      *progressbar.ProgressBar
+	start    time.Time
+	interval time.Duration
+	shown    time.Time
+	done     uint64
+	total    uint64
+}
+
+func newReplayProgress(w io.Writer) *replayProgress {
+	p := &replayProgress{w: w, start: time.Now(), interval: time.Second}
+	p.shown = p.start
+	if isTerminal(w) {
+		p.bar = newReplayBar(w)
+	}
+	return p
+}
+
+func newReplayBar(w io.Writer) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("replay"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("events"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionFullWidth(),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+	)
+}
+
+// show is the replay's Progress callback.
+func (p *replayProgress) show(done, total uint64) {
+	p.done, p.total = done, total
+	if p.bar != nil {
+		if total > 0 && p.bar.GetMax64() != int64(total) {
+			p.bar.ChangeMax64(int64(total))
+		}
+		_ = p.bar.Set64(int64(done))
+		return
+	}
+	if now := time.Now(); now.Sub(p.shown) >= p.interval {
+		p.shown = now
+		p.line()
+	}
+}
+
+// finish ends the bar, or writes the last line when the replay succeeded.
+func (p *replayProgress) finish(ok bool) {
+	if p.bar != nil {
+		if ok {
+			_ = p.bar.Finish()
+		}
+		_ = p.bar.Exit()
+		return
+	}
+	if ok {
+		p.line()
+	}
+}
+
+func (p *replayProgress) line() {
+	rate := float64(p.done) / max(time.Since(p.start).Seconds(), 1e-9)
+	if p.total > 0 {
+		fmt.Fprintf(p.w, "replayed %d/%d events, %.0f events/s\n", p.done, p.total, rate)
+		return
+	}
+	fmt.Fprintf(p.w, "replayed %d events, %.0f events/s\n", p.done, rate)
+}
