@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
@@ -39,12 +40,12 @@ func startNode(t *testing.T) *node {
 }
 
 // cmd sends a command as actor and fails the test if it is refused.
-func (n *node) cmd(actor events.Account, action string, body map[string]any) service.Reply {
+func (n *node) cmd(actor events.Account, action string, body map[string]any) api.CommandReply {
 	n.t.Helper()
 	body["command_id"] = uuid.NewString()
 	body["actor"] = actor
 	n.clock.Advance(time.Minute)
-	r, err := n.c.Command(n.ctx, actor.App(), action, body)
+	r, err := n.c.Command(n.ctx, string(actor.App()), action, body)
 	if err != nil {
 		n.t.Fatalf("%s by %s: %v", action, actor, err)
 	}
@@ -64,7 +65,7 @@ func (n *node) chat(by events.Account, others ...events.Account) string {
 	return id
 }
 
-func (n *node) publish(file string) service.PublishReply {
+func (n *node) publish(file string) api.PublishReply {
 	n.t.Helper()
 	data, err := policies.Read(file)
 	if err != nil {
@@ -77,9 +78,9 @@ func (n *node) publish(file string) service.PublishReply {
 	return r
 }
 
-func (n *node) policyReport() service.PolicyReport {
+func (n *node) policyReport() api.PolicyReport {
 	n.t.Helper()
-	var rep service.PolicyReport
+	var rep api.PolicyReport
 	if err := n.c.Query(n.ctx, "policy", map[string]any{}, &rep); err != nil {
 		n.t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func (n *node) inbox(a events.Account) []string {
 	var ids []string
 	cursor := ""
 	for {
-		var page projector.InboxPage
+		var page api.InboxPage
 		req := map[string]any{"account": a, "limit": 200, "min_seq": n.lastSeq()}
 		if cursor != "" {
 			req["cursor"] = cursor

@@ -59,7 +59,7 @@ func checkSeesAlice(t *testing.T, v audit.View, visible, closed bool, policy uin
 	if got := cross.Others[0].ActivityStatus.Visible; got != visible {
 		t.Errorf("alice's activity status visible = %v, want %v", got, visible)
 	}
-	if _, got := cross.ReadReceipts[alice]; got != visible {
+	if _, got := cross.ReadReceipts[string(alice)]; got != visible {
 		t.Errorf("alice's read receipt visible = %v, want %v: %v", got, visible, cross.ReadReceipts)
 	}
 	if !visible && !strings.Contains(cross.Others[0].ActivityStatusHidden, "policy v2") {
