@@ -1,6 +1,7 @@
 // Package client is a small Go client for crosstalk's NATS endpoints: it
 // sends commands, queries and policy publications as any producer would, and
-// turns error replies back into errors that carry the contract's code.
+// turns error replies back into errors that carry the contract's code. It
+// speaks the wire contract of package api and needs nothing of the server.
 package client
 
 import (
@@ -13,19 +14,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
-	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/service"
+	"github.com/crosstalk-dev/crosstalk/api"
 )
 
-// Error is an error reply of crosstalk.
-type Error struct {
-	Status        string // micro status: 400, 403, 404, 409, 500, 504
-	Code          string `json:"code"`
-	Message       string `json:"message"`
-	PolicyVersion uint64 `json:"policy_version"`
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("%s %s: %s", e.Status, e.Code, e.Message) }
+// Error is an error reply of crosstalk: the contract's error body with the
+// micro status code from the reply's header.
+type Error = api.Error
 
 // CodeOf returns the contract error code of err, or "" if it is not an Error.
 func CodeOf(err error) string {
@@ -44,24 +38,23 @@ type Client struct {
 // New returns a client on nc.
 func New(nc *nats.Conn) *Client { return &Client{nc: nc} }
 
-// Command sends action for app with body (any JSON-encodable value) and
-// returns the reply.
-func (c *Client) Command(ctx context.Context, app events.App, action string, body any) (service.Reply, error) {
-	var r service.Reply
-	err := c.request(ctx, service.CommandPrefix+string(app)+"."+action, body, &r)
+// Command sends action for app with body (any JSON-encodable value, such as
+// an api.ConversationCommand or api.AccountCommand) and returns the reply.
+func (c *Client) Command(ctx context.Context, app, action string, body any) (api.CommandReply, error) {
+	var r api.CommandReply
+	err := c.request(ctx, api.CommandSubject(app, action), body, &r)
 	return r, err
 }
 
 // Query asks crosstalk.query.<name> and decodes the reply into out.
 func (c *Client) Query(ctx context.Context, name string, req any, out any) error {
-	return c.request(ctx, service.QueryPrefix+name, req, out)
+	return c.request(ctx, api.QuerySubject(name), req, out)
 }
 
 // PublishPolicy publishes a policy document (raw JSON) under commandID.
-func (c *Client) PublishPolicy(ctx context.Context, commandID string, policy json.RawMessage) (service.PublishReply, error) {
-	var r service.PublishReply
-	body := map[string]any{"command_id": commandID, "policy": policy}
-	err := c.request(ctx, service.AdminPublish, body, &r)
+func (c *Client) PublishPolicy(ctx context.Context, commandID string, policy json.RawMessage) (api.PublishReply, error) {
+	var r api.PublishReply
+	err := c.request(ctx, api.AdminPublish, api.PublishPolicy{CommandID: commandID, Policy: policy}, &r)
 	return r, err
 }
 
@@ -90,11 +83,9 @@ func (c *Client) request(ctx context.Context, subject string, body any, out any)
 }
 
 func decodeError(status string, data []byte) error {
-	var body struct {
-		Error Error `json:"error"`
-	}
+	var body api.ErrorBody
 	if err := json.Unmarshal(data, &body); err != nil {
-		return &Error{Status: status, Code: "internal", Message: string(data)}
+		return &Error{Status: status, Code: api.CodeInternal, Message: string(data)}
 	}
 	body.Error.Status = status
 	return &body.Error

@@ -7,6 +7,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	json "github.com/goccy/go-json"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -99,7 +100,7 @@ func touch(c *convState, at time.Time) {
 // newer message; hist/ keeps both.
 func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
 	idKey := msgIDKey(d.key, x.MessageID)
-	m := Message{MessageID: x.MessageID, Sender: x.Sender, Text: x.Text, SentAt: d.event.Time}
+	m := api.Message{MessageID: x.MessageID, Sender: string(x.Sender), Text: x.Text, SentAt: d.event.Time}
 	if err := t.setJSON(msgKey(d.key, d.seq), m); err != nil {
 		return err
 	}
@@ -124,12 +125,12 @@ func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
 
 // message loads message id of conversation conv and the sequence it was
 // sent at; found is false if the conversation never had it.
-func (t *tx) message(conv, id string) (seq uint64, m *Message, found bool, err error) {
+func (t *tx) message(conv, id string) (seq uint64, m *api.Message, found bool, err error) {
 	seq, found, err = getUint(t.b, msgIDKey(conv, id))
 	if err != nil || !found {
 		return 0, nil, false, err
 	}
-	m = new(Message)
+	m = new(api.Message)
 	found, err = getJSON(t.b, msgKey(conv, seq), m)
 	return seq, m, found, err
 }
@@ -164,7 +165,7 @@ func (t *tx) unsent(d decoded, c *convState, x *events.MessageUnsentData) error 
 	if err := t.setJSON(msgKey(d.key, seq), m); err != nil {
 		return err
 	}
-	if err := t.uncount(d.key, &c.rec, m.Sender, seq); err != nil {
+	if err := t.uncount(d.key, &c.rec, events.Account(m.Sender), seq); err != nil {
 		return err
 	}
 	if last := c.rec.LastMessage; last != nil && last.Seq == seq {
@@ -204,13 +205,13 @@ func (t *tx) lastVisible(conv string) (*lastMessageRecord, error) {
 	}
 	defer it.Close()
 	for ok := it.Last(); ok; ok = it.Prev() {
-		var m Message
+		var m api.Message
 		if err := json.Unmarshal(it.Value(), &m); err != nil {
 			return nil, fmt.Errorf("decode message %q: %w", it.Key(), err)
 		}
 		if !m.Unsent {
 			seq, _ := parseMsgSuffix(suffix(prefix, it.Key()))
-			return &lastMessageRecord{Seq: seq, MessageID: m.MessageID, Sender: m.Sender, Text: m.Text}, nil
+			return &lastMessageRecord{Seq: seq, MessageID: m.MessageID, Sender: events.Account(m.Sender), Text: m.Text}, nil
 		}
 	}
 	return nil, it.Error()
@@ -225,12 +226,12 @@ func (t *tx) reacted(d decoded, x *events.MessageReactedData) error {
 		return err
 	}
 	if x.Reaction == "" {
-		delete(m.Reactions, x.Account)
+		delete(m.Reactions, string(x.Account))
 	} else {
 		if m.Reactions == nil {
-			m.Reactions = map[events.Account]string{}
+			m.Reactions = map[string]string{}
 		}
-		m.Reactions[x.Account] = x.Reaction
+		m.Reactions[string(x.Account)] = x.Reaction
 	}
 	if len(m.Reactions) == 0 {
 		m.Reactions = nil
@@ -269,11 +270,11 @@ func (t *tx) read(d decoded, c *convState, x *events.MessageReadData) error {
 func (t *tx) countUnread(conv string, a events.Account, seq uint64) (uint64, error) {
 	var n uint64
 	err := scan(t.b, msgPrefix(conv), msgKey(conv, seq+1), func(_, v []byte) (bool, error) {
-		var m Message
+		var m api.Message
 		if err := json.Unmarshal(v, &m); err != nil {
 			return false, fmt.Errorf("decode message of %s: %w", conv, err)
 		}
-		if m.Sender != a && !m.Unsent {
+		if m.Sender != string(a) && !m.Unsent {
 			n++
 		}
 		return true, nil

@@ -119,7 +119,7 @@ func TestClosingIsReadOnlyNotDestructive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Items) != 1 || page.Items[0].Text != "before the change" || page.ReadReceipts[bob] != "m1" {
+	if len(page.Items) != 1 || page.Items[0].Text != "before the change" || page.ReadReceipts[string(bob)] != "m1" {
 		t.Fatalf("messages after close = %+v", page)
 	}
 	inbox, err := s.Inbox(bob, 0, "")

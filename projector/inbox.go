@@ -9,6 +9,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -27,49 +28,35 @@ var (
 	ErrInvalidCursor = fmt.Errorf("%w: cursor", aggregate.ErrInvalid)
 )
 
-// Page sizes of Inbox and Messages.
+// Page sizes of Inbox and Messages, the contract's.
 const (
-	DefaultPageSize = 20  // a limit of 0 (or less) means this
-	MaxPageSize     = 200 // a larger limit is clamped to this
+	DefaultPageSize = api.DefaultPageSize // a limit of 0 (or less) means this
+	MaxPageSize     = api.MaxPageSize     // a larger limit is clamped to this
 )
 
-// Cursor is an opaque position in a paged query: the base64 of the last
-// returned key's suffix. "" is the start.
-type Cursor = string
-
-// InboxPage is one page of an account's inbox, newest activity first.
-type InboxPage struct {
-	Items      []InboxItem `json:"items"`
-	NextCursor Cursor      `json:"next_cursor,omitempty"` // "" on the last page
-}
-
-// InboxItem is one conversation in an inbox.
-type InboxItem struct {
+// inboxItem is the stored value of an inbox key: api.InboxItem's JSON,
+// with the record's own account type, so that writing one per participant
+// and message converts nothing. Inbox decodes it into api.InboxItem, and
+// InboxJSON answers with its bytes as they are.
+type inboxItem struct {
 	ConversationID string           `json:"conversation_id"`
 	Participants   []events.Account `json:"participants"`
 	CrossApp       bool             `json:"cross_app"`
 	Closed         bool             `json:"closed"`
-	ClosedByPolicy uint64           `json:"closed_by_policy"` // 0 unless closed by a policy
+	ClosedByPolicy uint64           `json:"closed_by_policy"`
 	LastActivity   time.Time        `json:"last_activity"`
-	LastMessage    *LastMessage     `json:"last_message,omitempty"` // newest message not unsent
+	LastMessage    *api.LastMessage `json:"last_message,omitempty"`
 	Unread         int              `json:"unread"`
-}
-
-// LastMessage is the preview of a conversation in an inbox.
-type LastMessage struct {
-	MessageID string         `json:"message_id"`
-	Sender    events.Account `json:"sender"`
-	Text      string         `json:"text"`
 }
 
 // Inbox returns a page of the account's conversations, newest activity
 // first (a conversation started, a message sent, edited or unsent). limit is
 // clamped to 1..MaxPageSize, 0 meaning DefaultPageSize; cursor is a
 // NextCursor of an earlier page or "".
-func (s *Store) Inbox(account events.Account, limit int, cursor Cursor) (InboxPage, error) {
-	page := InboxPage{Items: []InboxItem{}}
+func (s *Store) Inbox(account events.Account, limit int, cursor api.Cursor) (api.InboxPage, error) {
+	page := api.InboxPage{Items: []api.InboxItem{}}
 	next, err := s.inboxItems(account, limit, cursor, func(k, v []byte) error {
-		var item InboxItem
+		var item api.InboxItem
 		if err := json.Unmarshal(v, &item); err != nil {
 			return fmt.Errorf("decode inbox item %q: %w", k, err)
 		}
@@ -77,7 +64,7 @@ func (s *Store) Inbox(account events.Account, limit int, cursor Cursor) (InboxPa
 		return nil
 	})
 	if err != nil {
-		return InboxPage{}, err
+		return api.InboxPage{}, err
 	}
 	page.NextCursor = next
 	return page, nil
@@ -86,7 +73,7 @@ func (s *Store) Inbox(account events.Account, limit int, cursor Cursor) (InboxPa
 // InboxJSON is Inbox encoded as JSON, byte for byte what json.Marshal of
 // Inbox's page gives, but made of the stored items without decoding them:
 // the query endpoint's answer, for a third of the CPU.
-func (s *Store) InboxJSON(account events.Account, limit int, cursor Cursor) ([]byte, error) {
+func (s *Store) InboxJSON(account events.Account, limit int, cursor api.Cursor) ([]byte, error) {
 	out := append(make([]byte, 0, 4096), `{"items":[`...)
 	next, err := s.inboxItems(account, limit, cursor, func(_, v []byte) error {
 		if out[len(out)-1] != '[' {
@@ -109,7 +96,7 @@ func (s *Store) InboxJSON(account events.Account, limit int, cursor Cursor) ([]b
 
 // inboxItems calls fn with the stored items of one page and returns the
 // cursor of the next page, "" on the last.
-func (s *Store) inboxItems(account events.Account, limit int, cursor Cursor, fn func(k, v []byte) error) (Cursor, error) {
+func (s *Store) inboxItems(account events.Account, limit int, cursor api.Cursor, fn func(k, v []byte) error) (api.Cursor, error) {
 	snap, release, err := s.snapshot()
 	if err != nil {
 		return "", err
@@ -129,7 +116,7 @@ func (s *Store) inboxItems(account events.Account, limit int, cursor Cursor, fn 
 	limit = clampLimit(limit)
 	var last []byte
 	var n int
-	var next Cursor
+	var next api.Cursor
 	err = scan(snap, prefix, from, func(k, v []byte) (bool, error) {
 		if n == limit {
 			next = encodeCursor(last)
@@ -144,13 +131,13 @@ func (s *Store) inboxItems(account events.Account, limit int, cursor Cursor, fn 
 
 // newInboxItem is what an account's inbox shows of a conversation; Apply
 // stores it as the value of the account's inbox key.
-func newInboxItem(id string, c *convRecord, unread uint64) InboxItem {
-	item := InboxItem{
+func newInboxItem(id string, c *convRecord, unread uint64) inboxItem {
+	item := inboxItem{
 		ConversationID: id, Participants: c.Participants, CrossApp: c.CrossApp,
 		Closed: c.Closed, ClosedByPolicy: c.ClosedByPolicy, LastActivity: c.LastActivity, Unread: int(unread),
 	}
 	if lm := c.LastMessage; lm != nil {
-		item.LastMessage = &LastMessage{MessageID: lm.MessageID, Sender: lm.Sender, Text: lm.Text}
+		item.LastMessage = &api.LastMessage{MessageID: lm.MessageID, Sender: string(lm.Sender), Text: lm.Text}
 	}
 	return item
 }
@@ -165,12 +152,14 @@ func clampLimit(limit int) int {
 	return limit
 }
 
-func encodeCursor(suffix []byte) Cursor { return base64.RawURLEncoding.EncodeToString(suffix) }
+// encodeCursor makes a cursor: the base64 of the last returned key's
+// suffix ("" is the start).
+func encodeCursor(suffix []byte) api.Cursor { return base64.RawURLEncoding.EncodeToString(suffix) }
 
 // resume returns where a scan of prefix continues after cursor: nil (the
 // start) for "", else just after the key the cursor names. valid checks that
 // the cursor's suffix is one this query could have returned.
-func resume(prefix []byte, cursor Cursor, valid func([]byte) bool) ([]byte, error) {
+func resume(prefix []byte, cursor api.Cursor, valid func([]byte) bool) ([]byte, error) {
 	if cursor == "" {
 		return nil, nil
 	}

@@ -94,8 +94,8 @@ func inboxPrefix(a events.Account) []byte { return newKey(tableInbox).text(strin
 
 // inboxKey orders an account's conversations newest activity first: the
 // activity is inverted so that a forward scan starts at the newest. Its
-// value is the account's InboxItem (JSON) with the unread count, so a page
-// is one range scan with no point reads. The entry of every participant
+// value is the account's inboxItem (api.InboxItem's JSON) with the unread
+// count, so a page is one range scan with no point reads. The entry of every participant
 // sits at the conversation record's LastActivity, which is how Apply finds
 // the entry to move without a pointer.
 func inboxKey(a events.Account, inverted uint64, conv string) []byte {

@@ -4,21 +4,16 @@ import (
 	"encoding/binary"
 
 	json "github.com/goccy/go-json"
+
+	"github.com/crosstalk-dev/crosstalk/api"
 )
 
-// Poisoned is a stream message the projector could not apply: it was
-// recorded under poison/<seq> with the reason and skipped, so one bad message
-// (undecodable bytes published into the stream by someone else) never stops
-// the views.
-type Poisoned struct {
-	Seq     uint64 `json:"seq"`
-	Subject string `json:"subject"`
-	Error   string `json:"error"`
-}
-
-// Poisoned lists every skipped message, in stream order.
-func (s *Store) Poisoned() ([]Poisoned, error) {
-	var out []Poisoned
+// Poisoned lists every stream message the projector could not apply, in
+// stream order. Each was recorded under poison/<seq> with the reason and
+// skipped, so one bad message (undecodable bytes published into the stream
+// by someone else) never stops the views.
+func (s *Store) Poisoned() ([]api.Poisoned, error) {
+	var out []api.Poisoned
 	prefix := []byte(tablePoison)
 	err := s.scanPaged(prefix, func(k, v []byte) error {
 		var r poisonRecord
@@ -26,7 +21,7 @@ func (s *Store) Poisoned() ([]Poisoned, error) {
 			return err
 		}
 		seq := binary.BigEndian.Uint64(k[len(prefix):])
-		out = append(out, Poisoned{Seq: seq, Subject: r.Subject, Error: r.Error})
+		out = append(out, api.Poisoned{Seq: seq, Subject: r.Subject, Error: r.Error})
 		return nil
 	})
 	return out, err

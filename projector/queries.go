@@ -5,67 +5,50 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
-
-// PresenceView is what a viewer may see of an account's activity status.
-type PresenceView struct {
-	Visible      bool       `json:"visible"`
-	Status       string     `json:"status,omitempty"`         // set only when visible
-	LastActiveAt *time.Time `json:"last_active_at,omitempty"` // set when visible and ever active
-}
 
 // Presence returns account's activity status as viewer may see it at now:
 // always its own; another's only if that account shows its activity status
 // and the policy in force lets the viewer's app see it from the account's
 // app (same-app is always allowed).
-func (s *Store) Presence(viewer, account events.Account, now time.Time) (PresenceView, error) {
+func (s *Store) Presence(viewer, account events.Account, now time.Time) (api.PresenceView, error) {
 	snap, release, err := s.snapshot()
 	if err != nil {
-		return PresenceView{}, err
+		return api.PresenceView{}, err
 	}
 	defer release()
 	var rec accountRecord
 	found, err := getJSON(snap, acctKey(account), &rec)
 	if err != nil {
-		return PresenceView{}, err
+		return api.PresenceView{}, err
 	}
 	if !found {
-		return PresenceView{}, fmt.Errorf("%w: %s has no events", ErrUnknownAccount, account)
+		return api.PresenceView{}, fmt.Errorf("%w: %s has no events", ErrUnknownAccount, account)
 	}
 	if viewer != account {
 		if !rec.ShowActivityStatus {
-			return PresenceView{}, nil
+			return api.PresenceView{}, nil
 		}
 		p, err := policyInForce(snap, now)
 		if err != nil || !p.Allows(viewer.App(), account.App(), aggregate.ActionSeeActivityStatus) {
-			return PresenceView{}, err
+			return api.PresenceView{}, err
 		}
 	}
-	return PresenceView{Visible: true, Status: rec.Status, LastActiveAt: rec.LastActiveAt}, nil
-}
-
-// ConversationView is a conversation's state, without its messages.
-type ConversationView struct {
-	ConversationID string           `json:"conversation_id"`
-	Participants   []events.Account `json:"participants"`
-	CrossApp       bool             `json:"cross_app"`
-	Closed         bool             `json:"closed"`
-	ClosedByPolicy uint64           `json:"closed_by_policy"`
-	CloseReason    string           `json:"close_reason,omitempty"`
-	Version        uint64           `json:"version"` // events on the conversation's subject
+	return api.PresenceView{Visible: true, Status: rec.Status, LastActiveAt: rec.LastActiveAt}, nil
 }
 
 // Conversation returns the state of conversation id.
-func (s *Store) Conversation(id string) (ConversationView, error) {
+func (s *Store) Conversation(id string) (api.ConversationView, error) {
 	release, err := s.acquire()
 	if err != nil {
-		return ConversationView{}, err
+		return api.ConversationView{}, err
 	}
 	defer release()
 	c, err := conversation(s.db, id)
 	if err != nil {
-		return ConversationView{}, err
+		return api.ConversationView{}, err
 	}
 	return conversationView(id, &c), nil
 }
@@ -80,9 +63,9 @@ func conversation(r reader, id string) (convRecord, error) {
 	return c, err
 }
 
-func conversationView(id string, c *convRecord) ConversationView {
-	return ConversationView{
-		ConversationID: id, Participants: c.Participants, CrossApp: c.CrossApp, Closed: c.Closed,
+func conversationView(id string, c *convRecord) api.ConversationView {
+	return api.ConversationView{
+		ConversationID: id, Participants: accountStrings(c.Participants), CrossApp: c.CrossApp, Closed: c.Closed,
 		ClosedByPolicy: c.ClosedByPolicy, CloseReason: c.CloseReason, Version: c.Version,
 	}
 }
@@ -128,10 +111,16 @@ func (s *Store) History(fn func(subject string, seq uint64, data []byte) error) 
 // closing without loading the conversation from the log: its state as the
 // views have it, and the sequence and chain hash of its last event.
 type ConversationHead struct {
-	ConversationView
-	Apps     []events.App
-	LastSeq  uint64 // the stream sequence of the subject's last applied event
-	LastHash string // events.Hash of its stored bytes: the next event's prevhash
+	ConversationID string
+	Participants   []events.Account
+	Apps           []events.App
+	CrossApp       bool
+	Closed         bool
+	ClosedByPolicy uint64
+	CloseReason    string
+	Version        uint64 // events on the conversation's subject
+	LastSeq        uint64 // the stream sequence of the subject's last applied event
+	LastHash       string // events.Hash of its stored bytes: the next event's prevhash
 }
 
 // ConversationHeads calls fn with the head of each of the conversations ids
@@ -150,9 +139,24 @@ func (s *Store) ConversationHeads(ids []string, fn func(ConversationHead) error)
 }
 
 func conversationHead(id string, c *convRecord) ConversationHead {
-	h := ConversationHead{ConversationView: conversationView(id, c), Apps: c.Apps}
+	h := ConversationHead{
+		ConversationID: id, Participants: c.Participants, Apps: c.Apps, CrossApp: c.CrossApp, Closed: c.Closed,
+		ClosedByPolicy: c.ClosedByPolicy, CloseReason: c.CloseReason, Version: c.Version,
+	}
 	if c.LastHash != "" {
 		h.LastSeq, h.LastHash = c.LastSeq, c.LastHash
 	}
 	return h
+}
+
+// accountStrings is accounts as the wire types hold them.
+func accountStrings(accounts []events.Account) []string {
+	if accounts == nil {
+		return nil
+	}
+	out := make([]string, len(accounts))
+	for i, a := range accounts {
+		out[i] = string(a)
+	}
+	return out
 }

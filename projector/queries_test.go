@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -90,7 +91,7 @@ func TestInboxItemFields(t *testing.T) {
 		}
 	}
 	it := page.Items[0]
-	if it.LastMessage == nil || *it.LastMessage != (LastMessage{MessageID: "m1", Sender: bob, Text: "hi alice"}) || it.Unread != 1 || !it.CrossApp {
+	if it.LastMessage == nil || *it.LastMessage != (api.LastMessage{MessageID: "m1", Sender: string(bob), Text: "hi alice"}) || it.Unread != 1 || !it.CrossApp {
 		t.Fatalf("inbox item = %+v", it)
 	}
 }
@@ -175,7 +176,7 @@ func TestMessageFolding(t *testing.T) {
 		t.Fatal(err)
 	}
 	m1, m2 := page.Items[0], page.Items[1]
-	if m1.Text != "first, edited" || !m1.Edited || len(m1.Reactions) != 1 || m1.Reactions[bob] != "👍" {
+	if m1.Text != "first, edited" || !m1.Edited || len(m1.Reactions) != 1 || m1.Reactions[string(bob)] != "👍" {
 		t.Fatalf("m1 = %+v", m1)
 	}
 	if m2.Text != "second" || m2.Edited || m2.Reactions == nil || page.NextCursor == "" {
@@ -260,10 +261,10 @@ func TestVisibility(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := page.ReadReceipts[alice]; ok != wantReceipt {
+		if _, ok := page.ReadReceipts[string(alice)]; ok != wantReceipt {
 			t.Errorf("%s: read receipts %v, want alice's %v", desc, page.ReadReceipts, wantReceipt)
 		}
-		if _, ok := page.ReadReceipts[viewer]; !ok {
+		if _, ok := page.ReadReceipts[string(viewer)]; !ok {
 			t.Errorf("%s: read receipts %v lack the viewer's own", desc, page.ReadReceipts)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -89,11 +90,11 @@ func countUnread(t *testing.T, s *Store, a events.Account, conv string) int {
 	}
 	n := 0
 	err := scan(s.db, msgPrefix(conv), msgKey(conv, marker.Seq+1), func(_, v []byte) (bool, error) {
-		var m Message
+		var m api.Message
 		if err := json.Unmarshal(v, &m); err != nil {
 			return false, err
 		}
-		if m.Sender != a && !m.Unsent {
+		if m.Sender != string(a) && !m.Unsent {
 			n++
 		}
 		return true, nil

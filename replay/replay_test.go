@@ -13,13 +13,13 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/historytest"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/replay"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 var (
@@ -452,14 +452,14 @@ var refusals = []string{"invalid_request", "not_participant", "not_sender", "con
 
 // try sends a command; a refusal by a rule is part of the workload, any
 // other error fails the test.
-func (w *workload) try(actor events.Account, action string, body map[string]any) (service.Reply, bool) {
+func (w *workload) try(actor events.Account, action string, body map[string]any) (api.CommandReply, bool) {
 	w.t.Helper()
 	body["command_id"] = uuid.NewString()
 	body["actor"] = actor
 	w.n.Clock.Advance(time.Minute)
 	ctx, cancel := context.WithTimeout(w.n.Ctx, 10*time.Second)
 	defer cancel()
-	r, err := w.n.C.Command(ctx, actor.App(), action, body)
+	r, err := w.n.C.Command(ctx, string(actor.App()), action, body)
 	w.sent++
 	if err != nil {
 		if !slices.Contains(refusals, client.CodeOf(err)) {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
@@ -101,12 +102,12 @@ func (s *seed) play() {
 
 // command sends one command with the next fixed command id, a second
 // after the previous one.
-func (s *seed) command(actor events.Account, action string, body map[string]any) (service.Reply, error) {
+func (s *seed) command(actor events.Account, action string, body map[string]any) (api.CommandReply, error) {
 	s.n++
 	body["command_id"] = fmt.Sprintf("00000000-0000-4000-8000-%012d", s.n)
 	body["actor"] = actor
 	s.clock.Advance(time.Second)
-	return s.c.Command(s.ctx, actor.App(), action, body)
+	return s.c.Command(s.ctx, string(actor.App()), action, body)
 }
 
 func (s *seed) do(actor events.Account, action string, body map[string]any) {
@@ -145,7 +146,7 @@ func (s *seed) publish(file string) {
 func (s *seed) waitApplied(v uint64) {
 	s.t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		var rep service.PolicyReport
+		var rep api.PolicyReport
 		if err := s.c.Query(s.ctx, "policy", map[string]any{}, &rep); err != nil {
 			s.t.Fatal(err)
 		}

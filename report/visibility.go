@@ -9,9 +9,11 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
@@ -40,7 +42,7 @@ type View struct {
 	LastSeq uint64 `json:"last_seq"`
 	// Policy is the policy in force at At; null before any.
 	Policy        *PolicyRef               `json:"policy"`
-	Inbox         []projector.InboxItem    `json:"inbox"`
+	Inbox         []api.InboxItem          `json:"inbox"`
 	Conversations []ConversationVisibility `json:"conversations"`
 }
 
@@ -48,18 +50,18 @@ type View struct {
 type ConversationVisibility struct {
 	ConversationID string `json:"conversation_id"`
 	// Messages are every message, oldest first.
-	Messages []projector.Message `json:"messages"`
+	Messages []api.Message `json:"messages"`
 	// ReadReceipts are the read markers the viewer could see, its own
 	// included: account -> the last message it read.
-	ReadReceipts map[events.Account]string `json:"read_receipts"`
+	ReadReceipts map[string]string `json:"read_receipts"`
 	// Others are the other participants, in the conversation's order.
 	Others []Participant `json:"others"`
 }
 
 // Participant is what the viewer could see of another participant.
 type Participant struct {
-	Account        events.Account         `json:"account"`
-	ActivityStatus projector.PresenceView `json:"activity_status"`
+	Account        events.Account   `json:"account"`
+	ActivityStatus api.PresenceView `json:"activity_status"`
 	// ActivityStatusHidden says why the status was not visible ("" when
 	// it was): the policy, or the account's own settings.
 	ActivityStatusHidden string `json:"activity_status_hidden,omitempty"`
@@ -93,7 +95,7 @@ func SeenBy(ctx context.Context, log audit.Log, viewer events.Account, at time.T
 func SeenIn(views *replay.AsOf, viewer events.Account) (View, error) {
 	a := asOf{views}
 	v := View{Viewer: viewer, At: a.At, Events: a.Events, LastSeq: a.LastSeq,
-		Inbox: []projector.InboxItem{}, Conversations: []ConversationVisibility{}}
+		Inbox: []api.InboxItem{}, Conversations: []ConversationVisibility{}}
 	p, err := a.Store.PolicyInForce(a.At)
 	if err != nil {
 		return View{}, err
@@ -119,8 +121,8 @@ type asOf struct{ *replay.AsOf }
 
 // inbox reads every page of the viewer's inbox; an account with no events
 // yet has an empty one.
-func (a asOf) inbox(viewer events.Account) ([]projector.InboxItem, error) {
-	items := []projector.InboxItem{}
+func (a asOf) inbox(viewer events.Account) ([]api.InboxItem, error) {
+	items := []api.InboxItem{}
 	cursor := ""
 	for {
 		page, err := a.Store.Inbox(viewer, projector.MaxPageSize, cursor)
@@ -138,13 +140,13 @@ func (a asOf) inbox(viewer events.Account) ([]projector.InboxItem, error) {
 }
 
 // messages reads every page of a conversation's messages as viewer.
-func (a asOf) messages(conv string, viewer events.Account) (projector.MessagePage, error) {
-	var all projector.MessagePage
+func (a asOf) messages(conv string, viewer events.Account) (api.MessagePage, error) {
+	var all api.MessagePage
 	cursor := ""
 	for {
 		page, err := a.Store.Messages(conv, viewer, projector.MaxPageSize, cursor, a.At)
 		if err != nil {
-			return projector.MessagePage{}, err
+			return api.MessagePage{}, err
 		}
 		all.Items = append(all.Items, page.Items...)
 		all.ReadReceipts = page.ReadReceipts
@@ -154,18 +156,19 @@ func (a asOf) messages(conv string, viewer events.Account) (projector.MessagePag
 	}
 }
 
-func (a asOf) conversation(item projector.InboxItem, viewer events.Account, p *aggregate.Policy) (ConversationVisibility, error) {
+func (a asOf) conversation(item api.InboxItem, viewer events.Account, p *aggregate.Policy) (ConversationVisibility, error) {
 	page, err := a.messages(item.ConversationID, viewer)
 	if err != nil {
 		return ConversationVisibility{}, err
 	}
 	c := ConversationVisibility{ConversationID: item.ConversationID, Messages: page.Items,
 		ReadReceipts: page.ReadReceipts, Others: []Participant{}}
-	for _, other := range item.Participants {
+	for _, name := range item.Participants {
+		other := events.Account(name)
 		if other == viewer {
 			continue
 		}
-		_, seen := c.ReadReceipts[other]
+		_, seen := c.ReadReceipts[string(other)]
 		o, err := a.participant(item.ConversationID, viewer, other, p, seen)
 		if err != nil {
 			return ConversationVisibility{}, err
@@ -196,7 +199,7 @@ func (a asOf) participant(conv string, viewer, other events.Account, p *aggregat
 	if err != nil {
 		return Participant{}, err
 	}
-	if _, read := own.ReadReceipts[other]; !read {
+	if _, read := own.ReadReceipts[string(other)]; !read {
 		o.ReadReceiptHidden = string(other) + " had read nothing"
 	} else {
 		o.ReadReceiptHidden = hiddenBy(p, viewer, other, aggregate.ActionSeeReadReceipts, "send_read_receipts")
@@ -229,7 +232,7 @@ func (v View) WriteText(w io.Writer) error {
 	}
 	ew.printf("\ninbox: %d conversation(s), newest activity first\n", len(v.Inbox))
 	for _, it := range v.Inbox {
-		ew.printf("  %s  %s  %s  %s  unread %d  last activity %s\n", it.ConversationID, joinAccounts(it.Participants),
+		ew.printf("  %s  %s  %s  %s  unread %d  last activity %s\n", it.ConversationID, strings.Join(it.Participants, ", "),
 			crossApp(it.CrossApp), openOrClosed(it), it.Unread, formatTime(it.LastActivity))
 	}
 	for _, c := range v.Conversations {
@@ -238,7 +241,7 @@ func (v View) WriteText(w io.Writer) error {
 	return ew.err
 }
 
-func openOrClosed(it projector.InboxItem) string {
+func openOrClosed(it api.InboxItem) string {
 	switch {
 	case it.ClosedByPolicy != 0:
 		return fmt.Sprintf("closed by policy v%d", it.ClosedByPolicy)
@@ -260,7 +263,7 @@ func (c ConversationVisibility) writeText(ew *errWriter, viewer events.Account) 
 	}
 	ew.printf("  read receipts:\n")
 	for _, a := range slices.Sorted(maps.Keys(c.ReadReceipts)) {
-		ew.printf("    %s  read up to %s%s\n", a, c.ReadReceipts[a], you(a, viewer))
+		ew.printf("    %s  read up to %s%s\n", a, c.ReadReceipts[a], you(events.Account(a), viewer))
 	}
 	for _, o := range c.Others {
 		if o.ReadReceiptHidden != "" {
@@ -273,7 +276,7 @@ func (c ConversationVisibility) writeText(ew *errWriter, viewer events.Account) 
 	}
 }
 
-func lastActive(p projector.PresenceView) string {
+func lastActive(p api.PresenceView) string {
 	if p.LastActiveAt == nil {
 		return ""
 	}
@@ -288,7 +291,7 @@ func you(a, viewer events.Account) string {
 }
 
 // messageText is the message's text quoted, with what happened to it.
-func messageText(m projector.Message) string {
+func messageText(m api.Message) string {
 	if m.Unsent {
 		return "(unsent)"
 	}

@@ -61,7 +61,7 @@ func checkSeesAlice(t *testing.T, v report.View, visible, closed bool, policy ui
 	if got := cross.Others[0].ActivityStatus.Visible; got != visible {
 		t.Errorf("alice's activity status visible = %v, want %v", got, visible)
 	}
-	if _, got := cross.ReadReceipts[historytest.Alice]; got != visible {
+	if _, got := cross.ReadReceipts[string(historytest.Alice)]; got != visible {
 		t.Errorf("alice's read receipt visible = %v, want %v: %v", got, visible, cross.ReadReceipts)
 	}
 	if !visible && !strings.Contains(cross.Others[0].ActivityStatusHidden, "policy v2") {

@@ -114,8 +114,9 @@ func (s *Service) closeOne(ctx context.Context, id string, p *aggregate.Policy, 
 		if err != nil {
 			return false, err
 		}
-		if p.NeedsOptIn(aggregate.AppsOf(view.Participants)) {
-			if cmd.OptedIn, err = s.optIns(ctx, view.Participants); err != nil {
+		parts := accounts(view.Participants)
+		if p.NeedsOptIn(aggregate.AppsOf(parts)) {
+			if cmd.OptedIn, err = s.optIns(ctx, parts); err != nil {
 				return false, err
 			}
 		}

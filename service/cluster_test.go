@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
@@ -121,7 +122,7 @@ func (n *clusterNode) startConversations(t *testing.T, count int) []string {
 	c := client.New(n.nc)
 	ids := make([]string, count)
 	for i := range ids {
-		r, err := c.Command(context.Background(), alice.App(), "conversation.start",
+		r, err := c.Command(context.Background(), string(alice.App()), "conversation.start",
 			map[string]any{"command_id": uuid.NewString(), "actor": alice, "participants": []events.Account{bob}})
 		if err != nil {
 			t.Fatalf("start conversation: %v", err)
@@ -139,8 +140,8 @@ type sendLoad struct {
 	timeout   time.Duration
 	acked     atomic.Int64
 	mu        sync.Mutex
-	replies   map[string]service.Reply // command id -> acknowledgement
-	latencies []time.Duration          // first attempt to acknowledgement
+	replies   map[string]api.CommandReply // command id -> acknowledgement
+	latencies []time.Duration             // first attempt to acknowledgement
 	retries   int
 	lastAck   time.Time
 	maxGap    time.Duration // longest time without any acknowledgement
@@ -148,7 +149,7 @@ type sendLoad struct {
 }
 
 func newSendLoad(convs []string, timeout time.Duration) *sendLoad {
-	return &sendLoad{convs: convs, timeout: timeout, replies: map[string]service.Reply{}, lastAck: time.Now()}
+	return &sendLoad{convs: convs, timeout: timeout, replies: map[string]api.CommandReply{}, lastAck: time.Now()}
 }
 
 // run runs producers until total commands are acknowledged.
@@ -181,7 +182,7 @@ func (l *sendLoad) send(c *client.Client, rng *rand.Rand) error {
 	deadline := began.Add(time.Minute)
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
-		r, err := c.Command(ctx, actor.App(), "message.send", body)
+		r, err := c.Command(ctx, string(actor.App()), "message.send", body)
 		cancel()
 		if err == nil {
 			l.ack(id, r, time.Since(began), attempt)
@@ -198,7 +199,7 @@ func (l *sendLoad) send(c *client.Client, rng *rand.Rand) error {
 	}
 }
 
-func (l *sendLoad) ack(id string, r service.Reply, latency time.Duration, attempts int) {
+func (l *sendLoad) ack(id string, r api.CommandReply, latency time.Duration, attempts int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
@@ -226,7 +227,7 @@ func (l *sendLoad) percentile(q float64) time.Duration {
 // leader, not a possibly lagging replica) and checks that every
 // acknowledged command has exactly one event, the one its reply names, and
 // that the audit finds no break.
-func checkExactlyOnce(t *testing.T, log *eventlog.Log, replies map[string]service.Reply) uint64 {
+func checkExactlyOnce(t *testing.T, log *eventlog.Log, replies map[string]api.CommandReply) uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -348,7 +349,7 @@ func TestClusterLeaderLossLosesNothing(t *testing.T) {
 	for i := range 20 {
 		id := uuid.NewString()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		r, err := c.Command(ctx, alice.App(), "message.send", map[string]any{"command_id": id,
+		r, err := c.Command(ctx, string(alice.App()), "message.send", map[string]any{"command_id": id,
 			"actor": alice, "conversation_id": convs[i%len(convs)], "text": "after the election"})
 		cancel()
 		if err != nil {
@@ -376,7 +377,7 @@ func waitCaughtUp(t *testing.T, c *client.Client, conv string, seq uint64, limit
 	deadline := time.Now().Add(limit)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		var view projector.ConversationView
+		var view api.ConversationView
 		err := c.Query(ctx, "conversation", map[string]any{"conversation_id": conv, "min_seq": seq}, &view)
 		cancel()
 		switch {

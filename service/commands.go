@@ -7,29 +7,15 @@ import (
 	"fmt"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
-// Reply is the success reply of a command (contract: "Success reply").
-// MessageID and CallID are set when the command made or named one, so a
-// producer that let the server pick the id learns it.
-type Reply struct {
-	ConversationID string `json:"conversation_id,omitempty"`
-	Account        string `json:"account,omitempty"`
-	MessageID      string `json:"message_id,omitempty"`
-	CallID         string `json:"call_id,omitempty"`
-	EventID        string `json:"event_id"`
-	StreamSeq      uint64 `json:"stream_seq"`
-	Version        uint64 `json:"version"`
-	PolicyVersion  uint64 `json:"policy_version"`
-	Duplicate      bool   `json:"duplicate,omitempty"`
-}
-
 // replyFor builds the reply for event e stored at seq: its subject names
 // the account or the conversation, as the type's subject kind says.
-func replyFor(e events.Event, seq uint64) Reply {
-	r := Reply{EventID: e.ID, StreamSeq: seq, Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
+func replyFor(e events.Event, seq uint64) api.CommandReply {
+	r := api.CommandReply{EventID: e.ID, StreamSeq: seq, Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
 	info, _ := events.Lookup(e.Type)
 	switch info.Subject {
 	case events.SubjectAccount:
@@ -64,13 +50,13 @@ func dataIDs(e events.Event) (messageID, callID string) {
 // decide again, up to Options.MaxRetries times. msgID deduplicates the
 // append in JetStream; the command's id finds an earlier reply in the
 // aggregate.
-func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (Reply, error) {
+func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (api.CommandReply, error) {
 	commandID := cmd.Header().CommandID
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.loaded {
 		if err := s.catchUp(ctx, e); err != nil {
-			return Reply{}, err
+			return api.CommandReply{}, err
 		}
 	}
 	for attempt := 0; ; attempt++ {
@@ -82,38 +68,38 @@ func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, 
 			return reply, err
 		}
 		if attempt >= s.opts.MaxRetries {
-			return Reply{}, fmt.Errorf("%w: %s kept changing under %d retries; retry the command", ErrConflict, e.subject, attempt)
+			return api.CommandReply{}, fmt.Errorf("%w: %s kept changing under %d retries; retry the command", ErrConflict, e.subject, attempt)
 		}
 		if err := s.catchUp(ctx, e); err != nil {
-			return Reply{}, err
+			return api.CommandReply{}, err
 		}
 	}
 }
 
-func (s *Service) decideAndAppend(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (Reply, error) {
+func (s *Service) decideAndAppend(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (api.CommandReply, error) {
 	now := s.opts.Clock.Now()
 	ev, err := e.state.Decide(cmd, s.policyAt(now), now)
 	if err != nil {
-		return Reply{}, err
+		return api.CommandReply{}, err
 	}
 	data, err := events.Encode(ev)
 	if err != nil {
-		return Reply{}, err
+		return api.CommandReply{}, err
 	}
 	seq, dup, err := s.log.Append(ctx, e.subject, e.state.Position().LastSeq, msgID, data)
 	switch {
 	case errors.Is(err, eventlog.ErrConflict):
-		return Reply{}, err
+		return api.CommandReply{}, err
 	case err != nil:
 		e.reset() // the append may or may not have happened
-		return Reply{}, fmt.Errorf("append to %s: %w", e.subject, err)
+		return api.CommandReply{}, fmt.Errorf("append to %s: %w", e.subject, err)
 	case dup:
 		e.reset()
 		return s.duplicateReply(ctx, seq)
 	}
 	if err := e.state.Evolve(events.Recorded{Seq: seq, Hash: events.Hash(data), Event: ev}); err != nil {
 		e.reset()
-		return Reply{}, err
+		return api.CommandReply{}, err
 	}
 	return replyFor(ev, seq), nil
 }
@@ -141,14 +127,14 @@ func (s *Service) catchUp(ctx context.Context, e *entry) error {
 
 // duplicateReply answers a retried command with its first reply, read back
 // from the log.
-func (s *Service) duplicateReply(ctx context.Context, seq uint64) (Reply, error) {
+func (s *Service) duplicateReply(ctx context.Context, seq uint64) (api.CommandReply, error) {
 	m, err := s.log.Get(ctx, seq)
 	if err != nil {
-		return Reply{}, fmt.Errorf("read first reply at seq %d: %w", seq, err)
+		return api.CommandReply{}, fmt.Errorf("read first reply at seq %d: %w", seq, err)
 	}
 	ev, err := events.Decode(m.Data)
 	if err != nil {
-		return Reply{}, err
+		return api.CommandReply{}, err
 	}
 	r := replyFor(ev, seq)
 	r.Duplicate = true
@@ -156,10 +142,10 @@ func (s *Service) duplicateReply(ctx context.Context, seq uint64) (Reply, error)
 }
 
 // conversationCommand handles one conversation command body for app.
-func (s *Service) conversationCommand(ctx context.Context, app events.App, action string, body []byte) (Reply, error) {
+func (s *Service) conversationCommand(ctx context.Context, app events.App, action string, body []byte) (api.CommandReply, error) {
 	id, cmd, err := conversationAction(action, app, body)
 	if err != nil {
-		return Reply{}, err
+		return api.CommandReply{}, err
 	}
 	if id == "" {
 		// Named by the command, so a retry finds the conversation it made
@@ -170,7 +156,7 @@ func (s *Service) conversationCommand(ctx context.Context, app events.App, actio
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
 	if start, ok := cmd.(aggregate.StartConversation); ok {
 		if cmd, err = s.withOptIns(ctx, start); err != nil {
-			return Reply{}, err
+			return api.CommandReply{}, err
 		}
 	}
 	return s.execute(ctx, e, cmd, cmd.Header().CommandID)
@@ -197,14 +183,14 @@ func (s *Service) withOptIns(ctx context.Context, start aggregate.StartConversat
 }
 
 // accountCommand handles presence.set and settings.set for app.
-func (s *Service) accountCommand(ctx context.Context, app events.App, action string, body []byte) (Reply, error) {
+func (s *Service) accountCommand(ctx context.Context, app events.App, action string, body []byte) (api.CommandReply, error) {
 	cmd, err := accountAction(action, app, body)
 	if err != nil {
-		return Reply{}, err
+		return api.CommandReply{}, err
 	}
 	actor := cmd.Header().Actor
 	if _, err := events.ParseAccount(string(actor)); err != nil {
-		return Reply{}, fmt.Errorf("%w: actor: %v", aggregate.ErrInvalid, err)
+		return api.CommandReply{}, fmt.Errorf("%w: actor: %v", aggregate.ErrInvalid, err)
 	}
 	e := s.accts.get(events.AccountSubject(actor), func() state { return aggregate.NewAccount(actor) })
 	r, err := s.execute(ctx, e, cmd, cmd.Header().CommandID)

@@ -11,8 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -60,7 +60,7 @@ func TestConversationRules(t *testing.T) {
 	h.must(alice, "message.unsend", map[string]any{"conversation_id": conv, "message_id": msg})
 	h.refused("message_not_found", alice, "message.edit", map[string]any{"conversation_id": conv, "message_id": msg, "text": "again"})
 
-	var m projector.MessagePage
+	var m api.MessagePage
 	h.mustQuery("messages", map[string]any{"conversation_id": conv, "viewer": bob}, &m)
 	if len(m.Items) != 1 || !m.Items[0].Unsent || m.Items[0].Text != "" {
 		t.Fatalf("an unsent message is a tombstone: %+v", m.Items)
@@ -182,12 +182,12 @@ func TestRestartCarriesOn(t *testing.T) {
 	if r.Version != 3 {
 		t.Fatalf("version after restart: %d", r.Version)
 	}
-	var m projector.MessagePage
+	var m api.MessagePage
 	h.mustQuery("messages", map[string]any{"conversation_id": conv, "viewer": carol}, &m)
 	if len(m.Items) != 2 {
 		t.Fatalf("messages after restart: %+v", m.Items)
 	}
-	var inbox projector.InboxPage
+	var inbox api.InboxPage
 	h.mustQuery("inbox", map[string]any{"account": bob}, &inbox)
 	if len(inbox.Items) != 1 || inbox.Items[0].Unread != 1 {
 		t.Fatalf("no double-apply after restart: %+v", inbox.Items)

@@ -10,23 +10,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
-)
-
-// Subjects of the endpoints (contract: "NATS subjects").
-const (
-	CommandPrefix = "crosstalk.cmd."
-	AdminPublish  = "crosstalk.admin.policy.publish"
-	QueryPrefix   = "crosstalk.query."
-	ServiceName   = "crosstalk"
-)
-
-// ConversationActions and AccountActions are the command actions; each is
-// served on crosstalk.cmd.<app>.<action> for any app.
-var (
-	ConversationActions = []string{"conversation.start", "message.send", "message.edit", "message.unsend",
-		"message.react", "message.read", "call.start", "call.end"}
-	AccountActions = []string{"presence.set", "settings.set"}
 )
 
 // request is what a handler needs of a micro request, copied out of it:
@@ -43,19 +28,19 @@ type handlerFunc func(ctx context.Context, req request) (any, error)
 
 func (s *Service) addService(ctx context.Context) (micro.Service, error) {
 	svc, err := micro.AddService(s.nc, micro.Config{
-		Name: ServiceName, Version: s.opts.Version,
+		Name: api.ServiceName, Version: s.opts.Version,
 		Description: "crosstalk: event-sourced cross-app chat with policy-switched links",
 	})
 	if err != nil {
 		return nil, err
 	}
 	cmd := svc.AddGroup("crosstalk.cmd")
-	for _, a := range ConversationActions {
+	for _, a := range api.ConversationActions {
 		if err := s.add(ctx, cmd, a, "*."+a, s.commandHandler(a, s.conversationCommand)); err != nil {
 			return nil, err
 		}
 	}
-	for _, a := range AccountActions {
+	for _, a := range api.AccountActions {
 		if err := s.add(ctx, cmd, a, "*."+a, s.commandHandler(a, s.accountCommand)); err != nil {
 			return nil, err
 		}
@@ -71,8 +56,8 @@ func (s *Service) addService(ctx context.Context) (micro.Service, error) {
 
 func (s *Service) addQueries(ctx context.Context, g micro.Group) error {
 	queries := map[string]func(context.Context, []byte) (any, error){
-		"inbox": s.queryInbox, "messages": s.queryMessages, "presence": s.queryPresence,
-		"conversation": s.queryConversation, "policy": s.queryPolicy, "status": s.queryStatus,
+		api.QueryInbox: s.queryInbox, api.QueryMessages: s.queryMessages, api.QueryPresence: s.queryPresence,
+		api.QueryConversation: s.queryConversation, api.QueryPolicy: s.queryPolicy, api.QueryStatus: s.queryStatus,
 	}
 	for name, q := range queries {
 		q := q
@@ -91,10 +76,10 @@ func (s *Service) add(ctx context.Context, g micro.Group, name, subject string, 
 
 // commandHandler reads the app from the request subject,
 // crosstalk.cmd.<app>.<action>, and runs the command.
-func (s *Service) commandHandler(action string, run func(context.Context, events.App, string, []byte) (Reply, error)) handlerFunc {
+func (s *Service) commandHandler(action string, run func(context.Context, events.App, string, []byte) (api.CommandReply, error)) handlerFunc {
 	suffix := "." + action // once, not per request
 	return func(ctx context.Context, req request) (any, error) {
-		rest := strings.TrimPrefix(req.subject, CommandPrefix)
+		rest := strings.TrimPrefix(req.subject, api.CommandPrefix)
 		app := events.App(strings.TrimSuffix(rest, suffix))
 		if err := app.Validate(); err != nil {
 			return nil, badRequest("subject %q: %v", req.subject, err)
@@ -172,7 +157,7 @@ func (s *Service) respond(req request, res any, err error) {
 	msg := &nats.Msg{Subject: req.reply}
 	if err != nil {
 		status, code, body := encodeError(err, s.policyAt(s.opts.Clock.Now()).VersionOf())
-		if code == "internal" {
+		if code == api.CodeInternal {
 			s.opts.Logger.Error("request failed", slog.String("subject", req.subject), slog.Any("err", err))
 		}
 		msg.Header = nats.Header{micro.ErrorCodeHeader: {status}, micro.ErrorHeader: {firstLine(err.Error(), code)}}
@@ -190,7 +175,7 @@ func (s *Service) respond(req request, res any, err error) {
 
 // firstLine keeps the error header one line; internal errors say only so.
 func firstLine(text, code string) string {
-	if code == "internal" {
+	if code == api.CodeInternal {
 		return "internal error"
 	}
 	text, _, _ = strings.Cut(text, "\n")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -22,54 +23,51 @@ var (
 	ErrUnknownAccount = errors.New("unknown account")
 )
 
-// wireError is how one error travels: the micro status code, the contract's
-// error code, and the errors that map to it.
+// wireError maps errors to one of the contract's codes; api.StatusOf gives
+// the micro status code it travels with.
 type wireError struct {
-	status string
-	code   string
-	errs   []error
+	code string
+	errs []error
 }
 
 // wireErrors is the one table from errors to the contract's codes. The first
 // row that matches (errors.Is) wins; anything else is internal.
 var wireErrors = []wireError{
-	{"400", "invalid_request", []error{aggregate.ErrInvalid, ErrBadRequest}},
-	{"400", "wrong_app", []error{aggregate.ErrWrongApp}},
-	{"400", "invalid_policy", []error{aggregate.ErrInvalidPolicy}},
-	{"403", "not_participant", []error{aggregate.ErrNotParticipant, projector.ErrNotParticipant}},
-	{"403", "not_sender", []error{aggregate.ErrNotSender}},
-	{"403", "conversation_closed", []error{aggregate.ErrConversationClosed}},
-	{"403", "cross_app_not_allowed", []error{aggregate.ErrCrossAppNotAllowed}},
-	{"403", "call_not_allowed", []error{aggregate.ErrCallNotAllowed}},
-	{"404", "conversation_not_found", []error{aggregate.ErrConversationNotFound, projector.ErrConversationNotFound}},
-	{"404", "message_not_found", []error{aggregate.ErrMessageNotFound, aggregate.ErrMessageUnsent}},
-	{"404", "call_not_found", []error{aggregate.ErrCallNotFound}},
-	{"404", "account_not_found", []error{ErrUnknownAccount, projector.ErrUnknownAccount}},
-	{"409", "conflict", []error{ErrConflict, aggregate.ErrConversationExists, aggregate.ErrMessageExists}},
-	{"409", "policy_version_conflict", []error{aggregate.ErrPolicyVersionConflict}},
-	{"504", "not_caught_up", []error{ErrNotCaughtUp}},
+	{api.CodeInvalidRequest, []error{aggregate.ErrInvalid, ErrBadRequest}},
+	{api.CodeWrongApp, []error{aggregate.ErrWrongApp}},
+	{api.CodeInvalidPolicy, []error{aggregate.ErrInvalidPolicy}},
+	{api.CodeNotParticipant, []error{aggregate.ErrNotParticipant, projector.ErrNotParticipant}},
+	{api.CodeNotSender, []error{aggregate.ErrNotSender}},
+	{api.CodeConversationClosed, []error{aggregate.ErrConversationClosed}},
+	{api.CodeCrossAppNotAllowed, []error{aggregate.ErrCrossAppNotAllowed}},
+	{api.CodeCallNotAllowed, []error{aggregate.ErrCallNotAllowed}},
+	{api.CodeConversationNotFound, []error{aggregate.ErrConversationNotFound, projector.ErrConversationNotFound}},
+	{api.CodeMessageNotFound, []error{aggregate.ErrMessageNotFound, aggregate.ErrMessageUnsent}},
+	{api.CodeCallNotFound, []error{aggregate.ErrCallNotFound}},
+	{api.CodeAccountNotFound, []error{ErrUnknownAccount, projector.ErrUnknownAccount}},
+	{api.CodeConflict, []error{ErrConflict, aggregate.ErrConversationExists, aggregate.ErrMessageExists}},
+	{api.CodePolicyVersionConflict, []error{aggregate.ErrPolicyVersionConflict}},
+	{api.CodeNotCaughtUp, []error{ErrNotCaughtUp}},
 }
 
 func classify(err error) (status, code string) {
+	code = api.CodeInternal
 	for _, w := range wireErrors {
-		for _, e := range w.errs {
-			if errors.Is(err, e) {
-				return w.status, w.code
-			}
+		if matchesAny(err, w.errs) {
+			code = w.code
+			break
 		}
 	}
-	return "500", "internal"
+	return api.StatusOf(code), code
 }
 
-// errorBody is the JSON body of an error reply.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code          string `json:"code"`
-	Message       string `json:"message"`
-	PolicyVersion uint64 `json:"policy_version"`
+func matchesAny(err error, targets []error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // encodeError returns the status, code and JSON body for err. Internal
@@ -77,10 +75,10 @@ type errorDetail struct {
 func encodeError(err error, policyVersion uint64) (status, code string, body []byte) {
 	status, code = classify(err)
 	msg := err.Error()
-	if code == "internal" {
+	if code == api.CodeInternal {
 		msg = "internal error; the request was not applied or its outcome is unknown, retry with the same command_id"
 	}
-	body, _ = json.Marshal(errorBody{Error: errorDetail{Code: code, Message: msg, PolicyVersion: policyVersion}})
+	body, _ = json.Marshal(api.ErrorBody{Error: api.Error{Code: code, Message: msg, PolicyVersion: policyVersion}})
 	return status, code, body
 }
 

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -37,10 +38,10 @@ const fuzzApp events.App = "instagram"
 //     ErrBadRequest or aggregate.ErrInvalid, or the action's command whose
 //     Meta.App is the app of the subject; a conversation id it returns is a
 //     UUID, or empty for conversation.start.
-//   - decodeStrict into every query struct and into publishRequest. It
+//   - decodeStrict into every query struct and into api.PublishPolicy. It
 //     refuses with ErrBadRequest, or accepts valid UTF-8 whose value, once
 //     marshalled, decodes strictly to the same value (so nothing a query
-//     reads was lost or invented). A policy in an accepted publishRequest
+//     reads was lost or invented). A policy in an accepted api.PublishPolicy
 //     goes to aggregate.ParsePolicy, which must not panic and refuses with
 //     ErrInvalidPolicy.
 func FuzzCommandDecoding(f *testing.F) {
@@ -48,11 +49,11 @@ func FuzzCommandDecoding(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, action := range ConversationActions {
+		for _, action := range api.ConversationActions {
 			checkConversationAction(t, action, body)
 		}
 		checkConversationAction(t, "presence.set", body)
-		for _, action := range AccountActions {
+		for _, action := range api.AccountActions {
 			checkAccountAction(t, action, body)
 		}
 		checkAccountAction(t, "message.send", body)
@@ -61,8 +62,8 @@ func FuzzCommandDecoding(f *testing.F) {
 		checkStrict(t, body, &messagesQuery{})
 		checkStrict(t, body, &presenceQuery{})
 		checkStrict(t, body, &conversationQuery{})
-		checkStrict(t, body, &queryBase{})
-		var pub publishRequest
+		checkStrict(t, body, &api.QueryBase{})
+		var pub api.PublishPolicy
 		if checkStrict(t, body, &pub) && len(pub.Policy) > 0 {
 			if _, err := aggregate.ParsePolicy(pub.Policy); err != nil && !errors.Is(err, aggregate.ErrInvalidPolicy) {
 				t.Fatalf("ParsePolicy(%s) = %v, want ErrInvalidPolicy", pub.Policy, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
@@ -126,7 +127,7 @@ func setIfZero(d *time.Duration, v time.Duration) {
 }
 
 // cmd sends a command as actor with a fresh command id.
-func (h *harness) cmd(actor events.Account, action string, body map[string]any) (service.Reply, error) {
+func (h *harness) cmd(actor events.Account, action string, body map[string]any) (api.CommandReply, error) {
 	h.t.Helper()
 	if body == nil {
 		body = map[string]any{}
@@ -138,7 +139,7 @@ func (h *harness) cmd(actor events.Account, action string, body map[string]any) 
 	h.clock.Advance(time.Second) // the simulated clock ticks like a real one
 	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
 	defer cancel()
-	r, err := h.c.Command(ctx, actor.App(), action, body)
+	r, err := h.c.Command(ctx, string(actor.App()), action, body)
 	if err == nil {
 		h.saw(r.StreamSeq)
 	}
@@ -146,7 +147,7 @@ func (h *harness) cmd(actor events.Account, action string, body map[string]any) 
 }
 
 // must is cmd that fails the test on error.
-func (h *harness) must(actor events.Account, action string, body map[string]any) service.Reply {
+func (h *harness) must(actor events.Account, action string, body map[string]any) api.CommandReply {
 	h.t.Helper()
 	r, err := h.cmd(actor, action, body)
 	if err != nil {
@@ -196,7 +197,7 @@ func (h *harness) lastSeq() uint64 {
 	return seq
 }
 
-func (h *harness) publishFile(name string) service.PublishReply {
+func (h *harness) publishFile(name string) api.PublishReply {
 	h.t.Helper()
 	data, err := policies.Read(name)
 	if err != nil {
@@ -205,7 +206,7 @@ func (h *harness) publishFile(name string) service.PublishReply {
 	return h.publish(json.RawMessage(data))
 }
 
-func (h *harness) publish(policy json.RawMessage) service.PublishReply {
+func (h *harness) publish(policy json.RawMessage) api.PublishReply {
 	h.t.Helper()
 	r, err := h.c.PublishPolicy(h.ctx, uuid.NewString(), policy)
 	if err != nil {
@@ -223,11 +224,11 @@ func (h *harness) saw(seq uint64) {
 }
 
 // waitApplied waits until the policy report says version v is applied.
-func (h *harness) waitApplied(v uint64) service.PolicyStatus {
+func (h *harness) waitApplied(v uint64) api.PolicyStatus {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		var rep service.PolicyReport
+		var rep api.PolicyReport
 		h.mustQuery("policy", map[string]any{}, &rep)
 		for _, p := range rep.Versions {
 			if p.Version == v && p.Applied {
@@ -237,5 +238,5 @@ func (h *harness) waitApplied(v uint64) service.PolicyStatus {
 		time.Sleep(10 * time.Millisecond)
 	}
 	h.t.Fatalf("policy v%d not applied within 10s", v)
-	return service.PolicyStatus{}
+	return api.PolicyStatus{}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -84,8 +85,8 @@ func startInstances(t *testing.T, n int, opts service.Options) []*harness {
 // hammerResult is what the producers were told.
 type hammerResult struct {
 	mu        sync.Mutex
-	acked     map[string]service.Reply // command id -> success reply
-	conflicts map[string]string        // command id -> the 409's message
+	acked     map[string]api.CommandReply // command id -> success reply
+	conflicts map[string]string           // command id -> the 409's message
 }
 
 // hammer runs producers, each on its own connection, that send perProducer
@@ -94,7 +95,7 @@ type hammerResult struct {
 // error message tells it to; any other error fails the test.
 func hammer(t *testing.T, h *harness, convs []string, producers, perProducer int) *hammerResult {
 	t.Helper()
-	out := &hammerResult{acked: map[string]service.Reply{}, conflicts: map[string]string{}}
+	out := &hammerResult{acked: map[string]api.CommandReply{}, conflicts: map[string]string{}}
 	var wg sync.WaitGroup
 	for p := range producers {
 		c := client.New(h.srv.Connect(t))
@@ -119,7 +120,7 @@ func (o *hammerResult) send(ctx context.Context, c *client.Client, actor events.
 	id := body["command_id"].(string)
 	for attempt := 1; attempt <= 50; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		r, err := c.Command(rctx, actor.App(), "message.send", body)
+		r, err := c.Command(rctx, string(actor.App()), "message.send", body)
 		cancel()
 		var cerr *client.Error
 		switch {
@@ -217,7 +218,7 @@ func checkAllServed(t *testing.T, h *harness, n int) {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
-	subject, err := micro.ControlSubject(micro.StatsVerb, service.ServiceName, "")
+	subject, err := micro.ControlSubject(micro.StatsVerb, api.ServiceName, "")
 	if err != nil {
 		t.Fatal(err)
 	}

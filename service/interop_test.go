@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
 const (
@@ -42,7 +42,7 @@ func TestDMAInteropIsOptIn(t *testing.T) {
 		t.Fatalf("opting out closes with reason opt_out: %+v", view)
 	}
 	h.refused("conversation_closed", tweety, "message.send", map[string]any{"conversation_id": conv, "text": "still there?"})
-	var m projector.MessagePage
+	var m api.MessagePage
 	h.mustQuery("messages", map[string]any{"conversation_id": conv, "viewer": bob}, &m)
 	if len(m.Items) != 2 {
 		t.Fatalf("history stays readable after the opt-out: %+v", m.Items)
@@ -57,11 +57,11 @@ func TestDMAInteropIsOptIn(t *testing.T) {
 }
 
 // waitClosed polls the conversation view until it is closed.
-func (h *harness) waitClosed(conv string) projector.ConversationView {
+func (h *harness) waitClosed(conv string) api.ConversationView {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		var v projector.ConversationView
+		var v api.ConversationView
 		h.mustQuery("conversation", map[string]any{"conversation_id": conv}, &v)
 		if v.Closed {
 			return v
@@ -69,5 +69,5 @@ func (h *harness) waitClosed(conv string) projector.ConversationView {
 		time.Sleep(5 * time.Millisecond)
 	}
 	h.t.Fatalf("conversation %s not closed within 10s", conv)
-	return projector.ConversationView{}
+	return api.ConversationView{}
 }

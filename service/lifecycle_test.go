@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -31,7 +31,7 @@ func TestScheduledPolicySurvivesRestart(t *testing.T) {
 	h.restart(service.Options{})
 	h.clock.Set(dec15)
 	h.waitApplied(2)
-	var view projector.ConversationView
+	var view api.ConversationView
 	h.mustQuery("conversation", map[string]any{"conversation_id": conv}, &view)
 	if !view.Closed || view.ClosedByPolicy != 2 {
 		t.Fatalf("after the restart v2 took effect and closed it: %+v", view)
@@ -160,12 +160,12 @@ func TestClosingIsFinal(t *testing.T) {
 	h.refused("conversation_closed", alice, "message.send", map[string]any{"conversation_id": old, "text": "are we back?"})
 	fresh := h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}}).ConversationID
 	h.must(bob, "message.send", map[string]any{"conversation_id": fresh, "text": "new conversation under v3"})
-	var m projector.MessagePage
+	var m api.MessagePage
 	h.mustQuery("messages", map[string]any{"conversation_id": old, "viewer": bob}, &m)
 	if len(m.Items) != 1 || m.Items[0].Text != "from 2020" {
 		t.Fatalf("the closed conversation's history stays readable: %+v", m.Items)
 	}
-	var rep service.PolicyReport
+	var rep api.PolicyReport
 	h.mustQuery("policy", map[string]any{}, &rep)
 	if rep.Current != 3 || len(rep.Versions) != 3 || rep.Versions[1].Closed != 1 || rep.Versions[2].Closed != 0 {
 		t.Fatalf("policy report: %+v", rep)

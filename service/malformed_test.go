@@ -11,7 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/micro"
 
-	"github.com/crosstalk-dev/crosstalk/service"
+	"github.com/crosstalk-dev/crosstalk/api"
 )
 
 // endpointBody is, for one endpoint, a body that is well formed, a field of
@@ -50,7 +50,7 @@ var commandBodies = map[string]endpointBody{
 // and status queries have no string field, so its invalid UTF-8 goes into a field it does
 // not know: the UTF-8 check must come before the field check.
 var otherBodies = map[string]endpointBody{
-	service.AdminPublish: {map[string]any{"command_id": malformedCmd, "policy": map[string]any{"version": 1,
+	api.AdminPublish: {map[string]any{"command_id": malformedCmd, "policy": map[string]any{"version": 1,
 		"name": "p", "effective_at": "2024-01-01T00:00:00Z", "links": []any{}}}, "command_id", 5, "command_id"},
 	"crosstalk.query.inbox":        {map[string]any{"account": "instagram:alice", "limit": 20}, "limit", "ten", "account"},
 	"crosstalk.query.messages":     {map[string]any{"conversation_id": malformedConv, "viewer": "instagram:alice"}, "viewer", 5, "conversation_id"},
@@ -149,7 +149,7 @@ func TestMalformedRequestsAreRefusedEverywhere(t *testing.T) {
 
 func malformedEndpoints(t *testing.T) map[string]endpointBody {
 	endpoints := map[string]endpointBody{}
-	for _, a := range append(append([]string(nil), service.ConversationActions...), service.AccountActions...) {
+	for _, a := range append(append([]string(nil), api.ConversationActions...), api.AccountActions...) {
 		e, ok := commandBodies[a]
 		if !ok {
 			t.Fatalf("action %s has no row in commandBodies", a)
@@ -159,7 +159,7 @@ func malformedEndpoints(t *testing.T) map[string]endpointBody {
 			fields[k] = v
 		}
 		e.fields = fields
-		endpoints[service.CommandPrefix+"instagram."+a] = e
+		endpoints[api.CommandPrefix+"instagram."+a] = e
 	}
 	for subject, e := range otherBodies {
 		endpoints[subject] = e
@@ -173,7 +173,7 @@ func checkEveryEndpointCovered(t *testing.T, h *harness, endpoints map[string]en
 	t.Helper()
 	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 	defer cancel()
-	msg, err := h.c.Raw(ctx, "$SRV.INFO."+service.ServiceName, nil)
+	msg, err := h.c.Raw(ctx, "$SRV.INFO."+api.ServiceName, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,6 @@
 package service
 
-import (
-	"bytes"
-
-	"github.com/crosstalk-dev/crosstalk/events"
-)
+import "bytes"
 
 // A fast path for the command bodies producers send: flat objects of
 // strings and lists of strings, without escapes.
@@ -64,7 +60,7 @@ func (r *convRequest) setPlain(key string, p *plainScanner) bool {
 	case "command_id":
 		r.CommandID = v
 	case "actor":
-		r.Actor = events.Account(v)
+		r.Actor = v
 	case "conversation_id":
 		r.ConversationID = v
 	case "message_id":
@@ -127,14 +123,14 @@ func (p *plainScanner) str() (string, bool) {
 }
 
 // list consumes null or a list of strings without escapes.
-func (p *plainScanner) list() ([]events.Account, bool) {
+func (p *plainScanner) list() ([]string, bool) {
 	if p.null() {
 		return nil, true
 	}
 	if !p.byte('[') {
 		return nil, false
 	}
-	list := []events.Account{}
+	list := []string{}
 	for !p.byte(']') {
 		if len(list) > 0 && !p.byte(',') {
 			return nil, false
@@ -143,7 +139,7 @@ func (p *plainScanner) list() ([]events.Account, bool) {
 		if !ok {
 			return nil, false
 		}
-		list = append(list, events.Account(s))
+		list = append(list, s)
 	}
 	return list, true
 }

@@ -2,11 +2,11 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -58,41 +58,27 @@ func (s *Service) refreshPolicies(ctx context.Context) error {
 	return nil
 }
 
-// publishRequest is the body of crosstalk.admin.policy.publish.
-type publishRequest struct {
-	CommandID string          `json:"command_id"`
-	Policy    json.RawMessage `json:"policy"`
-}
-
-// PublishReply is the success reply of crosstalk.admin.policy.publish.
-type PublishReply struct {
-	EventID   string `json:"event_id"`
-	StreamSeq uint64 `json:"stream_seq"`
-	Version   uint64 `json:"version"`
-	Duplicate bool   `json:"duplicate,omitempty"`
-}
-
 // publishPolicy appends a policy.published event and wakes the scheduler;
 // closing the affected conversations runs after the reply.
-func (s *Service) publishPolicy(ctx context.Context, body []byte) (PublishReply, error) {
-	var req publishRequest
+func (s *Service) publishPolicy(ctx context.Context, body []byte) (api.PublishReply, error) {
+	var req api.PublishPolicy
 	if err := decodeStrict(body, &req); err != nil {
-		return PublishReply{}, err
+		return api.PublishReply{}, err
 	}
 	if !events.ValidUUID(req.CommandID) {
-		return PublishReply{}, badRequest("command_id must be a UUID, got %q", req.CommandID)
+		return api.PublishReply{}, badRequest("command_id must be a UUID, got %q", req.CommandID)
 	}
 	if len(req.Policy) == 0 {
-		return PublishReply{}, fmt.Errorf("%w: the request has no policy", aggregate.ErrInvalidPolicy)
+		return api.PublishReply{}, fmt.Errorf("%w: the request has no policy", aggregate.ErrInvalidPolicy)
 	}
 	p, err := aggregate.ParsePolicy(req.Policy)
 	if err != nil {
-		return PublishReply{}, err
+		return api.PublishReply{}, err
 	}
 	cmd := aggregate.PublishPolicy{CommandID: req.CommandID, Policy: p}
 	r, err := s.execute(ctx, s.policy, cmd, req.CommandID)
 	if err != nil {
-		return PublishReply{}, err
+		return api.PublishReply{}, err
 	}
 	s.policy.mu.Lock()
 	s.snapshotPolicies()
@@ -105,7 +91,7 @@ func (s *Service) publishPolicy(ctx context.Context, body []byte) (PublishReply,
 			version = v
 		}
 	}
-	return PublishReply{EventID: r.EventID, StreamSeq: r.StreamSeq, Version: version, Duplicate: r.Duplicate}, nil
+	return api.PublishReply{EventID: r.EventID, StreamSeq: r.StreamSeq, Version: version, Duplicate: r.Duplicate}, nil
 }
 
 func (s *Service) kickScheduler() {

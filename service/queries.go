@@ -5,16 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
-
-// queryBase is what every query may carry.
-type queryBase struct {
-	MinSeq uint64 `json:"min_seq"`
-}
 
 // waitFor gives read-your-writes: it waits up to Options.ReadWait until the
 // read model has applied seq.
@@ -36,8 +31,6 @@ type query interface {
 	check() error
 	seq() uint64
 }
-
-func (q queryBase) seq() uint64 { return q.MinSeq }
 
 // answer decodes body into q, checks it, waits for its min_seq, and answers
 // with fn: the one path every query takes.
@@ -88,12 +81,11 @@ func checkLimit(limit int) error {
 }
 
 type inboxQuery struct {
-	queryBase
-	Account string `json:"account"`
-	Limit   int    `json:"limit"`
-	Cursor  string `json:"cursor"`
+	api.InboxQuery
 	account events.Account
 }
+
+func (q *inboxQuery) seq() uint64 { return q.MinSeq }
 
 func (q *inboxQuery) check() error {
 	if err := parseAccountField("account", q.Account, &q.account); err != nil {
@@ -111,13 +103,11 @@ func (s *Service) queryInbox(ctx context.Context, body []byte) (any, error) {
 }
 
 type messagesQuery struct {
-	queryBase
-	ConversationID string `json:"conversation_id"`
-	Viewer         string `json:"viewer"`
-	Limit          int    `json:"limit"`
-	Cursor         string `json:"cursor"`
-	viewer         events.Account
+	api.MessagesQuery
+	viewer events.Account
 }
+
+func (q *messagesQuery) seq() uint64 { return q.MinSeq }
 
 func (q *messagesQuery) check() error {
 	if err := checkConversationID(q.ConversationID); err != nil {
@@ -137,12 +127,12 @@ func (s *Service) queryMessages(ctx context.Context, body []byte) (any, error) {
 }
 
 type presenceQuery struct {
-	queryBase
-	Viewer  string `json:"viewer"`
-	Account string `json:"account"`
+	api.PresenceQuery
 	viewer  events.Account
 	account events.Account
 }
+
+func (q *presenceQuery) seq() uint64 { return q.MinSeq }
 
 func (q *presenceQuery) check() error {
 	if err := parseAccountField("viewer", q.Viewer, &q.viewer); err != nil {
@@ -158,10 +148,9 @@ func (s *Service) queryPresence(ctx context.Context, body []byte) (any, error) {
 	})
 }
 
-type conversationQuery struct {
-	queryBase
-	ConversationID string `json:"conversation_id"`
-}
+type conversationQuery struct{ api.ConversationQuery }
+
+func (q *conversationQuery) seq() uint64 { return q.MinSeq }
 
 func (q *conversationQuery) check() error { return checkConversationID(q.ConversationID) }
 
@@ -171,28 +160,11 @@ func (s *Service) queryConversation(ctx context.Context, body []byte) (any, erro
 }
 
 // emptyQuery is the request of the queries that take only min_seq.
-type emptyQuery struct{ queryBase }
+type emptyQuery struct{ api.QueryBase }
 
 func (emptyQuery) check() error { return nil }
 
-// PolicyStatus is one version in the reply of crosstalk.query.policy.
-type PolicyStatus struct {
-	Version     uint64            `json:"version"`
-	Name        string            `json:"name"`
-	EffectiveAt time.Time         `json:"effective_at"`
-	Effective   bool              `json:"effective"`
-	InForce     bool              `json:"in_force"`
-	Closed      int               `json:"closed"`
-	Affected    int               `json:"affected"`
-	Applied     bool              `json:"applied"`
-	Links       []events.LinkData `json:"links"`
-}
-
-// PolicyReport is the reply of crosstalk.query.policy.
-type PolicyReport struct {
-	Current  uint64         `json:"current"`
-	Versions []PolicyStatus `json:"versions"`
-}
+func (q emptyQuery) seq() uint64 { return q.MinSeq }
 
 func (s *Service) queryPolicy(ctx context.Context, body []byte) (any, error) {
 	var q emptyQuery
@@ -203,10 +175,10 @@ func (s *Service) queryPolicy(ctx context.Context, body []byte) (any, error) {
 // just-published policy shows at once) with the read model's closed counts
 // and the closer's progress. A version superseded by a later effective one
 // has nothing left to do and reports applied.
-func (s *Service) PolicyReport() (PolicyReport, error) {
+func (s *Service) PolicyReport() (api.PolicyReport, error) {
 	views, err := s.views().Policies()
 	if err != nil {
-		return PolicyReport{}, err
+		return api.PolicyReport{}, err
 	}
 	closedBy := map[uint64]int{}
 	for _, v := range views {
@@ -214,11 +186,11 @@ func (s *Service) PolicyReport() (PolicyReport, error) {
 	}
 	now := s.opts.Clock.Now()
 	current := s.policyAt(now)
-	rep := PolicyReport{Current: current.VersionOf()}
+	rep := api.PolicyReport{Current: current.VersionOf()}
 	for _, p := range s.policies.Load().versions {
 		st := s.closer.get(p.Version)
-		ps := PolicyStatus{
-			Version: p.Version, Name: p.Name, EffectiveAt: p.EffectiveAt, Links: p.Links,
+		ps := api.PolicyStatus{
+			Version: p.Version, Name: p.Name, EffectiveAt: p.EffectiveAt, Links: policyLinks(p.Links),
 			Effective: !p.EffectiveAt.After(now), InForce: p.Version == current.VersionOf(),
 			Closed: closedBy[p.Version], Affected: st.Affected, Applied: st.Applied,
 		}
@@ -231,4 +203,18 @@ func (s *Service) PolicyReport() (PolicyReport, error) {
 		rep.Versions = append(rep.Versions, ps)
 	}
 	return rep, nil
+}
+
+// policyLinks is links as the policy report shows them.
+func policyLinks(links []events.LinkData) []api.PolicyLink {
+	if links == nil {
+		return nil
+	}
+	out := make([]api.PolicyLink, len(links))
+	for i, l := range links {
+		out[i] = api.PolicyLink{From: string(l.From), To: string(l.To), StartConversation: l.StartConversation,
+			Send: l.Send, Call: l.Call, SeeActivityStatus: l.SeeActivityStatus, SeeReadReceipts: l.SeeReadReceipts,
+			RequiresOptIn: l.RequiresOptIn, MaxParticipants: l.MaxParticipants}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/eventsample"
 )
@@ -72,7 +73,7 @@ func TestReplyForEveryRegisteredType(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, _ := eventsample.Payload(info.Type)
-		want := Reply{EventID: e.ID, StreamSeq: 9, Version: 1, PolicyVersion: 1}
+		want := api.CommandReply{EventID: e.ID, StreamSeq: 9, Version: 1, PolicyVersion: 1}
 		want.MessageID, want.CallID = p.IDs()
 		switch info.Subject {
 		case events.SubjectConversation:

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -74,38 +75,25 @@ func describeJSONError(err error) string {
 
 func jsonKind(goType string) string {
 	switch goType {
-	case "string", "events.Account", "events.App":
+	case "string":
 		return "string"
 	case "bool", "*bool":
 		return "boolean"
-	case "[]events.Account", "[]string":
+	case "[]string":
 		return "list of strings"
 	}
 	return "whole number of at least 0"
 }
 
-// commandEnvelope is the part every command body has.
-type commandEnvelope struct {
-	CommandID string         `json:"command_id"`
-	Actor     events.Account `json:"actor"`
+// meta is the domain's view of a command's envelope.
+func meta(c api.CommandEnvelope, app events.App) aggregate.Meta {
+	return aggregate.Meta{CommandID: c.CommandID, App: app, Actor: events.Account(c.Actor)}
 }
 
-func (c commandEnvelope) meta(app events.App) aggregate.Meta {
-	return aggregate.Meta{CommandID: c.CommandID, App: app, Actor: c.Actor}
-}
-
-// convRequest is the union of the conversation commands' fields; each action
-// takes only its own (others are refused by fieldsFor).
-type convRequest struct {
-	commandEnvelope
-	ConversationID string           `json:"conversation_id"`
-	Participants   []events.Account `json:"participants"`
-	MessageID      string           `json:"message_id"`
-	Text           *string          `json:"text"`
-	Reaction       *string          `json:"reaction"`
-	CallID         string           `json:"call_id"`
-	Media          string           `json:"media"`
-}
+// convRequest is api.ConversationCommand, the union of the conversation
+// commands' fields, with the service's decoding methods; each action takes
+// only its own (others are refused by allowedFields).
+type convRequest api.ConversationCommand
 
 // conversationAction decodes a conversation command body. It returns the
 // conversation id (empty for a start without one) and the domain command.
@@ -117,47 +105,35 @@ func conversationAction(action string, app events.App, body []byte) (string, agg
 	if err := r.allowedFields(action); err != nil {
 		return "", nil, err
 	}
-	m := r.meta(app)
-	if action != "conversation.start" && !events.ValidUUID(r.ConversationID) {
+	m := meta(r.CommandEnvelope, app)
+	if action != api.ActionConversationStart && !events.ValidUUID(r.ConversationID) {
 		return "", nil, badRequest("conversation_id must be a UUID, got %q", r.ConversationID)
 	}
 	switch action {
-	case "conversation.start":
+	case api.ActionConversationStart:
 		if r.ConversationID != "" && !events.ValidUUID(r.ConversationID) {
 			return "", nil, badRequest("conversation_id must be a UUID when given, got %q", r.ConversationID)
 		}
-		return r.ConversationID, aggregate.StartConversation{Meta: m, Participants: r.Participants}, nil
-	case "message.send":
+		return r.ConversationID, aggregate.StartConversation{Meta: m, Participants: accounts(r.Participants)}, nil
+	case api.ActionMessageSend:
 		return r.ConversationID, aggregate.SendMessage{Meta: m, MessageID: r.MessageID, Text: deref(r.Text)}, nil
-	case "message.edit":
+	case api.ActionMessageEdit:
 		return r.ConversationID, aggregate.EditMessage{Meta: m, MessageID: r.MessageID, Text: deref(r.Text)}, nil
-	case "message.unsend":
+	case api.ActionMessageUnsend:
 		return r.ConversationID, aggregate.UnsendMessage{Meta: m, MessageID: r.MessageID}, nil
-	case "message.react":
+	case api.ActionMessageReact:
 		if r.Reaction == nil {
 			return "", nil, badRequest("reaction is required (an empty string removes your reaction)")
 		}
 		return r.ConversationID, aggregate.ReactToMessage{Meta: m, MessageID: r.MessageID, Reaction: *r.Reaction}, nil
-	case "message.read":
+	case api.ActionMessageRead:
 		return r.ConversationID, aggregate.ReadMessage{Meta: m, MessageID: r.MessageID}, nil
-	case "call.start":
+	case api.ActionCallStart:
 		return r.ConversationID, aggregate.StartCall{Meta: m, CallID: r.CallID, Media: r.Media}, nil
-	case "call.end":
+	case api.ActionCallEnd:
 		return r.ConversationID, aggregate.EndCall{Meta: m, CallID: r.CallID}, nil
 	}
 	return "", nil, badRequest("unknown action %q", action)
-}
-
-// actionFields lists, per action, the fields beyond command_id and actor.
-var actionFields = map[string][]string{
-	"conversation.start": {"participants", "conversation_id"},
-	"message.send":       {"conversation_id", "text", "message_id"},
-	"message.edit":       {"conversation_id", "message_id", "text"},
-	"message.unsend":     {"conversation_id", "message_id"},
-	"message.react":      {"conversation_id", "message_id", "reaction"},
-	"message.read":       {"conversation_id", "message_id"},
-	"call.start":         {"conversation_id", "media", "call_id"},
-	"call.end":           {"conversation_id", "call_id"},
 }
 
 // allowedFields refuses fields that belong to another action, so that a
@@ -171,13 +147,25 @@ func (r convRequest) allowedFields(action string) error {
 		{"message_id", r.MessageID != ""}, {"text", r.Text != nil}, {"reaction", r.Reaction != nil},
 		{"call_id", r.CallID != ""}, {"media", r.Media != ""},
 	}
-	allowed := actionFields[action]
+	allowed := api.ActionFields[action]
 	for _, f := range present {
 		if f.set && !slices.Contains(allowed, f.name) {
 			return badRequest("field %q does not belong to %s", f.name, action)
 		}
 	}
 	return nil
+}
+
+// accounts converts the accounts of a request to the domain's type.
+func accounts(list []string) []events.Account {
+	if list == nil {
+		return nil
+	}
+	out := make([]events.Account, len(list))
+	for i, a := range list {
+		out[i] = events.Account(a)
+	}
+	return out
 }
 
 func deref(s *string) string {
@@ -187,14 +175,9 @@ func deref(s *string) string {
 	return *s
 }
 
-// accountRequest is the union of the account commands' fields.
-type accountRequest struct {
-	commandEnvelope
-	Status             string `json:"status"`
-	ShowActivityStatus *bool  `json:"show_activity_status"`
-	SendReadReceipts   *bool  `json:"send_read_receipts"`
-	InteropOptIn       *bool  `json:"interop_opt_in"`
-}
+// accountRequest is api.AccountCommand, the union of the account
+// commands' fields.
+type accountRequest api.AccountCommand
 
 // accountAction decodes presence.set and settings.set.
 func accountAction(action string, app events.App, body []byte) (aggregate.Command, error) {
@@ -202,14 +185,14 @@ func accountAction(action string, app events.App, body []byte) (aggregate.Comman
 	if err := decodeStrict(body, &r); err != nil {
 		return nil, err
 	}
-	m := r.meta(app)
+	m := meta(r.CommandEnvelope, app)
 	switch action {
-	case "presence.set":
+	case api.ActionPresenceSet:
 		if r.ShowActivityStatus != nil || r.SendReadReceipts != nil || r.InteropOptIn != nil {
 			return nil, badRequest("presence.set takes only status; use settings.set for settings")
 		}
 		return aggregate.SetPresence{Meta: m, Status: r.Status}, nil
-	case "settings.set":
+	case api.ActionSettingsSet:
 		if r.Status != "" {
 			return nil, badRequest("settings.set does not take status; use presence.set")
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/crosstalk-dev/crosstalk/api"
 )
 
 // FuzzDecodeStrictMatchesDecoder holds decodeStrict, which checks field
@@ -31,7 +33,7 @@ func FuzzDecodeStrictMatchesDecoder(f *testing.F) {
 	}
 	types := []reflect.Type{reflect.TypeFor[convRequest](), reflect.TypeFor[accountRequest](), reflect.TypeFor[inboxQuery](),
 		reflect.TypeFor[messagesQuery](), reflect.TypeFor[presenceQuery](), reflect.TypeFor[conversationQuery](),
-		reflect.TypeFor[queryBase](), reflect.TypeFor[publishRequest]()}
+		reflect.TypeFor[api.QueryBase](), reflect.TypeFor[api.PublishPolicy]()}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, typ := range types {
 			got, want := reflect.New(typ), reflect.New(typ)

@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/projector"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 const (
@@ -45,22 +44,22 @@ func TestSeedStoryBeforeTheCutoff(t *testing.T) {
 	h := newHarness(t)
 	s := playBefore(h)
 
-	var conv projector.ConversationView
+	var conv api.ConversationView
 	h.mustQuery("conversation", map[string]any{"conversation_id": s.cross}, &conv)
 	if !conv.CrossApp || conv.Closed || len(conv.Participants) != 2 || conv.Version != 5 {
 		t.Fatalf("cross-app conversation view: %+v", conv)
 	}
-	var p projector.PresenceView
+	var p api.PresenceView
 	h.mustQuery("presence", map[string]any{"viewer": bob, "account": alice}, &p)
 	if !p.Visible || p.Status != "active" {
 		t.Fatalf("under v1 bob sees alice's status: %+v", p)
 	}
-	var m projector.MessagePage
+	var m api.MessagePage
 	h.mustQuery("messages", map[string]any{"conversation_id": s.cross, "viewer": bob}, &m)
-	if len(m.Items) != 2 || m.Items[0].Text != "hey Bob" || m.ReadReceipts[alice] != s.m2 || m.ReadReceipts[bob] != s.m1 {
+	if len(m.Items) != 2 || m.Items[0].Text != "hey Bob" || m.ReadReceipts[string(alice)] != s.m2 || m.ReadReceipts[string(bob)] != s.m1 {
 		t.Fatalf("under v1 bob sees both messages and both read receipts: %+v", m)
 	}
-	var inbox projector.InboxPage
+	var inbox api.InboxPage
 	h.mustQuery("inbox", map[string]any{"account": bob}, &inbox)
 	if len(inbox.Items) != 2 || inbox.Items[0].ConversationID != s.same {
 		t.Fatalf("bob's inbox, newest first: %+v", inbox.Items)
@@ -76,7 +75,7 @@ func TestSeedStoryPolicyV2(t *testing.T) {
 	if v2.Version != 2 {
 		t.Fatalf("published version %d", v2.Version)
 	}
-	var rep service.PolicyReport
+	var rep api.PolicyReport
 	h.mustQuery("policy", map[string]any{}, &rep)
 	if rep.Current != 1 || len(rep.Versions) != 2 || rep.Versions[1].Effective {
 		t.Fatalf("before 2023-12-14 v2 is scheduled and v1 decides: %+v", rep)
@@ -93,7 +92,7 @@ func TestSeedStoryPolicyV2(t *testing.T) {
 	h.saw(h.lastSeq())
 
 	t.Run("closed by policy, read-only", func(t *testing.T) {
-		var conv projector.ConversationView
+		var conv api.ConversationView
 		h.mustQuery("conversation", map[string]any{"conversation_id": s.cross}, &conv)
 		if !conv.Closed || conv.ClosedByPolicy != 2 {
 			t.Fatalf("conversation view after v2: %+v", conv)
@@ -116,12 +115,12 @@ func TestSeedStoryPolicyV2(t *testing.T) {
 		h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{dave}})
 	})
 	t.Run("history still listed, nothing migrated", func(t *testing.T) {
-		var m projector.MessagePage
+		var m api.MessagePage
 		h.mustQuery("messages", map[string]any{"conversation_id": s.cross, "viewer": alice}, &m)
 		if len(m.Items) != 3 {
 			t.Fatalf("the closed conversation lists its 3 messages: %+v", m.Items)
 		}
-		var inbox projector.InboxPage
+		var inbox api.InboxPage
 		h.mustQuery("inbox", map[string]any{"account": bob}, &inbox)
 		if len(inbox.Items) != 2 {
 			t.Fatalf("bob's inbox keeps both conversations, no copies: %+v", inbox.Items)
@@ -133,14 +132,14 @@ func TestSeedStoryPolicyV2(t *testing.T) {
 		}
 	})
 	t.Run("messenger loses instagram activity and receipts", func(t *testing.T) {
-		var p projector.PresenceView
+		var p api.PresenceView
 		h.mustQuery("presence", map[string]any{"viewer": bob, "account": alice}, &p)
 		if p.Visible || p.Status != "" {
 			t.Fatalf("after v2 bob must not see alice's status: %+v", p)
 		}
-		var m projector.MessagePage
+		var m api.MessagePage
 		h.mustQuery("messages", map[string]any{"conversation_id": s.cross, "viewer": bob}, &m)
-		if _, seen := m.ReadReceipts[alice]; seen {
+		if _, seen := m.ReadReceipts[string(alice)]; seen {
 			t.Fatalf("after v2 bob must not see alice's read receipt: %+v", m.ReadReceipts)
 		}
 		h.mustQuery("presence", map[string]any{"viewer": carol, "account": bob}, &p)

@@ -5,32 +5,19 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/crosstalk-dev/crosstalk/projector"
+	"github.com/crosstalk-dev/crosstalk/api"
 )
-
-// Status is the reply of crosstalk.query.status: how far the read model is
-// behind the log, and what it skipped.
-type Status struct {
-	StreamLastSeq       uint64               `json:"stream_last_seq"`
-	ViewsCheckpoint     uint64               `json:"views_checkpoint"`
-	Lag                 uint64               `json:"lag"`
-	Poisoned            []projector.Poisoned `json:"poisoned"`
-	CachedConversations int                  `json:"cached_conversations"`
-	CachedAccounts      int                  `json:"cached_accounts"`
-	InFlight            int                  `json:"in_flight"`
-	PolicyVersion       uint64               `json:"policy_version"`
-}
 
 // Status reports the service's health. Commands never wait for the read
 // model, so a lagging projector shows here and in the logs, not as slower
 // commands.
-func (s *Service) Status(ctx context.Context) (Status, error) {
+func (s *Service) Status(ctx context.Context) (api.Status, error) {
 	last, err := s.log.LastSeq(ctx)
 	if err != nil {
-		return Status{}, err
+		return api.Status{}, err
 	}
 	views := s.views()
-	st := Status{
+	st := api.Status{
 		StreamLastSeq: last, ViewsCheckpoint: views.Checkpoint(),
 		CachedConversations: s.convs.len(), CachedAccounts: s.accts.len(),
 		InFlight: len(s.sem), PolicyVersion: s.policyAt(s.opts.Clock.Now()).VersionOf(),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
@@ -23,7 +24,7 @@ func TestStatusReportsLagAndPoison(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.must(carol, "message.send", map[string]any{"conversation_id": conv, "text": "after the poison"})
-	var st service.Status
+	var st api.Status
 	h.mustQuery("status", map[string]any{}, &st)
 	if st.Lag != 0 || st.StreamLastSeq != st.ViewsCheckpoint || len(st.Poisoned) != 1 || st.Poisoned[0].Seq != ack.Sequence {
 		t.Fatalf("status: %+v", st)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestSwapInRebuiltViewsWithoutDowntime(t *testing.T) {
 	h := newHarness(t)
 	s := playBefore(h)
-	var before projector.InboxPage
+	var before api.InboxPage
 	h.mustQuery("inbox", map[string]any{"account": bob}, &before)
 
 	stop := make(chan struct{})
@@ -32,7 +33,7 @@ func TestSwapInRebuiltViewsWithoutDowntime(t *testing.T) {
 					return
 				default:
 				}
-				var page projector.InboxPage
+				var page api.InboxPage
 				if err := h.query("inbox", map[string]any{"account": bob}, &page); err != nil || len(page.Items) != 2 {
 					failed.Add(1)
 				}
@@ -61,13 +62,13 @@ func TestSwapInRebuiltViewsWithoutDowntime(t *testing.T) {
 	if failed.Load() != 0 || answered.Load() == 0 {
 		t.Fatalf("%d of %d queries failed across the swap", failed.Load(), answered.Load())
 	}
-	var after projector.InboxPage
+	var after api.InboxPage
 	h.mustQuery("inbox", map[string]any{"account": bob}, &after)
 	if !reflect.DeepEqual(before, after) {
 		t.Fatalf("the rebuilt inbox differs:\n%+v\n%+v", before, after)
 	}
 	h.must(alice, "message.send", map[string]any{"conversation_id": s.cross, "text": "after the swap"})
-	var conv projector.ConversationView
+	var conv api.ConversationView
 	h.mustQuery("conversation", map[string]any{"conversation_id": s.cross}, &conv)
 	if conv.Version != 6 {
 		t.Fatalf("the rebuilt store follows the log after the swap: %+v", conv)

@@ -86,7 +86,7 @@ func (s *story) seesAlice(ctx context.Context, want bool) error {
 	if err != nil {
 		return err
 	}
-	_, receipt := m.ReadReceipts[alice]
+	_, receipt := m.ReadReceipts[string(alice)]
 	if err := expect(receipt == want, "%s sees %s's read receipt: got %v, want %v", bob, alice, receipt, want); err != nil {
 		return err
 	}

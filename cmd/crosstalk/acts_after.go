@@ -5,23 +5,22 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/projector"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // waitState returns the policy report entry of version v.
-func (s *story) waitState(ctx context.Context, v uint64) (service.PolicyStatus, error) {
-	var rep service.PolicyReport
+func (s *story) waitState(ctx context.Context, v uint64) (api.PolicyStatus, error) {
+	var rep api.PolicyReport
 	if err := s.query(ctx, "policy", map[string]any{}, &rep); err != nil {
-		return service.PolicyStatus{}, err
+		return api.PolicyStatus{}, err
 	}
 	for _, p := range rep.Versions {
 		if p.Version == v {
 			return p, nil
 		}
 	}
-	return service.PolicyStatus{}, fmt.Errorf("demo expectation failed: policy v%d not reported", v)
+	return api.PolicyStatus{}, fmt.Errorf("demo expectation failed: policy v%d not reported", v)
 }
 
 // disconnect: the clock passes 2023-12-14 and the closer runs.
@@ -33,7 +32,7 @@ func (s *story) disconnect(ctx context.Context) error {
 		return err
 	}
 	s.ok("policy v2 in force and applied: %d conversation(s) closed", st.Closed)
-	var conv projector.ConversationView
+	var conv api.ConversationView
 	if err := s.query(ctx, "conversation", map[string]any{"conversation_id": s.cross}, &conv); err != nil {
 		return err
 	}
@@ -77,7 +76,7 @@ func (s *story) oldHistoryListed(ctx context.Context) error {
 	if err := expect(len(m.Items) == 3, "the closed conversation still lists its 3 messages, got %d", len(m.Items)); err != nil {
 		return err
 	}
-	var inbox projector.InboxPage
+	var inbox api.InboxPage
 	if err := s.query(ctx, "inbox", map[string]any{"account": alice}, &inbox); err != nil {
 		return err
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // policyNamespace derives a command id from a policy file's bytes, so that
@@ -138,15 +138,15 @@ func policyStatus(ctx context.Context, url string, opts statusOptions, stdout, s
 }
 
 // queryPolicyReport asks crosstalk.query.policy once.
-func queryPolicyReport(ctx context.Context, c *client.Client) (service.PolicyReport, error) {
+func queryPolicyReport(ctx context.Context, c *client.Client) (api.PolicyReport, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	var rep service.PolicyReport
+	var rep api.PolicyReport
 	err := c.Query(ctx, "policy", struct{}{}, &rep)
 	return rep, err
 }
 
-func writePolicyReport(w io.Writer, rep service.PolicyReport, asJSON bool) error {
+func writePolicyReport(w io.Writer, rep api.PolicyReport, asJSON bool) error {
 	if !asJSON {
 		writePolicyTable(w, rep)
 		return nil
@@ -156,7 +156,7 @@ func writePolicyReport(w io.Writer, rep service.PolicyReport, asJSON bool) error
 	return enc.Encode(rep)
 }
 
-func writePolicyTable(w io.Writer, rep service.PolicyReport) {
+func writePolicyTable(w io.Writer, rep api.PolicyReport) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "VERSION\tNAME\tEFFECTIVE AT\tSTATE\tCLOSED\tAFFECTED\tAPPLIED\n")
 	for _, v := range rep.Versions {
@@ -169,7 +169,7 @@ func writePolicyTable(w io.Writer, rep service.PolicyReport) {
 
 // policyState is the STATE column: "scheduled for <time>", "in force" or
 // "superseded".
-func policyState(v service.PolicyStatus) string {
+func policyState(v api.PolicyStatus) string {
 	switch {
 	case v.InForce:
 		return "in force"

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crosstalk-dev/crosstalk/service"
+	"github.com/crosstalk-dev/crosstalk/api"
 )
 
 // startServe runs 'crosstalk serve' on a free address until the test ends
@@ -66,7 +66,7 @@ func TestPolicyStatusJSONWatchAndScheduled(t *testing.T) {
 	if err != nil {
 		t.Fatalf("status --json: %v", err)
 	}
-	var rep service.PolicyReport
+	var rep api.PolicyReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("status --json is not the report: %v\n%s", err, out)
 	}
@@ -127,12 +127,12 @@ func writePolicy(t *testing.T, doc string) string {
 func TestPolicyStateColumn(t *testing.T) {
 	at := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
-		v    service.PolicyStatus
+		v    api.PolicyStatus
 		want string
 	}{
-		{service.PolicyStatus{EffectiveAt: at}, "scheduled for 2099-01-01T00:00:00Z"},
-		{service.PolicyStatus{EffectiveAt: at, Effective: true, InForce: true}, "in force"},
-		{service.PolicyStatus{EffectiveAt: at, Effective: true}, "superseded"},
+		{api.PolicyStatus{EffectiveAt: at}, "scheduled for 2099-01-01T00:00:00Z"},
+		{api.PolicyStatus{EffectiveAt: at, Effective: true, InForce: true}, "in force"},
+		{api.PolicyStatus{EffectiveAt: at, Effective: true}, "superseded"},
 	} {
 		if got := policyState(c.v); got != c.want {
 			t.Errorf("policyState(%+v) = %q, want %q", c.v, got, c.want)
@@ -141,20 +141,20 @@ func TestPolicyStateColumn(t *testing.T) {
 }
 
 func TestSettled(t *testing.T) {
-	superseded := service.PolicyStatus{Version: 1, Effective: true, Applied: true}
-	closing := service.PolicyStatus{Version: 2, Effective: true, InForce: true}
-	applied := service.PolicyStatus{Version: 2, Effective: true, InForce: true, Applied: true}
-	scheduled := service.PolicyStatus{Version: 3}
+	superseded := api.PolicyStatus{Version: 1, Effective: true, Applied: true}
+	closing := api.PolicyStatus{Version: 2, Effective: true, InForce: true}
+	applied := api.PolicyStatus{Version: 2, Effective: true, InForce: true, Applied: true}
+	scheduled := api.PolicyStatus{Version: 3}
 	for _, c := range []struct {
-		versions []service.PolicyStatus
+		versions []api.PolicyStatus
 		want     bool
 	}{
 		{nil, true},
-		{[]service.PolicyStatus{superseded, applied}, true},
-		{[]service.PolicyStatus{superseded, closing}, false},
-		{[]service.PolicyStatus{superseded, applied, scheduled}, false},
+		{[]api.PolicyStatus{superseded, applied}, true},
+		{[]api.PolicyStatus{superseded, closing}, false},
+		{[]api.PolicyStatus{superseded, applied, scheduled}, false},
 	} {
-		if got := settled(service.PolicyReport{Versions: c.versions}); got != c.want {
+		if got := settled(api.PolicyReport{Versions: c.versions}); got != c.want {
 			t.Errorf("settled(%+v) = %v, want %v", c.versions, got, c.want)
 		}
 	}
@@ -197,8 +197,8 @@ func TestProgressBar(t *testing.T) {
 	}
 }
 
-func closingReport(closed, affected int, applied bool) service.PolicyReport {
-	return service.PolicyReport{Current: 2, Versions: []service.PolicyStatus{
+func closingReport(closed, affected int, applied bool) api.PolicyReport {
+	return api.PolicyReport{Current: 2, Versions: []api.PolicyStatus{
 		{Version: 1, Effective: true, Applied: true},
 		{Version: 2, Effective: true, InForce: true, Closed: closed, Affected: affected, Applied: applied},
 	}}

@@ -11,11 +11,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/node"
-	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -70,10 +70,10 @@ func expect(cond bool, format string, args ...any) error {
 	return nil
 }
 
-func (s *story) command(ctx context.Context, actor events.Account, action string, body map[string]any) (service.Reply, error) {
+func (s *story) command(ctx context.Context, actor events.Account, action string, body map[string]any) (api.CommandReply, error) {
 	body["command_id"] = uuid.NewString()
 	body["actor"] = actor
-	r, err := s.c.Command(ctx, actor.App(), action, body)
+	r, err := s.c.Command(ctx, string(actor.App()), action, body)
 	if err == nil && r.StreamSeq > s.seq {
 		s.seq = r.StreamSeq
 	}
@@ -109,14 +109,14 @@ func (s *story) query(ctx context.Context, name string, req map[string]any, out 
 	return s.c.Query(ctx, name, req, out)
 }
 
-func (s *story) presence(ctx context.Context, viewer, account events.Account) (projector.PresenceView, error) {
-	var p projector.PresenceView
+func (s *story) presence(ctx context.Context, viewer, account events.Account) (api.PresenceView, error) {
+	var p api.PresenceView
 	err := s.query(ctx, "presence", map[string]any{"viewer": viewer, "account": account}, &p)
 	return p, err
 }
 
-func (s *story) messages(ctx context.Context, conv string, viewer events.Account) (projector.MessagePage, error) {
-	var m projector.MessagePage
+func (s *story) messages(ctx context.Context, conv string, viewer events.Account) (api.MessagePage, error) {
+	var m api.MessagePage
 	err := s.query(ctx, "messages", map[string]any{"conversation_id": conv, "viewer": viewer}, &m)
 	return m, err
 }
@@ -135,12 +135,12 @@ func (s *story) historyChecksum(ctx context.Context, upTo uint64) (string, error
 }
 
 // waitApplied polls crosstalk.query.policy until version v is applied.
-func (s *story) waitApplied(ctx context.Context, v uint64) (service.PolicyStatus, error) {
+func (s *story) waitApplied(ctx context.Context, v uint64) (api.PolicyStatus, error) {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		var rep service.PolicyReport
+		var rep api.PolicyReport
 		if err := s.c.Query(ctx, "policy", map[string]any{}, &rep); err != nil {
-			return service.PolicyStatus{}, err
+			return api.PolicyStatus{}, err
 		}
 		for _, p := range rep.Versions {
 			if p.Version == v && p.Applied {
@@ -149,5 +149,5 @@ func (s *story) waitApplied(ctx context.Context, v uint64) (service.PolicyStatus
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return service.PolicyStatus{}, fmt.Errorf("demo expectation failed: policy v%d not applied within 15s", v)
+	return api.PolicyStatus{}, fmt.Errorf("demo expectation failed: policy v%d not applied within 15s", v)
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // watchPolicy polls crosstalk.query.policy every opts.Interval until the
@@ -70,7 +70,7 @@ func watchEnded(ctx, wctx context.Context) error {
 // settled reports whether there is nothing left to wait for: the version in
 // force (if any) is applied and no version is scheduled. Superseded
 // versions report applied.
-func settled(rep service.PolicyReport) bool {
+func settled(rep api.PolicyReport) bool {
 	for _, v := range rep.Versions {
 		if !v.Effective || !v.Applied {
 			return false
@@ -79,18 +79,18 @@ func settled(rep service.PolicyReport) bool {
 	return true
 }
 
-func inForce(rep service.PolicyReport) (service.PolicyStatus, bool) {
+func inForce(rep api.PolicyReport) (api.PolicyStatus, bool) {
 	for _, v := range rep.Versions {
 		if v.InForce {
 			return v, true
 		}
 	}
-	return service.PolicyStatus{}, false
+	return api.PolicyStatus{}, false
 }
 
 // nextScheduled returns the earliest version not yet effective.
-func nextScheduled(rep service.PolicyReport) (service.PolicyStatus, bool) {
-	var next service.PolicyStatus
+func nextScheduled(rep api.PolicyReport) (api.PolicyStatus, bool) {
+	var next api.PolicyStatus
 	found := false
 	for _, v := range rep.Versions {
 		if !v.Effective && (!found || v.EffectiveAt.Before(next.EffectiveAt)) {
@@ -125,7 +125,7 @@ func isTerminal(w io.Writer) bool {
 
 // show reports one answer that is not settled: the closing of the version
 // in force, or, once that is applied, the next scheduled version.
-func (p *policyProgress) show(rep service.PolicyReport) {
+func (p *policyProgress) show(rep api.PolicyReport) {
 	if v, ok := inForce(rep); ok && !v.Applied {
 		p.update(v)
 		return
@@ -140,7 +140,7 @@ func (p *policyProgress) show(rep service.PolicyReport) {
 
 // done shows the final counts of the version being closed, if any, and
 // ends the bar.
-func (p *policyProgress) done(rep service.PolicyReport) {
+func (p *policyProgress) done(rep api.PolicyReport) {
 	if v, ok := inForce(rep); ok && v.Version == p.version {
 		p.update(v)
 	}
@@ -149,7 +149,7 @@ func (p *policyProgress) done(rep service.PolicyReport) {
 
 // update shows v's closed/affected if they changed. The affected total grows
 // while the closer scans, so the bar's max follows it.
-func (p *policyProgress) update(v service.PolicyStatus) {
+func (p *policyProgress) update(v api.PolicyStatus) {
 	if v.Version != p.version {
 		p.finish()
 		p.version, p.closed, p.affected = v.Version, -1, -1

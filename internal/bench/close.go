@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/projector"
@@ -136,19 +137,19 @@ func (r *runner) waitApplied(ctx context.Context, cl *client.Client, version uin
 }
 
 // policyStatus asks crosstalk.query.policy for one version.
-func policyStatus(ctx context.Context, cl *client.Client, version uint64) (service.PolicyStatus, error) {
+func policyStatus(ctx context.Context, cl *client.Client, version uint64) (api.PolicyStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	var rep service.PolicyReport
+	var rep api.PolicyReport
 	if err := cl.Query(ctx, "policy", struct{}{}, &rep); err != nil {
-		return service.PolicyStatus{}, err
+		return api.PolicyStatus{}, err
 	}
 	for _, v := range rep.Versions {
 		if v.Version == version {
 			return v, nil
 		}
 	}
-	return service.PolicyStatus{}, fmt.Errorf("policy version %d is not in the policy report", version)
+	return api.PolicyStatus{}, fmt.Errorf("policy version %d is not in the policy report", version)
 }
 
 // rebuild replays the whole stream into a fresh Pebble store through

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -90,7 +91,7 @@ func (r *runner) measureInbox(ctx context.Context, name string, conns []*nats.Co
 	err := r.timedPhase(name, r.opts.Duration, func() (err error) {
 		l, elapsed, err = workers(ctx, len(conns), r.opts.Duration, func(ctx context.Context, w, i int) error {
 			hub := account(appA, "hub", (w*31+i)%inboxHubs)
-			var page projector.InboxPage
+			var page api.InboxPage
 			if err := client.New(conns[w]).Query(ctx, "inbox", map[string]any{"account": hub}, &page); err != nil {
 				return err
 			}

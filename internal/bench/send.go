@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -66,10 +67,10 @@ func (r *runner) serviceFigures(ctx context.Context, store *projector.Store) err
 }
 
 // publishPolicy publishes one of the shipped policy files.
-func publishPolicy(ctx context.Context, cl *client.Client, file string) (service.PublishReply, error) {
+func publishPolicy(ctx context.Context, cl *client.Client, file string) (api.PublishReply, error) {
 	doc, err := policies.Read(file)
 	if err != nil {
-		return service.PublishReply{}, err
+		return api.PublishReply{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
@@ -142,7 +143,7 @@ func (r *runner) startConversations(ctx context.Context, conns []*nats.Conn) ([]
 			cl := client.New(conns[w])
 			for i := w; i < len(convs); i += n {
 				rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-				rep, err := cl.Command(rctx, appA, "conversation.start", map[string]any{
+				rep, err := cl.Command(rctx, string(appA), "conversation.start", map[string]any{
 					"command_id": events.NewID(), "actor": convs[i].actor[0], "participants": convs[i].actor[1:],
 				})
 				cancel()
@@ -176,7 +177,7 @@ func (r *runner) sends(ctx context.Context, name string, conns []*nats.Conn, con
 			body := sendBody{CommandID: events.NewID(), Actor: conv.actor[i%2], ConversationID: conv.id, Text: txt}
 			rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 			defer cancel()
-			_, err := client.New(conns[owner]).Command(rctx, appA, "message.send", body)
+			_, err := client.New(conns[owner]).Command(rctx, string(appA), "message.send", body)
 			return err
 		})
 		return err

@@ -15,11 +15,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // crashConfig sizes one run of TestCrashAnywhere.
@@ -330,7 +330,7 @@ func waitSettled(ctx context.Context, t *testing.T, nc *nats.Conn, c *client.Cli
 	var err2 error
 	for range 10 { // min_seq waits up to 2s per query
 		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		var view projector.ConversationView
+		var view api.ConversationView
 		err2 = c.Query(qctx, "conversation", map[string]any{"conversation_id": conv, "min_seq": last}, &view)
 		cancel()
 		if client.CodeOf(err2) != "not_caught_up" {
@@ -346,7 +346,7 @@ func waitSettled(ctx context.Context, t *testing.T, nc *nats.Conn, c *client.Cli
 func policyApplied(ctx context.Context, c *client.Client, version uint64) bool {
 	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	var rep service.PolicyReport
+	var rep api.PolicyReport
 	if err := c.Query(qctx, "policy", map[string]any{}, &rep); err != nil {
 		return false
 	}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // commandDeadline bounds how long a producer keeps retrying one command.
@@ -60,7 +60,7 @@ type slot struct {
 
 // ack is a success reply and how many attempts it took.
 type ack struct {
-	reply    service.Reply
+	reply    api.CommandReply
 	action   string
 	conv     string // the conversation the producer named, if it did
 	attempts int
@@ -73,7 +73,7 @@ type command struct {
 	app    events.App
 	action string
 	body   map[string]any
-	done   func(r service.Reply, err error)
+	done   func(r api.CommandReply, err error)
 }
 
 // load is the producers' shared model of the conversations and the record
@@ -130,7 +130,7 @@ func (l *load) send(ctx context.Context, c *client.Client, cmd command, rng *ran
 	deadline := time.Now().Add(commandDeadline)
 	for attempt := 1; ; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, timeout)
-		r, err := c.Command(rctx, cmd.app, cmd.action, cmd.body)
+		r, err := c.Command(rctx, string(cmd.app), cmd.action, cmd.body)
 		cancel()
 		if err == nil || !retryable(err) {
 			l.record(id, cmd, r, err, attempt)
@@ -146,7 +146,7 @@ func (l *load) send(ctx context.Context, c *client.Client, cmd command, rng *ran
 	}
 }
 
-func (l *load) record(id string, cmd command, r service.Reply, err error, attempts int) {
+func (l *load) record(id string, cmd command, r api.CommandReply, err error, attempts int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if attempts > 1 {
@@ -231,7 +231,7 @@ func (s *slot) start(rng *rand.Rand) command {
 		want = uuid.NewString()
 		body["conversation_id"] = want
 	}
-	return command{app: s.a.App(), action: "conversation.start", body: body, done: func(r service.Reply, err error) {
+	return command{app: s.a.App(), action: "conversation.start", body: body, done: func(r api.CommandReply, err error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		switch {
@@ -283,7 +283,7 @@ func (s *slot) send(actor events.Account, rng *rand.Rand) command {
 	if rng.IntN(2) == 0 {
 		body["message_id"] = uuid.NewString()
 	}
-	return command{app: actor.App(), action: "message.send", body: body, done: func(r service.Reply, err error) {
+	return command{app: actor.App(), action: "message.send", body: body, done: func(r api.CommandReply, err error) {
 		if err == nil {
 			s.mu.Lock()
 			s.lastMsg, s.lastFrom = r.MessageID, actor
@@ -303,12 +303,12 @@ func (s *slot) read() command {
 	}
 	body := s.body(reader)
 	body["message_id"] = s.lastMsg
-	return command{app: reader.App(), action: "message.read", body: body, done: func(service.Reply, error) {}}
+	return command{app: reader.App(), action: "message.read", body: body, done: func(api.CommandReply, error) {}}
 }
 
 // refusedCloses marks s closed when the command was refused because the
 // conversation no longer takes messages.
-func (s *slot) refusedCloses(_ service.Reply, err error) {
+func (s *slot) refusedCloses(_ api.CommandReply, err error) {
 	switch client.CodeOf(err) {
 	case "conversation_closed", "cross_app_not_allowed":
 		s.mu.Lock()
@@ -320,7 +320,7 @@ func (s *slot) refusedCloses(_ service.Reply, err error) {
 func presence(actor events.Account, rng *rand.Rand) command {
 	status := []string{events.StatusActive, events.StatusIdle, events.StatusOffline}[rng.IntN(3)]
 	return command{app: actor.App(), action: "presence.set", body: map[string]any{"actor": actor, "status": status},
-		done: func(service.Reply, error) {}}
+		done: func(api.CommandReply, error) {}}
 }
 
 // figures summarises the answers for the test log.
@@ -338,7 +338,7 @@ func (l *load) figures() string {
 
 // publish publishes a policy document under a fresh command id, retrying
 // like send, and records its answer with the commands'.
-func (l *load) publish(ctx context.Context, c *client.Client, doc []byte, timeout time.Duration) (service.PublishReply, error) {
+func (l *load) publish(ctx context.Context, c *client.Client, doc []byte, timeout time.Duration) (api.PublishReply, error) {
 	id := uuid.NewString()
 	deadline := time.Now().Add(commandDeadline)
 	for attempt := 1; ; attempt++ {
@@ -346,7 +346,7 @@ func (l *load) publish(ctx context.Context, c *client.Client, doc []byte, timeou
 		r, err := c.PublishPolicy(rctx, id, doc)
 		cancel()
 		if err == nil {
-			reply := service.Reply{EventID: r.EventID, StreamSeq: r.StreamSeq, Duplicate: r.Duplicate}
+			reply := api.CommandReply{EventID: r.EventID, StreamSeq: r.StreamSeq, Duplicate: r.Duplicate}
 			l.record(id, command{action: "policy.publish"}, reply, nil, attempt)
 			return r, nil
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
@@ -38,12 +39,12 @@ func StartNode(t *testing.T) *Node {
 }
 
 // Cmd sends a command as actor and fails the test if it is refused.
-func (n *Node) Cmd(actor events.Account, action string, body map[string]any) service.Reply {
+func (n *Node) Cmd(actor events.Account, action string, body map[string]any) api.CommandReply {
 	n.T.Helper()
 	body["command_id"] = uuid.NewString()
 	body["actor"] = actor
 	n.Clock.Advance(time.Minute)
-	r, err := n.C.Command(n.Ctx, actor.App(), action, body)
+	r, err := n.C.Command(n.Ctx, string(actor.App()), action, body)
 	if err != nil {
 		n.T.Fatalf("%s by %s: %v", action, actor, err)
 	}
@@ -64,7 +65,7 @@ func (n *Node) Chat(by events.Account, others ...events.Account) string {
 }
 
 // Publish publishes the seed policy file.
-func (n *Node) Publish(file string) service.PublishReply {
+func (n *Node) Publish(file string) api.PublishReply {
 	n.T.Helper()
 	data, err := policies.Read(file)
 	if err != nil {
@@ -78,9 +79,9 @@ func (n *Node) Publish(file string) service.PublishReply {
 }
 
 // PolicyReport asks crosstalk.query.policy.
-func (n *Node) PolicyReport() service.PolicyReport {
+func (n *Node) PolicyReport() api.PolicyReport {
 	n.T.Helper()
-	var rep service.PolicyReport
+	var rep api.PolicyReport
 	if err := n.C.Query(n.Ctx, "policy", map[string]any{}, &rep); err != nil {
 		n.T.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func (n *Node) Inbox(a events.Account) []string {
 	var ids []string
 	cursor := ""
 	for {
-		var page projector.InboxPage
+		var page api.InboxPage
 		req := map[string]any{"account": a, "limit": 200, "min_seq": n.LastSeq()}
 		if cursor != "" {
 			req["cursor"] = cursor

@@ -1,0 +1,65 @@
+package api
+
+import "fmt"
+
+// Error codes of an error reply (contract: "Error reply"). StatusOf gives
+// the micro status code each travels with.
+const (
+	CodeInvalidRequest        = "invalid_request"
+	CodeWrongApp              = "wrong_app"
+	CodeInvalidPolicy         = "invalid_policy"
+	CodeNotParticipant        = "not_participant"
+	CodeNotSender             = "not_sender"
+	CodeConversationClosed    = "conversation_closed"
+	CodeCrossAppNotAllowed    = "cross_app_not_allowed"
+	CodeCallNotAllowed        = "call_not_allowed"
+	CodeConversationNotFound  = "conversation_not_found"
+	CodeMessageNotFound       = "message_not_found"
+	CodeCallNotFound          = "call_not_found"
+	CodeAccountNotFound       = "account_not_found"
+	CodeConflict              = "conflict"
+	CodePolicyVersionConflict = "policy_version_conflict"
+	CodeInternal              = "internal"
+	CodeNotCaughtUp           = "not_caught_up"
+)
+
+// statuses maps each code to its micro status code.
+var statuses = map[string]string{
+	CodeInvalidRequest: "400", CodeWrongApp: "400", CodeInvalidPolicy: "400",
+	CodeNotParticipant: "403", CodeNotSender: "403", CodeConversationClosed: "403",
+	CodeCrossAppNotAllowed: "403", CodeCallNotAllowed: "403",
+	CodeConversationNotFound: "404", CodeMessageNotFound: "404", CodeCallNotFound: "404",
+	CodeAccountNotFound: "404",
+	CodeConflict:        "409", CodePolicyVersionConflict: "409",
+	CodeInternal:    "500",
+	CodeNotCaughtUp: "504",
+}
+
+// StatusOf returns the micro status code (the Nats-Service-Error-Code header)
+// that code travels with: "400", "403", "404", "409", "500" or "504"; an
+// unknown code is "500", as an internal error.
+func StatusOf(code string) string {
+	if s, ok := statuses[code]; ok {
+		return s
+	}
+	return "500"
+}
+
+// ErrorBody is the JSON body of an error reply:
+// {"error": {"code", "message", "policy_version"}}.
+type ErrorBody struct {
+	Error Error `json:"error"`
+}
+
+// Error is a refusal: the contract's code, a sentence for a person, and the
+// policy version in force when it was decided. Status is the micro status
+// code, which travels in the Nats-Service-Error-Code header, not the body.
+type Error struct {
+	Status        string `json:"-"`
+	Code          string `json:"code"`
+	Message       string `json:"message"`
+	PolicyVersion uint64 `json:"policy_version"`
+}
+
+// Error returns "<status> <code>: <message>".
+func (e *Error) Error() string { return fmt.Sprintf("%s %s: %s", e.Status, e.Code, e.Message) }

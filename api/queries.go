@@ -1,0 +1,178 @@
+package api
+
+import "time"
+
+// QueryBase is what every query may carry, and the whole request of the
+// policy and status queries. A MinSeq other than 0 makes the query wait (up
+// to 2 s) until the read model has applied that stream sequence, for
+// read-your-writes; it fails with CodeNotCaughtUp if it does not.
+type QueryBase struct {
+	MinSeq uint64 `json:"min_seq,omitempty"`
+}
+
+// Page sizes of the paged queries (inbox, messages).
+const (
+	DefaultPageSize = 20  // a limit of 0 means this
+	MaxPageSize     = 200 // the largest limit
+)
+
+// Cursor is an opaque position in a paged query: a NextCursor of an earlier
+// page, or "" for the first page.
+type Cursor = string
+
+// InboxQuery is the request of crosstalk.query.inbox.
+type InboxQuery struct {
+	QueryBase
+	Account string `json:"account"`
+	Limit   int    `json:"limit,omitempty"`
+	Cursor  Cursor `json:"cursor,omitempty"`
+}
+
+// InboxPage is one page of an account's inbox, newest activity first: the
+// reply of crosstalk.query.inbox.
+type InboxPage struct {
+	Items      []InboxItem `json:"items"`
+	NextCursor Cursor      `json:"next_cursor,omitempty"` // "" on the last page
+}
+
+// InboxItem is one conversation in an inbox.
+type InboxItem struct {
+	ConversationID string       `json:"conversation_id"`
+	Participants   []string     `json:"participants"`
+	CrossApp       bool         `json:"cross_app"`
+	Closed         bool         `json:"closed"`
+	ClosedByPolicy uint64       `json:"closed_by_policy"` // 0 unless closed by a policy
+	LastActivity   time.Time    `json:"last_activity"`
+	LastMessage    *LastMessage `json:"last_message,omitempty"` // newest message not unsent
+	Unread         int          `json:"unread"`
+}
+
+// LastMessage is the preview of a conversation in an inbox.
+type LastMessage struct {
+	MessageID string `json:"message_id"`
+	Sender    string `json:"sender"`
+	Text      string `json:"text"`
+}
+
+// MessagesQuery is the request of crosstalk.query.messages; only a
+// participant may read a conversation's messages.
+type MessagesQuery struct {
+	QueryBase
+	ConversationID string `json:"conversation_id"`
+	Viewer         string `json:"viewer"`
+	Limit          int    `json:"limit,omitempty"`
+	Cursor         Cursor `json:"cursor,omitempty"`
+}
+
+// MessagePage is one page of a conversation's messages, oldest first, with
+// the read receipts the viewer may see: the reply of
+// crosstalk.query.messages.
+type MessagePage struct {
+	Items        []Message         `json:"items"`
+	ReadReceipts map[string]string `json:"read_receipts"` // account -> last message id read
+	NextCursor   Cursor            `json:"next_cursor,omitempty"`
+}
+
+// Message is one message with its edits, unsend and reactions folded in. An
+// unsent message is a tombstone: Unsent is true and Text is empty.
+type Message struct {
+	MessageID string            `json:"message_id"`
+	Sender    string            `json:"sender"`
+	Text      string            `json:"text"`
+	SentAt    time.Time         `json:"sent_at"`
+	Edited    bool              `json:"edited"`
+	Unsent    bool              `json:"unsent"`
+	Reactions map[string]string `json:"reactions"` // account -> reaction
+}
+
+// PresenceQuery is the request of crosstalk.query.presence: Account's
+// activity status as Viewer may see it.
+type PresenceQuery struct {
+	QueryBase
+	Viewer  string `json:"viewer"`
+	Account string `json:"account"`
+}
+
+// PresenceView is what a viewer may see of an account's activity status:
+// the reply of crosstalk.query.presence.
+type PresenceView struct {
+	Visible      bool       `json:"visible"`
+	Status       string     `json:"status,omitempty"`         // set only when visible
+	LastActiveAt *time.Time `json:"last_active_at,omitempty"` // set when visible and ever active
+}
+
+// ConversationQuery is the request of crosstalk.query.conversation.
+type ConversationQuery struct {
+	QueryBase
+	ConversationID string `json:"conversation_id"`
+}
+
+// ConversationView is a conversation's state, without its messages: the
+// reply of crosstalk.query.conversation.
+type ConversationView struct {
+	ConversationID string   `json:"conversation_id"`
+	Participants   []string `json:"participants"`
+	CrossApp       bool     `json:"cross_app"`
+	Closed         bool     `json:"closed"`
+	ClosedByPolicy uint64   `json:"closed_by_policy"`
+	CloseReason    string   `json:"close_reason,omitempty"` // "policy" or "opt_out" when closed
+	Version        uint64   `json:"version"`                // events on the conversation's subject
+}
+
+// PolicyReport is the reply of crosstalk.query.policy: every published
+// policy version and how far the closer got with it.
+type PolicyReport struct {
+	Current  uint64         `json:"current"` // the version in force, 0 before any
+	Versions []PolicyStatus `json:"versions"`
+}
+
+// PolicyStatus is one version in a PolicyReport.
+type PolicyStatus struct {
+	Version     uint64       `json:"version"`
+	Name        string       `json:"name"`
+	EffectiveAt time.Time    `json:"effective_at"`
+	Effective   bool         `json:"effective"` // effective_at is not after the server clock
+	InForce     bool         `json:"in_force"`  // the highest effective version
+	Closed      int          `json:"closed"`    // conversations it closed, as the read model counts them
+	Affected    int          `json:"affected"`  // conversations the closer found to close
+	Applied     bool         `json:"applied"`   // the closer is done with it
+	Links       []PolicyLink `json:"links"`
+}
+
+// PolicyLink is one directional rule of a policy: what accounts of app From
+// may do with accounts of app To.
+type PolicyLink struct {
+	From              string `json:"from"`
+	To                string `json:"to"`
+	StartConversation bool   `json:"start_conversation"`
+	Send              bool   `json:"send"`
+	Call              bool   `json:"call"`
+	SeeActivityStatus bool   `json:"see_activity_status"`
+	SeeReadReceipts   bool   `json:"see_read_receipts"`
+	// RequiresOptIn lets an account of From reach an account of To only if
+	// the To account has set interop_opt_in.
+	RequiresOptIn bool `json:"requires_opt_in,omitempty"`
+	// MaxParticipants bounds conversations that span the link; 0 means no
+	// bound, 2 one-to-one only.
+	MaxParticipants int `json:"max_participants,omitempty"`
+}
+
+// Status is the reply of crosstalk.query.status: how far the read model is
+// behind the log, and what it skipped.
+type Status struct {
+	StreamLastSeq       uint64     `json:"stream_last_seq"`
+	ViewsCheckpoint     uint64     `json:"views_checkpoint"`
+	Lag                 uint64     `json:"lag"`
+	Poisoned            []Poisoned `json:"poisoned"`
+	CachedConversations int        `json:"cached_conversations"`
+	CachedAccounts      int        `json:"cached_accounts"`
+	InFlight            int        `json:"in_flight"`
+	PolicyVersion       uint64     `json:"policy_version"`
+}
+
+// Poisoned is a stream message the read model could not apply and skipped.
+type Poisoned struct {
+	Seq     uint64 `json:"seq"`
+	Subject string `json:"subject"`
+	Error   string `json:"error"`
+}
