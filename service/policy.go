@@ -97,7 +97,7 @@ func (s *Service) publishPolicy(ctx context.Context, body []byte) (PublishReply,
 	s.policy.mu.Lock()
 	s.snapshotPolicies()
 	s.policy.mu.Unlock()
-	s.kickScheduler()
+	s.closer.Kick()
 	pub := s.policies.Load()
 	version := p.Version
 	for v, id := range pub.eventIDs {
@@ -106,11 +106,4 @@ func (s *Service) publishPolicy(ctx context.Context, body []byte) (PublishReply,
 		}
 	}
 	return PublishReply{EventID: r.EventID, StreamSeq: r.StreamSeq, Version: version, Duplicate: r.Duplicate}, nil
-}
-
-func (s *Service) kickScheduler() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
 }

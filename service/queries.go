@@ -207,7 +207,7 @@ func (s *Service) PolicyReport() (PolicyReport, error) {
 	current := s.policyAt(now)
 	rep := PolicyReport{Current: current.VersionOf()}
 	for _, p := range s.policies.Load().versions {
-		st := s.closer.get(p.Version)
+		st := s.closer.Status(p.Version)
 		ps := PolicyStatus{
 			Version: p.Version, Name: p.Name, EffectiveAt: p.EffectiveAt, Links: p.Links,
 			Effective: !p.EffectiveAt.After(now), InForce: p.Version == current.VersionOf(),
