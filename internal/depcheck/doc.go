@@ -1,6 +1,8 @@
-// Package depcheck holds no code, only a test: it keeps the domain packages
+// Package depcheck holds no code, only tests: it keeps the domain packages
 // (events and aggregate) free of infrastructure. They must build without
 // NATS or Pebble, so that the rules of crosstalk can be read, tested and
 // reused without a broker or a store; adapters (eventlog, projector,
-// service) depend on the domain, never the other way round.
+// service) depend on the domain, never the other way round. It also keeps
+// service on top: the packages below it, the closer among them, never
+// import it.
 package depcheck
