@@ -90,3 +90,16 @@ func (a Account) Handle() string {
 	_, h, _ := strings.Cut(string(a), ":")
 	return h
 }
+
+// AccountsOf converts account names as the wire carries them (plain
+// strings, package api) to Accounts, without checking them; nil stays nil.
+func AccountsOf(list []string) []Account {
+	if list == nil {
+		return nil
+	}
+	out := make([]Account, len(list))
+	for i, a := range list {
+		out[i] = Account(a)
+	}
+	return out
+}

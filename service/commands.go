@@ -8,6 +8,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/closer"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
@@ -196,8 +197,7 @@ func (s *Service) accountCommand(ctx context.Context, app events.App, action str
 	r, err := s.execute(ctx, e, cmd, cmd.Header().CommandID)
 	if set, ok := cmd.(aggregate.ChangeSettings); ok && err == nil && !r.Duplicate &&
 		set.InteropOptIn != nil && !*set.InteropOptIn {
-		s.closer.addOptOut(optOut{account: actor, seq: r.StreamSeq, eventID: r.EventID})
-		s.kickScheduler()
+		s.closer.QueueOptOut(closer.OptOut{Account: actor, Seq: r.StreamSeq, EventID: r.EventID})
 	}
 	return r, err
 }

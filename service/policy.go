@@ -83,7 +83,7 @@ func (s *Service) publishPolicy(ctx context.Context, body []byte) (api.PublishRe
 	s.policy.mu.Lock()
 	s.snapshotPolicies()
 	s.policy.mu.Unlock()
-	s.kickScheduler()
+	s.closer.Kick()
 	pub := s.policies.Load()
 	version := p.Version
 	for v, id := range pub.eventIDs {
@@ -92,11 +92,4 @@ func (s *Service) publishPolicy(ctx context.Context, body []byte) (api.PublishRe
 		}
 	}
 	return api.PublishReply{EventID: r.EventID, StreamSeq: r.StreamSeq, Version: version, Duplicate: r.Duplicate}, nil
-}
-
-func (s *Service) kickScheduler() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
 }

@@ -188,7 +188,7 @@ func (s *Service) PolicyReport() (api.PolicyReport, error) {
 	current := s.policyAt(now)
 	rep := api.PolicyReport{Current: current.VersionOf()}
 	for _, p := range s.policies.Load().versions {
-		st := s.closer.get(p.Version)
+		st := s.closer.Status(p.Version)
 		ps := api.PolicyStatus{
 			Version: p.Version, Name: p.Name, EffectiveAt: p.EffectiveAt, Links: policyLinks(p.Links),
 			Effective: !p.EffectiveAt.After(now), InForce: p.Version == current.VersionOf(),

@@ -114,7 +114,7 @@ func conversationAction(action string, app events.App, body []byte) (string, agg
 		if r.ConversationID != "" && !events.ValidUUID(r.ConversationID) {
 			return "", nil, badRequest("conversation_id must be a UUID when given, got %q", r.ConversationID)
 		}
-		return r.ConversationID, aggregate.StartConversation{Meta: m, Participants: accounts(r.Participants)}, nil
+		return r.ConversationID, aggregate.StartConversation{Meta: m, Participants: events.AccountsOf(r.Participants)}, nil
 	case api.ActionMessageSend:
 		return r.ConversationID, aggregate.SendMessage{Meta: m, MessageID: r.MessageID, Text: deref(r.Text)}, nil
 	case api.ActionMessageEdit:
@@ -154,18 +154,6 @@ func (r convRequest) allowedFields(action string) error {
 		}
 	}
 	return nil
-}
-
-// accounts converts the accounts of a request to the domain's type.
-func accounts(list []string) []events.Account {
-	if list == nil {
-		return nil
-	}
-	out := make([]events.Account, len(list))
-	for i, a := range list {
-		out[i] = events.Account(a)
-	}
-	return out
 }
 
 func deref(s *string) string {

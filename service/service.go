@@ -1,7 +1,8 @@
 // Package service is crosstalk's front door: the NATS micro endpoints for
 // commands, queries and admin, the command path (load the aggregate, decide,
-// append with optimistic concurrency, retry), and the policy scheduler and
-// closer. It wires the pure aggregates to the event log and the read model.
+// append with optimistic concurrency, retry), and the swapping of the read
+// model. It wires the pure aggregates to the event log and the read model,
+// and runs the policy scheduler and closer (package closer) beside them.
 package service
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/crosstalk-dev/crosstalk/closer"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
@@ -46,7 +48,8 @@ type Options struct {
 	// accounts each. Default: 100000.
 	CacheSize int
 	// PolicyCheckInterval is how often the scheduler looks for a policy that
-	// has become effective. Default: 1s.
+	// has become effective (closer.Options.CheckInterval), and how often the
+	// lag of the read model is checked. Default: 1s.
 	PolicyCheckInterval time.Duration
 	// CloseGrace is how long after its first scan the closer scans again, to
 	// catch a conversation started just before the effective time. It should
@@ -115,15 +118,14 @@ type Service struct {
 	accts    *cache
 	policy   *entry
 	policies atomic.Pointer[policySnapshot]
-	closer   closer
-	kick     chan struct{}
+	closer   *closer.Closer
 	ready    chan struct{}
 	inflight sync.WaitGroup
 	sem      chan struct{}
 	jobs     chan func()    // to a worker waiting for a request; see runJob
 	workers  sync.WaitGroup // worker goroutines, ended after ctx
-	// lagReported is when the lag was last logged; the scheduler goroutine
-	// alone reads and writes it.
+	// lagReported is when the lag was last logged; the lag reporter's
+	// goroutine alone reads and writes it.
 	lagReported time.Time
 }
 
@@ -132,17 +134,16 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 	opts.EnsureDefaults()
 	s := &Service{
 		nc: nc, log: log, opts: opts, swaps: make(chan swapRequest),
-		convs:  newCache(opts.CacheSize),
-		accts:  newCache(opts.CacheSize),
-		closer: closer{status: map[uint64]*closeStatus{}},
-		kick:   make(chan struct{}, 1),
-		ready:  make(chan struct{}),
-		sem:    make(chan struct{}, opts.MaxInFlight),
-		jobs:   make(chan func()),
+		convs: newCache(opts.CacheSize),
+		accts: newCache(opts.CacheSize),
+		ready: make(chan struct{}),
+		sem:   make(chan struct{}, opts.MaxInFlight),
+		jobs:  make(chan func()),
 	}
 	s.current.Store(store)
 	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicies, state: newPolicies()}
 	s.policies.Store(&policySnapshot{eventIDs: map[uint64]string{}})
+	s.closer = newCloser(s)
 	return s
 }
 
@@ -150,15 +151,17 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 func (s *Service) Ready() <-chan struct{} { return s.ready }
 
 // Run loads the policies, starts the read-model projector, the policy
-// scheduler and the NATS endpoints, and serves until ctx is done. It then
-// stops the endpoints, waits for requests in flight, and returns.
+// scheduler and closer, the lag reporter and the NATS endpoints, and serves
+// until ctx is done. It then stops the endpoints, waits for requests in
+// flight, and returns.
 func (s *Service) Run(ctx context.Context) error {
 	if err := s.refreshPolicies(ctx); err != nil {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runViews(gctx) })
-	g.Go(func() error { return s.runScheduler(gctx) })
+	g.Go(func() error { return s.closer.Run(gctx) })
+	g.Go(func() error { return s.runLagReport(gctx) })
 	g.Go(func() error { return s.serve(gctx) })
 	return g.Wait()
 }

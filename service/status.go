@@ -34,6 +34,21 @@ func (s *Service) queryStatus(ctx context.Context, body []byte) (any, error) {
 	return s.answer(ctx, body, &q, func() (any, error) { return s.Status(ctx) })
 }
 
+// runLagReport checks the lag of the read model every PolicyCheckInterval
+// until ctx is done; reportLag spaces the warnings themselves.
+func (s *Service) runLagReport(ctx context.Context) error {
+	t := time.NewTicker(s.opts.PolicyCheckInterval)
+	defer t.Stop()
+	for {
+		s.reportLag(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
 // reportLag logs a warning, at most every LagReportInterval, while the read
 // model is more than LagWarn events behind the log.
 func (s *Service) reportLag(ctx context.Context) {

@@ -4,5 +4,7 @@
 // reused without a broker or a store; adapters (eventlog, projector,
 // service) depend on the domain, never the other way round. It also keeps
 // the wire contract (api) on the standard library alone, and the client on
-// the contract and NATS, without the server's store or broker.
+// the contract and NATS, without the server's store or broker;
+// and service on top: the packages below it, the closer among them, never
+// import it.
 package depcheck

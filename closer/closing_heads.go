@@ -1,4 +1,4 @@
-package service
+package closer
 
 import (
 	"context"
@@ -11,13 +11,6 @@ import (
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
-// batchAppender is the part of the log that the closer pipelines its
-// appends through; *eventlog.Log has it. A log without it gets its
-// closings one command at a time.
-type batchAppender interface {
-	AppendAll(ctx context.Context, entries []eventlog.Entry) []eventlog.Result
-}
-
 // closeFromHeads closes conversations from the views' heads of them: for
 // each, participants and the sequence and hash of its last event (read
 // for a whole run with one ascending scan) instead of every event loaded from the log and folded. The
@@ -25,15 +18,15 @@ type batchAppender interface {
 // nearly always current; an append expects the head's sequence, so one that
 // moved on since is refused and returned in rest, for the command path,
 // which catches up from the log, the truth.
-func (s *Service) closeFromHeads(ctx context.Context, log batchAppender, ids []string, p *aggregate.Policy, causation string) (closed int, rest []string, err error) {
+func (c *Closer) closeFromHeads(ctx context.Context, log Appender, ids []string, p *aggregate.Policy, causation string) (closed int, rest []string, err error) {
 	for len(ids) > 0 {
-		run := ids[:min(s.opts.CloseRun, len(ids))]
+		run := ids[:min(c.opts.CloseRun, len(ids))]
 		ids = ids[len(run):]
 		entries, owners := make([]eventlog.Entry, 0, len(run)), make([]string, 0, len(run))
 		seen := make(map[string]bool, len(run))
-		err := s.views().ConversationHeads(run, func(h projector.ConversationHead) error {
+		err := c.views().ConversationHeads(run, func(h projector.ConversationHead) error {
 			seen[h.ConversationID] = true
-			e, decided, err := s.headClosing(h, p, causation)
+			e, decided, err := c.headClosing(h, p, causation)
 			switch {
 			case !decided:
 				rest = append(rest, h.ConversationID)
@@ -50,7 +43,7 @@ func (s *Service) closeFromHeads(ctx context.Context, log batchAppender, ids []s
 				rest = append(rest, id) // no record: let the command path say why
 			}
 		}
-		n, conflicted, err := s.appendClosings(ctx, log, entries, owners)
+		n, conflicted, err := c.appendClosings(ctx, log, entries, owners)
 		closed, rest = closed+n, append(rest, conflicted...)
 		if err != nil {
 			return closed, nil, err
@@ -63,14 +56,14 @@ func (s *Service) closeFromHeads(ctx context.Context, log batchAppender, ids []s
 // entry to append, nil if the conversation is closed already or not
 // affected (what the views say of these never changes back), or decided
 // false if the head cannot tell.
-func (s *Service) headClosing(h projector.ConversationHead, p *aggregate.Policy, causation string) (e *eventlog.Entry, decided bool, err error) {
+func (c *Closer) headClosing(h projector.ConversationHead, p *aggregate.Policy, causation string) (e *eventlog.Entry, decided bool, err error) {
 	if h.LastSeq == 0 {
 		return nil, false, nil
 	}
 	id := h.ConversationID
 	pos := aggregate.Stream{Version: h.Version, LastSeq: h.LastSeq, LastHash: h.LastHash}
-	c := aggregate.ClosingState(id, h.Participants, h.Closed, pos)
-	ev, err := c.Decide(aggregate.Close{CommandID: causation, Policy: p}, p, s.opts.Clock.Now())
+	conv := aggregate.ClosingState(id, h.Participants, h.Closed, pos)
+	ev, err := conv.Decide(aggregate.Close{CommandID: causation, Policy: p}, p, c.opts.Clock.Now())
 	switch {
 	case errors.Is(err, aggregate.ErrConversationClosed), errors.Is(err, aggregate.ErrNotAffected):
 		return nil, true, nil
@@ -88,11 +81,11 @@ func (s *Service) headClosing(h projector.ConversationHead, p *aggregate.Policy,
 // appendClosings appends one run and sorts the outcomes: closed (not
 // counting duplicates, closed before by the same policy event), conflicted
 // (for the command path), or the first other failure.
-func (s *Service) appendClosings(ctx context.Context, log batchAppender, entries []eventlog.Entry, owners []string) (closed int, conflicted []string, err error) {
+func (c *Closer) appendClosings(ctx context.Context, log Appender, entries []eventlog.Entry, owners []string) (closed int, conflicted []string, err error) {
 	for i, r := range log.AppendAll(ctx, entries) {
 		switch {
 		case r.Err == nil:
-			s.convs.forget(entries[i].Subject) // a cached state of it is now behind the log
+			c.commands.Forget(entries[i].Subject) // a cached state of it is now behind the log
 			if !r.Duplicate {
 				closed++
 			}

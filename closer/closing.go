@@ -1,4 +1,4 @@
-package service
+package closer
 
 import (
 	"context"
@@ -16,12 +16,12 @@ import (
 // then closes each open conversation that p does not let send, or whose
 // participants p can no longer reach because an opt-in it requires is
 // missing. It returns how many it closed.
-func (s *Service) closeAffected(ctx context.Context, p *aggregate.Policy) (int, error) {
-	if err := s.catchUpViews(ctx); err != nil {
+func (c *Closer) closeAffected(ctx context.Context, p *aggregate.Policy) (int, error) {
+	if err := c.catchUpViews(ctx); err != nil {
 		return 0, err
 	}
 	var denied, optIn []string
-	err := s.views().OpenConversations(func(id string, apps []events.App) error {
+	err := c.views().OpenConversations(func(id string, apps []events.App) error {
 		switch {
 		case !p.AllowsAmong(apps, aggregate.ActionSend):
 			denied = append(denied, id)
@@ -33,28 +33,28 @@ func (s *Service) closeAffected(ctx context.Context, p *aggregate.Policy) (int, 
 	if err != nil {
 		return 0, err
 	}
-	base, err := s.closedBy(p.Version)
+	base, err := c.closedBy(p.Version)
 	if err != nil {
 		return 0, err
 	}
-	s.closer.update(p.Version, func(st *closeStatus) { st.Affected = base + len(denied) })
-	causation := s.policies.Load().eventIDs[p.Version]
-	return s.closeAll(ctx, append(denied, optIn...), p, causation)
+	c.update(p.Version, func(st *closeStatus) { st.Affected = base + len(denied) })
+	causation := c.policies.EventID(p.Version)
+	return c.closeAll(ctx, append(denied, optIn...), p, causation)
 }
 
 // catchUpViews waits until the read model has applied the stream's last
 // sequence, so that a scan of it misses nothing appended before.
-func (s *Service) catchUpViews(ctx context.Context) error {
-	last, err := s.log.LastSeq(ctx)
+func (c *Closer) catchUpViews(ctx context.Context) error {
+	last, err := c.log.LastSeq(ctx)
 	if err != nil {
 		return err
 	}
-	return s.views().WaitFor(ctx, last)
+	return c.views().WaitFor(ctx, last)
 }
 
 // closedBy counts the conversations policy version v has closed so far.
-func (s *Service) closedBy(v uint64) (int, error) {
-	views, err := s.views().Policies()
+func (c *Closer) closedBy(v uint64) (int, error) {
+	views, err := c.views().Policies()
 	if err != nil {
 		return 0, err
 	}
@@ -71,26 +71,26 @@ func (s *Service) closedBy(v uint64) (int, error) {
 // Options.CloseRun at a time, pipelined (closeFromHeads); what that cannot settle
 // goes through the command path like every closing under opt-in links,
 // CloseConcurrency at a time.
-func (s *Service) closeAll(ctx context.Context, ids []string, p *aggregate.Policy, causation string) (int, error) {
+func (c *Closer) closeAll(ctx context.Context, ids []string, p *aggregate.Policy, causation string) (int, error) {
 	closed, rest := 0, ids
-	if log, ok := s.log.(batchAppender); ok && !p.HasOptInLinks() {
+	if log, ok := c.log.(Appender); ok && !p.HasOptInLinks() {
 		var err error
-		if closed, rest, err = s.closeFromHeads(ctx, log, ids, p, causation); err != nil {
+		if closed, rest, err = c.closeFromHeads(ctx, log, ids, p, causation); err != nil {
 			return closed, err
 		}
 	}
-	n, err := s.closeEach(ctx, rest, p, causation)
+	n, err := c.closeEach(ctx, rest, p, causation)
 	return closed + n, err
 }
 
 // closeEach closes ids through the command path, CloseConcurrency at a time.
-func (s *Service) closeEach(ctx context.Context, ids []string, p *aggregate.Policy, causation string) (int, error) {
+func (c *Closer) closeEach(ctx context.Context, ids []string, p *aggregate.Policy, causation string) (int, error) {
 	var closed atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.opts.CloseConcurrency)
+	g.SetLimit(c.opts.CloseConcurrency)
 	for _, id := range ids {
 		g.Go(func() error {
-			done, err := s.closeOne(gctx, id, p, causation)
+			done, err := c.closeOne(gctx, id, p, causation)
 			if done {
 				closed.Add(1)
 			}
@@ -105,63 +105,41 @@ func (s *Service) closeEach(ctx context.Context, ids []string, p *aggregate.Poli
 // command path, if the conversation decides it is affected. The message id
 // is derived from the causing event and the conversation, so a closer that
 // runs twice (or on two instances) closes a conversation once.
-func (s *Service) closeOne(ctx context.Context, id string, p *aggregate.Policy, causation string) (bool, error) {
-	subject := events.ConversationSubject(id)
-	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
+func (c *Closer) closeOne(ctx context.Context, id string, p *aggregate.Policy, causation string) (bool, error) {
 	cmd := aggregate.Close{CommandID: causation, Policy: p}
 	if p.HasOptInLinks() {
-		view, err := s.views().Conversation(id)
+		view, err := c.views().Conversation(id)
 		if err != nil {
 			return false, err
 		}
-		parts := accounts(view.Participants)
+		parts := events.AccountsOf(view.Participants)
 		if p.NeedsOptIn(aggregate.AppsOf(parts)) {
-			if cmd.OptedIn, err = s.optIns(ctx, parts); err != nil {
+			if cmd.OptedIn, err = c.commands.OptIns(ctx, parts); err != nil {
 				return false, err
 			}
 		}
 	}
-	r, err := s.execute(ctx, e, cmd, causation+"/"+id)
+	appended, err := c.commands.Close(ctx, id, cmd, causation+"/"+id)
 	switch {
 	case err == nil:
-		return !r.Duplicate, nil
+		return appended, nil
 	case errors.Is(err, aggregate.ErrConversationClosed), errors.Is(err, aggregate.ErrNotAffected):
 		return false, nil
 	}
 	return false, fmt.Errorf("close %s: %w", id, err)
 }
 
-// optIns reads each account's interoperability opt-in from its aggregate,
-// the command side's truth (not the read model, which may lag).
-func (s *Service) optIns(ctx context.Context, accounts []events.Account) (map[events.Account]bool, error) {
-	out := make(map[events.Account]bool, len(accounts))
-	for _, a := range accounts {
-		e := s.accts.get(events.AccountSubject(a), func() state { return aggregate.NewAccount(a) })
-		e.mu.Lock()
-		var err error
-		if !e.loaded {
-			err = s.catchUp(ctx, e)
-		}
-		out[a] = e.state.(*aggregate.Account).InteropOptIn
-		e.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 // closeOptOut closes the open cross-app conversations of an account that
 // withdrew its opt-in, where the policy in force relied on it.
-func (s *Service) closeOptOut(ctx context.Context, o optOut) error {
-	if err := s.views().WaitFor(ctx, o.seq); err != nil {
+func (c *Closer) closeOptOut(ctx context.Context, o OptOut) error {
+	if err := c.views().WaitFor(ctx, o.Seq); err != nil {
 		return err
 	}
-	p := s.policyAt(s.opts.Clock.Now())
+	p := c.policies.At(c.opts.Clock.Now())
 	var ids []string
 	cursor := ""
 	for {
-		page, err := s.views().Inbox(o.account, 200, cursor)
+		page, err := c.views().Inbox(o.Account, 200, cursor)
 		if err != nil {
 			return err
 		}
@@ -174,6 +152,6 @@ func (s *Service) closeOptOut(ctx context.Context, o optOut) error {
 			break
 		}
 	}
-	_, err := s.closeAll(ctx, ids, p, o.eventID)
+	_, err := c.closeAll(ctx, ids, p, o.EventID)
 	return err
 }

@@ -1,0 +1,59 @@
+package closer
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Options tune the closer. The zero value is usable: every field has a
+// documented default.
+type Options struct {
+	// Clock decides which policy is in force. Default: the wall clock, in
+	// UTC.
+	Clock Clock
+	// Logger receives structured logs. Default: slog.Default().
+	Logger *slog.Logger
+	// CheckInterval is how often the scheduler looks for a policy that has
+	// become effective. Default: 1s.
+	CheckInterval time.Duration
+	// CloseGrace is how long after its first scan the closer scans again, to
+	// catch a conversation started just before the effective time. It should
+	// not be shorter than the command timeout. Default: 5s, the service's
+	// default command timeout.
+	CloseGrace time.Duration
+	// CloseConcurrency bounds concurrent closings through the command path
+	// (under a policy with opt-in links, or when a pipelined closing
+	// conflicted). Default: 64.
+	CloseConcurrency int
+	// CloseRun is how many closings the closer decides from the views and
+	// appends at once, pipelined, when the policy has no opt-in links.
+	// Default: 1024, enough to keep JetStream busy while a run's
+	// acknowledgements still return within milliseconds.
+	CloseRun int
+}
+
+// wallClock is the default Clock.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now().UTC() }
+
+// EnsureDefaults fills every zero field with its default.
+func (o *Options) EnsureDefaults() {
+	if o.Clock == nil {
+		o.Clock = wallClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	setDefault(&o.CheckInterval, time.Second)
+	setDefault(&o.CloseGrace, 5*time.Second)
+	setDefault(&o.CloseConcurrency, 64)
+	setDefault(&o.CloseRun, 1024)
+}
+
+func setDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}

@@ -1,0 +1,76 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/closer"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// closerPorts is the service as the closer sees it: the command path for a
+// closing and the policies in force. It is a type of its own so that these
+// methods do not widen Service's exported API.
+type closerPorts struct{ s *Service }
+
+var (
+	_ closer.Commands = closerPorts{}
+	_ closer.Policies = closerPorts{}
+)
+
+// newCloser builds the closer on s's log, current views and command path,
+// with the closer's settings from s's options.
+func newCloser(s *Service) *closer.Closer {
+	views := func() closer.Views { return s.views() }
+	return closer.New(views, s.log, closerPorts{s}, closerPorts{s}, closer.Options{
+		Clock: s.opts.Clock, Logger: s.opts.Logger,
+		CheckInterval: s.opts.PolicyCheckInterval, CloseGrace: s.opts.CloseGrace,
+		CloseConcurrency: s.opts.CloseConcurrency, CloseRun: s.opts.CloseRun,
+	})
+}
+
+// Close runs cmd through the command path like any command.
+func (p closerPorts) Close(ctx context.Context, id string, cmd aggregate.Close, msgID string) (bool, error) {
+	subject := events.ConversationSubject(id)
+	e := p.s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
+	r, err := p.s.execute(ctx, e, cmd, msgID)
+	return err == nil && !r.Duplicate, err
+}
+
+// OptIns reads the opt-ins from the account aggregates.
+func (p closerPorts) OptIns(ctx context.Context, accounts []events.Account) (map[events.Account]bool, error) {
+	return p.s.optIns(ctx, accounts)
+}
+
+// Forget drops the cached conversation at subject.
+func (p closerPorts) Forget(subject string) { p.s.convs.forget(subject) }
+
+// Refresh catches the policy aggregate up with the log.
+func (p closerPorts) Refresh(ctx context.Context) error { return p.s.refreshPolicies(ctx) }
+
+// At returns the policy in force at now.
+func (p closerPorts) At(now time.Time) *aggregate.Policy { return p.s.policyAt(now) }
+
+// EventID returns the id of the event that published version v.
+func (p closerPorts) EventID(v uint64) string { return p.s.policies.Load().eventIDs[v] }
+
+// optIns reads each account's interoperability opt-in from its aggregate,
+// the command side's truth (not the read model, which may lag).
+func (s *Service) optIns(ctx context.Context, accounts []events.Account) (map[events.Account]bool, error) {
+	out := make(map[events.Account]bool, len(accounts))
+	for _, a := range accounts {
+		e := s.accts.get(events.AccountSubject(a), func() state { return aggregate.NewAccount(a) })
+		e.mu.Lock()
+		var err error
+		if !e.loaded {
+			err = s.catchUp(ctx, e)
+		}
+		out[a] = e.state.(*aggregate.Account).InteropOptIn
+		e.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
