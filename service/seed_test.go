@@ -3,41 +3,59 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/seed"
 )
 
 const (
-	alice = events.Account("instagram:alice")
-	bob   = events.Account("messenger:bob")
-	carol = events.Account("messenger:carol")
+	alice = seed.Alice
+	bob   = seed.Bob
+	carol = seed.Carol
 	dave  = events.Account("instagram:dave")
 )
 
-// seed holds the ids the seed story makes.
-type seed struct {
-	cross, same string
-	m1, m2      string
+// playBefore runs the 2020 half of the seed story (internal/seed): v1, a
+// cross-app and a same-app conversation, messages, reads and presence.
+func playBefore(h *harness) *seed.Story {
+	h.t.Helper()
+	s := h.story()
+	h.play(s, s.Connect, s.Chat)
+	return s
 }
 
-// playBefore runs the 2020 half of the seed story: v1, a cross-app and a
-// same-app conversation, messages, reads and presence.
-func playBefore(h *harness) seed {
-	var s seed
-	h.publishFile("v1-2020-cross-app.json")
-	s.cross = h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}}).ConversationID
-	s.same = h.must(bob, "conversation.start", map[string]any{"participants": []events.Account{carol}}).ConversationID
-	s.m1 = h.must(alice, "message.send", map[string]any{"conversation_id": s.cross, "text": "hey Bob"}).MessageID
-	s.m2 = h.must(bob, "message.send", map[string]any{"conversation_id": s.cross, "text": "hi Alice"}).MessageID
-	h.must(bob, "message.read", map[string]any{"conversation_id": s.cross, "message_id": s.m1})
-	h.must(alice, "message.read", map[string]any{"conversation_id": s.cross, "message_id": s.m2})
-	h.must(alice, "presence.set", map[string]any{"status": "active"})
-	h.must(bob, "presence.set", map[string]any{"status": "active"})
-	h.must(bob, "message.send", map[string]any{"conversation_id": s.same, "text": "lunch?"})
-	return s
+// story is the seed story on this harness. Its commands tick the clock a
+// second each, as h.cmd does, so that orders by time (an inbox, newest
+// first) are strict.
+func (h *harness) story() *seed.Story {
+	return seed.New(seed.Config{Client: h.c, Clock: h.clock, Log: h.log, Out: testLog{h.t}, Tick: time.Second})
+}
+
+// play runs acts of s in order, fails the test on the first failed check,
+// and records what they wrote, for min_seq.
+func (h *harness) play(s *seed.Story, acts ...func(context.Context) error) {
+	h.t.Helper()
+	for _, act := range acts {
+		ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
+		err := act(ctx)
+		cancel()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	h.saw(s.Seq())
+}
+
+// testLog shows the story's steps in the test's log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
 
 func TestSeedStoryBeforeTheCutoff(t *testing.T) {
@@ -45,7 +63,7 @@ func TestSeedStoryBeforeTheCutoff(t *testing.T) {
 	s := playBefore(h)
 
 	var conv api.ConversationView
-	h.mustQuery("conversation", map[string]any{"conversation_id": s.cross}, &conv)
+	h.mustQuery("conversation", map[string]any{"conversation_id": s.Cross}, &conv)
 	if !conv.CrossApp || conv.Closed || len(conv.Participants) != 2 || conv.Version != 5 {
 		t.Fatalf("cross-app conversation view: %+v", conv)
 	}
@@ -55,13 +73,13 @@ func TestSeedStoryBeforeTheCutoff(t *testing.T) {
 		t.Fatalf("under v1 bob sees alice's status: %+v", p)
 	}
 	var m api.MessagePage
-	h.mustQuery("messages", map[string]any{"conversation_id": s.cross, "viewer": bob}, &m)
-	if len(m.Items) != 2 || m.Items[0].Text != "hey Bob" || m.ReadReceipts[string(alice)] != s.m2 || m.ReadReceipts[string(bob)] != s.m1 {
+	h.mustQuery("messages", map[string]any{"conversation_id": s.Cross, "viewer": bob}, &m)
+	if len(m.Items) != 2 || m.Items[0].Text != "hey Bob, it's Alice on Instagram" || m.ReadReceipts[string(alice)] != s.M2 || m.ReadReceipts[string(bob)] != s.M1 {
 		t.Fatalf("under v1 bob sees both messages and both read receipts: %+v", m)
 	}
 	var inbox api.InboxPage
 	h.mustQuery("inbox", map[string]any{"account": bob}, &inbox)
-	if len(inbox.Items) != 2 || inbox.Items[0].ConversationID != s.same {
+	if len(inbox.Items) != 2 || inbox.Items[0].ConversationID != s.Same {
 		t.Fatalf("bob's inbox, newest first: %+v", inbox.Items)
 	}
 }
@@ -70,44 +88,43 @@ func TestSeedStoryPolicyV2(t *testing.T) {
 	h := newHarness(t)
 	s := playBefore(h)
 
-	h.clock.Set(time.Date(2023, 12, 12, 9, 0, 0, 0, time.UTC))
-	v2 := h.publishFile("v2-2023-12-cross-app-disconnect.json")
-	if v2.Version != 2 {
-		t.Fatalf("published version %d", v2.Version)
-	}
+	h.play(s, s.Announce)
 	var rep api.PolicyReport
 	h.mustQuery("policy", map[string]any{}, &rep)
-	if rep.Current != 1 || len(rep.Versions) != 2 || rep.Versions[1].Effective {
+	if rep.Current != 1 || len(rep.Versions) != 2 || rep.Versions[1].Version != 2 || rep.Versions[1].Effective {
 		t.Fatalf("before 2023-12-14 v2 is scheduled and v1 decides: %+v", rep)
 	}
-	h.must(alice, "message.send", map[string]any{"conversation_id": s.cross, "text": "still allowed on the 12th"})
 	pre := h.lastSeq()
+	if s.Before.UntilSeq != pre {
+		t.Fatalf("the story's checksum before the cutoff covers seq %d, the stream ends at %d", s.Before.UntilSeq, pre)
+	}
 	before := h.history(pre)
 
-	h.clock.Set(time.Date(2023, 12, 15, 9, 0, 0, 0, time.UTC))
+	h.play(s, s.Disconnect)
 	st := h.waitApplied(2)
 	if st.Closed != 1 || !st.InForce {
 		t.Fatalf("v2 closes exactly the one cross-app conversation: %+v", st)
 	}
 	h.saw(h.lastSeq())
+	h.play(s, s.Afterwards)
 
 	t.Run("closed by policy, read-only", func(t *testing.T) {
 		var conv api.ConversationView
-		h.mustQuery("conversation", map[string]any{"conversation_id": s.cross}, &conv)
+		h.mustQuery("conversation", map[string]any{"conversation_id": s.Cross}, &conv)
 		if !conv.Closed || conv.ClosedByPolicy != 2 {
 			t.Fatalf("conversation view after v2: %+v", conv)
 		}
-		e := h.refused("conversation_closed", alice, "message.send", map[string]any{"conversation_id": s.cross, "text": "hello?"})
+		e := h.refused("conversation_closed", alice, "message.send", map[string]any{"conversation_id": s.Cross, "text": "hello?"})
 		if e.Status != "403" || e.PolicyVersion != 2 {
 			t.Fatalf("error reply: %+v", e)
 		}
-		h.refused("conversation_closed", alice, "message.edit", map[string]any{"conversation_id": s.cross, "message_id": s.m1, "text": "x"})
-		h.refused("conversation_closed", alice, "message.unsend", map[string]any{"conversation_id": s.cross, "message_id": s.m1})
-		h.refused("conversation_closed", bob, "message.react", map[string]any{"conversation_id": s.cross, "message_id": s.m1, "reaction": "👍"})
-		h.refused("conversation_closed", bob, "call.start", map[string]any{"conversation_id": s.cross, "media": "audio"})
-		h.must(bob, "message.send", map[string]any{"conversation_id": s.same, "text": "pinging carol"})
-		m3 := h.must(carol, "message.send", map[string]any{"conversation_id": s.same, "text": "pong"}).MessageID
-		h.must(bob, "message.read", map[string]any{"conversation_id": s.same, "message_id": m3})
+		h.refused("conversation_closed", alice, "message.edit", map[string]any{"conversation_id": s.Cross, "message_id": s.M1, "text": "x"})
+		h.refused("conversation_closed", alice, "message.unsend", map[string]any{"conversation_id": s.Cross, "message_id": s.M1})
+		h.refused("conversation_closed", bob, "message.react", map[string]any{"conversation_id": s.Cross, "message_id": s.M1, "reaction": "👍"})
+		h.refused("conversation_closed", bob, "call.start", map[string]any{"conversation_id": s.Cross, "media": "audio"})
+		h.must(bob, "message.send", map[string]any{"conversation_id": s.Same, "text": "pinging carol"})
+		m3 := h.must(carol, "message.send", map[string]any{"conversation_id": s.Same, "text": "pong"}).MessageID
+		h.must(bob, "message.read", map[string]any{"conversation_id": s.Same, "message_id": m3})
 	})
 	t.Run("no new cross-app conversations", func(t *testing.T) {
 		h.refused("cross_app_not_allowed", alice, "conversation.start", map[string]any{"participants": []events.Account{bob}})
@@ -116,7 +133,7 @@ func TestSeedStoryPolicyV2(t *testing.T) {
 	})
 	t.Run("history still listed, nothing migrated", func(t *testing.T) {
 		var m api.MessagePage
-		h.mustQuery("messages", map[string]any{"conversation_id": s.cross, "viewer": alice}, &m)
+		h.mustQuery("messages", map[string]any{"conversation_id": s.Cross, "viewer": alice}, &m)
 		if len(m.Items) != 3 {
 			t.Fatalf("the closed conversation lists its 3 messages: %+v", m.Items)
 		}
@@ -126,7 +143,7 @@ func TestSeedStoryPolicyV2(t *testing.T) {
 			t.Fatalf("bob's inbox keeps both conversations, no copies: %+v", inbox.Items)
 		}
 		for _, it := range inbox.Items {
-			if it.ConversationID == s.cross && (!it.Closed || it.ClosedByPolicy != 2) {
+			if it.ConversationID == s.Cross && (!it.Closed || it.ClosedByPolicy != 2) {
 				t.Fatalf("inbox shows the cross-app conversation closed by v2: %+v", it)
 			}
 		}
@@ -138,7 +155,7 @@ func TestSeedStoryPolicyV2(t *testing.T) {
 			t.Fatalf("after v2 bob must not see alice's status: %+v", p)
 		}
 		var m api.MessagePage
-		h.mustQuery("messages", map[string]any{"conversation_id": s.cross, "viewer": bob}, &m)
+		h.mustQuery("messages", map[string]any{"conversation_id": s.Cross, "viewer": bob}, &m)
 		if _, seen := m.ReadReceipts[string(alice)]; seen {
 			t.Fatalf("after v2 bob must not see alice's read receipt: %+v", m.ReadReceipts)
 		}
@@ -155,7 +172,10 @@ func TestSeedStoryPolicyV2(t *testing.T) {
 			}
 		}
 		h.checkPebbleHistory()
-		h.checkOnlyClosedAdded(pre, s.cross)
+		h.checkOnlyClosedAdded(pre, s.Cross)
+		if err := s.ProveHistory(h.ctx); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 

@@ -67,9 +67,9 @@ func TestSwapInRebuiltViewsWithoutDowntime(t *testing.T) {
 	if !reflect.DeepEqual(before, after) {
 		t.Fatalf("the rebuilt inbox differs:\n%+v\n%+v", before, after)
 	}
-	h.must(alice, "message.send", map[string]any{"conversation_id": s.cross, "text": "after the swap"})
+	h.must(alice, "message.send", map[string]any{"conversation_id": s.Cross, "text": "after the swap"})
 	var conv api.ConversationView
-	h.mustQuery("conversation", map[string]any{"conversation_id": s.cross}, &conv)
+	h.mustQuery("conversation", map[string]any{"conversation_id": s.Cross}, &conv)
 	if conv.Version != 6 {
 		t.Fatalf("the rebuilt store follows the log after the swap: %+v", conv)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -33,7 +35,8 @@ runs from 2020 to December 2023:
   cross-app conversations and calls are refused; the old history is still
   listed; the Messenger account loses the Instagram account's activity status
   and read receipts; same-app chat carries on; and the JetStream history from
-  before the policy is shown byte-identical after it.
+  before the policy is shown byte-identical after it: its audit checksum
+  (as crosstalk audit checksum prints it) is the same before and after.
 
 Every expectation is checked; the demo exits non-zero if one fails.`,
 		Args: cobra.NoArgs,
@@ -51,10 +54,6 @@ Every expectation is checked; the demo exits non-zero if one fails.`,
 	return cmd
 }
 
-// demoStart is when the simulated clock starts: just after cross-app
-// messaging was switched on in 2020.
-var demoStart = time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC)
-
 func runDemo(ctx context.Context, dir, listen string, stdout io.Writer, logger *slog.Logger) (err error) {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "crosstalk-demo-")
@@ -64,7 +63,7 @@ func runDemo(ctx context.Context, dir, listen string, stdout io.Writer, logger *
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	clock := service.NewSimClock(demoStart)
+	clock := service.NewSimClock(seed.Start)
 	n, err := node.Start(ctx, node.Options{
 		Dir: dir, Listen: listen, Logger: logger,
 		Service: service.Options{Clock: clock, PolicyCheckInterval: 20 * time.Millisecond, CloseGrace: 100 * time.Millisecond},
@@ -78,5 +77,6 @@ func runDemo(ctx context.Context, dir, listen string, stdout io.Writer, logger *
 	}
 	defer func() { err = errors.Join(err, stop()) }()
 	fmt.Fprintf(stdout, "crosstalk demo: embedded NATS at %s, data in %s\n", n.Conn().ConnectedUrl(), dir)
-	return newStory(n, clock, stdout).play(ctx)
+	story := seed.New(seed.Config{Client: client.New(n.Conn()), Clock: clock, Log: n.Log(), Out: stdout})
+	return story.Play(ctx)
 }
