@@ -126,13 +126,10 @@ func (n *Node) connect(o Options) error {
 			slog.String("jetstream_dir", n.layout.JetStream()))
 	}
 	n.closed = make(chan struct{})
-	nc, err := nats.Connect(url, nats.Name(o.Name), nats.MaxReconnects(-1),
+	nc, err := Connect(url, o.Name, nats.MaxReconnects(-1),
 		nats.ClosedHandler(func(*nats.Conn) { close(n.closed) }))
-	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", url, err)
-	}
 	n.nc = nc
-	return nil
+	return err
 }
 
 // open creates or checks the streams and opens the views.

@@ -76,8 +76,8 @@ func (s *Stopped) open(ctx context.Context, o StoppedOptions) error {
 		return err
 	}
 	s.srv = srv
-	if s.nc, err = nats.Connect(srv.ClientURL(), nats.Name(o.Name)); err != nil {
-		return fmt.Errorf("connect to the embedded nats-server: %w", err)
+	if s.nc, err = Connect(srv.ClientURL(), o.Name); err != nil {
+		return fmt.Errorf("the embedded nats-server: %w", err)
 	}
 	s.log, err = OpenExistingLog(ctx, s.nc, "in "+o.Dir, o.Logger)
 	return err

@@ -2,11 +2,41 @@ package replay
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+
+	"github.com/crosstalk-dev/crosstalk/audit"
 )
+
+// ExportFile writes the export of log up to untilSeq (see Export) to a
+// temporary file beside path and renames it to path once it is complete and
+// synced, so that path never holds a partial export. It returns how many
+// messages it wrote.
+func ExportFile(ctx context.Context, log audit.Log, untilSeq uint64, path string) (uint64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
+	if err != nil {
+		return 0, fmt.Errorf("export to %s: %w", path, err)
+	}
+	n, err := Export(ctx, log, untilSeq, tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return 0, err
+	}
+	return n, nil
+}
 
 // OpenJSONL opens the export in the file at path as a Source, its lines
 // counted beforehand so that progress reports know the total. The caller

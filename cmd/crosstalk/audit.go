@@ -8,13 +8,10 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/crosstalk-dev/crosstalk/audit"
-	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/node"
-	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
 // auditTarget says which history an audit reads: a node's data directory
@@ -143,20 +140,19 @@ func auditVerify(ctx context.Context, t auditTarget, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer h.close()
-	var rep audit.Report
-	if h.views == nil {
-		rep, err = audit.Verify(ctx, h.log, nil)
-	} else {
-		rep, err = audit.Verify(ctx, h.log, h.views)
+	defer h.Close()
+	var views audit.Views // a nil *projector.Store is not a nil audit.Views
+	if h.Views() != nil {
+		views = h.Views()
 	}
+	rep, err := audit.Verify(ctx, h.Log(), views)
 	if err != nil {
 		return err
 	}
 	if t.JSON {
 		err = writeJSON(stdout, rep)
 	} else {
-		err = rep.WriteText(stdout, h.viewsNote)
+		err = rep.WriteText(stdout, viewsNote(t, h))
 	}
 	if err == nil && !rep.OK() {
 		err = fmt.Errorf("the history does not verify: %d break(s)", rep.BreaksTotal)
@@ -164,13 +160,21 @@ func auditVerify(ctx context.Context, t auditTarget, stdout, stderr io.Writer) e
 	return err
 }
 
+// viewsNote says why verify checked no views.
+func viewsNote(t auditTarget, h *node.History) string {
+	if t.NatsURL != "" {
+		return "--nats-url reads JetStream only; run 'crosstalk audit verify --data DIR' on a stopped node to check its views"
+	}
+	return h.ViewsNote()
+}
+
 func auditChecksum(ctx context.Context, t auditTarget, until uint64, stdout, stderr io.Writer) error {
 	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
-	defer h.close()
-	sum, err := audit.Checksum(ctx, h.log, until)
+	defer h.Close()
+	sum, err := audit.Checksum(ctx, h.Log(), until)
 	if err != nil {
 		return err
 	}
@@ -187,55 +191,14 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// history is what an audit reads: the log, and the views when it has them.
-type history struct {
-	stopped   *node.Stopped // with --data
-	nc        *nats.Conn
-	log       *eventlog.Log
-	views     *projector.Store
-	viewsNote string // why views is nil
-}
-
-// openHistory opens the log of t, and with withViews the views of a data
-// directory. It never creates a stream: auditing a place without one is an
-// error, not a new empty history.
-func openHistory(ctx context.Context, t auditTarget, withViews bool, logger *slog.Logger) (*history, error) {
-	h := &history{}
-	var err error
-	if t.NatsURL != "" {
-		h.viewsNote = "--nats-url reads JetStream only; run 'crosstalk audit verify --data DIR' on a stopped node to check its views"
-		err = h.openOnline(ctx, t.NatsURL, logger)
-	} else {
-		err = h.openOffline(ctx, t.DataDir, withViews, logger)
+// openHistory opens the history t names (see node.OpenHistory), and says
+// what to do when a data directory cannot be read.
+func openHistory(ctx context.Context, t auditTarget, withViews bool, logger *slog.Logger) (*node.History, error) {
+	h, err := node.OpenHistory(ctx, node.Source{URL: t.NatsURL, Dir: t.DataDir}, withViews, logger)
+	if err != nil && t.NatsURL == "" {
+		err = offlineError(err)
 	}
-	if err != nil {
-		h.close()
-		return nil, err
-	}
-	return h, nil
-}
-
-func (h *history) openOnline(ctx context.Context, url string, logger *slog.Logger) error {
-	nc, err := nats.Connect(url, nats.Name("crosstalk audit"))
-	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", url, err)
-	}
-	h.nc = nc
-	h.log, err = node.OpenExistingLog(ctx, nc, "on "+url, logger)
-	return err
-}
-
-// openOffline opens a stopped node's data directory.
-func (h *history) openOffline(ctx context.Context, dir string, withViews bool, logger *slog.Logger) error {
-	s, err := node.OpenStopped(ctx, node.StoppedOptions{Dir: dir, Views: withViews, Logger: logger})
-	if err != nil {
-		return offlineError(err)
-	}
-	h.stopped, h.nc, h.log, h.views = s, s.Conn(), s.Log(), s.Views()
-	if withViews && h.views == nil {
-		h.viewsNote = "there are none in " + s.Layout().Views()
-	}
-	return nil
+	return h, err
 }
 
 // offlineError says what to do about a data directory that cannot be read.
@@ -248,20 +211,4 @@ func offlineError(err error) error {
 		return fmt.Errorf("%w (give the --data directory of a crosstalk node)", err)
 	}
 	return err
-}
-
-// checkNotServing refuses a data directory a 'crosstalk serve' runs on.
-func checkNotServing(dataDir string) error {
-	return offlineError(node.Layout{Dir: dataDir}.CheckStopped())
-}
-
-// close releases everything openHistory opened.
-func (h *history) close() {
-	if h.stopped != nil {
-		_ = h.stopped.Close()
-		return
-	}
-	if h.nc != nil {
-		h.nc.Close()
-	}
 }

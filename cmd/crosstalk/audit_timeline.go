@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/replay"
 	"github.com/crosstalk-dev/crosstalk/report"
@@ -19,12 +16,6 @@ import (
 
 // The auditor's questions about what happened: a subject's timeline, what
 // an account could see at an instant, and what a policy version did.
-
-// lockViews makes openHistory open a data directory's views although these
-// commands read only JetStream: taking Pebble's lock is how a 'serve'
-// running on the directory is found, before a second nats-server is started
-// on its JetStream files.
-const lockViews = true
 
 func newAuditTimelineCommand(stdout, stderr io.Writer) *cobra.Command {
 	var t auditTarget
@@ -73,25 +64,22 @@ func auditTimeline(ctx context.Context, t auditTarget, conv, account, htmlFile s
 		}
 		who = a
 	}
-	h, err := openHistory(ctx, t, lockViews, newLogger(stderr, slog.LevelWarn))
+	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
-	defer h.close()
+	defer h.Close()
 	var tl report.Timeline
 	if who != "" {
-		tl, err = report.AccountTimeline(ctx, h.log, who)
+		tl, err = report.AccountTimeline(ctx, h.Log(), who)
 	} else {
-		tl, err = report.ConversationTimeline(ctx, h.log, conv)
+		tl, err = report.ConversationTimeline(ctx, h.Log(), conv)
 	}
 	if err != nil {
 		return err
 	}
-	if htmlFile != "" {
-		if err := writeHTMLFile(htmlFile, tl); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "wrote %s\n", htmlFile)
+	if err := writeHTMLFile(htmlFile, tl, stderr); err != nil {
+		return err
 	}
 	if t.JSON {
 		return writeJSON(stdout, tl)
@@ -99,7 +87,12 @@ func auditTimeline(ctx context.Context, t auditTarget, conv, account, htmlFile s
 	return tl.WriteText(stdout)
 }
 
-func writeHTMLFile(name string, tl report.Timeline) error {
+// writeHTMLFile writes tl as an HTML page to the file name, unless name is
+// "", and says so on stderr.
+func writeHTMLFile(name string, tl report.Timeline, stderr io.Writer) error {
+	if name == "" {
+		return nil
+	}
 	f, err := os.Create(name)
 	if err != nil {
 		return err
@@ -108,7 +101,11 @@ func writeHTMLFile(name string, tl report.Timeline) error {
 		_ = f.Close()
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s\n", name)
+	return nil
 }
 
 func newAuditVisibilityCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -157,13 +154,12 @@ func auditVisibility(ctx context.Context, t auditTarget, viewer, at string, stdo
 	if err != nil {
 		return err
 	}
-	logger := newLogger(stderr, slog.LevelWarn)
-	h, err := openHistory(ctx, t, lockViews, logger)
+	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
-	defer h.close()
-	v, err := report.SeenBy(ctx, h.log, who, when, report.AsOfOptions{})
+	defer h.Close()
+	v, err := report.SeenBy(ctx, h.Log(), who, when, report.AsOfOptions{})
 	if err != nil {
 		return err
 	}
@@ -204,55 +200,26 @@ refusals may have aged out. --data and --nats-url as for 'audit verify'; with
 }
 
 func auditPolicy(ctx context.Context, t auditTarget, version uint64, stdout, stderr io.Writer) error {
-	logger := newLogger(stderr, slog.LevelWarn)
-	h, err := openHistory(ctx, t, lockViews, logger)
+	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
-	defer h.close()
-	rejections, note, err := openRejections(ctx, h, logger)
+	defer h.Close()
+	refusals, note, err := h.Rejections(ctx)
 	if err != nil {
 		return err
 	}
-	var rep report.PolicyChange
-	if rejections == nil {
-		rep, err = report.Policy(ctx, h.log, nil, version)
-		rep.RefusalsNote = note
-	} else {
-		rep, err = report.Policy(ctx, h.log, rejections, version)
+	var rejections report.Rejections // a nil *eventlog.Refusals is not a nil report.Rejections
+	if refusals != nil {
+		rejections = refusals
 	}
+	rep, err := report.Policy(ctx, h.Log(), rejections, version)
 	if err != nil {
 		return err
 	}
+	rep.RefusalsNote = note
 	if t.JSON {
 		return writeJSON(stdout, rep)
 	}
 	return rep.WriteText(stdout)
-}
-
-// openRejections opens CROSSTALK_AUDIT with the limits it already has, as
-// OpenRefusals updates the stream's configuration and an audit must not change
-// what it reads. Without the stream, or with limits OpenRefusals would change
-// (none at all), it returns nil and says why.
-func openRejections(ctx context.Context, h *history, logger *slog.Logger) (*eventlog.Refusals, string, error) {
-	js, err := jetstream.New(h.nc)
-	if err != nil {
-		return nil, "", err
-	}
-	stream, err := js.Stream(ctx, events.AuditStreamName)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil, "there is no stream " + events.AuditStreamName + ": refused commands were not recorded", nil
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("look up stream %s: %w", events.AuditStreamName, err)
-	}
-	cfg := stream.CachedInfo().Config
-	if cfg.MaxBytes <= 0 || cfg.MaxAge <= 0 {
-		return nil, fmt.Sprintf("stream %s has no size or age limit, which crosstalk never sets; "+
-			"read it with the nats CLI: opening it here would change its limits", events.AuditStreamName), nil
-	}
-	a, err := eventlog.OpenRefusals(ctx, js, eventlog.RefusalsOptions{
-		MaxBytes: cfg.MaxBytes, MaxAge: cfg.MaxAge, Replicas: cfg.Replicas, Logger: logger,
-	})
-	return a, "", err
 }

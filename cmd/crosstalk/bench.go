@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,9 +54,7 @@ must not exist there, because the bench fills it and cannot purge it.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return writeJSON(stdout, res)
 			}
 			return res.WriteTable(stdout)
 		},

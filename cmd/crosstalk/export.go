@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -61,50 +59,21 @@ the history could not be read or --until-seq is past the end of the stream.`,
 }
 
 func auditExport(ctx context.Context, t auditTarget, until uint64, out string, stdout, stderr io.Writer) error {
-	if t.NatsURL == "" {
-		if err := checkNotServing(t.DataDir); err != nil {
-			return err
-		}
-	}
 	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
-	defer h.close()
+	defer h.Close()
 	if out == "" {
-		n, err := replay.Export(ctx, h.log, until, stdout)
+		n, err := replay.Export(ctx, h.Log(), until, stdout)
 		if err == nil {
 			fmt.Fprintf(stderr, "exported %d events (seq 1..%d)\n", n, n)
 		}
 		return err
 	}
-	n, err := exportToFile(ctx, h, until, out)
+	n, err := replay.ExportFile(ctx, h.Log(), until, out)
 	if err == nil {
 		fmt.Fprintf(stderr, "exported %d events (seq 1..%d) to %s\n", n, n, out)
 	}
 	return err
-}
-
-// exportToFile writes the export to a temporary file beside out and renames
-// it to out once it is complete and synced.
-func exportToFile(ctx context.Context, h *history, until uint64, out string) (uint64, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.partial")
-	if err != nil {
-		return 0, fmt.Errorf("--out %s: %w", out, err)
-	}
-	n, err := replay.Export(ctx, h.log, until, tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), out)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-		return 0, err
-	}
-	return n, nil
 }

@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/node"
 )
 
 // policyNamespace derives a command id from a policy file's bytes, so that
@@ -54,7 +54,7 @@ func publishPolicyFile(ctx context.Context, url, path string, stdout io.Writer) 
 	if _, err := aggregate.ParsePolicy(data); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	nc, err := connectPolicy(url)
+	nc, err := node.Connect(url, "crosstalk policy")
 	if err != nil {
 		return err
 	}
@@ -72,14 +72,6 @@ func publishPolicyFile(ctx context.Context, url, path string, stdout io.Writer) 
 	}
 	fmt.Fprintf(stdout, "published policy version %d as event %s at stream seq %d%s\n", r.Version, r.EventID, r.StreamSeq, dup)
 	return nil
-}
-
-func connectPolicy(url string) (*nats.Conn, error) {
-	nc, err := nats.Connect(url, nats.Name("crosstalk policy"))
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", url, err)
-	}
-	return nc, nil
 }
 
 // statusOptions are the flags of 'crosstalk policy status'.
@@ -121,7 +113,7 @@ func policyStatus(ctx context.Context, url string, opts statusOptions, stdout, s
 	if opts.Interval <= 0 {
 		return fmt.Errorf("--interval must be positive, got %s", opts.Interval)
 	}
-	nc, err := connectPolicy(url)
+	nc, err := node.Connect(url, "crosstalk policy")
 	if err != nil {
 		return err
 	}

@@ -140,26 +140,6 @@ func TestPolicyStateColumn(t *testing.T) {
 	}
 }
 
-func TestSettled(t *testing.T) {
-	superseded := api.PolicyStatus{Version: 1, Effective: true, Applied: true}
-	closing := api.PolicyStatus{Version: 2, Effective: true, InForce: true}
-	applied := api.PolicyStatus{Version: 2, Effective: true, InForce: true, Applied: true}
-	scheduled := api.PolicyStatus{Version: 3}
-	for _, c := range []struct {
-		versions []api.PolicyStatus
-		want     bool
-	}{
-		{nil, true},
-		{[]api.PolicyStatus{superseded, applied}, true},
-		{[]api.PolicyStatus{superseded, closing}, false},
-		{[]api.PolicyStatus{superseded, applied, scheduled}, false},
-	} {
-		if got := settled(api.PolicyReport{Versions: c.versions}); got != c.want {
-			t.Errorf("settled(%+v) = %v, want %v", c.versions, got, c.want)
-		}
-	}
-}
-
 // On a non-terminal the progress is one line per change of closed/affected;
 // the affected total may grow while the closer scans.
 func TestProgressLines(t *testing.T) {

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -96,22 +94,17 @@ func runReplay(ctx context.Context, f replayFlags, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeSrc()
-	dir, keep, err := replayOut(f.out)
+	progress := newReplayProgress(stderr)
+	opts.Progress = progress.show
+	res, err := replay.ToNewDir(ctx, src, f.out, logger, opts)
+	progress.finish(err == nil)
+	if errors.Is(err, replay.ErrDirNotEmpty) {
+		return fmt.Errorf("--out %w", err)
+	}
 	if err != nil {
 		return err
 	}
-	res, err := replayInto(ctx, src, dir, opts, logger, stderr)
-	if err != nil || !keep {
-		_ = os.RemoveAll(dir)
-	}
-	if err != nil {
-		return err
-	}
-	out := ""
-	if keep {
-		out = dir
-	}
-	rep := res.Report(out)
+	rep := res.Report(f.out)
 	if f.target.JSON {
 		return writeJSON(stdout, rep)
 	}
@@ -131,35 +124,20 @@ func (f replayFlags) options() (replay.Options, error) {
 	return opts, nil
 }
 
-// replayInto replays src into a store in dir, showing progress on stderr.
-func replayInto(ctx context.Context, src replay.Source, dir string, opts replay.Options, logger *slog.Logger, stderr io.Writer) (replay.Result, error) {
-	progress := newReplayProgress(stderr)
-	opts.Progress = progress.show
-	res, err := replay.ToDir(ctx, src, dir, logger, opts)
-	progress.finish(err == nil)
-	return res, err
-}
-
 // openReplaySource opens the history f names; release closes it.
 func openReplaySource(ctx context.Context, f replayFlags, logger *slog.Logger) (src replay.Source, release func(), err error) {
 	if f.fromJSONL != "" {
 		return openJSONL(f.fromJSONL)
 	}
-	if f.target.NatsURL == "" {
-		if err := checkNotServing(f.target.DataDir); err != nil {
-			return nil, nil, err
-		}
-	}
 	h, err := openHistory(ctx, f.target, false, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	ls, err := replay.FromLog(ctx, h.log)
+	ls, err := replay.FromLog(ctx, h.Log())
 	if err != nil {
-		h.close()
-		return nil, nil, err
+		return nil, nil, errors.Join(err, h.Close())
 	}
-	return ls, h.close, nil
+	return ls, func() { _ = h.Close() }, nil
 }
 
 // openJSONL opens an export, its lines counted for progress.
@@ -169,25 +147,4 @@ func openJSONL(path string) (replay.Source, func(), error) {
 		return nil, nil, fmt.Errorf("--from-jsonl: %w", err)
 	}
 	return src, func() { _ = closeFile() }, nil
-}
-
-// replayOut returns the directory to build the views in: out, created if
-// missing and refused unless empty, or a new temporary directory. keep is
-// false for the temporary one, which the caller removes.
-func replayOut(out string) (dir string, keep bool, err error) {
-	if out == "" {
-		dir, err = os.MkdirTemp("", "crosstalk-replay-")
-		return dir, false, err
-	}
-	entries, err := os.ReadDir(out)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return out, true, os.MkdirAll(out, 0o755)
-	case err != nil:
-		return "", false, fmt.Errorf("--out %s: %w", out, err)
-	case len(entries) > 0:
-		return "", false, fmt.Errorf("--out %s is not empty: replay builds views only in a new or empty directory, "+
-			"so that it never mixes them with others; give another directory", out)
-	}
-	return out, true, nil
 }

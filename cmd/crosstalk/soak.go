@@ -2,20 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/internal/soak"
-	"github.com/crosstalk-dev/crosstalk/node"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 func newSoakCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -48,23 +43,8 @@ the counts grow. The documented run is 'crosstalk soak --duration 10m'.`,
 	return cmd
 }
 
-func runSoak(ctx context.Context, opts soak.Options, cacheSize int, asJSON bool, stdout, stderr io.Writer) (err error) {
-	dir, err := os.MkdirTemp("", "crosstalk-soak-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: newLogger(stderr, slog.LevelWarn),
-		Service: service.Options{CacheSize: cacheSize}})
-	if err != nil {
-		return err
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, stop()) }()
-	res, err := soak.Run(ctx, client.New(n.Conn()), opts)
+func runSoak(ctx context.Context, opts soak.Options, cacheSize int, asJSON bool, stdout, stderr io.Writer) error {
+	res, err := soak.OnNode(ctx, opts, cacheSize, newLogger(stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}

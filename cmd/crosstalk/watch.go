@@ -12,13 +12,15 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // watchPolicy polls crosstalk.query.policy every opts.Interval until the
-// report is settled, then writes it to stdout. The closer's progress goes to
-// stderr. Cancelling ctx (SIGINT) ends the watch with nil; opts.Timeout, if
-// set, ends it with an error. A failed first query is returned; later ones
-// (the service restarting, say) are reported and retried.
+// report is settled (service.PolicySettled), then writes it to stdout. The
+// closer's progress goes to stderr. Cancelling ctx (SIGINT) ends the watch
+// with nil; opts.Timeout, if set, ends it with an error. A failed first query
+// is returned; later ones (the service restarting, say) are reported and
+// retried.
 func watchPolicy(ctx context.Context, c *client.Client, opts statusOptions, stdout, stderr io.Writer) error {
 	wctx, cancel := watchContext(ctx, opts.Timeout)
 	defer cancel()
@@ -35,7 +37,7 @@ func watchPolicy(ctx context.Context, c *client.Client, opts statusOptions, stdo
 			return err
 		case err != nil:
 			fmt.Fprintf(stderr, "query policy: %v; retrying\n", err)
-		case settled(rep):
+		case service.PolicySettled(rep):
 			progress.done(rep)
 			return writePolicyReport(stdout, rep, opts.JSON)
 		default:
@@ -65,18 +67,6 @@ func watchEnded(ctx, wctx context.Context) error {
 		return nil
 	}
 	return context.Cause(wctx)
-}
-
-// settled reports whether there is nothing left to wait for: the version in
-// force (if any) is applied and no version is scheduled. Superseded
-// versions report applied.
-func settled(rep api.PolicyReport) bool {
-	for _, v := range rep.Versions {
-		if !v.Effective || !v.Applied {
-			return false
-		}
-	}
-	return true
 }
 
 func inForce(rep api.PolicyReport) (api.PolicyStatus, bool) {

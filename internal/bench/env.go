@@ -88,9 +88,9 @@ func (e *env) refuseExisting(ctx context.Context) error {
 
 // connect opens a NATS connection that close closes.
 func (e *env) connect(name string) (*nats.Conn, error) {
-	nc, err := nats.Connect(e.url, nats.Name(name), nats.MaxReconnects(-1))
+	nc, err := node.Connect(e.url, name, nats.MaxReconnects(-1))
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", e.url, err)
+		return nil, err
 	}
 	e.mu.Lock()
 	e.conns = append(e.conns, nc)

@@ -1,0 +1,143 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector"
+)
+
+// Source says which history to read: the stream of a running NATS server
+// (URL, online) or a stopped node's data directory (Dir, offline). URL wins
+// when both are set.
+type Source struct {
+	// URL is a NATS server with crosstalk's streams, read through JetStream
+	// only: the views belong to the node serving them.
+	URL string
+	// Dir is the data directory of a stopped node, read through an embedded
+	// nats-server of the reader's own (see OpenStopped).
+	Dir string
+}
+
+// History is a history opened for reading by the audit and replay tools:
+// the event log, and the views of a stopped node when asked for and
+// present. Close releases it.
+type History struct {
+	stopped   *Stopped // offline
+	nc        *nats.Conn
+	log       *eventlog.Log
+	views     *projector.Store
+	viewsNote string
+	logger    *slog.Logger
+}
+
+// OpenHistory opens the history src names, and with withViews the views of
+// a stopped node's data directory. It never creates a stream: reading a
+// place without one is an error wrapping ErrNoStream, not a new empty
+// history. A data directory a node runs on is refused with an error
+// wrapping ErrInUse, before anything else about it is looked at.
+func OpenHistory(ctx context.Context, src Source, withViews bool, logger *slog.Logger) (*History, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	h := &History{logger: logger}
+	var err error
+	if src.URL != "" {
+		err = h.openOnline(ctx, src.URL)
+	} else {
+		err = h.openOffline(ctx, src.Dir, withViews)
+	}
+	if err != nil {
+		return nil, errors.Join(err, h.Close())
+	}
+	return h, nil
+}
+
+func (h *History) openOnline(ctx context.Context, url string) error {
+	nc, err := Connect(url, "crosstalk audit")
+	if err != nil {
+		return err
+	}
+	h.nc = nc
+	h.log, err = OpenExistingLog(ctx, nc, "on "+url, h.logger)
+	return err
+}
+
+// openOffline opens a stopped node's data directory. The lock of the views
+// is checked first, so that a directory a node runs on is reported as in
+// use even when it has no JetStream files of its own (a node on an
+// external NATS server).
+func (h *History) openOffline(ctx context.Context, dir string, withViews bool) error {
+	if err := (Layout{Dir: dir}).CheckStopped(); err != nil {
+		return err
+	}
+	s, err := OpenStopped(ctx, StoppedOptions{Dir: dir, Views: withViews, Logger: h.logger})
+	if err != nil {
+		return err
+	}
+	h.stopped, h.nc, h.log, h.views = s, s.Conn(), s.Log(), s.Views()
+	if withViews && h.views == nil {
+		h.viewsNote = "there are none in " + s.Layout().Views()
+	}
+	return nil
+}
+
+// Log is the event log, the stream CROSSTALK.
+func (h *History) Log() *eventlog.Log { return h.log }
+
+// Views is the stopped node's read model: nil online, without withViews,
+// or when the directory has none.
+func (h *History) Views() *projector.Store { return h.views }
+
+// ViewsNote says why a data directory opened with withViews has no views,
+// and is "" otherwise.
+func (h *History) ViewsNote() string { return h.viewsNote }
+
+// Conn is the connection the history is read through.
+func (h *History) Conn() *nats.Conn { return h.nc }
+
+// Rejections opens the log of refused commands, the stream CROSSTALK_AUDIT,
+// with the limits it already has, as OpenRefusals updates the stream's
+// configuration and a reader must not change what it reads. Without the
+// stream, or with limits OpenRefusals would change (none at all), it returns
+// nil and a note saying why.
+func (h *History) Rejections(ctx context.Context) (*eventlog.Refusals, string, error) {
+	js, err := jetstream.New(h.nc)
+	if err != nil {
+		return nil, "", err
+	}
+	stream, err := js.Stream(ctx, events.AuditStreamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, "there is no stream " + events.AuditStreamName + ": refused commands were not recorded", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("look up stream %s: %w", events.AuditStreamName, err)
+	}
+	cfg := stream.CachedInfo().Config
+	if cfg.MaxBytes <= 0 || cfg.MaxAge <= 0 {
+		return nil, fmt.Sprintf("stream %s has no size or age limit, which crosstalk never sets; "+
+			"read it with the nats CLI: opening it here would change its limits", events.AuditStreamName), nil
+	}
+	r, err := eventlog.OpenRefusals(ctx, js, eventlog.RefusalsOptions{
+		MaxBytes: cfg.MaxBytes, MaxAge: cfg.MaxAge, Replicas: cfg.Replicas, Logger: h.logger,
+	})
+	return r, "", err
+}
+
+// Close releases everything OpenHistory opened.
+func (h *History) Close() error {
+	if h.stopped != nil {
+		return h.stopped.Close()
+	}
+	if h.nc != nil {
+		h.nc.Close()
+	}
+	return nil
+}
