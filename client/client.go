@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	fastjson "github.com/goccy/go-json"
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
@@ -57,6 +58,15 @@ func (c *Client) PublishPolicy(ctx context.Context, commandID string, policy jso
 	err := c.request(ctx, api.AdminPublish, api.PublishPolicy{CommandID: commandID, Policy: policy}, &r)
 	return r, err
 }
+
+// policyNamespace is the UUID namespace of PolicyCommandID.
+var policyNamespace = uuid.MustParse("6f2c4a8e-0d7b-4c55-9b1e-3f7a1d2c9e40")
+
+// PolicyCommandID derives the command id of publishing a policy document
+// from its bytes (a name-based UUID), so that publishing the same file
+// twice, from the CLI or the demo, is one publication answered as a
+// duplicate, not a new version.
+func PolicyCommandID(doc []byte) string { return uuid.NewSHA1(policyNamespace, doc).String() }
 
 // Raw sends raw bytes to subject and returns the reply message, for callers
 // that want to see headers or send malformed input on purpose.

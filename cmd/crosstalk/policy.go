@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
@@ -17,10 +16,6 @@ import (
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
-
-// policyNamespace derives a command id from a policy file's bytes, so that
-// publishing the same file twice is one publication, answered as a duplicate.
-var policyNamespace = uuid.MustParse("6f2c4a8e-0d7b-4c55-9b1e-3f7a1d2c9e40")
 
 func newPolicyCommand(stdout, stderr io.Writer) *cobra.Command {
 	var url string
@@ -61,7 +56,7 @@ func publishPolicyFile(ctx context.Context, url, path string, stdout io.Writer) 
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	id := uuid.NewSHA1(policyNamespace, data).String()
+	id := client.PolicyCommandID(data)
 	r, err := client.New(nc).PublishPolicy(ctx, id, json.RawMessage(data))
 	if err != nil {
 		return err

@@ -47,12 +47,6 @@ var Start = time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC)
 // names the check.
 var ErrCheck = errors.New("seed story check failed")
 
-// policyNamespace derives a policy's command id from its file's bytes. It
-// is the namespace of `crosstalk policy publish`, so that publishing a
-// seed policy file again on the demo's data is a duplicate, not a new
-// version.
-var policyNamespace = uuid.MustParse("6f2c4a8e-0d7b-4c55-9b1e-3f7a1d2c9e40")
-
 // Clock is the simulated clock the service decides by: the story moves it
 // from 2020 to December 2023. *service.SimClock implements it.
 type Clock interface {
@@ -177,7 +171,7 @@ func (s *Story) publish(ctx context.Context, file string) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.c.PublishPolicy(ctx, uuid.NewSHA1(policyNamespace, data).String(), json.RawMessage(data))
+	r, err := s.c.PublishPolicy(ctx, client.PolicyCommandID(data), json.RawMessage(data))
 	if err != nil {
 		return err
 	}
