@@ -5,7 +5,6 @@ import (
 	"testing"
 )
 
-
 // aboveService are the packages that may import service: the binary, the
 // test and benchmark tooling, and node, which assembles a running server
 // (it may not exist yet). Everything else is below service (events,
@@ -13,7 +12,6 @@ import (
 // service is built on those, so none of them may import it, directly or
 // through another package.
 var aboveService = []string{"cmd/", "internal/", "node"}
-
 
 // Nothing below service imports it: the dependencies point one way, so the
 // closer, the read model and the wire types can be used and tested without
