@@ -10,6 +10,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -34,7 +35,7 @@ func StartStack(t *testing.T) Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err := eventlog.Open(ctx, js, eventlog.Options{Logger: Quiet()})
+	log, err := eventlog.Open(ctx, js, eventlog.Options{Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,11 +52,11 @@ func SeedClock() *service.SimClock {
 // rescans soon (like the demo), and returns once it is ready.
 func RunService(t *testing.T, st Stack, opts service.Options) *projector.Store {
 	t.Helper()
-	store, err := projector.Open(projector.Options{Dir: t.TempDir(), Logger: Quiet()})
+	store, err := projector.Open(projector.Options{Dir: t.TempDir(), Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Logger, opts.PolicyCheckInterval, opts.CloseGrace = Quiet(), 10*time.Millisecond, 50*time.Millisecond
+	opts.Logger, opts.PolicyCheckInterval, opts.CloseGrace = testkit.Quiet(), 10*time.Millisecond, 50*time.Millisecond
 	svc := service.New(st.NC, st.Log, store, opts)
 	ctx, stop := context.WithCancel(st.Ctx)
 	done := make(chan error, 1)
