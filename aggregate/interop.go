@@ -32,8 +32,11 @@ func (p *Policy) HasOptInLinks() bool {
 	return false
 }
 
-// AppsOf returns the distinct apps of accounts, in order of appearance.
-func AppsOf(accounts []events.Account) []events.App { return appsOf(accounts) }
+// AppsOf is events.AppsOf, kept only for service/closing.go, which another
+// branch of the restructuring is moving.
+//
+// Deprecated: use events.AppsOf.
+func AppsOf(accounts []events.Account) []events.App { return events.AppsOf(accounts) }
 
 // NeedsOptIn reports whether any link among apps requires the reached
 // account's opt-in, so that a caller knows to look the opt-ins up.

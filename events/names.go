@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -89,4 +90,16 @@ func (a Account) App() App {
 func (a Account) Handle() string {
 	_, h, _ := strings.Cut(string(a), ":")
 	return h
+}
+
+// AppsOf returns the distinct apps of accounts, in order of first
+// appearance: a conversation is cross-app when it has more than one.
+func AppsOf(accounts []Account) []App {
+	var apps []App
+	for _, a := range accounts {
+		if app := a.App(); !slices.Contains(apps, app) {
+			apps = append(apps, app)
+		}
+	}
+	return apps
 }

@@ -50,7 +50,7 @@ func (t *tx) applyConversation(d decoded) error {
 }
 
 func (t *tx) started(d decoded, c *convState, x *events.ConversationStartedData) error {
-	apps := appsOf(x.Participants)
+	apps := events.AppsOf(x.Participants)
 	c.exists = true
 	c.rec = convRecord{
 		ID: d.key, Participants: x.Participants, Apps: apps,
@@ -62,26 +62,6 @@ func (t *tx) started(d decoded, c *convState, x *events.ConversationStartedData)
 		}
 	}
 	return t.setJSON(openKey(d.key), apps)
-}
-
-// appsOf returns the distinct apps of the accounts, in first-seen order.
-func appsOf(accounts []events.Account) []events.App {
-	var apps []events.App
-	for _, a := range accounts {
-		if app := a.App(); !containsApp(apps, app) {
-			apps = append(apps, app)
-		}
-	}
-	return apps
-}
-
-func containsApp(apps []events.App, app events.App) bool {
-	for _, a := range apps {
-		if a == app {
-			return true
-		}
-	}
-	return false
 }
 
 // touch moves the conversation's last activity. It never moves back, so a
