@@ -49,7 +49,7 @@ type seed struct {
 	c          *client.Client
 	clock      *service.SimClock
 	log        *eventlog.Log
-	rejections *eventlog.Refusals
+	rejections *eventlog.Rejections
 	n          int // commands sent, for their fixed ids
 }
 
@@ -60,7 +60,7 @@ func playSeed(t *testing.T) *seed {
 	st := historytest.StartStack(t)
 	s := &seed{t: t, ctx: st.Ctx, c: client.New(st.NC), clock: historytest.SeedClock(), log: st.Log}
 	var err error
-	if s.rejections, err = eventlog.OpenRefusals(st.Ctx, st.JS, eventlog.RefusalsOptions{Logger: testkit.Quiet()}); err != nil {
+	if s.rejections, err = eventlog.OpenRejections(st.Ctx, st.JS, eventlog.RejectionsOptions{Logger: testkit.Quiet()}); err != nil {
 		t.Fatal(err)
 	}
 	historytest.RunService(t, st, service.Options{Clock: s.clock, Rejections: s.rejections})

@@ -41,7 +41,7 @@ type harness struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	log    *eventlog.Log
-	audit  *eventlog.Refusals
+	audit  *eventlog.Rejections
 	store  *projector.Store
 	svc    *service.Service
 	c      *client.Client
@@ -83,7 +83,7 @@ func (h *harness) start(opts service.Options) {
 	if h.store, err = projector.Open(projector.Options{Dir: h.viewsD, Logger: opts.Logger}); err != nil {
 		t.Fatal(err)
 	}
-	if h.audit, err = eventlog.OpenRefusals(h.ctx, h.js, eventlog.RefusalsOptions{Logger: opts.Logger}); err != nil {
+	if h.audit, err = eventlog.OpenRejections(h.ctx, h.js, eventlog.RejectionsOptions{Logger: opts.Logger}); err != nil {
 		t.Fatal(err)
 	}
 	opts.Rejections = h.audit

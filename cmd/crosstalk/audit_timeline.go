@@ -217,7 +217,7 @@ func auditPolicy(ctx context.Context, t auditTarget, version uint64, stdout, std
 	var rep report.PolicyChange
 	if rejections == nil {
 		rep, err = report.Policy(ctx, h.log, nil, version)
-		rep.RefusalsNote = note
+		rep.RejectionsNote = note
 	} else {
 		rep, err = report.Policy(ctx, h.log, rejections, version)
 	}
@@ -231,10 +231,10 @@ func auditPolicy(ctx context.Context, t auditTarget, version uint64, stdout, std
 }
 
 // openRejections opens CROSSTALK_AUDIT with the limits it already has, as
-// OpenRefusals updates the stream's configuration and an audit must not change
-// what it reads. Without the stream, or with limits OpenRefusals would change
+// OpenRejections updates the stream's configuration and an audit must not change
+// what it reads. Without the stream, or with limits OpenRejections would change
 // (none at all), it returns nil and says why.
-func openRejections(ctx context.Context, h *history, logger *slog.Logger) (*eventlog.Refusals, string, error) {
+func openRejections(ctx context.Context, h *history, logger *slog.Logger) (*eventlog.Rejections, string, error) {
 	js, err := jetstream.New(h.nc)
 	if err != nil {
 		return nil, "", err
@@ -251,7 +251,7 @@ func openRejections(ctx context.Context, h *history, logger *slog.Logger) (*even
 		return nil, fmt.Sprintf("stream %s has no size or age limit, which crosstalk never sets; "+
 			"read it with the nats CLI: opening it here would change its limits", events.AuditStreamName), nil
 	}
-	a, err := eventlog.OpenRefusals(ctx, js, eventlog.RefusalsOptions{
+	a, err := eventlog.OpenRejections(ctx, js, eventlog.RejectionsOptions{
 		MaxBytes: cfg.MaxBytes, MaxAge: cfg.MaxAge, Replicas: cfg.Replicas, Logger: logger,
 	})
 	return a, "", err
