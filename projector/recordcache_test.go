@@ -91,7 +91,7 @@ func countUnread(t *testing.T, s *Store, a events.Account, conv string) int {
 	}
 	n := 0
 	err := scan(s.db, msgPrefix(conv), msgKey(conv, marker.Seq+1), func(_, v []byte) (bool, error) {
-		var m api.Message
+		var m api.MessageView
 		if err := json.Unmarshal(v, &m); err != nil {
 			return false, err
 		}
