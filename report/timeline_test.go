@@ -57,15 +57,10 @@ type seed struct {
 // reads, presence, a reaction, an edit, a call, a settings change), v2
 // published on 2023-12-12, closing on 2023-12-15 and what is refused after.
 func playSeed(t *testing.T) *seed {
-	st := historytest.StartStack(t)
-	s := &seed{t: t, ctx: st.Ctx, c: client.New(st.NC), clock: historytest.SeedClock(), log: st.Log}
-	var err error
-	if s.rejections, err = eventlog.OpenRejections(st.Ctx, st.JS, eventlog.RejectionsOptions{Logger: testkit.Quiet()}); err != nil {
-		t.Fatal(err)
-	}
-	historytest.RunService(t, st, service.Options{Clock: s.clock, Rejections: s.rejections})
+	n := historytest.StartNode(t)
+	s := &seed{t: t, ctx: n.Ctx, c: n.C, clock: n.Clock, log: n.Log, rejections: n.Rejections}
 	s.play()
-	if err := s.rejections.Flush(st.Ctx); err != nil {
+	if err := s.rejections.Flush(n.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -1,7 +1,11 @@
 // Package historytest writes crosstalk histories for the tests of the
 // packages that read them (audit, replay, report): event by event on a
-// real in-process nats-server (Fixture), or by the real service driven
-// through NATS (Stack, Node).
+// real in-process nats-server (Fixture), or by a real node, started with
+// node.Start and driven through NATS (Node).
+//
+// It is a whole-stack fixture and imports the stack; the generic helpers
+// it builds on are in internal/testkit, the nats-server in
+// internal/natstest.
 package historytest
 
 import (

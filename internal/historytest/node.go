@@ -19,24 +19,16 @@ import (
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
-// Node is a real crosstalk service on an in-process nats-server and a
-// Pebble store, driven through NATS like any producer.
+// Node is a real crosstalk node (see StartNode) on an in-process
+// nats-server and a Pebble store, driven through NATS like any producer.
 type Node struct {
-	T     *testing.T
-	Ctx   context.Context
-	Log   *eventlog.Log
-	Store *projector.Store
-	C     *client.Client
-	Clock *service.SimClock
-}
-
-// StartNode starts the service on a new Stack, on the SeedClock.
-func StartNode(t *testing.T) *Node {
-	t.Helper()
-	st := StartStack(t)
-	n := &Node{T: t, Ctx: st.Ctx, C: client.New(st.NC), Clock: SeedClock(), Log: st.Log}
-	n.Store = RunService(t, st, service.Options{Clock: n.Clock})
-	return n
+	T          *testing.T
+	Ctx        context.Context
+	Log        *eventlog.Log
+	Rejections *eventlog.Rejections
+	Store      *projector.Store
+	C          *client.Client
+	Clock      *service.SimClock
 }
 
 // Cmd sends a command as actor and fails the test if it is refused.
