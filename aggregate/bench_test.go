@@ -6,6 +6,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // BenchmarkDecide is the CPU the command path spends on one message.send
@@ -52,10 +53,7 @@ func BenchmarkDecide(b *testing.B) {
 
 // evolve stores e at seq as the service would: encode, hash, fold.
 func evolve(b *testing.B, conv *aggregate.Conversation, seq uint64, e events.Event) {
-	data, err := events.Encode(e)
-	if err != nil {
-		b.Fatal(err)
-	}
+	data := testkit.Encode(b, e)
 	if err := conv.Evolve(events.Recorded{Seq: seq, Hash: events.Hash(data), Event: e}); err != nil {
 		b.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import "github.com/crosstalk-dev/crosstalk/events"
 // Deciding from a stale position is harmless, because the append expects
 // pos.LastSeq and is refused if the conversation moved on.
 func ClosingState(id string, participants []events.Account, closed bool, pos Stream) *Conversation {
-	apps := AppsOf(participants)
+	apps := events.AppsOf(participants)
 	return &Conversation{
 		ID: id, Stream: Stream{Version: pos.Version, LastSeq: pos.LastSeq, LastHash: pos.LastHash},
 		Started: true, Participants: participants, Apps: apps, CrossApp: len(apps) > 1, Closed: closed,

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // TestClosingStateDecidesAsTheFoldedConversation folds a cross-app
@@ -38,7 +39,7 @@ func TestClosingStateDecidesAsTheFoldedConversation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w, g := mustEncode(t, want), mustEncode(t, got); !bytes.Equal(w, g) {
+	if w, g := testkit.Encode(t, want), testkit.Encode(t, got); !bytes.Equal(w, g) {
 		t.Fatalf("closing from the head:\n%s\nfolded:\n%s", g, w)
 	}
 
@@ -65,13 +66,4 @@ func mustPolicy(t *testing.T, js string) *Policy {
 		t.Fatal(err)
 	}
 	return &p
-}
-
-func mustEncode(t *testing.T, e events.Event) []byte {
-	t.Helper()
-	b, err := events.Encode(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

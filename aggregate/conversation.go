@@ -90,7 +90,7 @@ func (c *Conversation) decideStart(cmd StartConversation, p *Policy, now time.Ti
 	if err != nil {
 		return events.Event{}, err
 	}
-	apps := appsOf(parts)
+	apps := events.AppsOf(parts)
 	if !p.AllowsAmong(apps, ActionStart) {
 		return events.Event{}, fmt.Errorf("%w: %s does not let %v start conversations with each other",
 			ErrCrossAppNotAllowed, p.Describe(), apps)
@@ -124,18 +124,6 @@ func participants(actor events.Account, given []events.Account) ([]events.Accoun
 		return nil, fmt.Errorf("%w: at most %d participants, got %d", ErrInvalid, MaxParticipants, len(out))
 	}
 	return out, nil
-}
-
-func appsOf(accounts []events.Account) []events.App {
-	var apps []events.App
-	seen := map[events.App]bool{}
-	for _, a := range accounts {
-		if app := a.App(); !seen[app] {
-			seen[app] = true
-			apps = append(apps, app)
-		}
-	}
-	return apps
 }
 
 // member checks the command's meta and that the actor takes part.

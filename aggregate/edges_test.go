@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // Edges that are awkward to write as testdata scenarios.
@@ -15,11 +16,7 @@ import (
 func record(t *testing.T, seq uint64, e events.Event) events.Recorded {
 	t.Helper()
 	e.ID = events.DerivedID(defaultNow, fmt.Sprint("edge ", seq))
-	b, err := events.Encode(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := events.Record(seq, b)
+	r, err := events.Record(seq, testkit.Encode(t, e))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func (c *Conversation) apply(e events.Event) error {
 			return err
 		}
 		c.Started, c.Participants, c.CrossApp = true, d.Participants, d.CrossApp
-		c.Apps = appsOf(d.Participants)
+		c.Apps = events.AppsOf(d.Participants)
 	case events.MessageSent:
 		d, err := events.DataOf[events.MessageSentData](e)
 		if err != nil {

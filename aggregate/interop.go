@@ -32,9 +32,6 @@ func (p *Policy) HasOptInLinks() bool {
 	return false
 }
 
-// AppsOf returns the distinct apps of accounts, in order of appearance.
-func AppsOf(accounts []events.Account) []events.App { return appsOf(accounts) }
-
 // NeedsOptIn reports whether any link among apps requires the reached
 // account's opt-in, so that a caller knows to look the opt-ins up.
 func (p *Policy) NeedsOptIn(apps []events.App) bool {

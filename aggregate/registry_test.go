@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/eventsample"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // viewOnly are the registered types that change views, not decisions: the
@@ -26,10 +26,10 @@ type stateful interface {
 func aggregateOf(t *testing.T, k events.SubjectKind) (stateful, *Stream) {
 	switch k {
 	case events.SubjectConversation:
-		c := NewConversation(eventsample.Conversation)
+		c := NewConversation(testkit.SampleConversation)
 		return c, &c.Stream
 	case events.SubjectAccount:
-		a := NewAccount(eventsample.Sender)
+		a := NewAccount(testkit.SampleSender)
 		return a, &a.Stream
 	case events.SubjectPolicy:
 		ps := &Policies{}
@@ -81,7 +81,7 @@ func setupFor(info events.TypeInfo) []events.Type {
 
 func evolve(t *testing.T, s stateful, typ events.Type, seq uint64) {
 	t.Helper()
-	r, err := eventsample.Recorded(typ, seq)
+	r, err := testkit.SampleRecorded(typ, seq)
 	if err != nil {
 		t.Fatal(err)
 	}

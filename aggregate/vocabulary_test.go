@@ -28,7 +28,7 @@ func (s *scenario) conversationEvent(l *line) (events.Type, any) {
 		if by == "" && len(parts) > 0 {
 			by = parts[0]
 		}
-		cross := len(appsOf(parts)) > 1
+		cross := len(events.AppsOf(parts)) > 1
 		if b := l.optBool("cross_app"); b != nil {
 			cross = *b
 		}

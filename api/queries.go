@@ -68,14 +68,15 @@ type MessagesQuery struct {
 // the read receipts the viewer may see: the reply of
 // crosstalk.query.messages.
 type MessagePage struct {
-	Items        []Message         `json:"items"`
+	Items        []MessageView     `json:"items"`
 	ReadReceipts map[string]string `json:"read_receipts"` // account -> last message id read
 	NextCursor   Cursor            `json:"next_cursor,omitempty"`
 }
 
-// Message is one message with its edits, unsend and reactions folded in. An
-// unsent message is a tombstone: Unsent is true and Text is empty.
-type Message struct {
+// MessageView is one chat message with its edits, unsend and reactions
+// folded in. An unsent message is a tombstone: Unsent is true and Text is
+// empty. (A message of the log is an events.Message.)
+type MessageView struct {
 	MessageID string            `json:"message_id"`
 	Sender    string            `json:"sender"`
 	Text      string            `json:"text"`

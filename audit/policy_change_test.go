@@ -48,7 +48,7 @@ func TestPolicyChangeLeavesHistoryProvablyUnchanged(t *testing.T) {
 		t.Fatalf("before 2023-12-14 v2 is scheduled and v1 in force: %+v, reply %+v", rep, v2)
 	}
 	n.Clock.Set(time.Date(2023, 12, 15, 9, 0, 0, 0, time.UTC))
-	n.WaitApplied(2)
+	n.WaitPolicyApplied(2)
 	last := n.LastSeq()
 
 	t.Run("the checksum before the policy is unchanged", func(t *testing.T) {

@@ -2,8 +2,6 @@ package audit
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // shortLog is a real log that claims one message more than it holds, as a
@@ -29,7 +28,7 @@ func TestAWalkThatStallsSaysSo(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	log, err := eventlog.Open(ctx, natstest.Start(t).JetStream(t), eventlog.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	log, err := eventlog.Open(ctx, natstest.Start(t).JetStream(t), eventlog.Options{Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package closer
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -31,7 +31,7 @@ func (v memViews) WaitFor(context.Context, uint64) error { return nil }
 
 func (v memViews) OpenConversations(fn func(string, []events.App) error) error {
 	for _, id := range slices.Sorted(maps.Keys(v.heads)) {
-		if err := fn(id, aggregate.AppsOf(v.heads[id].Participants)); err != nil {
+		if err := fn(id, events.AppsOf(v.heads[id].Participants)); err != nil {
 			return err
 		}
 	}
@@ -144,7 +144,7 @@ func newTestCloser(heads map[string]projector.ConversationHead, log Log, cmds *m
 	deny := &aggregate.Policy{Version: 2, Name: "apart"}
 	views := func() Views { return memViews{heads: heads} }
 	return New(views, log, cmds, onePolicy{deny}, Options{CloseRun: 2, CloseGrace: grace,
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: testkit.Quiet()})
 }
 
 // A closing whose append conflicts (the conversation moved on since the

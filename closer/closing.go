@@ -113,7 +113,7 @@ func (c *Closer) closeOne(ctx context.Context, id string, p *aggregate.Policy, c
 			return false, err
 		}
 		parts := events.AccountsOf(view.Participants)
-		if p.NeedsOptIn(aggregate.AppsOf(parts)) {
+		if p.NeedsOptIn(events.AppsOf(parts)) {
 			if cmd.OptedIn, err = c.commands.OptIns(ctx, parts); err != nil {
 				return false, err
 			}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -102,4 +103,16 @@ func AccountsOf(list []string) []Account {
 		out[i] = Account(a)
 	}
 	return out
+}
+
+// AppsOf returns the distinct apps of accounts, in order of first
+// appearance: a conversation is cross-app when it has more than one.
+func AppsOf(accounts []Account) []App {
+	var apps []App
+	for _, a := range accounts {
+		if app := a.App(); !slices.Contains(apps, app) {
+			apps = append(apps, app)
+		}
+	}
+	return apps
 }

@@ -104,11 +104,11 @@ func (h *History) ViewsNote() string { return h.viewsNote }
 func (h *History) Conn() *nats.Conn { return h.nc }
 
 // Rejections opens the log of refused commands, the stream CROSSTALK_AUDIT,
-// with the limits it already has, as OpenRefusals updates the stream's
+// with the limits it already has, as OpenRejections updates the stream's
 // configuration and a reader must not change what it reads. Without the
-// stream, or with limits OpenRefusals would change (none at all), it returns
+// stream, or with limits OpenRejections would change (none at all), it returns
 // nil and a note saying why.
-func (h *History) Rejections(ctx context.Context) (*eventlog.Refusals, string, error) {
+func (h *History) Rejections(ctx context.Context) (*eventlog.Rejections, string, error) {
 	js, err := jetstream.New(h.nc)
 	if err != nil {
 		return nil, "", err
@@ -125,7 +125,7 @@ func (h *History) Rejections(ctx context.Context) (*eventlog.Refusals, string, e
 		return nil, fmt.Sprintf("stream %s has no size or age limit, which crosstalk never sets; "+
 			"read it with the nats CLI: opening it here would change its limits", events.AuditStreamName), nil
 	}
-	r, err := eventlog.OpenRefusals(ctx, js, eventlog.RefusalsOptions{
+	r, err := eventlog.OpenRejections(ctx, js, eventlog.RejectionsOptions{
 		MaxBytes: cfg.MaxBytes, MaxAge: cfg.MaxAge, Replicas: cfg.Replicas, Logger: h.logger,
 	})
 	return r, "", err

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
 
@@ -19,7 +20,7 @@ func TestOpenHistory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: quiet()})
+	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,14 +37,14 @@ func TestOpenHistory(t *testing.T) {
 	if err == nil {
 		err = checkOnline(ctx, t, n.Conn().ConnectedUrl(), r.StreamSeq)
 	}
-	if _, oerr := node.OpenHistory(ctx, node.Source{Dir: dir}, false, quiet()); !errors.Is(oerr, node.ErrInUse) {
+	if _, oerr := node.OpenHistory(ctx, node.Source{Dir: dir}, false, testkit.Quiet()); !errors.Is(oerr, node.ErrInUse) {
 		t.Errorf("OpenHistory on a running node's directory: %v, want ErrInUse", oerr)
 	}
 	if err = errors.Join(err, stop()); err != nil {
 		t.Fatal(err)
 	}
 
-	h, err := node.OpenHistory(ctx, node.Source{Dir: dir}, true, quiet())
+	h, err := node.OpenHistory(ctx, node.Source{Dir: dir}, true, testkit.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestOpenHistory(t *testing.T) {
 // checkOnline opens the history at url: the log up to seq, no views, and
 // the log of refused commands.
 func checkOnline(ctx context.Context, t *testing.T, url string, seq uint64) error {
-	h, err := node.OpenHistory(ctx, node.Source{URL: url}, true, quiet())
+	h, err := node.OpenHistory(ctx, node.Source{URL: url}, true, testkit.Quiet())
 	if err != nil {
 		return err
 	}
@@ -77,7 +78,7 @@ func checkOnline(ctx context.Context, t *testing.T, url string, seq uint64) erro
 // A data directory without a node's files, or a server without the stream,
 // is no history.
 func TestOpenHistoryRefusesWhereThereIsNoStream(t *testing.T) {
-	_, err := node.OpenHistory(context.Background(), node.Source{Dir: t.TempDir()}, true, quiet())
+	_, err := node.OpenHistory(context.Background(), node.Source{Dir: t.TempDir()}, true, testkit.Quiet())
 	if !errors.Is(err, node.ErrNoStream) {
 		t.Fatalf("OpenHistory on an empty directory: %v, want ErrNoStream", err)
 	}

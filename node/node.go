@@ -80,7 +80,7 @@ type Node struct {
 	srv        *server.Server
 	nc         *nats.Conn
 	log        *eventlog.Log
-	rejections *eventlog.Refusals
+	rejections *eventlog.Rejections
 	store      *projector.Store
 	svc        *service.Service
 	// closed is closed by the NATS client once a drain has finished.
@@ -141,7 +141,7 @@ func (n *Node) open(ctx context.Context, o Options) error {
 	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: o.Logger}); err != nil {
 		return err
 	}
-	if n.rejections, err = eventlog.OpenRefusals(ctx, js, eventlog.RefusalsOptions{Logger: o.Logger}); err != nil {
+	if n.rejections, err = eventlog.OpenRejections(ctx, js, eventlog.RejectionsOptions{Logger: o.Logger}); err != nil {
 		return err
 	}
 	n.store, err = projector.Open(projector.Options{
@@ -160,7 +160,7 @@ func (n *Node) Conn() *nats.Conn { return n.nc }
 func (n *Node) Log() *eventlog.Log { return n.log }
 
 // Rejections is the log of refused commands, the stream CROSSTALK_AUDIT.
-func (n *Node) Rejections() *eventlog.Refusals { return n.rejections }
+func (n *Node) Rejections() *eventlog.Rejections { return n.rejections }
 
 // Store is the read model, the Pebble views.
 func (n *Node) Store() *projector.Store { return n.store }

@@ -3,8 +3,6 @@ package node_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,10 +11,9 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
-
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // A node started on a fresh directory answers a command through NATS; once
 // stopped, its directory opens offline with the event in the log and in the
@@ -25,7 +22,7 @@ func TestStartStopOpenStopped(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: quiet()})
+	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +44,7 @@ func TestStartStopOpenStopped(t *testing.T) {
 		t.Fatalf("stop: %v", err)
 	}
 
-	s, err := node.OpenStopped(ctx, node.StoppedOptions{Dir: dir, Views: true, Logger: quiet()})
+	s, err := node.OpenStopped(ctx, node.StoppedOptions{Dir: dir, Views: true, Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,10 +72,10 @@ func checkInUse(ctx context.Context, t *testing.T, dir string) {
 	if err := (node.Layout{Dir: dir}).CheckStopped(); !errors.Is(err, node.ErrInUse) {
 		t.Errorf("CheckStopped on a running node's directory: %v, want ErrInUse", err)
 	}
-	if _, err := node.OpenStopped(ctx, node.StoppedOptions{Dir: dir, Logger: quiet()}); !errors.Is(err, node.ErrInUse) {
+	if _, err := node.OpenStopped(ctx, node.StoppedOptions{Dir: dir, Logger: testkit.Quiet()}); !errors.Is(err, node.ErrInUse) {
 		t.Errorf("OpenStopped on a running node's directory: %v, want ErrInUse", err)
 	}
-	if _, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: quiet()}); !errors.Is(err, node.ErrInUse) {
+	if _, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet()}); !errors.Is(err, node.ErrInUse) {
 		t.Errorf("Start on a running node's directory: %v, want ErrInUse", err)
 	}
 }
@@ -87,7 +84,7 @@ func checkInUse(ctx context.Context, t *testing.T, dir string) {
 // rather than creating an empty one.
 func TestOpenStoppedRefusesWhereThereIsNoStream(t *testing.T) {
 	dir := t.TempDir()
-	_, err := node.OpenStopped(context.Background(), node.StoppedOptions{Dir: dir, Logger: quiet()})
+	_, err := node.OpenStopped(context.Background(), node.StoppedOptions{Dir: dir, Logger: testkit.Quiet()})
 	if !errors.Is(err, node.ErrNoStream) {
 		t.Fatalf("OpenStopped on an empty directory: %v, want ErrNoStream", err)
 	}

@@ -50,7 +50,7 @@ func (t *tx) applyConversation(d decoded) error {
 }
 
 func (t *tx) started(d decoded, c *convState, x *events.ConversationStartedData) error {
-	apps := appsOf(x.Participants)
+	apps := events.AppsOf(x.Participants)
 	c.exists = true
 	c.rec = convRecord{
 		ID: d.key, Participants: x.Participants, Apps: apps,
@@ -62,26 +62,6 @@ func (t *tx) started(d decoded, c *convState, x *events.ConversationStartedData)
 		}
 	}
 	return t.setJSON(openKey(d.key), apps)
-}
-
-// appsOf returns the distinct apps of the accounts, in first-seen order.
-func appsOf(accounts []events.Account) []events.App {
-	var apps []events.App
-	for _, a := range accounts {
-		if app := a.App(); !containsApp(apps, app) {
-			apps = append(apps, app)
-		}
-	}
-	return apps
-}
-
-func containsApp(apps []events.App, app events.App) bool {
-	for _, a := range apps {
-		if a == app {
-			return true
-		}
-	}
-	return false
 }
 
 // touch moves the conversation's last activity. It never moves back, so a
@@ -100,7 +80,7 @@ func touch(c *convState, at time.Time) {
 // newer message; hist/ keeps both.
 func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
 	idKey := msgIDKey(d.key, x.MessageID)
-	m := api.Message{MessageID: x.MessageID, Sender: string(x.Sender), Text: x.Text, SentAt: d.event.Time}
+	m := api.MessageView{MessageID: x.MessageID, Sender: string(x.Sender), Text: x.Text, SentAt: d.event.Time}
 	if err := t.setJSON(msgKey(d.key, d.seq), m); err != nil {
 		return err
 	}
@@ -125,12 +105,12 @@ func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
 
 // message loads message id of conversation conv and the sequence it was
 // sent at; found is false if the conversation never had it.
-func (t *tx) message(conv, id string) (seq uint64, m *api.Message, found bool, err error) {
+func (t *tx) message(conv, id string) (seq uint64, m *api.MessageView, found bool, err error) {
 	seq, found, err = getUint(t.b, msgIDKey(conv, id))
 	if err != nil || !found {
 		return 0, nil, false, err
 	}
-	m = new(api.Message)
+	m = new(api.MessageView)
 	found, err = getJSON(t.b, msgKey(conv, seq), m)
 	return seq, m, found, err
 }
@@ -205,7 +185,7 @@ func (t *tx) lastVisible(conv string) (*lastMessageRecord, error) {
 	}
 	defer it.Close()
 	for ok := it.Last(); ok; ok = it.Prev() {
-		var m api.Message
+		var m api.MessageView
 		if err := json.Unmarshal(it.Value(), &m); err != nil {
 			return nil, fmt.Errorf("decode message %q: %w", it.Key(), err)
 		}
@@ -270,7 +250,7 @@ func (t *tx) read(d decoded, c *convState, x *events.MessageReadData) error {
 func (t *tx) countUnread(conv string, a events.Account, seq uint64) (uint64, error) {
 	var n uint64
 	err := scan(t.b, msgPrefix(conv), msgKey(conv, seq+1), func(_, v []byte) (bool, error) {
-		var m api.Message
+		var m api.MessageView
 		if err := json.Unmarshal(v, &m); err != nil {
 			return false, fmt.Errorf("decode message of %s: %w", conv, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 func TestConversationViewCountsEveryEvent(t *testing.T) {
@@ -150,7 +151,7 @@ func TestRestartNeverDoubleApplies(t *testing.T) {
 	f.closeByPolicy("c1", 2)
 	first := f.take()
 
-	s, err := Open(Options{Dir: dir, Logger: quietLogger()})
+	s, err := Open(Options{Dir: dir, Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestRestartNeverDoubleApplies(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s = openStoreIn(t, dir, quietLogger())
+	s = openStoreIn(t, dir, testkit.Quiet())
 	if s.Checkpoint() != uint64(len(first)) {
 		t.Fatalf("checkpoint after reopen = %d, want %d", s.Checkpoint(), len(first))
 	}
@@ -184,8 +185,8 @@ func TestRestartNeverDoubleApplies(t *testing.T) {
 // TestPoisonIsRecordedAndSkipped feeds bytes that are not an event, and an
 // event on a subject of the wrong kind, between good ones.
 func TestPoisonIsRecordedAndSkipped(t *testing.T) {
-	var logs logBuffer
-	s, f := openStoreIn(t, t.TempDir(), logs.logger()), newFeed(t)
+	var logs testkit.LockedBuffer
+	s, f := openStoreIn(t, t.TempDir(), logs.Logger()), newFeed(t)
 	f.start("c1", alice, bob)
 	f.seq++
 	garbage := events.Message{Seq: f.seq, Subject: events.ConversationSubject("c1"), Data: []byte("{not json")}
@@ -256,7 +257,7 @@ func TestAccountsBecomeKnown(t *testing.T) {
 }
 
 func TestApplyAfterCloseFails(t *testing.T) {
-	s, err := Open(Options{Dir: t.TempDir(), Logger: quietLogger()})
+	s, err := Open(Options{Dir: t.TempDir(), Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // BenchmarkApply applies runs of 1000 message.sent events spread over 100
@@ -71,7 +72,7 @@ func BenchmarkInboxKey(b *testing.B) {
 func BenchmarkApplyLive(b *testing.B) {
 	for _, sync := range []bool{false, true} {
 		b.Run(fmt.Sprintf("sync=%v", sync), func(b *testing.B) {
-			s := openStoreWith(b, Options{Dir: b.TempDir(), SyncEveryBatch: sync, Logger: quietLogger()})
+			s := openStoreWith(b, Options{Dir: b.TempDir(), SyncEveryBatch: sync, Logger: testkit.Quiet()})
 			f := newFeed(b)
 			convs := make([]string, 100)
 			for i := range convs {

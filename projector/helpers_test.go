@@ -1,8 +1,6 @@
 package projector
 
 import (
-	"bytes"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -10,6 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -51,10 +50,7 @@ func (f *feed) event(subject, key string, typ events.Type, data any) events.Mess
 		f.t.Fatal(err)
 	}
 	e.ID = events.NewID()
-	b, err := events.Encode(e)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	b := testkit.Encode(f.t, e)
 	f.seq++
 	m := events.Message{Seq: f.seq, Subject: subject, Data: b}
 	f.pending = append(f.pending, m)
@@ -73,13 +69,7 @@ func (f *feed) conv(id string, typ events.Type, data any) events.Message {
 }
 
 func (f *feed) start(id string, by events.Account, others ...events.Account) {
-	parts := append([]events.Account{by}, others...)
-	cross := false
-	for _, p := range parts {
-		cross = cross || p.App() != by.App()
-	}
-	f.conv(id, events.ConversationStarted, events.ConversationStartedData{
-		ConversationID: id, StartedBy: by, Participants: parts, CrossApp: cross})
+	f.conv(id, events.ConversationStarted, testkit.Started(id, by, others...))
 }
 
 func (f *feed) send(conv, msgID string, sender events.Account, text string) events.Message {
@@ -118,13 +108,8 @@ func (f *feed) settings(a events.Account, show, receipts bool) {
 // policy publishes a policy whose links between instagram and messenger,
 // both directions, allow everything or nothing.
 func (f *feed) policy(version uint64, effective time.Time, allow bool) {
-	link := func(from, to events.App) events.LinkData {
-		return events.LinkData{From: from, To: to, StartConversation: allow, Send: allow, Call: allow,
-			SeeActivityStatus: allow, SeeReadReceipts: allow}
-	}
-	f.event(events.PolicySubject, "policy", events.PolicyPublished, events.PolicyPublishedData{
-		Version: version, Name: "policy-" + string(rune('0'+version)), EffectiveAt: effective,
-		Links: []events.LinkData{link("instagram", "messenger"), link("messenger", "instagram")}})
+	f.event(events.PolicySubject, "policy", events.PolicyPublished,
+		testkit.CrossAppPolicy(version, "policy-"+string(rune('0'+version)), effective, allow))
 }
 
 // seedPolicies publishes v1 (cross-app allowed since 2020) and v2 (denied
@@ -134,12 +119,10 @@ func (f *feed) seedPolicies() {
 	f.policy(2, v2Effective, false)
 }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // openStore opens a store in a fresh directory, closed when the test ends.
 func openStore(t testing.TB) *Store {
 	t.Helper()
-	return openStoreIn(t, t.TempDir(), quietLogger())
+	return openStoreIn(t, t.TempDir(), testkit.Quiet())
 }
 
 func openStoreIn(t testing.TB, dir string, log *slog.Logger) *Store {
@@ -158,8 +141,3 @@ func mustApply(t testing.TB, s *Store, msgs []events.Message) {
 		t.Fatal(err)
 	}
 }
-
-// logBuffer is a slog handler target safe to read after the writes.
-type logBuffer struct{ bytes.Buffer }
-
-func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(&l.Buffer, nil)) }

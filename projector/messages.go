@@ -11,7 +11,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
-// Messages are stored as api.Message, the value of msg/<conv>/<seq>: an
+// Messages are stored as api.MessageView, the value of msg/<conv>/<seq>: an
 // unsent message is a tombstone there too (hist/ keeps what was sent).
 
 // Messages returns a page of a conversation's messages, oldest first, from
@@ -60,7 +60,7 @@ func messagePage(r reader, conv string, limit int, cursor api.Cursor) (api.Messa
 	if err != nil {
 		return api.MessagePage{}, err
 	}
-	page := api.MessagePage{Items: []api.Message{}}
+	page := api.MessagePage{Items: []api.MessageView{}}
 	var last []byte
 	err = scan(r, prefix, from, func(k, v []byte) (bool, error) {
 		if len(page.Items) == limit {
@@ -68,7 +68,7 @@ func messagePage(r reader, conv string, limit int, cursor api.Cursor) (api.Messa
 			return false, nil
 		}
 		last = suffix(prefix, k)
-		var m api.Message
+		var m api.MessageView
 		if err := json.Unmarshal(v, &m); err != nil {
 			return false, fmt.Errorf("decode message %q: %w", k, err)
 		}

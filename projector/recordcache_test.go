@@ -10,6 +10,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // TestRecordCacheNeverChangesTheViews applies one randomized log in four
@@ -26,7 +27,7 @@ func TestRecordCacheNeverChangesTheViews(t *testing.T) {
 	want := dump(t, whole)
 
 	warm := openStore(t)
-	cold := openStoreWith(t, Options{Dir: t.TempDir(), RecordCache: 1, Logger: quietLogger()})
+	cold := openStoreWith(t, Options{Dir: t.TempDir(), RecordCache: 1, Logger: testkit.Quiet()})
 	for _, m := range msgs {
 		mustApply(t, warm, []events.Message{m})
 		mustApply(t, cold, []events.Message{m})
@@ -38,7 +39,7 @@ func TestRecordCacheNeverChangesTheViews(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
 	for rest := msgs; len(rest) > 0; {
 		n := min(1+r.IntN(40), len(rest))
-		s, err := Open(Options{Dir: dir, Logger: quietLogger()})
+		s, err := Open(Options{Dir: dir, Logger: testkit.Quiet()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +49,7 @@ func TestRecordCacheNeverChangesTheViews(t *testing.T) {
 		}
 		rest = rest[n:]
 	}
-	sameStore(t, "reopened between runs", want, dump(t, openStoreIn(t, dir, quietLogger())))
+	sameStore(t, "reopened between runs", want, dump(t, openStoreIn(t, dir, testkit.Quiet())))
 }
 
 // TestInboxItemsFollowTheRecords checks the denormalized inbox after a
@@ -56,7 +57,7 @@ func TestRecordCacheNeverChangesTheViews(t *testing.T) {
 // activity says, shows the record's fields, and counts exactly the messages
 // from others that are after the participant's read marker and not unsent.
 func TestInboxItemsFollowTheRecords(t *testing.T) {
-	s := openStoreWith(t, Options{Dir: t.TempDir(), RecordCache: 2, Logger: quietLogger()})
+	s := openStoreWith(t, Options{Dir: t.TempDir(), RecordCache: 2, Logger: testkit.Quiet()})
 	msgs := randomLog(t, rand.New(rand.NewPCG(1, 2)), 400)
 	for i := 0; i < len(msgs); i += 7 {
 		mustApply(t, s, msgs[i:min(i+7, len(msgs))])
@@ -90,7 +91,7 @@ func countUnread(t *testing.T, s *Store, a events.Account, conv string) int {
 	}
 	n := 0
 	err := scan(s.db, msgPrefix(conv), msgKey(conv, marker.Seq+1), func(_, v []byte) (bool, error) {
-		var m api.Message
+		var m api.MessageView
 		if err := json.Unmarshal(v, &m); err != nil {
 			return false, err
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/eventsample"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 var subjectKinds = []events.SubjectKind{events.SubjectConversation, events.SubjectAccount, events.SubjectPolicy}
@@ -15,7 +15,7 @@ var subjectKinds = []events.SubjectKind{events.SubjectConversation, events.Subje
 // payload type.
 func TestDecodesEveryRegisteredType(t *testing.T) {
 	for _, info := range events.Registry {
-		m, err := eventsample.Message(info.Type, 1)
+		m, err := testkit.SampleMessage(info.Type, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +31,7 @@ func TestDecodesEveryRegisteredType(t *testing.T) {
 			if k == info.Subject {
 				continue
 			}
-			m.Subject, _ = eventsample.Subject(k)
+			m.Subject, _ = testkit.SampleSubject(k)
 			if _, err := decodeMessage(m); err == nil {
 				t.Errorf("%s is accepted on subject %s", info.Type, m.Subject)
 			}
@@ -44,11 +44,11 @@ func TestDecodesEveryRegisteredType(t *testing.T) {
 func TestAppliesEveryRegisteredType(t *testing.T) {
 	for _, info := range events.Registry {
 		t.Run(string(info.Type), func(t *testing.T) {
-			var logs logBuffer
-			s := openStoreIn(t, t.TempDir(), logs.logger())
+			var logs testkit.LockedBuffer
+			s := openStoreIn(t, t.TempDir(), logs.Logger())
 			var msgs []events.Message
 			for _, typ := range append(setupFor(info), info.Type) {
-				m, err := eventsample.Message(typ, uint64(len(msgs)+1))
+				m, err := testkit.SampleMessage(typ, uint64(len(msgs)+1))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -13,6 +13,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/sstable/block"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 func TestWaitForWakesOnApply(t *testing.T) {
@@ -60,7 +61,7 @@ func TestWaitForRespectsContext(t *testing.T) {
 }
 
 func TestWaitForEndsOnClose(t *testing.T) {
-	s, err := Open(Options{Dir: t.TempDir(), Logger: quietLogger()})
+	s, err := Open(Options{Dir: t.TempDir(), Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,15 +156,6 @@ func runInBackground(t *testing.T, s *Store, src Source) (cancel func() error) {
 	}
 }
 
-func waitApplied(t *testing.T, s *Store, seq uint64) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.WaitFor(ctx, seq); err != nil {
-		t.Fatalf("seq %d not applied: %v (checkpoint %d)", seq, err, s.Checkpoint())
-	}
-}
-
 // TestRunResumesAfterCheckpointAndStopsOnCancel starts Run on a store that
 // has applied part of the log: it reads from the checkpoint on, in runs of
 // at most MaxBatch, and returns nil when canceled.
@@ -174,7 +166,7 @@ func TestRunResumesAfterCheckpointAndStopsOnCancel(t *testing.T) {
 		f.send("c1", events.NewID(), alice, "hi")
 	}
 	msgs := f.take()
-	s, err := Open(Options{Dir: t.TempDir(), Logger: quietLogger(), MaxBatch: 2})
+	s, err := Open(Options{Dir: t.TempDir(), Logger: testkit.Quiet(), MaxBatch: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +174,7 @@ func TestRunResumesAfterCheckpointAndStopsOnCancel(t *testing.T) {
 	mustApply(t, s, msgs[:3])
 	src := &fakeSource{msgs: msgs}
 	stop := runInBackground(t, s, src)
-	waitApplied(t, s, 7)
+	testkit.WaitApplied(t, s, 7)
 	if err := stop(); err != nil {
 		t.Fatalf("Run after cancel = %v, want nil", err)
 	}
@@ -198,17 +190,17 @@ func TestRunResumesAfterCheckpointAndStopsOnCancel(t *testing.T) {
 func TestRunFollowsASourceThatStops(t *testing.T) {
 	f := newFeed(t)
 	f.start("c1", alice, bob)
-	s, err := Open(Options{Dir: t.TempDir(), Logger: quietLogger(), RetryInterval: time.Millisecond})
+	s, err := Open(Options{Dir: t.TempDir(), Logger: testkit.Quiet(), RetryInterval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	src := &fakeSource{msgs: f.take(), stopAtEnd: true}
 	stop := runInBackground(t, s, src)
-	waitApplied(t, s, 1)
+	testkit.WaitApplied(t, s, 1)
 	f.send("c1", "m1", alice, "later")
 	src.add(f.take())
-	waitApplied(t, s, 2)
+	testkit.WaitApplied(t, s, 2)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -221,8 +213,8 @@ func TestRunFollowsASourceThatStops(t *testing.T) {
 // A failing source (a broker restart) stalls the views but does not stop
 // them: Run logs, retries, and returns nil when its context ends.
 func TestRunRetriesSourceErrors(t *testing.T) {
-	var logs logBuffer
-	s := openStoreIn(t, t.TempDir(), logs.logger())
+	var logs testkit.LockedBuffer
+	s := openStoreIn(t, t.TempDir(), logs.Logger())
 	src := &fakeSource{err: errors.New("connection lost")}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -263,7 +255,7 @@ func TestSettleReturnsOnceCompactionsAreDone(t *testing.T) {
 // TestUpperLevelsAreNotCompressed pins the compression of each level: none
 // where records are rewritten, the fastest codec at the two bottom levels.
 func TestUpperLevelsAreNotCompressed(t *testing.T) {
-	po := pebbleOptions(Options{Dir: t.TempDir(), Logger: quietLogger()})
+	po := pebbleOptions(Options{Dir: t.TempDir(), Logger: testkit.Quiet()})
 	last := len(po.Levels) - 1
 	for i, l := range po.Levels {
 		want := block.NoCompression

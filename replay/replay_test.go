@@ -18,6 +18,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/historytest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/replay"
 )
@@ -160,7 +161,7 @@ func TestReplayUntilTimeLeavesOutWhatHasNoTime(t *testing.T) {
 	if got.Checksum != want || got.LastSeq != junk-1 || got.Events != junk-1 || got.Skipped != 2 {
 		t.Fatalf("replay as of %s: %+v; views fed seqs 1..%d: %s", asOf, got, junk-1, want)
 	}
-	asOfViews, err := replay.BuildAsOf(f.Ctx, f.Log, asOf, t.TempDir(), historytest.Quiet())
+	asOfViews, err := replay.BuildAsOf(f.Ctx, f.Log, asOf, t.TempDir(), testkit.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestReplayStopsWhenCancelled(t *testing.T) {
 
 func newStore(t testing.TB) *projector.Store {
 	t.Helper()
-	s, err := projector.Open(projector.Options{Dir: t.TempDir(), Logger: historytest.Quiet()})
+	s, err := projector.Open(projector.Options{Dir: t.TempDir(), Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +299,7 @@ func (w *workload) run(commands int) {
 			published = true
 		case !effective && w.sent >= commands/2+commands/10:
 			w.n.Clock.Set(time.Date(2023, 12, 15, 9, 0, 0, 0, time.UTC))
-			w.n.WaitApplied(2)
+			w.n.WaitPolicyApplied(2)
 			effective = true
 		}
 		w.step()

@@ -12,7 +12,7 @@ import (
 )
 
 // Rejections is what the policy report reads of the stream of refused
-// commands. *eventlog.Refusals implements it: Read delivers every record
+// commands. *eventlog.Rejections implements it: Read delivers every record
 // whose subject matches filter ("" for all) up to the stream's end now.
 type Rejections interface {
 	Read(ctx context.Context, filter string, fn func(events.Message) error) error
@@ -35,9 +35,9 @@ type Closing struct {
 	EventID        string    `json:"event_id"`
 }
 
-// Refusal is one refused command recorded in CROSSTALK_AUDIT: its sequence
+// Rejection is one rejected command recorded in CROSSTALK_AUDIT: its sequence
 // there, its time, and the record itself.
-type Refusal struct {
+type Rejection struct {
 	Seq  uint64    `json:"seq"`
 	Time time.Time `json:"time"`
 	events.CommandRejectedData
@@ -55,11 +55,13 @@ type PolicyChange struct {
 	// Closed are the conversation.closed events with reason policy and
 	// this policy_version, in stream order.
 	Closed []Closing `json:"closed"`
-	// Refused are the refused commands decided under this version, in
-	// CROSSTALK_AUDIT order. RefusalsNote says why they are missing when
+	// Rejected are the commands rejected under this version, in
+	// CROSSTALK_AUDIT order. RejectionsNote says why they are missing when
 	// the stream could not be read.
-	Refused      []Refusal `json:"refused"`
-	RefusalsNote string    `json:"refusals_note,omitempty"`
+	// The JSON names predate the Go names and stay, for readers of the
+	// report's JSON.
+	Rejected       []Rejection `json:"refused"`
+	RejectionsNote string      `json:"refusals_note,omitempty"`
 }
 
 // Policy walks the history for what policy version did: when it was
@@ -67,7 +69,7 @@ type PolicyChange struct {
 // rejections is not nil, the commands refused under it. A version that was
 // never published is an error.
 func Policy(ctx context.Context, log audit.Log, rejections Rejections, version uint64) (PolicyChange, error) {
-	rep := PolicyChange{Closed: []Closing{}, Refused: []Refusal{}}
+	rep := PolicyChange{Closed: []Closing{}, Rejected: []Rejection{}}
 	found := false
 	err := walkAll(ctx, log, func(m events.Message) error {
 		e, err := events.Decode(m.Data)
@@ -84,10 +86,10 @@ func Policy(ctx context.Context, log audit.Log, rejections Rejections, version u
 		return PolicyChange{}, fmt.Errorf("policy version %d was never published; 'crosstalk policy status' lists the published ones", version)
 	}
 	if rejections == nil {
-		rep.RefusalsNote = "no stream " + events.AuditStreamName + ": refused commands were not recorded"
+		rep.RejectionsNote = "no stream " + events.AuditStreamName + ": refused commands were not recorded"
 		return rep, nil
 	}
-	rep.Refused, err = refusedUnder(ctx, rejections, version)
+	rep.Rejected, err = rejectedUnder(ctx, rejections, version)
 	return rep, err
 }
 
@@ -115,9 +117,9 @@ func (rep *PolicyChange) note(m events.Message, e events.Event, version uint64) 
 	return false
 }
 
-// refusedUnder reads every refusal record decided under version.
-func refusedUnder(ctx context.Context, rejections Rejections, version uint64) ([]Refusal, error) {
-	out := []Refusal{}
+// rejectedUnder reads every rejection record decided under version.
+func rejectedUnder(ctx context.Context, rejections Rejections, version uint64) ([]Rejection, error) {
+	out := []Rejection{}
 	err := rejections.Read(ctx, "", func(m events.Message) error {
 		e, err := events.Decode(m.Data)
 		if err != nil || e.Type != events.CommandRejected {
@@ -127,7 +129,7 @@ func refusedUnder(ctx context.Context, rejections Rejections, version uint64) ([
 		if e.DecodeData(&d) != nil || d.PolicyVersion != version {
 			return nil
 		}
-		out = append(out, Refusal{Seq: m.Seq, Time: e.Time, CommandRejectedData: d})
+		out = append(out, Rejection{Seq: m.Seq, Time: e.Time, CommandRejectedData: d})
 		return nil
 	})
 	if err != nil {
@@ -161,16 +163,16 @@ func (rep PolicyChange) WriteText(w io.Writer) error {
 }
 
 func (rep PolicyChange) writeRefused(ew *errWriter) {
-	if rep.RefusalsNote != "" {
-		ew.printf("\ncommands refused under it: unknown (%s)\n", rep.RefusalsNote)
+	if rep.RejectionsNote != "" {
+		ew.printf("\ncommands refused under it: unknown (%s)\n", rep.RejectionsNote)
 		return
 	}
-	ew.printf("\ncommands refused under it: %d\n", len(rep.Refused))
+	ew.printf("\ncommands refused under it: %d\n", len(rep.Rejected))
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	if len(rep.Refused) > 0 {
+	if len(rep.Rejected) > 0 {
 		fmt.Fprintln(tw, "  SEQ\tTIME\tACTOR\tACTION\tCODE\tTARGET")
 	}
-	for _, r := range rep.Refused {
+	for _, r := range rep.Rejected {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", r.Seq, formatTime(r.Time), r.Actor, r.Action, r.Code, target(r))
 	}
 	_ = tw.Flush()
@@ -178,7 +180,7 @@ func (rep PolicyChange) writeRefused(ew *errWriter) {
 
 // target is what a refused command was aimed at: its conversation, or the
 // participants it wanted to start one with.
-func target(r Refusal) string {
+func target(r Rejection) string {
 	if r.ConversationID != "" {
 		return r.ConversationID
 	}

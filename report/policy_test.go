@@ -12,7 +12,7 @@ import (
 )
 
 // Pin the audit stream to the interface the policy report consumes.
-var _ report.Rejections = (*eventlog.Refusals)(nil)
+var _ report.Rejections = (*eventlog.Rejections)(nil)
 
 func testPolicyGolden(t *testing.T, s *seed) {
 	rep, err := report.Policy(s.ctx, s.log, s.rejections, 2)
@@ -29,7 +29,7 @@ func testPolicyGolden(t *testing.T, s *seed) {
 		t.Errorf("the first event decided under v2 is the closing, after its effective time: %+v", f)
 	}
 	codes := []string{}
-	for _, r := range rep.Refused {
+	for _, r := range rep.Rejected {
 		codes = append(codes, r.Code)
 	}
 	if strings.Join(codes, " ") != "conversation_closed cross_app_not_allowed" {
@@ -40,7 +40,7 @@ func testPolicyGolden(t *testing.T, s *seed) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v1.Closed) != 0 || len(v1.Refused) != 0 || v1.FirstDecided == nil {
+	if len(v1.Closed) != 0 || len(v1.Rejected) != 0 || v1.FirstDecided == nil {
 		t.Errorf("v1 closed and refused nothing: %+v", v1)
 	}
 }
@@ -67,7 +67,7 @@ func TestReportPolicyWithoutRejections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Closed) != 0 || rep.RefusalsNote == "" || rep.Policy.Version != 2 {
+	if len(rep.Closed) != 0 || rep.RejectionsNote == "" || rep.Policy.Version != 2 {
 		t.Errorf("report: %+v", rep)
 	}
 	out := string(text(t, rep.WriteText))

@@ -14,9 +14,10 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
-// Entry is one event of a timeline: where it is in the stream, when it was
-// decided, who did it, under which policy, and what it changed.
-type Entry struct {
+// TimelineEntry is one event of a timeline: where it is in the stream, when
+// it was decided, who did it, under which policy, and what it changed. (An
+// event to append is an eventlog.Entry.)
+type TimelineEntry struct {
 	// Seq is the event's stream sequence in CROSSTALK.
 	Seq uint64 `json:"seq"`
 	// Time is the event's CloudEvents time: when the service decided it.
@@ -39,8 +40,8 @@ type Entry struct {
 	Change string `json:"change"`
 }
 
-// Undecodable is the Type of an Entry whose stored body is not a crosstalk
-// CloudEvent; audit.Verify reports such a message as a break.
+// Undecodable is the Type of a TimelineEntry whose stored body is not a
+// crosstalk CloudEvent; audit.Verify reports such a message as a break.
 const Undecodable events.Type = "undecodable"
 
 // Timeline is every event of a conversation, or of an account, in stream
@@ -55,7 +56,7 @@ type Timeline struct {
 	// in, in the order they started.
 	Conversations []string `json:"conversations,omitempty"`
 	// Entries are the events, in stream order.
-	Entries []Entry `json:"entries"`
+	Entries []TimelineEntry `json:"entries"`
 	// Policies are the published policies whose versions the entries were
 	// decided under, in version order.
 	Policies []PolicyRef `json:"policies"`
@@ -77,7 +78,7 @@ func (p PolicyRef) String() string {
 // read from the whole stream. A conversation without events is an error.
 func ConversationTimeline(ctx context.Context, log audit.Log, id string) (Timeline, error) {
 	subject := events.ConversationSubject(id)
-	tl := Timeline{Conversation: id, Entries: []Entry{}}
+	tl := Timeline{Conversation: id, Entries: []TimelineEntry{}}
 	err := walkTimeline(ctx, log, &tl, func(m events.Message) bool { return m.Subject == subject })
 	if err == nil && len(tl.Entries) == 0 {
 		err = fmt.Errorf("conversation %s has no events: it was never started (check the id)", id)
@@ -92,7 +93,7 @@ func ConversationTimeline(ctx context.Context, log audit.Log, id string) (Timeli
 func AccountTimeline(ctx context.Context, log audit.Log, account events.Account) (Timeline, error) {
 	own := events.AccountSubject(account)
 	convs := map[string]bool{}
-	tl := Timeline{Account: account, Entries: []Entry{}}
+	tl := Timeline{Account: account, Entries: []TimelineEntry{}}
 	err := walkTimeline(ctx, log, &tl, func(m events.Message) bool {
 		if m.Subject == own || convs[m.Subject] {
 			return true
@@ -178,9 +179,9 @@ func startedWith(m events.Message, a events.Account) bool {
 
 // entryOf describes one stream message. A body that does not decode is
 // still an entry: an audit shows what is there.
-func entryOf(m events.Message) Entry {
+func entryOf(m events.Message) TimelineEntry {
 	_, key := events.ClassifySubject(m.Subject)
-	en := Entry{Seq: m.Seq, Subject: key}
+	en := TimelineEntry{Seq: m.Seq, Subject: key}
 	e, err := events.Decode(m.Data)
 	if err == nil {
 		var data events.Payload

@@ -85,7 +85,7 @@ func (tl Timeline) htmlRows() []htmlRow {
 		names[p.Version] = p.String()
 	}
 	rows := make([]htmlRow, 0, len(tl.Entries))
-	var prev *Entry // the last decodable entry: an undecodable one has no policy
+	var prev *TimelineEntry // the last decodable entry: an undecodable one has no policy
 	for i, e := range tl.Entries {
 		r := htmlRow{Seq: e.Seq, Time: formatTime(e.Time), Subject: e.Subject, Actor: e.Actor,
 			Type: ShortType(e.Type), Policy: e.PolicyVersion, Change: e.Change}

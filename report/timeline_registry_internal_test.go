@@ -4,18 +4,18 @@ import (
 	"testing"
 
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/eventsample"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // The timeline renders every registered type: its entry has the type, the
 // payload's actor and a change line (changeOf has a case for it).
 func TestTimelineDescribesEveryRegisteredType(t *testing.T) {
 	for _, info := range events.Registry {
-		m, err := eventsample.Message(info.Type, 7)
+		m, err := testkit.SampleMessage(info.Type, 7)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := eventsample.Payload(info.Type)
+		p, _ := testkit.SamplePayload(info.Type)
 		en := entryOf(m)
 		if en.Type != info.Type || en.Seq != 7 || en.EventID == "" {
 			t.Errorf("%s: entry %+v", info.Type, en)

@@ -21,6 +21,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/historytest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/report"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -48,7 +49,7 @@ type seed struct {
 	c          *client.Client
 	clock      *service.SimClock
 	log        *eventlog.Log
-	rejections *eventlog.Refusals
+	rejections *eventlog.Rejections
 	n          int // commands sent, for their fixed ids
 }
 
@@ -56,15 +57,10 @@ type seed struct {
 // reads, presence, a reaction, an edit, a call, a settings change), v2
 // published on 2023-12-12, closing on 2023-12-15 and what is refused after.
 func playSeed(t *testing.T) *seed {
-	st := historytest.StartStack(t)
-	s := &seed{t: t, ctx: st.Ctx, c: client.New(st.NC), clock: historytest.SeedClock(), log: st.Log}
-	var err error
-	if s.rejections, err = eventlog.OpenRefusals(st.Ctx, st.JS, eventlog.RefusalsOptions{Logger: historytest.Quiet()}); err != nil {
-		t.Fatal(err)
-	}
-	historytest.RunService(t, st, service.Options{Clock: s.clock, Rejections: s.rejections})
+	n := historytest.StartNode(t)
+	s := &seed{t: t, ctx: n.Ctx, c: n.C, clock: n.Clock, log: n.Log, rejections: n.Rejections}
 	s.play()
-	if err := s.rejections.Flush(st.Ctx); err != nil {
+	if err := s.rejections.Flush(n.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -145,18 +141,11 @@ func (s *seed) publish(file string) {
 // clock stands still meanwhile, so the closings have a fixed time.
 func (s *seed) waitApplied(v uint64) {
 	s.t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	testkit.WaitPolicyApplied(s.t, func() (api.PolicyReport, error) {
 		var rep api.PolicyReport
-		if err := s.c.Query(s.ctx, "policy", map[string]any{}, &rep); err != nil {
-			s.t.Fatal(err)
-		}
-		for _, p := range rep.Versions {
-			if p.Version == v && p.Applied {
-				return
-			}
-		}
-	}
-	s.t.Fatalf("policy v%d not applied in time", v)
+		err := s.c.Query(s.ctx, "policy", map[string]any{}, &rep)
+		return rep, err
+	}, v)
 }
 
 // golden compares got with testdata/name byte for byte, or rewrites the

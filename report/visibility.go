@@ -50,7 +50,7 @@ type View struct {
 type ConversationVisibility struct {
 	ConversationID string `json:"conversation_id"`
 	// Messages are every message, oldest first.
-	Messages []api.Message `json:"messages"`
+	Messages []api.MessageView `json:"messages"`
 	// ReadReceipts are the read markers the viewer could see, its own
 	// included: account -> the last message it read.
 	ReadReceipts map[string]string `json:"read_receipts"`
@@ -291,7 +291,7 @@ func you(a, viewer events.Account) string {
 }
 
 // messageText is the message's text quoted, with what happened to it.
-func messageText(m api.Message) string {
+func messageText(m api.MessageView) string {
 	if m.Unsent {
 		return "(unsent)"
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/historytest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/replay"
 	"github.com/crosstalk-dev/crosstalk/report"
 )
@@ -31,7 +32,7 @@ func testVisibilityGolden(t *testing.T, s *seed) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, err := report.SeenBy(s.ctx, s.log, historytest.Bob, at, report.AsOfOptions{Dir: t.TempDir(), Logger: historytest.Quiet()})
+			v, err := report.SeenBy(s.ctx, s.log, historytest.Bob, at, report.AsOfOptions{Dir: t.TempDir(), Logger: testkit.Quiet()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +88,7 @@ func TestSeenByHiddenBySettings(t *testing.T) {
 	at := f.Now
 	f.Send(historytest.Conv1, historytest.Alice, "after the instant")
 
-	v, err := report.SeenBy(f.Ctx, f.Log, historytest.Bob, at, report.AsOfOptions{Logger: historytest.Quiet()})
+	v, err := report.SeenBy(f.Ctx, f.Log, historytest.Bob, at, report.AsOfOptions{Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -175,7 +175,7 @@ func (s *Service) withOptIns(ctx context.Context, start aggregate.StartConversat
 		}
 	}
 	p := s.policyAt(s.opts.Clock.Now())
-	if !p.NeedsOptIn(aggregate.AppsOf(all)) {
+	if !p.NeedsOptIn(events.AppsOf(all)) {
 		return start, nil
 	}
 	optIns, err := s.optIns(ctx, all)

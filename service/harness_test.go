@@ -20,6 +20,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -40,7 +41,7 @@ type harness struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	log    *eventlog.Log
-	audit  *eventlog.Refusals
+	audit  *eventlog.Rejections
 	store  *projector.Store
 	svc    *service.Service
 	c      *client.Client
@@ -82,7 +83,7 @@ func (h *harness) start(opts service.Options) {
 	if h.store, err = projector.Open(projector.Options{Dir: h.viewsD, Logger: opts.Logger}); err != nil {
 		t.Fatal(err)
 	}
-	if h.audit, err = eventlog.OpenRefusals(h.ctx, h.js, eventlog.RefusalsOptions{Logger: opts.Logger}); err != nil {
+	if h.audit, err = eventlog.OpenRejections(h.ctx, h.js, eventlog.RejectionsOptions{Logger: opts.Logger}); err != nil {
 		t.Fatal(err)
 	}
 	opts.Rejections = h.audit
@@ -226,17 +227,12 @@ func (h *harness) saw(seq uint64) {
 // waitApplied waits until the policy report says version v is applied.
 func (h *harness) waitApplied(v uint64) api.PolicyStatus {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		var rep api.PolicyReport
-		h.mustQuery("policy", map[string]any{}, &rep)
-		for _, p := range rep.Versions {
-			if p.Version == v && p.Applied {
-				return p
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	h.t.Fatalf("policy v%d not applied within 10s", v)
-	return api.PolicyStatus{}
+	return testkit.WaitPolicyApplied(h.t, h.policyReport, v)
+}
+
+// policyReport asks crosstalk.query.policy.
+func (h *harness) policyReport() (api.PolicyReport, error) {
+	var rep api.PolicyReport
+	err := h.query("policy", map[string]any{}, &rep)
+	return rep, err
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -119,7 +120,7 @@ func TestTwoClosersCloseEachOnce(t *testing.T) {
 	second.start(service.Options{})
 	h.clock.Set(dec15)
 	for _, inst := range []*harness{h, second} {
-		waitAppliedLocally(t, inst.svc, 2)
+		testkit.WaitPolicyApplied(t, inst.svc.PolicyReport, 2) // this instance's own closer
 	}
 	for id, c := range h.closedEvents(ids) {
 		if c != 1 {
@@ -170,25 +171,6 @@ func TestClosingIsFinal(t *testing.T) {
 	if rep.Current != 3 || len(rep.Versions) != 3 || rep.Versions[1].Closed != 1 || rep.Versions[2].Closed != 0 {
 		t.Fatalf("policy report: %+v", rep)
 	}
-}
-
-// waitAppliedLocally waits until this instance's own closer has applied v.
-func waitAppliedLocally(t *testing.T, svc *service.Service, v uint64) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		rep, err := svc.PolicyReport()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range rep.Versions {
-			if p.Version == v && p.Applied {
-				return
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("policy v%d not applied by this instance within 10s", v)
 }
 
 // A retried start whose conversation id the server made is answered with

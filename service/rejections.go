@@ -6,9 +6,10 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
-// Recorder keeps evidence of refused commands (eventlog.Refusals). Record
-// must not block: it is called on the command path.
-type Recorder interface {
+// RejectionRecorder keeps evidence of rejected commands: the stream
+// eventlog.Rejections. Record must not block: it is called on the command
+// path.
+type RejectionRecorder interface {
 	Record(subject string, data []byte)
 }
 

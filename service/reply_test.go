@@ -7,7 +7,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/eventsample"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // replySamples has one payload of every event type, ids set wherever the
@@ -64,15 +64,15 @@ func TestReplyForPayloadMatchesStoredEvent(t *testing.T) {
 // event or from its stored bytes.
 func TestReplyForEveryRegisteredType(t *testing.T) {
 	for _, info := range events.Registry {
-		e, err := eventsample.Event(info.Type)
+		e, err := testkit.SampleEvent(info.Type)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := eventsample.Recorded(info.Type, 9)
+		r, err := testkit.SampleRecorded(info.Type, 9)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := eventsample.Payload(info.Type)
+		p, _ := testkit.SamplePayload(info.Type)
 		want := api.CommandReply{EventID: e.ID, StreamSeq: 9, Version: 1, PolicyVersion: 1}
 		want.MessageID, want.CallID = p.IDs()
 		switch info.Subject {

@@ -68,7 +68,7 @@ type Options struct {
 	ReadWait time.Duration
 	// Rejections records commands refused by a 403 decision. Default: nil,
 	// nothing is recorded.
-	Rejections Recorder
+	Rejections RejectionRecorder
 	// LagWarn is how many events the read model may be behind the log
 	// before the service logs a warning. Default: 10000.
 	LagWarn int

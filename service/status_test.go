@@ -3,13 +3,13 @@ package service_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -73,9 +73,5 @@ func TestCommandsDoNotWaitForTheViews(t *testing.T) {
 		t.Fatalf("while stalled: %+v %v", st, err)
 	}
 	close(stalled.release)
-	wctx, wcancel := context.WithTimeout(h.ctx, 5*time.Second)
-	defer wcancel()
-	if err := store.WaitFor(wctx, st.StreamLastSeq); err != nil {
-		t.Fatalf("the views catch up once released: %v", err)
-	}
+	testkit.WaitApplied(t, store, st.StreamLastSeq) // the views catch up once released
 }

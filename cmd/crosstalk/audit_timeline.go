@@ -205,19 +205,19 @@ func auditPolicy(ctx context.Context, t auditTarget, version uint64, stdout, std
 		return err
 	}
 	defer h.Close()
-	refusals, note, err := h.Rejections(ctx)
+	stream, note, err := h.Rejections(ctx)
 	if err != nil {
 		return err
 	}
-	var rejections report.Rejections // a nil *eventlog.Refusals is not a nil report.Rejections
-	if refusals != nil {
-		rejections = refusals
+	var rejections report.Rejections // a nil *eventlog.Rejections is not a nil report.Rejections
+	if stream != nil {
+		rejections = stream
 	}
 	rep, err := report.Policy(ctx, h.Log(), rejections, version)
 	if err != nil {
 		return err
 	}
-	rep.RefusalsNote = note
+	rep.RejectionsNote = note
 	if t.JSON {
 		return writeJSON(stdout, rep)
 	}

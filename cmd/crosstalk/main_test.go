@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
 
@@ -58,10 +58,10 @@ func TestHelpExplains(t *testing.T) {
 // SIGINT), then shuts down cleanly; a policy can be published to it with the
 // CLI meanwhile.
 func TestServeAndPolicyPublish(t *testing.T) {
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs testkit.LockedBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--listen", addr}, &logs, &logs) }()
 	waitReady(t, &logs)
@@ -100,17 +100,8 @@ func TestServeAndPolicyPublish(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // waitReady waits for serve's log line that its endpoints answer.
-func waitReady(t *testing.T, logs *syncBuffer) {
+func waitReady(t *testing.T, logs *testkit.LockedBuffer) {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if strings.Contains(logs.String(), "crosstalk service ready") {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // startServe runs 'crosstalk serve' on a free address until the test ends
@@ -26,9 +27,9 @@ func startServe(t *testing.T) string {
 // called, and returns its NATS URL.
 func serveOn(t *testing.T, dir string) (url string, stop func()) {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs testkit.LockedBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--listen", addr}, &logs, &logs) }()
 	stop = func() {
@@ -49,7 +50,7 @@ func serveOn(t *testing.T, dir string) (url string, stop func()) {
 // runCLI runs the binary's code path with args and returns stdout and
 // stderr.
 func runCLI(ctx context.Context, args ...string) (stdout, stderr string, err error) {
-	var out, errOut syncBuffer
+	var out, errOut testkit.LockedBuffer
 	err = run(ctx, args, &out, &errOut)
 	return out.String(), errOut.String(), err
 }

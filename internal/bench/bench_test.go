@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -24,7 +24,7 @@ func tiny() Options {
 	return Options{
 		Duration: 200 * time.Millisecond, Conversations: 20, Clients: 4, InFlight: 3,
 		Backlog: 300, InboxStore: 300, InboxSmall: 120, Close: 150,
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: testkit.Quiet(),
 	}
 }
 
@@ -81,7 +81,7 @@ func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
 func verifyHistory(t *testing.T, srv *natstest.Server) {
 	t.Helper()
 	ctx := context.Background()
-	log, err := eventlog.Open(ctx, srv.JetStream(t), eventlog.Options{Logger: slog.New(slog.DiscardHandler)})
+	log, err := eventlog.Open(ctx, srv.JetStream(t), eventlog.Options{Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func verifyHistory(t *testing.T, srv *natstest.Server) {
 func TestRunRefusesAServerWithCrosstalkData(t *testing.T) {
 	srv := natstest.Start(t)
 	ctx := context.Background()
-	if _, err := eventlog.Open(ctx, srv.JetStream(t), eventlog.Options{Logger: slog.New(slog.DiscardHandler)}); err != nil {
+	if _, err := eventlog.Open(ctx, srv.JetStream(t), eventlog.Options{Logger: testkit.Quiet()}); err != nil {
 		t.Fatal(err)
 	}
 	opts := tiny()

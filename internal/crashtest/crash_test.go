@@ -19,6 +19,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -76,7 +77,7 @@ func TestCrashAnywhere(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	srv := newServeProcess(t, bin, dir, freeAddr(t))
+	srv := newServeProcess(t, bin, dir, testkit.FreeAddr(t))
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestCrashAnywhere(t *testing.T) {
 	last := restartCleanly(ctx, t, srv, adminNC, l)
 
 	o := openOffline(ctx, t, dir)
-	fresh, err := projector.Open(projector.Options{Dir: t.TempDir(), Logger: quiet})
+	fresh, err := projector.Open(projector.Options{Dir: t.TempDir(), Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

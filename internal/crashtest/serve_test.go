@@ -1,10 +1,8 @@
 package crashtest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // readyLine is what serve logs once its endpoints answer.
@@ -50,40 +50,10 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// lockedBuffer is a bytes.Buffer safe for the child's output copier and
-// the test to share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // child is one run of `crosstalk serve`.
 type child struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *testkit.LockedBuffer
 	exited chan struct{} // closed once Wait has returned
 	err    error         // Wait's result, set before exited is closed
 }
@@ -222,7 +192,7 @@ func (p *serveProcess) Logs() string {
 }
 
 func (p *serveProcess) spawnLocked() error {
-	c := &child{stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	c := &child{stderr: &testkit.LockedBuffer{}, exited: make(chan struct{})}
 	c.cmd = exec.Command(p.bin, "serve", "--data", p.dir, "--listen", p.addr, "--sync-always")
 	c.cmd.Stdout = c.stderr
 	c.cmd.Stderr = c.stderr

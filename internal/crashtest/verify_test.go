@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
@@ -24,11 +23,9 @@ type offline struct {
 	views *projector.Store
 }
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
 func openOffline(ctx context.Context, t *testing.T, dir string) *offline {
 	t.Helper()
-	s, err := node.OpenStopped(ctx, node.StoppedOptions{Dir: dir, Views: true, Logger: quiet})
+	s, err := node.OpenStopped(ctx, node.StoppedOptions{Dir: dir, Views: true, Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatalf("open the stopped node in %s: %v", dir, err)
 	}

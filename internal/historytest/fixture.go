@@ -1,13 +1,15 @@
 // Package historytest writes crosstalk histories for the tests of the
 // packages that read them (audit, replay, report): event by event on a
-// real in-process nats-server (Fixture), or by the real service driven
-// through NATS (Stack, Node).
+// real in-process nats-server (Fixture), or by a real node, started with
+// node.Start and driven through NATS (Node).
+//
+// It is a whole-stack fixture and imports the stack; the generic helpers
+// it builds on are in internal/testkit, the nats-server in
+// internal/natstest.
 package historytest
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -55,16 +58,13 @@ func NewFixture(t testing.TB) *Fixture {
 	js := srv.JetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	l, err := eventlog.Open(ctx, js, eventlog.Options{Logger: Quiet()})
+	l, err := eventlog.Open(ctx, js, eventlog.Options{Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &Fixture{T: t, Ctx: ctx, JS: js, Log: l, tips: map[string]tip{},
 		Now: time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC)}
 }
-
-// Quiet is a logger that discards everything.
-func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // Event builds an event on subject (key is the aggregate key) chained to
 // the subject's tip, without storing it.
@@ -84,10 +84,7 @@ func (f *Fixture) Event(subject, key string, typ events.Type, data any) events.E
 // Store appends e to subject with optimistic concurrency and moves the tip.
 func (f *Fixture) Store(subject string, e events.Event) events.Message {
 	f.T.Helper()
-	body, err := events.Encode(e)
-	if err != nil {
-		f.T.Fatal(err)
-	}
+	body := testkit.Encode(f.T, e)
 	seq, _, err := f.Log.Append(f.Ctx, subject, f.tips[subject].seq, "", body)
 	if err != nil {
 		f.T.Fatal(err)
@@ -119,22 +116,12 @@ func (f *Fixture) Raw(subject string, body []byte) uint64 {
 // RawEvent publishes e encoded, straight into the stream.
 func (f *Fixture) RawEvent(subject string, e events.Event) uint64 {
 	f.T.Helper()
-	body, err := events.Encode(e)
-	if err != nil {
-		f.T.Fatal(err)
-	}
-	return f.Raw(subject, body)
+	return f.Raw(subject, testkit.Encode(f.T, e))
 }
 
 // Start begins conversation id between by and others.
 func (f *Fixture) Start(id string, by events.Account, others ...events.Account) {
-	parts := append([]events.Account{by}, others...)
-	cross := false
-	for _, p := range parts {
-		cross = cross || p.App() != by.App()
-	}
-	f.Append(events.ConversationSubject(id), id, events.ConversationStarted, events.ConversationStartedData{
-		ConversationID: id, StartedBy: by, Participants: parts, CrossApp: cross})
+	f.Append(events.ConversationSubject(id), id, events.ConversationStarted, testkit.Started(id, by, others...))
 }
 
 // SendEvent builds, without storing it, a message.sent of sender in conv.
@@ -157,13 +144,7 @@ func (f *Fixture) Presence(a events.Account, status string) {
 // Policy publishes a policy version that allows, or denies, everything
 // between instagram and messenger.
 func (f *Fixture) Policy(version uint64, effective time.Time, allow bool) {
-	link := func(from, to events.App) events.LinkData {
-		return events.LinkData{From: from, To: to, StartConversation: allow, Send: allow, Call: allow,
-			SeeActivityStatus: allow, SeeReadReceipts: allow}
-	}
-	f.Append(events.PolicySubject, "policy", events.PolicyPublished, events.PolicyPublishedData{
-		Version: version, Name: "test", EffectiveAt: effective,
-		Links: []events.LinkData{link("instagram", "messenger"), link("messenger", "instagram")}})
+	f.Append(events.PolicySubject, "policy", events.PolicyPublished, testkit.CrossAppPolicy(version, "test", effective, allow))
 }
 
 // Conversation ids of the fixtures.
@@ -212,7 +193,7 @@ func (f *Fixture) Messages() []events.Message {
 // Views opens a Pebble store in a fresh directory, closed when the test ends.
 func (f *Fixture) Views() *projector.Store {
 	f.T.Helper()
-	s, err := projector.Open(projector.Options{Dir: f.T.TempDir(), Logger: Quiet()})
+	s, err := projector.Open(projector.Options{Dir: f.T.TempDir(), Logger: testkit.Quiet()})
 	if err != nil {
 		f.T.Fatal(err)
 	}

@@ -14,28 +14,21 @@ import (
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
-// Node is a real crosstalk service on an in-process nats-server and a
-// Pebble store, driven through NATS like any producer.
+// Node is a real crosstalk node (see StartNode) on an in-process
+// nats-server and a Pebble store, driven through NATS like any producer.
 type Node struct {
-	T     *testing.T
-	Ctx   context.Context
-	Log   *eventlog.Log
-	Store *projector.Store
-	C     *client.Client
-	Clock *service.SimClock
-}
-
-// StartNode starts the service on a new Stack, on the SeedClock.
-func StartNode(t *testing.T) *Node {
-	t.Helper()
-	st := StartStack(t)
-	n := &Node{T: t, Ctx: st.Ctx, C: client.New(st.NC), Clock: SeedClock(), Log: st.Log}
-	n.Store = RunService(t, st, service.Options{Clock: n.Clock})
-	return n
+	T          *testing.T
+	Ctx        context.Context
+	Log        *eventlog.Log
+	Rejections *eventlog.Rejections
+	Store      *projector.Store
+	C          *client.Client
+	Clock      *service.SimClock
 }
 
 // Cmd sends a command as actor and fails the test if it is refused.
@@ -81,26 +74,26 @@ func (n *Node) Publish(file string) api.PublishReply {
 // PolicyReport asks crosstalk.query.policy.
 func (n *Node) PolicyReport() api.PolicyReport {
 	n.T.Helper()
-	var rep api.PolicyReport
-	if err := n.C.Query(n.Ctx, "policy", map[string]any{}, &rep); err != nil {
+	rep, err := n.queryPolicy()
+	if err != nil {
 		n.T.Fatal(err)
 	}
 	return rep
 }
 
-// WaitApplied waits until crosstalk.query.policy reports version v applied.
-func (n *Node) WaitApplied(v uint64) {
+func (n *Node) queryPolicy() (api.PolicyReport, error) {
+	var rep api.PolicyReport
+	err := n.C.Query(n.Ctx, "policy", map[string]any{}, &rep)
+	return rep, err
+}
+
+// WaitPolicyApplied waits until crosstalk.query.policy reports version v
+// applied, and fails the test unless v is then the version in force.
+func (n *Node) WaitPolicyApplied(v uint64) {
 	n.T.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, p := range n.PolicyReport().Versions {
-			if p.Version == v && p.Applied && p.InForce {
-				return
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
+	if st := testkit.WaitPolicyApplied(n.T, n.queryPolicy, v); !st.InForce {
+		n.T.Fatalf("policy version %d applied but not in force: %+v", v, n.PolicyReport())
 	}
-	n.T.Fatalf("policy version %d not applied within 20s: %+v", v, n.PolicyReport())
 }
 
 // Inbox returns the conversation ids in a's inbox, as of the whole log.

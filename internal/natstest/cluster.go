@@ -2,12 +2,13 @@ package natstest
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // clusterReadyTimeout bounds how long StartCluster waits for JetStream to
@@ -20,7 +21,7 @@ const clusterReadyTimeout = 30 * time.Second
 // the test ends. Connect to any of them; streams with Replicas up to n work.
 func StartCluster(t testing.TB, n int) []*Server {
 	t.Helper()
-	ports := freePorts(t, n)
+	ports := testkit.FreePorts(t, n)
 	routes := make([]string, n)
 	for i, p := range ports {
 		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", p)
@@ -35,21 +36,6 @@ func StartCluster(t testing.TB, n int) []*Server {
 	}
 	waitForMetaLeader(t, servers)
 	return servers
-}
-
-// freePorts returns n loopback TCP ports that were free a moment ago.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	ports := make([]int, n)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("natstest: find a free port: %v", err)
-		}
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-		defer l.Close()
-	}
-	return ports
 }
 
 func waitForMetaLeader(t testing.TB, servers []*Server) {

@@ -1,4 +1,4 @@
-package eventsample
+package testkit
 
 import (
 	"reflect"
@@ -11,7 +11,7 @@ import (
 // its data has set, that survives being stored and read back.
 func TestEveryRegisteredTypeHasASample(t *testing.T) {
 	for _, info := range events.Registry {
-		p, ok := Payload(info.Type)
+		p, ok := SamplePayload(info.Type)
 		if !ok {
 			t.Errorf("no sample of %s: add one to payloads", info.Type)
 			continue
@@ -24,7 +24,7 @@ func TestEveryRegisteredTypeHasASample(t *testing.T) {
 		if v.FieldByName("MessageID").IsValid() && msg == "" || v.FieldByName("CallID").IsValid() && call == "" {
 			t.Errorf("%s: the sample's IDs() = %q, %q miss an id its data has", info.Type, msg, call)
 		}
-		r, err := Recorded(info.Type, 1)
+		r, err := SampleRecorded(info.Type, 1)
 		if err != nil {
 			t.Fatalf("%s: %v", info.Type, err)
 		}

@@ -11,8 +11,8 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
-// RefusalsOptions configure the stream of refused commands.
-type RefusalsOptions struct {
+// RejectionsOptions configure the stream of rejected commands.
+type RejectionsOptions struct {
 	// MaxBytes bounds the stream's size; the oldest records go first.
 	// Default: 1 GiB.
 	MaxBytes int64
@@ -26,7 +26,7 @@ type RefusalsOptions struct {
 }
 
 // EnsureDefaults fills every zero field with its default.
-func (o *RefusalsOptions) EnsureDefaults() {
+func (o *RejectionsOptions) EnsureDefaults() {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 1 << 30
 	}
@@ -41,22 +41,24 @@ func (o *RefusalsOptions) EnsureDefaults() {
 	}
 }
 
-// Refusals is the stream of refused commands, one
-// crosstalk.command.rejected.v1 record per 403 decision. Unlike the history
+// Rejections is the stream of rejected commands, one
+// crosstalk.command.rejected.v1 record per 403 decision; "rejections" names
+// it after that event type everywhere in Go. Unlike the history
 // it is size- and age-limited: it is evidence of attempts, not part of what
 // any user could see, and not what package audit proves.
 //
 // The stream itself keeps its name CROSSTALK_AUDIT (events.AuditStreamName)
-// and its subjects crosstalk.audit.rejected.<app>.<code>: they are on disk
-// and on the wire, and renaming them would orphan the records already kept.
-type Refusals struct {
+// and its subjects crosstalk.audit.rejected.<app>.<code> for on-disk
+// compatibility: they are on disk and on the wire, and renaming them would
+// orphan the records already kept.
+type Rejections struct {
 	js     jetstream.JetStream
 	logger *slog.Logger
 }
 
-// OpenRefusals creates or updates the stream of refused commands and
+// OpenRejections creates or updates the stream of rejected commands and
 // returns it.
-func OpenRefusals(ctx context.Context, js jetstream.JetStream, opts RefusalsOptions) (*Refusals, error) {
+func OpenRejections(ctx context.Context, js jetstream.JetStream, opts RejectionsOptions) (*Rejections, error) {
 	opts.EnsureDefaults()
 	cfg := jetstream.StreamConfig{
 		Name:        events.AuditStreamName,
@@ -73,15 +75,15 @@ func OpenRefusals(ctx context.Context, js jetstream.JetStream, opts RefusalsOpti
 		AllowDirect: true,
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("refusals stream %s: %w", cfg.Name, err)
+		return nil, fmt.Errorf("rejections stream %s: %w", cfg.Name, err)
 	}
-	return &Refusals{js: js, logger: opts.Logger}, nil
+	return &Rejections{js: js, logger: opts.Logger}, nil
 }
 
 // Record publishes one record without waiting for its acknowledgement, so
-// that recording a refusal costs the command path one asynchronous publish.
+// that recording a rejection costs the command path one asynchronous publish.
 // A failed publish is logged, never returned to the refused command.
-func (a *Refusals) Record(subject string, data []byte) {
+func (a *Rejections) Record(subject string, data []byte) {
 	if _, err := a.js.PublishAsync(subject, data); err != nil {
 		a.logger.Warn("eventlog: record refused command", slog.String("subject", subject), slog.Any("err", err))
 	}
@@ -89,7 +91,7 @@ func (a *Refusals) Record(subject string, data []byte) {
 
 // Flush waits until every record published so far is acknowledged, or ctx
 // is done.
-func (a *Refusals) Flush(ctx context.Context) error {
+func (a *Rejections) Flush(ctx context.Context) error {
 	select {
 	case <-a.js.PublishAsyncComplete():
 		return nil
@@ -101,7 +103,7 @@ func (a *Refusals) Flush(ctx context.Context) error {
 // Read delivers every record with sequence >= fromSeq whose subject matches
 // filter (e.g. "crosstalk.audit.rejected.instagram.>"; empty means all) up
 // to the stream's last sequence now, then returns.
-func (a *Refusals) Read(ctx context.Context, filter string, fn func(events.Message) error) error {
+func (a *Rejections) Read(ctx context.Context, filter string, fn func(events.Message) error) error {
 	stream, err := a.js.Stream(ctx, events.AuditStreamName)
 	if err != nil {
 		return err
