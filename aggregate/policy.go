@@ -24,6 +24,7 @@ const (
 	ActionSeeReadReceipts
 )
 
+// String is the action's name as policies and refusals spell it.
 func (a Action) String() string {
 	return [...]string{"start_conversation", "send", "call", "see_activity_status", "see_read_receipts"}[a]
 }
