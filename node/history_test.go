@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
@@ -20,23 +17,8 @@ func TestOpenHistory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := client.New(n.Conn()).Command(ctx, "instagram", "conversation.start", map[string]any{
-		"command_id": uuid.NewString(), "actor": "instagram:alice", "participants": []string{"instagram:bob"},
-	})
-	if err == nil {
-		err = n.Store().WaitFor(ctx, r.StreamSeq)
-	}
-	if err == nil {
-		err = checkOnline(ctx, t, n.Conn().ConnectedUrl(), r.StreamSeq)
-	}
+	n, r, stop := startWithConversation(ctx, t, dir)
+	err := checkOnline(ctx, t, n.Conn().ConnectedUrl(), r.StreamSeq)
 	if _, oerr := node.OpenHistory(ctx, node.Source{Dir: dir}, false, testkit.Quiet()); !errors.Is(oerr, node.ErrInUse) {
 		t.Errorf("OpenHistory on a running node's directory: %v, want ErrInUse", oerr)
 	}

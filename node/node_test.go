@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
@@ -22,23 +19,7 @@ func TestStartStopOpenStopped(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := client.New(n.Conn()).Command(ctx, "instagram", "conversation.start", map[string]any{
-		"command_id": uuid.NewString(), "actor": "instagram:alice", "participants": []string{"instagram:bob"},
-	})
-	if err != nil {
-		t.Fatal(errors.Join(err, stop()))
-	}
-	if err := n.Store().WaitFor(ctx, r.StreamSeq); err != nil {
-		t.Fatal(errors.Join(err, stop()))
-	}
+	_, r, stop := startWithConversation(ctx, t, dir)
 	checkInUse(ctx, t, dir)
 	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
