@@ -1,0 +1,130 @@
+// Package natsconf writes the NATS side of crosstalk's identity model: a
+// standard nats-server configuration with one account per app, an admin
+// account and the service's own account, with the exports, imports and
+// permissions that make NATS refuse what it can, and the credentials of
+// every principal. docs/security.md explains the model; package identity
+// holds the rules the service checks on top.
+package natsconf
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
+)
+
+// ServiceAccount is the NATS account that holds the streams and the micro
+// service.
+const ServiceAccount = "CROSSTALK"
+
+// DefaultApps are the apps of the seed story.
+var DefaultApps = []string{"instagram", "messenger", "thirdparty-birdychat"}
+
+// The principal names of the fixed principals in credentials.json.
+const (
+	PrincipalService = "service"
+	PrincipalAdmin   = "admin"
+	PrincipalAuditor = "auditor"
+)
+
+// Credential is one principal's entry in credentials.json.
+type Credential struct {
+	// Principal names it: an app ("instagram"), an end user
+	// ("instagram:alice"), or PrincipalService, PrincipalAdmin,
+	// PrincipalAuditor.
+	Principal string `json:"principal"`
+	// Kind is app, user, admin, auditor or service.
+	Kind string `json:"kind"`
+	// Account is the NATS account the user belongs to.
+	Account  string `json:"account"`
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+// Config is a generated identity configuration.
+type Config struct {
+	// Apps are the apps with an account each, in order.
+	Apps []string
+	// Credentials holds every principal, the service first.
+	Credentials []Credential
+}
+
+// ErrNoSuchPrincipal reports a principal a Config does not have.
+var ErrNoSuchPrincipal = errors.New("no such principal")
+
+// sampleUsers are the seed story's end users; other apps get "<app>:user".
+var sampleUsers = map[string]string{
+	"instagram": "alice", "messenger": "bob", "thirdparty-birdychat": "zed",
+}
+
+// Generate makes a configuration for apps with random secrets from rnd
+// (crypto/rand.Reader when nil). Apps must be valid crosstalk app names and
+// distinct.
+func Generate(apps []string, rnd io.Reader) (Config, error) {
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	if err := checkApps(apps); err != nil {
+		return Config{}, err
+	}
+	c := Config{Apps: slices.Clone(apps)}
+	add := func(principal, kind, account, user string) error {
+		pw, err := secret(rnd)
+		c.Credentials = append(c.Credentials, Credential{principal, kind, account, user, pw})
+		return err
+	}
+	errs := []error{
+		add(PrincipalService, string(identity.KindService), ServiceAccount, "crosstalk"),
+		add(PrincipalAuditor, "auditor", ServiceAccount, "auditor"),
+		add(PrincipalAdmin, string(identity.KindAdmin), identity.AdminAccount, "admin"),
+	}
+	for _, app := range apps {
+		handle, ok := sampleUsers[app]
+		if !ok {
+			handle = "user"
+		}
+		errs = append(errs, add(app, string(identity.KindApp), app, app+"-backend"),
+			add(app+":"+handle, string(identity.KindUser), app, app+":"+handle))
+	}
+	return c, errors.Join(errs...)
+}
+
+func checkApps(apps []string) error {
+	if len(apps) == 0 {
+		return errors.New("no apps: name at least one")
+	}
+	for i, app := range apps {
+		if err := events.App(app).Validate(); err != nil {
+			return fmt.Errorf("app %q: %w", app, err)
+		}
+		if app == ServiceAccount || app == identity.AdminAccount || slices.Contains(apps[:i], app) {
+			return fmt.Errorf("app %q is reserved or named twice", app)
+		}
+	}
+	return nil
+}
+
+// secret returns 24 random bytes, base64url: no character needs quoting
+// in a configuration file or a shell.
+func secret(rnd io.Reader) (string, error) {
+	b := make([]byte, 24)
+	if _, err := io.ReadFull(rnd, b); err != nil {
+		return "", fmt.Errorf("random secret: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Lookup returns the credential of principal.
+func (c Config) Lookup(principal string) (Credential, error) {
+	for _, cr := range c.Credentials {
+		if cr.Principal == principal {
+			return cr, nil
+		}
+	}
+	return Credential{}, fmt.Errorf("%w: %q", ErrNoSuchPrincipal, principal)
+}

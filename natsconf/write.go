@@ -1,0 +1,110 @@
+package natsconf
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
+)
+
+// WriteConf writes c as a nats-server configuration listening on listen
+// (host:port). JetStream is enabled for the service's account only; the
+// store directory is the one `crosstalk serve --data` gives, or the
+// server's default when run by nats-server itself.
+func (c Config) WriteConf(w io.Writer, listen string) error {
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "# crosstalk identity configuration, written by `crosstalk auth init`.\n")
+	fmt.Fprintf(b, "# docs/security.md explains every account, export and import below.\n")
+	fmt.Fprintf(b, "listen: %q\nmax_payload: 1048576\njetstream {}\n\naccounts {\n", listen)
+	c.writeServiceAccount(b)
+	c.writeAdminAccount(b)
+	for _, app := range c.Apps {
+		c.writeAppAccount(b, app)
+	}
+	b.WriteString("}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (c Config) writeServiceAccount(b *strings.Builder) {
+	svc, _ := c.Lookup(PrincipalService)
+	aud, _ := c.Lookup(PrincipalAuditor)
+	fmt.Fprintf(b, "  %q {\n    jetstream: enabled\n    users: [\n", ServiceAccount)
+	fmt.Fprintf(b, "      # the service: streams, micro endpoints, everything\n")
+	fmt.Fprintf(b, "      {user: %q, password: %q}\n", svc.User, svc.Password)
+	fmt.Fprintf(b, "      # the auditor: reads the streams, changes nothing\n")
+	fmt.Fprintf(b, "      {user: %q, password: %q, permissions: {publish: {allow: %s}, subscribe: {allow: [\"_INBOX.>\"]}}}\n",
+		aud.User, aud.Password, list(auditorPublish()))
+	b.WriteString("    ]\n    exports: [\n")
+	for _, app := range c.Apps {
+		fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", "crosstalk.cmd."+app+".>", app)
+	}
+	queriers := append(quoted(c.Apps), fmt.Sprintf("%q", identity.AdminAccount))
+	fmt.Fprintf(b, "      {service: \"crosstalk.query.>\", accounts: [%s]}\n", strings.Join(queriers, ", "))
+	fmt.Fprintf(b, "      {service: \"crosstalk.admin.>\", accounts: [%q]}\n    ]\n  }\n", identity.AdminAccount)
+}
+
+func (c Config) writeAdminAccount(b *strings.Builder) {
+	adm, _ := c.Lookup(PrincipalAdmin)
+	fmt.Fprintf(b, "  %q {\n    users: [\n", identity.AdminAccount)
+	fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", adm.User, adm.Password,
+		permissions("crosstalk.admin.>", "crosstalk.query.>"))
+	b.WriteString("    ]\n    imports: [\n")
+	writeImport(b, "crosstalk.admin.>")
+	writeImport(b, "crosstalk.query.>")
+	b.WriteString("    ]\n  }\n")
+}
+
+func (c Config) writeAppAccount(b *strings.Builder, app string) {
+	perms := permissions("crosstalk.cmd."+app+".>", "crosstalk.query.>")
+	fmt.Fprintf(b, "  %q {\n    users: [\n", app)
+	for _, cr := range c.Credentials {
+		if cr.Account == app {
+			fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", cr.User, cr.Password, perms)
+		}
+	}
+	b.WriteString("    ]\n    imports: [\n")
+	writeImport(b, "crosstalk.cmd."+app+".>")
+	writeImport(b, "crosstalk.query.>")
+	b.WriteString("    ]\n  }\n")
+}
+
+// writeImport imports a service of the service account with share: true,
+// so that nats-server writes the caller's user into Nats-Request-Info.
+func writeImport(b *strings.Builder, subject string) {
+	fmt.Fprintf(b, "      {service: {account: %q, subject: %q}, share: true}\n", ServiceAccount, subject)
+}
+
+// permissions lets a user publish requests on subjects and receive replies.
+func permissions(subjects ...string) string {
+	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: [\"_INBOX.>\"]}}", list(subjects))
+}
+
+// auditorPublish is what reading the streams needs: stream info, direct
+// and message gets, and ordered (ephemeral) consumers with their flow
+// control. Nothing that creates, updates, purges or deletes a stream or a
+// message.
+func auditorPublish() []string {
+	subjects := []string{"$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST"}
+	for _, s := range []string{events.StreamName, events.AuditStreamName} {
+		subjects = append(subjects,
+			"$JS.API.STREAM.INFO."+s, "$JS.API.STREAM.MSG.GET."+s,
+			"$JS.API.DIRECT.GET."+s, "$JS.API.DIRECT.GET."+s+".>",
+			"$JS.API.CONSUMER.CREATE."+s, "$JS.API.CONSUMER.CREATE."+s+".>",
+			"$JS.API.CONSUMER.INFO."+s+".>", "$JS.API.CONSUMER.DELETE."+s+".>",
+			"$JS.API.CONSUMER.MSG.NEXT."+s+".>", "$JS.FC."+s+".>")
+	}
+	return subjects
+}
+
+func quoted(items []string) []string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+func list(items []string) string { return "[" + strings.Join(quoted(items), ", ") + "]" }
