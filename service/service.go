@@ -18,6 +18,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/closer"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -76,6 +77,14 @@ type Options struct {
 	LagReportInterval time.Duration
 	// Version is reported by the micro service. Default: "1.0.0".
 	Version string
+	// EnforceIdentity checks every request against its authenticated
+	// principal (package identity), read from the Nats-Request-Info header
+	// nats-server writes. Default: false, development mode, where a
+	// request acts as whoever its body says.
+	EnforceIdentity bool
+	// AdminAccount is the NATS account whose users are admins.
+	// Default: identity.AdminAccount.
+	AdminAccount string
 }
 
 // EnsureDefaults fills every zero field with its default.
@@ -98,6 +107,7 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.LagWarn, 10000)
 	setDefault(&o.LagReportInterval, 10*time.Second)
 	setDefault(&o.Version, "1.0.0")
+	setDefault(&o.AdminAccount, identity.AdminAccount)
 }
 
 func setDefault[T comparable](field *T, def T) {
