@@ -20,7 +20,7 @@ func (s *Story) Disconnect(ctx context.Context) error {
 	}
 	s.ok("policy v2 in force and applied: %d conversation(s) closed", st.Closed)
 	var conv api.ConversationView
-	if err := s.query(ctx, "conversation", map[string]any{"conversation_id": s.Cross}, &conv); err != nil {
+	if err := s.query(ctx, Alice, "conversation", map[string]any{"conversation_id": s.Cross}, &conv); err != nil {
 		return err
 	}
 	if err := expect(conv.Closed && conv.ClosedByPolicy == 2, "conversation %s must be closed by policy 2: %+v", s.Cross, conv); err != nil {
@@ -65,7 +65,7 @@ func (s *Story) oldHistoryListed(ctx context.Context) error {
 		return err
 	}
 	var inbox api.InboxPage
-	if err := s.query(ctx, "inbox", map[string]any{"account": Alice}, &inbox); err != nil {
+	if err := s.query(ctx, Alice, "inbox", map[string]any{"account": Alice}, &inbox); err != nil {
 		return err
 	}
 	if err := expect(len(inbox.Items) == 1 && inbox.Items[0].Closed, "%s's inbox shows the closed conversation: %+v", Alice, inbox.Items); err != nil {

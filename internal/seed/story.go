@@ -64,8 +64,17 @@ type Log interface {
 
 // Config is the crosstalk a story plays against.
 type Config struct {
-	// Client sends the story's commands and queries.
+	// Client sends the story's commands and queries, and publishes its
+	// policies, unless Apps or Admin say otherwise.
 	Client *client.Client
+	// Apps, if set, gives the client of each app: under an identity
+	// configuration, an app acts and views only as its own accounts, so
+	// alice's commands go through Instagram's connection and bob's through
+	// Messenger's. Default: Client for every app.
+	Apps func(events.App) *client.Client
+	// Admin, if set, publishes the policies and reads the policy report.
+	// Default: Client.
+	Admin *client.Client
 	// Clock is the service's simulated clock.
 	Clock Clock
 	// Log is the service's event log.
@@ -82,7 +91,8 @@ type Config struct {
 // previous one; the fields are the ids the acts made, for callers that
 // check more than the story does.
 type Story struct {
-	c     *client.Client
+	apps  func(events.App) *client.Client
+	admin *client.Client
 	clock Clock
 	log   Log
 	out   io.Writer
@@ -106,7 +116,14 @@ func New(cfg Config) *Story {
 	if out == nil {
 		out = io.Discard
 	}
-	return &Story{c: cfg.Client, clock: cfg.Clock, log: cfg.Log, out: out, tick: cfg.Tick}
+	apps, admin := cfg.Apps, cfg.Admin
+	if apps == nil {
+		apps = func(events.App) *client.Client { return cfg.Client }
+	}
+	if admin == nil {
+		admin = cfg.Client
+	}
+	return &Story{apps: apps, admin: admin, clock: cfg.Clock, log: cfg.Log, out: out, tick: cfg.Tick}
 }
 
 // Play plays every act in order and stops at the first failed check.
@@ -149,7 +166,7 @@ func (s *Story) command(ctx context.Context, actor events.Account, action string
 	body["command_id"] = uuid.NewString()
 	body["actor"] = actor
 	s.clock.Advance(s.tick)
-	r, err := s.c.Command(ctx, string(actor.App()), action, body)
+	r, err := s.apps(actor.App()).Command(ctx, string(actor.App()), action, body)
 	if err == nil && r.StreamSeq > s.seq {
 		s.seq = r.StreamSeq
 	}
@@ -171,7 +188,7 @@ func (s *Story) publish(ctx context.Context, file string) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.c.PublishPolicy(ctx, client.PolicyCommandID(data), json.RawMessage(data))
+	r, err := s.admin.PublishPolicy(ctx, client.PolicyCommandID(data), json.RawMessage(data))
 	if err != nil {
 		return err
 	}
@@ -180,27 +197,28 @@ func (s *Story) publish(ctx context.Context, file string) error {
 	return nil
 }
 
-func (s *Story) query(ctx context.Context, name string, req map[string]any, out any) error {
+// query asks as viewer, through its app's client.
+func (s *Story) query(ctx context.Context, viewer events.Account, name string, req map[string]any, out any) error {
 	req["min_seq"] = s.seq
-	return s.c.Query(ctx, name, req, out)
+	return s.apps(viewer.App()).Query(ctx, name, req, out)
 }
 
 func (s *Story) presence(ctx context.Context, viewer, account events.Account) (api.PresenceView, error) {
 	var p api.PresenceView
-	err := s.query(ctx, "presence", map[string]any{"viewer": viewer, "account": account}, &p)
+	err := s.query(ctx, viewer, "presence", map[string]any{"viewer": viewer, "account": account}, &p)
 	return p, err
 }
 
 func (s *Story) messages(ctx context.Context, conv string, viewer events.Account) (api.MessagePage, error) {
 	var m api.MessagePage
-	err := s.query(ctx, "messages", map[string]any{"conversation_id": conv, "viewer": viewer}, &m)
+	err := s.query(ctx, viewer, "messages", map[string]any{"conversation_id": conv, "viewer": viewer}, &m)
 	return m, err
 }
 
 // waitState returns the policy report entry of version v.
 func (s *Story) waitState(ctx context.Context, v uint64) (api.PolicyStatus, error) {
 	var rep api.PolicyReport
-	if err := s.query(ctx, "policy", map[string]any{}, &rep); err != nil {
+	if err := s.admin.Query(ctx, "policy", map[string]any{"min_seq": s.seq}, &rep); err != nil {
 		return api.PolicyStatus{}, err
 	}
 	for _, p := range rep.Versions {
@@ -216,7 +234,7 @@ func (s *Story) waitApplied(ctx context.Context, v uint64) (api.PolicyStatus, er
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		var rep api.PolicyReport
-		if err := s.c.Query(ctx, "policy", map[string]any{}, &rep); err != nil {
+		if err := s.admin.Query(ctx, "policy", map[string]any{}, &rep); err != nil {
 			return api.PolicyStatus{}, err
 		}
 		for _, p := range rep.Versions {
