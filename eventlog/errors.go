@@ -20,6 +20,9 @@ var (
 	ErrStreamMisconfigured = errors.New("eventlog: stream misconfigured")
 	// ErrNotFound reports that the stream holds no message at a sequence.
 	ErrNotFound = errors.New("eventlog: no message at that sequence")
+	// ErrNoStream reports that OpenExisting or OpenExistingRejections found
+	// no stream to open: they never create one.
+	ErrNoStream = errors.New("eventlog: no such stream")
 )
 
 // JetStream API error codes that nats.go has no constant for.

@@ -20,6 +20,7 @@ package eventlog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -90,6 +91,37 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, erro
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", events.StreamName, err)
 	}
+	return newLog(js, stream, opts)
+}
+
+// OpenExisting is Open for readers: it opens the stream CROSSTALK only if
+// it exists, and returns an error wrapping ErrNoStream if not. It sends no
+// request that creates or updates a stream, so it works under credentials
+// that may only read (the auditor's: stream info, direct gets, ordered
+// consumers).
+func OpenExisting(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, error) {
+	opts.EnsureDefaults()
+	stream, err := existingStream(ctx, js, events.StreamName)
+	if err != nil {
+		return nil, err
+	}
+	return newLog(js, stream, opts)
+}
+
+// existingStream looks up the stream name, which must exist.
+func existingStream(ctx context.Context, js jetstream.JetStream, name string) (jetstream.Stream, error) {
+	stream, err := js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("%w: %s (%w)", ErrNoStream, name, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up stream %s: %w", name, err)
+	}
+	return stream, nil
+}
+
+// newLog checks an opened stream's settings and returns its Log.
+func newLog(js jetstream.JetStream, stream jetstream.Stream, opts Options) (*Log, error) {
 	info := stream.CachedInfo()
 	if err := checkStream(info.Config); err != nil {
 		return nil, err

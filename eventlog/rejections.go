@@ -80,6 +80,21 @@ func OpenRejections(ctx context.Context, js jetstream.JetStream, opts Rejections
 	return &Rejections{js: js, logger: opts.Logger}, nil
 }
 
+// OpenExistingRejections opens the stream of rejected commands for reading,
+// with whatever limits it has, and returns an error wrapping ErrNoStream if
+// there is none. Unlike OpenRejections it never creates or updates the
+// stream: a reader must not change what it reads, and the auditor may not.
+// logger may be nil.
+func OpenExistingRejections(ctx context.Context, js jetstream.JetStream, logger *slog.Logger) (*Rejections, error) {
+	if _, err := existingStream(ctx, js, events.AuditStreamName); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Rejections{js: js, logger: logger}, nil
+}
+
 // Record publishes one record without waiting for its acknowledgement, so
 // that recording a rejection costs the command path one asynchronous publish.
 // A failed publish is logged, never returned to the refused command.

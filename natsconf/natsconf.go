@@ -52,6 +52,15 @@ type Config struct {
 	Apps []string
 	// Credentials holds every principal, the service first.
 	Credentials []Credential
+	// TLS, when set, makes the server require TLS with this certificate.
+	TLS TLSFiles
+}
+
+// TLSFiles are the server's certificate and key, PEM files, written into
+// the configuration's tls block.
+type TLSFiles struct {
+	Cert string
+	Key  string
 }
 
 // ErrNoSuchPrincipal reports a principal a Config does not have.

@@ -192,3 +192,31 @@ func TestCredentialsAndContexts(t *testing.T) {
 		t.Error("an invalid app name was accepted")
 	}
 }
+
+// The service's credentials are found in a generated configuration; a file
+// without them says what to do.
+func TestServiceCredential(t *testing.T) {
+	c, err := Generate(DefaultApps, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := c.WriteDir(dir, "127.0.0.1:4222"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ServiceCredential(filepath.Join(dir, ConfFile))
+	want, _ := c.Lookup(PrincipalService)
+	if err != nil || got.User != want.User || got.Password != want.Password {
+		t.Errorf("ServiceCredential: %+v, %v; want %+v", got, err, want)
+	}
+	other := filepath.Join(dir, "other.conf")
+	if err := os.WriteFile(other, []byte("authorization { user: a, password: b }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ServiceCredential(other); !errors.Is(err, ErrNoServiceUser) {
+		t.Errorf("a file without a service user: %v, want ErrNoServiceUser", err)
+	}
+	if u := (Config{TLS: TLSFiles{Cert: "c"}}).URL("0.0.0.0:4222"); u != "tls://127.0.0.1:4222" {
+		t.Errorf("URL with TLS on a wildcard host: %s", u)
+	}
+}

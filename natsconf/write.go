@@ -3,6 +3,7 @@ package natsconf
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -17,7 +18,11 @@ func (c Config) WriteConf(w io.Writer, listen string) error {
 	b := &strings.Builder{}
 	fmt.Fprintf(b, "# crosstalk identity configuration, written by `crosstalk auth init`.\n")
 	fmt.Fprintf(b, "# docs/security.md explains every account, export and import below.\n")
-	fmt.Fprintf(b, "listen: %q\nmax_payload: 1048576\njetstream {}\n\naccounts {\n", listen)
+	fmt.Fprintf(b, "listen: %q\nmax_payload: 1048576\njetstream {}\n", listen)
+	if c.TLS.Cert != "" {
+		fmt.Fprintf(b, "tls {\n  cert_file: %q\n  key_file: %q\n}\n", c.TLS.Cert, c.TLS.Key)
+	}
+	b.WriteString("\naccounts {\n")
 	c.writeServiceAccount(b)
 	c.writeAdminAccount(b)
 	for _, app := range c.Apps {
@@ -26,6 +31,23 @@ func (c Config) WriteConf(w io.Writer, listen string) error {
 	b.WriteString("}\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// URL is the URL clients reach a server listening on listen at: tls://
+// with a tls block, and loopback for a wildcard host.
+func (c Config) URL(listen string) string {
+	scheme := "nats://"
+	if c.TLS.Cert != "" {
+		scheme = "tls://"
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return scheme + listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return scheme + net.JoinHostPort(host, port)
 }
 
 func (c Config) writeServiceAccount(b *strings.Builder) {

@@ -1,19 +1,80 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go"
 )
 
+// Credentials say how crosstalk authenticates to NATS and checks its TLS
+// certificate. The zero value connects without credentials, as in
+// development mode. At most one of CredsFile and User is set.
+type Credentials struct {
+	// CredsFile is a standard NATS .creds file (a user JWT and its nkey
+	// seed), as nsc writes for decentralized JWT authentication.
+	CredsFile string
+	// User and Password are a user of a nats-server configuration.
+	User     string
+	Password string
+	// TLSCA is a PEM file of the CA that signed the server's certificate.
+	TLSCA string
+}
+
+// ErrCredentials reports credentials that contradict each other.
+var ErrCredentials = errors.New("conflicting NATS credentials")
+
+// IsZero reports whether c authenticates with nothing: identities are then
+// self-declared.
+func (c Credentials) IsZero() bool {
+	return c.CredsFile == "" && c.User == "" && c.Password == ""
+}
+
+// Validate returns an error wrapping ErrCredentials when c names both a
+// .creds file and a user, or a password without a user.
+func (c Credentials) Validate() error {
+	switch {
+	case c.CredsFile != "" && (c.User != "" || c.Password != ""):
+		return fmt.Errorf("%w: give a .creds file or a user and password, not both", ErrCredentials)
+	case c.User == "" && c.Password != "":
+		return fmt.Errorf("%w: a password without a user", ErrCredentials)
+	}
+	return nil
+}
+
+// Options are the nats.go options that apply c.
+func (c Credentials) Options() []nats.Option {
+	var opts []nats.Option
+	if c.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(c.CredsFile))
+	}
+	if c.User != "" {
+		opts = append(opts, nats.UserInfo(c.User, c.Password))
+	}
+	if c.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(c.TLSCA))
+	}
+	return opts
+}
+
 // Connect connects to the NATS server at url under the connection name
 // name, with opts after crosstalk's own. Every command, the node and the
 // offline tools connect through here, so that how crosstalk reaches and
-// authenticates to NATS is decided in one place.
+// authenticates to NATS is decided in one place; pass
+// Credentials.Options() among opts to authenticate.
 func Connect(url, name string, opts ...nats.Option) (*nats.Conn, error) {
 	nc, err := nats.Connect(url, append([]nats.Option{nats.Name(name)}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
 	}
 	return nc, nil
+}
+
+// ConnectWith connects to url as c, under the connection name name, with
+// opts after the credentials'.
+func ConnectWith(url, name string, c Credentials, opts ...nats.Option) (*nats.Conn, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return Connect(url, name, append(c.Options(), opts...)...)
 }

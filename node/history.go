@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"github.com/nats-io/nats.go"
@@ -24,6 +23,10 @@ type Source struct {
 	// Dir is the data directory of a stopped node, read through an embedded
 	// nats-server of the reader's own (see OpenStopped).
 	Dir string
+	// Credentials authenticate to URL: under crosstalk's identity
+	// configuration, the auditor's, which may read the streams and change
+	// nothing. Unused offline.
+	Credentials Credentials
 }
 
 // History is a history opened for reading by the audit and replay tools:
@@ -50,7 +53,7 @@ func OpenHistory(ctx context.Context, src Source, withViews bool, logger *slog.L
 	h := &History{logger: logger}
 	var err error
 	if src.URL != "" {
-		err = h.openOnline(ctx, src.URL)
+		err = h.openOnline(ctx, src.URL, src.Credentials)
 	} else {
 		err = h.openOffline(ctx, src.Dir, withViews)
 	}
@@ -60,8 +63,8 @@ func OpenHistory(ctx context.Context, src Source, withViews bool, logger *slog.L
 	return h, nil
 }
 
-func (h *History) openOnline(ctx context.Context, url string) error {
-	nc, err := Connect(url, "crosstalk audit")
+func (h *History) openOnline(ctx context.Context, url string, creds Credentials) error {
+	nc, err := ConnectWith(url, "crosstalk audit", creds)
 	if err != nil {
 		return err
 	}
@@ -104,30 +107,18 @@ func (h *History) ViewsNote() string { return h.viewsNote }
 func (h *History) Conn() *nats.Conn { return h.nc }
 
 // Rejections opens the log of refused commands, the stream CROSSTALK_AUDIT,
-// with the limits it already has, as OpenRejections updates the stream's
-// configuration and a reader must not change what it reads. Without the
-// stream, or with limits OpenRejections would change (none at all), it returns
-// nil and a note saying why.
+// as it is: it never creates or updates the stream, as a reader must not
+// change what it reads (and the auditor may not). Without the stream it
+// returns nil and a note saying why.
 func (h *History) Rejections(ctx context.Context) (*eventlog.Rejections, string, error) {
 	js, err := jetstream.New(h.nc)
 	if err != nil {
 		return nil, "", err
 	}
-	stream, err := js.Stream(ctx, events.AuditStreamName)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
+	r, err := eventlog.OpenExistingRejections(ctx, js, h.logger)
+	if errors.Is(err, eventlog.ErrNoStream) {
 		return nil, "there is no stream " + events.AuditStreamName + ": refused commands were not recorded", nil
 	}
-	if err != nil {
-		return nil, "", fmt.Errorf("look up stream %s: %w", events.AuditStreamName, err)
-	}
-	cfg := stream.CachedInfo().Config
-	if cfg.MaxBytes <= 0 || cfg.MaxAge <= 0 {
-		return nil, fmt.Sprintf("stream %s has no size or age limit, which crosstalk never sets; "+
-			"read it with the nats CLI: opening it here would change its limits", events.AuditStreamName), nil
-	}
-	r, err := eventlog.OpenRejections(ctx, js, eventlog.RejectionsOptions{
-		MaxBytes: cfg.MaxBytes, MaxAge: cfg.MaxAge, Replicas: cfg.Replicas, Logger: h.logger,
-	})
 	return r, "", err
 }
 

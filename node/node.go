@@ -36,8 +36,22 @@ type Options struct {
 	// nats-server with its files in Layout.JetStream.
 	NatsURL string
 	// Listen is the embedded server's client address, host:port; port 0
-	// picks a free one. Default: DefaultListen. Unused with NatsURL.
+	// picks a free one. Default: DefaultListen, or the configuration
+	// file's with NatsConfig. Unused with NatsURL.
 	Listen string
+	// NatsConfig is a nats-server configuration file (as `crosstalk auth
+	// init` writes) for the embedded server: its accounts, users and TLS
+	// apply, the service enforces identities, and the node connects as the
+	// file's service user unless Credentials say otherwise. Its JetStream
+	// store directory is replaced by Layout.JetStream. Not with NatsURL.
+	NatsConfig string
+	// Credentials are how the node authenticates to NATS. Any credentials
+	// make the service enforce identities. Without them and without
+	// NatsConfig the node runs in development mode (see DevelopmentMode).
+	Credentials Credentials
+	// Insecure lets a node in development mode listen on a non-loopback
+	// address, where anyone who reaches it may act as any account.
+	Insecure bool
 	// SyncAlways fsyncs every JetStream write (embedded server only) before
 	// it is acknowledged, and every batch of the views.
 	SyncAlways bool
@@ -59,7 +73,7 @@ func (o *Options) ensureDefaults() {
 	if o.Dir == "" {
 		o.Dir = DefaultDir
 	}
-	if o.Listen == "" {
+	if o.Listen == "" && o.NatsConfig == "" {
 		o.Listen = DefaultListen
 	}
 	if o.Name == "" {
@@ -93,6 +107,10 @@ type Node struct {
 // The service does not run until Run or Background.
 func Start(ctx context.Context, o Options) (*Node, error) {
 	o.ensureDefaults()
+	if err := o.applyIdentity(); err != nil {
+		return nil, err
+	}
+	o.logIdentity()
 	n := &Node{layout: Layout{Dir: o.Dir}, logger: o.Logger}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -116,7 +134,8 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 func (n *Node) connect(o Options) error {
 	url := o.NatsURL
 	if url == "" {
-		srv, err := broker.Start(broker.Options{Listen: o.Listen, JetStreamDir: n.layout.JetStream(), SyncAlways: o.SyncAlways})
+		srv, err := broker.Start(broker.Options{Listen: o.Listen, ConfigFile: o.NatsConfig,
+			JetStreamDir: n.layout.JetStream(), SyncAlways: o.SyncAlways})
 		if err != nil {
 			return err
 		}
@@ -126,7 +145,7 @@ func (n *Node) connect(o Options) error {
 			slog.String("jetstream_dir", n.layout.JetStream()))
 	}
 	n.closed = make(chan struct{})
-	nc, err := Connect(url, o.Name, nats.MaxReconnects(-1),
+	nc, err := ConnectWith(url, o.Name, o.Credentials, nats.MaxReconnects(-1),
 		nats.ClosedHandler(func(*nats.Conn) { close(n.closed) }))
 	n.nc = nc
 	return err

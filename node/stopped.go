@@ -102,19 +102,19 @@ func (s *Stopped) openViews(o StoppedOptions) error {
 }
 
 // OpenExistingLog opens the event log on nc if the stream CROSSTALK exists,
-// and returns an error wrapping ErrNoStream if not: eventlog.Open would
-// create it. where says where the stream was looked for, for the error.
+// and returns an error wrapping ErrNoStream if not: it never creates or
+// updates a stream (eventlog.OpenExisting), so read-only credentials do.
+// where says where the stream was looked for, for the error.
 func OpenExistingLog(ctx context.Context, nc *nats.Conn, where string, logger *slog.Logger) (*eventlog.Log, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := js.Stream(ctx, events.StreamName); errors.Is(err, jetstream.ErrStreamNotFound) {
+	log, err := eventlog.OpenExisting(ctx, js, eventlog.Options{Logger: logger})
+	if errors.Is(err, eventlog.ErrNoStream) {
 		return nil, fmt.Errorf("%w %s: there is no stream %s", ErrNoStream, where, events.StreamName)
-	} else if err != nil {
-		return nil, fmt.Errorf("look up stream %s %s: %w", events.StreamName, where, err)
 	}
-	return eventlog.Open(ctx, js, eventlog.Options{Logger: logger})
+	return log, err
 }
 
 // Layout is where the stopped node keeps its files.

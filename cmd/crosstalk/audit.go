@@ -19,7 +19,9 @@ import (
 type auditTarget struct {
 	DataDir string
 	NatsURL string
-	JSON    bool
+	// Credentials authenticate to NatsURL, e.g. as the auditor.
+	Credentials node.Credentials
+	JSON        bool
 }
 
 func newAuditCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -39,7 +41,10 @@ what it finds, without changing it.
   export      the whole log as JSON lines that 'crosstalk replay' reads back
 
 Each reads a stopped node's data directory (--data, the default) through an
-embedded nats-server of its own, or a running NATS server (--nats-url).`,
+embedded nats-server of its own, or a running NATS server (--nats-url). Under
+crosstalk's identity configuration, read a running server as the auditor
+(--user auditor --password ..., or --creds): it may read the streams and
+change nothing.`,
 	}
 	cmd.AddCommand(newAuditVerifyCommand(stdout, stderr), newAuditChecksumCommand(stdout, stderr))
 	cmd.AddCommand(newAuditExportCommand(stdout, stderr))
@@ -54,6 +59,7 @@ func addTargetFlags(cmd *cobra.Command, t *auditTarget) {
 	f.StringVar(&t.DataDir, "data", node.DefaultDir,
 		"data directory of a stopped crosstalk node (JetStream under DIR/jetstream, views under DIR/views)")
 	f.StringVar(&t.NatsURL, "nats-url", "", "read the stream of this running NATS server instead (JetStream only)")
+	addCredentialFlags(f, &t.Credentials)
 	f.BoolVar(&t.JSON, "json", false, "print the result as indented JSON")
 	cmd.MarkFlagsMutuallyExclusive("data", "nats-url")
 }
@@ -194,7 +200,8 @@ func writeJSON(w io.Writer, v any) error {
 // openHistory opens the history t names (see node.OpenHistory), and says
 // what to do when a data directory cannot be read.
 func openHistory(ctx context.Context, t auditTarget, withViews bool, logger *slog.Logger) (*node.History, error) {
-	h, err := node.OpenHistory(ctx, node.Source{URL: t.NatsURL, Dir: t.DataDir}, withViews, logger)
+	src := node.Source{URL: t.NatsURL, Dir: t.DataDir, Credentials: t.Credentials}
+	h, err := node.OpenHistory(ctx, src, withViews, logger)
 	if err != nil && t.NatsURL == "" {
 		err = offlineError(err)
 	}

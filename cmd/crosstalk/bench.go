@@ -66,6 +66,7 @@ must not exist there, because the bench fills it and cannot purge it.`,
 	f.IntVar(&opts.Clients, "clients", bench.DefaultClients, "concurrent clients, each with its own NATS connection")
 	f.IntVar(&opts.InFlight, "in-flight", bench.DefaultInFlight, "requests each client keeps in flight in cmd_send_pipelined")
 	f.StringVar(&opts.NatsURL, "nats-url", "", "run on this NATS server's JetStream instead of an embedded one (CROSSTALK must not exist there)")
+	addCredentialFlags(f, &opts.Credentials)
 	f.IntVar(&opts.Backlog, "backlog", bench.DefaultBacklog, "events projector_catchup replays")
 	f.IntVar(&opts.InboxStore, "inbox-store", bench.DefaultInboxStore, "conversations in the read model query_inbox reads (it also measures at 10000)")
 	f.IntVar(&opts.Close, "close", bench.DefaultClose, "cross-app conversations policy_close closes")
@@ -79,7 +80,7 @@ must not exist there, because the bench fills it and cannot purge it.`,
 // kept.
 func quickOptions(cmd *cobra.Command, given bench.Options) bench.Options {
 	q := bench.Quick()
-	q.NatsURL, q.CPUProfile = given.NatsURL, given.CPUProfile
+	q.NatsURL, q.Credentials, q.CPUProfile = given.NatsURL, given.Credentials, given.CPUProfile
 	keep := map[string]func(){
 		"duration":      func() { q.Duration = given.Duration },
 		"conversations": func() { q.Conversations = given.Conversations },

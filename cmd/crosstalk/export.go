@@ -52,6 +52,7 @@ the history could not be read or --until-seq is past the end of the stream.`,
 	f.StringVar(&t.DataDir, "data", node.DefaultDir,
 		"data directory of a stopped crosstalk node (JetStream under DIR/jetstream)")
 	f.StringVar(&t.NatsURL, "nats-url", "", "read the stream of this running NATS server instead (JetStream only)")
+	addCredentialFlags(f, &t.Credentials)
 	f.Uint64Var(&until, "until-seq", 0, "last stream sequence to export (0: the stream's last)")
 	f.StringVar(&out, "out", "", "write the export to this file instead of stdout")
 	cmd.MarkFlagsMutuallyExclusive("data", "nats-url")

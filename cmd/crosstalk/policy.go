@@ -19,11 +19,13 @@ import (
 
 func newPolicyCommand(stdout, stderr io.Writer) *cobra.Command {
 	var url string
+	var creds node.Credentials
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Publish policies and watch them take effect",
 	}
 	cmd.PersistentFlags().StringVar(&url, "nats-url", defaultNatsURL(), "NATS server where crosstalk serves ($NATS_URL sets the default)")
+	addCredentialFlags(cmd.PersistentFlags(), &creds)
 	publish := &cobra.Command{
 		Use:   "publish FILE",
 		Short: "Publish a policy file (JSON, see docs/policies/) through crosstalk.admin.policy.publish",
@@ -34,14 +36,14 @@ the policy no longer allows runs after the reply (or once effective_at has
 passed); follow it with 'crosstalk policy status --watch'.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return publishPolicyFile(cmd.Context(), url, args[0], stdout)
+			return publishPolicyFile(cmd.Context(), url, creds, args[0], stdout)
 		},
 	}
-	cmd.AddCommand(publish, newPolicyStatusCommand(&url, stdout, stderr))
+	cmd.AddCommand(publish, newPolicyStatusCommand(&url, &creds, stdout, stderr))
 	return cmd
 }
 
-func publishPolicyFile(ctx context.Context, url, path string, stdout io.Writer) error {
+func publishPolicyFile(ctx context.Context, url string, creds node.Credentials, path string, stdout io.Writer) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -49,7 +51,7 @@ func publishPolicyFile(ctx context.Context, url, path string, stdout io.Writer) 
 	if _, err := aggregate.ParsePolicy(data); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	nc, err := node.Connect(url, "crosstalk policy")
+	nc, err := node.ConnectWith(url, "crosstalk policy", creds)
 	if err != nil {
 		return err
 	}
@@ -77,7 +79,7 @@ type statusOptions struct {
 	Timeout  time.Duration // how long --watch may wait; 0 means no limit
 }
 
-func newPolicyStatusCommand(url *string, stdout, stderr io.Writer) *cobra.Command {
+func newPolicyStatusCommand(url *string, creds *node.Credentials, stdout, stderr io.Writer) *cobra.Command {
 	var opts statusOptions
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -93,7 +95,7 @@ a terminal, plain lines otherwise), then prints the report. Interrupting it
 error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return policyStatus(cmd.Context(), *url, opts, stdout, stderr)
+			return policyStatus(cmd.Context(), *url, *creds, opts, stdout, stderr)
 		},
 	}
 	f := cmd.Flags()
@@ -104,11 +106,11 @@ error.`,
 	return cmd
 }
 
-func policyStatus(ctx context.Context, url string, opts statusOptions, stdout, stderr io.Writer) error {
+func policyStatus(ctx context.Context, url string, creds node.Credentials, opts statusOptions, stdout, stderr io.Writer) error {
 	if opts.Interval <= 0 {
 		return fmt.Errorf("--interval must be positive, got %s", opts.Interval)
 	}
-	nc, err := node.Connect(url, "crosstalk policy")
+	nc, err := node.ConnectWith(url, "crosstalk policy", creds)
 	if err != nil {
 		return err
 	}

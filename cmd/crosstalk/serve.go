@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -27,6 +28,17 @@ By default it starts an embedded nats-server with JetStream, its client port on
 --data/views. With --nats-url it uses an existing NATS server instead; the
 stream CROSSTALK is created if missing and checked if present.
 
+Identities: with --nats-config FILE (as 'crosstalk auth init' writes) the
+embedded server runs that nats-server configuration (accounts, users, TLS;
+--listen, when given, and --data still apply), the service connects as the
+file's service user (the user of account CROSSTALK without permissions) and
+checks every request against its authenticated caller. Against an existing
+NATS, --creds FILE or --user/--password (and --tls-ca) connect as the service
+principal, and identities are checked too. Without any of these, serve runs
+in development mode: identities are self-declared, it says so once in its
+log, and it listens on loopback only unless --insecure. docs/security.md
+explains the model.
+
 serve sets the garbage collector's target to 400% (see docs/performance.md)
 unless GOGC is set; GOMEMLIMIT caps the heap as usual.
 
@@ -46,7 +58,13 @@ Talk to it with any NATS client, e.g. the nats CLI:
 			}
 			cfg.Logger = newLogger(stderr, level)
 			cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: cacheSize}
+			if cfg.NatsConfig != "" && !cmd.Flags().Changed("listen") {
+				cfg.Listen = "" // the configuration file's
+			}
 			n, err := node.Start(cmd.Context(), cfg)
+			if errors.Is(err, node.ErrNotLoopback) {
+				return fmt.Errorf("%w; give --nats-config to authenticate, or --insecure to listen there without", err)
+			}
 			if err != nil {
 				return err
 			}
@@ -59,6 +77,10 @@ Talk to it with any NATS client, e.g. the nats CLI:
 	f.StringVar(&cfg.Dir, "data", node.DefaultDir, "directory for the Pebble read model and the embedded JetStream files")
 	f.StringVar(&cfg.Listen, "listen", node.DefaultListen, "client address of the embedded nats-server (host:port)")
 	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222)")
+	f.StringVar(&cfg.NatsConfig, "nats-config", "", "run the embedded nats-server with this configuration file and enforce identities (see 'crosstalk auth init')")
+	f.BoolVar(&cfg.Insecure, "insecure", false, "without authentication, listen on a non-loopback --listen anyway: anyone who reaches it may act as any account")
+	addCredentialFlags(f, &cfg.Credentials)
+	cmd.MarkFlagsMutuallyExclusive("nats-config", "nats-url")
 	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
 	f.IntVar(&cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
 	f.BoolVar(&debug, "debug", false, "log at debug level")

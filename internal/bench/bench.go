@@ -45,6 +45,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/crosstalk-dev/crosstalk/node"
 )
 
 // Options configure a run. The zero value of every field means its default;
@@ -69,6 +71,8 @@ type Options struct {
 	// stream BENCH_RAW. Default: "", an embedded server on 127.0.0.1 with a
 	// free port and its files in a temporary directory.
 	NatsURL string
+	// Credentials authenticate every connection to NatsURL.
+	Credentials node.Credentials
 	// Backlog is how many events projector_catchup replays. Default: 200000.
 	Backlog int
 	// InboxStore is how many conversations the read model of query_inbox

@@ -88,7 +88,7 @@ func (e *env) refuseExisting(ctx context.Context) error {
 
 // connect opens a NATS connection that close closes.
 func (e *env) connect(name string) (*nats.Conn, error) {
-	nc, err := node.Connect(e.url, name, nats.MaxReconnects(-1))
+	nc, err := node.ConnectWith(e.url, name, e.opts.Credentials, nats.MaxReconnects(-1))
 	if err != nil {
 		return nil, err
 	}

@@ -13,9 +13,14 @@ import (
 
 // Options configure the embedded server.
 type Options struct {
-	// Listen is the client address, host:port. Default: 127.0.0.1:4222.
-	// Port 0 or -1 picks a free port.
+	// Listen is the client address, host:port. Default: 127.0.0.1:4222,
+	// or the configuration file's with ConfigFile. Port 0 or -1 picks a
+	// free port.
 	Listen string
+	// ConfigFile is a nats-server configuration file (accounts, users,
+	// TLS, ...) to run; empty runs an open server without authentication.
+	// Listen, JetStreamDir and the sync settings override the file's.
+	ConfigFile string
 	// JetStreamDir is where JetStream keeps its files: the caller's layout
 	// (node.Layout.JetStream) decides where that is. Required.
 	JetStreamDir string
@@ -29,25 +34,9 @@ type Options struct {
 
 // Start starts the server and waits until it accepts connections.
 func Start(o Options) (*server.Server, error) {
-	if o.Listen == "" {
-		o.Listen = "127.0.0.1:4222"
-	}
-	host, portText, err := net.SplitHostPort(o.Listen)
+	opts, err := serverOptions(o)
 	if err != nil {
-		return nil, fmt.Errorf("listen address %q: %w (want host:port)", o.Listen, err)
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return nil, fmt.Errorf("listen address %q: port is not a number", o.Listen)
-	}
-	if port == 0 {
-		port = -1
-	}
-	opts := &server.Options{
-		ServerName: "crosstalk", Host: host, Port: port, JetStream: true,
-		StoreDir: o.JetStreamDir, NoSigs: true, NoLog: true,
-		SyncInterval: o.SyncInterval, SyncAlways: o.SyncAlways,
-		MaxPayload: 1 << 20,
+		return nil, err
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -56,7 +45,58 @@ func Start(o Options) (*server.Server, error) {
 	go s.Start()
 	if !s.ReadyForConnections(10 * time.Second) {
 		s.Shutdown()
-		return nil, fmt.Errorf("embedded nats-server did not start listening on %s within 10s", o.Listen)
+		return nil, fmt.Errorf("embedded nats-server did not start listening on %s within 10s",
+			net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
 	}
 	return s, nil
+}
+
+// serverOptions are the server's options: the configuration file's, or an
+// open server's, with crosstalk's own settings on top. The data directory
+// decides where JetStream keeps its files, whatever the file says, so that
+// one data directory is one node.
+func serverOptions(o Options) (*server.Options, error) {
+	opts := &server.Options{ServerName: "crosstalk", MaxPayload: 1 << 20}
+	if o.ConfigFile != "" {
+		var err error
+		if opts, err = server.ProcessConfigFile(o.ConfigFile); err != nil {
+			return nil, fmt.Errorf("nats-server configuration: %w", err)
+		}
+		if opts.ServerName == "" {
+			opts.ServerName = "crosstalk"
+		}
+	} else if o.Listen == "" {
+		o.Listen = "127.0.0.1:4222"
+	}
+	if o.Listen != "" {
+		host, port, err := splitListen(o.Listen)
+		if err != nil {
+			return nil, err
+		}
+		opts.Host, opts.Port = host, port
+	}
+	opts.JetStream, opts.StoreDir = true, o.JetStreamDir
+	opts.NoSigs, opts.NoLog = true, true
+	if o.SyncInterval != 0 {
+		opts.SyncInterval = o.SyncInterval
+	}
+	opts.SyncAlways = opts.SyncAlways || o.SyncAlways
+	return opts, nil
+}
+
+// splitListen parses host:port; port 0 becomes -1, the server's "any free
+// port".
+func splitListen(listen string) (string, int, error) {
+	host, portText, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", 0, fmt.Errorf("listen address %q: %w (want host:port)", listen, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return "", 0, fmt.Errorf("listen address %q: port is not a number", listen)
+	}
+	if port == 0 {
+		port = -1
+	}
+	return host, port, nil
 }

@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -32,5 +34,39 @@ func TestStartRefusesBadListenAddress(t *testing.T) {
 		if _, err := Start(Options{Listen: addr, JetStreamDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), addr) {
 			t.Errorf("%q: want an error naming the address, got %v", addr, err)
 		}
+	}
+}
+
+// A configuration file's settings apply, but the data directory decides
+// where JetStream keeps its files, and Listen, when given, overrides the
+// file's.
+func TestStartRunsConfigFileWithCrosstalksStoreDir(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "nats.conf")
+	body := "listen: \"127.0.0.1:1\"\njetstream { store_dir: \"" + filepath.Join(dir, "elsewhere") + "\" }\n" +
+		"authorization { user: a, password: b }\n"
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	js := filepath.Join(dir, "jetstream")
+	s, err := Start(Options{ConfigFile: conf, Listen: "127.0.0.1:0", JetStreamDir: js})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Shutdown(); s.WaitForShutdown() }()
+	if !strings.HasPrefix(s.JetStreamConfig().StoreDir, js) {
+		t.Errorf("JetStream under %s, want %s", s.JetStreamConfig().StoreDir, js)
+	}
+	if nc, err := nats.Connect(s.ClientURL()); err == nil {
+		nc.Close()
+		t.Error("the file's authorization was not applied")
+	}
+	nc, err := nats.Connect(s.ClientURL(), nats.UserInfo("a", "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	if _, err := Start(Options{ConfigFile: filepath.Join(dir, "missing.conf"), JetStreamDir: js}); err == nil {
+		t.Error("a missing configuration file was accepted")
 	}
 }

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
+	"github.com/crosstalk-dev/crosstalk/natsconf"
+	"github.com/crosstalk-dev/crosstalk/node"
+)
+
+// runAuthInit runs 'crosstalk auth init' into a new directory and returns it
+// with the credentials it wrote.
+func runAuthInit(t *testing.T, listen string) (string, natsconf.Config) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "auth")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"auth", "init", "--dir", dir, "--listen", listen}, &out, &out); err != nil {
+		t.Fatalf("auth init: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"nats context save crosstalk-instagram-alice --server nats://" + listen,
+		"crosstalk serve --nats-config " + filepath.Join(dir, natsconf.ConfFile)} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("auth init output lacks %q:\n%s", want, out.String())
+		}
+	}
+	err := run(context.Background(), []string{"auth", "init", "--dir", dir}, &out, &out)
+	if !errors.Is(err, natsconf.ErrExists) {
+		t.Errorf("auth init over an existing configuration: %v, want ErrExists", err)
+	}
+	c, err := natsconf.ReadCredentials(filepath.Join(dir, natsconf.CredentialsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, c
+}
+
+// serveInBackground runs serve with args until the test ends.
+func serveInBackground(t *testing.T, args ...string) *testkit.LockedBuffer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &testkit.LockedBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"serve"}, args...), logs, logs) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v\n%s", err, logs.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not shut down")
+		}
+	})
+	waitReady(t, logs)
+	return logs
+}
+
+func connectAs(t *testing.T, c natsconf.Config, url, principal string) *nats.Conn {
+	t.Helper()
+	cr, err := c.Lookup(principal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := node.ConnectWith(url, "test "+principal, node.Credentials{User: cr.User, Password: cr.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// Under a generated configuration, an app sends commands over its own
+// connection, and the auditor verifies, checksums and exports the history
+// read-only through the CLI, but cannot purge it: NATS refuses.
+func TestServeUnderGeneratedConfigurationAndAuditAsAuditor(t *testing.T) {
+	addr := testkit.FreeAddr(t)
+	authDir, c := runAuthInit(t, addr)
+	logs := serveInBackground(t, "--data", t.TempDir(), "--nats-config", filepath.Join(authDir, natsconf.ConfFile))
+	if strings.Contains(logs.String(), "self-declared") {
+		t.Errorf("serve under a configuration must not warn of self-declared identities:\n%s", logs.String())
+	}
+	url := "nats://" + addr
+	if nc, err := nats.Connect(url); err == nil {
+		nc.Close()
+		t.Fatal("an unauthenticated connection was accepted")
+	}
+
+	app := client.New(connectAs(t, c, url, "instagram"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for range 3 {
+		_, err := app.Command(ctx, "instagram", "conversation.start", map[string]any{
+			"command_id": uuid.NewString(), "actor": "instagram:alice", "participants": []string{"instagram:bob"},
+		})
+		if err != nil {
+			t.Fatalf("the app's command: %v", err)
+		}
+	}
+
+	aud, err := c.Lookup(natsconf.PrincipalAuditor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asAuditor := []string{"--nats-url", url, "--user", aud.User, "--password", aud.Password}
+	export := filepath.Join(t.TempDir(), "export.jsonl")
+	for _, args := range [][]string{
+		{"audit", "verify"}, {"audit", "checksum"}, {"audit", "export", "--out", export},
+	} {
+		var out bytes.Buffer
+		if err := run(ctx, append(args, asAuditor...), &out, &out); err != nil {
+			t.Fatalf("%v as the auditor: %v\n%s", args, err, out.String())
+		}
+		if args[1] == "checksum" && !strings.Contains(out.String(), "events: 3") {
+			t.Errorf("checksum as the auditor:\n%s", out.String())
+		}
+	}
+	if data, err := os.ReadFile(export); err != nil || bytes.Count(data, []byte("\n")) != 3 {
+		t.Errorf("the auditor's export: %v, %d lines", err, bytes.Count(data, []byte("\n")))
+	}
+
+	refusals := make(chan error, 1)
+	nc, err := node.ConnectWith(url, "test auditor", node.Credentials{User: aud.User, Password: aud.Password},
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			select {
+			case refusals <- err:
+			default:
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	auditorCannotPurge(ctx, t, nc, refusals)
+}
+
+// auditorCannotPurge checks that NATS refuses the auditor the purge
+// subject: the stream denies purges anyway, but the auditor must be stopped
+// before JetStream is asked.
+func auditorCannotPurge(ctx context.Context, t *testing.T, nc *nats.Conn, refusals <-chan error) {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	stream, err := js.Stream(ctx, events.StreamName)
+	if err != nil {
+		t.Fatalf("the auditor reads the stream's info: %v", err)
+	}
+	if err := stream.Purge(ctx); err == nil {
+		t.Fatal("the auditor purged the stream")
+	}
+	select {
+	case err := <-refusals:
+		if !errors.Is(err, nats.ErrPermissionViolation) {
+			t.Errorf("the auditor's purge: %v, want a permissions violation", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("NATS did not refuse the auditor's purge")
+	}
+}
+
+// Without any auth configuration serve is the development mode: one
+// warning that identities are self-declared, loopback only unless
+// --insecure.
+func TestServeDevelopmentMode(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--listen", "0.0.0.0:0"}, &out, &out)
+	if !errors.Is(err, node.ErrNotLoopback) || !strings.Contains(err.Error(), "--insecure") {
+		t.Errorf("serve on 0.0.0.0 without auth: %v, want ErrNotLoopback naming --insecure", err)
+	}
+	logs := serveInBackground(t, "--data", t.TempDir(), "--listen", testkit.FreeAddr(t))
+	if n := strings.Count(logs.String(), "self-declared"); n != 1 {
+		t.Errorf("development mode must warn once that identities are self-declared, warned %d times:\n%s", n, logs.String())
+	}
+}
