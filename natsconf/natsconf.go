@@ -22,9 +22,6 @@ import (
 // service.
 const ServiceAccount = "CROSSTALK"
 
-// DefaultApps are the apps of the seed story.
-var DefaultApps = []string{"instagram", "messenger", "thirdparty-birdychat"}
-
 // The principal names of the fixed principals in credentials.json.
 const (
 	PrincipalService = "service"
@@ -66,15 +63,11 @@ type TLSFiles struct {
 // ErrNoSuchPrincipal reports a principal a Config does not have.
 var ErrNoSuchPrincipal = errors.New("no such principal")
 
-// sampleUsers are the seed story's end users; other apps get "<app>:user".
-var sampleUsers = map[string]string{
-	"instagram": "alice", "messenger": "bob", "thirdparty-birdychat": "zed",
-}
-
 // Generate makes a configuration for apps with random secrets from rnd
 // (crypto/rand.Reader when nil). Apps must be valid crosstalk app names and
-// distinct.
-func Generate(apps []string, rnd io.Reader) (Config, error) {
+// distinct. Each app gets one sample end user, "<app>:<handle>", the
+// handle from samples or "user".
+func Generate(apps []string, samples map[string]string, rnd io.Reader) (Config, error) {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
@@ -93,7 +86,7 @@ func Generate(apps []string, rnd io.Reader) (Config, error) {
 		add(PrincipalAdmin, string(identity.KindAdmin), identity.AdminAccount, "admin"),
 	}
 	for _, app := range apps {
-		handle, ok := sampleUsers[app]
+		handle, ok := samples[app]
 		if !ok {
 			handle = "user"
 		}

@@ -13,13 +13,14 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/internal/seed"
 )
 
 // startServer runs nats-server on the configuration WriteDir wrote, on a
 // random port.
 func startServer(t *testing.T) (Config, string) {
 	t.Helper()
-	c, err := Generate(DefaultApps, nil)
+	c, err := Generate(seed.Apps, seed.SampleUsers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func refused(t *testing.T, nc *nats.Conn, subject string) {
 
 // credentials.json round-trips, and each principal has a context line.
 func TestCredentialsAndContexts(t *testing.T) {
-	c, err := Generate([]string{"instagram"}, nil)
+	c, err := Generate([]string{"instagram"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,10 +186,10 @@ func TestCredentialsAndContexts(t *testing.T) {
 	if len(lines) != len(c.Credentials) || !strings.Contains(lines[3], "crosstalk-instagram --server") {
 		t.Fatalf("context lines: %q", lines)
 	}
-	if _, err := Generate([]string{"instagram", "instagram"}, nil); err == nil {
+	if _, err := Generate([]string{"instagram", "instagram"}, nil, nil); err == nil {
 		t.Error("an app named twice was accepted")
 	}
-	if _, err := Generate([]string{"Bad App"}, nil); err == nil {
+	if _, err := Generate([]string{"Bad App"}, nil, nil); err == nil {
 		t.Error("an invalid app name was accepted")
 	}
 }
@@ -196,7 +197,7 @@ func TestCredentialsAndContexts(t *testing.T) {
 // The service's credentials are found in a generated configuration; a file
 // without them says what to do.
 func TestServiceCredential(t *testing.T) {
-	c, err := Generate(DefaultApps, nil)
+	c, err := Generate(seed.Apps, seed.SampleUsers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 	"github.com/crosstalk-dev/crosstalk/node"
@@ -80,7 +81,7 @@ func TestNodeUnderConfigurationWithTLS(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	ca, cert, key := writeCerts(t, dir)
-	c, err := natsconf.Generate(natsconf.DefaultApps, nil)
+	c, err := natsconf.Generate(seed.Apps, seed.SampleUsers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

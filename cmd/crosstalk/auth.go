@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 )
 
@@ -59,7 +60,7 @@ Serve with it: crosstalk serve --nats-config DIR/nats.conf`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "dir", "", "directory to write nats.conf and credentials.json into (created 0700 if missing)")
-	fl.StringSliceVar(&f.apps, "apps", natsconf.DefaultApps, "apps to make an account for, comma-separated")
+	fl.StringSliceVar(&f.apps, "apps", seed.Apps, "apps to make an account for, comma-separated")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:4222", "client address the configuration listens on (host:port)")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "the server's TLS certificate (PEM), written into a tls block")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
@@ -70,7 +71,7 @@ Serve with it: crosstalk serve --nats-config DIR/nats.conf`,
 }
 
 func authInit(f authInitFlags, stdout io.Writer) error {
-	c, err := natsconf.Generate(f.apps, nil)
+	c, err := natsconf.Generate(f.apps, seed.SampleUsers, nil)
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,15 @@ const (
 	Carol = events.Account("messenger:carol")
 )
 
+// Apps are the seed story's apps, the Instagram and Messenger of December
+// 2023 and a third-party app that the DMA policy v3 lets in: what `crosstalk
+// auth init` configures by default.
+var Apps = []string{"instagram", "messenger", "thirdparty-birdychat"}
+
+// SampleUsers gives each app's sample end user in a generated identity
+// configuration: alice and bob of the story, and zed on the third-party app.
+var SampleUsers = map[string]string{"instagram": "alice", "messenger": "bob", "thirdparty-birdychat": "zed"}
+
 // Start is when the story's simulated clock should start: just after
 // cross-app messaging was switched on in 2020.
 var Start = time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC)
