@@ -14,11 +14,17 @@ const MaxTextBytes = 4096
 const MaxParticipants = 256
 
 // Meta is what every command carries: its id, the app whose subject it came
-// in on, and the acting account.
+// in on, the acting account, and the principal that sent it.
 type Meta struct {
 	CommandID string
 	App       events.App
 	Actor     events.Account
+	// Principal is who the NATS server authenticated as the command's
+	// sender (identity.Principal.String()), which the event records as
+	// its principal extension; "" when identities are self-declared. The
+	// aggregate records it and decides nothing by it: the service checked
+	// it before.
+	Principal string
 }
 
 // Command is any command an aggregate decides. It is sealed (only this
@@ -46,13 +52,14 @@ func (SetPresence) command()       {}
 func (ChangeSettings) command()    {}
 func (PublishPolicy) command()     {}
 
-// Header returns the closing's meta: its causing event's id, and no actor
-// or app, as the closer acts for the policy, not for an account.
-func (c Close) Header() Meta { return Meta{CommandID: c.CommandID} }
+// Header returns the closing's meta: its causing event's id and principal,
+// and no actor or app, as the closer acts for the policy, not for an
+// account.
+func (c Close) Header() Meta { return Meta{CommandID: c.CommandID, Principal: c.Principal} }
 
-// Header returns the publish's meta: its id, and no actor or app, as the
-// admin endpoint belongs to no app.
-func (c PublishPolicy) Header() Meta { return Meta{CommandID: c.CommandID} }
+// Header returns the publish's meta: its id and principal, and no actor or
+// app, as the admin endpoint belongs to no app.
+func (c PublishPolicy) Header() Meta { return Meta{CommandID: c.CommandID, Principal: c.Principal} }
 
 func (m Meta) check() error {
 	if !events.ValidUUID(m.CommandID) {
@@ -128,6 +135,9 @@ type (
 		Policy    *Policy
 		// OptedIn holds the participants' opt-ins, as for StartConversation.
 		OptedIn map[events.Account]bool
+		// Principal is who decides the closing: "service" when identities
+		// are enforced (the closer is the service), "" otherwise.
+		Principal string
 	}
 )
 

@@ -76,7 +76,7 @@ func (c *Conversation) Decide(cmd Command, p *Policy, now time.Time) (events.Eve
 }
 
 func (c *Conversation) emit(t events.Type, m Meta, p *Policy, now time.Time, data any) (events.Event, error) {
-	return c.Stream.next(t, c.ID, now, m.CommandID, p.VersionOf(), data)
+	return c.Stream.next(t, c.ID, now, m, p.VersionOf(), data)
 }
 
 func (c *Conversation) decideStart(cmd StartConversation, p *Policy, now time.Time) (events.Event, error) {

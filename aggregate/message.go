@@ -164,6 +164,6 @@ func (c *Conversation) decideClose(cl Close, now time.Time) (events.Event, error
 		}
 		reason = events.ClosedByOptOut
 	}
-	return c.Stream.next(events.ConversationClosed, c.ID, now, cl.CommandID, cl.Policy.VersionOf(),
+	return c.Stream.next(events.ConversationClosed, c.ID, now, cl.Header(), cl.Policy.VersionOf(),
 		events.ConversationClosedData{Reason: reason, PolicyVersion: cl.Policy.VersionOf()})
 }

@@ -204,6 +204,8 @@ func (ps *Policies) Get(v uint64) (Policy, bool) {
 type PublishPolicy struct {
 	CommandID string
 	Policy    Policy
+	// Principal is who published it, as Meta.Principal.
+	Principal string
 }
 
 // EventID returns the id of the policy.published event of version v, the
@@ -227,7 +229,7 @@ func (ps *Policies) Decide(cmd Command, _ *Policy, now time.Time) (events.Event,
 		return events.Event{}, fmt.Errorf("%w: version %d is not greater than the latest published version %d",
 			ErrPolicyVersionConflict, c.Policy.Version, latest)
 	}
-	return ps.Stream.next(events.PolicyPublished, "policy", now, c.CommandID,
+	return ps.Stream.next(events.PolicyPublished, "policy", now, c.Header(),
 		ps.InForce(now).VersionOf(), c.Policy.Data())
 }
 

@@ -41,14 +41,16 @@ func (s *Stream) Prior(commandID string) (Prior, bool) {
 	return p, ok
 }
 
-// next builds the aggregate's next event: envelope, chain fields and a
-// deterministic id derived from the command and subject.
-func (s *Stream) next(t events.Type, subject string, now time.Time, causation string, policyVersion uint64, data any) (events.Event, error) {
-	e, err := events.New(t, subject, now, causation, policyVersion, data)
+// next builds the aggregate's next event: envelope, chain fields, the
+// principal of the command m, and a deterministic id derived from the
+// command and subject.
+func (s *Stream) next(t events.Type, subject string, now time.Time, m Meta, policyVersion uint64, data any) (events.Event, error) {
+	e, err := events.New(t, subject, now, m.CommandID, policyVersion, data)
 	if err != nil {
 		return events.Event{}, err
 	}
-	e.ID = events.DerivedID(now, causation+"\x00"+subject)
+	e.Principal = m.Principal
+	e.ID = events.DerivedID(now, m.CommandID+"\x00"+subject)
 	e.StreamVersion = s.Version + 1
 	e.PrevHash = s.LastHash
 	return e, nil

@@ -7,6 +7,7 @@ import "fmt"
 const (
 	CodeInvalidRequest        = "invalid_request"
 	CodeWrongApp              = "wrong_app"
+	CodeForbidden             = "forbidden"
 	CodeInvalidPolicy         = "invalid_policy"
 	CodeNotParticipant        = "not_participant"
 	CodeNotSender             = "not_sender"
@@ -25,7 +26,8 @@ const (
 
 // statuses maps each code to its micro status code.
 var statuses = map[string]string{
-	CodeInvalidRequest: "400", CodeWrongApp: "400", CodeInvalidPolicy: "400",
+	CodeInvalidRequest: "400", CodeInvalidPolicy: "400",
+	CodeWrongApp: "403", CodeForbidden: "403",
 	CodeNotParticipant: "403", CodeNotSender: "403", CodeConversationClosed: "403",
 	CodeCrossAppNotAllowed: "403", CodeCallNotAllowed: "403",
 	CodeConversationNotFound: "404", CodeMessageNotFound: "404", CodeCallNotFound: "404",

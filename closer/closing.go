@@ -106,7 +106,7 @@ func (c *Closer) closeEach(ctx context.Context, ids []string, p *aggregate.Polic
 // is derived from the causing event and the conversation, so a closer that
 // runs twice (or on two instances) closes a conversation once.
 func (c *Closer) closeOne(ctx context.Context, id string, p *aggregate.Policy, causation string) (bool, error) {
-	cmd := aggregate.Close{CommandID: causation, Policy: p}
+	cmd := aggregate.Close{CommandID: causation, Policy: p, Principal: c.opts.Principal}
 	if p.HasOptInLinks() {
 		view, err := c.views().Conversation(id)
 		if err != nil {

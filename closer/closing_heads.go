@@ -63,7 +63,7 @@ func (c *Closer) headClosing(h projector.ConversationHead, p *aggregate.Policy, 
 	id := h.ConversationID
 	pos := aggregate.Stream{Version: h.Version, LastSeq: h.LastSeq, LastHash: h.LastHash}
 	conv := aggregate.ClosingState(id, h.Participants, h.Closed, pos)
-	ev, err := conv.Decide(aggregate.Close{CommandID: causation, Policy: p}, p, c.opts.Clock.Now())
+	ev, err := conv.Decide(aggregate.Close{CommandID: causation, Policy: p, Principal: c.opts.Principal}, p, c.opts.Clock.Now())
 	switch {
 	case errors.Is(err, aggregate.ErrConversationClosed), errors.Is(err, aggregate.ErrNotAffected):
 		return nil, true, nil

@@ -30,6 +30,11 @@ type Options struct {
 	// Default: 1024, enough to keep JetStream busy while a run's
 	// acknowledgements still return within milliseconds.
 	CloseRun int
+	// Principal is what each closing records as its principal (the event's
+	// principal extension): "service" when the service enforces
+	// identities, "" (the default) when identities are self-declared, so
+	// that development mode's events are what they always were.
+	Principal string
 }
 
 // wallClock is the default Clock.

@@ -25,6 +25,9 @@ func appendEvent(b []byte, e Event) ([]byte, bool) {
 	b = append(b, '"')
 	b = appendField(b, `,"datacontenttype":`, e.DataContentType)
 	b = appendField(b, `,"causationid":`, e.CausationID)
+	if e.Principal != "" { // omitempty
+		b = appendField(b, `,"principal":`, e.Principal)
+	}
 	b = strconv.AppendUint(append(b, `,"policyversion":`...), e.PolicyVersion, 10)
 	b = strconv.AppendUint(append(b, `,"streamversion":`...), e.StreamVersion, 10)
 	b = appendField(b, `,"prevhash":`, e.PrevHash)
@@ -47,8 +50,12 @@ func appendEvent(b []byte, e Event) ([]byte, bool) {
 // encodedSize estimates appendEvent's output, so that it allocates once.
 func encodedSize(e Event) int {
 	const fixed = 230 // names, punctuation, the time and the two versions
-	return fixed + len(e.SpecVersion) + len(e.ID) + len(e.Source) + len(e.Type) + len(e.Subject) +
+	n := fixed + len(e.SpecVersion) + len(e.ID) + len(e.Source) + len(e.Type) + len(e.Subject) +
 		len(e.DataContentType) + len(e.CausationID) + len(e.PrevHash) + len(e.Data)
+	if e.Principal != "" {
+		n += len(`,"principal":""`) + len(e.Principal)
+	}
+	return n
 }
 
 func appendField(b []byte, name, value string) []byte {

@@ -32,6 +32,9 @@ func TestEncodeIsJSONMarshal(t *testing.T) {
 		if rng.IntN(4) == 0 {
 			e.Data, e.Payload = randRaw(rng), nil
 		}
+		if rng.IntN(2) == 0 {
+			e.Principal = randString(rng)
+		}
 		if rng.IntN(8) == 0 {
 			e.SpecVersion, e.Source, e.DataContentType, e.Type = randString(rng), randString(rng), randString(rng), Type(randString(rng))
 		}
@@ -41,14 +44,14 @@ func TestEncodeIsJSONMarshal(t *testing.T) {
 
 // FuzzEncode compares Encode with json.Marshal on arbitrary field values.
 func FuzzEncode(f *testing.F) {
-	f.Add("id", "crosstalk.message.sent.v1", "subj", "cause", "prev", uint64(1), uint64(2), int64(0), 0, []byte(`{"a":"<b>"}`))
-	f.Add("\xff\u2028", "<&>", "\x00\x1f\"\\", "é😀", "\u2029", uint64(0), ^uint64(0), int64(-1), -3600, []byte(` { "a" : [1, 2] } `))
-	f.Add("", "", "", "", "", uint64(0), uint64(0), int64(1<<62), 45296, []byte(`{"a":`))
-	f.Fuzz(func(t *testing.T, id, typ, subject, cause, prev string, pv, sv uint64, nanos int64, offset int, data []byte) {
+	f.Add("id", "crosstalk.message.sent.v1", "subj", "cause", "", "prev", uint64(1), uint64(2), int64(0), 0, []byte(`{"a":"<b>"}`))
+	f.Add("\xff\u2028", "<&>", "\x00\x1f\"\\", "é😀", "instagram/instagram:alice", "\u2029", uint64(0), ^uint64(0), int64(-1), -3600, []byte(` { "a" : [1, 2] } `))
+	f.Add("", "", "", "", "\u2028<", "", uint64(0), uint64(0), int64(1<<62), 45296, []byte(`{"a":`))
+	f.Fuzz(func(t *testing.T, id, typ, subject, cause, principal, prev string, pv, sv uint64, nanos int64, offset int, data []byte) {
 		at := time.Unix(0, nanos).In(time.FixedZone("z", offset%(100*3600)))
 		checkEncode(t, Event{SpecVersion: SpecVersion, ID: id, Source: Source, Type: Type(typ), Subject: subject,
-			Time: at, DataContentType: DataContentType, CausationID: cause, PolicyVersion: pv, StreamVersion: sv,
-			PrevHash: prev, Data: data})
+			Time: at, DataContentType: DataContentType, CausationID: cause, Principal: principal, PolicyVersion: pv,
+			StreamVersion: sv, PrevHash: prev, Data: data})
 	})
 }
 

@@ -31,19 +31,26 @@ const (
 // encoded, and an event decoded from bytes has none: DataOf falls back to
 // Data then. Whoever changes Data after New must clear Payload.
 type Event struct {
-	SpecVersion     string          `json:"specversion"`
-	ID              string          `json:"id"`
-	Source          string          `json:"source"`
-	Type            Type            `json:"type"`
-	Subject         string          `json:"subject"`
-	Time            time.Time       `json:"time"`
-	DataContentType string          `json:"datacontenttype"`
-	CausationID     string          `json:"causationid"`
-	PolicyVersion   uint64          `json:"policyversion"`
-	StreamVersion   uint64          `json:"streamversion"`
-	PrevHash        string          `json:"prevhash"`
-	Data            json.RawMessage `json:"data"`
-	Payload         any             `json:"-"`
+	SpecVersion     string    `json:"specversion"`
+	ID              string    `json:"id"`
+	Source          string    `json:"source"`
+	Type            Type      `json:"type"`
+	Subject         string    `json:"subject"`
+	Time            time.Time `json:"time"`
+	DataContentType string    `json:"datacontenttype"`
+	CausationID     string    `json:"causationid"`
+	// Principal is the CloudEvents extension naming who the NATS server
+	// authenticated as the event's cause (identity.Principal.String():
+	// "instagram/instagram:alice", "ADMIN/admin", "service"). It is empty,
+	// and then absent from the JSON, in development mode, where identities
+	// are self-declared; so events written before it existed, and their
+	// chain hashes, are unchanged.
+	Principal     string          `json:"principal,omitempty"`
+	PolicyVersion uint64          `json:"policyversion"`
+	StreamVersion uint64          `json:"streamversion"`
+	PrevHash      string          `json:"prevhash"`
+	Data          json.RawMessage `json:"data"`
+	Payload       any             `json:"-"`
 }
 
 // New builds an event of type t with the envelope constants filled in and

@@ -33,6 +33,11 @@ type TimelineEntry struct {
 	// account as the type has it; "policy" for a closing by policy,
 	// "opt_out" for a closing by a withdrawn opt-in.
 	Actor string `json:"actor"`
+	// Principal is who the NATS server authenticated as the event's cause
+	// (the event's principal extension): "instagram/instagram:alice",
+	// "ADMIN/admin", "service". Empty for an event written while
+	// identities were self-declared, where Actor is only what was claimed.
+	Principal string `json:"principal,omitempty"`
 	// PolicyVersion is the policy in force when the event was decided.
 	PolicyVersion uint64 `json:"policy_version"`
 	// Change says in one line what the event changed, e.g.
@@ -187,7 +192,7 @@ func entryOf(m events.Message) TimelineEntry {
 		var data events.Payload
 		if data, err = payloadOf(e); err == nil {
 			en.Time, en.EventID, en.Type, en.PolicyVersion = e.Time, e.ID, e.Type, e.PolicyVersion
-			en.Actor, en.Change = data.Actor(), changeOf(data)
+			en.Actor, en.Principal, en.Change = data.Actor(), e.Principal, changeOf(data)
 			return en
 		}
 	}
@@ -286,25 +291,47 @@ func (tl Timeline) Title() string {
 	return fmt.Sprintf("timeline of conversation %s: %d events", tl.Conversation, len(tl.Entries))
 }
 
+// HasPrincipals reports whether any entry records an authenticated
+// principal: a history written with identities enforced.
+func (tl Timeline) HasPrincipals() bool {
+	for _, e := range tl.Entries {
+		if e.Principal != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // WriteText writes the timeline as a table, one event a line. An account's
-// timeline has a SUBJECT column saying where each event is.
+// timeline has a SUBJECT column saying where each event is; a timeline with
+// authenticated principals has a PRINCIPAL column after ACTOR ("-" for an
+// event without one), so that who acted as authenticated stands beside who
+// the body claimed.
 func (tl Timeline) WriteText(w io.Writer) error {
 	if _, err := fmt.Fprintln(w, tl.Title()); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	account := tl.Account != ""
-	header := "SEQ\tTIME\tACTOR\tTYPE\tPOLICY\tWHAT CHANGED"
+	account, principals := tl.Account != "", tl.HasPrincipals()
+	header := "SEQ\tTIME\t"
 	if account {
-		header = "SEQ\tTIME\tSUBJECT\tACTOR\tTYPE\tPOLICY\tWHAT CHANGED"
+		header += "SUBJECT\t"
 	}
-	fmt.Fprintln(tw, header)
+	header += "ACTOR\t"
+	if principals {
+		header += "PRINCIPAL\t"
+	}
+	fmt.Fprintln(tw, header+"TYPE\tPOLICY\tWHAT CHANGED")
 	for _, e := range tl.Entries {
 		fmt.Fprintf(tw, "%d\t%s\t", e.Seq, formatTime(e.Time))
 		if account {
 			fmt.Fprintf(tw, "%s\t", e.Subject)
 		}
-		fmt.Fprintf(tw, "%s\t%s\tv%d\t%s\n", e.Actor, ShortType(e.Type), e.PolicyVersion, e.Change)
+		fmt.Fprintf(tw, "%s\t", e.Actor)
+		if principals {
+			fmt.Fprintf(tw, "%s\t", cmp.Or(e.Principal, "-"))
+		}
+		fmt.Fprintf(tw, "%s\tv%d\t%s\n", ShortType(e.Type), e.PolicyVersion, e.Change)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

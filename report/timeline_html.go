@@ -34,13 +34,13 @@ tr.undecodable td { background: #eee; color: #a00; }
 row marks a policy boundary: the events below it were decided under another
 policy version. A red row is the conversation being closed.</p>
 <table>
-<thead><tr><th>seq</th><th>time (UTC)</th>{{if .Account}}<th>subject</th>{{end}}<th>actor</th><th>type</th><th>policy</th><th>what changed</th></tr></thead>
+<thead><tr><th>seq</th><th>time (UTC)</th>{{if .Account}}<th>subject</th>{{end}}<th>actor</th>{{if .Principals}}<th>principal</th>{{end}}<th>type</th><th>policy</th><th>what changed</th></tr></thead>
 <tbody>
 {{- range .Rows}}
 {{- if .Boundary}}
 <tr class="boundary" data-policy-boundary="v{{.From}}-v{{.To}}"><td colspan="{{$.Columns}}">policy boundary: v{{.From}} → {{.Label}}</td></tr>
 {{- end}}
-<tr{{with .Class}} class="{{.}}"{{end}}><td>{{.Seq}}</td><td>{{.Time}}</td>{{if $.Account}}<td>{{.Subject}}</td>{{end}}<td>{{.Actor}}</td><td>{{.Type}}</td><td>v{{.Policy}}</td><td class="change">{{.Change}}</td></tr>
+<tr{{with .Class}} class="{{.}}"{{end}}><td>{{.Seq}}</td><td>{{.Time}}</td>{{if $.Account}}<td>{{.Subject}}</td>{{end}}<td>{{.Actor}}</td>{{if $.Principals}}<td>{{.Principal}}</td>{{end}}<td>{{.Type}}</td><td>v{{.Policy}}</td><td class="change">{{.Change}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -58,9 +58,11 @@ type htmlRow struct {
 	Time     string
 	Subject  string
 	Actor    string
-	Type     string
-	Policy   uint64
-	Change   string
+	// Principal is the authenticated principal, "-" if none.
+	Principal string
+	Type      string
+	Policy    uint64
+	Change    string
 }
 
 // WriteHTML writes the timeline as one self-contained HTML page: a table
@@ -68,13 +70,17 @@ type htmlRow struct {
 // from one event to the next, and the conversation.closed rows highlighted.
 func (tl Timeline) WriteHTML(w io.Writer) error {
 	page := struct {
-		Title   string
-		Account bool
-		Columns int
-		Rows    []htmlRow
-	}{Title: tl.Title(), Account: tl.Account != "", Columns: 6, Rows: tl.htmlRows()}
+		Title      string
+		Account    bool
+		Principals bool
+		Columns    int
+		Rows       []htmlRow
+	}{Title: tl.Title(), Account: tl.Account != "", Principals: tl.HasPrincipals(), Columns: 6, Rows: tl.htmlRows()}
 	if page.Account {
-		page.Columns = 7
+		page.Columns++
+	}
+	if page.Principals {
+		page.Columns++
 	}
 	return timelinePage.Execute(w, page)
 }
@@ -88,7 +94,7 @@ func (tl Timeline) htmlRows() []htmlRow {
 	var prev *TimelineEntry // the last decodable entry: an undecodable one has no policy
 	for i, e := range tl.Entries {
 		r := htmlRow{Seq: e.Seq, Time: formatTime(e.Time), Subject: e.Subject, Actor: e.Actor,
-			Type: ShortType(e.Type), Policy: e.PolicyVersion, Change: e.Change}
+			Principal: cmp.Or(e.Principal, "-"), Type: ShortType(e.Type), Policy: e.PolicyVersion, Change: e.Change}
 		if e.Type != Undecodable {
 			if prev != nil && e.PolicyVersion != prev.PolicyVersion {
 				r.Boundary, r.From, r.To = true, prev.PolicyVersion, e.PolicyVersion

@@ -11,6 +11,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/closer"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
 // replyFor builds the reply for event e stored at seq: its subject names
@@ -143,9 +144,12 @@ func (s *Service) duplicateReply(ctx context.Context, seq uint64) (api.CommandRe
 }
 
 // conversationCommand handles one conversation command body for app.
-func (s *Service) conversationCommand(ctx context.Context, app events.App, action string, body []byte) (api.CommandReply, error) {
-	id, cmd, err := conversationAction(action, app, body)
+func (s *Service) conversationCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error) {
+	id, cmd, err := conversationAction(action, app, p.String(), body)
 	if err != nil {
+		return api.CommandReply{}, err
+	}
+	if err := mayCommand(p, app, cmd.Header().Actor); err != nil {
 		return api.CommandReply{}, err
 	}
 	if id == "" {
@@ -184,14 +188,17 @@ func (s *Service) withOptIns(ctx context.Context, start aggregate.StartConversat
 }
 
 // accountCommand handles presence.set and settings.set for app.
-func (s *Service) accountCommand(ctx context.Context, app events.App, action string, body []byte) (api.CommandReply, error) {
-	cmd, err := accountAction(action, app, body)
+func (s *Service) accountCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error) {
+	cmd, err := accountAction(action, app, p.String(), body)
 	if err != nil {
 		return api.CommandReply{}, err
 	}
 	actor := cmd.Header().Actor
 	if _, err := events.ParseAccount(string(actor)); err != nil {
 		return api.CommandReply{}, fmt.Errorf("%w: actor: %v", aggregate.ErrInvalid, err)
+	}
+	if err := mayCommand(p, app, actor); err != nil {
+		return api.CommandReply{}, err
 	}
 	e := s.accts.get(events.AccountSubject(actor), func() state { return aggregate.NewAccount(actor) })
 	r, err := s.execute(ctx, e, cmd, cmd.Header().CommandID)

@@ -72,7 +72,9 @@ func TestConversationRules(t *testing.T) {
 	}
 }
 
-// TestWrongApp sends bob (messenger) through the instagram endpoint.
+// TestWrongApp sends bob (messenger) through the instagram endpoint: 403,
+// an authorization refusal (acting as another app's account), since issue
+// 12; it was 400.
 func TestWrongApp(t *testing.T) {
 	h := newHarness(t)
 	body, _ := json.Marshal(map[string]any{"command_id": uuid.NewString(), "actor": bob, "status": "active"})
@@ -80,8 +82,8 @@ func TestWrongApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg.Header.Get(micro.ErrorCodeHeader) != "400" || !strings.Contains(string(msg.Data), `"wrong_app"`) {
-		t.Fatalf("want 400 wrong_app, got %q %s", msg.Header.Get(micro.ErrorCodeHeader), msg.Data)
+	if msg.Header.Get(micro.ErrorCodeHeader) != "403" || !strings.Contains(string(msg.Data), `"wrong_app"`) {
+		t.Fatalf("want 403 wrong_app, got %q %s", msg.Header.Get(micro.ErrorCodeHeader), msg.Data)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
 // request is what a handler needs of a micro request, copied out of it:
@@ -22,9 +23,13 @@ import (
 type request struct {
 	subject, reply string
 	data           []byte
+	// info is the Nats-Request-Info header, read only when the service
+	// enforces identities.
+	info string
 }
 
-type handlerFunc func(ctx context.Context, req request) (any, error)
+// handlerFunc answers one request from principal p.
+type handlerFunc func(ctx context.Context, p identity.Principal, req request) (any, error)
 
 func (s *Service) addService(ctx context.Context) (micro.Service, error) {
 	svc, err := micro.AddService(s.nc, micro.Config{
@@ -46,8 +51,11 @@ func (s *Service) addService(ctx context.Context) (micro.Service, error) {
 		}
 	}
 	admin := svc.AddGroup("crosstalk.admin")
-	if err := s.add(ctx, admin, "policy.publish", "policy.publish", func(ctx context.Context, req request) (any, error) {
-		return s.publishPolicy(ctx, req.data)
+	if err := s.add(ctx, admin, "policy.publish", "policy.publish", func(ctx context.Context, p identity.Principal, req request) (any, error) {
+		if err := p.MayAdmin(); err != nil {
+			return nil, err
+		}
+		return s.publishPolicy(ctx, p, req.data)
 	}); err != nil {
 		return nil, err
 	}
@@ -55,13 +63,13 @@ func (s *Service) addService(ctx context.Context) (micro.Service, error) {
 }
 
 func (s *Service) addQueries(ctx context.Context, g micro.Group) error {
-	queries := map[string]func(context.Context, []byte) (any, error){
+	queries := map[string]func(context.Context, identity.Principal, []byte) (any, error){
 		api.QueryInbox: s.queryInbox, api.QueryMessages: s.queryMessages, api.QueryPresence: s.queryPresence,
 		api.QueryConversation: s.queryConversation, api.QueryPolicy: s.queryPolicy, api.QueryStatus: s.queryStatus,
 	}
 	for name, q := range queries {
 		q := q
-		h := func(ctx context.Context, req request) (any, error) { return q(ctx, req.data) }
+		h := func(ctx context.Context, p identity.Principal, req request) (any, error) { return q(ctx, p, req.data) }
 		if err := s.add(ctx, g, "query."+name, name, h); err != nil {
 			return err
 		}
@@ -74,19 +82,22 @@ func (s *Service) add(ctx context.Context, g micro.Group, name, subject string, 
 	return g.AddEndpoint(strings.ReplaceAll(name, ".", "_"), s.async(ctx, h), micro.WithEndpointSubject(subject))
 }
 
+// commandRun runs one command body of action for app, sent by p.
+type commandRun func(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error)
+
 // commandHandler reads the app from the request subject,
 // crosstalk.cmd.<app>.<action>, and runs the command.
-func (s *Service) commandHandler(action string, run func(context.Context, events.App, string, []byte) (api.CommandReply, error)) handlerFunc {
+func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
 	suffix := "." + action // once, not per request
-	return func(ctx context.Context, req request) (any, error) {
+	return func(ctx context.Context, p identity.Principal, req request) (any, error) {
 		rest := strings.TrimPrefix(req.subject, api.CommandPrefix)
 		app := events.App(strings.TrimSuffix(rest, suffix))
 		if err := app.Validate(); err != nil {
 			return nil, badRequest("subject %q: %v", req.subject, err)
 		}
-		r, err := run(ctx, app, action, req.data)
+		r, err := run(ctx, p, app, action, req.data)
 		if err != nil {
-			s.recordRejection(app, action, req.data, err)
+			s.recordRejection(p, app, action, req.data, err)
 		}
 		return r, err
 	}
@@ -99,7 +110,7 @@ func (s *Service) commandHandler(action string, run func(context.Context, events
 func (s *Service) async(ctx context.Context, h handlerFunc) micro.HandlerFunc {
 	base := context.WithoutCancel(ctx)
 	return func(mr micro.Request) {
-		req := request{subject: mr.Subject(), reply: mr.Reply(), data: mr.Data()}
+		req := request{subject: mr.Subject(), reply: mr.Reply(), data: mr.Data(), info: s.requestInfo(mr)}
 		s.sem <- struct{}{}
 		s.inflight.Add(1)
 		s.runJob(ctx, func() {
@@ -107,7 +118,11 @@ func (s *Service) async(ctx context.Context, h handlerFunc) micro.HandlerFunc {
 			defer func() { <-s.sem }()
 			rctx, cancel := context.WithTimeout(base, s.opts.CommandTimeout)
 			defer cancel()
-			res, err := h(rctx, req)
+			p, err := s.principal(req)
+			var res any
+			if err == nil {
+				res, err = h(rctx, p, req)
+			}
 			s.respond(req, res, err)
 		})
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -34,7 +35,8 @@ type wireError struct {
 // row that matches (errors.Is) wins; anything else is internal.
 var wireErrors = []wireError{
 	{api.CodeInvalidRequest, []error{aggregate.ErrInvalid, ErrBadRequest}},
-	{api.CodeWrongApp, []error{aggregate.ErrWrongApp}},
+	{api.CodeWrongApp, []error{aggregate.ErrWrongApp, identity.ErrWrongApp}},
+	{api.CodeForbidden, []error{identity.ErrForbidden}},
 	{api.CodeInvalidPolicy, []error{aggregate.ErrInvalidPolicy}},
 	{api.CodeNotParticipant, []error{aggregate.ErrNotParticipant, projector.ErrNotParticipant}},
 	{api.CodeNotSender, []error{aggregate.ErrNotSender}},

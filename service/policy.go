@@ -8,6 +8,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
 // newPolicies is the policy entry's empty state: the aggregate itself, which
@@ -60,7 +61,7 @@ func (s *Service) refreshPolicies(ctx context.Context) error {
 
 // publishPolicy appends a policy.published event and wakes the scheduler;
 // closing the affected conversations runs after the reply.
-func (s *Service) publishPolicy(ctx context.Context, body []byte) (api.PublishReply, error) {
+func (s *Service) publishPolicy(ctx context.Context, by identity.Principal, body []byte) (api.PublishReply, error) {
 	var req api.PublishPolicy
 	if err := decodeStrict(body, &req); err != nil {
 		return api.PublishReply{}, err
@@ -75,7 +76,7 @@ func (s *Service) publishPolicy(ctx context.Context, body []byte) (api.PublishRe
 	if err != nil {
 		return api.PublishReply{}, err
 	}
-	cmd := aggregate.PublishPolicy{CommandID: req.CommandID, Policy: p}
+	cmd := aggregate.PublishPolicy{CommandID: req.CommandID, Policy: p, Principal: by.String()}
 	r, err := s.execute(ctx, s.policy, cmd, req.CommandID)
 	if err != nil {
 		return api.PublishReply{}, err

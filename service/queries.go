@@ -8,6 +8,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -80,9 +81,14 @@ func checkLimit(limit int) error {
 	return nil
 }
 
+// Each query carries its principal, so that check refuses (403) a
+// principal who may not read what the query names, after the request's own
+// errors (400) and before waiting for min_seq.
+
 type inboxQuery struct {
 	api.InboxQuery
 	account events.Account
+	by      identity.Principal
 }
 
 func (q *inboxQuery) seq() uint64 { return q.MinSeq }
@@ -91,11 +97,14 @@ func (q *inboxQuery) check() error {
 	if err := parseAccountField("account", q.Account, &q.account); err != nil {
 		return err
 	}
-	return checkLimit(q.Limit)
+	if err := checkLimit(q.Limit); err != nil {
+		return err
+	}
+	return q.by.MayViewAs(q.account)
 }
 
-func (s *Service) queryInbox(ctx context.Context, body []byte) (any, error) {
-	var q inboxQuery
+func (s *Service) queryInbox(ctx context.Context, by identity.Principal, body []byte) (any, error) {
+	q := inboxQuery{by: by}
 	return s.answer(ctx, body, &q, func() (any, error) {
 		page, err := s.views().InboxJSON(q.account, q.Limit, q.Cursor)
 		return json.RawMessage(page), err
@@ -105,6 +114,7 @@ func (s *Service) queryInbox(ctx context.Context, body []byte) (any, error) {
 type messagesQuery struct {
 	api.MessagesQuery
 	viewer events.Account
+	by     identity.Principal
 }
 
 func (q *messagesQuery) seq() uint64 { return q.MinSeq }
@@ -116,11 +126,17 @@ func (q *messagesQuery) check() error {
 	if err := parseAccountField("viewer", q.Viewer, &q.viewer); err != nil {
 		return err
 	}
-	return checkLimit(q.Limit)
+	if err := checkLimit(q.Limit); err != nil {
+		return err
+	}
+	// An end user naming another viewer is refused, not answered as
+	// itself: messages are read as a participant, whom the viewer names.
+	// The projector then checks that the viewer takes part.
+	return q.by.MayViewAs(q.viewer)
 }
 
-func (s *Service) queryMessages(ctx context.Context, body []byte) (any, error) {
-	var q messagesQuery
+func (s *Service) queryMessages(ctx context.Context, by identity.Principal, body []byte) (any, error) {
+	q := messagesQuery{by: by}
 	return s.answer(ctx, body, &q, func() (any, error) {
 		return s.views().Messages(q.ConversationID, q.viewer, q.Limit, q.Cursor, s.opts.Clock.Now())
 	})
@@ -130,6 +146,7 @@ type presenceQuery struct {
 	api.PresenceQuery
 	viewer  events.Account
 	account events.Account
+	by      identity.Principal
 }
 
 func (q *presenceQuery) seq() uint64 { return q.MinSeq }
@@ -138,11 +155,17 @@ func (q *presenceQuery) check() error {
 	if err := parseAccountField("viewer", q.Viewer, &q.viewer); err != nil {
 		return err
 	}
-	return parseAccountField("account", q.Account, &q.account)
+	if err := parseAccountField("account", q.Account, &q.account); err != nil {
+		return err
+	}
+	// An end user sees presence as itself whatever viewer it claims: this
+	// is where the seed's privacy rule holds against a client that lies.
+	q.viewer = q.by.Viewer(q.viewer)
+	return q.by.MayViewAs(q.viewer)
 }
 
-func (s *Service) queryPresence(ctx context.Context, body []byte) (any, error) {
-	var q presenceQuery
+func (s *Service) queryPresence(ctx context.Context, by identity.Principal, body []byte) (any, error) {
+	q := presenceQuery{by: by}
 	return s.answer(ctx, body, &q, func() (any, error) {
 		return s.views().Presence(q.viewer, q.account, s.opts.Clock.Now())
 	})
@@ -154,9 +177,19 @@ func (q *conversationQuery) seq() uint64 { return q.MinSeq }
 
 func (q *conversationQuery) check() error { return checkConversationID(q.ConversationID) }
 
-func (s *Service) queryConversation(ctx context.Context, body []byte) (any, error) {
+// queryConversation answers a participant only: whether p takes part is
+// known once the conversation is read, and a refusal says nothing of it.
+func (s *Service) queryConversation(ctx context.Context, by identity.Principal, body []byte) (any, error) {
 	var q conversationQuery
-	return s.answer(ctx, body, &q, func() (any, error) { return s.views().Conversation(q.ConversationID) })
+	return s.answer(ctx, body, &q, func() (any, error) {
+		v, err := s.views().Conversation(q.ConversationID)
+		if err == nil && by.Enforced() {
+			if err := by.MayViewConversation(events.AccountsOf(v.Participants)); err != nil {
+				return nil, err
+			}
+		}
+		return v, err
+	})
 }
 
 // emptyQuery is the request of the queries that take only min_seq.
@@ -166,7 +199,8 @@ func (emptyQuery) check() error { return nil }
 
 func (q emptyQuery) seq() uint64 { return q.MinSeq }
 
-func (s *Service) queryPolicy(ctx context.Context, body []byte) (any, error) {
+// queryPolicy answers any authenticated principal: policies are public.
+func (s *Service) queryPolicy(ctx context.Context, _ identity.Principal, body []byte) (any, error) {
 	var q emptyQuery
 	return s.answer(ctx, body, &q, func() (any, error) { return s.PolicyReport() })
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
 // RejectionRecorder keeps evidence of rejected commands: the stream
@@ -15,7 +16,8 @@ type RejectionRecorder interface {
 
 // recordRejection appends a command.rejected record for a 403 decision.
 // Garbage (400) is not recorded: it says nothing about what anyone tried.
-func (s *Service) recordRejection(app events.App, action string, body []byte, err error) {
+// The record's principal extension names the principal refused.
+func (s *Service) recordRejection(by identity.Principal, app events.App, action string, body []byte, err error) {
 	status, code := classify(err)
 	if s.opts.Rejections == nil || status != "403" {
 		return
@@ -39,6 +41,7 @@ func (s *Service) recordRejection(app events.App, action string, body []byte, er
 		return
 	}
 	e.ID = events.DerivedID(now, req.CommandID+"\x00rejected")
+	e.Principal = by.String()
 	if b, encErr := events.Encode(e); encErr == nil {
 		s.opts.Rejections.Record(events.RejectedSubject(app, code), b)
 	}

@@ -85,9 +85,9 @@ func jsonKind(goType string) string {
 	return "whole number of at least 0"
 }
 
-// meta is the domain's view of a command's envelope.
-func meta(c api.CommandEnvelope, app events.App) aggregate.Meta {
-	return aggregate.Meta{CommandID: c.CommandID, App: app, Actor: events.Account(c.Actor)}
+// meta is the domain's view of a command's envelope, sent by principal.
+func meta(c api.CommandEnvelope, app events.App, principal string) aggregate.Meta {
+	return aggregate.Meta{CommandID: c.CommandID, App: app, Actor: events.Account(c.Actor), Principal: principal}
 }
 
 // convRequest is api.ConversationCommand, the union of the conversation
@@ -95,9 +95,10 @@ func meta(c api.CommandEnvelope, app events.App) aggregate.Meta {
 // only its own (others are refused by allowedFields).
 type convRequest api.ConversationCommand
 
-// conversationAction decodes a conversation command body. It returns the
-// conversation id (empty for a start without one) and the domain command.
-func conversationAction(action string, app events.App, body []byte) (string, aggregate.Command, error) {
+// conversationAction decodes a conversation command body sent by
+// principal. It returns the conversation id (empty for a start without
+// one) and the domain command.
+func conversationAction(action string, app events.App, principal string, body []byte) (string, aggregate.Command, error) {
 	var r convRequest
 	if err := decodeStrict(body, &r); err != nil {
 		return "", nil, err
@@ -105,7 +106,7 @@ func conversationAction(action string, app events.App, body []byte) (string, agg
 	if err := r.allowedFields(action); err != nil {
 		return "", nil, err
 	}
-	m := meta(r.CommandEnvelope, app)
+	m := meta(r.CommandEnvelope, app, principal)
 	if action != api.ActionConversationStart && !events.ValidUUID(r.ConversationID) {
 		return "", nil, badRequest("conversation_id must be a UUID, got %q", r.ConversationID)
 	}
@@ -167,13 +168,13 @@ func deref(s *string) string {
 // commands' fields.
 type accountRequest api.AccountCommand
 
-// accountAction decodes presence.set and settings.set.
-func accountAction(action string, app events.App, body []byte) (aggregate.Command, error) {
+// accountAction decodes presence.set and settings.set sent by principal.
+func accountAction(action string, app events.App, principal string, body []byte) (aggregate.Command, error) {
 	var r accountRequest
 	if err := decodeStrict(body, &r); err != nil {
 		return nil, err
 	}
-	m := meta(r.CommandEnvelope, app)
+	m := meta(r.CommandEnvelope, app, principal)
 	switch action {
 	case api.ActionPresenceSet:
 		if r.ShowActivityStatus != nil || r.SendReadReceipts != nil || r.InteropOptIn != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
 // Status reports the service's health. Commands never wait for the read
@@ -29,7 +30,9 @@ func (s *Service) Status(ctx context.Context) (api.Status, error) {
 	return st, err
 }
 
-func (s *Service) queryStatus(ctx context.Context, body []byte) (any, error) {
+// queryStatus answers any authenticated principal: the service's health
+// names no account.
+func (s *Service) queryStatus(ctx context.Context, _ identity.Principal, body []byte) (any, error) {
 	var q emptyQuery
 	return s.answer(ctx, body, &q, func() (any, error) { return s.Status(ctx) })
 }

@@ -1,0 +1,57 @@
+package service
+
+import (
+	"fmt"
+
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
+)
+
+// requestInfo is the Nats-Request-Info header of mr when the service
+// enforces identities, and "" otherwise: development mode reads no header
+// at all, so its hot path is what it was.
+func (s *Service) requestInfo(mr micro.Request) string {
+	if !s.opts.EnforceIdentity {
+		return ""
+	}
+	return mr.Headers().Get(identity.RequestInfoHeader)
+}
+
+// principal is who sent req: identity.SelfDeclared in development mode,
+// otherwise the principal nats-server wrote into the request's header. A
+// header the service cannot read is a refusal, not a guess.
+func (s *Service) principal(req request) (identity.Principal, error) {
+	if !s.opts.EnforceIdentity {
+		return identity.SelfDeclared, nil
+	}
+	p, err := identity.FromRequestInfo(req.info, s.opts.AdminAccount)
+	if err != nil {
+		return identity.Principal{}, fmt.Errorf("%w: the caller's identity cannot be read (%v)", identity.ErrForbidden, err)
+	}
+	return p, nil
+}
+
+// closingPrincipal is what the closer's closings record: the service
+// itself when identities are enforced, nothing in development mode.
+func (s *Service) closingPrincipal() string {
+	if !s.opts.EnforceIdentity {
+		return ""
+	}
+	return identity.Principal{Kind: identity.KindService}.String()
+}
+
+// mayCommand checks that p may send a command on app's subject acting as
+// actor. An actor that is no account at all is the request's fault (400),
+// as the aggregate would say, not a refusal of the principal.
+func mayCommand(p identity.Principal, app events.App, actor events.Account) error {
+	if !p.Enforced() {
+		return nil
+	}
+	if _, err := events.ParseAccount(string(actor)); err != nil {
+		return fmt.Errorf("%w: actor: %v", aggregate.ErrInvalid, err)
+	}
+	return p.MayCommand(app, actor)
+}
