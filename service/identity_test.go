@@ -19,6 +19,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -367,7 +368,7 @@ func (w *idWorld) checkRejectionRecords(t *testing.T) {
 
 func newIDWorld(t *testing.T) *idWorld {
 	t.Helper()
-	cfg, err := natsconf.Generate(natsconf.DefaultApps, nil)
+	cfg, err := natsconf.Generate(seed.Apps, seed.SampleUsers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
