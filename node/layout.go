@@ -14,6 +14,10 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/natsconf"
 )
 
 // DefaultDir is the data directory the commands use unless told otherwise.
@@ -54,6 +58,24 @@ func (l Layout) CheckStopped() error {
 		return fmt.Errorf("%s: %w (%w)", l.Dir, ErrInUse, err)
 	}
 	return lock.Close()
+}
+
+// streamsAccount is the NATS account the node's streams were kept in: ""
+// (an open server's global account, development mode) when the stream
+// CROSSTALK is there or nowhere, natsconf.ServiceAccount when a node under
+// an identity configuration wrote it. The server keeps each account's
+// streams in a directory of that account's name.
+func (l Layout) streamsAccount() string {
+	stream := func(account string) string {
+		return filepath.Join(l.JetStream(), "jetstream", account, "streams", events.StreamName)
+	}
+	if _, err := os.Stat(stream(server.DEFAULT_GLOBAL_ACCOUNT)); err == nil {
+		return ""
+	}
+	if _, err := os.Stat(stream(natsconf.ServiceAccount)); err == nil {
+		return natsconf.ServiceAccount
+	}
+	return ""
 }
 
 // checkHistory returns an error wrapping ErrNoStream when the directory has

@@ -47,7 +47,9 @@ type Stopped struct {
 // directory a node runs on (ErrInUse) before it starts a second nats-server
 // on its JetStream files, and one without a crosstalk stream (ErrNoStream):
 // it never creates a stream, as reading a place without one is an error,
-// not a new empty history.
+// not a new empty history. The data of a node that ran under an identity
+// configuration opens too: its streams are in the service account, which
+// the second server then serves to its one, local, connection.
 func OpenStopped(ctx context.Context, o StoppedOptions) (*Stopped, error) {
 	if o.Name == "" {
 		o.Name = "crosstalk audit"
@@ -71,7 +73,8 @@ func (s *Stopped) open(ctx context.Context, o StoppedOptions) error {
 	if err := s.openViews(o); err != nil {
 		return err
 	}
-	srv, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", JetStreamDir: s.layout.JetStream()})
+	srv, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", JetStreamDir: s.layout.JetStream(),
+		Account: s.layout.streamsAccount()})
 	if err != nil {
 		return err
 	}

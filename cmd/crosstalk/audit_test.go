@@ -14,8 +14,9 @@ import (
 )
 
 // The demo keeps its data with --data; the audit then proves that history
-// offline, and again online against a serve on the same data, which it must
-// not open behind serve's back.
+// offline, and again online, as the auditor, against a serve on the same
+// data under a configuration of its own, which it must not open behind
+// serve's back.
 func TestAuditTheDemo(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
@@ -79,7 +80,7 @@ func auditForged(t *testing.T, dir string) {
 }
 
 func auditBesideServe(t *testing.T, dir, offlineSum string) {
-	url, stop := serveOn(t, dir)
+	url, asAuditor, stop := serveConfiguredOn(t, dir)
 	defer stop()
 
 	var out bytes.Buffer
@@ -87,13 +88,13 @@ func auditBesideServe(t *testing.T, dir, offlineSum string) {
 	if err == nil || !strings.Contains(err.Error(), "serve") {
 		t.Fatalf("verify --data on a directory serve runs on must refuse and say why: %v\n%s", err, out.String())
 	}
-	verify := auditRun(t, "audit", "verify", "--nats-url", url)
+	verify := auditRun(t, append([]string{"audit", "verify", "--nats-url", url}, asAuditor...)...)
 	for _, want := range []string{"breaks: 0", "views: not checked", "views checked: 0"} {
 		if !strings.Contains(verify, want) {
 			t.Errorf("audit verify --nats-url lacks %q:\n%s", want, verify)
 		}
 	}
-	if online := auditRun(t, "audit", "checksum", "--nats-url", url); online != offlineSum {
+	if online := auditRun(t, append([]string{"audit", "checksum", "--nats-url", url}, asAuditor...)...); online != offlineSum {
 		t.Errorf("the checksum online differs from offline:\n%s\n%s", online, offlineSum)
 	}
 }

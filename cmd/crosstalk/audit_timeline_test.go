@@ -42,8 +42,8 @@ func auditTimelineOfDemo(t *testing.T, dir, cross string) {
 	page := filepath.Join(t.TempDir(), "timeline.html")
 	got := auditRun(t, "audit", "timeline", "--data", dir, "--conversation", cross, "--html", page)
 	for _, want := range []string{"timeline of conversation " + cross + ": 7 events", "SEQ  TIME",
-		"instagram:alice  conversation.started  v1      started with instagram:alice, messenger:bob (cross-app)",
-		"policy           conversation.closed   v2      closed by policy v2",
+		"instagram:alice  instagram/instagram-backend  conversation.started  v1      started with instagram:alice, messenger:bob (cross-app)",
+		"policy           service                      conversation.closed   v2      closed by policy v2",
 		"policy v2 cross-app-disconnect-2023-12 (effective 2023-12-14T00:00:00Z)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, got)
@@ -97,18 +97,18 @@ func checkPolicyReport(t *testing.T, got, cross string) {
 	}
 }
 
-// auditOnlineBesideServe asks the same questions of a serve running on the
-// demo's data, through --nats-url.
+// auditOnlineBesideServe asks the same questions, as the auditor, of a serve
+// running on the demo's data under a configuration, through --nats-url.
 func auditOnlineBesideServe(t *testing.T, dir, cross string) {
-	url, stop := serveOn(t, dir)
+	url, asAuditor, stop := serveConfiguredOn(t, dir)
 	defer stop()
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"audit", "timeline", "--data", dir, "--conversation", cross}, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "serve") {
 		t.Errorf("timeline --data on a directory serve runs on must refuse and say why: %v", err)
 	}
-	checkPolicyReport(t, auditRun(t, "audit", "policy", "--nats-url", url, "--version", "2"), cross)
-	got := auditRun(t, "audit", "visibility", "--nats-url", url, "--viewer", "messenger:bob", "--at", "2023-12-13")
+	checkPolicyReport(t, auditRun(t, append([]string{"audit", "policy", "--nats-url", url, "--version", "2"}, asAuditor...)...), cross)
+	got := auditRun(t, append([]string{"audit", "visibility", "--nats-url", url, "--viewer", "messenger:bob", "--at", "2023-12-13"}, asAuditor...)...)
 	if !strings.Contains(got, "instagram:alice  active") {
 		t.Errorf("online, on the 13th bob sees alice active:\n%s", got)
 	}

@@ -2,19 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/client"
-	"github.com/crosstalk-dev/crosstalk/internal/seed"
-	"github.com/crosstalk-dev/crosstalk/node"
-	"github.com/crosstalk-dev/crosstalk/service"
+	"github.com/crosstalk-dev/crosstalk/internal/demo"
 )
 
 func newDemoCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -24,9 +17,12 @@ func newDemoCommand(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "demo",
 		Short: "Play the December 2023 Instagram-Messenger disconnect end to end",
 		Long: `demo starts crosstalk on an embedded nats-server and a Pebble store (in a
-temporary directory unless --data is given) and plays the seed story through
-NATS requests, exactly as producers would send them, on a simulated clock that
-runs from 2020 to December 2023:
+temporary directory unless --data is given) under an identity configuration
+it generates as 'crosstalk auth init' would (a temporary one, with random
+passwords), and plays the seed story through NATS requests, exactly as
+producers would send them: each app (instagram, messenger) acts for its
+accounts on a NATS connection of its own, and the admin publishes the
+policies on another. A simulated clock runs from 2020 to December 2023:
 
   policy v1 (2020) lets Instagram and Messenger talk; an Instagram and a
   Messenger account chat, read each other and see each other's activity;
@@ -37,6 +33,18 @@ runs from 2020 to December 2023:
   and read receipts; same-app chat carries on; and the JetStream history from
   before the policy is shown byte-identical after it: its audit checksum
   (as crosstalk audit checksum prints it) is the same before and after.
+
+Then three refusals show that the identities hold against a client that
+lies: the Instagram app publishing on a Messenger subject is refused by the
+NATS server itself; the Messenger end user messenger:bob, on its own
+connection, claiming the viewer instagram:eve still does not see
+instagram:alice's activity status; and a forged Nats-Request-Info header
+claiming instagram:alice is ignored, the request answered as messenger:bob.
+docs/security.md explains the model.
+
+The data kept with --data opens again under any configuration 'crosstalk
+auth init' writes (serve --data DIR --nats-config ...), and offline with the
+audit and replay commands.
 
 Every expectation is checked; the demo exits non-zero if one fails.`,
 		Args: cobra.NoArgs,
@@ -54,29 +62,6 @@ Every expectation is checked; the demo exits non-zero if one fails.`,
 	return cmd
 }
 
-func runDemo(ctx context.Context, dir, listen string, stdout io.Writer, logger *slog.Logger) (err error) {
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "crosstalk-demo-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
-	clock := service.NewSimClock(seed.Start)
-	n, err := node.Start(ctx, node.Options{
-		Dir: dir, Listen: listen, Logger: logger,
-		Service: service.Options{Clock: clock, PolicyCheckInterval: 20 * time.Millisecond, CloseGrace: 100 * time.Millisecond},
-	})
-	if err != nil {
-		return err
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, stop()) }()
-	fmt.Fprintf(stdout, "crosstalk demo: embedded NATS at %s, data in %s\n", n.Conn().ConnectedUrl(), dir)
-	story := seed.New(seed.Config{Client: client.New(n.Conn()), Clock: clock, Log: n.Log(), Out: stdout})
-	return story.Play(ctx)
+func runDemo(ctx context.Context, dir, listen string, stdout io.Writer, logger *slog.Logger) error {
+	return demo.Run(ctx, demo.Options{Dir: dir, Listen: listen, Logger: logger, Out: stdout})
 }

@@ -17,8 +17,9 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// The demo is the seed story end to end through the real binary's code path:
-// it fails if any expectation fails.
+// The demo is the seed story end to end through the real binary's code path,
+// under a generated identity configuration, and the three refusals of a
+// client that lies: it fails if any expectation fails.
 func TestDemoPlaysTheSeedStory(t *testing.T) {
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), []string{"demo", "--data", t.TempDir()}, &out, &errOut)
@@ -31,6 +32,11 @@ func TestDemoPlaysTheSeedStory(t *testing.T) {
 		"no longer sees instagram:alice's activity status or read receipts", "byte-identical",
 		"the same audit checksum before and after", "sha256: ", "until seq: ",
 		"the seed story played as the contract says",
+		"identities enforced by a generated configuration",
+		`the Instagram app may not publish on crosstalk.cmd.messenger.message.send: refused by NATS itself (nats: permissions violation: Permissions Violation for Publish to "crosstalk.cmd.messenger.message.send")`,
+		"messenger:bob, on its own connection, claims the viewer instagram:eve and still does not see instagram:alice's activity status (visible: false)",
+		"messenger:bob asks for instagram:alice's inbox with a forged Nats-Request-Info header claiming instagram:alice: answered as messenger:bob, 403 forbidden",
+		"the identities held",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())

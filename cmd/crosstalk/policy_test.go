@@ -12,6 +12,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
+	"github.com/crosstalk-dev/crosstalk/natsconf"
 )
 
 // startServe runs 'crosstalk serve' on a free address until the test ends
@@ -28,10 +29,17 @@ func startServe(t *testing.T) string {
 func serveOn(t *testing.T, dir string) (url string, stop func()) {
 	t.Helper()
 	addr := testkit.FreeAddr(t)
+	return serveWith(t, addr, "--data", dir, "--listen", addr)
+}
+
+// serveWith runs serve with args, which make it listen on addr (with
+// --listen, or a configuration file's), until stop.
+func serveWith(t *testing.T, addr string, args ...string) (url string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs testkit.LockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--listen", addr}, &logs, &logs) }()
+	go func() { done <- run(ctx, append([]string{"serve"}, args...), &logs, &logs) }()
 	stop = func() {
 		cancel()
 		select {
@@ -45,6 +53,23 @@ func serveOn(t *testing.T, dir string) (url string, stop func()) {
 	}
 	waitReady(t, &logs)
 	return "nats://" + addr, stop
+}
+
+// serveConfiguredOn runs serve on the data directory dir of a node that
+// ran under an identity configuration (as the demo's does), under a new
+// one from 'crosstalk auth init': its streams are kept under the service
+// account's name, which any generated configuration has. It returns the
+// URL and the flags that connect as the auditor.
+func serveConfiguredOn(t *testing.T, dir string) (url string, asAuditor []string, stop func()) {
+	t.Helper()
+	addr := testkit.FreeAddr(t)
+	authDir, c := runAuthInit(t, addr)
+	aud, err := c.Lookup(natsconf.PrincipalAuditor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, stop = serveWith(t, addr, "--data", dir, "--nats-config", filepath.Join(authDir, natsconf.ConfFile))
+	return url, []string{"--user", aud.User, "--password", aud.Password}, stop
 }
 
 // runCLI runs the binary's code path with args and returns stdout and

@@ -3,6 +3,7 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -30,6 +31,13 @@ type Options struct {
 	// SyncAlways makes every acknowledged write durable on disk before the
 	// acknowledgement, at a cost in throughput.
 	SyncAlways bool
+	// Account, when set, serves the JetStream files of that one account to
+	// every connection, without credentials: a node that ran under a
+	// configuration keeps its streams under its service account's name,
+	// which an open server (whose connections are in its global account)
+	// never loads. For opening such a node's data offline, on loopback.
+	// Not with ConfigFile.
+	Account string
 }
 
 // Start starts the server and waits until it accepts connections.
@@ -48,7 +56,43 @@ func Start(o Options) (*server.Server, error) {
 		return nil, fmt.Errorf("embedded nats-server did not start listening on %s within 10s",
 			net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
 	}
+	if err := enableAccount(s, o.Account); err != nil {
+		s.Shutdown()
+		return nil, err
+	}
 	return s, nil
+}
+
+// offlineUser is the user, without a password, that every connection to a
+// server of Options.Account is.
+const offlineUser = "offline"
+
+// withAccount makes opts an open server whose connections are all in
+// account: its one user, with no password, is the no-auth user.
+func withAccount(opts *server.Options, account string) {
+	acc := server.NewAccount(account)
+	opts.Accounts = []*server.Account{acc}
+	opts.Users = []*server.User{{Username: offlineUser, Account: acc}}
+	opts.NoAuthUser = offlineUser
+}
+
+// enableAccount turns JetStream on for account, which loads its streams
+// from the store directory; the configuration file's syntax for it
+// (jetstream: enabled) has no counterpart in server.Options.
+func enableAccount(s *server.Server, account string) error {
+	if account == "" {
+		return nil
+	}
+	acc, err := s.LookupAccount(account)
+	if err != nil {
+		return fmt.Errorf("embedded nats-server: account %s: %w", account, err)
+	}
+	unlimited := server.JetStreamAccountLimits{MaxMemory: -1, MaxStore: -1, MaxStreams: -1, MaxConsumers: -1,
+		MaxAckPending: -1, MemoryMaxStreamBytes: -1, StoreMaxStreamBytes: -1}
+	if err := acc.EnableJetStream(map[string]server.JetStreamAccountLimits{"": unlimited}, nil); err != nil {
+		return fmt.Errorf("embedded nats-server: JetStream for account %s: %w", account, err)
+	}
+	return nil
 }
 
 // serverOptions are the server's options: the configuration file's, or an
@@ -67,6 +111,12 @@ func serverOptions(o Options) (*server.Options, error) {
 		}
 	} else if o.Listen == "" {
 		o.Listen = "127.0.0.1:4222"
+	}
+	if o.Account != "" {
+		if o.ConfigFile != "" {
+			return nil, errors.New("embedded nats-server: an account to open and a configuration file exclude each other")
+		}
+		withAccount(opts, o.Account)
 	}
 	if o.Listen != "" {
 		host, port, err := splitListen(o.Listen)

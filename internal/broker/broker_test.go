@@ -70,3 +70,74 @@ func TestStartRunsConfigFileWithCrosstalksStoreDir(t *testing.T) {
 		t.Error("a missing configuration file was accepted")
 	}
 }
+
+// The streams a server under a configuration kept in an account of its own
+// are found again by a server of Options.Account, without credentials, and
+// not by an open one.
+func TestStartOpensAnAccountsStreamsWithoutCredentials(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "nats.conf")
+	body := "accounts { SVC { jetstream: enabled, users: [{user: a, password: b}] } }\n"
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	js := filepath.Join(dir, "jetstream")
+	s, err := Start(Options{ConfigFile: conf, Listen: "127.0.0.1:0", JetStreamDir: js})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addStream(t, s.ClientURL(), nats.UserInfo("a", "b"))
+	s.Shutdown()
+	s.WaitForShutdown()
+
+	if n := streams(t, Options{Listen: "127.0.0.1:0", JetStreamDir: js}); n != 0 {
+		t.Errorf("an open server found %d streams of account SVC", n)
+	}
+	if n := streams(t, Options{Listen: "127.0.0.1:0", JetStreamDir: js, Account: "SVC"}); n != 1 {
+		t.Errorf("a server of account SVC found %d streams, want 1", n)
+	}
+	if _, err := Start(Options{ConfigFile: conf, Account: "SVC", JetStreamDir: js}); err == nil {
+		t.Error("an account and a configuration file were both accepted")
+	}
+}
+
+func addStream(t *testing.T, url string, opts ...nats.Option) {
+	t.Helper()
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.AddStream(&nats.StreamConfig{Name: "S", Subjects: []string{"s.>"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// streams counts the streams a server started with o shows a connection
+// without credentials.
+func streams(t *testing.T, o Options) int {
+	t.Helper()
+	s, err := Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Shutdown(); s.WaitForShutdown() }()
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for range js.StreamNames() {
+		n++
+	}
+	return n
+}

@@ -37,6 +37,9 @@ const (
 	Alice = events.Account("instagram:alice")
 	Bob   = events.Account("messenger:bob")
 	Carol = events.Account("messenger:carol")
+	// Eve is the Instagram account a lying Messenger client claims to view
+	// as, in the demo's refusals.
+	Eve = events.Account("instagram:eve")
 )
 
 // Apps are the seed story's apps, the Instagram and Messenger of December
