@@ -31,15 +31,27 @@ directory (or uses --nats-url) and measures, in one run:
   policy_close         closing --close cross-app conversations when policy
                        version 2 takes effect, on a simulated clock
   rebuild              a full replay of the stream into a fresh store
+  cmd_send_auth        cmd_send with requests in flight, and query_inbox on
+  query_inbox_auth     the large read model, through per-app accounts: the
+                       clients connect as an app, each request crosses the
+                       service import, and the service enforces identities
+
+The embedded server runs under an identity configuration the bench generates
+(as 'crosstalk auth init' would); every figure but the *_auth ones connects as
+the service principal, inside the account that holds the streams.
 
 It prints a table with p50 and p99 latencies, the ratios cmd_send /
-raw_js_async_pub and projector_catchup / raw_ordered_consume, and PASS or MISS
-for each target. Everything runs in this process, so the figures share the
+raw_js_async_pub and projector_catchup / raw_ordered_consume, the CPU time per
+operation of cmd_send_auth / cmd_send_pipelined and query_inbox_auth /
+query_inbox (the cost of the service import and the identity checks), and PASS
+or MISS for each target. Everything runs in this process, so the figures share the
 machine's CPUs with the broker, the service and the clients; other load on the
 machine lowers them (the load average is printed).
 
 With --nats-url the bench runs on that server's JetStream; the stream CROSSTALK
-must not exist there, because the bench fills it and cannot purge it.`,
+must not exist there, because the bench fills it and cannot purge it. The
+*_auth figures are then skipped (the table says so): they need the embedded
+server under the configuration the bench generates.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tuneGC()

@@ -39,6 +39,7 @@ func TestBenchQuickJSON(t *testing.T) {
 	for _, name := range []string{
 		"raw_js_async_pub", "raw_ordered_consume", "raw_request_reply", "cmd_send", "cmd_send_sync", "cmd_send_pipelined",
 		"projector_catchup", "query_inbox", "query_inbox_small", "policy_close", "rebuild", "rebuild_rate",
+		"cmd_send_auth", "query_inbox_auth",
 	} {
 		f, ok := res.Figures[name]
 		if !ok || f.Value <= 0 || f.Count <= 0 || f.Unit == "" {
@@ -50,7 +51,8 @@ func TestBenchQuickJSON(t *testing.T) {
 			t.Errorf("%s latencies p50 %vms p99 %vms; want 0 < p50 <= p99", name, f.P50ms, f.P99ms)
 		}
 	}
-	for _, name := range []string{"cmd_send/raw_js_async_pub", "projector_catchup/raw_ordered_consume"} {
+	for _, name := range []string{"cmd_send/raw_js_async_pub", "projector_catchup/raw_ordered_consume",
+		"cmd_send_auth/cmd_send_pipelined cpu_per_op", "query_inbox_auth/query_inbox cpu_per_op"} {
 		if r, ok := res.Ratios[name]; !ok || r.Value <= 0 {
 			t.Errorf("ratio %s = %v (present %v); want positive", name, r.Value, ok)
 		}
@@ -75,7 +77,8 @@ func TestBenchTable(t *testing.T) {
 	if err := run(context.Background(), args, &out, &errOut); err != nil {
 		t.Fatalf("bench: %v\n%s", err, errOut.String())
 	}
-	for _, want := range []string{"figure", "cmd_send_pipelined", "projector_catchup / raw_ordered_consume", "policy_close", "target"} {
+	for _, want := range []string{"figure", "cmd_send_pipelined", "projector_catchup / raw_ordered_consume", "policy_close", "target",
+		"cmd_send_auth / cmd_send_pipelined (cpu/op)", "query_inbox_auth / query_inbox (cpu/op)", "identities: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}

@@ -27,6 +27,13 @@
 //     conversations and reports the version applied.
 //   - rebuild: a full replay of the stream into a fresh Pebble store through
 //     service.SwapViews, while the service keeps serving.
+//   - query_inbox_auth and cmd_send_auth (embedded broker only): query_inbox
+//     on the large store and cmd_send_pipelined again, with the clients
+//     connected as an app principal through the service import and a
+//     service that enforces identities. The embedded broker runs an identity
+//     configuration natsconf generates; every other figure connects as the
+//     service principal, inside the account of the streams, so the two
+//     differ only by the import and the checks.
 //
 // Every figure also carries the CPU time the whole process (broker, service,
 // clients) used while it was measured, which other load on the machine skews
@@ -207,6 +214,9 @@ type runner struct {
 	phaseCPU time.Duration
 	// clients are the connections of the simulated producers and readers.
 	clients []*nats.Conn
+	// appClients are the same as the app principal of appA, through the
+	// service import, for the *_auth figures.
+	appClients []*nats.Conn
 }
 
 // measure runs the phases in order; each adds its figures to r.result.
@@ -242,11 +252,26 @@ func (r *runner) add(f Figure) {
 // clientConns returns Options.Clients connections, opened on first use.
 func (r *runner) clientConns() ([]*nats.Conn, error) {
 	if r.clients == nil {
-		conns, err := r.env.connectMany(r.opts.Clients, "client")
+		conns, err := r.env.connectMany(r.opts.Clients, "client", r.env.connect)
 		if err != nil {
 			return nil, err
 		}
 		r.clients = conns
 	}
 	return r.clients, nil
+}
+
+// appConns returns Options.Clients connections as the app principal of
+// appA, opened on first use; only on the embedded broker.
+func (r *runner) appConns() ([]*nats.Conn, error) {
+	if r.appClients == nil {
+		conns, err := r.env.connectMany(r.opts.Clients, "app client", func(name string) (*nats.Conn, error) {
+			return r.env.connectAs(string(appA), name)
+		})
+		if err != nil {
+			return nil, err
+		}
+		r.appClients = conns
+	}
+	return r.appClients, nil
 }

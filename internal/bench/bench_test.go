@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,9 +38,13 @@ var figureNames = []string{
 	"policy_close", "policy_close_all_closed", "rebuild", "rebuild_rate",
 }
 
-// A run on a given server measures every figure, and leaves in CROSSTALK a
-// history that verifies: the generated events are as valid and as chained
-// as the service's own.
+// authFigureNames are the figures measured only on the embedded broker,
+// under a generated identity configuration.
+var authFigureNames = []string{"query_inbox_auth", "cmd_send_auth"}
+
+// A run on a given server measures every figure but the *_auth ones, says
+// it skipped those, and leaves in CROSSTALK a history that verifies: the
+// generated events are as valid and as chained as the service's own.
 func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
 	srv := natstest.Start(t)
 	opts := tiny()
@@ -49,14 +54,9 @@ func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range figureNames {
-		f, ok := res.Figure(name)
-		if !ok || f.Value <= 0 || f.Count <= 0 || f.CPU <= 0 && processCPU() > 0 {
-			t.Errorf("figure %s = %+v, %v; want a positive value, count and CPU time", name, f, ok)
-		}
-	}
-	if len(res.Figures) != len(figureNames) {
-		t.Errorf("%d figures, want %d", len(res.Figures), len(figureNames))
+	checkFigures(t, res, figureNames)
+	if !strings.Contains(res.Environment.Identity, "skipped") {
+		t.Errorf("with --nats-url the run must say it skipped the *_auth figures: %q", res.Environment.Identity)
 	}
 	for _, f := range []string{"cmd_send", "cmd_send_sync", "query_inbox"} {
 		if fig, _ := res.Figure(f); fig.P50 <= 0 || fig.P99 < fig.P50 {
@@ -75,6 +75,47 @@ func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
 		}
 	}
 	verifyHistory(t, srv)
+}
+
+// checkFigures checks that res has exactly the figures names, each with a
+// positive value, count and CPU time.
+func checkFigures(t *testing.T, res Result, names []string) {
+	t.Helper()
+	for _, name := range names {
+		f, ok := res.Figure(name)
+		if !ok || f.Value <= 0 || f.Count <= 0 || f.CPU <= 0 && processCPU() > 0 {
+			t.Errorf("figure %s = %+v, %v; want a positive value, count and CPU time", name, f, ok)
+		}
+	}
+	if len(res.Figures) != len(names) {
+		t.Errorf("%d figures, want %d", len(res.Figures), len(names))
+	}
+}
+
+// On the embedded broker the run also measures the *_auth figures, through
+// the app principal, and their cost in CPU per operation against the same
+// workloads without identities.
+func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
+	res, err := Run(context.Background(), tiny(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigures(t, res, append(slices.Clone(figureNames), authFigureNames...))
+	var cpuRatios int
+	for _, q := range res.Ratios {
+		if q.Measure == MeasureCPUPerOp {
+			cpuRatios++
+			if q.Value <= 0 && processCPU() > 0 {
+				t.Errorf("ratio %s = %v, want > 0", q.Name, q.Value)
+			}
+		}
+	}
+	if cpuRatios != 2 || len(res.Ratios) != 4 {
+		t.Errorf("ratios %+v; want the 2 of every run and 2 of CPU per operation", res.Ratios)
+	}
+	if !strings.Contains(res.Environment.Identity, "app principal") {
+		t.Errorf("the environment must say how the *_auth figures connect: %q", res.Environment.Identity)
+	}
 }
 
 // verifyHistory audits the stream CROSSTALK the run left on srv.
@@ -180,6 +221,8 @@ func TestTargetsTableAndJSON(t *testing.T) {
 		{Name: figCatchup, Value: 130_000, Unit: "events/s"},
 		{Name: figQuery, Value: 5000, Unit: "queries/s", P50: 100 * time.Microsecond, P99: 900 * time.Microsecond},
 		{Name: figClose, Value: 7.5, Unit: "s"},
+		{Name: figSendPiped, Value: 60_000, Unit: "cmds/s", Count: 100, CPU: 10 * time.Millisecond},
+		{Name: figSendAuth, Value: 50_000, Unit: "cmds/s", Count: 100, CPU: 12 * time.Millisecond},
 	}}
 	r.evaluate()
 	pass := map[string]bool{}
@@ -199,7 +242,8 @@ func TestTargetsTableAndJSON(t *testing.T) {
 	if err := r.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"cmd_send / raw_js_async_pub", "0.600", "12.00ms", "PASS", "MISS"} {
+	for _, s := range []string{"cmd_send / raw_js_async_pub", "0.600", "12.00ms", "PASS", "MISS",
+		"cmd_send_auth / cmd_send_pipelined (cpu/op)  1.200"} {
 		if !strings.Contains(table.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, table.String())
 		}
@@ -219,7 +263,8 @@ func TestTargetsTableAndJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Figures["cmd_send"].P99ms != 12 || got.Ratios["projector_catchup/raw_ordered_consume"].Value != 0.65 || len(got.Targets) != 6 {
+	if got.Figures["cmd_send"].P99ms != 12 || got.Ratios["projector_catchup/raw_ordered_consume"].Value != 0.65 || len(got.Targets) != 6 ||
+		got.Ratios["cmd_send_auth/cmd_send_pipelined cpu_per_op"].Value != 1.2 {
 		t.Errorf("JSON: %s", b)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -14,6 +15,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/natsconf"
 	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
@@ -31,6 +33,9 @@ type env struct {
 	mu     sync.Mutex
 	conns  []*nats.Conn
 	stores []*projector.Store
+	// ids is the identity configuration the embedded broker runs; nil with
+	// Options.NatsURL, where the *_auth figures are not measured.
+	ids *natsconf.Config
 }
 
 // startEnv starts the embedded broker or checks the given one, and opens the
@@ -47,11 +52,9 @@ func startEnv(ctx context.Context, opts Options) (e *env, err error) {
 		}
 	}()
 	if e.url == "" {
-		e.srv, err = broker.Start(broker.Options{Listen: "127.0.0.1:0", JetStreamDir: node.Layout{Dir: dir}.JetStream()})
-		if err != nil {
+		if err := e.startBroker(); err != nil {
 			return e, err
 		}
-		e.url = e.srv.ClientURL()
 	}
 	if e.nc, err = e.connect("crosstalk bench"); err != nil {
 		return e, err
@@ -66,6 +69,30 @@ func startEnv(ctx context.Context, opts Options) (e *env, err error) {
 	}
 	e.log, err = eventlog.Open(ctx, e.js, eventlog.Options{Logger: opts.Logger})
 	return e, err
+}
+
+// startBroker starts the embedded broker under an identity configuration
+// of the workloads' apps, generated into the temporary directory: the
+// service and every figure but the *_auth ones connect as the service
+// principal, inside the account that holds the streams, as an open server's
+// clients would be; the *_auth figures connect as an app, through the
+// service import.
+func (e *env) startBroker() error {
+	ids, err := natsconf.Generate([]string{string(appA), string(appB)}, nil, nil)
+	if err != nil {
+		return err
+	}
+	authDir := filepath.Join(e.dir, "auth")
+	if err := ids.WriteDir(authDir, "127.0.0.1:0"); err != nil {
+		return err
+	}
+	e.srv, err = broker.Start(broker.Options{Listen: "127.0.0.1:0", ConfigFile: filepath.Join(authDir, natsconf.ConfFile),
+		JetStreamDir: node.Layout{Dir: e.dir}.JetStream()})
+	if err != nil {
+		return err
+	}
+	e.url, e.ids = e.srv.ClientURL(), &ids
+	return nil
 }
 
 // refuseExisting refuses a server that already has the streams the bench
@@ -86,9 +113,27 @@ func (e *env) refuseExisting(ctx context.Context) error {
 	return nil
 }
 
-// connect opens a NATS connection that close closes.
+// connect opens a NATS connection that close closes: with
+// Options.Credentials on a given server, as the service principal on the
+// embedded one.
 func (e *env) connect(name string) (*nats.Conn, error) {
-	nc, err := node.ConnectWith(e.url, name, e.opts.Credentials, nats.MaxReconnects(-1))
+	if e.ids == nil {
+		return e.connectWith(name, e.opts.Credentials)
+	}
+	return e.connectAs(natsconf.PrincipalService, name)
+}
+
+// connectAs connects as principal of the embedded broker's configuration.
+func (e *env) connectAs(principal, name string) (*nats.Conn, error) {
+	cr, err := e.ids.Lookup(principal)
+	if err != nil {
+		return nil, err
+	}
+	return e.connectWith(name, node.Credentials{User: cr.User, Password: cr.Password})
+}
+
+func (e *env) connectWith(name string, creds node.Credentials) (*nats.Conn, error) {
+	nc, err := node.ConnectWith(e.url, name, creds, nats.MaxReconnects(-1))
 	if err != nil {
 		return nil, err
 	}
@@ -98,11 +143,11 @@ func (e *env) connect(name string) (*nats.Conn, error) {
 	return nc, nil
 }
 
-// connectMany opens n client connections.
-func (e *env) connectMany(n int, name string) ([]*nats.Conn, error) {
+// connectMany opens n client connections with connect.
+func (e *env) connectMany(n int, name string, connect func(name string) (*nats.Conn, error)) ([]*nats.Conn, error) {
 	conns := make([]*nats.Conn, n)
 	for i := range conns {
-		nc, err := e.connect(fmt.Sprintf("%s %d", name, i))
+		nc, err := connect(fmt.Sprintf("%s %d", name, i))
 		if err != nil {
 			return nil, err
 		}
@@ -148,9 +193,15 @@ func (e *env) close() error {
 
 // describe records where the run happens.
 func describe(opts Options, e *env) Environment {
-	nats := "embedded nats-server " + server.VERSION
+	nats := "embedded nats-server " + server.VERSION + " under a generated identity configuration"
+	ids := fmt.Sprintf("%s and %s as the app principal of %s through the service import, the service enforcing "+
+		"identities; every other figure as the service principal", figSendAuth, figQueryAuth, appA)
 	if opts.NatsURL != "" {
 		nats = opts.NatsURL + " (nats-server " + e.nc.ConnectedServerVersion() + ")"
+		ids = fmt.Sprintf("%s and %s skipped: they need the embedded broker under a generated identity configuration, "+
+			"and --nats-url was given", figSendAuth, figQueryAuth)
 	}
-	return newEnvironment(opts, nats)
+	env := newEnvironment(opts, nats)
+	env.Identity = ids
+	return env
 }

@@ -46,7 +46,7 @@ func (r *runner) queryInbox(ctx context.Context) error {
 	}
 	b := &inboxBuilder{store: store, gen: newGenerator(epoch, time.Millisecond, r.opts.TextSize, 1)}
 	svc := service.New(nc, frozenLog{store}, store, service.Options{Logger: r.opts.Logger})
-	return withService(ctx, svc, func(ctx context.Context) error {
+	err = withService(ctx, svc, func(ctx context.Context) error {
 		if err := r.buildInbox(b, r.opts.InboxSmall); err != nil {
 			return err
 		}
@@ -71,6 +71,30 @@ func (r *runner) queryInbox(ctx context.Context) error {
 		r.add(Figure{Name: "projector_apply", Value: rate(b.events, b.applying), Unit: "events/s", Count: int64(b.events),
 			Elapsed: b.applying, CPU: b.cpu, Note: "Store.Apply of generated events in runs of 1000, no NATS (cpu/op with generating them)"})
 		return nil
+	})
+	if err != nil || r.env.ids == nil {
+		return err
+	}
+	return r.queryInboxAuth(ctx, store)
+}
+
+// queryInboxAuth measures query_inbox again, on the same store, through a
+// service that enforces identities, with the clients connected as the app
+// principal of appA: each query crosses the service import (nats-server
+// writes the Nats-Request-Info header) and the service checks that the
+// inbox asked for is of the caller's app.
+func (r *runner) queryInboxAuth(ctx context.Context, store *projector.Store) error {
+	nc, err := r.env.connect("crosstalk bench query service (identities)")
+	if err != nil {
+		return err
+	}
+	conns, err := r.appConns()
+	if err != nil {
+		return err
+	}
+	svc := service.New(nc, frozenLog{store}, store, service.Options{Logger: r.opts.Logger, EnforceIdentity: true})
+	return withService(ctx, svc, func(ctx context.Context) error {
+		return r.measureInbox(ctx, figQueryAuth, conns, r.opts.InboxStore)
 	})
 }
 
@@ -106,6 +130,9 @@ func (r *runner) measureInbox(ctx context.Context, name string, conns []*nats.Co
 		return err
 	}
 	note := fmt.Sprintf("first page of 20, store of %d conversations, %s", size, plural(len(conns), "client"))
+	if name == figQueryAuth {
+		note += " as the app principal, identities enforced"
+	}
 	r.add(requestFigure(name, "queries/s", note, l, elapsed))
 	return nil
 }

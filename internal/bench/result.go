@@ -43,13 +43,22 @@ type Figure struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Ratio is Figure / Base.
+// Ratio is Figure / Base, of their values or of their CPU time per
+// operation.
 type Ratio struct {
-	Name   string  `json:"-"`
-	Figure string  `json:"figure"`
-	Base   string  `json:"base"`
-	Value  float64 `json:"value"`
+	Name   string `json:"-"`
+	Figure string `json:"figure"`
+	Base   string `json:"base"`
+	// Measure is what is divided: MeasureValue or MeasureCPUPerOp.
+	Measure string  `json:"measure"`
+	Value   float64 `json:"value"`
 }
+
+// What a Ratio divides.
+const (
+	MeasureValue    = "value"
+	MeasureCPUPerOp = "cpu_per_op"
+)
 
 // Target is one goal and whether the run met it.
 type Target struct {
@@ -68,6 +77,7 @@ type Environment struct {
 	GoVersion     string  `json:"go_version"`
 	OS            string  `json:"os"`
 	NATS          string  `json:"nats"`
+	Identity      string  `json:"identity"`
 	LoadAvgStart  string  `json:"load_avg_start,omitempty"`
 	LoadAvgEnd    string  `json:"load_avg_end,omitempty"`
 	Duration      string  `json:"duration"`
@@ -122,7 +132,10 @@ const (
 	figRawConsume = "raw_ordered_consume"
 	figCatchup    = "projector_catchup"
 	figSend       = "cmd_send"
+	figSendPiped  = "cmd_send_pipelined"
+	figSendAuth   = "cmd_send_auth"
 	figQuery      = "query_inbox"
+	figQueryAuth  = "query_inbox_auth"
 	figClose      = "policy_close"
 )
 
@@ -135,9 +148,10 @@ func (r *Result) evaluate() {
 		if b.Value > 0 {
 			v = f.Value / b.Value
 		}
-		r.Ratios = append(r.Ratios, Ratio{Name: fig + "/" + base, Figure: fig, Base: base, Value: v})
+		r.Ratios = append(r.Ratios, Ratio{Name: fig + "/" + base, Figure: fig, Base: base, Measure: MeasureValue, Value: v})
 		return v
 	}
+	defer r.identityRatios()
 	sendRatio := ratio(figSend, figRawPub)
 	catchupRatio := ratio(figCatchup, figRawConsume)
 	send, _ := r.Figure(figSend)
@@ -153,6 +167,35 @@ func (r *Result) evaluate() {
 	}
 }
 
+// identityRatios are the CPU time per operation of the *_auth figures
+// against the same workload without identities: the cost of the service
+// import and the checks. Without the *_auth figures (--nats-url) there are
+// none.
+func (r *Result) identityRatios() {
+	for _, p := range [][2]string{{figSendAuth, figSendPiped}, {figQueryAuth, figQuery}} {
+		f, ok := r.Figure(p[0])
+		b, _ := r.Figure(p[1])
+		if !ok {
+			continue
+		}
+		v := 0.0
+		if fb := cpuPerOpValue(b); fb > 0 {
+			v = cpuPerOpValue(f) / fb
+		}
+		r.Ratios = append(r.Ratios, Ratio{Name: p[0] + "/" + p[1] + " " + MeasureCPUPerOp, Figure: p[0], Base: p[1],
+			Measure: MeasureCPUPerOp, Value: v})
+	}
+}
+
+// cpuPerOpValue is the CPU time per operation of f in microseconds, 0
+// when unknown.
+func cpuPerOpValue(f Figure) float64 {
+	if f.CPU <= 0 || f.Count <= 0 {
+		return 0
+	}
+	return float64(f.CPU) / float64(time.Microsecond) / float64(f.Count)
+}
+
 // ms is d in milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
@@ -160,8 +203,9 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 func (r Result) WriteTable(w io.Writer) error {
 	env := r.Environment
 	fmt.Fprintf(w, "crosstalk bench: %d CPUs (GOMAXPROCS %d), %s, %s\n", env.CPUs, env.GOMAXPROCS, env.GoVersion, env.OS)
-	fmt.Fprintf(w, "NATS: %s; load average %s at start, %s at end; %.0fs in all\n\n",
+	fmt.Fprintf(w, "NATS: %s; load average %s at start, %s at end; %.0fs in all\n",
 		env.NATS, orDash(env.LoadAvgStart), orDash(env.LoadAvgEnd), env.Seconds)
+	fmt.Fprintf(w, "identities: %s\n\n", orDash(env.Identity))
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tvalue\tunit\tp50\tp99\tcpu/op\tmeasured")
 	for _, f := range r.Figures {
@@ -174,7 +218,11 @@ func (r Result) WriteTable(w io.Writer) error {
 	tw = tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "ratio\tvalue")
 	for _, q := range r.Ratios {
-		fmt.Fprintf(tw, "%s / %s\t%.3f\n", q.Figure, q.Base, q.Value)
+		of := ""
+		if q.Measure == MeasureCPUPerOp {
+			of = " (cpu/op)"
+		}
+		fmt.Fprintf(tw, "%s / %s%s\t%.3f\n", q.Figure, q.Base, of, q.Value)
 	}
 	fmt.Fprintln(tw, "\t")
 	fmt.Fprintln(tw, "target\twant\tgot\tresult")
@@ -208,10 +256,10 @@ func number(v float64) string {
 
 // cpuPerOp is the process's CPU time per operation of f, in microseconds.
 func cpuPerOp(f Figure) string {
-	if f.CPU <= 0 || f.Count <= 0 {
-		return "-"
+	if v := cpuPerOpValue(f); v > 0 {
+		return fmt.Sprintf("%.0fµs", v)
 	}
-	return fmt.Sprintf("%.0fµs", float64(f.CPU)/float64(time.Microsecond)/float64(f.Count))
+	return "-"
 }
 
 func latency(d time.Duration) string {
@@ -237,9 +285,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	figures := make(map[string]jsonFigure, len(r.Figures))
 	for _, f := range r.Figures {
 		jf := jsonFigure{Figure: f, P50ms: ms(f.P50), P99ms: ms(f.P99), Seconds: f.Elapsed.Seconds(), CPUSeconds: f.CPU.Seconds()}
-		if f.Count > 0 {
-			jf.CPUusPerOp = float64(f.CPU) / float64(time.Microsecond) / float64(f.Count)
-		}
+		jf.CPUusPerOp = cpuPerOpValue(f)
 		figures[f.Name] = jf
 	}
 	ratios := make(map[string]Ratio, len(r.Ratios))

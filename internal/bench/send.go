@@ -34,36 +34,62 @@ const (
 const requestTimeout = 10 * time.Second
 
 // serviceFigures runs the service on the event log, with store (caught up)
-// as its read model, and measures cmd_send, policy_close and rebuild.
+// as its read model, and measures cmd_send, cmd_send_auth (on the embedded
+// broker), policy_close and rebuild. cmd_send_auth needs a service that
+// enforces identities, which refuses the service principal's commands, so
+// each runs on a service of its own, one after the other, on the same log,
+// store and clock.
 func (r *runner) serviceFigures(ctx context.Context, store *projector.Store) error {
-	nc, err := r.env.connect("crosstalk bench service")
-	if err != nil {
-		return err
-	}
 	admin, err := r.env.connect("crosstalk bench admin")
 	if err != nil {
 		return err
 	}
+	cl := client.New(admin)
 	clock := service.NewSimClock(serviceStart)
-	svc := service.New(nc, r.env.log, store, service.Options{
-		Clock: clock, Logger: r.opts.Logger, PolicyCheckInterval: policyCheckInterval, CloseGrace: closeGrace,
-	})
-	return withService(ctx, svc, func(ctx context.Context) error {
-		cl := client.New(admin)
+	var convs []sendConv
+	err = r.withNewService(ctx, store, clock, false, func(ctx context.Context, _ *service.Service) error {
 		if _, err := publishPolicy(ctx, cl, "v1-2020-cross-app.json"); err != nil {
 			return err
 		}
-		if err := r.cmdSend(ctx); err != nil {
-			return fmt.Errorf("cmd_send: %w", err)
-		}
+		convs, err = r.cmdSend(ctx)
+		return wrapPhase(figSend, err)
+	})
+	if err == nil && r.env.ids != nil {
+		err = r.withNewService(ctx, store, clock, true, func(ctx context.Context, _ *service.Service) error {
+			return wrapPhase(figSendAuth, r.cmdSendAuth(ctx, convs))
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return r.withNewService(ctx, store, clock, false, func(ctx context.Context, svc *service.Service) error {
 		if err := r.policyClose(ctx, cl, store, clock); err != nil {
 			return fmt.Errorf("policy_close: %w", err)
 		}
-		if err := r.rebuild(ctx, svc); err != nil {
-			return fmt.Errorf("rebuild: %w", err)
-		}
-		return nil
+		return wrapPhase("rebuild", r.rebuild(ctx, svc))
 	})
+}
+
+// withNewService runs fn beside a new service on its own connection.
+func (r *runner) withNewService(ctx context.Context, store *projector.Store, clock *service.SimClock, enforce bool,
+	fn func(context.Context, *service.Service) error) error {
+	nc, err := r.env.connect("crosstalk bench service")
+	if err != nil {
+		return err
+	}
+	svc := service.New(nc, r.env.log, store, service.Options{
+		Clock: clock, Logger: r.opts.Logger, PolicyCheckInterval: policyCheckInterval, CloseGrace: closeGrace,
+		EnforceIdentity: enforce,
+	})
+	return withService(ctx, svc, func(ctx context.Context) error { return fn(ctx, svc) })
+}
+
+// wrapPhase prefixes a phase's error with its name.
+func wrapPhase(name string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }
 
 // publishPolicy publishes one of the shipped policy files.
@@ -99,26 +125,26 @@ type sendConv struct {
 // then measures message.send with each client waiting for every reply
 // (cmd_send_sync) and with InFlight requests in flight per client
 // (cmd_send_pipelined). cmd_send is the higher of the two.
-func (r *runner) cmdSend(ctx context.Context) error {
+func (r *runner) cmdSend(ctx context.Context) ([]sendConv, error) {
 	conns, err := r.clientConns()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	convs, err := r.startConversations(ctx, conns)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	txt := text(r.opts.TextSize)
 	c := r.opts.Clients
 	serial, err := r.sends(ctx, "cmd_send_sync", conns, convs, 1, txt,
 		fmt.Sprintf("%d clients, 1 request each in flight, %d conversations", c, len(convs)))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	piped, err := r.sends(ctx, "cmd_send_pipelined", conns, convs, r.opts.InFlight, txt,
+	piped, err := r.sends(ctx, figSendPiped, conns, convs, r.opts.InFlight, txt,
 		fmt.Sprintf("%d clients, %d requests each in flight, %d conversations", c, r.opts.InFlight, len(convs)))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	best := serial
 	if piped.Value > serial.Value {
@@ -126,6 +152,41 @@ func (r *runner) cmdSend(ctx context.Context) error {
 	}
 	best.Name, best.Note = figSend, "the higher of "+best.Name
 	r.add(best)
+	return convs, nil
+}
+
+// cmdSendAuth measures cmd_send_pipelined again, on the same
+// conversations, with the clients connected as the app principal of appA
+// and a service that enforces identities: each command crosses the service
+// import and is checked against its caller. One untimed command per
+// conversation first loads the aggregates into the new service's cache, as
+// cmd_send found them warm from starting the conversations.
+func (r *runner) cmdSendAuth(ctx context.Context, convs []sendConv) error {
+	conns, err := r.appConns()
+	if err != nil {
+		return err
+	}
+	txt := text(r.opts.TextSize)
+	if err := r.warm(ctx, conns, convs, txt); err != nil {
+		return err
+	}
+	_, err = r.sends(ctx, figSendAuth, conns, convs, r.opts.InFlight, txt,
+		fmt.Sprintf("%d clients as the app principal, %d requests each in flight, %d conversations, identities enforced",
+			len(conns), r.opts.InFlight, len(convs)))
+	return err
+}
+
+// warm sends one message to each conversation, through its owner's client.
+func (r *runner) warm(ctx context.Context, conns []*nats.Conn, convs []sendConv, txt string) error {
+	for i, conv := range convs {
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		body := sendBody{CommandID: events.NewID(), Actor: conv.actor[0], ConversationID: conv.id, Text: txt}
+		_, err := client.New(conns[i%len(conns)]).Command(rctx, string(appA), "message.send", body)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("warm conversation %d: %w", i, err)
+		}
+	}
 	return nil
 }
 
