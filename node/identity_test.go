@@ -146,3 +146,41 @@ func TestStartRefusesConflictingIdentityOptions(t *testing.T) {
 		}
 	}
 }
+
+// A history written in development mode is refused under an identity
+// configuration, and the other way round: nats-server keeps each account's
+// streams apart, so either start would begin an empty history beside it.
+func TestStartRefusesHistoryOfAnotherAccount(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c, err := natsconf.Generate(seed.Apps, seed.SampleUsers, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "auth", natsconf.ConfFile)
+	if err := c.WriteDir(filepath.Join(dir, "auth"), "127.0.0.1:4222"); err != nil {
+		t.Fatal(err)
+	}
+	for _, first := range []string{"", conf} {
+		data := filepath.Join(dir, "data-"+filepath.Base(first))
+		n, err := node.Start(ctx, node.Options{Dir: data, Listen: "127.0.0.1:0", Logger: testkit.Quiet(), NatsConfig: first})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Close(); err != nil {
+			t.Fatal(err)
+		}
+		second := map[string]string{"": conf, conf: ""}[first]
+		_, err = node.Start(ctx, node.Options{Dir: data, Listen: "127.0.0.1:0", Logger: testkit.Quiet(), NatsConfig: second})
+		if !errors.Is(err, node.ErrOtherAccount) {
+			t.Errorf("written with config %q, started with %q: %v, want ErrOtherAccount", first, second, err)
+		}
+		n, err = node.Start(ctx, node.Options{Dir: data, Listen: "127.0.0.1:0", Logger: testkit.Quiet(), NatsConfig: first})
+		if err != nil {
+			t.Fatalf("the same mode again: %v", err)
+		}
+		if err := n.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

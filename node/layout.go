@@ -27,6 +27,12 @@ const DefaultDir = "./crosstalk-data"
 // views are locked by the node's Pebble store.
 var ErrInUse = errors.New("data directory in use by a running node")
 
+// ErrOtherAccount is returned when the history in a data directory was
+// written under another NATS account than the one a start would serve:
+// nats-server keeps each account's streams apart, so the start would begin
+// an empty history beside the real one.
+var ErrOtherAccount = errors.New("history kept under another NATS account")
+
 // ErrNoStream is returned when there is no crosstalk history to open: no
 // JetStream directory in a data directory, or no stream CROSSTALK.
 var ErrNoStream = errors.New("no crosstalk stream")
@@ -76,6 +82,28 @@ func (l Layout) streamsAccount() string {
 		return natsconf.ServiceAccount
 	}
 	return ""
+}
+
+// checkAccount returns an error wrapping ErrOtherAccount when the stream
+// CROSSTALK exists only under the account a start with (configured) or
+// without (!configured) an identity configuration would not use.
+func (l Layout) checkAccount(configured bool) error {
+	stream := func(account string) bool {
+		_, err := os.Stat(filepath.Join(l.JetStream(), "jetstream", account, "streams", events.StreamName))
+		return err == nil
+	}
+	open, service := stream(server.DEFAULT_GLOBAL_ACCOUNT), stream(natsconf.ServiceAccount)
+	switch {
+	case configured && open && !service:
+		return fmt.Errorf("%w: %s was served without an identity configuration (account %s); "+
+			"serving it under one would start an empty history in account %s", ErrOtherAccount,
+			l.Dir, server.DEFAULT_GLOBAL_ACCOUNT, natsconf.ServiceAccount)
+	case !configured && service && !open:
+		return fmt.Errorf("%w: %s was served under an identity configuration (account %s); "+
+			"serve it with that --nats-config, or development mode would start an empty history beside it",
+			ErrOtherAccount, l.Dir, natsconf.ServiceAccount)
+	}
+	return nil
 }
 
 // checkHistory returns an error wrapping ErrNoStream when the directory has

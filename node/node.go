@@ -134,6 +134,9 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 func (n *Node) connect(o Options) error {
 	url := o.NatsURL
 	if url == "" {
+		if err := n.layout.checkAccount(o.NatsConfig != ""); err != nil {
+			return err
+		}
 		srv, err := broker.Start(broker.Options{Listen: o.Listen, ConfigFile: o.NatsConfig,
 			JetStreamDir: n.layout.JetStream(), SyncAlways: o.SyncAlways})
 		if err != nil {
