@@ -12,7 +12,9 @@ import (
 
 // Bad input never crashes the service and never appends anything: each
 // request gets a 4xx with a sentence that names the problem.
-func TestBadInputIsRefusedWithoutAppending(t *testing.T) {
+var _ = hostile("malformed input", "bad input is refused without appending", badInputWithoutAppending)
+
+func badInputWithoutAppending(t *testing.T) {
 	h := newHarness(t)
 	h.publishFile("v1-2020-cross-app.json")
 	conv := h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}}).ConversationID

@@ -131,7 +131,9 @@ func withField(e endpointBody, name string, v any) []byte {
 // Every endpoint refuses every malformed body the same way: 400
 // invalid_request in the Nats-Service-Error-Code header, the contract's JSON
 // error body with a sentence that names the problem, and nothing appended.
-func TestMalformedRequestsAreRefusedEverywhere(t *testing.T) {
+var _ = hostile("malformed input", "every endpoint refuses every malformed body", malformedEverywhere)
+
+func malformedEverywhere(t *testing.T) {
 	h := newHarness(t)
 	h.publishFile("v1-2020-cross-app.json")
 	h.must(alice, "conversation.start", map[string]any{"participants": []string{string(bob)}})
