@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/events"
 )
 
 // Entry is one append of AppendAll: the arguments of Append.
@@ -73,11 +75,22 @@ func (l *Log) publishAsync(e Entry) (jetstream.PubAckFuture, error) {
 	if e.MsgID != "" {
 		opts = append(opts, jetstream.WithMsgID(e.MsgID))
 	}
-	f, err := l.js.PublishMsgAsync(&nats.Msg{Subject: e.Subject, Data: e.Data}, opts...)
+	f, err := l.js.PublishMsgAsync(l.message(e), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("append to %s after seq %d: %w", e.Subject, e.ExpectedSeq, mapError(err))
 	}
 	return f, nil
+}
+
+// message is the NATS message of e, signed when the log has a signer. The
+// signature is over the subject and the exact bytes stored, so a retry
+// signs alike (ed25519 is deterministic) and stays a duplicate.
+func (l *Log) message(e Entry) *nats.Msg {
+	msg := &nats.Msg{Subject: e.Subject, Data: e.Data}
+	if l.signer != nil {
+		msg.Header = nats.Header{events.SignatureHeader: []string{l.signer.Sign(e.Subject, e.Data)}}
+	}
+	return msg
 }
 
 // failed settles a refused entry as Append does: a conflict may be the

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -85,6 +86,19 @@ func BenchmarkRead(b *testing.B) {
 // process (the embedded server included) per append.
 func BenchmarkAppendParallel(b *testing.B) {
 	f := newFixture(b)
+	appendParallel(b, f.log)
+}
+
+// BenchmarkAppendParallelSigned is BenchmarkAppendParallel on a log that
+// signs every append, as a node's does: the difference is the cost of the
+// signatures.
+func BenchmarkAppendParallelSigned(b *testing.B) {
+	f := newFixture(b)
+	l, _ := f.signed(b)
+	appendParallel(b, l)
+}
+
+func appendParallel(b *testing.B, log *eventlog.Log) {
 	ctx := context.Background()
 	data := make([]byte, 560)
 	var next atomic.Int64
@@ -95,7 +109,7 @@ func BenchmarkAppendParallel(b *testing.B) {
 		subject := conv(int(next.Add(1)))
 		var last uint64
 		for i := 0; pb.Next(); i++ {
-			seq, _, err := f.log.Append(ctx, subject, last, fmt.Sprint(subject, i), data)
+			seq, _, err := log.Append(ctx, subject, last, fmt.Sprint(subject, i), data)
 			if err != nil {
 				b.Error(err)
 				return

@@ -135,7 +135,8 @@ func directMessage(m *nats.Msg) (events.Message, error) {
 	if err != nil {
 		return events.Message{}, fmt.Errorf("direct get: bad sequence header: %w", err)
 	}
-	return events.Message{Seq: seq, Subject: m.Header.Get(jetstream.SubjectHeader), Data: m.Data}, nil
+	return events.Message{Seq: seq, Subject: m.Header.Get(jetstream.SubjectHeader), Data: m.Data,
+		Signature: m.Header.Get(events.SignatureHeader)}, nil
 }
 
 // endOfBatch interprets the status message that ends a direct-get reply: it

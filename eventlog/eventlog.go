@@ -8,7 +8,8 @@
 //
 //   - Append writes one event to a conversation, account or policy subject
 //     with optimistic concurrency (Nats-Expected-Last-Subject-Sequence) and
-//     idempotency (Nats-Msg-Id, the command id);
+//     idempotency (Nats-Msg-Id, the command id), signed with
+//     Options.Signer (events.SignatureHeader) when there is one;
 //   - Load reads one subject to rebuild an aggregate;
 //   - Get and LastSeq look at single positions of the stream;
 //   - Read follows the whole stream in order, in batches, for the projector.
@@ -48,6 +49,11 @@ type Options struct {
 	// Logger receives the log's few messages (stream created, a consumer
 	// that could not be deleted). Default: slog.Default().
 	Logger *slog.Logger
+	// Signer signs every append: the signature goes in the message's
+	// events.SignatureHeader, so that an event published into the stream
+	// by anyone else is told apart by audit verify. nil appends unsigned
+	// (readers, tests).
+	Signer *events.Signer
 }
 
 // Defaults of Options.
@@ -72,6 +78,7 @@ func (o *Options) EnsureDefaults() {
 // Log is the CROSSTALK stream. It is safe for concurrent use.
 type Log struct {
 	logger *slog.Logger
+	signer *events.Signer
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	// direct reads subjects for Load; nil when the stream does not allow
@@ -126,7 +133,7 @@ func newLog(js jetstream.JetStream, stream jetstream.Stream, opts Options) (*Log
 	if err := checkStream(info.Config); err != nil {
 		return nil, err
 	}
-	l := &Log{logger: opts.Logger, js: js, stream: stream}
+	l := &Log{logger: opts.Logger, signer: opts.Signer, js: js, stream: stream}
 	if info.Config.AllowDirect {
 		l.direct = newDirectGetter(js, events.StreamName)
 	}
@@ -169,7 +176,8 @@ func (l *Log) Get(ctx context.Context, seq uint64) (events.Message, error) {
 	if err != nil {
 		return events.Message{}, fmt.Errorf("get seq %d: %w", seq, mapError(err))
 	}
-	return events.Message{Seq: raw.Sequence, Subject: raw.Subject, Data: raw.Data}, nil
+	return events.Message{Seq: raw.Sequence, Subject: raw.Subject, Data: raw.Data,
+		Signature: raw.Header.Get(events.SignatureHeader)}, nil
 }
 
 // withDefaultTimeout bounds ctx by the JetStream context's default API

@@ -121,7 +121,9 @@ func toMessage(msg jetstream.Msg) (events.Message, uint64, error) {
 	if err != nil {
 		return events.Message{}, 0, fmt.Errorf("message on %s: %w", msg.Subject(), err)
 	}
-	return events.Message{Seq: md.Sequence.Stream, Subject: msg.Subject(), Data: msg.Data()}, md.NumPending, nil
+	m := events.Message{Seq: md.Sequence.Stream, Subject: msg.Subject(), Data: msg.Data(),
+		Signature: msg.Headers().Get(events.SignatureHeader)}
+	return m, md.NumPending, nil
 }
 
 // release stops the iterator, if any, and deletes the consumer's current

@@ -174,9 +174,11 @@ func Record(seq uint64, stored []byte) (Recorded, error) {
 }
 
 // Message is one message of the log as the broker holds it: its stream
-// sequence, its stream subject, and the stored event bytes.
+// sequence, its stream subject, the stored event bytes, and the value of
+// its SignatureHeader ("" when it has none).
 type Message struct {
-	Seq     uint64
-	Subject string
-	Data    []byte
+	Seq       uint64
+	Subject   string
+	Data      []byte
+	Signature string
 }

@@ -2,9 +2,9 @@
 // packages share: a logger that discards, a buffer a logger and a test can
 // share, free loopback ports, waiting for the views to apply a sequence
 // (WaitApplied) or for the closer to apply a policy version
-// (WaitPolicyApplied), and event builders (one sample event of every
-// registered type, the payloads of the common stories, encoding that fails
-// the test).
+// (WaitPolicyApplied), an event signer with a new key, and event builders
+// (one sample event of every registered type, the payloads of the common
+// stories, encoding that fails the test).
 //
 // What goes where: testkit imports only the standard library and the low
 // packages (events, api), so that the in-package tests of projector,

@@ -1,0 +1,145 @@
+package events
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// SignatureHeader is the NATS header in which the service stores an
+// event's signature beside its body: "<key id> <base64 signature>".
+//
+// The hash chain proves that nothing was changed, removed or reordered
+// after an event was stored, but anyone who may publish into the stream can
+// compute a correct prevhash and streamversion and append a well-formed
+// event of their own. Only the service holds the signing key, so a
+// signature proves who appended the event.
+const SignatureHeader = "Crosstalk-Signature"
+
+// signatureDomain starts every signed message, so that a crosstalk event
+// signature can never be taken for a signature over anything else made
+// with the same key, and the format can change under another name.
+const signatureDomain = "crosstalk-event-signature-v1"
+
+// keyIDBytes is how many bytes of the public key's sha256 make its id: 8
+// bytes (16 hex digits) tell a handful of keys apart; the id only names
+// which key to try, the signature is what proves.
+const keyIDBytes = 8
+
+// Errors of signature verification, matched with errors.Is.
+var (
+	// ErrUnsigned reports an event stored without a signature header.
+	ErrUnsigned = errors.New("event is not signed")
+	// ErrBadSignature reports a signature header that is malformed or
+	// does not verify for the event's subject and bytes.
+	ErrBadSignature = errors.New("signature does not verify")
+	// ErrUnknownKey reports a signature made with a key that is not among
+	// the public keys given.
+	ErrUnknownKey = errors.New("signed with an unknown key")
+)
+
+// SignedMessage is exactly what a signature covers: the ASCII bytes
+// "crosstalk-event-signature-v1", a line feed, the stream subject, a line
+// feed, and the stored body byte for byte. A NATS subject holds no
+// whitespace, so the boundaries are unambiguous. Signing the subject too
+// keeps a signed event from being replayed onto another conversation,
+// account or the policy subject; a replay on its own subject breaks the
+// hash chain instead.
+func SignedMessage(subject string, data []byte) []byte {
+	msg := make([]byte, 0, len(signatureDomain)+len(subject)+len(data)+2)
+	msg = append(msg, signatureDomain...)
+	msg = append(msg, '\n')
+	msg = append(msg, subject...)
+	msg = append(msg, '\n')
+	return append(msg, data...)
+}
+
+// KeyID is the short id of a public key: the hex of the first 8 bytes of
+// the sha256 of its 32 raw bytes.
+func KeyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:keyIDBytes])
+}
+
+// Signer signs events with one ed25519 private key. It is safe for
+// concurrent use.
+type Signer struct {
+	key ed25519.PrivateKey
+	id  string
+}
+
+// NewSigner returns a Signer of key.
+func NewSigner(key ed25519.PrivateKey) *Signer {
+	return &Signer{key: key, id: KeyID(key.Public().(ed25519.PublicKey))}
+}
+
+// KeyID is the id of the signer's public key.
+func (s *Signer) KeyID() string { return s.id }
+
+// PublicKey is the public key that verifies the signer's signatures.
+func (s *Signer) PublicKey() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
+
+// Sign returns the value of SignatureHeader for data stored on subject.
+func (s *Signer) Sign(subject string, data []byte) string {
+	sig := ed25519.Sign(s.key, SignedMessage(subject, data))
+	return s.id + " " + base64.StdEncoding.EncodeToString(sig)
+}
+
+// PublicKeys are the keys an auditor accepts signatures of, by key id:
+// several during and after a key rotation.
+type PublicKeys map[string]ed25519.PublicKey
+
+// NewPublicKeys returns the set of keys.
+func NewPublicKeys(keys ...ed25519.PublicKey) PublicKeys {
+	set := make(PublicKeys, len(keys))
+	for _, k := range keys {
+		set[KeyID(k)] = k
+	}
+	return set
+}
+
+// IDs lists the keys' ids.
+func (k PublicKeys) IDs() []string {
+	ids := make([]string, 0, len(k))
+	for id := range k {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Verify checks header, the value of SignatureHeader stored with data on
+// subject, and returns the id of the key that signed. The error wraps
+// ErrUnsigned when header is empty, ErrUnknownKey when its key id is not
+// among k, and ErrBadSignature when it is malformed or does not verify.
+func (k PublicKeys) Verify(subject string, data []byte, header string) (string, error) {
+	if header == "" {
+		return "", ErrUnsigned
+	}
+	id, encoded, ok := strings.Cut(header, " ")
+	sig, err := base64.StdEncoding.DecodeString(encoded)
+	if !ok || err != nil || len(sig) != ed25519.SignatureSize {
+		return "", fmt.Errorf("%w: header %q is not \"<key id> <base64 ed25519 signature>\"", ErrBadSignature, clip(header))
+	}
+	pub, known := k[id]
+	if !known {
+		return id, fmt.Errorf("%w: key %s", ErrUnknownKey, clip(id))
+	}
+	if !ed25519.Verify(pub, SignedMessage(subject, data), sig) {
+		return id, fmt.Errorf("%w under key %s: the subject or the stored bytes are not what was signed", ErrBadSignature, id)
+	}
+	return id, nil
+}
+
+// clip cuts a value read from the stream to a short prefix for an error
+// message: a hostile header may be large.
+func clip(s string) string {
+	const maxQuoted = 40
+	if len(s) <= maxQuoted {
+		return s
+	}
+	return s[:maxQuoted] + "..."
+}
