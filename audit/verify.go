@@ -73,6 +73,8 @@ type Report struct {
 	Breaks []Break `json:"breaks"`
 	// BreaksTotal counts every break, listed or not.
 	BreaksTotal uint64 `json:"breaks_total"`
+	// Signatures is what was found of the events' signatures (VerifyWith).
+	Signatures SignatureReport `json:"signatures"`
 }
 
 // OK reports whether the history verified without a single break.
@@ -102,13 +104,19 @@ func (r Report) OK() bool { return r.BreaksTotal == 0 }
 // is no further break.
 //
 // Verify returns an error only when it could not read the log or the views;
-// what it found is in the Report.
+// what it found is in the Report. It checks no signatures: VerifyWith does.
 func Verify(ctx context.Context, log Log, views Views) (Report, error) {
+	return verify(ctx, log, VerifyOptions{Views: views})
+}
+
+func verify(ctx context.Context, log Log, o VerifyOptions) (Report, error) {
+	views := o.Views
 	last, err := log.LastSeq(ctx)
 	if err != nil {
 		return Report{}, fmt.Errorf("verify: last sequence: %w", err)
 	}
-	v := &verifier{chains: map[string]*chain{}, next: 1, report: Report{LastSeq: last, Breaks: []Break{}}}
+	v := &verifier{chains: map[string]*chain{}, next: 1, keys: o.Keys,
+		report: Report{LastSeq: last, Breaks: []Break{}, Signatures: newSignatureReport(o)}}
 	if views != nil {
 		v.views = views
 		v.cp = views.Checkpoint()
@@ -140,6 +148,7 @@ type chain struct {
 type verifier struct {
 	chains  map[string]*chain
 	views   Views
+	keys    events.PublicKeys // nil: signatures are not checked
 	cp      uint64
 	matched seqSet           // sequences whose hist/ entry was found under their subject
 	next    uint64           // the sequence the walk expects next
@@ -182,6 +191,9 @@ func (v *verifier) batch(msgs []events.Message) error {
 func (v *verifier) prepare(m events.Message, d *decodedMessage) {
 	d.event, d.err = events.Decode(m.Data)
 	d.hash = sha256.Sum256(m.Data)
+	if v.keys != nil {
+		d.sigKey, d.sigErr = v.keys.Verify(m.Subject, m.Data, m.Signature)
+	}
 	d.hist, d.inViews, d.viewsErr = nil, false, nil
 	if v.views != nil && m.Seq <= v.cp {
 		d.hist, d.inViews, d.viewsErr = v.views.HistoryEvent(m.Subject, m.Seq)
@@ -192,11 +204,14 @@ func (v *verifier) prepare(m events.Message, d *decodedMessage) {
 const minPerWorker = 64
 
 // decodedMessage is a message's decoded event (or why it did not decode),
-// the hash of its body, and its hist/ entry in the views.
+// the hash of its body, the key its signature verified under (or why not),
+// and its hist/ entry in the views.
 type decodedMessage struct {
 	event    events.Event
 	err      error
 	hash     [sha256.Size]byte
+	sigKey   string
+	sigErr   error
 	hist     []byte
 	inViews  bool
 	viewsErr error
@@ -214,6 +229,7 @@ func (v *verifier) message(m events.Message, d *decodedMessage) error {
 		v.add(Break{Seq: m.Seq, Subject: m.Subject, Kind: BreakUndecodable, Detail: d.err.Error()})
 	}
 	v.link(m, d)
+	v.checkSignature(m, d)
 	if v.views == nil || m.Seq > v.cp {
 		return nil
 	}

@@ -8,8 +8,8 @@ import (
 )
 
 // WriteText writes the report for people: the range walked, whether the
-// views were checked (viewsNote says why not), the counts, and each break
-// listed with its sequence, subject and kind.
+// views were checked (viewsNote says why not), whether signatures were, the
+// counts, and each break listed with its sequence, subject and kind.
 func (r Report) WriteText(w io.Writer, viewsNote string) error {
 	lines := []string{fmt.Sprintf("stream %s: seq 1..%d", events.StreamName, r.LastSeq)}
 	if r.WithViews {
@@ -17,6 +17,7 @@ func (r Report) WriteText(w io.Writer, viewsNote string) error {
 	} else {
 		lines = append(lines, fmt.Sprintf("views: not checked (%s)", viewsNote))
 	}
+	lines = append(lines, r.Signatures.text())
 	lines = append(lines, fmt.Sprintf("subjects: %d, events: %d, views checked: %d, breaks: %d",
 		r.Subjects, r.Events, r.ViewsChecked, r.BreaksTotal))
 	for _, b := range r.Breaks {
@@ -35,4 +36,26 @@ func (r Report) WriteText(w io.Writer, viewsNote string) error {
 		}
 	}
 	return nil
+}
+
+// text is the report's line about signatures.
+func (s SignatureReport) text() string {
+	if !s.Checked {
+		return "signatures: not checked (give the service's public key: --public-key FILE)"
+	}
+	line := fmt.Sprintf("signatures: %d verified", s.Verified)
+	for _, id := range s.Keys {
+		line += fmt.Sprintf(", %d by key %s", s.ByKey[id], id)
+	}
+	switch {
+	case s.RequiredFrom == 0 && s.Unsigned > 0:
+		line += fmt.Sprintf("; no event is signed: %d unsigned", s.Unsigned)
+	case s.RequiredFrom == 0:
+		line += "; no event is signed"
+	case s.Unsigned > 0:
+		line += fmt.Sprintf("; required from seq %d, %d unsigned before it", s.RequiredFrom, s.Unsigned)
+	default:
+		line += fmt.Sprintf("; required from seq %d", s.RequiredFrom)
+	}
+	return line
 }

@@ -49,6 +49,11 @@ func (l Layout) Views() string { return filepath.Join(l.Dir, "views") }
 // JetStream is the store directory of the embedded nats-server.
 func (l Layout) JetStream() string { return filepath.Join(l.Dir, "jetstream") }
 
+// SigningKey is the file of the ed25519 key the node signs its events
+// with, unless Options.SigningKey names another: PEM (PKCS #8), mode 0600,
+// created on the node's first start.
+func (l Layout) SigningKey() string { return filepath.Join(l.Dir, "signing.key") }
+
 // CheckStopped returns an error wrapping ErrInUse when a node runs on the
 // directory. It takes Pebble's lock on the views alone and releases it: a
 // pebble.Open that fails on a held lock leaves its disk-health goroutine

@@ -59,6 +59,10 @@ type Options struct {
 	// Default: projector's (64 MiB). The aggregates the service keeps in
 	// memory are bounded by Service.CacheSize.
 	ViewsCacheSize int64
+	// SigningKey is a file with the ed25519 key (PEM, PKCS #8) the node
+	// signs every event it appends with; it must exist. Default:
+	// Layout.SigningKey, created on the first start.
+	SigningKey string
 	// Name is the name of the node's NATS connection. Default: "crosstalk".
 	Name string
 	// Logger receives the node's logs. Default: slog.Default().
@@ -160,7 +164,11 @@ func (n *Node) open(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: o.Logger}); err != nil {
+	signer, err := n.signer(o)
+	if err != nil {
+		return err
+	}
+	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: o.Logger, Signer: signer}); err != nil {
 		return err
 	}
 	if n.rejections, err = eventlog.OpenRejections(ctx, js, eventlog.RejectionsOptions{Logger: o.Logger}); err != nil {

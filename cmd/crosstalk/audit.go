@@ -34,6 +34,7 @@ what it finds, without changing it.
   verify    walks every event and checks each subject's hash chain, and that
             the Pebble views hold the stream's events byte for byte
   checksum    one deterministic sha256 over the history up to a sequence
+  public-key  prints the public key of a node's signing key, for verify
   timeline    every event of a conversation or account, the policy boundary
               marked (--html writes a page)
   visibility  what a viewer could see at an instant, by the policy then in force
@@ -47,6 +48,7 @@ crosstalk's identity configuration, read a running server as the auditor
 change nothing.`,
 	}
 	cmd.AddCommand(newAuditVerifyCommand(stdout, stderr), newAuditChecksumCommand(stdout, stderr))
+	cmd.AddCommand(newAuditPublicKeyCommand(stdout, stderr))
 	cmd.AddCommand(newAuditExportCommand(stdout, stderr))
 	cmd.AddCommand(newAuditTimelineCommand(stdout, stderr), newAuditVisibilityCommand(stdout, stderr),
 		newAuditPolicyCommand(stdout, stderr))
@@ -66,6 +68,7 @@ func addTargetFlags(cmd *cobra.Command, t *auditTarget) {
 
 func newAuditVerifyCommand(stdout, stderr io.Writer) *cobra.Command {
 	var t auditTarget
+	var sig signatureFlags
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check every subject's hash chain, and that the views hold the stream byte for byte",
@@ -81,6 +84,16 @@ for every event:
 
 Because each event's hash covers the previous one, an event that was changed,
 removed or inserted on a subject breaks its chain where it happened.
+
+With --public-key FILE (repeatable: the current key and those before a
+rotation; 'crosstalk audit public-key' prints them) it also proves that the
+service appended each event: every event's Crosstalk-Signature header must
+verify under one of the keys for its subject and stored bytes (else:
+signature), and every event from --signed-from SEQ on must have one (else:
+unsigned). Without --signed-from, signatures are required from the first
+signed event on, and unsigned events before it (from before the service
+signed) are counted. Without --public-key, signatures are not checked, and
+verify says so.
 
 With --data DIR (the default, ./crosstalk-data) verify reads a stopped node:
 'crosstalk serve' must not be running on DIR. It starts an embedded
@@ -100,10 +113,11 @@ Exit status: 0 when the history verified without a break; non-zero when
 there is a break or the history could not be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return auditVerify(cmd.Context(), t, stdout, stderr)
+			return auditVerify(cmd.Context(), t, sig, stdout, stderr)
 		},
 	}
 	addTargetFlags(cmd, &t)
+	addSignatureFlags(cmd, &sig)
 	return cmd
 }
 
@@ -141,17 +155,20 @@ not be read or --until-seq is past the end of the stream.`,
 	return cmd
 }
 
-func auditVerify(ctx context.Context, t auditTarget, stdout, stderr io.Writer) error {
+func auditVerify(ctx context.Context, t auditTarget, sig signatureFlags, stdout, stderr io.Writer) error {
+	opts, err := sig.options()
+	if err != nil {
+		return err
+	}
 	h, err := openHistory(ctx, t, true, newLogger(stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	var views audit.Views // a nil *projector.Store is not a nil audit.Views
-	if h.Views() != nil {
-		views = h.Views()
+	if h.Views() != nil { // a nil *projector.Store is not a nil audit.Views
+		opts.Views = h.Views()
 	}
-	rep, err := audit.Verify(ctx, h.Log(), views)
+	rep, err := audit.VerifyWith(ctx, h.Log(), opts)
 	if err != nil {
 		return err
 	}

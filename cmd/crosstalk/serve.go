@@ -42,6 +42,11 @@ explains the model.
 serve sets the garbage collector's target to 400% (see docs/performance.md)
 unless GOGC is set; GOMEMLIMIT caps the heap as usual.
 
+serve signs every event it appends with an ed25519 key: --signing-key FILE,
+or DIR/signing.key (created, mode 0600, on the first start). Give auditors
+its public key ('crosstalk audit public-key') for 'crosstalk audit verify
+--public-key'; docs/audit.md says how to rotate it.
+
 serve always runs on the wall clock. The simulated clock of 'crosstalk demo'
 exists for demos, tests and audits only.
 
@@ -81,6 +86,7 @@ Talk to it with any NATS client, e.g. the nats CLI:
 	f.BoolVar(&cfg.Insecure, "insecure", false, "without authentication, listen on a non-loopback --listen anyway: anyone who reaches it may act as any account")
 	addCredentialFlags(f, &cfg.Credentials)
 	cmd.MarkFlagsMutuallyExclusive("nats-config", "nats-url")
+	f.StringVar(&cfg.SigningKey, "signing-key", "", "sign events with the ed25519 key in this PEM file (default: DIR/signing.key, created on first start)")
 	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
 	f.IntVar(&cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
 	f.BoolVar(&debug, "debug", false, "log at debug level")

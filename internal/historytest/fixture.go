@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/audit"
@@ -54,11 +55,18 @@ type tip struct {
 // NewFixture starts a nats-server for the test and opens an empty log on it.
 func NewFixture(t testing.TB) *Fixture {
 	t.Helper()
+	return NewSignedFixture(t, nil)
+}
+
+// NewSignedFixture is NewFixture with a log that signs every append with
+// signer, as the service's does (nil: unsigned).
+func NewSignedFixture(t testing.TB, signer *events.Signer) *Fixture {
+	t.Helper()
 	srv := natstest.Start(t)
 	js := srv.JetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	l, err := eventlog.Open(ctx, js, eventlog.Options{Logger: testkit.Quiet()})
+	l, err := eventlog.Open(ctx, js, eventlog.Options{Logger: testkit.Quiet(), Signer: signer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +112,13 @@ func (f *Fixture) Append(subject, key string, typ events.Type, data any) events.
 // so that later appends chain to it.
 func (f *Fixture) Raw(subject string, body []byte) uint64 {
 	f.T.Helper()
-	ack, err := f.JS.Publish(f.Ctx, subject, body)
+	return f.RawWithHeader(subject, body, nil)
+}
+
+// RawWithHeader is Raw with NATS headers, such as a signature header.
+func (f *Fixture) RawWithHeader(subject string, body []byte, header nats.Header) uint64 {
+	f.T.Helper()
+	ack, err := f.JS.PublishMsg(f.Ctx, &nats.Msg{Subject: subject, Data: body, Header: header})
 	if err != nil {
 		f.T.Fatal(err)
 	}
@@ -223,6 +237,16 @@ func (f *Fixture) Project() *projector.Store {
 func (f *Fixture) Verify(views audit.Views) audit.Report {
 	f.T.Helper()
 	rep, err := audit.Verify(f.Ctx, f.Log, views)
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	return rep
+}
+
+// VerifyWith runs audit.VerifyWith and fails the test on an error.
+func (f *Fixture) VerifyWith(o audit.VerifyOptions) audit.Report {
+	f.T.Helper()
+	rep, err := audit.VerifyWith(f.Ctx, f.Log, o)
 	if err != nil {
 		f.T.Fatal(err)
 	}
