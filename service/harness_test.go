@@ -51,6 +51,7 @@ type harness struct {
 	seq    uint64
 	ctx    context.Context
 	viewsD string
+	signer *events.Signer // signs the log's appends, as a node's does
 }
 
 var seedStart = time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC)
@@ -77,7 +78,10 @@ func (h *harness) start(opts service.Options) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	if h.log, err = eventlog.Open(h.ctx, h.js, eventlog.Options{Logger: opts.Logger}); err != nil {
+	if h.signer == nil {
+		h.signer = testkit.Signer(t)
+	}
+	if h.log, err = eventlog.Open(h.ctx, h.js, eventlog.Options{Logger: opts.Logger, Signer: h.signer}); err != nil {
 		t.Fatal(err)
 	}
 	if h.store, err = projector.Open(projector.Options{Dir: h.viewsD, Logger: opts.Logger}); err != nil {
