@@ -52,7 +52,7 @@ func (a *Account) Decide(cmd Command, p *Policy, now time.Time) (events.Event, e
 		switch cmd.Status {
 		case events.StatusActive, events.StatusIdle, events.StatusOffline:
 		default:
-			return events.Event{}, fmt.Errorf("%w: status must be active, idle or offline, got %q", ErrInvalid, cmd.Status)
+			return events.Event{}, fmt.Errorf("%w: status must be active, idle or offline, got %s", ErrInvalid, events.Quote(cmd.Status))
 		}
 		return a.Stream.next(events.PresenceChanged, string(a.Name), now, cmd.Meta, p.VersionOf(),
 			events.PresenceChangedData{Account: a.Name, Status: cmd.Status})

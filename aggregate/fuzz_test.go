@@ -16,8 +16,9 @@ import (
 //   - be storable: its Data() marshals, as events.New does when the policy
 //     is published, and
 //   - re-parse from that JSON to a reflect.DeepEqual policy. Both sides
-//     hold EffectiveAt in UTC and Links exactly as parsed (nil for an absent
-//     or null list, empty for []), so no field needs a looser comparison.
+//     hold EffectiveAt in UTC and Links exactly as parsed (an absent or
+//     null list is refused, so never nil), so no field needs a looser
+//     comparison.
 //
 // The seeds live in f.Add only: testdata/ here is read by datadriven.Walk
 // and by TestEverySentinelHasAScenario, which would take a testdata/fuzz

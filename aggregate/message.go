@@ -110,7 +110,7 @@ func (c *Conversation) decideStartCall(cmd StartCall, p *Policy, now time.Time) 
 		return events.Event{}, err
 	}
 	if cmd.Media != "audio" && cmd.Media != "video" {
-		return events.Event{}, fmt.Errorf("%w: media must be \"audio\" or \"video\", got %q", ErrInvalid, cmd.Media)
+		return events.Event{}, fmt.Errorf("%w: media must be \"audio\" or \"video\", got %s", ErrInvalid, events.Quote(cmd.Media))
 	}
 	if !p.AllowsAmong(c.Apps, ActionCall) {
 		return events.Event{}, fmt.Errorf("%w: %s does not let %v call each other", ErrCallNotAllowed, p.Describe(), c.Apps)

@@ -29,6 +29,22 @@ func (a Action) String() string {
 	return [...]string{"start_conversation", "send", "call", "see_activity_status", "see_read_receipts"}[a]
 }
 
+// Limits of a policy (api holds the same numbers; docs/policy.md says why).
+const (
+	// MaxPolicyVersion is the highest version: 2^53−1, the largest integer
+	// a JSON client that reads numbers as floating point reads exactly.
+	MaxPolicyVersion = 1<<53 - 1
+	// MaxPolicyVersionStep bounds how far above the latest published
+	// version a new one may be, so that one publish cannot use up the
+	// version space.
+	MaxPolicyVersionStep = 1 << 32
+	// MaxPolicyLinks bounds the links of one policy.
+	MaxPolicyLinks = 1024
+	// MaxPolicyBytes bounds the JSON of a policy's policy.published
+	// payload, so that its event fits a NATS message with room to spare.
+	MaxPolicyBytes = 192 << 10
+)
+
 // Policy is one published version of the cross-app rules.
 type Policy struct {
 	Version     uint64
@@ -125,7 +141,15 @@ func ParsePolicy(b []byte) (Policy, error) {
 		return Policy{}, fmt.Errorf("%w: trailing data after the policy document", ErrInvalidPolicy)
 	}
 	p := PolicyFromData(d)
-	return p, p.Validate()
+	if err := p.Validate(); err != nil {
+		return p, err
+	}
+	if d.Links == nil {
+		// null (or nothing) would read as "no links", denying every
+		// cross-app pair: say so with [], not by omission.
+		return p, fmt.Errorf("%w: links must be a list of links, [] for none; null or no links is refused", ErrInvalidPolicy)
+	}
+	return p, nil
 }
 
 // Validate checks the version, name, time and links of a policy.
@@ -133,12 +157,40 @@ func (p Policy) Validate() error {
 	if p.Version == 0 {
 		return fmt.Errorf("%w: version must be a positive integer", ErrInvalidPolicy)
 	}
+	if p.Version > MaxPolicyVersion {
+		return fmt.Errorf("%w: version must be at most %d (2^53-1, what every JSON client reads exactly), got %d",
+			ErrInvalidPolicy, uint64(MaxPolicyVersion), p.Version)
+	}
 	if strings.TrimSpace(p.Name) == "" || len(p.Name) > 200 {
 		return fmt.Errorf("%w: name must be 1 to 200 characters", ErrInvalidPolicy)
 	}
 	if y := p.EffectiveAt.UTC().Year(); p.EffectiveAt.IsZero() || y < 1 || y > 9999 {
 		return fmt.Errorf("%w: effective_at must be an RFC 3339 time between years 1 and 9999 UTC", ErrInvalidPolicy)
 	}
+	if len(p.Links) > MaxPolicyLinks {
+		return fmt.Errorf("%w: a policy has at most %d links, got %d", ErrInvalidPolicy, MaxPolicyLinks, len(p.Links))
+	}
+	if err := p.validateLinks(); err != nil {
+		return err
+	}
+	return p.validateSize()
+}
+
+// validateSize refuses a policy whose stored payload would exceed
+// MaxPolicyBytes.
+func (p Policy) validateSize() error {
+	data, err := json.Marshal(p.Data())
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidPolicy, err)
+	}
+	if len(data) > MaxPolicyBytes {
+		return fmt.Errorf("%w: a policy is at most %d bytes as stored, this one is %d", ErrInvalidPolicy, MaxPolicyBytes, len(data))
+	}
+	return nil
+}
+
+// validateLinks checks each link and that no two have the same from and to.
+func (p Policy) validateLinks() error {
 	seen := map[[2]events.App]bool{}
 	for i, l := range p.Links {
 		if err := l.From.Validate(); err != nil {
@@ -228,6 +280,9 @@ func (ps *Policies) Decide(cmd Command, _ *Policy, now time.Time) (events.Event,
 	if latest := ps.Latest(); c.Policy.Version <= latest {
 		return events.Event{}, fmt.Errorf("%w: version %d is not greater than the latest published version %d",
 			ErrPolicyVersionConflict, c.Policy.Version, latest)
+	} else if c.Policy.Version-latest > MaxPolicyVersionStep {
+		return events.Event{}, fmt.Errorf("%w: version %d is more than %d above the latest published version %d",
+			ErrInvalidPolicy, c.Policy.Version, uint64(MaxPolicyVersionStep), latest)
 	}
 	return ps.Stream.next(events.PolicyPublished, "policy", now, c.Header(),
 		ps.InForce(now).VersionOf(), c.Policy.Data())

@@ -22,6 +22,7 @@ const (
 	CodePolicyVersionConflict = "policy_version_conflict"
 	CodeInternal              = "internal"
 	CodeNotCaughtUp           = "not_caught_up"
+	CodeTooManyRequests       = "too_many_requests"
 )
 
 // statuses maps each code to its micro status code.
@@ -33,12 +34,13 @@ var statuses = map[string]string{
 	CodeConversationNotFound: "404", CodeMessageNotFound: "404", CodeCallNotFound: "404",
 	CodeAccountNotFound: "404",
 	CodeConflict:        "409", CodePolicyVersionConflict: "409",
-	CodeInternal:    "500",
-	CodeNotCaughtUp: "504",
+	CodeTooManyRequests: "429",
+	CodeInternal:        "500",
+	CodeNotCaughtUp:     "504",
 }
 
 // StatusOf returns the micro status code (the Nats-Service-Error-Code header)
-// that code travels with: "400", "403", "404", "409", "500" or "504"; an
+// that code travels with: "400", "403", "404", "409", "429", "500" or "504"; an
 // unknown code is "500", as an internal error.
 func StatusOf(code string) string {
 	if s, ok := statuses[code]; ok {

@@ -5,7 +5,8 @@ import "time"
 // QueryBase is what every query may carry, and the whole request of the
 // policy and status queries. A MinSeq other than 0 makes the query wait (up
 // to 2 s) until the read model has applied that stream sequence, for
-// read-your-writes; it fails with CodeNotCaughtUp if it does not.
+// read-your-writes; it fails with CodeNotCaughtUp if it does not, and at
+// once with CodeInvalidRequest if the stream has no such sequence yet.
 type QueryBase struct {
 	MinSeq uint64 `json:"min_seq,omitempty"`
 }
@@ -120,24 +121,41 @@ type ConversationView struct {
 	Version        uint64   `json:"version"`                // events on the conversation's subject
 }
 
-// PolicyReport is the reply of crosstalk.query.policy: every published
-// policy version and how far the closer got with it.
+// PolicyQuery is the request of crosstalk.query.policy. Without Version
+// it pages through every published version, without links; with Version it
+// reports that version alone, and with Links its links too, paged. Limit
+// (default and most: MaxPageSize) and Cursor page whichever is listed.
+type PolicyQuery struct {
+	QueryBase
+	Version uint64 `json:"version,omitempty"`
+	Links   bool   `json:"links,omitempty"`
+	Limit   int    `json:"limit,omitempty"`
+	Cursor  Cursor `json:"cursor,omitempty"`
+}
+
+// PolicyReport is the reply of crosstalk.query.policy: published policy
+// versions and how far the closer got with each. NextCursor continues the
+// versions, or the links of the one version asked for; "" on the last page.
 type PolicyReport struct {
-	Current  uint64         `json:"current"` // the version in force, 0 before any
-	Versions []PolicyStatus `json:"versions"`
+	Current    uint64         `json:"current"` // the version in force, 0 before any
+	Versions   []PolicyStatus `json:"versions"`
+	NextCursor Cursor         `json:"next_cursor,omitempty"`
 }
 
 // PolicyStatus is one version in a PolicyReport.
 type PolicyStatus struct {
-	Version     uint64       `json:"version"`
-	Name        string       `json:"name"`
-	EffectiveAt time.Time    `json:"effective_at"`
-	Effective   bool         `json:"effective"` // effective_at is not after the server clock
-	InForce     bool         `json:"in_force"`  // the highest effective version
-	Closed      int          `json:"closed"`    // conversations it closed, as the read model counts them
-	Affected    int          `json:"affected"`  // conversations the closer found to close
-	Applied     bool         `json:"applied"`   // the closer is done with it
-	Links       []PolicyLink `json:"links"`
+	Version     uint64    `json:"version"`
+	Name        string    `json:"name"`
+	EffectiveAt time.Time `json:"effective_at"`
+	Effective   bool      `json:"effective"` // effective_at is not after the server clock
+	InForce     bool      `json:"in_force"`  // the highest effective version
+	Closed      int       `json:"closed"`    // conversations it closed, as the read model counts them
+	Affected    int       `json:"affected"`  // conversations the closer found to close
+	Applied     bool      `json:"applied"`   // the closer is done with it
+	LinkCount   int       `json:"link_count"`
+	// Links are reported only when asked for, one version at a time: a
+	// report of every version's links could outgrow a NATS message.
+	Links []PolicyLink `json:"links,omitempty"`
 }
 
 // PolicyLink is one directional rule of a policy: what accounts of app From

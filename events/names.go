@@ -30,7 +30,7 @@ type App string
 // Validate reports whether the app name matches ^[a-z][a-z0-9-]{1,31}$.
 func (a App) Validate() error {
 	if !validApp(string(a)) {
-		return fmt.Errorf("%w: app %q must match %s", ErrInvalidName, string(a), appPattern)
+		return fmt.Errorf("%w: app %s must match %s", ErrInvalidName, Quote(string(a)), appPattern)
 	}
 	return nil
 }
@@ -42,13 +42,13 @@ type Account string
 func ParseAccount(s string) (Account, error) {
 	app, handle, ok := strings.Cut(s, ":")
 	if !ok {
-		return "", fmt.Errorf("%w: account %q must be <app>:<handle>", ErrInvalidName, s)
+		return "", fmt.Errorf("%w: account %s must be <app>:<handle>", ErrInvalidName, Quote(s))
 	}
 	if err := App(app).Validate(); err != nil {
-		return "", fmt.Errorf("%w: account %q has a bad app part", ErrInvalidName, s)
+		return "", fmt.Errorf("%w: account %s has a bad app part", ErrInvalidName, Quote(s))
 	}
 	if !validHandle(handle) {
-		return "", fmt.Errorf("%w: account %q: handle must match %s", ErrInvalidName, s, handlePattern)
+		return "", fmt.Errorf("%w: account %s: handle must match %s", ErrInvalidName, Quote(s), handlePattern)
 	}
 	return Account(s), nil
 }

@@ -44,6 +44,19 @@ func (s *Store) Policies() ([]PolicyView, error) {
 	return views, nil
 }
 
+// PolicyClosed returns how many conversations policy version v has closed
+// so far: one counter, read without the policies themselves, so that the
+// policy report costs the same whatever size the policies are.
+func (s *Store) PolicyClosed(v uint64) (int, error) {
+	release, err := s.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	closed, _, err := getUint(s.db, policyClosedKey(v))
+	return int(closed), err
+}
+
 // PolicyInForce returns the policy deciding at now: the highest published
 // version whose effective_at is not after now. It is nil (same-app only, as
 // aggregate.Policy treats nil) when none is in force yet.

@@ -25,6 +25,7 @@ type entry struct {
 	fresh   func() state
 	state   state
 	loaded  bool
+	home    *cache // the cache it was made in; nil for the policy entry
 }
 
 // reset forgets the state, so the next command loads it from the log. Used
@@ -34,21 +35,40 @@ func (e *entry) reset() {
 	e.loaded = false
 }
 
-// cache keeps the most recently used aggregates, up to max. Evicting an
-// entry that is in use is harmless: a second entry for the same aggregate
-// only costs an optimistic-concurrency retry.
+// settle moves e into its cache proper once its aggregate has events. The
+// caller holds e.mu.
+func (e *entry) settle() {
+	if e.home != nil && e.state.Position().LastSeq > 0 {
+		e.home.promote(e)
+	}
+}
+
+// maxProbation bounds the entries of aggregates not known to exist.
+const maxProbation = 1024
+
+// cache keeps the most recently used aggregates, up to max. A new entry
+// waits on probation, a small LRU of its own, until a command finds its
+// aggregate has events (settle); only then does it take a place among the
+// aggregates proper. So commands on conversations that do not exist, each
+// a miss answered 404, evict one another and never a hot aggregate.
+// Evicting an entry that is in use is harmless: a second entry for the same
+// aggregate only costs an optimistic-concurrency retry.
 type cache struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // front = most recently used; values are *entry
-	items map[string]*list.Element
+	mu        sync.Mutex
+	max       int
+	order     *list.List // front = most recently used; values are *entry
+	items     map[string]*list.Element
+	probation *list.List // entries not yet settled, likewise
+	probing   map[string]*list.Element
 }
 
 func newCache(max int) *cache {
-	return &cache{max: max, order: list.New(), items: make(map[string]*list.Element)}
+	return &cache{max: max, order: list.New(), items: make(map[string]*list.Element),
+		probation: list.New(), probing: make(map[string]*list.Element)}
 }
 
-// get returns the entry for subject, making one with fresh if absent.
+// get returns the entry for subject, making one on probation with fresh if
+// absent.
 func (c *cache) get(subject string, fresh func() state) *entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -56,14 +76,39 @@ func (c *cache) get(subject string, fresh func() state) *entry {
 		c.order.MoveToFront(el)
 		return el.Value.(*entry)
 	}
-	e := &entry{subject: subject, fresh: fresh, state: fresh()}
-	c.items[subject] = c.order.PushFront(e)
-	for c.order.Len() > c.max {
-		old := c.order.Back()
-		c.order.Remove(old)
-		delete(c.items, old.Value.(*entry).subject)
+	if el, ok := c.probing[subject]; ok {
+		c.probation.MoveToFront(el)
+		return el.Value.(*entry)
 	}
+	e := &entry{subject: subject, fresh: fresh, state: fresh(), home: c}
+	c.probing[subject] = c.probation.PushFront(e)
+	evict(c.probation, c.probing, min(c.max, maxProbation))
 	return e
+}
+
+// promote moves e from probation to the aggregates proper, unless another
+// entry for its subject is there already.
+func (c *cache) promote(e *entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.items[e.subject]; ok {
+		return
+	}
+	if el, ok := c.probing[e.subject]; ok && el.Value == e {
+		c.probation.Remove(el)
+		delete(c.probing, e.subject)
+	}
+	c.items[e.subject] = c.order.PushFront(e)
+	evict(c.order, c.items, c.max)
+}
+
+// evict drops the least recently used entries of order beyond max.
+func evict(order *list.List, items map[string]*list.Element, max int) {
+	for order.Len() > max {
+		old := order.Back()
+		order.Remove(old)
+		delete(items, old.Value.(*entry).subject)
+	}
 }
 
 // forget drops the entry for subject, if cached, so that the next command
@@ -76,11 +121,15 @@ func (c *cache) forget(subject string) {
 		c.order.Remove(el)
 		delete(c.items, subject)
 	}
+	if el, ok := c.probing[subject]; ok {
+		c.probation.Remove(el)
+		delete(c.probing, subject)
+	}
 }
 
-// len reports how many aggregates are cached.
+// len reports how many aggregates are cached, on probation included.
 func (c *cache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.order.Len()
+	return c.order.Len() + c.probation.Len()
 }

@@ -67,6 +67,7 @@ func (s *Service) optIns(ctx context.Context, accounts []events.Account) (map[ev
 		if !e.loaded {
 			err = s.catchUp(ctx, e)
 		}
+		e.settle()
 		out[a] = e.state.(*aggregate.Account).InteropOptIn
 		e.mu.Unlock()
 		if err != nil {

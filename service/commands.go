@@ -56,6 +56,7 @@ func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, 
 	commandID := cmd.Header().CommandID
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.settle() // a miss stays on probation (cache.go)
 	if !e.loaded {
 		if err := s.catchUp(ctx, e); err != nil {
 			return api.CommandReply{}, err
@@ -85,6 +86,9 @@ func (s *Service) decideAndAppend(ctx context.Context, e *entry, cmd aggregate.C
 		return api.CommandReply{}, err
 	}
 	data, err := events.Encode(ev)
+	if err == nil {
+		err = s.fits(data)
+	}
 	if err != nil {
 		return api.CommandReply{}, err
 	}

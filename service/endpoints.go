@@ -41,17 +41,17 @@ func (s *Service) addService(ctx context.Context) (micro.Service, error) {
 	}
 	cmd := svc.AddGroup("crosstalk.cmd")
 	for _, a := range api.ConversationActions {
-		if err := s.add(ctx, cmd, a, "*."+a, s.commandHandler(a, s.conversationCommand)); err != nil {
+		if err := s.add(ctx, cmd, s.commands, a, "*."+a, s.commandHandler(a, s.conversationCommand)); err != nil {
 			return nil, err
 		}
 	}
 	for _, a := range api.AccountActions {
-		if err := s.add(ctx, cmd, a, "*."+a, s.commandHandler(a, s.accountCommand)); err != nil {
+		if err := s.add(ctx, cmd, s.commands, a, "*."+a, s.commandHandler(a, s.accountCommand)); err != nil {
 			return nil, err
 		}
 	}
 	admin := svc.AddGroup("crosstalk.admin")
-	if err := s.add(ctx, admin, "policy.publish", "policy.publish", func(ctx context.Context, p identity.Principal, req request) (any, error) {
+	if err := s.add(ctx, admin, s.commands, "policy.publish", "policy.publish", func(ctx context.Context, p identity.Principal, req request) (any, error) {
 		if err := p.MayAdmin(); err != nil {
 			return nil, err
 		}
@@ -70,16 +70,17 @@ func (s *Service) addQueries(ctx context.Context, g micro.Group) error {
 	for name, q := range queries {
 		q := q
 		h := func(ctx context.Context, p identity.Principal, req request) (any, error) { return q(ctx, p, req.data) }
-		if err := s.add(ctx, g, "query."+name, name, h); err != nil {
+		if err := s.add(ctx, g, s.queries, "query."+name, name, h); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// add registers one endpoint. Endpoint names may not contain dots.
-func (s *Service) add(ctx context.Context, g micro.Group, name, subject string, h handlerFunc) error {
-	return g.AddEndpoint(strings.ReplaceAll(name, ".", "_"), s.async(ctx, h), micro.WithEndpointSubject(subject))
+// add registers one endpoint whose requests take slots of lim. Endpoint
+// names may not contain dots.
+func (s *Service) add(ctx context.Context, g micro.Group, lim *limiter, name, subject string, h handlerFunc) error {
+	return g.AddEndpoint(strings.ReplaceAll(name, ".", "_"), s.async(ctx, lim, h), micro.WithEndpointSubject(subject))
 }
 
 // commandRun runs one command body of action for app, sent by p.
@@ -93,7 +94,7 @@ func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
 		rest := strings.TrimPrefix(req.subject, api.CommandPrefix)
 		app := events.App(strings.TrimSuffix(rest, suffix))
 		if err := app.Validate(); err != nil {
-			return nil, badRequest("subject %q: %v", req.subject, err)
+			return nil, badRequest("subject %s: %v", events.Quote(req.subject), err)
 		}
 		r, err := run(ctx, p, app, action, req.data)
 		if err != nil {
@@ -104,21 +105,27 @@ func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
 }
 
 // async runs h on another goroutine, because micro delivers an endpoint's
-// requests one at a time. At most MaxInFlight run at once; the request gets
-// CommandTimeout, and is allowed to finish after ctx is done so that a
-// shutdown drains instead of failing requests already accepted.
-func (s *Service) async(ctx context.Context, h handlerFunc) micro.HandlerFunc {
+// requests one at a time. The request takes a slot of lim first (see
+// limiter), counted against its connection; it gets CommandTimeout, and is
+// allowed to finish after ctx is done so that a shutdown drains instead of
+// failing requests already accepted.
+func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc) micro.HandlerFunc {
 	base := context.WithoutCancel(ctx)
 	return func(mr micro.Request) {
 		req := request{subject: mr.Subject(), reply: mr.Reply(), data: mr.Data(), info: s.requestInfo(mr)}
-		s.sem <- struct{}{}
+		p, perr := s.principal(req)
+		conn := connectionOf(p, req.reply)
+		if err := lim.acquire(conn); err != nil {
+			s.respond(req, nil, err)
+			return
+		}
 		s.inflight.Add(1)
 		s.runJob(ctx, func() {
 			defer s.inflight.Done()
-			defer func() { <-s.sem }()
+			defer lim.release(conn)
 			rctx, cancel := context.WithTimeout(base, s.opts.CommandTimeout)
 			defer cancel()
-			p, err := s.principal(req)
+			err := perr
 			var res any
 			if err == nil {
 				res, err = h(rctx, p, req)
@@ -175,7 +182,7 @@ func (s *Service) respond(req request, res any, err error) {
 		if code == api.CodeInternal {
 			s.opts.Logger.Error("request failed", slog.String("subject", req.subject), slog.Any("err", err))
 		}
-		msg.Header = nats.Header{micro.ErrorCodeHeader: {status}, micro.ErrorHeader: {firstLine(err.Error(), code)}}
+		msg.Header = nats.Header{micro.ErrorCodeHeader: {status}, micro.ErrorHeader: {boundMessage(firstLine(err.Error(), code))}}
 		msg.Data = body
 	} else if raw, ok := res.(json.RawMessage); ok {
 		msg.Data = raw // encoded already, as the inbox query's page is

@@ -34,7 +34,7 @@ type wireError struct {
 // wireErrors is the one table from errors to the contract's codes. The first
 // row that matches (errors.Is) wins; anything else is internal.
 var wireErrors = []wireError{
-	{api.CodeInvalidRequest, []error{aggregate.ErrInvalid, ErrBadRequest}},
+	{api.CodeInvalidRequest, []error{aggregate.ErrInvalid, ErrBadRequest, ErrTooLarge}},
 	{api.CodeWrongApp, []error{aggregate.ErrWrongApp, identity.ErrWrongApp}},
 	{api.CodeForbidden, []error{identity.ErrForbidden}},
 	{api.CodeInvalidPolicy, []error{aggregate.ErrInvalidPolicy}},
@@ -50,6 +50,7 @@ var wireErrors = []wireError{
 	{api.CodeConflict, []error{ErrConflict, aggregate.ErrConversationExists, aggregate.ErrMessageExists}},
 	{api.CodePolicyVersionConflict, []error{aggregate.ErrPolicyVersionConflict}},
 	{api.CodeNotCaughtUp, []error{ErrNotCaughtUp}},
+	{api.CodeTooManyRequests, []error{ErrTooManyRequests}},
 }
 
 func classify(err error) (status, code string) {
@@ -76,7 +77,7 @@ func matchesAny(err error, targets []error) bool {
 // errors get a generic sentence: their detail goes to the log, not the wire.
 func encodeError(err error, policyVersion uint64) (status, code string, body []byte) {
 	status, code = classify(err)
-	msg := err.Error()
+	msg := boundMessage(err.Error())
 	if code == api.CodeInternal {
 		msg = "internal error; the request was not applied or its outcome is unknown, retry with the same command_id"
 	}

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/crosstalk-dev/crosstalk/events"
 )
 
 // exactFieldNames refuses a field whose name matches one of v's only when
@@ -16,7 +18,7 @@ func exactFieldNames(body []byte, v any) error {
 	known := fieldsOf(reflect.TypeOf(v).Elem()).names
 	check := func(name []byte) error {
 		if !known[string(name)] {
-			return badRequest("unknown field %q (field names are lower case, as in the contract)", name)
+			return badRequest("unknown field %s (field names are lower case, as in the contract)", events.Quote(string(name)))
 		}
 		return nil
 	}

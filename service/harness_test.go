@@ -52,6 +52,9 @@ type harness struct {
 	ctx    context.Context
 	viewsD string
 	signer *events.Signer // signs the log's appends, as a node's does
+	// wrapLog, when set, wraps the log the service is given (to count or
+	// hold its calls); the harness itself uses the log unwrapped.
+	wrapLog func(service.Log) service.Log
 }
 
 var seedStart = time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC)
@@ -94,7 +97,11 @@ func (h *harness) start(opts service.Options) {
 	opts.Clock = h.clock
 	setIfZero(&opts.PolicyCheckInterval, 10*time.Millisecond)
 	setIfZero(&opts.CloseGrace, 50*time.Millisecond)
-	h.svc = service.New(h.nc, h.log, h.store, opts)
+	var log service.Log = h.log
+	if h.wrapLog != nil {
+		log = h.wrapLog(h.log)
+	}
+	h.svc = service.New(h.nc, log, h.store, opts)
 	ctx, cancel := context.WithCancel(h.ctx)
 	done := make(chan error, 1)
 	go func() { done <- h.svc.Run(ctx) }()

@@ -13,10 +13,15 @@ import (
 )
 
 // waitFor gives read-your-writes: it waits up to Options.ReadWait until the
-// read model has applied seq.
+// read model has applied seq. A seq beyond the stream's last is refused at
+// once: no write has it yet, so waiting would only hold a slot for nothing.
 func (s *Service) waitFor(ctx context.Context, seq uint64) error {
 	if seq == 0 || s.views().Checkpoint() >= seq {
 		return nil
+	}
+	if last, err := s.log.LastSeq(ctx); err == nil && seq > last {
+		return badRequest("min_seq %d is beyond the stream's last sequence %d: no write has that sequence; "+
+			"give a stream_seq a reply returned", seq, last)
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.opts.ReadWait)
 	defer cancel()
@@ -69,7 +74,7 @@ func parseAccountField(field, v string, into *events.Account) error {
 
 func checkConversationID(id string) error {
 	if !events.ValidUUID(id) {
-		return badRequest("conversation_id must be a UUID, got %q", id)
+		return badRequest("conversation_id must be a UUID, got %s", events.Quote(id))
 	}
 	return nil
 }
@@ -198,57 +203,3 @@ type emptyQuery struct{ api.QueryBase }
 func (emptyQuery) check() error { return nil }
 
 func (q emptyQuery) seq() uint64 { return q.MinSeq }
-
-// queryPolicy answers any authenticated principal: policies are public.
-func (s *Service) queryPolicy(ctx context.Context, _ identity.Principal, body []byte) (any, error) {
-	var q emptyQuery
-	return s.answer(ctx, body, &q, func() (any, error) { return s.PolicyReport() })
-}
-
-// PolicyReport is what crosstalk.query.policy answers. It combines the published versions (from the command side, so a
-// just-published policy shows at once) with the read model's closed counts
-// and the closer's progress. A version superseded by a later effective one
-// has nothing left to do and reports applied.
-func (s *Service) PolicyReport() (api.PolicyReport, error) {
-	views, err := s.views().Policies()
-	if err != nil {
-		return api.PolicyReport{}, err
-	}
-	closedBy := map[uint64]int{}
-	for _, v := range views {
-		closedBy[v.Version] = v.Closed
-	}
-	now := s.opts.Clock.Now()
-	current := s.policyAt(now)
-	rep := api.PolicyReport{Current: current.VersionOf()}
-	for _, p := range s.policies.Load().versions {
-		st := s.closer.Status(p.Version)
-		ps := api.PolicyStatus{
-			Version: p.Version, Name: p.Name, EffectiveAt: p.EffectiveAt, Links: policyLinks(p.Links),
-			Effective: !p.EffectiveAt.After(now), InForce: p.Version == current.VersionOf(),
-			Closed: closedBy[p.Version], Affected: st.Affected, Applied: st.Applied,
-		}
-		if ps.Effective && !ps.InForce {
-			ps.Applied = true
-		}
-		if ps.Closed > ps.Affected {
-			ps.Affected = ps.Closed
-		}
-		rep.Versions = append(rep.Versions, ps)
-	}
-	return rep, nil
-}
-
-// policyLinks is links as the policy report shows them.
-func policyLinks(links []events.LinkData) []api.PolicyLink {
-	if links == nil {
-		return nil
-	}
-	out := make([]api.PolicyLink, len(links))
-	for i, l := range links {
-		out[i] = api.PolicyLink{From: string(l.From), To: string(l.To), StartConversation: l.StartConversation,
-			Send: l.Send, Call: l.Call, SeeActivityStatus: l.SeeActivityStatus, SeeReadReceipts: l.SeeReadReceipts,
-			RequiresOptIn: l.RequiresOptIn, MaxParticipants: l.MaxParticipants}
-	}
-	return out
-}

@@ -108,12 +108,12 @@ func conversationAction(action string, app events.App, principal string, body []
 	}
 	m := meta(r.CommandEnvelope, app, principal)
 	if action != api.ActionConversationStart && !events.ValidUUID(r.ConversationID) {
-		return "", nil, badRequest("conversation_id must be a UUID, got %q", r.ConversationID)
+		return "", nil, badRequest("conversation_id must be a UUID, got %s", events.Quote(r.ConversationID))
 	}
 	switch action {
 	case api.ActionConversationStart:
 		if r.ConversationID != "" && !events.ValidUUID(r.ConversationID) {
-			return "", nil, badRequest("conversation_id must be a UUID when given, got %q", r.ConversationID)
+			return "", nil, badRequest("conversation_id must be a UUID when given, got %s", events.Quote(r.ConversationID))
 		}
 		return r.ConversationID, aggregate.StartConversation{Meta: m, Participants: events.AccountsOf(r.Participants)}, nil
 	case api.ActionMessageSend:
@@ -134,7 +134,7 @@ func conversationAction(action string, app events.App, principal string, body []
 	case api.ActionCallEnd:
 		return r.ConversationID, aggregate.EndCall{Meta: m, CallID: r.CallID}, nil
 	}
-	return "", nil, badRequest("unknown action %q", action)
+	return "", nil, badRequest("unknown action %s", events.Quote(action))
 }
 
 // allowedFields refuses fields that belong to another action, so that a
@@ -188,5 +188,5 @@ func accountAction(action string, app events.App, principal string, body []byte)
 		return aggregate.ChangeSettings{Meta: m, ShowActivityStatus: r.ShowActivityStatus,
 			SendReadReceipts: r.SendReadReceipts, InteropOptIn: r.InteropOptIn}, nil
 	}
-	return nil, badRequest("unknown action %q", action)
+	return nil, badRequest("unknown action %s", events.Quote(action))
 }

@@ -43,8 +43,20 @@ type Options struct {
 	// MaxRetries bounds optimistic-concurrency retries of one command
 	// before it is answered 409 conflict. Default: 5.
 	MaxRetries int
-	// MaxInFlight bounds requests handled at once; more wait. Default: 1024.
+	// MaxInFlight bounds commands (the admin's included) handled at once;
+	// more wait. Default: 1024.
 	MaxInFlight int
+	// MaxQueriesInFlight bounds queries handled at once, apart from
+	// commands, so that queries waiting for their min_seq never delay a
+	// command; more wait. Default: 1024.
+	MaxQueriesInFlight int
+	// MaxInFlightPerConnection bounds the commands, and apart from them
+	// the queries, that one connection (one principal, when identities are
+	// enforced) may have in flight; more are refused at once with 429
+	// too_many_requests. Default: a quarter of MaxInFlight for commands and
+	// of MaxQueriesInFlight for queries, so that one producer never takes
+	// every slot.
+	MaxInFlightPerConnection int
 	// CacheSize bounds the aggregates kept in memory, conversations and
 	// accounts each. Default: 100000.
 	CacheSize int
@@ -98,6 +110,7 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.CommandTimeout, 5*time.Second)
 	setDefault(&o.MaxRetries, 5)
 	setDefault(&o.MaxInFlight, 1024)
+	setDefault(&o.MaxQueriesInFlight, 1024)
 	setDefault(&o.CacheSize, 100_000)
 	setDefault(&o.PolicyCheckInterval, time.Second)
 	setDefault(&o.CloseGrace, o.CommandTimeout)
@@ -108,6 +121,15 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.LagReportInterval, 10*time.Second)
 	setDefault(&o.Version, "1.0.0")
 	setDefault(&o.AdminAccount, identity.AdminAccount)
+}
+
+// perConnection is one connection's share of limit: the option when set,
+// else a quarter of limit.
+func perConnection(o Options, limit int) int {
+	if o.MaxInFlightPerConnection > 0 {
+		return o.MaxInFlightPerConnection
+	}
+	return max(limit/4, 1)
 }
 
 func setDefault[T comparable](field *T, def T) {
@@ -131,7 +153,8 @@ type Service struct {
 	closer   *closer.Closer
 	ready    chan struct{}
 	inflight sync.WaitGroup
-	sem      chan struct{}
+	commands *limiter       // commands' slots; see limits.go
+	queries  *limiter       // queries' slots
 	jobs     chan func()    // to a worker waiting for a request; see runJob
 	workers  sync.WaitGroup // worker goroutines, ended after ctx
 	// lagReported is when the lag was last logged; the lag reporter's
@@ -147,9 +170,10 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 		convs: newCache(opts.CacheSize),
 		accts: newCache(opts.CacheSize),
 		ready: make(chan struct{}),
-		sem:   make(chan struct{}, opts.MaxInFlight),
 		jobs:  make(chan func()),
 	}
+	s.commands = newLimiter("commands", opts.MaxInFlight, perConnection(opts, opts.MaxInFlight))
+	s.queries = newLimiter("queries", opts.MaxQueriesInFlight, perConnection(opts, opts.MaxQueriesInFlight))
 	s.current.Store(store)
 	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicies, state: newPolicies()}
 	s.policies.Store(&policySnapshot{eventIDs: map[uint64]string{}})

@@ -21,7 +21,7 @@ func (s *Service) Status(ctx context.Context) (api.Status, error) {
 	st := api.Status{
 		StreamLastSeq: last, ViewsCheckpoint: views.Checkpoint(),
 		CachedConversations: s.convs.len(), CachedAccounts: s.accts.len(),
-		InFlight: len(s.sem), PolicyVersion: s.policyAt(s.opts.Clock.Now()).VersionOf(),
+		InFlight: s.commands.inFlight() + s.queries.inFlight(), PolicyVersion: s.policyAt(s.opts.Clock.Now()).VersionOf(),
 	}
 	if last > st.ViewsCheckpoint {
 		st.Lag = last - st.ViewsCheckpoint

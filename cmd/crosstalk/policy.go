@@ -126,13 +126,22 @@ func policyStatus(ctx context.Context, url string, creds node.Credentials, opts 
 	return writePolicyReport(stdout, rep, opts.JSON)
 }
 
-// queryPolicyReport asks crosstalk.query.policy once.
+// queryPolicyReport asks crosstalk.query.policy for every version, page
+// after page.
 func queryPolicyReport(ctx context.Context, c *client.Client) (api.PolicyReport, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	var rep api.PolicyReport
-	err := c.Query(ctx, "policy", struct{}{}, &rep)
-	return rep, err
+	var all api.PolicyReport
+	for q := (api.PolicyQuery{}); ; {
+		var rep api.PolicyReport
+		if err := c.Query(ctx, "policy", q, &rep); err != nil {
+			return api.PolicyReport{}, err
+		}
+		all.Current, all.Versions = rep.Current, append(all.Versions, rep.Versions...)
+		if q.Cursor = rep.NextCursor; q.Cursor == "" {
+			return all, nil
+		}
+	}
 }
 
 func writePolicyReport(w io.Writer, rep api.PolicyReport, asJSON bool) error {
