@@ -63,7 +63,7 @@ func (c PublishPolicy) Header() Meta { return Meta{CommandID: c.CommandID, Princ
 
 func (m Meta) check() error {
 	if !events.ValidUUID(m.CommandID) {
-		return fmt.Errorf("%w: command_id must be a UUID, got %q", ErrInvalid, m.CommandID)
+		return fmt.Errorf("%w: command_id must be %s, got %q", ErrInvalid, events.UUIDForm, m.CommandID)
 	}
 	if _, err := events.ParseAccount(string(m.Actor)); err != nil {
 		return fmt.Errorf("%w: actor: %v", ErrInvalid, err)
@@ -153,7 +153,7 @@ func checkText(text string) error {
 
 func checkID(field, id string) error {
 	if !events.ValidUUID(id) {
-		return fmt.Errorf("%w: %s must be a UUID, got %q", ErrInvalid, field, id)
+		return fmt.Errorf("%w: %s must be %s, got %q", ErrInvalid, field, events.UUIDForm, id)
 	}
 	return nil
 }

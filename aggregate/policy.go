@@ -229,7 +229,7 @@ func (ps *Policies) Decide(cmd Command, _ *Policy, now time.Time) (events.Event,
 		return events.Event{}, fmt.Errorf("%w: version %d is not greater than the latest published version %d",
 			ErrPolicyVersionConflict, c.Policy.Version, latest)
 	}
-	return ps.Stream.next(events.PolicyPublished, "policy", now, c.Header(),
+	return ps.Stream.next(events.PolicyPublished, "policy", now, c,
 		ps.InForce(now).VersionOf(), c.Policy.Data())
 }
 

@@ -69,7 +69,7 @@ func parseAccountField(field, v string, into *events.Account) error {
 
 func checkConversationID(id string) error {
 	if !events.ValidUUID(id) {
-		return badRequest("conversation_id must be a UUID, got %q", id)
+		return badRequest("conversation_id must be %s, got %q", events.UUIDForm, id)
 	}
 	return nil
 }
