@@ -54,7 +54,7 @@ func (a *Account) Decide(cmd Command, p *Policy, now time.Time) (events.Event, e
 		default:
 			return events.Event{}, fmt.Errorf("%w: status must be active, idle or offline, got %s", ErrInvalid, events.Quote(cmd.Status))
 		}
-		return a.Stream.next(events.PresenceChanged, string(a.Name), now, cmd.Meta, p.VersionOf(),
+		return a.Stream.next(events.PresenceChanged, string(a.Name), now, cmd, p.VersionOf(),
 			events.PresenceChangedData{Account: a.Name, Status: cmd.Status})
 	case ChangeSettings:
 		if err := a.own(cmd.Meta); err != nil {
@@ -79,7 +79,7 @@ func (a *Account) decideSettings(cmd ChangeSettings, p *Policy, now time.Time) (
 	set(&d.ShowActivityStatus, cmd.ShowActivityStatus)
 	set(&d.SendReadReceipts, cmd.SendReadReceipts)
 	set(&d.InteropOptIn, cmd.InteropOptIn)
-	return a.Stream.next(events.SettingsChanged, string(a.Name), now, cmd.Meta, p.VersionOf(), d)
+	return a.Stream.next(events.SettingsChanged, string(a.Name), now, cmd, p.VersionOf(), d)
 }
 
 func (a *Account) own(m Meta) error {

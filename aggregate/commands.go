@@ -63,7 +63,7 @@ func (c PublishPolicy) Header() Meta { return Meta{CommandID: c.CommandID, Princ
 
 func (m Meta) check() error {
 	if !events.ValidUUID(m.CommandID) {
-		return fmt.Errorf("%w: command_id must be a UUID, got %s", ErrInvalid, events.Quote(m.CommandID))
+		return fmt.Errorf("%w: command_id must be %s, got %s", ErrInvalid, events.UUIDForm, events.Quote(m.CommandID))
 	}
 	if _, err := events.ParseAccount(string(m.Actor)); err != nil {
 		return fmt.Errorf("%w: actor: %v", ErrInvalid, err)
@@ -153,7 +153,7 @@ func checkText(text string) error {
 
 func checkID(field, id string) error {
 	if !events.ValidUUID(id) {
-		return fmt.Errorf("%w: %s must be a UUID, got %s", ErrInvalid, field, events.Quote(id))
+		return fmt.Errorf("%w: %s must be %s, got %s", ErrInvalid, field, events.UUIDForm, events.Quote(id))
 	}
 	return nil
 }

@@ -75,8 +75,8 @@ func (c *Conversation) Decide(cmd Command, p *Policy, now time.Time) (events.Eve
 	return events.Event{}, fmt.Errorf("%w: %T is not a conversation command", ErrUnknownCommand, cmd)
 }
 
-func (c *Conversation) emit(t events.Type, m Meta, p *Policy, now time.Time, data any) (events.Event, error) {
-	return c.Stream.next(t, c.ID, now, m, p.VersionOf(), data)
+func (c *Conversation) emit(t events.Type, cmd Command, p *Policy, now time.Time, data any) (events.Event, error) {
+	return c.Stream.next(t, c.ID, now, cmd, p.VersionOf(), data)
 }
 
 func (c *Conversation) decideStart(cmd StartConversation, p *Policy, now time.Time) (events.Event, error) {
@@ -98,7 +98,7 @@ func (c *Conversation) decideStart(cmd StartConversation, p *Policy, now time.Ti
 	if err := p.Reachable(parts, cmd.OptedIn); err != nil {
 		return events.Event{}, err
 	}
-	return c.emit(events.ConversationStarted, cmd.Meta, p, now, events.ConversationStartedData{
+	return c.emit(events.ConversationStarted, cmd, p, now, events.ConversationStartedData{
 		ConversationID: c.ID, StartedBy: cmd.Actor, Participants: parts, CrossApp: len(apps) > 1,
 	})
 }

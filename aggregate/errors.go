@@ -30,6 +30,9 @@ var (
 	ErrPolicyVersionConflict = errors.New("policy version conflict")
 	ErrInvalidPolicy         = errors.New("invalid policy")
 	ErrNotAffected           = errors.New("conversation not affected by policy")
+	// ErrCommandIDReused reports a command whose id already named another
+	// command (see SameCommand).
+	ErrCommandIDReused = errors.New("command id reused")
 	// ErrUnknownCommand reports a command given to an aggregate that does
 	// not decide it. It is an ErrInvalid, so it maps to the same wire code.
 	ErrUnknownCommand = fmt.Errorf("%w: unknown command", ErrInvalid)

@@ -27,7 +27,7 @@ func (c *Conversation) decideSend(cmd SendMessage, p *Policy, now time.Time) (ev
 	if _, dup := c.messages[id]; dup {
 		return events.Event{}, fmt.Errorf("%w: message %s already exists in conversation %s", ErrMessageExists, id, c.ID)
 	}
-	return c.emit(events.MessageSent, cmd.Meta, p, now, events.MessageSentData{MessageID: id, Sender: cmd.Actor, Text: cmd.Text})
+	return c.emit(events.MessageSent, cmd, p, now, events.MessageSentData{MessageID: id, Sender: cmd.Actor, Text: cmd.Text})
 }
 
 // own returns the actor's own, not unsent, message.
@@ -55,7 +55,7 @@ func (c *Conversation) decideEdit(cmd EditMessage, p *Policy, now time.Time) (ev
 	if _, err := c.own(cmd.Meta, cmd.MessageID); err != nil {
 		return events.Event{}, err
 	}
-	return c.emit(events.MessageEdited, cmd.Meta, p, now, events.MessageEditedData{MessageID: cmd.MessageID, Editor: cmd.Actor, Text: cmd.Text})
+	return c.emit(events.MessageEdited, cmd, p, now, events.MessageEditedData{MessageID: cmd.MessageID, Editor: cmd.Actor, Text: cmd.Text})
 }
 
 func (c *Conversation) decideUnsend(cmd UnsendMessage, p *Policy, now time.Time) (events.Event, error) {
@@ -65,7 +65,7 @@ func (c *Conversation) decideUnsend(cmd UnsendMessage, p *Policy, now time.Time)
 	if _, err := c.own(cmd.Meta, cmd.MessageID); err != nil {
 		return events.Event{}, err
 	}
-	return c.emit(events.MessageUnsent, cmd.Meta, p, now, events.MessageUnsentData{MessageID: cmd.MessageID, By: cmd.Actor})
+	return c.emit(events.MessageUnsent, cmd, p, now, events.MessageUnsentData{MessageID: cmd.MessageID, By: cmd.Actor})
 }
 
 func (c *Conversation) decideReact(cmd ReactToMessage, p *Policy, now time.Time) (events.Event, error) {
@@ -82,7 +82,7 @@ func (c *Conversation) decideReact(cmd ReactToMessage, p *Policy, now time.Time)
 	if msg.unsent {
 		return events.Event{}, fmt.Errorf("%w: message %s was unsent", ErrMessageUnsent, cmd.MessageID)
 	}
-	return c.emit(events.MessageReacted, cmd.Meta, p, now, events.MessageReactedData{MessageID: cmd.MessageID, Account: cmd.Actor, Reaction: cmd.Reaction})
+	return c.emit(events.MessageReacted, cmd, p, now, events.MessageReactedData{MessageID: cmd.MessageID, Account: cmd.Actor, Reaction: cmd.Reaction})
 }
 
 // decideRead is the one command a closed conversation still accepts: reading
@@ -99,7 +99,7 @@ func (c *Conversation) decideRead(cmd ReadMessage, p *Policy, now time.Time) (ev
 		return events.Event{}, fmt.Errorf("%w: %s has already read up to a later or the same message; read markers only move forward",
 			ErrInvalid, cmd.Actor)
 	}
-	return c.emit(events.MessageRead, cmd.Meta, p, now, events.MessageReadData{MessageID: cmd.MessageID, Account: cmd.Actor})
+	return c.emit(events.MessageRead, cmd, p, now, events.MessageReadData{MessageID: cmd.MessageID, Account: cmd.Actor})
 }
 
 func (c *Conversation) decideStartCall(cmd StartCall, p *Policy, now time.Time) (events.Event, error) {
@@ -124,7 +124,7 @@ func (c *Conversation) decideStartCall(cmd StartCall, p *Policy, now time.Time) 
 	if _, dup := c.calls[id]; dup {
 		return events.Event{}, fmt.Errorf("%w: call %s already exists", ErrInvalid, id)
 	}
-	return c.emit(events.CallStarted, cmd.Meta, p, now, events.CallStartedData{CallID: id, By: cmd.Actor, Media: cmd.Media})
+	return c.emit(events.CallStarted, cmd, p, now, events.CallStartedData{CallID: id, By: cmd.Actor, Media: cmd.Media})
 }
 
 func (c *Conversation) decideEndCall(cmd EndCall, p *Policy, now time.Time) (events.Event, error) {
@@ -144,7 +144,7 @@ func (c *Conversation) decideEndCall(cmd EndCall, p *Policy, now time.Time) (eve
 	if !running {
 		return events.Event{}, fmt.Errorf("%w: call %s has already ended", ErrInvalid, cmd.CallID)
 	}
-	return c.emit(events.CallEnded, cmd.Meta, p, now, events.CallEndedData{CallID: cmd.CallID, By: cmd.Actor})
+	return c.emit(events.CallEnded, cmd, p, now, events.CallEndedData{CallID: cmd.CallID, By: cmd.Actor})
 }
 
 // decideClose closes an open conversation that cl.Policy no longer lets
@@ -164,6 +164,6 @@ func (c *Conversation) decideClose(cl Close, now time.Time) (events.Event, error
 		}
 		reason = events.ClosedByOptOut
 	}
-	return c.Stream.next(events.ConversationClosed, c.ID, now, cl.Header(), cl.Policy.VersionOf(),
+	return c.Stream.next(events.ConversationClosed, c.ID, now, cl, cl.Policy.VersionOf(),
 		events.ConversationClosedData{Reason: reason, PolicyVersion: cl.Policy.VersionOf()})
 }

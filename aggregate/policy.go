@@ -284,7 +284,7 @@ func (ps *Policies) Decide(cmd Command, _ *Policy, now time.Time) (events.Event,
 		return events.Event{}, fmt.Errorf("%w: version %d is more than %d above the latest published version %d",
 			ErrInvalidPolicy, c.Policy.Version, uint64(MaxPolicyVersionStep), latest)
 	}
-	return ps.Stream.next(events.PolicyPublished, "policy", now, c.Header(),
+	return ps.Stream.next(events.PolicyPublished, "policy", now, c,
 		ps.InForce(now).VersionOf(), c.Policy.Data())
 }
 

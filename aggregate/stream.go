@@ -42,15 +42,16 @@ func (s *Stream) Prior(commandID string) (Prior, bool) {
 }
 
 // next builds the aggregate's next event: envelope, chain fields, the
-// principal of the command m, and a deterministic id derived from the
-// command and subject.
-func (s *Stream) next(t events.Type, subject string, now time.Time, m Meta, policyVersion uint64, data any) (events.Event, error) {
+// principal of the command cmd, and a deterministic id derived from the
+// command and subject (appendSeed).
+func (s *Stream) next(t events.Type, subject string, now time.Time, cmd Command, policyVersion uint64, data any) (events.Event, error) {
+	m, seed := appendSeed(make([]byte, 0, seedBuffer), cmd, subject)
 	e, err := events.New(t, subject, now, m.CommandID, policyVersion, data)
 	if err != nil {
 		return events.Event{}, err
 	}
 	e.Principal = m.Principal
-	e.ID = events.DerivedID(now, m.CommandID+"\x00"+subject)
+	e.ID = events.DerivedIDOf(now, seed)
 	e.StreamVersion = s.Version + 1
 	e.PrevHash = s.LastHash
 	return e, nil

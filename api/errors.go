@@ -19,6 +19,7 @@ const (
 	CodeCallNotFound          = "call_not_found"
 	CodeAccountNotFound       = "account_not_found"
 	CodeConflict              = "conflict"
+	CodeCommandIDReused       = "command_id_reused"
 	CodePolicyVersionConflict = "policy_version_conflict"
 	CodeInternal              = "internal"
 	CodeNotCaughtUp           = "not_caught_up"
@@ -33,7 +34,7 @@ var statuses = map[string]string{
 	CodeCrossAppNotAllowed: "403", CodeCallNotAllowed: "403",
 	CodeConversationNotFound: "404", CodeMessageNotFound: "404", CodeCallNotFound: "404",
 	CodeAccountNotFound: "404",
-	CodeConflict:        "409", CodePolicyVersionConflict: "409",
+	CodeConflict:        "409", CodePolicyVersionConflict: "409", CodeCommandIDReused: "409",
 	CodeTooManyRequests: "429",
 	CodeInternal:        "500",
 	CodeNotCaughtUp:     "504",

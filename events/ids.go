@@ -13,12 +13,21 @@ import (
 // command at the same instant yields the same event id, so ids need no
 // random source and replays of a decision are reproducible.
 func DerivedID(now time.Time, seed string) string {
+	return derivedID(now, sha256.Sum256([]byte(seed)))
+}
+
+// DerivedIDOf is DerivedID of a seed given as bytes, which a caller can
+// build in a buffer on its stack: converting it to a string would allocate.
+func DerivedIDOf(now time.Time, seed []byte) string {
+	return derivedID(now, sha256.Sum256(seed))
+}
+
+func derivedID(now time.Time, sum [sha256.Size]byte) string {
 	var u uuid.UUID
 	ms := uint64(now.UnixMilli())
 	var ts [8]byte
 	binary.BigEndian.PutUint64(ts[:], ms)
 	copy(u[0:6], ts[2:8])
-	sum := sha256.Sum256([]byte(seed))
 	copy(u[6:], sum[:10])
 	u[6] = (u[6] & 0x0f) | 0x70 // version 7
 	u[8] = (u[8] & 0x3f) | 0x80 // RFC 4122 variant
@@ -31,13 +40,42 @@ func NewID() string {
 	return uuid.Must(uuid.NewV7()).String()
 }
 
-// ValidUUID reports whether s is a UUID in canonical text form.
+// UUIDForm says what ValidUUID accepts, for error messages.
+const UUIDForm = "a UUID in canonical form: 36 characters, lowercase hex digits and hyphens (8-4-4-4-12)"
+
+// ValidUUID reports whether s is a UUID in canonical text form: 36
+// characters, lowercase hex digits with hyphens at 8, 13, 18 and 23, as
+// uuid.UUID.String writes it. Every id of the contract must be in this one
+// form, because ids are compared as strings (subjects, keys, the duplicate
+// window): an uppercase twin would name another conversation, or store a
+// retried command twice.
 func ValidUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
-	_, err := uuid.Parse(s)
-	return err == nil
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// DerivedFrom reports whether id is DerivedID(t, seed) for some instant t:
+// whether its random bits are those seed gives. It lets a stored event's id
+// say which decision it came from without storing that decision's inputs.
+func DerivedFrom(id, seed string) bool {
+	// The first 13 characters are the 48-bit timestamp; the rest are the
+	// version, the variant and sha256(seed).
+	return len(id) == 36 && id[13:] == DerivedID(time.UnixMilli(0), seed)[13:]
 }
 
 // conversationNamespace scopes ConversationIDFor's name-based UUIDs.

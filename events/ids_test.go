@@ -64,7 +64,11 @@ func TestNewID(t *testing.T) {
 func TestValidUUID(t *testing.T) {
 	for s, ok := range map[string]bool{
 		"0190c2d4-0000-7000-8000-000000000001":          true,
-		"0190C2D4-0000-7000-8000-00000000000A":          true,
+		"0190C2D4-0000-7000-8000-00000000000A":          false, // an uppercase twin
+		"0190c2d4-0000-7000-8000-00000000000A":          false,
+		"0190c2d4-0000-7000-8000_000000000001":          false,
+		"0190c2d4-0000-7000-8000-0000000000-1":          false,
+		"00000000-0000-0000-0000-000000000000":          true,
 		"0190c2d4000070008000000000000001":              false, // not canonical
 		"{0190c2d4-0000-7000-8000-000000000001}":        false,
 		"urn:uuid:0190c2d4-0000-7000-8000-000000000001": false,
@@ -75,5 +79,26 @@ func TestValidUUID(t *testing.T) {
 		if got := ValidUUID(s); got != ok {
 			t.Errorf("ValidUUID(%q) = %t, want %t", s, got, ok)
 		}
+	}
+}
+
+func TestDerivedFrom(t *testing.T) {
+	id := DerivedID(testNow, "command\x00subject")
+	if of := DerivedIDOf(testNow, []byte("command\x00subject")); of != id {
+		t.Errorf("DerivedIDOf gave %s, DerivedID %s", of, id)
+	}
+	if !DerivedFrom(id, "command\x00subject") {
+		t.Errorf("%s is not derived from its own seed", id)
+	}
+	if !DerivedFrom(DerivedID(testNow.Add(time.Hour), "s"), "s") {
+		t.Error("another instant hid the seed")
+	}
+	for _, other := range []string{"command\x00other", "", "command"} {
+		if DerivedFrom(id, other) {
+			t.Errorf("%s is derived from %q too", id, other)
+		}
+	}
+	if DerivedFrom("", "s") || DerivedFrom(id[:35], "command\x00subject") {
+		t.Error("a short id matched")
 	}
 }

@@ -64,7 +64,7 @@ func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, 
 	}
 	for attempt := 0; ; attempt++ {
 		if prior, ok := e.state.Position().Prior(commandID); ok {
-			return s.duplicateReply(ctx, prior.Seq)
+			return s.duplicateReply(ctx, e.subject, cmd, prior.Seq)
 		}
 		reply, err := s.decideAndAppend(ctx, e, cmd, msgID)
 		if !errors.Is(err, eventlog.ErrConflict) {
@@ -100,8 +100,11 @@ func (s *Service) decideAndAppend(ctx context.Context, e *entry, cmd aggregate.C
 		e.reset() // the append may or may not have happened
 		return api.CommandReply{}, fmt.Errorf("append to %s: %w", e.subject, err)
 	case dup:
-		e.reset()
-		return s.duplicateReply(ctx, seq)
+		r, err := s.duplicateReply(ctx, e.subject, cmd, seq)
+		if !errors.Is(err, aggregate.ErrCommandIDReused) {
+			e.reset() // a retry stored by another instance: e is behind
+		}
+		return r, err
 	}
 	if err := e.state.Evolve(events.Recorded{Seq: seq, Hash: events.Hash(data), Event: ev}); err != nil {
 		e.reset()
@@ -132,8 +135,11 @@ func (s *Service) catchUp(ctx context.Context, e *entry) error {
 }
 
 // duplicateReply answers a retried command with its first reply, read back
-// from the log.
-func (s *Service) duplicateReply(ctx context.Context, seq uint64) (api.CommandReply, error) {
+// from the log at seq, where the aggregate's memory or JetStream's duplicate
+// window says cmd's id was used. Neither knows what the id was used for: it
+// is a retry only if the event there is on subject and was decided from cmd
+// itself; otherwise cmd is refused, naming the subject the id was used on.
+func (s *Service) duplicateReply(ctx context.Context, subject string, cmd aggregate.Command, seq uint64) (api.CommandReply, error) {
 	m, err := s.log.Get(ctx, seq)
 	if err != nil {
 		return api.CommandReply{}, fmt.Errorf("read first reply at seq %d: %w", seq, err)
@@ -141,6 +147,10 @@ func (s *Service) duplicateReply(ctx context.Context, seq uint64) (api.CommandRe
 	ev, err := events.Decode(m.Data)
 	if err != nil {
 		return api.CommandReply{}, err
+	}
+	if m.Subject != subject || !aggregate.SameCommand(ev, cmd) {
+		return api.CommandReply{}, fmt.Errorf("%w: command_id %s was first used on %s (stream seq %d) for another command; a new command needs a new command_id",
+			aggregate.ErrCommandIDReused, cmd.Header().CommandID, m.Subject, seq)
 	}
 	r := replyFor(ev, seq)
 	r.Duplicate = true

@@ -49,6 +49,7 @@ var wireErrors = []wireError{
 	{api.CodeAccountNotFound, []error{ErrUnknownAccount, projector.ErrUnknownAccount}},
 	{api.CodeConflict, []error{ErrConflict, aggregate.ErrConversationExists, aggregate.ErrMessageExists}},
 	{api.CodePolicyVersionConflict, []error{aggregate.ErrPolicyVersionConflict}},
+	{api.CodeCommandIDReused, []error{aggregate.ErrCommandIDReused}},
 	{api.CodeNotCaughtUp, []error{ErrNotCaughtUp}},
 	{api.CodeTooManyRequests, []error{ErrTooManyRequests}},
 }

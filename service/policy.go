@@ -67,7 +67,7 @@ func (s *Service) publishPolicy(ctx context.Context, by identity.Principal, body
 		return api.PublishReply{}, err
 	}
 	if !events.ValidUUID(req.CommandID) {
-		return api.PublishReply{}, badRequest("command_id must be a UUID, got %s", events.Quote(req.CommandID))
+		return api.PublishReply{}, badRequest("command_id must be %s, got %s", events.UUIDForm, events.Quote(req.CommandID))
 	}
 	if len(req.Policy) == 0 {
 		return api.PublishReply{}, fmt.Errorf("%w: the request has no policy", aggregate.ErrInvalidPolicy)

@@ -74,7 +74,7 @@ func parseAccountField(field, v string, into *events.Account) error {
 
 func checkConversationID(id string) error {
 	if !events.ValidUUID(id) {
-		return badRequest("conversation_id must be a UUID, got %s", events.Quote(id))
+		return badRequest("conversation_id must be %s, got %s", events.UUIDForm, events.Quote(id))
 	}
 	return nil
 }

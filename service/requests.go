@@ -108,12 +108,12 @@ func conversationAction(action string, app events.App, principal string, body []
 	}
 	m := meta(r.CommandEnvelope, app, principal)
 	if action != api.ActionConversationStart && !events.ValidUUID(r.ConversationID) {
-		return "", nil, badRequest("conversation_id must be a UUID, got %s", events.Quote(r.ConversationID))
+		return "", nil, badRequest("conversation_id must be %s, got %s", events.UUIDForm, events.Quote(r.ConversationID))
 	}
 	switch action {
 	case api.ActionConversationStart:
 		if r.ConversationID != "" && !events.ValidUUID(r.ConversationID) {
-			return "", nil, badRequest("conversation_id must be a UUID when given, got %s", events.Quote(r.ConversationID))
+			return "", nil, badRequest("conversation_id, when given, must be %s, got %s", events.UUIDForm, events.Quote(r.ConversationID))
 		}
 		return r.ConversationID, aggregate.StartConversation{Meta: m, Participants: events.AccountsOf(r.Participants)}, nil
 	case api.ActionMessageSend:
