@@ -7,6 +7,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
@@ -50,6 +51,7 @@ var wireErrors = []wireError{
 	{api.CodeConflict, []error{ErrConflict, aggregate.ErrConversationExists, aggregate.ErrMessageExists}},
 	{api.CodePolicyVersionConflict, []error{aggregate.ErrPolicyVersionConflict}},
 	{api.CodeNotCaughtUp, []error{ErrNotCaughtUp}},
+	{api.CodeStreamMisconfigured, []error{eventlog.ErrStreamMisconfigured}},
 }
 
 func classify(err error) (status, code string) {
