@@ -88,3 +88,14 @@ func (s *Stream) remember(id string, p Prior) {
 	}
 	s.prior[id] = p
 }
+
+// Skip moves the position past a stored message of the subject that is not
+// folded into the state (poison: bytes that are not an event of this
+// aggregate, or an event off its chain). The message still counts: the next
+// append must expect its sequence, chain to its hash and number itself
+// after it, as audit verify counts the subject's messages.
+func (s *Stream) Skip(seq uint64, hash string) {
+	s.Version++
+	s.LastSeq = seq
+	s.LastHash = hash
+}

@@ -24,6 +24,10 @@ const (
 	CodeInternal              = "internal"
 	CodeNotCaughtUp           = "not_caught_up"
 	CodeTooManyRequests       = "too_many_requests"
+	// CodeStreamMisconfigured refuses a write while the stream's
+	// configuration is not what crosstalk requires (someone edited it);
+	// writes resume once it is restored.
+	CodeStreamMisconfigured = "stream_misconfigured"
 )
 
 // statuses maps each code to its micro status code.
@@ -38,10 +42,12 @@ var statuses = map[string]string{
 	CodeTooManyRequests: "429",
 	CodeInternal:        "500",
 	CodeNotCaughtUp:     "504",
+
+	CodeStreamMisconfigured: "503",
 }
 
 // StatusOf returns the micro status code (the Nats-Service-Error-Code header)
-// that code travels with: "400", "403", "404", "409", "429", "500" or "504"; an
+// that code travels with: "400", "403", "404", "409", "429", "500", "503" or "504"; an
 // unknown code is "500", as an internal error.
 func StatusOf(code string) string {
 	if s, ok := statuses[code]; ok {

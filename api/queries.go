@@ -187,11 +187,27 @@ type Status struct {
 	CachedAccounts      int        `json:"cached_accounts"`
 	InFlight            int        `json:"in_flight"`
 	PolicyVersion       uint64     `json:"policy_version"`
+	// PoisonedCommands counts the poisoned messages the command side has
+	// skipped since the service started; Poisoned lists the first 1000.
+	PoisonedCommands int `json:"poisoned_commands"`
+	// StreamProblem names what is wrong with the stream's configuration
+	// while appends are refused for it (stream_misconfigured); empty when
+	// the configuration is as crosstalk requires.
+	StreamProblem string `json:"stream_problem,omitempty"`
 }
 
-// Poisoned is a stream message the read model could not apply and skipped.
+// Poisoned is a stream message that a side of the service could not use and
+// skipped: the read model could not apply it (Side "views"), or the command
+// side could not fold it into its aggregate (Side "commands").
 type Poisoned struct {
 	Seq     uint64 `json:"seq"`
 	Subject string `json:"subject"`
 	Error   string `json:"error"`
+	Side    string `json:"side"`
 }
+
+// The sides of Poisoned.
+const (
+	SideViews    = "views"
+	SideCommands = "commands"
+)

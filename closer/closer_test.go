@@ -49,6 +49,8 @@ func (v memViews) ConversationHeads(ids []string, fn func(projector.Conversation
 	return nil
 }
 
+func (v memViews) Poisoned() ([]api.Poisoned, error) { return nil, nil }
+
 func (v memViews) Conversation(id string) (api.ConversationView, error) {
 	h := v.heads[id]
 	parts := make([]string, len(h.Participants))

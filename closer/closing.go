@@ -74,13 +74,42 @@ func (c *Closer) closedBy(v uint64) (int, error) {
 func (c *Closer) closeAll(ctx context.Context, ids []string, p *aggregate.Policy, causation string) (int, error) {
 	closed, rest := 0, ids
 	if log, ok := c.log.(Appender); ok && !p.HasOptInLinks() {
-		var err error
-		if closed, rest, err = c.closeFromHeads(ctx, log, ids, p, causation); err != nil {
+		heads, poisoned, err := c.splitPoisoned(ids)
+		if err != nil {
+			return 0, err
+		}
+		if closed, rest, err = c.closeFromHeads(ctx, log, heads, p, causation); err != nil {
 			return closed, err
 		}
+		rest = append(rest, poisoned...)
 	}
 	n, err := c.closeEach(ctx, rest, p, causation)
 	return closed + n, err
+}
+
+// splitPoisoned sets apart the conversations whose subject holds a message
+// the views skipped as poison. Their head does not count that message, so
+// a closing decided from it would carry the wrong streamversion; the
+// command path counts every message on the subject and closes them.
+func (c *Closer) splitPoisoned(ids []string) (heads, poisoned []string, err error) {
+	list, err := c.views().Poisoned()
+	if err != nil || len(list) == 0 {
+		return ids, nil, err
+	}
+	bad := make(map[string]bool, len(list))
+	for _, p := range list {
+		if kind, id := events.ClassifySubject(p.Subject); kind == events.SubjectConversation {
+			bad[id] = true
+		}
+	}
+	for _, id := range ids {
+		if bad[id] {
+			poisoned = append(poisoned, id)
+		} else {
+			heads = append(heads, id)
+		}
+	}
+	return heads, poisoned, nil
 }
 
 // closeEach closes ids through the command path, CloseConcurrency at a time.

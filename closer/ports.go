@@ -27,6 +27,8 @@ type Views interface {
 	Inbox(account events.Account, limit int, cursor api.Cursor) (api.InboxPage, error)
 	// Policies returns each published version with the count it closed.
 	Policies() ([]projector.PolicyView, error)
+	// Poisoned lists the stream messages the views skipped as poison.
+	Poisoned() ([]api.Poisoned, error)
 }
 
 // Log is what the closer needs of the event log; *eventlog.Log has it.

@@ -27,7 +27,9 @@ const probeLastMsgID = "crosstalk-eventlog-duplicate-probe"
 // message was appended to subject since expectedSeq, Append returns an error
 // wrapping ErrConflict; on a replicated stream so does an append racing an
 // in-flight one with the same msgID or on the same subject. An empty msgID
-// disables the duplicate check.
+// disables the duplicate check. While ConfigProblem reports a problem with
+// the stream's configuration, Append stores nothing and returns it (it
+// wraps ErrStreamMisconfigured).
 //
 // When Append fails otherwise (a timeout, a lost connection) the message may
 // or may not be stored; appending it again with the same msgID within the

@@ -71,6 +71,9 @@ func (l *Log) publishAsync(e Entry) (jetstream.PubAckFuture, error) {
 	if !strings.HasPrefix(e.Subject, subjectPrefix) {
 		return nil, fmt.Errorf("append to %q: subject is not under %s", e.Subject, subjectPrefix+">")
 	}
+	if err := l.ConfigProblem(); err != nil {
+		return nil, fmt.Errorf("append to %s refused: %w", e.Subject, err)
+	}
 	opts := []jetstream.PublishOpt{jetstream.WithExpectLastSequencePerSubject(e.ExpectedSeq)}
 	if e.MsgID != "" {
 		opts = append(opts, jetstream.WithMsgID(e.MsgID))

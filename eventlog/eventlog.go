@@ -84,6 +84,8 @@ type Log struct {
 	// direct reads subjects for Load; nil when the stream does not allow
 	// direct gets.
 	direct *directGetter
+	// config is what the last CheckConfig found wrong; see watch.go.
+	config configWatch
 }
 
 // Open returns the Log on the stream CROSSTALK, creating the stream with

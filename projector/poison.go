@@ -21,7 +21,7 @@ func (s *Store) Poisoned() ([]api.Poisoned, error) {
 			return err
 		}
 		seq := binary.BigEndian.Uint64(k[len(prefix):])
-		out = append(out, api.Poisoned{Seq: seq, Subject: r.Subject, Error: r.Error})
+		out = append(out, api.Poisoned{Seq: seq, Subject: r.Subject, Error: r.Error, Side: api.SideViews})
 		return nil
 	})
 	return out, err

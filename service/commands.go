@@ -113,7 +113,8 @@ func (s *Service) decideAndAppend(ctx context.Context, e *entry, cmd aggregate.C
 	return replyFor(ev, seq), nil
 }
 
-// catchUp folds into e every event of its subject after the last one it has.
+// catchUp folds into e every event of its subject after the last one it
+// has, skipping poison (fold).
 func (s *Service) catchUp(ctx context.Context, e *entry) error {
 	msgs, err := s.log.Load(ctx, e.subject, e.state.Position().LastSeq)
 	if err != nil {
@@ -121,14 +122,7 @@ func (s *Service) catchUp(ctx context.Context, e *entry) error {
 		return fmt.Errorf("load %s: %w", e.subject, err)
 	}
 	for _, m := range msgs {
-		r, err := events.Record(m.Seq, m.Data)
-		if err == nil {
-			err = e.state.Evolve(r)
-		}
-		if err != nil {
-			e.reset()
-			return fmt.Errorf("load %s at seq %d: %w", e.subject, m.Seq, err)
-		}
+		s.fold(e, m)
 	}
 	e.loaded = true
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
@@ -52,6 +53,7 @@ var wireErrors = []wireError{
 	{api.CodeCommandIDReused, []error{aggregate.ErrCommandIDReused}},
 	{api.CodeNotCaughtUp, []error{ErrNotCaughtUp}},
 	{api.CodeTooManyRequests, []error{ErrTooManyRequests}},
+	{api.CodeStreamMisconfigured, []error{eventlog.ErrStreamMisconfigured}},
 }
 
 func classify(err error) (status, code string) {

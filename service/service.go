@@ -97,6 +97,10 @@ type Options struct {
 	// AdminAccount is the NATS account whose users are admins.
 	// Default: identity.AdminAccount.
 	AdminAccount string
+	// StreamCheckInterval is how often the stream's configuration is
+	// checked against what crosstalk requires, when the log can check it
+	// (StreamWatcher). Default: 5s.
+	StreamCheckInterval time.Duration
 }
 
 // EnsureDefaults fills every zero field with its default.
@@ -121,6 +125,7 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.LagReportInterval, 10*time.Second)
 	setDefault(&o.Version, "1.0.0")
 	setDefault(&o.AdminAccount, identity.AdminAccount)
+	setDefault(&o.StreamCheckInterval, 5*time.Second)
 }
 
 // perConnection is one connection's share of limit: the option when set,
@@ -160,6 +165,8 @@ type Service struct {
 	// lagReported is when the lag was last logged; the lag reporter's
 	// goroutine alone reads and writes it.
 	lagReported time.Time
+	// poison is what the command side skipped while folding; see poison.go.
+	poison poisonBook
 }
 
 // New builds a service on a NATS connection, an event log and a read model.
@@ -185,9 +192,9 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 func (s *Service) Ready() <-chan struct{} { return s.ready }
 
 // Run loads the policies, starts the read-model projector, the policy
-// scheduler and closer, the lag reporter and the NATS endpoints, and serves
-// until ctx is done. It then stops the endpoints, waits for requests in
-// flight, and returns.
+// scheduler and closer, the lag reporter, the stream's configuration watch
+// and the NATS endpoints, and serves until ctx is done. It then stops the
+// endpoints, waits for requests in flight, and returns.
 func (s *Service) Run(ctx context.Context) error {
 	if err := s.refreshPolicies(ctx); err != nil {
 		return err
@@ -196,6 +203,7 @@ func (s *Service) Run(ctx context.Context) error {
 	g.Go(func() error { return s.runViews(gctx) })
 	g.Go(func() error { return s.closer.Run(gctx) })
 	g.Go(func() error { return s.runLagReport(gctx) })
+	g.Go(func() error { s.watchStream(gctx); return nil })
 	g.Go(func() error { return s.serve(gctx) })
 	return g.Wait()
 }

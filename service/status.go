@@ -11,7 +11,8 @@ import (
 
 // Status reports the service's health. Commands never wait for the read
 // model, so a lagging projector shows here and in the logs, not as slower
-// commands.
+// commands. Poisoned lists what the views skipped, then what the command
+// side skipped; StreamProblem is Healthy's error.
 func (s *Service) Status(ctx context.Context) (api.Status, error) {
 	last, err := s.log.LastSeq(ctx)
 	if err != nil {
@@ -26,7 +27,12 @@ func (s *Service) Status(ctx context.Context) (api.Status, error) {
 	if last > st.ViewsCheckpoint {
 		st.Lag = last - st.ViewsCheckpoint
 	}
+	if problem := s.Healthy(); problem != nil {
+		st.StreamProblem = problem.Error()
+	}
 	st.Poisoned, err = views.Poisoned()
+	commands, total := s.poison.list()
+	st.Poisoned, st.PoisonedCommands = append(st.Poisoned, commands...), total
 	return st, err
 }
 

@@ -1,0 +1,107 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// configWatch is what the last CheckConfig found wrong with the stream's
+// configuration; nil while it is as crosstalk requires.
+type configWatch struct {
+	problem atomic.Pointer[error]
+}
+
+// ConfigProblem returns the error, wrapping ErrStreamMisconfigured, that the
+// last CheckConfig found, or nil. While it is not nil, Append and AppendAll
+// refuse every entry with it.
+func (l *Log) ConfigProblem() error {
+	if p := l.config.problem.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// CheckConfig reads the stream's configuration and checks it against what
+// Open requires (checkStream) and what the appends need (running). Someone
+// with stream-admin rights can edit a stream under a running service: a
+// max-msgs limit silently deletes history, other subjects leave appends
+// with no stream. The problem it returns is kept for ConfigProblem and
+// logged at error when it appears or changes; a restored configuration is
+// logged and clears it. An error reading the stream info is returned
+// without changing what ConfigProblem says, except a stream that no longer
+// exists, which is a problem.
+func (l *Log) CheckConfig(ctx context.Context) error {
+	info, err := l.stream.Info(ctx)
+	var problem error
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		problem = fmt.Errorf("%w: stream %s no longer exists", ErrStreamMisconfigured, events.StreamName)
+	case err != nil:
+		return fmt.Errorf("check stream %s: %w", events.StreamName, mapError(err))
+	default:
+		problem = checkRunning(info.Config, l.direct != nil)
+	}
+	l.setConfigProblem(problem)
+	return problem
+}
+
+// WatchConfig runs CheckConfig every interval until ctx is done.
+func (l *Log) WatchConfig(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := l.CheckConfig(ctx); err != nil && !errors.Is(err, ErrStreamMisconfigured) && ctx.Err() == nil {
+			l.logger.Warn("eventlog: cannot check the stream's configuration", slog.String("error", err.Error()))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// setConfigProblem stores problem and logs a change.
+func (l *Log) setConfigProblem(problem error) {
+	var next *error
+	if problem != nil {
+		next = &problem
+	}
+	prev := l.config.problem.Swap(next)
+	switch {
+	case problem != nil && (prev == nil || (*prev).Error() != problem.Error()):
+		l.logger.Error("eventlog: the stream's configuration changed under the service; appends are refused until it is restored",
+			slog.String("stream", events.StreamName), slog.String("problem", problem.Error()))
+	case problem == nil && prev != nil:
+		l.logger.Info("eventlog: the stream's configuration is restored; appends resume", slog.String("stream", events.StreamName))
+	}
+}
+
+// checkRunning is checkStream plus what a running writer needs beyond what
+// Open checks: a stream it can append to and read as it did when opened.
+func checkRunning(cfg jetstream.StreamConfig, direct bool) error {
+	problems := misconfigurations(cfg)
+	if cfg.Sealed {
+		problems = append(problems, "the stream is sealed, so it refuses every append")
+	}
+	if cfg.NoAck {
+		problems = append(problems, "no_ack is on, so appends are never acknowledged")
+	}
+	if direct && !cfg.AllowDirect {
+		problems = append(problems, fmt.Sprintf("allow_direct is off, so aggregates cannot be loaded; "+
+			"turn it on with nats stream edit %s --allow-direct", cfg.Name))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: stream %s: %s", ErrStreamMisconfigured, cfg.Name, strings.Join(problems, "; "))
+}

@@ -1,0 +1,100 @@
+package service_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/service"
+)
+
+// Class "stream configuration": someone with stream-admin rights edits the
+// stream CROSSTALK under a running service (nats stream edit). The service
+// notices within StreamCheckInterval, says what changed, refuses appends
+// with 503 stream_misconfigured until the configuration is restored, and
+// then appends again.
+
+var _ = hostile("stream configuration", "nats stream edit --max-msgs=3 deletes history", func(t *testing.T) {
+	h := newHarness(t)
+	h.restart(service.Options{StreamCheckInterval: 20 * time.Millisecond})
+	h.publishFile("v1-2020-cross-app.json")
+	conv := h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}}).ConversationID
+	for range 3 {
+		h.must(alice, "message.send", map[string]any{"conversation_id": conv, "text": "history"})
+	}
+	h.editStream(func(c *jetstream.StreamConfig) { c.MaxMsgs = 3 })
+	h.wantStreamProblem("max_msgs 3")
+	h.refusedMisconfigured("max_msgs 3", alice, "conversation.start", map[string]any{"participants": []events.Account{bob}})
+	h.refusedMisconfigured("max_msgs 3", bob, "presence.set", map[string]any{"status": "active"})
+
+	h.editStream(func(c *jetstream.StreamConfig) { c.MaxMsgs = -1 })
+	h.wantStreamProblem("")
+	h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}})
+	h.must(bob, "presence.set", map[string]any{"status": "active"})
+})
+
+var _ = hostile("stream configuration", "nats stream edit --subjects takes the events elsewhere", func(t *testing.T) {
+	h := newHarness(t)
+	h.restart(service.Options{StreamCheckInterval: 20 * time.Millisecond})
+	h.publishFile("v1-2020-cross-app.json")
+	conv := h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}}).ConversationID
+	h.editStream(func(c *jetstream.StreamConfig) { c.Subjects = []string{"elsewhere.>"} })
+	h.wantStreamProblem("do not capture crosstalk.events.>")
+	h.refusedMisconfigured("subjects", alice, "message.send", map[string]any{"conversation_id": conv, "text": "lost?"})
+
+	h.editStream(func(c *jetstream.StreamConfig) { c.Subjects = []string{events.StreamSubjects} })
+	h.wantStreamProblem("")
+	h.must(alice, "message.send", map[string]any{"conversation_id": conv, "text": "stored"})
+})
+
+// editStream changes the stream's configuration as nats stream edit does,
+// over the service's own connection.
+func (h *harness) editStream(edit func(*jetstream.StreamConfig)) {
+	h.t.Helper()
+	info, err := h.log.Info(h.ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cfg := info.Config
+	edit(&cfg)
+	if _, err := h.js.UpdateStream(h.ctx, cfg); err != nil {
+		h.t.Fatalf("edit stream: %v", err)
+	}
+}
+
+// wantStreamProblem waits until crosstalk.query.status and Healthy report a
+// stream problem containing want, or none when want is "".
+func (h *harness) wantStreamProblem(want string) {
+	h.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var st api.Status // stream_problem is omitted when empty
+		h.mustQuery("status", map[string]any{}, &st)
+		healthy := h.svc.Healthy()
+		got := want == "" && st.StreamProblem == "" && healthy == nil
+		if want != "" && strings.Contains(st.StreamProblem, want) {
+			got = errors.Is(healthy, eventlog.ErrStreamMisconfigured) && strings.Contains(healthy.Error(), want)
+		}
+		if got {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("stream problem %q never reported: status %q, Healthy %v", want, st.StreamProblem, healthy)
+		}
+	}
+}
+
+// refusedMisconfigured checks that a command is refused with 503
+// stream_misconfigured, a message naming what changed, and nothing stored.
+func (h *harness) refusedMisconfigured(names string, actor events.Account, action string, body map[string]any) {
+	h.t.Helper()
+	err := h.refused(api.CodeStreamMisconfigured, actor, action, body)
+	if err.Status != "503" || !strings.Contains(err.Message, names) {
+		h.t.Fatalf("%s refused with %v; want status 503 and a message naming %q", action, err, names)
+	}
+}
