@@ -25,6 +25,11 @@ type Meta struct {
 	// aggregate records it and decides nothing by it: the service checked
 	// it before.
 	Principal string
+	// Trace is the W3C trace context the command arrived with, which the
+	// event records as its distributed-tracing extension. Like the
+	// principal, it decides nothing and is no part of what makes a retry
+	// the same command: a retry may come from another trace.
+	Trace events.Trace
 }
 
 // Command is any command an aggregate decides. It is sealed (only this
@@ -59,7 +64,9 @@ func (c Close) Header() Meta { return Meta{CommandID: c.CommandID, Principal: c.
 
 // Header returns the publish's meta: its id and principal, and no actor or
 // app, as the admin endpoint belongs to no app.
-func (c PublishPolicy) Header() Meta { return Meta{CommandID: c.CommandID, Principal: c.Principal} }
+func (c PublishPolicy) Header() Meta {
+	return Meta{CommandID: c.CommandID, Principal: c.Principal, Trace: c.Trace}
+}
 
 func (m Meta) check() error {
 	if !events.ValidUUID(m.CommandID) {

@@ -258,6 +258,8 @@ type PublishPolicy struct {
 	Policy    Policy
 	// Principal is who published it, as Meta.Principal.
 	Principal string
+	// Trace is the publish's trace context, as Meta.Trace.
+	Trace events.Trace
 }
 
 // EventID returns the id of the policy.published event of version v, the

@@ -42,7 +42,7 @@ func (s *Stream) Prior(commandID string) (Prior, bool) {
 }
 
 // next builds the aggregate's next event: envelope, chain fields, the
-// principal of the command cmd, and a deterministic id derived from the
+// principal and trace context of the command cmd, and a deterministic id derived from the
 // command and subject (appendSeed).
 func (s *Stream) next(t events.Type, subject string, now time.Time, cmd Command, policyVersion uint64, data any) (events.Event, error) {
 	m, seed := appendSeed(make([]byte, 0, seedBuffer), cmd, subject)
@@ -51,6 +51,7 @@ func (s *Stream) next(t events.Type, subject string, now time.Time, cmd Command,
 		return events.Event{}, err
 	}
 	e.Principal = m.Principal
+	e.SetTrace(m.Trace)
 	e.ID = events.DerivedIDOf(now, seed)
 	e.StreamVersion = s.Version + 1
 	e.PrevHash = s.LastHash

@@ -28,6 +28,12 @@ func appendEvent(b []byte, e Event) ([]byte, bool) {
 	if e.Principal != "" { // omitempty
 		b = appendField(b, `,"principal":`, e.Principal)
 	}
+	if e.TraceParent != "" { // omitempty
+		b = appendField(b, `,"traceparent":`, e.TraceParent)
+	}
+	if e.TraceState != "" { // omitempty
+		b = appendField(b, `,"tracestate":`, e.TraceState)
+	}
 	b = strconv.AppendUint(append(b, `,"policyversion":`...), e.PolicyVersion, 10)
 	b = strconv.AppendUint(append(b, `,"streamversion":`...), e.StreamVersion, 10)
 	b = appendField(b, `,"prevhash":`, e.PrevHash)
@@ -54,6 +60,9 @@ func encodedSize(e Event) int {
 		len(e.DataContentType) + len(e.CausationID) + len(e.PrevHash) + len(e.Data)
 	if e.Principal != "" {
 		n += len(`,"principal":""`) + len(e.Principal)
+	}
+	if e.TraceParent != "" || e.TraceState != "" {
+		n += len(`,"traceparent":"","tracestate":""`) + len(e.TraceParent) + len(e.TraceState)
 	}
 	return n
 }

@@ -35,6 +35,12 @@ func TestEncodeIsJSONMarshal(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			e.Principal = randString(rng)
 		}
+		if rng.IntN(3) == 0 {
+			e.TraceParent = randString(rng)
+		}
+		if rng.IntN(3) == 0 {
+			e.TraceState = randString(rng)
+		}
 		if rng.IntN(8) == 0 {
 			e.SpecVersion, e.Source, e.DataContentType, e.Type = randString(rng), randString(rng), randString(rng), Type(randString(rng))
 		}
@@ -44,13 +50,15 @@ func TestEncodeIsJSONMarshal(t *testing.T) {
 
 // FuzzEncode compares Encode with json.Marshal on arbitrary field values.
 func FuzzEncode(f *testing.F) {
-	f.Add("id", "crosstalk.message.sent.v1", "subj", "cause", "", "prev", uint64(1), uint64(2), int64(0), 0, []byte(`{"a":"<b>"}`))
-	f.Add("\xff\u2028", "<&>", "\x00\x1f\"\\", "é😀", "instagram/instagram:alice", "\u2029", uint64(0), ^uint64(0), int64(-1), -3600, []byte(` { "a" : [1, 2] } `))
-	f.Add("", "", "", "", "\u2028<", "", uint64(0), uint64(0), int64(1<<62), 45296, []byte(`{"a":`))
-	f.Fuzz(func(t *testing.T, id, typ, subject, cause, principal, prev string, pv, sv uint64, nanos int64, offset int, data []byte) {
+	f.Add("id", "crosstalk.message.sent.v1", "subj", "cause", "", "prev", uint64(1), uint64(2), int64(0), 0, []byte(`{"a":"<b>"}`), "", "")
+	f.Add("\xff\u2028", "<&>", "\x00\x1f\"\\", "é😀", "instagram/instagram:alice", "\u2029", uint64(0), ^uint64(0), int64(-1), -3600, []byte(` { "a" : [1, 2] } `),
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "congo=t61rcWkgMzE")
+	f.Add("", "", "", "", "\u2028<", "", uint64(0), uint64(0), int64(1<<62), 45296, []byte(`{"a":`), "<\x00", "")
+	f.Fuzz(func(t *testing.T, id, typ, subject, cause, principal, prev string, pv, sv uint64, nanos int64, offset int, data []byte, parent, state string) {
 		at := time.Unix(0, nanos).In(time.FixedZone("z", offset%(100*3600)))
 		checkEncode(t, Event{SpecVersion: SpecVersion, ID: id, Source: Source, Type: Type(typ), Subject: subject,
-			Time: at, DataContentType: DataContentType, CausationID: cause, Principal: principal, PolicyVersion: pv,
+			Time: at, DataContentType: DataContentType, CausationID: cause, Principal: principal,
+			TraceParent: parent, TraceState: state, PolicyVersion: pv,
 			StreamVersion: sv, PrevHash: prev, Data: data})
 	})
 }

@@ -45,13 +45,31 @@ type Event struct {
 	// and then absent from the JSON, in development mode, where identities
 	// are self-declared; so events written before it existed, and their
 	// chain hashes, are unchanged.
-	Principal     string          `json:"principal,omitempty"`
+	Principal string `json:"principal,omitempty"`
+	// TraceParent and TraceState are the CloudEvents distributed-tracing
+	// extension: the W3C trace context (traceparent, tracestate) of the
+	// command that caused the event, so a producer's trace continues into
+	// the log. Empty, and then absent from the JSON, when the command
+	// carried none; so events written before they existed, and their chain
+	// hashes, are unchanged.
+	TraceParent   string          `json:"traceparent,omitempty"`
+	TraceState    string          `json:"tracestate,omitempty"`
 	PolicyVersion uint64          `json:"policyversion"`
 	StreamVersion uint64          `json:"streamversion"`
 	PrevHash      string          `json:"prevhash"`
 	Data          json.RawMessage `json:"data"`
 	Payload       any             `json:"-"`
 }
+
+// Trace is a W3C trace context as the envelope carries it: the
+// traceparent and tracestate values, "" when absent.
+type Trace struct {
+	Parent string
+	State  string
+}
+
+// SetTrace records t as the event's distributed-tracing extension.
+func (e *Event) SetTrace(t Trace) { e.TraceParent, e.TraceState = t.Parent, t.State }
 
 // New builds an event of type t with the envelope constants filled in and
 // data marshalled. The caller sets the chain fields (StreamVersion, PrevHash).

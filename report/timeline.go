@@ -38,6 +38,10 @@ type TimelineEntry struct {
 	// "ADMIN/admin", "service". Empty for an event written while
 	// identities were self-declared, where Actor is only what was claimed.
 	Principal string `json:"principal,omitempty"`
+	// TraceParent is the W3C traceparent of the command that caused the
+	// event (its distributed-tracing extension), so an audit can find the
+	// producer's trace; empty when the command carried none.
+	TraceParent string `json:"traceparent,omitempty"`
 	// PolicyVersion is the policy in force when the event was decided.
 	PolicyVersion uint64 `json:"policy_version"`
 	// Change says in one line what the event changed, e.g.
@@ -193,6 +197,7 @@ func entryOf(m events.Message) TimelineEntry {
 		if data, err = payloadOf(e); err == nil {
 			en.Time, en.EventID, en.Type, en.PolicyVersion = e.Time, e.ID, e.Type, e.PolicyVersion
 			en.Actor, en.Principal, en.Change = data.Actor(), e.Principal, changeOf(data)
+			en.TraceParent = e.TraceParent
 			return en
 		}
 	}
@@ -302,17 +307,37 @@ func (tl Timeline) HasPrincipals() bool {
 	return false
 }
 
+// HasTraces reports whether any entry records a trace context.
+func (tl Timeline) HasTraces() bool {
+	for _, e := range tl.Entries {
+		if e.TraceParent != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// traceID is the trace-id field of a traceparent
+// (version-traceid-parentid-flags), what a tracing system searches by.
+func traceID(traceparent string) string {
+	if parts := strings.Split(traceparent, "-"); len(parts) == 4 {
+		return parts[1]
+	}
+	return cmp.Or(traceparent, "-")
+}
+
 // WriteText writes the timeline as a table, one event a line. An account's
 // timeline has a SUBJECT column saying where each event is; a timeline with
 // authenticated principals has a PRINCIPAL column after ACTOR ("-" for an
 // event without one), so that who acted as authenticated stands beside who
-// the body claimed.
+// the body claimed; a timeline with trace contexts ends in a TRACE column,
+// the trace id of each event's command.
 func (tl Timeline) WriteText(w io.Writer) error {
 	if _, err := fmt.Fprintln(w, tl.Title()); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	account, principals := tl.Account != "", tl.HasPrincipals()
+	account, principals, traces := tl.Account != "", tl.HasPrincipals(), tl.HasTraces()
 	header := "SEQ\tTIME\t"
 	if account {
 		header += "SUBJECT\t"
@@ -321,7 +346,11 @@ func (tl Timeline) WriteText(w io.Writer) error {
 	if principals {
 		header += "PRINCIPAL\t"
 	}
-	fmt.Fprintln(tw, header+"TYPE\tPOLICY\tWHAT CHANGED")
+	header += "TYPE\tPOLICY\tWHAT CHANGED"
+	if traces {
+		header += "\tTRACE"
+	}
+	fmt.Fprintln(tw, header)
 	for _, e := range tl.Entries {
 		fmt.Fprintf(tw, "%d\t%s\t", e.Seq, formatTime(e.Time))
 		if account {
@@ -331,7 +360,11 @@ func (tl Timeline) WriteText(w io.Writer) error {
 		if principals {
 			fmt.Fprintf(tw, "%s\t", cmp.Or(e.Principal, "-"))
 		}
-		fmt.Fprintf(tw, "%s\tv%d\t%s\n", ShortType(e.Type), e.PolicyVersion, e.Change)
+		fmt.Fprintf(tw, "%s\tv%d\t%s", ShortType(e.Type), e.PolicyVersion, e.Change)
+		if traces {
+			fmt.Fprintf(tw, "\t%s", traceID(e.TraceParent))
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

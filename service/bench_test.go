@@ -19,7 +19,7 @@ func BenchmarkDecodeSend(b *testing.B) {
 		if err := app.Validate(); err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := conversationAction("message.send", app, "", body); err != nil {
+		if _, _, err := conversationAction("message.send", app, origin{}, body); err != nil {
 			b.Fatal(err)
 		}
 	}

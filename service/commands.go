@@ -153,7 +153,7 @@ func (s *Service) duplicateReply(ctx context.Context, subject string, cmd aggreg
 
 // conversationCommand handles one conversation command body for app.
 func (s *Service) conversationCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error) {
-	id, cmd, err := conversationAction(action, app, p.String(), body)
+	id, cmd, err := conversationAction(action, app, origin{p.String(), traceFrom(ctx)}, body)
 	if err != nil {
 		return api.CommandReply{}, err
 	}
@@ -197,7 +197,7 @@ func (s *Service) withOptIns(ctx context.Context, start aggregate.StartConversat
 
 // accountCommand handles presence.set and settings.set for app.
 func (s *Service) accountCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error) {
-	cmd, err := accountAction(action, app, p.String(), body)
+	cmd, err := accountAction(action, app, origin{p.String(), traceFrom(ctx)}, body)
 	if err != nil {
 		return api.CommandReply{}, err
 	}

@@ -26,6 +26,8 @@ type request struct {
 	// info is the Nats-Request-Info header, read only when the service
 	// enforces identities.
 	info string
+	// trace is the request's W3C trace context, echoed in the reply.
+	trace events.Trace
 }
 
 // handlerFunc answers one request from principal p.
@@ -98,7 +100,7 @@ func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
 		}
 		r, err := run(ctx, p, app, action, req.data)
 		if err != nil {
-			s.recordRejection(p, app, action, req.data, err)
+			s.recordRejection(p, req.trace, app, action, req.data, err)
 		}
 		return r, err
 	}
@@ -112,7 +114,8 @@ func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
 func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc) micro.HandlerFunc {
 	base := context.WithoutCancel(ctx)
 	return func(mr micro.Request) {
-		req := request{subject: mr.Subject(), reply: mr.Reply(), data: mr.Data(), info: s.requestInfo(mr)}
+		req := request{subject: mr.Subject(), reply: mr.Reply(), data: mr.Data(), info: s.requestInfo(mr),
+			trace: traceOf(nats.Header(mr.Headers()))}
 		p, perr := s.principal(req)
 		conn := connectionOf(p, req.reply)
 		if err := lim.acquire(conn); err != nil {
@@ -123,7 +126,7 @@ func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc) micro.
 		s.runJob(ctx, func() {
 			defer s.inflight.Done()
 			defer lim.release(conn)
-			rctx, cancel := context.WithTimeout(base, s.opts.CommandTimeout)
+			rctx, cancel := context.WithTimeout(withTrace(base, req.trace), s.opts.CommandTimeout)
 			defer cancel()
 			err := perr
 			var res any
@@ -171,7 +174,7 @@ func (s *Service) worker(ctx context.Context, job func()) {
 
 // respond answers as micro would: JSON on success; on error the
 // Nats-Service-Error-Code and Nats-Service-Error headers and the contract's
-// JSON error body.
+// JSON error body. Either carries the request's trace context.
 func (s *Service) respond(req request, res any, err error) {
 	if req.reply == "" {
 		return
@@ -189,6 +192,12 @@ func (s *Service) respond(req request, res any, err error) {
 	} else if msg.Data, err = json.Marshal(res); err != nil {
 		s.opts.Logger.Error("encode reply", slog.String("subject", req.subject), slog.Any("err", err))
 		return
+	}
+	if req.trace.Parent != "" {
+		if msg.Header == nil {
+			msg.Header = nats.Header{}
+		}
+		setTraceHeaders(msg.Header, req.trace)
 	}
 	if err := s.nc.PublishMsg(msg); err != nil {
 		s.opts.Logger.Warn("reply failed", slog.String("subject", req.subject), slog.Any("err", err))

@@ -74,7 +74,7 @@ func FuzzCommandDecoding(f *testing.F) {
 
 func checkConversationAction(t *testing.T, action string, body []byte) {
 	t.Helper()
-	id, cmd, err := conversationAction(action, fuzzApp, "", body)
+	id, cmd, err := conversationAction(action, fuzzApp, origin{}, body)
 	if err != nil {
 		checkRefusal(t, action, body, err)
 		return
@@ -87,7 +87,7 @@ func checkConversationAction(t *testing.T, action string, body []byte) {
 
 func checkAccountAction(t *testing.T, action string, body []byte) {
 	t.Helper()
-	cmd, err := accountAction(action, fuzzApp, "", body)
+	cmd, err := accountAction(action, fuzzApp, origin{}, body)
 	if err != nil {
 		checkRefusal(t, action, body, err)
 		return

@@ -76,7 +76,7 @@ func (s *Service) publishPolicy(ctx context.Context, by identity.Principal, body
 	if err != nil {
 		return api.PublishReply{}, err
 	}
-	cmd := aggregate.PublishPolicy{CommandID: req.CommandID, Policy: p, Principal: by.String()}
+	cmd := aggregate.PublishPolicy{CommandID: req.CommandID, Policy: p, Principal: by.String(), Trace: traceFrom(ctx)}
 	r, err := s.execute(ctx, s.policy, cmd, req.CommandID)
 	if err != nil {
 		return api.PublishReply{}, err

@@ -16,8 +16,9 @@ type RejectionRecorder interface {
 
 // recordRejection appends a command.rejected record for a 403 decision.
 // Garbage (400) is not recorded: it says nothing about what anyone tried.
-// The record's principal extension names the principal refused.
-func (s *Service) recordRejection(by identity.Principal, app events.App, action string, body []byte, err error) {
+// The record's principal extension names the principal refused, and its
+// distributed-tracing extension the trace context tr of the request.
+func (s *Service) recordRejection(by identity.Principal, tr events.Trace, app events.App, action string, body []byte, err error) {
 	status, code := classify(err)
 	if s.opts.Rejections == nil || status != "403" {
 		return
@@ -42,6 +43,7 @@ func (s *Service) recordRejection(by identity.Principal, app events.App, action 
 	}
 	e.ID = events.DerivedID(now, req.CommandID+"\x00rejected")
 	e.Principal = by.String()
+	e.SetTrace(tr)
 	if b, encErr := events.Encode(e); encErr == nil {
 		s.opts.Rejections.Record(events.RejectedSubject(app, code), b)
 	}

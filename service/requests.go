@@ -85,9 +85,17 @@ func jsonKind(goType string) string {
 	return "whole number of at least 0"
 }
 
-// meta is the domain's view of a command's envelope, sent by principal.
-func meta(c api.CommandEnvelope, app events.App, principal string) aggregate.Meta {
-	return aggregate.Meta{CommandID: c.CommandID, App: app, Actor: events.Account(c.Actor), Principal: principal}
+// origin is where a command came from: the principal that sent it
+// (identity.Principal.String(), "" when self-declared) and the trace
+// context it carried.
+type origin struct {
+	principal string
+	trace     events.Trace
+}
+
+// meta is the domain's view of a command's envelope, sent from o.
+func meta(c api.CommandEnvelope, app events.App, o origin) aggregate.Meta {
+	return aggregate.Meta{CommandID: c.CommandID, App: app, Actor: events.Account(c.Actor), Principal: o.principal, Trace: o.trace}
 }
 
 // convRequest is api.ConversationCommand, the union of the conversation
@@ -95,10 +103,10 @@ func meta(c api.CommandEnvelope, app events.App, principal string) aggregate.Met
 // only its own (others are refused by allowedFields).
 type convRequest api.ConversationCommand
 
-// conversationAction decodes a conversation command body sent by
-// principal. It returns the conversation id (empty for a start without
+// conversationAction decodes a conversation command body sent from from.
+// It returns the conversation id (empty for a start without
 // one) and the domain command.
-func conversationAction(action string, app events.App, principal string, body []byte) (string, aggregate.Command, error) {
+func conversationAction(action string, app events.App, from origin, body []byte) (string, aggregate.Command, error) {
 	var r convRequest
 	if err := decodeStrict(body, &r); err != nil {
 		return "", nil, err
@@ -106,7 +114,7 @@ func conversationAction(action string, app events.App, principal string, body []
 	if err := r.allowedFields(action); err != nil {
 		return "", nil, err
 	}
-	m := meta(r.CommandEnvelope, app, principal)
+	m := meta(r.CommandEnvelope, app, from)
 	if action != api.ActionConversationStart && !events.ValidUUID(r.ConversationID) {
 		return "", nil, badRequest("conversation_id must be %s, got %s", events.UUIDForm, events.Quote(r.ConversationID))
 	}
@@ -168,13 +176,13 @@ func deref(s *string) string {
 // commands' fields.
 type accountRequest api.AccountCommand
 
-// accountAction decodes presence.set and settings.set sent by principal.
-func accountAction(action string, app events.App, principal string, body []byte) (aggregate.Command, error) {
+// accountAction decodes presence.set and settings.set sent from from.
+func accountAction(action string, app events.App, from origin, body []byte) (aggregate.Command, error) {
 	var r accountRequest
 	if err := decodeStrict(body, &r); err != nil {
 		return nil, err
 	}
-	m := meta(r.CommandEnvelope, app, principal)
+	m := meta(r.CommandEnvelope, app, from)
 	switch action {
 	case api.ActionPresenceSet:
 		if r.ShowActivityStatus != nil || r.SendReadReceipts != nil || r.InteropOptIn != nil {
