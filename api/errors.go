@@ -1,6 +1,9 @@
 package api
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Error codes of an error reply (contract: "Error reply"). StatusOf gives
 // the micro status code each travels with.
@@ -74,3 +77,14 @@ type Error struct {
 
 // Error returns "<status> <code>: <message>".
 func (e *Error) Error() string { return fmt.Sprintf("%s %s: %s", e.Status, e.Code, e.Message) }
+
+// Codes lists every error code of the contract, sorted, for tools that
+// describe it (the AsyncAPI document lists them).
+func Codes() []string {
+	codes := make([]string, 0, len(statuses))
+	for c := range statuses {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	return codes
+}
