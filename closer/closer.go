@@ -45,6 +45,9 @@ type Closer struct {
 	policies Policies
 	opts     Options
 	kick     chan struct{}
+	// inForce is the policy version last seen in force, read and written
+	// by Run's goroutine alone, to log each transition once.
+	inForce uint64
 
 	mu      sync.Mutex
 	status  map[uint64]*closeStatus
@@ -69,6 +72,18 @@ func New(views func() Views, log Log, commands Commands, policies Policies, opts
 		kick:   make(chan struct{}, 1),
 		status: map[uint64]*closeStatus{},
 	}
+}
+
+// Versions reports the closer's progress with every policy version it has
+// scanned for.
+func (c *Closer) Versions() map[uint64]Progress {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	all := make(map[uint64]Progress, len(c.status))
+	for v, st := range c.status {
+		all[v] = st.Progress
+	}
+	return all
 }
 
 // Status reports the closer's progress with policy version v; the zero
@@ -171,6 +186,7 @@ func (c *Closer) applyDue(ctx context.Context) error {
 	if p == nil {
 		return nil
 	}
+	c.noteInForce(p.Version)
 	st := c.get(p.Version)
 	if st.Applied || (st.passes == 1 && time.Now().Before(st.rescanAt)) {
 		return nil
@@ -187,4 +203,14 @@ func (c *Closer) applyDue(ctx context.Context) error {
 	c.opts.Logger.Info("policy closer pass", slog.Uint64("policy_version", p.Version),
 		slog.Int("closed", closed), slog.Int("pass", st.passes+1))
 	return nil
+}
+
+// noteInForce logs once each time the policy in force changes version.
+func (c *Closer) noteInForce(v uint64) {
+	if v == c.inForce {
+		return
+	}
+	c.opts.Logger.Info("policy in force", slog.Uint64("policy_version", v),
+		slog.Uint64("previous_version", c.inForce))
+	c.inForce = v
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/metrics"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -101,6 +102,7 @@ type Node struct {
 	rejections *eventlog.Rejections
 	store      *projector.Store
 	svc        *service.Service
+	metrics    *metrics.Registry
 	// closed is closed by the NATS client once a drain has finished.
 	closed chan struct{}
 }
@@ -116,6 +118,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	}
 	o.logIdentity()
 	n := &Node{layout: Layout{Dir: o.Dir}, logger: o.Logger}
+	n.metrics = n.newMetrics()
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -130,6 +133,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	}
 	o.Service.Logger = o.Logger
 	o.Service.Rejections = n.rejections
+	o.Service.Observer = n.metrics
 	n.svc = service.New(n.nc, n.log, n.store, o.Service)
 	return n, nil
 }
@@ -176,6 +180,7 @@ func (n *Node) open(ctx context.Context, o Options) error {
 	}
 	n.store, err = projector.Open(projector.Options{
 		Dir: n.layout.Views(), Logger: o.Logger, SyncEveryBatch: o.SyncAlways, CacheSize: o.ViewsCacheSize,
+		OnApplied: n.metrics.ObserveApplied,
 	})
 	return err
 }

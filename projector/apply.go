@@ -42,6 +42,9 @@ func (s *Store) Apply(msgs []events.Message) error {
 	}
 	s.records.commit(t)
 	s.advance(last)
+	if s.opts.OnApplied != nil {
+		s.opts.OnApplied(t.applied, t.poisoned)
+	}
 	return nil
 }
 
@@ -72,6 +75,7 @@ func (t *tx) fold(from uint64, msgs []events.Message) (uint64, error) {
 		if err := t.apply(m); err != nil {
 			return from, fmt.Errorf("apply seq %d (%s): %w", m.Seq, m.Subject, err)
 		}
+		t.applied++
 		last = m.Seq
 	}
 	if last == from {
@@ -97,6 +101,9 @@ type tx struct {
 	cache *recordCache
 	convs map[string]*convState
 	accts map[events.Account]*accountRecord
+	// applied counts the messages folded, poisoned those of them skipped
+	// as poison, for Options.OnApplied.
+	applied, poisoned int
 }
 
 // convState is a conversation record held by a tx. stored says the store
@@ -138,6 +145,7 @@ func (t *tx) apply(m events.Message) error {
 
 // poison records an undecodable message and lets the run go on.
 func (t *tx) poison(m events.Message, cause error) error {
+	t.poisoned++
 	t.log.Warn("projector skips a message it cannot decode",
 		slog.Uint64("seq", m.Seq), slog.String("subject", m.Subject), slog.String("error", cause.Error()))
 	return t.setJSON(poisonKey(m.Seq), poisonRecord{Subject: m.Subject, Error: cause.Error(), Data: m.Data})

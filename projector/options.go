@@ -52,6 +52,12 @@ type Options struct {
 	// fit the views, and Pebble's own log (its info lines at debug level).
 	// Default: slog.Default().
 	Logger *slog.Logger
+
+	// OnApplied, when set, is called after each committed batch with how
+	// many log messages it applied and how many of them were skipped as
+	// poison, for the metrics. It runs on Apply's goroutine: it must be
+	// quick and must not call back into the Store.
+	OnApplied func(applied, poisoned int)
 }
 
 // Defaults of Options.

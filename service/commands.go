@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
@@ -57,6 +58,7 @@ func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer e.settle() // a miss stays on probation (cache.go)
+	s.observer.CacheLookup(e.loaded)
 	if !e.loaded {
 		if err := s.catchUp(ctx, e); err != nil {
 			return api.CommandReply{}, err
@@ -70,6 +72,7 @@ func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, 
 		if !errors.Is(err, eventlog.ErrConflict) {
 			return reply, err
 		}
+		s.observer.Conflicted(attempt < s.opts.MaxRetries)
 		if attempt >= s.opts.MaxRetries {
 			return api.CommandReply{}, fmt.Errorf("%w: %s kept changing under %d retries; retry the command", ErrConflict, e.subject, attempt)
 		}
@@ -92,7 +95,9 @@ func (s *Service) decideAndAppend(ctx context.Context, e *entry, cmd aggregate.C
 	if err != nil {
 		return api.CommandReply{}, err
 	}
+	start := time.Now()
 	seq, dup, err := s.log.Append(ctx, e.subject, e.state.Position().LastSeq, msgID, data)
+	s.observer.Appended(time.Since(start))
 	switch {
 	case errors.Is(err, eventlog.ErrConflict):
 		return api.CommandReply{}, err

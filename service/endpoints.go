@@ -15,9 +15,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
-// request is what a handler needs of a micro request, copied out of it:
-// micro's request object is not safe to answer from another goroutine (it
-// records the reply's error for its stats after the handler returns), so
+// request is what a handler needs of a request message, copied out of it:
 // handlers run on their own goroutine with this copy and reply through the
 // connection.
 type request struct {
@@ -28,19 +26,18 @@ type request struct {
 	info string
 	// trace is the request's W3C trace context, echoed in the reply.
 	trace events.Trace
+	// ep is the endpoint that received it and start when, for the
+	// endpoint's statistics and the metrics, counted when it is answered.
+	ep    *endpoint
+	start time.Time
 }
 
 // handlerFunc answers one request from principal p.
 type handlerFunc func(ctx context.Context, p identity.Principal, req request) (any, error)
 
-func (s *Service) addService(ctx context.Context) (micro.Service, error) {
-	svc, err := micro.AddService(s.nc, micro.Config{
-		Name: api.ServiceName, Version: s.opts.Version,
-		Description: "crosstalk: event-sourced cross-app chat with policy-switched links",
-	})
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) addService(ctx context.Context) (*microService, error) {
+	svc := newMicroService(s.nc, api.ServiceName, s.opts.Version,
+		"crosstalk: event-sourced cross-app chat with policy-switched links")
 	cmd := svc.AddGroup("crosstalk.cmd")
 	for _, a := range api.ConversationActions {
 		if err := s.add(ctx, cmd, s.commands, a, "*."+a, s.commandHandler(a, s.conversationCommand)); err != nil {
@@ -61,10 +58,13 @@ func (s *Service) addService(ctx context.Context) (micro.Service, error) {
 	}); err != nil {
 		return nil, err
 	}
-	return svc, s.addQueries(ctx, svc.AddGroup("crosstalk.query"))
+	if err := s.addQueries(ctx, svc.AddGroup("crosstalk.query")); err != nil {
+		return nil, err
+	}
+	return svc, svc.start()
 }
 
-func (s *Service) addQueries(ctx context.Context, g micro.Group) error {
+func (s *Service) addQueries(ctx context.Context, g *group) error {
 	queries := map[string]func(context.Context, identity.Principal, []byte) (any, error){
 		api.QueryInbox: s.queryInbox, api.QueryMessages: s.queryMessages, api.QueryPresence: s.queryPresence,
 		api.QueryConversation: s.queryConversation, api.QueryPolicy: s.queryPolicy, api.QueryStatus: s.queryStatus,
@@ -81,8 +81,8 @@ func (s *Service) addQueries(ctx context.Context, g micro.Group) error {
 
 // add registers one endpoint whose requests take slots of lim. Endpoint
 // names may not contain dots.
-func (s *Service) add(ctx context.Context, g micro.Group, lim *limiter, name, subject string, h handlerFunc) error {
-	return g.AddEndpoint(strings.ReplaceAll(name, ".", "_"), s.async(ctx, lim, h), micro.WithEndpointSubject(subject))
+func (s *Service) add(ctx context.Context, g *group, lim *limiter, name, subject string, h handlerFunc) error {
+	return g.addEndpoint(name, subject, s.async(ctx, lim, h))
 }
 
 // commandRun runs one command body of action for app, sent by p.
@@ -111,11 +111,11 @@ func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
 // limiter), counted against its connection; it gets CommandTimeout, and is
 // allowed to finish after ctx is done so that a shutdown drains instead of
 // failing requests already accepted.
-func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc) micro.HandlerFunc {
+func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc) func(*endpoint, *nats.Msg) {
 	base := context.WithoutCancel(ctx)
-	return func(mr micro.Request) {
-		req := request{subject: mr.Subject(), reply: mr.Reply(), data: mr.Data(), info: s.requestInfo(mr),
-			trace: traceOf(nats.Header(mr.Headers()))}
+	return func(ep *endpoint, msg *nats.Msg) {
+		req := request{subject: msg.Subject, reply: msg.Reply, data: msg.Data, info: s.requestInfo(msg),
+			trace: traceOf(msg.Header), ep: ep, start: time.Now()}
 		p, perr := s.principal(req)
 		conn := connectionOf(p, req.reply)
 		if err := lim.acquire(conn); err != nil {
@@ -180,11 +180,11 @@ func (s *Service) respond(req request, res any, err error) {
 		return
 	}
 	msg := &nats.Msg{Subject: req.reply}
+	status, code := "", "ok"
 	if err != nil {
-		status, code, body := encodeError(err, s.policyAt(s.opts.Clock.Now()).VersionOf())
-		if code == api.CodeInternal {
-			s.opts.Logger.Error("request failed", slog.String("subject", req.subject), slog.Any("err", err))
-		}
+		var body []byte
+		status, code, body = encodeError(err, s.policyAt(s.opts.Clock.Now()).VersionOf())
+		s.logFailure(req, code, err)
 		msg.Header = nats.Header{micro.ErrorCodeHeader: {status}, micro.ErrorHeader: {boundMessage(firstLine(err.Error(), code))}}
 		msg.Data = body
 	} else if raw, ok := res.(json.RawMessage); ok {
@@ -202,6 +202,35 @@ func (s *Service) respond(req request, res any, err error) {
 	if err := s.nc.PublishMsg(msg); err != nil {
 		s.opts.Logger.Warn("reply failed", slog.String("subject", req.subject), slog.Any("err", err))
 	}
+	s.answered(req, status, code, err)
+}
+
+// answered counts a reply just sent in its endpoint's statistics and the
+// observer's measurements: both count what the client got, when it got it.
+func (s *Service) answered(req request, status, code string, err error) {
+	if req.ep == nil {
+		return
+	}
+	d := time.Since(req.start)
+	req.ep.record(d, status, err)
+	s.observer.Answered(req.ep.kind, req.ep.label, code, d)
+}
+
+// logFailure writes one log line per failed request: internal errors at
+// error level, the service's own 5xx (unavailable, not caught up, a
+// misconfigured stream) at warn, and a producer's refused request at debug,
+// so that a producer sending garbage cannot flood the log. The error's
+// sentence never quotes a message's text.
+func (s *Service) logFailure(req request, code string, err error) {
+	level := slog.LevelDebug
+	switch {
+	case code == api.CodeInternal:
+		level = slog.LevelError
+	case strings.HasPrefix(api.StatusOf(code), "5"):
+		level = slog.LevelWarn
+	}
+	s.opts.Logger.Log(context.Background(), level, "request failed", slog.String("subject", req.subject),
+		slog.String("code", code), slog.Any("err", err))
 }
 
 // firstLine keeps the error header one line; internal errors say only so.

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -34,4 +36,34 @@ func (s *Service) Healthy() error {
 		return w.ConfigProblem()
 	}
 	return nil
+}
+
+// Reasons a readiness probe fails (Readiness); each is wrapped with what
+// was found.
+var (
+	// ErrStreamUnreachable: the log did not answer.
+	ErrStreamUnreachable = errors.New("stream unreachable")
+	// ErrNotProjecting: the projection loop is not following the log.
+	ErrNotProjecting = errors.New("projector not running")
+	// ErrLagging: the read model is further behind the log than allowed.
+	ErrLagging = errors.New("read model lagging")
+)
+
+// Readiness returns nil while the service should take traffic, or the
+// first reason it should not, in this order: the stream is unreachable,
+// the read model is more than maxLag events behind the log, the projector
+// is not running, or the stream's configuration is wrong (Healthy).
+func (s *Service) Readiness(ctx context.Context, maxLag uint64) error {
+	last, err := s.log.LastSeq(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrStreamUnreachable, err)
+	}
+	if cp := s.views().Checkpoint(); last > cp && last-cp > maxLag {
+		return fmt.Errorf("%w: %d events behind the log (stream seq %d, views at %d), more than %d",
+			ErrLagging, last-cp, last, cp, maxLag)
+	}
+	if !s.Projecting() {
+		return ErrNotProjecting
+	}
+	return s.Healthy()
 }

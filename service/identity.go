@@ -3,21 +3,21 @@ package service
 import (
 	"fmt"
 
-	"github.com/nats-io/nats.go/micro"
+	"github.com/nats-io/nats.go"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
-// requestInfo is the Nats-Request-Info header of mr when the service
+// requestInfo is the Nats-Request-Info header of msg when the service
 // enforces identities, and "" otherwise: development mode reads no header
 // at all, so its hot path is what it was.
-func (s *Service) requestInfo(mr micro.Request) string {
+func (s *Service) requestInfo(msg *nats.Msg) string {
 	if !s.opts.EnforceIdentity {
 		return ""
 	}
-	return mr.Headers().Get(identity.RequestInfoHeader)
+	return msg.Header.Get(identity.RequestInfoHeader)
 }
 
 // principal is who sent req: identity.SelfDeclared in development mode,

@@ -34,7 +34,9 @@ func (s *Service) fold(e *entry, m events.Message) {
 	}
 	if err != nil {
 		pos.Skip(m.Seq, events.Hash(m.Data))
-		s.poison.add(s.opts.Logger, m, err)
+		if s.poison.add(s.opts.Logger, m, err) {
+			s.observer.CommandPoisoned()
+		}
 	}
 }
 
@@ -72,12 +74,13 @@ type poisonBook struct {
 	total  int
 }
 
-// add records m as poison, and logs it at error the first time.
-func (b *poisonBook) add(logger *slog.Logger, m events.Message, cause error) {
+// add records m as poison, and logs it at error the first time, when it
+// returns true.
+func (b *poisonBook) add(logger *slog.Logger, m events.Message, cause error) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.seen[m.Seq] {
-		return
+		return false
 	}
 	if b.seen == nil {
 		b.seen = make(map[uint64]bool)
@@ -90,6 +93,7 @@ func (b *poisonBook) add(logger *slog.Logger, m events.Message, cause error) {
 	logger.Error("command side skips a poisoned message in an aggregate's history",
 		slog.Uint64("seq", m.Seq), slog.String("subject", m.Subject), slog.String("error", cause.Error()),
 		slog.Int("poisoned_total", b.total))
+	return true
 }
 
 // list returns the poisoned messages listed so far and how many were found.

@@ -101,6 +101,9 @@ type Options struct {
 	// checked against what crosstalk requires, when the log can check it
 	// (StreamWatcher). Default: 5s.
 	StreamCheckInterval time.Duration
+	// Observer receives the service's measurements (package metrics).
+	// Default: nil, nothing is measured.
+	Observer Observer
 }
 
 // EnsureDefaults fills every zero field with its default.
@@ -167,6 +170,10 @@ type Service struct {
 	lagReported time.Time
 	// poison is what the command side skipped while folding; see poison.go.
 	poison poisonBook
+	// observer is Options.Observer, or one that ignores everything.
+	observer Observer
+	// projecting is true while the projection loop follows the log.
+	projecting atomic.Bool
 }
 
 // New builds a service on a NATS connection, an event log and a read model.
@@ -174,10 +181,14 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 	opts.EnsureDefaults()
 	s := &Service{
 		nc: nc, log: log, opts: opts, swaps: make(chan swapRequest),
-		convs: newCache(opts.CacheSize),
-		accts: newCache(opts.CacheSize),
-		ready: make(chan struct{}),
-		jobs:  make(chan func()),
+		convs:    newCache(opts.CacheSize),
+		accts:    newCache(opts.CacheSize),
+		ready:    make(chan struct{}),
+		jobs:     make(chan func()),
+		observer: opts.Observer,
+	}
+	if s.observer == nil {
+		s.observer = noObserver{}
 	}
 	s.commands = newLimiter("commands", opts.MaxInFlight, perConnection(opts, opts.MaxInFlight))
 	s.queries = newLimiter("queries", opts.MaxQueriesInFlight, perConnection(opts, opts.MaxQueriesInFlight))
@@ -217,13 +228,13 @@ func (s *Service) serve(ctx context.Context) error {
 	// The endpoints' subscriptions must reach the server before anyone is
 	// told they answer, or a first request can find no responders.
 	if err := s.nc.Flush(); err != nil {
-		return errors.Join(err, svc.Stop())
+		return errors.Join(err, svc.stop())
 	}
-	s.opts.Logger.Info("crosstalk service ready", slog.String("service", svc.Info().Name),
-		slog.String("id", svc.Info().ID), slog.String("nats", s.nc.ConnectedUrlRedacted()))
+	s.opts.Logger.Info("crosstalk service ready", slog.String("service", svc.name),
+		slog.String("id", svc.id), slog.String("nats", s.nc.ConnectedUrlRedacted()))
 	close(s.ready)
 	<-ctx.Done()
-	err = svc.Stop()
+	err = svc.stop()
 	s.inflight.Wait()
 	s.workers.Wait()
 	return err

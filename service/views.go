@@ -19,6 +19,8 @@ func (s *Service) views() *projector.Store { return s.current.Load() }
 // runViews follows the log into the current read model until ctx is done,
 // and replaces the read model when SwapViews asks.
 func (s *Service) runViews(ctx context.Context) error {
+	s.projecting.Store(true)
+	defer s.projecting.Store(false)
 	for {
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
@@ -81,3 +83,7 @@ func (s *Service) SwapViews(ctx context.Context, rebuilt *projector.Store) (*pro
 	}
 	return old, nil
 }
+
+// Views returns the read model the service answers from now: after a
+// SwapViews, the new one.
+func (s *Service) Views() *projector.Store { return s.views() }

@@ -16,6 +16,8 @@ func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 	cfg := node.Options{}
 	var debug bool
 	var cacheSize int
+	var probe probeFlags
+	logFormat := logText
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the crosstalk service (embedded NATS by default)",
@@ -50,6 +52,12 @@ its public key ('crosstalk audit public-key') for 'crosstalk audit verify
 serve always runs on the wall clock. The simulated clock of 'crosstalk demo'
 exists for demos, tests and audits only.
 
+With --metrics ADDR it serves Prometheus metrics on http://ADDR/metrics,
+/healthz (the process is alive) and /readyz (503 while the stream is
+unreachable, the projector is not running, the read model is more than
+--ready-max-lag events behind, or the stream's configuration is wrong);
+docs/operations.md lists the metrics.
+
 Talk to it with any NATS client, e.g. the nats CLI:
   nats micro ls
   nats req crosstalk.cmd.instagram.conversation.start \
@@ -61,7 +69,11 @@ Talk to it with any NATS client, e.g. the nats CLI:
 			if debug {
 				level = slog.LevelDebug
 			}
-			cfg.Logger = newLogger(stderr, level)
+			logger, err := newFormattedLogger(stderr, level, logFormat)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
 			cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: cacheSize}
 			if cfg.NatsConfig != "" && !cmd.Flags().Changed("listen") {
 				cfg.Listen = "" // the configuration file's
@@ -73,7 +85,7 @@ Talk to it with any NATS client, e.g. the nats CLI:
 			if err != nil {
 				return err
 			}
-			runErr := n.Run(cmd.Context())
+			runErr := probe.run(cmd.Context(), n, cfg.Logger)
 			cfg.Logger.Info("shutting down")
 			return errors.Join(runErr, n.Close())
 		},
@@ -90,5 +102,8 @@ Talk to it with any NATS client, e.g. the nats CLI:
 	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
 	f.IntVar(&cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
 	f.BoolVar(&debug, "debug", false, "log at debug level")
+	f.StringVar(&logFormat, "log-format", logText, "log as text (for people) or json (for a log pipeline)")
+	f.StringVar(&probe.listen, "metrics", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464")
+	f.Uint64Var(&probe.maxLag, "ready-max-lag", node.DefaultReadyMaxLag, "/readyz fails while the read model is more than this many events behind the log")
 	return cmd
 }

@@ -1,0 +1,84 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/closer"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Observer receives the service's measurements as they happen; package
+// metrics implements it. The service defines it so that it never imports
+// a metrics library.
+type Observer interface {
+	// Answered is one request answered: kind is "command", "query" or
+	// "admin", name its action or query, code "ok" or the contract's error
+	// code, d the time from receipt to the reply.
+	Answered(kind, name, code string, d time.Duration)
+	// Appended is one append to the log that returned after d, err or not.
+	Appended(d time.Duration)
+	// Conflicted is one append refused by optimistic concurrency; retried
+	// says the command was decided again rather than answered 409.
+	Conflicted(retried bool)
+	// CacheLookup is one lookup of an aggregate in the cache.
+	CacheLookup(hit bool)
+	// CommandPoisoned is one stream message the command side skipped.
+	CommandPoisoned()
+}
+
+// noObserver is the Observer of a service given none.
+type noObserver struct{}
+
+func (noObserver) Answered(string, string, string, time.Duration) {}
+func (noObserver) Appended(time.Duration)                         {}
+func (noObserver) Conflicted(bool)                                {}
+func (noObserver) CacheLookup(bool)                               {}
+func (noObserver) CommandPoisoned()                               {}
+
+// kindOf is the kind of request an endpoint subject serves, for Answered.
+func kindOf(subject string) string {
+	switch {
+	case strings.HasPrefix(subject, "crosstalk.query."):
+		return "query"
+	case strings.HasPrefix(subject, "crosstalk.admin."):
+		return "admin"
+	}
+	return "command"
+}
+
+// Lag is how far the read model is behind the log: in events, and in
+// seconds, the age of the oldest event it has not applied (0 when it has
+// applied everything). An error says the log could not be asked.
+func (s *Service) Lag(ctx context.Context) (behind uint64, seconds float64, err error) {
+	last, err := s.log.LastSeq(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	cp := s.views().Checkpoint()
+	if last <= cp {
+		return 0, 0, nil
+	}
+	m, err := s.log.Get(ctx, cp+1)
+	if err != nil {
+		return last - cp, 0, nil // the count is known; the age is not
+	}
+	if ev, err := events.Decode(m.Data); err == nil {
+		seconds = max(s.opts.Clock.Now().Sub(ev.Time).Seconds(), 0)
+	}
+	return last - cp, seconds, nil
+}
+
+// CachedAggregates reports how many conversations and accounts the command
+// side holds in memory.
+func (s *Service) CachedAggregates() (conversations, accounts int) {
+	return s.convs.len(), s.accts.len()
+}
+
+// Projecting reports whether the projection loop is following the log.
+func (s *Service) Projecting() bool { return s.projecting.Load() }
+
+// ClosingProgress is the closer's progress with every policy version it
+// has scanned for.
+func (s *Service) ClosingProgress() map[uint64]closer.Progress { return s.closer.Versions() }
