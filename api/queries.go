@@ -194,6 +194,16 @@ type Status struct {
 	// while appends are refused for it (stream_misconfigured); empty when
 	// the configuration is as crosstalk requires.
 	StreamProblem string `json:"stream_problem,omitempty"`
+	// StartSeq is the stream's last sequence when the service started;
+	// CaughtUpAtStart is set once the read model has applied it. Until then
+	// queries wait (bounded) or answer not_caught_up, so that no answer
+	// after a restart is older than one given before it.
+	StartSeq        uint64 `json:"start_seq"`
+	CaughtUpAtStart bool   `json:"caught_up_at_start"`
+	// Rebuild is the progress of the latest online rebuild of the read
+	// model (crosstalk.admin.views.rebuild) since the service started;
+	// absent when there was none.
+	Rebuild *RebuildProgress `json:"rebuild,omitempty"`
 }
 
 // Poisoned is a stream message that a side of the service could not use and

@@ -9,6 +9,9 @@ const (
 	CommandPrefix = "crosstalk.cmd."
 	// AdminPublish is the subject that publishes a policy.
 	AdminPublish = "crosstalk.admin.policy.publish"
+	// AdminViewsRebuild is the subject that starts an online rebuild of
+	// the read model (RebuildViews -> RebuildReply).
+	AdminViewsRebuild = "crosstalk.admin.views.rebuild"
 	// QueryPrefix starts a query subject: crosstalk.query.<name>.
 	QueryPrefix = "crosstalk.query."
 )

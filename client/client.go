@@ -59,6 +59,15 @@ func (c *Client) PublishPolicy(ctx context.Context, commandID string, policy jso
 	return r, err
 }
 
+// RebuildViews asks crosstalk.admin.views.rebuild to rebuild the read
+// model online, or joins the rebuild running; crosstalk.query.status shows
+// its progress (Status.Rebuild).
+func (c *Client) RebuildViews(ctx context.Context) (api.RebuildReply, error) {
+	var r api.RebuildReply
+	err := c.request(ctx, api.AdminViewsRebuild, api.RebuildViews{}, &r)
+	return r, err
+}
+
 // policyNamespace is the UUID namespace of PolicyCommandID.
 var policyNamespace = uuid.MustParse("6f2c4a8e-0d7b-4c55-9b1e-3f7a1d2c9e40")
 

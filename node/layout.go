@@ -58,17 +58,23 @@ func (l Layout) SigningKey() string { return filepath.Join(l.Dir, "signing.key")
 // directory. It takes Pebble's lock on the views alone and releases it: a
 // pebble.Open that fails on a held lock leaves its disk-health goroutine
 // running, and a second nats-server must never open the JetStream files of
-// a running one. A directory without views is not in use.
+// a running one. Both directories of the views are checked, since a node
+// that rebuilt its views online serves them from RebuildViews. A directory
+// without views is not in use.
 func (l Layout) CheckStopped() error {
-	views := l.Views()
-	if _, err := os.Stat(views); errors.Is(err, fs.ErrNotExist) {
-		return nil
+	for _, views := range l.viewsDirs() {
+		if _, err := os.Stat(views); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		lock, err := pebble.LockDirectory(views, vfs.Default)
+		if err != nil {
+			return fmt.Errorf("%s: %w (%w)", l.Dir, ErrInUse, err)
+		}
+		if err := lock.Close(); err != nil {
+			return err
+		}
 	}
-	lock, err := pebble.LockDirectory(views, vfs.Default)
-	if err != nil {
-		return fmt.Errorf("%s: %w (%w)", l.Dir, ErrInUse, err)
-	}
-	return lock.Close()
+	return nil
 }
 
 // streamsAccount is the NATS account the node's streams were kept in: ""

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -100,9 +101,13 @@ type Node struct {
 	nc         *nats.Conn
 	log        *eventlog.Log
 	rejections *eventlog.Rejections
-	store      *projector.Store
-	svc        *service.Service
-	metrics    *metrics.Registry
+	// mu guards store and storeDir, which an online rebuild replaces
+	// (rebuild.go).
+	mu       sync.Mutex
+	store    *projector.Store
+	storeDir string
+	svc      *service.Service
+	metrics  *metrics.Registry
 	// closed is closed by the NATS client once a drain has finished.
 	closed chan struct{}
 }
@@ -125,6 +130,9 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	if err := n.layout.CheckStopped(); err != nil {
 		return nil, err
 	}
+	if err := n.layout.settleViews(); err != nil {
+		return nil, fmt.Errorf("views of %s: %w", o.Dir, err)
+	}
 	if err := n.connect(o); err != nil {
 		return nil, errors.Join(err, n.Close())
 	}
@@ -134,6 +142,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	o.Service.Logger = o.Logger
 	o.Service.Rejections = n.rejections
 	o.Service.Observer = n.metrics
+	o.Service.Rebuilds = rebuilds{n: n, opts: n.viewsOptions(o)}
 	n.svc = service.New(n.nc, n.log, n.store, o.Service)
 	return n, nil
 }
@@ -178,11 +187,32 @@ func (n *Node) open(ctx context.Context, o Options) error {
 	if n.rejections, err = eventlog.OpenRejections(ctx, js, eventlog.RejectionsOptions{Logger: o.Logger}); err != nil {
 		return err
 	}
-	n.store, err = projector.Open(projector.Options{
-		Dir: n.layout.Views(), Logger: o.Logger, SyncEveryBatch: o.SyncAlways, CacheSize: o.ViewsCacheSize,
-		OnApplied: n.metrics.ObserveApplied,
-	})
+	n.storeDir = n.layout.Views()
+	vo := n.viewsOptions(o)
+	vo.Dir = n.storeDir
+	n.store, err = projector.Open(vo)
 	return err
+}
+
+// viewsOptions are the options of the node's views, but for their Dir.
+func (n *Node) viewsOptions(o Options) projector.Options {
+	return projector.Options{Logger: o.Logger, SyncEveryBatch: o.SyncAlways, CacheSize: o.ViewsCacheSize,
+		OnApplied: n.metrics.ObserveApplied}
+}
+
+// setStore records the store the node's views are now in, after an online
+// rebuild replaced them.
+func (n *Node) setStore(st *projector.Store, dir string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.store, n.storeDir = st, dir
+}
+
+// liveDir is the directory of the store the service reads now.
+func (n *Node) liveDir() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.storeDir
 }
 
 // Layout is where the node keeps its files.
@@ -197,8 +227,13 @@ func (n *Node) Log() *eventlog.Log { return n.log }
 // Rejections is the log of refused commands, the stream CROSSTALK_AUDIT.
 func (n *Node) Rejections() *eventlog.Rejections { return n.rejections }
 
-// Store is the read model, the Pebble views.
-func (n *Node) Store() *projector.Store { return n.store }
+// Store is the read model, the Pebble views: after an online rebuild,
+// the rebuilt store.
+func (n *Node) Store() *projector.Store {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.store
+}
 
 // Service is the node's service.
 func (n *Node) Service() *service.Service { return n.svc }
@@ -242,8 +277,8 @@ func (n *Node) Close() error {
 			n.nc.Close()
 		}
 	}
-	if n.store != nil {
-		errs = append(errs, n.store.Close())
+	if st := n.Store(); st != nil {
+		errs = append(errs, st.Close())
 	}
 	if n.srv != nil {
 		n.srv.Shutdown()

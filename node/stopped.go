@@ -92,6 +92,9 @@ func (s *Stopped) openViews(o StoppedOptions) error {
 	if err := s.layout.CheckStopped(); err != nil || !o.Views {
 		return err
 	}
+	if err := s.layout.settleViews(); err != nil {
+		return fmt.Errorf("views of %s: %w", s.layout.Dir, err)
+	}
 	dir := s.layout.Views()
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil

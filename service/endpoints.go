@@ -58,6 +58,11 @@ func (s *Service) addService(ctx context.Context) (*microService, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if err := s.add(ctx, admin, s.commands, "views.rebuild", "views.rebuild", func(ctx context.Context, p identity.Principal, req request) (any, error) {
+		return s.rebuildViews(ctx, p, req.data)
+	}); err != nil {
+		return nil, err
+	}
 	if err := s.addQueries(ctx, svc.AddGroup("crosstalk.query")); err != nil {
 		return nil, err
 	}

@@ -94,6 +94,9 @@ func (h *harness) start(opts service.Options) {
 		t.Fatal(err)
 	}
 	opts.Rejections = h.audit
+	if opts.Rebuilds == nil {
+		opts.Rebuilds = &dirRebuilds{h: h}
+	}
 	opts.Clock = h.clock
 	setIfZero(&opts.PolicyCheckInterval, 10*time.Millisecond)
 	setIfZero(&opts.CloseGrace, 50*time.Millisecond)

@@ -169,6 +169,8 @@ var matrix = []step{
 	{who: "admin", what: "publish a policy", subject: "crosstalk.admin.policy.publish",
 		body: policyDoc("v1-2020-cross-app.json"), want: ok, check: stored("ADMIN/admin")},
 	{who: "admin", what: "query policy", subject: "crosstalk.query.policy", body: qry(func(*idWorld) map[string]any { return map[string]any{} }), want: ok},
+	{who: "admin", what: "rebuild the views", subject: "crosstalk.admin.views.rebuild", body: emptyBody,
+		want: ok, check: answered(`"progress"`)},
 	{who: "admin", what: "send a command", subject: "crosstalk.cmd.instagram.presence.set",
 		body: cmd(igAlice, map[string]any{"status": "active"}), want: natsRefused},
 	{who: "admin", what: "read an inbox", subject: "crosstalk.query.inbox", body: inbox(igAlice), want: forbidden},
@@ -192,6 +194,7 @@ var matrix = []step{
 		body: cmd(igAlice, nil), want: natsRefused},
 	{who: "instagram", what: "publish a policy", subject: "crosstalk.admin.policy.publish",
 		body: policyDoc("v2-2023-12-cross-app-disconnect.json"), want: natsRefused},
+	{who: "instagram", what: "rebuild the views", subject: "crosstalk.admin.views.rebuild", body: emptyBody, want: natsRefused},
 	{who: "instagram", what: "publish a policy through its command subjects", subject: "crosstalk.cmd.instagram.policy.publish",
 		body: policyDoc("v2-2023-12-cross-app-disconnect.json"), want: noResponders},
 	{who: "instagram", what: "purge the stream", subject: "$JS.API.STREAM.PURGE.CROSSTALK", body: func(*idWorld) any { return map[string]any{} }, want: natsRefused},
@@ -265,7 +268,13 @@ var matrix = []step{
 	{who: "service", what: "an app publishing a policy, had it an import", subject: "crosstalk.admin.policy.publish",
 		forged: `{"acc":"instagram","user":"instagram-backend"}`,
 		body:   policyDoc("v2-2023-12-cross-app-disconnect.json"), want: forbidden},
+	{who: "service", what: "an app rebuilding the views, had it an import", subject: "crosstalk.admin.views.rebuild",
+		forged: `{"acc":"instagram","user":"instagram-backend"}`,
+		body:   emptyBody, want: forbidden},
 }
+
+// emptyBody is the body of crosstalk.admin.views.rebuild.
+func emptyBody(*idWorld) any { return map[string]any{} }
 
 // TestIdentityMatrix walks the matrix against the real service on a
 // nats-server running natsconf's configuration, each denial checked where

@@ -32,14 +32,27 @@ func (s *Service) waitFor(ctx context.Context, seq uint64) error {
 	return nil
 }
 
+// waitCaughtUp waits for q's min_seq and, until the views have caught up
+// with the stream as of the start, for that (catchup.go); whichever is
+// further, so a query waits at most ReadWait. The status query waits for
+// its min_seq alone: it must answer while the views catch up, to show it.
+func (s *Service) waitCaughtUp(ctx context.Context, q query) error {
+	seq := q.seq()
+	if _, status := q.(*statusQuery); !status && seq <= s.startSeq.Load() && !s.CaughtUpAtStart() {
+		return s.waitStart(ctx)
+	}
+	return s.waitFor(ctx, seq)
+}
+
 // query is a decoded query request that can check its own fields.
 type query interface {
 	check() error
 	seq() uint64
 }
 
-// answer decodes body into q, checks it, waits for its min_seq, and answers
-// with fn: the one path every query takes.
+// answer decodes body into q, checks it, waits for its min_seq and for the
+// views to reach the stream's last sequence at start (waitCaughtUp), and
+// answers with fn: the one path every query takes.
 func (s *Service) answer(ctx context.Context, body []byte, q query, fn func() (any, error)) (any, error) {
 	if err := decodeStrict(body, q); err != nil {
 		return nil, err
@@ -47,7 +60,7 @@ func (s *Service) answer(ctx context.Context, body []byte, q query, fn func() (a
 	if err := q.check(); err != nil {
 		return nil, err
 	}
-	if err := s.waitFor(ctx, q.seq()); err != nil {
+	if err := s.waitCaughtUp(ctx, q); err != nil {
 		return nil, err
 	}
 	res, err := fn()

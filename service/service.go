@@ -104,6 +104,10 @@ type Options struct {
 	// Observer receives the service's measurements (package metrics).
 	// Default: nil, nothing is measured.
 	Observer Observer
+	// Rebuilds is where crosstalk.admin.views.rebuild rebuilds the read
+	// model (package node gives its data directory's). Default: nil, and
+	// a rebuild is refused.
+	Rebuilds Rebuilds
 }
 
 // EnsureDefaults fills every zero field with its default.
@@ -174,6 +178,14 @@ type Service struct {
 	observer Observer
 	// projecting is true while the projection loop follows the log.
 	projecting atomic.Bool
+	// rebuild is the online rebuild of the read model; see rebuild.go.
+	rebuild rebuildState
+	// startSeq is the stream's last sequence when Run started, set once
+	// started is; caughtUp is set once the views have applied it. See
+	// catchup.go.
+	startSeq atomic.Uint64
+	started  atomic.Bool
+	caughtUp atomic.Bool
 }
 
 // New builds a service on a NATS connection, an event log and a read model.
@@ -193,6 +205,7 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 	s.commands = newLimiter("commands", opts.MaxInFlight, perConnection(opts, opts.MaxInFlight))
 	s.queries = newLimiter("queries", opts.MaxQueriesInFlight, perConnection(opts, opts.MaxQueriesInFlight))
 	s.current.Store(store)
+	s.rebuild.start = make(chan *projector.Store, 1)
 	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicies, state: newPolicies()}
 	s.policies.Store(&policySnapshot{eventIDs: map[uint64]string{}})
 	s.closer = newCloser(s)
@@ -202,16 +215,22 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 // Ready is closed once the endpoints answer.
 func (s *Service) Ready() <-chan struct{} { return s.ready }
 
-// Run loads the policies, starts the read-model projector, the policy
-// scheduler and closer, the lag reporter, the stream's configuration watch
-// and the NATS endpoints, and serves until ctx is done. It then stops the
-// endpoints, waits for requests in flight, and returns.
+// Run loads the policies, notes the stream's last sequence (queries wait
+// for the views to reach it, see catchup.go), starts the read-model
+// projector, the policy scheduler and closer, the lag reporter, the
+// stream's configuration watch, the online rebuilds and the NATS
+// endpoints, and serves until ctx is done. It then stops the endpoints,
+// waits for requests in flight, and returns.
 func (s *Service) Run(ctx context.Context) error {
 	if err := s.refreshPolicies(ctx); err != nil {
 		return err
 	}
+	if err := s.noteStart(ctx); err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runViews(gctx) })
+	g.Go(func() error { return s.runRebuilds(gctx) })
 	g.Go(func() error { return s.closer.Run(gctx) })
 	g.Go(func() error { return s.runLagReport(gctx) })
 	g.Go(func() error { s.watchStream(gctx); return nil })

@@ -12,7 +12,9 @@ import (
 // Status reports the service's health. Commands never wait for the read
 // model, so a lagging projector shows here and in the logs, not as slower
 // commands. Poisoned lists what the views skipped, then what the command
-// side skipped; StreamProblem is Healthy's error.
+// side skipped; StreamProblem is Healthy's error. StartSeq and
+// CaughtUpAtStart tell whether queries still wait after a restart, and
+// Rebuild shows an online rebuild's progress.
 func (s *Service) Status(ctx context.Context) (api.Status, error) {
 	last, err := s.log.LastSeq(ctx)
 	if err != nil {
@@ -27,6 +29,7 @@ func (s *Service) Status(ctx context.Context) (api.Status, error) {
 	if last > st.ViewsCheckpoint {
 		st.Lag = last - st.ViewsCheckpoint
 	}
+	st.StartSeq, st.CaughtUpAtStart, st.Rebuild = s.startSeq.Load(), s.CaughtUpAtStart(), s.rebuild.snapshot()
 	if problem := s.Healthy(); problem != nil {
 		st.StreamProblem = problem.Error()
 	}
@@ -39,9 +42,13 @@ func (s *Service) Status(ctx context.Context) (api.Status, error) {
 // queryStatus answers any authenticated principal: the service's health
 // names no account.
 func (s *Service) queryStatus(ctx context.Context, _ identity.Principal, body []byte) (any, error) {
-	var q emptyQuery
+	var q statusQuery
 	return s.answer(ctx, body, &q, func() (any, error) { return s.Status(ctx) })
 }
+
+// statusQuery is the status query's request; answer does not hold it back
+// while the views catch up after a restart.
+type statusQuery struct{ emptyQuery }
 
 // runLagReport checks the lag of the read model every PolicyCheckInterval
 // until ctx is done; reportLag spaces the warnings themselves.

@@ -10,9 +10,11 @@ import (
 
 // replayProgress shows a replay's progress on w: a bar with events/s and
 // ETA when w is a terminal, otherwise a line at most every interval and one
-// at the end.
+// at the end. The views rebuild shows its progress with it too.
 type replayProgress struct {
 	w        io.Writer
+	name     string // the bar's description, "replay" or "rebuild"
+	verb     string // the lines' verb, "replayed" or "rebuilt"
 	bar      *progressbar.ProgressBar
 	start    time.Time
 	interval time.Duration
@@ -21,19 +23,26 @@ type replayProgress struct {
 	total    uint64
 }
 
-func newReplayProgress(w io.Writer) *replayProgress {
-	p := &replayProgress{w: w, start: time.Now(), interval: time.Second}
+func newReplayProgress(w io.Writer) *replayProgress { return newEventProgress(w, "replay", "replayed") }
+
+// newRebuildProgress shows a views rebuild's progress.
+func newRebuildProgress(w io.Writer) *replayProgress {
+	return newEventProgress(w, "rebuild", "rebuilt")
+}
+
+func newEventProgress(w io.Writer, name, verb string) *replayProgress {
+	p := &replayProgress{w: w, name: name, verb: verb, start: time.Now(), interval: time.Second}
 	p.shown = p.start
 	if isTerminal(w) {
-		p.bar = newReplayBar(w)
+		p.bar = newReplayBar(w, name)
 	}
 	return p
 }
 
-func newReplayBar(w io.Writer) *progressbar.ProgressBar {
+func newReplayBar(w io.Writer, name string) *progressbar.ProgressBar {
 	return progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("replay"),
+		progressbar.OptionSetDescription(name),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("events"),
@@ -78,8 +87,8 @@ func (p *replayProgress) finish(ok bool) {
 func (p *replayProgress) line() {
 	rate := float64(p.done) / max(time.Since(p.start).Seconds(), 1e-9)
 	if p.total > 0 {
-		fmt.Fprintf(p.w, "replayed %d/%d events, %.0f events/s\n", p.done, p.total, rate)
+		fmt.Fprintf(p.w, "%s %d/%d events, %.0f events/s\n", p.verb, p.done, p.total, rate)
 		return
 	}
-	fmt.Fprintf(p.w, "replayed %d events, %.0f events/s\n", p.done, rate)
+	fmt.Fprintf(p.w, "%s %d events, %.0f events/s\n", p.verb, p.done, rate)
 }

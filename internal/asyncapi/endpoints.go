@@ -63,6 +63,10 @@ func (b *builder) commands() {
 	b.endpoint("admin.policy.publish", api.AdminPublish, nil,
 		"Publish a policy version (admin only): the policy document of docs/policy.md as JSON.",
 		reflect.TypeFor[api.PublishPolicy](), reflect.TypeFor[api.PublishReply]())
+	b.endpoint("admin.views.rebuild", api.AdminViewsRebuild, nil,
+		"Rebuild the read model online (admin only): the current views answer until the rebuilt ones "+
+			"have caught up with the log and take over; progress in crosstalk.query.status.",
+		reflect.TypeFor[api.RebuildViews](), reflect.TypeFor[api.RebuildReply]())
 }
 
 // queries adds every query endpoint.

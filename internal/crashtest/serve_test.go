@@ -76,6 +76,9 @@ type serveProcess struct {
 	bin  string
 	dir  string
 	addr string
+	// noSync runs serve without --sync-always, so that a kill can leave
+	// the views behind the log (monotonic_test.go).
+	noSync bool
 
 	mu      sync.Mutex
 	cur     *child
@@ -193,7 +196,11 @@ func (p *serveProcess) Logs() string {
 
 func (p *serveProcess) spawnLocked() error {
 	c := &child{stderr: &testkit.LockedBuffer{}, exited: make(chan struct{})}
-	c.cmd = exec.Command(p.bin, "serve", "--data", p.dir, "--listen", p.addr, "--sync-always")
+	args := []string{"serve", "--data", p.dir, "--listen", p.addr, "--sync-always"}
+	if p.noSync {
+		args = args[:len(args)-1]
+	}
+	c.cmd = exec.Command(p.bin, args...)
 	c.cmd.Stdout = c.stderr
 	c.cmd.Stderr = c.stderr
 	p.runs++

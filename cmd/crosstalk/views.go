@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/node"
+)
+
+// rebuildOptions are the flags of 'crosstalk views rebuild'.
+type rebuildOptions struct {
+	Interval time.Duration // how often to ask for the status
+	Timeout  time.Duration // how long to wait for the rebuild; 0: no limit
+}
+
+func newViewsCommand(stdout, stderr io.Writer) *cobra.Command {
+	var url string
+	var creds node.Credentials
+	cmd := &cobra.Command{
+		Use:   "views",
+		Short: "Repair a running node's read model",
+	}
+	cmd.PersistentFlags().StringVar(&url, "nats-url", defaultNatsURL(), "NATS server where crosstalk serves ($NATS_URL sets the default)")
+	addCredentialFlags(cmd.PersistentFlags(), &creds)
+	var opts rebuildOptions
+	rebuild := &cobra.Command{
+		Use:   "rebuild",
+		Short: "Rebuild the read model from the log while the node keeps answering (crosstalk.admin.views.rebuild)",
+		Long: `rebuild asks crosstalk.admin.views.rebuild (admins only) to rebuild the read
+model into a second directory while the current one keeps answering, and to
+swap the rebuilt one in once it has caught up with the log. A rebuild already
+running is joined, not started twice. It then polls crosstalk.query.status
+every --interval and shows the progress on stderr (a bar on a terminal, plain
+lines otherwise) until the rebuild is done or failed.
+
+Each serve process keeps its own read model: the request is answered by one
+of them. Interrupting the command (SIGINT) stops watching, not the rebuild.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return rebuildViews(cmd.Context(), url, creds, opts, stdout, stderr)
+		},
+	}
+	f := rebuild.Flags()
+	f.DurationVar(&opts.Interval, "interval", 500*time.Millisecond, "how often to ask for the rebuild's progress")
+	f.DurationVar(&opts.Timeout, "timeout", 0, "give up waiting with an error after this long (0: never)")
+	cmd.AddCommand(rebuild)
+	return cmd
+}
+
+func rebuildViews(ctx context.Context, url string, creds node.Credentials, opts rebuildOptions, stdout, stderr io.Writer) error {
+	if opts.Interval <= 0 {
+		return fmt.Errorf("--interval must be positive, got %s", opts.Interval)
+	}
+	// NATS refuses a publish the credentials may not make asynchronously:
+	// the handler ends the request with that refusal instead of a timeout.
+	rctx, refused := context.WithCancelCause(ctx)
+	defer refused(nil)
+	rctx, cancel := context.WithTimeout(rctx, 10*time.Second)
+	defer cancel()
+	nc, err := node.ConnectWith(url, "crosstalk views", creds,
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { refused(err) }))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	c := client.New(nc)
+	r, err := c.RebuildViews(rctx)
+	if cause := context.Cause(rctx); err != nil && cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
+		return fmt.Errorf("request %s: %w", api.AdminViewsRebuild, cause)
+	}
+	if err != nil {
+		return err
+	}
+	verb := "started"
+	if r.Joined {
+		verb = "joined the running"
+	}
+	fmt.Fprintf(stderr, "%s rebuild of the read model: %d events to apply, then what is appended meanwhile\n",
+		verb, r.Progress.Target)
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	p, err := watchRebuild(ctx, c, r.Progress.StartedAt, opts.Interval, newRebuildProgress(stderr))
+	if err != nil {
+		return err
+	}
+	if p.State == api.RebuildFailed {
+		return fmt.Errorf("the rebuild failed: %s", p.Error)
+	}
+	took := p.FinishedAt.Sub(p.StartedAt).Round(time.Millisecond)
+	fmt.Fprintf(stdout, "rebuilt the read model: %d events applied in %s; it answers now\n", p.Applied, took)
+	return nil
+}
+
+// watchRebuild polls the status until the rebuild that started at started
+// has ended, showing its progress, and returns how it ended.
+func watchRebuild(ctx context.Context, c *client.Client, started time.Time, every time.Duration,
+	bar *replayProgress) (api.RebuildProgress, error) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		var st api.Status
+		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := c.Query(qctx, api.QueryStatus, api.QueryBase{}, &st)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			// One unanswered poll (a request timing out under load) is no
+			// reason to stop watching.
+			fmt.Fprintf(bar.w, "status: %v\n", err)
+		case err == nil && st.Rebuild == nil:
+			return api.RebuildProgress{}, errors.New("the service reports no rebuild: it restarted, and a restart " +
+				"discards a rebuild in progress; run the command again")
+		case err == nil:
+			p := *st.Rebuild
+			if !p.StartedAt.Equal(started) {
+				return p, errors.New("another rebuild replaced the one this command watched; its outcome is unknown")
+			}
+			bar.show(p.Applied, max(p.Target, p.Applied))
+			if p.State != api.RebuildRunning {
+				bar.finish(p.State == api.RebuildDone)
+				return p, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			bar.finish(false)
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return api.RebuildProgress{}, errors.New("stopped watching; the rebuild goes on (see crosstalk.query.status)")
+			}
+			return api.RebuildProgress{}, fmt.Errorf("the rebuild did not end in time: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
