@@ -23,6 +23,18 @@ type Sources struct {
 	Closer func() map[uint64]Progress
 	// Pebble is the current read model's Pebble metrics.
 	Pebble func() (*pebble.Metrics, error)
+	// Rebuild is the latest online rebuild of the read model; ok is false
+	// when none ran since start.
+	Rebuild func() (r Rebuild, ok bool)
+}
+
+// Rebuild is the progress of an online rebuild of the read model.
+type Rebuild struct {
+	// Running is true until the rebuilt views took over or failed.
+	Running bool
+	// Applied and Target are the events applied and the stream sequence
+	// the rebuilt views must reach before they take over.
+	Applied, Target uint64
 }
 
 // Progress is the closer's progress with one policy version.
@@ -53,6 +65,9 @@ var (
 	hitRatioDesc   = desc("aggregate_cache_hit_ratio", "Share of lookups in the command side's cache that found the aggregate loaded, since start.")
 	cacheDesc      = desc("aggregate_cache_entries", "Aggregates held in the command side's cache, by kind.", "kind")
 	affectedDesc   = desc("closer_affected_conversations", "Conversations a policy version closes, as of the closer's latest scan.", "policy_version")
+	rebuildRunDesc = desc("views_rebuild_running", "1 while an online rebuild of the read model runs, else 0.")
+	rebuildAppDesc = desc("views_rebuild_applied_events", "Events the latest online rebuild has applied.")
+	rebuildTgtDesc = desc("views_rebuild_target_seq", "The stream sequence the latest online rebuild must reach before its views take over.")
 	appliedDesc    = desc("closer_applied", "1 once the closer has closed every conversation a policy version affects, else 0.", "policy_version")
 )
 
@@ -84,6 +99,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			version := strconv.FormatUint(v, 10)
 			ch <- prometheus.MustNewConstMetric(affectedDesc, prometheus.GaugeValue, float64(p.Affected), version)
 			ch <- prometheus.MustNewConstMetric(appliedDesc, prometheus.GaugeValue, boolValue(p.Applied), version)
+		}
+	}
+	if c.src.Rebuild != nil {
+		if r, ok := c.src.Rebuild(); ok {
+			ch <- prometheus.MustNewConstMetric(rebuildRunDesc, prometheus.GaugeValue, boolValue(r.Running))
+			ch <- prometheus.MustNewConstMetric(rebuildAppDesc, prometheus.GaugeValue, float64(r.Applied))
+			ch <- prometheus.MustNewConstMetric(rebuildTgtDesc, prometheus.GaugeValue, float64(r.Target))
 		}
 	}
 	if c.src.Pebble != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/metrics"
 )
 
@@ -34,6 +35,10 @@ func (n *Node) newMetrics() *metrics.Registry {
 			return all
 		},
 		Pebble: func() (*pebble.Metrics, error) { return n.svc.Views().Metrics() },
+		Rebuild: func() (metrics.Rebuild, bool) {
+			p, ok := n.svc.RebuildProgress()
+			return metrics.Rebuild{Running: p.State == api.RebuildRunning, Applied: p.Applied, Target: p.Target}, ok
+		},
 	})
 }
 

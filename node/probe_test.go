@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -34,6 +35,7 @@ var everyMetric = []string{
 	"crosstalk_pebble_disk_usage_bytes", "crosstalk_pebble_compactions_total", "crosstalk_pebble_read_amplification",
 	"crosstalk_pebble_level_size_bytes", "crosstalk_aggregate_cache_entries", "crosstalk_aggregate_cache_hit_ratio",
 	"crosstalk_aggregate_cache_lookups_total", "crosstalk_closer_affected_conversations", "crosstalk_closer_applied",
+	"crosstalk_views_rebuild_running", "crosstalk_views_rebuild_applied_events", "crosstalk_views_rebuild_target_seq",
 	"crosstalk_refusals_total",
 }
 
@@ -140,6 +142,13 @@ func workload(ctx context.Context, t *testing.T, n *node.Node) {
 	for !n.Service().ClosingProgress()[1].Applied && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond) // the closer's second pass
 	}
+	if _, err := c.RebuildViews(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for p, _ := n.Service().RebuildProgress(); p.State == api.RebuildRunning && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		p, _ = n.Service().RebuildProgress()
+	}
 }
 
 // checkMetrics scrapes /metrics: promlint finds nothing, and every listed
@@ -165,7 +174,8 @@ func checkMetrics(t *testing.T, base string) {
 		}
 	}
 	for _, want := range []string{`crosstalk_commands_total{action="message.send",code="not_participant"} 1`,
-		`crosstalk_refusals_total{code="not_participant"} 1`, `crosstalk_closer_applied{policy_version="1"} 1`} {
+		`crosstalk_refusals_total{code="not_participant"} 1`, `crosstalk_closer_applied{policy_version="1"} 1`,
+		"crosstalk_views_rebuild_running 0", "crosstalk_views_rebuild_target_seq "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("no %s in\n%s", want, body)
 		}

@@ -47,6 +47,9 @@ var (
 	ErrNotProjecting = errors.New("projector not running")
 	// ErrLagging: the read model is further behind the log than allowed.
 	ErrLagging = errors.New("read model lagging")
+	// ErrNotCaughtUpAtStart: after a start, the views have not yet applied
+	// what the log held then, so queries would answer older than before.
+	ErrNotCaughtUpAtStart = errors.New("read model not caught up since start")
 )
 
 // Readiness returns nil while the service should take traffic, or the
@@ -64,6 +67,10 @@ func (s *Service) Readiness(ctx context.Context, maxLag uint64) error {
 	}
 	if !s.Projecting() {
 		return ErrNotProjecting
+	}
+	if !s.CaughtUpAtStart() {
+		return fmt.Errorf("%w: the views have not yet applied the stream's last sequence as of start (%d); "+
+			"queries wait until they have", ErrNotCaughtUpAtStart, s.startSeq.Load())
 	}
 	return s.Healthy()
 }

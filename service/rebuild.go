@@ -160,3 +160,12 @@ func (s *Service) finishRebuild(st *projector.Store, err error) {
 	s.opts.Logger.Info("views rebuild done: the rebuilt read model answers", slog.Uint64("applied", r.progress.Applied),
 		slog.Duration("took", now.Sub(r.progress.StartedAt)))
 }
+
+// RebuildProgress is the latest online rebuild of the read model, as
+// crosstalk.query.status shows it; ok is false when none ran since start.
+func (s *Service) RebuildProgress() (p api.RebuildProgress, ok bool) {
+	if r := s.rebuild.snapshot(); r != nil {
+		return *r, true
+	}
+	return api.RebuildProgress{}, false
+}
