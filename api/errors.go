@@ -31,6 +31,11 @@ const (
 	// configuration is not what crosstalk requires (someone edited it);
 	// writes resume once it is restored.
 	CodeStreamMisconfigured = "stream_misconfigured"
+	// CodeUnavailable answers a command whose append the stream did not
+	// acknowledge in time (service Options.AppendTimeout): it has no leader
+	// (an election, a lost quorum) or cannot be reached. The command may or
+	// may not be stored; retrying it with the same command_id is safe.
+	CodeUnavailable = "unavailable"
 )
 
 // statuses maps each code to its micro status code.
@@ -46,7 +51,7 @@ var statuses = map[string]string{
 	CodeInternal:        "500",
 	CodeNotCaughtUp:     "504",
 
-	CodeStreamMisconfigured: "503",
+	CodeStreamMisconfigured: "503", CodeUnavailable: "503",
 }
 
 // StatusOf returns the micro status code (the Nats-Service-Error-Code header)

@@ -2,7 +2,11 @@ package eventlog
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -31,19 +35,53 @@ const probeLastMsgID = "crosstalk-eventlog-duplicate-probe"
 // the stream's configuration, Append stores nothing and returns it (it
 // wraps ErrStreamMisconfigured).
 //
-// When Append fails otherwise (a timeout, a lost connection) the message may
-// or may not be stored; appending it again with the same msgID within the
-// duplicate window is safe.
+// While JetStream has no responder for the subject (no stream leader) or
+// the connection is lost under a pending append, Append publishes again,
+// with the same msgID, until ctx ends. When ctx ends first, or JetStream
+// reports that the stream has no leader, Append returns an error wrapping
+// ErrUnavailable (and ctx's error, if that ended it): the message may or
+// may not be stored, and appending it again with the same msgID within
+// the duplicate window is safe.
 func (l *Log) Append(ctx context.Context, subject string, expectedSeq uint64, msgID string, data []byte) (seq uint64, duplicate bool, err error) {
 	e := Entry{Subject: subject, ExpectedSeq: expectedSeq, MsgID: msgID, Data: data}
-	f, err := l.publishAsync(e)
-	if err != nil {
-		return 0, false, err
-	}
 	ctx, cancel := l.withDefaultTimeout(ctx) // as a synchronous publish does
 	defer cancel()
-	r := l.await(ctx, e, f)
-	return r.Seq, r.Duplicate, r.Err
+	for {
+		f, err := l.publishAsync(e)
+		if err != nil {
+			return 0, false, err
+		}
+		r := l.await(ctx, e, f)
+		if !errors.Is(r.Err, errRepublish) {
+			return r.Seq, r.Duplicate, r.Err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, false, fmt.Errorf("append to %s after seq %d: %w (%w)", subject, expectedSeq, ErrUnavailable, ctx.Err())
+		case <-time.After(republishPause):
+		}
+	}
+}
+
+// republishPause spaces Append's publishes while no stream leader answers:
+// short against an election's seconds, long against a publish.
+const republishPause = 50 * time.Millisecond
+
+// errRepublish marks an append that failed before JetStream decided
+// anything (no responder, the connection lost under it), which Append
+// publishes again.
+var errRepublish = errors.New("eventlog: publish again")
+
+// transient reports whether err says nothing was decided about a publish:
+// no stream leader received it, its acknowledgement was lost with the
+// connection, or a leader just elected cannot check it yet.
+func transient(err error) bool {
+	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, nats.ErrDisconnected) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && slices.Contains(leaderlessCodes, apiErr.ErrorCode)
 }
 
 // duplicateOf reports the sequence of the message stored with msgID, if

@@ -61,9 +61,12 @@ func (l *Log) await(ctx context.Context, e Entry, f jetstream.PubAckFuture) Resu
 	case ack := <-f.Ok():
 		return Result{Seq: ack.Sequence, Duplicate: ack.Duplicate}
 	case err := <-f.Err():
+		if transient(err) {
+			return Result{Err: fmt.Errorf("append to %s after seq %d: %w: %w (%w)", e.Subject, e.ExpectedSeq, errRepublish, ErrUnavailable, err)}
+		}
 		return l.failed(ctx, e, mapError(err))
 	case <-ctx.Done():
-		return Result{Err: fmt.Errorf("append to %s after seq %d: %w", e.Subject, e.ExpectedSeq, ctx.Err())}
+		return Result{Err: fmt.Errorf("append to %s after seq %d: %w (%w)", e.Subject, e.ExpectedSeq, ErrUnavailable, ctx.Err())}
 	}
 }
 

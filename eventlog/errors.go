@@ -18,6 +18,14 @@ var (
 	// ErrStreamMisconfigured reports an existing CROSSTALK stream whose
 	// settings would let history be lost or events go elsewhere.
 	ErrStreamMisconfigured = errors.New("eventlog: stream misconfigured")
+	// ErrReplicationMismatch reports an existing stream whose replicas or
+	// placement tags are not what Options or RejectionsOptions ask for.
+	ErrReplicationMismatch = errors.New("eventlog: stream replication differs from the one asked for")
+	// ErrUnavailable reports an append that JetStream did not acknowledge
+	// in time or had no responder for: the stream has no leader (an
+	// election, a lost quorum) or cannot be reached. The append may or may
+	// not be stored; appending it again with the same message id is safe.
+	ErrUnavailable = errors.New("eventlog: the stream did not acknowledge the append (no leader or no connection)")
 	// ErrNotFound reports that the stream holds no message at a sequence.
 	ErrNotFound = errors.New("eventlog: no message at that sequence")
 	// ErrNoStream reports that OpenExisting or OpenExistingRejections found
@@ -30,7 +38,16 @@ const (
 	// codeDuplicateInProcess: a message with the same Nats-Msg-Id is being
 	// stored on a replicated stream and its sequence is not yet known.
 	codeDuplicateInProcess jetstream.ErrorCode = 10158
+	// codeClusterNotAvailable: JetStream has no meta leader (a lost quorum).
+	codeClusterNotAvailable jetstream.ErrorCode = 10008
+	// codeLastSeqNotReady: a stream leader just elected cannot check an
+	// expected last subject sequence yet.
+	codeLastSeqNotReady jetstream.ErrorCode = 10163
 )
+
+// leaderlessCodes are the JetStream errors that say the stream has no
+// leader able to decide an append: nothing was stored, try again.
+var leaderlessCodes = []jetstream.ErrorCode{codeClusterNotAvailable, codeLastSeqNotReady}
 
 // mapError is the one place where JetStream errors become this package's
 // sentinels. Errors it does not know are returned unchanged.
@@ -40,6 +57,9 @@ func mapError(err error) error {
 	}
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return fmt.Errorf("%w (%w)", ErrNotFound, err)
+	}
+	if transient(err) {
+		return fmt.Errorf("%w (%w)", ErrUnavailable, err)
 	}
 	var apiErr *jetstream.APIError
 	if !errors.As(err, &apiErr) {

@@ -40,9 +40,18 @@ import (
 // Run with SyncAlways, or with Replicas 3 on a cluster, when an acknowledged
 // event must survive the loss of a machine.
 type Options struct {
-	// Replicas is the number of copies of the stream in a JetStream cluster.
-	// Default 1, the only valid value on a single server; use 3 on a cluster.
+	// Replicas is the number of copies of the stream in a JetStream
+	// cluster: 1, the only valid value on a single server, or 3 on a
+	// cluster. 0 creates the stream with DefaultReplicas and accepts an
+	// existing stream's; a positive value creates it with that many and
+	// requires an existing stream to have exactly that many (Open returns
+	// ErrReplicationMismatch otherwise: crosstalk never rescales a stream).
 	Replicas int
+	// PlacementTags, when given, place a new stream on the servers that
+	// carry every tag (server_tags in their configuration) and require an
+	// existing stream to be placed by the same tags. Default: none, and an
+	// existing stream's placement is accepted.
+	PlacementTags []string
 	// Duplicates is how long JetStream remembers a Nats-Msg-Id (a command
 	// id) to drop a retried append. Default 2 minutes.
 	Duplicates time.Duration
@@ -62,11 +71,10 @@ const (
 	DefaultDuplicates = 2 * time.Minute
 )
 
-// EnsureDefaults fills every zero or negative field with its default.
+// EnsureDefaults fills every zero or negative field with its default;
+// Replicas stays 0, which Open reads as "DefaultReplicas for a new stream,
+// whatever an existing one has".
 func (o *Options) EnsureDefaults() {
-	if o.Replicas <= 0 {
-		o.Replicas = DefaultReplicas
-	}
 	if o.Duplicates <= 0 {
 		o.Duplicates = DefaultDuplicates
 	}
@@ -93,14 +101,24 @@ type Log struct {
 // crosstalk.events.>, use file storage, deny deletes and purges, and keep
 // every message (limits retention, no age, count or size limits); otherwise
 // Open returns an error wrapping ErrStreamMisconfigured that names each
-// wrong setting and how to fix it.
+// wrong setting and how to fix it. It must also have the replicas and
+// placement tags opts ask for, if any; otherwise Open returns an error
+// wrapping ErrReplicationMismatch that names each difference.
 func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, error) {
 	opts.EnsureDefaults()
 	stream, err := ensureStream(ctx, js, streamConfig(opts), opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", events.StreamName, err)
 	}
+	if err := opts.replication().check(stream.CachedInfo().Config); err != nil {
+		return nil, err
+	}
 	return newLog(js, stream, opts)
+}
+
+// replication is what opts ask of the stream's copies.
+func (o Options) replication() replication {
+	return replication{replicas: o.Replicas, tags: o.PlacementTags}
 }
 
 // OpenExisting is Open for readers: it opens the stream CROSSTALK only if

@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -19,8 +20,12 @@ type RejectionsOptions struct {
 	// MaxAge is how long a record is kept. Default: 400 days, more than a
 	// year of "who tried what" for regulators' yearly reports.
 	MaxAge time.Duration
-	// Replicas as for Options. Default: 1.
+	// Replicas as for Options: 0 creates the stream with DefaultReplicas
+	// and keeps an existing stream's; a positive value must match an
+	// existing stream's.
 	Replicas int
+	// PlacementTags as for Options.
+	PlacementTags []string
 	// Logger receives failed publishes. Default: slog.Default().
 	Logger *slog.Logger
 }
@@ -32,9 +37,6 @@ func (o *RejectionsOptions) EnsureDefaults() {
 	}
 	if o.MaxAge <= 0 {
 		o.MaxAge = 400 * 24 * time.Hour
-	}
-	if o.Replicas <= 0 {
-		o.Replicas = DefaultReplicas
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -57,15 +59,39 @@ type Rejections struct {
 }
 
 // OpenRejections creates or updates the stream of rejected commands and
-// returns it.
+// returns it. An update sets the limits of opts and keeps the stream's
+// replication, which must be what opts ask for, if anything
+// (ErrReplicationMismatch otherwise, as Open).
 func OpenRejections(ctx context.Context, js jetstream.JetStream, opts RejectionsOptions) (*Rejections, error) {
 	opts.EnsureDefaults()
-	cfg := jetstream.StreamConfig{
+	cfg := rejectionsConfig(opts)
+	want := replication{replicas: opts.Replicas, tags: opts.PlacementTags}
+	existing, err := js.Stream(ctx, cfg.Name)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		want.apply(&cfg)
+	case err != nil:
+		return nil, fmt.Errorf("rejections stream %s: %w", cfg.Name, err)
+	default:
+		if err := want.check(existing.CachedInfo().Config); err != nil {
+			return nil, err
+		}
+		keepReplication(&cfg, existing.CachedInfo().Config)
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("rejections stream %s: %w", cfg.Name, err)
+	}
+	return &Rejections{js: js, logger: opts.Logger}, nil
+}
+
+// rejectionsConfig is the stream of rejected commands with opts' limits,
+// without its replication.
+func rejectionsConfig(opts RejectionsOptions) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        events.AuditStreamName,
 		Description: "crosstalk refused commands (403 decisions); size- and age-limited",
 		Subjects:    []string{events.AuditSubjects},
 		Storage:     jetstream.FileStorage,
-		Replicas:    opts.Replicas,
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
 		MaxBytes:    opts.MaxBytes,
@@ -74,10 +100,6 @@ func OpenRejections(ctx context.Context, js jetstream.JetStream, opts Rejections
 		DenyPurge:   true,
 		AllowDirect: true,
 	}
-	if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("rejections stream %s: %w", cfg.Name, err)
-	}
-	return &Rejections{js: js, logger: opts.Logger}, nil
 }
 
 // OpenExistingRejections opens the stream of rejected commands for reading,

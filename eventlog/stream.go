@@ -18,12 +18,11 @@ import (
 // AllowDirect lets Load read a subject with one batch request, without
 // creating a consumer.
 func streamConfig(opts Options) jetstream.StreamConfig {
-	return jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name:              events.StreamName,
 		Description:       "crosstalk events; history cannot be deleted or purged",
 		Subjects:          []string{events.StreamSubjects},
 		Storage:           jetstream.FileStorage,
-		Replicas:          opts.Replicas,
 		Retention:         jetstream.LimitsPolicy,
 		Discard:           jetstream.DiscardOld,
 		MaxConsumers:      -1,
@@ -36,6 +35,8 @@ func streamConfig(opts Options) jetstream.StreamConfig {
 		DenyPurge:         true,
 		AllowDirect:       true,
 	}
+	opts.replication().apply(&cfg)
+	return cfg
 }
 
 // ensureStream returns the stream named cfg.Name, creating it with cfg if

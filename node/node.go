@@ -54,6 +54,16 @@ type Options struct {
 	// Insecure lets a node in development mode listen on a non-loopback
 	// address, where anyone who reaches it may act as any account.
 	Insecure bool
+	// Replicas is how many copies of the streams (the events and the
+	// refused commands) a JetStream cluster keeps: a new stream is created
+	// with it, an existing one must have it (eventlog.ErrReplicationMismatch
+	// otherwise). 3 on a cluster (with NatsURL); more than 1 needs one.
+	// Default: 0, a new stream gets 1 and an existing one is used as it is.
+	Replicas int
+	// PlacementTags place new streams on the cluster's servers that carry
+	// every tag, and must be an existing stream's placement tags. Default:
+	// none, and existing streams are used as they are placed.
+	PlacementTags []string
 	// SyncAlways fsyncs every JetStream write (embedded server only) before
 	// it is acknowledged, and every batch of the views.
 	SyncAlways bool
@@ -181,10 +191,12 @@ func (n *Node) open(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: o.Logger, Signer: signer}); err != nil {
+	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: o.Logger, Signer: signer,
+		Replicas: o.Replicas, PlacementTags: o.PlacementTags}); err != nil {
 		return err
 	}
-	if n.rejections, err = eventlog.OpenRejections(ctx, js, eventlog.RejectionsOptions{Logger: o.Logger}); err != nil {
+	if n.rejections, err = eventlog.OpenRejections(ctx, js, eventlog.RejectionsOptions{Logger: o.Logger,
+		Replicas: o.Replicas, PlacementTags: o.PlacementTags}); err != nil {
 		return err
 	}
 	n.storeDir = n.layout.Views()

@@ -146,10 +146,14 @@ type sendLoad struct {
 	lastAck   time.Time
 	maxGap    time.Duration // longest time without any acknowledgement
 	failures  []error
+	slowest   time.Duration     // longest single attempt, answered or not
+	refusals  map[string]int    // error code -> attempts answered with it
+	refused   map[string]string // error code -> one message
 }
 
 func newSendLoad(convs []string, timeout time.Duration) *sendLoad {
-	return &sendLoad{convs: convs, timeout: timeout, replies: map[string]api.CommandReply{}, lastAck: time.Now()}
+	return &sendLoad{convs: convs, timeout: timeout, replies: map[string]api.CommandReply{}, lastAck: time.Now(),
+		refusals: map[string]int{}, refused: map[string]string{}}
 }
 
 // run runs producers until total commands are acknowledged.
@@ -182,8 +186,10 @@ func (l *sendLoad) send(c *client.Client, rng *rand.Rand) error {
 	deadline := began.Add(time.Minute)
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
+		sent := time.Now()
 		r, err := c.Command(ctx, string(actor.App()), "message.send", body)
 		cancel()
+		l.attempted(time.Since(sent), err)
 		if err == nil {
 			l.ack(id, r, time.Since(began), attempt)
 			return nil
@@ -196,6 +202,19 @@ func (l *sendLoad) send(c *client.Client, rng *rand.Rand) error {
 			return fmt.Errorf("message.send %s: no acknowledgement in %d attempts over a minute: %w", id, attempt, err)
 		}
 		time.Sleep(time.Duration(10+rng.IntN(40)) * time.Millisecond)
+	}
+}
+
+// attempted notes how long one attempt took and how it was refused.
+func (l *sendLoad) attempted(took time.Duration, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.slowest = max(l.slowest, took)
+	if cerr := (*client.Error)(nil); errors.As(err, &cerr) {
+		l.refusals[cerr.Status+" "+cerr.Code]++
+		l.refused[cerr.Status+" "+cerr.Code] = cerr.Message
+	} else if err != nil {
+		l.refusals["no answer: "+err.Error()]++
 	}
 }
 

@@ -52,8 +52,45 @@ func dataIDs(e events.Event) (messageID, callID string) {
 // append with the expected subject sequence, and on a conflict catch up and
 // decide again, up to Options.MaxRetries times. msgID deduplicates the
 // append in JetStream; the command's id finds an earlier reply in the
-// aggregate.
+// aggregate. All of it, waiting for e's lock included, is bounded by
+// Options.AppendTimeout (see failFast).
 func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (api.CommandReply, error) {
+	bounded, cancel := context.WithTimeoutCause(ctx, s.opts.AppendTimeout, errAppendTimeout)
+	defer cancel()
+	r, err := s.executeBounded(bounded, e, cmd, msgID)
+	return r, s.failFast(bounded, err)
+}
+
+// errAppendTimeout is the cause of an execute's bound expiring.
+var errAppendTimeout = errors.New("append timeout")
+
+// failFast turns err into ErrUnavailable, with the sentence a producer
+// needs, when the log did not answer within the bound of ctx: a stream
+// whose leader died under the append would otherwise hold the command for
+// the whole CommandTimeout, and the producer could not tell it from a
+// refusal worth giving up on.
+func (s *Service) failFast(ctx context.Context, err error) error {
+	timedOut := errors.Is(err, context.DeadlineExceeded) && errors.Is(context.Cause(ctx), errAppendTimeout)
+	if err == nil || !timedOut && !errors.Is(err, eventlog.ErrUnavailable) {
+		return err
+	}
+	return unavailableError{cause: err, msg: fmt.Sprintf("%s: the event log did not acknowledge the command within %s: "+
+		"its stream has no leader (an election, or no quorum) or cannot be reached; the command may or may not have been stored: "+
+		"retry it with the same command_id", ErrUnavailable, s.opts.AppendTimeout)}
+}
+
+// unavailableError is ErrUnavailable with the sentence for the producer; it
+// keeps the log's error for errors.Is but not in its text, which travels.
+type unavailableError struct {
+	msg   string
+	cause error
+}
+
+func (e unavailableError) Error() string { return e.msg }
+
+func (e unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.cause} }
+
+func (s *Service) executeBounded(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (api.CommandReply, error) {
 	commandID := cmd.Header().CommandID
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -21,6 +21,9 @@ var (
 	// ErrNotCaughtUp reports a query whose min_seq the read model did not
 	// reach in time.
 	ErrNotCaughtUp = errors.New("read model not caught up")
+	// ErrUnavailable reports a command that the log did not acknowledge
+	// within Options.AppendTimeout.
+	ErrUnavailable = errors.New("unavailable")
 	// ErrUnknownAccount reports a query about an account with no events.
 	ErrUnknownAccount = errors.New("unknown account")
 )
@@ -54,6 +57,7 @@ var wireErrors = []wireError{
 	{api.CodeNotCaughtUp, []error{ErrNotCaughtUp}},
 	{api.CodeTooManyRequests, []error{ErrTooManyRequests}},
 	{api.CodeStreamMisconfigured, []error{eventlog.ErrStreamMisconfigured}},
+	{api.CodeUnavailable, []error{ErrUnavailable, eventlog.ErrUnavailable}},
 }
 
 func classify(err error) (status, code string) {

@@ -40,6 +40,15 @@ type Options struct {
 	Logger *slog.Logger
 	// CommandTimeout bounds one command or query. Default: 5s.
 	CommandTimeout time.Duration
+	// AppendTimeout bounds how long a command waits for the log once the
+	// service takes it up: loading its aggregate, appending, retrying on
+	// a conflict. Past it the command is answered 503 unavailable, saying
+	// to retry with the same command_id, instead of waiting the whole
+	// CommandTimeout for a stream leader that died under the append. It
+	// should exceed what a healthy append takes under load and stay below
+	// producers' request timeouts and the time JetStream takes to elect a
+	// new leader (seconds). Default: DefaultAppendTimeout.
+	AppendTimeout time.Duration
 	// MaxRetries bounds optimistic-concurrency retries of one command
 	// before it is answered 409 conflict. Default: 5.
 	MaxRetries int
@@ -110,6 +119,9 @@ type Options struct {
 	Rebuilds Rebuilds
 }
 
+// DefaultAppendTimeout is the default of Options.AppendTimeout.
+const DefaultAppendTimeout = 2 * time.Second
+
 // EnsureDefaults fills every zero field with its default.
 func (o *Options) EnsureDefaults() {
 	if o.Clock == nil {
@@ -119,6 +131,7 @@ func (o *Options) EnsureDefaults() {
 		o.Logger = slog.Default()
 	}
 	setDefault(&o.CommandTimeout, 5*time.Second)
+	setDefault(&o.AppendTimeout, min(DefaultAppendTimeout, o.CommandTimeout))
 	setDefault(&o.MaxRetries, 5)
 	setDefault(&o.MaxInFlight, 1024)
 	setDefault(&o.MaxQueriesInFlight, 1024)

@@ -30,6 +30,14 @@ By default it starts an embedded nats-server with JetStream, its client port on
 --data/views. With --nats-url it uses an existing NATS server instead; the
 stream CROSSTALK is created if missing and checked if present.
 
+On a JetStream cluster give every server's URL, comma-separated, and
+--replicas 3: the streams CROSSTALK and CROSSTALK_AUDIT are created with
+three replicas (on the servers carrying --placement-tags, if given), or, if
+they exist, checked: serve refuses to start and names each difference
+rather than rescale them. Several serve processes may run on one cluster:
+they share the command endpoints and each keeps its own read model under
+its own --data (docs/operations.md).
+
 Identities: with --nats-config FILE (as 'crosstalk auth init' writes) the
 embedded server runs that nats-server configuration (accounts, users, TLS;
 --listen, when given, and --data still apply), the service connects as the
@@ -93,11 +101,13 @@ Talk to it with any NATS client, e.g. the nats CLI:
 	f := cmd.Flags()
 	f.StringVar(&cfg.Dir, "data", node.DefaultDir, "directory for the Pebble read model and the embedded JetStream files")
 	f.StringVar(&cfg.Listen, "listen", node.DefaultListen, "client address of the embedded nats-server (host:port)")
-	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222)")
+	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222; a cluster's URLs comma-separated)")
 	f.StringVar(&cfg.NatsConfig, "nats-config", "", "run the embedded nats-server with this configuration file and enforce identities (see 'crosstalk auth init')")
 	f.BoolVar(&cfg.Insecure, "insecure", false, "without authentication, listen on a non-loopback --listen anyway: anyone who reaches it may act as any account")
 	addCredentialFlags(f, &cfg.Credentials)
 	cmd.MarkFlagsMutuallyExclusive("nats-config", "nats-url")
+	f.IntVar(&cfg.Replicas, "replicas", 0, "copies of the streams on a JetStream cluster (3 with --nats-url URL,URL,URL): created with it, or checked; 0 creates with 1 and takes existing streams as they are")
+	f.StringSliceVar(&cfg.PlacementTags, "placement-tags", nil, "place new streams on the cluster's servers carrying all these tags (comma-separated); existing streams must have them")
 	f.StringVar(&cfg.SigningKey, "signing-key", "", "sign events with the ed25519 key in this PEM file (default: DIR/signing.key, created on first start)")
 	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
 	f.IntVar(&cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")

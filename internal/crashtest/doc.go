@@ -9,6 +9,12 @@
 // acknowledged command is in the stream exactly once, the Pebble views equal
 // a fresh replay of the stream, and the audit finds no break.
 //
+// TestServeOnClusterLeaderKill runs the binary as `serve --nats-url
+// URL,URL,URL --replicas 3` on three nats-server processes built from the
+// nats-server module crosstalk depends on, kills the stream leader's
+// server with SIGKILL mid-load, and checks the stream and the read model
+// through the surviving servers.
+//
 // The package holds no code used elsewhere; see docs/reliability.md for what
 // it proves and how to run the long version.
 package crashtest

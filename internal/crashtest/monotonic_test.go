@@ -25,8 +25,9 @@ func TestMonotonicReadsAcrossKills(t *testing.T) {
 	bin := buildBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	srv := newServeProcess(t, bin, t.TempDir(), testkit.FreeAddr(t))
-	srv.noSync = true
+	dir, addr := t.TempDir(), testkit.FreeAddr(t)
+	// Without --sync-always, so that a kill can leave the views behind the log.
+	srv := newServeProcessArgs(t, bin, dir, addr, "serve", "--data", dir, "--listen", addr)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}

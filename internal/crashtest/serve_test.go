@@ -29,21 +29,13 @@ const (
 // race detector too, so serve's own races fail the test.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		t.Fatal("go env GOMOD: not inside a module")
-	}
 	bin := filepath.Join(t.TempDir(), "crosstalk")
 	args := []string{"build", "-o", bin, "-ldflags=-s -w"} // no symbols: links faster
 	if raceEnabled {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command("go", append(args, "./cmd/crosstalk")...)
-	cmd.Dir = filepath.Dir(gomod)
+	cmd.Dir = moduleDir(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/crosstalk: %v\n%s", err, out)
 	}
@@ -76,9 +68,7 @@ type serveProcess struct {
 	bin  string
 	dir  string
 	addr string
-	// noSync runs serve without --sync-always, so that a kill can leave
-	// the views behind the log (monotonic_test.go).
-	noSync bool
+	args []string // serve's arguments
 
 	mu      sync.Mutex
 	cur     *child
@@ -90,7 +80,13 @@ type serveProcess struct {
 }
 
 func newServeProcess(t *testing.T, bin, dir, addr string) *serveProcess {
-	p := &serveProcess{bin: bin, dir: dir, addr: addr}
+	return newServeProcessArgs(t, bin, dir, addr, "serve", "--data", dir, "--listen", addr, "--sync-always")
+}
+
+// newServeProcessArgs is newServeProcess with serve's arguments args; addr
+// is where its clients connect.
+func newServeProcessArgs(t *testing.T, bin, dir, addr string, args ...string) *serveProcess {
+	p := &serveProcess{bin: bin, dir: dir, addr: addr, args: args}
 	t.Cleanup(func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -196,11 +192,7 @@ func (p *serveProcess) Logs() string {
 
 func (p *serveProcess) spawnLocked() error {
 	c := &child{stderr: &testkit.LockedBuffer{}, exited: make(chan struct{})}
-	args := []string{"serve", "--data", p.dir, "--listen", p.addr, "--sync-always"}
-	if p.noSync {
-		args = args[:len(args)-1]
-	}
-	c.cmd = exec.Command(p.bin, args...)
+	c.cmd = exec.Command(p.bin, p.args...)
 	c.cmd.Stdout = c.stderr
 	c.cmd.Stderr = c.stderr
 	p.runs++

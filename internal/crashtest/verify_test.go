@@ -59,25 +59,44 @@ func (o *offline) replay(ctx context.Context, fresh *projector.Store) (history, 
 	if err != nil {
 		return history{}, err
 	}
-	h := history{last: last, bySeq: map[uint64]storedEvent{}, causes: map[string]int{}, closings: map[string]int{}}
+	h := newHistory(last)
 	err = readAll(ctx, o.log, last, func(batch []events.Message) error {
 		if err := fresh.Apply(batch); err != nil {
 			return err
 		}
-		for _, m := range batch {
-			e, err := events.Decode(m.Data)
-			if err != nil {
-				return fmt.Errorf("seq %d does not decode: %w", m.Seq, err)
-			}
-			h.bySeq[m.Seq] = storedEvent{subject: m.Subject, id: e.ID, causation: e.CausationID, typ: e.Type}
-			h.causes[e.CausationID]++
-			if e.Type == events.ConversationClosed {
-				h.closings[e.Subject]++
-			}
-		}
-		return nil
+		return h.add(batch)
 	})
 	return h, err
+}
+
+// readHistory indexes the stream of log up to its last sequence now.
+func readHistory(ctx context.Context, log *eventlog.Log) (history, error) {
+	last, err := log.LastSeq(ctx)
+	if err != nil {
+		return history{}, err
+	}
+	h := newHistory(last)
+	return h, readAll(ctx, log, last, h.add)
+}
+
+func newHistory(last uint64) history {
+	return history{last: last, bySeq: map[uint64]storedEvent{}, causes: map[string]int{}, closings: map[string]int{}}
+}
+
+// add indexes every event of batch.
+func (h history) add(batch []events.Message) error {
+	for _, m := range batch {
+		e, err := events.Decode(m.Data)
+		if err != nil {
+			return fmt.Errorf("seq %d does not decode: %w", m.Seq, err)
+		}
+		h.bySeq[m.Seq] = storedEvent{subject: m.Subject, id: e.ID, causation: e.CausationID, typ: e.Type}
+		h.causes[e.CausationID]++
+		if e.Type == events.ConversationClosed {
+			h.closings[e.Subject]++
+		}
+	}
+	return nil
 }
 
 var errWalked = errors.New("walked to the end")
