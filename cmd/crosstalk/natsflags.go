@@ -16,3 +16,10 @@ func addCredentialFlags(f *pflag.FlagSet, c *node.Credentials) {
 	f.StringVar(&c.Password, "password", "", "the password of --user")
 	f.StringVar(&c.TLSCA, "tls-ca", "", "check the NATS server's TLS certificate against this CA (PEM file)")
 }
+
+// addServiceFlags adds --nats-url, where a running crosstalk serves, and
+// the credential flags: what every client command of a running node needs.
+func addServiceFlags(f *pflag.FlagSet, url *string, c *node.Credentials) {
+	f.StringVar(url, "nats-url", defaultNatsURL(), "NATS server where crosstalk serves ($NATS_URL sets the default)")
+	addCredentialFlags(f, c)
+}

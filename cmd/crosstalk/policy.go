@@ -24,8 +24,7 @@ func newPolicyCommand(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "policy",
 		Short: "Publish policies and watch them take effect",
 	}
-	cmd.PersistentFlags().StringVar(&url, "nats-url", defaultNatsURL(), "NATS server where crosstalk serves ($NATS_URL sets the default)")
-	addCredentialFlags(cmd.PersistentFlags(), &creds)
+	addServiceFlags(cmd.PersistentFlags(), &url, &creds)
 	publish := &cobra.Command{
 		Use:   "publish FILE",
 		Short: "Publish a policy file (JSON, see docs/policies/) through crosstalk.admin.policy.publish",

@@ -28,8 +28,7 @@ func newViewsCommand(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "views",
 		Short: "Repair a running node's read model",
 	}
-	cmd.PersistentFlags().StringVar(&url, "nats-url", defaultNatsURL(), "NATS server where crosstalk serves ($NATS_URL sets the default)")
-	addCredentialFlags(cmd.PersistentFlags(), &creds)
+	addServiceFlags(cmd.PersistentFlags(), &url, &creds)
 	var opts rebuildOptions
 	rebuild := &cobra.Command{
 		Use:   "rebuild",
