@@ -68,14 +68,16 @@ func (l *limiter) release(conn string) {
 // inFlight reports how many requests hold a slot.
 func (l *limiter) inFlight() int { return len(l.slots) }
 
-// connectionOf names who a request counts against: its principal when
-// identities are enforced (every connection of one user shares its share),
-// and otherwise the connection, known by its reply subject's inbox prefix.
+// connectionOf names who a request counts against: the connection, known
+// by its reply subject's inbox prefix, except for an authenticated end
+// user, whose every connection shares one share (an end user gains nothing
+// by opening more). An app's backend runs many connections under one
+// principal, so it is counted per connection like anyone else.
 // nats.go replies to "<inbox prefix>.<token>", one prefix per connection;
 // a reply subject of two tokens or fewer (an old-style request) is its own
 // key, as nothing in it names the connection.
 func connectionOf(p identity.Principal, reply string) string {
-	if p.Enforced() {
+	if p.Kind == identity.KindUser {
 		return p.String()
 	}
 	if i := strings.LastIndexByte(reply, '.'); i > 0 && strings.Count(reply, ".") >= 2 {
