@@ -84,7 +84,10 @@ func (c *Client) Raw(ctx context.Context, subject string, data []byte) (*nats.Ms
 }
 
 func (c *Client) request(ctx context.Context, subject string, body any, out any) error {
-	data, err := json.Marshal(body)
+	// goccy/go-json encodes as encoding/json does (sorted map keys, HTML
+	// escaped) at a fraction of its reflection: in the bench every client
+	// encodes every command it sends.
+	data, err := fastjson.Marshal(body)
 	if err != nil {
 		return err
 	}

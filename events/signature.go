@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // SignatureHeader is the NATS header in which the service stores an
@@ -50,7 +51,11 @@ var (
 // account or the policy subject; a replay on its own subject breaks the
 // hash chain instead.
 func SignedMessage(subject string, data []byte) []byte {
-	msg := make([]byte, 0, len(signatureDomain)+len(subject)+len(data)+2)
+	return appendSignedMessage(make([]byte, 0, len(signatureDomain)+len(subject)+len(data)+2), subject, data)
+}
+
+// appendSignedMessage appends SignedMessage(subject, data) to msg.
+func appendSignedMessage(msg []byte, subject string, data []byte) []byte {
 	msg = append(msg, signatureDomain...)
 	msg = append(msg, '\n')
 	msg = append(msg, subject...)
@@ -85,9 +90,21 @@ func (s *Signer) PublicKey() ed25519.PublicKey { return s.key.Public().(ed25519.
 
 // Sign returns the value of SignatureHeader for data stored on subject.
 func (s *Signer) Sign(subject string, data []byte) string {
-	sig := ed25519.Sign(s.key, SignedMessage(subject, data))
-	return s.id + " " + base64.StdEncoding.EncodeToString(sig)
+	// The signed message is built in a pooled buffer (ed25519.Sign keeps
+	// nothing of it), not a new one of the event's size per append; the
+	// header is written in one allocation.
+	buf := signedPool.Get().(*[]byte)
+	msg := appendSignedMessage((*buf)[:0], subject, data)
+	sig := ed25519.Sign(s.key, msg)
+	*buf = msg
+	signedPool.Put(buf)
+	h := make([]byte, 0, len(s.id)+1+base64.StdEncoding.EncodedLen(len(sig)))
+	h = append(append(h, s.id...), ' ')
+	return string(base64.StdEncoding.AppendEncode(h, sig))
 }
+
+// signedPool holds buffers for the messages Sign signs.
+var signedPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // PublicKeys are the keys an auditor accepts signatures of, by key id:
 // several during and after a key rotation.

@@ -194,6 +194,8 @@ func (s *Service) respond(req request, res any, err error) {
 		msg.Data = body
 	} else if raw, ok := res.(json.RawMessage); ok {
 		msg.Data = raw // encoded already, as the inbox query's page is
+	} else if msg.Data, ok = encodeCommandReply(res); ok {
+		// every command's reply, without reflection
 	} else if msg.Data, err = json.Marshal(res); err != nil {
 		s.opts.Logger.Error("encode reply", slog.String("subject", req.subject), slog.Any("err", err))
 		return

@@ -17,8 +17,10 @@ func (r *convRequest) decodePlain(body []byte) bool {
 	}
 	for !p.byte('}') {
 		p.byte(',')
-		key, ok := p.str()
-		if !ok || !p.byte(':') || !d.setPlain(key, &p) {
+		// A key is only compared, so its string stays on the stack:
+		// no allocation per key.
+		key, ok := p.raw()
+		if !ok || !p.byte(':') || !d.setPlain(string(key), &p) {
 			return false
 		}
 	}
@@ -110,16 +112,22 @@ func (p *plainScanner) null() bool {
 
 // str consumes a string without escapes.
 func (p *plainScanner) str() (string, bool) {
+	b, ok := p.raw()
+	return string(b), ok
+}
+
+// raw consumes a string without escapes and returns its bytes in the body.
+func (p *plainScanner) raw() ([]byte, bool) {
 	if !p.byte('"') {
-		return "", false
+		return nil, false
 	}
 	end := bytes.IndexByte(p.b[p.i:], '"')
 	if end < 0 || bytes.IndexByte(p.b[p.i:p.i+end], '\\') >= 0 {
-		return "", false
+		return nil, false
 	}
-	s := string(p.b[p.i : p.i+end])
+	b := p.b[p.i : p.i+end]
 	p.i += end + 1
-	return s, true
+	return b, true
 }
 
 // list consumes null or a list of strings without escapes.

@@ -1,0 +1,103 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
+	"github.com/crosstalk-dev/crosstalk/projector"
+	"github.com/crosstalk-dev/crosstalk/service"
+)
+
+// BenchmarkCommandPath drives message.send through the whole service, the
+// projector following, over an in-process nats-server: 32 clients with 16
+// commands each in flight, each sender on a conversation of its own (no
+// conflicts), as the bench's cmd_send_pipelined does on a smaller scale. It reports the process's CPU
+// per command (cpu-µs/op), the figure issue 15 targets.
+func BenchmarkCommandPath(b *testing.B) {
+	const clients, inFlight, conversations = 32, 16, 32 * 16
+	srv := natstest.Start(b)
+	nc := srv.Connect(b)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log, err := eventlog.Open(ctx, js, eventlog.Options{Logger: logger, Signer: testkit.Signer(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	store, err := projector.Open(projector.Options{Dir: b.TempDir(), Logger: logger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := service.New(srv.Connect(b), log, store, service.Options{Logger: logger})
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+		_ = store.Close()
+	}()
+	<-svc.Ready()
+	conns := make([]*client.Client, clients)
+	for i := range conns {
+		conns[i] = client.New(srv.Connect(b))
+	}
+	convs := make([]string, conversations)
+	for i := range convs {
+		r, err := conns[0].Command(ctx, "messenger", "conversation.start", map[string]any{
+			"command_id": events.NewID(), "actor": fmt.Sprintf("messenger:a%d", i), "participants": []string{fmt.Sprintf("messenger:b%d", i)}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		convs[i] = r.ConversationID
+	}
+	text := "a message of ordinary length, about sixty-four bytes of text...."
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for s := range clients * inFlight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			owner := s / inFlight
+			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+				_, err := conns[owner].Command(ctx, "messenger", "message.send", map[string]any{
+					"command_id": events.NewID(), "actor": fmt.Sprintf("messenger:a%d", s), "conversation_id": convs[s], "text": text})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
