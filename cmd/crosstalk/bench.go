@@ -24,6 +24,11 @@ directory (or uses --nats-url) and measures, in one run:
 
   raw_js_async_pub     JetStream PublishAsync with Nats-Msg-Id, the yardstick
   raw_ordered_consume  an ordered consumer reading those messages back
+  raw_request_reply    core NATS request-reply to an echo responder
+  raw_occ_endpoint     the floor of a command: a bare micro endpoint that
+                       takes message.send bodies undecoded, publishes 256 B
+                       to the conversation with Nats-Msg-Id and the expected
+                       last subject sequence, and replies once it is acked
   query_inbox          crosstalk.query.inbox on a small and a large read model
   projector_catchup    a fresh Pebble store catching up with --backlog events
   cmd_send             message.send through the service, each client waiting
@@ -35,23 +40,27 @@ directory (or uses --nats-url) and measures, in one run:
   query_inbox_auth     the large read model, through per-app accounts: the
                        clients connect as an app, each request crosses the
                        service import, and the service enforces identities
+  cmd_send_durable     cmd_send with requests in flight on a second embedded
+                       broker as serve --sync-always runs it (fsync before
+                       every ack, views synced every batch)
 
 The embedded server runs under an identity configuration the bench generates
 (as 'crosstalk auth init' would); every figure but the *_auth ones connects as
 the service principal, inside the account that holds the streams.
 
-It prints a table with p50 and p99 latencies, the ratios cmd_send /
-raw_js_async_pub and projector_catchup / raw_ordered_consume, the CPU time per
-operation of cmd_send_auth / cmd_send_pipelined and query_inbox_auth /
-query_inbox (the cost of the service import and the identity checks), and PASS
-or MISS for each target. Everything runs in this process, so the figures share the
+It prints a table with p50 and p99 latencies and the CPU time per operation
+of every figure, the ratios of the figures to their floors measured in the
+same run (cmd_send to raw_occ_endpoint and raw_js_async_pub, projector_catchup
+to raw_ordered_consume, query_inbox to raw_request_reply, cmd_send_durable to
+cmd_send, the *_auth figures to the same workloads without identities), and
+each target with what it wants, what the run got, and PASS or MISS. Everything runs in this process, so the figures share the
 machine's CPUs with the broker, the service and the clients; other load on the
 machine lowers them (the load average is printed).
 
 With --nats-url the bench runs on that server's JetStream; the stream CROSSTALK
 must not exist there, because the bench fills it and cannot purge it. The
-*_auth figures are then skipped (the table says so): they need the embedded
-server under the configuration the bench generates.`,
+*_auth figures and cmd_send_durable are then skipped (the table says so): they
+need an embedded server the bench configures.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tuneGC()

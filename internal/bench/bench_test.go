@@ -31,16 +31,47 @@ func tiny() Options {
 
 // figureNames are every figure a run measures.
 var figureNames = []string{
-	"raw_js_async_pub", "raw_ordered_consume", "raw_request_reply",
+	"raw_js_async_pub", "raw_ordered_consume", "raw_request_reply", "raw_occ_endpoint",
 	"query_inbox_small", "query_inbox", "query_inbox_1client", "projector_apply",
 	"backlog_publish", "projector_catchup",
 	"cmd_send_sync", "cmd_send_pipelined", "cmd_send",
 	"policy_close", "policy_close_all_closed", "rebuild", "rebuild_rate",
 }
 
-// authFigureNames are the figures measured only on the embedded broker,
-// under a generated identity configuration.
-var authFigureNames = []string{"query_inbox_auth", "cmd_send_auth"}
+// embeddedFigureNames are the figures measured only on the embedded broker:
+// the *_auth ones under a generated identity configuration, and
+// cmd_send_durable on a second broker with SyncAlways.
+var embeddedFigureNames = []string{"query_inbox_auth", "cmd_send_auth", "cmd_send_durable"}
+
+// targetNames are the targets of every run; the embedded broker adds
+// embeddedTargetNames.
+var (
+	targetNames = []string{
+		"cmd_send/raw_occ_endpoint", "cmd_send/raw_js_async_pub", "cmd_send cpu/op", "cmd_send_sync p99",
+		"projector_catchup/raw_ordered_consume", "projector_catchup cpu/op", "rebuild_rate cpu/op",
+		"query_inbox cpu/op", "query_inbox p99", "query_inbox_1client p99", "query_inbox flat", "policy_close",
+	}
+	embeddedTargetNames = []string{"cmd_send_auth cpu/op", "query_inbox_auth cpu/op"}
+)
+
+// checkTargets checks that res has exactly the targets names, in order,
+// each saying what it wants, and that it has nratios ratios.
+func checkTargets(t *testing.T, res Result, names []string, nratios int) {
+	t.Helper()
+	var got []string
+	for _, tg := range res.Targets {
+		got = append(got, tg.Name)
+		if tg.Want == "" {
+			t.Errorf("target %s says nothing of what it wants", tg.Name)
+		}
+	}
+	if !slices.Equal(got, names) {
+		t.Errorf("targets %q, want %q", got, names)
+	}
+	if len(res.Ratios) != nratios {
+		t.Errorf("%d ratios, want %d: %+v", len(res.Ratios), nratios, res.Ratios)
+	}
+}
 
 // A run on a given server measures every figure but the *_auth ones, says
 // it skipped those, and leaves in CROSSTALK a history that verifies: the
@@ -55,6 +86,9 @@ func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigures(t, res, figureNames)
+	if !strings.Contains(res.Environment.Durable, "skipped") {
+		t.Errorf("with --nats-url the run must say it skipped cmd_send_durable: %q", res.Environment.Durable)
+	}
 	if !strings.Contains(res.Environment.Identity, "skipped") {
 		t.Errorf("with --nats-url the run must say it skipped the *_auth figures: %q", res.Environment.Identity)
 	}
@@ -66,9 +100,7 @@ func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
 	if c, _ := res.Figure("policy_close"); c.Count != int64(opts.Close) {
 		t.Errorf("policy_close closed %d conversations, want %d", c.Count, opts.Close)
 	}
-	if len(res.Ratios) != 2 || len(res.Targets) != 6 {
-		t.Errorf("%d ratios and %d targets, want 2 and 6", len(res.Ratios), len(res.Targets))
-	}
+	checkTargets(t, res, targetNames, 7)
 	for _, want := range []string{"raw_js_async_pub", "projector_catchup", "cmd_send_pipelined", "policy_close", "rebuild"} {
 		if !strings.Contains(phases.String(), want+"\n") {
 			t.Errorf("progress never heard of phase %s:\n%s", want, phases.String())
@@ -100,7 +132,8 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkFigures(t, res, append(slices.Clone(figureNames), authFigureNames...))
+	checkFigures(t, res, append(slices.Clone(figureNames), embeddedFigureNames...))
+	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 11)
 	var cpuRatios int
 	for _, q := range res.Ratios {
 		if q.Measure == MeasureCPUPerOp {
@@ -110,8 +143,8 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 			}
 		}
 	}
-	if cpuRatios != 2 || len(res.Ratios) != 4 {
-		t.Errorf("ratios %+v; want the 2 of every run and 2 of CPU per operation", res.Ratios)
+	if cpuRatios != 7 {
+		t.Errorf("ratios %+v; want 7 of CPU per operation: 4 of every run, cmd_send_durable's and the 2 *_auth", res.Ratios)
 	}
 	if !strings.Contains(res.Environment.Identity, "app principal") {
 		t.Errorf("the environment must say how the *_auth figures connect: %q", res.Environment.Identity)
@@ -214,15 +247,24 @@ func TestProfilePath(t *testing.T) {
 
 // The targets compare the right figures, and both outputs show them.
 func TestTargetsTableAndJSON(t *testing.T) {
-	r := Result{Figures: []Figure{
-		{Name: figRawPub, Value: 100_000, Unit: "msgs/s"},
-		{Name: figRawConsume, Value: 200_000, Unit: "msgs/s"},
-		{Name: figSend, Value: 60_000, Unit: "cmds/s", P50: time.Millisecond, P99: 12 * time.Millisecond},
-		{Name: figCatchup, Value: 130_000, Unit: "events/s"},
-		{Name: figQuery, Value: 5000, Unit: "queries/s", P50: 100 * time.Microsecond, P99: 900 * time.Microsecond},
-		{Name: figClose, Value: 7.5, Unit: "s"},
-		{Name: figSendPiped, Value: 60_000, Unit: "cmds/s", Count: 100, CPU: 10 * time.Millisecond},
-		{Name: figSendAuth, Value: 50_000, Unit: "cmds/s", Count: 100, CPU: 12 * time.Millisecond},
+	us := func(n float64) time.Duration { return time.Duration(n * 100 * float64(time.Microsecond)) } // CPU of 100 ops
+	r := Result{Environment: Environment{InboxSmall: 10_000, InboxStore: 100_000}, Figures: []Figure{
+		{Name: figRawPub, Value: 100_000, Unit: "msgs/s", Count: 100, CPU: us(10)},
+		{Name: figRawConsume, Value: 200_000, Unit: "msgs/s", Count: 100, CPU: us(4)},
+		{Name: figRawRR, Value: 100_000, Unit: "requests/s", Count: 100, CPU: us(14)},
+		{Name: figRawOCC, Value: 50_000, Unit: "cmds/s", Count: 100, CPU: us(30)},
+		{Name: figQuerySmall, Value: 5000, Unit: "queries/s", Count: 100, CPU: us(40)},
+		{Name: figQuery, Value: 5000, Unit: "queries/s", P50: time.Millisecond, P99: 4 * time.Millisecond, Count: 100, CPU: us(50)},
+		{Name: figQuery1, Value: 3000, Unit: "queries/s", P50: 100 * time.Microsecond, P99: 600 * time.Microsecond, Count: 100, CPU: us(60)},
+		{Name: figQueryAuth, Value: 4000, Unit: "queries/s", Count: 100, CPU: us(55)},
+		{Name: figCatchup, Value: 60_000, Unit: "events/s", Count: 100, CPU: us(12)},
+		{Name: figSendSync, Value: 8000, Unit: "cmds/s", P50: time.Millisecond, P99: 12 * time.Millisecond, Count: 100, CPU: us(80)},
+		{Name: figSendPiped, Value: 30_000, Unit: "cmds/s", Count: 100, CPU: us(50)},
+		{Name: figSend, Value: 30_000, Unit: "cmds/s", Count: 100, CPU: us(50)},
+		{Name: figSendAuth, Value: 25_000, Unit: "cmds/s", Count: 100, CPU: us(60)},
+		{Name: figClose, Value: 2.5, Unit: "s", Count: 100, CPU: us(20)},
+		{Name: figRebuildRate, Value: 40_000, Unit: "events/s", Count: 100, CPU: us(30)},
+		{Name: figSendDurable, Value: 15_000, Unit: "cmds/s", Count: 100, CPU: us(70)},
 	}}
 	r.evaluate()
 	pass := map[string]bool{}
@@ -230,20 +272,28 @@ func TestTargetsTableAndJSON(t *testing.T) {
 		pass[tg.Name] = tg.Pass
 	}
 	want := map[string]bool{
-		"cmd_send/raw_js_async_pub": true, "cmd_send": true, "cmd_send p99": false,
-		"projector_catchup/raw_ordered_consume": true, "query_inbox p99": true, "policy_close": false,
+		"cmd_send/raw_occ_endpoint": true, "cmd_send/raw_js_async_pub": true, "cmd_send cpu/op": true,
+		"cmd_send_sync p99": false, "projector_catchup/raw_ordered_consume": true, "projector_catchup cpu/op": true,
+		"rebuild_rate cpu/op": false, "query_inbox cpu/op": false, "query_inbox p99": true,
+		"query_inbox_1client p99": false, "query_inbox flat": false, "policy_close": true,
+		"cmd_send_auth cpu/op": false, "query_inbox_auth cpu/op": true,
+	}
+	if len(r.Targets) != len(want) {
+		t.Errorf("%d targets, want %d: %+v", len(r.Targets), len(want), r.Targets)
 	}
 	for name, w := range want {
-		if pass[name] != w {
-			t.Errorf("target %s: pass %v, want %v", name, pass[name], w)
+		if p, ok := pass[name]; !ok || p != w {
+			t.Errorf("target %s: pass %v (present %v), want %v", name, p, ok, w)
 		}
 	}
 	var table bytes.Buffer
 	if err := r.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"cmd_send / raw_js_async_pub", "0.600", "12.00ms", "PASS", "MISS",
-		"cmd_send_auth / cmd_send_pipelined (cpu/op)  1.200"} {
+	for _, s := range []string{"cmd_send / raw_occ_endpoint  ", "0.600", "12.00ms", "PASS", "MISS",
+		"cmd_send_auth / cmd_send_pipelined (cpu/op)", "1.200", "cmd_send / raw_request_reply+raw_js_async_pub (cpu/op)",
+		"<= 2.5 × (raw_request_reply + raw_js_async_pub) = 60.0µs", "<= 3 × raw_request_reply = 42.0µs",
+		"(flat: 10000 → 100000 conversations)", "cmd_send_durable / cmd_send", "<= 25µs"} {
 		if !strings.Contains(table.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, table.String())
 		}
@@ -263,8 +313,10 @@ func TestTargetsTableAndJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Figures["cmd_send"].P99ms != 12 || got.Ratios["projector_catchup/raw_ordered_consume"].Value != 0.65 || len(got.Targets) != 6 ||
-		got.Ratios["cmd_send_auth/cmd_send_pipelined cpu_per_op"].Value != 1.2 {
+	if got.Figures["cmd_send_sync"].P99ms != 12 || got.Ratios["projector_catchup/raw_ordered_consume"].Value != 0.3 ||
+		len(got.Targets) != len(want) || got.Ratios["cmd_send_auth/cmd_send_pipelined cpu_per_op"].Value != 1.2 ||
+		got.Ratios["cmd_send/raw_occ_endpoint"].Value != 0.6 || got.Ratios["cmd_send_durable/cmd_send"].Value != 0.5 ||
+		got.Ratios["query_inbox/query_inbox_small cpu_per_op"].Value != 1.25 {
 		t.Errorf("JSON: %s", b)
 	}
 }

@@ -36,16 +36,22 @@ type env struct {
 	// ids is the identity configuration the embedded broker runs; nil with
 	// Options.NatsURL, where the *_auth figures are not measured.
 	ids *natsconf.Config
+	// durable runs the embedded broker with SyncAlways and the stores
+	// with SyncEveryBatch, as serve --sync-always does.
+	durable bool
 }
 
 // startEnv starts the embedded broker or checks the given one, and opens the
-// stream CROSSTALK.
-func startEnv(ctx context.Context, opts Options) (e *env, err error) {
+// stream CROSSTALK. A durable env's broker is always embedded.
+func startEnv(ctx context.Context, opts Options, durable bool) (e *env, err error) {
 	dir, err := os.MkdirTemp(opts.Dir, "crosstalk-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
-	e = &env{opts: opts, dir: dir, url: opts.NatsURL}
+	if durable {
+		opts.NatsURL = ""
+	}
+	e = &env{opts: opts, dir: dir, url: opts.NatsURL, durable: durable}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, e.close())
@@ -87,7 +93,7 @@ func (e *env) startBroker() error {
 		return err
 	}
 	e.srv, err = broker.Start(broker.Options{Listen: "127.0.0.1:0", ConfigFile: filepath.Join(authDir, natsconf.ConfFile),
-		JetStreamDir: node.Layout{Dir: e.dir}.JetStream()})
+		JetStreamDir: node.Layout{Dir: e.dir}.JetStream(), SyncAlways: e.durable})
 	if err != nil {
 		return err
 	}
@@ -99,7 +105,7 @@ func (e *env) startBroker() error {
 // writes: it cannot remove what it would add to CROSSTALK (DenyPurge), and
 // must not mix its figures with someone else's data.
 func (e *env) refuseExisting(ctx context.Context) error {
-	for _, name := range []string{events.StreamName, rawStream} {
+	for _, name := range []string{events.StreamName, rawStream, occStream} {
 		_, err := e.js.Stream(ctx, name)
 		switch {
 		case err == nil:
@@ -163,7 +169,7 @@ func (e *env) openStore(name string) (*projector.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := projector.Open(projector.Options{Dir: dir, Logger: e.opts.Logger})
+	st, err := projector.Open(projector.Options{Dir: dir, Logger: e.opts.Logger, SyncEveryBatch: e.durable})
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +207,11 @@ func describe(opts Options, e *env) Environment {
 		ids = fmt.Sprintf("%s and %s skipped: they need the embedded broker under a generated identity configuration, "+
 			"and --nats-url was given", figSendAuth, figQueryAuth)
 	}
+	durable := fmt.Sprintf("%s on a second embedded broker with SyncAlways, its views synced every batch", figSendDurable)
+	if opts.NatsURL != "" {
+		durable = fmt.Sprintf("%s skipped: it needs an embedded broker of its own with SyncAlways, and --nats-url was given", figSendDurable)
+	}
 	env := newEnvironment(opts, nats)
-	env.Identity = ids
+	env.Identity, env.Durable = ids, durable
 	return env
 }

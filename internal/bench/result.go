@@ -78,6 +78,7 @@ type Environment struct {
 	OS            string  `json:"os"`
 	NATS          string  `json:"nats"`
 	Identity      string  `json:"identity"`
+	Durable       string  `json:"durable"`
 	LoadAvgStart  string  `json:"load_avg_start,omitempty"`
 	LoadAvgEnd    string  `json:"load_avg_end,omitempty"`
 	Duration      string  `json:"duration"`
@@ -126,76 +127,6 @@ func (r Result) Figure(name string) (Figure, bool) {
 	return Figure{}, false
 }
 
-// Names of the figures that ratios and targets refer to.
-const (
-	figRawPub     = "raw_js_async_pub"
-	figRawConsume = "raw_ordered_consume"
-	figCatchup    = "projector_catchup"
-	figSend       = "cmd_send"
-	figSendPiped  = "cmd_send_pipelined"
-	figSendAuth   = "cmd_send_auth"
-	figQuery      = "query_inbox"
-	figQueryAuth  = "query_inbox_auth"
-	figClose      = "policy_close"
-)
-
-// evaluate computes the ratios and checks the targets.
-func (r *Result) evaluate() {
-	ratio := func(fig, base string) float64 {
-		f, _ := r.Figure(fig)
-		b, _ := r.Figure(base)
-		v := 0.0
-		if b.Value > 0 {
-			v = f.Value / b.Value
-		}
-		r.Ratios = append(r.Ratios, Ratio{Name: fig + "/" + base, Figure: fig, Base: base, Measure: MeasureValue, Value: v})
-		return v
-	}
-	defer r.identityRatios()
-	sendRatio := ratio(figSend, figRawPub)
-	catchupRatio := ratio(figCatchup, figRawConsume)
-	send, _ := r.Figure(figSend)
-	query, _ := r.Figure(figQuery)
-	closing, _ := r.Figure(figClose)
-	r.Targets = []Target{
-		{Name: figSend + "/" + figRawPub, Want: ">= 0.5", Got: sendRatio, Pass: sendRatio >= 0.5},
-		{Name: figSend, Want: ">= 30000 cmds/s", Got: send.Value, Unit: "cmds/s", Pass: send.Value >= 30000},
-		{Name: figSend + " p99", Want: "<= 10ms", Got: ms(send.P99), Unit: "ms", Pass: send.P99 <= 10*time.Millisecond},
-		{Name: figCatchup + "/" + figRawConsume, Want: ">= 0.6", Got: catchupRatio, Pass: catchupRatio >= 0.6},
-		{Name: figQuery + " p99", Want: "<= 1ms", Got: ms(query.P99), Unit: "ms", Pass: query.P99 <= time.Millisecond},
-		{Name: figClose, Want: "<= 5s", Got: closing.Value, Unit: "s", Pass: closing.Value <= 5},
-	}
-}
-
-// identityRatios are the CPU time per operation of the *_auth figures
-// against the same workload without identities: the cost of the service
-// import and the checks. Without the *_auth figures (--nats-url) there are
-// none.
-func (r *Result) identityRatios() {
-	for _, p := range [][2]string{{figSendAuth, figSendPiped}, {figQueryAuth, figQuery}} {
-		f, ok := r.Figure(p[0])
-		b, _ := r.Figure(p[1])
-		if !ok {
-			continue
-		}
-		v := 0.0
-		if fb := cpuPerOpValue(b); fb > 0 {
-			v = cpuPerOpValue(f) / fb
-		}
-		r.Ratios = append(r.Ratios, Ratio{Name: p[0] + "/" + p[1] + " " + MeasureCPUPerOp, Figure: p[0], Base: p[1],
-			Measure: MeasureCPUPerOp, Value: v})
-	}
-}
-
-// cpuPerOpValue is the CPU time per operation of f in microseconds, 0
-// when unknown.
-func cpuPerOpValue(f Figure) float64 {
-	if f.CPU <= 0 || f.Count <= 0 {
-		return 0
-	}
-	return float64(f.CPU) / float64(time.Microsecond) / float64(f.Count)
-}
-
 // ms is d in milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
@@ -205,7 +136,8 @@ func (r Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "crosstalk bench: %d CPUs (GOMAXPROCS %d), %s, %s\n", env.CPUs, env.GOMAXPROCS, env.GoVersion, env.OS)
 	fmt.Fprintf(w, "NATS: %s; load average %s at start, %s at end; %.0fs in all\n",
 		env.NATS, orDash(env.LoadAvgStart), orDash(env.LoadAvgEnd), env.Seconds)
-	fmt.Fprintf(w, "identities: %s\n\n", orDash(env.Identity))
+	fmt.Fprintf(w, "identities: %s\n", orDash(env.Identity))
+	fmt.Fprintf(w, "durable: %s\n\n", orDash(env.Durable))
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tvalue\tunit\tp50\tp99\tcpu/op\tmeasured")
 	for _, f := range r.Figures {

@@ -77,10 +77,20 @@ func (r *runner) withNewService(ctx context.Context, store *projector.Store, clo
 	if err != nil {
 		return err
 	}
-	svc := service.New(nc, r.env.log, store, service.Options{
+	o := service.Options{
 		Clock: clock, Logger: r.opts.Logger, PolicyCheckInterval: policyCheckInterval, CloseGrace: closeGrace,
 		EnforceIdentity: enforce,
-	})
+	}
+	if enforce {
+		// With identities enforced the share in flight is per principal,
+		// and every client of cmd_send_auth is appA's one principal: its
+		// Clients × InFlight commands must fit, or the figure measures
+		// refusals (too_many_requests) instead of the import and checks.
+		// Twice that, because a slot is released just after its reply is
+		// sent, and the client's next command can arrive in between.
+		o.MaxInFlightPerConnection = 2 * r.opts.Clients * r.opts.InFlight
+	}
+	svc := service.New(nc, r.env.log, store, o)
 	return withService(ctx, svc, func(ctx context.Context) error { return fn(ctx, svc) })
 }
 
