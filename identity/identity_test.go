@@ -26,15 +26,18 @@ func TestFromRequestInfo(t *testing.T) {
 	}{
 		{``, Principal{Kind: KindService}, "service"},
 		{`{"acc":"instagram","user":"instagram-backend","name":"instagram:alice"}`,
-			Principal{KindApp, "instagram", "instagram-backend"}, "instagram/instagram-backend"},
-		{`{"acc":"instagram","user":"instagram:alice"}`, Principal{KindUser, "instagram", "instagram:alice"}, "instagram/instagram:alice"},
-		{`{"acc":"messenger","user":"instagram:alice"}`, Principal{KindApp, "messenger", "instagram:alice"}, "messenger/instagram:alice"},
-		{`{"acc":"ADMIN","user":"admin"}`, Principal{KindAdmin, "ADMIN", "admin"}, "ADMIN/admin"},
+			Principal{Kind: KindApp, Account: "instagram", User: "instagram-backend"}, "instagram/instagram-backend"},
+		{`{"acc":"instagram","user":"instagram:alice"}`, Principal{Kind: KindUser, Account: "instagram", User: "instagram:alice"}, "instagram/instagram:alice"},
+		{`{"acc":"messenger","user":"instagram:alice"}`, Principal{Kind: KindApp, Account: "messenger", User: "instagram:alice"}, "messenger/instagram:alice"},
+		{`{"acc":"ADMIN","user":"admin"}`, Principal{Kind: KindAdmin, Account: "ADMIN", User: "admin"}, "ADMIN/admin"},
 	} {
 		p := principal(t, c.header)
 		if p != c.want || p.String() != c.name {
 			t.Errorf("%s: got %+v (%q), want %+v (%q)", c.header, p, p, c.want, c.name)
 		}
+	}
+	if p := principal(t, `{"acc":"instagram","user":"instagram-backend","server":"n1","id":42}`); p.Connection != "n1/42" {
+		t.Errorf("connection %q, want n1/42 from the header's server and client id", p.Connection)
 	}
 	if _, err := FromRequestInfo(`{"user":"x"}`, AdminAccount); !errors.Is(err, ErrNoIdentity) {
 		t.Errorf("no account: %v, want ErrNoIdentity", err)
@@ -45,9 +48,9 @@ func TestFromRequestInfo(t *testing.T) {
 }
 
 var (
-	app   = Principal{KindApp, "instagram", "instagram-backend"}
-	alice = Principal{KindUser, "instagram", "instagram:alice"}
-	admin = Principal{KindAdmin, "ADMIN", "admin"}
+	app   = Principal{Kind: KindApp, Account: "instagram", User: "instagram-backend"}
+	alice = Principal{Kind: KindUser, Account: "instagram", User: "instagram:alice"}
+	admin = Principal{Kind: KindAdmin, Account: "ADMIN", User: "admin"}
 )
 
 // The matrix of commands: who may send on which subject as which actor.

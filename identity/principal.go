@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 )
@@ -53,6 +54,11 @@ type Principal struct {
 	Account string
 	// User is the caller's NATS user name.
 	User string
+	// Connection names the caller's connection ("<server>/<client id>",
+	// from the header) when nats-server says it; "" otherwise. It is for
+	// counting, not for deciding: two connections of one user are one
+	// principal.
+	Connection string
 }
 
 // SelfDeclared is the principal of every request in development mode.
@@ -67,6 +73,8 @@ var ErrNoIdentity = errors.New("request info names no account")
 type requestInfo struct {
 	Account string `json:"acc"`
 	User    string `json:"user"`
+	Server  string `json:"server"`
+	ID      uint64 `json:"id"`
 }
 
 // FromRequestInfo returns the principal of a request whose
@@ -84,6 +92,9 @@ func FromRequestInfo(header, adminAccount string) (Principal, error) {
 		return Principal{}, ErrNoIdentity
 	}
 	p := Principal{Account: ri.Account, User: ri.User}
+	if ri.ID != 0 {
+		p.Connection = ri.Server + "/" + strconv.FormatUint(ri.ID, 10)
+	}
 	switch {
 	case ri.Account == adminAccount:
 		p.Kind = KindAdmin

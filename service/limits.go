@@ -77,8 +77,14 @@ func (l *limiter) inFlight() int { return len(l.slots) }
 // a reply subject of two tokens or fewer (an old-style request) is its own
 // key, as nothing in it names the connection.
 func connectionOf(p identity.Principal, reply string) string {
-	if p.Kind == identity.KindUser {
+	switch {
+	case p.Kind == identity.KindUser:
 		return p.String()
+	case p.Connection != "":
+		// A request across a service import has its reply subject
+		// rewritten per importing account (_R_.…), which names no
+		// connection; nats-server's header does.
+		return p.String() + "#" + p.Connection
 	}
 	if i := strings.LastIndexByte(reply, '.'); i > 0 && strings.Count(reply, ".") >= 2 {
 		return reply[:i]

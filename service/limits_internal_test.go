@@ -23,10 +23,21 @@ func TestConnectionOf(t *testing.T) {
 		{identity.SelfDeclared, "_INBOX.aaa.1", "_INBOX.bbb.1", false},
 		{app, "_INBOX.aaa.1", "_INBOX.bbb.1", false},
 		{app, "_INBOX.aaa.1", "_INBOX.aaa.9", true},
+		// Across a service import the reply is _R_.<account's>.<token>
+		// whatever the connection; the header's connection counts.
+		{withConn(app, "s1/7"), "_R_.abc.1", "_R_.abc.2", true},
 		{user, "_INBOX.aaa.1", "_INBOX.bbb.1", true},
 	} {
 		if got := connectionOf(c.p, c.r1) == connectionOf(c.p, c.r2); got != c.same {
 			t.Errorf("%v: %s and %s counted together = %v, want %v", c.p, c.r1, c.r2, got, c.same)
 		}
 	}
+	if connectionOf(withConn(app, "s1/7"), "_R_.abc.1") == connectionOf(withConn(app, "s1/8"), "_R_.abc.1") {
+		t.Error("two connections of one app behind an import are counted together")
+	}
+}
+
+func withConn(p identity.Principal, conn string) identity.Principal {
+	p.Connection = conn
+	return p
 }
