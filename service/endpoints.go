@@ -192,8 +192,11 @@ func (s *Service) respond(req request, res any, err error) {
 		s.logFailure(req, code, err)
 		msg.Header = nats.Header{micro.ErrorCodeHeader: {status}, micro.ErrorHeader: {boundMessage(firstLine(err.Error(), code))}}
 		msg.Data = body
+	} else if buf, ok := res.(*replyBuffer); ok {
+		msg.Data = buf.b // encoded already, as the inbox query's page is
+		defer buf.free() // PublishMsg copies it
 	} else if raw, ok := res.(json.RawMessage); ok {
-		msg.Data = raw // encoded already, as the inbox query's page is
+		msg.Data = raw
 	} else if msg.Data, err = json.Marshal(res); err != nil {
 		s.opts.Logger.Error("encode reply", slog.String("subject", req.subject), slog.Any("err", err))
 		return

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -124,8 +123,14 @@ func (q *inboxQuery) check() error {
 func (s *Service) queryInbox(ctx context.Context, by identity.Principal, body []byte) (any, error) {
 	q := inboxQuery{by: by}
 	return s.answer(ctx, body, &q, func() (any, error) {
-		page, err := s.views().InboxJSON(q.account, q.Limit, q.Cursor)
-		return json.RawMessage(page), err
+		buf := newReplyBuffer()
+		page, err := s.views().AppendInboxJSON(buf.b[:0], q.account, q.Limit, q.Cursor)
+		if err != nil {
+			buf.free()
+			return nil, err
+		}
+		buf.b = page
+		return buf, nil
 	})
 }
 
