@@ -200,10 +200,10 @@ func (s *Service) respond(req request, res any, err error) {
 		msg.Header = nats.Header{micro.ErrorCodeHeader: {status}, micro.ErrorHeader: {boundMessage(firstLine(err.Error(), code))}}
 		msg.Data = body
 	} else if buf, ok := res.(*replyBuffer); ok {
-		msg.Data = buf.b // encoded already, as the inbox query's page is
+		msg.Data = buf.b // the inbox query's page, in a pooled buffer
 		defer buf.free() // PublishMsg copies it
 	} else if raw, ok := res.(json.RawMessage); ok {
-		msg.Data = raw
+		msg.Data = raw // encoded already, as the inbox query's page is
 	} else if msg.Data, err = json.Marshal(res); err != nil {
 		s.opts.Logger.Error("encode reply", slog.String("subject", req.subject), slog.Any("err", err))
 		return
