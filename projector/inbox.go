@@ -1,11 +1,13 @@
 package projector
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
@@ -74,16 +76,24 @@ func (s *Store) Inbox(account events.Account, limit int, cursor api.Cursor) (api
 // Inbox's page gives, but made of the stored items without decoding them:
 // the query endpoint's answer, for a third of the CPU.
 func (s *Store) InboxJSON(account events.Account, limit int, cursor api.Cursor) ([]byte, error) {
-	out := append(make([]byte, 0, 4096), `{"items":[`...)
+	return s.AppendInboxJSON(nil, account, limit, cursor)
+}
+
+// AppendInboxJSON appends InboxJSON's page to dst and returns the extended
+// buffer, so that the query endpoint can reuse one buffer for every reply
+// rather than grow a new one per page (a page is several kilobytes).
+func (s *Store) AppendInboxJSON(dst []byte, account events.Account, limit int, cursor api.Cursor) ([]byte, error) {
+	out := append(dst, `{"items":[`...)
+	open := len(out)
 	next, err := s.inboxItems(account, limit, cursor, func(_, v []byte) error {
-		if out[len(out)-1] != '[' {
+		if len(out) != open {
 			out = append(out, ',')
 		}
 		out = append(out, v...)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	out = append(out, ']')
 	if next != "" {
@@ -95,38 +105,73 @@ func (s *Store) InboxJSON(account events.Account, limit int, cursor api.Cursor) 
 }
 
 // inboxItems calls fn with the stored items of one page and returns the
-// cursor of the next page, "" on the last.
+// cursor of the next page, "" on the last. One iterator is the page's
+// consistent view, without a snapshot: opening and closing a snapshot per
+// query cost a DB lock each way and a compaction check on close. The
+// account is looked up only when the page is empty, through the same
+// iterator: an inbox item is written in the batch that makes its account
+// known, so a page with items is of a known account.
 func (s *Store) inboxItems(account events.Account, limit int, cursor api.Cursor, fn func(k, v []byte) error) (api.Cursor, error) {
-	snap, release, err := s.snapshot()
+	release, err := s.acquire()
 	if err != nil {
 		return "", err
 	}
 	defer release()
-	if _, known, err := get(snap, acctKey(account)); err != nil || !known {
-		if err == nil {
-			err = fmt.Errorf("%w: %s has no events", ErrUnknownAccount, account)
-		}
-		return "", err
-	}
 	prefix := inboxPrefix(account)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return "", fmt.Errorf("scan %q: %w", prefix, err)
+	}
 	from, err := resume(prefix, cursor, func(b []byte) bool { _, ok := parseInboxSuffix(b); return ok })
 	if err != nil {
-		return "", err
+		// An unknown account is the first thing wrong, as it always was.
+		return "", errors.Join(cmp.Or(knownAccount(it, account), err), it.Close())
 	}
-	limit = clampLimit(limit)
+	next, n, err := pageOf(it, prefix, from, clampLimit(limit), fn)
+	if err == nil && n == 0 {
+		err = knownAccount(it, account)
+	}
+	return next, errors.Join(err, it.Close())
+}
+
+// pageOf calls fn with at most limit entries of it from from (the prefix
+// itself when nil), and returns how many it gave and the cursor of the
+// next page, "" when the entries end within limit.
+func pageOf(it *pebble.Iterator, prefix, from []byte, limit int, fn func(k, v []byte) error) (api.Cursor, int, error) {
+	if from == nil {
+		from = prefix
+	}
+	n := 0
 	var last []byte
-	var n int
-	var next api.Cursor
-	err = scan(snap, prefix, from, func(k, v []byte) (bool, error) {
+	for ok := it.SeekGE(from); ok; ok = it.Next() {
 		if n == limit {
-			next = encodeCursor(last)
-			return false, nil
+			return encodeCursor(last[len(prefix):]), n, nil
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return "", n, fmt.Errorf("scan %q: %w", prefix, err)
 		}
 		n++
-		last = suffix(prefix, k)
-		return true, fn(k, v)
-	})
-	return next, err
+		last = append(last[:0], it.Key()...)
+		if err := fn(it.Key(), v); err != nil {
+			return "", n, err
+		}
+	}
+	return "", n, it.Error()
+}
+
+// knownAccount reports ErrUnknownAccount unless account has a record, read
+// through it so that it sees what the page saw.
+func knownAccount(it *pebble.Iterator, account events.Account) error {
+	k := acctKey(account)
+	it.SetBounds(k, successor(k))
+	if !it.SeekGE(k) {
+		if err := it.Error(); err != nil {
+			return fmt.Errorf("get %q: %w", k, err)
+		}
+		return fmt.Errorf("%w: %s has no events", ErrUnknownAccount, account)
+	}
+	return nil
 }
 
 // newInboxItem is what an account's inbox shows of a conversation; Apply

@@ -101,9 +101,20 @@ func pebbleOptions(opts Options) *pebble.Options {
 	// they reach disk, so far fewer bytes are flushed and compacted.
 	po.MemTableSize = 64 << 20
 	po.MemTableStopWritesThreshold = 4
+	// Pebble charges every memtable it holds to the block cache (the
+	// mutable one, and the one it keeps to recycle), so a cache of
+	// CacheSize alone was all reservation and cached no block at all: a
+	// query on a store larger than the memtable read and decompressed its
+	// blocks from disk every time. The cache is sized for both memtables
+	// on top of CacheSize, which the block cache gets.
+	po.CacheSize = opts.CacheSize + memtablesReserved*int64(po.MemTableSize)
 	po.ApplyCompressionSettings(compressionSettings)
 	return po
 }
+
+// memtablesReserved is how many memtables Pebble holds, and charges to the
+// block cache, in the steady state: the mutable one and a recycled one.
+const memtablesReserved = 2
 
 // compressionSettings leaves the upper levels uncompressed and compresses
 // the two bottom ones, which hold most of the data. The upper levels are

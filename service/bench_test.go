@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
 // BenchmarkDecodeSend is the request side of one message.send: reading the
@@ -20,6 +21,22 @@ func BenchmarkDecodeSend(b *testing.B) {
 			b.Fatal(err)
 		}
 		if _, _, err := conversationAction("message.send", app, origin{}, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeInboxQuery is the request side of one inbox query:
+// decoding and checking its body, as queryInboxNow does before the read.
+func BenchmarkDecodeInboxQuery(b *testing.B) {
+	body := []byte(`{"account":"instagram:hub-17"}`)
+	b.ReportAllocs()
+	for range b.N {
+		q := inboxQuery{by: identity.SelfDeclared}
+		if err := decodeStrict(body, &q); err != nil {
+			b.Fatal(err)
+		}
+		if err := q.check(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -74,10 +74,11 @@ func (s *Service) addQueries(ctx context.Context, g *group) error {
 		api.QueryInbox: s.queryInbox, api.QueryMessages: s.queryMessages, api.QueryPresence: s.queryPresence,
 		api.QueryConversation: s.queryConversation, api.QueryPolicy: s.queryPolicy, api.QueryStatus: s.queryStatus,
 	}
+	quick := map[string]quickFunc{api.QueryInbox: s.queryInboxNow}
 	for name, q := range queries {
 		q := q
 		h := func(ctx context.Context, p identity.Principal, req request) (any, error) { return q(ctx, p, req.data) }
-		if err := s.add(ctx, g, s.queries, "query."+name, name, h); err != nil {
+		if err := g.addEndpoint("query."+name, name, s.async(ctx, s.queries, h, quick[name])); err != nil {
 			return err
 		}
 	}
@@ -87,7 +88,7 @@ func (s *Service) addQueries(ctx context.Context, g *group) error {
 // add registers one endpoint whose requests take slots of lim. Endpoint
 // names may not contain dots.
 func (s *Service) add(ctx context.Context, g *group, lim *limiter, name, subject string, h handlerFunc) error {
-	return g.addEndpoint(name, subject, s.async(ctx, lim, h))
+	return g.addEndpoint(name, subject, s.async(ctx, lim, h, nil))
 }
 
 // commandRun runs one command body of action for app, sent by p.
@@ -115,8 +116,9 @@ func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
 // requests one at a time. The request takes a slot of lim first (see
 // limiter), counted against its connection; it gets CommandTimeout, and is
 // allowed to finish after ctx is done so that a shutdown drains instead of
-// failing requests already accepted.
-func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc) func(*endpoint, *nats.Msg) {
+// failing requests already accepted. A request that quick, if given,
+// answers at once is answered right here instead (see quickFunc).
+func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc, quick quickFunc) func(*endpoint, *nats.Msg) {
 	base := context.WithoutCancel(ctx)
 	return func(ep *endpoint, msg *nats.Msg) {
 		req := request{subject: msg.Subject, reply: msg.Reply, data: msg.Data, info: s.requestInfo(msg),
@@ -128,6 +130,11 @@ func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc) func(*
 			return
 		}
 		s.inflight.Add(1)
+		if perr == nil && quick != nil && s.answerNow(quick, p, req) {
+			lim.release(conn)
+			s.inflight.Done()
+			return
+		}
 		s.runJob(ctx, func() {
 			defer s.inflight.Done()
 			defer lim.release(conn)
@@ -192,6 +199,9 @@ func (s *Service) respond(req request, res any, err error) {
 		s.logFailure(req, code, err)
 		msg.Header = nats.Header{micro.ErrorCodeHeader: {status}, micro.ErrorHeader: {boundMessage(firstLine(err.Error(), code))}}
 		msg.Data = body
+	} else if buf, ok := res.(*replyBuffer); ok {
+		msg.Data = buf.b // the inbox query's page, in a pooled buffer
+		defer buf.free() // PublishMsg copies it
 	} else if raw, ok := res.(json.RawMessage); ok {
 		msg.Data = raw // encoded already, as the inbox query's page is
 	} else if msg.Data, ok = encodeCommandReply(res); ok {

@@ -115,6 +115,11 @@ func (rf *requestFields) add(t reflect.Type) {
 			rf.add(f.Type)
 			continue
 		}
+		if !f.IsExported() {
+			// The decoder never sets it: a query's parsed fields and its
+			// principal do not make the request nested.
+			continue
+		}
 		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "" && tag != "-" {
 			rf.names[tag] = true
 		}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -123,10 +122,25 @@ func (q *inboxQuery) check() error {
 
 func (s *Service) queryInbox(ctx context.Context, by identity.Principal, body []byte) (any, error) {
 	q := inboxQuery{by: by}
-	return s.answer(ctx, body, &q, func() (any, error) {
-		page, err := s.views().InboxJSON(q.account, q.Limit, q.Cursor)
-		return json.RawMessage(page), err
-	})
+	return s.answer(ctx, body, &q, func() (any, error) { return s.inboxPage(&q) })
+}
+
+// queryInboxNow is queryInbox without waiting (quickFunc).
+func (s *Service) queryInboxNow(by identity.Principal, req request) (any, bool, error) {
+	q := inboxQuery{by: by}
+	return s.answerQuick(req.data, &q, func() (any, error) { return s.inboxPage(&q) })
+}
+
+// inboxPage reads the page q asks for into a pooled buffer.
+func (s *Service) inboxPage(q *inboxQuery) (any, error) {
+	buf := newReplyBuffer()
+	page, err := s.views().AppendInboxJSON(buf.b[:0], q.account, q.Limit, q.Cursor)
+	if err != nil {
+		buf.free()
+		return nil, err
+	}
+	buf.b = page
+	return buf, nil
 }
 
 type messagesQuery struct {
