@@ -30,7 +30,7 @@ func (s *Store) Apply(msgs []events.Message) error {
 	defer release()
 
 	from := s.Checkpoint()
-	b := s.db.NewIndexedBatch()
+	b := s.db.NewIndexedBatchWithSize(batchSize(msgs))
 	defer b.Close()
 	t := newTx(b, s.log, s.records)
 	last, err := t.fold(from, msgs)
@@ -47,6 +47,23 @@ func (s *Store) Apply(msgs []events.Message) error {
 	}
 	return nil
 }
+
+// batchSize estimates the bytes of the batch that applies msgs, so that
+// it is allocated once: grown by doubling, a catch-up batch of 10,000
+// events was copied a dozen times, 4% of the catch-up's CPU. Each event
+// writes its stored bytes under hist/ and about as many again in the views
+// (the message, its id, the records and inbox items flushed at the end).
+func batchSize(msgs []events.Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += 2*len(m.Data) + batchOverhead
+	}
+	return n
+}
+
+// batchOverhead is the bytes per event of batchSize beyond twice the
+// event's own: keys and record headers.
+const batchOverhead = 256
 
 // commitOpts says whether a commit waits for fsync. Without it a batch is
 // in Pebble's write-ahead log, in the OS's cache, when Apply returns: a
