@@ -132,6 +132,11 @@ type convState struct {
 	exists   bool
 	stored   bool
 	activity time.Time
+	// last is the stored bytes of the record's LastSeq when an event of
+	// the run moved it: flush hashes them into LastHash, once per
+	// conversation rather than once per event (a run of 10,000 events
+	// to 1000 conversations hashed 10,000 times for 1000 hashes kept).
+	last []byte
 }
 
 func newTx(b *pebble.Batch, log *slog.Logger, cache *recordCache) *tx {
@@ -275,6 +280,9 @@ func (t *tx) flush() error {
 func (t *tx) flushConv(id string, c *convState) error {
 	if !c.exists {
 		return nil
+	}
+	if c.last != nil {
+		c.rec.LastHash, c.last = events.Hash(c.last), nil
 	}
 	if err := t.setJSON(convKey(id), &c.rec); err != nil {
 		return err

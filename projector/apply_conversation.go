@@ -28,7 +28,7 @@ func (t *tx) applyConversation(d decoded) error {
 		return nil
 	}
 	c.rec.Version++ // every event on the subject counts, as in the aggregate
-	c.rec.LastSeq, c.rec.LastHash = d.seq, d.hash
+	c.rec.LastSeq, c.last = d.seq, d.stored
 	switch x := d.data.(type) {
 	case *events.ConversationStartedData:
 		t.skip(d, "the conversation was already started")
@@ -54,8 +54,9 @@ func (t *tx) started(d decoded, c *convState, x *events.ConversationStartedData)
 	c.exists = true
 	c.rec = convRecord{
 		ID: d.key, Participants: x.Participants, Apps: apps,
-		CrossApp: x.CrossApp || len(apps) > 1, Version: 1, LastSeq: d.seq, LastHash: d.hash, LastActivity: d.event.Time,
+		CrossApp: x.CrossApp || len(apps) > 1, Version: 1, LastSeq: d.seq, LastActivity: d.event.Time,
 	}
+	c.last = d.stored
 	for _, p := range x.Participants {
 		if _, err := t.account(p); err != nil {
 			return err
