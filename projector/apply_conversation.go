@@ -81,8 +81,11 @@ func touch(c *convState, at time.Time) {
 // newer message; hist/ keeps both.
 func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
 	idKey := msgIDKey(d.key, x.MessageID)
-	m := api.MessageView{MessageID: x.MessageID, Sender: string(x.Sender), Text: x.Text, SentAt: d.event.Time}
-	if err := t.setJSON(msgKey(d.key, d.seq), m); err != nil {
+	m, err := encodeNewMessage(x.MessageID, string(x.Sender), x.Text, d.event.Time)
+	if err != nil {
+		return fmt.Errorf("encode message %s: %w", x.MessageID, err)
+	}
+	if err := t.b.Set(msgKey(d.key, d.seq), m, nil); err != nil {
 		return err
 	}
 	if err := t.setUint(idKey, d.seq); err != nil {
