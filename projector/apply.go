@@ -284,7 +284,11 @@ func (t *tx) flushConv(id string, c *convState) error {
 	if c.last != nil {
 		c.rec.LastHash, c.last = events.Hash(c.last), nil
 	}
-	if err := t.setJSON(convKey(id), &c.rec); err != nil {
+	rec, err := encodeConvRecord(&c.rec)
+	if err != nil {
+		return fmt.Errorf("encode conversation %s: %w", id, err)
+	}
+	if err := t.b.Set(convKey(id), rec, nil); err != nil {
 		return err
 	}
 	moved := c.stored && !c.rec.LastActivity.Equal(c.activity)
@@ -295,7 +299,11 @@ func (t *tx) flushConv(id string, c *convState) error {
 			}
 		}
 		item := newInboxItem(id, &c.rec, c.rec.Unread[p])
-		if err := t.setJSON(inboxKey(p, invertTime(c.rec.LastActivity), id), &item); err != nil {
+		v, err := encodeInboxItem(&item)
+		if err != nil {
+			return fmt.Errorf("encode inbox item %s of %s: %w", id, p, err)
+		}
+		if err := t.b.Set(inboxKey(p, invertTime(c.rec.LastActivity), id), v, nil); err != nil {
 			return err
 		}
 	}
