@@ -1,70 +1,52 @@
 package projector
 
 import (
-	"sync"
-
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
-// pipeline applies the runs a Source reads on a goroutine of its own, so
-// that the Source fetches and converts the next run from JetStream while
-// the store applies this one: during a catch-up the two overlap instead of
-// taking turns. The hand-over is unbuffered, so at most one run is applied
-// while the next is read, and runs are applied in the order read.
+// pipeline applies the runs a Source reads for Run. A full run (MaxBatch
+// messages: the store is behind the log) is applied on a goroutine of its
+// own, so that the Source fetches and converts the next run from JetStream
+// meanwhile: during a catch-up the two overlap instead of taking turns. A
+// shorter run means the store has caught up; it is applied on the
+// caller's goroutine, as before, so that following a live log costs no
+// hand-over per event. Either way a run is applied only after the one
+// before it, and after a failed Apply nothing more is (a later run would
+// leave a gap behind the checkpoint).
 //
-// After a failed Apply it applies nothing more (a later run would leave a
-// gap behind the checkpoint) and hands the error back to the Source on the
-// next run, or to Run from wait.
+// feed and wait are called from the Source's goroutine only.
 type pipeline struct {
-	s    *Store
-	runs chan []events.Message
-	done chan struct{}
-
-	mu  sync.Mutex
-	err error // the first failed Apply's
+	s        *Store
+	full     int
+	inFlight chan error // the result of the run applied in the background, or nil
+	err      error      // the first failed Apply's
 }
 
-// pipeline starts the applying goroutine; wait ends it.
-func (s *Store) pipeline() *pipeline {
-	p := &pipeline{s: s, runs: make(chan []events.Message), done: make(chan struct{})}
-	go p.loop()
-	return p
-}
+// pipeline returns Run's pipeline; Run calls wait once Read returns.
+func (s *Store) pipeline() *pipeline { return &pipeline{s: s, full: s.opts.MaxBatch} }
 
-func (p *pipeline) loop() {
-	defer close(p.done)
-	for run := range p.runs {
-		if p.failed() != nil {
-			continue
-		}
-		if err := p.s.Apply(run); err != nil {
-			p.mu.Lock()
-			p.err = err
-			p.mu.Unlock()
-		}
-	}
-}
-
-func (p *pipeline) failed() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.err
-}
-
-// feed is the Source's callback: it hands run over once the previous one
-// is applied, or returns the error that stopped the applying.
+// feed is the Source's callback: it applies run, in the background if it
+// is full, once the previous run is applied.
 func (p *pipeline) feed(run []events.Message) error {
-	if err := p.failed(); err != nil {
+	if err := p.wait(); err != nil {
 		return err
 	}
-	p.runs <- run
+	if len(run) < p.full {
+		p.err = p.s.Apply(run)
+		return p.err
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.s.Apply(run) }()
+	p.inFlight = done
 	return nil
 }
 
-// wait lets the run in hand be applied, ends the goroutine and returns the
-// error of a failed Apply, if any.
+// wait waits for the run applied in the background, if any, and returns
+// the error of a failed Apply.
 func (p *pipeline) wait() error {
-	close(p.runs)
-	<-p.done
-	return p.failed()
+	if p.inFlight != nil {
+		p.err = <-p.inFlight
+		p.inFlight = nil
+	}
+	return p.err
 }
