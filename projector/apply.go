@@ -118,6 +118,9 @@ type tx struct {
 	cache *recordCache
 	convs map[string]*convState
 	accts map[events.Account]*accountRecord
+	// closedBy holds, per policy version, the count of conversations it
+	// closed, for those the run closed some of (countClosed).
+	closedBy map[uint64]uint64
 	// applied counts the messages folded, poisoned those of them skipped
 	// as poison, for Options.OnApplied.
 	applied, poisoned int
@@ -142,7 +145,7 @@ type convState struct {
 func newTx(b *pebble.Batch, log *slog.Logger, cache *recordCache) *tx {
 	return &tx{
 		b: b, log: log, cache: cache, convs: map[string]*convState{},
-		accts: map[events.Account]*accountRecord{},
+		accts: map[events.Account]*accountRecord{}, closedBy: map[uint64]uint64{},
 	}
 }
 
@@ -258,8 +261,8 @@ func (t *tx) account(a events.Account) (*accountRecord, error) {
 	return r, nil
 }
 
-// flush writes the held records back, in key order so that the batch is
-// the same for the same events.
+// flush writes the held records and counters back, in key order so that
+// the batch is the same for the same events.
 func (t *tx) flush() error {
 	for _, id := range slices.Sorted(maps.Keys(t.convs)) {
 		if err := t.flushConv(id, t.convs[id]); err != nil {
@@ -268,6 +271,11 @@ func (t *tx) flush() error {
 	}
 	for _, a := range slices.Sorted(maps.Keys(t.accts)) {
 		if err := t.setJSON(acctKey(a), t.accts[a]); err != nil {
+			return err
+		}
+	}
+	for _, v := range slices.Sorted(maps.Keys(t.closedBy)) {
+		if err := t.setUint(policyClosedKey(v), t.closedBy[v]); err != nil {
 			return err
 		}
 	}

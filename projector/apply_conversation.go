@@ -306,10 +306,22 @@ func (t *tx) closed(d decoded, c *convState, x *events.ConversationClosedData) e
 		return nil
 	}
 	c.rec.ClosedByPolicy = x.PolicyVersion
-	k := policyClosedKey(x.PolicyVersion)
-	n, _, err := getUint(t.b, k)
-	if err != nil {
-		return err
+	return t.countClosed(x.PolicyVersion)
+}
+
+// countClosed counts a conversation closed by policy version v. The count
+// is held by the tx and written once by flush: a policy closes thousands
+// of conversations in a run, and a read of the counter through the indexed
+// batch (which merges the batch with the DB) for each was 4% of applying
+// them.
+func (t *tx) countClosed(v uint64) error {
+	n, ok := t.closedBy[v]
+	if !ok {
+		var err error
+		if n, _, err = getUint(t.b, policyClosedKey(v)); err != nil {
+			return err
+		}
 	}
-	return t.setUint(k, n+1)
+	t.closedBy[v] = n + 1
+	return nil
 }
