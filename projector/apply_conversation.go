@@ -28,7 +28,7 @@ func (t *tx) applyConversation(d decoded) error {
 		return nil
 	}
 	c.rec.Version++ // every event on the subject counts, as in the aggregate
-	c.rec.LastSeq, c.rec.LastHash = d.seq, d.hash
+	c.rec.LastSeq, c.last = d.seq, d.stored
 	switch x := d.data.(type) {
 	case *events.ConversationStartedData:
 		t.skip(d, "the conversation was already started")
@@ -54,8 +54,9 @@ func (t *tx) started(d decoded, c *convState, x *events.ConversationStartedData)
 	c.exists = true
 	c.rec = convRecord{
 		ID: d.key, Participants: x.Participants, Apps: apps,
-		CrossApp: x.CrossApp || len(apps) > 1, Version: 1, LastSeq: d.seq, LastHash: d.hash, LastActivity: d.event.Time,
+		CrossApp: x.CrossApp || len(apps) > 1, Version: 1, LastSeq: d.seq, LastActivity: d.event.Time,
 	}
+	c.last = d.stored
 	for _, p := range x.Participants {
 		if _, err := t.account(p); err != nil {
 			return err
@@ -80,8 +81,11 @@ func touch(c *convState, at time.Time) {
 // newer message; hist/ keeps both.
 func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
 	idKey := msgIDKey(d.key, x.MessageID)
-	m := api.MessageView{MessageID: x.MessageID, Sender: string(x.Sender), Text: x.Text, SentAt: d.event.Time}
-	if err := t.setJSON(msgKey(d.key, d.seq), m); err != nil {
+	m, err := encodeNewMessage(x.MessageID, string(x.Sender), x.Text, d.event.Time)
+	if err != nil {
+		return fmt.Errorf("encode message %s: %w", x.MessageID, err)
+	}
+	if err := t.b.Set(msgKey(d.key, d.seq), m, nil); err != nil {
 		return err
 	}
 	if err := t.setUint(idKey, d.seq); err != nil {
@@ -302,10 +306,22 @@ func (t *tx) closed(d decoded, c *convState, x *events.ConversationClosedData) e
 		return nil
 	}
 	c.rec.ClosedByPolicy = x.PolicyVersion
-	k := policyClosedKey(x.PolicyVersion)
-	n, _, err := getUint(t.b, k)
-	if err != nil {
-		return err
+	return t.countClosed(x.PolicyVersion)
+}
+
+// countClosed counts a conversation closed by policy version v. The count
+// is held by the tx and written once by flush: a policy closes thousands
+// of conversations in a run, and a read of the counter through the indexed
+// batch (which merges the batch with the DB) for each was 4% of applying
+// them.
+func (t *tx) countClosed(v uint64) error {
+	n, ok := t.closedBy[v]
+	if !ok {
+		var err error
+		if n, _, err = getUint(t.b, policyClosedKey(v)); err != nil {
+			return err
+		}
 	}
-	return t.setUint(k, n+1)
+	t.closedBy[v] = n + 1
+	return nil
 }

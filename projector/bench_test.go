@@ -95,3 +95,27 @@ func BenchmarkApplyLive(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkApplyClose applies runs of 1000 conversation.closed events by
+// policy version 2, each to a different conversation: the projector's part
+// of policy_close.
+func BenchmarkApplyClose(b *testing.B) {
+	s, f := openStore(b), newFeed(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		convs := make([]string, 1000)
+		for j := range convs {
+			convs[j] = events.NewID()
+			f.start(convs[j], alice, bob)
+		}
+		mustApply(b, s, f.take())
+		for _, id := range convs {
+			f.closeByPolicy(id, 2)
+		}
+		run := f.take()
+		b.StartTimer()
+		mustApply(b, s, run)
+	}
+	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "events/s")
+}

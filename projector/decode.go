@@ -14,7 +14,9 @@ type decoded struct {
 	data  events.Payload // a pointer to the events.*Data type of event.Type
 	kind  events.SubjectKind
 	key   string // conversation id, account, or "" for the policy subject
-	hash  string // events.Hash of the stored bytes, for conversation events
+	// stored is the message's bytes: a conversation's record keeps their
+	// events.Hash (the closer's prevhash) if this is its last event.
+	stored []byte
 }
 
 // decodeMessage decodes the envelope and the payload before anything is
@@ -37,9 +39,5 @@ func decodeMessage(m events.Message) (decoded, error) {
 	if err := e.DecodeData(data); err != nil {
 		return decoded{}, err
 	}
-	d := decoded{seq: m.Seq, event: e, data: data, kind: kind, key: key}
-	if kind == events.SubjectConversation {
-		d.hash = events.Hash(m.Data) // the closer's prevhash, were this the last event
-	}
-	return d, nil
+	return decoded{seq: m.Seq, event: e, data: data, kind: kind, key: key, stored: m.Data}, nil
 }

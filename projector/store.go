@@ -193,7 +193,8 @@ func (s *Store) WaitFor(ctx context.Context, seq uint64) error {
 }
 
 // Run follows src from Checkpoint()+1 and applies what it reads until ctx is
-// done, then returns nil. When the source fails, Run logs it and follows
+// done, then returns nil. It applies each run while src reads the next (see
+// pipeline). When the source fails, Run logs it and follows
 // again from the last committed batch after a pause that grows to 5s, so a
 // broker restart or a leader election stalls the views, never stops them;
 // only a closed store ends Run with an error.
@@ -201,7 +202,11 @@ func (s *Store) Run(ctx context.Context, src Source) error {
 	backoff := s.opts.RetryInterval
 	for {
 		from := s.Checkpoint() + 1
-		err := src.Read(ctx, from, s.opts.MaxBatch, s.Apply)
+		p := s.pipeline()
+		err := src.Read(ctx, from, s.opts.MaxBatch, p.feed)
+		if applyErr := p.wait(); applyErr != nil {
+			err = applyErr // the cause; Read may have stopped for ctx first
+		}
 		if ctx.Err() != nil {
 			return nil
 		}

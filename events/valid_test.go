@@ -1,0 +1,44 @@
+package events
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// validCases are inputs on both sides of every rule of the grammar.
+var validCases = []string{
+	``, ` `, `null`, `nul`, `nulll`, `true`, `false`, `tru`, ` true `, `true false`, `"a"`, `"a`, `"\"`, `"\\"`,
+	`"\u00e9"`, `"\u00e"`, `"\u00eg"`, `"\x"`, `"\/\b\f\n\r\t"`, "\"\x1f\"", "\"\x7f\"", "\"\xff\"", `0`, `-0`, `-`, `01`,
+	`1.`, `1.5`, `.5`, `1e5`, `1E+5`, `1e-5`, `1e`, `1e+`, `-1.5e10`, `+1`, `[]`, `[ ]`, `[1,]`, `[,1]`, `[1 2]`,
+	`[1,[2,[3]]]`, `{}`, `{ }`, `{"a":1}`, `{"a" : 1 , "b":[true]}`, `{"a":1,}`, `{a:1}`, `{"a"}`, `{"a":}`,
+	`{"a":1 "b":2}`, `{"a":1`, `[`, `]`, `}`, "\t\r\n{}\n", `{"data":{"x":[1,2,{"y":null}]}}`, `"\ud800"`,
+	strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+	strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000),
+	strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001),
+}
+
+func TestValidJSONMatchesEncodingJSON(t *testing.T) {
+	for _, c := range validCases {
+		if got, want := validJSON([]byte(c)), json.Valid([]byte(c)); got != want {
+			t.Errorf("validJSON(%.40q) = %v, encoding/json.Valid says %v", c, got, want)
+		}
+	}
+}
+
+// FuzzValidJSON holds validJSON to encoding/json.Valid's answer, which
+// Decode's acceptance of stored bytes used to be.
+func FuzzValidJSON(f *testing.F) {
+	for _, c := range validCases {
+		f.Add([]byte(c))
+	}
+	for _, seed := range codecSeeds(f) {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Fatalf("validJSON(%q) = %v, encoding/json.Valid says %v", b, got, want)
+		}
+	})
+}

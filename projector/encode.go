@@ -1,0 +1,44 @@
+package projector
+
+import (
+	"time"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+)
+
+// encodeNewMessage returns the msg/ record of a message just sent (not
+// edited, not unsent, no reactions), byte for byte what json.Marshal of
+// its api.MessageView writes, without reflection: it is one of the
+// projector's writes for nearly every event. Texts that need any escaping,
+// or are not plain ASCII, go to json.Marshal, so that the bytes can only
+// be its own (TestEncodeNewMessage, FuzzEncodeNewMessage).
+func encodeNewMessage(id, sender, text string, at time.Time) ([]byte, error) {
+	if plain(id) && plain(sender) && plain(text) {
+		b := make([]byte, 0, len(id)+len(sender)+len(text)+messageFixed)
+		b = append(append(append(b, `{"message_id":"`...), id...), `","sender":"`...)
+		b = append(append(append(b, sender...), `","text":"`...), text...)
+		b = append(b, `","sent_at":"`...)
+		if b, err := at.AppendText(b); err == nil { // what Time.MarshalJSON quotes
+			return append(b, `","edited":false,"unsent":false,"reactions":null}`...), nil
+		}
+	}
+	return json.Marshal(api.MessageView{MessageID: id, Sender: sender, Text: text, SentAt: at})
+}
+
+// messageFixed is encodeNewMessage's bytes beside the three texts.
+const messageFixed = 128
+
+// plain reports whether json.Marshal writes s as it is between quotes:
+// printable ASCII but for the quote, the backslash and the HTML
+// characters it escapes.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
