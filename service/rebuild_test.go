@@ -102,27 +102,9 @@ func TestRebuildViewsOnlineUnderLoad(t *testing.T) {
 	var before api.InboxPage
 	h.mustQuery("inbox", map[string]any{"account": bob}, &before)
 
+	reading := readInboxes(h, bob, 3, func(page api.InboxPage) bool { return reflect.DeepEqual(page, before) })
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var answered, failed atomic.Int64
-	for range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var page api.InboxPage
-				if err := h.query("inbox", map[string]any{"account": bob}, &page); err != nil || !reflect.DeepEqual(page, before) {
-					failed.Add(1)
-				}
-				answered.Add(1)
-			}
-		}()
-	}
 	// A writer in another conversation: the log grows during the rebuild.
 	other := uuid.NewString()
 	h.must("instagram:carol", "conversation.start", map[string]any{"conversation_id": other, "participants": []string{"instagram:dave"}})
@@ -160,12 +142,13 @@ func TestRebuildViewsOnlineUnderLoad(t *testing.T) {
 	done := h.waitRebuilt()
 	close(stop)
 	wg.Wait()
+	answered, failed := reading.stop()
 	if done.State != api.RebuildDone || done.Applied < done.Target || done.FinishedAt == nil {
 		t.Fatalf("the rebuild: %+v", done)
 	}
-	if failed.Load() != 0 || answered.Load() == 0 || sent.Load() == 0 {
+	if failed != 0 || answered == 0 || sent.Load() == 0 {
 		t.Fatalf("%d of %d queries failed or differed across the rebuild (%d commands sent)",
-			failed.Load(), answered.Load(), sent.Load())
+			failed, answered, sent.Load())
 	}
 	var after api.InboxPage
 	h.mustQuery("inbox", map[string]any{"account": bob}, &after)

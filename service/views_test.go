@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -20,27 +21,7 @@ func TestSwapInRebuiltViewsWithoutDowntime(t *testing.T) {
 	var before api.InboxPage
 	h.mustQuery("inbox", map[string]any{"account": bob}, &before)
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var answered, failed atomic.Int64
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var page api.InboxPage
-				if err := h.query("inbox", map[string]any{"account": bob}, &page); err != nil || len(page.Items) != 2 {
-					failed.Add(1)
-				}
-				answered.Add(1)
-			}
-		}()
-	}
+	reading := readInboxes(h, bob, 4, func(page api.InboxPage) bool { return len(page.Items) == 2 })
 	rebuilt, err := projector.Open(projector.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -57,10 +38,9 @@ func TestSwapInRebuiltViewsWithoutDowntime(t *testing.T) {
 	}
 	h.store = rebuilt // the harness closes what is live
 	time.Sleep(20 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	if failed.Load() != 0 || answered.Load() == 0 {
-		t.Fatalf("%d of %d queries failed across the swap", failed.Load(), answered.Load())
+	answered, failed := reading.stop()
+	if failed != 0 || answered == 0 {
+		t.Fatalf("%d of %d queries failed across the swap", failed, answered)
 	}
 	var after api.InboxPage
 	h.mustQuery("inbox", map[string]any{"account": bob}, &after)
@@ -73,4 +53,44 @@ func TestSwapInRebuiltViewsWithoutDowntime(t *testing.T) {
 	if conv.Version != 6 {
 		t.Fatalf("the rebuilt store follows the log after the swap: %+v", conv)
 	}
+}
+
+// inboxReaders ask an account's inbox in a loop until stopped.
+type inboxReaders struct {
+	done             chan struct{}
+	wg               sync.WaitGroup
+	answered, failed atomic.Int64
+}
+
+// readInboxes starts n readers of account's inbox; a page is failed when
+// the query errs or ok says it is wrong.
+func readInboxes(h *harness, account events.Account, n int, ok func(api.InboxPage) bool) *inboxReaders {
+	r := &inboxReaders{done: make(chan struct{})}
+	for range n {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			for {
+				select {
+				case <-r.done:
+					return
+				default:
+				}
+				var page api.InboxPage
+				if err := h.query("inbox", map[string]any{"account": account}, &page); err != nil || !ok(page) {
+					r.failed.Add(1)
+				}
+				r.answered.Add(1)
+			}
+		}()
+	}
+	return r
+}
+
+// stop stops the readers and says how many pages they got and how many
+// of them failed.
+func (r *inboxReaders) stop() (answered, failed int64) {
+	close(r.done)
+	r.wg.Wait()
+	return r.answered.Load(), r.failed.Load()
 }
