@@ -44,7 +44,7 @@ func aggregateOf(t *testing.T, k events.SubjectKind) (stateful, *Stream) {
 // changes views only. A type the aggregate's Evolve has no case for fails.
 func TestEvolvesEveryRegisteredType(t *testing.T) {
 	for _, info := range events.Registry {
-		setup := setupFor(info)
+		setup := testkit.SampleSetup(info)
 		before, beforeStream := aggregateOf(t, info.Subject)
 		after, afterStream := aggregateOf(t, info.Subject)
 		for i, typ := range setup {
@@ -64,19 +64,6 @@ func TestEvolvesEveryRegisteredType(t *testing.T) {
 			t.Errorf("%s is listed in viewOnly but changes its aggregate", info.Type)
 		}
 	}
-}
-
-// setupFor lists the sample types an aggregate must have folded for a
-// sample of info's type to have something to change: a started
-// conversation, and the samples' message sent.
-func setupFor(info events.TypeInfo) []events.Type {
-	switch {
-	case info.Subject != events.SubjectConversation || info.Type == events.ConversationStarted:
-		return nil
-	case info.Type == events.MessageSent:
-		return []events.Type{events.ConversationStarted}
-	}
-	return []events.Type{events.ConversationStarted, events.MessageSent}
 }
 
 func evolve(t *testing.T, s stateful, typ events.Type, seq uint64) {

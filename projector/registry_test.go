@@ -47,7 +47,7 @@ func TestAppliesEveryRegisteredType(t *testing.T) {
 			var logs testkit.LockedBuffer
 			s := openStoreIn(t, t.TempDir(), logs.Logger())
 			var msgs []events.Message
-			for _, typ := range append(setupFor(info), info.Type) {
+			for _, typ := range append(testkit.SampleSetup(info), info.Type) {
 				m, err := testkit.SampleMessage(typ, uint64(len(msgs)+1))
 				if err != nil {
 					t.Fatal(err)
@@ -66,17 +66,4 @@ func TestAppliesEveryRegisteredType(t *testing.T) {
 			}
 		})
 	}
-}
-
-// setupFor lists the sample types that must come before a sample of info's
-// type for it to fit: a conversation event needs the conversation started,
-// and the message's sample message sent.
-func setupFor(info events.TypeInfo) []events.Type {
-	switch {
-	case info.Subject != events.SubjectConversation || info.Type == events.ConversationStarted:
-		return nil
-	case info.Type == events.MessageSent:
-		return []events.Type{events.ConversationStarted}
-	}
-	return []events.Type{events.ConversationStarted, events.MessageSent}
 }

@@ -50,22 +50,8 @@ func runAuthInit(t *testing.T, listen string) (string, natsconf.Config) {
 // serveInBackground runs serve with args until the test ends.
 func serveInBackground(t *testing.T, args ...string) *testkit.LockedBuffer {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &testkit.LockedBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"serve"}, args...), logs, logs) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v\n%s", err, logs.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not shut down")
-		}
-	})
-	waitReady(t, logs)
+	logs, stop := runServe(t, args...)
+	t.Cleanup(stop)
 	return logs
 }
 

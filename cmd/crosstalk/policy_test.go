@@ -36,10 +36,18 @@ func serveOn(t *testing.T, dir string) (url string, stop func()) {
 // --listen, or a configuration file's), until stop.
 func serveWith(t *testing.T, addr string, args ...string) (url string, stop func()) {
 	t.Helper()
+	_, stop = runServe(t, args...)
+	return "nats://" + addr, stop
+}
+
+// runServe runs 'crosstalk serve' with args until stop is called, once it
+// has logged that it is ready, and returns its log.
+func runServe(t *testing.T, args ...string) (logs *testkit.LockedBuffer, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs testkit.LockedBuffer
+	logs = &testkit.LockedBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"serve"}, args...), &logs, &logs) }()
+	go func() { done <- run(ctx, append([]string{"serve"}, args...), logs, logs) }()
 	stop = func() {
 		cancel()
 		select {
@@ -51,8 +59,15 @@ func serveWith(t *testing.T, addr string, args ...string) (url string, stop func
 			t.Error("serve did not shut down")
 		}
 	}
-	waitReady(t, &logs)
-	return "nats://" + addr, stop
+	ready := false
+	defer func() {
+		if !ready { // waitReady failed the test: stop serve before it ends
+			stop()
+		}
+	}()
+	waitReady(t, logs)
+	ready = true
+	return logs, stop
 }
 
 // serveConfiguredOn runs serve on the data directory dir of a node that

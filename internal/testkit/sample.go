@@ -111,3 +111,16 @@ func SampleRecorded(t events.Type, seq uint64) (events.Recorded, error) {
 	}
 	return events.Record(m.Seq, m.Data)
 }
+
+// SampleSetup lists the sample types that must come before a sample of
+// info's type for it to fit: a conversation event needs the conversation
+// started, and one about the samples' message needs that message sent.
+func SampleSetup(info events.TypeInfo) []events.Type {
+	switch {
+	case info.Subject != events.SubjectConversation || info.Type == events.ConversationStarted:
+		return nil
+	case info.Type == events.MessageSent:
+		return []events.Type{events.ConversationStarted}
+	}
+	return []events.Type{events.ConversationStarted, events.MessageSent}
+}
