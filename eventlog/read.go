@@ -20,6 +20,9 @@ const (
 	// inactiveThreshold is how long the server keeps an ordered consumer
 	// that nobody reads, such as one left by a crashed process.
 	inactiveThreshold = time.Minute
+	// resetAttempts is how many times an ordered consumer tries to recreate
+	// itself after a lost heartbeat or a leader change before Read fails.
+	resetAttempts = 3
 )
 
 // Read passes every message with sequence fromSeq or greater (0 means from
@@ -34,7 +37,8 @@ const (
 // reason), the error of fn as it is when fn fails, and any other error
 // wrapped. It reads with an ordered consumer, which survives server
 // restarts and leader changes by recreating itself from the last delivered
-// sequence, and deletes it before returning.
+// sequence (at most resetAttempts times in a row; then Read fails and the
+// caller follows again), and deletes it before returning.
 func (l *Log) Read(ctx context.Context, fromSeq uint64, maxBatch int, fn func([]events.Message) error) error {
 	if maxBatch < 1 {
 		return fmt.Errorf("read from seq %d: maxBatch is %d, want at least 1", fromSeq, maxBatch)
@@ -69,6 +73,12 @@ func orderedConfig(seq uint64, subjects ...string) jetstream.OrderedConsumerConf
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       max(seq, 1),
 		InactiveThreshold: inactiveThreshold,
+		// Left unbounded, the client retries a failed reset forever with a
+		// pause growing to 10s, silently: after a leader kill on a loaded
+		// machine the views stalled for a minute with nothing in the log.
+		// A bounded reset fails the read instead, which the caller logs and
+		// retries with its own pause (projector.Store.Run).
+		MaxResetAttempts: resetAttempts,
 	}
 }
 

@@ -79,7 +79,7 @@ func TestServeOnClusterLeaderKill(t *testing.T) {
 	}
 
 	caughtUp := time.Now()
-	last := waitSettled(ctx, t, adminNC, client.New(adminNC), l)
+	last := waitSettled(ctx, t, srv, adminNC, client.New(adminNC), l)
 	log, err := eventlog.OpenExisting(ctx, js, eventlog.Options{Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)

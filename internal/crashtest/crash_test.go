@@ -148,7 +148,7 @@ func restartCleanly(ctx context.Context, t *testing.T, srv *serveProcess, adminN
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	last := waitSettled(ctx, t, adminNC, client.New(adminNC), l)
+	last := waitSettled(ctx, t, srv, adminNC, client.New(adminNC), l)
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -304,9 +304,14 @@ func watchClosings(t *testing.T, nc *nats.Conn) (<-chan struct{}, func()) {
 	return ch, func() { _ = sub.Unsubscribe() }
 }
 
+// settleTimeout bounds how long the read model may take to apply the whole
+// stream once the load has stopped.
+const settleTimeout = 90 * time.Second
+
 // waitSettled waits until the read model has applied the stream's last
 // sequence (a query with min_seq), and returns that sequence.
-func waitSettled(ctx context.Context, t *testing.T, nc *nats.Conn, c *client.Client, l *load) uint64 {
+
+func waitSettled(ctx context.Context, t *testing.T, srv *serveProcess, nc *nats.Conn, c *client.Client, l *load) uint64 {
 	t.Helper()
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -328,8 +333,12 @@ func waitSettled(ctx context.Context, t *testing.T, nc *nats.Conn, c *client.Cli
 			break
 		}
 	}
+	// The read model may need a new consumer after an election; on a loaded
+	// two-core CI machine that takes tens of seconds, so wait up to
+	// settleTimeout, each query waiting up to 2s with min_seq.
+	deadline := time.Now().Add(settleTimeout)
 	var err2 error
-	for range 10 { // min_seq waits up to 2s per query
+	for time.Now().Before(deadline) {
 		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		var view api.ConversationView
 		err2 = c.Query(qctx, "conversation", map[string]any{"conversation_id": conv, "min_seq": last}, &view)
@@ -339,7 +348,7 @@ func waitSettled(ctx context.Context, t *testing.T, nc *nats.Conn, c *client.Cli
 		}
 	}
 	if err2 != nil {
-		t.Fatalf("query with min_seq %d (the stream's last sequence): %v", last, err2)
+		t.Fatalf("query with min_seq %d (the stream's last sequence): %v\n%s", last, err2, tail(srv.Logs()))
 	}
 	return last
 }
