@@ -115,8 +115,11 @@ func verify(ctx context.Context, log Log, o VerifyOptions) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("verify: last sequence: %w", err)
 	}
-	v := &verifier{chains: map[string]*chain{}, next: 1, keys: o.Keys,
+	v := &verifier{chains: map[string]*chain{}, next: 1,
 		report: Report{LastSeq: last, Breaks: []Break{}, Signatures: newSignatureReport(o)}}
+	if o.Keys != nil {
+		v.sigs = events.NewVerifier(o.Keys)
+	}
 	if views != nil {
 		v.views = views
 		v.cp = views.Checkpoint()
@@ -148,7 +151,7 @@ type chain struct {
 type verifier struct {
 	chains  map[string]*chain
 	views   Views
-	keys    events.PublicKeys // nil: signatures are not checked
+	sigs    *events.Verifier // nil: signatures are not checked
 	cp      uint64
 	matched seqSet           // sequences whose hist/ entry was found under their subject
 	next    uint64           // the sequence the walk expects next
@@ -191,8 +194,8 @@ func (v *verifier) batch(msgs []events.Message) error {
 func (v *verifier) prepare(m events.Message, d *decodedMessage) {
 	d.event, d.err = events.Decode(m.Data)
 	d.hash = sha256.Sum256(m.Data)
-	if v.keys != nil {
-		d.sigKey, d.sigErr = v.keys.Verify(m.Subject, m.Data, m.Signature)
+	if v.sigs != nil {
+		d.sigKey, d.sigErr = v.sigs.Verify(m.Subject, m.Data, m.Signature)
 	}
 	d.hist, d.inViews, d.viewsErr = nil, false, nil
 	if v.views != nil && m.Seq <= v.cp {

@@ -46,8 +46,12 @@ func (l *Log) Append(ctx context.Context, subject string, expectedSeq uint64, ms
 	e := Entry{Subject: subject, ExpectedSeq: expectedSeq, MsgID: msgID, Data: data}
 	ctx, cancel := l.withDefaultTimeout(ctx) // as a synchronous publish does
 	defer cancel()
+	// Signed once: a publish again carries the same header. A retry of the
+	// whole append may be signed in another group, so with another
+	// header; JetStream recognises it by its msgID alone.
+	header := l.sign(e)
 	for {
-		f, err := l.publishAsync(e)
+		f, err := l.publishAsync(e, header)
 		if err != nil {
 			return 0, false, err
 		}

@@ -37,8 +37,9 @@ type Result struct {
 func (l *Log) AppendAll(ctx context.Context, entries []Entry) []Result {
 	results := make([]Result, len(entries))
 	futures := make([]jetstream.PubAckFuture, len(entries))
+	headers := l.signAll(entries)
 	for i, e := range entries {
-		futures[i], results[i].Err = l.publishAsync(e)
+		futures[i], results[i].Err = l.publishAsync(e, headers[i])
 	}
 	for i, f := range futures {
 		if f != nil {
@@ -70,7 +71,9 @@ func (l *Log) await(ctx context.Context, e Entry, f jetstream.PubAckFuture) Resu
 	}
 }
 
-func (l *Log) publishAsync(e Entry) (jetstream.PubAckFuture, error) {
+// publishAsync publishes e with header as its signature ("" when the log
+// does not sign).
+func (l *Log) publishAsync(e Entry, header string) (jetstream.PubAckFuture, error) {
 	if !strings.HasPrefix(e.Subject, subjectPrefix) {
 		return nil, fmt.Errorf("append to %q: subject is not under %s", e.Subject, subjectPrefix+">")
 	}
@@ -81,22 +84,44 @@ func (l *Log) publishAsync(e Entry) (jetstream.PubAckFuture, error) {
 	if e.MsgID != "" {
 		opts = append(opts, jetstream.WithMsgID(e.MsgID))
 	}
-	f, err := l.js.PublishMsgAsync(l.message(e), opts...)
+	f, err := l.js.PublishMsgAsync(message(e, header), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("append to %s after seq %d: %w", e.Subject, e.ExpectedSeq, mapError(err))
 	}
 	return f, nil
 }
 
-// message is the NATS message of e, signed when the log has a signer. The
-// signature is over the subject and the exact bytes stored, so a retry
-// signs alike (ed25519 is deterministic) and stays a duplicate.
-func (l *Log) message(e Entry) *nats.Msg {
+// message is the NATS message of e, with header as its signature unless
+// it is "".
+func message(e Entry, header string) *nats.Msg {
 	msg := &nats.Msg{Subject: e.Subject, Data: e.Data}
-	if l.signer != nil {
-		msg.Header = nats.Header{events.SignatureHeader: []string{l.signer.Sign(e.Subject, e.Data)}}
+	if header != "" {
+		msg.Header = nats.Header{events.SignatureHeader: []string{header}}
 	}
 	return msg
+}
+
+// sign returns the signature of e, signed in a group with the concurrent
+// appends; "" when the log does not sign.
+func (l *Log) sign(e Entry) string {
+	if l.signer == nil {
+		return ""
+	}
+	return l.signer.sign(e.Subject, e.Data)
+}
+
+// signAll returns the signatures of entries, signed as one batch: a run of
+// AppendAll is a group of its own and waits for no other append. The
+// headers are "" when the log does not sign.
+func (l *Log) signAll(entries []Entry) []string {
+	if l.signer == nil {
+		return make([]string, len(entries))
+	}
+	leaves := make([]events.Leaf, len(entries))
+	for i, e := range entries {
+		leaves[i] = events.Leaf{Subject: e.Subject, Data: e.Data}
+	}
+	return l.signer.signer.SignBatch(leaves)
 }
 
 // failed settles a refused entry as Append does: a conflict may be the

@@ -60,8 +60,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Signer signs every append: the signature goes in the message's
 	// events.SignatureHeader, so that an event published into the stream
-	// by anyone else is told apart by audit verify. nil appends unsigned
-	// (readers, tests).
+	// by anyone else is told apart by audit verify. Concurrent appends,
+	// and each run of AppendAll, are signed as one batch
+	// (events.Signer.SignBatch). nil appends unsigned (readers, tests).
 	Signer *events.Signer
 }
 
@@ -86,7 +87,7 @@ func (o *Options) EnsureDefaults() {
 // Log is the CROSSTALK stream. It is safe for concurrent use.
 type Log struct {
 	logger *slog.Logger
-	signer *events.Signer
+	signer *groupSigner // nil: appends are not signed
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	// direct reads subjects for Load; nil when the stream does not allow
@@ -153,7 +154,10 @@ func newLog(js jetstream.JetStream, stream jetstream.Stream, opts Options) (*Log
 	if err := checkStream(info.Config); err != nil {
 		return nil, err
 	}
-	l := &Log{logger: opts.Logger, signer: opts.Signer, js: js, stream: stream}
+	l := &Log{logger: opts.Logger, js: js, stream: stream}
+	if opts.Signer != nil {
+		l.signer = &groupSigner{signer: opts.Signer}
+	}
 	if info.Config.AllowDirect {
 		l.direct = newDirectGetter(js, events.StreamName)
 	}

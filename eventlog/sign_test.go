@@ -2,6 +2,8 @@ package eventlog_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
@@ -89,5 +91,57 @@ func TestSignedAppendsCarryTheirSignature(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// Appends from many goroutines at once are signed in groups; each stored
+// signature verifies, and an append retried, alone or in another run of
+// AppendAll, is a duplicate of the first although its group, and so its
+// header, differs.
+func TestGroupSignedAppendsVerifyAndStayDuplicates(t *testing.T) {
+	f := newFixture(t)
+	ctx := testContext(t)
+	l, s := f.signed(t)
+	keys := events.NewPublicKeys(s.PublicKey())
+	const writers, each = 16, 4
+	seqs := make([][]uint64, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			var last uint64
+			for i := range each {
+				id, data := fmt.Sprint(w, "-", i), fmt.Appendf(nil, "event %d of %d", i, w)
+				seq, _, err := l.Append(ctx, conv(w), last, id, data)
+				again, dup, errAgain := l.Append(ctx, conv(w), last, id, data)
+				if err != nil || errAgain != nil || !dup || again != seq {
+					t.Errorf("append %s = %d, %v; retry = %d, dup %v, %v", id, seq, err, again, dup, errAgain)
+					return
+				}
+				seqs[w], last = append(seqs[w], seq), seq
+			}
+		})
+	}
+	wg.Wait()
+	run := make([]eventlog.Entry, writers)
+	for w := range run {
+		run[w] = eventlog.Entry{Subject: conv(w), ExpectedSeq: seqs[w][each-1], MsgID: fmt.Sprint("run-", w), Data: []byte("closed")}
+	}
+	first := l.AppendAll(ctx, run)
+	retried := l.AppendAll(ctx, run[1:]) // another batch: other headers
+	for i, r := range retried {
+		if r.Err != nil || !r.Duplicate || r.Seq != first[i+1].Seq {
+			t.Fatalf("retry of entry %d = %+v, want a duplicate of %+v", i+1, r, first[i+1])
+		}
+	}
+	for w := range writers {
+		msgs, err := l.Load(ctx, conv(w), 0)
+		if err != nil || len(msgs) != each+1 {
+			t.Fatalf("Load %s = %d messages, %v; want %d", conv(w), len(msgs), err, each+1)
+		}
+		for _, m := range msgs {
+			if _, err := keys.Verify(m.Subject, m.Data, m.Signature); err != nil {
+				t.Errorf("seq %d: %v", m.Seq, err)
+			}
+		}
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"strings"
 	"sync"
 )
 
@@ -126,29 +124,6 @@ func (k PublicKeys) IDs() []string {
 		ids = append(ids, id)
 	}
 	return ids
-}
-
-// Verify checks header, the value of SignatureHeader stored with data on
-// subject, and returns the id of the key that signed. The error wraps
-// ErrUnsigned when header is empty, ErrUnknownKey when its key id is not
-// among k, and ErrBadSignature when it is malformed or does not verify.
-func (k PublicKeys) Verify(subject string, data []byte, header string) (string, error) {
-	if header == "" {
-		return "", ErrUnsigned
-	}
-	id, encoded, ok := strings.Cut(header, " ")
-	sig, err := base64.StdEncoding.DecodeString(encoded)
-	if !ok || err != nil || len(sig) != ed25519.SignatureSize {
-		return "", fmt.Errorf("%w: header %q is not \"<key id> <base64 ed25519 signature>\"", ErrBadSignature, clip(header))
-	}
-	pub, known := k[id]
-	if !known {
-		return id, fmt.Errorf("%w: key %s", ErrUnknownKey, clip(id))
-	}
-	if !ed25519.Verify(pub, SignedMessage(subject, data), sig) {
-		return id, fmt.Errorf("%w under key %s: the subject or the stored bytes are not what was signed", ErrBadSignature, id)
-	}
-	return id, nil
 }
 
 // clip cuts a value read from the stream to a short prefix for an error

@@ -126,27 +126,3 @@ func TestKeyFilesRoundTrip(t *testing.T) {
 		t.Errorf("not PEM: %v", err)
 	}
 }
-
-// BenchmarkSign is the cost a signing log adds to every append, and
-// BenchmarkVerify what audit verify spends per event, for a message.sent
-// of ordinary size.
-func BenchmarkSign(b *testing.B) {
-	s := events.NewSigner(newKey(b))
-	subject, data := events.ConversationSubject("0190c2d4-0000-7000-8000-000000000001"), make([]byte, 560)
-	b.ReportAllocs()
-	for b.Loop() {
-		s.Sign(subject, data)
-	}
-}
-
-func BenchmarkVerify(b *testing.B) {
-	s := events.NewSigner(newKey(b))
-	subject, data := events.ConversationSubject("0190c2d4-0000-7000-8000-000000000001"), make([]byte, 560)
-	header, keys := s.Sign(subject, data), events.NewPublicKeys(s.PublicKey())
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := keys.Verify(subject, data, header); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
