@@ -1,6 +1,7 @@
 package eventlog
 
 import (
+	"runtime"
 	"sync"
 
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -40,6 +41,12 @@ func (g *groupSigner) sign(subject string, data []byte) string {
 	lead := !g.signing
 	g.signing = true
 	g.mu.Unlock()
+	if lead {
+		// Let the appenders already runnable join this round: without it
+		// a leader mostly signs alone, every other round
+		// (BenchmarkAppendParallelSigned: 27 against 22 cpu-µs/op).
+		runtime.Gosched()
+	}
 	if lead || !<-r.wake {
 		g.round()
 	}
