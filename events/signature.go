@@ -10,7 +10,10 @@ import (
 )
 
 // SignatureHeader is the NATS header in which the service stores an
-// event's signature beside its body: "<key id> <base64 signature>".
+// event's signature beside its body: "<key id> <base64 signature>" for an
+// event signed alone (Sign), or "<key id> <base64 root signature>
+// <index>/<size> <base64 audit path>" for an event signed in a batch
+// (SignBatch).
 //
 // The hash chain proves that nothing was changed, removed or reordered
 // after an event was stored, but anyone who may publish into the stream can
