@@ -1,7 +1,6 @@
 package closer
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,91 +12,44 @@ import (
 )
 
 // closeFromHeads closes conversations from the views' heads of them: for
-// each, participants and the sequence and hash of its last event (read for
-// a whole run with one ascending scan) instead of every event loaded from
-// the log and folded. The closer scans only after the views caught up with
-// the stream, so a head is nearly always current; an append expects the
-// head's sequence, so one that moved on since is refused and returned in
-// rest, for the command path, which catches up from the log, the truth.
-//
-// The runs are pipelined: a reader decides run k+1 from the heads while
-// run k's appends await their acknowledgements, so the closer's reads and
-// decisions no longer sit between two runs on the critical path. The
-// reader stays at most one run ahead (an unbuffered hand-over); runs hold
-// distinct conversations, so deciding one ahead reads no head that the run
-// in flight changes.
+// each, participants and the sequence and hash of its last event (read
+// for a whole run with one ascending scan) instead of every event loaded from the log and folded. The
+// closer scans only after the views caught up with the stream, so a head is
+// nearly always current; an append expects the head's sequence, so one that
+// moved on since is refused and returned in rest, for the command path,
+// which catches up from the log, the truth.
 func (c *Closer) closeFromHeads(ctx context.Context, log Appender, ids []string, p *aggregate.Policy, causation string) (closed int, rest []string, err error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	runs := make(chan headRun)
-	var readErr error
-	go func() {
-		defer close(runs)
-		readErr = c.decideRuns(ctx, ids, p, causation, runs)
-	}()
-	for run := range runs {
+	for len(ids) > 0 {
+		run := ids[:min(c.opts.CloseRun, len(ids))]
+		ids = ids[len(run):]
+		entries, owners := make([]eventlog.Entry, 0, len(run)), make([]string, 0, len(run))
+		seen := make(map[string]bool, len(run))
+		err := c.views().ConversationHeads(run, func(h projector.ConversationHead) error {
+			seen[h.ConversationID] = true
+			e, decided, err := c.headClosing(h, p, causation)
+			switch {
+			case !decided:
+				rest = append(rest, h.ConversationID)
+			case e != nil:
+				entries, owners = append(entries, *e), append(owners, h.ConversationID)
+			}
+			return err
+		})
 		if err != nil {
-			continue // drain the run decided before the reader saw the cancel
+			return closed, nil, err
 		}
-		n, conflicted, appendErr := c.appendClosings(ctx, log, run.entries, run.owners)
-		closed, rest, err = closed+n, append(append(rest, run.rest...), conflicted...), appendErr
+		for _, id := range run {
+			if !seen[id] {
+				rest = append(rest, id) // no record: let the command path say why
+			}
+		}
+		n, conflicted, err := c.appendClosings(ctx, log, entries, owners)
+		closed, rest = closed+n, append(rest, conflicted...)
 		if err != nil {
-			cancel()
+			return closed, nil, err
 		}
-	}
-	if err = cmp.Or(err, readErr); err != nil {
-		return closed, nil, err
 	}
 	return closed, rest, nil
-}
-
-// headRun is one run of closings decided from the heads, to append.
-type headRun struct {
-	entries []eventlog.Entry
-	owners  []string // the conversation each entry closes
-	rest    []string // the run's conversations the heads cannot settle
-}
-
-// decideRuns decides ids a run (Options.CloseRun) at a time and hands each
-// run to runs, until ids are done, a read fails or ctx is done.
-func (c *Closer) decideRuns(ctx context.Context, ids []string, p *aggregate.Policy, causation string, runs chan<- headRun) error {
-	for len(ids) > 0 {
-		n := min(c.opts.CloseRun, len(ids))
-		run, err := c.decideRun(ids[:n], p, causation)
-		if err != nil {
-			return err
-		}
-		ids = ids[n:]
-		select {
-		case runs <- run:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
-}
-
-// decideRun reads the heads of ids with one scan and decides each closing.
-func (c *Closer) decideRun(ids []string, p *aggregate.Policy, causation string) (headRun, error) {
-	run := headRun{entries: make([]eventlog.Entry, 0, len(ids)), owners: make([]string, 0, len(ids))}
-	seen := make(map[string]bool, len(ids))
-	err := c.views().ConversationHeads(ids, func(h projector.ConversationHead) error {
-		seen[h.ConversationID] = true
-		e, decided, err := c.headClosing(h, p, causation)
-		switch {
-		case !decided:
-			run.rest = append(run.rest, h.ConversationID)
-		case e != nil:
-			run.entries, run.owners = append(run.entries, *e), append(run.owners, h.ConversationID)
-		}
-		return err
-	})
-	for _, id := range ids {
-		if !seen[id] {
-			run.rest = append(run.rest, id) // no record: let the command path say why
-		}
-	}
-	return run, err
 }
 
 // headClosing decides the closing of a conversation from its head: the
