@@ -2,6 +2,7 @@ package closer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -70,10 +71,12 @@ func (v memViews) Inbox(events.Account, int, api.Cursor) (api.InboxPage, error) 
 func (v memViews) Policies() ([]projector.PolicyView, error) { return nil, nil }
 
 // memLog refuses the appends to the subjects in conflict, as JetStream does
-// when the subject moved on, and accepts the others.
+// when the subject moved on, fails those to the subjects in fail, and
+// accepts the others.
 type memLog struct {
 	mu       sync.Mutex
 	conflict map[string]bool
+	fail     map[string]bool
 	appended []string
 }
 
@@ -86,6 +89,10 @@ func (l *memLog) AppendAll(_ context.Context, entries []eventlog.Entry) []eventl
 	for i, e := range entries {
 		if l.conflict[e.Subject] {
 			out[i].Err = eventlog.ErrConflict
+			continue
+		}
+		if l.fail[e.Subject] {
+			out[i].Err = eventlog.ErrUnavailable
 			continue
 		}
 		l.appended = append(l.appended, e.Subject)
@@ -167,6 +174,25 @@ func TestConflictedClosingTakesTheCommandPath(t *testing.T) {
 	}
 	if st := c.Status(2); st.Affected != 5 || st.Applied {
 		t.Fatalf("after the first scan: %+v", st)
+	}
+}
+
+// An append that fails for another reason than a conflict stops the
+// closing: no later run is appended, the error names the conversation,
+// and the failed scan does not count as a pass.
+func TestFailedAppendStopsTheRuns(t *testing.T) {
+	log := &memLog{fail: map[string]bool{events.ConversationSubject("b"): true}}
+	cmds := &memCommands{}
+	c := newTestCloser(crossApp(7), log, cmds, time.Hour)
+	err := c.applyDue(context.Background())
+	if !errors.Is(err, eventlog.ErrUnavailable) || !strings.Contains(err.Error(), "close b") {
+		t.Fatalf("applyDue: %v; want the failed append of b", err)
+	}
+	if !slices.Equal(log.appended, []string{events.ConversationSubject("a")}) || len(cmds.closed) != 0 {
+		t.Fatalf("appended %v, through the command path %v; want only a, from the first run", log.appended, cmds.closed)
+	}
+	if st := c.get(2); st.passes != 0 {
+		t.Fatalf("a failed scan counted as a pass: %+v", st)
 	}
 }
 

@@ -2,6 +2,7 @@ package projector
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -118,4 +119,36 @@ func BenchmarkApplyClose(b *testing.B) {
 		mustApply(b, s, run)
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkConversationHeads reads the heads of 20,000 conversations,
+// each with a message (so its record has a preview and unread counts), in
+// runs of 1024 ids as the closer does: one op is one run, ns/head one
+// head.
+func BenchmarkConversationHeads(b *testing.B) {
+	s, f := openStore(b), newFeed(b)
+	ids := make([]string, 20_000)
+	for i := range ids {
+		ids[i] = events.NewID()
+		f.start(ids[i], alice, bob)
+		f.send(ids[i], events.NewID(), alice, "a message of ordinary length, about fifty bytes")
+	}
+	mustApply(b, s, f.take())
+	slices.Sort(ids) // as OpenConversations lists them
+	b.ReportAllocs()
+	var heads int
+	for i := 0; b.Loop(); i += 1024 {
+		run := ids[i%len(ids):][:min(1024, len(ids)-i%len(ids))]
+		err := s.ConversationHeads(run, func(h ConversationHead) error {
+			heads++
+			if h.LastSeq == 0 {
+				return fmt.Errorf("conversation %s has no head", h.ConversationID)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(heads), "ns/head")
 }

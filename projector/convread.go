@@ -12,8 +12,9 @@ import (
 // run of point reads made a fresh iterator each (its sstable lookups, its
 // block-cache probes); ascending seeks on one iterator let Pebble step
 // forward from where it is. This is how the closer reads 100,000 heads and
-// how Apply loads a run's conversations that its cache does not hold.
-func readConversations(r reader, ids []string, fn func(id string, c *convRecord) error) error {
+// how Apply loads a run's conversations that its cache does not hold. R is
+// what each record is decoded into: convRecord, or headRecord for a head.
+func readConversations[R any](r reader, ids []string, fn func(id string, c *R) error) error {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	if len(ids) == 0 {
 		return nil
@@ -31,7 +32,7 @@ func readConversations(r reader, ids []string, fn func(id string, c *convRecord)
 		if string(it.Key()) != string(k) {
 			continue
 		}
-		var c convRecord
+		var c R
 		v, err := it.ValueAndErr()
 		if err == nil {
 			err = unmarshal(it.Key(), v, &c)
