@@ -80,10 +80,7 @@ func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
 	if err != nil {
 		return fmt.Errorf("encode message %s: %w", x.MessageID, err)
 	}
-	if err := t.putMessage(c, d.seq, m); err != nil {
-		return err
-	}
-	if err := t.putMessageID(d.key, x.MessageID, d.seq); err != nil {
+	if err := t.putSent(c, x.MessageID, d.seq, m); err != nil {
 		return err
 	}
 	c.rec.Messages++

@@ -18,11 +18,23 @@ import (
 // and read markers that an earlier event of the same run may have written.
 // ownWrites holds those. An indexed batch did it before, and keeping its
 // skiplist for every key of a run (three per message) cost 10% of a
-// catch-up's CPU, for reads that a run of messages never makes.
+// catch-up's CPU, for reads that a run of messages never makes. For the
+// same reason the messages are only listed as they are written, and put in
+// maps when an event first reads one back (index).
 type ownWrites struct {
-	ids     map[msgIDRef]uint64 // msgid/: the sequence a message was sent at
-	msgs    map[msgRef][]byte   // msg/: a message's record as written
-	markers map[readRef]readMarker
+	sent    []sentMessage          // written, not yet in ids and msgs
+	ids     map[msgIDRef]uint64    // msgid/: the sequence a message was sent at
+	msgs    map[msgRef][]byte      // msg/: a message's record as written
+	markers map[readRef]readMarker // read/
+}
+
+// sentMessage is a msg/ record (and, with an id, its msgid/ entry) that
+// a tx wrote.
+type sentMessage struct {
+	c   *convState
+	id  string // "" for a changed message, whose msgid/ entry is not new
+	seq uint64
+	rec []byte
 }
 
 type msgIDRef struct{ conv, id string }
@@ -37,21 +49,52 @@ type readRef struct {
 	a    events.Account
 }
 
-// newOwnWrites sizes the message maps for a run of n events.
+// newOwnWrites lists the messages of a run of n events.
 func newOwnWrites(n int) ownWrites {
-	return ownWrites{ids: make(map[msgIDRef]uint64, n), msgs: make(map[msgRef][]byte, n), markers: map[readRef]readMarker{}}
+	return ownWrites{sent: make([]sentMessage, 0, n)}
+}
+
+// index puts the messages written so far in the maps; it is called before
+// anything is read back, and once it was, add puts them there at once.
+func (o *ownWrites) index() *ownWrites {
+	if o.msgs == nil {
+		o.ids, o.msgs = map[msgIDRef]uint64{}, map[msgRef][]byte{}
+		o.markers = map[readRef]readMarker{}
+	}
+	for _, m := range o.sent {
+		if m.id != "" {
+			o.ids[msgIDRef{m.c.id, m.id}] = m.seq
+		}
+		if i, found := slices.BinarySearch(m.c.msgs, m.seq); !found {
+			m.c.msgs = slices.Insert(m.c.msgs, i, m.seq)
+		}
+		o.msgs[msgRef{m.c.id, m.seq}] = m.rec
+	}
+	o.sent = o.sent[:0]
+	return o
+}
+
+// add lists a written message.
+func (o *ownWrites) add(m sentMessage) {
+	o.sent = append(o.sent, m)
+	if o.msgs != nil {
+		o.index()
+	}
 }
 
 // putMessage writes rec, the msg/ record of the message of c sent at seq.
 func (t *tx) putMessage(c *convState, seq uint64, rec []byte) error {
+	t.own.add(sentMessage{c: c, seq: seq, rec: rec})
+	return t.b.Set(msgKey(c.id, seq), rec, nil)
+}
+
+// putSent writes the msg/ and msgid/ entries of a message c just sent.
+func (t *tx) putSent(c *convState, id string, seq uint64, rec []byte) error {
+	t.own.add(sentMessage{c: c, id: id, seq: seq, rec: rec})
 	if err := t.b.Set(msgKey(c.id, seq), rec, nil); err != nil {
 		return err
 	}
-	if i, found := slices.BinarySearch(c.msgs, seq); !found {
-		c.msgs = slices.Insert(c.msgs, i, seq)
-	}
-	t.own.msgs[msgRef{c.id, seq}] = rec
-	return nil
+	return t.setUint(msgIDKey(c.id, id), seq)
 }
 
 // putMessageView writes a changed message.
@@ -63,23 +106,18 @@ func (t *tx) putMessageView(c *convState, seq uint64, m *api.MessageView) error 
 	return t.putMessage(c, seq, rec)
 }
 
-// putMessageID writes msgid/: message id of conv was sent at seq.
-func (t *tx) putMessageID(conv, id string, seq uint64) error {
-	t.own.ids[msgIDRef{conv, id}] = seq
-	return t.setUint(msgIDKey(conv, id), seq)
-}
-
 // message loads message id of conversation conv and the sequence it was
 // sent at; found is false if the conversation never had it.
 func (t *tx) message(conv, id string) (seq uint64, m *api.MessageView, found bool, err error) {
-	seq, found = t.own.ids[msgIDRef{conv, id}]
+	own := t.own.index()
+	seq, found = own.ids[msgIDRef{conv, id}]
 	if !found {
 		if seq, found, err = getUint(t.db, msgIDKey(conv, id)); err != nil || !found {
 			return 0, nil, false, err
 		}
 	}
 	m = new(api.MessageView)
-	if rec, ok := t.own.msgs[msgRef{conv, seq}]; ok {
+	if rec, ok := own.msgs[msgRef{conv, seq}]; ok {
 		return seq, m, true, decodeMessageRecord(rec, m)
 	}
 	found, err = getJSON(t.db, msgKey(conv, seq), m)
@@ -95,7 +133,7 @@ func decodeMessageRecord(rec []byte, m *api.MessageView) error {
 
 // marker returns a's read marker in conv, the zero marker if it has none.
 func (t *tx) marker(conv string, a events.Account) (readMarker, error) {
-	if mk, ok := t.own.markers[readRef{conv, a}]; ok {
+	if mk, ok := t.own.index().markers[readRef{conv, a}]; ok {
 		return mk, nil
 	}
 	var mk readMarker
@@ -105,7 +143,7 @@ func (t *tx) marker(conv string, a events.Account) (readMarker, error) {
 
 // putMarker writes a's read marker in conv.
 func (t *tx) putMarker(conv string, a events.Account, mk readMarker) error {
-	t.own.markers[readRef{conv, a}] = mk
+	t.own.index().markers[readRef{conv, a}] = mk
 	return t.setJSON(readKey(conv, a), mk)
 }
 
@@ -133,6 +171,7 @@ func (t *tx) countUnread(c *convState, a events.Account, seq uint64) (uint64, er
 		return nil
 	}
 	conv := c.id
+	t.own.index()
 	i, _ := slices.BinarySearch(c.msgs, seq+1)
 	for _, s := range c.msgs[i:] {
 		if err := count(t.own.msgs[msgRef{conv, s}]); err != nil {
@@ -155,6 +194,7 @@ func (t *tx) countUnread(c *convState, a events.Account, seq uint64) (uint64, er
 func (t *tx) lastVisible(c *convState) (*lastMessageRecord, error) {
 	var last *lastMessageRecord
 	var after uint64
+	t.own.index()
 	for i := len(c.msgs) - 1; i >= 0 && last == nil; i-- {
 		var err error
 		if last, err = visible(c.msgs[i], t.own.msgs[msgRef{c.id, c.msgs[i]}]); err != nil {
