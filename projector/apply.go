@@ -116,6 +116,7 @@ type tx struct {
 	b     *pebble.Batch // written only
 	db    reader        // the committed views, as they were before the tx
 	own   ownWrites
+	held  [heldTables][]heldWrite
 	log   *slog.Logger
 	cache *recordCache
 	convs map[string]*convState
@@ -146,33 +147,35 @@ type convState struct {
 	// msgs holds, ascending, the sequences of the msg/ records the tx
 	// wrote, which are in own rather than in db.
 	msgs []uint64
+	ord  int // the conversation's place in key order, set by flush
 }
 
 // newTx begins a tx of a run of n events.
 func newTx(b *pebble.Batch, db reader, log *slog.Logger, cache *recordCache, n int) *tx {
 	return &tx{
-		b: b, db: db, own: newOwnWrites(n), log: log, cache: cache, convs: map[string]*convState{},
+		b: b, db: db, own: newOwnWrites(n), held: newHeld(n), log: log, cache: cache, convs: map[string]*convState{},
 		accts: map[events.Account]*accountRecord{}, closedBy: map[uint64]uint64{},
 	}
 }
 
 // apply applies one message: its verbatim history, then its view changes.
+// A conversation's history is held with its messages (see held) and
+// written by flush.
 func (t *tx) apply(m events.Message) error {
 	d, err := decodeMessage(m)
 	if err != nil {
 		return t.poison(m, err)
 	}
+	if d.kind == events.SubjectConversation {
+		return t.applyConversation(d)
+	}
 	if err := t.b.Set(histKey(m.Subject, m.Seq), m.Data, nil); err != nil {
 		return err
 	}
-	switch d.kind {
-	case events.SubjectConversation:
-		return t.applyConversation(d)
-	case events.SubjectAccount:
+	if d.kind == events.SubjectAccount {
 		return t.applyAccount(d)
-	default:
-		return t.applyPolicy(d)
 	}
+	return t.applyPolicy(d)
 }
 
 // poison records an undecodable message and lets the run go on.
@@ -271,7 +274,11 @@ func (t *tx) account(a events.Account) (*accountRecord, error) {
 // flush writes the held records and counters back, in key order so that
 // the batch is the same for the same events.
 func (t *tx) flush() error {
-	for _, id := range slices.Sorted(maps.Keys(t.convs)) {
+	ids := slices.Sorted(maps.Keys(t.convs))
+	if err := t.flushHeld(ids); err != nil {
+		return err
+	}
+	for _, id := range ids {
 		if err := t.flushConv(id, t.convs[id]); err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ func (t *tx) applyConversation(d decoded) error {
 	if err != nil {
 		return err
 	}
+	t.hold(heldHist, heldWrite{c: c, text: d.subject, seq: d.seq, value: d.stored})
 	if start, ok := d.data.(*events.ConversationStartedData); ok && !c.exists {
 		return t.started(d, c, start)
 	}

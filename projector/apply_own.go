@@ -85,16 +85,16 @@ func (o *ownWrites) add(m sentMessage) {
 // putMessage writes rec, the msg/ record of the message of c sent at seq.
 func (t *tx) putMessage(c *convState, seq uint64, rec []byte) error {
 	t.own.add(sentMessage{c: c, seq: seq, rec: rec})
-	return t.b.Set(msgKey(c.id, seq), rec, nil)
+	t.hold(heldMsg, heldWrite{c: c, seq: seq, value: rec})
+	return nil
 }
 
 // putSent writes the msg/ and msgid/ entries of a message c just sent.
 func (t *tx) putSent(c *convState, id string, seq uint64, rec []byte) error {
 	t.own.add(sentMessage{c: c, id: id, seq: seq, rec: rec})
-	if err := t.b.Set(msgKey(c.id, seq), rec, nil); err != nil {
-		return err
-	}
-	return t.setUint(msgIDKey(c.id, id), seq)
+	t.hold(heldMsg, heldWrite{c: c, seq: seq, value: rec})
+	t.hold(heldMsgID, heldWrite{c: c, text: id, seq: seq})
+	return nil
 }
 
 // putMessageView writes a changed message.
