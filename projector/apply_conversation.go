@@ -253,9 +253,9 @@ func (t *tx) closed(d decoded, c *convState, x *events.ConversationClosedData) e
 
 // countClosed counts a conversation closed by policy version v. The count
 // is held by the tx and written once by flush: a policy closes thousands
-// of conversations in a run, and a read of the counter through the indexed
-// batch (which merges the batch with the DB) for each was 4% of applying
-// them.
+// of conversations in a run, and a read of the counter (then through an
+// indexed batch, which merged the batch with the DB) for each was 4% of
+// applying them.
 func (t *tx) countClosed(v uint64) error {
 	n, ok := t.closedBy[v]
 	if !ok {
