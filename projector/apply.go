@@ -30,9 +30,9 @@ func (s *Store) Apply(msgs []events.Message) error {
 	defer release()
 
 	from := s.Checkpoint()
-	b := s.db.NewIndexedBatchWithSize(batchSize(msgs))
+	b := s.db.NewBatchWithSize(batchSize(msgs))
 	defer b.Close()
-	t := newTx(b, s.log, s.records)
+	t := newTx(b, s.db, s.log, s.records, len(msgs))
 	last, err := t.fold(from, msgs)
 	if err != nil || last == from {
 		return err
@@ -109,11 +109,14 @@ func (t *tx) fold(from uint64, msgs []events.Message) (uint64, error) {
 // the same few records over and over (1000 messages to 100 conversations),
 // and holding them is also what lets a later event in the run see an earlier
 // one's change. They come from the store's recordCache when it has them,
-// from Pebble otherwise. Every other key is written to the indexed batch at
-// once, and read back through it, so scans during the run see the run's own
-// writes.
+// from Pebble otherwise. Every other key is written to the batch at once;
+// the few that a later event of the run reads back are also held in own
+// (see ownWrites), since the batch is not indexed.
 type tx struct {
-	b     *pebble.Batch
+	b     *pebble.Batch // written only
+	db    reader        // the committed views, as they were before the tx
+	own   ownWrites
+	held  [heldTables][]heldWrite
 	log   *slog.Logger
 	cache *recordCache
 	convs map[string]*convState
@@ -131,6 +134,7 @@ type tx struct {
 // every participant's inbox entry sits at that activity, so flush knows
 // which entries to move without reading them.
 type convState struct {
+	id       string
 	rec      convRecord
 	exists   bool
 	stored   bool
@@ -140,32 +144,38 @@ type convState struct {
 	// conversation rather than once per event (a run of 10,000 events
 	// to 1000 conversations hashed 10,000 times for 1000 hashes kept).
 	last []byte
+	// msgs holds, ascending, the sequences of the msg/ records the tx
+	// wrote, which are in own rather than in db.
+	msgs []uint64
+	ord  int // the conversation's place in key order, set by flush
 }
 
-func newTx(b *pebble.Batch, log *slog.Logger, cache *recordCache) *tx {
+// newTx begins a tx of a run of n events.
+func newTx(b *pebble.Batch, db reader, log *slog.Logger, cache *recordCache, n int) *tx {
 	return &tx{
-		b: b, log: log, cache: cache, convs: map[string]*convState{},
+		b: b, db: db, own: newOwnWrites(n), held: newHeld(n), log: log, cache: cache, convs: map[string]*convState{},
 		accts: map[events.Account]*accountRecord{}, closedBy: map[uint64]uint64{},
 	}
 }
 
 // apply applies one message: its verbatim history, then its view changes.
+// A conversation's history is held with its messages (see held) and
+// written by flush.
 func (t *tx) apply(m events.Message) error {
 	d, err := decodeMessage(m)
 	if err != nil {
 		return t.poison(m, err)
 	}
+	if d.kind == events.SubjectConversation {
+		return t.applyConversation(d)
+	}
 	if err := t.b.Set(histKey(m.Subject, m.Seq), m.Data, nil); err != nil {
 		return err
 	}
-	switch d.kind {
-	case events.SubjectConversation:
-		return t.applyConversation(d)
-	case events.SubjectAccount:
+	if d.kind == events.SubjectAccount {
 		return t.applyAccount(d)
-	default:
-		return t.applyPolicy(d)
 	}
+	return t.applyPolicy(d)
 }
 
 // poison records an undecodable message and lets the run go on.
@@ -208,13 +218,13 @@ func (t *tx) prefetch(msgs []events.Message) error {
 	if len(ids) < prefetchMin {
 		return nil
 	}
-	err := readConversations(t.b, ids, func(id string, c *convRecord) error {
-		t.convs[id] = &convState{rec: *c, exists: true, stored: true, activity: c.LastActivity}
+	err := readConversations(t.db, ids, func(id string, c *convRecord) error {
+		t.convs[id] = &convState{id: id, rec: *c, exists: true, stored: true, activity: c.LastActivity}
 		return nil
 	})
 	for _, id := range ids {
 		if _, ok := t.convs[id]; !ok && err == nil {
-			t.convs[id] = &convState{} // not stored (yet): the run may start it
+			t.convs[id] = &convState{id: id} // not stored (yet): the run may start it
 		}
 	}
 	return err
@@ -229,11 +239,11 @@ func (t *tx) conv(id string) (*convState, error) {
 	if c, ok := t.convs[id]; ok {
 		return c, nil
 	}
-	c := &convState{}
+	c := &convState{id: id}
 	if rec, ok := t.cache.conv(id); ok {
 		c.rec, c.exists = rec, true
 	} else {
-		found, err := getJSON(t.b, convKey(id), &c.rec)
+		found, err := getJSON(t.db, convKey(id), &c.rec)
 		if err != nil {
 			return nil, err
 		}
@@ -253,7 +263,7 @@ func (t *tx) account(a events.Account) (*accountRecord, error) {
 	r, ok := t.cache.account(a)
 	if !ok {
 		r = newAccountRecord()
-		if _, err := getJSON(t.b, acctKey(a), r); err != nil {
+		if _, err := getJSON(t.db, acctKey(a), r); err != nil {
 			return nil, err
 		}
 	}
@@ -264,7 +274,11 @@ func (t *tx) account(a events.Account) (*accountRecord, error) {
 // flush writes the held records and counters back, in key order so that
 // the batch is the same for the same events.
 func (t *tx) flush() error {
-	for _, id := range slices.Sorted(maps.Keys(t.convs)) {
+	ids := slices.Sorted(maps.Keys(t.convs))
+	if err := t.flushHeld(ids); err != nil {
+		return err
+	}
+	for _, id := range ids {
 		if err := t.flushConv(id, t.convs[id]); err != nil {
 			return err
 		}

@@ -4,10 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-	json "github.com/goccy/go-json"
-
-	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -20,6 +16,7 @@ func (t *tx) applyConversation(d decoded) error {
 	if err != nil {
 		return err
 	}
+	t.hold(heldHist, heldWrite{c: c, text: d.subject, seq: d.seq, value: d.stored})
 	if start, ok := d.data.(*events.ConversationStartedData); ok && !c.exists {
 		return t.started(d, c, start)
 	}
@@ -39,7 +36,7 @@ func (t *tx) applyConversation(d decoded) error {
 	case *events.MessageUnsentData:
 		return t.unsent(d, c, x)
 	case *events.MessageReactedData:
-		return t.reacted(d, x)
+		return t.reacted(d, c, x)
 	case *events.MessageReadData:
 		return t.read(d, c, x)
 	case *events.ConversationClosedData:
@@ -80,15 +77,11 @@ func touch(c *convState, at time.Time) {
 // duplicate written to the stream past the service, msgid/ would name the
 // newer message; hist/ keeps both.
 func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
-	idKey := msgIDKey(d.key, x.MessageID)
 	m, err := encodeNewMessage(x.MessageID, string(x.Sender), x.Text, d.event.Time)
 	if err != nil {
 		return fmt.Errorf("encode message %s: %w", x.MessageID, err)
 	}
-	if err := t.b.Set(msgKey(d.key, d.seq), m, nil); err != nil {
-		return err
-	}
-	if err := t.setUint(idKey, d.seq); err != nil {
+	if err := t.putSent(c, x.MessageID, d.seq, m); err != nil {
 		return err
 	}
 	c.rec.Messages++
@@ -107,18 +100,6 @@ func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
 	return nil
 }
 
-// message loads message id of conversation conv and the sequence it was
-// sent at; found is false if the conversation never had it.
-func (t *tx) message(conv, id string) (seq uint64, m *api.MessageView, found bool, err error) {
-	seq, found, err = getUint(t.b, msgIDKey(conv, id))
-	if err != nil || !found {
-		return 0, nil, false, err
-	}
-	m = new(api.MessageView)
-	found, err = getJSON(t.b, msgKey(conv, seq), m)
-	return seq, m, found, err
-}
-
 func (t *tx) edited(d decoded, c *convState, x *events.MessageEditedData) error {
 	seq, m, found, err := t.message(d.key, x.MessageID)
 	if err != nil || !found || m.Unsent {
@@ -132,7 +113,7 @@ func (t *tx) edited(d decoded, c *convState, x *events.MessageEditedData) error 
 		last.Text = x.Text
 	}
 	touch(c, d.event.Time)
-	return t.setJSON(msgKey(d.key, seq), m)
+	return t.putMessageView(c, seq, m)
 }
 
 // unsent leaves a tombstone: the text and reactions leave the view (hist/
@@ -146,14 +127,14 @@ func (t *tx) unsent(d decoded, c *convState, x *events.MessageUnsentData) error 
 		return err
 	}
 	m.Unsent, m.Text, m.Reactions = true, "", nil
-	if err := t.setJSON(msgKey(d.key, seq), m); err != nil {
+	if err := t.putMessageView(c, seq, m); err != nil {
 		return err
 	}
 	if err := t.uncount(d.key, &c.rec, events.Account(m.Sender), seq); err != nil {
 		return err
 	}
 	if last := c.rec.LastMessage; last != nil && last.Seq == seq {
-		if c.rec.LastMessage, err = t.lastVisible(d.key); err != nil {
+		if c.rec.LastMessage, err = t.lastVisible(c); err != nil {
 			return err
 		}
 	}
@@ -168,8 +149,8 @@ func (t *tx) uncount(conv string, c *convRecord, sender events.Account, seq uint
 		if p == sender {
 			continue
 		}
-		var mk readMarker
-		if _, err := getJSON(t.b, readKey(conv, p), &mk); err != nil {
+		mk, err := t.marker(conv, p)
+		if err != nil {
 			return err
 		}
 		if mk.Seq < seq {
@@ -179,29 +160,7 @@ func (t *tx) uncount(conv string, c *convRecord, sender events.Account, seq uint
 	return nil
 }
 
-// lastVisible finds the newest message that was not unsent, the inbox
-// preview once the previous one is unsent.
-func (t *tx) lastVisible(conv string) (*lastMessageRecord, error) {
-	prefix := msgPrefix(conv)
-	it, err := t.b.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	for ok := it.Last(); ok; ok = it.Prev() {
-		var m api.MessageView
-		if err := json.Unmarshal(it.Value(), &m); err != nil {
-			return nil, fmt.Errorf("decode message %q: %w", it.Key(), err)
-		}
-		if !m.Unsent {
-			seq, _ := parseMsgSuffix(suffix(prefix, it.Key()))
-			return &lastMessageRecord{Seq: seq, MessageID: m.MessageID, Sender: events.Account(m.Sender), Text: m.Text}, nil
-		}
-	}
-	return nil, it.Error()
-}
-
-func (t *tx) reacted(d decoded, x *events.MessageReactedData) error {
+func (t *tx) reacted(d decoded, c *convState, x *events.MessageReactedData) error {
 	seq, m, found, err := t.message(d.key, x.MessageID)
 	if err != nil || !found || m.Unsent {
 		if err == nil {
@@ -220,7 +179,7 @@ func (t *tx) reacted(d decoded, x *events.MessageReactedData) error {
 	if len(m.Reactions) == 0 {
 		m.Reactions = nil
 	}
-	return t.setJSON(msgKey(d.key, seq), m)
+	return t.putMessageView(c, seq, m)
 }
 
 // read moves the account's read marker forward and recounts its unread
@@ -233,37 +192,20 @@ func (t *tx) read(d decoded, c *convState, x *events.MessageReadData) error {
 		}
 		return err
 	}
-	var mk readMarker
-	if _, err := getJSON(t.b, readKey(d.key, x.Account), &mk); err != nil {
+	mk, err := t.marker(d.key, x.Account)
+	if err != nil {
 		return err
 	}
 	if mk.Seq >= seq {
 		return nil // markers only move forward, as in the aggregate
 	}
 	mk = readMarker{MessageID: x.MessageID, Seq: seq, At: d.event.Time}
-	if err := t.setJSON(readKey(d.key, x.Account), mk); err != nil {
+	if err := t.putMarker(d.key, x.Account, mk); err != nil {
 		return err
 	}
-	n, err := t.countUnread(d.key, x.Account, seq)
+	n, err := t.countUnread(c, x.Account, seq)
 	setUnread(&c.rec, x.Account, n)
 	return err
-}
-
-// countUnread counts the messages after seq that a has not sent and that
-// were not unsent. Markers move to recent messages, so the scan is short.
-func (t *tx) countUnread(conv string, a events.Account, seq uint64) (uint64, error) {
-	var n uint64
-	err := scan(t.b, msgPrefix(conv), msgKey(conv, seq+1), func(_, v []byte) (bool, error) {
-		var m api.MessageView
-		if err := json.Unmarshal(v, &m); err != nil {
-			return false, fmt.Errorf("decode message of %s: %w", conv, err)
-		}
-		if m.Sender != string(a) && !m.Unsent {
-			n++
-		}
-		return true, nil
-	})
-	return n, err
 }
 
 // addUnread moves a's unread counter in c by +1 or -1, never below 0.
@@ -311,14 +253,14 @@ func (t *tx) closed(d decoded, c *convState, x *events.ConversationClosedData) e
 
 // countClosed counts a conversation closed by policy version v. The count
 // is held by the tx and written once by flush: a policy closes thousands
-// of conversations in a run, and a read of the counter through the indexed
-// batch (which merges the batch with the DB) for each was 4% of applying
-// them.
+// of conversations in a run, and a read of the counter (then through an
+// indexed batch, which merged the batch with the DB) for each was 4% of
+// applying them.
 func (t *tx) countClosed(v uint64) error {
 	n, ok := t.closedBy[v]
 	if !ok {
 		var err error
-		if n, _, err = getUint(t.b, policyClosedKey(v)); err != nil {
+		if n, _, err = getUint(t.db, policyClosedKey(v)); err != nil {
 			return err
 		}
 	}

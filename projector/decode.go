@@ -16,7 +16,8 @@ type decoded struct {
 	key   string // conversation id, account, or "" for the policy subject
 	// stored is the message's bytes: a conversation's record keeps their
 	// events.Hash (the closer's prevhash) if this is its last event.
-	stored []byte
+	stored  []byte
+	subject string
 }
 
 // decodeMessage decodes the envelope and the payload before anything is
@@ -39,5 +40,5 @@ func decodeMessage(m events.Message) (decoded, error) {
 	if err := e.DecodeData(data); err != nil {
 		return decoded{}, err
 	}
-	return decoded{seq: m.Seq, event: e, data: data, kind: kind, key: key, stored: m.Data}, nil
+	return decoded{seq: m.Seq, event: e, data: data, kind: kind, key: key, stored: m.Data, subject: m.Subject}, nil
 }

@@ -249,9 +249,9 @@ func (s *Store) acquire() (release func(), err error) {
 	return s.life.RUnlock, nil
 }
 
-// reader is what the views are read through: the DB, a snapshot for a
-// consistent multi-key query, or the indexed batch being applied, which sees
-// its own writes.
+// reader is what the views are read through: the DB (also by Apply, which
+// holds what its run wrote itself; see ownWrites) or a snapshot for a
+// consistent multi-key query.
 type reader interface {
 	Get(key []byte) ([]byte, io.Closer, error)
 	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
