@@ -25,6 +25,9 @@ directory (or uses --nats-url) and measures, in one run:
   raw_js_async_pub     JetStream PublishAsync with Nats-Msg-Id, the yardstick
   raw_ordered_consume  an ordered consumer reading those messages back
   raw_request_reply    core NATS request-reply to an echo responder
+  raw_request_reply_inbox
+                       the same with query_inbox's shape: one request in
+                       flight per client, replies the size of an inbox page
   raw_occ_endpoint     the floor of a command: a bare micro endpoint that
                        takes message.send bodies undecoded, publishes 256 B
                        to the conversation with Nats-Msg-Id and the expected
@@ -51,7 +54,7 @@ the service principal, inside the account that holds the streams.
 It prints a table with p50 and p99 latencies and the CPU time per operation
 of every figure, the ratios of the figures to their floors measured in the
 same run (cmd_send to raw_occ_endpoint and raw_js_async_pub, projector_catchup
-to raw_ordered_consume, query_inbox to raw_request_reply, cmd_send_durable to
+to raw_ordered_consume, query_inbox to raw_request_reply and raw_request_reply_inbox, cmd_send_durable to
 cmd_send, the *_auth figures to the same workloads without identities), and
 each target with what it wants, what the run got, and PASS or MISS. Everything runs in this process, so the figures share the
 machine's CPUs with the broker, the service and the clients; other load on the

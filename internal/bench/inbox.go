@@ -68,6 +68,9 @@ func (r *runner) queryInbox(ctx context.Context) error {
 		if err := r.measureInbox(ctx, figQuery+"_1client", conns[:1], r.opts.InboxStore); err != nil {
 			return err
 		}
+		if err := r.inboxFloor(ctx, conns[0]); err != nil {
+			return err
+		}
 		r.add(Figure{Name: "projector_apply", Value: rate(b.events, b.applying), Unit: "events/s", Count: int64(b.events),
 			Elapsed: b.applying, CPU: b.cpu, Note: "Store.Apply of generated events in runs of 1000, no NATS (cpu/op with generating them)"})
 		return nil
@@ -76,6 +79,18 @@ func (r *runner) queryInbox(ctx context.Context) error {
 		return err
 	}
 	return r.queryInboxAuth(ctx, store)
+}
+
+// inboxFloor measures raw_request_reply_inbox with replies the size of a
+// real first page of an inbox, read through nc.
+func (r *runner) inboxFloor(ctx context.Context, nc *nats.Conn) error {
+	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	msg, err := nc.RequestWithContext(rctx, api.QuerySubject(api.QueryInbox), []byte(`{"account":"`+account(appA, "hub", 0)+`"}`))
+	if err != nil {
+		return fmt.Errorf("an inbox page for the floor's reply size: %w", err)
+	}
+	return r.rawRequestReplyInbox(ctx, len(msg.Data))
 }
 
 // queryInboxAuth measures query_inbox again, on the same store, through a

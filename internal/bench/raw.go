@@ -178,11 +178,35 @@ const echoSubject = "bench.echo"
 // size of a message.send body. No JetStream, no JSON: the cost of the two
 // messages every command and query is made of.
 func (r *runner) rawRequestReply(ctx context.Context) error {
+	conns, err := r.clientConns()
+	if err != nil {
+		return err
+	}
+	return r.rawEcho(ctx, figRawRR, conns, r.opts.InFlight, 200)
+}
+
+// rawRequestReplyInbox measures raw_request_reply_inbox, the floor of
+// query_inbox in its own shape: the same clients with one request each in
+// flight (so the same flushes and wake-ups per request), answered with as
+// many bytes as a real inbox page, neither side decoding anything.
+func (r *runner) rawRequestReplyInbox(ctx context.Context, replySize int) error {
+	conns, err := r.clientConns()
+	if err != nil {
+		return err
+	}
+	return r.rawEcho(ctx, figRawRRInbox, conns, 1, replySize)
+}
+
+// rawEcho runs the figure name: requests of 200 B from conns, inFlight each,
+// to a responder that answers each with replySize bytes.
+func (r *runner) rawEcho(ctx context.Context, name string, conns []*nats.Conn, inFlight, replySize int) error {
 	nc, err := r.env.connect("echo responder")
 	if err != nil {
 		return err
 	}
-	sub, err := nc.QueueSubscribe(echoSubject, "q", func(m *nats.Msg) { _ = m.Respond(m.Data) })
+	defer nc.Close()
+	reply := make([]byte, replySize)
+	sub, err := nc.QueueSubscribe(echoSubject, "q", func(m *nats.Msg) { _ = m.Respond(reply) })
 	if err != nil {
 		return err
 	}
@@ -190,15 +214,10 @@ func (r *runner) rawRequestReply(ctx context.Context) error {
 	if err := nc.Flush(); err != nil {
 		return err
 	}
-	conns, err := r.clientConns()
-	if err != nil {
-		return err
-	}
 	body := make([]byte, 200)
-	inFlight := r.opts.InFlight
 	var l latencies
 	var elapsed time.Duration
-	err = r.timedPhase("raw_request_reply", r.opts.Duration, func() (err error) {
+	err = r.timedPhase(name, r.opts.Duration, func() (err error) {
 		l, elapsed, err = workers(ctx, len(conns)*inFlight, r.opts.Duration, func(ctx context.Context, s, _ int) error {
 			rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 			defer cancel()
@@ -210,7 +229,7 @@ func (r *runner) rawRequestReply(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	note := fmt.Sprintf("core NATS echo, %d B, %d clients × %d in flight", len(body), len(conns), inFlight)
-	r.add(requestFigure("raw_request_reply", "requests/s", note, l, elapsed))
+	note := fmt.Sprintf("core NATS echo, %d B request, %d B reply, %d clients × %d in flight", len(body), replySize, len(conns), inFlight)
+	r.add(requestFigure(name, "requests/s", note, l, elapsed))
 	return nil
 }

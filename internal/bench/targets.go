@@ -12,6 +12,7 @@ const (
 	figRawConsume  = "raw_ordered_consume"
 	figRawRR       = "raw_request_reply"
 	figRawOCC      = "raw_occ_endpoint"
+	figRawRRInbox  = "raw_request_reply_inbox"
 	figCatchup     = "projector_catchup"
 	figSend        = "cmd_send"
 	figSendSync    = "cmd_send_sync"
@@ -92,6 +93,7 @@ func (r *Result) projectorTargets() {
 // whether it stays flat as the store grows.
 func (r *Result) queryTargets() {
 	r.cpuTarget(figQuery+" cpu/op", figQuery, wantQueryCPU, "", figRawRR)
+	r.ratio(MeasureCPUPerOp, figQuery, figRawRRInbox)
 	r.p99Target(figQuery, wantQueryP99)
 	r.p99Target(figQuery1, wantQuery1P99)
 	env := r.Environment
