@@ -32,7 +32,7 @@ func tiny() Options {
 // figureNames are every figure a run measures.
 var figureNames = []string{
 	"raw_js_async_pub", "raw_ordered_consume", "raw_request_reply", "raw_occ_endpoint",
-	"query_inbox_small", "query_inbox", "query_inbox_1client", "projector_apply",
+	"query_inbox_small", "query_inbox", "query_inbox_1client", "raw_request_reply_inbox", "projector_apply",
 	"backlog_publish", "projector_catchup",
 	"cmd_send_sync", "cmd_send_pipelined", "cmd_send",
 	"policy_close", "policy_close_all_closed", "rebuild", "rebuild_rate",
@@ -100,7 +100,7 @@ func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
 	if c, _ := res.Figure("policy_close"); c.Count != int64(opts.Close) {
 		t.Errorf("policy_close closed %d conversations, want %d", c.Count, opts.Close)
 	}
-	checkTargets(t, res, targetNames, 7)
+	checkTargets(t, res, targetNames, 8)
 	for _, want := range []string{"raw_js_async_pub", "projector_catchup", "cmd_send_pipelined", "policy_close", "rebuild"} {
 		if !strings.Contains(phases.String(), want+"\n") {
 			t.Errorf("progress never heard of phase %s:\n%s", want, phases.String())
@@ -133,7 +133,7 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigures(t, res, append(slices.Clone(figureNames), embeddedFigureNames...))
-	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 11)
+	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 12)
 	var cpuRatios int
 	for _, q := range res.Ratios {
 		if q.Measure == MeasureCPUPerOp {
@@ -143,8 +143,8 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 			}
 		}
 	}
-	if cpuRatios != 7 {
-		t.Errorf("ratios %+v; want 7 of CPU per operation: 4 of every run, cmd_send_durable's and the 2 *_auth", res.Ratios)
+	if cpuRatios != 8 {
+		t.Errorf("ratios %+v; want 8 of CPU per operation: 5 of every run, cmd_send_durable's and the 2 *_auth", res.Ratios)
 	}
 	if !strings.Contains(res.Environment.Identity, "app principal") {
 		t.Errorf("the environment must say how the *_auth figures connect: %q", res.Environment.Identity)
