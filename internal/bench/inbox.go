@@ -50,7 +50,7 @@ func (r *runner) queryInbox(ctx context.Context) error {
 		if err := r.buildInbox(b, r.opts.InboxSmall); err != nil {
 			return err
 		}
-		if err := r.settle(ctx, store, r.opts.InboxSmall); err != nil {
+		if err := r.settle(ctx, store, fmt.Sprintf("inbox_settle_%d", r.opts.InboxSmall)); err != nil {
 			return err
 		}
 		if err := r.measureInbox(ctx, figQuery+"_small", conns, r.opts.InboxSmall); err != nil {
@@ -59,7 +59,7 @@ func (r *runner) queryInbox(ctx context.Context) error {
 		if err := r.buildInbox(b, r.opts.InboxStore); err != nil {
 			return err
 		}
-		if err := r.settle(ctx, store, r.opts.InboxStore); err != nil {
+		if err := r.settle(ctx, store, fmt.Sprintf("inbox_settle_%d", r.opts.InboxStore)); err != nil {
 			return err
 		}
 		if err := r.measureInbox(ctx, figQuery, conns, r.opts.InboxStore); err != nil {
@@ -116,8 +116,8 @@ func (r *runner) queryInboxAuth(ctx context.Context, store *projector.Store) err
 // settle waits, in a phase of its own, until the store built in bulk has
 // no compaction running or owed, so that the queries measure the store as
 // it is in steady state, not the compactions its build left behind.
-func (r *runner) settle(ctx context.Context, store *projector.Store, size int) error {
-	return r.phase(fmt.Sprintf("inbox_settle_%d", size), 1, func() int64 { return 0 }, func() error {
+func (r *runner) settle(ctx context.Context, store *projector.Store, name string) error {
+	return r.phase(name, 1, func() int64 { return 0 }, func() error {
 		return store.Settle(ctx)
 	})
 }
