@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/internal/broker"
 	"github.com/crosstalk-dev/crosstalk/metrics"
 	"github.com/crosstalk-dev/crosstalk/projector"
@@ -82,6 +83,14 @@ type Options struct {
 	// Service tunes the service. Its Logger and Rejections are the node's:
 	// Start sets them.
 	Service service.Options
+	// Intake tunes the durable intake (docs/intake.md): its window, batch
+	// and workers. Its Replicas, PlacementTags, Logger and Observer are the
+	// node's: Start sets them.
+	Intake intake.Options
+	// DisableIntake runs no intake consumer: the intake stream and the
+	// outcomes are still set up, and commands published meanwhile wait in
+	// the stream for a node that consumes them.
+	DisableIntake bool
 }
 
 // ensureDefaults fills every zero field with its default.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -15,6 +16,7 @@ import (
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 	cfg := node.Options{}
 	var debug bool
+	runIntake := true
 	var cacheSize int
 	var probe probeFlags
 	logFormat := logText
@@ -66,6 +68,14 @@ unreachable, the projector is not running, the read model is more than
 --ready-max-lag events behind, or the stream's configuration is wrong);
 docs/operations.md lists the metrics.
 
+The durable intake (docs/intake.md): a producer that cannot wait for a reply
+publishes a command to JetStream on crosstalk.intake.<app>.<action>, its
+Nats-Msg-Id header the command_id, and moves on; serve decides it exactly once,
+in order per conversation, and publishes the outcome on crosstalk.outcome.<app>;
+crosstalk.query.command answers it for --intake-window. The stream
+CROSSTALK_INTAKE keeps what is published while no serve runs. --intake=false
+runs no intake consumer (another serve on the cluster may).
+
 Talk to it with any NATS client, e.g. the nats CLI:
   nats micro ls
   nats req crosstalk.cmd.instagram.conversation.start \
@@ -83,6 +93,7 @@ Talk to it with any NATS client, e.g. the nats CLI:
 			}
 			cfg.Logger = logger
 			cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: cacheSize}
+			cfg.DisableIntake = !runIntake
 			if cfg.NatsConfig != "" && !cmd.Flags().Changed("listen") {
 				cfg.Listen = "" // the configuration file's
 			}
@@ -111,6 +122,9 @@ Talk to it with any NATS client, e.g. the nats CLI:
 	f.StringVar(&cfg.SigningKey, "signing-key", "", "sign events with the ed25519 key in this PEM file (default: DIR/signing.key, created on first start)")
 	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
 	f.IntVar(&cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
+	f.BoolVar(&runIntake, "intake", true, "consume the durable intake (crosstalk.intake.<app>.<action>, docs/intake.md); false leaves its commands waiting in the stream CROSSTALK_INTAKE")
+	f.DurationVar(&cfg.Intake.Window, "intake-window", intake.DefaultWindow, "the intake's duplicate window, and how long crosstalk.query.command answers an intake command's outcome")
+	f.IntVar(&cfg.Intake.Batch, "intake-batch", intake.DefaultBatch, "intake messages fetched and decided in one batch at most")
 	f.BoolVar(&debug, "debug", false, "log at debug level")
 	f.StringVar(&logFormat, "log-format", logText, "log as text (for people) or json (for a log pipeline)")
 	f.StringVar(&probe.listen, "metrics", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464")

@@ -1,0 +1,121 @@
+// Package intake is crosstalk's durable intake (docs/intake.md): the
+// stream CROSSTALK_INTAKE that producers publish commands to and move on,
+// the durable pull consumer that decides them in batches through the
+// service's command path, and the bucket CROSSTALK_OUTCOMES that keeps each
+// command's outcome for the intake window. It knows JetStream, not Pebble:
+// what a command does is the Decider's business.
+package intake
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// Names of the intake's JetStream resources.
+const (
+	// StreamName is the intake stream: work-queue retention, file storage,
+	// a duplicate window of Options.Window.
+	StreamName = "CROSSTALK_INTAKE"
+	// StreamSubjects is what the intake stream captures:
+	// crosstalk.intake.<app>.<action>.
+	StreamSubjects = api.IntakePrefix + ">"
+	// ConsumerName is the durable pull consumer that decides the intake.
+	ConsumerName = "crosstalk-intake"
+	// OutcomesBucket is the KV bucket of outcomes, keyed by command id,
+	// each kept for Options.Window.
+	OutcomesBucket = "CROSSTALK_OUTCOMES"
+)
+
+// The consumer's fixed settings.
+const (
+	// AckWait is how long a fetched message may stay unacknowledged
+	// before JetStream delivers it again.
+	AckWait = 30 * time.Second
+	// MaxAckPending bounds the messages fetched and not yet acknowledged.
+	MaxAckPending = 8192
+)
+
+// Defaults of Options.
+const (
+	// DefaultWindow is the default intake window: the stream's duplicate
+	// window and how long an outcome stays queryable.
+	DefaultWindow = 10 * time.Minute
+	// DefaultBatch is how many messages one fetch takes at most.
+	DefaultBatch = 256
+	// DefaultWorkers bounds the aggregates decided at once.
+	DefaultWorkers = 64
+	// DefaultRetryDelay is how long a command refused for a retryable
+	// reason (the log unavailable) waits before its next delivery.
+	DefaultRetryDelay = time.Second
+)
+
+// Options tune the intake. The zero value is usable: every field has a
+// documented default.
+type Options struct {
+	// Window is the stream's duplicate window and the outcomes' time to
+	// live. Default: DefaultWindow.
+	Window time.Duration
+	// Batch bounds the messages one fetch takes. Default: DefaultBatch.
+	Batch int
+	// Workers bounds the aggregates (conversations, accounts) decided in
+	// parallel; one aggregate's commands are decided one after another.
+	// Default: DefaultWorkers.
+	Workers int
+	// RetryDelay is the delay of a Nak for a retryable refusal.
+	// Default: DefaultRetryDelay.
+	RetryDelay time.Duration
+	// Replicas and PlacementTags place the stream and the bucket as the
+	// event log's (node Options.Replicas, PlacementTags): a new one is
+	// created with them. Default: 1 replica, no tags.
+	Replicas      int
+	PlacementTags []string
+	// Logger receives the intake's logs. Default: slog.Default().
+	Logger *slog.Logger
+	// Observer counts decided commands. Default: nil, nothing counted.
+	Observer Observer
+}
+
+// EnsureDefaults fills every zero field with its default.
+func (o *Options) EnsureDefaults() {
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.Batch <= 0 {
+		o.Batch = DefaultBatch
+	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = DefaultRetryDelay
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Decider decides one intake command through the same path as
+// request/reply; package service implements it.
+type Decider interface {
+	// Intake decides the command body of action on app's intake subject,
+	// as app's principal.
+	Intake(ctx context.Context, app events.App, action string, body []byte) (api.CommandReply, error)
+	// WireError is err as the contract's refusal: its status, code,
+	// message and the policy version in force.
+	WireError(err error) api.Error
+}
+
+// Observer receives the intake's measurements; package metrics implements
+// it.
+type Observer interface {
+	// IntakeDecided is one intake command with a final outcome: code is
+	// "ok" or the contract's error code.
+	IntakeDecided(action, code string)
+}
