@@ -91,16 +91,34 @@ func startNATSCluster(t *testing.T, bin string, n int) []*natsProcess {
 
 func startNATSProcess(t *testing.T, bin, name string, port, clusterPort int, routes []string) *natsProcess {
 	t.Helper()
-	dir := t.TempDir()
-	conf := fmt.Sprintf(`server_name: %s
-listen: "127.0.0.1:%d"
-jetstream { store_dir: %q }
-cluster {
+	cluster := fmt.Sprintf(`cluster {
   name: crashtest
   listen: "127.0.0.1:%d"
   routes: [%s]
 }
-`, name, port, filepath.Join(dir, "jetstream"), clusterPort, strings.Join(routes, ", "))
+`, clusterPort, strings.Join(routes, ", "))
+	return runNATSProcess(t, bin, name, port, cluster)
+}
+
+// startNATSServer runs one nats-server process with JetStream, not
+// clustered, and waits until JetStream answers. It is killed when the test
+// ends.
+func startNATSServer(t *testing.T, bin string) *natsProcess {
+	t.Helper()
+	p := runNATSProcess(t, bin, "crashtest-single", testkit.FreePorts(t, 1)[0], "")
+	waitForJetStream(t, []*natsProcess{p})
+	return p
+}
+
+// runNATSProcess runs nats-server with JetStream on port and its files in a
+// t.TempDir; extra is more of its configuration (a cluster block).
+func runNATSProcess(t *testing.T, bin, name string, port int, extra string) *natsProcess {
+	t.Helper()
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`server_name: %s
+listen: "127.0.0.1:%d"
+jetstream { store_dir: %q }
+%s`, name, port, filepath.Join(dir, "jetstream"), extra)
 	path := filepath.Join(dir, "nats-server.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
