@@ -16,7 +16,7 @@ import (
 // restart, and the command dedups to the same reply, marked duplicate.
 type outcomeLog struct {
 	mu         sync.Mutex
-	ok         map[string]int // command id -> success outcomes
+	ok         map[string]int    // command id -> success outcomes
 	events     map[string]string // command id -> the event its first success named
 	mismatched []string          // outcomes naming another event than the command's first
 	duplicates int
