@@ -18,7 +18,7 @@ func newBenchCommand(stdout, stderr io.Writer) *cobra.Command {
 	var asJSON, quick bool
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure commands, projection, queries and policy closing per second on this machine",
+		Short: "Measure commands, the durable intake, projection, queries and policy closing per second on this machine",
 		Long: `bench starts its own embedded nats-server and Pebble stores in a temporary
 directory (or uses --nats-url) and measures, in one run:
 
@@ -39,6 +39,11 @@ directory (or uses --nats-url) and measures, in one run:
   policy_close         closing --close cross-app conversations when policy
                        version 2 takes effect, on a simulated clock
   rebuild              a full replay of the stream into a fresh store
+  intake               the durable intake: --intake-backlog message.send
+                       commands published to crosstalk.intake.<app>.message.send
+                       while no intake consumer runs, then the time and CPU
+                       from starting the consumer until every one is decided
+                       (its outcome published, nothing pending)
   cmd_send_auth        cmd_send with requests in flight, and query_inbox on
   query_inbox_auth     the large read model, through per-app accounts: the
                        clients connect as an app, each request crosses the
@@ -54,16 +59,19 @@ the service principal, inside the account that holds the streams.
 It prints a table with p50 and p99 latencies and the CPU time per operation
 of every figure, the ratios of the figures to their floors measured in the
 same run (cmd_send to raw_occ_endpoint and raw_js_async_pub, projector_catchup
-to raw_ordered_consume, query_inbox to raw_request_reply and raw_request_reply_inbox, cmd_send_durable to
-cmd_send, the *_auth figures to the same workloads without identities), and
-each target with what it wants, what the run got, and PASS or MISS. Everything runs in this process, so the figures share the
+to raw_ordered_consume, query_inbox to raw_request_reply and
+raw_request_reply_inbox, cmd_send_durable to cmd_send, the *_auth figures to
+the same workloads without identities, intake to raw_js_async_pub and, in
+cpu/op, to cmd_send), and each target with what it wants, what the run got,
+and PASS or MISS. Everything runs in this process, so the figures share the
 machine's CPUs with the broker, the service and the clients; other load on the
 machine lowers them (the load average is printed).
 
-With --nats-url the bench runs on that server's JetStream; the stream CROSSTALK
-must not exist there, because the bench fills it and cannot purge it. The
-*_auth figures and cmd_send_durable are then skipped (the table says so): they
-need an embedded server the bench configures.`,
+With --nats-url the bench runs on that server's JetStream; the streams
+CROSSTALK and CROSSTALK_INTAKE must not exist there, because the bench fills
+them and cannot purge CROSSTALK. The *_auth figures and cmd_send_durable are
+then skipped (the table says so): they need an embedded server the bench
+configures.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tuneGC()
@@ -92,9 +100,10 @@ need an embedded server the bench configures.`,
 	f.StringVar(&opts.NatsURL, "nats-url", "", "run on this NATS server's JetStream instead of an embedded one (CROSSTALK must not exist there)")
 	addCredentialFlags(f, &opts.Credentials)
 	f.IntVar(&opts.Backlog, "backlog", bench.DefaultBacklog, "events projector_catchup replays")
+	f.IntVar(&opts.IntakeBacklog, "intake-backlog", bench.DefaultIntakeBacklog, "message.send commands published to the durable intake before the intake figure starts its consumer")
 	f.IntVar(&opts.InboxStore, "inbox-store", bench.DefaultInboxStore, "conversations in the read model query_inbox reads (it also measures at 10000)")
 	f.IntVar(&opts.Close, "close", bench.DefaultClose, "cross-app conversations policy_close closes")
-	f.BoolVar(&quick, "quick", false, "shrink every phase (1s, 2000 events and conversations) to try the command or test it")
+	f.BoolVar(&quick, "quick", false, "shrink every phase (1s, 2000 events, intake commands and conversations) to try the command or test it")
 	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of each phase to this file, with the phase's name before the extension")
 	_ = f.MarkHidden("cpuprofile")
 	return cmd
@@ -106,13 +115,14 @@ func quickOptions(cmd *cobra.Command, given bench.Options) bench.Options {
 	q := bench.Quick()
 	q.NatsURL, q.Credentials, q.CPUProfile = given.NatsURL, given.Credentials, given.CPUProfile
 	keep := map[string]func(){
-		"duration":      func() { q.Duration = given.Duration },
-		"conversations": func() { q.Conversations = given.Conversations },
-		"clients":       func() { q.Clients = given.Clients },
-		"in-flight":     func() { q.InFlight = given.InFlight },
-		"backlog":       func() { q.Backlog = given.Backlog },
-		"inbox-store":   func() { q.InboxStore, q.InboxSmall = given.InboxStore, 0 }, // small: the default 10000
-		"close":         func() { q.Close = given.Close },
+		"duration":       func() { q.Duration = given.Duration },
+		"conversations":  func() { q.Conversations = given.Conversations },
+		"clients":        func() { q.Clients = given.Clients },
+		"in-flight":      func() { q.InFlight = given.InFlight },
+		"backlog":        func() { q.Backlog = given.Backlog },
+		"intake-backlog": func() { q.IntakeBacklog = given.IntakeBacklog },
+		"inbox-store":    func() { q.InboxStore, q.InboxSmall = given.InboxStore, 0 }, // small: the default 10000
+		"close":          func() { q.Close = given.Close },
 	}
 	for name, set := range keep {
 		if cmd.Flags().Changed(name) {

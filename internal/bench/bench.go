@@ -33,6 +33,12 @@
 //     conversations and reports the version applied.
 //   - rebuild: a full replay of the stream into a fresh Pebble store through
 //     service.SwapViews, while the service keeps serving.
+//   - intake: IntakeBacklog message.send commands over cmd_send's
+//     conversations, published to the durable intake (package intake) while
+//     no intake consumer runs, then decided by a consumer started on the
+//     service: the time and CPU from its start until every command has its
+//     outcome and nothing is pending. It runs after rebuild, so that the
+//     rebuild replays the same history as before it existed.
 //   - query_inbox_auth and cmd_send_auth (embedded broker only): query_inbox
 //     on the large store and cmd_send_pipelined again, with the clients
 //     connected as an app principal through the service import and a
@@ -92,6 +98,10 @@ type Options struct {
 	Credentials node.Credentials
 	// Backlog is how many events projector_catchup replays. Default: 200000.
 	Backlog int
+	// IntakeBacklog is how many message.send commands the intake figure
+	// publishes to the durable intake before its consumer starts.
+	// Default: 200000.
+	IntakeBacklog int
 	// InboxStore is how many conversations the read model of query_inbox
 	// holds when it is measured the second time. Default: 100000.
 	InboxStore int
@@ -126,6 +136,7 @@ const (
 	DefaultClients       = 32
 	DefaultInFlight      = 16
 	DefaultBacklog       = 200_000
+	DefaultIntakeBacklog = 200_000
 	DefaultInboxStore    = 100_000
 	DefaultInboxSmall    = 10_000
 	DefaultClose         = 100_000
@@ -140,6 +151,7 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.Clients, DefaultClients)
 	setDefault(&o.InFlight, DefaultInFlight)
 	setDefault(&o.Backlog, DefaultBacklog)
+	setDefault(&o.IntakeBacklog, DefaultIntakeBacklog)
 	setDefault(&o.InboxStore, DefaultInboxStore)
 	setDefault(&o.InboxSmall, min(DefaultInboxSmall, o.InboxStore))
 	setDefault(&o.Close, DefaultClose)
@@ -165,7 +177,7 @@ func setDefault[T int | time.Duration](field *T, def T) {
 func Quick() Options {
 	return Options{
 		Duration: time.Second, Conversations: 100, Clients: 8, InFlight: 4,
-		Backlog: 2000, InboxStore: 2000, InboxSmall: 500, Close: 2000,
+		Backlog: 2000, IntakeBacklog: 2000, InboxStore: 2000, InboxSmall: 500, Close: 2000,
 	}
 }
 

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func tiny() Options {
 	return Options{
 		Duration: 200 * time.Millisecond, Conversations: 20, Clients: 4, InFlight: 3,
-		Backlog: 300, InboxStore: 300, InboxSmall: 120, Close: 150,
+		Backlog: 300, IntakeBacklog: 300, InboxStore: 300, InboxSmall: 120, Close: 150,
 		Logger: testkit.Quiet(),
 	}
 }
@@ -35,7 +35,7 @@ var figureNames = []string{
 	"query_inbox_small", "query_inbox", "query_inbox_1client", "raw_request_reply_inbox", "projector_apply",
 	"backlog_publish", "projector_catchup",
 	"cmd_send_sync", "cmd_send_pipelined", "cmd_send",
-	"policy_close", "policy_close_all_closed", "rebuild", "rebuild_rate",
+	"policy_close", "policy_close_all_closed", "rebuild", "rebuild_rate", "intake",
 }
 
 // embeddedFigureNames are the figures measured only on the embedded broker:
@@ -50,6 +50,7 @@ var (
 		"cmd_send/raw_occ_endpoint", "cmd_send/raw_js_async_pub", "cmd_send cpu/op", "cmd_send_sync p99",
 		"projector_catchup/raw_ordered_consume", "projector_catchup cpu/op", "rebuild_rate cpu/op",
 		"query_inbox cpu/op", "query_inbox p99", "query_inbox_1client p99", "query_inbox flat", "policy_close",
+		"intake/raw_js_async_pub",
 	}
 	embeddedTargetNames = []string{"cmd_send_auth cpu/op", "query_inbox_auth cpu/op"}
 )
@@ -100,8 +101,12 @@ func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
 	if c, _ := res.Figure("policy_close"); c.Count != int64(opts.Close) {
 		t.Errorf("policy_close closed %d conversations, want %d", c.Count, opts.Close)
 	}
-	checkTargets(t, res, targetNames, 8)
-	for _, want := range []string{"raw_js_async_pub", "projector_catchup", "cmd_send_pipelined", "policy_close", "rebuild"} {
+	if in, _ := res.Figure("intake"); in.Count != int64(opts.IntakeBacklog) {
+		t.Errorf("intake decided %d commands, want %d", in.Count, opts.IntakeBacklog)
+	}
+	checkTargets(t, res, targetNames, 10)
+	for _, want := range []string{"raw_js_async_pub", "projector_catchup", "cmd_send_pipelined", "policy_close", "rebuild",
+		"intake_publish", "intake"} {
 		if !strings.Contains(phases.String(), want+"\n") {
 			t.Errorf("progress never heard of phase %s:\n%s", want, phases.String())
 		}
@@ -133,7 +138,7 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigures(t, res, append(slices.Clone(figureNames), embeddedFigureNames...))
-	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 12)
+	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 14)
 	var cpuRatios int
 	for _, q := range res.Ratios {
 		if q.Measure == MeasureCPUPerOp {
@@ -143,8 +148,8 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 			}
 		}
 	}
-	if cpuRatios != 8 {
-		t.Errorf("ratios %+v; want 8 of CPU per operation: 5 of every run, cmd_send_durable's and the 2 *_auth", res.Ratios)
+	if cpuRatios != 9 {
+		t.Errorf("ratios %+v; want 9 of CPU per operation: 6 of every run, cmd_send_durable's and the 2 *_auth", res.Ratios)
 	}
 	if !strings.Contains(res.Environment.Identity, "app principal") {
 		t.Errorf("the environment must say how the *_auth figures connect: %q", res.Environment.Identity)
@@ -188,7 +193,7 @@ func TestEnsureDefaults(t *testing.T) {
 	var o Options
 	o.EnsureDefaults()
 	if o.Duration != 5*time.Second || o.Conversations != 1000 || o.Clients != 32 || o.InFlight != 16 ||
-		o.Backlog != 200_000 || o.InboxStore != 100_000 || o.InboxSmall != 10_000 || o.Close != 100_000 ||
+		o.Backlog != 200_000 || o.IntakeBacklog != 200_000 || o.InboxStore != 100_000 || o.InboxSmall != 10_000 || o.Close != 100_000 ||
 		o.BodySize != 256 || o.Dir == "" || o.Logger == nil {
 		t.Errorf("defaults: %+v", o)
 	}
@@ -265,6 +270,7 @@ func TestTargetsTableAndJSON(t *testing.T) {
 		{Name: figClose, Value: 2.5, Unit: "s", Count: 100, CPU: us(20)},
 		{Name: figRebuildRate, Value: 40_000, Unit: "events/s", Count: 100, CPU: us(30)},
 		{Name: figSendDurable, Value: 15_000, Unit: "cmds/s", Count: 100, CPU: us(70)},
+		{Name: figIntake, Value: 20_000, Unit: "cmds/s", Count: 100, CPU: us(25)},
 	}}
 	r.evaluate()
 	pass := map[string]bool{}
@@ -276,7 +282,7 @@ func TestTargetsTableAndJSON(t *testing.T) {
 		"cmd_send_sync p99": false, "projector_catchup/raw_ordered_consume": true, "projector_catchup cpu/op": true,
 		"rebuild_rate cpu/op": false, "query_inbox cpu/op": false, "query_inbox p99": true,
 		"query_inbox_1client p99": false, "query_inbox flat": false, "policy_close": true,
-		"cmd_send_auth cpu/op": false, "query_inbox_auth cpu/op": true,
+		"cmd_send_auth cpu/op": false, "query_inbox_auth cpu/op": true, "intake/raw_js_async_pub": false,
 	}
 	if len(r.Targets) != len(want) {
 		t.Errorf("%d targets, want %d: %+v", len(r.Targets), len(want), r.Targets)
@@ -293,7 +299,8 @@ func TestTargetsTableAndJSON(t *testing.T) {
 	for _, s := range []string{"cmd_send / raw_occ_endpoint  ", "0.600", "12.00ms", "PASS", "MISS",
 		"cmd_send_auth / cmd_send_pipelined (cpu/op)", "1.200", "cmd_send / raw_request_reply+raw_js_async_pub (cpu/op)",
 		"<= 2.5 × (raw_request_reply + raw_js_async_pub) = 60.0µs", "<= 3 × raw_request_reply = 42.0µs",
-		"(flat: 10000 → 100000 conversations)", "cmd_send_durable / cmd_send", "<= 25µs"} {
+		"(flat: 10000 → 100000 conversations)", "cmd_send_durable / cmd_send", "<= 25µs",
+		"intake / raw_js_async_pub  ", "intake / cmd_send (cpu/op)", "0.500", "intake/raw_js_async_pub  ", ">= 0.3"} {
 		if !strings.Contains(table.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, table.String())
 		}
@@ -316,7 +323,8 @@ func TestTargetsTableAndJSON(t *testing.T) {
 	if got.Figures["cmd_send_sync"].P99ms != 12 || got.Ratios["projector_catchup/raw_ordered_consume"].Value != 0.3 ||
 		len(got.Targets) != len(want) || got.Ratios["cmd_send_auth/cmd_send_pipelined cpu_per_op"].Value != 1.2 ||
 		got.Ratios["cmd_send/raw_occ_endpoint"].Value != 0.6 || got.Ratios["cmd_send_durable/cmd_send"].Value != 0.5 ||
-		got.Ratios["query_inbox/query_inbox_small cpu_per_op"].Value != 1.25 {
+		got.Ratios["query_inbox/query_inbox_small cpu_per_op"].Value != 1.25 ||
+		got.Ratios["intake/raw_js_async_pub"].Value != 0.2 || got.Ratios["intake/cmd_send cpu_per_op"].Value != 0.5 {
 		t.Errorf("JSON: %s", b)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/internal/broker"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 	"github.com/crosstalk-dev/crosstalk/node"
@@ -112,7 +113,7 @@ func (e *env) startBroker() error {
 // writes: it cannot remove what it would add to CROSSTALK (DenyPurge), and
 // must not mix its figures with someone else's data.
 func (e *env) refuseExisting(ctx context.Context) error {
-	for _, name := range []string{events.StreamName, rawStream, occStream} {
+	for _, name := range []string{events.StreamName, intake.StreamName, rawStream, occStream} {
 		_, err := e.js.Stream(ctx, name)
 		switch {
 		case err == nil:

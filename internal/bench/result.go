@@ -86,6 +86,7 @@ type Environment struct {
 	Clients       int     `json:"clients"`
 	InFlight      int     `json:"in_flight"`
 	Backlog       int     `json:"backlog"`
+	IntakeBacklog int     `json:"intake_backlog"`
 	InboxStore    int     `json:"inbox_store"`
 	InboxSmall    int     `json:"inbox_small"`
 	Close         int     `json:"close"`
@@ -98,7 +99,7 @@ func newEnvironment(o Options, nats string) Environment {
 		CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 		OS: runtime.GOOS + "/" + runtime.GOARCH, NATS: nats, LoadAvgStart: loadAvg(),
 		Duration: o.Duration.String(), Conversations: o.Conversations, Clients: o.Clients, InFlight: o.InFlight,
-		Backlog: o.Backlog, InboxStore: o.InboxStore, InboxSmall: o.InboxSmall, Close: o.Close,
+		Backlog: o.Backlog, IntakeBacklog: o.IntakeBacklog, InboxStore: o.InboxStore, InboxSmall: o.InboxSmall, Close: o.Close,
 		Started: time.Now().UTC().Format(time.RFC3339),
 	}
 }

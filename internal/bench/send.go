@@ -35,7 +35,7 @@ const requestTimeout = 10 * time.Second
 
 // serviceFigures runs the service on the event log, with store (caught up)
 // as its read model, and measures cmd_send, cmd_send_auth (on the embedded
-// broker), policy_close and rebuild. cmd_send_auth needs a service that
+// broker), policy_close, rebuild and intake. cmd_send_auth needs a service that
 // enforces identities, which refuses the service principal's commands, so
 // each runs on a service of its own, one after the other, on the same log,
 // store and clock.
@@ -66,7 +66,10 @@ func (r *runner) serviceFigures(ctx context.Context, store *projector.Store) err
 		if err := r.policyClose(ctx, cl, store, clock); err != nil {
 			return fmt.Errorf("policy_close: %w", err)
 		}
-		return wrapPhase("rebuild", r.rebuild(ctx, svc))
+		if err := wrapPhase("rebuild", r.rebuild(ctx, svc)); err != nil {
+			return err
+		}
+		return wrapPhase(figIntake, r.intakeFigure(ctx, svc, convs))
 	})
 }
 

@@ -25,6 +25,7 @@ const (
 	figQueryAuth   = "query_inbox_auth"
 	figClose       = "policy_close"
 	figRebuildRate = "rebuild_rate"
+	figIntake      = "intake"
 )
 
 // The targets of issue 15, all taken in the same run. CPU per operation is
@@ -47,6 +48,8 @@ const (
 	// wantAuth is how much more CPU per operation a figure may cost with
 	// identities than without them.
 	wantAuth = 1.15
+	// wantIntake is issue 16's aim: intake / raw_js_async_pub.
+	wantIntake = 0.3
 )
 
 // evaluate computes the ratios and checks the targets. A ratio or target
@@ -58,6 +61,7 @@ func (r *Result) evaluate() {
 	r.projectorTargets()
 	r.queryTargets()
 	r.closeTarget()
+	r.intakeTargets()
 	r.cpuTarget(figSendAuth+" cpu/op", figSendAuth, wantAuth, "", figSendPiped)
 	r.cpuTarget(figQueryAuth+" cpu/op", figQueryAuth, wantAuth, "", figQuery)
 }
@@ -99,6 +103,16 @@ func (r *Result) queryTargets() {
 	env := r.Environment
 	r.cpuTarget(figQuery+" flat", figQuery, wantFlat,
 		fmt.Sprintf(" (flat: %d → %d conversations)", env.InboxSmall, env.InboxStore), figQuerySmall)
+}
+
+// intakeTargets: the durable intake against JetStream's async publish
+// (issue 16), and its CPU per command against cmd_send's, which is what
+// deciding in batches with no caller waiting saves.
+func (r *Result) intakeTargets() {
+	if v, ok := r.ratio(MeasureValue, figIntake, figRawPub); ok {
+		r.atLeast(figIntake+"/"+figRawPub, v, wantIntake)
+	}
+	r.ratio(MeasureCPUPerOp, figIntake, figSend)
 }
 
 func (r *Result) closeTarget() {
