@@ -70,7 +70,8 @@ type Options struct {
 	RetryDelay time.Duration
 	// Replicas and PlacementTags place the stream and the bucket as the
 	// event log's (node Options.Replicas, PlacementTags): a new one is
-	// created with them. Default: 1 replica, no tags.
+	// created with them (1 replica when 0), an existing one must have
+	// them when given (ErrReplicationMismatch). Default: 0, none.
 	Replicas      int
 	PlacementTags []string
 	// Logger receives the intake's logs. Default: slog.Default().
@@ -92,9 +93,6 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.RetryDelay <= 0 {
 		o.RetryDelay = DefaultRetryDelay
-	}
-	if o.Replicas <= 0 {
-		o.Replicas = 1
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -1,0 +1,164 @@
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// handle decides one batch, publishes and keeps its outcomes, then
+// acknowledges the messages decided and naks those to retry. It reports
+// whether any is to be retried. A batch, once fetched, is finished even
+// after ctx is done: a shutdown drains it.
+func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) (retry bool) {
+	ctx = context.WithoutCancel(ctx)
+	items := make([]*item, len(msgs))
+	for i, m := range msgs {
+		items[i] = parse(m)
+	}
+	c.decide(ctx, items)
+	kept := c.publish(items)
+	for i, it := range items {
+		switch {
+		case it.retry || !kept[i]:
+			retry = true
+			if err := it.msg.NakWithDelay(c.in.opts.RetryDelay); err != nil {
+				c.in.logger().Warn("intake: nak failed", slog.Any("err", err))
+			}
+		default:
+			c.obs.IntakeDecided(it.action, codeOf(it.outcome))
+			if err := it.msg.Ack(); err != nil {
+				c.in.logger().Warn("intake: ack failed", slog.Any("err", err))
+			}
+		}
+	}
+	return retry
+}
+
+// decide decides the batch: a bad message at once, the others in groups
+// by aggregate, each group's in intake order, up to Options.Workers groups
+// in parallel.
+func (c *Consumer) decide(ctx context.Context, items []*item) {
+	var order []string
+	groups := map[string][]*item{}
+	for _, it := range items {
+		if it.bad != nil {
+			c.refuse(it, it.bad)
+			continue
+		}
+		if _, ok := groups[it.key]; !ok {
+			order = append(order, it.key)
+		}
+		groups[it.key] = append(groups[it.key], it)
+	}
+	slots := make(chan struct{}, c.in.opts.Workers)
+	var wg sync.WaitGroup
+	for _, key := range order {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func(group []*item) {
+			defer func() { <-slots; wg.Done() }()
+			c.decideGroup(ctx, group)
+		}(groups[key])
+	}
+	wg.Wait()
+}
+
+// decideGroup decides one aggregate's commands in order. A retryable
+// refusal stops it there: that command and every later one of the group
+// wait for their next delivery, so that none overtakes it.
+func (c *Consumer) decideGroup(ctx context.Context, group []*item) {
+	for i, it := range group {
+		reply, err := c.d.Intake(ctx, events.App(it.app), it.action, it.msg.Data())
+		if err == nil {
+			it.outcome.Reply = &reply
+			continue
+		}
+		werr := c.d.WireError(err)
+		if retryable(werr) {
+			for _, later := range group[i:] {
+				later.retry = true
+			}
+			return
+		}
+		it.outcome.Error = &werr
+	}
+}
+
+// refuse makes e the outcome of it, with the policy version in force.
+func (c *Consumer) refuse(it *item, e *api.Error) {
+	werr := c.d.WireError(e)
+	it.outcome.Error = &werr
+}
+
+// retryable reports whether a refusal passes by itself (the log has no
+// leader, its stream is being repaired, the views lag): the command is
+// delivered again rather than answered.
+func retryable(e api.Error) bool { return e.Status == "503" || e.Status == "504" }
+
+func codeOf(o api.Outcome) string {
+	if o.Error != nil {
+		return o.Error.Code
+	}
+	return "ok"
+}
+
+// publish publishes each decided item's outcome on its app's outcome
+// subject and puts it in the outcomes bucket, all at once, then waits for
+// the bucket's acknowledgements. kept[i] is false where items[i] is to be
+// retried or its outcome was not stored.
+func (c *Consumer) publish(items []*item) (kept []bool) {
+	kept = make([]bool, len(items))
+	futures := make([]jetstream.PubAckFuture, len(items))
+	for i, it := range items {
+		if it.retry {
+			continue
+		}
+		kept[i] = true
+		data, err := json.Marshal(it.outcome)
+		if err != nil {
+			continue // an Outcome always encodes
+		}
+		if it.app != "" {
+			if err := c.in.nc.Publish(api.OutcomeSubject(it.app), data); err != nil {
+				c.in.logger().Warn("intake: publish outcome", slog.Any("err", err))
+			}
+		}
+		if validKey(it.outcome.CommandID) {
+			futures[i], err = c.in.js.PublishAsync("$KV."+OutcomesBucket+"."+it.outcome.CommandID, data)
+			kept[i] = err == nil
+		}
+	}
+	wait, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	for i, f := range futures {
+		if f != nil {
+			kept[i] = c.stored(wait, f)
+		}
+	}
+	return kept
+}
+
+// storeTimeout bounds the wait for one put of the outcomes bucket; an
+// outcome not stored in time is decided again (a duplicate) later.
+const storeTimeout = 10 * time.Second
+
+// stored waits for one put of the outcomes bucket.
+func (c *Consumer) stored(wait context.Context, f jetstream.PubAckFuture) bool {
+	select {
+	case <-f.Ok():
+		return true
+	case err := <-f.Err():
+		c.in.logger().Warn("intake: keep outcome", slog.Any("err", err))
+	case <-wait.Done():
+		c.in.logger().Warn("intake: keep outcome: no acknowledgement", slog.Duration("after", storeTimeout))
+	}
+	return false
+}

@@ -1,0 +1,123 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// idleWait is how long one wait for a first message lasts when the intake
+// is empty; it bounds how long Run takes to notice its context is done.
+const idleWait = time.Second
+
+// Consumer decides the intake: it fetches batches, decides each through
+// its Decider, publishes and keeps the outcomes, and acknowledges. Build it
+// with Intake.Consumer; its caller runs it.
+type Consumer struct {
+	in  *Intake
+	d   Decider
+	obs Observer
+}
+
+// Consumer returns the consumer that decides the intake through d.
+func (in *Intake) Consumer(d Decider) *Consumer {
+	obs := in.opts.Observer
+	if obs == nil {
+		obs = noObserver{}
+	}
+	return &Consumer{in: in, d: d, obs: obs}
+}
+
+// Run decides the intake until ctx is done. A batch under way when ctx is
+// done is finished first: its decisions, outcomes and acknowledgements.
+//
+// Run starts by resetting the consumer's delivery, so that whatever a
+// previous run fetched and did not acknowledge (it crashed, say) comes
+// first again, in intake order; it resets it again after a retryable
+// refusal, for the same reason. So one node alone may run a Consumer on a
+// stream at a time (docs/intake.md).
+func (c *Consumer) Run(ctx context.Context) error {
+	cons, err := c.reset(ctx)
+	if err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		msgs, err := c.fetch(ctx, cons)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.in.logger().Warn("intake: fetch failed", slog.Any("err", err))
+				sleep(ctx, c.in.opts.RetryDelay)
+			}
+			continue
+		}
+		if len(msgs) == 0 || !c.handle(ctx, msgs) {
+			continue
+		}
+		sleep(ctx, c.in.opts.RetryDelay)
+		if cons, err = c.reset(ctx); err != nil && ctx.Err() == nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reset deletes and creates the consumer again: delivery starts over at
+// the first message not acknowledged, which a work queue still holds.
+func (c *Consumer) reset(ctx context.Context) (jetstream.Consumer, error) {
+	err := c.in.js.DeleteConsumer(ctx, StreamName, ConsumerName)
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, err
+	}
+	return c.in.js.CreateOrUpdateConsumer(ctx, StreamName, consumerConfig())
+}
+
+// fetch returns the messages waiting, up to a batch, without waiting; or,
+// when none wait, waits up to idleWait for one and takes those behind it.
+func (c *Consumer) fetch(ctx context.Context, cons jetstream.Consumer) ([]jetstream.Msg, error) {
+	batch := c.in.opts.Batch
+	msgs, err := collect(cons.FetchNoWait(batch))
+	if len(msgs) > 0 || err != nil {
+		return msgs, err
+	}
+	first, err := collect(cons.Fetch(1, jetstream.FetchMaxWait(idleWait), jetstream.FetchContext(ctx)))
+	if len(first) == 0 || err != nil || batch == 1 {
+		return first, err
+	}
+	more, err := collect(cons.FetchNoWait(batch - 1))
+	return append(first, more...), err
+}
+
+// collect reads a fetched batch; running out of messages or of time is no
+// error.
+func collect(b jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {
+	if err != nil {
+		return nil, err
+	}
+	var msgs []jetstream.Msg
+	for m := range b.Messages() {
+		msgs = append(msgs, m)
+	}
+	err = b.Error()
+	if errors.Is(err, jetstream.ErrNoMessages) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		err = nil
+	}
+	return msgs, err
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+type noObserver struct{}
+
+func (noObserver) IntakeDecided(string, string) {}

@@ -1,0 +1,90 @@
+package intake
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// item is one intake message of a batch and, once decided, its outcome.
+type item struct {
+	msg     jetstream.Msg
+	app     string
+	action  string
+	key     string     // the aggregate it is decided on; "" for a bad message
+	bad     *api.Error // why it is refused before any decision
+	outcome api.Outcome
+	retry   bool // refused for a reason that passes: deliver it again
+}
+
+// envelope is what grouping reads of a body: the command's id and
+// aggregate. Anything else is the Decider's to read.
+type envelope struct {
+	CommandID      string `json:"command_id"`
+	Actor          string `json:"actor"`
+	ConversationID string `json:"conversation_id"`
+}
+
+// parse reads msg's app and action from its subject, its command id from
+// Nats-Msg-Id and its aggregate from its body. A message the Decider
+// would refuse anyway (not JSON, an unknown action) gets a key of its own,
+// so that it never holds up another.
+func parse(msg jetstream.Msg) *item {
+	it := &item{msg: msg}
+	rest := strings.TrimPrefix(msg.Subject(), api.IntakePrefix)
+	it.app, it.action, _ = strings.Cut(rest, ".")
+	id := msg.Headers().Get(api.MsgIDHeader)
+	it.outcome = api.Outcome{CommandID: id, App: it.app, Action: it.action, IntakeSeq: seqOf(msg)}
+	if id == "" {
+		it.bad = badMessage("an intake message needs the %s header, its command_id", api.MsgIDHeader)
+		return it
+	}
+	var env envelope
+	if err := json.Unmarshal(msg.Data(), &env); err != nil {
+		it.key = "seq:" + strconv.FormatUint(it.outcome.IntakeSeq, 10)
+		return it
+	}
+	if env.CommandID != id {
+		it.bad = badMessage("the %s header %s is not the body's command_id %s", api.MsgIDHeader,
+			events.Quote(id), events.Quote(env.CommandID))
+		return it
+	}
+	it.key = keyOf(it.action, env, it.outcome.IntakeSeq)
+	return it
+}
+
+// keyOf names the aggregate a command is decided on: the account of an
+// account command, the conversation of a conversation command (a start
+// without id: the one derived from its command id).
+func keyOf(action string, env envelope, seq uint64) string {
+	switch {
+	case slices.Contains(api.AccountActions, action):
+		return "account:" + env.Actor
+	case env.ConversationID != "":
+		return "conversation:" + env.ConversationID
+	case action == api.ActionConversationStart && env.CommandID != "":
+		return "conversation:" + events.ConversationIDFor(env.CommandID)
+	}
+	return "seq:" + strconv.FormatUint(seq, 10) // refused by the Decider
+}
+
+func seqOf(msg jetstream.Msg) uint64 {
+	md, err := msg.Metadata()
+	if err != nil {
+		return 0
+	}
+	return md.Sequence.Stream
+}
+
+// badMessage is the refusal of a message that is no intake command.
+func badMessage(format string, args ...any) *api.Error {
+	return &api.Error{Status: api.StatusOf(api.CodeInvalidRequest), Code: api.CodeInvalidRequest,
+		Message: fmt.Sprintf(format, args...)}
+}

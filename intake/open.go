@@ -1,0 +1,93 @@
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+)
+
+// ErrNoOutcome reports a command id with no outcome known: never decided
+// through the intake, or decided longer ago than the window.
+var ErrNoOutcome = errors.New("no outcome known")
+
+// Intake is the intake's JetStream side, set up: the stream, the consumer
+// and the outcomes bucket. Open it at a node's start; run its Consumer.
+type Intake struct {
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	kv   jetstream.KeyValue
+	opts Options
+}
+
+// Open creates the intake stream, its consumer and the outcomes bucket,
+// or checks and updates existing ones (a new window applies to both); it
+// may run on every start of every node.
+func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Intake, error) {
+	opts.EnsureDefaults()
+	if err := ensureStream(ctx, js, opts); err != nil {
+		return nil, fmt.Errorf("intake stream %s: %w", StreamName, err)
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, StreamName, consumerConfig()); err != nil {
+		return nil, fmt.Errorf("intake consumer %s: %w", ConsumerName, err)
+	}
+	kv, err := ensureBucket(ctx, js, opts)
+	if err != nil {
+		return nil, fmt.Errorf("outcomes bucket %s: %w", OutcomesBucket, err)
+	}
+	return &Intake{nc: js.Conn(), js: js, kv: kv, opts: opts}, nil
+}
+
+// Outcome returns the outcome of the intake command commandID, or
+// ErrNoOutcome.
+func (in *Intake) Outcome(ctx context.Context, commandID string) (api.Outcome, error) {
+	if !validKey(commandID) {
+		return api.Outcome{}, ErrNoOutcome
+	}
+	e, err := in.kv.Get(ctx, commandID)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return api.Outcome{}, ErrNoOutcome
+	}
+	if err != nil {
+		return api.Outcome{}, err
+	}
+	var o api.Outcome
+	if err := json.Unmarshal(e.Value(), &o); err != nil {
+		return api.Outcome{}, fmt.Errorf("outcome of %s: %w", commandID, err)
+	}
+	return o, nil
+}
+
+// Pending is how many intake messages wait: not yet delivered, and
+// delivered but not yet acknowledged.
+func (in *Intake) Pending(ctx context.Context) (uint64, error) {
+	c, err := in.js.Consumer(ctx, StreamName, ConsumerName)
+	if err != nil {
+		return 0, err
+	}
+	info := c.CachedInfo()
+	return info.NumPending + uint64(info.NumAckPending), nil
+}
+
+// validKey reports whether id can be a key of the outcomes bucket (a
+// command id is a UUID; anything else a producer put in Nats-Msg-Id may not).
+func validKey(id string) bool {
+	if id == "" || id[0] == '.' || id[len(id)-1] == '.' || len(id) > 256 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '=' || c == '/' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func (in *Intake) logger() *slog.Logger { return in.opts.Logger }

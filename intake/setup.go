@@ -1,0 +1,142 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrReplicationMismatch reports an existing intake stream or outcomes
+// bucket whose replicas or placement differ from those asked for; crosstalk
+// never rescales one itself, as package eventlog does not.
+var ErrReplicationMismatch = errors.New("intake: replication differs from the one asked for")
+
+// streamConfig is the intake stream: a work queue (a message goes once
+// acknowledged), on file, deduplicated by Nats-Msg-Id for the window. It
+// sets no MaxMsgSize: anything the server accepts gets an outcome.
+func streamConfig(o Options) jetstream.StreamConfig {
+	cfg := jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "crosstalk durable intake: commands waiting to be decided (docs/intake.md)",
+		Subjects:    []string{StreamSubjects},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Discard:     jetstream.DiscardOld,
+		MaxMsgs:     -1,
+		MaxBytes:    -1,
+		Duplicates:  o.Window,
+	}
+	cfg.Replicas, cfg.Placement = placement(o)
+	return cfg
+}
+
+// consumerConfig is the durable pull consumer that decides the intake.
+func consumerConfig() jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       ConsumerName,
+		Description:   "crosstalk: decides the durable intake",
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       AckWait,
+		MaxAckPending: MaxAckPending,
+		MaxDeliver:    -1,
+	}
+}
+
+// bucketConfig is the outcomes bucket: one outcome per command id, kept
+// for the window.
+func bucketConfig(o Options) jetstream.KeyValueConfig {
+	replicas, p := placement(o)
+	return jetstream.KeyValueConfig{
+		Bucket:      OutcomesBucket,
+		Description: "crosstalk: outcomes of intake commands by command id (crosstalk.query.command)",
+		History:     1,
+		TTL:         o.Window,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+		Placement:   p,
+	}
+}
+
+func placement(o Options) (int, *jetstream.Placement) {
+	var p *jetstream.Placement
+	if len(o.PlacementTags) > 0 {
+		p = &jetstream.Placement{Tags: slices.Clone(o.PlacementTags)}
+	}
+	return max(o.Replicas, 1), p
+}
+
+// ensureStream creates the intake stream, or updates an existing one to
+// the window of o, keeping its replication (which must be o's, if given).
+func ensureStream(ctx context.Context, js jetstream.JetStream, o Options) error {
+	cfg := streamConfig(o)
+	existing, err := js.Stream(ctx, StreamName)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		if _, err = js.CreateStream(ctx, cfg); errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return nil // another node created it meanwhile
+		}
+		if err == nil {
+			o.Logger.Info("intake: created stream", slog.String("stream", StreamName), slog.Duration("window", o.Window))
+		}
+		return err
+	case err != nil:
+		return err
+	}
+	have := existing.CachedInfo().Config
+	if err := checkReplication(o, "stream "+StreamName, have.Replicas, have.Placement); err != nil {
+		return err
+	}
+	if have.Duplicates == cfg.Duplicates {
+		return nil
+	}
+	have.Duplicates = cfg.Duplicates
+	_, err = js.UpdateStream(ctx, have)
+	return err
+}
+
+// ensureBucket creates the outcomes bucket, or sets an existing one's TTL
+// to the window, keeping its replication.
+func ensureBucket(ctx context.Context, js jetstream.JetStream, o Options) (jetstream.KeyValue, error) {
+	cfg := bucketConfig(o)
+	kv, err := js.KeyValue(ctx, OutcomesBucket)
+	switch {
+	case errors.Is(err, jetstream.ErrBucketNotFound):
+		return js.CreateOrUpdateKeyValue(ctx, cfg)
+	case err != nil:
+		return nil, err
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info := st.(*jetstream.KeyValueBucketStatus).StreamInfo()
+	if err := checkReplication(o, "bucket "+OutcomesBucket, info.Config.Replicas, info.Config.Placement); err != nil {
+		return nil, err
+	}
+	if st.TTL() == cfg.TTL {
+		return kv, nil
+	}
+	cfg.Replicas, cfg.Placement = info.Config.Replicas, info.Config.Placement
+	return js.CreateOrUpdateKeyValue(ctx, cfg)
+}
+
+// checkReplication compares what o asks for with what what has.
+func checkReplication(o Options, what string, replicas int, p *jetstream.Placement) error {
+	if o.Replicas > 0 && replicas != o.Replicas {
+		return fmt.Errorf("%w: %s has %d replicas, %d were asked for", ErrReplicationMismatch, what, replicas, o.Replicas)
+	}
+	var tags []string
+	if p != nil {
+		tags = slices.Sorted(slices.Values(p.Tags))
+	}
+	want := slices.Sorted(slices.Values(o.PlacementTags))
+	if len(want) > 0 && !slices.Equal(tags, want) {
+		return fmt.Errorf("%w: %s is placed by tags %v, %v were asked for", ErrReplicationMismatch, what, tags, want)
+	}
+	return nil
+}
