@@ -21,6 +21,10 @@ const (
 	CodeMessageNotFound       = "message_not_found"
 	CodeCallNotFound          = "call_not_found"
 	CodeAccountNotFound       = "account_not_found"
+	// CodeNotFound answers crosstalk.query.command for a command id with
+	// no outcome known: never decided through the intake, or decided
+	// longer ago than the intake window.
+	CodeNotFound = "not_found"
 	CodeConflict              = "conflict"
 	CodeCommandIDReused       = "command_id_reused"
 	CodePolicyVersionConflict = "policy_version_conflict"
@@ -45,7 +49,7 @@ var statuses = map[string]string{
 	CodeNotParticipant: "403", CodeNotSender: "403", CodeConversationClosed: "403",
 	CodeCrossAppNotAllowed: "403", CodeCallNotAllowed: "403",
 	CodeConversationNotFound: "404", CodeMessageNotFound: "404", CodeCallNotFound: "404",
-	CodeAccountNotFound: "404",
+	CodeAccountNotFound: "404", CodeNotFound: "404",
 	CodeConflict:        "409", CodePolicyVersionConflict: "409", CodeCommandIDReused: "409",
 	CodeTooManyRequests: "429",
 	CodeInternal:        "500",
