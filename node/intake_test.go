@@ -159,4 +159,3 @@ func checkQuery(ctx context.Context, t *testing.T, nc *nats.Conn, id string, see
 		t.Fatalf("query.command %s: %s (%v), want %+v", id, m.Data, err, seen[id].Reply)
 	}
 }
-
