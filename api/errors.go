@@ -8,19 +8,23 @@ import (
 // Error codes of an error reply (contract: "Error reply"). StatusOf gives
 // the micro status code each travels with.
 const (
-	CodeInvalidRequest        = "invalid_request"
-	CodeWrongApp              = "wrong_app"
-	CodeForbidden             = "forbidden"
-	CodeInvalidPolicy         = "invalid_policy"
-	CodeNotParticipant        = "not_participant"
-	CodeNotSender             = "not_sender"
-	CodeConversationClosed    = "conversation_closed"
-	CodeCrossAppNotAllowed    = "cross_app_not_allowed"
-	CodeCallNotAllowed        = "call_not_allowed"
-	CodeConversationNotFound  = "conversation_not_found"
-	CodeMessageNotFound       = "message_not_found"
-	CodeCallNotFound          = "call_not_found"
-	CodeAccountNotFound       = "account_not_found"
+	CodeInvalidRequest       = "invalid_request"
+	CodeWrongApp             = "wrong_app"
+	CodeForbidden            = "forbidden"
+	CodeInvalidPolicy        = "invalid_policy"
+	CodeNotParticipant       = "not_participant"
+	CodeNotSender            = "not_sender"
+	CodeConversationClosed   = "conversation_closed"
+	CodeCrossAppNotAllowed   = "cross_app_not_allowed"
+	CodeCallNotAllowed       = "call_not_allowed"
+	CodeConversationNotFound = "conversation_not_found"
+	CodeMessageNotFound      = "message_not_found"
+	CodeCallNotFound         = "call_not_found"
+	CodeAccountNotFound      = "account_not_found"
+	// CodeNotFound answers crosstalk.query.command for a command id with
+	// no outcome known: never decided through the intake, or decided
+	// longer ago than the intake window.
+	CodeNotFound              = "not_found"
 	CodeConflict              = "conflict"
 	CodeCommandIDReused       = "command_id_reused"
 	CodePolicyVersionConflict = "policy_version_conflict"
@@ -45,8 +49,8 @@ var statuses = map[string]string{
 	CodeNotParticipant: "403", CodeNotSender: "403", CodeConversationClosed: "403",
 	CodeCrossAppNotAllowed: "403", CodeCallNotAllowed: "403",
 	CodeConversationNotFound: "404", CodeMessageNotFound: "404", CodeCallNotFound: "404",
-	CodeAccountNotFound: "404",
-	CodeConflict:        "409", CodePolicyVersionConflict: "409", CodeCommandIDReused: "409",
+	CodeAccountNotFound: "404", CodeNotFound: "404",
+	CodeConflict: "409", CodePolicyVersionConflict: "409", CodeCommandIDReused: "409",
 	CodeTooManyRequests: "429",
 	CodeInternal:        "500",
 	CodeNotCaughtUp:     "504",

@@ -13,10 +13,6 @@ import (
 	"github.com/crosstalk-dev/crosstalk/api"
 )
 
-// ErrNoOutcome reports a command id with no outcome known: never decided
-// through the intake, or decided longer ago than the window.
-var ErrNoOutcome = errors.New("no outcome known")
-
 // Intake is the intake's JetStream side, set up: the stream, the consumer
 // and the outcomes bucket. Open it at a node's start; run its Consumer.
 type Intake struct {
@@ -44,24 +40,24 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Intake, e
 	return &Intake{nc: js.Conn(), js: js, kv: kv, opts: opts}, nil
 }
 
-// Outcome returns the outcome of the intake command commandID, or
-// ErrNoOutcome.
-func (in *Intake) Outcome(ctx context.Context, commandID string) (api.Outcome, error) {
+// Outcome returns the outcome of the intake command commandID; found is
+// false when none is known: never decided through the intake, or longer
+// ago than the window.
+func (in *Intake) Outcome(ctx context.Context, commandID string) (o api.Outcome, found bool, err error) {
 	if !validKey(commandID) {
-		return api.Outcome{}, ErrNoOutcome
+		return api.Outcome{}, false, nil
 	}
 	e, err := in.kv.Get(ctx, commandID)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return api.Outcome{}, ErrNoOutcome
+		return api.Outcome{}, false, nil
 	}
 	if err != nil {
-		return api.Outcome{}, err
+		return api.Outcome{}, false, err
 	}
-	var o api.Outcome
 	if err := json.Unmarshal(e.Value(), &o); err != nil {
-		return api.Outcome{}, fmt.Errorf("outcome of %s: %w", commandID, err)
+		return api.Outcome{}, false, fmt.Errorf("outcome of %s: %w", commandID, err)
 	}
-	return o, nil
+	return o, true, nil
 }
 
 // Pending is how many intake messages wait: not yet delivered, and

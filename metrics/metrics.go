@@ -41,6 +41,7 @@ type Registry struct {
 	cacheLookups    *prometheus.CounterVec
 	poisoned        *prometheus.CounterVec
 	applied         prometheus.Counter
+	intake          *prometheus.CounterVec
 	state           *stateCollector
 }
 
@@ -64,8 +65,9 @@ func New(src Sources) *Registry {
 	r.cacheLookups = counterVec("aggregate_cache_lookups_total", "Lookups of an aggregate in the command side's cache, by result (hit: no load from the log).", "result")
 	r.poisoned = counterVec("poisoned_messages_total", "Stream messages skipped as poison, by side (views: the projector; commands: the command side).", "side")
 	r.applied = counter("projector_events_applied_total", "Log messages the projector applied to the read model (poison included).")
+	r.intake = counterVec("intake_commands_total", "Intake commands decided with a final outcome, by action and result code (ok or the contract's error code).", "action", "code")
 	r.reg.MustRegister(r.commands, r.commandDuration, r.queries, r.queryDuration, r.refusals, r.appendDuration,
-		r.conflicts, r.retries, r.cacheLookups, r.poisoned, r.applied, r.state,
+		r.conflicts, r.retries, r.cacheLookups, r.poisoned, r.applied, r.intake, r.state,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, side := range []string{"views", "commands"} {
 		r.poisoned.WithLabelValues(side) // present at zero, so an alert can rate() it
@@ -143,6 +145,15 @@ func (r *Registry) CommandPoisoned() { r.poisoned.WithLabelValues("commands").In
 func (r *Registry) ObserveApplied(applied, poisoned int) {
 	r.applied.Add(float64(applied))
 	r.poisoned.WithLabelValues("views").Add(float64(poisoned))
+}
+
+// IntakeDecided counts one intake command given its final outcome
+// (intake.Observer).
+func (r *Registry) IntakeDecided(action, code string) {
+	r.intake.WithLabelValues(action, code).Inc()
+	if code != ok && refused(code) {
+		r.refusals.WithLabelValues(code).Inc()
+	}
 }
 
 // refused says whether code is a refusal, a 4xx: the service's own

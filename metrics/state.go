@@ -26,6 +26,9 @@ type Sources struct {
 	// Rebuild is the latest online rebuild of the read model; ok is false
 	// when none ran since start.
 	Rebuild func() (r Rebuild, ok bool)
+	// IntakePending is how many intake messages wait to be decided:
+	// not yet delivered, or delivered and not yet acknowledged.
+	IntakePending func(ctx context.Context) (uint64, error)
 }
 
 // Rebuild is the progress of an online rebuild of the read model.
@@ -68,6 +71,7 @@ var (
 	rebuildRunDesc = desc("views_rebuild_running", "1 while an online rebuild of the read model runs, else 0.")
 	rebuildAppDesc = desc("views_rebuild_applied_events", "Events the latest online rebuild has applied.")
 	rebuildTgtDesc = desc("views_rebuild_target_seq", "The stream sequence the latest online rebuild must reach before its views take over.")
+	intakeDesc     = desc("intake_pending_messages", "Intake messages waiting to be decided: not yet delivered to the intake consumer, or delivered and not yet acknowledged.")
 	appliedDesc    = desc("closer_applied", "1 once the closer has closed every conversation a policy version affects, else 0.", "policy_version")
 )
 
@@ -108,10 +112,22 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(rebuildTgtDesc, prometheus.GaugeValue, float64(r.Target))
 		}
 	}
+	c.collectIntake(ch)
 	if c.src.Pebble != nil {
 		if m, err := c.src.Pebble(); err == nil {
 			collectPebble(ch, m)
 		}
+	}
+}
+
+func (c *stateCollector) collectIntake(ch chan<- prometheus.Metric) {
+	if c.src.IntakePending == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	if n, err := c.src.IntakePending(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(intakeDesc, prometheus.GaugeValue, float64(n))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 )
@@ -62,6 +63,9 @@ func (c Config) writeServiceAccount(b *strings.Builder) {
 	b.WriteString("    ]\n    exports: [\n")
 	for _, app := range c.Apps {
 		fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", "crosstalk.cmd."+app+".>", app)
+		// a service, not a stream: the intake stream's ack must flow back
+		fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", intakeSubjects(app), app)
+		fmt.Fprintf(b, "      {stream: %q, accounts: [%q]}\n", api.OutcomeSubject(app), app)
 	}
 	queriers := append(quoted(c.Apps), fmt.Sprintf("%q", identity.AdminAccount))
 	fmt.Fprintf(b, "      {service: \"crosstalk.query.>\", accounts: [%s]}\n", strings.Join(queriers, ", "))
@@ -79,18 +83,38 @@ func (c Config) writeAdminAccount(b *strings.Builder) {
 	b.WriteString("    ]\n  }\n")
 }
 
+// writeAppAccount writes app's account. Its backend user (kind app) may
+// also publish to its intake and subscribe to its outcomes; its end users
+// may not, since the intake knows no caller finer than the app.
 func (c Config) writeAppAccount(b *strings.Builder, app string) {
-	perms := permissions("crosstalk.cmd."+app+".>", "crosstalk.query.>")
 	fmt.Fprintf(b, "  %q {\n    users: [\n", app)
 	for _, cr := range c.Credentials {
-		if cr.Account == app {
-			fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", cr.User, cr.Password, perms)
+		if cr.Account != app {
+			continue
 		}
+		perms := permissions("crosstalk.cmd."+app+".>", "crosstalk.query.>")
+		if cr.Kind == string(identity.KindApp) {
+			perms = appPermissions(app)
+		}
+		fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", cr.User, cr.Password, perms)
 	}
 	b.WriteString("    ]\n    imports: [\n")
 	writeImport(b, "crosstalk.cmd."+app+".>")
 	writeImport(b, "crosstalk.query.>")
+	fmt.Fprintf(b, "      {service: {account: %q, subject: %q}}\n", ServiceAccount, intakeSubjects(app))
+	fmt.Fprintf(b, "      {stream: {account: %q, subject: %q}}\n", ServiceAccount, api.OutcomeSubject(app))
 	b.WriteString("    ]\n  }\n")
+}
+
+// intakeSubjects are app's intake subjects, crosstalk.intake.<app>.>.
+func intakeSubjects(app string) string { return api.IntakeSubject(app, ">") }
+
+// appPermissions are an app backend's: its commands, the queries and its
+// intake, replies and its outcomes.
+func appPermissions(app string) string {
+	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: %s}}",
+		list([]string{"crosstalk.cmd." + app + ".>", "crosstalk.query.>", intakeSubjects(app)}),
+		list([]string{"_INBOX.>", api.OutcomeSubject(app)}))
 }
 
 // writeImport imports a service of the service account with share: true,

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/intake"
@@ -127,6 +128,10 @@ type Node struct {
 	storeDir string
 	svc      *service.Service
 	metrics  *metrics.Registry
+	// intake is the durable intake's JetStream side; consumer decides it,
+	// nil with Options.DisableIntake.
+	intake   *intake.Intake
+	consumer *intake.Consumer
 	// closed is closed by the NATS client once a drain has finished.
 	closed chan struct{}
 }
@@ -162,7 +167,11 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	o.Service.Rejections = n.rejections
 	o.Service.Observer = n.metrics
 	o.Service.Rebuilds = rebuilds{n: n, opts: n.viewsOptions(o)}
+	o.Service.Outcomes = n.intake
 	n.svc = service.New(n.nc, n.log, n.store, o.Service)
+	if !o.DisableIntake {
+		n.consumer = n.intake.Consumer(n.svc)
+	}
 	return n, nil
 }
 
@@ -208,11 +217,23 @@ func (n *Node) open(ctx context.Context, o Options) error {
 		Replicas: o.Replicas, PlacementTags: o.PlacementTags}); err != nil {
 		return err
 	}
+	if n.intake, err = intake.Open(ctx, js, n.intakeOptions(o)); err != nil {
+		return err
+	}
 	n.storeDir = n.layout.Views()
 	vo := n.viewsOptions(o)
 	vo.Dir = n.storeDir
 	n.store, err = projector.Open(vo)
 	return err
+}
+
+// intakeOptions are Options.Intake placed as the event log is, logging and
+// counting through the node.
+func (n *Node) intakeOptions(o Options) intake.Options {
+	io := o.Intake
+	io.Replicas, io.PlacementTags = o.Replicas, o.PlacementTags
+	io.Logger, io.Observer = o.Logger, n.metrics
+	return io
 }
 
 // viewsOptions are the options of the node's views, but for their Dir.
@@ -259,8 +280,28 @@ func (n *Node) Store() *projector.Store {
 // Service is the node's service.
 func (n *Node) Service() *service.Service { return n.svc }
 
-// Run serves until ctx is done. It does not close the node.
-func (n *Node) Run(ctx context.Context) error { return n.svc.Run(ctx) }
+// Run serves until ctx is done, and decides the durable intake once the
+// service is ready (unless Options.DisableIntake). It does not close the
+// node.
+func (n *Node) Run(ctx context.Context) error {
+	if n.consumer == nil {
+		return n.svc.Run(ctx)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return n.svc.Run(gctx) })
+	g.Go(func() error {
+		select {
+		case <-n.svc.Ready():
+			return n.consumer.Run(gctx)
+		case <-gctx.Done():
+			return nil
+		}
+	})
+	return g.Wait()
+}
+
+// Intake is the durable intake: its stream, consumer and outcomes.
+func (n *Node) Intake() *intake.Intake { return n.intake }
 
 // Background runs the node in a goroutine until the returned stop is
 // called, and returns once its endpoints answer. stop cancels the run,

@@ -39,6 +39,7 @@ func (n *Node) newMetrics() *metrics.Registry {
 			p, ok := n.svc.RebuildProgress()
 			return metrics.Rebuild{Running: p.State == api.RebuildRunning, Applied: p.Applied, Target: p.Target}, ok
 		},
+		IntakePending: func(ctx context.Context) (uint64, error) { return n.intake.Pending(ctx) },
 	})
 }
 

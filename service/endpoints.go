@@ -73,6 +73,7 @@ func (s *Service) addQueries(ctx context.Context, g *group) error {
 	queries := map[string]func(context.Context, identity.Principal, []byte) (any, error){
 		api.QueryInbox: s.queryInbox, api.QueryMessages: s.queryMessages, api.QueryPresence: s.queryPresence,
 		api.QueryConversation: s.queryConversation, api.QueryPolicy: s.queryPolicy, api.QueryStatus: s.queryStatus,
+		api.QueryCommand: s.queryCommand,
 	}
 	quick := map[string]quickFunc{api.QueryInbox: s.queryInboxNow}
 	for name, q := range queries {

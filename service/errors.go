@@ -26,6 +26,8 @@ var (
 	ErrUnavailable = errors.New("unavailable")
 	// ErrUnknownAccount reports a query about an account with no events.
 	ErrUnknownAccount = errors.New("unknown account")
+	// ErrNoOutcome reports a command id whose intake outcome is not known.
+	ErrNoOutcome = errors.New("no outcome known")
 )
 
 // wireError maps errors to one of the contract's codes; api.StatusOf gives
@@ -51,6 +53,7 @@ var wireErrors = []wireError{
 	{api.CodeMessageNotFound, []error{aggregate.ErrMessageNotFound, aggregate.ErrMessageUnsent}},
 	{api.CodeCallNotFound, []error{aggregate.ErrCallNotFound}},
 	{api.CodeAccountNotFound, []error{ErrUnknownAccount, projector.ErrUnknownAccount}},
+	{api.CodeNotFound, []error{ErrNoOutcome}},
 	{api.CodeConflict, []error{ErrConflict, aggregate.ErrConversationExists, aggregate.ErrMessageExists}},
 	{api.CodePolicyVersionConflict, []error{aggregate.ErrPolicyVersionConflict}},
 	{api.CodeCommandIDReused, []error{aggregate.ErrCommandIDReused}},
@@ -62,6 +65,9 @@ var wireErrors = []wireError{
 
 func classify(err error) (status, code string) {
 	code = api.CodeInternal
+	if e := (*api.Error)(nil); errors.As(err, &e) && e.Code != "" {
+		return api.StatusOf(e.Code), e.Code // refused already, as the intake refuses a bad message
+	}
 	for _, w := range wireErrors {
 		if matchesAny(err, w.errs) {
 			code = w.code
@@ -80,16 +86,32 @@ func matchesAny(err error, targets []error) bool {
 	return false
 }
 
-// encodeError returns the status, code and JSON body for err. Internal
-// errors get a generic sentence: their detail goes to the log, not the wire.
+// encodeError returns the status, code and JSON body for err.
 func encodeError(err error, policyVersion uint64) (status, code string, body []byte) {
-	status, code = classify(err)
-	msg := boundMessage(err.Error())
+	e := wireErrorOf(err, policyVersion)
+	body, _ = json.Marshal(api.ErrorBody{Error: e})
+	return e.Status, e.Code, body
+}
+
+// wireErrorOf is err as the contract's refusal. Internal errors get a
+// generic sentence: their detail goes to the log, not the wire.
+func wireErrorOf(err error, policyVersion uint64) api.Error {
+	status, code := classify(err)
+	msg := err.Error()
+	if e := (*api.Error)(nil); errors.As(err, &e) {
+		msg = e.Message
+	}
+	msg = boundMessage(msg)
 	if code == api.CodeInternal {
 		msg = "internal error; the request was not applied or its outcome is unknown, retry with the same command_id"
 	}
-	body, _ = json.Marshal(api.ErrorBody{Error: api.Error{Code: code, Message: msg, PolicyVersion: policyVersion}})
-	return status, code, body
+	return api.Error{Status: status, Code: code, Message: msg, PolicyVersion: policyVersion}
+}
+
+// WireError is err as the contract's refusal, with the policy version in
+// force: what a request would be answered, for the intake's outcomes.
+func (s *Service) WireError(err error) api.Error {
+	return wireErrorOf(err, s.policyAt(s.opts.Clock.Now()).VersionOf())
 }
 
 func badRequest(format string, args ...any) error {

@@ -113,6 +113,9 @@ type Options struct {
 	// Observer receives the service's measurements (package metrics).
 	// Default: nil, nothing is measured.
 	Observer Observer
+	// Outcomes is where crosstalk.query.command reads the outcomes of
+	// intake commands. Default: nil, and every command id is not_found.
+	Outcomes Outcomes
 	// Rebuilds is where crosstalk.admin.views.rebuild rebuilds the read
 	// model (package node gives its data directory's). Default: nil, and
 	// a rebuild is refused.

@@ -26,6 +26,7 @@ var Queries = []Query{
 	{api.QueryConversation, reflect.TypeFor[api.ConversationQuery](), reflect.TypeFor[api.ConversationView]()},
 	{api.QueryPolicy, reflect.TypeFor[api.PolicyQuery](), reflect.TypeFor[api.PolicyReport]()},
 	{api.QueryStatus, reflect.TypeFor[api.QueryBase](), reflect.TypeFor[api.Status]()},
+	{api.QueryCommand, reflect.TypeFor[api.CommandQuery](), reflect.TypeFor[api.Outcome]()},
 }
 
 // builder assembles the document's parts.
@@ -47,6 +48,7 @@ func Document() map[string]any {
 	b.errorMessage()
 	b.commands()
 	b.queries()
+	b.intake()
 	b.events()
 	b.schemas.defs["Headers"] = map[string]any{
 		"type": "object",

@@ -1,0 +1,52 @@
+package asyncapi
+
+import (
+	"reflect"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+)
+
+// intake adds the durable intake (docs/intake.md): a channel per command
+// action that the service receives from the stream CROSSTALK_INTAKE, with
+// no reply (the producer's answer is the stream's ack), and the outcome
+// channel the service sends each decision to.
+func (b *builder) intake() {
+	params := map[string]any{"app": appParam}
+	b.schemas.defs["IntakeHeaders"] = map[string]any{
+		"type": "object", "required": []string{api.MsgIDHeader},
+		"properties": map[string]any{
+			api.MsgIDHeader: map[string]any{"type": "string", "description": "the command's command_id: JetStream deduplicates by it within the intake window"},
+		},
+	}
+	conv, acct := reflect.TypeFor[api.ConversationCommand](), reflect.TypeFor[api.AccountCommand]()
+	for _, a := range append(append([]string{}, api.ConversationActions...), api.AccountActions...) {
+		body := conv
+		if a == api.ActionPresenceSet || a == api.ActionSettingsSet {
+			body = acct
+		}
+		id := "intake." + a
+		msg := b.message("intake."+a, "intake command "+a+": the body of "+api.CommandSubject("{app}", a), body)
+		b.messages["intake."+a].(map[string]any)["headers"] = refTo("#/components/schemas/IntakeHeaders")
+		b.channels[id] = map[string]any{
+			"address": api.IntakeSubject("{app}", a), "parameters": params,
+			"summary":  "Durable intake of " + a + ": published to JetStream (stream CROSSTALK_INTAKE), decided later exactly once; the outcome goes to crosstalk.outcome.{app}.",
+			"messages": map[string]any{"command": msg},
+		}
+		b.operations[id] = map[string]any{
+			"action": "receive", "summary": "The service decides the intake command " + a + ".",
+			"channel":  refTo("#/channels/" + id),
+			"messages": []any{refTo("#/channels/" + id + "/messages/command")},
+		}
+	}
+	out := b.message("Outcome", "the decision on one intake command: its reply or its error", reflect.TypeFor[api.Outcome]())
+	b.channels["outcome"] = map[string]any{
+		"address": api.OutcomeSubject("{app}"), "parameters": params,
+		"summary":  "Outcomes of app's intake commands (core NATS; also answered by crosstalk.query.command for the intake window).",
+		"messages": map[string]any{"outcome": out},
+	}
+	b.operations["outcome"] = map[string]any{
+		"action": "send", "summary": "The service publishes each intake command's outcome.",
+		"channel":  refTo("#/channels/outcome"),
+		"messages": []any{refTo("#/channels/outcome/messages/outcome")},
+	}
+}

@@ -1,0 +1,161 @@
+package node_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
+	"github.com/crosstalk-dev/crosstalk/node"
+)
+
+// A backlog of intake commands published while no node runs (hundreds of
+// conversations, several messages each) is decided once a node starts:
+// each command exactly once, each conversation's in the order published;
+// every outcome is published and answered by crosstalk.query.command.
+func TestIntakeBacklogDecidedOnceInOrder(t *testing.T) {
+	const convs, perConv = 400, 24 // 400 starts + 9,600 sends = 10,000 commands
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	srv := natstest.Start(t)
+	opts := node.Options{Dir: t.TempDir(), NatsURL: srv.URL(), Logger: testkit.Quiet()}
+	n, err := node.Start(ctx, opts) // creates the intake stream
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ids := publishBacklog(ctx, t, srv, convs, perConv)
+
+	nc := srv.Connect(t)
+	outcomes := make(chan api.Outcome, convs*(perConv+1))
+	sub, err := nc.Subscribe(api.OutcomeSubject("instagram"), func(m *nats.Msg) {
+		var o api.Outcome
+		if json.Unmarshal(m.Data, &o) == nil {
+			outcomes <- o
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	n, err = node.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := n.Background(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	seen := map[string]api.Outcome{}
+	for len(seen) < convs*(perConv+1) {
+		select {
+		case o := <-outcomes:
+			if o.Error != nil || o.Reply == nil {
+				t.Fatalf("outcome %+v: want a success", o)
+			}
+			seen[o.CommandID] = o
+		case <-ctx.Done():
+			t.Fatalf("%d outcomes of %d", len(seen), convs*(perConv+1))
+		}
+	}
+	checkLog(ctx, t, n, ids, perConv)
+	checkQuery(ctx, t, nc, ids[0][3], seen)
+}
+
+// publishBacklog publishes, per conversation, a start and perConv sends
+// whose text is their index; ids[c][i] is the command id of conversation
+// c's i-th command (the start is 0). Conversations are interleaved.
+func publishBacklog(ctx context.Context, t *testing.T, srv *natstest.Server, convs, perConv int) [][]string {
+	t.Helper()
+	js := srv.JetStream(t)
+	ids := make([][]string, convs)
+	var futures []jetstream.PubAckFuture
+	for i := 0; i <= perConv; i++ {
+		for c := range ids {
+			id := uuid.NewString()
+			ids[c] = append(ids[c], id)
+			body := map[string]any{"command_id": id, "actor": "instagram:alice"}
+			action := api.ActionMessageSend
+			if i == 0 {
+				action = api.ActionConversationStart
+				body["participants"] = []string{"instagram:bob" + strconv.Itoa(c)}
+			} else {
+				body["conversation_id"] = events.ConversationIDFor(ids[c][0])
+				body["text"] = strconv.Itoa(i)
+			}
+			data, _ := json.Marshal(body)
+			f, err := js.PublishAsync(api.IntakeSubject("instagram", action), data, jetstream.WithMsgID(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			futures = append(futures, f)
+		}
+	}
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			t.Fatal(err)
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		}
+	}
+	return ids
+}
+
+// checkLog reads the log back: each conversation holds its start and its
+// sends, each once, the texts in the order published.
+func checkLog(ctx context.Context, t *testing.T, n *node.Node, ids [][]string, perConv int) {
+	t.Helper()
+	for c, cids := range ids {
+		msgs, err := n.Log().Load(ctx, events.ConversationSubject(events.ConversationIDFor(cids[0])), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) != perConv+1 {
+			t.Fatalf("conversation %d: %d events, want %d", c, len(msgs), perConv+1)
+		}
+		for i, m := range msgs[1:] {
+			var d struct {
+				Text string `json:"text"`
+			}
+			e, err := events.Decode(m.Data)
+			if err == nil {
+				err = json.Unmarshal(e.Data, &d)
+			}
+			if err != nil || d.Text != strconv.Itoa(i+1) || e.CausationID != cids[i+1] {
+				t.Fatalf("conversation %d, event %d: text %q, command %s (%v); want %d, %s", c, i+1, d.Text, e.CausationID, err, i+1, cids[i+1])
+			}
+		}
+	}
+}
+
+// checkQuery asks crosstalk.query.command for id's outcome.
+func checkQuery(ctx context.Context, t *testing.T, nc *nats.Conn, id string, seen map[string]api.Outcome) {
+	t.Helper()
+	body, _ := json.Marshal(api.CommandQuery{CommandID: id})
+	m, err := nc.RequestWithContext(ctx, api.QuerySubject(api.QueryCommand), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o api.Outcome
+	if err := json.Unmarshal(m.Data, &o); err != nil || o.Reply == nil || *o.Reply != *seen[id].Reply {
+		t.Fatalf("query.command %s: %s (%v), want %+v", id, m.Data, err, seen[id].Reply)
+	}
+}

@@ -1,0 +1,94 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
+)
+
+// Outcomes is where crosstalk.query.command reads the outcomes of intake
+// commands (package intake's bucket).
+type Outcomes interface {
+	// Outcome returns the outcome of commandID; found is false when none
+	// is known.
+	Outcome(ctx context.Context, commandID string) (o api.Outcome, found bool, err error)
+}
+
+// intakeUser is the user an intake command's principal names: the intake
+// knows the app of a command (its subject, which NATS permissions
+// guarantee) and no finer caller, since JetStream keeps no
+// Nats-Request-Info. Events record it as "<app>/intake".
+const intakeUser = "intake"
+
+// Intake decides a command taken from the durable intake, on app's
+// subject crosstalk.intake.<app>.<action>, through the path of
+// request/reply: the same decoding, identity rules, aggregate, OCC append
+// and deduplication by command id. Its principal is app's (KindApp) when
+// identities are enforced, self-declared otherwise. A 403 is recorded as
+// the request path records it.
+func (s *Service) Intake(ctx context.Context, app events.App, action string, body []byte) (api.CommandReply, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.CommandTimeout)
+	defer cancel()
+	p := identity.SelfDeclared
+	if s.opts.EnforceIdentity {
+		p = identity.Principal{Kind: identity.KindApp, Account: string(app), User: intakeUser}
+	}
+	r, err := s.intakeCommand(ctx, p, app, action, body)
+	if err != nil {
+		s.recordRejection(p, events.Trace{}, app, action, body, err)
+	}
+	return r, err
+}
+
+func (s *Service) intakeCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error) {
+	if err := app.Validate(); err != nil {
+		return api.CommandReply{}, badRequest("intake subject of app %s: %v", events.Quote(string(app)), err)
+	}
+	if limit := s.nc.MaxPayload(); int64(len(body)+headroom) > limit {
+		return api.CommandReply{}, fmt.Errorf("%w: the command is %d bytes; a command travels in one NATS message of at most %d bytes (max_payload), headers included",
+			ErrTooLarge, len(body), limit)
+	}
+	switch {
+	case slices.Contains(api.ConversationActions, action):
+		return s.conversationCommand(ctx, p, app, action, body)
+	case slices.Contains(api.AccountActions, action):
+		return s.accountCommand(ctx, p, app, action, body)
+	}
+	return api.CommandReply{}, badRequest("unknown action %s: the intake takes the command actions of crosstalk.cmd.<app>.<action>",
+		events.Quote(action))
+}
+
+// queryCommand answers crosstalk.query.command: the outcome of an intake
+// command, to its app, an admin or the service (anyone in development
+// mode). An end user is refused: the intake knows no caller finer than
+// the app.
+func (s *Service) queryCommand(ctx context.Context, p identity.Principal, body []byte) (any, error) {
+	var q api.CommandQuery
+	if err := decodeStrict(body, &q); err != nil {
+		return nil, err
+	}
+	if q.CommandID == "" {
+		return nil, badRequest("command_id is required")
+	}
+	if p.Kind == identity.KindUser {
+		return nil, fmt.Errorf("%w: an end user reads no intake outcome; its app does", identity.ErrForbidden)
+	}
+	if s.opts.Outcomes == nil {
+		return nil, fmt.Errorf("%w: this node keeps no intake outcomes", ErrNoOutcome)
+	}
+	o, found, err := s.opts.Outcomes.Outcome(ctx, q.CommandID)
+	switch {
+	case err != nil:
+		return nil, err
+	case !found:
+		return nil, fmt.Errorf("%w: command_id %s: never decided through the intake, or longer ago than the intake window",
+			ErrNoOutcome, events.Quote(q.CommandID))
+	case p.Kind == identity.KindApp && o.App != p.Account:
+		return nil, fmt.Errorf("%w: %s may read only outcomes of %s's intake", identity.ErrForbidden, p, p.Account)
+	}
+	return o, nil
+}
