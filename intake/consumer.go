@@ -43,6 +43,9 @@ func (in *Intake) Consumer(d Decider) *Consumer {
 func (c *Consumer) Run(ctx context.Context) error {
 	cons, err := c.reset(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: a clean stop, not a failure
+		}
 		return err
 	}
 	for ctx.Err() == nil {
