@@ -9,7 +9,8 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		removeNATSServerBuild()
+		crosstalkBuild.remove()
+		natsServerBuild.remove()
 		os.Exit(code)
 	}))
 }

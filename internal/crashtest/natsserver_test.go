@@ -24,29 +24,39 @@ import (
 const clusterReadyTimeout = 60 * time.Second
 
 // natsServerBuild is the nats-server binary, built once per run of the
-// test binary into natsServerDir, which TestMain removes.
-var natsServerBuild struct {
-	once sync.Once
-	dir  string
-	bin  string
-	err  error
-}
+// test binary into a directory TestMain removes.
+var natsServerBuild build
 
 // buildNATSServer builds the nats-server of the module version this module
 // depends on (go.mod), so the cluster runs the server crosstalk embeds,
 // and returns its path. It is built once per run.
 func buildNATSServer(t *testing.T) string {
 	t.Helper()
-	b := &natsServerBuild
+	return natsServerBuild.get(t, "nats-server", "github.com/nats-io/nats-server/v2", "-ldflags=-s -w")
+}
+
+// build is a binary built once per run of the test binary.
+type build struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// get builds pkg as name with the extra go build flags on its first call,
+// and returns the binary's path.
+func (b *build) get(t *testing.T, name, pkg string, flags ...string) string {
+	t.Helper()
 	b.once.Do(func() {
-		if b.dir, b.err = os.MkdirTemp("", "crosstalk-nats-server-"); b.err != nil {
+		if b.dir, b.err = os.MkdirTemp("", "crosstalk-crashtest-"+name+"-"); b.err != nil {
 			return
 		}
-		b.bin = filepath.Join(b.dir, "nats-server")
-		cmd := exec.Command("go", "build", "-o", b.bin, "-ldflags=-s -w", "github.com/nats-io/nats-server/v2")
+		b.bin = filepath.Join(b.dir, name)
+		args := append(append([]string{"build", "-o", b.bin}, flags...), pkg)
+		cmd := exec.Command("go", args...)
 		cmd.Dir = moduleDir(t)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build github.com/nats-io/nats-server/v2: %w\n%s", err, out)
+			b.err = fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
 		}
 	})
 	if b.err != nil {
@@ -55,10 +65,10 @@ func buildNATSServer(t *testing.T) string {
 	return b.bin
 }
 
-// removeNATSServerBuild removes what buildNATSServer built.
-func removeNATSServerBuild() {
-	if natsServerBuild.dir != "" {
-		_ = os.RemoveAll(natsServerBuild.dir)
+// remove removes what get built.
+func (b *build) remove() {
+	if b.dir != "" {
+		_ = os.RemoveAll(b.dir)
 	}
 }
 

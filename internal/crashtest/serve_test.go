@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,22 +23,20 @@ const (
 	stopTimeout  = 60 * time.Second
 )
 
-// buildBinary builds ./cmd/crosstalk of this module into a temporary
-// directory and returns its path. Under -race the binary is built with the
-// race detector too, so serve's own races fail the test.
+// crosstalkBuild is the crosstalk binary, built once per run of the test
+// binary (its tests share it) into a directory TestMain removes.
+var crosstalkBuild build
+
+// buildBinary builds ./cmd/crosstalk of this module, once per run, and
+// returns its path. Under -race the binary is built with the race detector
+// too, so serve's own races fail the test.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "crosstalk")
-	args := []string{"build", "-o", bin, "-ldflags=-s -w"} // no symbols: links faster
+	args := []string{"-ldflags=-s -w"} // no symbols: links faster
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	cmd := exec.Command("go", append(args, "./cmd/crosstalk")...)
-	cmd.Dir = moduleDir(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/crosstalk: %v\n%s", err, out)
-	}
-	return bin
+	return crosstalkBuild.get(t, "crosstalk", "./cmd/crosstalk", args...)
 }
 
 // child is one run of `crosstalk serve`.
