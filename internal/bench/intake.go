@@ -32,9 +32,22 @@ const (
 // then the time and the process's CPU from starting a consumer on svc until
 // every command is decided: as many outcomes as commands, and the consumer
 // with nothing pending or unacknowledged. Every command must succeed.
+//
+// svc is a new service, its aggregate cache empty, and loading a
+// conversation from a long stream whose subjects interleave costs far more
+// than deciding a command (docs/performance.md, "Durable intake"); so one
+// untimed command per conversation first loads them, as cmd_send_auth
+// does, and the figure is the intake's own.
 func (r *runner) intakeFigure(ctx context.Context, svc *service.Service, convs []sendConv) error {
 	in, err := intake.Open(ctx, r.env.js, intake.Options{Logger: r.opts.Logger})
 	if err != nil {
+		return err
+	}
+	conns, err := r.clientConns()
+	if err != nil {
+		return err
+	}
+	if err := r.warm(ctx, conns, convs, text(r.opts.TextSize)); err != nil {
 		return err
 	}
 	if err := r.publishIntake(ctx, convs); err != nil {
