@@ -83,7 +83,9 @@ func (c *Consumer) fetch(ctx context.Context, cons jetstream.Consumer) ([]jetstr
 	if len(msgs) > 0 || err != nil {
 		return msgs, err
 	}
-	first, err := collect(cons.Fetch(1, jetstream.FetchMaxWait(idleWait), jetstream.FetchContext(ctx)))
+	wait, cancel := context.WithTimeout(ctx, idleWait) // nats.go takes a context or a max wait, not both
+	defer cancel()
+	first, err := collect(cons.Fetch(1, jetstream.FetchContext(wait)))
 	if len(first) == 0 || err != nil || batch == 1 {
 		return first, err
 	}
