@@ -32,8 +32,10 @@ func (in *Intake) Consumer(d Decider) *Consumer {
 	return &Consumer{in: in, d: d, obs: obs}
 }
 
-// Run decides the intake until ctx is done. A batch under way when ctx is
-// done is finished first: its decisions, outcomes and acknowledgements.
+// Run decides the intake until ctx is done, and returns nil then: a
+// failure of JetStream is logged and retried, never the end. A batch under
+// way when ctx is done is finished first: its decisions, outcomes and
+// acknowledgements.
 //
 // Run starts by resetting the consumer's delivery, so that whatever a
 // previous run fetched and did not acknowledge (it crashed, say) comes
@@ -41,12 +43,9 @@ func (in *Intake) Consumer(d Decider) *Consumer {
 // refusal, for the same reason. So one node alone may run a Consumer on a
 // stream at a time (docs/intake.md).
 func (c *Consumer) Run(ctx context.Context) error {
-	cons, err := c.reset(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped while starting: a clean stop, not a failure
-		}
-		return err
+	cons, ok := c.resetUntil(ctx)
+	if !ok {
+		return nil
 	}
 	for ctx.Err() == nil {
 		msgs, err := c.fetch(ctx, cons)
@@ -61,11 +60,27 @@ func (c *Consumer) Run(ctx context.Context) error {
 			continue
 		}
 		sleep(ctx, c.in.opts.RetryDelay)
-		if cons, err = c.reset(ctx); err != nil && ctx.Err() == nil {
-			return err
+		if cons, ok = c.resetUntil(ctx); !ok {
+			return nil
 		}
 	}
 	return nil
+}
+
+// resetUntil resets the consumer, trying again every RetryDelay while
+// JetStream does not answer, until it succeeds (ok) or ctx is done.
+func (c *Consumer) resetUntil(ctx context.Context) (cons jetstream.Consumer, ok bool) {
+	for {
+		cons, err := c.reset(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil, false
+		case err == nil:
+			return cons, true
+		}
+		c.in.logger().Warn("intake: reset the consumer", slog.Any("err", err))
+		sleep(ctx, c.in.opts.RetryDelay)
+	}
 }
 
 // reset deletes and creates the consumer again: delivery starts over at
@@ -86,7 +101,9 @@ func (c *Consumer) fetch(ctx context.Context, cons jetstream.Consumer) ([]jetstr
 	if len(msgs) > 0 || err != nil {
 		return msgs, err
 	}
-	first, err := collect(cons.Fetch(1, jetstream.FetchMaxWait(idleWait), jetstream.FetchContext(ctx)))
+	wait, cancel := context.WithTimeout(ctx, idleWait) // nats.go takes a context or a max wait, not both
+	defer cancel()
+	first, err := collect(cons.Fetch(1, jetstream.FetchContext(wait)))
 	if len(first) == 0 || err != nil || batch == 1 {
 		return first, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -74,7 +75,7 @@ func (in *Intake) Pending(ctx context.Context) (uint64, error) {
 // validKey reports whether id can be a key of the outcomes bucket (a
 // command id is a UUID; anything else a producer put in Nats-Msg-Id may not).
 func validKey(id string) bool {
-	if id == "" || id[0] == '.' || id[len(id)-1] == '.' || len(id) > 256 {
+	if id == "" || id[0] == '.' || id[len(id)-1] == '.' || strings.Contains(id, "..") || len(id) > 256 {
 		return false
 	}
 	for i := 0; i < len(id); i++ {

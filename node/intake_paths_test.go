@@ -84,7 +84,10 @@ func startBody(id string) []byte {
 
 func startNode(ctx context.Context, t *testing.T, o node.Options) *node.Node {
 	t.Helper()
-	o.Dir, o.Listen, o.Logger = t.TempDir(), "127.0.0.1:0", testkit.Quiet()
+	o.Dir, o.Listen = t.TempDir(), "127.0.0.1:0"
+	if o.Logger == nil {
+		o.Logger = testkit.Quiet()
+	}
 	n, err := node.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +148,8 @@ func TestIntakeAndRequestReplyOneEffect(t *testing.T) {
 func TestIntakeBadMessages(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	n := startNode(ctx, t, node.Options{})
+	var logs testkit.LockedBuffer
+	n := startNode(ctx, t, node.Options{Logger: logs.Logger()})
 	w := watchOutcomes(t, n.Conn(), "instagram")
 	huge := strings.Repeat("x", int(n.Conn().MaxPayload())-600)
 	for _, c := range []struct {
@@ -179,6 +183,9 @@ func TestIntakeBadMessages(t *testing.T) {
 	publish(ctx, t, n.Conn(), "instagram", api.ActionConversationStart, id, startBody(id))
 	if o := w.await(t, id, 1)[0]; o.Reply == nil || o.Error != nil {
 		t.Fatalf("a good command after the bad ones: %+v", o)
+	}
+	if strings.Contains(logs.String(), "level=WARN msg=\"intake:") {
+		t.Errorf("the consumer logged a failure:\n%s", logs.String())
 	}
 }
 

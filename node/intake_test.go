@@ -62,6 +62,7 @@ func TestIntakeBacklogDecidedOnceInOrder(t *testing.T) {
 			t.Error(err)
 		}
 	}()
+	start := time.Now()
 	seen := map[string]api.Outcome{}
 	for len(seen) < convs*(perConv+1) {
 		select {
@@ -74,6 +75,7 @@ func TestIntakeBacklogDecidedOnceInOrder(t *testing.T) {
 			t.Fatalf("%d outcomes of %d", len(seen), convs*(perConv+1))
 		}
 	}
+	t.Logf("%d intake commands decided in %v", len(seen), time.Since(start).Round(time.Millisecond))
 	checkLog(ctx, t, n, ids, perConv)
 	checkQuery(ctx, t, nc, ids[0][3], seen)
 }

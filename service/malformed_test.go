@@ -60,6 +60,7 @@ var otherBodies = map[string]endpointBody{
 	"crosstalk.query.conversation": {map[string]any{"conversation_id": malformedConv}, "conversation_id", 5, "conversation_id"},
 	"crosstalk.query.policy":       {map[string]any{}, "min_seq", "soon", "cursor"},
 	"crosstalk.query.status":       {map[string]any{}, "min_seq", -1, "cursor"},
+	"crosstalk.query.command":      {map[string]any{"command_id": malformedCmd}, "command_id", 5, "command_id"},
 }
 
 // malformedCase is one way to spoil a body, and what the refusal's sentence
