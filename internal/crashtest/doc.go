@@ -15,6 +15,11 @@
 // server with SIGKILL mid-load, and checks the stream and the read model
 // through the surviving servers.
 //
+// TestIntakeBacklogWhileServeIsDown runs serve --nats-url on one nats-server
+// process, publishes 10,000 intake commands while serve is stopped, and
+// checks that serve, started again (and once killed with SIGKILL midway),
+// decides each exactly once and in per-conversation order.
+//
 // The package holds no code used elsewhere; see docs/reliability.md for what
 // it proves and how to run the long version.
 package crashtest
