@@ -92,6 +92,10 @@ type Options struct {
 	// outcomes are still set up, and commands published meanwhile wait in
 	// the stream for a node that consumes them.
 	DisableIntake bool
+	// DisableFeeds publishes no live feeds (docs/feeds.md); by default the
+	// views publish each account's notifications on
+	// crosstalk.feed.<app>.<handle> after each committed batch.
+	DisableFeeds bool
 }
 
 // ensureDefaults fills every zero field with its default.

@@ -58,6 +58,12 @@ type Options struct {
 	// poison, for the metrics. It runs on Apply's goroutine: it must be
 	// quick and must not call back into the Store.
 	OnApplied func(applied, poisoned int)
+
+	// Feeds, when set, receives each account's notifications after each
+	// committed batch, and the visibility notices of a policy taking
+	// effect (PolicyTookEffect). Only the live store a node serves sets
+	// it: a rebuild or a replay leaves it nil and publishes nothing.
+	Feeds Feeds
 }
 
 // Defaults of Options.

@@ -1,0 +1,41 @@
+// Package feed publishes the read model's live notifications (docs/feeds.md)
+// on core NATS: each projector.Note as one small JSON message on
+// api.FeedSubject of its viewer, at most once, in the order the projector
+// made them.
+package feed
+
+import (
+	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/projector"
+)
+
+// Publisher sends one message with core NATS; *nats.Conn implements it.
+type Publisher interface {
+	Publish(subject string, data []byte) error
+}
+
+// Feed is a projector.Feeds that publishes through a Publisher. It is
+// used by one goroutine at a time (the projector serialises its calls).
+type Feed struct {
+	pub Publisher
+	buf []byte
+}
+
+// New returns a Feed that publishes with pub.
+func New(pub Publisher) *Feed { return &Feed{pub: pub} }
+
+var _ projector.Feeds = (*Feed)(nil)
+
+// Publish encodes and publishes each note; it returns the first error and
+// goes on with the rest.
+func (f *Feed) Publish(notes []projector.Note) error {
+	var first error
+	for i := range notes {
+		n := &notes[i]
+		f.buf = appendNotification(f.buf[:0], &n.Notification)
+		if err := f.pub.Publish(api.FeedSubject(string(n.Viewer)), f.buf); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
