@@ -40,6 +40,7 @@ type feedState struct {
 	after uint64                    // events at or below it are not published
 	n     map[events.Account]uint64 // committed counters read so far
 	notes []Note                    // the buffer a run's notes are made in, reused
+	moved map[events.Account]uint64 // the map a run's counters are moved in, reused
 }
 
 // feedTx is one run's notes and the counters it moved, published and
@@ -58,7 +59,11 @@ func (s *Store) newFeedTx() *feedTx {
 	if s.feed.feeds == nil {
 		return nil
 	}
-	return &feedTx{st: &s.feed, now: s.opts.Now, notes: s.feed.notes[:0], counts: map[events.Account]uint64{}}
+	if s.feed.moved == nil {
+		s.feed.moved = map[events.Account]uint64{}
+	}
+	clear(s.feed.moved)
+	return &feedTx{st: &s.feed, now: s.opts.Now, notes: s.feed.notes[:0], counts: s.feed.moved}
 }
 
 // add appends n to viewer's feed, numbered after viewer's last note.
