@@ -248,6 +248,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestFeedRebuildPublishesNothing(t *testing.T) {
 	h := newFeedHarness(t, nil)
 	h.publishFile("v1-2020-cross-app.json")
+	h.waitApplied(1) // announced before the rebuild starts
 	conv := h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}}).ConversationID
 	for i := range 5 {
 		h.must(alice, "message.send", map[string]any{"conversation_id": conv, "text": string(rune('a' + i))})
