@@ -144,12 +144,15 @@ func policyKey(version uint64) []byte { return newKey(tablePolicy).num(version) 
 
 func policyClosedKey(version uint64) []byte { return newKey(tablePolicyClosed).num(version) }
 
+// The feed/ table is the live feeds' own state, not a view of the events:
+// it depends on what this store published (Checksum leaves it out).
+
 // feedKey holds the number N of an account's last feed notification.
-func feedKey(a events.Account) []byte { return newKey(tableFeed).text(string(a)) }
+func feedKey(a events.Account) []byte { return newKey(tableFeed).text("n").text(string(a)) }
 
 // feedPolicyKey holds the last policy version whose visibility notices
 // were published (PolicyTookEffect).
-func feedPolicyKey() []byte { return newKey(tableMeta).text("feed-policy") }
+func feedPolicyKey() []byte { return newKey(tableFeed).text("policy") }
 
 // tablePrefix is the prefix of every key of a table.
 func tablePrefix(table string) []byte { return newKey(table) }

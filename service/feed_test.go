@@ -178,14 +178,18 @@ func (d *dropping) Publish(subject string, data []byte) error {
 func TestFeedResyncAfterAGapConverges(t *testing.T) {
 	h := newFeedHarness(t, func(nc *nats.Conn) feed.Publisher { return &dropping{nc: nc, drop: map[uint64]bool{3: true}} })
 	h.publishFile("v1-2020-cross-app.json")
-	conv := h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}}).ConversationID
+	h.waitApplied(1) // announced before the chat: the feed's numbers are the test's
+	started := h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}})
+	conv := started.ConversationID
 
 	var mu sync.Mutex
 	state := map[string]string{} // message id -> text, as Bob's client shows it
 	resyncs := 0
 	resync := func(ctx context.Context, fromSeq uint64) error {
 		var page api.MessagePage
-		err := h.c.Query(ctx, api.QueryMessages, api.MessagesQuery{QueryBase: api.QueryBase{MinSeq: fromSeq},
+		// the client learnt of the chat before it followed the feed: its
+		// first load reads from the chat's start on
+		err := h.c.Query(ctx, api.QueryMessages, api.MessagesQuery{QueryBase: api.QueryBase{MinSeq: max(fromSeq, started.StreamSeq)},
 			ConversationID: conv, Viewer: string(bob), Limit: api.MaxPageSize}, &page)
 		mu.Lock()
 		defer mu.Unlock()
@@ -215,7 +219,17 @@ func TestFeedResyncAfterAGapConverges(t *testing.T) {
 	h.must(bob, "message.send", map[string]any{"conversation_id": conv, "text": "two"})                                   // n=3, lost
 	h.must(alice, "message.edit", map[string]any{"conversation_id": conv, "message_id": first.MessageID, "text": "one!"}) // n=4: a gap
 	last := h.must(alice, "message.send", map[string]any{"conversation_id": conv, "text": "three"})
-	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); _, ok := state[last.MessageID]; return ok })
+	waitFor(t, func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("Feed ended early: %v", err)
+		default:
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		_, ok := state[last.MessageID]
+		return ok
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
