@@ -48,6 +48,9 @@ type Closer struct {
 	// inForce is the policy version last seen in force, read and written
 	// by Run's goroutine alone, to log each transition once.
 	inForce uint64
+	// announced is the policy version whose visibility notes the views
+	// published last (announce); Run's goroutine alone uses it.
+	announced uint64
 
 	mu      sync.Mutex
 	status  map[uint64]*closeStatus
@@ -182,14 +185,15 @@ func (c *Closer) tick(ctx context.Context) {
 // command decided just before the effective time may append just after the
 // first scan.
 func (c *Closer) applyDue(ctx context.Context) error {
-	p := c.policies.At(c.opts.Clock.Now())
+	now := c.opts.Clock.Now()
+	p := c.policies.At(now)
 	if p == nil {
 		return nil
 	}
 	c.noteInForce(p.Version)
 	st := c.get(p.Version)
 	if st.Applied || (st.passes == 1 && time.Now().Before(st.rescanAt)) {
-		return nil
+		return c.announce(ctx, p.Version, now)
 	}
 	closed, err := c.closeAffected(ctx, p)
 	if err != nil {
@@ -202,6 +206,30 @@ func (c *Closer) applyDue(ctx context.Context) error {
 	})
 	c.opts.Logger.Info("policy closer pass", slog.Uint64("policy_version", p.Version),
 		slog.Int("closed", closed), slog.Int("pass", st.passes+1))
+	return c.announce(ctx, p.Version, now)
+}
+
+// announce has the views tell the live feeds what policy version v hides
+// or reveals (projector.Store.PolicyTookEffect), once its first pass has
+// closed what it closes and the views have applied those closings: a
+// client learns that its chat is read-only before, or with, that a
+// contact's status is hidden. The views keep which versions they
+// announced, so a restart, or a tick after a failure, does not repeat one.
+func (c *Closer) announce(ctx context.Context, v uint64, now time.Time) error {
+	if c.announced == v {
+		return nil
+	}
+	if err := c.catchUpViews(ctx); err != nil {
+		return err
+	}
+	sent, err := c.views().PolicyTookEffect(v, now)
+	if err != nil {
+		return err
+	}
+	c.announced = v
+	if sent > 0 {
+		c.opts.Logger.Info("policy visibility announced", slog.Uint64("policy_version", v), slog.Int("notes", sent))
+	}
 	return nil
 }
 

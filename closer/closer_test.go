@@ -30,6 +30,9 @@ type memViews struct {
 
 func (v memViews) WaitFor(context.Context, uint64) error { return nil }
 
+// PolicyTookEffect publishes nothing: these views have no feeds.
+func (v memViews) PolicyTookEffect(uint64, time.Time) (int, error) { return 0, nil }
+
 func (v memViews) OpenConversations(fn func(string, []events.App) error) error {
 	for _, id := range slices.Sorted(maps.Keys(v.heads)) {
 		if err := fn(id, events.AppsOf(v.heads[id].Participants)); err != nil {

@@ -29,6 +29,9 @@ type Views interface {
 	Policies() ([]projector.PolicyView, error)
 	// Poisoned lists the stream messages the views skipped as poison.
 	Poisoned() ([]api.Poisoned, error)
+	// PolicyTookEffect publishes the live feeds' visibility notes of
+	// policy version v, in force at now, unless it did before.
+	PolicyTookEffect(v uint64, now time.Time) (int, error)
 }
 
 // Log is what the closer needs of the event log; *eventlog.Log has it.

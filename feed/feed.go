@@ -6,6 +6,7 @@ package feed
 
 import (
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -17,12 +18,17 @@ type Publisher interface {
 // Feed is a projector.Feeds that publishes through a Publisher. It is
 // used by one goroutine at a time (the projector serialises its calls).
 type Feed struct {
-	pub Publisher
-	buf []byte
+	pub      Publisher
+	buf      []byte
+	subjects map[events.Account]string // recent viewers' subjects, built once
 }
 
+// maxSubjects bounds Feed.subjects: past it the map starts again, so that
+// a long-running node does not keep a subject per account it ever served.
+const maxSubjects = 100_000
+
 // New returns a Feed that publishes with pub.
-func New(pub Publisher) *Feed { return &Feed{pub: pub} }
+func New(pub Publisher) *Feed { return &Feed{pub: pub, subjects: map[events.Account]string{}} }
 
 var _ projector.Feeds = (*Feed)(nil)
 
@@ -33,9 +39,22 @@ func (f *Feed) Publish(notes []projector.Note) error {
 	for i := range notes {
 		n := &notes[i]
 		f.buf = appendNotification(f.buf[:0], &n.Notification)
-		if err := f.pub.Publish(api.FeedSubject(string(n.Viewer)), f.buf); err != nil && first == nil {
+		if err := f.pub.Publish(f.subject(n.Viewer), f.buf); err != nil && first == nil {
 			first = err
 		}
 	}
 	return first
+}
+
+// subject is viewer's feed subject.
+func (f *Feed) subject(viewer events.Account) string {
+	s, ok := f.subjects[viewer]
+	if !ok {
+		if len(f.subjects) >= maxSubjects {
+			clear(f.subjects)
+		}
+		s = api.FeedSubject(string(viewer))
+		f.subjects[viewer] = s
+	}
+	return s
 }

@@ -66,6 +66,7 @@ func (c Config) writeServiceAccount(b *strings.Builder) {
 		// a service, not a stream: the intake stream's ack must flow back
 		fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", intakeSubjects(app), app)
 		fmt.Fprintf(b, "      {stream: %q, accounts: [%q]}\n", api.OutcomeSubject(app), app)
+		fmt.Fprintf(b, "      {stream: %q, accounts: [%q]}\n", feedSubjects(app), app)
 	}
 	queriers := append(quoted(c.Apps), fmt.Sprintf("%q", identity.AdminAccount))
 	fmt.Fprintf(b, "      {service: \"crosstalk.query.>\", accounts: [%s]}\n", strings.Join(queriers, ", "))
@@ -92,7 +93,7 @@ func (c Config) writeAppAccount(b *strings.Builder, app string) {
 		if cr.Account != app {
 			continue
 		}
-		perms := permissions("crosstalk.cmd."+app+".>", "crosstalk.query.>")
+		perms := userPermissions(app, cr.Principal)
 		if cr.Kind == string(identity.KindApp) {
 			perms = appPermissions(app)
 		}
@@ -103,18 +104,30 @@ func (c Config) writeAppAccount(b *strings.Builder, app string) {
 	writeImport(b, "crosstalk.query.>")
 	fmt.Fprintf(b, "      {service: {account: %q, subject: %q}}\n", ServiceAccount, intakeSubjects(app))
 	fmt.Fprintf(b, "      {stream: {account: %q, subject: %q}}\n", ServiceAccount, api.OutcomeSubject(app))
+	fmt.Fprintf(b, "      {stream: {account: %q, subject: %q}}\n", ServiceAccount, feedSubjects(app))
 	b.WriteString("    ]\n  }\n")
+}
+
+// feedSubjects are the live feeds of app's accounts, crosstalk.feed.<app>.>.
+func feedSubjects(app string) string { return api.FeedPrefix + app + ".>" }
+
+// userPermissions are an end user's: its app's commands, the queries,
+// replies, and its own live feed only (docs/feeds.md).
+func userPermissions(app, account string) string {
+	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: %s}}",
+		list([]string{"crosstalk.cmd." + app + ".>", "crosstalk.query.>"}),
+		list([]string{"_INBOX.>", api.FeedSubject(account)}))
 }
 
 // intakeSubjects are app's intake subjects, crosstalk.intake.<app>.>.
 func intakeSubjects(app string) string { return api.IntakeSubject(app, ">") }
 
 // appPermissions are an app backend's: its commands, the queries and its
-// intake, replies and its outcomes.
+// intake, replies, its outcomes and the live feeds of its accounts.
 func appPermissions(app string) string {
 	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: %s}}",
 		list([]string{"crosstalk.cmd." + app + ".>", "crosstalk.query.>", intakeSubjects(app)}),
-		list([]string{"_INBOX.>", api.OutcomeSubject(app)}))
+		list([]string{"_INBOX.>", api.OutcomeSubject(app), feedSubjects(app)}))
 }
 
 // writeImport imports a service of the service account with share: true,

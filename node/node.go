@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/feed"
 	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/internal/broker"
 	"github.com/crosstalk-dev/crosstalk/metrics"
@@ -227,7 +229,28 @@ func (n *Node) open(ctx context.Context, o Options) error {
 	n.storeDir = n.layout.Views()
 	vo := n.viewsOptions(o)
 	vo.Dir = n.storeDir
+	if err := n.feeds(ctx, o, &vo); err != nil {
+		return err
+	}
 	n.store, err = projector.Open(vo)
+	return err
+}
+
+// feeds sets the live feeds of the views the node serves (docs/feeds.md),
+// unless Options.DisableFeeds: only these views, never a rebuild's. Views
+// built from nothing start their feeds at the log's end, so that a node
+// whose views were deleted does not publish the whole history; views that
+// exist publish the backlog they apply, which is news a client missed.
+func (n *Node) feeds(ctx context.Context, o Options, vo *projector.Options) error {
+	if o.DisableFeeds {
+		return nil
+	}
+	vo.Feeds = feed.New(n.nc)
+	if _, err := os.Stat(vo.Dir); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	last, err := n.log.LastSeq(ctx)
+	vo.FeedsAfter = last
 	return err
 }
 
@@ -242,8 +265,12 @@ func (n *Node) intakeOptions(o Options) intake.Options {
 
 // viewsOptions are the options of the node's views, but for their Dir.
 func (n *Node) viewsOptions(o Options) projector.Options {
-	return projector.Options{Logger: o.Logger, SyncEveryBatch: o.SyncAlways, CacheSize: o.ViewsCacheSize,
+	vo := projector.Options{Logger: o.Logger, SyncEveryBatch: o.SyncAlways, CacheSize: o.ViewsCacheSize,
 		OnApplied: n.metrics.ObserveApplied}
+	if o.Service.Clock != nil { // the feeds' policy in force is the service's
+		vo.Now = o.Service.Clock.Now
+	}
+	return vo
 }
 
 // setStore records the store the node's views are now in, after an online

@@ -33,6 +33,7 @@ func (s *Store) Apply(msgs []events.Message) error {
 	b := s.db.NewBatchWithSize(batchSize(msgs))
 	defer b.Close()
 	t := newTx(b, s.db, s.log, s.records, len(msgs))
+	t.feed = s.newFeedTx()
 	last, err := t.fold(from, msgs)
 	if err != nil || last == from {
 		return err
@@ -42,6 +43,7 @@ func (s *Store) Apply(msgs []events.Message) error {
 	}
 	s.records.commit(t)
 	s.advance(last)
+	s.publish(t.feed)
 	if s.opts.OnApplied != nil {
 		s.opts.OnApplied(t.applied, t.poisoned)
 	}
@@ -101,6 +103,11 @@ func (t *tx) fold(from uint64, msgs []events.Message) (uint64, error) {
 	if err := t.flush(); err != nil {
 		return from, fmt.Errorf("apply seqs %d..%d: %w", from+1, last, err)
 	}
+	if t.feed != nil {
+		if err := t.feed.write(t.b); err != nil {
+			return from, err
+		}
+	}
 	return last, t.setUint(checkpointKey(), last)
 }
 
@@ -127,6 +134,10 @@ type tx struct {
 	// applied counts the messages folded, poisoned those of them skipped
 	// as poison, for Options.OnApplied.
 	applied, poisoned int
+	// feed holds the run's feed notes; nil without Options.Feeds. skipped
+	// says the event being applied was skipped (skip), so it makes none.
+	feed    *feedTx
+	skipped bool
 }
 
 // convState is a conversation record held by a tx. stored says the store
@@ -166,6 +177,15 @@ func (t *tx) apply(m events.Message) error {
 	if err != nil {
 		return t.poison(m, err)
 	}
+	t.skipped = false
+	if err := t.applyDecoded(m, d); err != nil {
+		return err
+	}
+	return t.notify(d)
+}
+
+// applyDecoded applies a decoded message's history and view changes.
+func (t *tx) applyDecoded(m events.Message, d decoded) error {
 	if d.kind == events.SubjectConversation {
 		return t.applyConversation(d)
 	}
@@ -190,6 +210,7 @@ func (t *tx) poison(m events.Message, cause error) error {
 // the conversation never had, say). The log is the truth and is kept in
 // hist/; the views just have nothing to change.
 func (t *tx) skip(d decoded, why string) {
+	t.skipped = true // no feed note either
 	t.log.Warn("projector skips an event that does not fit the views",
 		slog.Uint64("seq", d.seq), slog.String("type", string(d.event.Type)),
 		slog.String("key", d.key), slog.String("reason", why))

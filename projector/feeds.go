@@ -1,6 +1,15 @@
 package projector
 
 import (
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
@@ -21,4 +30,113 @@ type Feeds interface {
 type Note struct {
 	Viewer events.Account
 	api.Notification
+}
+
+// feedState is the store's side of its feeds: where they go, from which
+// sequence on, and each account's last notification number N. Guarded by
+// applyMu: only Apply and PolicyTookEffect use it.
+type feedState struct {
+	feeds Feeds
+	after uint64                    // events at or below it are not published
+	n     map[events.Account]uint64 // committed counters read so far
+	notes []Note                    // the buffer a run's notes are made in, reused
+	moved map[events.Account]uint64 // the map a run's counters are moved in, reused
+}
+
+// feedTx is one run's notes and the counters it moved, published and
+// merged into the feedState once the run committed.
+type feedTx struct {
+	st         *feedState
+	now        func() time.Time
+	notes      []Note
+	counts     map[events.Account]uint64
+	policy     *aggregate.Policy
+	policyRead bool
+}
+
+// newFeedTx begins a run's notes; nil when the store publishes no feeds.
+func (s *Store) newFeedTx() *feedTx {
+	if s.feed.feeds == nil {
+		return nil
+	}
+	if s.feed.moved == nil {
+		s.feed.moved = map[events.Account]uint64{}
+	}
+	clear(s.feed.moved)
+	return &feedTx{st: &s.feed, now: s.opts.Now, notes: s.feed.notes[:0], counts: s.feed.moved}
+}
+
+// add appends n to viewer's feed, numbered after viewer's last note.
+func (f *feedTx) add(db reader, viewer events.Account, n *api.Notification) error {
+	last, ok := f.counts[viewer]
+	if !ok {
+		if last, ok = f.st.n[viewer]; !ok {
+			var err error
+			if last, _, err = getUint(db, feedKey(viewer)); err != nil {
+				return err
+			}
+		}
+	}
+	f.counts[viewer] = last + 1
+	f.notes = append(f.notes, Note{Viewer: viewer, Notification: *n})
+	f.notes[len(f.notes)-1].N = last + 1
+	return nil
+}
+
+// write puts the moved counters into the batch, in key order so that the
+// batch is the same for the same run.
+func (f *feedTx) write(b *pebble.Batch) error {
+	for _, a := range slices.Sorted(maps.Keys(f.counts)) {
+		if err := b.Set(feedKey(a), encodeUint(f.counts[a]), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publish hands a committed run's notes to the feeds and keeps its
+// counters. A failure is logged: feeds are at most once, and a client
+// sees the gap in N.
+func (s *Store) publish(f *feedTx) {
+	if f == nil {
+		return
+	}
+	maps.Copy(s.feed.n, f.counts)
+	if len(f.notes) > 0 {
+		if err := s.feed.feeds.Publish(f.notes); err != nil {
+			s.log.Warn("projector: publish feeds", slog.Int("notes", len(f.notes)), slog.Any("err", err))
+		}
+	}
+	clear(f.notes) // drop the references the notes hold before reuse
+	s.feed.notes = f.notes[:0]
+}
+
+// TakeFeeds moves old's feeds to s, which replaces old (an online rebuild):
+// s publishes the events after old's checkpoint, and knows which policy
+// versions old announced. Call it once old has stopped applying. The
+// notification numbers N start again at 1 in s (a rebuilt store does not
+// count them), which a client sees as a gap and resyncs.
+func (s *Store) TakeFeeds(old *Store) error {
+	old.applyMu.Lock()
+	defer old.applyMu.Unlock()
+	if old.feed.feeds == nil {
+		return nil
+	}
+	release, err := old.acquire()
+	if err != nil {
+		return err
+	}
+	announced, _, err := getUint(old.db, feedPolicyKey())
+	release()
+	if err != nil {
+		return err
+	}
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	if err := s.db.Set(feedPolicyKey(), encodeUint(announced), s.commitOpts()); err != nil {
+		return fmt.Errorf("take feeds: %w", err)
+	}
+	s.feed = feedState{feeds: old.feed.feeds, after: max(old.Checkpoint(), s.feed.after), n: map[events.Account]uint64{}}
+	old.feed.feeds = nil
+	return nil
 }

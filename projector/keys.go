@@ -37,6 +37,7 @@ const (
 	tablePolicy       = "policy/"
 	tablePolicyClosed = "policyclosed/"
 	tableOpen         = "open/"
+	tableFeed         = "feed/"
 )
 
 const terminator = 0x00
@@ -142,6 +143,13 @@ func acctKey(a events.Account) []byte { return newKey(tableAcct).text(string(a))
 func policyKey(version uint64) []byte { return newKey(tablePolicy).num(version) }
 
 func policyClosedKey(version uint64) []byte { return newKey(tablePolicyClosed).num(version) }
+
+// feedKey holds the number N of an account's last feed notification.
+func feedKey(a events.Account) []byte { return newKey(tableFeed).text(string(a)) }
+
+// feedPolicyKey holds the last policy version whose visibility notices
+// were published (PolicyTookEffect).
+func feedPolicyKey() []byte { return newKey(tableMeta).text("feed-policy") }
 
 // tablePrefix is the prefix of every key of a table.
 func tablePrefix(table string) []byte { return newKey(table) }

@@ -100,7 +100,7 @@ func readReceipts(r reader, c *convRecord, viewer events.Account, p *aggregate.P
 			if err != nil {
 				return nil, err
 			}
-			if !acct.SendReadReceipts || !p.Allows(viewer.App(), a.App(), aggregate.ActionSeeReadReceipts) {
+			if !seesReadReceipts(viewer, a, acct, p) {
 				continue
 			}
 		}

@@ -64,6 +64,17 @@ type Options struct {
 	// effect (PolicyTookEffect). Only the live store a node serves sets
 	// it: a rebuild or a replay leaves it nil and publishes nothing.
 	Feeds Feeds
+
+	// FeedsAfter is the stream sequence the feeds start after: events at
+	// or below it are applied without notifications. A node opening empty
+	// views on a long log sets it to the log's last sequence, so that
+	// building the views does not publish the history. Default 0: every
+	// event not yet applied, so a restart publishes the backlog it missed.
+	FeedsAfter uint64
+
+	// Now is the clock that decides the policy in force for the feeds
+	// (the queries take theirs from the caller). Default: time.Now.
+	Now func() time.Time
 }
 
 // Defaults of Options.
@@ -90,6 +101,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 }
 

@@ -28,12 +28,14 @@ func (s *Store) Presence(viewer, account events.Account, now time.Time) (api.Pre
 		return api.PresenceView{}, fmt.Errorf("%w: %s has no events", ErrUnknownAccount, account)
 	}
 	if viewer != account {
-		if !rec.ShowActivityStatus {
-			return api.PresenceView{}, nil
+		var p *aggregate.Policy
+		if rec.ShowActivityStatus { // hidden by its own settings needs no policy
+			if p, err = policyInForce(snap, now); err != nil {
+				return api.PresenceView{}, err
+			}
 		}
-		p, err := policyInForce(snap, now)
-		if err != nil || !p.Allows(viewer.App(), account.App(), aggregate.ActionSeeActivityStatus) {
-			return api.PresenceView{}, err
+		if !seesActivityStatus(viewer, account, &rec, p) {
+			return api.PresenceView{}, nil
 		}
 	}
 	return api.PresenceView{Visible: true, Status: rec.Status, LastActiveAt: rec.LastActiveAt}, nil

@@ -53,6 +53,7 @@ type Store struct {
 
 	applyMu sync.Mutex   // serializes Apply: one batch at a time, in order
 	records *recordCache // Apply's committed records; guarded by applyMu
+	feed    feedState    // the live feeds (feeds.go); guarded by applyMu
 
 	// life is held shared by every use of db and exclusively by Close, so
 	// that Close waits for them and nothing touches a closed Pebble.
@@ -85,6 +86,7 @@ func Open(opts Options) (*Store, error) {
 	return &Store{
 		opts: opts, db: db, log: opts.Logger, records: newRecordCache(opts.RecordCache),
 		checkpoint: cp, advanced: make(chan struct{}), done: make(chan struct{}),
+		feed: feedState{feeds: opts.Feeds, after: opts.FeedsAfter, n: map[events.Account]uint64{}},
 	}, nil
 }
 

@@ -55,6 +55,8 @@ type harness struct {
 	// wrapLog, when set, wraps the log the service is given (to count or
 	// hold its calls); the harness itself uses the log unwrapped.
 	wrapLog func(service.Log) service.Log
+	// feeds, when set, are the live feeds of the views (feed_test.go).
+	feeds projector.Feeds
 }
 
 var seedStart = time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC)
@@ -87,7 +89,7 @@ func (h *harness) start(opts service.Options) {
 	if h.log, err = eventlog.Open(h.ctx, h.js, eventlog.Options{Logger: opts.Logger, Signer: h.signer}); err != nil {
 		t.Fatal(err)
 	}
-	if h.store, err = projector.Open(projector.Options{Dir: h.viewsD, Logger: opts.Logger}); err != nil {
+	if h.store, err = projector.Open(projector.Options{Dir: h.viewsD, Logger: opts.Logger, Feeds: h.feeds, Now: h.clock.Now}); err != nil {
 		t.Fatal(err)
 	}
 	if h.audit, err = eventlog.OpenRejections(h.ctx, h.js, eventlog.RejectionsOptions{Logger: opts.Logger}); err != nil {

@@ -31,11 +31,13 @@ func (s *Service) runViews(ctx context.Context) error {
 			return err
 		case req := <-s.swaps:
 			err := s.catchUpRebuilt(ctx, req.store)
-			if err == nil {
-				s.current.Store(req.store)
-			}
 			cancel()
 			runErr := <-done
+			if err == nil { // the old store applies no more: its feeds move
+				if err = req.store.TakeFeeds(s.views()); err == nil {
+					s.current.Store(req.store)
+				}
+			}
 			req.done <- err
 			if runErr != nil {
 				return runErr

@@ -16,7 +16,7 @@ import (
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 	cfg := node.Options{}
 	var debug bool
-	runIntake := true
+	runIntake, runFeeds := true, true
 	var cacheSize int
 	var probe probeFlags
 	logFormat := logText
@@ -93,7 +93,7 @@ Talk to it with any NATS client, e.g. the nats CLI:
 			}
 			cfg.Logger = logger
 			cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: cacheSize}
-			cfg.DisableIntake = !runIntake
+			cfg.DisableIntake, cfg.DisableFeeds = !runIntake, !runFeeds
 			if cfg.NatsConfig != "" && !cmd.Flags().Changed("listen") {
 				cfg.Listen = "" // the configuration file's
 			}
@@ -122,6 +122,7 @@ Talk to it with any NATS client, e.g. the nats CLI:
 	f.StringVar(&cfg.SigningKey, "signing-key", "", "sign events with the ed25519 key in this PEM file (default: DIR/signing.key, created on first start)")
 	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
 	f.IntVar(&cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
+	f.BoolVar(&runFeeds, "feeds", true, "publish each account's live notifications on crosstalk.feed.<app>.<handle> (docs/feeds.md)")
 	f.BoolVar(&runIntake, "intake", true, "consume the durable intake (crosstalk.intake.<app>.<action>, docs/intake.md); false leaves its commands waiting in the stream CROSSTALK_INTAKE")
 	f.DurationVar(&cfg.Intake.Window, "intake-window", intake.DefaultWindow, "the intake's duplicate window, and how long crosstalk.query.command answers an intake command's outcome")
 	f.IntVar(&cfg.Intake.Batch, "intake-batch", intake.DefaultBatch, "intake messages fetched and decided in one batch at most")

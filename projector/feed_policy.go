@@ -1,0 +1,140 @@
+package projector
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// PolicyTookEffect publishes the visibility.changed notes of policy version
+// v taking effect at now, once per version: for every pair of accounts of
+// different apps that share a conversation (open or closed), the viewer
+// whose sight of the other's activity status or read receipts flips gets
+// one note saying what it sees now. It compares v with the last version
+// announced (meta/feed-policy), or, before any, with the policy in force
+// just before v; the marker is written with the notes' counters, so a
+// restart does not announce v again. The notes carry Seq = the checkpoint:
+// a client resyncing from it reads the views as the policy now shows them.
+// The policy scheduler calls it once the views have applied v and its
+// closings. It returns how many notes it published; without Options.Feeds
+// it does nothing.
+func (s *Store) PolicyTookEffect(v uint64, now time.Time) (int, error) {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	if s.feed.feeds == nil {
+		return 0, nil
+	}
+	release, err := s.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	done, _, err := getUint(s.db, feedPolicyKey())
+	if err != nil || done >= v {
+		return 0, err
+	}
+	before, after, err := policyPair(s.db, done, v)
+	if err != nil {
+		return 0, err
+	}
+	f := s.newFeedTx()
+	base := api.Notification{Kind: api.NoteVisibilityChanged, Seq: s.Checkpoint(), At: now, PolicyVersion: v}
+	if err := s.visibilityNotes(f, before, after, &base); err != nil {
+		return 0, err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	err = f.write(b)
+	if err == nil {
+		err = b.Set(feedPolicyKey(), encodeUint(v), nil)
+	}
+	if err == nil {
+		err = b.Commit(s.commitOpts())
+	}
+	if err != nil {
+		return 0, fmt.Errorf("policy %d: feed notes: %w", v, err)
+	}
+	sent := len(f.notes)
+	s.publish(f)
+	return sent, nil
+}
+
+// policyPair returns the policy announced last (version done, or before
+// any, the one in force just before v took effect; nil for none) and v.
+func policyPair(r reader, done, v uint64) (before, after *aggregate.Policy, err error) {
+	published, err := loadPolicies(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range published {
+		if d.Version == v {
+			p := aggregate.PolicyFromData(d)
+			after = &p
+		}
+	}
+	if after == nil {
+		return nil, nil, fmt.Errorf("policy %d: not in the views yet", v)
+	}
+	for _, d := range published {
+		prior := d.Version == done || done == 0 && d.Version < v && !d.EffectiveAt.After(after.EffectiveAt)
+		if prior && (before == nil || d.Version > before.Version) {
+			p := aggregate.PolicyFromData(d)
+			before = &p
+		}
+	}
+	return before, after, nil
+}
+
+// visibilityNotes adds to f a note per (viewer, account) pair of a
+// cross-app conversation whose visibility differs between the policies.
+func (s *Store) visibilityNotes(f *feedTx, before, after *aggregate.Policy, base *api.Notification) error {
+	snap := s.db.NewSnapshot()
+	defer snap.Close()
+	seen := map[[2]events.Account]bool{}
+	accounts := map[events.Account]*accountRecord{}
+	return scan(snap, tablePrefix(tableConv), nil, func(k, v []byte) (bool, error) {
+		var c struct {
+			Participants []events.Account `json:"participants"`
+			CrossApp     bool             `json:"cross_app"`
+		}
+		if err := unmarshal(k, v, &c); err != nil || !c.CrossApp {
+			return err == nil, err
+		}
+		for _, viewer := range c.Participants {
+			for _, a := range c.Participants {
+				if viewer.App() == a.App() || seen[[2]events.Account{viewer, a}] {
+					continue
+				}
+				seen[[2]events.Account{viewer, a}] = true
+				if err := s.visibilityNote(f, snap, accounts, viewer, a, before, after, base); err != nil {
+					return false, err
+				}
+			}
+		}
+		return true, nil
+	})
+}
+
+// visibilityNote adds viewer's note about a if a policy change flips what
+// viewer sees of a.
+func (s *Store) visibilityNote(f *feedTx, r reader, accounts map[events.Account]*accountRecord,
+	viewer, a events.Account, before, after *aggregate.Policy, base *api.Notification) error {
+	rec, ok := accounts[a]
+	if !ok {
+		var err error
+		if rec, err = accountOrDefault(r, a); err != nil {
+			return err
+		}
+		accounts[a] = rec
+	}
+	status, receipts := seesActivityStatus(viewer, a, rec, after), seesReadReceipts(viewer, a, rec, after)
+	if status == seesActivityStatus(viewer, a, rec, before) && receipts == seesReadReceipts(viewer, a, rec, before) {
+		return nil
+	}
+	n := *base
+	n.Account, n.ActivityStatus, n.ReadReceipts = string(a), &status, &receipts
+	return f.add(r, viewer, &n)
+}
