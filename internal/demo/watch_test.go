@@ -49,7 +49,12 @@ func TestWatchShowsBobsFeedAsTheStoryRuns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.text())
 	}
-	checkBobsFeed(t, notes.all())
+	all := notes.all()
+	checkBobsFeed(t, all)
+	// The README's try-out ends its nats sub with --count 14.
+	if len(all) != 14 {
+		t.Errorf("bob's feed had %d notifications, the README says 14: update its --count and its sample", len(all))
+	}
 }
 
 // subscribeAsPrinted subscribes as the printed nats sub command says:
