@@ -149,8 +149,8 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 			}
 		}
 	}
-	if cpuRatios != 9 {
-		t.Errorf("ratios %+v; want 9 of CPU per operation: 6 of every run, cmd_send_durable's and the 2 *_auth", res.Ratios)
+	if cpuRatios != 10 {
+		t.Errorf("ratios %+v; want 10 of CPU per operation: 7 of every run, cmd_send_durable's and the 2 *_auth", res.Ratios)
 	}
 	if !strings.Contains(res.Environment.Identity, "app principal") {
 		t.Errorf("the environment must say how the *_auth figures connect: %q", res.Environment.Identity)
