@@ -61,6 +61,7 @@ func TestAsyncAPINamesEverySubject(t *testing.T) {
 		case addr == "": // a reply channel: the request's reply subject
 		case strings.HasPrefix(addr, api.IntakePrefix), strings.HasPrefix(addr, api.OutcomePrefix):
 			// the durable intake: a stream the service consumes, and the outcomes it publishes
+		case strings.HasPrefix(addr, api.FeedPrefix): // the live feeds the views publish
 		case strings.HasPrefix(addr, "crosstalk.events."), strings.HasPrefix(addr, "crosstalk.audit."):
 			if !matches(events.StreamSubjects, subject) && !matches(events.AuditSubjects, subject) {
 				t.Errorf("channel %s: %s is in neither stream", id, addr)

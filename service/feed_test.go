@@ -248,6 +248,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestFeedRebuildPublishesNothing(t *testing.T) {
 	h := newFeedHarness(t, nil)
 	h.publishFile("v1-2020-cross-app.json")
+	h.waitApplied(1) // announced before the rebuild starts
 	conv := h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}}).ConversationID
 	for i := range 5 {
 		h.must(alice, "message.send", map[string]any{"conversation_id": conv, "text": string(rune('a' + i))})
@@ -268,5 +269,25 @@ func TestFeedRebuildPublishesNothing(t *testing.T) {
 	got := all.until(func(api.Notification) bool { seen++; return seen == 2 })
 	if got[0].Text != "after" || got[1].Text != "after" || got[0].N != 1 || got[1].N != 1 {
 		t.Fatalf("after the rebuild: %+v; want the message to both, each numbered 1", got)
+	}
+}
+
+// A restart after v2 was announced does not announce it again: the views
+// keep which version they announced.
+func TestFeedRestartDoesNotRepeatAnAnnouncement(t *testing.T) {
+	h := newFeedHarness(t, nil)
+	h.publishFile("v1-2020-cross-app.json")
+	h.waitApplied(1)
+	h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}})
+	h.clock.Set(time.Date(2023, 12, 15, 9, 0, 0, 0, time.UTC))
+	h.publishFile("v2-2023-12-cross-app-disconnect.json")
+	h.waitApplied(2)
+	bobFeed := h.record(api.FeedSubject(string(bob)))
+	h.restart(service.Options{})
+	h.waitApplied(2)
+	h.must(bob, "presence.set", map[string]any{"status": "active"})
+	got := bobFeed.until(func(n api.Notification) bool { return n.Kind == api.NotePresenceChanged })
+	if len(got) != 1 || got[0].N != 4 { // started, closed, visibility.changed, then this
+		t.Fatalf("bob's feed after the restart: %+v; want only his presence, numbered 4", got)
 	}
 }

@@ -49,6 +49,7 @@ func Document() map[string]any {
 	b.commands()
 	b.queries()
 	b.intake()
+	b.feed()
 	b.events()
 	b.schemas.defs["Headers"] = map[string]any{
 		"type": "object",
