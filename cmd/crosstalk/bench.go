@@ -18,7 +18,7 @@ func newBenchCommand(stdout, stderr io.Writer) *cobra.Command {
 	var asJSON, quick bool
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure commands, the durable intake, projection, queries and policy closing per second on this machine",
+		Short: "Measure commands, the durable intake, projection, live feeds, queries and policy closing per second on this machine",
 		Long: `bench starts its own embedded nats-server and Pebble stores in a temporary
 directory (or uses --nats-url) and measures, in one run:
 
@@ -34,8 +34,16 @@ directory (or uses --nats-url) and measures, in one run:
                        last subject sequence, and replies once it is acked
   query_inbox          crosstalk.query.inbox on a small and a large read model
   projector_catchup    a fresh Pebble store catching up with --backlog events
+  projector_catchup_feed
+                       the same into a second fresh store that publishes live
+                       feeds (crosstalk.feed.<app>.<handle>), one subscriber
+                       of crosstalk.feed.> counting them; from here on the
+                       service's views publish feeds, as serve's do
   cmd_send             message.send through the service, each client waiting
                        for every reply, then with requests in flight
+  feed                 notifications per second delivered to one subscriber
+                       of crosstalk.feed.> while cmd_send's workload (requests
+                       in flight) runs again
   policy_close         closing --close cross-app conversations when policy
                        version 2 takes effect, on a simulated clock
   rebuild              a full replay of the stream into a fresh store
@@ -62,7 +70,9 @@ same run (cmd_send to raw_occ_endpoint and raw_js_async_pub, projector_catchup
 to raw_ordered_consume, query_inbox to raw_request_reply and
 raw_request_reply_inbox, cmd_send_durable to cmd_send, the *_auth figures to
 the same workloads without identities, intake to raw_js_async_pub and, in
-cpu/op, to cmd_send), and each target with what it wants, what the run got,
+cpu/op, to cmd_send, projector_catchup_feed to projector_catchup in cpu/op:
+the target "feed projector cpu/op" wants feeds to cost the projector at most
+1.2 × its CPU per event without them), and each target with what it wants, what the run got,
 and PASS or MISS. Everything runs in this process, so the figures share the
 machine's CPUs with the broker, the service and the clients; other load on the
 machine lowers them (the load average is printed).

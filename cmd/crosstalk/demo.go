@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log/slog"
 
@@ -11,7 +10,7 @@ import (
 )
 
 func newDemoCommand(stdout, stderr io.Writer) *cobra.Command {
-	var dir, listen string
+	var dir, listen, watch string
 	var verbose bool
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -42,6 +41,14 @@ instagram:alice's activity status; and a forged Nats-Request-Info header
 claiming instagram:alice is ignored, the request answered as messenger:bob.
 docs/security.md explains the model.
 
+Live feeds (docs/feeds.md): with --watch messenger:bob the demo first prints
+the stock nats CLI's command that subscribes to that end user's feed,
+crosstalk.feed.messenger.bob, with its credentials, and waits until it
+subscribes; the feed then shows each notification of the story as bob's
+Messenger client would get it (give --listen a fixed port to type the
+command once, e.g. --listen 127.0.0.1:4222). The end users are
+instagram:alice, messenger:bob and thirdparty-birdychat:zed.
+
 The data kept with --data opens again under any configuration 'crosstalk
 auth init' writes (serve --data DIR --nats-config ...), and offline with the
 audit and replay commands.
@@ -53,15 +60,13 @@ Every expectation is checked; the demo exits non-zero if one fails.`,
 			if verbose {
 				level = slog.LevelInfo
 			}
-			return runDemo(cmd.Context(), dir, listen, stdout, newLogger(stderr, level))
+			return demo.Run(cmd.Context(), demo.Options{Dir: dir, Listen: listen, Watch: watch,
+				Logger: newLogger(stderr, level), Out: stdout})
 		},
 	}
 	cmd.Flags().StringVar(&dir, "data", "", "keep the demo's data in this directory (default: a temporary directory, removed afterwards)")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "client address of the embedded nats-server (port 0 picks a free one)")
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "show the service's logs")
+	cmd.Flags().StringVar(&watch, "watch", "", "print the nats CLI command that watches this end user's live feed (e.g. messenger:bob), and wait until it subscribes before playing")
 	return cmd
-}
-
-func runDemo(ctx context.Context, dir, listen string, stdout io.Writer, logger *slog.Logger) error {
-	return demo.Run(ctx, demo.Options{Dir: dir, Listen: listen, Logger: logger, Out: stdout})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
@@ -19,8 +20,10 @@ var epoch = time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
 
 // catchUp publishes the backlog to CROSSTALK (backlog_publish) and measures
 // projector_catchup: a fresh store following the log with Store.Run until
-// its checkpoint is the stream's last sequence. It returns that store, which
-// the service then serves from.
+// its checkpoint is the stream's last sequence. Then projector_catchup_feed:
+// the same backlog into a second fresh store that publishes live feeds while
+// a subscriber counts them. It returns the second store, which the service
+// then serves from, publishing feeds as a node's views do.
 func (r *runner) catchUp(ctx context.Context) (*projector.Store, error) {
 	if err := r.publishBacklog(ctx); err != nil {
 		return nil, err
@@ -29,22 +32,62 @@ func (r *runner) catchUp(ctx context.Context) (*projector.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := r.env.openStore("catchup")
+	store, err := r.env.openStore("catchup", nil)
 	if err != nil {
 		return nil, err
 	}
-	elapsed, err := r.follow(ctx, figCatchup, store, last)
+	elapsed, err := r.follow(ctx, figCatchup, store, last, nil)
 	if err != nil {
 		return nil, err
 	}
 	r.add(Figure{Name: figCatchup, Value: rate(int(last), elapsed), Unit: "events/s", Count: int64(last), Elapsed: elapsed,
 		Note: "fresh Pebble, Store.Run on the event log until checkpoint = last"})
+	// The store is done with; its memory and files would only weigh on
+	// the figures after it.
+	if err := store.Close(); err != nil {
+		return nil, err
+	}
+	return r.catchUpFeed(ctx, last)
+}
+
+// catchUpFeed measures projector_catchup_feed: projector_catchup with the
+// store's feeds published on core NATS, and one subscriber to every feed
+// counting what it receives. Its CPU per event, against projector_catchup's,
+// is what feeds cost the projector, delivery by the broker included.
+func (r *runner) catchUpFeed(ctx context.Context, last uint64) (*projector.Store, error) {
+	feeds, err := r.env.feeds("crosstalk bench feeds")
+	if err != nil {
+		return nil, err
+	}
+	store, err := r.env.openStore("catchup-feed", feeds)
+	if err != nil {
+		return nil, err
+	}
+	counter, err := r.countFeeds()
+	if err != nil {
+		return nil, err
+	}
+	defer counter.stop()
+	elapsed, err := r.follow(ctx, figCatchupFeed, store, last, counter.settle)
+	if err != nil {
+		return nil, err
+	}
+	n := counter.count()
+	if n == 0 {
+		return nil, fmt.Errorf("%w: none during %s", errNoNotifications, figCatchupFeed)
+	}
+	r.add(Figure{Name: figCatchupFeed, Value: rate(int(last), elapsed), Unit: "events/s", Count: int64(last), Elapsed: elapsed,
+		Note: fmt.Sprintf("projector_catchup with feeds published; %d notifications (%.2f an event) to one subscriber of %s>",
+			n, float64(n)/float64(last), api.FeedPrefix)})
 	return store, nil
 }
 
 // follow runs store.Run on the event log until the store has applied last,
-// as phase name, and returns how long that took.
-func (r *runner) follow(ctx context.Context, name string, store *projector.Store, last uint64) (time.Duration, error) {
+// as phase name, and returns how long that took. settle, when set, then
+// waits inside the phase (its CPU counted, its time not) for what the
+// store's last batches set off.
+func (r *runner) follow(ctx context.Context, name string, store *projector.Store, last uint64,
+	settle func(context.Context) error) (time.Duration, error) {
 	var elapsed time.Duration
 	err := r.phase(name, int64(last), func() int64 { return int64(store.Checkpoint()) }, func() error {
 		runCtx, cancel := context.WithCancel(ctx)
@@ -53,6 +96,9 @@ func (r *runner) follow(ctx context.Context, name string, store *projector.Store
 		go func() { done <- store.Run(runCtx, r.env.log) }()
 		err := store.WaitFor(ctx, last)
 		elapsed = time.Since(start)
+		if err == nil && settle != nil {
+			err = settle(ctx)
+		}
 		cancel()
 		return errors.Join(err, <-done)
 	})

@@ -167,7 +167,7 @@ func (r *runner) rebuild(ctx context.Context, svc *service.Service) error {
 	if err != nil {
 		return err
 	}
-	fresh, err := r.env.openStore("rebuild")
+	fresh, err := r.env.openStore("rebuild", nil)
 	if err != nil {
 		return err
 	}

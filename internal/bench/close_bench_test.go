@@ -59,7 +59,7 @@ func runPolicyClose(ctx context.Context, b *testing.B, n int) (fig Figure, err e
 	}
 	defer func() { err = errors.Join(err, env.close()) }()
 	r := &runner{opts: opts, env: env, progress: silent{}}
-	store, err := env.openStore("close")
+	store, err := env.openStore("close", nil)
 	if err != nil {
 		return fig, err
 	}

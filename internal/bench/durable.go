@@ -32,9 +32,14 @@ func (r *runner) cmdSendDurable(ctx context.Context) error {
 }
 
 // durableSends publishes policy version 1, starts the conversations and
-// sends, as cmd_send does, on d's (durable) environment.
+// sends, as cmd_send does, on d's (durable) environment, its views
+// publishing live feeds as cmd_send's do.
 func (d *runner) durableSends(ctx context.Context) error {
-	store, err := d.env.openStore("durable")
+	feeds, err := d.env.feeds("crosstalk bench durable feeds")
+	if err != nil {
+		return err
+	}
+	store, err := d.env.openStore("durable", feeds)
 	if err != nil {
 		return err
 	}

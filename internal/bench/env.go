@@ -15,6 +15,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/feed"
 	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/internal/broker"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
@@ -171,13 +172,14 @@ func (e *env) connectMany(n int, name string, connect func(name string) (*nats.C
 }
 
 // openStore opens a fresh Pebble store in its own directory; close closes it
-// unless it was closed before.
-func (e *env) openStore(name string) (*projector.Store, error) {
+// unless it was closed before. feeds, when not nil, receives its live
+// notifications (projector.Options.Feeds).
+func (e *env) openStore(name string, feeds projector.Feeds) (*projector.Store, error) {
 	dir, err := os.MkdirTemp(e.dir, name+"-")
 	if err != nil {
 		return nil, err
 	}
-	st, err := projector.Open(projector.Options{Dir: dir, Logger: e.opts.Logger, SyncEveryBatch: e.durable})
+	st, err := projector.Open(projector.Options{Dir: dir, Logger: e.opts.Logger, SyncEveryBatch: e.durable, Feeds: feeds})
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +187,16 @@ func (e *env) openStore(name string) (*projector.Store, error) {
 	e.stores = append(e.stores, st)
 	e.mu.Unlock()
 	return st, nil
+}
+
+// feeds returns a feed publisher on a connection of its own, as a node
+// publishes its views' notifications.
+func (e *env) feeds(name string) (*feed.Feed, error) {
+	nc, err := e.connect(name)
+	if err != nil {
+		return nil, err
+	}
+	return feed.New(nc), nil
 }
 
 // close closes every connection and store, stops the embedded server and

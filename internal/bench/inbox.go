@@ -32,7 +32,7 @@ const applyBatch = 1000
 // log that never changes (frozenLog), so that the store holds exactly what
 // was applied to it.
 func (r *runner) queryInbox(ctx context.Context) error {
-	store, err := r.env.openStore("inbox")
+	store, err := r.env.openStore("inbox", nil)
 	if err != nil {
 		return err
 	}

@@ -33,9 +33,9 @@ const (
 // requestTimeout bounds one request of a client.
 const requestTimeout = 10 * time.Second
 
-// serviceFigures runs the service on the event log, with store (caught up)
-// as its read model, and measures cmd_send, cmd_send_auth (on the embedded
-// broker), policy_close, rebuild and intake. cmd_send_auth needs a service that
+// serviceFigures runs the service on the event log, with store (caught up,
+// publishing live feeds) as its read model, and measures cmd_send, feed,
+// cmd_send_auth (on the embedded broker), policy_close, rebuild and intake. cmd_send_auth needs a service that
 // enforces identities, which refuses the service principal's commands, so
 // each runs on a service of its own, one after the other, on the same log,
 // store and clock.
@@ -51,8 +51,10 @@ func (r *runner) serviceFigures(ctx context.Context, store *projector.Store) err
 		if _, err := publishPolicy(ctx, cl, "v1-2020-cross-app.json"); err != nil {
 			return err
 		}
-		convs, err = r.cmdSend(ctx)
-		return wrapPhase(figSend, err)
+		if convs, err = r.cmdSend(ctx); err != nil {
+			return wrapPhase(figSend, err)
+		}
+		return wrapPhase(figFeed, r.feedFigure(ctx, store, convs))
 	})
 	if err == nil && r.env.ids != nil {
 		err = r.withNewService(ctx, store, clock, true, func(ctx context.Context, _ *service.Service) error {
@@ -237,23 +239,12 @@ func (r *runner) startConversations(ctx context.Context, conns []*nats.Conn) ([]
 	return convs, errors.Join(all...)
 }
 
-// sends runs Clients × inFlight senders for Duration. Sender s uses client
-// s / inFlight and the conversations that client owns (every Clients-th),
-// so two clients never write to the same conversation.
+// sends runs sendLoop as the timed phase name and adds its figure.
 func (r *runner) sends(ctx context.Context, name string, conns []*nats.Conn, convs []sendConv, inFlight int, txt, note string) (Figure, error) {
-	c := len(conns)
 	var l latencies
 	var elapsed time.Duration
 	err := r.timedPhase(name, r.opts.Duration, func() (err error) {
-		l, elapsed, err = workers(ctx, c*inFlight, r.opts.Duration, func(ctx context.Context, s, i int) error {
-			owner, lane := s/inFlight, s%inFlight
-			conv := convs[ownedConversation(owner, c, len(convs), lane+i*inFlight)]
-			body := sendBody{CommandID: events.NewID(), Actor: conv.actor[i%2], ConversationID: conv.id, Text: txt}
-			rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-			defer cancel()
-			_, err := client.New(conns[owner]).Command(rctx, string(appA), "message.send", body)
-			return err
-		})
+		l, elapsed, err = r.sendLoop(ctx, conns, convs, inFlight, txt)
 		return err
 	})
 	if err != nil {
@@ -263,6 +254,22 @@ func (r *runner) sends(ctx context.Context, name string, conns []*nats.Conn, con
 	f.CPU = r.phaseCPU
 	r.add(f)
 	return f, nil
+}
+
+// sendLoop runs len(conns) × inFlight senders for Duration. Sender s uses
+// client s / inFlight and the conversations that client owns (every
+// len(conns)-th), so two clients never write to the same conversation.
+func (r *runner) sendLoop(ctx context.Context, conns []*nats.Conn, convs []sendConv, inFlight int, txt string) (latencies, time.Duration, error) {
+	c := len(conns)
+	return workers(ctx, c*inFlight, r.opts.Duration, func(ctx context.Context, s, i int) error {
+		owner, lane := s/inFlight, s%inFlight
+		conv := convs[ownedConversation(owner, c, len(convs), lane+i*inFlight)]
+		body := sendBody{CommandID: events.NewID(), Actor: conv.actor[i%2], ConversationID: conv.id, Text: txt}
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		_, err := client.New(conns[owner]).Command(rctx, string(appA), "message.send", body)
+		return err
+	})
 }
 
 // ownedConversation is the k-th conversation (round robin) of client owner

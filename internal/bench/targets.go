@@ -14,6 +14,8 @@ const (
 	figRawOCC      = "raw_occ_endpoint"
 	figRawRRInbox  = "raw_request_reply_inbox"
 	figCatchup     = "projector_catchup"
+	figCatchupFeed = "projector_catchup_feed"
+	figFeed        = "feed"
 	figSend        = "cmd_send"
 	figSendSync    = "cmd_send_sync"
 	figSendPiped   = "cmd_send_pipelined"
@@ -50,6 +52,9 @@ const (
 	wantAuth = 1.15
 	// wantIntake is issue 16's aim: intake / raw_js_async_pub.
 	wantIntake = 0.3
+	// wantFeed is issue 17's aim: the projector's CPU per event with live
+	// feeds published, at most this many times its CPU without.
+	wantFeed = 1.2
 )
 
 // evaluate computes the ratios and checks the targets. A ratio or target
@@ -83,12 +88,14 @@ func (r *Result) commandTargets() {
 }
 
 // projectorTargets: catch-up against an ordered consumer, and its CPU per
-// event; the rebuild's CPU per event.
+// event, without feeds and with them against without; the rebuild's CPU
+// per event.
 func (r *Result) projectorTargets() {
 	if v, ok := r.ratio(MeasureValue, figCatchup, figRawConsume); ok {
 		r.atLeast(figCatchup+"/"+figRawConsume, v, wantCatchup)
 	}
 	r.cpuAtMost(figCatchup, wantCatchupCPU, "")
+	r.cpuTarget("feed projector cpu/op", figCatchupFeed, wantFeed, " (feeds on against off, issue 17)", figCatchup)
 	r.cpuAtMost(figRebuildRate, wantRebuildCPU,
 		" (the cpu/op form of the target: its other form, 2 × the rate before, needs a rate from another run)")
 }

@@ -1,8 +1,9 @@
 // Package demo is `crosstalk demo`: the seed story played on an embedded
 // node under a generated identity configuration, each app and the admin on
 // a NATS connection of its own, followed by three refusals that show the
-// identities hold against a client that lies. cmd/crosstalk holds only its
-// flags.
+// identities hold against a client that lies. With Options.Watch it first
+// waits for a subscriber to an end user's live feed, for whoever wants to
+// watch the story arrive there. cmd/crosstalk holds only its flags.
 package demo
 
 import (
@@ -40,6 +41,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Out receives the story, step by step.
 	Out io.Writer
+	// Watch, when set, is an end user of the configuration (seed.SampleUsers:
+	// "messenger:bob"): before the story the demo prints the nats CLI
+	// command that subscribes to its live feed with its credentials, and
+	// waits until a subscriber is there.
+	Watch string
 }
 
 // The principals the refusals use, named as in credentials.json: the apps
@@ -89,6 +95,11 @@ func Run(ctx context.Context, o Options) (err error) {
 	}()
 	if err := d.connectAll(); err != nil {
 		return err
+	}
+	if o.Watch != "" {
+		if err := d.watch(ctx, o.Watch); err != nil {
+			return err
+		}
 	}
 	story := seed.New(seed.Config{Apps: d.app, Admin: client.New(d.conns[natsconf.PrincipalAdmin].nc),
 		Clock: d.clock, Log: d.node.Log(), Out: o.Out})
