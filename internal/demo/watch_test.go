@@ -53,7 +53,7 @@ func TestWatchShowsBobsFeedAsTheStoryRuns(t *testing.T) {
 	checkBobsFeed(t, all)
 	// The README's try-out ends its nats sub with --count 14.
 	if len(all) != 14 {
-		t.Errorf("bob's feed had %d notifications, the README says 14: update its --count and its sample", len(all))
+		t.Errorf("bob's feed had %d notifications, the README says 14: update its --count and its sample: %+v", len(all), all)
 	}
 }
 
