@@ -99,12 +99,29 @@ func (o *Options) EnsureDefaults() {
 	}
 }
 
-// Decider decides one intake command through the same path as
-// request/reply; package service implements it.
+// Command is one intake command as the Decider takes it: the app of its
+// subject (which NATS permissions guarantee), its action and its body.
+type Command struct {
+	App    events.App
+	Action string
+	Body   []byte
+}
+
+// Decision is what the Decider made of one Command: its reply, or its
+// refusal (Err).
+type Decision struct {
+	Reply api.CommandReply
+	Err   error
+}
+
+// Decider decides intake commands through the same path as request/reply;
+// package service implements it.
 type Decider interface {
-	// Intake decides the command body of action on app's intake subject,
-	// as app's principal.
-	Intake(ctx context.Context, app events.App, action string, body []byte) (api.CommandReply, error)
+	// IntakeAll decides a wave of commands, each as its app's principal,
+	// and returns decisions[i] for cmds[i]. The consumer passes commands
+	// on distinct aggregates, at most one of each conversation, so that
+	// their appends can go to the log together.
+	IntakeAll(ctx context.Context, cmds []Command) (decisions []Decision)
 	// WireError is err as the contract's refusal: its status, code,
 	// message and the policy version in force.
 	WireError(err error) api.Error
