@@ -46,8 +46,10 @@ const (
 	DefaultWindow = 10 * time.Minute
 	// DefaultBatch is how many messages one fetch takes at most.
 	DefaultBatch = 256
-	// DefaultWorkers bounds the aggregates decided at once.
-	DefaultWorkers = 64
+	// DefaultWorkers bounds the commands of one wave: as many as a
+	// batch, so that a batch with a command for each of 256 aggregates
+	// is decided and appended at once.
+	DefaultWorkers = DefaultBatch
 	// DefaultRetryDelay is how long a command refused for a retryable
 	// reason (the log unavailable) waits before its next delivery.
 	DefaultRetryDelay = time.Second
@@ -61,9 +63,10 @@ type Options struct {
 	Window time.Duration
 	// Batch bounds the messages one fetch takes. Default: DefaultBatch.
 	Batch int
-	// Workers bounds the aggregates (conversations, accounts) decided in
-	// parallel; one aggregate's commands are decided one after another.
-	// Default: DefaultWorkers.
+	// Workers bounds the commands of one wave: the first undecided
+	// command of as many aggregates (conversations, accounts), decided
+	// together and appended together; one aggregate's commands are
+	// decided one wave after another. Default: DefaultWorkers.
 	Workers int
 	// RetryDelay is the delay of a Nak for a retryable refusal.
 	// Default: DefaultRetryDelay.
