@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 )
@@ -49,24 +51,53 @@ func distinct(jobs []*waveJob) (first, rest []*waveJob) {
 	return first, rest
 }
 
-// executeRound executes jobs on distinct aggregates, all of it bounded by
-// Options.AppendTimeout, as execute is.
+// executeRound executes jobs on distinct aggregates: it loads those not
+// cached (loadAll), then decides and appends the others together, all of
+// it bounded by Options.AppendTimeout, as execute bounds one command.
 func (s *Service) executeRound(ctx context.Context, jobs []*waveJob) {
+	defer lockAll(jobs)()
+	loaded := s.loadAll(ctx, jobs)
 	bounded, cancel := context.WithTimeoutCause(ctx, s.opts.AppendTimeout, errAppendTimeout)
 	defer cancel()
-	defer lockAll(jobs)()
-	var live []*waveJob
-	for _, w := range jobs {
-		if w.err = s.loaded(bounded, w.e); w.err == nil {
-			live = append(live, w)
-		}
-	}
-	for attempt := 0; len(live) > 0; attempt++ {
+	for attempt, live := 0, loaded; len(live) > 0; attempt++ {
 		live = s.appendRound(bounded, live, attempt)
 	}
-	for _, w := range jobs {
+	for _, w := range loaded {
 		w.err = s.failFast(bounded, w.err)
 	}
+}
+
+// coldLoads bounds the aggregates a wave loads from the log at once.
+const coldLoads = 64
+
+// loadAll loads the aggregates of jobs that are not cached, up to
+// coldLoads at once, each bounded by Options.AppendTimeout as execute
+// bounds a command: the backlog of a restarted service meets every
+// aggregate cold, and loading hundreds one after another under one bound
+// would time them all out, again and again. It returns the jobs loaded;
+// the others have their error. The caller holds the entries' locks.
+func (s *Service) loadAll(ctx context.Context, jobs []*waveJob) (loaded []*waveJob) {
+	var g errgroup.Group
+	g.SetLimit(coldLoads)
+	for _, w := range jobs {
+		if w.e.loaded {
+			s.observer.CacheLookup(true)
+			continue
+		}
+		g.Go(func() error {
+			bounded, cancel := context.WithTimeoutCause(ctx, s.opts.AppendTimeout, errAppendTimeout)
+			defer cancel()
+			w.err = s.failFast(bounded, s.loaded(bounded, w.e))
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines return nil; each error is its job's
+	for _, w := range jobs {
+		if w.err == nil {
+			loaded = append(loaded, w)
+		}
+	}
+	return loaded
 }
 
 // lockAll locks the entries of jobs, in the order of their subjects so that

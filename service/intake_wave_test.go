@@ -116,3 +116,22 @@ func checkTexts(t *testing.T, h *harness, conv string, want ...string) {
 		}
 	}
 }
+
+// A wave on a restarted service meets its aggregates cold: it loads them
+// all (in parallel, each within its own bound) and decides every command.
+func TestIntakeAllLoadsColdAggregates(t *testing.T) {
+	h := newHarness(t)
+	h.publishFile("v1-2020-cross-app.json")
+	convs := startCrossApp(h, 100)
+	h.restart(service.Options{})
+	wave := make([]intake.Command, len(convs))
+	for i, c := range convs {
+		wave[i] = sendCmd(t, uuid.NewString(), c, "cold")
+	}
+	for i, d := range h.svc.IntakeAll(h.ctx, wave) {
+		if d.Err != nil || d.Reply.ConversationID != convs[i] || d.Reply.Version != 2 {
+			t.Fatalf("command %d on a cold conversation: %+v %v", i, d.Reply, d.Err)
+		}
+	}
+	checkTexts(t, h, convs[99], "cold")
+}
