@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -42,9 +42,11 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) (retry bool
 	return retry
 }
 
-// decide decides the batch: a bad message at once, the others in groups
-// by aggregate, each group's in intake order, up to Options.Workers groups
-// in parallel.
+// decide decides the batch: a bad message at once, the others in waves.
+// A wave takes the first undecided command of each aggregate, up to
+// Options.Workers of them, so that the Decider decides and appends them
+// together; an aggregate's next command waits for the next wave, so each
+// aggregate's are decided in intake order.
 func (c *Consumer) decide(ctx context.Context, items []*item) {
 	var order []string
 	groups := map[string][]*item{}
@@ -58,37 +60,39 @@ func (c *Consumer) decide(ctx context.Context, items []*item) {
 		}
 		groups[it.key] = append(groups[it.key], it)
 	}
-	slots := make(chan struct{}, c.in.opts.Workers)
-	var wg sync.WaitGroup
-	for _, key := range order {
-		slots <- struct{}{}
-		wg.Add(1)
-		go func(group []*item) {
-			defer func() { <-slots; wg.Done() }()
-			c.decideGroup(ctx, group)
-		}(groups[key])
+	for len(order) > 0 {
+		n := min(len(order), c.in.opts.Workers)
+		c.decideWave(ctx, order[:n], groups)
+		order = slices.DeleteFunc(order, func(key string) bool { return len(groups[key]) == 0 })
 	}
-	wg.Wait()
 }
 
-// decideGroup decides one aggregate's commands in order. A retryable
-// refusal stops it there: that command and every later one of the group
-// wait for their next delivery, so that none overtakes it.
-func (c *Consumer) decideGroup(ctx context.Context, group []*item) {
-	for i, it := range group {
-		reply, err := c.d.Intake(ctx, events.App(it.app), it.action, it.msg.Data())
-		if err == nil {
-			it.outcome.Reply = &reply
+// decideWave decides the first command of each group of keys and takes it
+// off its group. A retryable refusal ends its group there: that command
+// and every later one of the group wait for their next delivery, so that
+// none overtakes it.
+func (c *Consumer) decideWave(ctx context.Context, keys []string, groups map[string][]*item) {
+	cmds := make([]Command, len(keys))
+	for i, key := range keys {
+		it := groups[key][0]
+		cmds[i] = Command{App: events.App(it.app), Action: it.action, Body: it.msg.Data()}
+	}
+	for i, d := range c.d.IntakeAll(ctx, cmds) {
+		group := groups[keys[i]]
+		groups[keys[i]] = group[1:]
+		if d.Err == nil {
+			group[0].outcome.Reply = &d.Reply
 			continue
 		}
-		werr := c.d.WireError(err)
+		werr := c.d.WireError(d.Err)
 		if retryable(werr) {
-			for _, later := range group[i:] {
+			for _, later := range group {
 				later.retry = true
 			}
-			return
+			groups[keys[i]] = nil
+			continue
 		}
-		it.outcome.Error = &werr
+		group[0].outcome.Error = &werr
 	}
 }
 

@@ -46,8 +46,10 @@ const (
 	DefaultWindow = 10 * time.Minute
 	// DefaultBatch is how many messages one fetch takes at most.
 	DefaultBatch = 256
-	// DefaultWorkers bounds the aggregates decided at once.
-	DefaultWorkers = 64
+	// DefaultWorkers bounds the commands of one wave: as many as a
+	// batch, so that a batch with a command for each of 256 aggregates
+	// is decided and appended at once.
+	DefaultWorkers = DefaultBatch
 	// DefaultRetryDelay is how long a command refused for a retryable
 	// reason (the log unavailable) waits before its next delivery.
 	DefaultRetryDelay = time.Second
@@ -61,9 +63,10 @@ type Options struct {
 	Window time.Duration
 	// Batch bounds the messages one fetch takes. Default: DefaultBatch.
 	Batch int
-	// Workers bounds the aggregates (conversations, accounts) decided in
-	// parallel; one aggregate's commands are decided one after another.
-	// Default: DefaultWorkers.
+	// Workers bounds the commands of one wave: the first undecided
+	// command of as many aggregates (conversations, accounts), decided
+	// together and appended together; one aggregate's commands are
+	// decided one wave after another. Default: DefaultWorkers.
 	Workers int
 	// RetryDelay is the delay of a Nak for a retryable refusal.
 	// Default: DefaultRetryDelay.
@@ -99,12 +102,29 @@ func (o *Options) EnsureDefaults() {
 	}
 }
 
-// Decider decides one intake command through the same path as
-// request/reply; package service implements it.
+// Command is one intake command as the Decider takes it: the app of its
+// subject (which NATS permissions guarantee), its action and its body.
+type Command struct {
+	App    events.App
+	Action string
+	Body   []byte
+}
+
+// Decision is what the Decider made of one Command: its reply, or its
+// refusal (Err).
+type Decision struct {
+	Reply api.CommandReply
+	Err   error
+}
+
+// Decider decides intake commands through the same path as request/reply;
+// package service implements it.
 type Decider interface {
-	// Intake decides the command body of action on app's intake subject,
-	// as app's principal.
-	Intake(ctx context.Context, app events.App, action string, body []byte) (api.CommandReply, error)
+	// IntakeAll decides a wave of commands, each as its app's principal,
+	// and returns decisions[i] for cmds[i]. The consumer passes commands
+	// on distinct aggregates, at most one of each conversation, so that
+	// their appends can go to the log together.
+	IntakeAll(ctx context.Context, cmds []Command) (decisions []Decision)
 	// WireError is err as the contract's refusal: its status, code,
 	// message and the policy version in force.
 	WireError(err error) api.Error

@@ -15,6 +15,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/service"
@@ -199,17 +200,19 @@ type crashingDecider struct {
 	crashed map[string]bool
 }
 
-func (d *crashingDecider) Intake(ctx context.Context, app events.App, action string, body []byte) (api.CommandReply, error) {
-	r, err := d.Service.Intake(ctx, app, action, body)
-	var env api.CommandEnvelope
-	_ = json.Unmarshal(body, &env)
+func (d *crashingDecider) IntakeAll(ctx context.Context, cmds []intake.Command) []intake.Decision {
+	decisions := d.Service.IntakeAll(ctx, cmds)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err == nil && !d.crashed[env.CommandID] {
-		d.crashed[env.CommandID] = true
-		return api.CommandReply{}, fmt.Errorf("%w: simulated crash after the append", service.ErrUnavailable)
+	for i, c := range cmds {
+		var env api.CommandEnvelope
+		_ = json.Unmarshal(c.Body, &env)
+		if decisions[i].Err == nil && !d.crashed[env.CommandID] {
+			d.crashed[env.CommandID] = true
+			decisions[i] = intake.Decision{Err: fmt.Errorf("%w: simulated crash after the append", service.ErrUnavailable)}
+		}
 	}
-	return r, err
+	return decisions
 }
 
 // A crash between the append and the ack is harmless: the command is

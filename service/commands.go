@@ -91,68 +91,103 @@ func (e unavailableError) Error() string { return e.msg }
 func (e unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.cause} }
 
 func (s *Service) executeBounded(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (api.CommandReply, error) {
-	commandID := cmd.Header().CommandID
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer e.settle() // a miss stays on probation (cache.go)
-	s.observer.CacheLookup(e.loaded)
-	if !e.loaded {
-		if err := s.catchUp(ctx, e); err != nil {
-			return api.CommandReply{}, err
-		}
+	if err := s.loaded(ctx, e); err != nil {
+		return api.CommandReply{}, err
 	}
 	for attempt := 0; ; attempt++ {
-		if prior, ok := e.state.Position().Prior(commandID); ok {
-			return s.duplicateReply(ctx, e.subject, cmd, prior.Seq)
+		d, reply, done, err := s.decide(ctx, e, cmd)
+		if done {
+			return reply, err
 		}
-		reply, err := s.decideAndAppend(ctx, e, cmd, msgID)
+		start := time.Now()
+		seq, dup, err := s.log.Append(ctx, e.subject, e.state.Position().LastSeq, msgID, d.data)
+		s.observer.Appended(time.Since(start))
+		reply, err = s.settleAppend(ctx, e, cmd, d, eventlog.Result{Seq: seq, Duplicate: dup, Err: err})
 		if !errors.Is(err, eventlog.ErrConflict) {
 			return reply, err
 		}
-		s.observer.Conflicted(attempt < s.opts.MaxRetries)
-		if attempt >= s.opts.MaxRetries {
-			return api.CommandReply{}, fmt.Errorf("%w: %s kept changing under %d retries; retry the command", ErrConflict, e.subject, attempt)
-		}
-		if err := s.catchUp(ctx, e); err != nil {
+		if err := s.retryConflict(ctx, e, attempt); err != nil {
 			return api.CommandReply{}, err
 		}
 	}
 }
 
-func (s *Service) decideAndAppend(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (api.CommandReply, error) {
+// loaded loads e's aggregate from the log unless it is cached. The caller
+// holds e.mu.
+func (s *Service) loaded(ctx context.Context, e *entry) error {
+	s.observer.CacheLookup(e.loaded)
+	if e.loaded {
+		return nil
+	}
+	return s.catchUp(ctx, e)
+}
+
+// decided is a command decided and encoded, ready to append.
+type decided struct {
+	ev   events.Event
+	data []byte
+}
+
+// decide answers cmd from e's memory when its id was used already, or
+// decides and encodes its event. done is true when reply and err are the
+// command's answer, with nothing to append. The caller holds e.mu.
+func (s *Service) decide(ctx context.Context, e *entry, cmd aggregate.Command) (d decided, reply api.CommandReply, done bool, err error) {
+	if prior, ok := e.state.Position().Prior(cmd.Header().CommandID); ok {
+		reply, err = s.duplicateReply(ctx, e.subject, cmd, prior.Seq)
+		return decided{}, reply, true, err
+	}
 	now := s.opts.Clock.Now()
 	ev, err := e.state.Decide(cmd, s.policyAt(now), now)
 	if err != nil {
-		return api.CommandReply{}, err
+		return decided{}, api.CommandReply{}, true, err
 	}
 	data, err := events.Encode(ev)
 	if err == nil {
 		err = s.fits(data)
 	}
 	if err != nil {
-		return api.CommandReply{}, err
+		return decided{}, api.CommandReply{}, true, err
 	}
-	start := time.Now()
-	seq, dup, err := s.log.Append(ctx, e.subject, e.state.Position().LastSeq, msgID, data)
-	s.observer.Appended(time.Since(start))
+	return decided{ev: ev, data: data}, api.CommandReply{}, false, nil
+}
+
+// settleAppend makes r, the append of d, the answer to cmd and evolves e
+// with it. A conflict is returned as is, for the caller to retry; an
+// append whose outcome is unknown, or stored by another instance, leaves e
+// to be loaded again. The caller holds e.mu.
+func (s *Service) settleAppend(ctx context.Context, e *entry, cmd aggregate.Command, d decided, r eventlog.Result) (api.CommandReply, error) {
 	switch {
-	case errors.Is(err, eventlog.ErrConflict):
-		return api.CommandReply{}, err
-	case err != nil:
+	case errors.Is(r.Err, eventlog.ErrConflict):
+		return api.CommandReply{}, r.Err
+	case r.Err != nil:
 		e.reset() // the append may or may not have happened
-		return api.CommandReply{}, fmt.Errorf("append to %s: %w", e.subject, err)
-	case dup:
-		r, err := s.duplicateReply(ctx, e.subject, cmd, seq)
+		return api.CommandReply{}, fmt.Errorf("append to %s: %w", e.subject, r.Err)
+	case r.Duplicate:
+		reply, err := s.duplicateReply(ctx, e.subject, cmd, r.Seq)
 		if !errors.Is(err, aggregate.ErrCommandIDReused) {
 			e.reset() // a retry stored by another instance: e is behind
 		}
-		return r, err
+		return reply, err
 	}
-	if err := e.state.Evolve(events.Recorded{Seq: seq, Hash: events.Hash(data), Event: ev}); err != nil {
+	if err := e.state.Evolve(events.Recorded{Seq: r.Seq, Hash: events.Hash(d.data), Event: d.ev}); err != nil {
 		e.reset()
 		return api.CommandReply{}, err
 	}
-	return replyFor(ev, seq), nil
+	return replyFor(d.ev, r.Seq), nil
+}
+
+// retryConflict counts a conflict on e's attempt and catches e up for the
+// next, or refuses the command once Options.MaxRetries are spent. The
+// caller holds e.mu.
+func (s *Service) retryConflict(ctx context.Context, e *entry, attempt int) error {
+	s.observer.Conflicted(attempt < s.opts.MaxRetries)
+	if attempt >= s.opts.MaxRetries {
+		return fmt.Errorf("%w: %s kept changing under %d retries; retry the command", ErrConflict, e.subject, attempt)
+	}
+	return s.catchUp(ctx, e)
 }
 
 // catchUp folds into e every event of its subject after the last one it
@@ -193,14 +228,30 @@ func (s *Service) duplicateReply(ctx context.Context, subject string, cmd aggreg
 	return r, nil
 }
 
+// job is a command resolved to the aggregate it is decided on.
+type job struct {
+	e   *entry
+	cmd aggregate.Command
+}
+
 // conversationCommand handles one conversation command body for app.
 func (s *Service) conversationCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error) {
-	id, cmd, err := conversationAction(action, app, origin{p.String(), traceFrom(ctx)}, body)
+	j, err := s.conversationJob(ctx, p, app, action, body)
 	if err != nil {
 		return api.CommandReply{}, err
 	}
+	return s.execute(ctx, j.e, j.cmd, j.cmd.Header().CommandID)
+}
+
+// conversationJob decodes and checks a conversation command body for app
+// and resolves its conversation.
+func (s *Service) conversationJob(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (job, error) {
+	id, cmd, err := conversationAction(action, app, origin{p.String(), traceFrom(ctx)}, body)
+	if err != nil {
+		return job{}, err
+	}
 	if err := mayCommand(p, app, cmd.Header().Actor); err != nil {
-		return api.CommandReply{}, err
+		return job{}, err
 	}
 	if id == "" {
 		// Named by the command, so a retry finds the conversation it made
@@ -211,10 +262,10 @@ func (s *Service) conversationCommand(ctx context.Context, p identity.Principal,
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
 	if start, ok := cmd.(aggregate.StartConversation); ok {
 		if cmd, err = s.withOptIns(ctx, start); err != nil {
-			return api.CommandReply{}, err
+			return job{}, err
 		}
 	}
-	return s.execute(ctx, e, cmd, cmd.Header().CommandID)
+	return job{e: e, cmd: cmd}, nil
 }
 
 // withOptIns fills a start's opt-ins when the policy in force has a link
@@ -239,22 +290,37 @@ func (s *Service) withOptIns(ctx context.Context, start aggregate.StartConversat
 
 // accountCommand handles presence.set and settings.set for app.
 func (s *Service) accountCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error) {
-	cmd, err := accountAction(action, app, origin{p.String(), traceFrom(ctx)}, body)
+	j, err := s.accountJob(ctx, p, app, action, body)
 	if err != nil {
 		return api.CommandReply{}, err
 	}
+	r, err := s.execute(ctx, j.e, j.cmd, j.cmd.Header().CommandID)
+	s.executed(j, r, err)
+	return r, err
+}
+
+// accountJob decodes and checks an account command body for app and
+// resolves its account.
+func (s *Service) accountJob(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (job, error) {
+	cmd, err := accountAction(action, app, origin{p.String(), traceFrom(ctx)}, body)
+	if err != nil {
+		return job{}, err
+	}
 	actor := cmd.Header().Actor
 	if _, err := events.ParseAccount(string(actor)); err != nil {
-		return api.CommandReply{}, fmt.Errorf("%w: actor: %v", aggregate.ErrInvalid, err)
+		return job{}, fmt.Errorf("%w: actor: %v", aggregate.ErrInvalid, err)
 	}
 	if err := mayCommand(p, app, actor); err != nil {
-		return api.CommandReply{}, err
+		return job{}, err
 	}
-	e := s.accts.get(events.AccountSubject(actor), func() state { return aggregate.NewAccount(actor) })
-	r, err := s.execute(ctx, e, cmd, cmd.Header().CommandID)
-	if set, ok := cmd.(aggregate.ChangeSettings); ok && err == nil && !r.Duplicate &&
+	return job{e: s.accts.get(events.AccountSubject(actor), func() state { return aggregate.NewAccount(actor) }), cmd: cmd}, nil
+}
+
+// executed follows up j's execution: a settings.set that opts its account
+// out of interop has the closer close its cross-app conversations.
+func (s *Service) executed(j job, r api.CommandReply, err error) {
+	if set, ok := j.cmd.(aggregate.ChangeSettings); ok && err == nil && !r.Duplicate &&
 		set.InteropOptIn != nil && !*set.InteropOptIn {
-		s.closer.QueueOptOut(closer.OptOut{Account: actor, Seq: r.StreamSeq, EventID: r.EventID})
+		s.closer.QueueOptOut(closer.OptOut{Account: set.Actor, Seq: r.StreamSeq, EventID: r.EventID})
 	}
-	return r, err
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/intake"
 )
 
 // Outcomes is where crosstalk.query.command reads the outcomes of intake
@@ -25,40 +26,73 @@ type Outcomes interface {
 const intakeUser = "intake"
 
 // Intake decides a command taken from the durable intake, on app's
-// subject crosstalk.intake.<app>.<action>, through the path of
-// request/reply: the same decoding, identity rules, aggregate, OCC append
-// and deduplication by command id. Its principal is app's (KindApp) when
-// identities are enforced, self-declared otherwise. A 403 is recorded as
-// the request path records it.
+// subject crosstalk.intake.<app>.<action>: a wave of one (IntakeAll).
 func (s *Service) Intake(ctx context.Context, app events.App, action string, body []byte) (api.CommandReply, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.CommandTimeout)
-	defer cancel()
-	p := identity.SelfDeclared
-	if s.opts.EnforceIdentity {
-		p = identity.Principal{Kind: identity.KindApp, Account: string(app), User: intakeUser}
-	}
-	r, err := s.intakeCommand(ctx, p, app, action, body)
-	if err != nil {
-		s.recordRejection(p, events.Trace{}, app, action, body, err)
-	}
-	return r, err
+	d := s.IntakeAll(ctx, []intake.Command{{App: app, Action: action, Body: body}})[0]
+	return d.Reply, d.Err
 }
 
-func (s *Service) intakeCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error) {
+// IntakeAll decides a wave of commands taken from the durable intake
+// through the path of request/reply: the same decoding, identity rules,
+// aggregate, OCC append and deduplication by command id; decisions[i] is
+// cmds[i]'s. Each command's principal is its app's (KindApp) when
+// identities are enforced, self-declared otherwise. A 403 is recorded as
+// the request path records it. The commands' appends go to the log
+// together (executeWave); commands on one aggregate are decided in the
+// order of cmds.
+func (s *Service) IntakeAll(ctx context.Context, cmds []intake.Command) []intake.Decision {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.CommandTimeout)
+	defer cancel()
+	decisions := make([]intake.Decision, len(cmds))
+	jobs := make([]*waveJob, len(cmds))
+	var wave []*waveJob
+	for i, c := range cmds {
+		j, err := s.intakeJob(ctx, s.intakePrincipal(c.App), c.App, c.Action, c.Body)
+		if err != nil {
+			decisions[i].Err = err
+			continue
+		}
+		jobs[i] = &waveJob{job: j}
+		wave = append(wave, jobs[i])
+	}
+	s.executeWave(ctx, wave)
+	for i, c := range cmds {
+		if w := jobs[i]; w != nil {
+			s.executed(w.job, w.reply, w.err)
+			decisions[i] = intake.Decision{Reply: w.reply, Err: w.err}
+		}
+		if err := decisions[i].Err; err != nil {
+			s.recordRejection(s.intakePrincipal(c.App), events.Trace{}, c.App, c.Action, c.Body, err)
+		}
+	}
+	return decisions
+}
+
+// intakePrincipal is the principal of app's intake commands.
+func (s *Service) intakePrincipal(app events.App) identity.Principal {
+	if s.opts.EnforceIdentity {
+		return identity.Principal{Kind: identity.KindApp, Account: string(app), User: intakeUser}
+	}
+	return identity.SelfDeclared
+}
+
+// intakeJob checks an intake command and resolves its aggregate, as the
+// request path does before it executes one.
+func (s *Service) intakeJob(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (job, error) {
 	if err := app.Validate(); err != nil {
-		return api.CommandReply{}, badRequest("intake subject of app %s: %v", events.Quote(string(app)), err)
+		return job{}, badRequest("intake subject of app %s: %v", events.Quote(string(app)), err)
 	}
 	if limit := s.nc.MaxPayload(); int64(len(body)+headroom) > limit {
-		return api.CommandReply{}, fmt.Errorf("%w: the command is %d bytes; a command travels in one NATS message of at most %d bytes (max_payload), headers included",
+		return job{}, fmt.Errorf("%w: the command is %d bytes; a command travels in one NATS message of at most %d bytes (max_payload), headers included",
 			ErrTooLarge, len(body), limit)
 	}
 	switch {
 	case slices.Contains(api.ConversationActions, action):
-		return s.conversationCommand(ctx, p, app, action, body)
+		return s.conversationJob(ctx, p, app, action, body)
 	case slices.Contains(api.AccountActions, action):
-		return s.accountCommand(ctx, p, app, action, body)
+		return s.accountJob(ctx, p, app, action, body)
 	}
-	return api.CommandReply{}, badRequest("unknown action %s: the intake takes the command actions of crosstalk.cmd.<app>.<action>",
+	return job{}, badRequest("unknown action %s: the intake takes the command actions of crosstalk.cmd.<app>.<action>",
 		events.Quote(action))
 }
 

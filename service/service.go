@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crosstalk-dev/crosstalk/closer"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
@@ -25,6 +26,7 @@ import (
 // Log is what the service needs of the event log (package eventlog).
 type Log interface {
 	Append(ctx context.Context, subject string, expectedSeq uint64, msgID string, data []byte) (uint64, bool, error)
+	AppendAll(ctx context.Context, entries []eventlog.Entry) []eventlog.Result
 	Load(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, error)
 	Get(ctx context.Context, seq uint64) (events.Message, error)
 	LastSeq(ctx context.Context) (uint64, error)

@@ -237,6 +237,14 @@ func (frozenLog) Append(context.Context, string, uint64, string, []byte) (uint64
 	return 0, false, errFrozen
 }
 
+func (frozenLog) AppendAll(_ context.Context, entries []eventlog.Entry) []eventlog.Result {
+	results := make([]eventlog.Result, len(entries))
+	for i := range results {
+		results[i].Err = errFrozen
+	}
+	return results
+}
+
 func (frozenLog) Load(context.Context, string, uint64) ([]events.Message, error) { return nil, nil }
 
 func (frozenLog) Get(_ context.Context, seq uint64) (events.Message, error) {
