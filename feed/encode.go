@@ -6,6 +6,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
 )
 
 // appendNotification appends n's JSON, byte for byte json.Marshal's, to
@@ -66,7 +67,7 @@ func (w *writer) raw(s string) *writer { w.b = append(w.b, s...); return w }
 func (w *writer) uint(n uint64) *writer { w.b = strconv.AppendUint(w.b, n, 10); return w }
 
 func (w *writer) str(s string) *writer {
-	if !plain(s) {
+	if !jsonenc.Plain(s) {
 		w.ok = false
 	}
 	w.b = append(append(append(w.b, '"'), s...), '"')
@@ -86,15 +87,4 @@ func (w *writer) optBool(key string, v *bool) *writer {
 		w.raw(key).raw(strconv.FormatBool(*v))
 	}
 	return w
-}
-
-// plain reports whether json.Marshal writes s as it is between quotes.
-func plain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return false
-		}
-	}
-	return true
 }

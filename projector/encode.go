@@ -6,6 +6,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
 )
 
 // encodeNewMessage returns the msg/ record of a message just sent (not
@@ -15,7 +16,7 @@ import (
 // or are not plain ASCII, go to json.Marshal, so that the bytes can only
 // be its own (TestEncodeNewMessage, FuzzEncodeNewMessage).
 func encodeNewMessage(id, sender, text string, at time.Time) ([]byte, error) {
-	if plain(id) && plain(sender) && plain(text) {
+	if jsonenc.Plain(id) && jsonenc.Plain(sender) && jsonenc.Plain(text) {
 		b := make([]byte, 0, len(id)+len(sender)+len(text)+messageFixed)
 		b = append(append(append(b, `{"message_id":"`...), id...), `","sender":"`...)
 		b = append(append(append(b, sender...), `","text":"`...), text...)
@@ -29,16 +30,3 @@ func encodeNewMessage(id, sender, text string, at time.Time) ([]byte, error) {
 
 // messageFixed is encodeNewMessage's bytes beside the three texts.
 const messageFixed = 128
-
-// plain reports whether json.Marshal writes s as it is between quotes:
-// printable ASCII but for the quote, the backslash and the HTML
-// characters it escapes.
-func plain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return false
-		}
-	}
-	return true
-}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	json "github.com/goccy/go-json"
+
+	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
 )
 
 // The records flush writes for every conversation a run touched (its
@@ -89,7 +91,7 @@ type jsonWriter struct {
 func (w *jsonWriter) raw(s string) *jsonWriter { w.b = append(w.b, s...); return w }
 
 func (w *jsonWriter) str(s string) *jsonWriter {
-	if !plain(s) {
+	if !jsonenc.Plain(s) {
 		w.ok = false
 		return w
 	}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
 )
 
 // encodeCommandReply is appendCommandReply for a handler's result, when it
@@ -22,7 +23,7 @@ func encodeCommandReply(res any) ([]byte, bool) {
 // subjects never do); the caller then uses json.Marshal.
 func appendCommandReply(b []byte, r api.CommandReply) (_ []byte, ok bool) {
 	for _, s := range [...]string{r.ConversationID, r.Account, r.MessageID, r.CallID, r.EventID} {
-		if !plainJSON(s) {
+		if !jsonenc.Plain(s) {
 			return b, false
 		}
 	}
@@ -53,17 +54,4 @@ func appendOptional(b []byte, key, v string) []byte {
 	b = append(b, key...)
 	b = append(b, v...)
 	return append(b, `",`...)
-}
-
-// plainJSON reports whether json.Marshal writes s between its quotes
-// unchanged: printable ASCII without the quote, the backslash and the
-// characters it escapes for HTML.
-func plainJSON(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return false
-		}
-	}
-	return true
 }
