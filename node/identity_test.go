@@ -89,22 +89,10 @@ func TestNodeUnderConfigurationWithTLS(t *testing.T) {
 	if err := c.WriteDir(filepath.Join(dir, "auth"), "127.0.0.1:4222"); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.Start(ctx, node.Options{
+	n := runNode(ctx, t, node.Options{
 		Dir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0", Logger: testkit.Quiet(),
 		NatsConfig: filepath.Join(dir, "auth", natsconf.ConfFile), Credentials: node.Credentials{TLSCA: ca},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	}()
 	url := n.Conn().ConnectedUrl()
 	app, err := c.Lookup("instagram")
 	if err != nil {

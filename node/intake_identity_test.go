@@ -97,20 +97,8 @@ func startWithIdentities(ctx context.Context, t *testing.T) (*node.Node, natscon
 	if err := c.WriteDir(filepath.Join(dir, "auth"), "127.0.0.1:4222"); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.Start(ctx, node.Options{Dir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0",
+	n := runNode(ctx, t, node.Options{Dir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0",
 		Logger: testkit.Quiet(), NatsConfig: filepath.Join(dir, "auth", natsconf.ConfFile)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	})
 	return n, c
 }
 

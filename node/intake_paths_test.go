@@ -89,20 +89,7 @@ func startNode(ctx context.Context, t *testing.T, o node.Options) *node.Node {
 	if o.Logger == nil {
 		o.Logger = testkit.Quiet()
 	}
-	n, err := node.Start(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return n
+	return runNode(ctx, t, o)
 }
 
 // A command sent through the intake and through request/reply, either

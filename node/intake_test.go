@@ -49,19 +49,7 @@ func TestIntakeBacklogDecidedOnceInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
-	n, err = node.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	}()
+	n = runNode(ctx, t, opts)
 	start := time.Now()
 	seen := map[string]api.Outcome{}
 	for len(seen) < convs*(perConv+1) {
