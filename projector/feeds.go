@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
@@ -37,8 +38,11 @@ type Note struct {
 // applyMu: only Apply and PolicyTookEffect use it.
 type feedState struct {
 	feeds Feeds
-	after uint64                    // events at or below it are not published
-	n     map[events.Account]uint64 // committed counters read so far
+	after uint64 // events at or below it are not published
+	// n holds the committed counters read or written lately, as many as
+	// Options.RecordCache: every account that ever had a notification
+	// would otherwise stay in memory. A miss reads meta's feed key.
+	n     *simplelru.LRU[events.Account, uint64]
 	notes []Note                    // the buffer a run's notes are made in, reused
 	moved map[events.Account]uint64 // the map a run's counters are moved in, reused
 }
@@ -70,7 +74,7 @@ func (s *Store) newFeedTx() *feedTx {
 func (f *feedTx) add(db reader, viewer events.Account, n *api.Notification) error {
 	last, ok := f.counts[viewer]
 	if !ok {
-		if last, ok = f.st.n[viewer]; !ok {
+		if last, ok = f.st.n.Get(viewer); !ok {
 			var err error
 			if last, _, err = getUint(db, feedKey(viewer)); err != nil {
 				return err
@@ -101,7 +105,9 @@ func (s *Store) publish(f *feedTx) {
 	if f == nil {
 		return
 	}
-	maps.Copy(s.feed.n, f.counts)
+	for a, n := range f.counts {
+		s.feed.n.Add(a, n)
+	}
 	if len(f.notes) > 0 {
 		if err := s.feed.feeds.Publish(f.notes); err != nil {
 			s.log.Warn("projector: publish feeds", slog.Int("notes", len(f.notes)), slog.Any("err", err))
@@ -136,7 +142,7 @@ func (s *Store) TakeFeeds(old *Store) error {
 	if err := s.db.Set(feedPolicyKey(), encodeUint(announced), s.commitOpts()); err != nil {
 		return fmt.Errorf("take feeds: %w", err)
 	}
-	s.feed = feedState{feeds: old.feed.feeds, after: max(old.Checkpoint(), s.feed.after), n: map[events.Account]uint64{}}
+	s.feed = feedState{feeds: old.feed.feeds, after: max(old.Checkpoint(), s.feed.after), n: mustLRU[events.Account, uint64](s.opts.RecordCache)}
 	old.feed.feeds = nil
 	return nil
 }

@@ -38,7 +38,8 @@ type Options struct {
 	// RecordCache is how many conversation records (with their unread
 	// counts) and as many account records Apply keeps decoded between
 	// batches, so that the next message to a known conversation
-	// reads nothing from Pebble. A record is a few hundred bytes.
+	// reads nothing from Pebble. A record is a few hundred bytes. The live
+	// feeds keep as many accounts' notification counters.
 	// Default: 50,000.
 	RecordCache int
 

@@ -86,7 +86,7 @@ func Open(opts Options) (*Store, error) {
 	return &Store{
 		opts: opts, db: db, log: opts.Logger, records: newRecordCache(opts.RecordCache),
 		checkpoint: cp, advanced: make(chan struct{}), done: make(chan struct{}),
-		feed: feedState{feeds: opts.Feeds, after: opts.FeedsAfter, n: map[events.Account]uint64{}},
+		feed: feedState{feeds: opts.Feeds, after: opts.FeedsAfter, n: mustLRU[events.Account, uint64](opts.RecordCache)},
 	}, nil
 }
 
