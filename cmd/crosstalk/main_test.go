@@ -58,6 +58,11 @@ func TestHelpExplains(t *testing.T) {
 	if err := run(context.Background(), []string{"serve", "--bogus"}, &out, &out); err == nil {
 		t.Error("an unknown flag must be an error")
 	}
+	out.Reset()
+	err := run(context.Background(), []string{"serve", "--append-timeout", "0s", "--data", t.TempDir()}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "--append-timeout") {
+		t.Errorf("serve --append-timeout 0s: want an error naming the flag, got %v", err)
+	}
 }
 
 // serve runs on the given address until its context is cancelled (as by

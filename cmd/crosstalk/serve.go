@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,17 +14,96 @@ import (
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
+// serveFlags are serve's flags: the node's options and what the command
+// itself turns into them.
+type serveFlags struct {
+	node                node.Options
+	cacheSize           int
+	appendTimeout       time.Duration
+	runIntake, runFeeds bool
+	debug               bool
+	logFormat           string
+	probe               probeFlags
+}
+
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
-	cfg := node.Options{}
-	var debug bool
-	runIntake, runFeeds := true, true
-	var cacheSize int
-	var probe probeFlags
-	logFormat := logText
+	sf := &serveFlags{runIntake: true, runFeeds: true, logFormat: logText}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the crosstalk service (embedded NATS by default)",
-		Long: `serve runs crosstalk until SIGINT or SIGTERM: the command, query and admin
+		Long:  serveLong,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return sf.serve(cmd, stderr)
+		},
+	}
+	sf.register(cmd)
+	return cmd
+}
+
+// serve starts a node with the flags' options and runs it, with the metrics
+// and health endpoints if asked, until the command's context ends.
+func (sf *serveFlags) serve(cmd *cobra.Command, stderr io.Writer) error {
+	if sf.appendTimeout <= 0 {
+		return fmt.Errorf("--append-timeout %s: must be positive", sf.appendTimeout)
+	}
+	tuneGC()
+	level := slog.LevelInfo
+	if sf.debug {
+		level = slog.LevelDebug
+	}
+	logger, err := newFormattedLogger(stderr, level, sf.logFormat)
+	if err != nil {
+		return err
+	}
+	cfg := sf.node
+	cfg.Logger = logger
+	cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: sf.cacheSize, AppendTimeout: sf.appendTimeout}
+	cfg.DisableIntake, cfg.DisableFeeds = !sf.runIntake, !sf.runFeeds
+	if cfg.NatsConfig != "" && !cmd.Flags().Changed("listen") {
+		cfg.Listen = "" // the configuration file's
+	}
+	n, err := node.Start(cmd.Context(), cfg)
+	if errors.Is(err, node.ErrNotLoopback) {
+		return fmt.Errorf("%w; give --nats-config to authenticate, or --insecure to listen there without", err)
+	}
+	if err != nil {
+		return err
+	}
+	runErr := sf.probe.run(cmd.Context(), n, logger)
+	logger.Info("shutting down")
+	return errors.Join(runErr, n.Close())
+}
+
+// register declares the flags on cmd.
+func (sf *serveFlags) register(cmd *cobra.Command) {
+	cfg := &sf.node
+	f := cmd.Flags()
+	f.StringVar(&cfg.Dir, "data", node.DefaultDir, "directory for the Pebble read model and the embedded JetStream files")
+	f.StringVar(&cfg.Listen, "listen", node.DefaultListen, "client address of the embedded nats-server (host:port)")
+	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222; a cluster's URLs comma-separated)")
+	f.StringVar(&cfg.NatsConfig, "nats-config", "", "run the embedded nats-server with this configuration file and enforce identities (see 'crosstalk auth init')")
+	f.BoolVar(&cfg.Insecure, "insecure", false, "without authentication, listen on a non-loopback --listen anyway: anyone who reaches it may act as any account")
+	addCredentialFlags(f, &cfg.Credentials)
+	cmd.MarkFlagsMutuallyExclusive("nats-config", "nats-url")
+	f.IntVar(&cfg.Replicas, "replicas", 0, "copies of the streams on a JetStream cluster (3 with --nats-url URL,URL,URL): created with it, or checked; 0 creates with 1 and takes existing streams as they are")
+	f.StringSliceVar(&cfg.PlacementTags, "placement-tags", nil, "place new streams on the cluster's servers carrying all these tags (comma-separated); existing streams must have them")
+	f.StringVar(&cfg.SigningKey, "signing-key", "", "sign events with the ed25519 key in this PEM file (default: DIR/signing.key, created on first start)")
+	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
+	f.IntVar(&sf.cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
+	f.DurationVar(&sf.appendTimeout, "append-timeout", service.DefaultAppendTimeout, "how long a command waits for the log (a leader, an ack) before it answers 503 unavailable, to be retried with the same command_id")
+	f.BoolVar(&sf.runFeeds, "feeds", true, "publish each account's live notifications on crosstalk.feed.<app>.<handle> (docs/feeds.md)")
+	f.BoolVar(&sf.runIntake, "intake", true, "consume the durable intake (crosstalk.intake.<app>.<action>, docs/intake.md); false leaves its commands waiting in the stream CROSSTALK_INTAKE")
+	f.DurationVar(&cfg.Intake.Window, "intake-window", intake.DefaultWindow, "the intake's duplicate window, and how long crosstalk.query.command answers an intake command's outcome")
+	f.IntVar(&cfg.Intake.Batch, "intake-batch", intake.DefaultBatch, "intake messages fetched and decided in one batch at most")
+	f.BoolVar(&sf.debug, "debug", false, "log at debug level")
+	f.StringVar(&sf.logFormat, "log-format", logText, "log as text (for people) or json (for a log pipeline)")
+	f.StringVar(&sf.probe.listen, "metrics", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464")
+	f.Uint64Var(&sf.probe.maxLag, "ready-max-lag", node.DefaultReadyMaxLag, "/readyz fails while the read model is more than this many events behind the log")
+}
+
+// serveLong is serve's --help.
+const serveLong = `serve runs crosstalk until SIGINT or SIGTERM: the command, query and admin
 endpoints (a NATS micro service named "crosstalk"), the Pebble projector and the
 policy scheduler.
 
@@ -59,6 +139,10 @@ or DIR/signing.key (created, mode 0600, on the first start). Give auditors
 its public key ('crosstalk audit public-key') for 'crosstalk audit verify
 --public-key'; docs/audit.md says how to rotate it.
 
+A command waits at most --append-timeout (2s) for the stream to acknowledge
+its event; past it (the stream has no leader: an election, no quorum) it is
+answered 503 unavailable, to be retried with the same command_id.
+
 serve always runs on the wall clock. The simulated clock of 'crosstalk demo'
 exists for demos, tests and audits only.
 
@@ -79,56 +163,4 @@ runs no intake consumer (another serve on the cluster may).
 Talk to it with any NATS client, e.g. the nats CLI:
   nats micro ls
   nats req crosstalk.cmd.instagram.conversation.start \
-    '{"command_id":"<uuid>","actor":"instagram:alice","participants":["messenger:bob"]}'`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			tuneGC()
-			level := slog.LevelInfo
-			if debug {
-				level = slog.LevelDebug
-			}
-			logger, err := newFormattedLogger(stderr, level, logFormat)
-			if err != nil {
-				return err
-			}
-			cfg.Logger = logger
-			cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: cacheSize}
-			cfg.DisableIntake, cfg.DisableFeeds = !runIntake, !runFeeds
-			if cfg.NatsConfig != "" && !cmd.Flags().Changed("listen") {
-				cfg.Listen = "" // the configuration file's
-			}
-			n, err := node.Start(cmd.Context(), cfg)
-			if errors.Is(err, node.ErrNotLoopback) {
-				return fmt.Errorf("%w; give --nats-config to authenticate, or --insecure to listen there without", err)
-			}
-			if err != nil {
-				return err
-			}
-			runErr := probe.run(cmd.Context(), n, cfg.Logger)
-			cfg.Logger.Info("shutting down")
-			return errors.Join(runErr, n.Close())
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&cfg.Dir, "data", node.DefaultDir, "directory for the Pebble read model and the embedded JetStream files")
-	f.StringVar(&cfg.Listen, "listen", node.DefaultListen, "client address of the embedded nats-server (host:port)")
-	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222; a cluster's URLs comma-separated)")
-	f.StringVar(&cfg.NatsConfig, "nats-config", "", "run the embedded nats-server with this configuration file and enforce identities (see 'crosstalk auth init')")
-	f.BoolVar(&cfg.Insecure, "insecure", false, "without authentication, listen on a non-loopback --listen anyway: anyone who reaches it may act as any account")
-	addCredentialFlags(f, &cfg.Credentials)
-	cmd.MarkFlagsMutuallyExclusive("nats-config", "nats-url")
-	f.IntVar(&cfg.Replicas, "replicas", 0, "copies of the streams on a JetStream cluster (3 with --nats-url URL,URL,URL): created with it, or checked; 0 creates with 1 and takes existing streams as they are")
-	f.StringSliceVar(&cfg.PlacementTags, "placement-tags", nil, "place new streams on the cluster's servers carrying all these tags (comma-separated); existing streams must have them")
-	f.StringVar(&cfg.SigningKey, "signing-key", "", "sign events with the ed25519 key in this PEM file (default: DIR/signing.key, created on first start)")
-	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
-	f.IntVar(&cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
-	f.BoolVar(&runFeeds, "feeds", true, "publish each account's live notifications on crosstalk.feed.<app>.<handle> (docs/feeds.md)")
-	f.BoolVar(&runIntake, "intake", true, "consume the durable intake (crosstalk.intake.<app>.<action>, docs/intake.md); false leaves its commands waiting in the stream CROSSTALK_INTAKE")
-	f.DurationVar(&cfg.Intake.Window, "intake-window", intake.DefaultWindow, "the intake's duplicate window, and how long crosstalk.query.command answers an intake command's outcome")
-	f.IntVar(&cfg.Intake.Batch, "intake-batch", intake.DefaultBatch, "intake messages fetched and decided in one batch at most")
-	f.BoolVar(&debug, "debug", false, "log at debug level")
-	f.StringVar(&logFormat, "log-format", logText, "log as text (for people) or json (for a log pipeline)")
-	f.StringVar(&probe.listen, "metrics", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464")
-	f.Uint64Var(&probe.maxLag, "ready-max-lag", node.DefaultReadyMaxLag, "/readyz fails while the read model is more than this many events behind the log")
-	return cmd
-}
+    '{"command_id":"<uuid>","actor":"instagram:alice","participants":["messenger:bob"]}'`
