@@ -72,46 +72,8 @@ func newAuditVerifyCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check every subject's hash chain, and that the views hold the stream byte for byte",
-		Long: `verify walks the stream CROSSTALK from seq 1 to its last sequence and proves,
-for every event:
-
-  - its body is a crosstalk CloudEvent (else: undecodable);
-  - its prevhash is the sha256 of the previous stored event body on the same
-    subject, "" for a subject's first event (else: prevhash);
-  - its streamversion is its position on the subject, 1, 2, 3, ... (else:
-    streamversion);
-  - no stream sequence is missing (else: gap).
-
-Because each event's hash covers the previous one, an event that was changed,
-removed or inserted on a subject breaks its chain where it happened.
-
-With --public-key FILE (repeatable: the current key and those before a
-rotation; 'crosstalk audit public-key' prints them) it also proves that the
-service appended each event: every event's Crosstalk-Signature header must
-verify under one of the keys for its subject and stored bytes (else:
-signature), and every event from --signed-from SEQ on must have one (else:
-unsigned). Without --signed-from, signatures are required from the first
-signed event on, and unsigned events before it (from before the service
-signed) are counted. Without --public-key, signatures are not checked, and
-verify says so.
-
-With --data DIR (the default, ./crosstalk-data) verify reads a stopped node:
-'crosstalk serve' must not be running on DIR. It starts an embedded
-nats-server of its own on DIR on a free loopback port and also checks the
-Pebble views in DIR/views: every event up to the views' checkpoint must have
-a hist/ entry byte-identical to it (else: missing_in_views, differs_in_views),
-and the views must hold no event that the stream lacks (else:
-extra_in_views, views_ahead).
-
-With --nats-url URL it reads the stream of a running NATS server; the views
-of the nodes behind it are not checked.
-
-It prints "subjects: N, events: N, views checked: N, breaks: N" and each
-break with its stream sequence, subject and kind (--json: the whole report).
-
-Exit status: 0 when the history verified without a break; non-zero when
-there is a break or the history could not be read.`,
-		Args: cobra.NoArgs,
+		Long:  auditVerifyLong,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return auditVerify(cmd.Context(), t, sig, stdout, stderr)
 		},
@@ -236,3 +198,44 @@ func offlineError(err error) error {
 	}
 	return err
 }
+
+// auditVerifyLong is the --help of AuditVerify.
+const auditVerifyLong = `verify walks the stream CROSSTALK from seq 1 to its last sequence and proves,
+for every event:
+
+  - its body is a crosstalk CloudEvent (else: undecodable);
+  - its prevhash is the sha256 of the previous stored event body on the same
+    subject, "" for a subject's first event (else: prevhash);
+  - its streamversion is its position on the subject, 1, 2, 3, ... (else:
+    streamversion);
+  - no stream sequence is missing (else: gap).
+
+Because each event's hash covers the previous one, an event that was changed,
+removed or inserted on a subject breaks its chain where it happened.
+
+With --public-key FILE (repeatable: the current key and those before a
+rotation; 'crosstalk audit public-key' prints them) it also proves that the
+service appended each event: every event's Crosstalk-Signature header must
+verify under one of the keys for its subject and stored bytes (else:
+signature), and every event from --signed-from SEQ on must have one (else:
+unsigned). Without --signed-from, signatures are required from the first
+signed event on, and unsigned events before it (from before the service
+signed) are counted. Without --public-key, signatures are not checked, and
+verify says so.
+
+With --data DIR (the default, ./crosstalk-data) verify reads a stopped node:
+'crosstalk serve' must not be running on DIR. It starts an embedded
+nats-server of its own on DIR on a free loopback port and also checks the
+Pebble views in DIR/views: every event up to the views' checkpoint must have
+a hist/ entry byte-identical to it (else: missing_in_views, differs_in_views),
+and the views must hold no event that the stream lacks (else:
+extra_in_views, views_ahead).
+
+With --nats-url URL it reads the stream of a running NATS server; the views
+of the nodes behind it are not checked.
+
+It prints "subjects: N, events: N, views checked: N, breaks: N" and each
+break with its stream sequence, subject and kind (--json: the whole report).
+
+Exit status: 0 when the history verified without a break; non-zero when
+there is a break or the history could not be read.`

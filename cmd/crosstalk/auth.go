@@ -35,25 +35,8 @@ func newAuthInitCommand(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init --dir DIR",
 		Short: "Write a nats-server configuration with an account per app, an admin and an auditor",
-		Long: `init writes, with random secrets, files of mode 0600:
-
-  DIR/nats.conf          a standard nats-server configuration: the CROSSTALK
-                         account (the service and the auditor), the ADMIN
-                         account, and one account per app with its backend
-                         and one sample end user, with the exports, imports
-                         and permissions that make NATS refuse what it can
-  DIR/credentials.json   one entry per principal: principal, kind, account,
-                         user, password
-
-and prints the 'nats context save' lines that let the stock nats CLI act as
-each principal. It refuses to overwrite an existing configuration: to rotate
-the secrets, write a new directory and reload (docs/security.md).
-
-With --tls-cert and --tls-key the configuration gets a tls block, and the
-contexts check the server's certificate against --tls-ca.
-
-Serve with it: crosstalk serve --nats-config DIR/nats.conf`,
-		Args: cobra.NoArgs,
+		Long:  authInitLong,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return authInit(f, stdout)
 		},
@@ -100,3 +83,23 @@ func absPath(path string) string {
 	}
 	return path
 }
+
+// authInitLong is the --help of AuthInit.
+const authInitLong = `init writes, with random secrets, files of mode 0600:
+
+  DIR/nats.conf          a standard nats-server configuration: the CROSSTALK
+                         account (the service and the auditor), the ADMIN
+                         account, and one account per app with its backend
+                         and one sample end user, with the exports, imports
+                         and permissions that make NATS refuse what it can
+  DIR/credentials.json   one entry per principal: principal, kind, account,
+                         user, password
+
+and prints the 'nats context save' lines that let the stock nats CLI act as
+each principal. It refuses to overwrite an existing configuration: to rotate
+the secrets, write a new directory and reload (docs/security.md).
+
+With --tls-cert and --tls-key the configuration gets a tls block, and the
+contexts check the server's certificate against --tls-ca.
+
+Serve with it: crosstalk serve --nats-config DIR/nats.conf`

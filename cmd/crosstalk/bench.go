@@ -19,70 +19,8 @@ func newBenchCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure commands, the durable intake, projection, live feeds, queries and policy closing per second on this machine",
-		Long: `bench starts its own embedded nats-server and Pebble stores in a temporary
-directory (or uses --nats-url) and measures, in one run:
-
-  raw_js_async_pub     JetStream PublishAsync with Nats-Msg-Id, the yardstick
-  raw_ordered_consume  an ordered consumer reading those messages back
-  raw_request_reply    core NATS request-reply to an echo responder
-  raw_request_reply_inbox
-                       the same with query_inbox's shape: one request in
-                       flight per client, replies the size of an inbox page
-  raw_occ_endpoint     the floor of a command: a bare micro endpoint that
-                       takes message.send bodies undecoded, publishes 256 B
-                       to the conversation with Nats-Msg-Id and the expected
-                       last subject sequence, and replies once it is acked
-  query_inbox          crosstalk.query.inbox on a small and a large read model
-  projector_catchup    a fresh Pebble store catching up with --backlog events
-  projector_catchup_feed
-                       the same into a second fresh store that publishes live
-                       feeds (crosstalk.feed.<app>.<handle>), one subscriber
-                       of crosstalk.feed.> counting them; from here on the
-                       service's views publish feeds, as serve's do
-  cmd_send             message.send through the service, each client waiting
-                       for every reply, then with requests in flight
-  feed                 notifications per second delivered to one subscriber
-                       of crosstalk.feed.> while cmd_send's workload (requests
-                       in flight) runs again
-  policy_close         closing --close cross-app conversations when policy
-                       version 2 takes effect, on a simulated clock
-  rebuild              a full replay of the stream into a fresh store
-  intake               the durable intake: --intake-backlog message.send
-                       commands published to crosstalk.intake.<app>.message.send
-                       while no intake consumer runs, then the time and CPU
-                       from starting the consumer until every one is decided
-                       (its outcome published, nothing pending)
-  cmd_send_auth        cmd_send with requests in flight, and query_inbox on
-  query_inbox_auth     the large read model, through per-app accounts: the
-                       clients connect as an app, each request crosses the
-                       service import, and the service enforces identities
-  cmd_send_durable     cmd_send with requests in flight on a second embedded
-                       broker as serve --sync-always runs it (fsync before
-                       every ack, views synced every batch)
-
-The embedded server runs under an identity configuration the bench generates
-(as 'crosstalk auth init' would); every figure but the *_auth ones connects as
-the service principal, inside the account that holds the streams.
-
-It prints a table with p50 and p99 latencies and the CPU time per operation
-of every figure, the ratios of the figures to their floors measured in the
-same run (cmd_send to raw_occ_endpoint and raw_js_async_pub, projector_catchup
-to raw_ordered_consume, query_inbox to raw_request_reply and
-raw_request_reply_inbox, cmd_send_durable to cmd_send, the *_auth figures to
-the same workloads without identities, intake to raw_js_async_pub and, in
-cpu/op, to cmd_send, projector_catchup_feed to projector_catchup in cpu/op:
-the target "feed projector cpu/op" wants feeds to cost the projector at most
-1.2 × its CPU per event without them), and each target with what it wants, what the run got,
-and PASS or MISS. Everything runs in this process, so the figures share the
-machine's CPUs with the broker, the service and the clients; other load on the
-machine lowers them (the load average is printed).
-
-With --nats-url the bench runs on that server's JetStream; the streams
-CROSSTALK and CROSSTALK_INTAKE must not exist there, because the bench fills
-them and cannot purge CROSSTALK. The *_auth figures and cmd_send_durable are
-then skipped (the table says so): they need an embedded server the bench
-configures.`,
-		Args: cobra.NoArgs,
+		Long:  benchLong,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tuneGC()
 			if quick {
@@ -188,3 +126,68 @@ func (p *lineProgress) Set(int64) {}
 func (p *lineProgress) Done() {
 	fmt.Fprintf(p.w, "bench: %s ended after %.1fs\n", p.name, time.Since(p.start).Seconds())
 }
+
+// benchLong is the --help of Bench.
+const benchLong = `bench starts its own embedded nats-server and Pebble stores in a temporary
+directory (or uses --nats-url) and measures, in one run:
+
+  raw_js_async_pub     JetStream PublishAsync with Nats-Msg-Id, the yardstick
+  raw_ordered_consume  an ordered consumer reading those messages back
+  raw_request_reply    core NATS request-reply to an echo responder
+  raw_request_reply_inbox
+                       the same with query_inbox's shape: one request in
+                       flight per client, replies the size of an inbox page
+  raw_occ_endpoint     the floor of a command: a bare micro endpoint that
+                       takes message.send bodies undecoded, publishes 256 B
+                       to the conversation with Nats-Msg-Id and the expected
+                       last subject sequence, and replies once it is acked
+  query_inbox          crosstalk.query.inbox on a small and a large read model
+  projector_catchup    a fresh Pebble store catching up with --backlog events
+  projector_catchup_feed
+                       the same into a second fresh store that publishes live
+                       feeds (crosstalk.feed.<app>.<handle>), one subscriber
+                       of crosstalk.feed.> counting them; from here on the
+                       service's views publish feeds, as serve's do
+  cmd_send             message.send through the service, each client waiting
+                       for every reply, then with requests in flight
+  feed                 notifications per second delivered to one subscriber
+                       of crosstalk.feed.> while cmd_send's workload (requests
+                       in flight) runs again
+  policy_close         closing --close cross-app conversations when policy
+                       version 2 takes effect, on a simulated clock
+  rebuild              a full replay of the stream into a fresh store
+  intake               the durable intake: --intake-backlog message.send
+                       commands published to crosstalk.intake.<app>.message.send
+                       while no intake consumer runs, then the time and CPU
+                       from starting the consumer until every one is decided
+                       (its outcome published, nothing pending)
+  cmd_send_auth        cmd_send with requests in flight, and query_inbox on
+  query_inbox_auth     the large read model, through per-app accounts: the
+                       clients connect as an app, each request crosses the
+                       service import, and the service enforces identities
+  cmd_send_durable     cmd_send with requests in flight on a second embedded
+                       broker as serve --sync-always runs it (fsync before
+                       every ack, views synced every batch)
+
+The embedded server runs under an identity configuration the bench generates
+(as 'crosstalk auth init' would); every figure but the *_auth ones connects as
+the service principal, inside the account that holds the streams.
+
+It prints a table with p50 and p99 latencies and the CPU time per operation
+of every figure, the ratios of the figures to their floors measured in the
+same run (cmd_send to raw_occ_endpoint and raw_js_async_pub, projector_catchup
+to raw_ordered_consume, query_inbox to raw_request_reply and
+raw_request_reply_inbox, cmd_send_durable to cmd_send, the *_auth figures to
+the same workloads without identities, intake to raw_js_async_pub and, in
+cpu/op, to cmd_send, projector_catchup_feed to projector_catchup in cpu/op:
+the target "feed projector cpu/op" wants feeds to cost the projector at most
+1.2 × its CPU per event without them), and each target with what it wants, what the run got,
+and PASS or MISS. Everything runs in this process, so the figures share the
+machine's CPUs with the broker, the service and the clients; other load on the
+machine lowers them (the load average is printed).
+
+With --nats-url the bench runs on that server's JetStream; the streams
+CROSSTALK and CROSSTALK_INTAKE must not exist there, because the bench fills
+them and cannot purge CROSSTALK. The *_auth figures and cmd_send_durable are
+then skipped (the table says so): they need an embedded server the bench
+configures.`

@@ -15,7 +15,26 @@ func newDemoCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Play the December 2023 Instagram-Messenger disconnect end to end",
-		Long: `demo starts crosstalk on an embedded nats-server and a Pebble store (in a
+		Long:  demoLong,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			level := slog.LevelWarn
+			if verbose {
+				level = slog.LevelInfo
+			}
+			return demo.Run(cmd.Context(), demo.Options{Dir: dir, Listen: listen, Watch: watch,
+				Logger: newLogger(stderr, level), Out: stdout})
+		},
+	}
+	cmd.Flags().StringVar(&dir, "data", "", "keep the demo's data in this directory (default: a temporary directory, removed afterwards)")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "client address of the embedded nats-server (port 0 picks a free one)")
+	cmd.Flags().BoolVar(&verbose, "verbose", false, "show the service's logs")
+	cmd.Flags().StringVar(&watch, "watch", "", "print the nats CLI command that watches this end user's live feed (e.g. messenger:bob), and wait until it subscribes before playing")
+	return cmd
+}
+
+// demoLong is the --help of Demo.
+const demoLong = `demo starts crosstalk on an embedded nats-server and a Pebble store (in a
 temporary directory unless --data is given) under an identity configuration
 it generates as 'crosstalk auth init' would (a temporary one, with random
 passwords), and plays the seed story through NATS requests, exactly as
@@ -53,20 +72,4 @@ The data kept with --data opens again under any configuration 'crosstalk
 auth init' writes (serve --data DIR --nats-config ...), and offline with the
 audit and replay commands.
 
-Every expectation is checked; the demo exits non-zero if one fails.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			level := slog.LevelWarn
-			if verbose {
-				level = slog.LevelInfo
-			}
-			return demo.Run(cmd.Context(), demo.Options{Dir: dir, Listen: listen, Watch: watch,
-				Logger: newLogger(stderr, level), Out: stdout})
-		},
-	}
-	cmd.Flags().StringVar(&dir, "data", "", "keep the demo's data in this directory (default: a temporary directory, removed afterwards)")
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "client address of the embedded nats-server (port 0 picks a free one)")
-	cmd.Flags().BoolVar(&verbose, "verbose", false, "show the service's logs")
-	cmd.Flags().StringVar(&watch, "watch", "", "print the nats CLI command that watches this end user's live feed (e.g. messenger:bob), and wait until it subscribes before playing")
-	return cmd
-}
+Every expectation is checked; the demo exits non-zero if one fails.`

@@ -19,31 +19,8 @@ func newAuditExportCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write the history as JSON lines that replay reads back byte for byte",
-		Long: `export writes the stream's events from seq 1 to --until-seq (default: the
-last) as JSON lines, to stdout or to --out FILE, and a summary to stderr.
-
-Each line is one object, in stream order:
-
-  {"seq":1,"subject":"crosstalk.events.policy","event":{"specversion":"1.0",...}}
-
-seq and subject are where JetStream stored the event, and event is the stored
-CloudEvent verbatim, byte for byte (raw JSON, not re-encoded), so the bytes
-after "event": up to the line's last } are the stored body and its sha256 is
-the next event's prevhash. A stored body that is not a crosstalk event is
-written as "raw":"<base64>" instead. 'crosstalk replay --from-jsonl FILE'
-rebuilds the views from it, and its history sha256 equals 'crosstalk audit
-checksum --until-seq N' of the stream.
-
-With --data DIR (the default, ./crosstalk-data) it reads a stopped node's
-JetStream through an embedded nats-server of its own; 'crosstalk serve' must
-not be running on DIR. With --nats-url it reads a running NATS server.
-
-With --out FILE the export is written beside FILE and renamed to FILE when
-complete, so FILE is never a partial export.
-
-Exit status: 0 when every event up to --until-seq was written; non-zero when
-the history could not be read or --until-seq is past the end of the stream.`,
-		Args: cobra.NoArgs,
+		Long:  auditExportLong,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return auditExport(cmd.Context(), t, until, out, stdout, stderr)
 		},
@@ -78,3 +55,29 @@ func auditExport(ctx context.Context, t auditTarget, until uint64, out string, s
 	}
 	return err
 }
+
+// auditExportLong is the --help of AuditExport.
+const auditExportLong = `export writes the stream's events from seq 1 to --until-seq (default: the
+last) as JSON lines, to stdout or to --out FILE, and a summary to stderr.
+
+Each line is one object, in stream order:
+
+  {"seq":1,"subject":"crosstalk.events.policy","event":{"specversion":"1.0",...}}
+
+seq and subject are where JetStream stored the event, and event is the stored
+CloudEvent verbatim, byte for byte (raw JSON, not re-encoded), so the bytes
+after "event": up to the line's last } are the stored body and its sha256 is
+the next event's prevhash. A stored body that is not a crosstalk event is
+written as "raw":"<base64>" instead. 'crosstalk replay --from-jsonl FILE'
+rebuilds the views from it, and its history sha256 equals 'crosstalk audit
+checksum --until-seq N' of the stream.
+
+With --data DIR (the default, ./crosstalk-data) it reads a stopped node's
+JetStream through an embedded nats-server of its own; 'crosstalk serve' must
+not be running on DIR. With --nats-url it reads a running NATS server.
+
+With --out FILE the export is written beside FILE and renamed to FILE when
+complete, so FILE is never a partial export.
+
+Exit status: 0 when every event up to --until-seq was written; non-zero when
+the history could not be read or --until-seq is past the end of the stream.`

@@ -26,47 +26,8 @@ func newReplayCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "replay",
 		Short: "Rebuild the views from the history into a fresh Pebble store and print their checksum",
-		Long: `replay reads crosstalk's history from its first event, in stream order, and
-folds it into a fresh Pebble store exactly as the live projector does, then
-prints how many events it applied, the last sequence, how long it took, the
-events per second, and the checksum of the views (sha256 over every key and
-value of the store).
-
-The views are a projection of the log: a replay of the same history always
-gives the same checksum, whatever batches it used, and equals the checksum of
-the live views at the same sequence. Compare it with a node's views to prove
-them, or rebuild a node's views with --out and swap them in.
-
-The history is read from one of:
-
-  --data DIR         a stopped node's data directory (the default,
-                     ./crosstalk-data), through an embedded nats-server of
-                     replay's own; 'crosstalk serve' must not be running on DIR
-  --nats-url URL     the stream of a running NATS server, up to its last
-                     sequence when the replay starts
-  --from-jsonl FILE  an export written by 'crosstalk audit export'
-
-A 'nats backup stream' directory is a snapshot of JetStream's files, not a
-list of messages: restore it into a NATS server ('nats backup restore stream
-DIR' against a server started with 'nats-server -js -sd DIR2/jetstream'), then
-replay with --nats-url, or stop that server and replay with --data DIR2.
-
---until-seq N stops after stream sequence N. --until-time T replays the
-history as of T by the events' own clock: exactly the events whose CloudEvents
-time is not after T (the broker's timestamps play no part), as 'audit
-visibility --at' builds its views. T is an RFC 3339 time
-(2023-12-14T00:00:00Z) or a date (2023-12-13), meaning the end of that day in
-UTC.
-
-The views are built in --out DIR (created if missing; it must be empty), or
-in a temporary directory that is removed afterwards. Progress goes to stderr:
-a bar with events/s and ETA on a terminal, otherwise a line about once a
-second. The result goes to stdout (--json: as JSON).
-
-Exit status: 0 when the views were rebuilt; non-zero when the history could
-not be read, a line of --from-jsonl is not an export line, --until-seq is past
-the end of the history, or --out is not empty.`,
-		Args: cobra.NoArgs,
+		Long:  replayLong,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runReplay(cmd.Context(), f, stdout, stderr)
 		},
@@ -148,3 +109,45 @@ func openJSONL(path string) (replay.Source, func(), error) {
 	}
 	return src, func() { _ = closeFile() }, nil
 }
+
+// replayLong is the --help of Replay.
+const replayLong = `replay reads crosstalk's history from its first event, in stream order, and
+folds it into a fresh Pebble store exactly as the live projector does, then
+prints how many events it applied, the last sequence, how long it took, the
+events per second, and the checksum of the views (sha256 over every key and
+value of the store).
+
+The views are a projection of the log: a replay of the same history always
+gives the same checksum, whatever batches it used, and equals the checksum of
+the live views at the same sequence. Compare it with a node's views to prove
+them, or rebuild a node's views with --out and swap them in.
+
+The history is read from one of:
+
+  --data DIR         a stopped node's data directory (the default,
+                     ./crosstalk-data), through an embedded nats-server of
+                     replay's own; 'crosstalk serve' must not be running on DIR
+  --nats-url URL     the stream of a running NATS server, up to its last
+                     sequence when the replay starts
+  --from-jsonl FILE  an export written by 'crosstalk audit export'
+
+A 'nats backup stream' directory is a snapshot of JetStream's files, not a
+list of messages: restore it into a NATS server ('nats backup restore stream
+DIR' against a server started with 'nats-server -js -sd DIR2/jetstream'), then
+replay with --nats-url, or stop that server and replay with --data DIR2.
+
+--until-seq N stops after stream sequence N. --until-time T replays the
+history as of T by the events' own clock: exactly the events whose CloudEvents
+time is not after T (the broker's timestamps play no part), as 'audit
+visibility --at' builds its views. T is an RFC 3339 time
+(2023-12-14T00:00:00Z) or a date (2023-12-13), meaning the end of that day in
+UTC.
+
+The views are built in --out DIR (created if missing; it must be empty), or
+in a temporary directory that is removed afterwards. Progress goes to stderr:
+a bar with events/s and ETA on a terminal, otherwise a line about once a
+second. The result goes to stdout (--json: as JSON).
+
+Exit status: 0 when the views were rebuilt; non-zero when the history could
+not be read, a line of --from-jsonl is not an export line, --until-seq is past
+the end of the history, or --out is not empty.`
