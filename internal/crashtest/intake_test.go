@@ -186,15 +186,18 @@ func publishBacklog(ctx context.Context, t *testing.T, nc *nats.Conn, b *backlog
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range b.msgs {
+	// Publish in windows below the pending limit, each awaited: a loaded
+	// machine's nats-server may take longer than the stall wait (200 ms)
+	// to ack a full window, and PublishMsgAsync then fails rather than
+	// waits.
+	const window = 1024
+	for i, m := range b.msgs {
 		if _, err := js.PublishMsgAsync(m); err != nil {
 			t.Fatal(err)
 		}
-	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-ctx.Done():
-		t.Fatal(ctx.Err())
+		if (i+1)%window == 0 || i == len(b.msgs)-1 {
+			awaitPublished(ctx, t, js)
+		}
 	}
 	select {
 	case err := <-failed:
@@ -207,6 +210,16 @@ func publishBacklog(ctx context.Context, t *testing.T, nc *nats.Conn, b *backlog
 	}
 	if n := st.CachedInfo().State.Msgs; n != uint64(len(b.msgs)) {
 		t.Fatalf("the stream %s holds %d messages after %d were published with serve stopped", intake.StreamName, n, len(b.msgs))
+	}
+}
+
+// awaitPublished waits until every async publish of js is acknowledged.
+func awaitPublished(ctx context.Context, t *testing.T, js jetstream.JetStream) {
+	t.Helper()
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
 	}
 }
 
