@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/crosstalk-dev/crosstalk/api"
@@ -106,7 +107,8 @@ func TestMetricsHealthAndLogs(t *testing.T) {
 }
 
 // workload publishes a policy, starts a conversation, sends a message with
-// secret text, has one send refused and asks two queries.
+// secret text, publishes junk into the conversation's subject and sends
+// again, has one send refused and asks two queries.
 func workload(ctx context.Context, t *testing.T, n *node.Node) {
 	t.Helper()
 	c := client.New(n.Conn())
@@ -124,8 +126,21 @@ func workload(ctx context.Context, t *testing.T, n *node.Node) {
 	}
 	send := map[string]any{"command_id": uuid.NewString(), "actor": "instagram:alice",
 		"conversation_id": r.ConversationID, "message_id": uuid.NewString(), "text": secret}
-	if r, err = c.Command(ctx, "instagram", "message.send", send); err != nil {
+	if _, err = c.Command(ctx, "instagram", "message.send", send); err != nil {
 		t.Fatal(err)
+	}
+	// Junk published straight into the conversation's subject: the views
+	// and the command side each skip it as poison, and count it.
+	js, err := jetstream.New(n.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, events.ConversationSubject(r.ConversationID), []byte("not an event")); err != nil {
+		t.Fatal(err)
+	}
+	send["command_id"], send["message_id"] = uuid.NewString(), uuid.NewString()
+	if r, err = c.Command(ctx, "instagram", "message.send", send); err != nil {
+		t.Fatalf("a send after the poison: %v", err)
 	}
 	send["command_id"], send["actor"] = uuid.NewString(), "instagram:mallory"
 	if _, err := c.Command(ctx, "instagram", "message.send", send); err == nil {
@@ -175,6 +190,7 @@ func checkMetrics(t *testing.T, base string) {
 	}
 	for _, want := range []string{`crosstalk_commands_total{action="message.send",code="not_participant"} 1`,
 		`crosstalk_refusals_total{code="not_participant"} 1`, `crosstalk_closer_applied{policy_version="1"} 1`,
+		`crosstalk_poisoned_messages_total{side="commands"} 1`, `crosstalk_poisoned_messages_total{side="views"} 1`,
 		"crosstalk_views_rebuild_running 0", "crosstalk_views_rebuild_target_seq "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("no %s in\n%s", want, body)

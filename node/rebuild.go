@@ -158,7 +158,19 @@ func (r rebuilds) Open() (*projector.Store, error) {
 	}
 	o := r.opts
 	o.Dir = dir
-	return projector.Open(o)
+	// The rebuilt store counts in the node's metrics only once it is the
+	// live one: before, its replay is progress (crosstalk_views_rebuild_*),
+	// and counting it would count every event and poison a second time.
+	var st *projector.Store
+	if observe := o.OnApplied; observe != nil {
+		o.OnApplied = func(applied, poisoned int) {
+			if r.n.Store() == st {
+				observe(applied, poisoned)
+			}
+		}
+	}
+	st, err := projector.Open(o)
+	return st, err
 }
 
 // Commit marks the rebuilt store's directory as the views, makes it the
