@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -54,8 +55,36 @@ func (l *Log) CheckConfig(ctx context.Context) error {
 	return problem
 }
 
-// WatchConfig runs CheckConfig every interval until ctx is done.
-func (l *Log) WatchConfig(ctx context.Context, interval time.Duration) {
+// WatchConfig subscribes now to JetStream's advisories about the stream,
+// so that an edit made after it returns is noticed at once, and returns
+// the watch: it runs CheckConfig at once, then every interval and whenever
+// an advisory says the stream was updated or deleted, until ctx is done,
+// and unsubscribes. The caller must run it. The advisory closes the window
+// in which appends still succeed after an edit (up to interval otherwise);
+// the periodic check stays, for a connection whose permissions withhold
+// the advisories and for an advisory lost to a reconnect.
+func (l *Log) WatchConfig(interval time.Duration) (watch func(ctx context.Context)) {
+	changed := make(chan struct{}, 1)
+	sub, err := l.js.Conn().Subscribe(streamAdvisories, func(*nats.Msg) {
+		select {
+		case changed <- struct{}{}:
+		default: // a check is already due
+		}
+	})
+	if err != nil {
+		l.logger.Debug("eventlog: no stream advisories; checking periodically only", slog.String("error", err.Error()))
+	}
+	return func(ctx context.Context) {
+		if sub != nil {
+			defer sub.Unsubscribe()
+		}
+		l.watchConfig(ctx, interval, changed)
+	}
+}
+
+// watchConfig runs CheckConfig at once, then every interval and on each
+// changed, until ctx is done.
+func (l *Log) watchConfig(ctx context.Context, interval time.Duration, changed <-chan struct{}) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -66,9 +95,15 @@ func (l *Log) WatchConfig(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-changed:
 		}
 	}
 }
+
+// streamAdvisories is the subject of JetStream's advisories about the
+// stream CROSSTALK (created, updated, deleted), published in the account
+// that holds it.
+const streamAdvisories = "$JS.EVENT.ADVISORY.STREAM.*." + events.StreamName
 
 // setConfigProblem stores problem and logs a change.
 func (l *Log) setConfigProblem(problem error) {

@@ -11,20 +11,25 @@ import (
 // configuration while the service runs; *eventlog.Log has it. A Log
 // without it is not watched, and Healthy never blames the stream.
 type StreamWatcher interface {
-	// WatchConfig checks the stream's configuration every interval until
+	// WatchConfig starts watching the stream's configuration (so that a
+	// change made after it returns is noticed) and returns the watch,
+	// which checks every interval, and on the stream's advisories, until
 	// ctx is done.
-	WatchConfig(ctx context.Context, interval time.Duration)
+	WatchConfig(interval time.Duration) (watch func(ctx context.Context))
 	// ConfigProblem is what the last check found wrong, or nil. While it
 	// is not nil the log refuses appends.
 	ConfigProblem() error
 }
 
-// watchStream runs the log's configuration watch, every
-// Options.StreamCheckInterval, until ctx is done.
-func (s *Service) watchStream(ctx context.Context) {
+// streamWatch starts the log's configuration watch and returns it, to be
+// run until the service stops (every Options.StreamCheckInterval, and on
+// the stream's advisories); a log without one gets a watch that does
+// nothing.
+func (s *Service) streamWatch() func(ctx context.Context) {
 	if w, ok := s.log.(StreamWatcher); ok {
-		w.WatchConfig(ctx, s.opts.StreamCheckInterval)
+		return w.WatchConfig(s.opts.StreamCheckInterval)
 	}
+	return func(context.Context) {}
 }
 
 // Healthy returns nil while the service can accept writes, or why it

@@ -16,7 +16,8 @@ import (
 
 // Class "stream configuration": someone with stream-admin rights edits the
 // stream CROSSTALK under a running service (nats stream edit). The service
-// notices within StreamCheckInterval, says what changed, refuses appends
+// notices at once (JetStream's advisory), or at the latest within
+// StreamCheckInterval, says what changed, refuses appends
 // with 503 stream_misconfigured until the configuration is restored, and
 // then appends again.
 
@@ -51,6 +52,18 @@ var _ = hostile("stream configuration", "nats stream edit --subjects takes the e
 	h.editStream(func(c *jetstream.StreamConfig) { c.Subjects = []string{events.StreamSubjects} })
 	h.wantStreamProblem("")
 	h.must(alice, "message.send", map[string]any{"conversation_id": conv, "text": "stored"})
+})
+
+var _ = hostile("stream configuration", "an edit is noticed at once, not at the next periodic check", func(t *testing.T) {
+	h := newHarness(t)
+	h.restart(service.Options{StreamCheckInterval: time.Hour}) // only JetStream's advisory can tell it
+	h.publishFile("v1-2020-cross-app.json")
+	h.editStream(func(c *jetstream.StreamConfig) { c.MaxMsgs = 3 })
+	h.wantStreamProblem("max_msgs 3")
+	h.refusedMisconfigured("max_msgs 3", alice, "conversation.start", map[string]any{"participants": []events.Account{bob}})
+	h.editStream(func(c *jetstream.StreamConfig) { c.MaxMsgs = -1 })
+	h.wantStreamProblem("")
+	h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{bob}})
 })
 
 // editStream changes the stream's configuration as nats stream edit does,

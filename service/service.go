@@ -246,12 +246,13 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.noteStart(ctx); err != nil {
 		return err
 	}
+	watch := s.streamWatch() // before the endpoints answer: no edit goes unseen
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runViews(gctx) })
 	g.Go(func() error { return s.runRebuilds(gctx) })
 	g.Go(func() error { return s.closer.Run(gctx) })
 	g.Go(func() error { return s.runLagReport(gctx) })
-	g.Go(func() error { s.watchStream(gctx); return nil })
+	g.Go(func() error { watch(gctx); return nil })
 	g.Go(func() error { return s.serve(gctx) })
 	return g.Wait()
 }
