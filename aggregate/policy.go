@@ -2,9 +2,11 @@ package aggregate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -127,6 +129,23 @@ func PolicyFromData(d events.PolicyPublishedData) Policy {
 	return Policy{Version: d.Version, Name: d.Name, EffectiveAt: d.EffectiveAt.UTC(), Links: d.Links}
 }
 
+// decodeProblem is the decoder's err as a sentence that quotes no more of
+// the document than events.Quote does: encoding/json's unknown-field error
+// and time's parse error quote the whole value, however long (the only
+// time in a policy is effective_at).
+func decodeProblem(err error) string {
+	if pe, ok := errors.AsType[*time.ParseError](err); ok {
+		return "effective_at " + events.Quote(pe.Value) + " is not an RFC 3339 time"
+	}
+	const unknown = "json: unknown field "
+	if msg := err.Error(); strings.HasPrefix(msg, unknown) {
+		if name, uerr := strconv.Unquote(msg[len(unknown):]); uerr == nil {
+			return "unknown field " + events.Quote(name)
+		}
+	}
+	return err.Error()
+}
+
 // ParsePolicy decodes and validates a policy document (the JSON of the
 // contract). Unknown fields are refused so that a typo in a rule name cannot
 // silently deny or allow something.
@@ -135,7 +154,7 @@ func ParsePolicy(b []byte) (Policy, error) {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
-		return Policy{}, fmt.Errorf("%w: %v", ErrInvalidPolicy, err)
+		return Policy{}, fmt.Errorf("%w: %s", ErrInvalidPolicy, decodeProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return Policy{}, fmt.Errorf("%w: trailing data after the policy document", ErrInvalidPolicy)

@@ -124,15 +124,15 @@ func Decode(b []byte) (Event, error) {
 		return Event{}, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
 	}
 	if e.SpecVersion != SpecVersion || e.Source != Source || e.ID == "" {
-		return Event{}, fmt.Errorf("%w: not a crosstalk CloudEvent (specversion %q, source %q)",
-			ErrMalformedEvent, e.SpecVersion, e.Source)
+		return Event{}, fmt.Errorf("%w: not a crosstalk CloudEvent (specversion %s, source %s)",
+			ErrMalformedEvent, Quote(e.SpecVersion), Quote(e.Source))
 	}
 	e, err := upcast(e)
 	if err != nil {
 		return Event{}, err
 	}
 	if !knownType(e.Type) {
-		return Event{}, fmt.Errorf("%w: unknown type %q", ErrMalformedEvent, e.Type)
+		return Event{}, fmt.Errorf("%w: unknown type %s", ErrMalformedEvent, Quote(string(e.Type)))
 	}
 	return e, nil
 }

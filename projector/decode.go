@@ -30,7 +30,7 @@ func decodeMessage(m events.Message) (decoded, error) {
 	}
 	info, ok := events.Lookup(e.Type)
 	if !ok {
-		return decoded{}, fmt.Errorf("%w: the projector has no view for type %q", events.ErrMalformedEvent, e.Type)
+		return decoded{}, fmt.Errorf("%w: the projector has no view for type %s", events.ErrMalformedEvent, events.Quote(string(e.Type)))
 	}
 	kind, key := events.ClassifySubject(m.Subject)
 	if kind != info.Subject {

@@ -210,7 +210,7 @@ func resume(prefix []byte, cursor api.Cursor, valid func([]byte) bool) ([]byte, 
 	}
 	sfx, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil || !valid(sfx) {
-		return nil, fmt.Errorf("%w %q is not one this query returned; start again with an empty cursor", ErrInvalidCursor, cursor)
+		return nil, fmt.Errorf("%w %s is not one this query returned; start again with an empty cursor", ErrInvalidCursor, events.Quote(cursor))
 	}
 	return successor(withSuffix(prefix, sfx)), nil
 }

@@ -202,6 +202,15 @@ var _ = hostile(classIDs, "an id not in canonical lowercase form is refused, so 
 		}
 		canonical(e)
 	}
+	for _, cmd := range []string{upper(id), "abc"} { // query.command takes no min_seq
+		var v any
+		err := h.c.Query(h.ctx, api.QueryCommand, map[string]any{"command_id": cmd}, &v)
+		var e *client.Error
+		if !errors.As(err, &e) || e.Code != api.CodeInvalidRequest {
+			t.Fatalf("query command with command_id %q: want invalid_request, got %v", cmd, err)
+		}
+		canonical(e)
+	}
 	_, err := h.c.PublishPolicy(h.ctx, upper(uuid.NewString()), json.RawMessage(`{"version":2,"name":"two","effective_at":"2020-01-01T00:00:00Z","links":[]}`))
 	if client.CodeOf(err) != api.CodeInvalidRequest || !strings.Contains(err.Error(), "lowercase") {
 		t.Fatalf("publish with an uppercase command id: want invalid_request naming the form, got %v", err)

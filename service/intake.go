@@ -108,6 +108,9 @@ func (s *Service) queryCommand(ctx context.Context, p identity.Principal, body [
 	if q.CommandID == "" {
 		return nil, badRequest("command_id is required")
 	}
+	if err := checkUUID("command_id", q.CommandID); err != nil {
+		return nil, err
+	}
 	if p.Kind == identity.KindUser {
 		return nil, fmt.Errorf("%w: an end user reads no intake outcome; its app does", identity.ErrForbidden)
 	}

@@ -51,13 +51,13 @@ func nextEvent(pos *aggregate.Stream, m events.Message) (events.Recorded, error)
 	}
 	info, ok := events.Lookup(r.Event.Type)
 	if !ok {
-		return r, fmt.Errorf("%w: no aggregate folds type %q", events.ErrMalformedEvent, r.Event.Type)
+		return r, fmt.Errorf("%w: no aggregate folds type %s", events.ErrMalformedEvent, events.Quote(string(r.Event.Type)))
 	}
 	if kind, _ := events.ClassifySubject(m.Subject); kind != info.Subject {
 		return r, fmt.Errorf("%w: %s does not belong on subject %q", events.ErrMalformedEvent, r.Event.Type, m.Subject)
 	}
 	if r.Event.PrevHash != pos.LastHash {
-		return r, fmt.Errorf("%w: prevhash %q, want %q (the hash of seq %d)", ErrOffChain, r.Event.PrevHash, pos.LastHash, pos.LastSeq)
+		return r, fmt.Errorf("%w: prevhash %s, want %q (the hash of seq %d)", ErrOffChain, events.Quote(r.Event.PrevHash), pos.LastHash, pos.LastSeq)
 	}
 	if r.Event.StreamVersion != pos.Version+1 {
 		return r, fmt.Errorf("%w: streamversion %d, want %d", ErrOffChain, r.Event.StreamVersion, pos.Version+1)

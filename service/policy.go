@@ -7,7 +7,6 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
@@ -66,8 +65,8 @@ func (s *Service) publishPolicy(ctx context.Context, by identity.Principal, body
 	if err := decodeStrict(body, &req); err != nil {
 		return api.PublishReply{}, err
 	}
-	if !events.ValidUUID(req.CommandID) {
-		return api.PublishReply{}, badRequest("command_id must be %s, got %s", events.UUIDForm, events.Quote(req.CommandID))
+	if err := checkUUID("command_id", req.CommandID); err != nil {
+		return api.PublishReply{}, err
 	}
 	if len(req.Policy) == 0 {
 		return api.PublishReply{}, fmt.Errorf("%w: the request has no policy", aggregate.ErrInvalidPolicy)

@@ -84,9 +84,13 @@ func parseAccountField(field, v string, into *events.Account) error {
 	return nil
 }
 
-func checkConversationID(id string) error {
+func checkConversationID(id string) error { return checkUUID("conversation_id", id) }
+
+// checkUUID refuses with 400 an id field that is not in the one canonical
+// form every id of the contract takes (events.ValidUUID).
+func checkUUID(field, id string) error {
 	if !events.ValidUUID(id) {
-		return badRequest("conversation_id must be %s, got %s", events.UUIDForm, events.Quote(id))
+		return badRequest("%s must be %s, got %s", field, events.UUIDForm, events.Quote(id))
 	}
 	return nil
 }

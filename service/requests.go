@@ -115,8 +115,10 @@ func conversationAction(action string, app events.App, from origin, body []byte)
 		return "", nil, err
 	}
 	m := meta(r.CommandEnvelope, app, from)
-	if action != api.ActionConversationStart && !events.ValidUUID(r.ConversationID) {
-		return "", nil, badRequest("conversation_id must be %s, got %s", events.UUIDForm, events.Quote(r.ConversationID))
+	if action != api.ActionConversationStart {
+		if err := checkConversationID(r.ConversationID); err != nil {
+			return "", nil, err
+		}
 	}
 	switch action {
 	case api.ActionConversationStart:
