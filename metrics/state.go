@@ -44,6 +44,8 @@ type Rebuild struct {
 type Progress struct {
 	// Affected is how many conversations the version closes.
 	Affected int
+	// Closed is how many of them the read model shows closed so far.
+	Closed int
 	// Applied says every one of them is closed.
 	Applied bool
 }
@@ -72,24 +74,22 @@ var (
 	rebuildAppDesc = desc("views_rebuild_applied_events", "Events the latest online rebuild has applied.")
 	rebuildTgtDesc = desc("views_rebuild_target_seq", "The stream sequence the latest online rebuild must reach before its views take over.")
 	intakeDesc     = desc("intake_pending_messages", "Intake messages waiting to be decided: not yet delivered to the intake consumer, or delivered and not yet acknowledged.")
-	appliedDesc    = desc("closer_applied", "1 once the closer has closed every conversation a policy version affects, else 0.", "policy_version")
+	appliedDesc    = desc("closer_applied", "1 once the closer has closed every conversation a policy version affects (or a later version superseded it), else 0.", "policy_version")
+	closedDesc     = desc("closer_closed_conversations", "Conversations the read model shows closed by a policy version so far.", "policy_version")
+	reachableDesc  = desc("stream_reachable", "1 if the last scrape could read the event log's state (the stream answered), else 0: while 0 the lag metrics are left out.")
 )
 
 // Describe sends nothing: the collector is unchecked, because which
 // metrics it yields depends on its sources.
 func (c *stateCollector) Describe(chan<- *prometheus.Desc) {}
 
-// Collect reads every source once.
+// Collect reads every source once. The questions to the log share one
+// scrapeTimeout, so that a scrape with the stream unreachable still
+// answers in time.
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
-	if c.src.Lag != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
-		events, seconds, err := c.src.Lag(ctx)
-		cancel()
-		if err == nil {
-			ch <- prometheus.MustNewConstMetric(lagEventsDesc, prometheus.GaugeValue, float64(events))
-			ch <- prometheus.MustNewConstMetric(lagSecondsDesc, prometheus.GaugeValue, seconds)
-		}
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	c.collectLag(ctx, ch)
 	if c.src.CachedAggregates != nil {
 		convs, accts := c.src.CachedAggregates()
 		ch <- prometheus.MustNewConstMetric(cacheDesc, prometheus.GaugeValue, float64(convs), "conversation")
@@ -103,6 +103,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			version := strconv.FormatUint(v, 10)
 			ch <- prometheus.MustNewConstMetric(affectedDesc, prometheus.GaugeValue, float64(p.Affected), version)
 			ch <- prometheus.MustNewConstMetric(appliedDesc, prometheus.GaugeValue, boolValue(p.Applied), version)
+			ch <- prometheus.MustNewConstMetric(closedDesc, prometheus.GaugeValue, float64(p.Closed), version)
 		}
 	}
 	if c.src.Rebuild != nil {
@@ -112,7 +113,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(rebuildTgtDesc, prometheus.GaugeValue, float64(r.Target))
 		}
 	}
-	c.collectIntake(ch)
+	c.collectIntake(ctx, ch)
 	if c.src.Pebble != nil {
 		if m, err := c.src.Pebble(); err == nil {
 			collectPebble(ch, m)
@@ -120,12 +121,23 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (c *stateCollector) collectIntake(ch chan<- prometheus.Metric) {
+// collectLag yields the projector's lag, and whether the log answered.
+func (c *stateCollector) collectLag(ctx context.Context, ch chan<- prometheus.Metric) {
+	if c.src.Lag == nil {
+		return
+	}
+	events, seconds, err := c.src.Lag(ctx)
+	ch <- prometheus.MustNewConstMetric(reachableDesc, prometheus.GaugeValue, boolValue(err == nil))
+	if err == nil {
+		ch <- prometheus.MustNewConstMetric(lagEventsDesc, prometheus.GaugeValue, float64(events))
+		ch <- prometheus.MustNewConstMetric(lagSecondsDesc, prometheus.GaugeValue, seconds)
+	}
+}
+
+func (c *stateCollector) collectIntake(ctx context.Context, ch chan<- prometheus.Metric) {
 	if c.src.IntakePending == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
-	defer cancel()
 	if n, err := c.src.IntakePending(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(intakeDesc, prometheus.GaugeValue, float64(n))
 	}

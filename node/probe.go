@@ -29,8 +29,10 @@ func (n *Node) newMetrics() *metrics.Registry {
 		CachedAggregates: func() (int, int) { return n.svc.CachedAggregates() },
 		Closer: func() map[uint64]metrics.Progress {
 			all := map[uint64]metrics.Progress{}
+			views := n.svc.Views()
 			for v, p := range n.svc.ClosingProgress() {
-				all[v] = metrics.Progress{Affected: p.Affected, Applied: p.Applied}
+				closed, _ := views.PolicyClosed(v) // a closed store (a swap) reads 0 for one scrape
+				all[v] = metrics.Progress{Affected: p.Affected, Closed: closed, Applied: p.Applied}
 			}
 			return all
 		},

@@ -37,7 +37,7 @@ var everyMetric = []string{
 	"crosstalk_pebble_level_size_bytes", "crosstalk_aggregate_cache_entries", "crosstalk_aggregate_cache_hit_ratio",
 	"crosstalk_aggregate_cache_lookups_total", "crosstalk_closer_affected_conversations", "crosstalk_closer_applied",
 	"crosstalk_views_rebuild_running", "crosstalk_views_rebuild_applied_events", "crosstalk_views_rebuild_target_seq",
-	"crosstalk_refusals_total",
+	"crosstalk_refusals_total", "crosstalk_closer_closed_conversations", "crosstalk_stream_reachable",
 }
 
 func TestMetricsHealthAndLogs(t *testing.T) {
@@ -189,7 +189,7 @@ func checkMetrics(t *testing.T, base string) {
 		}
 	}
 	for _, want := range []string{`crosstalk_commands_total{action="message.send",code="not_participant"} 1`,
-		`crosstalk_refusals_total{code="not_participant"} 1`, `crosstalk_closer_applied{policy_version="1"} 1`,
+		`crosstalk_refusals_total{code="not_participant"} 1`, `crosstalk_closer_applied{policy_version="1"} 1`, `crosstalk_stream_reachable 1`,
 		`crosstalk_poisoned_messages_total{side="commands"} 1`, `crosstalk_poisoned_messages_total{side="views"} 1`,
 		"crosstalk_views_rebuild_running 0", "crosstalk_views_rebuild_target_seq "} {
 		if !strings.Contains(body, want) {

@@ -80,5 +80,17 @@ func (s *Service) CachedAggregates() (conversations, accounts int) {
 func (s *Service) Projecting() bool { return s.projecting.Load() }
 
 // ClosingProgress is the closer's progress with every policy version it
-// has scanned for.
-func (s *Service) ClosingProgress() map[uint64]closer.Progress { return s.closer.Versions() }
+// has scanned for, a version superseded by a later effective one reported
+// applied, as crosstalk.query.policy reports it.
+func (s *Service) ClosingProgress() map[uint64]closer.Progress {
+	all := s.closer.Versions()
+	now := s.opts.Clock.Now()
+	current := s.policyAt(now).VersionOf()
+	for _, p := range s.policies.Load().versions {
+		if pr, ok := all[p.Version]; ok {
+			pr.Applied = applied(p, now, current, pr.Applied)
+			all[p.Version] = pr
+		}
+	}
+	return all
+}

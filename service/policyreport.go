@@ -146,15 +146,21 @@ func (s *Service) policyStatus(p aggregate.Policy, now time.Time, current uint64
 	ps := api.PolicyStatus{
 		Version: p.Version, Name: p.Name, EffectiveAt: p.EffectiveAt, LinkCount: len(p.Links),
 		Effective: !p.EffectiveAt.After(now), InForce: p.Version == current,
-		Closed: closed, Affected: st.Affected, Applied: st.Applied,
-	}
-	if ps.Effective && !ps.InForce {
-		ps.Applied = true
+		Closed: closed, Affected: st.Affected, Applied: applied(p, now, current, st.Applied),
 	}
 	if ps.Closed > ps.Affected {
 		ps.Affected = ps.Closed
 	}
 	return ps, nil
+}
+
+// applied says whether version p has nothing left to close at now: the
+// closer applied it, or a later effective version superseded it (the
+// closer then stops with p, and its second pass never runs). current is
+// the version in force at now.
+func applied(p aggregate.Policy, now time.Time, current uint64, closerApplied bool) bool {
+	superseded := !p.EffectiveAt.After(now) && p.Version != current
+	return closerApplied || superseded
 }
 
 // policyLinks is links as the policy report shows them.
