@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
@@ -12,11 +11,9 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
-	"github.com/crosstalk-dev/crosstalk/feed"
 	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/internal/broker"
 	"github.com/crosstalk-dev/crosstalk/metrics"
@@ -203,74 +200,6 @@ func (n *Node) connect(o Options) error {
 		nats.ClosedHandler(func(*nats.Conn) { close(n.closed) }))
 	n.nc = nc
 	return err
-}
-
-// open creates or checks the streams and opens the views.
-func (n *Node) open(ctx context.Context, o Options) error {
-	js, err := jetstream.New(n.nc)
-	if err != nil {
-		return err
-	}
-	signer, err := n.signer(o)
-	if err != nil {
-		return err
-	}
-	if n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: o.Logger, Signer: signer,
-		Replicas: o.Replicas, PlacementTags: o.PlacementTags}); err != nil {
-		return err
-	}
-	if n.rejections, err = eventlog.OpenRejections(ctx, js, eventlog.RejectionsOptions{Logger: o.Logger,
-		Replicas: o.Replicas, PlacementTags: o.PlacementTags}); err != nil {
-		return err
-	}
-	if n.intake, err = intake.Open(ctx, js, n.intakeOptions(o)); err != nil {
-		return err
-	}
-	n.storeDir = n.layout.Views()
-	vo := n.viewsOptions(o)
-	vo.Dir = n.storeDir
-	if err := n.feeds(ctx, o, &vo); err != nil {
-		return err
-	}
-	n.store, err = projector.Open(vo)
-	return err
-}
-
-// feeds sets the live feeds of the views the node serves (docs/feeds.md),
-// unless Options.DisableFeeds: only these views, never a rebuild's. Views
-// built from nothing start their feeds at the log's end, so that a node
-// whose views were deleted does not publish the whole history; views that
-// exist publish the backlog they apply, which is news a client missed.
-func (n *Node) feeds(ctx context.Context, o Options, vo *projector.Options) error {
-	if o.DisableFeeds {
-		return nil
-	}
-	vo.Feeds = feed.New(n.nc)
-	if _, err := os.Stat(vo.Dir); !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	last, err := n.log.LastSeq(ctx)
-	vo.FeedsAfter = last
-	return err
-}
-
-// intakeOptions are Options.Intake placed as the event log is, logging and
-// counting through the node.
-func (n *Node) intakeOptions(o Options) intake.Options {
-	io := o.Intake
-	io.Replicas, io.PlacementTags = o.Replicas, o.PlacementTags
-	io.Logger, io.Observer = o.Logger, n.metrics
-	return io
-}
-
-// viewsOptions are the options of the node's views, but for their Dir.
-func (n *Node) viewsOptions(o Options) projector.Options {
-	vo := projector.Options{Logger: o.Logger, SyncEveryBatch: o.SyncAlways, CacheSize: o.ViewsCacheSize,
-		OnApplied: n.metrics.ObserveApplied}
-	if o.Service.Clock != nil { // the feeds' policy in force is the service's
-		vo.Now = o.Service.Clock.Now
-	}
-	return vo
 }
 
 // setStore records the store the node's views are now in, after an online

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
@@ -78,5 +81,34 @@ func TestLayout(t *testing.T) {
 	l := node.Layout{Dir: "data"}
 	if l.Views() != filepath.Join("data", "views") || l.JetStream() != filepath.Join("data", "jetstream") {
 		t.Fatalf("layout: %s, %s", l.Views(), l.JetStream())
+	}
+}
+
+// A node asked for other placement than its streams have refuses to start
+// and names every stream that differs, not only the first.
+func TestStartNamesEveryStreamThatDiffers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n, err = node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", PlacementTags: []string{"ssd"}, Logger: testkit.Quiet()})
+	if err == nil {
+		n.Close()
+		t.Fatal("a node asking for placement tags its streams lack started")
+	}
+	if !errors.Is(err, eventlog.ErrReplicationMismatch) || !errors.Is(err, intake.ErrReplicationMismatch) {
+		t.Errorf("err = %v, want both streams' and the intake's replication mismatch", err)
+	}
+	t.Logf("refused: %v", err)
+	for _, stream := range []string{events.StreamName, events.AuditStreamName, intake.StreamName} {
+		if !strings.Contains(err.Error(), "stream "+stream+":") && !strings.Contains(err.Error(), stream+" ") {
+			t.Errorf("the refusal does not name %s: %v", stream, err)
+		}
 	}
 }

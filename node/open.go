@@ -1,0 +1,106 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/feed"
+	"github.com/crosstalk-dev/crosstalk/intake"
+	"github.com/crosstalk-dev/crosstalk/projector"
+)
+
+// open creates or checks the streams and opens the views.
+func (n *Node) open(ctx context.Context, o Options) error {
+	js, err := jetstream.New(n.nc)
+	if err != nil {
+		return err
+	}
+	signer, err := n.signer(o)
+	if err != nil {
+		return err
+	}
+	if err := n.openStreams(ctx, js, o, signer); err != nil {
+		return err
+	}
+	n.storeDir = n.layout.Views()
+	vo := n.viewsOptions(o)
+	vo.Dir = n.storeDir
+	if err := n.feeds(ctx, o, &vo); err != nil {
+		return err
+	}
+	n.store, err = projector.Open(vo)
+	return err
+}
+
+// openStreams creates or checks the event log, the refused commands and
+// the intake. A replication mismatch does not stop the checks of the
+// streams after it, so that serve names every difference at once.
+func (n *Node) openStreams(ctx context.Context, js jetstream.JetStream, o Options, signer *events.Signer) error {
+	var mismatches []error
+	check := func(err error) error {
+		if errors.Is(err, eventlog.ErrReplicationMismatch) || errors.Is(err, intake.ErrReplicationMismatch) {
+			mismatches = append(mismatches, err)
+			return nil
+		}
+		return err
+	}
+	var err error
+	n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: o.Logger, Signer: signer,
+		Replicas: o.Replicas, PlacementTags: o.PlacementTags})
+	if err := check(err); err != nil {
+		return err
+	}
+	n.rejections, err = eventlog.OpenRejections(ctx, js, eventlog.RejectionsOptions{Logger: o.Logger,
+		Replicas: o.Replicas, PlacementTags: o.PlacementTags})
+	if err := check(err); err != nil {
+		return err
+	}
+	n.intake, err = intake.Open(ctx, js, n.intakeOptions(o))
+	if err := check(err); err != nil {
+		return err
+	}
+	return errors.Join(mismatches...)
+}
+
+// feeds sets the live feeds of the views the node serves (docs/feeds.md),
+// unless Options.DisableFeeds: only these views, never a rebuild's. Views
+// built from nothing start their feeds at the log's end, so that a node
+// whose views were deleted does not publish the whole history; views that
+// exist publish the backlog they apply, which is news a client missed.
+func (n *Node) feeds(ctx context.Context, o Options, vo *projector.Options) error {
+	if o.DisableFeeds {
+		return nil
+	}
+	vo.Feeds = feed.New(n.nc)
+	if _, err := os.Stat(vo.Dir); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	last, err := n.log.LastSeq(ctx)
+	vo.FeedsAfter = last
+	return err
+}
+
+// intakeOptions are Options.Intake placed as the event log is, logging and
+// counting through the node.
+func (n *Node) intakeOptions(o Options) intake.Options {
+	io := o.Intake
+	io.Replicas, io.PlacementTags = o.Replicas, o.PlacementTags
+	io.Logger, io.Observer = o.Logger, n.metrics
+	return io
+}
+
+// viewsOptions are the options of the node's views, but for their Dir.
+func (n *Node) viewsOptions(o Options) projector.Options {
+	vo := projector.Options{Logger: o.Logger, SyncEveryBatch: o.SyncAlways, CacheSize: o.ViewsCacheSize,
+		OnApplied: n.metrics.ObserveApplied}
+	if o.Service.Clock != nil { // the feeds' policy in force is the service's
+		vo.Now = o.Service.Clock.Now
+	}
+	return vo
+}
