@@ -1,9 +1,11 @@
 package eventlog
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -51,6 +53,22 @@ var leaderlessCodes = []jetstream.ErrorCode{codeClusterNotAvailable, codeLastSeq
 
 // mapError is the one place where JetStream errors become this package's
 // sentinels. Errors it does not know are returned unchanged.
+// mapReadError is mapError for a read (a stream's info, a message, a
+// subject's history), with unanswered's rule on top.
+func mapReadError(err error) error { return unanswered(mapError(err)) }
+
+// unanswered marks a read the stream did not answer in time, as during an
+// election or without a quorum, ErrUnavailable, like a transient error:
+// nothing was written, so asking again is always safe. Appends do not use
+// it; their timeouts are settled by the append path (failFast).
+func unanswered(err error) error {
+	timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
+	if timedOut && !errors.Is(err, ErrUnavailable) {
+		return fmt.Errorf("%w (%w)", ErrUnavailable, err)
+	}
+	return err
+}
+
 func mapError(err error) error {
 	if err == nil {
 		return nil

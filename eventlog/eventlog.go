@@ -173,7 +173,7 @@ func (l *Log) Stream() jetstream.Stream {
 func (l *Log) Info(ctx context.Context) (*jetstream.StreamInfo, error) {
 	info, err := l.stream.Info(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("stream %s info: %w", events.StreamName, mapError(err))
+		return nil, fmt.Errorf("stream %s info: %w", events.StreamName, mapReadError(err))
 	}
 	return info, nil
 }
@@ -198,7 +198,7 @@ func (l *Log) Get(ctx context.Context, seq uint64) (events.Message, error) {
 	}
 	raw, err := l.stream.GetMsg(ctx, seq)
 	if err != nil {
-		return events.Message{}, fmt.Errorf("get seq %d: %w", seq, mapError(err))
+		return events.Message{}, fmt.Errorf("get seq %d: %w", seq, mapReadError(err))
 	}
 	return events.Message{Seq: raw.Sequence, Subject: raw.Subject, Data: raw.Data,
 		Signature: raw.Header.Get(events.SignatureHeader)}, nil

@@ -39,7 +39,7 @@ func (l *Log) Load(ctx context.Context, subject string, afterSeq uint64) ([]even
 		msgs, err = l.loadOrdered(ctx, subject, afterSeq)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load %s after seq %d: %w", subject, afterSeq, err)
+		return nil, fmt.Errorf("load %s after seq %d: %w", subject, afterSeq, unanswered(err))
 	}
 	return msgs, nil
 }

@@ -1,9 +1,11 @@
 package eventlog_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -171,5 +173,24 @@ func TestGetAndLastSeq(t *testing.T) {
 		if _, err := f.log.Get(ctx, seq); !errors.Is(err, eventlog.ErrNotFound) {
 			t.Errorf("Get(%d) = %v, want ErrNotFound", seq, err)
 		}
+	}
+}
+
+// A read the stream does not answer in time (an election, no quorum) is
+// ErrUnavailable, which the service answers 503 to retry, not 500.
+func TestReadsNotAnsweredInTimeAreUnavailable(t *testing.T) {
+	f := newFixture(t)
+	a := f.mustAppend(t, conv(1), 0, "a")
+	late, cancel := context.WithDeadline(testContext(t), time.Now())
+	defer cancel()
+	<-late.Done()
+	if _, err := f.log.LastSeq(late); !errors.Is(err, eventlog.ErrUnavailable) {
+		t.Errorf("LastSeq past its deadline = %v, want ErrUnavailable", err)
+	}
+	if _, err := f.log.Get(late, a); !errors.Is(err, eventlog.ErrUnavailable) {
+		t.Errorf("Get past its deadline = %v, want ErrUnavailable", err)
+	}
+	if _, err := f.log.Load(late, conv(1), 0); !errors.Is(err, eventlog.ErrUnavailable) {
+		t.Errorf("Load past its deadline = %v, want ErrUnavailable", err)
 	}
 }
