@@ -164,7 +164,7 @@ func (s *Service) settleAppend(ctx context.Context, e *entry, cmd aggregate.Comm
 		return api.CommandReply{}, r.Err
 	case r.Err != nil:
 		e.reset() // the append may or may not have happened
-		return api.CommandReply{}, fmt.Errorf("append to %s: %w", e.subject, r.Err)
+		return api.CommandReply{}, r.Err // it names the subject already
 	case r.Duplicate:
 		reply, err := s.duplicateReply(ctx, e.subject, cmd, r.Seq)
 		if !errors.Is(err, aggregate.ErrCommandIDReused) {

@@ -125,7 +125,14 @@ func watchRebuild(ctx context.Context, c *client.Client, started time.Time, ever
 			if !p.StartedAt.Equal(started) {
 				return p, errors.New("another rebuild replaced the one this command watched; its outcome is unknown")
 			}
-			bar.show(p.Applied, max(p.Target, p.Applied))
+			total := max(p.Target, p.Applied)
+			if p.State == api.RebuildRunning {
+				// A bar that reaches its max completes and shows nothing
+				// more; a running rebuild also applies what is appended
+				// meanwhile, past its target.
+				total = max(total, p.Applied+1)
+			}
+			bar.show(p.Applied, total)
 			if p.State != api.RebuildRunning {
 				bar.finish(p.State == api.RebuildDone)
 				return p, nil
