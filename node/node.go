@@ -157,8 +157,10 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	if err := n.layout.CheckStopped(); err != nil {
 		return nil, err
 	}
-	if err := n.layout.settleViews(); err != nil {
+	if did, err := n.layout.settleViews(); err != nil {
 		return nil, fmt.Errorf("views of %s: %w", o.Dir, err)
+	} else if did != "" {
+		o.Logger.Warn("views: "+did, slog.String("dir", o.Dir))
 	}
 	if err := n.connect(o); err != nil {
 		return nil, errors.Join(err, n.Close())

@@ -68,33 +68,38 @@ func (l Layout) marked() (string, error) {
 }
 
 // settleViews finishes or discards an online rebuild a stopped node left
-// (see above), so that Views holds the one read model. Call it on a
-// stopped directory only (CheckStopped).
-func (l Layout) settleViews() error {
+// (see above), so that Views holds the one read model, and says what it
+// did ("" for nothing), for the log. Call it on a stopped directory only
+// (CheckStopped).
+func (l Layout) settleViews() (did string, err error) {
 	current, err := l.marked()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if current == "" {
-		return removeDir(l.Dir, l.RebuildViews())
+		if _, err := os.Stat(l.RebuildViews()); err == nil {
+			did = "discarded an online rebuild a stop interrupted before its swap; the views are as before it (run it again if it is still wanted)"
+		}
+		return did, removeDir(l.Dir, l.RebuildViews())
 	}
+	did = "finished the swap of an online rebuild a stop interrupted: the rebuilt views are the views"
 	if _, err := os.Stat(current); err == nil && current != l.Views() {
 		if err := removeDir(l.Dir, l.Views()); err != nil {
-			return err
+			return "", err
 		}
 		if err := os.Rename(current, l.Views()); err != nil {
-			return fmt.Errorf("move the rebuilt views into place: %w", err)
+			return "", fmt.Errorf("move the rebuilt views into place: %w", err)
 		}
 	} else if err := removeDir(l.Dir, l.RebuildViews()); err != nil {
-		return err
+		return "", err
 	}
 	if err := syncDir(l.Dir); err != nil {
-		return err
+		return "", err
 	}
 	if err := os.Remove(l.RebuiltMarker()); err != nil {
-		return err
+		return "", err
 	}
-	return syncDir(l.Dir)
+	return did, syncDir(l.Dir)
 }
 
 // markRebuilt writes RebuiltMarker, naming dir, durably: after it, a

@@ -47,10 +47,15 @@ func TestSettleViewsAfterACrashAnywhere(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			for range 2 { // settling twice changes nothing more
-				if err := l.settleViews(); err != nil {
-					t.Fatal(err)
-				}
+			did, err := l.settleViews()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (did == "") != (c.rebuild == "" && c.marker == "") {
+				t.Errorf("settleViews says %q: it must say what it did, and only when it did something", did)
+			}
+			if again, err := l.settleViews(); err != nil || again != "" { // settling twice changes nothing more
+				t.Fatalf("settling again: %q, %v", again, err)
 			}
 			got, err := os.ReadFile(filepath.Join(l.Views(), "content"))
 			if err != nil || string(got) != c.want {
@@ -72,7 +77,7 @@ func TestSettleViewsRefusesAStrangeMarker(t *testing.T) {
 	if err := os.WriteFile(l.RebuiltMarker(), []byte("../elsewhere\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.settleViews(); err == nil {
+	if _, err := l.settleViews(); err == nil {
 		t.Fatal("a strange marker was accepted")
 	}
 }

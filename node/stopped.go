@@ -92,7 +92,7 @@ func (s *Stopped) openViews(o StoppedOptions) error {
 	if err := s.layout.CheckStopped(); err != nil || !o.Views {
 		return err
 	}
-	if err := s.layout.settleViews(); err != nil {
+	if _, err := s.layout.settleViews(); err != nil {
 		return fmt.Errorf("views of %s: %w", s.layout.Dir, err)
 	}
 	dir := s.layout.Views()
