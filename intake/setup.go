@@ -88,7 +88,7 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, o Options) error 
 		return err
 	}
 	have := existing.CachedInfo().Config
-	if err := checkReplication(o, "stream "+StreamName, have.Replicas, have.Placement); err != nil {
+	if err := checkReplication(o, "stream "+StreamName, StreamName, have.Replicas, have.Placement); err != nil {
 		return err
 	}
 	if have.Duplicates == cfg.Duplicates {
@@ -115,7 +115,7 @@ func ensureBucket(ctx context.Context, js jetstream.JetStream, o Options) (jetst
 		return nil, err
 	}
 	info := st.(*jetstream.KeyValueBucketStatus).StreamInfo()
-	if err := checkReplication(o, "bucket "+OutcomesBucket, info.Config.Replicas, info.Config.Placement); err != nil {
+	if err := checkReplication(o, "bucket "+OutcomesBucket, info.Config.Name, info.Config.Replicas, info.Config.Placement); err != nil {
 		return nil, err
 	}
 	if st.TTL() == cfg.TTL {
@@ -125,10 +125,13 @@ func ensureBucket(ctx context.Context, js jetstream.JetStream, o Options) (jetst
 	return js.CreateOrUpdateKeyValue(ctx, cfg)
 }
 
-// checkReplication compares what o asks for with what what has.
-func checkReplication(o Options, what string, replicas int, p *jetstream.Placement) error {
+// checkReplication compares what o asks for with what what, kept in the
+// stream named stream, has, and says how to change it: crosstalk never
+// rescales a stream itself.
+func checkReplication(o Options, what, stream string, replicas int, p *jetstream.Placement) error {
 	if o.Replicas > 0 && replicas != o.Replicas {
-		return fmt.Errorf("%w: %s has %d replicas, %d were asked for", ErrReplicationMismatch, what, replicas, o.Replicas)
+		return fmt.Errorf("%w: %s has %d replicas, %d were asked for (nats stream edit %s --replicas %d, or ask for %d)",
+			ErrReplicationMismatch, what, replicas, o.Replicas, stream, o.Replicas, replicas)
 	}
 	var tags []string
 	if p != nil {
@@ -136,7 +139,8 @@ func checkReplication(o Options, what string, replicas int, p *jetstream.Placeme
 	}
 	want := slices.Sorted(slices.Values(o.PlacementTags))
 	if len(want) > 0 && !slices.Equal(tags, want) {
-		return fmt.Errorf("%w: %s is placed by tags %v, %v were asked for", ErrReplicationMismatch, what, tags, want)
+		return fmt.Errorf("%w: %s is placed by tags %v, %v were asked for (nats stream edit %s --tag ... for each tag, or ask for the stream's)",
+			ErrReplicationMismatch, what, tags, want, stream)
 	}
 	return nil
 }
