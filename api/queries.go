@@ -91,7 +91,7 @@ type MessageView struct {
 // activity status as Viewer may see it.
 type PresenceQuery struct {
 	QueryBase
-	Viewer  string `json:"viewer"`
+	Viewer  string `json:"viewer,omitempty"` // an end user may leave it out: it is answered as itself
 	Account string `json:"account"`
 }
 

@@ -231,6 +231,8 @@ var matrix = []step{
 	{who: "instagram:alice", what: "read its conversation", subject: "crosstalk.query.conversation", body: conversation(crossConv), want: ok},
 	{who: "instagram:alice", what: "read a conversation without it", subject: "crosstalk.query.conversation", body: conversation(sameConv), want: forbidden},
 	{who: "instagram:alice", what: "see presence as itself", subject: "crosstalk.query.presence", body: presence(igAlice, msBob), want: ok, check: answered(`"visible":true`)},
+	{who: "instagram:alice", what: "see presence naming no viewer", subject: "crosstalk.query.presence",
+		body: qry(func(*idWorld) map[string]any { return map[string]any{"account": string(msBob)} }), want: ok, check: answered(`"visible":true`)},
 	{who: "instagram:alice", what: "query status", subject: "crosstalk.query.status", body: qry(func(*idWorld) map[string]any { return map[string]any{} }), want: ok},
 	{who: "instagram:alice", what: "publish a policy", subject: "crosstalk.admin.policy.publish",
 		body: policyDoc("v2-2023-12-cross-app-disconnect.json"), want: natsRefused},

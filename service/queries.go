@@ -188,6 +188,9 @@ type presenceQuery struct {
 func (q *presenceQuery) seq() uint64 { return q.MinSeq }
 
 func (q *presenceQuery) check() error {
+	if q.Viewer == "" && q.by.Kind == identity.KindUser {
+		q.Viewer = string(q.by.Self()) // it would be answered as itself anyway
+	}
 	if err := parseAccountField("viewer", q.Viewer, &q.viewer); err != nil {
 		return err
 	}
