@@ -2,12 +2,15 @@ package service_test
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -62,5 +65,24 @@ func TestQueriesWaitForTheViewsToCatchUpAfterARestart(t *testing.T) {
 	}
 	if conv.Version != 5 || !h.svc.CaughtUpAtStart() {
 		t.Fatalf("the first answer after the restart is older than the log: %+v", conv)
+	}
+}
+
+// A read model that stops following the log (its reads held here, as a
+// lost stream leader can hold them) is logged once StallWarn has passed,
+// even when far fewer than LagWarn events wait.
+func TestStalledViewsAreLogged(t *testing.T) {
+	h := newHarness(t)
+	open := make(chan struct{})
+	defer close(open)
+	logs := &testkit.LockedBuffer{}
+	h.wrapLog = func(l service.Log) service.Log { return heldLog{Log: l, open: open} }
+	h.restart(service.Options{StallWarn: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	h.must(alice, "presence.set", map[string]any{"status": "active"})
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "read model not following the log"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning while the views stalled one event behind:\n%s", logs.String())
+		}
 	}
 }

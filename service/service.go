@@ -98,6 +98,11 @@ type Options struct {
 	LagWarn int
 	// LagReportInterval spaces those warnings. Default: 10s.
 	LagReportInterval time.Duration
+	// StallWarn is how long the read model may stay at one checkpoint
+	// while the log holds more before the service logs a warning, whatever
+	// the lag: a follower of the log that stalls (as after a stream leader
+	// was lost) is news even when few events wait. Default: 5s.
+	StallWarn time.Duration
 	// Version is reported by the micro service. Default: "1.0.0".
 	Version string
 	// EnforceIdentity checks every request against its authenticated
@@ -148,6 +153,7 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.ReadWait, 2*time.Second)
 	setDefault(&o.LagWarn, 10000)
 	setDefault(&o.LagReportInterval, 10*time.Second)
+	setDefault(&o.StallWarn, 5*time.Second)
 	setDefault(&o.Version, "1.0.0")
 	setDefault(&o.AdminAccount, identity.AdminAccount)
 	setDefault(&o.StreamCheckInterval, 5*time.Second)
@@ -187,9 +193,14 @@ type Service struct {
 	queries  *limiter       // queries' slots
 	jobs     chan func()    // to a worker waiting for a request; see runJob
 	workers  sync.WaitGroup // worker goroutines, ended after ctx
-	// lagReported is when the lag was last logged; the lag reporter's
-	// goroutine alone reads and writes it.
+	// lagReported is when the lag was last logged, and lagSeen the views'
+	// checkpoint and since when the reporter has seen it unchanged; the lag
+	// reporter's goroutine alone reads and writes them.
 	lagReported time.Time
+	lagSeen     struct {
+		checkpoint uint64
+		since      time.Time
+	}
 	// poison is what the command side skipped while folding; see poison.go.
 	poison poisonBook
 	// observer is Options.Observer, or one that ignores everything.

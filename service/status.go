@@ -66,19 +66,29 @@ func (s *Service) runLagReport(ctx context.Context) error {
 }
 
 // reportLag logs a warning, at most every LagReportInterval, while the read
-// model is more than LagWarn events behind the log.
+// model is more than LagWarn events behind the log, or has stayed at one
+// checkpoint for StallWarn while the log holds more.
 func (s *Service) reportLag(ctx context.Context) {
-	if time.Since(s.lagReported) < s.opts.LagReportInterval {
-		return
-	}
 	last, err := s.log.LastSeq(ctx)
 	if err != nil {
 		return
 	}
-	cp := s.views().Checkpoint()
-	if last > cp && last-cp > uint64(s.opts.LagWarn) {
-		s.lagReported = time.Now()
-		s.opts.Logger.Warn("read model behind the log", slog.Uint64("lag", last-cp),
-			slog.Uint64("stream_last_seq", last), slog.Uint64("views_checkpoint", cp))
+	cp, now := s.views().Checkpoint(), time.Now()
+	if cp != s.lagSeen.checkpoint || s.lagSeen.since.IsZero() {
+		s.lagSeen.checkpoint, s.lagSeen.since = cp, now
 	}
+	if last <= cp || now.Sub(s.lagReported) < s.opts.LagReportInterval {
+		return
+	}
+	stalled := now.Sub(s.lagSeen.since)
+	msg := "read model behind the log"
+	switch {
+	case stalled >= s.opts.StallWarn:
+		msg = "read model not following the log: its checkpoint has not moved for " + stalled.Round(time.Second).String()
+	case last-cp <= uint64(s.opts.LagWarn):
+		return
+	}
+	s.lagReported = now
+	s.opts.Logger.Warn(msg, slog.Uint64("lag", last-cp), slog.Uint64("stream_last_seq", last),
+		slog.Uint64("views_checkpoint", cp))
 }
