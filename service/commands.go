@@ -163,7 +163,7 @@ func (s *Service) settleAppend(ctx context.Context, e *entry, cmd aggregate.Comm
 	case errors.Is(r.Err, eventlog.ErrConflict):
 		return api.CommandReply{}, r.Err
 	case r.Err != nil:
-		e.reset() // the append may or may not have happened
+		e.reset()                        // the append may or may not have happened
 		return api.CommandReply{}, r.Err // it names the subject already
 	case r.Duplicate:
 		reply, err := s.duplicateReply(ctx, e.subject, cmd, r.Seq)
