@@ -163,8 +163,10 @@ func (s *Service) settleAppend(ctx context.Context, e *entry, cmd aggregate.Comm
 	case errors.Is(r.Err, eventlog.ErrConflict):
 		return api.CommandReply{}, r.Err
 	case r.Err != nil:
-		e.reset()                        // the append may or may not have happened
-		return api.CommandReply{}, r.Err // it names the subject already
+		// The append may or may not have happened; r.Err names the
+		// subject already.
+		e.reset()
+		return api.CommandReply{}, r.Err
 	case r.Duplicate:
 		reply, err := s.duplicateReply(ctx, e.subject, cmd, r.Seq)
 		if !errors.Is(err, aggregate.ErrCommandIDReused) {
