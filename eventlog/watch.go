@@ -65,7 +65,10 @@ func (l *Log) CheckConfig(ctx context.Context) error {
 // the advisories and for an advisory lost to a reconnect.
 func (l *Log) WatchConfig(interval time.Duration) (watch func(ctx context.Context)) {
 	changed := make(chan struct{}, 1)
-	sub, err := l.js.Conn().Subscribe(streamAdvisories, func(*nats.Msg) {
+	sub, err := l.js.Conn().Subscribe(streamAdvisories, func(m *nats.Msg) {
+		if !configAdvisory(m.Subject) {
+			return
+		}
 		select {
 		case changed <- struct{}{}:
 		default: // a check is already due
@@ -101,9 +104,19 @@ func (l *Log) watchConfig(ctx context.Context, interval time.Duration, changed <
 }
 
 // streamAdvisories is the subject of JetStream's advisories about the
-// stream CROSSTALK (created, updated, deleted), published in the account
-// that holds it.
-const streamAdvisories = "$JS.EVENT.ADVISORY.STREAM.*." + events.StreamName
+// stream CROSSTALK, published in the account that holds it.
+const streamAdvisories = advisoryPrefix + "*." + events.StreamName
+
+const advisoryPrefix = "$JS.EVENT.ADVISORY.STREAM."
+
+// configAdvisory says whether an advisory's subject tells of a change of
+// the stream's configuration (updated, deleted). The others (a leader
+// elected, a quorum lost, a snapshot) do not: a check during an election
+// can only find the stream unreachable.
+func configAdvisory(subject string) bool {
+	kind, _, _ := strings.Cut(strings.TrimPrefix(subject, advisoryPrefix), ".")
+	return kind == "UPDATED" || kind == "DELETED"
+}
 
 // setConfigProblem stores problem and logs a change.
 func (l *Log) setConfigProblem(problem error) {
