@@ -248,12 +248,16 @@ func (l *sendLoad) percentile(q float64) time.Duration {
 // that the audit finds no break.
 func checkExactlyOnce(t *testing.T, log *eventlog.Log, replies map[string]api.CommandReply) uint64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	last, err := log.LastSeq(ctx)
+	var last uint64
+	err := askAgain(time.Minute, func(ctx context.Context) (err error) {
+		last, err = log.LastSeq(ctx)
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	causes := map[string]int{}
 	at := map[uint64]events.Event{}
 	stop := errors.New("read to the end")
@@ -292,25 +296,6 @@ func checkExactlyOnce(t *testing.T, log *eventlog.Log, replies map[string]api.Co
 		t.Errorf("audit: %d breaks, first %+v", rep.BreaksTotal, rep.Breaks[0])
 	}
 	return last
-}
-
-// streamLeader names the server that leads the stream's replica group.
-func streamLeader(t *testing.T, js jetstream.JetStream) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	st, err := js.Stream(ctx, events.StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Cluster == nil || info.Cluster.Leader == "" {
-		t.Fatalf("stream %s has no leader: %+v", events.StreamName, info.Cluster)
-	}
-	return info.Cluster.Leader
 }
 
 // The stream's leader dies in the middle of a load on an R3 stream: every
