@@ -169,14 +169,39 @@ func (l *Log) Stream() jetstream.Stream {
 	return l.stream
 }
 
-// Info returns the current configuration and state of the stream.
+// Info returns the current configuration and state of the stream. It
+// asks again every infoAttempt until ctx is done (infoTimeout when ctx has
+// no deadline).
 func (l *Log) Info(ctx context.Context) (*jetstream.StreamInfo, error) {
-	info, err := l.stream.Info(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("stream %s info: %w", events.StreamName, mapReadError(err))
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, infoTimeout)
+		defer cancel()
 	}
-	return info, nil
+	for {
+		attempt, cancel := context.WithTimeout(ctx, infoAttempt)
+		info, err := l.stream.Info(attempt)
+		cancel()
+		if err == nil {
+			return info, nil
+		}
+		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("stream %s info: %w", events.StreamName, mapReadError(err))
+		}
+	}
 }
+
+// infoAttempt bounds one stream info request. While the stream's replica
+// group has no leader no server answers one, and the leader elected a
+// moment later does not answer a request sent before it won
+// (docs/reliability.md, Findings): asked once, a status or a lag read
+// during an election of a few milliseconds waited its caller's whole
+// deadline; asked again, it is answered by the new leader.
+const infoAttempt = time.Second
+
+// infoTimeout bounds Info for a caller without a deadline, as the
+// JetStream client's default API timeout does.
+const infoTimeout = 5 * time.Second
 
 // LastSeq returns the sequence of the last message in the stream, 0 when
 // the stream is empty.
