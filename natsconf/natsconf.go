@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
@@ -129,4 +130,21 @@ func (c Config) Lookup(principal string) (Credential, error) {
 		}
 	}
 	return Credential{}, fmt.Errorf("%w: %q", ErrNoSuchPrincipal, principal)
+}
+
+// InboxPrefix is the reply-inbox prefix of a principal of kind (the
+// Credential's Kind) named principal: the only subjects under which NATS
+// lets it subscribe for replies. Prefixes of different principals never
+// overlap, so no principal can subscribe to another's replies:
+// "_INBOX.user.<app>.<handle>" for an end user "<app>:<handle>",
+// "_INBOX.app.<app>" for an app's backend, "_INBOX.<kind>" for the
+// admin, the auditor and the service.
+func InboxPrefix(kind, principal string) string {
+	switch kind {
+	case string(identity.KindUser):
+		return "_INBOX.user." + strings.Replace(principal, ":", ".", 1)
+	case string(identity.KindApp):
+		return "_INBOX.app." + principal
+	}
+	return "_INBOX." + kind
 }
