@@ -1,10 +1,15 @@
 package node
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/crosstalk-dev/crosstalk/headerguard"
 )
 
 // Credentials say how crosstalk authenticates to NATS and checks its TLS
@@ -77,4 +82,24 @@ func ConnectWith(url, name string, c Credentials, opts ...nats.Option) (*nats.Co
 		return nil, err
 	}
 	return Connect(url, name, append(c.Options(), opts...)...)
+}
+
+// Guard is the nats.go option that makes a serving connection read
+// headers through package headerguard, with c's TLS CA for the upgrade the
+// guard does itself. The service refuses to enforce identities on a
+// connection without it.
+func (c Credentials) Guard() (nats.Option, error) {
+	d := &headerguard.Dialer{}
+	if c.TLSCA != "" {
+		pem, err := os.ReadFile(c.TLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("TLS CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TLS CA %s: no PEM certificate in it", c.TLSCA)
+		}
+		d.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return headerguard.Option(d), nil
 }

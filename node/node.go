@@ -197,8 +197,12 @@ func (n *Node) connect(o Options) error {
 		o.Logger.Info("embedded nats-server listening", slog.String("url", url),
 			slog.String("jetstream_dir", n.layout.JetStream()))
 	}
+	guard, err := o.Credentials.Guard()
+	if err != nil {
+		return err
+	}
 	n.closed = make(chan struct{})
-	nc, err := ConnectWith(url, o.Name, o.Credentials, nats.MaxReconnects(-1),
+	nc, err := ConnectWith(url, o.Name, o.Credentials, nats.MaxReconnects(-1), guard,
 		nats.ClosedHandler(func(*nats.Conn) { close(n.closed) }))
 	n.nc = nc
 	return err

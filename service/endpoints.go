@@ -23,7 +23,8 @@ type request struct {
 	data           []byte
 	// info is the Nats-Request-Info header, read only when the service
 	// enforces identities.
-	info string
+	info    string
+	infoErr error
 	// trace is the request's W3C trace context, echoed in the reply.
 	trace events.Trace
 	// ep is the endpoint that received it and start when, for the
@@ -122,8 +123,9 @@ func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
 func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc, quick quickFunc) func(*endpoint, *nats.Msg) {
 	base := context.WithoutCancel(ctx)
 	return func(ep *endpoint, msg *nats.Msg) {
-		req := request{subject: msg.Subject, reply: msg.Reply, data: msg.Data, info: s.requestInfo(msg),
+		req := request{subject: msg.Subject, reply: msg.Reply, data: msg.Data,
 			trace: traceOf(msg.Header), ep: ep, start: time.Now()}
+		req.info, req.infoErr = s.requestInfo(msg)
 		p, perr := s.principal(req)
 		conn := connectionOf(p, req.reply)
 		if err := lim.acquire(conn); err != nil {

@@ -1,23 +1,43 @@
 package service
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/headerguard"
 	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
+// ErrUnguarded is returned by Run when identities are to be enforced on a
+// connection that does not read through package headerguard: nats.go alone
+// can be made to see a caller nats-server never wrote.
+var ErrUnguarded = errors.New("identities need a connection dialed through headerguard (headerguard.Option)")
+
 // requestInfo is the Nats-Request-Info header of msg when the service
 // enforces identities, and "" otherwise: development mode reads no header
-// at all, so its hot path is what it was.
-func (s *Service) requestInfo(msg *nats.Msg) string {
+// at all, so its hot path is what it was. A header block the connection's
+// guard found malformed, or one that names its caller twice or hides it, is
+// the request's fault (400): the service never guesses which copy the
+// server wrote (package headerguard, docs/security.md).
+func (s *Service) requestInfo(msg *nats.Msg) (string, error) {
 	if !s.opts.EnforceIdentity {
-		return ""
+		return "", nil
 	}
-	return msg.Header.Get(identity.RequestInfoHeader)
+	if _, bad := msg.Header[headerguard.MalformedHeader]; bad {
+		return "", badRequest("the request's header block is malformed: every header line must end with CRLF")
+	}
+	info, err := identity.RequestInfo(msg.Header, msg.Reply)
+	switch {
+	case errors.Is(err, identity.ErrDuplicateInfo):
+		return "", badRequest("%v", err)
+	case err != nil:
+		return "", fmt.Errorf("%w: %v", identity.ErrForbidden, err)
+	}
+	return info, nil
 }
 
 // principal is who sent req: identity.SelfDeclared in development mode,
@@ -26,6 +46,9 @@ func (s *Service) requestInfo(msg *nats.Msg) string {
 func (s *Service) principal(req request) (identity.Principal, error) {
 	if !s.opts.EnforceIdentity {
 		return identity.SelfDeclared, nil
+	}
+	if req.infoErr != nil {
+		return identity.Principal{}, req.infoErr
 	}
 	p, err := identity.FromRequestInfo(req.info, s.opts.AdminAccount)
 	if err != nil {

@@ -18,9 +18,13 @@ import (
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/docs/policies"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/headerguard"
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/internal/natstest"
 	"github.com/crosstalk-dev/crosstalk/internal/seed"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
+	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -423,6 +427,7 @@ func (w *idWorld) conn(t *testing.T, principal string) *idConn {
 	}
 	c := &idConn{errs: make(chan error, 16)}
 	c.nc, err = nats.Connect(w.url, nats.UserInfo(cr.User, cr.Password), nats.Name("ADMIN/admin"),
+		headerguard.Option(&headerguard.Dialer{}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			select {
 			case c.errs <- err:
@@ -489,4 +494,21 @@ func outcome(m *nats.Msg, err error) (string, []byte) {
 	var body api.ErrorBody
 	_ = json.Unmarshal(m.Data, &body)
 	return status + " " + body.Error.Code, m.Data
+}
+
+// A service that is to enforce identities refuses to run on a connection
+// that does not read through headerguard: nats.go alone can be made to see
+// a caller nats-server never wrote (internal/rawattack).
+func TestEnforcingServiceNeedsAGuardedConnection(t *testing.T) {
+	srv := natstest.Start(t)
+	nc := srv.Connect(t)
+	store, err := projector.Open(projector.Options{Dir: t.TempDir(), Logger: testkit.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	svc := service.New(nc, nil, store, service.Options{EnforceIdentity: true, Logger: testkit.Quiet()})
+	if err := svc.Run(context.Background()); !errors.Is(err, service.ErrUnguarded) {
+		t.Fatalf("Run on an unguarded connection: %v, want ErrUnguarded", err)
+	}
 }

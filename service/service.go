@@ -19,6 +19,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/closer"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/headerguard"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
@@ -251,6 +252,9 @@ func (s *Service) Ready() <-chan struct{} { return s.ready }
 // endpoints, and serves until ctx is done. It then stops the endpoints,
 // waits for requests in flight, and returns.
 func (s *Service) Run(ctx context.Context) error {
+	if s.opts.EnforceIdentity && !headerguard.Guarded(s.nc) {
+		return ErrUnguarded
+	}
 	if err := s.refreshPolicies(ctx); err != nil {
 		return err
 	}

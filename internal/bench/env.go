@@ -131,11 +131,22 @@ func (e *env) refuseExisting(ctx context.Context) error {
 // connect opens a NATS connection that close closes: with
 // Options.Credentials on a given server, as the service principal on the
 // embedded one.
+// A service's connection reads through package headerguard, as serve's
+// does, so that the figures include the guard.
 func (e *env) connect(name string) (*nats.Conn, error) {
-	if e.ids == nil {
-		return e.connectWith(name, e.opts.Credentials)
+	creds := e.opts.Credentials
+	if e.ids != nil {
+		cr, err := e.ids.Lookup(natsconf.PrincipalService)
+		if err != nil {
+			return nil, err
+		}
+		creds = node.Credentials{User: cr.User, Password: cr.Password}
 	}
-	return e.connectAs(natsconf.PrincipalService, name)
+	guard, err := creds.Guard()
+	if err != nil {
+		return nil, err
+	}
+	return e.connectWith(name, creds, guard)
 }
 
 // connectAs connects as principal of the embedded broker's configuration.
@@ -147,8 +158,8 @@ func (e *env) connectAs(principal, name string) (*nats.Conn, error) {
 	return e.connectWith(name, node.Credentials{User: cr.User, Password: cr.Password})
 }
 
-func (e *env) connectWith(name string, creds node.Credentials) (*nats.Conn, error) {
-	nc, err := node.ConnectWith(e.url, name, creds, nats.MaxReconnects(-1))
+func (e *env) connectWith(name string, creds node.Credentials, opts ...nats.Option) (*nats.Conn, error) {
+	nc, err := node.ConnectWith(e.url, name, creds, append(opts, nats.MaxReconnects(-1))...)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // domain lists the packages that must stay free of infrastructure.
-var domain = []string{"./events", "./aggregate"}
+var domain = []string{"./events", "./aggregate", "./identity"}
 
 // forbidden are substrings of import paths the domain must not reach,
 // directly or through another package.
