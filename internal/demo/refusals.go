@@ -30,7 +30,7 @@ const refusalWait = 5 * time.Second
 // answering the authenticated caller whatever the request claims.
 func (d *demo) refusals(ctx context.Context, story *seed.Story) error {
 	fmt.Fprintf(d.out, "\n== %s  identities: what a client that lies cannot do\n", d.clock.Now().Format("2006-01-02"))
-	for _, check := range []func(context.Context, *seed.Story) error{d.otherAppsSubject, d.claimedViewer, d.forgedHeader} {
+	for _, check := range []func(context.Context, *seed.Story) error{d.otherAppsSubject, d.claimedViewer, d.forgedHeader, d.bareLFForgery} {
 		if err := check(ctx, story); err != nil {
 			return err
 		}
