@@ -57,8 +57,7 @@ func Mint(appKey nkeys.KeyPair, account events.Account, ttl time.Duration, now t
 		return "", fmt.Errorf("%w: ttl %s must be positive", ErrLifetime, ttl)
 	}
 	c := jwt.NewGenericClaims(string(account))
-	c.Audience = TokenAudience
-	c.IssuedAt = now.Unix()
+	c.Audience = TokenAudience // iat and jti: the library sets them
 	c.Expires = now.Add(ttl).Unix()
 	return c.Encode(appKey)
 }
