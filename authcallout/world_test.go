@@ -28,7 +28,7 @@ type world struct {
 }
 
 // newWorld starts the node and the callout; both stop when the test ends.
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -55,7 +55,7 @@ func newWorld(t *testing.T) *world {
 
 // writeCalloutConfig writes what `auth init --callout` writes for the
 // seed's apps into dir.
-func writeCalloutConfig(t *testing.T, dir string) natsconf.Config {
+func writeCalloutConfig(t testing.TB, dir string) natsconf.Config {
 	t.Helper()
 	issuer, err := nkeys.CreateAccount()
 	if err != nil {
@@ -80,7 +80,7 @@ func writeCalloutConfig(t *testing.T, dir string) natsconf.Config {
 
 // runCallout runs the callout as `crosstalk auth callout --dir` would,
 // until the test ends, and waits until it listens.
-func (w *world) runCallout(t *testing.T) {
+func (w *world) runCallout(t testing.TB) {
 	t.Helper()
 	cr, err := w.cfg.Lookup(natsconf.PrincipalCallout)
 	if err != nil {
@@ -119,7 +119,7 @@ func (w *world) runCallout(t *testing.T) {
 }
 
 // appKey is app's signing key, as its backend holds it.
-func (w *world) appKey(t *testing.T, app string) nkeys.KeyPair {
+func (w *world) appKey(t testing.TB, app string) nkeys.KeyPair {
 	t.Helper()
 	kp, err := authcallout.ReadSeed(filepath.Join(w.dir, authcallout.AppSeedFile(app)))
 	if err != nil {
@@ -129,7 +129,7 @@ func (w *world) appKey(t *testing.T, app string) nkeys.KeyPair {
 }
 
 // token mints a token for account with its app's key, valid for ttl.
-func (w *world) token(t *testing.T, account string, ttl time.Duration) string {
+func (w *world) token(t testing.TB, account string, ttl time.Duration) string {
 	t.Helper()
 	a := events.Account(account)
 	tok, err := authcallout.Mint(w.appKey(t, string(a.App())), a, ttl, time.Now())
@@ -142,7 +142,7 @@ func (w *world) token(t *testing.T, account string, ttl time.Duration) string {
 // device connects with token as a device would, with the end user's inbox
 // prefix; the channel receives its asynchronous errors (permission
 // violations).
-func (w *world) device(t *testing.T, account, token string) (*nats.Conn, chan error, error) {
+func (w *world) device(t testing.TB, account, token string) (*nats.Conn, chan error, error) {
 	t.Helper()
 	errs := make(chan error, 16)
 	nc, err := nats.Connect(w.url, nats.Token(token), nats.Name("instagram:eve"), nats.NoReconnect(),
