@@ -58,11 +58,11 @@ type Options struct {
 	MaxTokenLifetime time.Duration
 	// MaxSubscriptions bounds each end user's subscriptions
 	// (DefaultMaxSubscriptions when zero): a device needs its reply inbox
-	// and its feed, a few more for a library's own use.
+	// and its feed, a few more for a library's own use. -1 is no limit.
 	MaxSubscriptions int64
 	// MaxPayload bounds each message an end user publishes, in bytes
 	// (DefaultMaxPayload, 64 KiB, when zero): a command or a query is a few
-	// KiB at most.
+	// KiB at most. -1 is the server's max_payload.
 	MaxPayload int64
 	// Pending is how many authorization requests may wait to be answered
 	// (DefaultPending when zero); the server times out the rest.
