@@ -37,8 +37,6 @@ const QueueGroup = "crosstalk-auth-callout"
 // Defaults of Options.
 const (
 	DefaultMaxTokenLifetime = time.Hour
-	DefaultMaxSubscriptions = 64
-	DefaultMaxPayload       = 64 << 10
 	DefaultPending          = 1024
 )
 
@@ -56,14 +54,6 @@ type Options struct {
 	// (DefaultMaxTokenLifetime, one hour, when zero): tokens are bearer
 	// secrets, so a stolen one must not last.
 	MaxTokenLifetime time.Duration
-	// MaxSubscriptions bounds each end user's subscriptions
-	// (DefaultMaxSubscriptions when zero): a device needs its reply inbox
-	// and its feed, a few more for a library's own use. -1 is no limit.
-	MaxSubscriptions int64
-	// MaxPayload bounds each message an end user publishes, in bytes
-	// (DefaultMaxPayload, 64 KiB, when zero): a command or a query is a few
-	// KiB at most. -1 is the server's max_payload.
-	MaxPayload int64
 	// Pending is how many authorization requests may wait to be answered
 	// (DefaultPending when zero); the server times out the rest.
 	Pending int
@@ -91,12 +81,6 @@ func (o *Options) EnsureDefaults() error {
 	}
 	if o.MaxTokenLifetime == 0 {
 		o.MaxTokenLifetime = DefaultMaxTokenLifetime
-	}
-	if o.MaxSubscriptions == 0 {
-		o.MaxSubscriptions = DefaultMaxSubscriptions
-	}
-	if o.MaxPayload == 0 {
-		o.MaxPayload = DefaultMaxPayload
 	}
 	if o.Pending == 0 {
 		o.Pending = DefaultPending
@@ -181,7 +165,7 @@ func (o Options) authorize(req *jwt.AuthorizationRequestClaims) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	userJWT, err := o.userClaims(req.UserNkey, t).Encode(o.Issuer)
+	userJWT, err := userClaims(req.UserNkey, t).Encode(o.Issuer)
 	if err != nil {
 		return "", fmt.Errorf("sign the user: %w", err)
 	}

@@ -3,6 +3,8 @@ package authcallout_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +134,48 @@ func violation(t *testing.T, errs chan error, op, subject string) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Errorf("%s on %s was not refused", op, subject)
+	}
+}
+
+// A device is bound by its app account's limits block: in
+// configuration-file mode nats-server applies those, and not the limits
+// of the user JWT the callout signs, to a callout user. NATS refuses a
+// subscription past max_subscriptions and closes the device for a message
+// past max_payload.
+func TestAccountLimitsBindDevices(t *testing.T) {
+	const maxSubs, maxPayload = 8, 4096
+	w := newWorldWith(t, func(conf string) string {
+		return strings.Replace(conf, "  \"instagram\" {\n",
+			fmt.Sprintf("  \"instagram\" {\n    limits: {max_subscriptions: %d, max_payload: %d}\n", maxSubs, maxPayload), 1)
+	})
+	alice, errs, err := w.device(t, "instagram:alice", w.token(t, "instagram:alice", 5*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range maxSubs {
+		if _, err := alice.SubscribeSync(api.FeedSubject("instagram:alice")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := alice.Flush(); err != nil || len(errs) != 0 {
+		t.Fatalf("refused within the limit: %v, %d errors", err, len(errs))
+	}
+	_, _ = alice.SubscribeSync(api.FeedSubject("instagram:alice"))
+	_ = alice.Flush()
+	select {
+	case err := <-errs:
+		if !strings.Contains(err.Error(), "maximum subscriptions exceeded") {
+			t.Errorf("subscription past the limit: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("a subscription past the limit was accepted")
+	}
+	// the server tells the client its max_payload, the account's, and the
+	// client refuses before sending
+	if got := alice.MaxPayload(); got != maxPayload {
+		t.Errorf("the device's max payload is %d, want the account's %d", got, maxPayload)
+	}
+	if err := alice.Publish("crosstalk.query.inbox", make([]byte, maxPayload+1)); !errors.Is(err, nats.ErrMaxPayload) {
+		t.Errorf("a message past the payload limit: %v, want nats.ErrMaxPayload", err)
 	}
 }

@@ -37,9 +37,14 @@ func InboxPrefix(account events.Account) string {
 // placed in the app's account (the audience, in a configuration file's
 // auth_callout), named as the crosstalk account so that the server writes
 // that name as the "user" of Nats-Request-Info (the service's identity
-// check reads it there), with the end user's permissions and limits, and
-// expiring with the token.
-func (o Options) userClaims(userNkey string, t Token) *jwt.UserClaims {
+// check reads it there), with the end user's permissions, and expiring
+// with the token.
+//
+// It carries no subscription or payload limits: in configuration-file mode
+// nats-server (2.15.2) drops a callout user's JWT before it applies limits,
+// so a device is bound by its app account's limits block alone
+// (TestAccountLimitsBindDevices).
+func userClaims(userNkey string, t Token) *jwt.UserClaims {
 	uc := jwt.NewUserClaims(userNkey)
 	uc.Audience = string(t.Account.App())
 	uc.Name = string(t.Account)
@@ -47,8 +52,6 @@ func (o Options) userClaims(userNkey string, t Token) *jwt.UserClaims {
 	p := UserPermissions(t.Account)
 	uc.Pub.Allow.Add(p.Publish...)
 	uc.Sub.Allow.Add(p.Subscribe...)
-	uc.Limits.Subs = o.MaxSubscriptions
-	uc.Limits.Payload = o.MaxPayload
 	// A device is a client: not a leaf node, a route or an MQTT session,
 	// whose permissions would mean something else.
 	uc.AllowedConnectionTypes.Add(jwt.ConnectionTypeStandard, jwt.ConnectionTypeWebsocket)

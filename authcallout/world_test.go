@@ -3,6 +3,7 @@ package authcallout_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -30,10 +31,24 @@ type world struct {
 // newWorld starts the node and the callout; both stop when the test ends.
 func newWorld(t testing.TB) *world {
 	t.Helper()
+	return newWorldWith(t, func(conf string) string { return conf })
+}
+
+// newWorldWith is newWorld with the written nats.conf changed by edit.
+func newWorldWith(t testing.TB, edit func(conf string) string) *world {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	w := &world{dir: filepath.Join(t.TempDir(), "auth")}
 	w.cfg = writeCalloutConfig(t, w.dir)
+	conf := filepath.Join(w.dir, natsconf.ConfFile)
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte(edit(string(data))), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	n, err := node.Start(ctx, node.Options{Dir: filepath.Join(t.TempDir(), "data"), Listen: "127.0.0.1:0",
 		Logger: testkit.Quiet(), NatsConfig: filepath.Join(w.dir, natsconf.ConfFile)})
 	if err != nil {

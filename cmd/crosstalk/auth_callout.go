@@ -41,8 +41,6 @@ func newAuthCalloutCommand(stderr io.Writer) *cobra.Command {
 	fl.StringVar(&f.keys, "keys", "", "the apps' registered public keys (JSON: app to a list of public account nkeys)")
 	fl.StringVar(&f.issuerSeed, "issuer-seed", "", "the seed of the auth_callout issuer, which signs the answers")
 	fl.DurationVar(&f.opts.MaxTokenLifetime, "max-token-lifetime", authcallout.DefaultMaxTokenLifetime, "refuse tokens whose exp is further ahead")
-	fl.Int64Var(&f.opts.MaxSubscriptions, "max-subscriptions", authcallout.DefaultMaxSubscriptions, "subscriptions each end user may hold")
-	fl.Int64Var(&f.opts.MaxPayload, "max-payload", authcallout.DefaultMaxPayload, "bytes each message of an end user may carry")
 	fl.BoolVar(&f.debug, "debug", false, "log every user issued, not only the refusals")
 	addServiceFlags(fl, &f.natsURL, &f.creds)
 	return cmd
