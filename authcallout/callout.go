@@ -40,7 +40,7 @@ const (
 	DefaultPending          = 1024
 )
 
-// Options configure a Callout. Conn, Issuer and Keys are required.
+// Options configure Run. Conn, Issuer and Keys are required.
 type Options struct {
 	// Conn is the callout's connection, as a user of the auth_callout
 	// account listed in auth_users. Run does not close it.

@@ -100,3 +100,17 @@ func TestKeyFiles(t *testing.T) {
 		}
 	}
 }
+
+// Run refuses to start without its connection, an issuer key and at
+// least one app key.
+func TestRunNeedsItsOptions(t *testing.T) {
+	issuer, _ := nkeys.CreateAccount()
+	for name, o := range map[string]authcallout.Options{
+		"nothing":       {},
+		"no connection": {Issuer: issuer, Keys: authcallout.Keys{"instagram": {"A"}}},
+	} {
+		if err := authcallout.Run(t.Context(), o); !errors.Is(err, authcallout.ErrOptions) {
+			t.Errorf("%s: %v, want ErrOptions", name, err)
+		}
+	}
+}
