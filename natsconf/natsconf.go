@@ -52,6 +52,9 @@ type Config struct {
 	Credentials []Credential
 	// TLS, when set, makes the server require TLS with this certificate.
 	TLS TLSFiles
+	// Callout, when set, authenticates end users through an auth callout
+	// (see WithCallout).
+	Callout *Callout
 }
 
 // TLSFiles are the server's certificate and key, PEM files, written into

@@ -29,7 +29,9 @@ func (c Config) WriteConf(w io.Writer, listen string) error {
 	for _, app := range c.Apps {
 		c.writeAppAccount(b, app)
 	}
+	c.writeCalloutAccount(b)
 	b.WriteString("}\n")
+	c.writeAuthorization(b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -5,8 +5,12 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
 
+	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/authcallout"
+	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 )
@@ -19,14 +23,15 @@ type authInitFlags struct {
 	tlsCert string
 	tlsKey  string
 	tlsCA   string
+	callout bool
 }
 
-func newAuthCommand(stdout io.Writer) *cobra.Command {
+func newAuthCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "auth",
 		Short: "Set up who may do what: NATS accounts, users and permissions",
 	}
-	cmd.AddCommand(newAuthInitCommand(stdout))
+	cmd.AddCommand(newAuthInitCommand(stdout), newAuthCalloutCommand(stderr), newAuthTokenCommand(stdout))
 	return cmd
 }
 
@@ -48,6 +53,7 @@ func newAuthInitCommand(stdout io.Writer) *cobra.Command {
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "the server's TLS certificate (PEM), written into a tls block")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
 	fl.StringVar(&f.tlsCA, "tls-ca", "", "the CA that signed --tls-cert, for the nats contexts")
+	fl.BoolVar(&f.callout, "callout", false, "end users come through 'crosstalk auth callout' with app-signed tokens, not from the file")
 	_ = cmd.MarkFlagRequired("dir")
 	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
 	return cmd
@@ -59,8 +65,19 @@ func authInit(f authInitFlags, stdout io.Writer) error {
 		return err
 	}
 	c.TLS = natsconf.TLSFiles{Cert: absPath(f.tlsCert), Key: absPath(f.tlsKey)}
+	var issuer nkeys.KeyPair
+	if f.callout {
+		if c, issuer, err = withCallout(c); err != nil {
+			return err
+		}
+	}
 	if err := c.WriteDir(f.dir, f.listen); err != nil {
 		return err
+	}
+	if issuer != nil {
+		if err := authcallout.WriteKeyFiles(f.dir, issuer, f.apps); err != nil {
+			return err
+		}
 	}
 	conf := filepath.Join(f.dir, natsconf.ConfFile)
 	fmt.Fprintf(stdout, "wrote %s and %s (mode 0600)\n\n", conf, filepath.Join(f.dir, natsconf.CredentialsFile))
@@ -69,7 +86,37 @@ func authInit(f authInitFlags, stdout io.Writer) error {
 		fmt.Fprintln(stdout, line)
 	}
 	fmt.Fprintf(stdout, "\n# serve under it:\ncrosstalk serve --nats-config %s\n", conf)
+	if f.callout {
+		printCalloutUsage(stdout, f.dir, c.URL(f.listen), f.apps[0])
+	}
 	return nil
+}
+
+// withCallout makes c's end users come through an auth callout signing
+// with a new issuer key.
+func withCallout(c natsconf.Config) (natsconf.Config, nkeys.KeyPair, error) {
+	issuer, err := nkeys.CreateAccount()
+	if err != nil {
+		return c, nil, err
+	}
+	pub, err := issuer.PublicKey()
+	if err != nil {
+		return c, nil, err
+	}
+	c, err = c.WithCallout(pub, nil)
+	return c, issuer, err
+}
+
+// printCalloutUsage says how to run the callout and try it as a device of
+// app.
+func printCalloutUsage(stdout io.Writer, dir, url, app string) {
+	seed := filepath.Join(dir, authcallout.AppSeedFile(app))
+	fmt.Fprintf(stdout, "\n# end users come through the auth callout; run it next to the server:\n")
+	fmt.Fprintf(stdout, "crosstalk auth callout --dir %s --nats-url %s\n", dir, url)
+	fmt.Fprintf(stdout, "\n# each app's backend mints device tokens with its seed (%s, ...); by hand:\n", seed)
+	fmt.Fprintf(stdout, "nats --server %s --token \"$(crosstalk auth token --app %s --handle alice --seed %s)\" \\\n"+
+		"  --inbox-prefix %s sub %s\n", url, app, seed, authcallout.InboxPrefix(events.Account(app+":alice")),
+		api.FeedSubject(app+":alice"))
 }
 
 // absPath makes a file named on the command line absolute, so that the
@@ -101,5 +148,13 @@ the secrets, write a new directory and reload (docs/security.md).
 
 With --tls-cert and --tls-key the configuration gets a tls block, and the
 contexts check the server's certificate against --tls-ca.
+
+With --callout no end user is in the file: end users connect with a device
+token their app signed, checked by 'crosstalk auth callout'. The file gets an
+authorization { auth_callout } block (every user it lists bypasses the
+callout), an AUTH account with the callout's user, and DIR also holds, mode
+0600: callout-issuer.nk (the seed the callout signs with), app-keys.json
+(each app's registered public key) and app-<app>.nk (each app's signing
+seed, for its backend).
 
 Serve with it: crosstalk serve --nats-config DIR/nats.conf`

@@ -32,7 +32,7 @@ disconnect play out, or 'crosstalk serve' to run the service.`,
 	root.AddCommand(newSoakCommand(stdout, stderr))
 	root.AddCommand(newBenchCommand(stdout, stderr))
 	root.AddCommand(newReplayCommand(stdout, stderr))
-	root.AddCommand(newAuthCommand(stdout))
+	root.AddCommand(newAuthCommand(stdout, stderr))
 	root.AddCommand(newViewsCommand(stdout, stderr))
 	root.AddCommand(newServeCommand(stdout, stderr), newDemoCommand(stdout, stderr), newPolicyCommand(stdout, stderr), newAuditCommand(stdout, stderr))
 	return root
