@@ -201,7 +201,10 @@ func (n *Node) connect(o Options) error {
 	nc, err := ConnectWith(url, o.Name, o.Credentials, nats.MaxReconnects(-1),
 		nats.ClosedHandler(func(*nats.Conn) { close(n.closed) }))
 	n.nc = nc
-	return err
+	if err != nil {
+		return err
+	}
+	return o.checkServerAuth(nc)
 }
 
 // setStore records the store the node's views are now in, after an online
