@@ -132,4 +132,3 @@ func TestDevelopmentModeRefusesForeignOrAuthenticatingServers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
