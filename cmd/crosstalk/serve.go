@@ -156,7 +156,7 @@ docs/operations.md lists the metrics.
 
 The durable intake (docs/intake.md): a producer that cannot wait for a reply
 publishes a command to JetStream on crosstalk.intake.<app>.<action>, its
-Nats-Msg-Id header the command_id, and moves on; serve decides it exactly once,
+Nats-Msg-Id header <app>.<command_id>, and moves on; serve decides it exactly once,
 in order per conversation, and publishes the outcome on crosstalk.outcome.<app>;
 crosstalk.query.command answers it for --intake-window. The stream
 CROSSTALK_INTAKE keeps what is published while no serve runs. --intake=false
