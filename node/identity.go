@@ -193,5 +193,6 @@ func (o *Options) logIdentity() {
 		return
 	}
 	o.Logger.Info("identities enforced", slog.String("nats_config", o.NatsConfig),
-		slog.Bool("creds_file", o.Credentials.CredsFile != ""), slog.String("user", o.Credentials.User))
+		slog.Bool("creds_file", o.Credentials.CredsFile != ""), slog.String("user", o.Credentials.User),
+		slog.Bool("url_credentials", urlHasCredentials(o.NatsURL)))
 }
