@@ -108,6 +108,6 @@ func (a *Account) Evolve(r events.Recorded) error {
 		}
 		a.ShowActivityStatus, a.SendReadReceipts, a.InteropOptIn = d.ShowActivityStatus, d.SendReadReceipts, d.InteropOptIn
 	}
-	a.Stream.advance(r)
+	a.Stream.advance(r, a.Name.App())
 	return nil
 }

@@ -161,7 +161,7 @@ func TestPolicyNameLength(t *testing.T) {
 func TestPriorIsBounded(t *testing.T) {
 	var s Stream
 	for i := range PriorLimit + 10 {
-		s.advance(events.Recorded{Seq: uint64(i + 1), Event: events.Event{CausationID: fmt.Sprint("cmd", i)}})
+		s.advance(events.Recorded{Seq: uint64(i + 1), Event: events.Event{CausationID: fmt.Sprint("cmd", i)}}, "")
 	}
 	if _, ok := s.Prior("cmd0"); ok {
 		t.Fatal("the oldest command is still remembered")

@@ -10,36 +10,42 @@ import (
 // come from the log, which is the truth: Evolve records what happened and
 // does not judge it.
 func (c *Conversation) Evolve(r events.Recorded) error {
-	if err := c.apply(r.Event); err != nil {
+	actor, err := c.apply(r.Event)
+	if err != nil {
 		return fmt.Errorf("conversation %s at seq %d: %w", c.ID, r.Seq, err)
 	}
-	c.Stream.advance(r)
+	c.Stream.advance(r, actor.App())
 	return nil
 }
 
-func (c *Conversation) apply(e events.Event) error {
+// apply folds e into c and returns the account that acted (none for a
+// closing), whose app scopes e's command id.
+func (c *Conversation) apply(e events.Event) (events.Account, error) {
 	switch e.Type {
 	case events.ConversationStarted:
 		d, err := events.DataOf[events.ConversationStartedData](e)
 		if err != nil {
-			return err
+			return "", err
 		}
 		c.Started, c.Participants, c.CrossApp = true, d.Participants, d.CrossApp
 		c.Apps = events.AppsOf(d.Participants)
+		return d.StartedBy, nil
 	case events.MessageSent:
 		d, err := events.DataOf[events.MessageSentData](e)
 		if err != nil {
-			return err
+			return "", err
 		}
 		c.addMessage(d.MessageID, d.Sender)
+		return d.Sender, nil
 	case events.MessageUnsent:
 		d, err := events.DataOf[events.MessageUnsentData](e)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if m, ok := c.messages[d.MessageID]; ok {
 			m.unsent = true
 		}
+		return d.By, nil
 	case events.MessageRead:
 		return c.applyRead(e)
 	case events.CallStarted, events.CallEnded:
@@ -47,12 +53,31 @@ func (c *Conversation) apply(e events.Event) error {
 	case events.ConversationClosed:
 		d, err := events.DataOf[events.ConversationClosedData](e)
 		if err != nil {
-			return err
+			return "", err
 		}
 		c.Closed, c.ClosedBy = true, d.PolicyVersion
+		return "", nil
 	}
-	// message.edited and message.reacted change views, not decisions.
-	return nil
+	// message.edited and message.reacted change views, not decisions:
+	// only their actor is read.
+	return actorOf(e)
+}
+
+// actorOf reads the acting account of an event apply does not otherwise
+// decode.
+func actorOf(e events.Event) (events.Account, error) {
+	if p, ok := e.Payload.(events.Payload); ok {
+		return events.Account(p.Actor()), nil
+	}
+	switch e.Type {
+	case events.MessageEdited:
+		d, err := events.DataOf[events.MessageEditedData](e)
+		return d.Editor, err
+	case events.MessageReacted:
+		d, err := events.DataOf[events.MessageReactedData](e)
+		return d.Account, err
+	}
+	return "", nil
 }
 
 func (c *Conversation) addMessage(id string, sender events.Account) {
@@ -63,14 +88,14 @@ func (c *Conversation) addMessage(id string, sender events.Account) {
 	c.messages[id] = &messageState{index: c.count, sender: sender}
 }
 
-func (c *Conversation) applyRead(e events.Event) error {
+func (c *Conversation) applyRead(e events.Event) (events.Account, error) {
 	d, err := events.DataOf[events.MessageReadData](e)
 	if err != nil {
-		return err
+		return "", err
 	}
 	m, ok := c.messages[d.MessageID]
 	if !ok {
-		return nil
+		return d.Account, nil
 	}
 	if c.readUpTo == nil {
 		c.readUpTo = make(map[events.Account]int)
@@ -78,28 +103,29 @@ func (c *Conversation) applyRead(e events.Event) error {
 	if m.index > c.readUpTo[d.Account] {
 		c.readUpTo[d.Account] = m.index
 	}
-	return nil
+	return d.Account, nil
 }
 
-func (c *Conversation) applyCall(e events.Event) error {
-	id, err := callID(e)
+func (c *Conversation) applyCall(e events.Event) (events.Account, error) {
+	id, by, err := callOf(e)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if c.calls == nil {
 		c.calls = make(map[string]bool)
 	}
 	c.calls[id] = e.Type == events.CallStarted
-	return nil
+	return by, nil
 }
 
-// callID is the call_id of a call.started or call.ended event. Stored
-// call.started data is decoded as CallEndedData, which has the same call_id
-// and ignores media, as it always has been.
-func callID(e events.Event) (string, error) {
+// callOf is the call_id and the acting account of a call.started or
+// call.ended event. Stored call.started data is decoded as CallEndedData,
+// which has the same call_id and by and ignores media, as it always has
+// been.
+func callOf(e events.Event) (id string, by events.Account, err error) {
 	if d, ok := e.Payload.(events.CallStartedData); ok {
-		return d.CallID, nil
+		return d.CallID, d.By, nil
 	}
 	d, err := events.DataOf[events.CallEndedData](e)
-	return d.CallID, err
+	return d.CallID, d.By, err
 }

@@ -20,7 +20,7 @@ func (c *Conversation) decideSend(cmd SendMessage, p *Policy, now time.Time) (ev
 	}
 	id := cmd.MessageID
 	if id == "" {
-		id = events.DerivedID(now, cmd.CommandID+"\x00message")
+		id = events.DerivedID(now, events.CommandKey(cmd.App, cmd.CommandID)+"\x00message")
 	} else if err := checkID("message_id", id); err != nil {
 		return events.Event{}, err
 	}
@@ -117,7 +117,7 @@ func (c *Conversation) decideStartCall(cmd StartCall, p *Policy, now time.Time) 
 	}
 	id := cmd.CallID
 	if id == "" {
-		id = events.DerivedID(now, cmd.CommandID+"\x00call")
+		id = events.DerivedID(now, events.CommandKey(cmd.App, cmd.CommandID)+"\x00call")
 	} else if err := checkID("call_id", id); err != nil {
 		return events.Event{}, err
 	}

@@ -322,6 +322,6 @@ func (ps *Policies) Evolve(r events.Recorded) error {
 	ps.eventIDs[d.Version] = r.Event.ID
 	ps.Versions = append(ps.Versions, PolicyFromData(d))
 	sort.Slice(ps.Versions, func(i, j int) bool { return ps.Versions[i].Version < ps.Versions[j].Version })
-	ps.Stream.advance(r)
+	ps.Stream.advance(r, "")
 	return nil
 }

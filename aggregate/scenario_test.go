@@ -250,9 +250,19 @@ func (s *scenario) evolveDecided(st, twin state, e events.Event) {
 		s.t.Errorf("%s: after evolve, stream is %+v", s.pos, pos)
 	}
 	want := Prior{EventID: e.ID, Seq: r.Seq, Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
-	if got, ok := pos.Prior(e.CausationID); !ok || got != want {
+	if got, ok := pos.Prior(priorKey(e)); !ok || got != want {
 		s.t.Errorf("%s: Prior(%s) = %+v, %t; want %+v", s.pos, e.CausationID, got, ok, want)
 	}
+}
+
+// priorKey is the key a decided event's command is remembered by: its id
+// scoped by the acting account's app (none for a closing or a policy).
+func priorKey(e events.Event) string {
+	var app events.App
+	if p, ok := e.Payload.(events.Payload); ok && e.Type != events.ConversationClosed && e.Type != events.PolicyPublished {
+		app = events.Account(p.Actor()).App()
+	}
+	return events.CommandKey(app, e.CausationID)
 }
 
 func (s *scenario) formatChain(e events.Event) string {
@@ -269,9 +279,10 @@ func (s *scenario) formatChain(e events.Event) string {
 // prior answers `when prior cmd=K`: what Stream.Prior remembers of K.
 func (s *scenario) prior(st state) string {
 	id := s.names.id(s.when.str("cmd", "cmd"))
+	app := events.App(s.when.str("app", ""))
 	s.checkLine(s.when)
 	pos := st.testPosition()
-	p, ok := pos.Prior(id)
+	p, ok := pos.Prior(events.CommandKey(app, id))
 	if !ok {
 		return "no prior"
 	}

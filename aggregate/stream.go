@@ -35,9 +35,10 @@ type Prior struct {
 	PolicyVersion uint64
 }
 
-// Prior reports whether command id already produced an event here.
-func (s *Stream) Prior(commandID string) (Prior, bool) {
-	p, ok := s.prior[commandID]
+// Prior reports whether the command of key (events.CommandKey: its app and
+// its id) already produced an event here.
+func (s *Stream) Prior(key string) (Prior, bool) {
+	p, ok := s.prior[key]
 	return p, ok
 }
 
@@ -58,14 +59,16 @@ func (s *Stream) next(t events.Type, subject string, now time.Time, cmd Command,
 	return e, nil
 }
 
-func (s *Stream) advance(r events.Recorded) {
+// advance moves s past r, remembering its command under the key of app,
+// the app whose account acted (none for a closing or a policy).
+func (s *Stream) advance(r events.Recorded, app events.App) {
 	s.Version++
 	s.LastSeq = r.Seq
 	s.LastHash = r.Hash
 	if r.Event.CausationID == "" {
 		return
 	}
-	s.remember(r.Event.CausationID, Prior{
+	s.remember(events.CommandKey(app, r.Event.CausationID), Prior{
 		EventID: r.Event.ID, Seq: r.Seq, Version: s.Version, PolicyVersion: r.Event.PolicyVersion,
 	})
 }

@@ -13,9 +13,17 @@ const (
 	// Outcome, for as long as the intake window keeps the outcome.
 	QueryCommand = "command"
 	// MsgIDHeader is the JetStream header that carries an intake
-	// message's command_id; it must equal the body's command_id.
+	// message's key, IntakeMsgID(app, command_id) of its subject's app and
+	// its body's command_id.
 	MsgIDHeader = "Nats-Msg-Id"
 )
+
+// IntakeMsgID is the Nats-Msg-Id of app's intake command commandID:
+// "<app>.<command_id>". JetStream deduplicates the intake stream by it
+// across all apps, so each app's ids are scoped by its name; it is also
+// the command's key everywhere crosstalk remembers a command id
+// (events.CommandKey).
+func IntakeMsgID(app, commandID string) string { return app + "." + commandID }
 
 // IntakeSubject is the intake subject of action for app.
 func IntakeSubject(app, action string) string { return IntakePrefix + app + "." + action }
@@ -38,7 +46,10 @@ type Outcome struct {
 	Error     *Error        `json:"error,omitempty"`
 }
 
-// CommandQuery is the request of crosstalk.query.command.
+// CommandQuery is the request of crosstalk.query.command: the outcome of
+// App's command CommandID. An app asks for its own (App may be left out);
+// an admin, the service or a caller in development mode names App.
 type CommandQuery struct {
 	CommandID string `json:"command_id"`
+	App       string `json:"app,omitempty"`
 }

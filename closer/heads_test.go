@@ -111,7 +111,7 @@ func (g *generator) start(t *testing.T) *history {
 	if len(others) == 0 {
 		others = append(others, events.Account(string(actor)+"x"))
 	}
-	h := &history{folded: aggregate.NewConversation(events.ConversationIDFor(cmdID))}
+	h := &history{folded: aggregate.NewConversation(events.ConversationIDFor(actor.App(), cmdID))}
 	g.step(t, h, aggregate.StartConversation{Meta: aggregate.Meta{CommandID: cmdID, App: actor.App(), Actor: actor},
 		Participants: others}, g.open)
 	if h.msgs == 0 {

@@ -81,10 +81,28 @@ func DerivedFrom(id, seed string) bool {
 // conversationNamespace scopes ConversationIDFor's name-based UUIDs.
 var conversationNamespace = uuid.MustParse("3f1d6c2e-8b4a-4e7f-9a55-0c2d7e91b6a3")
 
-// ConversationIDFor is the id of the conversation a start command makes
-// when the producer names none: a name-based UUID (version 5) of the
-// command id, so every retry of that command, however late and under
-// whatever policy, finds the same conversation and gets the first reply.
-func ConversationIDFor(commandID string) string {
-	return uuid.NewSHA1(conversationNamespace, []byte(commandID)).String()
+// CommandKey is a command id as crosstalk remembers it: scoped by app, the
+// app whose endpoint (crosstalk.cmd.<app>.…, crosstalk.intake.<app>.…)
+// took the command, as "<app>.<command id>". Each app chooses its command
+// ids, so two apps may give the same one; every place that keys on a
+// command id (the event log's Nats-Msg-Id, an aggregate's memory of
+// commands, the intake's deduplication and outcomes) keys on this. A
+// command of no app (a policy publish, a closing) keeps its bare id.
+func CommandKey(app App, commandID string) string {
+	if app == "" {
+		return commandID
+	}
+	return string(app) + "." + commandID
+}
+
+// ConversationIDFor is the id of the conversation a start command of app
+// makes when the producer names none: a name-based UUID (version 5) of the
+// command's key (CommandKey), so every retry of that command, however late
+// and under whatever policy, finds the same conversation and gets the first
+// reply, and another app's command with the same id names another one.
+// Conversations started before ids were scoped by app were named from the
+// bare command id; their ids are stored and stay (contract.md, "Command
+// ids").
+func ConversationIDFor(app App, commandID string) string {
+	return uuid.NewSHA1(conversationNamespace, []byte(CommandKey(app, commandID))).String()
 }

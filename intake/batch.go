@@ -135,8 +135,8 @@ func (c *Consumer) publish(items []*item) (kept []bool) {
 				c.in.logger().Warn("intake: publish outcome", slog.Any("err", err))
 			}
 		}
-		if validKey(it.outcome.CommandID) {
-			futures[i], err = c.in.js.PublishAsync("$KV."+OutcomesBucket+"."+it.outcome.CommandID, data)
+		if key := outcomeKey(it.app, it.outcome.CommandID); key != "" {
+			futures[i], err = c.in.js.PublishAsync("$KV."+OutcomesBucket+"."+key, data)
 			kept[i] = err == nil
 		}
 	}

@@ -33,44 +33,51 @@ type envelope struct {
 }
 
 // parse reads msg's app and action from its subject, its command id from
-// Nats-Msg-Id and its aggregate from its body. A message the Decider
-// would refuse anyway (not JSON, an unknown action) gets a key of its own,
-// so that it never holds up another.
+// Nats-Msg-Id (api.IntakeMsgID: the app's name, a dot, the command id) and
+// its aggregate from its body. A message the Decider would refuse anyway
+// (not JSON, an unknown action) gets a key of its own, so that it never
+// holds up another.
 func parse(msg jetstream.Msg) *item {
 	it := &item{msg: msg}
 	rest := strings.TrimPrefix(msg.Subject(), api.IntakePrefix)
 	it.app, it.action, _ = strings.Cut(rest, ".")
-	id := msg.Headers().Get(api.MsgIDHeader)
-	it.outcome = api.Outcome{CommandID: id, App: it.app, Action: it.action, IntakeSeq: seqOf(msg)}
-	if id == "" {
-		it.bad = badMessage("an intake message needs the %s header, its command_id", api.MsgIDHeader)
+	header := msg.Headers().Get(api.MsgIDHeader)
+	it.outcome = api.Outcome{App: it.app, Action: it.action, IntakeSeq: seqOf(msg)}
+	id, scoped := strings.CutPrefix(header, it.app+".")
+	if !scoped || id == "" {
+		// The id is not this app's: keeping an outcome under it could
+		// answer for another app's command.
+		it.bad = badMessage("an intake message needs the %s header %s, the app's name, a dot and its command_id "+
+			"(JetStream deduplicates the intake across apps); got %s", api.MsgIDHeader,
+			events.Quote(api.IntakeMsgID(it.app, "<command_id>")), events.Quote(header))
 		return it
 	}
+	it.outcome.CommandID = id
 	var env envelope
 	if err := json.Unmarshal(msg.Data(), &env); err != nil {
 		it.key = "seq:" + strconv.FormatUint(it.outcome.IntakeSeq, 10)
 		return it
 	}
 	if env.CommandID != id {
-		it.bad = badMessage("the %s header %s is not the body's command_id %s", api.MsgIDHeader,
-			events.Quote(id), events.Quote(env.CommandID))
+		it.bad = badMessage("the %s header %s does not end in the body's command_id %s", api.MsgIDHeader,
+			events.Quote(header), events.Quote(env.CommandID))
 		return it
 	}
-	it.key = keyOf(it.action, env, it.outcome.IntakeSeq)
+	it.key = keyOf(events.App(it.app), it.action, env, it.outcome.IntakeSeq)
 	return it
 }
 
-// keyOf names the aggregate a command is decided on: the account of an
-// account command, the conversation of a conversation command (a start
-// without id: the one derived from its command id).
-func keyOf(action string, env envelope, seq uint64) string {
+// keyOf names the aggregate a command of app is decided on: the account
+// of an account command, the conversation of a conversation command (a
+// start without id: the one derived from its app and command id).
+func keyOf(app events.App, action string, env envelope, seq uint64) string {
 	switch {
 	case slices.Contains(api.AccountActions, action):
 		return "account:" + env.Actor
 	case env.ConversationID != "":
 		return "conversation:" + env.ConversationID
 	case action == api.ActionConversationStart && env.CommandID != "":
-		return "conversation:" + events.ConversationIDFor(env.CommandID)
+		return "conversation:" + events.ConversationIDFor(app, env.CommandID)
 	}
 	return "seq:" + strconv.FormatUint(seq, 10) // refused by the Decider
 }

@@ -22,11 +22,11 @@ func TestKeyOf(t *testing.T) {
 		{api.ActionSettingsSet, envelope{CommandID: id, Actor: "instagram:alice", ConversationID: conv}, "account:instagram:alice"},
 		{api.ActionMessageSend, envelope{CommandID: id, ConversationID: conv}, "conversation:" + conv},
 		{api.ActionConversationStart, envelope{CommandID: id, ConversationID: conv}, "conversation:" + conv},
-		{api.ActionConversationStart, envelope{CommandID: id}, "conversation:" + events.ConversationIDFor(id)},
+		{api.ActionConversationStart, envelope{CommandID: id}, "conversation:" + events.ConversationIDFor("instagram", id)},
 		{api.ActionMessageSend, envelope{CommandID: id}, "seq:7"},
 		{api.ActionConversationStart, envelope{}, "seq:7"},
 	} {
-		if got := keyOf(c.action, c.env, 7); got != c.want {
+		if got := keyOf("instagram", c.action, c.env, 7); got != c.want {
 			t.Errorf("%s %+v: %s, want %s", c.action, c.env, got, c.want)
 		}
 	}

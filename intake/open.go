@@ -41,14 +41,15 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Intake, e
 	return &Intake{nc: js.Conn(), js: js, kv: kv, opts: opts}, nil
 }
 
-// Outcome returns the outcome of the intake command commandID; found is
+// Outcome returns the outcome of app's intake command commandID; found is
 // false when none is known: never decided through the intake, or longer
 // ago than the window.
-func (in *Intake) Outcome(ctx context.Context, commandID string) (o api.Outcome, found bool, err error) {
-	if !validKey(commandID) {
+func (in *Intake) Outcome(ctx context.Context, app, commandID string) (o api.Outcome, found bool, err error) {
+	key := outcomeKey(app, commandID)
+	if key == "" {
 		return api.Outcome{}, false, nil
 	}
-	e, err := in.kv.Get(ctx, commandID)
+	e, err := in.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return api.Outcome{}, false, nil
 	}
@@ -70,6 +71,20 @@ func (in *Intake) Pending(ctx context.Context) (uint64, error) {
 	}
 	info := c.CachedInfo()
 	return info.NumPending + uint64(info.NumAckPending), nil
+}
+
+// outcomeKey is the key of the outcome of app's command commandID in the
+// bucket (api.IntakeMsgID), or "" when it can be none: an outcome is kept
+// under its own app's name only, so no app reads or overwrites another's.
+func outcomeKey(app, commandID string) string {
+	if app == "" || commandID == "" {
+		return ""
+	}
+	key := api.IntakeMsgID(app, commandID)
+	if !validKey(key) {
+		return ""
+	}
+	return key
 }
 
 // validKey reports whether id can be a key of the outcomes bucket (a

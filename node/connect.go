@@ -75,9 +75,11 @@ func Connect(url, name string, opts ...nats.Option) (*nats.Conn, error) {
 	return nc, nil
 }
 
-// ConnectWith connects to url as c, under the connection name name, with
-// opts after the credentials'.
+// ConnectWith connects to url as c (or, when c is zero, as the
+// environment's EnvCreds or EnvUser/EnvPassword say), under the connection
+// name name, with opts after the credentials'.
 func ConnectWith(url, name string, c Credentials, opts ...nats.Option) (*nats.Conn, error) {
+	c = c.withEnvironment()
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

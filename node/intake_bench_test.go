@@ -54,7 +54,7 @@ func BenchmarkIntakeBacklog(b *testing.B) {
 	convs := make([]string, benchConvs)
 	for i := range convs {
 		id := uuid.NewString()
-		convs[i] = events.ConversationIDFor(id)
+		convs[i] = events.ConversationIDFor("instagram", id)
 		benchPublish(ctx, b, js, api.ActionConversationStart, id, map[string]any{"participants": []string{"instagram:bob" + strconv.Itoa(i)}})
 	}
 	benchFlush(ctx, b, js)
@@ -75,7 +75,7 @@ func BenchmarkIntakeBacklog(b *testing.B) {
 func benchPublish(ctx context.Context, b *testing.B, js jetstream.JetStream, action, id string, fields map[string]any) {
 	fields["command_id"], fields["actor"] = id, "instagram:alice"
 	data, _ := json.Marshal(fields)
-	if _, err := js.PublishAsync(api.IntakeSubject("instagram", action), data, jetstream.WithMsgID(id)); err != nil {
+	if _, err := js.PublishAsync(api.IntakeSubject("instagram", action), data, jetstream.WithMsgID(api.IntakeMsgID("instagram", id))); err != nil {
 		b.Fatal(err)
 	}
 	if js.PublishAsyncPending() >= 4096 {

@@ -50,7 +50,7 @@ func TestIntakeUnderIdentities(t *testing.T) {
 	short, cancelShort := context.WithTimeout(ctx, time.Second)
 	defer cancelShort()
 	if _, err := js.Publish(short, api.IntakeSubject("messenger", api.ActionConversationStart), []byte(`{}`),
-		jetstream.WithMsgID(uuid.NewString()), jetstream.WithRetryAttempts(0)); err == nil {
+		jetstream.WithMsgID(api.IntakeMsgID("messenger", uuid.NewString())), jetstream.WithRetryAttempts(0)); err == nil {
 		t.Error("instagram published to messenger's intake")
 	}
 	expectViolation(t, instaErrs, "Publish", "crosstalk.intake.messenger")
@@ -74,8 +74,17 @@ func TestIntakeUnderIdentities(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Header.Get("Nats-Service-Error-Code") != "403" {
-		t.Errorf("messenger read instagram's outcome: %s, want 403", r.Data)
+	// Command ids are each app's own: messenger's id space has no such
+	// command, and the answer says nothing of instagram's.
+	if r.Header.Get("Nats-Service-Error-Code") != "404" || strings.Contains(string(r.Data), "instagram") {
+		t.Errorf("messenger asked for instagram's command id: %s, want 404 naming no other app", r.Data)
+	}
+	other, _ := json.Marshal(api.CommandQuery{CommandID: id, App: "instagram"})
+	if r, err = messenger.RequestWithContext(ctx, api.QuerySubject(api.QueryCommand), other); err != nil {
+		t.Fatal(err)
+	}
+	if r.Header.Get("Nats-Service-Error-Code") != "403" || strings.Contains(string(r.Data), "instagram") {
+		t.Errorf("messenger read instagram's outcome: %s, want 403 naming no other app", r.Data)
 	}
 	if r, err = insta.RequestWithContext(ctx, api.QuerySubject(api.QueryCommand), body); err != nil {
 		t.Fatal(err)
@@ -134,7 +143,7 @@ func publishStart(ctx context.Context, t *testing.T, nc *nats.Conn, app, id stri
 		t.Fatal(err)
 	}
 	body, _ := json.Marshal(map[string]any{"command_id": id, "actor": app + ":alice", "participants": []string{app + ":bob"}})
-	if _, err := js.Publish(ctx, api.IntakeSubject(app, api.ActionConversationStart), body, jetstream.WithMsgID(id)); err != nil {
+	if _, err := js.Publish(ctx, api.IntakeSubject(app, api.ActionConversationStart), body, jetstream.WithMsgID(api.IntakeMsgID(app, id))); err != nil {
 		t.Fatalf("%s publishes to its intake: %v", app, err)
 	}
 }

@@ -64,7 +64,7 @@ func (w *outcomes) await(t *testing.T, id string, n int) []api.Outcome {
 }
 
 // publish publishes body to app's intake subject of action with
-// Nats-Msg-Id msgID (none when ""), and waits for the stream's ack.
+// Nats-Msg-Id msgID (none when ""; api.IntakeMsgID for a good one), and waits for the stream's ack.
 func publish(ctx context.Context, t *testing.T, nc *nats.Conn, app, action, msgID string, body []byte) {
 	t.Helper()
 	m := nats.NewMsg(api.IntakeSubject(app, action))
@@ -113,7 +113,7 @@ func TestIntakeAndRequestReplyOneEffect(t *testing.T) {
 			return r
 		}
 		viaIntake := func() api.CommandReply {
-			publish(ctx, t, n.Conn(), "instagram", api.ActionConversationStart, id, startBody(id))
+			publish(ctx, t, n.Conn(), "instagram", api.ActionConversationStart, api.IntakeMsgID("instagram", id), startBody(id))
 			return *w.await(t, id, 1)[0].Reply
 		}
 		if intakeFirst {
@@ -124,7 +124,7 @@ func TestIntakeAndRequestReplyOneEffect(t *testing.T) {
 		if first.Duplicate || !second.Duplicate || second.StreamSeq != first.StreamSeq || second.EventID != first.EventID {
 			t.Errorf("intake first %v: first %+v, second %+v; want the second a duplicate of the first", intakeFirst, first, second)
 		}
-		msgs, err := n.Log().Load(ctx, events.ConversationSubject(events.ConversationIDFor(id)), 0)
+		msgs, err := n.Log().Load(ctx, events.ConversationSubject(events.ConversationIDFor("instagram", id)), 0)
 		if err != nil || len(msgs) != 1 {
 			t.Errorf("intake first %v: %d events (%v), want 1", intakeFirst, len(msgs), err)
 		}
@@ -155,12 +155,14 @@ func TestIntakeBadMessages(t *testing.T) {
 			return []byte(fmt.Sprintf(`{"command_id":%q,"actor":"instagram:alice","conversation_id":%q,"text":%q}`, id, uuid.NewString(), huge))
 		}, same, "id"},
 		{"no Nats-Msg-Id", api.ActionConversationStart, api.CodeInvalidRequest, startBody, func(string) string { return "" }, ""},
-		{"another Nats-Msg-Id", api.ActionConversationStart, api.CodeInvalidRequest, startBody, func(string) string { return uuid.NewString() }, "header"},
+		{"another Nats-Msg-Id", api.ActionConversationStart, api.CodeInvalidRequest, startBody, func(string) string { return api.IntakeMsgID("instagram", uuid.NewString()) }, "header"},
+		{"a bare command id", api.ActionConversationStart, api.CodeInvalidRequest, startBody, func(id string) string { return id }, ""},
+		{"another app's Nats-Msg-Id", api.ActionConversationStart, api.CodeInvalidRequest, startBody, func(id string) string { return api.IntakeMsgID("messenger", id) }, ""},
 	} {
 		id := uuid.NewString()
 		header := c.header(id)
 		publish(ctx, t, n.Conn(), "instagram", c.action, header, c.body(id))
-		want := map[string]string{"id": id, "header": header, "": ""}[c.outcomeID]
+		want := map[string]string{"id": id, "header": strings.TrimPrefix(header, "instagram."), "": ""}[c.outcomeID]
 		o := w.await(t, want, 1)
 		last := o[len(o)-1]
 		if last.Error == nil || last.Error.Code != c.code || last.Reply != nil || last.Action != c.action || last.App != "instagram" {
@@ -168,7 +170,7 @@ func TestIntakeBadMessages(t *testing.T) {
 		}
 	}
 	id := uuid.NewString()
-	publish(ctx, t, n.Conn(), "instagram", api.ActionConversationStart, id, startBody(id))
+	publish(ctx, t, n.Conn(), "instagram", api.ActionConversationStart, api.IntakeMsgID("instagram", id), startBody(id))
 	if o := w.await(t, id, 1)[0]; o.Reply == nil || o.Error != nil {
 		t.Fatalf("a good command after the bad ones: %+v", o)
 	}
@@ -177,7 +179,7 @@ func TestIntakeBadMessages(t *testing.T) {
 	}
 }
 
-func same(id string) string { return id }
+func same(id string) string { return api.IntakeMsgID("instagram", id) }
 
 // crashingDecider appends a command through the service, then fails as a
 // node would that died before the ack: the message is not acknowledged.
@@ -220,12 +222,12 @@ func TestIntakeRedeliveryAfterCrash(t *testing.T) {
 		}
 	}()
 	id := uuid.NewString()
-	publish(ctx, t, n.Conn(), "instagram", api.ActionConversationStart, id, startBody(id))
+	publish(ctx, t, n.Conn(), "instagram", api.ActionConversationStart, api.IntakeMsgID("instagram", id), startBody(id))
 	o := w.await(t, id, 1)
 	if len(o) != 1 || o[0].Reply == nil || !o[0].Reply.Duplicate || !d.crashed[id] {
 		t.Fatalf("outcomes %+v: want one, a duplicate, after the crash", o)
 	}
-	msgs, err := n.Log().Load(ctx, events.ConversationSubject(events.ConversationIDFor(id)), 0)
+	msgs, err := n.Log().Load(ctx, events.ConversationSubject(events.ConversationIDFor("instagram", id)), 0)
 	if err != nil || len(msgs) != 1 || msgs[0].Seq != o[0].Reply.StreamSeq {
 		t.Fatalf("%d events (%v), want the one the outcome names", len(msgs), err)
 	}

@@ -86,11 +86,11 @@ func publishBacklog(ctx context.Context, t *testing.T, srv *natstest.Server, con
 				action = api.ActionConversationStart
 				body["participants"] = []string{"instagram:bob" + strconv.Itoa(c)}
 			} else {
-				body["conversation_id"] = events.ConversationIDFor(ids[c][0])
+				body["conversation_id"] = events.ConversationIDFor("instagram", ids[c][0])
 				body["text"] = strconv.Itoa(i)
 			}
 			data, _ := json.Marshal(body)
-			f, err := js.PublishAsync(api.IntakeSubject("instagram", action), data, jetstream.WithMsgID(id))
+			f, err := js.PublishAsync(api.IntakeSubject("instagram", action), data, jetstream.WithMsgID(api.IntakeMsgID("instagram", id)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func awaitFutures(ctx context.Context, t *testing.T, futures []jetstream.PubAckF
 func checkLog(ctx context.Context, t *testing.T, n *node.Node, ids [][]string, perConv int) {
 	t.Helper()
 	for c, cids := range ids {
-		msgs, err := n.Log().Load(ctx, events.ConversationSubject(events.ConversationIDFor(cids[0])), 0)
+		msgs, err := n.Log().Load(ctx, events.ConversationSubject(events.ConversationIDFor("instagram", cids[0])), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func checkLog(ctx context.Context, t *testing.T, n *node.Node, ids [][]string, p
 // checkQuery asks crosstalk.query.command for id's outcome.
 func checkQuery(ctx context.Context, t *testing.T, nc *nats.Conn, id string, seen map[string]api.Outcome) {
 	t.Helper()
-	body, _ := json.Marshal(api.CommandQuery{CommandID: id})
+	body, _ := json.Marshal(api.CommandQuery{CommandID: id, App: "instagram"})
 	m, err := nc.RequestWithContext(ctx, api.QuerySubject(api.QueryCommand), body)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -151,7 +150,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	o.logIdentity()
 	n := &Node{layout: Layout{Dir: o.Dir}, logger: o.Logger}
 	n.metrics = n.newMetrics()
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+	if err := privateDataDir(o.Dir, o.Logger); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	if err := n.layout.CheckStopped(); err != nil {
@@ -205,7 +204,10 @@ func (n *Node) connect(o Options) error {
 	nc, err := ConnectWith(url, o.Name, o.Credentials, nats.MaxReconnects(-1), guard,
 		nats.ClosedHandler(func(*nats.Conn) { close(n.closed) }))
 	n.nc = nc
-	return err
+	if err != nil {
+		return err
+	}
+	return o.checkServerAuth(nc)
 }
 
 // setStore records the store the node's views are now in, after an online

@@ -106,7 +106,7 @@ func (l Layout) settleViews() (did string, err error) {
 // restart opens the views in dir.
 func (l Layout) markRebuilt(dir string) error {
 	tmp := l.RebuiltMarker() + ".tmp"
-	f, err := os.Create(tmp)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}

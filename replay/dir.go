@@ -39,7 +39,7 @@ func newDir(out string) (string, error) {
 	entries, err := os.ReadDir(out)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return out, os.MkdirAll(out, 0o755)
+		return out, os.MkdirAll(out, 0o700) // it holds message text
 	case err != nil:
 		return "", err
 	case len(entries) > 0:

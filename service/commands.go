@@ -135,7 +135,7 @@ type decided struct {
 // decides and encodes its event. done is true when reply and err are the
 // command's answer, with nothing to append. The caller holds e.mu.
 func (s *Service) decide(ctx context.Context, e *entry, cmd aggregate.Command) (d decided, reply api.CommandReply, done bool, err error) {
-	if prior, ok := e.state.Position().Prior(cmd.Header().CommandID); ok {
+	if prior, ok := e.state.Position().Prior(commandKey(cmd)); ok {
 		reply, err = s.duplicateReply(ctx, e.subject, cmd, prior.Seq)
 		return decided{}, reply, true, err
 	}
@@ -242,7 +242,16 @@ func (s *Service) conversationCommand(ctx context.Context, p identity.Principal,
 	if err != nil {
 		return api.CommandReply{}, err
 	}
-	return s.execute(ctx, j.e, j.cmd, j.cmd.Header().CommandID)
+	return s.execute(ctx, j.e, j.cmd, commandKey(j.cmd))
+}
+
+// commandKey is cmd's id scoped by the app it came through
+// (events.CommandKey): its Nats-Msg-Id in the event log and the key an
+// aggregate remembers it by, so that two apps' commands with one id are two
+// commands and neither's reply names the other's.
+func commandKey(cmd aggregate.Command) string {
+	h := cmd.Header()
+	return events.CommandKey(h.App, h.CommandID)
 }
 
 // conversationJob decodes and checks a conversation command body for app
@@ -258,7 +267,7 @@ func (s *Service) conversationJob(ctx context.Context, p identity.Principal, app
 	if id == "" {
 		// Named by the command, so a retry finds the conversation it made
 		// and is answered from it, even after a policy change.
-		id = events.ConversationIDFor(cmd.Header().CommandID)
+		id = events.ConversationIDFor(app, cmd.Header().CommandID)
 	}
 	subject := events.ConversationSubject(id)
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
@@ -296,7 +305,7 @@ func (s *Service) accountCommand(ctx context.Context, p identity.Principal, app 
 	if err != nil {
 		return api.CommandReply{}, err
 	}
-	r, err := s.execute(ctx, j.e, j.cmd, j.cmd.Header().CommandID)
+	r, err := s.execute(ctx, j.e, j.cmd, commandKey(j.cmd))
 	s.executed(j, r, err)
 	return r, err
 }

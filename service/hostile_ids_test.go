@@ -55,13 +55,61 @@ var _ = hostile(classIDs, "a command id reused on another conversation is refuse
 	id := uuid.NewString()
 	first := h.must(alice, "message.send", map[string]any{"command_id": id, "conversation_id": c1, "text": "hi"})
 	h.reused(events.ConversationSubject(c1), alice, "message.send", map[string]any{"command_id": id, "conversation_id": c2, "text": "hi"})
-	h.reused(events.ConversationSubject(c1), bob, "message.send", map[string]any{"command_id": id, "conversation_id": c2, "text": "other"})
 	sameReply(t, first, h.must(alice, "message.send", map[string]any{"command_id": id, "conversation_id": c1, "text": "hi"}))
 	var page api.MessagePage
 	h.mustQuery("messages", map[string]any{"conversation_id": c2, "viewer": alice}, &page)
 	if len(page.Items) != 0 {
 		t.Fatalf("the refused command left messages in %s: %+v", c2, page.Items)
 	}
+})
+
+// independent checks that r, another app's command under an id already
+// used, was decided as a command of its own.
+func independent(t *testing.T, of, r api.CommandReply) {
+	t.Helper()
+	if r.Duplicate || r.EventID == of.EventID || r.StreamSeq == of.StreamSeq {
+		t.Fatalf("another app's command with the same id was not decided on its own: first %+v, other %+v", of, r)
+	}
+}
+
+var _ = hostile(classIDs, "command ids are each app's own: another app's command with the same id is its own command", func(t *testing.T) {
+	h := newHarness(t)
+	conv, _ := twoConversations(h)
+	id := uuid.NewString()
+	// An account command (the issue's case: the log's duplicate window
+	// answered messenger's seq and named instagram's subject), a message
+	// in one conversation, and a start without conversation_id.
+	pa := h.must(alice, "presence.set", map[string]any{"command_id": id, "status": "idle"})
+	pb := h.must(bob, "presence.set", map[string]any{"command_id": id, "status": "idle"})
+	independent(t, pa, pb)
+	mid := uuid.NewString()
+	ma := h.must(alice, "message.send", map[string]any{"command_id": mid, "conversation_id": conv, "text": "hi"})
+	mb := h.must(bob, "message.send", map[string]any{"command_id": mid, "conversation_id": conv, "text": "hi"})
+	independent(t, ma, mb)
+	sid := uuid.NewString()
+	sa := h.must(alice, "conversation.start", map[string]any{"command_id": sid, "participants": []events.Account{bob}})
+	sb := h.must(bob, "conversation.start", map[string]any{"command_id": sid, "participants": []events.Account{alice}})
+	independent(t, sa, sb)
+	if sa.ConversationID == sb.ConversationID {
+		t.Fatalf("two apps' starts under one id share conversation %s", sa.ConversationID)
+	}
+	check := func() {
+		t.Helper()
+		sameReply(t, pa, h.must(alice, "presence.set", map[string]any{"command_id": id, "status": "idle"}))
+		sameReply(t, pb, h.must(bob, "presence.set", map[string]any{"command_id": id, "status": "idle"}))
+		sameReply(t, ma, h.must(alice, "message.send", map[string]any{"command_id": mid, "conversation_id": conv, "text": "hi"}))
+		sameReply(t, mb, h.must(bob, "message.send", map[string]any{"command_id": mid, "conversation_id": conv, "text": "hi"}))
+		sameReply(t, sa, h.must(alice, "conversation.start", map[string]any{"command_id": sid, "participants": []events.Account{bob}}))
+		sameReply(t, sb, h.must(bob, "conversation.start", map[string]any{"command_id": sid, "participants": []events.Account{alice}}))
+		// A reuse within an app names only that app's subject.
+		e := h.refused(api.CodeCommandIDReused, bob, "presence.set", map[string]any{"command_id": id, "status": "offline"})
+		if !strings.Contains(e.Message, events.AccountSubject(bob)) || strings.Contains(e.Message, string(alice.App())) {
+			t.Fatalf("bob's reuse: %s, want it to name bob's subject and nothing of %s", e.Message, alice.App())
+		}
+	}
+	check()
+	h.restart(service.Options{}) // the same from the log, not from the cache
+	check()
 })
 
 var _ = hostile(classIDs, "a command id reused on the same conversation by another actor, action or text is refused", func(t *testing.T) {
@@ -73,7 +121,6 @@ var _ = hostile(classIDs, "a command id reused on the same conversation by anoth
 	check := func() {
 		t.Helper()
 		subject := events.ConversationSubject(conv)
-		h.reused(subject, bob, "message.send", map[string]any{"command_id": id, "conversation_id": conv, "text": "hi"})
 		h.reused(subject, alice, "message.send", map[string]any{"command_id": id, "conversation_id": conv, "text": "bye"})
 		h.reused(subject, alice, "message.react", map[string]any{"command_id": id, "conversation_id": conv, "message_id": first.MessageID, "reaction": "👍"})
 		h.reused(subject, alice, "call.start", map[string]any{"command_id": id, "conversation_id": conv, "media": "audio"})
@@ -96,7 +143,6 @@ var _ = hostile(classIDs, "a command id reused for presence.set or settings.set 
 	onAlice := events.AccountSubject(alice)
 	h.reused(onAlice, alice, "presence.set", map[string]any{"command_id": pid, "status": "offline"})
 	h.reused(onAlice, alice, "settings.set", map[string]any{"command_id": pid, "send_read_receipts": false})
-	h.reused(onAlice, bob, "presence.set", map[string]any{"command_id": pid, "status": "idle"})
 	h.reused(onAlice, alice, "message.send", map[string]any{"command_id": pid, "conversation_id": conv, "text": "hi"})
 	sameReply(t, first, h.must(alice, "presence.set", map[string]any{"command_id": pid, "status": "idle"}))
 })
@@ -108,8 +154,8 @@ var _ = hostile(classIDs, "a command id reused for conversation.start is refused
 	h.must(alice, "message.send", map[string]any{"command_id": id, "conversation_id": conv, "text": "hi"})
 	named := uuid.NewString()
 	h.reused(events.ConversationSubject(conv), alice, "conversation.start", map[string]any{"command_id": id, "participants": []events.Account{carol}})
-	h.reused(events.ConversationSubject(conv), bob, "conversation.start", map[string]any{"command_id": id, "conversation_id": named, "participants": []events.Account{alice}})
-	for _, c := range []string{named, events.ConversationIDFor(id)} {
+	h.reused(events.ConversationSubject(conv), alice, "conversation.start", map[string]any{"command_id": id, "conversation_id": named, "participants": []events.Account{bob}})
+	for _, c := range []string{named, events.ConversationIDFor(events.App(alice.App()), id)} {
 		var v api.ConversationView
 		if err := h.query("conversation", map[string]any{"conversation_id": c}, &v); client.CodeOf(err) != api.CodeConversationNotFound {
 			t.Fatalf("conversation %s: want not found, got %+v, %v", c, v, err)
@@ -126,9 +172,6 @@ var _ = hostile(classIDs, "a command id reused for conversation.start is refused
 var _ = hostile(classIDs, "a command id reused for a policy publish is refused, and the policy is not published", func(t *testing.T) {
 	h := newHarness(t)
 	conv, _ := twoConversations(h)
-	id := uuid.NewString()
-	h.must(alice, "message.send", map[string]any{"command_id": id, "conversation_id": conv, "text": "hi"})
-	v999999 := json.RawMessage(`{"version":999999,"name":"never","effective_at":"2020-01-01T00:00:00Z","links":[]}`)
 	publishReused := func(id, firstOn string, policy json.RawMessage) {
 		t.Helper()
 		before := h.lastSeq()
@@ -140,28 +183,27 @@ var _ = hostile(classIDs, "a command id reused for a policy publish is refused, 
 			t.Fatal("a refused publish appended")
 		}
 	}
-	publishReused(id, events.ConversationSubject(conv), v999999)
-	var rep api.PolicyReport
-	h.mustQuery("policy", map[string]any{}, &rep)
-	if rep.Current != 1 || len(rep.Versions) != 1 {
-		t.Fatalf("only v1 is published, got %+v", rep)
-	}
-
-	// The other way round, and another policy under a publish's id.
+	// An app's command ids are not the admin's: a publish under the id of
+	// alice's send is a command of its own.
 	pid := uuid.NewString()
+	sent := h.must(alice, "message.send", map[string]any{"command_id": pid, "conversation_id": conv, "text": "hi"})
 	v2 := json.RawMessage(`{"version":2,"name":"two","effective_at":"2020-01-01T00:00:00Z","links":[]}`)
 	first, err := h.c.PublishPolicy(h.ctx, pid, v2)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || first.Duplicate || first.StreamSeq == sent.StreamSeq {
+		t.Fatalf("a publish under an app's command id: %+v, %v; want a command of its own", first, err)
 	}
 	h.saw(first.StreamSeq)
 	h.waitApplied(2) // its closings are appended: the stream stays still
-	h.reused(events.PolicySubject, alice, "presence.set", map[string]any{"command_id": pid, "status": "idle"})
 	publishReused(pid, events.PolicySubject, json.RawMessage(`{"version":3,"name":"three","effective_at":"2020-01-01T00:00:00Z","links":[]}`))
 	again, err := h.c.PublishPolicy(h.ctx, pid, v2)
 	first.Duplicate = true
 	if err != nil || again != first {
 		t.Fatalf("a retried publish gets the first reply: first %+v, again %+v, %v", first, again, err)
+	}
+	var rep api.PolicyReport
+	h.mustQuery("policy", map[string]any{}, &rep)
+	if rep.Current != 2 || len(rep.Versions) != 2 {
+		t.Fatalf("v1 and v2 are published, got %+v", rep)
 	}
 })
 
@@ -204,7 +246,7 @@ var _ = hostile(classIDs, "an id not in canonical lowercase form is refused, so 
 	}
 	for _, cmd := range []string{upper(id), "abc"} { // query.command takes no min_seq
 		var v any
-		err := h.c.Query(h.ctx, api.QueryCommand, map[string]any{"command_id": cmd}, &v)
+		err := h.c.Query(h.ctx, api.QueryCommand, map[string]any{"command_id": cmd, "app": "instagram"}, &v)
 		var e *client.Error
 		if !errors.As(err, &e) || e.Code != api.CodeInvalidRequest {
 			t.Fatalf("query command with command_id %q: want invalid_request, got %v", cmd, err)

@@ -14,9 +14,9 @@ import (
 // Outcomes is where crosstalk.query.command reads the outcomes of intake
 // commands (package intake's bucket).
 type Outcomes interface {
-	// Outcome returns the outcome of commandID; found is false when none
-	// is known.
-	Outcome(ctx context.Context, commandID string) (o api.Outcome, found bool, err error)
+	// Outcome returns the outcome of app's command commandID; found is
+	// false when none is known.
+	Outcome(ctx context.Context, app, commandID string) (o api.Outcome, found bool, err error)
 }
 
 // intakeUser is the user an intake command's principal names: the intake
@@ -99,7 +99,8 @@ func (s *Service) intakeJob(ctx context.Context, p identity.Principal, app event
 // queryCommand answers crosstalk.query.command: the outcome of an intake
 // command, to its app, an admin or the service (anyone in development
 // mode). An end user is refused: the intake knows no caller finer than
-// the app.
+// the app. Command ids are each app's own, so the outcome is looked up
+// under an app: the caller's, or the one an admin names.
 func (s *Service) queryCommand(ctx context.Context, p identity.Principal, body []byte) (any, error) {
 	var q api.CommandQuery
 	if err := decodeStrict(body, &q); err != nil {
@@ -111,21 +112,42 @@ func (s *Service) queryCommand(ctx context.Context, p identity.Principal, body [
 	if err := checkUUID("command_id", q.CommandID); err != nil {
 		return nil, err
 	}
-	if p.Kind == identity.KindUser {
-		return nil, fmt.Errorf("%w: an end user reads no intake outcome; its app does", identity.ErrForbidden)
+	app, err := outcomeApp(p, q.App)
+	if err != nil {
+		return nil, err
 	}
 	if s.opts.Outcomes == nil {
 		return nil, fmt.Errorf("%w: this node keeps no intake outcomes", ErrNoOutcome)
 	}
-	o, found, err := s.opts.Outcomes.Outcome(ctx, q.CommandID)
+	o, found, err := s.opts.Outcomes.Outcome(ctx, app, q.CommandID)
 	switch {
 	case err != nil:
 		return nil, err
 	case !found:
-		return nil, fmt.Errorf("%w: command_id %s: never decided through the intake, or longer ago than the intake window",
-			ErrNoOutcome, events.Quote(q.CommandID))
-	case p.Kind == identity.KindApp && o.App != p.Account:
-		return nil, fmt.Errorf("%w: %s may read only outcomes of %s's intake", identity.ErrForbidden, p, p.Account)
+		return nil, fmt.Errorf("%w: command_id %s of %s: never decided through %s's intake, or longer ago than the intake window",
+			ErrNoOutcome, events.Quote(q.CommandID), app, app)
 	}
 	return o, nil
+}
+
+// outcomeApp is the app whose outcome p asks for, naming app (or ""): an
+// app reads its own only, an admin or the service (or anyone in
+// development mode) the one it names.
+func outcomeApp(p identity.Principal, app string) (string, error) {
+	switch p.Kind {
+	case identity.KindUser:
+		return "", fmt.Errorf("%w: an end user reads no intake outcome; its app does", identity.ErrForbidden)
+	case identity.KindApp:
+		if app != "" && app != p.Account {
+			return "", fmt.Errorf("%w: %s may read only outcomes of %s's intake", identity.ErrForbidden, p, p.Account)
+		}
+		return p.Account, nil
+	}
+	if app == "" {
+		return "", badRequest("app is required: command ids are each app's own, so name the app whose command it is")
+	}
+	if err := events.App(app).Validate(); err != nil {
+		return "", badRequest("app %s: %v", events.Quote(app), err)
+	}
+	return app, nil
 }

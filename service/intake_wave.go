@@ -131,7 +131,7 @@ func (s *Service) appendRound(ctx context.Context, live []*waveJob, attempt int)
 		}
 		w.d = d
 		entries = append(entries, eventlog.Entry{Subject: w.e.subject, ExpectedSeq: w.e.state.Position().LastSeq,
-			MsgID: w.cmd.Header().CommandID, Data: d.data})
+			MsgID: commandKey(w.cmd), Data: d.data})
 		pending = append(pending, w)
 	}
 	if len(entries) == 0 {

@@ -41,7 +41,7 @@ func (s *Service) recordRejection(by identity.Principal, tr events.Trace, app ev
 	if encErr != nil {
 		return
 	}
-	e.ID = events.DerivedID(now, req.CommandID+"\x00rejected")
+	e.ID = events.DerivedID(now, events.CommandKey(app, req.CommandID)+"\x00rejected")
 	e.Principal = by.String()
 	e.SetTrace(tr)
 	if b, encErr := events.Encode(e); encErr == nil {

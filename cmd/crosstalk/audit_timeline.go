@@ -93,7 +93,7 @@ func writeHTMLFile(name string, tl report.Timeline, stderr io.Writer) error {
 	if name == "" {
 		return nil
 	}
-	f, err := os.Create(name)
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // it quotes message text
 	if err != nil {
 		return err
 	}

@@ -9,9 +9,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/crosstalk-dev/crosstalk/node"
 )
 
 func main() {
+	// Everything crosstalk writes (data directories, exports, replays,
+	// timelines, auth init's files) holds message text or secrets: owner
+	// only, whatever the umask (docs/security.md, "Data at rest").
+	node.RestrictUmask()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

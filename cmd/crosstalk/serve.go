@@ -64,7 +64,7 @@ func (sf *serveFlags) serve(cmd *cobra.Command, stderr io.Writer) error {
 		cfg.Listen = "" // the configuration file's
 	}
 	n, err := node.Start(cmd.Context(), cfg)
-	if errors.Is(err, node.ErrNotLoopback) {
+	if errors.Is(err, node.ErrNotLoopback) && cfg.NatsURL == "" {
 		return fmt.Errorf("%w; give --nats-config to authenticate, or --insecure to listen there without", err)
 	}
 	if err != nil {
@@ -83,7 +83,7 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	f.StringVar(&cfg.Listen, "listen", node.DefaultListen, "client address of the embedded nats-server (host:port)")
 	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222; a cluster's URLs comma-separated)")
 	f.StringVar(&cfg.NatsConfig, "nats-config", "", "run the embedded nats-server with this configuration file and enforce identities (see 'crosstalk auth init')")
-	f.BoolVar(&cfg.Insecure, "insecure", false, "without authentication, listen on a non-loopback --listen anyway: anyone who reaches it may act as any account")
+	f.BoolVar(&cfg.Insecure, "insecure", false, "without authentication, listen on a non-loopback --listen, or use a --nats-url beyond loopback or one that requires authentication, anyway: anyone who reaches it may act as any account")
 	addCredentialFlags(f, &cfg.Credentials)
 	cmd.MarkFlagsMutuallyExclusive("nats-config", "nats-url")
 	f.IntVar(&cfg.Replicas, "replicas", 0, "copies of the streams on a JetStream cluster (3 with --nats-url URL,URL,URL): created with it, or checked; 0 creates with 1 and takes existing streams as they are")
@@ -126,10 +126,12 @@ embedded server runs that nats-server configuration (accounts, users, TLS;
 file's service user (the user of account CROSSTALK without permissions) and
 checks every request against its authenticated caller. Against an existing
 NATS, --creds FILE or --user/--password (and --tls-ca) connect as the service
-principal, and identities are checked too. Without any of these, serve runs
-in development mode: identities are self-declared, it says so once in its
-log, and it listens on loopback only unless --insecure. docs/security.md
-explains the model.
+principal, and identities are checked too; so do a user, password or token in
+--nats-url, and $NATS_CREDS or $NATS_USER/$NATS_PASSWORD when no flag gives
+credentials. Without any of these, serve runs in development mode: identities
+are self-declared, it says so once in its log, it listens on loopback only,
+and it refuses a --nats-url beyond loopback or a server that requires
+authentication, unless --insecure. docs/security.md explains the model.
 
 serve sets the garbage collector's target to 400% (see docs/performance.md)
 unless GOGC is set; GOMEMLIMIT caps the heap as usual.
@@ -154,7 +156,7 @@ docs/operations.md lists the metrics.
 
 The durable intake (docs/intake.md): a producer that cannot wait for a reply
 publishes a command to JetStream on crosstalk.intake.<app>.<action>, its
-Nats-Msg-Id header the command_id, and moves on; serve decides it exactly once,
+Nats-Msg-Id header <app>.<command_id>, and moves on; serve decides it exactly once,
 in order per conversation, and publishes the outcome on crosstalk.outcome.<app>;
 crosstalk.query.command answers it for --intake-window. The stream
 CROSSTALK_INTAKE keeps what is published while no serve runs. --intake=false

@@ -15,7 +15,7 @@ func (b *builder) intake() {
 	b.schemas.defs["IntakeHeaders"] = map[string]any{
 		"type": "object", "required": []string{api.MsgIDHeader},
 		"properties": map[string]any{
-			api.MsgIDHeader: map[string]any{"type": "string", "description": "the command's command_id: JetStream deduplicates by it within the intake window"},
+			api.MsgIDHeader: map[string]any{"type": "string", "description": "the subject's app, a dot and the command's command_id, as instagram.0b9d3f0e-6a51-4c8e-9d0c-2f1f1d3b7a10 (command ids are each app's own); JetStream deduplicates by it within the intake window"},
 		},
 	}
 	conv, acct := reflect.TypeFor[api.ConversationCommand](), reflect.TypeFor[api.AccountCommand]()

@@ -78,7 +78,7 @@ func (r *runner) intakeFigure(ctx context.Context, svc *service.Service, convs [
 }
 
 // publishIntake publishes the backlog to appA's intake subject of
-// message.send, round robin over convs, each command's id its Nats-Msg-Id,
+// message.send, round robin over convs, each command's key its Nats-Msg-Id,
 // with the publisher of raw_js_async_pub. It is a phase of its own: not a
 // figure, but something to watch.
 func (r *runner) publishIntake(ctx context.Context, convs []sendConv) error {
@@ -100,7 +100,7 @@ func (r *runner) publishIntake(ctx context.Context, convs []sendConv) error {
 			if err != nil {
 				return err
 			}
-			if err := pub.publish(&nats.Msg{Subject: subject, Data: body}, id); err != nil {
+			if err := pub.publish(&nats.Msg{Subject: subject, Data: body}, api.IntakeMsgID(string(appA), id)); err != nil {
 				return err
 			}
 		}

@@ -166,7 +166,7 @@ func intakeMsg(action, id string, body any) *nats.Msg {
 	}
 	m := nats.NewMsg(api.IntakeSubject(intakeApp, action))
 	m.Data = data
-	m.Header.Set(api.MsgIDHeader, id)
+	m.Header.Set(api.MsgIDHeader, api.IntakeMsgID(intakeApp, id))
 	return m
 }
 
@@ -302,7 +302,7 @@ func queryOutcomes(ctx context.Context, t *testing.T, c *client.Client, b *backl
 		id := b.ids[i]
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		var o api.Outcome
-		err := c.Query(qctx, api.QueryCommand, api.CommandQuery{CommandID: id}, &o)
+		err := c.Query(qctx, api.QueryCommand, api.CommandQuery{CommandID: id, App: intakeApp}, &o)
 		cancel()
 		if err != nil || o.CommandID != id || o.Reply == nil || o.Error != nil {
 			t.Errorf("query command %s: %v, %+v; want its success outcome", id, err, o)
