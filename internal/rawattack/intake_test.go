@@ -29,7 +29,7 @@ func TestNoTrickMakesTheIntakeActForAnotherApp(t *testing.T) {
 	forged := info("instagram", "instagram-backend")
 	for _, tr := range tricks {
 		id := uuid.NewString()
-		block := strings.Replace(tr.block(forged), "NATS/1.0", "NATS/1.0\r\nNats-Msg-Id: "+id, 1)
+		block := strings.Replace(tr.block(forged), "NATS/1.0", "NATS/1.0\r\nNats-Msg-Id: "+api.IntakeMsgID("messenger", id), 1)
 		body := fmt.Sprintf(`{"command_id":%q,"actor":"instagram:alice","participants":["instagram:eve"]}`, id)
 		ack := rc.request(t, api.IntakeSubject("messenger", api.ActionConversationStart), block, body)
 		var pub struct {
