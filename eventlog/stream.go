@@ -78,7 +78,7 @@ func misconfigurations(cfg jetstream.StreamConfig) []string {
 		}
 	}
 	name := cfg.Name
-	add(slices.ContainsFunc(cfg.Subjects, func(s string) bool { return covers(s, events.StreamSubjects) }),
+	add(mirrorsTheLog(cfg) || slices.ContainsFunc(cfg.Subjects, func(s string) bool { return covers(s, events.StreamSubjects) }),
 		fmt.Sprintf("subjects %q do not capture %s, so appends would find no stream; "+
 			"add it to the stream's subjects (nats stream edit %s --subjects ...)", cfg.Subjects, events.StreamSubjects, name))
 	add(cfg.Storage == jetstream.FileStorage,
@@ -98,6 +98,13 @@ func misconfigurations(cfg jetstream.StreamConfig) []string {
 			"or refuses new ones; make each unlimited (nats stream edit %s: -1, or 0 for max_age)",
 			cfg.MaxAge, cfg.MaxMsgs, cfg.MaxBytes, cfg.MaxMsgsPerSubject, name))
 	return problems
+}
+
+// mirrorsTheLog reports whether cfg is a mirror of the stream CROSSTALK,
+// such as the auditor's copy (docs/security.md): a mirror has no subjects
+// of its own and holds its origin's messages under their sequences.
+func mirrorsTheLog(cfg jetstream.StreamConfig) bool {
+	return cfg.Mirror != nil && cfg.Mirror.Name == events.StreamName
 }
 
 // dropsHistory reports whether a stream limit makes JetStream remove old

@@ -86,7 +86,7 @@ func Generate(apps []string, samples map[string]string, rnd io.Reader) (Config, 
 	}
 	errs := []error{
 		add(PrincipalService, string(identity.KindService), ServiceAccount, "crosstalk"),
-		add(PrincipalAuditor, "auditor", ServiceAccount, "auditor"),
+		add(PrincipalAuditor, "auditor", AuditAccount, "auditor"),
 		add(PrincipalAdmin, string(identity.KindAdmin), identity.AdminAccount, "admin"),
 	}
 	for _, app := range apps {
@@ -108,7 +108,7 @@ func checkApps(apps []string) error {
 		if err := events.App(app).Validate(); err != nil {
 			return fmt.Errorf("app %q: %w", app, err)
 		}
-		if app == ServiceAccount || app == identity.AdminAccount || slices.Contains(apps[:i], app) {
+		if app == ServiceAccount || app == AuditAccount || app == identity.AdminAccount || slices.Contains(apps[:i], app) {
 			return fmt.Errorf("app %q is reserved or named twice", app)
 		}
 	}

@@ -17,7 +17,7 @@ var ErrNoServiceUser = errors.New("no service user in the configuration")
 
 // ServiceCredential finds the service principal in the nats-server
 // configuration file at path: the user of ServiceAccount that has no
-// permissions (the auditor, the other user there, has some). The embedded
+// permissions (other users an operator adds there would have some). The embedded
 // server's own node connects with it, so that `serve --nats-config` needs no
 // other flag.
 func ServiceCredential(path string) (Credential, error) {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
@@ -26,6 +25,7 @@ func (c Config) WriteConf(w io.Writer, listen string) error {
 	b.WriteString("\naccounts {\n")
 	c.writeServiceAccount(b)
 	c.writeAdminAccount(b)
+	c.writeAuditAccount(b)
 	for _, app := range c.Apps {
 		c.writeAppAccount(b, app)
 	}
@@ -55,13 +55,11 @@ func (c Config) URL(listen string) string {
 
 func (c Config) writeServiceAccount(b *strings.Builder) {
 	svc, _ := c.Lookup(PrincipalService)
-	aud, _ := c.Lookup(PrincipalAuditor)
 	fmt.Fprintf(b, "  %q {\n    jetstream: enabled\n    users: [\n", ServiceAccount)
 	fmt.Fprintf(b, "      # the service: streams, micro endpoints, everything\n")
 	fmt.Fprintf(b, "      {user: %q, password: %q}\n", svc.User, svc.Password)
-	fmt.Fprintf(b, "      # the auditor: reads the streams, changes nothing\n")
-	fmt.Fprintf(b, "      {user: %q, password: %q, permissions: {publish: {allow: %s}, subscribe: {allow: [\"_INBOX.>\"]}}}\n",
-		aud.User, aud.Password, list(auditorPublish()))
+	b.WriteString("    ]\n    imports: [\n")
+	writeAuditImports(b)
 	b.WriteString("    ]\n    exports: [\n")
 	for _, app := range c.Apps {
 		fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", "crosstalk.cmd."+app+".>", app)
@@ -72,7 +70,9 @@ func (c Config) writeServiceAccount(b *strings.Builder) {
 	}
 	queriers := append(quoted(c.Apps), fmt.Sprintf("%q", identity.AdminAccount))
 	fmt.Fprintf(b, "      {service: \"crosstalk.query.>\", accounts: [%s]}\n", strings.Join(queriers, ", "))
-	fmt.Fprintf(b, "      {service: \"crosstalk.admin.>\", accounts: [%q]}\n    ]\n  }\n", identity.AdminAccount)
+	fmt.Fprintf(b, "      {service: \"crosstalk.admin.>\", accounts: [%q]}\n", identity.AdminAccount)
+	writeAuditExports(b)
+	b.WriteString("    ]\n  }\n")
 }
 
 func (c Config) writeAdminAccount(b *strings.Builder) {
@@ -141,23 +141,6 @@ func writeImport(b *strings.Builder, subject string) {
 // permissions lets a user publish requests on subjects and receive replies.
 func permissions(subjects ...string) string {
 	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: [\"_INBOX.>\"]}}", list(subjects))
-}
-
-// auditorPublish is what reading the streams needs: stream info, direct
-// and message gets, and ordered (ephemeral) consumers with their flow
-// control. Nothing that creates, updates, purges or deletes a stream or a
-// message.
-func auditorPublish() []string {
-	subjects := []string{"$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST"}
-	for _, s := range []string{events.StreamName, events.AuditStreamName} {
-		subjects = append(subjects,
-			"$JS.API.STREAM.INFO."+s, "$JS.API.STREAM.MSG.GET."+s,
-			"$JS.API.DIRECT.GET."+s, "$JS.API.DIRECT.GET."+s+".>",
-			"$JS.API.CONSUMER.CREATE."+s, "$JS.API.CONSUMER.CREATE."+s+".>",
-			"$JS.API.CONSUMER.INFO."+s+".>", "$JS.API.CONSUMER.DELETE."+s+".>",
-			"$JS.API.CONSUMER.MSG.NEXT."+s+".>", "$JS.FC."+s+".>")
-	}
-	return subjects
 }
 
 func quoted(items []string) []string {

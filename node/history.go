@@ -70,7 +70,10 @@ func (h *History) openOnline(ctx context.Context, url string, creds Credentials)
 	}
 	h.nc = nc
 	h.log, err = OpenExistingLog(ctx, nc, "on "+url, h.logger)
-	return err
+	if err != nil {
+		return err
+	}
+	return catchUpMirrors(ctx, nc, h.logger, events.StreamName, events.AuditStreamName)
 }
 
 // openOffline opens a stopped node's data directory. The lock of the views

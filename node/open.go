@@ -28,6 +28,7 @@ func (n *Node) open(ctx context.Context, o Options) error {
 	if err := n.openStreams(ctx, js, o, signer); err != nil {
 		return err
 	}
+	n.ensureAuditMirrors(ctx, o.Logger)
 	n.storeDir = n.layout.Views()
 	vo := n.viewsOptions(o)
 	vo.Dir = n.storeDir

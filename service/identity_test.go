@@ -259,6 +259,9 @@ var matrix = []step{
 		want: ok, check: answered(`"name":"CROSSTALK"`)},
 	{who: "auditor", what: "purge the stream", subject: "$JS.API.STREAM.PURGE.CROSSTALK", body: func(*idWorld) any { return map[string]any{} }, want: natsRefused},
 	{who: "auditor", what: "delete a message", subject: "$JS.API.STREAM.MSG.DELETE.CROSSTALK", body: func(*idWorld) any { return map[string]any{"seq": 1} }, want: natsRefused},
+	{who: "auditor", what: "create a consumer on the service's stream", subject: natsconf.ServiceAPIPrefix + ".CONSUMER.CREATE.CROSSTALK",
+		body: func(*idWorld) any { return map[string]any{"stream_name": "CROSSTALK"} }, want: natsRefused},
+	{who: "auditor", what: "create a stream", subject: "$JS.API.STREAM.CREATE.LEAK", body: func(*idWorld) any { return map[string]any{} }, want: natsRefused},
 	{who: "auditor", what: "publish into crosstalk.events.>", subject: "crosstalk.events.conv.x", body: cmd(igAlice, nil), want: natsRefused},
 	{who: "auditor", what: "send a command", subject: "crosstalk.cmd.instagram.presence.set",
 		body: cmd(igAlice, map[string]any{"status": "active"}), want: natsRefused},
@@ -411,6 +414,10 @@ func newIDWorld(t *testing.T) *idWorld {
 	w.h = &harness{t: t, clock: service.NewSimClock(seedStart), ctx: context.Background(), viewsD: t.TempDir(),
 		nc: svc.nc, c: client.New(svc.nc)}
 	w.h.start(service.Options{EnforceIdentity: true})
+	// the auditor reads its copies in account AUDIT, which the service makes
+	if _, err := natsconf.EnsureMirrors(w.h.ctx, svc.nc); err != nil {
+		t.Fatal(err)
+	}
 	return w
 }
 

@@ -44,8 +44,9 @@ what it finds, without changing it.
 Each reads a stopped node's data directory (--data, the default) through an
 embedded nats-server of its own, or a running NATS server (--nats-url). Under
 crosstalk's identity configuration, read a running server as the auditor
-(--user auditor --password ..., or --creds): it may read the streams and
-change nothing.`,
+(--user auditor --password ..., or --creds): it reads its own copies of the
+streams, mirrors in its account AUDIT that serve makes, once they hold what
+the originals held when the command started, and changes nothing.`,
 	}
 	cmd.AddCommand(newAuditVerifyCommand(stdout, stderr), newAuditChecksumCommand(stdout, stderr))
 	cmd.AddCommand(newAuditPublicKeyCommand(stdout, stderr))

@@ -135,8 +135,10 @@ func absPath(path string) string {
 const authInitLong = `init writes, with random secrets, files of mode 0600:
 
   DIR/nats.conf          a standard nats-server configuration: the CROSSTALK
-                         account (the service and the auditor), the ADMIN
-                         account, and one account per app with its backend
+                         account (the service), the ADMIN account, the
+                         AUDIT account (the auditor, reading mirrors of the
+                         streams that serve makes), and one account per
+                         app with its backend
                          and one sample end user, with the exports, imports
                          and permissions that make NATS refuse what it can
   DIR/credentials.json   one entry per principal: principal, kind, account,

@@ -117,6 +117,7 @@ func TestServeUnderGeneratedConfigurationAndAuditAsAuditor(t *testing.T) {
 	if data, err := os.ReadFile(export); err != nil || bytes.Count(data, []byte("\n")) != 3 {
 		t.Errorf("the auditor's export: %v, %d lines", err, bytes.Count(data, []byte("\n")))
 	}
+	sameAsTheService(ctx, t, c, url, asAuditor)
 
 	refusals := make(chan error, 1)
 	nc, err := node.ConnectWith(url, "test auditor", node.Credentials{User: aud.User, Password: aud.Password},
@@ -131,6 +132,29 @@ func TestServeUnderGeneratedConfigurationAndAuditAsAuditor(t *testing.T) {
 	}
 	defer nc.Close()
 	auditorCannotPurge(ctx, t, nc, refusals)
+}
+
+// sameAsTheService checks that the auditor, reading its copy in account
+// AUDIT, sums the same history as the service reading its own stream.
+func sameAsTheService(ctx context.Context, t *testing.T, c natsconf.Config, url string, asAuditor []string) {
+	t.Helper()
+	svc, err := c.Lookup(natsconf.PrincipalService)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]string{}
+	for who, creds := range map[string][]string{
+		"auditor": asAuditor, "service": {"--nats-url", url, "--user", svc.User, "--password", svc.Password},
+	} {
+		var out bytes.Buffer
+		if err := run(ctx, append([]string{"audit", "checksum", "--json"}, creds...), &out, &out); err != nil {
+			t.Fatalf("checksum as the %s: %v\n%s", who, err, out.String())
+		}
+		sums[who] = out.String()
+	}
+	if sums["auditor"] != sums["service"] {
+		t.Errorf("the auditor's copy sums\n%s\nthe service's stream\n%s", sums["auditor"], sums["service"])
+	}
 }
 
 // auditorCannotPurge checks that NATS refuses the auditor the purge

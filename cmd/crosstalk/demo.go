@@ -70,6 +70,9 @@ instagram:alice, messenger:bob and thirdparty-birdychat:zed.
 
 The data kept with --data opens again under any configuration 'crosstalk
 auth init' writes (serve --data DIR --nats-config ...), and offline with the
-audit and replay commands.
+audit and replay commands. Under a configuration, serve makes the auditor's
+copies of the streams (mirrors in its account AUDIT) at start, and the
+auditor reads those: crosstalk audit verify --nats-url URL --user auditor
+--password ... (docs/security.md, "The auditor's account").
 
 Every expectation is checked; the demo exits non-zero if one fails.`
