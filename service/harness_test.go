@@ -25,7 +25,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, testkit.ServerLeaks...) }
 
 // Pin the adapters to the interfaces the service consumes.
 var (

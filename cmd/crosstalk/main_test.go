@@ -20,8 +20,7 @@ import (
 // waits for the answer, up to 30 s, in a goroutine that does not watch the
 // shutdown: the server's, not crosstalk's.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("github.com/nats-io/nats-server/v2/server.(*stream).setupMirrorConsumer.func3"))
+	goleak.VerifyTestMain(m, testkit.ServerLeaks...)
 }
 
 // The demo is the seed story end to end through the real binary's code path,

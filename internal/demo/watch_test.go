@@ -18,7 +18,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, testkit.ServerLeaks...) }
 
 // The demo with Watch prints a nats CLI command, waits for it, and the
 // subscriber it names, connected with exactly the printed server, user and
