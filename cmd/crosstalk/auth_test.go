@@ -61,7 +61,7 @@ func connectAs(t *testing.T, c natsconf.Config, url, principal string) *nats.Con
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := node.ConnectWith(url, "test "+principal, node.Credentials{User: cr.User, Password: cr.Password})
+	nc, err := node.ConnectWith(url, "test "+principal, node.CredentialsOf(cr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestServeUnderGeneratedConfigurationAndAuditAsAuditor(t *testing.T) {
 	}
 
 	refusals := make(chan error, 1)
-	nc, err := node.ConnectWith(url, "test auditor", node.Credentials{User: aud.User, Password: aud.Password},
+	nc, err := node.ConnectWith(url, "test auditor", node.CredentialsOf(aud),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			select {
 			case refusals <- err:
