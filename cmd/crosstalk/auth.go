@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
@@ -19,6 +20,7 @@ type authInitFlags struct {
 	tlsCert string
 	tlsKey  string
 	tlsCA   string
+	limits  natsconf.Limits
 }
 
 func newAuthCommand(stdout io.Writer) *cobra.Command {
@@ -48,6 +50,7 @@ func newAuthInitCommand(stdout io.Writer) *cobra.Command {
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "the server's TLS certificate (PEM), written into a tls block")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
 	fl.StringVar(&f.tlsCA, "tls-ca", "", "the CA that signed --tls-cert, for the nats contexts")
+	addLimitFlags(fl, &f.limits)
 	_ = cmd.MarkFlagRequired("dir")
 	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
 	return cmd
@@ -59,6 +62,7 @@ func authInit(f authInitFlags, stdout io.Writer) error {
 		return err
 	}
 	c.TLS = natsconf.TLSFiles{Cert: absPath(f.tlsCert), Key: absPath(f.tlsKey)}
+	c.Limits = f.limits
 	if err := c.WriteDir(f.dir, f.listen); err != nil {
 		return err
 	}
@@ -70,6 +74,23 @@ func authInit(f authInitFlags, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "\n# serve under it:\ncrosstalk serve --nats-config %s\n", conf)
 	return nil
+}
+
+// addLimitFlags adds the flags that override natsconf.DefaultLimits: the
+// app accounts' three, and the service account's connections and
+// subscriptions (docs/security.md, Limits).
+func addLimitFlags(fl *pflag.FlagSet, l *natsconf.Limits) {
+	d := natsconf.DefaultLimits
+	fl.IntVar(&l.App.MaxConnections, "app-max-connections", d.App.MaxConnections,
+		"connections each app's account holds at once, its backend's and its end users' together (-1: none)")
+	fl.IntVar(&l.App.MaxSubscriptions, "app-max-subscriptions", d.App.MaxSubscriptions,
+		"subscriptions one connection of an app's account may hold (-1: none)")
+	fl.IntVar(&l.App.MaxPayload, "app-max-payload", d.App.MaxPayload,
+		"largest message, in bytes, a connection of an app's account may publish")
+	fl.IntVar(&l.Service.MaxConnections, "service-max-connections", d.Service.MaxConnections,
+		"connections the service's account holds at once: every node, the auditor and the tools (-1: none)")
+	fl.IntVar(&l.Service.MaxSubscriptions, "service-max-subscriptions", d.Service.MaxSubscriptions,
+		"subscriptions one connection of the service's account may hold (-1: none)")
 }
 
 // absPath makes a file named on the command line absolute, so that the
@@ -93,11 +114,20 @@ const authInitLong = `init writes, with random secrets, files of mode 0600:
                          and one sample end user, with the exports, imports
                          and permissions that make NATS refuse what it can
   DIR/credentials.json   one entry per principal: principal, kind, account,
-                         user, password
+                         user, password, inbox_prefix
 
 and prints the 'nats context save' lines that let the stock nats CLI act as
 each principal. It refuses to overwrite an existing configuration: to rotate
 the secrets, write a new directory and reload (docs/security.md).
+
+Each principal may subscribe for replies only under its own inbox prefix
+(inbox_prefix, the contexts' --inbox-prefix; crosstalk's commands take
+--inbox-prefix): a client on nats.go's default _INBOX gets no reply.
+
+Each account is bounded: the connections it holds, the subscriptions of one
+of its connections and the largest message one may publish. The --app-max-*
+and --service-max-* flags change the defaults; docs/security.md (Limits)
+says how to size them.
 
 With --tls-cert and --tls-key the configuration gets a tls block, and the
 contexts check the server's certificate against --tls-ca.

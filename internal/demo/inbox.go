@@ -40,16 +40,16 @@ func (d *demo) subscribeRefused(ctx context.Context, principal, subject string) 
 	for len(c.errs) > 0 {
 		<-c.errs
 	}
+	rctx, cancel := context.WithTimeout(ctx, refusalWait)
+	defer cancel()
 	sub, err := c.nc.SubscribeSync(subject)
 	if err != nil {
 		return refusal("%s subscribing to %s: %v", principal, subject, err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	if err := c.nc.FlushWithContext(ctx); err != nil {
+	if err := c.nc.FlushWithContext(rctx); err != nil {
 		return refusal("%s subscribing to %s: %v", principal, subject, err)
 	}
-	rctx, cancel := context.WithTimeout(ctx, refusalWait)
-	defer cancel()
 	select {
 	case err := <-c.errs:
 		if !errors.Is(err, nats.ErrPermissionViolation) || !strings.Contains(err.Error(), subject) {
