@@ -40,10 +40,12 @@ var mirrored = []string{events.StreamName, events.AuditStreamName}
 func (c Config) writeAuditAccount(b *strings.Builder) {
 	aud, _ := c.Lookup(PrincipalAuditor)
 	fmt.Fprintf(b, "  %q {\n", AuditAccount)
+	writeLimits(b, c.Limits.Audit)
 	b.WriteString("    # the auditor's copies of the service's streams, and nothing else\n")
 	b.WriteString("    jetstream: {max_streams: 2, max_consumers: 100}\n    users: [\n")
 	fmt.Fprintf(b, "      # the auditor: reads its copies, changes nothing, reaches no other account\n")
-	fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", aud.User, aud.Password, auditorPermissions())
+	fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", aud.User, aud.Password,
+		auditorPermissions(aud.InboxPrefix))
 	b.WriteString("    ]\n    imports: [\n")
 	for _, s := range mirrored {
 		for _, api := range []string{"CONSUMER.CREATE.", "STREAM.INFO."} {
@@ -92,7 +94,7 @@ func writeAuditImports(b *strings.Builder) {
 // would name its own delivery subject in the service's account. Nothing
 // under ServiceAPIPrefix but the stream info, so no consumer in the
 // service's account; no flow control, which AUDIT imports from there.
-func auditorPermissions() string {
+func auditorPermissions(inbox string) string {
 	allow := []string{"$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST"}
 	for _, s := range mirrored {
 		allow = append(allow,
@@ -104,5 +106,5 @@ func auditorPermissions() string {
 	}
 	deny := []string{ServiceAPIPrefix + ".CONSUMER.>", "$JS.FC.>", "$JS.API.STREAM.CREATE.>",
 		"$JS.API.STREAM.UPDATE.>", "$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>"}
-	return fmt.Sprintf("{publish: {allow: %s, deny: %s}, subscribe: {allow: [\"_INBOX.>\"]}}", list(allow), list(deny))
+	return fmt.Sprintf("{publish: {allow: %s, deny: %s}, subscribe: {allow: %s}}", list(allow), list(deny), list([]string{inbox + ".>"}))
 }

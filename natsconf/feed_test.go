@@ -19,7 +19,7 @@ func feedSub(t *testing.T, c Config, url, principal, subject string) (msgs chan 
 		t.Fatal(err)
 	}
 	denied = make(chan error, 4)
-	nc, err := nats.Connect(url, nats.UserInfo(cr.User, cr.Password),
+	nc, err := nats.Connect(url, nats.UserInfo(cr.User, cr.Password), nats.CustomInboxPrefix(cr.InboxPrefix),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if strings.Contains(strings.ToLower(err.Error()), "permissions violation") {
 				denied <- err

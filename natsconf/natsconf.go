@@ -42,6 +42,11 @@ type Credential struct {
 	Account  string `json:"account"`
 	User     string `json:"user"`
 	Password string `json:"password"`
+	// InboxPrefix is the principal's reply-inbox prefix (InboxPrefix):
+	// NATS lets it subscribe for replies only under InboxPrefix.>, so its
+	// connections must be made with it (nats.CustomInboxPrefix, the nats
+	// CLI's --inbox-prefix) or their requests get no reply.
+	InboxPrefix string `json:"inbox_prefix"`
 }
 
 // Config is a generated identity configuration.
@@ -55,6 +60,9 @@ type Config struct {
 	// Callout, when set, authenticates end users through an auth callout
 	// (see WithCallout).
 	Callout *Callout
+	// Limits bound each account's connections, subscriptions and payload;
+	// zero fields take DefaultLimits' values.
+	Limits Limits
 }
 
 // TLSFiles are the server's certificate and key, PEM files, written into
@@ -81,7 +89,8 @@ func Generate(apps []string, samples map[string]string, rnd io.Reader) (Config, 
 	c := Config{Apps: slices.Clone(apps)}
 	add := func(principal, kind, account, user string) error {
 		pw, err := secret(rnd)
-		c.Credentials = append(c.Credentials, Credential{principal, kind, account, user, pw})
+		c.Credentials = append(c.Credentials, Credential{Principal: principal, Kind: kind, Account: account,
+			User: user, Password: pw, InboxPrefix: InboxPrefix(kind, principal)})
 		return err
 	}
 	errs := []error{

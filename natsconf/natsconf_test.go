@@ -59,7 +59,8 @@ func connectAs(t *testing.T, c Config, url, principal string) *nats.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect(url, nats.UserInfo(cr.User, cr.Password), nats.Name("instagram:alice"))
+	nc, err := nats.Connect(url, nats.UserInfo(cr.User, cr.Password), nats.Name("instagram:alice"),
+		nats.CustomInboxPrefix(cr.InboxPrefix))
 	if err != nil {
 		t.Fatalf("connect as %s: %v", principal, err)
 	}

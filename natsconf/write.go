@@ -15,10 +15,14 @@ import (
 // store directory is the one `crosstalk serve --data` gives, or the
 // server's default when run by nats-server itself.
 func (c Config) WriteConf(w io.Writer, listen string) error {
+	if err := c.Limits.Validate(); err != nil {
+		return err
+	}
+	c.Limits = c.Limits.withDefaults()
 	b := &strings.Builder{}
 	fmt.Fprintf(b, "# crosstalk identity configuration, written by `crosstalk auth init`.\n")
-	fmt.Fprintf(b, "# docs/security.md explains every account, export and import below.\n")
-	fmt.Fprintf(b, "listen: %q\nmax_payload: 1048576\njetstream {}\n", listen)
+	fmt.Fprintf(b, "# docs/security.md explains every account, export, import and limit below.\n")
+	fmt.Fprintf(b, "listen: %q\nmax_payload: %d\njetstream {}\n", listen, c.Limits.serverMaxPayload())
 	if c.TLS.Cert != "" {
 		fmt.Fprintf(b, "tls {\n  cert_file: %q\n  key_file: %q\n}\n", c.TLS.Cert, c.TLS.Key)
 	}
@@ -55,7 +59,9 @@ func (c Config) URL(listen string) string {
 
 func (c Config) writeServiceAccount(b *strings.Builder) {
 	svc, _ := c.Lookup(PrincipalService)
-	fmt.Fprintf(b, "  %q {\n    jetstream: enabled\n    users: [\n", ServiceAccount)
+	fmt.Fprintf(b, "  %q {\n    jetstream: enabled\n", ServiceAccount)
+	writeLimits(b, c.Limits.Service)
+	b.WriteString("    users: [\n")
 	fmt.Fprintf(b, "      # the service: streams, micro endpoints, everything\n")
 	fmt.Fprintf(b, "      {user: %q, password: %q}\n", svc.User, svc.Password)
 	b.WriteString("    ]\n    imports: [\n")
@@ -77,9 +83,11 @@ func (c Config) writeServiceAccount(b *strings.Builder) {
 
 func (c Config) writeAdminAccount(b *strings.Builder) {
 	adm, _ := c.Lookup(PrincipalAdmin)
-	fmt.Fprintf(b, "  %q {\n    users: [\n", identity.AdminAccount)
+	fmt.Fprintf(b, "  %q {\n", identity.AdminAccount)
+	writeLimits(b, c.Limits.Admin)
+	b.WriteString("    users: [\n")
 	fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", adm.User, adm.Password,
-		permissions("crosstalk.admin.>", "crosstalk.query.>"))
+		permissions(adm, "crosstalk.admin.>", "crosstalk.query.>"))
 	b.WriteString("    ]\n    imports: [\n")
 	writeImport(b, "crosstalk.admin.>")
 	writeImport(b, "crosstalk.query.>")
@@ -90,14 +98,16 @@ func (c Config) writeAdminAccount(b *strings.Builder) {
 // also publish to its intake and subscribe to its outcomes; its end users
 // may not, since the intake knows no caller finer than the app.
 func (c Config) writeAppAccount(b *strings.Builder, app string) {
-	fmt.Fprintf(b, "  %q {\n    users: [\n", app)
+	fmt.Fprintf(b, "  %q {\n", app)
+	writeLimits(b, c.Limits.App)
+	b.WriteString("    users: [\n")
 	for _, cr := range c.Credentials {
 		if cr.Account != app {
 			continue
 		}
-		perms := userPermissions(app, cr.Principal)
+		perms := userPermissions(app, cr)
 		if cr.Kind == string(identity.KindApp) {
-			perms = appPermissions(app)
+			perms = appPermissions(app, cr)
 		}
 		fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", cr.User, cr.Password, perms)
 	}
@@ -114,22 +124,28 @@ func (c Config) writeAppAccount(b *strings.Builder, app string) {
 func feedSubjects(app string) string { return api.FeedPrefix + app + ".>" }
 
 // userPermissions are an end user's: its app's commands, the queries,
-// replies, and its own live feed only (docs/feeds.md).
-func userPermissions(app, account string) string {
+// the replies to its own inbox prefix, and its own live feed only
+// (docs/feeds.md).
+func userPermissions(app string, cr Credential) string {
 	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: %s}}",
 		list([]string{"crosstalk.cmd." + app + ".>", "crosstalk.query.>"}),
-		list([]string{"_INBOX.>", api.FeedSubject(account)}))
+		list([]string{inboxSubjects(cr), api.FeedSubject(cr.Principal)}))
 }
+
+// inboxSubjects are the replies cr may subscribe to: its own prefix's,
+// never another principal's of the same account (issue 21, finding 2).
+func inboxSubjects(cr Credential) string { return cr.InboxPrefix + ".>" }
 
 // intakeSubjects are app's intake subjects, crosstalk.intake.<app>.>.
 func intakeSubjects(app string) string { return api.IntakeSubject(app, ">") }
 
 // appPermissions are an app backend's: its commands, the queries and its
-// intake, replies, its outcomes and the live feeds of its accounts.
-func appPermissions(app string) string {
+// intake, the replies to its own inbox prefix, its outcomes and the live
+// feeds of its accounts.
+func appPermissions(app string, cr Credential) string {
 	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: %s}}",
 		list([]string{"crosstalk.cmd." + app + ".>", "crosstalk.query.>", intakeSubjects(app)}),
-		list([]string{"_INBOX.>", api.OutcomeSubject(app), feedSubjects(app)}))
+		list([]string{inboxSubjects(cr), api.OutcomeSubject(app), feedSubjects(app)}))
 }
 
 // writeImport imports a service of the service account with share: true,
@@ -138,9 +154,10 @@ func writeImport(b *strings.Builder, subject string) {
 	fmt.Fprintf(b, "      {service: {account: %q, subject: %q}, share: true}\n", ServiceAccount, subject)
 }
 
-// permissions lets a user publish requests on subjects and receive replies.
-func permissions(subjects ...string) string {
-	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: [\"_INBOX.>\"]}}", list(subjects))
+// permissions lets cr publish requests on subjects and receive the
+// replies to its own inbox prefix.
+func permissions(cr Credential, subjects ...string) string {
+	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: %s}}", list(subjects), list([]string{inboxSubjects(cr)}))
 }
 
 func quoted(items []string) []string {

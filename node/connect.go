@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/crosstalk-dev/crosstalk/headerguard"
+	"github.com/crosstalk-dev/crosstalk/natsconf"
 )
 
 // Credentials say how crosstalk authenticates to NATS and checks its TLS
@@ -24,6 +25,18 @@ type Credentials struct {
 	Password string
 	// TLSCA is a PEM file of the CA that signed the server's certificate.
 	TLSCA string
+	// InboxPrefix, when set, replaces nats.go's "_INBOX" as the prefix of
+	// the connection's reply subjects (its requests' and JetStream's):
+	// under a generated configuration each principal may subscribe only
+	// under its own prefix, credentials.json's inbox_prefix.
+	InboxPrefix string
+}
+
+// CredentialsOf are the Credentials of a principal of a generated identity
+// configuration (an entry of credentials.json): its user, password and
+// inbox prefix.
+func CredentialsOf(cr natsconf.Credential) Credentials {
+	return Credentials{User: cr.User, Password: cr.Password, InboxPrefix: cr.InboxPrefix}
 }
 
 // ErrCredentials reports credentials that contradict each other.
@@ -58,6 +71,9 @@ func (c Credentials) Options() []nats.Option {
 	}
 	if c.TLSCA != "" {
 		opts = append(opts, nats.RootCAs(c.TLSCA))
+	}
+	if c.InboxPrefix != "" {
+		opts = append(opts, nats.CustomInboxPrefix(c.InboxPrefix))
 	}
 	return opts
 }

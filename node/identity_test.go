@@ -98,7 +98,7 @@ func TestNodeUnderConfigurationWithTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	creds := node.Credentials{User: app.User, Password: app.Password}
+	creds := node.CredentialsOf(app)
 	if nc, err := node.ConnectWith(url, "without the CA", creds); err == nil {
 		nc.Close()
 		t.Fatal("a client that cannot check the server's certificate connected")

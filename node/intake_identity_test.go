@@ -120,7 +120,7 @@ func connectAs(t *testing.T, url string, c natsconf.Config, principal string) (*
 		t.Fatal(err)
 	}
 	errs := make(chan error, 16)
-	nc, err := node.ConnectWith(url, principal, node.Credentials{User: cr.User, Password: cr.Password},
+	nc, err := node.ConnectWith(url, principal, node.CredentialsOf(cr),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			select {
 			case errs <- err:

@@ -435,6 +435,7 @@ func (w *idWorld) conn(t *testing.T, principal string) *idConn {
 	c := &idConn{errs: make(chan error, 16)}
 	c.nc, err = nats.Connect(w.url, nats.UserInfo(cr.User, cr.Password), nats.Name("ADMIN/admin"),
 		headerguard.Option(&headerguard.Dialer{}),
+		nats.CustomInboxPrefix(cr.InboxPrefix),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			select {
 			case c.errs <- err:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/authcallout"
@@ -24,6 +25,7 @@ type authInitFlags struct {
 	tlsKey  string
 	tlsCA   string
 	callout bool
+	limits  natsconf.Limits
 }
 
 func newAuthCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -54,6 +56,7 @@ func newAuthInitCommand(stdout io.Writer) *cobra.Command {
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
 	fl.StringVar(&f.tlsCA, "tls-ca", "", "the CA that signed --tls-cert, for the nats contexts")
 	fl.BoolVar(&f.callout, "callout", false, "end users come through 'crosstalk auth callout' with app-signed tokens, not from the file")
+	addLimitFlags(fl, &f.limits)
 	_ = cmd.MarkFlagRequired("dir")
 	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
 	return cmd
@@ -71,6 +74,7 @@ func authInit(f authInitFlags, stdout io.Writer) error {
 			return err
 		}
 	}
+	c.Limits = f.limits
 	if err := c.WriteDir(f.dir, f.listen); err != nil {
 		return err
 	}
@@ -119,6 +123,23 @@ func printCalloutUsage(stdout io.Writer, dir, url, app string) {
 		api.FeedSubject(app+":alice"))
 }
 
+// addLimitFlags adds the flags that override natsconf.DefaultLimits: the
+// app accounts' three, and the service account's connections and
+// subscriptions (docs/security.md, Limits).
+func addLimitFlags(fl *pflag.FlagSet, l *natsconf.Limits) {
+	d := natsconf.DefaultLimits
+	fl.IntVar(&l.App.MaxConnections, "app-max-connections", d.App.MaxConnections,
+		"connections each app's account holds at once, its backend's and its end users' together (-1: none)")
+	fl.IntVar(&l.App.MaxSubscriptions, "app-max-subscriptions", d.App.MaxSubscriptions,
+		"subscriptions one connection of an app's account may hold (-1: none)")
+	fl.IntVar(&l.App.MaxPayload, "app-max-payload", d.App.MaxPayload,
+		"largest message, in bytes, a connection of an app's account may publish")
+	fl.IntVar(&l.Service.MaxConnections, "service-max-connections", d.Service.MaxConnections,
+		"connections the service's account holds at once: every node, the auditor and the tools (-1: none)")
+	fl.IntVar(&l.Service.MaxSubscriptions, "service-max-subscriptions", d.Service.MaxSubscriptions,
+		"subscriptions one connection of the service's account may hold (-1: none)")
+}
+
 // absPath makes a file named on the command line absolute, so that the
 // configuration and the contexts find it from any directory; "" stays "".
 func absPath(path string) string {
@@ -142,11 +163,20 @@ const authInitLong = `init writes, with random secrets, files of mode 0600:
                          and one sample end user, with the exports, imports
                          and permissions that make NATS refuse what it can
   DIR/credentials.json   one entry per principal: principal, kind, account,
-                         user, password
+                         user, password, inbox_prefix
 
 and prints the 'nats context save' lines that let the stock nats CLI act as
 each principal. It refuses to overwrite an existing configuration: to rotate
 the secrets, write a new directory and reload (docs/security.md).
+
+Each principal may subscribe for replies only under its own inbox prefix
+(inbox_prefix, the contexts' --inbox-prefix; crosstalk's commands take
+--inbox-prefix): a client on nats.go's default _INBOX gets no reply.
+
+Each account is bounded: the connections it holds, the subscriptions of one
+of its connections and the largest message one may publish. The --app-max-*
+and --service-max-* flags change the defaults; docs/security.md (Limits)
+says how to size them.
 
 With --tls-cert and --tls-key the configuration gets a tls block, and the
 contexts check the server's certificate against --tls-ca.

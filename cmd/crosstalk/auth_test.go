@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,7 @@ func runAuthInit(t *testing.T, listen string) (string, natsconf.Config) {
 		t.Fatalf("auth init: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{"nats context save crosstalk-instagram-alice --server nats://" + listen,
+		"--inbox-prefix '_INBOX.user.instagram.alice'\n", "--inbox-prefix '_INBOX.app.messenger'\n",
 		"crosstalk serve --nats-config " + filepath.Join(dir, natsconf.ConfFile)} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("auth init output lacks %q:\n%s", want, out.String())
@@ -43,6 +45,11 @@ func runAuthInit(t *testing.T, listen string) (string, natsconf.Config) {
 	c, err := natsconf.ReadCredentials(filepath.Join(dir, natsconf.CredentialsFile))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, cr := range c.Credentials {
+		if cr.InboxPrefix != natsconf.InboxPrefix(cr.Kind, cr.Principal) {
+			t.Errorf("credentials.json: %s has inbox_prefix %q", cr.Principal, cr.InboxPrefix)
+		}
 	}
 	return dir, c
 }
@@ -61,7 +68,7 @@ func connectAs(t *testing.T, c natsconf.Config, url, principal string) *nats.Con
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := node.ConnectWith(url, "test "+principal, node.Credentials{User: cr.User, Password: cr.Password})
+	nc, err := node.ConnectWith(url, "test "+principal, node.CredentialsOf(cr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +108,7 @@ func TestServeUnderGeneratedConfigurationAndAuditAsAuditor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	asAuditor := []string{"--nats-url", url, "--user", aud.User, "--password", aud.Password}
+	asAuditor := []string{"--nats-url", url, "--user", aud.User, "--password", aud.Password, "--inbox-prefix", aud.InboxPrefix}
 	export := filepath.Join(t.TempDir(), "export.jsonl")
 	for _, args := range [][]string{
 		{"audit", "verify"}, {"audit", "checksum"}, {"audit", "export", "--out", export},
@@ -120,7 +127,7 @@ func TestServeUnderGeneratedConfigurationAndAuditAsAuditor(t *testing.T) {
 	sameAsTheService(ctx, t, c, url, asAuditor)
 
 	refusals := make(chan error, 1)
-	nc, err := node.ConnectWith(url, "test auditor", node.Credentials{User: aud.User, Password: aud.Password},
+	nc, err := node.ConnectWith(url, "test auditor", node.CredentialsOf(aud),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			select {
 			case refusals <- err:
@@ -197,5 +204,38 @@ func TestServeDevelopmentMode(t *testing.T) {
 	logs := serveInBackground(t, "--data", t.TempDir(), "--listen", testkit.FreeAddr(t))
 	if n := strings.Count(logs.String(), "self-declared"); n != 1 {
 		t.Errorf("development mode must warn once that identities are self-declared, warned %d times:\n%s", n, logs.String())
+	}
+}
+
+// auth init's limit flags reach the configuration: the app accounts' and
+// the service account's, the others keeping their defaults; a limit
+// nats-server cannot take is refused before anything is written.
+func TestAuthInitLimitFlags(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "auth")
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"auth", "init", "--dir", dir, "--apps", "instagram",
+		"--app-max-connections", "7", "--app-max-subscriptions", "9", "--app-max-payload", "4096",
+		"--service-max-connections", "11", "--service-max-subscriptions", "13"}, &out, &out)
+	if err != nil {
+		t.Fatalf("auth init: %v\n%s", err, out.String())
+	}
+	conf, err := os.ReadFile(filepath.Join(dir, natsconf.ConfFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := natsconf.DefaultLimits.Admin
+	for _, want := range []string{
+		"limits: {max_connections: 7, max_subscriptions: 9, max_payload: 4096}",
+		fmt.Sprintf("limits: {max_connections: 11, max_subscriptions: 13, max_payload: %d}", natsconf.DefaultLimits.Service.MaxPayload),
+		fmt.Sprintf("limits: {max_connections: %d, max_subscriptions: %d, max_payload: %d}", d.MaxConnections, d.MaxSubscriptions, d.MaxPayload),
+	} {
+		if !strings.Contains(string(conf), want) {
+			t.Errorf("nats.conf lacks %q:\n%s", want, conf)
+		}
+	}
+	err = run(context.Background(), []string{"auth", "init", "--dir", filepath.Join(t.TempDir(), "bad"),
+		"--app-max-payload", "-5"}, &out, &out)
+	if !errors.Is(err, natsconf.ErrLimits) {
+		t.Errorf("a negative payload: %v, want ErrLimits", err)
 	}
 }

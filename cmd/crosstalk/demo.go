@@ -52,13 +52,16 @@ policies on another. A simulated clock runs from 2020 to December 2023:
   before the policy is shown byte-identical after it: its audit checksum
   (as crosstalk audit checksum prints it) is the same before and after.
 
-Then three refusals show that the identities hold against a client that
+Then five refusals show that the identities hold against a client that
 lies: the Instagram app publishing on a Messenger subject is refused by the
 NATS server itself; the Messenger end user messenger:bob, on its own
 connection, claiming the viewer instagram:eve still does not see
-instagram:alice's activity status; and a forged Nats-Request-Info header
-claiming instagram:alice is ignored, the request answered as messenger:bob.
-docs/security.md explains the model.
+instagram:alice's activity status; a forged Nats-Request-Info header
+claiming instagram:alice is ignored, the request answered as messenger:bob;
+the same forgery hidden behind a bare LF over a bare socket is refused as a
+malformed header (400); and NATS refuses messenger:bob a subscription to _INBOX.> or to his app's
+reply inbox: each principal receives replies only under its own inbox
+prefix. docs/security.md explains the model.
 
 Live feeds (docs/feeds.md): with --watch messenger:bob the demo first prints
 the stock nats CLI's command that subscribes to that end user's feed,

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 }
 
 // The demo is the seed story end to end through the real binary's code path,
-// under a generated identity configuration, and the three refusals of a
+// under a generated identity configuration, and the five refusals of a
 // client that lies: it fails if any expectation fails.
 func TestDemoPlaysTheSeedStory(t *testing.T) {
 	var out, errOut bytes.Buffer
@@ -42,6 +42,10 @@ func TestDemoPlaysTheSeedStory(t *testing.T) {
 		`the Instagram app may not publish on crosstalk.cmd.messenger.message.send: refused by NATS itself (nats: permissions violation: Permissions Violation for Publish to "crosstalk.cmd.messenger.message.send")`,
 		"messenger:bob, on its own connection, claims the viewer instagram:eve and still does not see instagram:alice's activity status (visible: false)",
 		"messenger:bob asks for instagram:alice's inbox with a forged Nats-Request-Info header claiming instagram:alice: answered as messenger:bob, 403 forbidden",
+		"messenger:bob, over a bare socket, hides a forged Nats-Request-Info claiming instagram:eve behind a bare LF: refused, 400 invalid_request",
+		`messenger:bob may not subscribe to _INBOX.>: refused by NATS itself (nats: permissions violation: Permissions Violation for Subscription to "_INBOX.>")`,
+		`messenger:bob may not subscribe to _INBOX.app.messenger.>: refused by NATS itself`,
+		"messenger:bob may subscribe for replies only under his own prefix _INBOX.user.messenger.bob.>",
 		"the identities held",
 	} {
 		if !strings.Contains(out.String(), want) {

@@ -15,6 +15,8 @@ func addCredentialFlags(f *pflag.FlagSet, c *node.Credentials) {
 	f.StringVar(&c.User, "user", "", "authenticate to NATS as this user (see 'crosstalk auth init')")
 	f.StringVar(&c.Password, "password", "", "the password of --user")
 	f.StringVar(&c.TLSCA, "tls-ca", "", "check the NATS server's TLS certificate against this CA (PEM file)")
+	f.StringVar(&c.InboxPrefix, "inbox-prefix", "", "subscribe for replies under this prefix instead of _INBOX "+
+		"(under 'crosstalk auth init' each principal may only use its own: credentials.json's inbox_prefix)")
 }
 
 // addServiceFlags adds --nats-url, where a running crosstalk serves, and

@@ -84,7 +84,7 @@ func serveConfiguredOn(t *testing.T, dir string) (url string, asAuditor []string
 		t.Fatal(err)
 	}
 	url, stop = serveWith(t, addr, "--data", dir, "--nats-config", filepath.Join(authDir, natsconf.ConfFile))
-	return url, []string{"--user", aud.User, "--password", aud.Password}, stop
+	return url, []string{"--user", aud.User, "--password", aud.Password, "--inbox-prefix", aud.InboxPrefix}, stop
 }
 
 // runCLI runs the binary's code path with args and returns stdout and

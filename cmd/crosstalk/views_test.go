@@ -26,7 +26,7 @@ func TestViewsRebuildEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return []string{"--nats-url", url, "--user", cr.User, "--password", cr.Password}
+		return []string{"--nats-url", url, "--user", cr.User, "--password", cr.Password, "--inbox-prefix", cr.InboxPrefix}
 	}
 	v1 := filepath.Join("..", "..", "docs", "policies", "v1-2020-cross-app.json")
 	if out, errOut, err := runCLI(ctx, append([]string{"policy", "publish", v1}, as(natsconf.PrincipalAdmin)...)...); err != nil {

@@ -97,6 +97,7 @@ func (e *env) startBroker() error {
 	if err != nil {
 		return err
 	}
+	ids.Limits = connectionLimits(e.opts.Clients)
 	authDir := filepath.Join(e.dir, "auth")
 	if err := ids.WriteDir(authDir, "127.0.0.1:0"); err != nil {
 		return err
@@ -155,7 +156,17 @@ func (e *env) connectAs(principal, name string) (*nats.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.connectWith(name, node.Credentials{User: cr.User, Password: cr.Password})
+	return e.connectWith(name, node.CredentialsOf(cr))
+}
+
+// connectionLimits are the generated configuration's limits, with room
+// for clients connections of the service and of an app besides the
+// bench's own: --clients may ask for more than a deployment allows.
+func connectionLimits(clients int) natsconf.Limits {
+	l := natsconf.DefaultLimits
+	l.Service.MaxConnections = max(l.Service.MaxConnections, clients+64)
+	l.App.MaxConnections = max(l.App.MaxConnections, clients+64)
+	return l
 }
 
 func (e *env) connectWith(name string, creds node.Credentials, opts ...nats.Option) (*nats.Conn, error) {

@@ -1,6 +1,6 @@
 // Package demo is `crosstalk demo`: the seed story played on an embedded
 // node under a generated identity configuration, each app and the admin on
-// a NATS connection of its own, followed by three refusals that show the
+// a NATS connection of its own, followed by four refusals that show the
 // identities hold against a client that lies. With Options.Watch it first
 // waits for a subscriber to an end user's live feed, for whoever wants to
 // watch the story arrive there. cmd/crosstalk holds only its flags.
@@ -154,7 +154,7 @@ func (d *demo) connect(principal string) error {
 	}
 	c := &conn{errs: make(chan error, 16)}
 	c.nc, err = node.ConnectWith(d.node.Conn().ConnectedUrl(), "ADMIN/admin",
-		node.Credentials{User: cr.User, Password: cr.Password},
+		node.CredentialsOf(cr),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			select {
 			case c.errs <- err:

@@ -25,12 +25,13 @@ var ErrRefusal = errors.New("identity refusal check failed")
 // refusalWait bounds how long a refusal may take to arrive.
 const refusalWait = 5 * time.Second
 
-// refusals shows three things a client that lies cannot do, each refused
+// refusals shows four things a client that lies cannot do, each refused
 // where the identity model says: by the NATS server, or by the service
 // answering the authenticated caller whatever the request claims.
 func (d *demo) refusals(ctx context.Context, story *seed.Story) error {
 	fmt.Fprintf(d.out, "\n== %s  identities: what a client that lies cannot do\n", d.clock.Now().Format("2006-01-02"))
-	for _, check := range []func(context.Context, *seed.Story) error{d.otherAppsSubject, d.claimedViewer, d.forgedHeader, d.bareLFForgery} {
+	for _, check := range []func(context.Context, *seed.Story) error{d.otherAppsSubject, d.claimedViewer, d.forgedHeader, d.bareLFForgery,
+		d.othersReplies} {
 		if err := check(ctx, story); err != nil {
 			return err
 		}
