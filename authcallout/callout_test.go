@@ -145,8 +145,12 @@ func violation(t *testing.T, errs chan error, op, subject string) {
 func TestAccountLimitsBindDevices(t *testing.T) {
 	const maxSubs, maxPayload = 8, 4096
 	w := newWorldWith(t, func(conf string) string {
-		return strings.Replace(conf, "  \"instagram\" {\n",
-			fmt.Sprintf("  \"instagram\" {\n    limits: {max_subscriptions: %d, max_payload: %d}\n", maxSubs, maxPayload), 1)
+		// the instagram account's generated limits line, tightened
+		head := "  \"instagram\" {\n"
+		i := strings.Index(conf, head) + len(head)
+		end := i + strings.Index(conf[i:], "\n")
+		return conf[:i] + fmt.Sprintf("    limits: {max_connections: 64, max_subscriptions: %d, max_payload: %d}",
+			maxSubs, maxPayload) + conf[end:]
 	})
 	alice, errs, err := w.device(t, "instagram:alice", w.token(t, "instagram:alice", 5*time.Minute))
 	if err != nil {

@@ -66,7 +66,7 @@ func newAuditWorld(t *testing.T, ctx context.Context) *auditWorld {
 		t.Fatalf("EnsureMirrors again: %v, %v; want nothing made", again, err)
 	}
 	aud, _ := c.Lookup(PrincipalAuditor)
-	w.auditor, err = nats.Connect(url, nats.UserInfo(aud.User, aud.Password),
+	w.auditor, err = nats.Connect(url, nats.UserInfo(aud.User, aud.Password), nats.CustomInboxPrefix(aud.InboxPrefix),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrPermissionViolation) {
 				select {

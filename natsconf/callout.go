@@ -47,7 +47,8 @@ func (c Config) WithCallout(issuer string, rnd io.Reader) (Config, error) {
 		return cr.Kind == string(identity.KindUser)
 	})
 	out.Credentials = append(out.Credentials,
-		Credential{Principal: PrincipalCallout, Kind: PrincipalCallout, Account: CalloutAccount, User: "callout", Password: pw})
+		Credential{Principal: PrincipalCallout, Kind: PrincipalCallout, Account: CalloutAccount, User: "callout", Password: pw,
+			InboxPrefix: InboxPrefix(PrincipalCallout, PrincipalCallout)})
 	out.Callout = &Callout{Issuer: issuer}
 	return out, nil
 }
