@@ -96,6 +96,6 @@ func (l *Log) loadOrdered(ctx context.Context, subject string, afterSeq uint64) 
 	err = l.consume(ctx, orderedConfig(afterSeq+1, subject), func(m events.Message, _ uint64) (bool, error) {
 		all = append(all, m)
 		return m.Seq >= last.Sequence, nil
-	})
+	}, nil)
 	return all, err
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -43,20 +44,11 @@ func (l *Log) Read(ctx context.Context, fromSeq uint64, maxBatch int, fn func([]
 	if maxBatch < 1 {
 		return fmt.Errorf("read from seq %d: maxBatch is %d, want at least 1", fromSeq, maxBatch)
 	}
-	var fnErr error
-	var batch []events.Message
-	err := l.consume(ctx, orderedConfig(fromSeq), func(m events.Message, pending uint64) (bool, error) {
-		batch = append(batch, m)
-		if len(batch) < maxBatch && pending > 0 {
-			return false, nil
-		}
-		fnErr = fn(batch)
-		batch = nil
-		return fnErr != nil, nil
-	})
+	b := &readBatch{max: maxBatch, fn: fn}
+	err := l.consume(ctx, orderedConfig(fromSeq), b.add, b.peek)
 	switch {
-	case fnErr != nil:
-		return fnErr
+	case b.err != nil:
+		return b.err
 	case ctx.Err() != nil:
 		return nil
 	case err != nil:
@@ -87,7 +79,11 @@ func orderedConfig(seq uint64, subjects ...string) jetstream.OrderedConsumerConf
 // in the stream and have not been delivered yet, until each reports done or
 // fails, or ctx is done (then it returns ctx's error). It stops and deletes
 // the consumer before returning.
-func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig, each func(events.Message, uint64) (bool, error)) error {
+//
+// peek, when not nil, is asked before each read how long to wait for the
+// next message at most: past a positive wait, each is called with a zero
+// Message (Seq 0), which means nothing more came for now.
+func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig, each func(events.Message, uint64) (bool, error), peek func() time.Duration) error {
 	cons, err := l.stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return mapError(err)
@@ -107,7 +103,13 @@ func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig, 
 		l.release(cons, it)
 	}()
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		msg, err := next(ctx, it, peek)
+		if errors.Is(err, nats.ErrTimeout) {
+			if done, err := each(events.Message{}, 0); done || err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

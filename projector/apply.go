@@ -29,17 +29,32 @@ func (s *Store) Apply(msgs []events.Message) error {
 	}
 	defer release()
 
+	for len(msgs) > 0 {
+		n, err := s.applyPart(msgs)
+		if err != nil {
+			return err
+		}
+		msgs = msgs[n:]
+	}
+	return nil
+}
+
+// applyPart applies a prefix of msgs in one batch and returns its length:
+// all of msgs, or fewer when their feed notes reached Options.RunNotes
+// (fanout.go), so that the notes a batch holds until it commits are
+// bounded whatever the run.
+func (s *Store) applyPart(msgs []events.Message) (int, error) {
 	from := s.Checkpoint()
 	b := s.db.NewBatchWithSize(batchSize(msgs))
 	defer b.Close()
 	t := newTx(b, s.db, s.log, s.records, len(msgs))
 	t.feed = s.newFeedTx()
-	last, err := t.fold(from, msgs)
+	last, n, err := t.fold(from, msgs)
 	if err != nil || last == from {
-		return err
+		return len(msgs), err
 	}
 	if err := b.Commit(s.commitOpts()); err != nil {
-		return fmt.Errorf("commit seqs %d..%d: %w", from+1, last, err)
+		return 0, fmt.Errorf("commit seqs %d..%d: %w", from+1, last, err)
 	}
 	s.records.commit(t)
 	s.advance(last)
@@ -47,7 +62,7 @@ func (s *Store) Apply(msgs []events.Message) error {
 	if s.opts.OnApplied != nil {
 		s.opts.OnApplied(t.applied, t.poisoned)
 	}
-	return nil
+	return n, nil
 }
 
 // batchSize estimates the bytes of the batch that applies msgs, so that
@@ -81,34 +96,41 @@ func (s *Store) commitOpts() *pebble.WriteOptions {
 
 // fold writes into the batch the view changes of the messages after seq
 // from, and the new checkpoint, which it returns (from itself if nothing was
-// new).
-func (t *tx) fold(from uint64, msgs []events.Message) (uint64, error) {
+// new), with how many of msgs it took: all, unless their feed notes
+// filled the run's budget first (feedTx.full).
+func (t *tx) fold(from uint64, msgs []events.Message) (uint64, int, error) {
 	if err := t.prefetch(msgs); err != nil {
-		return from, err
+		return from, 0, err
 	}
-	last := from
-	for _, m := range msgs {
+	t.feed.coalescePresence(from, msgs)
+	last, n := from, len(msgs)
+	for i, m := range msgs {
 		if m.Seq <= last {
 			continue
 		}
 		if err := t.apply(m); err != nil {
-			return from, fmt.Errorf("apply seq %d (%s): %w", m.Seq, m.Subject, err)
+			return from, 0, fmt.Errorf("apply seq %d (%s): %w", m.Seq, m.Subject, err)
 		}
 		t.applied++
 		last = m.Seq
+		if t.feed.full() {
+			n = i + 1
+			t.dropUnused()
+			break
+		}
 	}
 	if last == from {
-		return from, nil
+		return from, n, nil
 	}
 	if err := t.flush(); err != nil {
-		return from, fmt.Errorf("apply seqs %d..%d: %w", from+1, last, err)
+		return from, 0, fmt.Errorf("apply seqs %d..%d: %w", from+1, last, err)
 	}
 	if t.feed != nil {
 		if err := t.feed.write(t.b); err != nil {
-			return from, err
+			return from, 0, err
 		}
 	}
-	return last, t.setUint(checkpointKey(), last)
+	return last, n, t.setUint(checkpointKey(), last)
 }
 
 // tx is one Apply in progress. Conversation and account records are held
@@ -159,6 +181,9 @@ type convState struct {
 	// wrote, which are in own rather than in db.
 	msgs []uint64
 	ord  int // the conversation's place in key order, set by flush
+	// used says an event of the run asked for the record; prefetch loads
+	// those of the whole run, of which a run cut short (fold) uses some.
+	used bool
 }
 
 // newTx begins a tx of a run of n events.
@@ -258,9 +283,10 @@ const prefetchMin = 8
 // from the cache or Pebble the first time.
 func (t *tx) conv(id string) (*convState, error) {
 	if c, ok := t.convs[id]; ok {
+		c.used = true
 		return c, nil
 	}
-	c := &convState{id: id}
+	c := &convState{id: id, used: true}
 	if rec, ok := t.cache.conv(id); ok {
 		c.rec, c.exists = rec, true
 	} else {

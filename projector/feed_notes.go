@@ -36,6 +36,9 @@ func (t *tx) notify(d decoded) error {
 	case *events.CallEndedData:
 		n.Kind, n.CallID, n.Account = api.NoteCallEnded, x.CallID, string(x.By)
 	case *events.PresenceChangedData:
+		if t.feed.superseded(events.Account(d.key), d.seq) {
+			return nil
+		}
 		n.Kind, n.ConversationID, n.Account, n.Status = api.NotePresenceChanged, "", d.key, x.Status
 		return t.notifyPresence(events.Account(d.key), &n)
 	default: // settings and policies: a policy's effect is PolicyTookEffect's
@@ -74,7 +77,8 @@ func (t *tx) notifyRead(id string, reader events.Account, n *api.Notification) e
 }
 
 // notifyPresence tells an account's activity status to itself and to the
-// partners of its conversations (open or closed) who may see it.
+// partners of its conversations (open or closed) who may see it, at most
+// Options.PresenceFanout accounts (fanout.go).
 func (t *tx) notifyPresence(a events.Account, n *api.Notification) error {
 	rec, err := t.account(a)
 	if err != nil {
@@ -84,9 +88,12 @@ func (t *tx) notifyPresence(a events.Account, n *api.Notification) error {
 	if err != nil {
 		return err
 	}
-	partners, err := t.partners(a)
+	partners, truncated, err := t.partners(a, t.feed.fanout)
 	if err != nil {
 		return err
+	}
+	if truncated {
+		t.feed.capped++
 	}
 	for _, v := range partners {
 		if seesActivityStatus(v, a, rec, p) {
@@ -111,37 +118,4 @@ func (t *tx) feedPolicy() (*aggregate.Policy, error) {
 		f.policy, f.policyRead = p, true
 	}
 	return f.policy, nil
-}
-
-// partners returns a and every account it shares a conversation with, each
-// once: the participants of its inbox as committed, and of the
-// conversations this run holds (one it started in the run is in no inbox
-// yet).
-func (t *tx) partners(a events.Account) ([]events.Account, error) {
-	seen := map[events.Account]bool{a: true}
-	out := []events.Account{a}
-	addAll := func(ps []events.Account) {
-		for _, p := range ps {
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, p)
-			}
-		}
-	}
-	for _, c := range t.convs {
-		if c.exists && c.rec.isParticipant(a) {
-			addAll(c.rec.Participants)
-		}
-	}
-	err := scan(t.db, inboxPrefix(a), nil, func(k, v []byte) (bool, error) {
-		var it struct {
-			Participants []events.Account `json:"participants"`
-		}
-		if err := unmarshal(k, v, &it); err != nil {
-			return false, err
-		}
-		addAll(it.Participants)
-		return true, nil
-	})
-	return out, err
 }

@@ -45,6 +45,9 @@ type feedState struct {
 	n     *simplelru.LRU[events.Account, uint64]
 	notes []Note                    // the buffer a run's notes are made in, reused
 	moved map[events.Account]uint64 // the map a run's counters are moved in, reused
+	// presence is the map a run's last presence sequences are kept in,
+	// reused (coalescePresence).
+	presence map[events.Account]uint64
 }
 
 // feedTx is one run's notes and the counters it moved, published and
@@ -56,6 +59,11 @@ type feedTx struct {
 	counts     map[events.Account]uint64
 	policy     *aggregate.Policy
 	policyRead bool
+	// presence, fanout and budget bound the run's notes (fanout.go);
+	// coalesced and capped count what they left out, for the log.
+	presence          map[events.Account]uint64
+	fanout, budget    int
+	coalesced, capped int
 }
 
 // newFeedTx begins a run's notes; nil when the store publishes no feeds.
@@ -67,7 +75,11 @@ func (s *Store) newFeedTx() *feedTx {
 		s.feed.moved = map[events.Account]uint64{}
 	}
 	clear(s.feed.moved)
-	return &feedTx{st: &s.feed, now: s.opts.Now, notes: s.feed.notes[:0], counts: s.feed.moved}
+	if s.feed.presence == nil {
+		s.feed.presence = map[events.Account]uint64{}
+	}
+	return &feedTx{st: &s.feed, now: s.opts.Now, notes: s.feed.notes[:0], counts: s.feed.moved,
+		presence: s.feed.presence, fanout: s.opts.PresenceFanout, budget: s.opts.RunNotes}
 }
 
 // add appends n to viewer's feed, numbered after viewer's last note.
@@ -113,6 +125,7 @@ func (s *Store) publish(f *feedTx) {
 			s.log.Warn("projector: publish feeds", slog.Int("notes", len(f.notes)), slog.Any("err", err))
 		}
 	}
+	f.logShed(s.log)
 	clear(f.notes) // drop the references the notes hold before reuse
 	s.feed.notes = f.notes[:0]
 }

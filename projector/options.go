@@ -73,6 +73,18 @@ type Options struct {
 	// event not yet applied, so a restart publishes the backlog it missed.
 	FeedsAfter uint64
 
+	// PresenceFanout is the most accounts one presence.changed notifies:
+	// the account itself and its partners, those of its most recently
+	// active conversations first. Beyond it the notes are shed (logged):
+	// the presence query still answers every partner. Default: 1024.
+	PresenceFanout int
+
+	// RunNotes is the most feed notes a batch makes before Apply commits
+	// it, publishes them and goes on with the rest of the run in a new
+	// batch: the notes waiting in memory are bounded (about 300 bytes
+	// each) whatever the run. Default: 65,536.
+	RunNotes int
+
 	// Now is the clock that decides the policy in force for the feeds
 	// (the queries take theirs from the caller). Default: time.Now.
 	Now func() time.Time
@@ -80,10 +92,12 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultCacheSize     = 64 << 20
-	DefaultMaxBatch      = 10_000
-	DefaultRecordCache   = 50_000
-	DefaultRetryInterval = 200 * time.Millisecond
+	DefaultCacheSize      = 64 << 20
+	DefaultMaxBatch       = 10_000
+	DefaultRecordCache    = 50_000
+	DefaultRetryInterval  = 200 * time.Millisecond
+	DefaultPresenceFanout = 1024
+	DefaultRunNotes       = 65_536
 )
 
 // EnsureDefaults fills every unset field with its default.
@@ -99,6 +113,12 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = DefaultRetryInterval
+	}
+	if o.PresenceFanout <= 0 {
+		o.PresenceFanout = DefaultPresenceFanout
+	}
+	if o.RunNotes <= 0 {
+		o.RunNotes = DefaultRunNotes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -13,10 +13,20 @@ import (
 // for a heap up to five times the live data instead of two.
 const defaultGCPercent = 400
 
-// tuneGC applies defaultGCPercent unless the operator set GOGC, which
-// always wins (as does GOMEMLIMIT, read by the runtime itself).
+// defaultMemoryLimit is the heap budget of the long-running commands
+// (docs/reliability.md, "Memory"): at GOGC 400 the heap may grow to five
+// times the live data, which under a flood was gigabytes; past this soft
+// limit the garbage collector runs as often as it must to stay under it.
+const defaultMemoryLimit = 1 << 30
+
+// tuneGC applies defaultGCPercent unless the operator set GOGC, and
+// defaultMemoryLimit unless the operator set GOMEMLIMIT: the operator's
+// always win (the runtime reads them itself).
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 }

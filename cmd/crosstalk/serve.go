@@ -134,7 +134,8 @@ and it refuses a --nats-url beyond loopback or a server that requires
 authentication, unless --insecure. docs/security.md explains the model.
 
 serve sets the garbage collector's target to 400% (see docs/performance.md)
-unless GOGC is set; GOMEMLIMIT caps the heap as usual.
+unless GOGC is set, and a soft memory limit of 1 GiB unless GOMEMLIMIT is set
+(docs/reliability.md, "Memory").
 
 serve signs every event it appends with an ed25519 key: --signing-key FILE,
 or DIR/signing.key (created, mode 0600, on the first start). Give auditors
