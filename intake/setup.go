@@ -101,10 +101,34 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, o Options) error 
 		have.MaxMsgsPerSubject == cfg.MaxMsgsPerSubject && have.DiscardNewPerSubject {
 		return nil
 	}
+	limit, err := safeSubjectLimit(ctx, existing, cfg.MaxMsgsPerSubject, o.Logger)
+	if err != nil {
+		return err
+	}
 	have.Duplicates, have.MaxBytes, have.Discard = cfg.Duplicates, cfg.MaxBytes, cfg.Discard
-	have.MaxMsgsPerSubject, have.DiscardNewPerSubject = cfg.MaxMsgsPerSubject, true
+	have.MaxMsgsPerSubject, have.DiscardNewPerSubject = limit, true
 	_, err = js.UpdateStream(ctx, have)
 	return err
+}
+
+// safeSubjectLimit is want, or more where a subject already holds more:
+// nats-server enforces a lowered per-subject limit by deleting a subject's
+// oldest messages whatever the discard policy, and an intake message the
+// stream acknowledged must be decided, never dropped.
+func safeSubjectLimit(ctx context.Context, s jetstream.Stream, want int64, logger *slog.Logger) (int64, error) {
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(StreamSubjects))
+	if err != nil {
+		return 0, err
+	}
+	limit := want
+	for subject, n := range info.State.Subjects {
+		if int64(n) > limit {
+			limit = int64(n)
+			logger.Warn("intake: a subject holds more than the limit; the limit stays above it until it drains",
+				slog.String("subject", subject), slog.Uint64("messages", n), slog.Int64("limit", want))
+		}
+	}
+	return limit, nil
 }
 
 // ensureBucket creates the outcomes bucket, or sets an existing one's TTL
