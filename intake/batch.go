@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -23,6 +24,9 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) (retry bool
 	for i, m := range msgs {
 		items[i] = parse(m)
 	}
+	// The lanes interleave the apps; within the batch, an aggregate's
+	// commands of several apps still go in intake order.
+	slices.SortStableFunc(items, func(a, b *item) int { return cmp.Compare(a.outcome.IntakeSeq, b.outcome.IntakeSeq) })
 	c.decide(ctx, items)
 	kept := c.publish(items)
 	for i, it := range items {

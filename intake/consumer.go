@@ -37,60 +37,57 @@ func (in *Intake) Consumer(d Decider) *Consumer {
 // way when ctx is done is finished first: its decisions, outcomes and
 // acknowledgements.
 //
-// Run starts by resetting the consumer's delivery, so that whatever a
-// previous run fetched and did not acknowledge (it crashed, say) comes
-// first again, in intake order; it resets it again after a retryable
-// refusal, for the same reason. So one node alone may run a Consumer on a
-// stream at a time (docs/intake.md).
+// Each app's intake has a consumer of its own, and a batch takes one
+// message of each app in turn (lanes), so that no app's backlog holds up
+// another's commands. Run starts by deleting the consumers, so that
+// whatever a previous run fetched and did not acknowledge (it crashed,
+// say) comes first again, in intake order; it does so again after a
+// retryable refusal, for the same reason. So one node alone may run a
+// Consumer on a stream at a time (docs/intake.md).
 func (c *Consumer) Run(ctx context.Context) error {
-	cons, ok := c.resetUntil(ctx)
-	if !ok {
-		return nil
-	}
-	for ctx.Err() == nil {
-		msgs, err := c.fetch(ctx, cons)
-		if err != nil {
-			if ctx.Err() == nil {
-				c.in.logger().Warn("intake: fetch failed", slog.Any("err", err))
-				sleep(ctx, c.in.opts.RetryDelay)
-			}
-			continue
-		}
-		if len(msgs) == 0 || !c.handle(ctx, msgs) {
-			continue
-		}
+	for c.serve(ctx) {
 		sleep(ctx, c.in.opts.RetryDelay)
-		if cons, ok = c.resetUntil(ctx); !ok {
-			return nil
-		}
 	}
 	return nil
 }
 
-// resetUntil resets the consumer, trying again every RetryDelay while
-// JetStream does not answer, until it succeeds (ok) or ctx is done.
-func (c *Consumer) resetUntil(ctx context.Context) (cons jetstream.Consumer, ok bool) {
+// serve resets the consumers, then decides batches until one is to be
+// retried (retry) or ctx is done.
+func (c *Consumer) serve(ctx context.Context) (retry bool) {
+	if !c.resetUntil(ctx) {
+		return false
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	ls := &lanes{c: c, ctx: lctx, byApp: map[string]*lane{}, arrivals: make(chan arrival)}
+	defer ls.stop(cancel)
 	for {
-		cons, err := c.reset(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return nil, false
-		case err == nil:
-			return cons, true
+		msgs := ls.batch()
+		if len(msgs) == 0 {
+			return false
 		}
-		c.in.logger().Warn("intake: reset the consumer", slog.Any("err", err))
-		sleep(ctx, c.in.opts.RetryDelay)
+		if c.handle(ctx, msgs) {
+			return ctx.Err() == nil
+		}
 	}
 }
 
-// reset deletes and creates the consumer again: delivery starts over at
-// the first message not acknowledged, which a work queue still holds.
-func (c *Consumer) reset(ctx context.Context) (jetstream.Consumer, error) {
-	err := c.in.js.DeleteConsumer(ctx, StreamName, ConsumerName)
-	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return nil, err
+// resetUntil deletes the consumers, trying again every RetryDelay while
+// JetStream does not answer, until it succeeds (ok) or ctx is done. Each
+// app's consumer is created again when its messages are found, and
+// delivery starts over at its first message not acknowledged, which a
+// work queue still holds.
+func (c *Consumer) resetUntil(ctx context.Context) (ok bool) {
+	for {
+		err := deleteConsumers(ctx, c.in.js)
+		switch {
+		case ctx.Err() != nil:
+			return false
+		case err == nil:
+			return true
+		}
+		c.in.logger().Warn("intake: reset the consumers", slog.Any("err", err))
+		sleep(ctx, c.in.opts.RetryDelay)
 	}
-	return c.in.js.CreateOrUpdateConsumer(ctx, StreamName, consumerConfig())
 }
 
 // fetch returns the messages waiting, up to a batch, without waiting; or,

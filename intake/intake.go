@@ -23,7 +23,9 @@ const (
 	// StreamSubjects is what the intake stream captures:
 	// crosstalk.intake.<app>.<action>.
 	StreamSubjects = api.IntakePrefix + ">"
-	// ConsumerName is the durable pull consumer that decides the intake.
+	// ConsumerName prefixes the durable pull consumers that decide the
+	// intake, one per app (AppConsumer); before issue 22 it named the
+	// single one.
 	ConsumerName = "crosstalk-intake"
 	// OutcomesBucket is the KV bucket of outcomes, keyed by command id,
 	// each kept for Options.Window.
@@ -50,6 +52,13 @@ const (
 	// batch, so that a batch with a command for each of 256 aggregates
 	// is decided and appended at once.
 	DefaultWorkers = DefaultBatch
+	// DefaultSubjectLimit bounds the messages waiting on one intake
+	// subject, crosstalk.intake.<app>.<action>: one app's backlog of one
+	// action.
+	DefaultSubjectLimit = 100_000
+	// DefaultMaxBytes bounds the bytes the intake stream holds, all apps
+	// together: the disk it shares with the event log keeps its room.
+	DefaultMaxBytes = 8 << 30
 	// DefaultRetryDelay is how long a command refused for a retryable
 	// reason (the log unavailable) waits before its next delivery.
 	DefaultRetryDelay = time.Second
@@ -68,6 +77,14 @@ type Options struct {
 	// together and appended together; one aggregate's commands are
 	// decided one wave after another. Default: DefaultWorkers.
 	Workers int
+	// SubjectLimit bounds the messages waiting on each intake subject,
+	// crosstalk.intake.<app>.<action>: a publish beyond it is refused, the
+	// other subjects (another app's) still take theirs. Default:
+	// DefaultSubjectLimit.
+	SubjectLimit int64
+	// MaxBytes bounds the bytes the intake stream holds; a publish beyond
+	// it is refused. Default: DefaultMaxBytes.
+	MaxBytes int64
 	// RetryDelay is the delay of a Nak for a retryable refusal.
 	// Default: DefaultRetryDelay.
 	RetryDelay time.Duration
@@ -93,6 +110,12 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
+	}
+	if o.SubjectLimit <= 0 {
+		o.SubjectLimit = DefaultSubjectLimit
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
 	}
 	if o.RetryDelay <= 0 {
 		o.RetryDelay = DefaultRetryDelay

@@ -23,16 +23,13 @@ type Intake struct {
 	opts Options
 }
 
-// Open creates the intake stream, its consumer and the outcomes bucket,
-// or checks and updates existing ones (a new window applies to both); it
-// may run on every start of every node.
+// Open creates the intake stream and the outcomes bucket, or checks and
+// updates existing ones (a new window or new limits apply); it may run on
+// every start of every node. The consumers are the running Consumer's.
 func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Intake, error) {
 	opts.EnsureDefaults()
 	if err := ensureStream(ctx, js, opts); err != nil {
 		return nil, fmt.Errorf("intake stream %s: %w", StreamName, err)
-	}
-	if _, err := js.CreateOrUpdateConsumer(ctx, StreamName, consumerConfig()); err != nil {
-		return nil, fmt.Errorf("intake consumer %s: %w", ConsumerName, err)
 	}
 	kv, err := ensureBucket(ctx, js, opts)
 	if err != nil {
@@ -63,14 +60,13 @@ func (in *Intake) Outcome(ctx context.Context, app, commandID string) (o api.Out
 }
 
 // Pending is how many intake messages wait: not yet delivered, and
-// delivered but not yet acknowledged.
+// delivered but not yet acknowledged; a work queue holds exactly those.
 func (in *Intake) Pending(ctx context.Context) (uint64, error) {
-	c, err := in.js.Consumer(ctx, StreamName, ConsumerName)
+	s, err := in.js.Stream(ctx, StreamName)
 	if err != nil {
 		return 0, err
 	}
-	info := c.CachedInfo()
-	return info.NumPending + uint64(info.NumAckPending), nil
+	return s.CachedInfo().State.Msgs, nil
 }
 
 // outcomeKey is the key of the outcome of app's command commandID in the

@@ -16,8 +16,11 @@ import (
 var ErrReplicationMismatch = errors.New("intake: replication differs from the one asked for")
 
 // streamConfig is the intake stream: a work queue (a message goes once
-// acknowledged), on file, deduplicated by Nats-Msg-Id for the window. It
-// sets no MaxMsgSize: anything the server accepts gets an outcome.
+// acknowledged), on file, deduplicated by Nats-Msg-Id for the window. Each
+// subject crosstalk.intake.<app>.<action> holds at most o.SubjectLimit
+// messages and the stream o.MaxBytes, and a publish beyond either is
+// refused (discard new): the publisher gets an error, the disk keeps its
+// room. It sets no MaxMsgSize: anything the server accepts gets an outcome.
 func streamConfig(o Options) jetstream.StreamConfig {
 	cfg := jetstream.StreamConfig{
 		Name:        StreamName,
@@ -25,10 +28,13 @@ func streamConfig(o Options) jetstream.StreamConfig {
 		Subjects:    []string{StreamSubjects},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
-		Discard:     jetstream.DiscardOld,
+		Discard:     jetstream.DiscardNew,
 		MaxMsgs:     -1,
-		MaxBytes:    -1,
+		MaxBytes:    o.MaxBytes,
 		Duplicates:  o.Window,
+
+		MaxMsgsPerSubject:    o.SubjectLimit,
+		DiscardNewPerSubject: true,
 	}
 	cfg.Replicas, cfg.Placement = placement(o)
 	return cfg
@@ -71,7 +77,7 @@ func placement(o Options) (int, *jetstream.Placement) {
 }
 
 // ensureStream creates the intake stream, or updates an existing one to
-// the window of o, keeping its replication (which must be o's, if given).
+// the window and limits of o, keeping its replication (which must be o's, if given).
 func ensureStream(ctx context.Context, js jetstream.JetStream, o Options) error {
 	cfg := streamConfig(o)
 	existing, err := js.Stream(ctx, StreamName)
@@ -91,12 +97,38 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, o Options) error 
 	if err := checkReplication(o, "stream "+StreamName, StreamName, have.Replicas, have.Placement); err != nil {
 		return err
 	}
-	if have.Duplicates == cfg.Duplicates {
+	if have.Duplicates == cfg.Duplicates && have.MaxBytes == cfg.MaxBytes && have.Discard == cfg.Discard &&
+		have.MaxMsgsPerSubject == cfg.MaxMsgsPerSubject && have.DiscardNewPerSubject {
 		return nil
 	}
-	have.Duplicates = cfg.Duplicates
+	limit, err := safeSubjectLimit(ctx, existing, cfg.MaxMsgsPerSubject, o.Logger)
+	if err != nil {
+		return err
+	}
+	have.Duplicates, have.MaxBytes, have.Discard = cfg.Duplicates, cfg.MaxBytes, cfg.Discard
+	have.MaxMsgsPerSubject, have.DiscardNewPerSubject = limit, true
 	_, err = js.UpdateStream(ctx, have)
 	return err
+}
+
+// safeSubjectLimit is want, or more where a subject already holds more:
+// nats-server enforces a lowered per-subject limit by deleting a subject's
+// oldest messages whatever the discard policy, and an intake message the
+// stream acknowledged must be decided, never dropped.
+func safeSubjectLimit(ctx context.Context, s jetstream.Stream, want int64, logger *slog.Logger) (int64, error) {
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(StreamSubjects))
+	if err != nil {
+		return 0, err
+	}
+	limit := want
+	for subject, n := range info.State.Subjects {
+		if int64(n) > limit {
+			limit = int64(n)
+			logger.Warn("intake: a subject holds more than the limit; the limit stays above it until it drains",
+				slog.String("subject", subject), slog.Uint64("messages", n), slog.Int64("limit", want))
+		}
+	}
+	return limit, nil
 }
 
 // ensureBucket creates the outcomes bucket, or sets an existing one's TTL

@@ -98,6 +98,14 @@ func TestIntakeUnderIdentities(t *testing.T) {
 // seed's apps and stops it when the test ends.
 func startWithIdentities(ctx context.Context, t *testing.T) (*node.Node, natsconf.Config) {
 	t.Helper()
+	opts, c := identityOptions(t)
+	return runNode(ctx, t, opts), c
+}
+
+// identityOptions are the options of a node under a generated
+// configuration of the seed's apps, in a directory of the test's.
+func identityOptions(t *testing.T) (node.Options, natsconf.Config) {
+	t.Helper()
 	dir := t.TempDir()
 	c, err := natsconf.Generate(seed.Apps, seed.SampleUsers, nil)
 	if err != nil {
@@ -106,9 +114,8 @@ func startWithIdentities(ctx context.Context, t *testing.T) (*node.Node, natscon
 	if err := c.WriteDir(filepath.Join(dir, "auth"), "127.0.0.1:4222"); err != nil {
 		t.Fatal(err)
 	}
-	n := runNode(ctx, t, node.Options{Dir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0",
-		Logger: testkit.Quiet(), NatsConfig: filepath.Join(dir, "auth", natsconf.ConfFile)})
-	return n, c
+	return node.Options{Dir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0",
+		Logger: testkit.Quiet(), NatsConfig: filepath.Join(dir, "auth", natsconf.ConfFile)}, c
 }
 
 // connectAs connects as principal; the channel receives the connection's

@@ -96,6 +96,8 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	f.BoolVar(&sf.runIntake, "intake", true, "consume the durable intake (crosstalk.intake.<app>.<action>, docs/intake.md); false leaves its commands waiting in the stream CROSSTALK_INTAKE")
 	f.DurationVar(&cfg.Intake.Window, "intake-window", intake.DefaultWindow, "the intake's duplicate window, and how long crosstalk.query.command answers an intake command's outcome")
 	f.IntVar(&cfg.Intake.Batch, "intake-batch", intake.DefaultBatch, "intake messages fetched and decided in one batch at most")
+	f.Int64Var(&cfg.Intake.SubjectLimit, "intake-limit", intake.DefaultSubjectLimit, "intake messages waiting on one subject crosstalk.intake.<app>.<action> at most; a publish beyond is refused")
+	f.Int64Var(&cfg.Intake.MaxBytes, "intake-max-bytes", intake.DefaultMaxBytes, "bytes the intake stream holds at most, all apps together; a publish beyond is refused")
 	f.BoolVar(&sf.debug, "debug", false, "log at debug level")
 	f.StringVar(&sf.logFormat, "log-format", logText, "log as text (for people) or json (for a log pipeline)")
 	f.StringVar(&sf.probe.listen, "metrics", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464")

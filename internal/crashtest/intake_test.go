@@ -279,7 +279,7 @@ func waitIntakeDrained(ctx context.Context, t *testing.T, js jetstream.JetStream
 
 // intakeState is what the intake's stream and consumer hold.
 func intakeState(ctx context.Context, js jetstream.JetStream) (pending uint64, ackPending int, msgs uint64, err error) {
-	cons, err := js.Consumer(ctx, intake.StreamName, intake.ConsumerName)
+	cons, err := js.Consumer(ctx, intake.StreamName, intake.AppConsumer(intakeApp))
 	if err != nil {
 		return 0, 0, 0, err
 	}
