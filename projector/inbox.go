@@ -57,7 +57,7 @@ type inboxItem struct {
 // NextCursor of an earlier page or "".
 func (s *Store) Inbox(account events.Account, limit int, cursor api.Cursor) (api.InboxPage, error) {
 	page := api.InboxPage{Items: []api.InboxItem{}}
-	next, err := s.inboxItems(account, limit, cursor, func(k, v []byte) error {
+	next, err := s.inboxItems(account, Page{Limit: limit, Cursor: cursor}, func(k, v []byte) error {
 		var item api.InboxItem
 		if err := json.Unmarshal(v, &item); err != nil {
 			return fmt.Errorf("decode inbox item %q: %w", k, err)
@@ -76,16 +76,18 @@ func (s *Store) Inbox(account events.Account, limit int, cursor api.Cursor) (api
 // Inbox's page gives, but made of the stored items without decoding them:
 // the query endpoint's answer, for a third of the CPU.
 func (s *Store) InboxJSON(account events.Account, limit int, cursor api.Cursor) ([]byte, error) {
-	return s.AppendInboxJSON(nil, account, limit, cursor)
+	return s.AppendInboxJSON(nil, account, Page{Limit: limit, Cursor: cursor})
 }
 
-// AppendInboxJSON appends InboxJSON's page to dst and returns the extended
-// buffer, so that the query endpoint can reuse one buffer for every reply
-// rather than grow a new one per page (a page is several kilobytes).
-func (s *Store) AppendInboxJSON(dst []byte, account events.Account, limit int, cursor api.Cursor) ([]byte, error) {
+// AppendInboxJSON appends the JSON of inbox page p to dst and returns the
+// extended buffer, so that the query endpoint can reuse one buffer for
+// every reply rather than grow a new one per page (a page is several
+// kilobytes). What it appends is at most p.MaxBytes, unless its one item
+// is larger.
+func (s *Store) AppendInboxJSON(dst []byte, account events.Account, p Page) ([]byte, error) {
 	out := append(dst, `{"items":[`...)
 	open := len(out)
-	next, err := s.inboxItems(account, limit, cursor, func(_, v []byte) error {
+	next, err := s.inboxItems(account, p, func(_, v []byte) error {
 		if len(out) != open {
 			out = append(out, ',')
 		}
@@ -111,7 +113,7 @@ func (s *Store) AppendInboxJSON(dst []byte, account events.Account, limit int, c
 // account is looked up only when the page is empty, through the same
 // iterator: an inbox item is written in the batch that makes its account
 // known, so a page with items is of a known account.
-func (s *Store) inboxItems(account events.Account, limit int, cursor api.Cursor, fn func(k, v []byte) error) (api.Cursor, error) {
+func (s *Store) inboxItems(account events.Account, p Page, fn func(k, v []byte) error) (api.Cursor, error) {
 	release, err := s.acquire()
 	if err != nil {
 		return "", err
@@ -122,12 +124,13 @@ func (s *Store) inboxItems(account events.Account, limit int, cursor api.Cursor,
 	if err != nil {
 		return "", fmt.Errorf("scan %q: %w", prefix, err)
 	}
-	from, err := resume(prefix, cursor, func(b []byte) bool { _, ok := parseInboxSuffix(b); return ok })
+	from, err := resume(prefix, p.Cursor, func(b []byte) bool { _, ok := parseInboxSuffix(b); return ok })
 	if err != nil {
 		// An unknown account is the first thing wrong, as it always was.
 		return "", errors.Join(cmp.Or(knownAccount(it, account), err), it.Close())
 	}
-	next, n, err := pageOf(it, prefix, from, clampLimit(limit), fn)
+	size := pageBytes{used: len(`{"items":[]}`), max: p.MaxBytes}
+	next, n, err := pageOf(it, prefix, from, clampLimit(p.Limit), &size, fn)
 	if err == nil && n == 0 {
 		err = knownAccount(it, account)
 	}
@@ -135,9 +138,10 @@ func (s *Store) inboxItems(account events.Account, limit int, cursor api.Cursor,
 }
 
 // pageOf calls fn with at most limit entries of it from from (the prefix
-// itself when nil), and returns how many it gave and the cursor of the
-// next page, "" when the entries end within limit.
-func pageOf(it *pebble.Iterator, prefix, from []byte, limit int, fn func(k, v []byte) error) (api.Cursor, int, error) {
+// itself when nil), as many as size takes (each its value and a comma),
+// and returns how many it gave and the cursor of the next page, "" when
+// the entries end within the page.
+func pageOf(it *pebble.Iterator, prefix, from []byte, limit int, size *pageBytes, fn func(k, v []byte) error) (api.Cursor, int, error) {
 	if from == nil {
 		from = prefix
 	}
@@ -150,6 +154,9 @@ func pageOf(it *pebble.Iterator, prefix, from []byte, limit int, fn func(k, v []
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return "", n, fmt.Errorf("scan %q: %w", prefix, err)
+		}
+		if !size.take(len(v)+1, cursorLen(len(it.Key())-len(prefix)), n == 0) {
+			return encodeCursor(last[len(prefix):]), n, nil
 		}
 		n++
 		last = append(last[:0], it.Key()...)

@@ -21,6 +21,12 @@ import (
 // participant sends read receipts and the policy in force at now lets the
 // viewer's app see them from that participant's app.
 func (s *Store) Messages(conv string, viewer events.Account, limit int, cursor api.Cursor, now time.Time) (api.MessagePage, error) {
+	return s.MessagePage(conv, viewer, Page{Limit: limit, Cursor: cursor}, now)
+}
+
+// MessagePage is Messages of page p: its JSON (json.Marshal's) is at most
+// p.MaxBytes, unless its one item is larger.
+func (s *Store) MessagePage(conv string, viewer events.Account, p Page, now time.Time) (api.MessagePage, error) {
 	snap, release, err := s.snapshot()
 	if err != nil {
 		return api.MessagePage{}, err
@@ -30,16 +36,21 @@ func (s *Store) Messages(conv string, viewer events.Account, limit int, cursor a
 	if err != nil {
 		return api.MessagePage{}, err
 	}
-	page, err := messagePage(snap, conv, clampLimit(limit), cursor)
-	if err != nil {
-		return api.MessagePage{}, err
-	}
 	policy, err := policyInForce(snap, now)
 	if err != nil {
 		return api.MessagePage{}, err
 	}
-	page.ReadReceipts, err = readReceipts(snap, c, viewer, policy)
-	return page, err
+	receipts, err := readReceipts(snap, c, viewer, policy)
+	if err != nil {
+		return api.MessagePage{}, err
+	}
+	size := pageBytes{used: len(`{"items":[],"read_receipts":}`) + mapBytes(receipts), max: p.MaxBytes}
+	page, err := messagePage(snap, conv, clampLimit(p.Limit), p.Cursor, &size)
+	if err != nil {
+		return api.MessagePage{}, err
+	}
+	page.ReadReceipts = receipts
+	return page, nil
 }
 
 // participantView loads the conversation and checks that viewer is in it.
@@ -54,7 +65,9 @@ func participantView(r reader, conv string, viewer events.Account) (*convRecord,
 	return &c, nil
 }
 
-func messagePage(r reader, conv string, limit int, cursor api.Cursor) (api.MessagePage, error) {
+// messagePage reads at most limit messages after cursor, as many as size
+// takes.
+func messagePage(r reader, conv string, limit int, cursor api.Cursor, size *pageBytes) (api.MessagePage, error) {
 	prefix := msgPrefix(conv)
 	from, err := resume(prefix, cursor, func(b []byte) bool { _, ok := parseMsgSuffix(b); return ok })
 	if err != nil {
@@ -63,7 +76,8 @@ func messagePage(r reader, conv string, limit int, cursor api.Cursor) (api.Messa
 	page := api.MessagePage{Items: []api.MessageView{}}
 	var last []byte
 	err = scan(r, prefix, from, func(k, v []byte) (bool, error) {
-		if len(page.Items) == limit {
+		n := len(page.Items)
+		if n == limit || !size.take(messageBytes(v), cursorLen(len(k)-len(prefix)), n == 0) {
 			page.NextCursor = encodeCursor(last)
 			return false, nil
 		}

@@ -213,6 +213,12 @@ func (s *Service) respond(req request, res any, err error) {
 		s.opts.Logger.Error("encode reply", slog.String("subject", req.subject), slog.Any("err", err))
 		return
 	}
+	if err == nil {
+		if tooLarge := s.fitsReply(msg.Data); tooLarge != nil {
+			s.respond(req, nil, tooLarge) // rather than a timeout
+			return
+		}
+	}
 	if req.trace.Parent != "" {
 		if msg.Header == nil {
 			msg.Header = nats.Header{}

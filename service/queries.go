@@ -138,7 +138,8 @@ func (s *Service) queryInboxNow(by identity.Principal, req request) (any, bool, 
 // inboxPage reads the page q asks for into a pooled buffer.
 func (s *Service) inboxPage(q *inboxQuery) (any, error) {
 	buf := newReplyBuffer()
-	page, err := s.views().AppendInboxJSON(buf.b[:0], q.account, q.Limit, q.Cursor)
+	page, err := s.views().AppendInboxJSON(buf.b[:0], q.account,
+		projector.Page{Limit: q.Limit, Cursor: q.Cursor, MaxBytes: s.pageBytes()})
 	if err != nil {
 		buf.free()
 		return nil, err
@@ -174,7 +175,8 @@ func (q *messagesQuery) check() error {
 func (s *Service) queryMessages(ctx context.Context, by identity.Principal, body []byte) (any, error) {
 	q := messagesQuery{by: by}
 	return s.answer(ctx, body, &q, func() (any, error) {
-		return s.views().Messages(q.ConversationID, q.viewer, q.Limit, q.Cursor, s.opts.Clock.Now())
+		p := projector.Page{Limit: q.Limit, Cursor: q.Cursor, MaxBytes: s.pageBytes()}
+		return s.views().MessagePage(q.ConversationID, q.viewer, p, s.opts.Clock.Now())
 	})
 }
 
