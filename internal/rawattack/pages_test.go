@@ -67,7 +67,7 @@ func request(ctx context.Context, t *testing.T, nc *nats.Conn, subject string, b
 }
 
 // command has messenger's backend run action as actor.
-func command(ctx context.Context, t *testing.T, nc *nats.Conn, action string, cmd api.ConversationCommand) api.CommandReply {
+func pageCommand(ctx context.Context, t *testing.T, nc *nats.Conn, action string, cmd api.ConversationCommand) api.CommandReply {
 	t.Helper()
 	cmd.CommandID = uuid.NewString()
 	var r api.CommandReply
@@ -80,7 +80,7 @@ func send(ctx context.Context, t *testing.T, nc *nats.Conn, actor, conv, text st
 	t.Helper()
 	cmd := api.ConversationCommand{ConversationID: conv, Text: &text}
 	cmd.Actor = actor
-	return command(ctx, t, nc, api.ActionMessageSend, cmd)
+	return pageCommand(ctx, t, nc, api.ActionMessageSend, cmd)
 }
 
 // Attack 3 of issue 22, messages: 60 messages of 4,096 `<` are 1.5 MB of
@@ -94,7 +94,7 @@ func TestPagesOfLongTextsFitAMessage(t *testing.T) {
 	app, bob := w.connect(t, "messenger"), w.connect(t, "messenger:bob")
 	start := api.ConversationCommand{Participants: []string{"messenger:bob"}}
 	start.Actor = "messenger:mallory"
-	conv := command(ctx, t, app, api.ActionConversationStart, start).ConversationID
+	conv := pageCommand(ctx, t, app, api.ActionConversationStart, start).ConversationID
 	var sent []string
 	var last api.CommandReply
 	for range 60 {
@@ -136,7 +136,7 @@ func TestInboxOfLongNamesAnswersEveryLimit(t *testing.T) {
 	for i := range 30 {
 		start := api.ConversationCommand{Participants: longNames(i)}
 		start.Actor = "messenger:mallory"
-		conv := command(ctx, t, app, api.ActionConversationStart, start).ConversationID
+		conv := pageCommand(ctx, t, app, api.ActionConversationStart, start).ConversationID
 		last = send(ctx, t, app, "messenger:mallory", conv, angle)
 		want[conv] = true
 	}
