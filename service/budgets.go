@@ -108,21 +108,26 @@ type rateRefusal struct {
 }
 
 func (e *rateRefusal) Error() string {
-	return fmt.Sprintf("%v: %s sent %s faster than one %s may (%g a second, bursts of %d); retry in %s (%s header)",
-		ErrTooManyRequests, e.who, e.class, kindName(e.kind), e.limit.Rate, e.limit.Burst, e.wait.Round(time.Millisecond), api.RetryAfterHeader)
+	return fmt.Sprintf("%v: %s sent %s faster than one %s may (%g a second, bursts of %d); retry in %dms (%s header)",
+		ErrTooManyRequests, e.who, e.class, kindName(e.kind), e.limit.Rate, e.limit.Burst, e.waitMillis(), api.RetryAfterHeader)
+}
+
+// waitMillis is the wait in whole milliseconds, rounded up, so that a
+// client that waits them finds a token.
+func (e *rateRefusal) waitMillis() int64 {
+	return int64(math.Ceil(float64(e.wait) / float64(time.Millisecond)))
 }
 
 func (e *rateRefusal) Unwrap() error { return ErrTooManyRequests }
 
 // retryAfter is the header value for err's wait: "" unless err is a
-// rateRefusal. Milliseconds are rounded up, so that a client that waits
-// them finds a token.
+// rateRefusal.
 func retryAfter(err error) string {
 	e, ok := err.(*rateRefusal)
 	if !ok {
 		return ""
 	}
-	return strconv.FormatInt(int64(math.Ceil(float64(e.wait)/float64(time.Millisecond))), 10)
+	return strconv.FormatInt(e.waitMillis(), 10)
 }
 
 // who names p in a refusal: its principal, or "this connection" in
