@@ -42,6 +42,12 @@ const (
 	CodeUnavailable = "unavailable"
 )
 
+// RetryAfterHeader is the header of a 429 too_many_requests refused because
+// its principal sent faster than its rate: how long to wait before the next
+// request is accepted, in whole milliseconds. A 429 for too many requests in
+// flight has none: retry once one of them is answered.
+const RetryAfterHeader = "Crosstalk-Retry-After-Ms"
+
 // statuses maps each code to its micro status code.
 var statuses = map[string]string{
 	CodeInvalidRequest: "400", CodeInvalidPolicy: "400",

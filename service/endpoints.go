@@ -115,8 +115,9 @@ func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
 }
 
 // async runs h on another goroutine, because micro delivers an endpoint's
-// requests one at a time. The request takes a slot of lim first (see
-// limiter), counted against its connection; it gets CommandTimeout, and is
+// requests one at a time. The request is let in by lim first (see
+// limiter.admit): its principal's budget, then a slot counted against its
+// connection; it gets CommandTimeout, and is
 // allowed to finish after ctx is done so that a shutdown drains instead of
 // failing requests already accepted. A request that quick, if given,
 // answers at once is answered right here instead (see quickFunc).
@@ -128,19 +129,20 @@ func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc, quick 
 		req.info, req.infoErr = s.requestInfo(msg)
 		p, perr := s.principal(req)
 		conn := connectionOf(p, req.reply)
-		if err := lim.acquire(conn); err != nil {
+		bg, err := lim.admit(p, perr, conn)
+		if err != nil {
 			s.respond(req, nil, err)
 			return
 		}
 		s.inflight.Add(1)
 		if perr == nil && quick != nil && s.answerNow(quick, p, req) {
-			lim.release(conn)
+			lim.leave(bg, conn)
 			s.inflight.Done()
 			return
 		}
 		s.runJob(ctx, func() {
 			defer s.inflight.Done()
-			defer lim.release(conn)
+			defer lim.leave(bg, conn)
 			rctx, cancel := context.WithTimeout(withTrace(base, req.trace), s.opts.CommandTimeout)
 			defer cancel()
 			err := perr
@@ -201,6 +203,9 @@ func (s *Service) respond(req request, res any, err error) {
 		status, code, body = encodeError(err, s.policyAt(s.opts.Clock.Now()).VersionOf())
 		s.logFailure(req, code, err)
 		msg.Header = nats.Header{micro.ErrorCodeHeader: {status}, micro.ErrorHeader: {boundMessage(firstLine(err.Error(), code))}}
+		if wait := retryAfter(err); wait != "" {
+			msg.Header[api.RetryAfterHeader] = []string{wait}
+		}
 		msg.Data = body
 	} else if buf, ok := res.(*replyBuffer); ok {
 		msg.Data = buf.b // the inbox query's page, in a pooled buffer

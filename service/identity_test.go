@@ -386,10 +386,18 @@ func (w *idWorld) checkRejectionRecords(t *testing.T) {
 
 func newIDWorld(t *testing.T) *idWorld {
 	t.Helper()
+	return newIDWorldWith(t)
+}
+
+// newIDWorldWith is newIDWorld whose configuration also holds extra
+// principals (a second end user of an app, say).
+func newIDWorldWith(t *testing.T, extra ...natsconf.Credential) *idWorld {
+	t.Helper()
 	cfg, err := natsconf.Generate(seed.Apps, seed.SampleUsers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Credentials = append(cfg.Credentials, extra...)
 	dir := t.TempDir()
 	if err := cfg.WriteDir(dir, "127.0.0.1:4222"); err != nil {
 		t.Fatal(err)

@@ -27,11 +27,38 @@ var (
 // hold a slot a command needs; the share per connection keeps one producer
 // from taking every slot of either.
 type limiter struct {
-	kind    string
-	slots   chan struct{}
-	perConn int
-	mu      sync.Mutex
-	byConn  map[string]int
+	kind string
+	// principals are the per-principal budgets of the same requests.
+	principals *budgets
+	slots      chan struct{}
+	perConn    int
+	mu         sync.Mutex
+	byConn     map[string]int
+}
+
+// admit lets a request of p on conn in, or refuses it: first against p's
+// budget (budgets.take), then for a slot (acquire). perr is the error of
+// reading p; such a request takes a slot only, to be refused by its
+// handler. Give the budget back with leave.
+func (l *limiter) admit(p identity.Principal, perr error, conn string) (*budget, error) {
+	var bg *budget
+	if perr == nil {
+		var err error
+		if bg, err = l.principals.take(p, conn); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.acquire(conn); err != nil {
+		bg.done()
+		return nil, err
+	}
+	return bg, nil
+}
+
+// leave gives back what admit took.
+func (l *limiter) leave(bg *budget, conn string) {
+	l.release(conn)
+	bg.done()
 }
 
 func newLimiter(kind string, slots, perConn int) *limiter {

@@ -69,6 +69,11 @@ type Options struct {
 	// of MaxQueriesInFlight for queries, so that one producer never takes
 	// every slot.
 	MaxInFlightPerConnection int
+	// Limits are each principal's rate and in-flight limits, by kind of
+	// principal, commands apart from queries (PrincipalLimits documents
+	// the defaults). Intake commands do not count against them: the
+	// service pulls the intake at its own pace. Default: DefaultLimits.
+	Limits PrincipalLimits
 	// CacheSize bounds the aggregates kept in memory, conversations and
 	// accounts each. Default: 100000.
 	CacheSize int
@@ -158,6 +163,7 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.Version, "1.0.0")
 	setDefault(&o.AdminAccount, identity.AdminAccount)
 	setDefault(&o.StreamCheckInterval, 5*time.Second)
+	o.Limits.EnsureDefaults()
 }
 
 // perConnection is one connection's share of limit: the option when set,
@@ -234,6 +240,8 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 	}
 	s.commands = newLimiter("commands", opts.MaxInFlight, perConnection(opts, opts.MaxInFlight))
 	s.queries = newLimiter("queries", opts.MaxQueriesInFlight, perConnection(opts, opts.MaxQueriesInFlight))
+	s.commands.principals = newBudgets("commands", opts.Limits, func(k KindLimits) Limit { return k.Commands })
+	s.queries.principals = newBudgets("queries", opts.Limits, func(k KindLimits) Limit { return k.Queries })
 	s.current.Store(store)
 	s.rebuild.start = make(chan *projector.Store, 1)
 	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicies, state: newPolicies()}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // A mirror of the auditor's (docs/security.md) whose origin's consumer goes
@@ -72,6 +74,10 @@ func TestHelpExplains(t *testing.T) {
 	err := run(context.Background(), []string{"serve", "--append-timeout", "0s", "--data", t.TempDir()}, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "--append-timeout") {
 		t.Errorf("serve --append-timeout 0s: want an error naming the flag, got %v", err)
+	}
+	err = run(context.Background(), []string{"serve", "--limit", "user.commands=fast", "--data", t.TempDir()}, &out, &out)
+	if !errors.Is(err, service.ErrBadLimit) || !strings.Contains(err.Error(), "--limit") {
+		t.Errorf("serve --limit user.commands=fast: want ErrBadLimit naming the flag, got %v", err)
 	}
 }
 

@@ -20,6 +20,7 @@ type serveFlags struct {
 	node                node.Options
 	cacheSize           int
 	appendTimeout       time.Duration
+	limits              []string // --limit, service.PrincipalLimits.Set
 	runIntake, runFeeds bool
 	debug               bool
 	logFormat           string
@@ -59,6 +60,11 @@ func (sf *serveFlags) serve(cmd *cobra.Command, stderr io.Writer) error {
 	cfg := sf.node
 	cfg.Logger = logger
 	cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: sf.cacheSize, AppendTimeout: sf.appendTimeout}
+	for _, spec := range sf.limits {
+		if err := cfg.Service.Limits.Set(spec); err != nil {
+			return fmt.Errorf("--limit: %w", err)
+		}
+	}
 	cfg.DisableIntake, cfg.DisableFeeds = !sf.runIntake, !sf.runFeeds
 	if cfg.NatsConfig != "" && !cmd.Flags().Changed("listen") {
 		cfg.Listen = "" // the configuration file's
@@ -92,6 +98,7 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
 	f.IntVar(&sf.cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
 	f.DurationVar(&sf.appendTimeout, "append-timeout", service.DefaultAppendTimeout, "how long a command waits for the log (a leader, an ack) before it answers 503 unavailable, to be retried with the same command_id")
+	f.StringArrayVar(&sf.limits, "limit", nil, "a per-principal limit, KIND.CLASS=RATE/BURST/IN-FLIGHT (KIND user, app, admin or development; CLASS commands or queries; a number empty for its default, -1 for none), e.g. user.commands=20/40/16; repeatable")
 	f.BoolVar(&sf.runFeeds, "feeds", true, "publish each account's live notifications on crosstalk.feed.<app>.<handle> (docs/feeds.md)")
 	f.BoolVar(&sf.runIntake, "intake", true, "consume the durable intake (crosstalk.intake.<app>.<action>, docs/intake.md); false leaves its commands waiting in the stream CROSSTALK_INTAKE")
 	f.DurationVar(&cfg.Intake.Window, "intake-window", intake.DefaultWindow, "the intake's duplicate window, and how long crosstalk.query.command answers an intake command's outcome")
@@ -147,6 +154,17 @@ its public key ('crosstalk audit public-key') for 'crosstalk audit verify
 A command waits at most --append-timeout (2s) for the stream to acknowledge
 its event; past it (the stream has no leader: an election, no quorum) it is
 answered 503 unavailable, to be retried with the same command_id.
+
+Each principal may send commands, and apart from them queries, at a rate
+with a burst and with so many in flight, by kind of principal; past them a
+request is answered 429 too_many_requests at once, with the header
+Crosstalk-Retry-After-Ms when it is the rate. Defaults (--limit changes
+one; docs/reliability.md):
+  user         commands 20/s, burst 40, 16 in flight; queries 50/s, burst 200, 32
+  app          commands 2000/s, burst 4000, 1024; queries 5000/s, burst 10000, 1024
+  admin        commands 10/s, burst 20, 4; queries 100/s, burst 200, 32
+  development  (each connection, without identities) as app
+The service's own requests and the durable intake are not limited.
 
 serve always runs on the wall clock. The simulated clock of 'crosstalk demo'
 exists for demos, tests and audits only.

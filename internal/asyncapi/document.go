@@ -132,6 +132,7 @@ func (b *builder) errorMessage() {
 			"properties": map[string]any{
 				"Nats-Service-Error-Code": map[string]any{"type": "string", "enum": codes, "description": "the micro status of the code (api.StatusOf)"},
 				"Nats-Service-Error":      map[string]any{"type": "string", "description": "the message's first line"},
+				api.RetryAfterHeader:      map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "on a 429 past the principal's rate only: whole milliseconds to wait before the next request is accepted"},
 				"traceparent":             map[string]any{"type": "string"},
 				"tracestate":              map[string]any{"type": "string"},
 			},

@@ -45,7 +45,7 @@ func (r *runner) queryInbox(ctx context.Context) error {
 		return err
 	}
 	b := &inboxBuilder{store: store, gen: newGenerator(epoch, time.Millisecond, r.opts.TextSize, 1)}
-	svc := service.New(nc, frozenLog{store}, store, service.Options{Logger: r.opts.Logger})
+	svc := service.New(nc, frozenLog{store}, store, service.Options{Logger: r.opts.Logger, Limits: r.limits()})
 	err = withService(ctx, svc, func(ctx context.Context) error {
 		if err := r.buildInbox(b, r.opts.InboxSmall); err != nil {
 			return err
@@ -107,7 +107,7 @@ func (r *runner) queryInboxAuth(ctx context.Context, store *projector.Store) err
 	if err != nil {
 		return err
 	}
-	svc := service.New(nc, frozenLog{store}, store, service.Options{Logger: r.opts.Logger, EnforceIdentity: true})
+	svc := service.New(nc, frozenLog{store}, store, service.Options{Logger: r.opts.Logger, EnforceIdentity: true, Limits: r.limits()})
 	return withService(ctx, svc, func(ctx context.Context) error {
 		return r.measureInbox(ctx, figQueryAuth, conns, r.opts.InboxStore)
 	})

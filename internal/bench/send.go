@@ -84,7 +84,7 @@ func (r *runner) withNewService(ctx context.Context, store *projector.Store, clo
 	}
 	o := service.Options{
 		Clock: clock, Logger: r.opts.Logger, PolicyCheckInterval: policyCheckInterval, CloseGrace: closeGrace,
-		EnforceIdentity: enforce,
+		EnforceIdentity: enforce, Limits: r.limits(),
 	}
 	if enforce {
 		// With identities enforced the share in flight is per principal,
@@ -97,6 +97,21 @@ func (r *runner) withNewService(ctx context.Context, store *projector.Store, clo
 	}
 	svc := service.New(nc, r.env.log, store, o)
 	return withService(ctx, svc, func(ctx context.Context) error { return fn(ctx, svc) })
+}
+
+// limits are the service's per-principal limits in the bench: every client
+// of cmd_send_auth and query_inbox_auth is appA's one principal, and
+// query_inbox_1client one connection, so the defaults (an app 2,000
+// commands a second) would have the figures measure refusals
+// (too_many_requests). The rates and bursts are a million, which no figure
+// reaches, rather than none, so that every request still pays for the
+// lookup of its principal's bucket and the taking of a token; the
+// in-flight limits fit the clients' Clients × InFlight twice over, as
+// MaxInFlightPerConnection does.
+func (r *runner) limits() service.PrincipalLimits {
+	never := service.Limit{Rate: 1e6, Burst: 1e6, InFlight: 2 * r.opts.Clients * r.opts.InFlight}
+	k := service.KindLimits{Commands: never, Queries: never}
+	return service.PrincipalLimits{App: k, Development: k}
 }
 
 // wrapPhase prefixes a phase's error with its name.
