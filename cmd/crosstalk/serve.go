@@ -49,6 +49,7 @@ func (sf *serveFlags) serve(cmd *cobra.Command, stderr io.Writer) error {
 		return fmt.Errorf("--append-timeout %s: must be positive", sf.appendTimeout)
 	}
 	tuneGC()
+	limitMemory()
 	level := slog.LevelInfo
 	if sf.debug {
 		level = slog.LevelDebug
