@@ -35,6 +35,11 @@ type readBatch struct {
 	batch   []events.Message
 	started time.Time // when the batch got its first message
 	slow    bool      // the last fn call took at least slowBatch
+	// waiting says the batch holds back only for lingering: nothing was
+	// pending after its last message. Only then does the next read wait
+	// with a deadline; while messages are pending it blocks as before, at
+	// no cost per message.
+	waiting bool
 }
 
 // add is consume's each: it passes the batch when it is full, when no
@@ -46,7 +51,8 @@ func (b *readBatch) add(m events.Message, pending uint64) (bool, error) {
 			b.started = time.Now()
 		}
 		b.batch = append(b.batch, m)
-		if len(b.batch) < b.max && (pending > 0 || b.lingers()) {
+		b.waiting = pending == 0 && b.lingers()
+		if len(b.batch) < b.max && (pending > 0 || b.waiting) {
 			return false, nil
 		}
 	}
@@ -55,7 +61,7 @@ func (b *readBatch) add(m events.Message, pending uint64) (bool, error) {
 	}
 	start := time.Now()
 	b.err = b.fn(b.batch)
-	b.batch = nil
+	b.batch, b.waiting = nil, false
 	b.slow = time.Since(start) >= slowBatch
 	return b.err != nil, nil
 }
@@ -65,7 +71,7 @@ func (b *readBatch) lingers() bool { return b.slow && time.Since(b.started) < li
 
 // peek is consume's peek: a short wait while the batch lingers.
 func (b *readBatch) peek() time.Duration {
-	if len(b.batch) > 0 && b.lingers() {
+	if b.waiting && len(b.batch) > 0 && b.lingers() {
 		return readLinger
 	}
 	return 0

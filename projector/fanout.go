@@ -18,25 +18,43 @@ import (
 // coalescePresence notes, for each account, its last presence.changed in
 // msgs after seq from: an earlier one of the run is superseded before any
 // client could read it, so it makes no feed notes (a client that loads
-// presence sees the last status either way). Only account subjects are
-// looked at, and only their envelopes decoded.
+// presence sees the last status either way). Only the envelopes of an
+// account with more than one event in the run are decoded: the others
+// cannot be superseded, and a run of many accounts' events (a catch-up)
+// pays no second decode.
 func (f *feedTx) coalescePresence(from uint64, msgs []events.Message) {
 	if f == nil {
 		return
 	}
 	clear(f.presence)
+	var seen map[events.Account]int // an account's events in the run
 	for _, m := range msgs {
-		if m.Seq <= from || m.Seq <= f.st.after {
-			continue
+		if a, ok := f.accountEvent(from, m); ok {
+			if seen == nil {
+				seen = map[events.Account]int{}
+			}
+			seen[a]++
 		}
-		kind, key := events.ClassifySubject(m.Subject)
-		if kind != events.SubjectAccount {
+	}
+	for _, m := range msgs {
+		a, ok := f.accountEvent(from, m)
+		if !ok || seen[a] < 2 {
 			continue
 		}
 		if e, err := events.Decode(m.Data); err == nil && e.Type == events.PresenceChanged {
-			f.presence[events.Account(key)] = m.Seq
+			f.presence[a] = m.Seq
 		}
 	}
+}
+
+// accountEvent returns the account of m, an event after seq from on an
+// account subject that the feeds have not published yet.
+func (f *feedTx) accountEvent(from uint64, m events.Message) (events.Account, bool) {
+	if m.Seq <= from || m.Seq <= f.st.after {
+		return "", false
+	}
+	kind, key := events.ClassifySubject(m.Subject)
+	return events.Account(key), kind == events.SubjectAccount
 }
 
 // superseded reports whether a's presence.changed at seq has a later one
