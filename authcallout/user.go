@@ -3,7 +3,6 @@ package authcallout
 import (
 	"github.com/nats-io/jwt/v2"
 
-	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
@@ -17,15 +16,13 @@ type Permissions struct {
 	Subscribe []string
 }
 
-// UserPermissions returns account's permissions. Its inbox prefix is
-// natsconf.InboxPrefix's, so a device sets it as its client's inbox prefix
+// UserPermissions returns account's permissions: natsconf's end user's
+// (natsconf.EndUserSubjects). Its inbox prefix is natsconf.InboxPrefix's,
+// so a device sets it as its client's inbox prefix
 // (nats.CustomInboxPrefix, `nats --inbox-prefix`).
 func UserPermissions(account events.Account) Permissions {
-	return Permissions{
-		Publish: []string{"crosstalk.cmd." + string(account.App()) + ".>", "crosstalk.query.>"},
-		Subscribe: []string{InboxPrefix(account) + ".>",
-			api.FeedSubject(string(account))},
-	}
+	pub, sub := natsconf.EndUserSubjects(string(account))
+	return Permissions{Publish: pub, Subscribe: sub}
 }
 
 // InboxPrefix is the reply-inbox prefix of the end user account.

@@ -105,7 +105,7 @@ func (c Config) writeAppAccount(b *strings.Builder, app string) {
 		if cr.Account != app {
 			continue
 		}
-		perms := userPermissions(app, cr)
+		perms := userPermissions(cr)
 		if cr.Kind == string(identity.KindApp) {
 			perms = appPermissions(app, cr)
 		}
@@ -123,13 +123,22 @@ func (c Config) writeAppAccount(b *strings.Builder, app string) {
 // feedSubjects are the live feeds of app's accounts, crosstalk.feed.<app>.>.
 func feedSubjects(app string) string { return api.FeedPrefix + app + ".>" }
 
-// userPermissions are an end user's: its app's commands, the queries,
-// the replies to its own inbox prefix, and its own live feed only
+// userPermissions are an end user's (EndUserSubjects) in a configuration
+// file.
+func userPermissions(cr Credential) string {
+	pub, sub := EndUserSubjects(cr.Principal)
+	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: %s}}", list(pub), list(sub))
+}
+
+// EndUserSubjects are what the end user account "<app>:<handle>" may
+// publish to and subscribe to, whether a configuration file names it or
+// the auth callout issues it: its app's commands and the queries; the
+// replies under its own inbox prefix, and its own live feed only
 // (docs/feeds.md).
-func userPermissions(app string, cr Credential) string {
-	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: %s}}",
-		list([]string{"crosstalk.cmd." + app + ".>", "crosstalk.query.>"}),
-		list([]string{inboxSubjects(cr), api.FeedSubject(cr.Principal)}))
+func EndUserSubjects(account string) (publish, subscribe []string) {
+	app, _, _ := strings.Cut(account, ":")
+	return []string{"crosstalk.cmd." + app + ".>", "crosstalk.query.>"},
+		[]string{InboxPrefix(string(identity.KindUser), account) + ".>", api.FeedSubject(account)}
 }
 
 // inboxSubjects are the replies cr may subscribe to: its own prefix's,
