@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,8 +43,8 @@ func ask(ctx context.Context, t *testing.T, nc *nats.Conn, subject string, body,
 		t.Fatal(err)
 	}
 	m := request(ctx, t, nc, subject, b)
-	for m.Header.Get("Nats-Service-Error-Code") == "504" && ctx.Err() == nil {
-		time.Sleep(50 * time.Millisecond) // the read model is still applying min_seq
+	for wait := again(m); wait > 0 && ctx.Err() == nil; wait = again(m) {
+		time.Sleep(wait)
 		m = request(ctx, t, nc, subject, b)
 	}
 	if code := m.Header.Get("Nats-Service-Error-Code"); code != "" {
@@ -52,6 +53,24 @@ func ask(ctx context.Context, t *testing.T, nc *nats.Conn, subject string, body,
 	if err := json.Unmarshal(m.Data, out); err != nil {
 		t.Fatalf("%s: %v", subject, err)
 	}
+}
+
+// again says how long a well-behaved client waits before it asks again: a
+// while when the read model is still applying min_seq (504), as long as
+// the service says when the caller's query budget is spent (429); 0 for
+// any other answer.
+func again(m *nats.Msg) time.Duration {
+	switch m.Header.Get("Nats-Service-Error-Code") {
+	case "504":
+		return 50 * time.Millisecond
+	case "429":
+		ms, err := strconv.Atoi(m.Header.Get(api.RetryAfterHeader))
+		if err != nil { // past the in-flight limit: retry once one is answered
+			ms = 10
+		}
+		return time.Duration(ms+1) * time.Millisecond
+	}
+	return 0
 }
 
 // request sends b and waits for the reply; a timeout fails the test.
