@@ -35,7 +35,7 @@ const (
 //
 // svc is a new service, its aggregate cache empty, and loading a
 // conversation from a long stream whose subjects interleave costs far more
-// than deciding a command (docs/performance.md, "Durable intake"); so one
+// than deciding a command (docs/performance-history.md, "Durable intake"); so one
 // untimed command per conversation first loads them, as cmd_send_auth
 // does, and the figure is the intake's own.
 func (r *runner) intakeFigure(ctx context.Context, svc *service.Service, convs []sendConv) error {
