@@ -143,7 +143,7 @@ are self-declared, it says so once in its log, it listens on loopback only,
 and it refuses a --nats-url beyond loopback or a server that requires
 authentication, unless --insecure. docs/security.md explains the model.
 
-serve sets the garbage collector's target to 400% (see docs/performance.md)
+serve sets the garbage collector's target to 400% (see docs/performance-history.md)
 unless GOGC is set, and a soft memory limit of 1 GiB unless GOMEMLIMIT is set
 (docs/reliability.md, "Memory").
 
