@@ -13,6 +13,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/authcallout"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/nodetest"
 	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
@@ -49,20 +50,8 @@ func newWorldWith(t testing.TB, edit func(conf string) string) *world {
 	if err := os.WriteFile(conf, []byte(edit(string(data))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.Start(ctx, node.Options{Dir: filepath.Join(t.TempDir(), "data"), Listen: "127.0.0.1:0",
+	n := nodetest.Run(ctx, t, node.Options{Dir: filepath.Join(t.TempDir(), "data"), Listen: "127.0.0.1:0",
 		Logger: testkit.Quiet(), NatsConfig: filepath.Join(w.dir, natsconf.ConfFile)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	})
 	w.node, w.url = n, n.Conn().ConnectedUrl()
 	w.runCallout(t)
 	return w

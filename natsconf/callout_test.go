@@ -62,19 +62,5 @@ func startConf(t *testing.T, c Config) string {
 	if !strings.Contains(string(conf), "auth_callout") {
 		t.Fatalf("no auth_callout block:\n%s", conf)
 	}
-	opts, err := server.ProcessConfigFile(filepath.Join(dir, ConfFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Port, opts.StoreDir, opts.NoLog, opts.NoSigs = -1, t.TempDir(), true, true
-	s, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(s.Shutdown)
-	return s.ClientURL()
+	return serveConf(t, dir)
 }

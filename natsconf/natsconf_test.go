@@ -36,6 +36,13 @@ func startServer(t *testing.T) (Config, string) {
 	if err := c.WriteDir(dir, "127.0.0.1:4222"); !errors.Is(err, ErrExists) {
 		t.Fatalf("second WriteDir: %v, want ErrExists", err)
 	}
+	return c, serveConf(t, dir)
+}
+
+// serveConf runs a nats-server under dir's ConfFile, on a random port,
+// until the test ends, and returns its URL.
+func serveConf(t *testing.T, dir string) string {
+	t.Helper()
 	opts, err := server.ProcessConfigFile(filepath.Join(dir, ConfFile))
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +57,7 @@ func startServer(t *testing.T) (Config, string) {
 		t.Fatal("nats-server did not start")
 	}
 	t.Cleanup(s.Shutdown)
-	return c, s.ClientURL()
+	return s.ClientURL()
 }
 
 func connectAs(t *testing.T, c Config, url, principal string) *nats.Conn {

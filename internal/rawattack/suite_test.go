@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/internal/nodetest"
 	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
@@ -39,20 +40,8 @@ func startWorld(ctx context.Context, t *testing.T) *world {
 	if err := cfg.WriteDir(filepath.Join(dir, "auth"), "127.0.0.1:4222"); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.Start(ctx, node.Options{Dir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0",
+	n := nodetest.Run(ctx, t, node.Options{Dir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0",
 		Logger: testkit.Quiet(), NatsConfig: filepath.Join(dir, "auth", natsconf.ConfFile)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("node: %v", err)
-		}
-	})
 	w := &world{url: n.Conn().ConnectedUrl(), cfg: cfg}
 	w.mConv = w.start(ctx, t, "messenger", "messenger:carol", "messenger:dave")
 	w.igCommand = w.intakeStart(ctx, t)
