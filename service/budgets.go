@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -22,6 +23,7 @@ type budgets struct {
 	class  string // "commands" or "queries", for the refusal's sentence
 	limits map[identity.Kind]Limit
 	table  *lru.Cache[string, *budget]
+	log    *slog.Logger // says what was shed (shedlog.go); nil: nothing
 }
 
 // budget is one principal's allowance of one class of request.
@@ -29,6 +31,7 @@ type budget struct {
 	bucket   *rate.Limiter // nil: no rate limit
 	inFlight atomic.Int64
 	limit    Limit
+	shed     shedCount
 }
 
 func newBudgets(class string, l PrincipalLimits, pick func(KindLimits) Limit) *budgets {
@@ -60,8 +63,8 @@ func (b *budgets) take(p identity.Principal, conn string) (*budget, error) {
 	bg := b.lookup(key, lim)
 	if n := bg.inFlight.Add(1); lim.InFlight > 0 && n > int64(lim.InFlight) {
 		bg.inFlight.Add(-1)
-		return nil, fmt.Errorf("%w: %s has %d %s in flight, the most one %s may; retry once one is answered",
-			ErrTooManyRequests, who(p), lim.InFlight, b.class, kindName(p.Kind))
+		return nil, b.refuse(bg, p, fmt.Errorf("%w: %s has %d %s in flight, the most one %s may; retry once one is answered",
+			ErrTooManyRequests, who(p), lim.InFlight, b.class, kindName(p.Kind)))
 	}
 	if bg.bucket == nil {
 		return bg, nil
@@ -71,9 +74,16 @@ func (b *budgets) take(p identity.Principal, conn string) (*budget, error) {
 	if wait := r.DelayFrom(now); wait > 0 {
 		r.CancelAt(now)
 		bg.inFlight.Add(-1)
-		return nil, &rateRefusal{who: who(p), class: b.class, kind: p.Kind, limit: lim, wait: wait}
+		return nil, b.refuse(bg, p, &rateRefusal{who: who(p), class: b.class, kind: p.Kind, limit: lim, wait: wait})
 	}
 	return bg, nil
+}
+
+// refuse counts err, a refusal of p's request, in bg and logs the count
+// when a line is due; it returns err.
+func (b *budgets) refuse(bg *budget, p identity.Principal, err error) error {
+	logShed(b.log, p, b.class, bg.shed.add(time.Now()), err)
+	return err
 }
 
 // lookup is key's budget, made with lim if it has none.

@@ -1,10 +1,15 @@
 package service
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/crosstalk-dev/crosstalk/identity"
 )
@@ -110,4 +115,45 @@ func BenchmarkBudgetTake(b *testing.B) {
 			bg.done()
 		}
 	})
+}
+
+// The log says who was shed and how much, once per shedLogEvery per
+// principal: a flood of refusals is no flood of lines.
+func TestBudgetShedLog(t *testing.T) {
+	var buf bytes.Buffer
+	b := testBudgets(PrincipalLimits{User: KindLimits{Commands: Limit{Rate: 1, Burst: 1, InFlight: 100}}})
+	b.log = slog.New(slog.NewJSONHandler(&buf, nil))
+	bob := identity.Principal{Kind: identity.KindUser, Account: "instagram", User: "instagram:bob"}
+	refused := 0
+	for range 50 {
+		if _, err := b.take(bob, "c1"); err != nil {
+			refused++
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if refused < 40 || len(lines) != 1 {
+		t.Fatalf("%d refused, %d lines, want ≥ 40 and 1:\n%s", refused, len(lines), buf.String())
+	}
+	var line struct {
+		Principal string `json:"principal"`
+		Class     string `json:"class"`
+		Refused   int64  `json:"refused"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line.Principal != bob.String() || line.Class != "commands" || line.Refused != 1 {
+		t.Errorf("first line %+v, want bob's commands, 1 refused (the first refusal is said at once)", line)
+	}
+	var c shedCount
+	start := time.Now()
+	c.add(start)
+	for i := range 9 {
+		if n := c.add(start.Add(time.Duration(i) * time.Second)); n != 0 {
+			t.Fatalf("a line %v after the last: %d", time.Duration(i)*time.Second, n)
+		}
+	}
+	if n := c.add(start.Add(shedLogEvery)); n != 10 {
+		t.Errorf("after %v: %d to log, want the 10 refused since the last line", shedLogEvery, n)
+	}
 }

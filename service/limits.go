@@ -3,8 +3,10 @@ package service
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/crosstalk-dev/crosstalk/identity"
@@ -34,6 +36,9 @@ type limiter struct {
 	perConn    int
 	mu         sync.Mutex
 	byConn     map[string]int
+	// shed counts the refusals of a connection beyond perConn, all
+	// connections together, for the log (shedlog.go).
+	shed shedCount
 }
 
 // admit lets a request of p on conn in, or refuses it: first against p's
@@ -73,8 +78,13 @@ func (l *limiter) acquire(conn string) error {
 	l.mu.Lock()
 	if l.byConn[conn] >= l.perConn {
 		l.mu.Unlock()
-		return fmt.Errorf("%w: this connection has %d %s in flight, the most one connection may; retry once one is answered",
+		err := fmt.Errorf("%w: this connection has %d %s in flight, the most one connection may; retry once one is answered",
 			ErrTooManyRequests, l.perConn, l.kind)
+		if n := l.shed.add(time.Now()); n > 0 && l.principals != nil && l.principals.log != nil {
+			l.principals.log.Warn("service sheds requests beyond a connection's share (429)",
+				slog.String("class", l.kind), slog.Int64("refused", n), slog.Duration("per", shedLogEvery))
+		}
+		return err
 	}
 	l.byConn[conn]++
 	l.mu.Unlock()

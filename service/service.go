@@ -242,6 +242,7 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 	s.queries = newLimiter("queries", opts.MaxQueriesInFlight, perConnection(opts, opts.MaxQueriesInFlight))
 	s.commands.principals = newBudgets("commands", opts.Limits, func(k KindLimits) Limit { return k.Commands })
 	s.queries.principals = newBudgets("queries", opts.Limits, func(k KindLimits) Limit { return k.Queries })
+	s.commands.principals.log, s.queries.principals.log = opts.Logger, opts.Logger
 	s.current.Store(store)
 	s.rebuild.start = make(chan *projector.Store, 1)
 	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicies, state: newPolicies()}
