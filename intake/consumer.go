@@ -58,7 +58,7 @@ func (c *Consumer) serve(ctx context.Context) (retry bool) {
 		return false
 	}
 	lctx, cancel := context.WithCancel(ctx)
-	ls := &lanes{c: c, ctx: lctx, byApp: map[string]*lane{}, arrivals: make(chan arrival)}
+	ls := &lanes{c: c, ctx: lctx, byStream: map[string]*lane{}, arrivals: make(chan arrival)}
 	defer ls.stop(cancel)
 	for {
 		msgs := ls.batch()
@@ -78,7 +78,7 @@ func (c *Consumer) serve(ctx context.Context) (retry bool) {
 // work queue still holds.
 func (c *Consumer) resetUntil(ctx context.Context) (ok bool) {
 	for {
-		err := deleteConsumers(ctx, c.in.js)
+		err := deleteAllConsumers(ctx, c.in.js)
 		switch {
 		case ctx.Err() != nil:
 			return false

@@ -1,6 +1,7 @@
 // Package intake is crosstalk's durable intake (docs/intake.md): the
-// stream CROSSTALK_INTAKE that producers publish commands to and move on,
-// the durable pull consumer that decides them in batches through the
+// streams CROSSTALK_INTAKE_<app>, one per app, that producers publish
+// commands to and move on, the durable pull consumers that decide them in
+// batches, round robin between the apps, through the
 // service's command path, and the bucket CROSSTALK_OUTCOMES that keeps each
 // command's outcome for the intake window. It knows JetStream, not Pebble:
 // what a command does is the Decider's business.
@@ -8,6 +9,8 @@ package intake
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -17,20 +20,48 @@ import (
 
 // Names of the intake's JetStream resources.
 const (
-	// StreamName is the intake stream: work-queue retention, file storage,
-	// a duplicate window of Options.Window.
-	StreamName = "CROSSTALK_INTAKE"
-	// StreamSubjects is what the intake stream captures:
-	// crosstalk.intake.<app>.<action>.
-	StreamSubjects = api.IntakePrefix + ">"
-	// ConsumerName prefixes the durable pull consumers that decide the
-	// intake, one per app (AppConsumer); before issue 22 it named the
-	// single one.
+	// StreamPrefix prefixes the name of each app's intake stream
+	// (AppStream): work-queue retention, file storage, a duplicate window
+	// of Options.Window, limits of Options.AppLimit and AppMaxBytes.
+	StreamPrefix = "CROSSTALK_INTAKE_"
+	// LegacyStreamName is the single intake stream of before the streams
+	// per app, over crosstalk.intake.>: Open retires it (RetiredSubjects)
+	// and the consumer drains and deletes it.
+	LegacyStreamName = "CROSSTALK_INTAKE"
+	// RetiredSubjects are the subjects LegacyStreamName is given while it
+	// drains: none an app publishes to, so that it overlaps no app's
+	// stream and nothing new lands in it. Its messages keep their own.
+	RetiredSubjects = "crosstalk.intake-retired.>"
+	// ConsumerName is the durable pull consumer of each intake stream.
 	ConsumerName = "crosstalk-intake"
 	// OutcomesBucket is the KV bucket of outcomes, keyed by command id,
 	// each kept for Options.Window.
 	OutcomesBucket = "CROSSTALK_OUTCOMES"
 )
+
+// ErrAppName reports an app in Options.Apps that is no valid app name
+// ([a-z][a-z0-9-]{1,31}): it can name no stream.
+var ErrAppName = errors.New("intake: not a valid app name")
+
+// AppStream is the name of app's intake stream, StreamPrefix and the app;
+// app must be a valid app name (CheckApp).
+func AppStream(app string) string { return StreamPrefix + app }
+
+// AppSubjects are what app's intake stream captures:
+// crosstalk.intake.<app>.<action>, and the bare crosstalk.intake.<app>
+// (a bad message, but one that must get its outcome).
+func AppSubjects(app string) []string {
+	return []string{api.IntakePrefix + app, api.IntakeSubject(app, ">")}
+}
+
+// CheckApp returns an error wrapping ErrAppName unless app is a valid app
+// name.
+func CheckApp(app string) error {
+	if err := events.App(app).Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrAppName, err)
+	}
+	return nil
+}
 
 // The consumer's fixed settings.
 const (
@@ -52,13 +83,12 @@ const (
 	// batch, so that a batch with a command for each of 256 aggregates
 	// is decided and appended at once.
 	DefaultWorkers = DefaultBatch
-	// DefaultSubjectLimit bounds the messages waiting on one intake
-	// subject, crosstalk.intake.<app>.<action>: one app's backlog of one
-	// action.
-	DefaultSubjectLimit = 100_000
-	// DefaultMaxBytes bounds the bytes the intake stream holds, all apps
-	// together: the disk it shares with the event log keeps its room.
-	DefaultMaxBytes = 8 << 30
+	// DefaultAppLimit bounds the messages waiting in one app's intake
+	// stream: its backlog.
+	DefaultAppLimit = 100_000
+	// DefaultAppMaxBytes bounds the bytes one app's intake stream holds:
+	// the disk it shares with the event log keeps its room.
+	DefaultAppMaxBytes = 1 << 30
 	// DefaultRetryDelay is how long a command refused for a retryable
 	// reason (the log unavailable) waits before its next delivery.
 	DefaultRetryDelay = time.Second
@@ -77,14 +107,17 @@ type Options struct {
 	// together and appended together; one aggregate's commands are
 	// decided one wave after another. Default: DefaultWorkers.
 	Workers int
-	// SubjectLimit bounds the messages waiting on each intake subject,
-	// crosstalk.intake.<app>.<action>: a publish beyond it is refused, the
-	// other subjects (another app's) still take theirs. Default:
-	// DefaultSubjectLimit.
-	SubjectLimit int64
-	// MaxBytes bounds the bytes the intake stream holds; a publish beyond
-	// it is refused. Default: DefaultMaxBytes.
-	MaxBytes int64
+	// Apps are the apps whose intake streams Open creates (or updates);
+	// each must be a valid app name (ErrAppName). Streams of other apps
+	// that exist are served too. Default: none.
+	Apps []string
+	// AppLimit bounds the messages waiting in each app's intake stream: a
+	// publish beyond it is refused, another app's stream still takes its
+	// own. Default: DefaultAppLimit.
+	AppLimit int64
+	// AppMaxBytes bounds the bytes each app's intake stream holds; a
+	// publish beyond it is refused. Default: DefaultAppMaxBytes.
+	AppMaxBytes int64
 	// RetryDelay is the delay of a Nak for a retryable refusal.
 	// Default: DefaultRetryDelay.
 	RetryDelay time.Duration
@@ -111,11 +144,11 @@ func (o *Options) EnsureDefaults() {
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
-	if o.SubjectLimit <= 0 {
-		o.SubjectLimit = DefaultSubjectLimit
+	if o.AppLimit <= 0 {
+		o.AppLimit = DefaultAppLimit
 	}
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = DefaultMaxBytes
+	if o.AppMaxBytes <= 0 {
+		o.AppMaxBytes = DefaultAppMaxBytes
 	}
 	if o.RetryDelay <= 0 {
 		o.RetryDelay = DefaultRetryDelay

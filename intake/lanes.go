@@ -2,11 +2,7 @@ package intake
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"log/slog"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -21,38 +17,15 @@ import (
 // (and for the batch under way) before its app gets a lane.
 const discoverEvery = 200 * time.Millisecond
 
-// plainApp is an app name that can be a consumer's name as it is.
-var plainApp = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
-
-// AppConsumer is the name of the durable pull consumer that decides app's
-// intake, crosstalk.intake.<app>.>: ConsumerName, "-app-" and the app when
-// it is a valid app name, else "-sha-" and a hash of it (a subject token
-// may hold what a consumer name may not).
-func AppConsumer(app string) string {
-	if plainApp.MatchString(app) {
-		return ConsumerName + "-app-" + app
-	}
-	sum := sha256.Sum256([]byte(app))
-	return ConsumerName + "-sha-" + hex.EncodeToString(sum[:12])
-}
-
-// appConsumerConfig is the consumer of app's intake: its subjects
-// crosstalk.intake.<app>.> and the bare crosstalk.intake.<app>, which the
-// stream captures too (a bad message, but one that must get its outcome).
-func appConsumerConfig(app string) jetstream.ConsumerConfig {
-	cfg := consumerConfig()
-	cfg.Durable = AppConsumer(app)
-	cfg.Description = "crosstalk: decides the durable intake of one app"
-	cfg.FilterSubjects = []string{api.IntakePrefix + app, api.IntakeSubject(app, ">")}
-	return cfg
-}
-
-// lane is one app's share of the intake: its consumer, a fetcher that
-// fetches one batch ahead, and the messages of that batch not yet taken.
+// lane is one intake stream's share of the intake (an app's, or the
+// legacy stream's while it drains): its consumer, a fetcher that fetches
+// one batch ahead, and the messages of that batch not yet taken.
 type lane struct {
-	app   string
-	buf   []jetstream.Msg
-	taken chan struct{} // the fetcher may fetch again
+	stream string
+	buf    []jetstream.Msg
+	taken  chan struct{} // the fetcher may fetch again
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // arrival is a batch a lane's fetcher fetched.
@@ -61,14 +34,14 @@ type arrival struct {
 	msgs []jetstream.Msg
 }
 
-// lanes serves every app's intake round robin: a batch takes one message
-// of each app in turn, so an app's backlog delays another app's command by
-// one batch at most.
+// lanes serves every intake stream round robin: a batch takes one message
+// of each stream in turn, so an app's backlog delays another app's command
+// by one batch at most.
 type lanes struct {
 	c        *Consumer
 	ctx      context.Context
 	all      []*lane
-	byApp    map[string]*lane
+	byStream map[string]*lane
 	arrivals chan arrival
 	next     int // the lane a batch starts with, in turn
 	found    time.Time
@@ -81,51 +54,103 @@ func (ls *lanes) stop(cancel context.CancelFunc) {
 	ls.wg.Wait()
 }
 
-// discover gives a lane to every app with messages in the stream and none
-// yet; a new lane's consumer starts at the app's first message.
+// discover gives a lane to every intake stream that has none yet, and
+// closes the lanes of streams gone; a new lane's consumer starts at the
+// stream's first message. An app's stream waits while the legacy stream
+// still holds messages of that app, so that its older commands go first.
 func (ls *lanes) discover() error {
 	ls.found = time.Now()
-	s, err := ls.c.in.js.Stream(ls.ctx, StreamName)
+	infos, err := intakeStreams(ls.ctx, ls.c.in.js)
 	if err != nil {
 		return err
 	}
-	info, err := s.Info(ls.ctx, jetstream.WithSubjectFilter(StreamSubjects))
-	if err != nil {
-		return err
+	exist := map[string]bool{}
+	var legacy map[string]bool
+	for _, info := range infos {
+		name := info.Config.Name
+		exist[name] = true
+		if name == LegacyStreamName {
+			var gone bool
+			if legacy, gone, err = ls.legacyApps(info); err != nil {
+				return err
+			}
+			exist[name] = !gone
+		}
 	}
-	for subject := range info.State.Subjects {
-		app, _, _ := strings.Cut(strings.TrimPrefix(subject, api.IntakePrefix), ".")
-		if _, ok := ls.byApp[app]; ok {
+	ls.closeGone(exist)
+	for _, info := range infos {
+		name := info.Config.Name
+		if _, ok := ls.byStream[name]; ok || !exist[name] || legacy[strings.TrimPrefix(name, StreamPrefix)] {
 			continue
 		}
-		if err := ls.open(app); err != nil {
+		if err := ls.open(name); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// open creates app's consumer and starts its fetcher.
-func (ls *lanes) open(app string) error {
-	cons, err := ls.c.in.js.CreateOrUpdateConsumer(ls.ctx, StreamName, appConsumerConfig(app))
+// legacyApps are the apps with messages in the legacy stream; once it
+// holds none it is deleted (deleteIfDrained: gone), and then no app waits.
+func (ls *lanes) legacyApps(info *jetstream.StreamInfo) (apps map[string]bool, gone bool, err error) {
+	js := ls.c.in.js
+	s, err := js.Stream(ls.ctx, LegacyStreamName)
+	if err != nil {
+		return nil, false, err
+	}
+	if info.State.Msgs == 0 && len(info.Config.Subjects) == 1 && info.Config.Subjects[0] == RetiredSubjects {
+		err := deleteIfDrained(ls.ctx, js, s, ls.c.in.logger())
+		return nil, err == nil, err
+	}
+	full, err := s.Info(ls.ctx, jetstream.WithSubjectFilter(api.IntakePrefix+">"))
+	if err != nil {
+		return nil, false, err
+	}
+	apps = map[string]bool{}
+	for subject := range full.State.Subjects {
+		app, _, _ := strings.Cut(strings.TrimPrefix(subject, api.IntakePrefix), ".")
+		apps[app] = true
+	}
+	return apps, false, nil
+}
+
+// closeGone stops the lanes of the streams not in exist (deleted).
+func (ls *lanes) closeGone(exist map[string]bool) {
+	kept := ls.all[:0]
+	for _, l := range ls.all {
+		if exist[l.stream] {
+			kept = append(kept, l)
+			continue
+		}
+		l.cancel()
+		delete(ls.byStream, l.stream)
+	}
+	clear(ls.all[len(kept):])
+	ls.all = kept
+}
+
+// open creates the consumer of stream and starts its fetcher.
+func (ls *lanes) open(stream string) error {
+	cons, err := ls.c.in.js.CreateOrUpdateConsumer(ls.ctx, stream, consumerConfig())
 	if err != nil {
 		return err
 	}
-	l := &lane{app: app, taken: make(chan struct{}, 1)}
+	l := &lane{stream: stream, taken: make(chan struct{}, 1)}
+	l.ctx, l.cancel = context.WithCancel(ls.ctx)
 	ls.all = append(ls.all, l)
-	ls.byApp[app] = l
+	ls.byStream[stream] = l
 	ls.wg.Go(func() { ls.fetchLoop(l, cons) })
 	return nil
 }
 
 // fetchLoop fetches l's batches, each after the previous one is taken.
 func (ls *lanes) fetchLoop(l *lane, cons jetstream.Consumer) {
-	for ls.ctx.Err() == nil {
-		msgs, err := ls.c.fetch(ls.ctx, cons)
+	for l.ctx.Err() == nil {
+		msgs, err := ls.c.fetch(l.ctx, cons)
 		if err != nil {
-			if ls.ctx.Err() == nil {
-				ls.c.in.logger().Warn("intake: fetch failed", slog.String("app", l.app), slog.Any("err", err))
-				sleep(ls.ctx, ls.c.in.opts.RetryDelay)
+			if l.ctx.Err() == nil {
+				ls.c.in.logger().Warn("intake: fetch failed", slog.String("stream", l.stream), slog.Any("err", err))
+				sleep(l.ctx, ls.c.in.opts.RetryDelay)
 			}
 			continue
 		}
@@ -134,12 +159,12 @@ func (ls *lanes) fetchLoop(l *lane, cons jetstream.Consumer) {
 		}
 		select {
 		case ls.arrivals <- arrival{l, msgs}:
-		case <-ls.ctx.Done():
+		case <-l.ctx.Done():
 			return
 		}
 		select {
 		case <-l.taken:
-		case <-ls.ctx.Done():
+		case <-l.ctx.Done():
 			return
 		}
 	}
@@ -147,13 +172,13 @@ func (ls *lanes) fetchLoop(l *lane, cons jetstream.Consumer) {
 
 // batch returns the next batch to decide, up to Options.Batch messages
 // taken round robin from the lanes; it waits for one when none is fetched,
-// and looks for new apps every discoverEvery meanwhile. It returns nothing
+// and looks for new intake streams every discoverEvery meanwhile. It returns nothing
 // once ctx is done.
 func (ls *lanes) batch() []jetstream.Msg {
 	for ls.ctx.Err() == nil {
 		if time.Since(ls.found) >= discoverEvery {
 			if err := ls.discover(); err != nil && ls.ctx.Err() == nil {
-				ls.c.in.logger().Warn("intake: look for apps", slog.Any("err", err))
+				ls.c.in.logger().Warn("intake: look for intake streams", slog.Any("err", err))
 			}
 		}
 		ls.received()
@@ -212,25 +237,4 @@ func (ls *lanes) take() []jetstream.Msg {
 		ls.next = (ls.next + 1) % len(ls.all)
 	}
 	return msgs
-}
-
-// deleteConsumers deletes every consumer of the intake: the one of each
-// app and the single one of before issue 22, whose unfiltered delivery a
-// work queue would not let the apps' consumers share.
-func deleteConsumers(ctx context.Context, js jetstream.JetStream) error {
-	s, err := js.Stream(ctx, StreamName)
-	if err != nil {
-		return err
-	}
-	names := s.ConsumerNames(ctx)
-	var errs []error
-	for name := range names.Name() {
-		if name != ConsumerName && !strings.HasPrefix(name, ConsumerName+"-") {
-			continue
-		}
-		if err := s.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(append(errs, names.Err())...)
 }

@@ -55,7 +55,7 @@ func parse(msg jetstream.Msg) *item {
 	it.outcome.CommandID = id
 	var env envelope
 	if err := json.Unmarshal(msg.Data(), &env); err != nil {
-		it.key = "seq:" + strconv.FormatUint(it.outcome.IntakeSeq, 10)
+		it.key = seqKey(it.app, it.outcome.IntakeSeq)
 		return it
 	}
 	if env.CommandID != id {
@@ -79,7 +79,13 @@ func keyOf(app events.App, action string, env envelope, seq uint64) string {
 	case action == api.ActionConversationStart && env.CommandID != "":
 		return "conversation:" + events.ConversationIDFor(app, env.CommandID)
 	}
-	return "seq:" + strconv.FormatUint(seq, 10) // refused by the Decider
+	return seqKey(string(app), seq) // refused by the Decider
+}
+
+// seqKey is the key of a message of app that names no aggregate: its own
+// (sequences are per app's stream, so the app is part of it).
+func seqKey(app string, seq uint64) string {
+	return "seq:" + app + ":" + strconv.FormatUint(seq, 10)
 }
 
 func seqOf(msg jetstream.Msg) uint64 {

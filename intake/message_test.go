@@ -1,7 +1,10 @@
 package intake
 
 import (
+	"slices"
 	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -23,8 +26,8 @@ func TestKeyOf(t *testing.T) {
 		{api.ActionMessageSend, envelope{CommandID: id, ConversationID: conv}, "conversation:" + conv},
 		{api.ActionConversationStart, envelope{CommandID: id, ConversationID: conv}, "conversation:" + conv},
 		{api.ActionConversationStart, envelope{CommandID: id}, "conversation:" + events.ConversationIDFor("instagram", id)},
-		{api.ActionMessageSend, envelope{CommandID: id}, "seq:7"},
-		{api.ActionConversationStart, envelope{}, "seq:7"},
+		{api.ActionMessageSend, envelope{CommandID: id}, "seq:instagram:7"},
+		{api.ActionConversationStart, envelope{}, "seq:instagram:7"},
 	} {
 		if got := keyOf("instagram", c.action, c.env, 7); got != c.want {
 			t.Errorf("%s %+v: %s, want %s", c.action, c.env, got, c.want)
@@ -49,14 +52,16 @@ func TestValidKey(t *testing.T) {
 func TestOptionsDefaults(t *testing.T) {
 	var o Options
 	o.EnsureDefaults()
-	if o.Window != DefaultWindow || o.Batch != DefaultBatch || o.Workers != DefaultWorkers || o.RetryDelay != DefaultRetryDelay {
+	if o.Window != DefaultWindow || o.Batch != DefaultBatch || o.Workers != DefaultWorkers || o.RetryDelay != DefaultRetryDelay ||
+		o.AppLimit != 100_000 || o.AppMaxBytes != 1<<30 {
 		t.Fatalf("defaults: %+v", o)
 	}
 	if DefaultWindow.Minutes() != 10 || DefaultBatch != 256 || AckWait.Seconds() != 30 || MaxAckPending != 8192 {
 		t.Fatal("the spec's defaults changed")
 	}
-	cfg := streamConfig(o)
-	if cfg.Name != "CROSSTALK_INTAKE" || cfg.Subjects[0] != "crosstalk.intake.>" || cfg.Duplicates != o.Window || cfg.MaxMsgSize != 0 {
+	cfg := streamConfig("instagram", o)
+	if cfg.Name != "CROSSTALK_INTAKE_instagram" || !slices.Equal(cfg.Subjects, []string{"crosstalk.intake.instagram", "crosstalk.intake.instagram.>"}) ||
+		cfg.Duplicates != o.Window || cfg.MaxMsgSize != 0 || cfg.Discard != jetstream.DiscardNew || cfg.MaxMsgs != o.AppLimit || cfg.MaxBytes != o.AppMaxBytes {
 		t.Fatalf("stream config: %+v", cfg)
 	}
 }

@@ -14,8 +14,9 @@ import (
 	"github.com/crosstalk-dev/crosstalk/api"
 )
 
-// Intake is the intake's JetStream side, set up: the stream, the consumer
-// and the outcomes bucket. Open it at a node's start; run its Consumer.
+// Intake is the intake's JetStream side, set up: the streams, the
+// consumers and the outcomes bucket. Open it at a node's start; run its
+// Consumer.
 type Intake struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
@@ -23,13 +24,28 @@ type Intake struct {
 	opts Options
 }
 
-// Open creates the intake stream and the outcomes bucket, or checks and
+// Open retires the legacy intake stream (retireLegacy), creates the intake
+// stream of each of Options.Apps and the outcomes bucket, or checks and
 // updates existing ones (a new window or new limits apply); it may run on
 // every start of every node. The consumers are the running Consumer's.
 func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Intake, error) {
 	opts.EnsureDefaults()
-	if err := ensureStream(ctx, js, opts); err != nil {
-		return nil, fmt.Errorf("intake stream %s: %w", StreamName, err)
+	for _, app := range opts.Apps {
+		if err := CheckApp(app); err != nil {
+			return nil, err
+		}
+	}
+	if err := retireLegacy(ctx, js, opts.Logger); err != nil {
+		return nil, fmt.Errorf("retire intake stream %s: %w", LegacyStreamName, err)
+	}
+	var errs []error
+	for _, app := range opts.Apps {
+		if err := ensureStream(ctx, js, app, opts); err != nil {
+			errs = append(errs, fmt.Errorf("intake stream %s: %w", AppStream(app), err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	kv, err := ensureBucket(ctx, js, opts)
 	if err != nil {
@@ -59,14 +75,19 @@ func (in *Intake) Outcome(ctx context.Context, app, commandID string) (o api.Out
 	return o, true, nil
 }
 
-// Pending is how many intake messages wait: not yet delivered, and
-// delivered but not yet acknowledged; a work queue holds exactly those.
+// Pending is how many intake messages wait, all apps' streams together:
+// not yet delivered, and delivered but not yet acknowledged; a work queue
+// holds exactly those.
 func (in *Intake) Pending(ctx context.Context) (uint64, error) {
-	s, err := in.js.Stream(ctx, StreamName)
+	infos, err := intakeStreams(ctx, in.js)
 	if err != nil {
 		return 0, err
 	}
-	return s.CachedInfo().State.Msgs, nil
+	var n uint64
+	for _, info := range infos {
+		n += info.State.Msgs
+	}
+	return n, nil
 }
 
 // outcomeKey is the key of the outcome of app's command commandID in the

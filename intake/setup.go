@@ -15,26 +15,23 @@ import (
 // never rescales one itself, as package eventlog does not.
 var ErrReplicationMismatch = errors.New("intake: replication differs from the one asked for")
 
-// streamConfig is the intake stream: a work queue (a message goes once
-// acknowledged), on file, deduplicated by Nats-Msg-Id for the window. Each
-// subject crosstalk.intake.<app>.<action> holds at most o.SubjectLimit
-// messages and the stream o.MaxBytes, and a publish beyond either is
-// refused (discard new): the publisher gets an error, the disk keeps its
-// room. It sets no MaxMsgSize: anything the server accepts gets an outcome.
-func streamConfig(o Options) jetstream.StreamConfig {
+// streamConfig is app's intake stream: a work queue (a message goes once
+// acknowledged), on file, deduplicated by Nats-Msg-Id for the window. It
+// holds at most o.AppLimit messages and o.AppMaxBytes bytes, and a publish
+// beyond either is refused (discard new): the app gets an error, the disk
+// keeps its room, and the other apps' streams still take theirs. It sets
+// no MaxMsgSize: anything the server accepts gets an outcome.
+func streamConfig(app string, o Options) jetstream.StreamConfig {
 	cfg := jetstream.StreamConfig{
-		Name:        StreamName,
-		Description: "crosstalk durable intake: commands waiting to be decided (docs/intake.md)",
-		Subjects:    []string{StreamSubjects},
+		Name:        AppStream(app),
+		Description: "crosstalk durable intake of app " + app + ": commands waiting to be decided (docs/intake.md)",
+		Subjects:    AppSubjects(app),
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardNew,
-		MaxMsgs:     -1,
-		MaxBytes:    o.MaxBytes,
+		MaxMsgs:     o.AppLimit,
+		MaxBytes:    o.AppMaxBytes,
 		Duplicates:  o.Window,
-
-		MaxMsgsPerSubject:    o.SubjectLimit,
-		DiscardNewPerSubject: true,
 	}
 	cfg.Replicas, cfg.Placement = placement(o)
 	return cfg
@@ -76,59 +73,39 @@ func placement(o Options) (int, *jetstream.Placement) {
 	return max(o.Replicas, 1), p
 }
 
-// ensureStream creates the intake stream, or updates an existing one to
-// the window and limits of o, keeping its replication (which must be o's, if given).
-func ensureStream(ctx context.Context, js jetstream.JetStream, o Options) error {
-	cfg := streamConfig(o)
-	existing, err := js.Stream(ctx, StreamName)
+// ensureStream creates app's intake stream, or updates an existing one to
+// the window and limits of o, keeping its replication (which must be o's,
+// if given). A lowered limit drops nothing: with discard new, nats-server
+// refuses publishes until the stream is under it again
+// (TestLoweredLimitsKeepQueuedCommands).
+func ensureStream(ctx context.Context, js jetstream.JetStream, app string, o Options) error {
+	cfg := streamConfig(app, o)
+	existing, err := js.Stream(ctx, cfg.Name)
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		if _, err = js.CreateStream(ctx, cfg); errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			return nil // another node created it meanwhile
 		}
 		if err == nil {
-			o.Logger.Info("intake: created stream", slog.String("stream", StreamName), slog.Duration("window", o.Window))
+			o.Logger.Info("intake: created stream", slog.String("stream", cfg.Name), slog.Int64("max_msgs", cfg.MaxMsgs),
+				slog.Int64("max_bytes", cfg.MaxBytes), slog.Duration("window", o.Window))
 		}
 		return err
 	case err != nil:
 		return err
 	}
 	have := existing.CachedInfo().Config
-	if err := checkReplication(o, "stream "+StreamName, StreamName, have.Replicas, have.Placement); err != nil {
+	if err := checkReplication(o, "stream "+cfg.Name, cfg.Name, have.Replicas, have.Placement); err != nil {
 		return err
 	}
-	if have.Duplicates == cfg.Duplicates && have.MaxBytes == cfg.MaxBytes && have.Discard == cfg.Discard &&
-		have.MaxMsgsPerSubject == cfg.MaxMsgsPerSubject && have.DiscardNewPerSubject {
+	if have.Duplicates == cfg.Duplicates && have.MaxMsgs == cfg.MaxMsgs && have.MaxBytes == cfg.MaxBytes &&
+		have.Discard == cfg.Discard && slices.Equal(have.Subjects, cfg.Subjects) {
 		return nil
 	}
-	limit, err := safeSubjectLimit(ctx, existing, cfg.MaxMsgsPerSubject, o.Logger)
-	if err != nil {
-		return err
-	}
-	have.Duplicates, have.MaxBytes, have.Discard = cfg.Duplicates, cfg.MaxBytes, cfg.Discard
-	have.MaxMsgsPerSubject, have.DiscardNewPerSubject = limit, true
+	have.Duplicates, have.MaxMsgs, have.MaxBytes, have.Discard = cfg.Duplicates, cfg.MaxMsgs, cfg.MaxBytes, cfg.Discard
+	have.Subjects = cfg.Subjects
 	_, err = js.UpdateStream(ctx, have)
 	return err
-}
-
-// safeSubjectLimit is want, or more where a subject already holds more:
-// nats-server enforces a lowered per-subject limit by deleting a subject's
-// oldest messages whatever the discard policy, and an intake message the
-// stream acknowledged must be decided, never dropped.
-func safeSubjectLimit(ctx context.Context, s jetstream.Stream, want int64, logger *slog.Logger) (int64, error) {
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(StreamSubjects))
-	if err != nil {
-		return 0, err
-	}
-	limit := want
-	for subject, n := range info.State.Subjects {
-		if int64(n) > limit {
-			limit = int64(n)
-			logger.Warn("intake: a subject holds more than the limit; the limit stays above it until it drains",
-				slog.String("subject", subject), slog.Uint64("messages", n), slog.Int64("limit", want))
-		}
-	}
-	return limit, nil
 }
 
 // ensureBucket creates the outcomes bucket, or sets an existing one's TTL

@@ -43,8 +43,8 @@ func newAuditWorld(t *testing.T, ctx context.Context) *auditWorld {
 	if _, err := eventlog.OpenRejections(ctx, w.svc, eventlog.RejectionsOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.CreateStream(ctx, jetstream.StreamConfig{Name: intake.StreamName,
-		Subjects: []string{api.IntakePrefix + ">"}}); err != nil {
+	if _, err := w.svc.CreateStream(ctx, jetstream.StreamConfig{Name: intake.AppStream("instagram"),
+		Subjects: intake.AppSubjects("instagram")}); err != nil {
 		t.Fatal(err)
 	}
 	for i, subject := range []string{events.AccountSubject("instagram:alice"), events.ConversationSubject("c1")} {
@@ -129,7 +129,7 @@ func (w *auditWorld) caughtUp(ctx context.Context, t *testing.T, name string) {
 }
 
 // The auditor reads copies of CROSSTALK and CROSSTALK_AUDIT equal to the
-// service's, and sees no other stream: not CROSSTALK_INTAKE.
+// service's, and sees no other stream: not an intake stream.
 func TestAuditorReadsCopiesOfTheHistory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -154,8 +154,8 @@ func TestAuditorReadsCopiesOfTheHistory(t *testing.T) {
 	}
 	short, stop := context.WithTimeout(ctx, time.Second)
 	defer stop()
-	if _, err := w.aud.Stream(short, intake.StreamName); err == nil {
-		t.Errorf("the auditor opened %s", intake.StreamName)
+	if _, err := w.aud.Stream(short, intake.AppStream("instagram")); err == nil {
+		t.Errorf("the auditor opened %s", intake.AppStream("instagram"))
 	}
 	w.expectDenied(t, "the intake's stream info")
 }
@@ -257,7 +257,7 @@ func TestAuditorSeesNoIntakeCommand(t *testing.T) {
 	if _, err := w.svc.Publish(ctx, api.IntakeSubject("instagram", "message.send"), secret); err != nil {
 		t.Fatal(err)
 	}
-	cons, err := w.svc.CreateOrUpdateConsumer(ctx, intake.StreamName, jetstream.ConsumerConfig{Durable: "intake"})
+	cons, err := w.svc.CreateOrUpdateConsumer(ctx, intake.AppStream("instagram"), jetstream.ConsumerConfig{Durable: "intake"})
 	if err != nil {
 		t.Fatal(err)
 	}

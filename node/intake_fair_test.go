@@ -46,7 +46,7 @@ func TestIntakeFairUnderBacklog(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	opts, c := identityOptions(t)
-	opts.Intake.SubjectLimit = int64(backlog)
+	opts.Intake.AppLimit = int64(backlog)
 	opts.DisableIntake = true
 	first, err := node.Start(ctx, opts)
 	if err != nil {

@@ -82,9 +82,11 @@ type Options struct {
 	// Service tunes the service. Its Logger and Rejections are the node's:
 	// Start sets them.
 	Service service.Options
-	// Intake tunes the durable intake (docs/intake.md): its window, batch
-	// and workers. Its Replicas, PlacementTags, Logger and Observer are the
-	// node's: Start sets them.
+	// Intake tunes the durable intake (docs/intake.md): its window, batch,
+	// workers, limits and apps. Its Replicas, PlacementTags, Logger and
+	// Observer are the node's: Start sets them. Its Apps get the app
+	// accounts of NatsConfig added; in development mode, when none is
+	// named, they are the seed's apps (internal/seed.Apps).
 	Intake intake.Options
 	// DisableIntake runs no intake consumer: the intake stream and the
 	// outcomes are still set up, and commands published meanwhile wait in

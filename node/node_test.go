@@ -106,7 +106,7 @@ func TestStartNamesEveryStreamThatDiffers(t *testing.T) {
 		t.Errorf("err = %v, want both streams' and the intake's replication mismatch", err)
 	}
 	t.Logf("refused: %v", err)
-	for _, stream := range []string{events.StreamName, events.AuditStreamName, intake.StreamName} {
+	for _, stream := range []string{events.StreamName, events.AuditStreamName, intake.AppStream("instagram")} {
 		if !strings.Contains(err.Error(), "stream "+stream+":") && !strings.Contains(err.Error(), stream+" ") {
 			t.Errorf("the refusal does not name %s: %v", stream, err)
 		}

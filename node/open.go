@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/feed"
 	"github.com/crosstalk-dev/crosstalk/intake"
+	"github.com/crosstalk-dev/crosstalk/internal/seed"
+	"github.com/crosstalk-dev/crosstalk/natsconf"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -62,7 +65,11 @@ func (n *Node) openStreams(ctx context.Context, js jetstream.JetStream, o Option
 	if err := check(err); err != nil {
 		return err
 	}
-	n.intake, err = intake.Open(ctx, js, n.intakeOptions(o))
+	io, err := n.intakeOptions(o)
+	if err != nil {
+		return err
+	}
+	n.intake, err = intake.Open(ctx, js, io)
 	if err := check(err); err != nil {
 		return err
 	}
@@ -88,12 +95,34 @@ func (n *Node) feeds(ctx context.Context, o Options, vo *projector.Options) erro
 }
 
 // intakeOptions are Options.Intake placed as the event log is, logging and
-// counting through the node.
-func (n *Node) intakeOptions(o Options) intake.Options {
+// counting through the node, for the apps intakeApps names.
+func (n *Node) intakeOptions(o Options) (intake.Options, error) {
 	io := o.Intake
 	io.Replicas, io.PlacementTags = o.Replicas, o.PlacementTags
 	io.Logger, io.Observer = o.Logger, n.metrics
-	return io
+	var err error
+	io.Apps, err = intakeApps(o)
+	return io, err
+}
+
+// intakeApps are the apps whose intake streams the node creates:
+// Intake.Apps, and with NatsConfig every app account of the configuration
+// (natsconf.ConfigApps); in development mode without any, the seed's apps,
+// which development mode's self-declared callers use.
+func intakeApps(o Options) ([]string, error) {
+	apps := slices.Clone(o.Intake.Apps)
+	if o.NatsConfig != "" {
+		more, err := natsconf.ConfigApps(o.NatsConfig)
+		if err != nil {
+			return nil, err
+		}
+		apps = append(apps, more...)
+	}
+	if len(apps) == 0 && o.DevelopmentMode() {
+		apps = slices.Clone(seed.Apps)
+	}
+	slices.Sort(apps)
+	return slices.Compact(apps), nil
 }
 
 // viewsOptions are the options of the node's views, but for their Dir.

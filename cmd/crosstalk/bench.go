@@ -187,7 +187,7 @@ machine's CPUs with the broker, the service and the clients; other load on the
 machine lowers them (the load average is printed).
 
 With --nats-url the bench runs on that server's JetStream; the streams
-CROSSTALK and CROSSTALK_INTAKE must not exist there, because the bench fills
+CROSSTALK and CROSSTALK_INTAKE_<app> (of the bench's app) must not exist there, because the bench fills
 them and cannot purge CROSSTALK. The *_auth figures and cmd_send_durable are
 then skipped (the table says so): they need an embedded server the bench
 configures.`

@@ -101,11 +101,12 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	f.DurationVar(&sf.appendTimeout, "append-timeout", service.DefaultAppendTimeout, "how long a command waits for the log (a leader, an ack) before it answers 503 unavailable, to be retried with the same command_id")
 	f.StringArrayVar(&sf.limits, "limit", nil, "a per-principal limit, KIND.CLASS=RATE/BURST/IN-FLIGHT (KIND user, app, admin or development; CLASS commands or queries; a number empty for its default, -1 for none), e.g. user.commands=20/40/16; repeatable")
 	f.BoolVar(&sf.runFeeds, "feeds", true, "publish each account's live notifications on crosstalk.feed.<app>.<handle> (docs/feeds.md)")
-	f.BoolVar(&sf.runIntake, "intake", true, "consume the durable intake (crosstalk.intake.<app>.<action>, docs/intake.md); false leaves its commands waiting in the stream CROSSTALK_INTAKE")
+	f.BoolVar(&sf.runIntake, "intake", true, "consume the durable intake (crosstalk.intake.<app>.<action>, docs/intake.md); false leaves its commands waiting in the streams CROSSTALK_INTAKE_<app>")
 	f.DurationVar(&cfg.Intake.Window, "intake-window", intake.DefaultWindow, "the intake's duplicate window, and how long crosstalk.query.command answers an intake command's outcome")
 	f.IntVar(&cfg.Intake.Batch, "intake-batch", intake.DefaultBatch, "intake messages fetched and decided in one batch at most")
-	f.Int64Var(&cfg.Intake.SubjectLimit, "intake-limit", intake.DefaultSubjectLimit, "intake messages waiting on one subject crosstalk.intake.<app>.<action> at most; a publish beyond is refused")
-	f.Int64Var(&cfg.Intake.MaxBytes, "intake-max-bytes", intake.DefaultMaxBytes, "bytes the intake stream holds at most, all apps together; a publish beyond is refused")
+	f.Int64Var(&cfg.Intake.AppLimit, "intake-app-limit", intake.DefaultAppLimit, "intake messages waiting in one app's stream CROSSTALK_INTAKE_<app> at most; the app's publish beyond is refused")
+	f.Int64Var(&cfg.Intake.AppMaxBytes, "intake-app-max-bytes", intake.DefaultAppMaxBytes, "bytes one app's intake stream holds at most; the app's publish beyond is refused")
+	f.StringSliceVar(&cfg.Intake.Apps, "intake-apps", nil, "apps whose intake streams to create (comma-separated), besides the app accounts of --nats-config (default: the seed's apps in development mode, none otherwise)")
 	f.BoolVar(&sf.debug, "debug", false, "log at debug level")
 	f.StringVar(&sf.logFormat, "log-format", logText, "log as text (for people) or json (for a log pipeline)")
 	f.StringVar(&sf.probe.listen, "metrics", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464")
@@ -180,9 +181,15 @@ The durable intake (docs/intake.md): a producer that cannot wait for a reply
 publishes a command to JetStream on crosstalk.intake.<app>.<action>, its
 Nats-Msg-Id header <app>.<command_id>, and moves on; serve decides it exactly once,
 in order per conversation, and publishes the outcome on crosstalk.outcome.<app>;
-crosstalk.query.command answers it for --intake-window. The stream
-CROSSTALK_INTAKE keeps what is published while no serve runs. --intake=false
+crosstalk.query.command answers it for --intake-window. The app's intake
+stream keeps what is published while no serve runs. --intake=false
 runs no intake consumer (another serve on the cluster may).
+Each app has a stream of its own, CROSSTALK_INTAKE_<app>, holding at most
+--intake-app-limit messages and --intake-app-max-bytes bytes: the app's
+publish beyond either is refused, and the other apps' are not. serve creates
+the stream of each app of --nats-config and of --intake-apps, and serves
+every CROSSTALK_INTAKE_* stream that exists; a publish for an app without a
+stream gets an error (no responders).
 
 Talk to it with any NATS client, e.g. the nats CLI:
   nats micro ls

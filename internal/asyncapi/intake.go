@@ -7,7 +7,7 @@ import (
 )
 
 // intake adds the durable intake (docs/intake.md): a channel per command
-// action that the service receives from the stream CROSSTALK_INTAKE, with
+// action that the service receives from the app's stream CROSSTALK_INTAKE_<app>, with
 // no reply (the producer's answer is the stream's ack), and the outcome
 // channel the service sends each decision to.
 func (b *builder) intake() {
@@ -29,7 +29,7 @@ func (b *builder) intake() {
 		b.messages["intake."+a].(map[string]any)["headers"] = refTo("#/components/schemas/IntakeHeaders")
 		b.channels[id] = map[string]any{
 			"address": api.IntakeSubject("{app}", a), "parameters": params,
-			"summary":  "Durable intake of " + a + ": published to JetStream (stream CROSSTALK_INTAKE), decided later exactly once; the outcome goes to crosstalk.outcome.{app}.",
+			"summary":  "Durable intake of " + a + ": published to JetStream (the app's stream CROSSTALK_INTAKE_{app}), decided later exactly once; the outcome goes to crosstalk.outcome.{app}.",
 			"messages": map[string]any{"command": msg},
 		}
 		b.operations[id] = map[string]any{

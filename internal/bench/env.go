@@ -115,7 +115,7 @@ func (e *env) startBroker() error {
 // writes: it cannot remove what it would add to CROSSTALK (DenyPurge), and
 // must not mix its figures with someone else's data.
 func (e *env) refuseExisting(ctx context.Context) error {
-	for _, name := range []string{events.StreamName, intake.StreamName, rawStream, occStream} {
+	for _, name := range []string{events.StreamName, intake.AppStream(string(appA)), rawStream, occStream} {
 		_, err := e.js.Stream(ctx, name)
 		switch {
 		case err == nil:

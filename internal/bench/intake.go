@@ -39,7 +39,8 @@ const (
 // untimed command per conversation first loads them, as cmd_send_auth
 // does, and the figure is the intake's own.
 func (r *runner) intakeFigure(ctx context.Context, svc *service.Service, convs []sendConv) error {
-	in, err := intake.Open(ctx, r.env.js, intake.Options{Logger: r.opts.Logger, SubjectLimit: int64(max(r.opts.IntakeBacklog, intake.DefaultSubjectLimit))})
+	in, err := intake.Open(ctx, r.env.js, intake.Options{Logger: r.opts.Logger,
+		Apps: []string{string(appA)}, AppLimit: int64(max(r.opts.IntakeBacklog, intake.DefaultAppLimit))})
 	if err != nil {
 		return err
 	}

@@ -204,12 +204,12 @@ func publishBacklog(ctx context.Context, t *testing.T, nc *nats.Conn, b *backlog
 		t.Fatal(err)
 	default:
 	}
-	st, err := js.Stream(ctx, intake.StreamName)
+	st, err := js.Stream(ctx, intake.AppStream(intakeApp))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := st.CachedInfo().State.Msgs; n != uint64(len(b.msgs)) {
-		t.Fatalf("the stream %s holds %d messages after %d were published with serve stopped", intake.StreamName, n, len(b.msgs))
+		t.Fatalf("the stream %s holds %d messages after %d were published with serve stopped", intake.AppStream(intakeApp), n, len(b.msgs))
 	}
 }
 
@@ -242,7 +242,7 @@ func killMidway(ctx context.Context, t *testing.T, js jetstream.JetStream, srv *
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	left, err := js.Stream(ctx, intake.StreamName)
+	left, err := js.Stream(ctx, intake.AppStream(intakeApp))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func waitIntakeDrained(ctx context.Context, t *testing.T, js jetstream.JetStream
 
 // intakeState is what the intake's stream and consumer hold.
 func intakeState(ctx context.Context, js jetstream.JetStream) (pending uint64, ackPending int, msgs uint64, err error) {
-	cons, err := js.Consumer(ctx, intake.StreamName, intake.AppConsumer(intakeApp))
+	cons, err := js.Consumer(ctx, intake.AppStream(intakeApp), intake.ConsumerName)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -287,7 +287,7 @@ func intakeState(ctx context.Context, js jetstream.JetStream) (pending uint64, a
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	st, err := js.Stream(ctx, intake.StreamName)
+	st, err := js.Stream(ctx, intake.AppStream(intakeApp))
 	if err != nil {
 		return 0, 0, 0, err
 	}
