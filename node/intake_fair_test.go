@@ -15,6 +15,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
 
@@ -70,6 +71,7 @@ func TestIntakeFairUnderBacklog(t *testing.T) {
 	}
 
 	opts.DisableIntake = false
+	heap := testkit.HeapPeak()
 	n := runNode(ctx, t, opts)
 	url := n.Conn().ConnectedUrl()
 	birdy, _ = connectAs(t, url, c, "thirdparty-birdychat")
@@ -100,6 +102,11 @@ func TestIntakeFairUnderBacklog(t *testing.T) {
 	}
 	if pending, err := n.Intake().Pending(ctx); err != nil || pending == 0 {
 		t.Errorf("messenger's backlog was decided before the measures ended (%d left, %v): they prove nothing", pending, err)
+	}
+	peak := heap()
+	t.Logf("heap of the whole test process (server, node, clients) while the backlog drains: peak %d MiB", peak>>20)
+	if peak > testkit.HeapBudget {
+		t.Errorf("heap peaked at %d MiB while the backlog drained, want within serve's %d MiB", peak>>20, testkit.HeapBudget>>20)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
@@ -62,6 +63,7 @@ func TestPresenceFloodDoesNotStallOthers(t *testing.T) {
 		last = r.StreamSeq
 	}
 	waitApplied(ctx, t, alice, last) // the setup is not the attack
+	heap := testkit.HeapPeak()
 	floodCtx, stop := context.WithTimeout(ctx, size.flood)
 	defer stop()
 	var accepted atomic.Int64
@@ -88,6 +90,11 @@ func TestPresenceFloodDoesNotStallOthers(t *testing.T) {
 	p99 := took[(len(took)*99)/100]
 	t.Logf("flood: %d presence.set accepted; alice: %d write-then-reads, p50 %v p99 %v; read model lag after: %v",
 		accepted.Load(), len(took), took[len(took)/2], p99, lag)
+	peak := heap()
+	t.Logf("heap of the whole test process (server, node, clients) during the flood: peak %d MiB", peak>>20)
+	if peak > testkit.HeapBudget {
+		t.Errorf("heap peaked at %d MiB during the flood, want within serve's %d MiB", peak>>20, testkit.HeapBudget>>20)
+	}
 	if accepted.Load() < int64(size.inFlight) {
 		t.Fatalf("the flood hardly ran: %d presence.set accepted", accepted.Load())
 	}

@@ -3,6 +3,7 @@ package testkit
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 )
@@ -35,4 +36,19 @@ func TestEveryRegisteredTypeHasASample(t *testing.T) {
 	if len(payloads) != len(events.Registry) {
 		t.Errorf("%d samples for %d registered types", len(payloads), len(events.Registry))
 	}
+}
+
+// HeapPeak sees memory the process holds while it samples.
+func TestHeapPeak(t *testing.T) {
+	stop := HeapPeak()
+	hold := make([][]byte, 0, 64)
+	for range 64 {
+		hold = append(hold, make([]byte, 1<<20))
+	}
+	time.Sleep(50 * time.Millisecond)
+	peak := stop()
+	if peak < 64<<20 {
+		t.Errorf("peak %d bytes while holding 64 MiB", peak)
+	}
+	_ = hold[63][0]
 }
