@@ -87,8 +87,12 @@ func (l *Lease) Run(ctx context.Context, fn func(ctx context.Context) error) err
 		if err != nil {
 			return nil // ctx is done
 		}
-		if err := l.hold(ctx, term, rev, fn); ctx.Err() != nil || !errors.Is(err, errLost) {
+		err = l.hold(ctx, term, rev, fn)
+		switch {
+		case !errors.Is(err, errLost):
 			return err
+		case ctx.Err() != nil:
+			return nil
 		}
 	}
 }
