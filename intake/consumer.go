@@ -65,6 +65,13 @@ func (c *Consumer) serve(ctx context.Context) (retry bool) {
 		if len(msgs) == 0 {
 			return false
 		}
+		if _, ok := c.in.opts.Holding(); !ok {
+			// Deposed: the lease cancels ctx at once; the batch stays
+			// unacknowledged, and the new holder, which deletes the
+			// consumers as it starts, gets it again.
+			<-ctx.Done()
+			return false
+		}
 		if c.handle(ctx, msgs) {
 			return ctx.Err() == nil
 		}

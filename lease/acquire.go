@@ -2,6 +2,7 @@ package lease
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -48,6 +49,9 @@ func (l *Lease) try(ctx context.Context, seen *uint64, seenAt *time.Time) (uint6
 		return l.ls.kv.Create(ctx, l.name, l.encode(0))
 	case err != nil:
 		return 0, err
+	case l.mine(e):
+		// This node restarted (kill -9, then serve again): nothing else
+		// runs under its id, so it takes its lease back at once.
 	case e.Revision() != *seen:
 		*seen, *seenAt = e.Revision(), time.Now()
 		return 0, nil
@@ -71,4 +75,12 @@ func (l *Lease) acquired(ctx context.Context, rev uint64, sent time.Time) uint64
 		return next
 	}
 	return rev // the first renewal finds out whether it is still held
+}
+
+// mine says whether e is a lease this node's id wrote: its previous run's,
+// since a node runs once (its data directory is locked), as long as no two
+// nodes are given one id.
+func (l *Lease) mine(e jetstream.KeyValueEntry) bool {
+	var v value
+	return json.Unmarshal(e.Value(), &v) == nil && v.Node == l.ls.opts.Node
 }

@@ -47,7 +47,7 @@ func TestIntakeFairUnderBacklog(t *testing.T) {
 	defer cancel()
 	opts, c := identityOptions(t)
 	opts.Intake.SubjectLimit = int64(backlog)
-	opts.DisableIntake = true
+	opts.Roles = node.Roles{node.RoleCommands, node.RoleQueries, node.RoleCloser}
 	first, err := node.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func TestIntakeFairUnderBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts.DisableIntake = false
+	opts.Roles = nil
 	n := runNode(ctx, t, opts)
 	url := n.Conn().ConnectedUrl()
 	birdy, _ = connectAs(t, url, c, "thirdparty-birdychat")
