@@ -80,3 +80,13 @@ func (s singletons) run(ctx context.Context, g *errgroup.Group, ready <-chan str
 		}
 	})
 }
+
+// Holds says whether this node holds the lease name (CloserLease,
+// IntakeLease) now, and its term.
+func (n *Node) Holds(name string) (term uint64, ok bool) {
+	l := map[string]*lease.Lease{CloserLease: n.singletons.closer, IntakeLease: n.singletons.intake}[name]
+	if l == nil {
+		return 0, false
+	}
+	return l.Held()
+}
