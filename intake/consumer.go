@@ -43,7 +43,9 @@ func (in *Intake) Consumer(d Decider) *Consumer {
 // whatever a previous run fetched and did not acknowledge (it crashed,
 // say) comes first again, in intake order; it does so again after a
 // retryable refusal, for the same reason. So one node alone may run a
-// Consumer on a stream at a time (docs/intake.md).
+// Consumer on a stream at a time: the one holding the lease "intake"
+// (package lease, Options.Holding; docs/reliability.md, "Singletons and
+// fencing").
 func (c *Consumer) Run(ctx context.Context) error {
 	for c.serve(ctx) {
 		sleep(ctx, c.in.opts.RetryDelay)
