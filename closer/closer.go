@@ -10,12 +10,17 @@ package closer
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 )
+
+// ErrNotHolding stops a pass of the closer whose node lost the closer's
+// lease (Options.Holding) in the middle of it.
+var ErrNotHolding = errors.New("closer: this node no longer holds the closer's lease")
 
 // Progress is how far the closer has got with one policy version.
 type Progress struct {
@@ -191,6 +196,10 @@ func (c *Closer) applyDue(ctx context.Context) error {
 		return nil
 	}
 	c.noteInForce(p.Version)
+	term, held := c.opts.Holding()
+	if !held {
+		return nil // another node's closer applies it
+	}
 	st := c.get(p.Version)
 	if st.Applied {
 		return c.announce(ctx, p.Version, now)
@@ -199,6 +208,11 @@ func (c *Closer) applyDue(ctx context.Context) error {
 		return nil
 	}
 	closed, err := c.closeAffected(ctx, p)
+	if errors.Is(err, ErrNotHolding) {
+		c.opts.Logger.Warn("policy closer pass stopped: the lease is lost", slog.Uint64("policy_version", p.Version),
+			slog.Int("closed", closed), slog.Uint64("term", term))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -208,7 +222,7 @@ func (c *Closer) applyDue(ctx context.Context) error {
 		st.Applied = st.passes >= 2
 	})
 	c.opts.Logger.Info("policy closer pass", slog.Uint64("policy_version", p.Version),
-		slog.Int("closed", closed), slog.Int("pass", st.passes+1))
+		slog.Int("closed", closed), slog.Int("pass", st.passes+1), slog.Uint64("term", term))
 	if !c.get(p.Version).Applied {
 		return nil
 	}

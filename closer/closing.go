@@ -39,7 +39,7 @@ func (c *Closer) closeAffected(ctx context.Context, p *aggregate.Policy) (int, e
 	}
 	c.update(p.Version, func(st *closeStatus) { st.Affected = base + len(denied) })
 	causation := c.policies.EventID(p.Version)
-	return c.closeAll(ctx, append(denied, optIn...), p, causation)
+	return c.closeAll(ctx, append(denied, optIn...), p, causation, true)
 }
 
 // catchUpViews waits until the read model has applied the stream's last
@@ -70,21 +70,32 @@ func (c *Closer) closedBy(v uint64) (int, error) {
 // decided from the views' head of the conversation and the appends go out
 // Options.CloseRun at a time, pipelined (closeFromHeads); what that cannot settle
 // goes through the command path like every closing under opt-in links,
-// CloseConcurrency at a time.
-func (c *Closer) closeAll(ctx context.Context, ids []string, p *aggregate.Policy, causation string) (int, error) {
+// CloseConcurrency at a time. A fenced closing (a policy's, not an
+// opt-out's) asks Options.Holding before each run and each closing, and
+// stops with ErrNotHolding once the lease is lost.
+func (c *Closer) closeAll(ctx context.Context, ids []string, p *aggregate.Policy, causation string, fenced bool) (int, error) {
 	closed, rest := 0, ids
 	if log, ok := c.log.(Appender); ok && !p.HasOptInLinks() {
 		heads, poisoned, err := c.splitPoisoned(ids)
 		if err != nil {
 			return 0, err
 		}
-		if closed, rest, err = c.closeFromHeads(ctx, log, heads, p, causation); err != nil {
+		if closed, rest, err = c.closeFromHeads(ctx, log, heads, p, causation, fenced); err != nil {
 			return closed, err
 		}
 		rest = append(rest, poisoned...)
 	}
-	n, err := c.closeEach(ctx, rest, p, causation)
+	n, err := c.closeEach(ctx, rest, p, causation, fenced)
 	return closed + n, err
+}
+
+// fence returns ErrNotHolding if fenced and this node no longer holds the
+// closer's lease.
+func (c *Closer) fence(fenced bool) error {
+	if _, ok := c.opts.Holding(); fenced && !ok {
+		return ErrNotHolding
+	}
+	return nil
 }
 
 // splitPoisoned sets apart the conversations whose subject holds a message
@@ -113,12 +124,15 @@ func (c *Closer) splitPoisoned(ids []string) (heads, poisoned []string, err erro
 }
 
 // closeEach closes ids through the command path, CloseConcurrency at a time.
-func (c *Closer) closeEach(ctx context.Context, ids []string, p *aggregate.Policy, causation string) (int, error) {
+func (c *Closer) closeEach(ctx context.Context, ids []string, p *aggregate.Policy, causation string, fenced bool) (int, error) {
 	var closed atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.CloseConcurrency)
 	for _, id := range ids {
 		g.Go(func() error {
+			if err := c.fence(fenced); err != nil {
+				return err
+			}
 			done, err := c.closeOne(gctx, id, p, causation)
 			if done {
 				closed.Add(1)
@@ -181,6 +195,6 @@ func (c *Closer) closeOptOut(ctx context.Context, o OptOut) error {
 			break
 		}
 	}
-	_, err := c.closeAll(ctx, ids, p, o.EventID)
+	_, err := c.closeAll(ctx, ids, p, o.EventID, false)
 	return err
 }

@@ -18,8 +18,11 @@ import (
 // nearly always current; an append expects the head's sequence, so one that
 // moved on since is refused and returned in rest, for the command path,
 // which catches up from the log, the truth.
-func (c *Closer) closeFromHeads(ctx context.Context, log Appender, ids []string, p *aggregate.Policy, causation string) (closed int, rest []string, err error) {
+func (c *Closer) closeFromHeads(ctx context.Context, log Appender, ids []string, p *aggregate.Policy, causation string, fenced bool) (closed int, rest []string, err error) {
 	for len(ids) > 0 {
+		if err := c.fence(fenced); err != nil {
+			return closed, nil, err
+		}
 		run := ids[:min(c.opts.CloseRun, len(ids))]
 		ids = ids[len(run):]
 		entries, owners := make([]eventlog.Entry, 0, len(run)), make([]string, 0, len(run))

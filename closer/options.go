@@ -35,6 +35,14 @@ type Options struct {
 	// identities, "" (the default) when identities are self-declared, so
 	// that development mode's events are what they always were.
 	Principal string
+	// Holding is the closer's lease (package lease): whether this node
+	// holds it now, and its term. The closer applies policies only while
+	// it does, and asks again before each run of closings, so that a node
+	// deposed in the middle of a pass stops there. The closings of an
+	// opt-out do not ask: they follow up a command this node decided, and
+	// their message ids make a repeat a no-op. Default: always held, term
+	// 0 (one node alone).
+	Holding func() (term uint64, ok bool)
 }
 
 // wallClock is the default Clock.
@@ -54,6 +62,9 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.CloseGrace, 5*time.Second)
 	setDefault(&o.CloseConcurrency, 64)
 	setDefault(&o.CloseRun, 1024)
+	if o.Holding == nil {
+		o.Holding = func() (uint64, bool) { return 0, true }
+	}
 }
 
 func setDefault[T comparable](field *T, def T) {

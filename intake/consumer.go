@@ -43,7 +43,9 @@ func (in *Intake) Consumer(d Decider) *Consumer {
 // whatever a previous run fetched and did not acknowledge (it crashed,
 // say) comes first again, in intake order; it does so again after a
 // retryable refusal, for the same reason. So one node alone may run a
-// Consumer on a stream at a time (docs/intake.md).
+// Consumer on a stream at a time: the one holding the lease "intake"
+// (package lease, Options.Holding; docs/reliability.md, "Singletons and
+// fencing").
 func (c *Consumer) Run(ctx context.Context) error {
 	for c.serve(ctx) {
 		sleep(ctx, c.in.opts.RetryDelay)
@@ -63,6 +65,13 @@ func (c *Consumer) serve(ctx context.Context) (retry bool) {
 	for {
 		msgs := ls.batch()
 		if len(msgs) == 0 {
+			return false
+		}
+		if _, ok := c.in.opts.Holding(); !ok {
+			// Deposed: the lease cancels ctx at once; the batch stays
+			// unacknowledged, and the new holder, which deletes the
+			// consumers as it starts, gets it again.
+			<-ctx.Done()
 			return false
 		}
 		if c.handle(ctx, msgs) {

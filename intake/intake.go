@@ -131,6 +131,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Observer counts decided commands. Default: nil, nothing counted.
 	Observer Observer
+	// Holding is the intake's lease (package lease): whether this node
+	// holds it now, and its term. The consumer asks before each batch and
+	// decides none once it is lost, leaving the batch unacknowledged for
+	// the new holder. Default: nil, always held (one node alone).
+	Holding func() (term uint64, ok bool)
 }
 
 // EnsureDefaults fills every zero field with its default.
@@ -155,6 +160,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Holding == nil {
+		o.Holding = func() (uint64, bool) { return 0, true }
 	}
 }
 

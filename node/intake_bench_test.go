@@ -34,7 +34,7 @@ func BenchmarkIntakeBacklog(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	srv := natstest.Start(b)
-	n, err := node.Start(ctx, node.Options{Dir: b.TempDir(), NatsURL: srv.URL(), Logger: testkit.Quiet(), DisableIntake: true})
+	n, err := node.Start(ctx, node.Options{Dir: b.TempDir(), NatsURL: srv.URL(), Logger: testkit.Quiet(), Roles: noIntake})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func TestIntakeFairUnderBacklog(t *testing.T) {
 	defer cancel()
 	opts, c := identityOptions(t)
 	opts.Intake.AppLimit = int64(backlog)
-	opts.DisableIntake = true
+	opts.Roles = node.Roles{node.RoleCommands, node.RoleQueries, node.RoleCloser}
 	first, err := node.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestIntakeFairUnderBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts.DisableIntake = false
+	opts.Roles = nil
 	heap := testkit.HeapPeak()
 	n := runNode(ctx, t, opts)
 	url := n.Conn().ConnectedUrl()
@@ -90,8 +90,12 @@ func TestIntakeFairUnderBacklog(t *testing.T) {
 	publishStart(ctx, t, birdy, "thirdparty-birdychat", id)
 	waited := awaitOutcome(t, outcomes, id)
 	t.Logf("birdychat's command: outcome after %s, with messenger's backlog of %d queued", waited.Sub(sent), backlog)
-	if waited.Sub(sent) > time.Second {
-		t.Errorf("birdychat's command got its outcome after %s behind messenger's backlog, want within 1s", waited.Sub(sent))
+	bound := time.Second // the bound, held at full size without -race
+	if raceEnabled {
+		bound = 3 * time.Second // -race on 2 cores shared with CI's other packages
+	}
+	if waited.Sub(sent) > bound {
+		t.Errorf("birdychat's command got its outcome after %s behind messenger's backlog, want within %s", waited.Sub(sent), bound)
 	}
 	time.Sleep(2 * time.Second)
 	stopAlice()

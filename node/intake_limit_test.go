@@ -28,7 +28,7 @@ func TestIntakeAppLimitUnderIdentities(t *testing.T) {
 	defer cancel()
 	opts, c := identityOptions(t)
 	opts.Intake.AppLimit = limit
-	opts.DisableIntake = true // messenger's commands wait, as behind a backlog
+	opts.Roles = node.Roles{node.RoleCommands, node.RoleQueries, node.RoleCloser} // messenger's commands wait, as behind a backlog
 	first, err := node.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestIntakeAppLimitUnderIdentities(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts.DisableIntake = false
+	opts.Roles = nil
 	n = runNode(ctx, t, opts)
 	birdy, _ = connectAs(t, n.Conn().ConnectedUrl(), c, "thirdparty-birdychat")
 	if o := awaitQueried(ctx, t, birdy, id); o.Reply == nil {

@@ -209,7 +209,7 @@ func (d *crashingDecider) IntakeAll(ctx context.Context, cmds []intake.Command) 
 func TestIntakeRedeliveryAfterCrash(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	n := startNode(ctx, t, node.Options{DisableIntake: true})
+	n := startNode(ctx, t, node.Options{Roles: noIntake})
 	w := watchOutcomes(t, n.Conn(), "instagram")
 	d := &crashingDecider{Service: n.Service(), crashed: map[string]bool{}}
 	runCtx, stopRun := context.WithCancel(ctx)
@@ -232,3 +232,6 @@ func TestIntakeRedeliveryAfterCrash(t *testing.T) {
 		t.Fatalf("%d events (%v), want the one the outcome names", len(msgs), err)
 	}
 }
+
+// noIntake are the roles of a node that runs no intake consumer.
+var noIntake = node.Roles{node.RoleCommands, node.RoleQueries, node.RoleCloser}

@@ -88,10 +88,20 @@ type Options struct {
 	// accounts of NatsConfig added; in development mode, when none is
 	// named, they are the seed's apps (internal/seed.Apps).
 	Intake intake.Options
-	// DisableIntake runs no intake consumer: the intake stream and the
-	// outcomes are still set up, and commands published meanwhile wait in
-	// the stream for a node that consumes them.
-	DisableIntake bool
+	// NodeID names the node in the cluster (serve --node-id), as
+	// [a-z0-9][a-z0-9-]{0,31}: the leases it holds carry it.
+	NodeID string
+	// Roles are what the node runs (serve --roles). With RoleCloser and
+	// RoleIntake it contends for the leases "closer" and "intake" and runs
+	// each singleton while it holds its lease (docs/reliability.md,
+	// "Singletons and fencing"); without RoleIntake the intake stream and
+	// the outcomes are still set up, and its commands wait for a node that
+	// holds the lease. Default: AllRoles.
+	Roles Roles
+	// LeaseTTL is how long a singleton's lease lives without a renewal
+	// (lease.Options.TTL): a node killed with -9 hands its singletons
+	// over within about twice this. Default: lease.DefaultTTL (5s).
+	LeaseTTL time.Duration
 	// DisableFeeds publishes no live feeds (docs/feeds.md); by default the
 	// views publish each account's notifications on
 	// crosstalk.feed.<app>.<handle> after each committed batch.
@@ -111,6 +121,9 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if len(o.Roles) == 0 {
+		o.Roles = AllRoles
 	}
 }
 
@@ -133,9 +146,12 @@ type Node struct {
 	svc      *service.Service
 	metrics  *metrics.Registry
 	// intake is the durable intake's JetStream side; consumer decides it,
-	// nil with Options.DisableIntake.
+	// nil without RoleIntake.
 	intake   *intake.Intake
 	consumer *intake.Consumer
+	// singletons are the leases of the closer and the intake, nil each
+	// without its role (singletons.go).
+	singletons singletons
 	// closed is closed by the NATS client once a drain has finished.
 	closed chan struct{}
 }
@@ -174,8 +190,9 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	o.Service.Observer = n.metrics
 	o.Service.Rebuilds = rebuilds{n: n, opts: n.viewsOptions(o)}
 	o.Service.Outcomes = n.intake
+	o.Service.CloserLease = n.singletons.closerHolding()
 	n.svc = service.New(n.nc, n.log, n.store, o.Service)
-	if !o.DisableIntake {
+	if n.singletons.intake != nil {
 		n.consumer = n.intake.Consumer(n.svc)
 	}
 	return n, nil
@@ -250,23 +267,15 @@ func (n *Node) Store() *projector.Store {
 // Service is the node's service.
 func (n *Node) Service() *service.Service { return n.svc }
 
-// Run serves until ctx is done, and decides the durable intake once the
-// service is ready (unless Options.DisableIntake). It does not close the
-// node.
+// Run serves until ctx is done and, with their roles, contends for the
+// leases of the closer and the intake (singletons.go): the closer applies
+// policies and the consumer decides the durable intake while this node
+// holds their leases, the consumer once the service is ready. It does not
+// close the node.
 func (n *Node) Run(ctx context.Context) error {
-	if n.consumer == nil {
-		return n.svc.Run(ctx)
-	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return n.svc.Run(gctx) })
-	g.Go(func() error {
-		select {
-		case <-n.svc.Ready():
-			return n.consumer.Run(gctx)
-		case <-gctx.Done():
-			return nil
-		}
-	})
+	n.singletons.run(gctx, g, n.svc.Ready(), n.consumer)
 	return g.Wait()
 }
 

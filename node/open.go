@@ -28,6 +28,9 @@ func (n *Node) open(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if err := n.openSingletons(ctx, js, o); err != nil {
+		return err
+	}
 	if err := n.openStreams(ctx, js, o, signer); err != nil {
 		return err
 	}
@@ -100,6 +103,7 @@ func (n *Node) intakeOptions(o Options) (intake.Options, error) {
 	io := o.Intake
 	io.Replicas, io.PlacementTags = o.Replicas, o.PlacementTags
 	io.Logger, io.Observer = o.Logger, n.metrics
+	io.Holding = n.singletons.intakeHolding()
 	var err error
 	io.Apps, err = intakeApps(o)
 	return io, err

@@ -27,7 +27,7 @@ func newCloser(s *Service) *closer.Closer {
 		Clock: s.opts.Clock, Logger: s.opts.Logger,
 		CheckInterval: s.opts.PolicyCheckInterval, CloseGrace: s.opts.CloseGrace,
 		CloseConcurrency: s.opts.CloseConcurrency, CloseRun: s.opts.CloseRun,
-		Principal: s.closingPrincipal(),
+		Principal: s.closingPrincipal(), Holding: s.opts.CloserLease,
 	})
 }
 

@@ -94,6 +94,10 @@ type Options struct {
 	// Default: 1024, enough to keep JetStream busy while a run's
 	// acknowledgements still return within milliseconds.
 	CloseRun int
+	// CloserLease is the closer's lease (closer.Options.Holding): whether
+	// this node holds it now, and its term. Default: nil, always held (one
+	// node alone).
+	CloserLease func() (term uint64, ok bool)
 	// ReadWait bounds how long a query with min_seq waits. Default: 2s.
 	ReadWait time.Duration
 	// Rejections records commands refused by a 403 decision. Default: nil,

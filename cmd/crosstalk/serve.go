@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crosstalk-dev/crosstalk/intake"
+	"github.com/crosstalk-dev/crosstalk/lease"
 	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -66,7 +67,11 @@ func (sf *serveFlags) serve(cmd *cobra.Command, stderr io.Writer) error {
 			return fmt.Errorf("--limit: %w", err)
 		}
 	}
-	cfg.DisableIntake, cfg.DisableFeeds = !sf.runIntake, !sf.runFeeds
+	cfg.DisableFeeds = !sf.runFeeds
+	if !sf.runIntake {
+		cfg.Roles = withoutIntake(cfg.Roles)
+		logger.Warn("serve --intake=false is deprecated: every node may run the defaults, and one at a time decides the intake, by lease; this node runs without the intake role")
+	}
 	if cfg.NatsConfig != "" && !cmd.Flags().Changed("listen") {
 		cfg.Listen = "" // the configuration file's
 	}
@@ -101,7 +106,9 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	f.DurationVar(&sf.appendTimeout, "append-timeout", service.DefaultAppendTimeout, "how long a command waits for the log (a leader, an ack) before it answers 503 unavailable, to be retried with the same command_id")
 	f.StringArrayVar(&sf.limits, "limit", nil, "a per-principal limit, KIND.CLASS=RATE/BURST/IN-FLIGHT (KIND user, app, admin or development; CLASS commands or queries; a number empty for its default, -1 for none), e.g. user.commands=20/40/16; repeatable")
 	f.BoolVar(&sf.runFeeds, "feeds", true, "publish each account's live notifications on crosstalk.feed.<app>.<handle> (docs/feeds.md)")
-	f.BoolVar(&sf.runIntake, "intake", true, "consume the durable intake (crosstalk.intake.<app>.<action>, docs/intake.md); false leaves its commands waiting in the streams CROSSTALK_INTAKE_<app>")
+	f.BoolVar(&sf.runIntake, "intake", true, "deprecated: false runs the node without the intake role")
+	_ = f.MarkHidden("intake")
+	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", lease.DefaultTTL, "how long the lease of a singleton (the closer, the intake consumer) lives without a renewal; a node killed hands them over within about twice this")
 	f.DurationVar(&cfg.Intake.Window, "intake-window", intake.DefaultWindow, "the intake's duplicate window, and how long crosstalk.query.command answers an intake command's outcome")
 	f.IntVar(&cfg.Intake.Batch, "intake-batch", intake.DefaultBatch, "intake messages fetched and decided in one batch at most")
 	f.Int64Var(&cfg.Intake.AppLimit, "intake-app-limit", intake.DefaultAppLimit, "intake messages waiting in one app's stream CROSSTALK_INTAKE_<app> at most; the app's publish beyond is refused")
@@ -127,9 +134,14 @@ On a JetStream cluster give every server's URL, comma-separated, and
 --replicas 3: the streams CROSSTALK and CROSSTALK_AUDIT are created with
 three replicas (on the servers carrying --placement-tags, if given), or, if
 they exist, checked: serve refuses to start and names each difference
-rather than rescale them. Several serve processes may run on one cluster:
-they share the command endpoints and each keeps its own read model under
-its own --data (docs/operations.md).
+rather than rescale them. Several serve processes may run on one cluster,
+each with the defaults: they share the command endpoints, each keeps its
+own read model under its own --data, and the singletons run on one node at
+a time, each on the node holding its lease in the KV bucket
+CROSSTALK_LEASES: "closer" (the policy closer) and "intake" (the intake
+consumer). A lease lives --lease-ttl (5s) without a renewal: a node killed
+with -9 hands them over within about twice that, one stopped cleanly at
+once (docs/operations.md, docs/reliability.md).
 
 Identities: with --nats-config FILE (as 'crosstalk auth init' writes) the
 embedded server runs that nats-server configuration (accounts, users, TLS;
@@ -182,8 +194,8 @@ publishes a command to JetStream on crosstalk.intake.<app>.<action>, its
 Nats-Msg-Id header <app>.<command_id>, and moves on; serve decides it exactly once,
 in order per conversation, and publishes the outcome on crosstalk.outcome.<app>;
 crosstalk.query.command answers it for --intake-window. The app's intake
-stream keeps what is published while no serve runs. --intake=false
-runs no intake consumer (another serve on the cluster may).
+stream keeps what is published while no serve runs; of several serves, the
+one holding the lease "intake" decides it.
 Each app has a stream of its own, CROSSTALK_INTAKE_<app>, holding at most
 --intake-app-limit messages and --intake-app-max-bytes bytes: the app's
 publish beyond either is refused, and the other apps' are not. serve creates
@@ -195,3 +207,17 @@ Talk to it with any NATS client, e.g. the nats CLI:
   nats micro ls
   nats req crosstalk.cmd.instagram.conversation.start \
     '{"command_id":"<uuid>","actor":"instagram:alice","participants":["messenger:bob"]}'`
+
+// withoutIntake are roles (all when none) but the intake's.
+func withoutIntake(roles node.Roles) node.Roles {
+	if len(roles) == 0 {
+		roles = node.AllRoles
+	}
+	var out node.Roles
+	for _, r := range roles {
+		if r != node.RoleIntake {
+			out = append(out, r)
+		}
+	}
+	return out
+}
