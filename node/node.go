@@ -94,6 +94,20 @@ type Options struct {
 	// views publish each account's notifications on
 	// crosstalk.feed.<app>.<handle> after each committed batch.
 	DisableFeeds bool
+	// NodeID names the node: in every reply's Crosstalk-Node header, its
+	// micro metadata, its status and its own admin subjects
+	// crosstalk.admin.node.<id>.*. It must be [a-z0-9][a-z0-9-]{0,31}
+	// (ErrBadNodeID). Given, it is kept in Layout.NodeID for later starts.
+	// Default: the one kept there, else "n-" and 8 random hex digits,
+	// generated once and kept.
+	NodeID string
+	// Roles are what the node runs (docs/operations.md, "Node ids and
+	// roles"): without RoleQueries and RoleCloser it opens no read model,
+	// runs no projector and publishes no feeds; without RoleQueries it
+	// answers no query; without RoleCommands no command; without
+	// RoleIntake it consumes no intake; without RoleCloser it runs no
+	// closer. Default: AllRoles.
+	Roles Roles
 }
 
 // ensureDefaults fills every zero field with its default.
@@ -110,6 +124,9 @@ func (o *Options) ensureDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if len(o.Roles) == 0 {
+		o.Roles = AllRoles
+	}
 }
 
 // Node is one started crosstalk: the embedded broker (unless external),
@@ -117,6 +134,7 @@ func (o *Options) ensureDefaults() {
 // model and the service. The caller runs it (Run or Background) and closes
 // it (Close).
 type Node struct {
+	id         string
 	layout     Layout
 	logger     *slog.Logger
 	srv        *server.Server
@@ -156,6 +174,11 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	if err := n.layout.CheckStopped(); err != nil {
 		return nil, err
 	}
+	id, err := n.layout.resolveNodeID(o.NodeID)
+	if err != nil {
+		return nil, err
+	}
+	o.NodeID, n.id = id, id
 	if did, err := n.layout.settleViews(); err != nil {
 		return nil, fmt.Errorf("views of %s: %w", o.Dir, err)
 	} else if did != "" {
@@ -172,8 +195,9 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	o.Service.Observer = n.metrics
 	o.Service.Rebuilds = rebuilds{n: n, opts: n.viewsOptions(o)}
 	o.Service.Outcomes = n.intake
+	o.Service.NodeID, o.Service.Roles = o.NodeID, o.Roles.Strings()
 	n.svc = service.New(n.nc, n.log, n.store, o.Service)
-	if !o.DisableIntake {
+	if !o.DisableIntake && o.Roles.Has(RoleIntake) {
 		n.consumer = n.intake.Consumer(n.svc)
 	}
 	return n, nil
@@ -225,6 +249,9 @@ func (n *Node) liveDir() string {
 	return n.storeDir
 }
 
+// ID is the node's id (Options.NodeID).
+func (n *Node) ID() string { return n.id }
+
 // Layout is where the node keeps its files.
 func (n *Node) Layout() Layout { return n.layout }
 
@@ -238,7 +265,7 @@ func (n *Node) Log() *eventlog.Log { return n.log }
 func (n *Node) Rejections() *eventlog.Rejections { return n.rejections }
 
 // Store is the read model, the Pebble views: after an online rebuild,
-// the rebuilt store.
+// the rebuilt store; nil for a node without one (Options.Roles).
 func (n *Node) Store() *projector.Store {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -56,6 +56,9 @@ func (s *Service) Lag(ctx context.Context) (behind uint64, seconds float64, err 
 	if err != nil {
 		return 0, 0, err
 	}
+	if !s.hasViews() {
+		return 0, 0, nil // no read model, nothing behind
+	}
 	cp := s.views().Checkpoint()
 	if last <= cp {
 		return 0, 0, nil
