@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -152,6 +153,9 @@ type Node struct {
 	// nil with Options.DisableIntake.
 	intake   *intake.Intake
 	consumer *intake.Consumer
+	// dirLock is the lock on the data directory of a node without views
+	// (Layout.lockDir); nil otherwise, the store holding the lock.
+	dirLock io.Closer
 	// closed is closed by the NATS client once a drain has finished.
 	closed chan struct{}
 }
@@ -179,6 +183,11 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		return nil, err
 	}
 	o.NodeID, n.id = id, id
+	if !o.Roles.needsViews() {
+		if n.dirLock, err = n.layout.lockDir(); err != nil {
+			return nil, err
+		}
+	}
 	if did, err := n.layout.settleViews(); err != nil {
 		return nil, fmt.Errorf("views of %s: %w", o.Dir, err)
 	} else if did != "" {
@@ -340,6 +349,9 @@ func (n *Node) Close() error {
 	if n.srv != nil {
 		n.srv.Shutdown()
 		n.srv.WaitForShutdown()
+	}
+	if n.dirLock != nil {
+		errs = append(errs, n.dirLock.Close())
 	}
 	return errors.Join(errs...)
 }

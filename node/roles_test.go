@@ -290,3 +290,28 @@ func TestRebuildOneNode(t *testing.T) {
 		t.Fatalf("a rebuild of a node not there: %v after %s", err, time.Since(start))
 	}
 }
+
+// A node without views still holds its data directory: a second start on
+// it is refused (ErrInUse), as the offline tools' check is, until it stops.
+func TestCommandsOnlyNodeHoldsItsDirectory(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv := natstest.Start(t)
+	opts := node.Options{Dir: t.TempDir(), NatsURL: srv.URL(), Logger: testkit.Quiet(), Roles: node.Roles{node.RoleCommands}}
+	n, err := node.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := node.Start(ctx, opts); !errors.Is(err, node.ErrInUse) {
+		t.Fatalf("a second node on the directory: %v", err)
+	}
+	if err := (node.Layout{Dir: opts.Dir}).CheckStopped(); !errors.Is(err, node.ErrInUse) {
+		t.Fatalf("CheckStopped while it runs: %v", err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := (node.Layout{Dir: opts.Dir}).CheckStopped(); err != nil {
+		t.Fatalf("CheckStopped once it stopped: %v", err)
+	}
+}

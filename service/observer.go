@@ -50,7 +50,8 @@ func kindOf(subject string) string {
 
 // Lag is how far the read model is behind the log: in events, and in
 // seconds, the age of the oldest event it has not applied (0 when it has
-// applied everything). An error says the log could not be asked.
+// applied everything). An error says the log could not be asked. A
+// service without a read model is never behind.
 func (s *Service) Lag(ctx context.Context) (behind uint64, seconds float64, err error) {
 	last, err := s.log.LastSeq(ctx)
 	if err != nil {
