@@ -315,3 +315,25 @@ func TestCommandsOnlyNodeHoldsItsDirectory(t *testing.T) {
 		t.Fatalf("CheckStopped once it stopped: %v", err)
 	}
 }
+
+// A node with the closer role but not the queries role keeps the read
+// model the closer scans, and still answers no query and publishes no
+// feed.
+func TestCloserWithoutQueriesKeepsViews(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv := natstest.Start(t)
+	n := runNode(ctx, t, node.Options{Dir: t.TempDir(), NatsURL: srv.URL(), Logger: testkit.Quiet(),
+		NodeID: "closer-1", Roles: node.Roles{node.RoleCommands, node.RoleCloser}})
+	if n.Store() == nil {
+		t.Fatal("a node with the closer role opened no read model")
+	}
+	nc := srv.Connect(t)
+	if _, err := nc.RequestWithContext(ctx, api.QuerySubject(api.QueryStatus), []byte(`{}`)); !errors.Is(err, nats.ErrNoResponders) {
+		t.Fatalf("query.status of a node without the queries role: %v", err)
+	}
+	st, err := client.New(nc).NodeStatus(ctx, "closer-1")
+	if err != nil || !st.Views {
+		t.Fatalf("closer-1's status: %+v, %v", st, err)
+	}
+}
