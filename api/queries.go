@@ -204,6 +204,19 @@ type Status struct {
 	// model (crosstalk.admin.views.rebuild) since the service started;
 	// absent when there was none.
 	Rebuild *RebuildProgress `json:"rebuild,omitempty"`
+	// Node and Roles name the node that answered (serve --node-id,
+	// --roles); Views says whether it keeps a read model (a node without
+	// one reports ViewsCheckpoint, Lag and the views' Poisoned as 0 and
+	// empty).
+	Node  string   `json:"node"`
+	Roles []string `json:"roles"`
+	Views bool     `json:"views"`
+	// Nodes are the nodes of the service that answered $SRV.INFO.crosstalk
+	// within a quarter of a second, this one included, by node id.
+	Nodes []NodeInfo `json:"nodes"`
+	// Leases are the singletons' leases (closer, intake) by name: who holds
+	// each; a lease nobody holds is absent.
+	Leases map[string]LeaseInfo `json:"leases"`
 }
 
 // Poisoned is a stream message that a side of the service could not use and

@@ -68,6 +68,25 @@ func (c *Client) RebuildViews(ctx context.Context) (api.RebuildReply, error) {
 	return r, err
 }
 
+// RebuildViewsOn asks node (its id) to rebuild its own read model online,
+// on crosstalk.admin.node.<node>.views.rebuild; NodeStatus shows its
+// progress. A node that is not there fails at once with
+// nats.ErrNoResponders.
+func (c *Client) RebuildViewsOn(ctx context.Context, node string) (api.RebuildReply, error) {
+	var r api.RebuildReply
+	err := c.request(ctx, api.AdminNodeViewsRebuild(node), api.RebuildViews{}, &r)
+	return r, err
+}
+
+// NodeStatus asks node (its id) for its own status, on
+// crosstalk.admin.node.<node>.status (admins only); it answers also
+// without the queries role.
+func (c *Client) NodeStatus(ctx context.Context, node string) (api.Status, error) {
+	var st api.Status
+	err := c.request(ctx, api.AdminNodeStatus(node), api.StatusRequest{}, &st)
+	return st, err
+}
+
 // policyNamespace is the UUID namespace of PolicyCommandID.
 var policyNamespace = uuid.MustParse("6f2c4a8e-0d7b-4c55-9b1e-3f7a1d2c9e40")
 

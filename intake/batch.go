@@ -117,29 +117,24 @@ func codeOf(o api.Outcome) string {
 	return "ok"
 }
 
-// publish publishes each decided item's outcome on its app's outcome
-// subject and puts it in the outcomes bucket, all at once, then waits for
-// the bucket's acknowledgements. kept[i] is false where items[i] is to be
-// retried or its outcome was not stored.
+// publish puts each decided item's outcome in the outcomes bucket, all at
+// once, waits for the bucket's acknowledgements, and only then publishes
+// each on its app's outcome subject: a producer that reads
+// crosstalk.query.command on seeing an outcome finds it kept. kept[i] is
+// false where items[i] is to be retried or its outcome was not stored.
 func (c *Consumer) publish(items []*item) (kept []bool) {
 	kept = make([]bool, len(items))
 	futures := make([]jetstream.PubAckFuture, len(items))
+	data := make([][]byte, len(items))
 	for i, it := range items {
 		if it.retry {
 			continue
 		}
 		kept[i] = true
-		data, err := json.Marshal(it.outcome)
-		if err != nil {
-			continue // an Outcome always encodes
-		}
-		if it.app != "" {
-			if err := c.in.nc.Publish(api.OutcomeSubject(it.app), data); err != nil {
-				c.in.logger().Warn("intake: publish outcome", slog.Any("err", err))
-			}
-		}
+		data[i], _ = json.Marshal(it.outcome) // an Outcome always encodes
 		if key := outcomeKey(it.app, it.outcome.CommandID); key != "" {
-			futures[i], err = c.in.js.PublishAsync("$KV."+OutcomesBucket+"."+key, data)
+			var err error
+			futures[i], err = c.in.js.PublishAsync("$KV."+OutcomesBucket+"."+key, data[i])
 			kept[i] = err == nil
 		}
 	}
@@ -150,7 +145,21 @@ func (c *Consumer) publish(items []*item) (kept []bool) {
 			kept[i] = c.stored(wait, f)
 		}
 	}
+	c.announce(items, data)
 	return kept
+}
+
+// announce publishes the outcomes of the decided items (data[i] of
+// items[i]) on their apps' outcome subjects.
+func (c *Consumer) announce(items []*item, data [][]byte) {
+	for i, it := range items {
+		if it.retry || it.app == "" {
+			continue
+		}
+		if err := c.in.nc.Publish(api.OutcomeSubject(it.app), data[i]); err != nil {
+			c.in.logger().Warn("intake: publish outcome", slog.Any("err", err))
+		}
+	}
 }
 
 // storeTimeout bounds the wait for one put of the outcomes bucket; an

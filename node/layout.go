@@ -8,6 +8,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -59,10 +60,11 @@ func (l Layout) SigningKey() string { return filepath.Join(l.Dir, "signing.key")
 // pebble.Open that fails on a held lock leaves its disk-health goroutine
 // running, and a second nats-server must never open the JetStream files of
 // a running one. Both directories of the views are checked, since a node
-// that rebuilt its views online serves them from RebuildViews. A directory
-// without views is not in use.
+// that rebuilt its views online serves them from RebuildViews, and the data
+// directory itself when a node without views has locked it (lockDir). A
+// directory without views or that lock is not in use.
 func (l Layout) CheckStopped() error {
-	for _, views := range l.viewsDirs() {
+	for _, views := range l.lockedDirs() {
 		if _, err := os.Stat(views); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -75,6 +77,28 @@ func (l Layout) CheckStopped() error {
 		}
 	}
 	return nil
+}
+
+// lockedDirs are the directories a running node holds Pebble's lock on:
+// its views, in either place, and the data directory itself once a node
+// without views has locked it (its file LOCK exists).
+func (l Layout) lockedDirs() []string {
+	dirs := l.viewsDirs()
+	if _, err := os.Stat(filepath.Join(l.Dir, "LOCK")); err == nil {
+		dirs = append(dirs, l.Dir)
+	}
+	return dirs
+}
+
+// lockDir takes Pebble's lock on the data directory itself, for a node
+// that opens no views (whose store would hold the lock otherwise), until
+// the returned closer is closed.
+func (l Layout) lockDir() (io.Closer, error) {
+	lock, err := pebble.LockDirectory(l.Dir, vfs.Default)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (%w)", l.Dir, ErrInUse, err)
+	}
+	return lock, nil
 }
 
 // streamsAccount is the NATS account the node's streams were kept in: ""

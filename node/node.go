@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -88,16 +89,6 @@ type Options struct {
 	// accounts of NatsConfig added; in development mode, when none is
 	// named, they are the seed's apps (internal/seed.Apps).
 	Intake intake.Options
-	// NodeID names the node in the cluster (serve --node-id), as
-	// [a-z0-9][a-z0-9-]{0,31}: the leases it holds carry it.
-	NodeID string
-	// Roles are what the node runs (serve --roles). With RoleCloser and
-	// RoleIntake it contends for the leases "closer" and "intake" and runs
-	// each singleton while it holds its lease (docs/reliability.md,
-	// "Singletons and fencing"); without RoleIntake the intake stream and
-	// the outcomes are still set up, and its commands wait for a node that
-	// holds the lease. Default: AllRoles.
-	Roles Roles
 	// LeaseTTL is how long a singleton's lease lives without a renewal
 	// (lease.Options.TTL): a node killed with -9 hands its singletons
 	// over within about twice this. Default: lease.DefaultTTL (5s).
@@ -106,6 +97,23 @@ type Options struct {
 	// views publish each account's notifications on
 	// crosstalk.feed.<app>.<handle> after each committed batch.
 	DisableFeeds bool
+	// NodeID names the node: in every reply's Crosstalk-Node header, its
+	// micro metadata, its status, its own admin subjects
+	// crosstalk.admin.node.<id>.* and the leases it holds. It must be
+	// [a-z0-9][a-z0-9-]{0,31} (ErrBadNodeID). Given, it is kept in
+	// Layout.NodeID for later starts. Default: the one kept there, else
+	// "n-" and 8 random hex digits, generated once and kept.
+	NodeID string
+	// Roles are what the node runs (docs/operations.md, "Node ids and
+	// roles"): without RoleQueries and RoleCloser it opens no read model,
+	// runs no projector and publishes no feeds; without RoleQueries it
+	// answers no query; without RoleCommands no command. With RoleCloser
+	// and RoleIntake it contends for the leases "closer" and "intake" and
+	// runs each singleton while it holds its lease (docs/reliability.md,
+	// "Singletons and fencing"); without RoleIntake the intake streams and
+	// the outcomes are still set up, and their commands wait for a node
+	// that holds the lease. Default: AllRoles.
+	Roles Roles
 }
 
 // ensureDefaults fills every zero field with its default.
@@ -132,6 +140,7 @@ func (o *Options) ensureDefaults() {
 // model and the service. The caller runs it (Run or Background) and closes
 // it (Close).
 type Node struct {
+	id         string
 	layout     Layout
 	logger     *slog.Logger
 	srv        *server.Server
@@ -152,6 +161,9 @@ type Node struct {
 	// singletons are the leases of the closer and the intake, nil each
 	// without its role (singletons.go).
 	singletons singletons
+	// dirLock is the lock on the data directory of a node without views
+	// (Layout.lockDir); nil otherwise, the store holding the lock.
+	dirLock io.Closer
 	// closed is closed by the NATS client once a drain has finished.
 	closed chan struct{}
 }
@@ -174,6 +186,16 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	if err := n.layout.CheckStopped(); err != nil {
 		return nil, err
 	}
+	id, err := n.layout.resolveNodeID(o.NodeID)
+	if err != nil {
+		return nil, err
+	}
+	o.NodeID, n.id = id, id
+	if !o.Roles.needsViews() {
+		if n.dirLock, err = n.layout.lockDir(); err != nil {
+			return nil, err
+		}
+	}
 	if did, err := n.layout.settleViews(); err != nil {
 		return nil, fmt.Errorf("views of %s: %w", o.Dir, err)
 	} else if did != "" {
@@ -191,6 +213,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	o.Service.Rebuilds = rebuilds{n: n, opts: n.viewsOptions(o)}
 	o.Service.Outcomes = n.intake
 	o.Service.CloserLease = n.singletons.closerHolding()
+	o.Service.NodeID, o.Service.Roles = o.NodeID, o.Roles.Strings()
 	n.svc = service.New(n.nc, n.log, n.store, o.Service)
 	if n.singletons.intake != nil {
 		n.consumer = n.intake.Consumer(n.svc)
@@ -244,6 +267,9 @@ func (n *Node) liveDir() string {
 	return n.storeDir
 }
 
+// ID is the node's id (Options.NodeID).
+func (n *Node) ID() string { return n.id }
+
 // Layout is where the node keeps its files.
 func (n *Node) Layout() Layout { return n.layout }
 
@@ -257,7 +283,7 @@ func (n *Node) Log() *eventlog.Log { return n.log }
 func (n *Node) Rejections() *eventlog.Rejections { return n.rejections }
 
 // Store is the read model, the Pebble views: after an online rebuild,
-// the rebuilt store.
+// the rebuilt store; nil for a node without one (Options.Roles).
 func (n *Node) Store() *projector.Store {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -324,6 +350,9 @@ func (n *Node) Close() error {
 	if n.srv != nil {
 		n.srv.Shutdown()
 		n.srv.WaitForShutdown()
+	}
+	if n.dirLock != nil {
+		errs = append(errs, n.dirLock.Close())
 	}
 	return errors.Join(errs...)
 }

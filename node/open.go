@@ -18,7 +18,8 @@ import (
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
-// open creates or checks the streams and opens the views.
+// open creates or checks the streams and opens the views, if the node's
+// roles need them.
 func (n *Node) open(ctx context.Context, o Options) error {
 	js, err := jetstream.New(n.nc)
 	if err != nil {
@@ -35,6 +36,9 @@ func (n *Node) open(ctx context.Context, o Options) error {
 		return err
 	}
 	n.ensureAuditMirrors(ctx, o.Logger)
+	if !o.Roles.needsViews() {
+		return nil
+	}
 	n.storeDir = n.layout.Views()
 	vo := n.viewsOptions(o)
 	vo.Dir = n.storeDir
@@ -80,12 +84,12 @@ func (n *Node) openStreams(ctx context.Context, js jetstream.JetStream, o Option
 }
 
 // feeds sets the live feeds of the views the node serves (docs/feeds.md),
-// unless Options.DisableFeeds: only these views, never a rebuild's. Views
+// unless Options.DisableFeeds or the node lacks RoleQueries: only these views, never a rebuild's. Views
 // built from nothing start their feeds at the log's end, so that a node
 // whose views were deleted does not publish the whole history; views that
 // exist publish the backlog they apply, which is news a client missed.
 func (n *Node) feeds(ctx context.Context, o Options, vo *projector.Options) error {
-	if o.DisableFeeds {
+	if o.DisableFeeds || !o.Roles.Has(RoleQueries) {
 		return nil
 	}
 	vo.Feeds = feed.New(n.nc)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/metrics"
+	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // DefaultReadyMaxLag is how many events the read model may be behind the
@@ -30,13 +31,21 @@ func (n *Node) newMetrics() *metrics.Registry {
 		Closer: func() map[uint64]metrics.Progress {
 			all := map[uint64]metrics.Progress{}
 			views := n.svc.Views()
+			if views == nil {
+				return all // no read model, no closer
+			}
 			for v, p := range n.svc.ClosingProgress() {
 				closed, _ := views.PolicyClosed(v) // a closed store (a swap) reads 0 for one scrape
 				all[v] = metrics.Progress{Affected: p.Affected, Closed: closed, Applied: p.Applied}
 			}
 			return all
 		},
-		Pebble: func() (*pebble.Metrics, error) { return n.svc.Views().Metrics() },
+		Pebble: func() (*pebble.Metrics, error) {
+			if views := n.svc.Views(); views != nil {
+				return views.Metrics()
+			}
+			return nil, service.ErrNoViews
+		},
 		Rebuild: func() (metrics.Rebuild, bool) {
 			p, ok := n.svc.RebuildProgress()
 			return metrics.Rebuild{Running: p.State == api.RebuildRunning, Applied: p.Applied, Target: p.Target}, ok

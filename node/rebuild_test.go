@@ -37,8 +37,8 @@ func rebuildAndWait(ctx context.Context, t *testing.T, c *client.Client) api.Reb
 	return api.RebuildProgress{}
 }
 
-// entries lists the data directory's names, but for the JetStream files
-// and the signing key.
+// entries lists the data directory's names, but for the JetStream files,
+// the signing key and the node id.
 func entries(t *testing.T, dir string) []string {
 	t.Helper()
 	es, err := os.ReadDir(dir)
@@ -47,7 +47,7 @@ func entries(t *testing.T, dir string) []string {
 	}
 	var names []string
 	for _, e := range es {
-		if n := e.Name(); n != "jetstream" && n != "signing.key" {
+		if n := e.Name(); n != "jetstream" && n != "signing.key" && n != "node-id" {
 			names = append(names, n)
 		}
 	}

@@ -34,7 +34,7 @@ func (s *Service) CaughtUpAtStart() bool {
 	if s.caughtUp.Load() {
 		return true
 	}
-	if !s.started.Load() || s.views().Checkpoint() < s.startSeq.Load() {
+	if !s.started.Load() || (s.hasViews() && s.views().Checkpoint() < s.startSeq.Load()) {
 		return false
 	}
 	s.caughtUp.Store(true) // once caught up, for good: the checkpoint only grows

@@ -38,8 +38,8 @@ func TestAsyncAPINamesEverySubject(t *testing.T) {
 		t.Fatal(err)
 	}
 	var registered []string
-	for _, e := range info.Endpoints {
-		registered = append(registered, e.Subject)
+	for _, e := range info.Endpoints { // the node's own subjects, as the document parametrises them
+		registered = append(registered, strings.Replace(e.Subject, api.AdminNodePrefix+harnessNode+".", api.AdminNodePrefix+"*.", 1))
 	}
 	if len(registered) < len(api.ConversationActions)+len(api.AccountActions)+7 {
 		t.Fatalf("micro INFO lists only %v", registered)

@@ -38,36 +38,60 @@ type handlerFunc func(ctx context.Context, p identity.Principal, req request) (a
 
 func (s *Service) addService(ctx context.Context) (*microService, error) {
 	svc := newMicroService(s.nc, api.ServiceName, s.opts.Version,
-		"crosstalk: event-sourced cross-app chat with policy-switched links")
+		"crosstalk: event-sourced cross-app chat with policy-switched links", s.metadata())
+	if s.has(api.RoleCommands) {
+		if err := s.addCommands(ctx, svc); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.addNodeEndpoints(ctx, svc); err != nil {
+		return nil, err
+	}
+	if s.hasViews() {
+		if err := s.addViewsEndpoints(ctx, svc); err != nil {
+			return nil, err
+		}
+	}
+	return svc, svc.start()
+}
+
+// addCommands registers the commands and the policy's publication: the
+// commands role.
+func (s *Service) addCommands(ctx context.Context, svc *microService) error {
 	cmd := svc.AddGroup("crosstalk.cmd")
 	for _, a := range api.ConversationActions {
 		if err := s.add(ctx, cmd, s.commands, a, "*."+a, s.commandHandler(a, s.conversationCommand)); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, a := range api.AccountActions {
 		if err := s.add(ctx, cmd, s.commands, a, "*."+a, s.commandHandler(a, s.accountCommand)); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	admin := svc.AddGroup("crosstalk.admin")
-	if err := s.add(ctx, admin, s.commands, "policy.publish", "policy.publish", func(ctx context.Context, p identity.Principal, req request) (any, error) {
+	return s.add(ctx, admin, s.commands, "policy.publish", "policy.publish", func(ctx context.Context, p identity.Principal, req request) (any, error) {
 		if err := p.MayAdmin(); err != nil {
 			return nil, err
 		}
 		return s.publishPolicy(ctx, p, req.data)
-	}); err != nil {
-		return nil, err
-	}
+	})
+}
+
+// addViewsEndpoints registers what answers from the read model: the
+// shared rebuild (any node that keeps one) and, with the queries role, the
+// queries.
+func (s *Service) addViewsEndpoints(ctx context.Context, svc *microService) error {
+	admin := svc.AddGroup("crosstalk.admin")
 	if err := s.add(ctx, admin, s.commands, "views.rebuild", "views.rebuild", func(ctx context.Context, p identity.Principal, req request) (any, error) {
 		return s.rebuildViews(ctx, p, req.data)
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	if err := s.addQueries(ctx, svc.AddGroup("crosstalk.query")); err != nil {
-		return nil, err
+	if !s.has(api.RoleQueries) {
+		return nil
 	}
-	return svc, svc.start()
+	return s.addQueries(ctx, svc.AddGroup("crosstalk.query"))
 }
 
 func (s *Service) addQueries(ctx context.Context, g *group) error {
@@ -196,13 +220,14 @@ func (s *Service) respond(req request, res any, err error) {
 	if req.reply == "" {
 		return
 	}
-	msg := &nats.Msg{Subject: req.reply}
+	msg := &nats.Msg{Subject: req.reply, Header: s.replyHeader(err != nil || req.trace.Parent != "")}
 	status, code := "", "ok"
 	if err != nil {
 		var body []byte
 		status, code, body = encodeError(err, s.policyAt(s.opts.Clock.Now()).VersionOf())
 		s.logFailure(req, code, err)
-		msg.Header = nats.Header{micro.ErrorCodeHeader: {status}, micro.ErrorHeader: {boundMessage(firstLine(err.Error(), code))}}
+		msg.Header[micro.ErrorCodeHeader] = []string{status}
+		msg.Header[micro.ErrorHeader] = []string{boundMessage(firstLine(err.Error(), code))}
 		if wait := retryAfter(err); wait != "" {
 			msg.Header[api.RetryAfterHeader] = []string{wait}
 		}
@@ -225,9 +250,6 @@ func (s *Service) respond(req request, res any, err error) {
 		}
 	}
 	if req.trace.Parent != "" {
-		if msg.Header == nil {
-			msg.Header = nats.Header{}
-		}
 		setTraceHeaders(msg.Header, req.trace)
 	}
 	if err := s.nc.PublishMsg(msg); err != nil {

@@ -40,7 +40,7 @@ type wireError struct {
 // wireErrors is the one table from errors to the contract's codes. The first
 // row that matches (errors.Is) wins; anything else is internal.
 var wireErrors = []wireError{
-	{api.CodeInvalidRequest, []error{aggregate.ErrInvalid, ErrBadRequest, ErrTooLarge}},
+	{api.CodeInvalidRequest, []error{aggregate.ErrInvalid, ErrBadRequest, ErrTooLarge, ErrNoViews}},
 	{api.CodeWrongApp, []error{aggregate.ErrWrongApp, identity.ErrWrongApp}},
 	{api.CodeForbidden, []error{identity.ErrForbidden}},
 	{api.CodeInvalidPolicy, []error{aggregate.ErrInvalidPolicy}},

@@ -59,6 +59,10 @@ type harness struct {
 	feeds projector.Feeds
 }
 
+// harnessNode is the node id of the harness's service, unless a test
+// gives another.
+const harnessNode = "harness"
+
 var seedStart = time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T) *harness {
@@ -102,6 +106,9 @@ func (h *harness) start(opts service.Options) {
 	opts.Clock = h.clock
 	setIfZero(&opts.PolicyCheckInterval, 10*time.Millisecond)
 	setIfZero(&opts.CloseGrace, 50*time.Millisecond)
+	if opts.NodeID == "" {
+		opts.NodeID = harnessNode
+	}
 	var log service.Log = h.log
 	if h.wrapLog != nil {
 		log = h.wrapLog(h.log)

@@ -60,11 +60,15 @@ var (
 // Readiness returns nil while the service should take traffic, or the
 // first reason it should not, in this order: the stream is unreachable,
 // the read model is more than maxLag events behind the log, the projector
-// is not running, or the stream's configuration is wrong (Healthy).
+// is not running, or the stream's configuration is wrong (Healthy). A
+// service without a read model checks the stream alone.
 func (s *Service) Readiness(ctx context.Context, maxLag uint64) error {
 	last, err := s.log.LastSeq(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrStreamUnreachable, err)
+	}
+	if !s.hasViews() { // a node without a read model has nothing to lag
+		return s.Healthy()
 	}
 	if cp := s.views().Checkpoint(); last > cp && last-cp > maxLag {
 		return fmt.Errorf("%w: %d events behind the log (stream seq %d, views at %d), more than %d",

@@ -53,14 +53,17 @@ var otherBodies = map[string]endpointBody{
 	api.AdminPublish: {map[string]any{"command_id": malformedCmd, "policy": map[string]any{"version": 1,
 		"name": "p", "effective_at": "2024-01-01T00:00:00Z", "links": []any{}}}, "command_id", 5, "command_id"},
 	// The rebuild's body is an empty object: every field is unknown.
-	api.AdminViewsRebuild:          {map[string]any{}, "min_seq", -1, "cursor"},
-	"crosstalk.query.inbox":        {map[string]any{"account": "instagram:alice", "limit": 20}, "limit", "ten", "account"},
-	"crosstalk.query.messages":     {map[string]any{"conversation_id": malformedConv, "viewer": "instagram:alice"}, "viewer", 5, "conversation_id"},
-	"crosstalk.query.presence":     {map[string]any{"viewer": "messenger:bob", "account": "instagram:alice"}, "account", 5, "viewer"},
-	"crosstalk.query.conversation": {map[string]any{"conversation_id": malformedConv}, "conversation_id", 5, "conversation_id"},
-	"crosstalk.query.policy":       {map[string]any{}, "min_seq", "soon", "cursor"},
-	"crosstalk.query.status":       {map[string]any{}, "min_seq", -1, "cursor"},
-	"crosstalk.query.command":      {map[string]any{"command_id": malformedCmd}, "command_id", 5, "command_id"},
+	api.AdminViewsRebuild: {map[string]any{}, "min_seq", -1, "cursor"},
+	// So are one node's own admin requests'.
+	api.AdminNodeStatus(harnessNode):       {map[string]any{}, "min_seq", -1, "cursor"},
+	api.AdminNodeViewsRebuild(harnessNode): {map[string]any{}, "min_seq", -1, "cursor"},
+	"crosstalk.query.inbox":                {map[string]any{"account": "instagram:alice", "limit": 20}, "limit", "ten", "account"},
+	"crosstalk.query.messages":             {map[string]any{"conversation_id": malformedConv, "viewer": "instagram:alice"}, "viewer", 5, "conversation_id"},
+	"crosstalk.query.presence":             {map[string]any{"viewer": "messenger:bob", "account": "instagram:alice"}, "account", 5, "viewer"},
+	"crosstalk.query.conversation":         {map[string]any{"conversation_id": malformedConv}, "conversation_id", 5, "conversation_id"},
+	"crosstalk.query.policy":               {map[string]any{}, "min_seq", "soon", "cursor"},
+	"crosstalk.query.status":               {map[string]any{}, "min_seq", -1, "cursor"},
+	"crosstalk.query.command":              {map[string]any{"command_id": malformedCmd}, "command_id", 5, "command_id"},
 }
 
 // malformedCase is one way to spoil a body, and what the refusal's sentence

@@ -28,6 +28,8 @@ type microService struct {
 	version     string
 	description string
 	started     time.Time
+	// metadata is the instance's micro metadata: its node id and roles.
+	metadata map[string]string
 
 	mu        sync.Mutex
 	endpoints []*endpoint
@@ -38,9 +40,9 @@ type microService struct {
 // the endpoints as they did under micro.
 const queueGroup = "q"
 
-func newMicroService(nc *nats.Conn, name, version, description string) *microService {
+func newMicroService(nc *nats.Conn, name, version, description string, metadata map[string]string) *microService {
 	return &microService{nc: nc, id: nuid.Next(), name: name, version: version,
-		description: description, started: time.Now().UTC()}
+		description: description, started: time.Now().UTC(), metadata: metadata}
 }
 
 // endpoint is one registered endpoint and its statistics.
@@ -140,7 +142,7 @@ func (m *microService) start() error {
 }
 
 func (m *microService) identity() micro.ServiceIdentity {
-	return micro.ServiceIdentity{Name: m.name, ID: m.id, Version: m.version, Metadata: map[string]string{}}
+	return micro.ServiceIdentity{Name: m.name, ID: m.id, Version: m.version, Metadata: m.metadata}
 }
 
 // Info is what $SRV.INFO answers.

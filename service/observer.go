@@ -50,11 +50,15 @@ func kindOf(subject string) string {
 
 // Lag is how far the read model is behind the log: in events, and in
 // seconds, the age of the oldest event it has not applied (0 when it has
-// applied everything). An error says the log could not be asked.
+// applied everything). An error says the log could not be asked. A
+// service without a read model is never behind.
 func (s *Service) Lag(ctx context.Context) (behind uint64, seconds float64, err error) {
 	last, err := s.log.LastSeq(ctx)
 	if err != nil {
 		return 0, 0, err
+	}
+	if !s.hasViews() {
+		return 0, 0, nil // no read model, nothing behind
 	}
 	cp := s.views().Checkpoint()
 	if last <= cp {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,6 +74,10 @@ func (s *Service) rebuildViews(ctx context.Context, p identity.Principal, body [
 	var req api.RebuildViews
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
+	}
+	if !s.hasViews() {
+		return nil, fmt.Errorf("%w: node %s has the roles %s; ask crosstalk.admin.views.rebuild, or a node with the queries role",
+			ErrNoViews, s.opts.NodeID, strings.Join(s.opts.Roles, ","))
 	}
 	if s.opts.Rebuilds == nil {
 		return nil, ErrNoRebuilds

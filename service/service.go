@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/closer"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -137,6 +139,17 @@ type Options struct {
 	// model (package node gives its data directory's). Default: nil, and
 	// a rebuild is refused.
 	Rebuilds Rebuilds
+	// NodeID names the node in every reply (the Crosstalk-Node header),
+	// its micro metadata and its status, and makes its own admin subjects
+	// crosstalk.admin.node.<id>.*. Default: "n-" and 8 random hex digits
+	// (package node keeps one per data directory).
+	NodeID string
+	// Roles are the roles the service takes, of api.RoleCommands,
+	// RoleQueries, RoleCloser and RoleIntake: without commands it answers
+	// no command, without closer it runs no closer. It answers queries
+	// when it has a read model (New's store) and the queries role.
+	// Default: all four.
+	Roles []string
 }
 
 // DefaultAppendTimeout is the default of Options.AppendTimeout.
@@ -167,6 +180,10 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.Version, "1.0.0")
 	setDefault(&o.AdminAccount, identity.AdminAccount)
 	setDefault(&o.StreamCheckInterval, 5*time.Second)
+	setDefault(&o.NodeID, newNodeID())
+	if len(o.Roles) == 0 {
+		o.Roles = allRoles
+	}
 	o.Limits.EnsureDefaults()
 }
 
@@ -226,9 +243,14 @@ type Service struct {
 	startSeq atomic.Uint64
 	started  atomic.Bool
 	caughtUp atomic.Bool
+	// nodeHeader is every reply's Crosstalk-Node header, shared and only
+	// read (replyHeader).
+	nodeHeader nats.Header
 }
 
-// New builds a service on a NATS connection, an event log and a read model.
+// New builds a service on a NATS connection, an event log and a read
+// model; a nil store makes a service without one, which answers commands
+// and admin requests only.
 func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service {
 	opts.EnsureDefaults()
 	s := &Service{
@@ -237,7 +259,7 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 		accts:    newCache(opts.CacheSize),
 		ready:    make(chan struct{}),
 		jobs:     make(chan func()),
-		observer: opts.Observer,
+		observer: opts.Observer, nodeHeader: nats.Header{api.NodeHeader: {opts.NodeID}},
 	}
 	if s.observer == nil {
 		s.observer = noObserver{}
@@ -247,7 +269,9 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 	s.commands.principals = newBudgets("commands", opts.Limits, func(k KindLimits) Limit { return k.Commands })
 	s.queries.principals = newBudgets("queries", opts.Limits, func(k KindLimits) Limit { return k.Queries })
 	s.commands.principals.log, s.queries.principals.log = opts.Logger, opts.Logger
-	s.current.Store(store)
+	if store != nil {
+		s.current.Store(store)
+	}
 	s.rebuild.start = make(chan *projector.Store, 1)
 	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicies, state: newPolicies()}
 	s.policies.Store(&policySnapshot{eventIDs: map[uint64]string{}})
@@ -276,10 +300,14 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	watch := s.streamWatch() // before the endpoints answer: no edit goes unseen
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.runViews(gctx) })
-	g.Go(func() error { return s.runRebuilds(gctx) })
-	g.Go(func() error { return s.closer.Run(gctx) })
-	g.Go(func() error { return s.runLagReport(gctx) })
+	if s.hasViews() {
+		g.Go(func() error { return s.runViews(gctx) })
+		g.Go(func() error { return s.runRebuilds(gctx) })
+		g.Go(func() error { return s.runLagReport(gctx) })
+		if s.has(api.RoleCloser) { // the closer finds what to close in the views
+			g.Go(func() error { return s.closer.Run(gctx) })
+		}
+	}
 	g.Go(func() error { watch(gctx); return nil })
 	g.Go(func() error { return s.serve(gctx) })
 	return g.Wait()
@@ -297,6 +325,7 @@ func (s *Service) serve(ctx context.Context) error {
 		return errors.Join(err, svc.stop())
 	}
 	s.opts.Logger.Info("crosstalk service ready", slog.String("service", svc.name),
+		slog.String("node", s.opts.NodeID), slog.String("roles", strings.Join(s.opts.Roles, ",")),
 		slog.String("id", svc.id), slog.String("nats", s.nc.ConnectedUrlRedacted()))
 	close(s.ready)
 	<-ctx.Done()

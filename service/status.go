@@ -14,29 +14,40 @@ import (
 // commands. Poisoned lists what the views skipped, then what the command
 // side skipped; StreamProblem is Healthy's error. StartSeq and
 // CaughtUpAtStart tell whether queries still wait after a restart, and
-// Rebuild shows an online rebuild's progress.
+// Rebuild shows an online rebuild's progress. Node, Roles, Nodes and
+// Leases say which node answered, which nodes it sees and who holds each
+// singleton's lease.
 func (s *Service) Status(ctx context.Context) (api.Status, error) {
 	last, err := s.log.LastSeq(ctx)
 	if err != nil {
 		return api.Status{}, err
 	}
-	views := s.views()
 	st := api.Status{
-		StreamLastSeq: last, ViewsCheckpoint: views.Checkpoint(),
-		CachedConversations: s.convs.len(), CachedAccounts: s.accts.len(),
+		StreamLastSeq: last, CachedConversations: s.convs.len(), CachedAccounts: s.accts.len(),
 		InFlight: s.commands.inFlight() + s.queries.inFlight(), PolicyVersion: s.policyAt(s.opts.Clock.Now()).VersionOf(),
-	}
-	if last > st.ViewsCheckpoint {
-		st.Lag = last - st.ViewsCheckpoint
+		Node: s.opts.NodeID, Roles: s.opts.Roles, Views: s.hasViews(),
 	}
 	st.StartSeq, st.CaughtUpAtStart, st.Rebuild = s.startSeq.Load(), s.CaughtUpAtStart(), s.rebuild.snapshot()
 	if problem := s.Healthy(); problem != nil {
 		st.StreamProblem = problem.Error()
 	}
-	st.Poisoned, err = views.Poisoned()
+	if st.Nodes, err = s.nodes(ctx); err != nil {
+		return st, err
+	}
+	if st.Leases, err = s.leases(ctx); err != nil {
+		return st, err
+	}
+	st.Poisoned = []api.Poisoned{}
+	if views := s.views(); views != nil {
+		st.ViewsCheckpoint = views.Checkpoint()
+		st.Lag = last - min(last, st.ViewsCheckpoint)
+		if st.Poisoned, err = views.Poisoned(); err != nil {
+			return st, err
+		}
+	}
 	commands, total := s.poison.list()
 	st.Poisoned, st.PoisonedCommands = append(st.Poisoned, commands...), total
-	return st, err
+	return st, nil
 }
 
 // queryStatus answers any authenticated principal: the service's health

@@ -22,6 +22,7 @@ type serveFlags struct {
 	cacheSize           int
 	appendTimeout       time.Duration
 	limits              []string // --limit, service.PrincipalLimits.Set
+	roles               string   // --roles, node.ParseRoles
 	runIntake, runFeeds bool
 	debug               bool
 	logFormat           string
@@ -60,6 +61,14 @@ func (sf *serveFlags) serve(cmd *cobra.Command, stderr io.Writer) error {
 		return err
 	}
 	cfg := sf.node
+	if cfg.Roles, err = node.ParseRoles(sf.roles); err != nil {
+		return fmt.Errorf("--roles: %w", err)
+	}
+	if cfg.NodeID != "" {
+		if err := node.CheckNodeID(cfg.NodeID); err != nil {
+			return fmt.Errorf("--node-id: %w", err)
+		}
+	}
 	cfg.Logger = logger
 	cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: sf.cacheSize, AppendTimeout: sf.appendTimeout}
 	for _, spec := range sf.limits {
@@ -92,6 +101,8 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	cfg := &sf.node
 	f := cmd.Flags()
 	f.StringVar(&cfg.Dir, "data", node.DefaultDir, "directory for the Pebble read model and the embedded JetStream files")
+	f.StringVar(&cfg.NodeID, "node-id", "", "this node's name, [a-z0-9][a-z0-9-]{0,31}: in every reply's Crosstalk-Node header, the status and crosstalk.admin.node.<id>.*; kept in DIR/node-id (default: the one kept there, else generated once)")
+	f.StringVar(&sf.roles, "roles", node.AllRoles.String(), "what this node runs, comma-separated: commands (command endpoints), queries (read model, queries, feeds), closer (policy closer; keeps a read model), intake (durable intake consumer)")
 	f.StringVar(&cfg.Listen, "listen", node.DefaultListen, "client address of the embedded nats-server (host:port)")
 	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222; a cluster's URLs comma-separated)")
 	f.StringVar(&cfg.NatsConfig, "nats-config", "", "run the embedded nats-server with this configuration file and enforce identities (see 'crosstalk auth init')")
@@ -179,6 +190,16 @@ one; docs/reliability.md):
   admin        commands 10/s, burst 20, 4; queries 100/s, burst 200, 32
   development  (each connection, without identities) as app
 The service's own requests and the durable intake are not limited.
+
+Each node has an id (--node-id; by default generated on the first start and
+kept in DIR/node-id) and roles (--roles, all four by default): commands,
+queries, closer, intake. Every reply carries the header Crosstalk-Node: <id>,
+'nats micro info crosstalk' lists each node's id and roles, and
+crosstalk.admin.node.<id>.status and .views.rebuild address one node
+('crosstalk status --node ID', 'crosstalk views rebuild --node ID'). A node
+without the queries and closer roles (e.g. --roles commands) opens no read
+model under --data/views and answers no query; one with the closer role keeps
+a read model to find what a policy closes (docs/operations.md).
 
 serve always runs on the wall clock. The simulated clock of 'crosstalk demo'
 exists for demos, tests and audits only.

@@ -19,6 +19,7 @@ import (
 type rebuildOptions struct {
 	Interval time.Duration // how often to ask for the status
 	Timeout  time.Duration // how long to wait for the rebuild; 0: no limit
+	Node     string        // the node to rebuild (its id); empty: whichever answers
 }
 
 func newViewsCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -41,7 +42,10 @@ every --interval and shows the progress on stderr (a bar on a terminal, plain
 lines otherwise) until the rebuild is done or failed.
 
 Each serve process keeps its own read model: the request is answered by one
-of them. Interrupting the command (SIGINT) stops watching, not the rebuild.`,
+of them, unless --node names the node (its id, as 'crosstalk status' lists
+them): then crosstalk.admin.node.<id>.views.rebuild rebuilds that node's and
+its crosstalk.admin.node.<id>.status shows the progress. Interrupting the
+command (SIGINT) stops watching, not the rebuild.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return rebuildViews(cmd.Context(), url, creds, opts, stdout, stderr)
@@ -50,6 +54,7 @@ of them. Interrupting the command (SIGINT) stops watching, not the rebuild.`,
 	f := rebuild.Flags()
 	f.DurationVar(&opts.Interval, "interval", 500*time.Millisecond, "how often to ask for the rebuild's progress")
 	f.DurationVar(&opts.Timeout, "timeout", 0, "give up waiting with an error after this long (0: never)")
+	f.StringVar(&opts.Node, "node", "", "rebuild this node's read model (its id, --node-id of serve) rather than whichever node answers")
 	cmd.AddCommand(rebuild)
 	return cmd
 }
@@ -71,12 +76,18 @@ func rebuildViews(ctx context.Context, url string, creds node.Credentials, opts 
 	}
 	defer nc.Close()
 	c := client.New(nc)
-	r, err := c.RebuildViews(rctx)
+	subject, rebuild, status := api.AdminViewsRebuild, c.RebuildViews, queryStatus(c)
+	if opts.Node != "" {
+		subject, rebuild, status = api.AdminNodeViewsRebuild(opts.Node),
+			func(ctx context.Context) (api.RebuildReply, error) { return c.RebuildViewsOn(ctx, opts.Node) },
+			func(ctx context.Context) (api.Status, error) { return c.NodeStatus(ctx, opts.Node) }
+	}
+	r, err := rebuild(rctx)
 	if cause := context.Cause(rctx); err != nil && cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
-		return fmt.Errorf("request %s: %w", api.AdminViewsRebuild, cause)
+		return fmt.Errorf("request %s: %w", subject, cause)
 	}
 	if err != nil {
-		return err
+		return noNode(opts.Node, err)
 	}
 	verb := "started"
 	if r.Joined {
@@ -89,7 +100,7 @@ func rebuildViews(ctx context.Context, url string, creds node.Credentials, opts 
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	p, err := watchRebuild(ctx, c, r.Progress.StartedAt, opts.Interval, newRebuildProgress(stderr))
+	p, err := watchRebuild(ctx, status, r.Progress.StartedAt, opts.Interval, newRebuildProgress(stderr))
 	if err != nil {
 		return err
 	}
@@ -103,14 +114,13 @@ func rebuildViews(ctx context.Context, url string, creds node.Credentials, opts 
 
 // watchRebuild polls the status until the rebuild that started at started
 // has ended, showing its progress, and returns how it ended.
-func watchRebuild(ctx context.Context, c *client.Client, started time.Time, every time.Duration,
+func watchRebuild(ctx context.Context, status statusFunc, started time.Time, every time.Duration,
 	bar *replayProgress) (api.RebuildProgress, error) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		var st api.Status
 		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := c.Query(qctx, api.QueryStatus, api.QueryBase{}, &st)
+		st, err := status(qctx)
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil:

@@ -116,6 +116,7 @@ func roots() []reflect.Type {
 		reflect.TypeFor[api.ConversationCommand](), reflect.TypeFor[api.AccountCommand](),
 		reflect.TypeFor[api.CommandReply](), reflect.TypeFor[api.PublishPolicy](), reflect.TypeFor[api.PublishReply](),
 		reflect.TypeFor[api.RebuildViews](), reflect.TypeFor[api.RebuildReply](), reflect.TypeFor[api.Notification](),
+		reflect.TypeFor[api.StatusRequest](),
 		reflect.TypeFor[api.ErrorBody](), reflect.TypeFor[events.Event](), reflect.TypeFor[events.CommandRejectedData](),
 	}
 	for _, q := range asyncapi.Queries {

@@ -54,8 +54,9 @@ func Document() map[string]any {
 	b.schemas.defs["Headers"] = map[string]any{
 		"type": "object",
 		"properties": map[string]any{
-			"traceparent": map[string]any{"type": "string", "description": "W3C trace context, recorded in the event and echoed in the reply."},
-			"tracestate":  map[string]any{"type": "string", "description": "W3C trace state, carried with a valid traceparent."},
+			"traceparent":  map[string]any{"type": "string", "description": "W3C trace context, recorded in the event and echoed in the reply."},
+			"tracestate":   map[string]any{"type": "string", "description": "W3C trace state, carried with a valid traceparent."},
+			api.NodeHeader: map[string]any{"type": "string", "description": "on every reply: the id of the node that answered (serve --node-id)."},
 		},
 	}
 	return map[string]any{
@@ -68,7 +69,8 @@ func Document() map[string]any {
 				"it receives each request and replies on the request's NATS reply subject, with the success body or, " +
 				"with the Nats-Service-Error-Code and Nats-Service-Error headers, the error body. A request may carry a W3C " +
 				"traceparent (and tracestate) header, in any casing; a valid one is recorded in the event as the CloudEvents " +
-				"distributed-tracing extension and echoed, lowercase, in the reply's headers.",
+				"distributed-tracing extension and echoed, lowercase, in the reply's headers. Every reply, success or error, " +
+				"carries the header " + api.NodeHeader + ": the id of the node that answered.",
 			"license": map[string]any{"name": "see the repository"},
 		},
 		"defaultContentType": "application/json",
@@ -128,11 +130,12 @@ func (b *builder) errorMessage() {
 		"contentType": "application/json",
 		"headers": map[string]any{
 			"type":     "object",
-			"required": []string{"Nats-Service-Error-Code", "Nats-Service-Error"},
+			"required": []string{"Nats-Service-Error-Code", "Nats-Service-Error", api.NodeHeader},
 			"properties": map[string]any{
 				"Nats-Service-Error-Code": map[string]any{"type": "string", "enum": codes, "description": "the micro status of the code (api.StatusOf)"},
 				"Nats-Service-Error":      map[string]any{"type": "string", "description": "the message's first line"},
 				api.RetryAfterHeader:      map[string]any{"type": "string", "pattern": "^[0-9]+$", "description": "on a 429 past the principal's rate only: whole milliseconds to wait before the next request is accepted"},
+				api.NodeHeader:            map[string]any{"type": "string", "description": "the id of the node that answered"},
 				"traceparent":             map[string]any{"type": "string"},
 				"tracestate":              map[string]any{"type": "string"},
 			},

@@ -67,6 +67,16 @@ func (b *builder) commands() {
 		"Rebuild the read model online (admin only): the current views answer until the rebuilt ones "+
 			"have caught up with the log and take over; progress in crosstalk.query.status.",
 		reflect.TypeFor[api.RebuildViews](), reflect.TypeFor[api.RebuildReply]())
+	node := map[string]any{"node": map[string]any{
+		"description": "a node's id (serve --node-id, the Crosstalk-Node header): this node alone answers"}}
+	b.endpoint("admin.node.views.rebuild", api.AdminNodeViewsRebuild("{node}"), node,
+		"Rebuild this node's read model online (admin only), as admin.views.rebuild does for whichever node "+
+			"answers; a node without a read model refuses it (invalid_request).",
+		reflect.TypeFor[api.RebuildViews](), reflect.TypeFor[api.RebuildReply]())
+	b.endpoint("admin.node.status", api.AdminNodeStatus("{node}"), node,
+		"This node's status (admin only), as crosstalk.query.status answers it; also from a node "+
+			"without the queries role.",
+		reflect.TypeFor[api.StatusRequest](), reflect.TypeFor[api.Status]())
 }
 
 // queries adds every query endpoint.
