@@ -43,6 +43,7 @@ const probeLastMsgID = "crosstalk-eventlog-duplicate-probe"
 // may not be stored, and appending it again with the same msgID within
 // the duplicate window is safe.
 func (l *Log) Append(ctx context.Context, subject string, expectedSeq uint64, msgID string, data []byte) (seq uint64, duplicate bool, err error) {
+	l = l.route(subject)
 	e := Entry{Subject: subject, ExpectedSeq: expectedSeq, MsgID: msgID, Data: data}
 	ctx, cancel := l.withDefaultTimeout(ctx) // as a synchronous publish does
 	defer cancel()
@@ -107,7 +108,7 @@ func (l *Log) duplicateOf(ctx context.Context, subject, msgID string, data []byt
 	if err != nil || info.Config.Replicas > 1 {
 		return 0, false
 	}
-	ack, err := l.js.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data},
+	ack, err := l.js.PublishMsg(ctx, &nats.Msg{Subject: l.spec.physical(subject), Data: data},
 		jetstream.WithMsgID(msgID), jetstream.WithExpectLastMsgID(probeLastMsgID))
 	if err != nil || !ack.Duplicate {
 		return 0, false

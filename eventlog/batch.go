@@ -39,11 +39,11 @@ func (l *Log) AppendAll(ctx context.Context, entries []Entry) []Result {
 	futures := make([]jetstream.PubAckFuture, len(entries))
 	headers := l.signAll(entries)
 	for i, e := range entries {
-		futures[i], results[i].Err = l.publishAsync(e, headers[i])
+		futures[i], results[i].Err = l.route(e.Subject).publishAsync(e, headers[i])
 	}
 	for i, f := range futures {
 		if f != nil {
-			results[i] = l.await(ctx, entries[i], f)
+			results[i] = l.route(entries[i].Subject).await(ctx, entries[i], f)
 		}
 	}
 	return results
@@ -84,17 +84,17 @@ func (l *Log) publishAsync(e Entry, header string) (jetstream.PubAckFuture, erro
 	if e.MsgID != "" {
 		opts = append(opts, jetstream.WithMsgID(e.MsgID))
 	}
-	f, err := l.js.PublishMsgAsync(message(e, header), opts...)
+	f, err := l.js.PublishMsgAsync(message(e, l.spec.physical(e.Subject), header), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("append to %s after seq %d: %w", e.Subject, e.ExpectedSeq, mapError(err))
 	}
 	return f, nil
 }
 
-// message is the NATS message of e, with header as its signature unless
-// it is "".
-func message(e Entry, header string) *nats.Msg {
-	msg := &nats.Msg{Subject: e.Subject, Data: e.Data}
+// message is the NATS message of e on subject (the physical one), with
+// header as its signature unless it is "".
+func message(e Entry, subject, header string) *nats.Msg {
+	msg := &nats.Msg{Subject: subject, Data: e.Data}
 	if header != "" {
 		msg.Header = nats.Header{events.SignatureHeader: []string{header}}
 	}

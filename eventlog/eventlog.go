@@ -64,6 +64,14 @@ type Options struct {
 	// and each run of AppendAll, are signed as one batch
 	// (events.Signer.SignBatch). nil appends unsigned (readers, tests).
 	Signer *events.Signer
+	// Partitions is the number of streams conversation and account
+	// subjects are spread over (partition.go), fixed when the streams are
+	// created: 1 is the single stream CROSSTALK; N > 1 creates
+	// CROSSTALK_P0 … CROSSTALK_P{N-1} and CROSSTALK_POLICY. An existing
+	// log must have exactly the number asked for (Open returns an error
+	// wrapping ErrPartitionsMismatch otherwise). Default 0: the existing
+	// log's number, else 1.
+	Partitions int
 }
 
 // Defaults of Options.
@@ -74,7 +82,8 @@ const (
 
 // EnsureDefaults fills every zero or negative field with its default;
 // Replicas stays 0, which Open reads as "DefaultReplicas for a new stream,
-// whatever an existing one has".
+// whatever an existing one has", and so does Partitions ("the existing
+// log's, else 1").
 func (o *Options) EnsureDefaults() {
 	if o.Duplicates <= 0 {
 		o.Duplicates = DefaultDuplicates
@@ -84,11 +93,17 @@ func (o *Options) EnsureDefaults() {
 	}
 }
 
-// Log is the CROSSTALK stream. It is safe for concurrent use.
+// Log is the event log: the stream CROSSTALK, or the streams of a
+// partitioned log (Options.Partitions), to which it routes each append and
+// subject read by subject. It is safe for concurrent use.
 type Log struct {
 	logger *slog.Logger
 	signer *groupSigner // nil: appends are not signed
 	js     jetstream.JetStream
+	spec   streamSpec
+	// parts are the Logs of a partitioned log's streams, in layout order;
+	// nil for a Log of one stream.
+	parts  []*Log
 	stream jetstream.Stream
 	// direct reads subjects for Load; nil when the stream does not allow
 	// direct gets.
@@ -97,24 +112,58 @@ type Log struct {
 	config configWatch
 }
 
-// Open returns the Log on the stream CROSSTALK, creating the stream with
-// opts if it does not exist. An existing stream must capture
-// crosstalk.events.>, use file storage, deny deletes and purges, and keep
-// every message (limits retention, no age, count or size limits); otherwise
-// Open returns an error wrapping ErrStreamMisconfigured that names each
-// wrong setting and how to fix it. It must also have the replicas and
-// placement tags opts ask for, if any; otherwise Open returns an error
-// wrapping ErrReplicationMismatch that names each difference.
+// Open returns the Log on the stream CROSSTALK, or on the streams of a
+// partitioned log (Options.Partitions), creating the streams with opts if
+// they do not exist. An existing stream must capture its subjects
+// (crosstalk.events.>, or its partition's with the transform back to
+// them), use file storage, deny deletes and purges, and keep every message
+// (limits retention, no age, count or size limits); otherwise Open returns
+// an error wrapping ErrStreamMisconfigured that names each wrong setting
+// and how to fix it. It must also have the replicas and placement tags
+// opts ask for, if any; otherwise Open returns an error wrapping
+// ErrReplicationMismatch that names each difference.
 func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, error) {
 	opts.EnsureDefaults()
-	stream, err := ensureStream(ctx, js, streamConfig(opts), opts.Logger)
+	existing, err := existingPartitions(ctx, js)
 	if err != nil {
-		return nil, fmt.Errorf("open stream %s: %w", events.StreamName, err)
-	}
-	if err := opts.replication().check(stream.CachedInfo().Config); err != nil {
 		return nil, err
 	}
-	return newLog(js, stream, opts)
+	n, err := partitionsFor(opts.Partitions, existing)
+	if err != nil {
+		return nil, err
+	}
+	return openLayout(opts, n, func(s streamSpec) (jetstream.Stream, error) {
+		stream, err := ensureStream(ctx, js, streamConfig(opts, s), opts.Logger)
+		if err != nil {
+			return nil, fmt.Errorf("open stream %s: %w", s.name, err)
+		}
+		return stream, opts.replication().check(stream.CachedInfo().Config)
+	}, js)
+}
+
+// openLayout opens each stream of a log of n partitions with open and
+// returns the Log over them.
+func openLayout(opts Options, n int, open func(streamSpec) (jetstream.Stream, error), js jetstream.JetStream) (*Log, error) {
+	var signer *groupSigner
+	if opts.Signer != nil {
+		signer = &groupSigner{signer: opts.Signer}
+	}
+	var parts []*Log
+	for _, s := range layout(n) {
+		stream, err := open(s)
+		if err != nil {
+			return nil, err
+		}
+		l, err := newLog(js, stream, s, opts.Logger, signer)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, l)
+	}
+	if n <= 1 {
+		return parts[0], nil
+	}
+	return &Log{logger: opts.Logger, signer: signer, js: js, spec: streamSpec{partitions: n}, parts: parts}, nil
 }
 
 // replication is what opts ask of the stream's copies.
@@ -122,18 +171,23 @@ func (o Options) replication() replication {
 	return replication{replicas: o.Replicas, tags: o.PlacementTags}
 }
 
-// OpenExisting is Open for readers: it opens the stream CROSSTALK only if
-// it exists, and returns an error wrapping ErrNoStream if not. It sends no
-// request that creates or updates a stream, so it works under credentials
-// that may only read (the auditor's: stream info, direct gets, ordered
-// consumers).
+// OpenExisting is Open for readers: it opens the stream CROSSTALK, or the
+// streams of a partitioned log, only if they exist, and returns an error
+// wrapping ErrNoStream if not. It sends no request that creates or updates
+// a stream, so it works under credentials that may only read (the
+// auditor's: stream info, direct gets, ordered consumers).
 func OpenExisting(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, error) {
 	opts.EnsureDefaults()
-	stream, err := existingStream(ctx, js, events.StreamName)
+	n, err := existingPartitions(ctx, js)
 	if err != nil {
 		return nil, err
 	}
-	return newLog(js, stream, opts)
+	if n == 0 {
+		return nil, fmt.Errorf("%w: %s (nor %s)", ErrNoStream, events.StreamName, PartitionStreamName(0))
+	}
+	return openLayout(opts, n, func(s streamSpec) (jetstream.Stream, error) {
+		return existingStream(ctx, js, s.name)
+	}, js)
 }
 
 // existingStream looks up the stream name, which must exist.
@@ -149,22 +203,59 @@ func existingStream(ctx context.Context, js jetstream.JetStream, name string) (j
 }
 
 // newLog checks an opened stream's settings and returns its Log.
-func newLog(js jetstream.JetStream, stream jetstream.Stream, opts Options) (*Log, error) {
+func newLog(js jetstream.JetStream, stream jetstream.Stream, spec streamSpec, logger *slog.Logger, signer *groupSigner) (*Log, error) {
 	info := stream.CachedInfo()
-	if err := checkStream(info.Config); err != nil {
+	if err := checkStream(info.Config, spec); err != nil {
 		return nil, err
 	}
-	l := &Log{logger: opts.Logger, js: js, stream: stream}
-	if opts.Signer != nil {
-		l.signer = &groupSigner{signer: opts.Signer}
-	}
+	l := &Log{logger: logger, js: js, stream: stream, spec: spec, signer: signer}
 	if info.Config.AllowDirect {
-		l.direct = newDirectGetter(js, events.StreamName)
+		l.direct = newDirectGetter(js, spec.name)
 	}
 	return l, nil
 }
 
-// Stream returns the underlying JetStream stream, for inspection and tests.
+// Partitions returns the number of partitions: 1 for the single stream.
+func (l *Log) Partitions() int { return max(l.spec.partitions, 1) }
+
+// Streams returns the Log of each stream, in the fixed order P0 …
+// P{N-1}, POLICY of a partitioned log; the Log itself when it has one
+// stream. The positions (sequences) of each are its own.
+func (l *Log) Streams() []*Log {
+	if l.parts == nil {
+		return []*Log{l}
+	}
+	return l.parts
+}
+
+// Name returns the stream's name; "" for a partitioned Log.
+func (l *Log) Name() string { return l.spec.name }
+
+// route returns the Log of the stream that holds subject.
+func (l *Log) route(subject string) *Log {
+	switch {
+	case l.parts == nil:
+		return l
+	case subject == events.PolicySubject:
+		return l.parts[len(l.parts)-1]
+	}
+	return l.parts[PartitionOf(subject, l.spec.partitions)]
+}
+
+// StreamOf returns the Log of the stream that holds subject.
+func (l *Log) StreamOf(subject string) *Log { return l.route(subject) }
+
+// partitioned returns an error wrapping ErrPartitioned, naming what asked
+// for a whole-log position, on a partitioned Log; nil on one stream.
+func (l *Log) partitioned(what string) error {
+	if l.parts == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, ErrPartitioned)
+}
+
+// Stream returns the underlying JetStream stream, for inspection and
+// tests; nil for a partitioned Log (see Streams).
 func (l *Log) Stream() jetstream.Stream {
 	return l.stream
 }
@@ -173,6 +264,9 @@ func (l *Log) Stream() jetstream.Stream {
 // asks again every infoAttempt until ctx is done (infoTimeout when ctx has
 // no deadline).
 func (l *Log) Info(ctx context.Context) (*jetstream.StreamInfo, error) {
+	if err := l.partitioned("stream info"); err != nil {
+		return nil, err
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, infoTimeout)
@@ -186,7 +280,7 @@ func (l *Log) Info(ctx context.Context) (*jetstream.StreamInfo, error) {
 			return info, nil
 		}
 		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("stream %s info: %w", events.StreamName, mapReadError(err))
+			return nil, fmt.Errorf("stream %s info: %w", l.spec.name, mapReadError(err))
 		}
 	}
 }
@@ -218,6 +312,9 @@ func (l *Log) LastSeq(ctx context.Context) (uint64, error) {
 // the stream allows it, so on a cluster a message appended a moment ago may
 // not be found yet.
 func (l *Log) Get(ctx context.Context, seq uint64) (events.Message, error) {
+	if err := l.partitioned("get seq"); err != nil {
+		return events.Message{}, err
+	}
 	if seq == 0 {
 		return events.Message{}, fmt.Errorf("get seq 0: %w", ErrNotFound)
 	}

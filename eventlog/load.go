@@ -29,6 +29,7 @@ const (
 // and deletes it before returning. Without a deadline on ctx, Load gives up
 // after the JetStream context's default timeout.
 func (l *Log) Load(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, error) {
+	l = l.route(subject)
 	ctx, cancel := l.withDefaultTimeout(ctx)
 	defer cancel()
 	var msgs []events.Message

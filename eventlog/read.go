@@ -41,6 +41,9 @@ const (
 // sequence (at most resetAttempts times in a row; then Read fails and the
 // caller follows again), and deletes it before returning.
 func (l *Log) Read(ctx context.Context, fromSeq uint64, maxBatch int, fn func([]events.Message) error) error {
+	if err := l.partitioned("read"); err != nil {
+		return err
+	}
 	if maxBatch < 1 {
 		return fmt.Errorf("read from seq %d: maxBatch is %d, want at least 1", fromSeq, maxBatch)
 	}
@@ -150,7 +153,7 @@ func (l *Log) release(cons jetstream.Consumer, it jetstream.MessagesContext) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
-	err := l.js.DeleteConsumer(ctx, events.StreamName, info.Name)
+	err := l.js.DeleteConsumer(ctx, l.spec.name, info.Name)
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		l.logger.Warn("eventlog: delete ordered consumer", slog.String("consumer", info.Name), slog.Any("error", err))
 	}

@@ -17,11 +17,9 @@ import (
 // message is kept forever and cannot be removed through the JetStream API.
 // AllowDirect lets Load read a subject with one batch request, without
 // creating a consumer.
-func streamConfig(opts Options) jetstream.StreamConfig {
+func streamConfig(opts Options, spec streamSpec) jetstream.StreamConfig {
 	cfg := jetstream.StreamConfig{
-		Name:              events.StreamName,
 		Description:       "crosstalk events; history cannot be deleted or purged",
-		Subjects:          []string{events.StreamSubjects},
 		Storage:           jetstream.FileStorage,
 		Retention:         jetstream.LimitsPolicy,
 		Discard:           jetstream.DiscardOld,
@@ -35,6 +33,7 @@ func streamConfig(opts Options) jetstream.StreamConfig {
 		DenyPurge:         true,
 		AllowDirect:       true,
 	}
+	spec.configure(&cfg)
 	opts.replication().apply(&cfg)
 	return cfg
 }
@@ -61,8 +60,8 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 // checkStream returns an error wrapping ErrStreamMisconfigured that lists
 // every setting of cfg that could lose history or miss events, with the fix
 // for each, or nil when there is none.
-func checkStream(cfg jetstream.StreamConfig) error {
-	problems := misconfigurations(cfg)
+func checkStream(cfg jetstream.StreamConfig, spec streamSpec) error {
+	problems := misconfigurations(cfg, spec)
 	if len(problems) == 0 {
 		return nil
 	}
@@ -70,7 +69,7 @@ func checkStream(cfg jetstream.StreamConfig) error {
 }
 
 // misconfigurations describes each wrong setting of cfg and how to fix it.
-func misconfigurations(cfg jetstream.StreamConfig) []string {
+func misconfigurations(cfg jetstream.StreamConfig, spec streamSpec) []string {
 	var problems []string
 	add := func(ok bool, problem string) {
 		if !ok {
@@ -78,9 +77,10 @@ func misconfigurations(cfg jetstream.StreamConfig) []string {
 		}
 	}
 	name := cfg.Name
-	add(mirrorsTheLog(cfg) || slices.ContainsFunc(cfg.Subjects, func(s string) bool { return covers(s, events.StreamSubjects) }),
+	add(mirrorsTheLog(cfg) || slices.ContainsFunc(cfg.Subjects, func(s string) bool { return covers(s, spec.filter) }),
 		fmt.Sprintf("subjects %q do not capture %s, so appends would find no stream; "+
-			"add it to the stream's subjects (nats stream edit %s --subjects ...)", cfg.Subjects, events.StreamSubjects, name))
+			"add it to the stream's subjects (nats stream edit %s --subjects ...)", cfg.Subjects, spec.filter, name))
+	problems = append(problems, spec.laidOut(cfg)...)
 	add(cfg.Storage == jetstream.FileStorage,
 		fmt.Sprintf("storage is %s, so history is lost when the server stops; storage cannot be changed in place: "+
 			"copy the stream into a new file-storage stream (for example by sourcing it) and replace it", cfg.Storage))

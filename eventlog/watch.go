@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/crosstalk-dev/crosstalk/events"
 )
 
 // configWatch is what the last CheckConfig found wrong with the stream's
@@ -25,6 +24,9 @@ type configWatch struct {
 // last CheckConfig found, or nil. While it is not nil, Append and AppendAll
 // refuse every entry with it.
 func (l *Log) ConfigProblem() error {
+	if l.parts != nil {
+		return l.eachProblem(func(p *Log) error { return p.ConfigProblem() })
+	}
 	if p := l.config.problem.Load(); p != nil {
 		return *p
 	}
@@ -41,15 +43,18 @@ func (l *Log) ConfigProblem() error {
 // without changing what ConfigProblem says, except a stream that no longer
 // exists, which is a problem.
 func (l *Log) CheckConfig(ctx context.Context) error {
+	if l.parts != nil {
+		return l.eachProblem(func(p *Log) error { return p.CheckConfig(ctx) })
+	}
 	info, err := l.stream.Info(ctx)
 	var problem error
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
-		problem = fmt.Errorf("%w: stream %s no longer exists", ErrStreamMisconfigured, events.StreamName)
+		problem = fmt.Errorf("%w: stream %s no longer exists", ErrStreamMisconfigured, l.spec.name)
 	case err != nil:
-		return fmt.Errorf("check stream %s: %w", events.StreamName, mapError(err))
+		return fmt.Errorf("check stream %s: %w", l.spec.name, mapError(err))
 	default:
-		problem = checkRunning(info.Config, l.direct != nil)
+		problem = checkRunning(info.Config, l.spec, l.direct != nil)
 	}
 	l.setConfigProblem(problem)
 	return problem
@@ -64,8 +69,11 @@ func (l *Log) CheckConfig(ctx context.Context) error {
 // the periodic check stays, for a connection whose permissions withhold
 // the advisories and for an advisory lost to a reconnect.
 func (l *Log) WatchConfig(interval time.Duration) (watch func(ctx context.Context)) {
+	if l.parts != nil {
+		return l.watchEach(interval)
+	}
 	changed := make(chan struct{}, 1)
-	sub, err := l.js.Conn().Subscribe(streamAdvisories, func(m *nats.Msg) {
+	sub, err := l.js.Conn().Subscribe(advisoryPrefix+"*."+l.spec.name, func(m *nats.Msg) {
 		if !configAdvisory(m.Subject) {
 			return
 		}
@@ -103,10 +111,34 @@ func (l *Log) watchConfig(ctx context.Context, interval time.Duration, changed <
 	}
 }
 
-// streamAdvisories is the subject of JetStream's advisories about the
-// stream CROSSTALK, published in the account that holds it.
-const streamAdvisories = advisoryPrefix + "*." + events.StreamName
+// eachProblem joins what check finds on each stream of a partitioned Log.
+func (l *Log) eachProblem(check func(*Log) error) error {
+	var errs []error
+	for _, p := range l.parts {
+		errs = append(errs, check(p))
+	}
+	return errors.Join(errs...)
+}
 
+// watchEach is WatchConfig of a partitioned Log: a watch per stream, run
+// together.
+func (l *Log) watchEach(interval time.Duration) func(ctx context.Context) {
+	watches := make([]func(context.Context), len(l.parts))
+	for i, p := range l.parts {
+		watches[i] = p.WatchConfig(interval)
+	}
+	return func(ctx context.Context) {
+		var wg sync.WaitGroup
+		for _, w := range watches {
+			wg.Go(func() { w(ctx) })
+		}
+		wg.Wait()
+	}
+}
+
+// advisoryPrefix starts the subjects of JetStream's advisories about a
+// stream, published in the account that holds it: the kind, then the
+// stream's name.
 const advisoryPrefix = "$JS.EVENT.ADVISORY.STREAM."
 
 // configAdvisory says whether an advisory's subject tells of a change of
@@ -128,16 +160,16 @@ func (l *Log) setConfigProblem(problem error) {
 	switch {
 	case problem != nil && (prev == nil || (*prev).Error() != problem.Error()):
 		l.logger.Error("eventlog: the stream's configuration changed under the service; appends are refused until it is restored",
-			slog.String("stream", events.StreamName), slog.String("problem", problem.Error()))
+			slog.String("stream", l.spec.name), slog.String("problem", problem.Error()))
 	case problem == nil && prev != nil:
-		l.logger.Info("eventlog: the stream's configuration is restored; appends resume", slog.String("stream", events.StreamName))
+		l.logger.Info("eventlog: the stream's configuration is restored; appends resume", slog.String("stream", l.spec.name))
 	}
 }
 
 // checkRunning is checkStream plus what a running writer needs beyond what
 // Open checks: a stream it can append to and read as it did when opened.
-func checkRunning(cfg jetstream.StreamConfig, direct bool) error {
-	problems := misconfigurations(cfg)
+func checkRunning(cfg jetstream.StreamConfig, spec streamSpec, direct bool) error {
+	problems := misconfigurations(cfg, spec)
 	if cfg.Sealed {
 		problems = append(problems, "the stream is sealed, so it refuses every append")
 	}
