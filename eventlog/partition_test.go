@@ -49,7 +49,6 @@ func TestPartitionedOpenCreatesProtectedStreams(t *testing.T) {
 	}
 }
 
-
 // Commands on many conversations spread over every partition; each keeps
 // its OCC, its duplicate window and its signature on the logical subject,
 // and the policy goes to CROSSTALK_POLICY.
