@@ -184,3 +184,25 @@ func layoutNames(n int) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// ReadStream is Read on the stream at index stream of Streams.
+func (l *Log) ReadStream(ctx context.Context, stream int, fromSeq uint64, maxBatch int, fn func([]events.Message) error) error {
+	streams := l.Streams()
+	if stream < 0 || stream >= len(streams) {
+		return fmt.Errorf("read stream %d: the log has %d stream(s)", stream, len(streams))
+	}
+	return streams[stream].Read(ctx, fromSeq, maxBatch, fn)
+}
+
+// LastSeqs returns the last sequence of each of Streams, in their order.
+func (l *Log) LastSeqs(ctx context.Context) ([]uint64, error) {
+	streams := l.Streams()
+	seqs := make([]uint64, len(streams))
+	for i, s := range streams {
+		var err error
+		if seqs[i], err = s.LastSeq(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return seqs, nil
+}

@@ -20,7 +20,14 @@ import (
 // that does not decode is recorded under poison/<seq>, logged and skipped;
 // the checkpoint still passes it, because the log will never hold other
 // bytes at that sequence. An error (Pebble I/O) leaves the store as it was.
-func (s *Store) Apply(msgs []events.Message) error {
+func (s *Store) Apply(msgs []events.Message) error { return s.ApplyStream(0, msgs) }
+
+// ApplyStream is Apply for the messages of one stream of a store of several
+// (Options.Streams), in that stream's order, against its own checkpoint.
+func (s *Store) ApplyStream(stream int, msgs []events.Message) error {
+	if stream < 0 || stream >= len(s.checkpoints) {
+		return fmt.Errorf("apply stream %d: the store follows %d stream(s)", stream, len(s.checkpoints))
+	}
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
 	release, err := s.acquire()
@@ -30,7 +37,7 @@ func (s *Store) Apply(msgs []events.Message) error {
 	defer release()
 
 	for len(msgs) > 0 {
-		n, err := s.applyPart(msgs)
+		n, err := s.applyPart(stream, msgs)
 		if err != nil {
 			return err
 		}
@@ -43,13 +50,13 @@ func (s *Store) Apply(msgs []events.Message) error {
 // all of msgs, or fewer when their feed notes reached Options.RunNotes
 // (fanout.go), so that the notes a batch holds until it commits are
 // bounded whatever the run.
-func (s *Store) applyPart(msgs []events.Message) (int, error) {
-	from := s.Checkpoint()
+func (s *Store) applyPart(stream int, msgs []events.Message) (int, error) {
+	from := s.checkpointOf(stream)
 	b := s.db.NewBatchWithSize(batchSize(msgs))
 	defer b.Close()
 	t := newTx(b, s.db, s.log, s.records, len(msgs))
-	t.feed = s.newFeedTx()
-	last, n, err := t.fold(from, msgs)
+	t.feed = s.newFeedTx(stream)
+	last, n, err := t.fold(from, msgs, s.checkpointKey(stream))
 	if err != nil || last == from {
 		return len(msgs), err
 	}
@@ -57,7 +64,7 @@ func (s *Store) applyPart(msgs []events.Message) (int, error) {
 		return 0, fmt.Errorf("commit seqs %d..%d: %w", from+1, last, err)
 	}
 	s.records.commit(t)
-	s.advance(last)
+	s.advance(stream, last)
 	s.publish(t.feed)
 	if s.opts.OnApplied != nil {
 		s.opts.OnApplied(t.applied, t.poisoned)
@@ -98,7 +105,7 @@ func (s *Store) commitOpts() *pebble.WriteOptions {
 // from, and the new checkpoint, which it returns (from itself if nothing was
 // new), with how many of msgs it took: all, unless their feed notes
 // filled the run's budget first (feedTx.full).
-func (t *tx) fold(from uint64, msgs []events.Message) (uint64, int, error) {
+func (t *tx) fold(from uint64, msgs []events.Message, cpKey []byte) (uint64, int, error) {
 	if err := t.prefetch(msgs); err != nil {
 		return from, 0, err
 	}
@@ -130,7 +137,7 @@ func (t *tx) fold(from uint64, msgs []events.Message) (uint64, int, error) {
 			return from, 0, err
 		}
 	}
-	return last, n, t.setUint(checkpointKey(), last)
+	return last, n, t.setUint(cpKey, last)
 }
 
 // tx is one Apply in progress. Conversation and account records are held

@@ -50,7 +50,7 @@ func (f *feedTx) coalescePresence(from uint64, msgs []events.Message) {
 // accountEvent returns the account of m, an event after seq from on an
 // account subject that the feeds have not published yet.
 func (f *feedTx) accountEvent(from uint64, m events.Message) (events.Account, bool) {
-	if m.Seq <= from || m.Seq <= f.st.after {
+	if m.Seq <= from || m.Seq <= f.after {
 		return "", false
 	}
 	kind, key := events.ClassifySubject(m.Subject)

@@ -10,7 +10,7 @@ import (
 // account concerned may see of it, decided with the queries' visibility
 // rules (visibility.go) under the policy in force now.
 func (t *tx) notify(d decoded) error {
-	if t.feed == nil || t.skipped || d.seq <= t.feed.st.after {
+	if t.feed == nil || t.skipped || d.seq <= t.feed.after {
 		return nil
 	}
 	n := api.Notification{Seq: d.seq, At: d.event.Time, ConversationID: d.key}

@@ -46,7 +46,7 @@ func (s *Store) PolicyTookEffect(v uint64, now time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	f := s.newFeedTx()
+	f := s.newFeedTx(len(s.checkpoints) - 1) // the policy's stream: the last
 	base := api.Notification{Kind: api.NoteVisibilityChanged, Seq: s.Checkpoint(), At: now, PolicyVersion: v}
 	if before != nil {
 		if err := s.visibilityNotes(f, before, after, &base); err != nil {

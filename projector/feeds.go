@@ -54,6 +54,7 @@ type feedState struct {
 // merged into the feedState once the run committed.
 type feedTx struct {
 	st         *feedState
+	after      uint64 // the run's stream's events at or below it are not published
 	now        func() time.Time
 	notes      []Note
 	counts     map[events.Account]uint64
@@ -67,7 +68,7 @@ type feedTx struct {
 }
 
 // newFeedTx begins a run's notes; nil when the store publishes no feeds.
-func (s *Store) newFeedTx() *feedTx {
+func (s *Store) newFeedTx(stream int) *feedTx {
 	if s.feed.feeds == nil {
 		return nil
 	}
@@ -78,7 +79,7 @@ func (s *Store) newFeedTx() *feedTx {
 	if s.feed.presence == nil {
 		s.feed.presence = map[events.Account]uint64{}
 	}
-	return &feedTx{st: &s.feed, now: s.opts.Now, notes: s.feed.notes[:0], counts: s.feed.moved,
+	return &feedTx{st: &s.feed, after: s.feedsAfter(stream), now: s.opts.Now, notes: s.feed.notes[:0], counts: s.feed.moved,
 		presence: s.feed.presence, fanout: s.opts.PresenceFanout, budget: s.opts.RunNotes}
 }
 

@@ -57,6 +57,13 @@ func (k key) num(n uint64) key { return binary.BigEndian.AppendUint64(k, n) }
 // checkpointKey holds the stream sequence of the last applied message.
 func checkpointKey() []byte { return newKey(tableMeta).text("checkpoint") }
 
+// streamCheckpointKey holds the sequence of the last applied message of
+// stream i of a store of several streams (Options.Streams > 1).
+func streamCheckpointKey(i int) []byte { return newKey(tableMeta).text("checkpoint").num(uint64(i)) }
+
+// streamsKey holds the number of streams of a store of several.
+func streamsKey() []byte { return newKey(tableMeta).text("streams") }
+
 // poisonKey records a message that could not be decoded.
 func poisonKey(seq uint64) []byte { return newKey(tablePoison).num(seq) }
 

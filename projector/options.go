@@ -73,6 +73,17 @@ type Options struct {
 	// event not yet applied, so a restart publishes the backlog it missed.
 	FeedsAfter uint64
 
+	// Streams is the number of streams the store follows, each with a
+	// checkpoint of its own: 1, the stream CROSSTALK, or a partitioned
+	// log's N+1 (P0 … P{N-1}, POLICY; eventlog.Log.Streams). It is fixed
+	// when the store is created: Open refuses a store of another number.
+	// Default 1.
+	Streams int
+
+	// FeedsAfterStreams is FeedsAfter for each stream of a store of
+	// several. Default: none, every event not yet applied.
+	FeedsAfterStreams []uint64
+
 	// PresenceFanout is the most accounts one presence.changed notifies:
 	// the account itself and its partners, those of its most recently
 	// active conversations first. Beyond it the notes are shed (logged):
@@ -123,6 +134,7 @@ func (o *Options) EnsureDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	o.Streams = max(o.Streams, 1)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -131,6 +143,9 @@ func (o *Options) EnsureDefaults() {
 func (o *Options) validate() error {
 	if o.Dir == "" {
 		return fmt.Errorf("projector options: Dir is required; give the directory of the Pebble store")
+	}
+	if n := len(o.FeedsAfterStreams); n > 0 && n != max(o.Streams, 1) {
+		return fmt.Errorf("projector options: %d FeedsAfterStreams for %d streams", n, o.Streams)
 	}
 	return nil
 }

@@ -17,13 +17,19 @@ import (
 // feed and wait are called from the Source's goroutine only.
 type pipeline struct {
 	s        *Store
+	stream   int
 	full     int
 	inFlight chan error // the result of the run applied in the background, or nil
 	err      error      // the first failed Apply's
 }
 
 // pipeline returns Run's pipeline; Run calls wait once Read returns.
-func (s *Store) pipeline() *pipeline { return &pipeline{s: s, full: s.opts.MaxBatch} }
+func (s *Store) pipeline() *pipeline { return s.streamPipeline(0) }
+
+// streamPipeline is the pipeline of one stream of a store of several.
+func (s *Store) streamPipeline(stream int) *pipeline {
+	return &pipeline{s: s, stream: stream, full: s.opts.MaxBatch}
+}
 
 // feed is the Source's callback: it applies run, in the background if it
 // is full, once the previous run is applied.
@@ -32,11 +38,11 @@ func (p *pipeline) feed(run []events.Message) error {
 		return err
 	}
 	if len(run) < p.full {
-		p.err = p.s.Apply(run)
+		p.err = p.s.ApplyStream(p.stream, run)
 		return p.err
 	}
 	done := make(chan error, 1)
-	go func() { done <- p.s.Apply(run) }()
+	go func() { done <- p.s.ApplyStream(p.stream, run) }()
 	p.inFlight = done
 	return nil
 }

@@ -61,9 +61,9 @@ type Store struct {
 
 	// mu guards checkpoint, advanced and closed. advanced is closed and
 	// replaced each time the checkpoint moves: a broadcast to WaitFor.
-	mu         sync.Mutex
-	checkpoint uint64
-	advanced   chan struct{}
+	mu          sync.Mutex
+	checkpoints []uint64 // one per stream (Options.Streams)
+	advanced    chan struct{}
 	closed     bool
 	done       chan struct{} // closed by Close, wakes WaitFor for good
 }
@@ -78,14 +78,14 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open projector store in %s: %w", opts.Dir, err)
 	}
-	cp, _, err := getUint(db, checkpointKey())
+	cps, err := loadCheckpoints(db, opts.Streams)
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("read checkpoint of %s: %w", opts.Dir, err)
 	}
 	return &Store{
 		opts: opts, db: db, log: opts.Logger, records: newRecordCache(opts.RecordCache),
-		checkpoint: cp, advanced: make(chan struct{}), done: make(chan struct{}),
+		checkpoints: cps, advanced: make(chan struct{}), done: make(chan struct{}),
 		feed: feedState{feeds: opts.Feeds, after: opts.FeedsAfter, n: mustLRU[events.Account, uint64](opts.RecordCache)},
 	}, nil
 }
@@ -155,18 +155,20 @@ func (s *Store) Close() error {
 }
 
 // Checkpoint returns the stream sequence of the last applied message, 0 for
-// an empty store.
+// an empty store. For a store of several streams (Options.Streams) it is
+// the sum of their checkpoints: how many positions are applied, for
+// progress and lag; Checkpoints and WaitForAll compare positions.
 func (s *Store) Checkpoint() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.checkpoint
+	return sum(s.checkpoints)
 }
 
-// advance publishes a committed checkpoint and wakes every waiter.
-func (s *Store) advance(seq uint64) {
+// advance publishes stream's committed checkpoint and wakes every waiter.
+func (s *Store) advance(stream int, seq uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.checkpoint = seq
+	s.checkpoints[stream] = seq
 	close(s.advanced)
 	s.advanced = make(chan struct{})
 }
@@ -175,12 +177,18 @@ func (s *Store) advance(seq uint64) {
 // ctx.Err()) or the store is closed (ErrClosed). Queries with min_seq use it
 // to read their own writes.
 func (s *Store) WaitFor(ctx context.Context, seq uint64) error {
+	return s.waitUntil(ctx, func(cps []uint64) bool { return sum(cps) >= seq })
+}
+
+// waitUntil blocks until reached holds of the checkpoints, ctx is done or
+// the store is closed.
+func (s *Store) waitUntil(ctx context.Context, reached func([]uint64) bool) error {
 	for {
 		s.mu.Lock()
-		cp, advanced, closed := s.checkpoint, s.advanced, s.closed
+		ok, advanced, closed := reached(s.checkpoints), s.advanced, s.closed
 		s.mu.Unlock()
 		switch {
-		case cp >= seq:
+		case ok:
 			return nil
 		case closed:
 			return ErrClosed
@@ -201,11 +209,16 @@ func (s *Store) WaitFor(ctx context.Context, seq uint64) error {
 // broker restart or a leader election stalls the views, never stops them;
 // only a closed store ends Run with an error.
 func (s *Store) Run(ctx context.Context, src Source) error {
+	return s.follow(ctx, 0, src.Read)
+}
+
+// follow is Run on one stream, read by read.
+func (s *Store) follow(ctx context.Context, stream int, read readFunc) error {
 	backoff := s.opts.RetryInterval
 	for {
-		from := s.Checkpoint() + 1
-		p := s.pipeline()
-		err := src.Read(ctx, from, s.opts.MaxBatch, p.feed)
+		from := s.checkpointOf(stream) + 1
+		p := s.streamPipeline(stream)
+		err := read(ctx, from, s.opts.MaxBatch, p.feed)
 		if applyErr := p.wait(); applyErr != nil {
 			err = applyErr // the cause; Read may have stopped for ctx first
 		}
@@ -219,7 +232,7 @@ func (s *Store) Run(ctx context.Context, src Source) error {
 			// The log is unreachable (a broker restart, a leader election):
 			// the views wait, and follow again with a growing pause. A
 			// failure of Pebble itself (ErrClosed) ends Run instead.
-			s.opts.Logger.Warn("projector: follow the log", slog.Uint64("from_seq", from),
+			s.opts.Logger.Warn("projector: follow the log", slog.Int("stream", stream), slog.Uint64("from_seq", from),
 				slog.Any("err", err), slog.Duration("retry_in", backoff))
 		}
 		select {
