@@ -64,8 +64,8 @@ type Store struct {
 	mu          sync.Mutex
 	checkpoints []uint64 // one per stream (Options.Streams)
 	advanced    chan struct{}
-	closed     bool
-	done       chan struct{} // closed by Close, wakes WaitFor for good
+	closed      bool
+	done        chan struct{} // closed by Close, wakes WaitFor for good
 }
 
 // Open opens (or creates) the store in opts.Dir and loads its checkpoint.
