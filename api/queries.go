@@ -178,6 +178,10 @@ type PolicyLink struct {
 
 // Status is the reply of crosstalk.query.status: how far the read model is
 // behind the log, and what it skipped.
+//
+// On a partitioned log (serve --partitions N > 1) StreamLastSeq,
+// ViewsCheckpoint, Lag and StartSeq are sums over its streams, and
+// Streams gives each stream's, in the order P0 … P{N-1}, POLICY.
 type Status struct {
 	StreamLastSeq       uint64     `json:"stream_last_seq"`
 	ViewsCheckpoint     uint64     `json:"views_checkpoint"`
@@ -211,6 +215,9 @@ type Status struct {
 	Node  string   `json:"node"`
 	Roles []string `json:"roles"`
 	Views bool     `json:"views"`
+	// Streams is each stream of a partitioned log; absent on the single
+	// stream CROSSTALK.
+	Streams []StreamStatus `json:"streams,omitempty"`
 	// Nodes are the nodes of the service that answered $SRV.INFO.crosstalk
 	// within a quarter of a second, this one included, by node id.
 	Nodes []NodeInfo `json:"nodes"`
@@ -234,3 +241,12 @@ const (
 	SideViews    = "views"
 	SideCommands = "commands"
 )
+
+// StreamStatus is one stream of a partitioned log in Status: its last
+// sequence, the read model's checkpoint in it, and the difference.
+type StreamStatus struct {
+	Name       string `json:"name"`
+	LastSeq    uint64 `json:"last_seq"`
+	Checkpoint uint64 `json:"checkpoint"`
+	Lag        uint64 `json:"lag"`
+}

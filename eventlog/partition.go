@@ -206,3 +206,19 @@ func (l *Log) LastSeqs(ctx context.Context) ([]uint64, error) {
 	}
 	return seqs, nil
 }
+
+// GetOn is Get on the stream that holds subject: seq is a sequence of
+// that stream, such as an append to subject returned.
+func (l *Log) GetOn(ctx context.Context, subject string, seq uint64) (events.Message, error) {
+	return l.route(subject).Get(ctx, seq)
+}
+
+// StreamNames returns the name of each of Streams, in their order.
+func (l *Log) StreamNames() []string {
+	streams := l.Streams()
+	names := make([]string, len(streams))
+	for i, s := range streams {
+		names[i] = s.Name()
+	}
+	return names
+}

@@ -22,6 +22,11 @@ const mirrorTimeout = 5 * time.Second
 // chooses where the service's account delivers it. Serving does not
 // depend on them, so a failure is logged, not returned.
 func (n *Node) ensureAuditMirrors(ctx context.Context, logger *slog.Logger) {
+	if p := n.log.Partitions(); p > 1 {
+		logger.Warn("the auditor's mirrors copy the single stream CROSSTALK; a partitioned log's streams are not mirrored into AUDIT",
+			slog.Int("partitions", p))
+		return
+	}
 	ctx, cancel := context.WithTimeout(ctx, mirrorTimeout)
 	defer cancel()
 	created, err := natsconf.EnsureMirrors(ctx, n.nc)

@@ -65,6 +65,12 @@ type Options struct {
 	// every tag, and must be an existing stream's placement tags. Default:
 	// none, and existing streams are used as they are placed.
 	PlacementTags []string
+	// Partitions is the number of streams the log spreads conversations
+	// and accounts over (eventlog.Options.Partitions), fixed when the
+	// streams are created: 1 is the single stream CROSSTALK; N > 1
+	// CROSSTALK_P0 … CROSSTALK_P{N-1} and CROSSTALK_POLICY. Default 0:
+	// the existing log's number, else 1.
+	Partitions int
 	// SyncAlways fsyncs every JetStream write (embedded server only) before
 	// it is acknowledged, and every batch of the views.
 	SyncAlways bool

@@ -63,7 +63,7 @@ func (n *Node) openStreams(ctx context.Context, js jetstream.JetStream, o Option
 	}
 	var err error
 	n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: o.Logger, Signer: signer,
-		Replicas: o.Replicas, PlacementTags: o.PlacementTags})
+		Replicas: o.Replicas, PlacementTags: o.PlacementTags, Partitions: o.Partitions})
 	if err := check(err); err != nil {
 		return err
 	}
@@ -94,6 +94,11 @@ func (n *Node) feeds(ctx context.Context, o Options, vo *projector.Options) erro
 	}
 	vo.Feeds = feed.New(n.nc)
 	if _, err := os.Stat(vo.Dir); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if n.log.Partitions() > 1 {
+		var err error
+		vo.FeedsAfterStreams, err = n.log.LastSeqs(ctx)
 		return err
 	}
 	last, err := n.log.LastSeq(ctx)
@@ -137,6 +142,9 @@ func intakeApps(o Options) ([]string, error) {
 func (n *Node) viewsOptions(o Options) projector.Options {
 	vo := projector.Options{Logger: o.Logger, SyncEveryBatch: o.SyncAlways, CacheSize: o.ViewsCacheSize,
 		OnApplied: n.metrics.ObserveApplied}
+	if n.log != nil && n.log.Partitions() > 1 { // a checkpoint per stream
+		vo.Streams = len(n.log.Streams())
+	}
 	if o.Service.Clock != nil { // the feeds' policy in force is the service's
 		vo.Now = o.Service.Clock.Now
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -119,6 +120,11 @@ func OpenExistingLog(ctx context.Context, nc *nats.Conn, where string, logger *s
 	log, err := eventlog.OpenExisting(ctx, js, eventlog.Options{Logger: logger})
 	if errors.Is(err, eventlog.ErrNoStream) {
 		return nil, fmt.Errorf("%w %s: there is no stream %s", ErrNoStream, where, events.StreamName)
+	}
+	if err == nil && log.Partitions() > 1 {
+		return nil, fmt.Errorf("%w %s: the log has %d partitions (%s); audit verify, checksum and export, the timelines, "+
+			"replay and the offline views rebuild read the single stream %s and do not read a partitioned log yet",
+			ErrPartitioned, where, log.Partitions(), strings.Join(log.StreamNames(), ", "), events.StreamName)
 	}
 	return log, err
 }

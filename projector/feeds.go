@@ -157,6 +157,9 @@ func (s *Store) TakeFeeds(old *Store) error {
 		return fmt.Errorf("take feeds: %w", err)
 	}
 	s.feed = feedState{feeds: old.feed.feeds, after: max(old.Checkpoint(), s.feed.after), n: mustLRU[events.Account, uint64](s.opts.RecordCache)}
+	if len(s.checkpoints) > 1 { // after is per stream
+		s.opts.FeedsAfterStreams = maxEach(old.Checkpoints(), s.opts.FeedsAfterStreams)
+	}
 	old.feed.feeds = nil
 	return nil
 }

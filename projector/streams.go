@@ -135,3 +135,13 @@ func sum(seqs []uint64) uint64 {
 	}
 	return n
 }
+
+// maxEach is the larger of a's and b's entry at each index of a; b may be
+// shorter.
+func maxEach(a, b []uint64) []uint64 {
+	out := append([]uint64(nil), a...)
+	for i := range min(len(a), len(b)) {
+		out[i] = max(a[i], b[i])
+	}
+	return out
+}

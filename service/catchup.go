@@ -18,11 +18,12 @@ import (
 
 // noteStart records the stream's last sequence as of the start.
 func (s *Service) noteStart(ctx context.Context) error {
-	last, err := s.log.LastSeq(ctx)
+	lasts, err := s.positions(ctx)
 	if err != nil {
 		return fmt.Errorf("the stream's last sequence at start: %w", err)
 	}
-	s.startSeq.Store(last)
+	s.startSeqs = lasts
+	s.startSeq.Store(sum(lasts))
 	s.started.Store(true)
 	return nil
 }
@@ -34,7 +35,7 @@ func (s *Service) CaughtUpAtStart() bool {
 	if s.caughtUp.Load() {
 		return true
 	}
-	if !s.started.Load() || (s.hasViews() && s.views().Checkpoint() < s.startSeq.Load()) {
+	if !s.started.Load() || (s.hasViews() && !reached(s.views(), s.startSeqs)) {
 		return false
 	}
 	s.caughtUp.Store(true) // once caught up, for good: the checkpoint only grows
@@ -49,7 +50,7 @@ func (s *Service) waitStart(ctx context.Context) error {
 	target := s.startSeq.Load()
 	wctx, cancel := context.WithTimeout(ctx, s.opts.ReadWait)
 	defer cancel()
-	err := s.views().WaitFor(wctx, target)
+	err := s.views().WaitForAll(wctx, s.startSeqs)
 	if err == nil || (errors.Is(err, projector.ErrClosed) && s.CaughtUpAtStart()) {
 		s.caughtUp.Store(true)
 		return nil

@@ -23,7 +23,12 @@ var (
 // with the closer's settings from s's options.
 func newCloser(s *Service) *closer.Closer {
 	views := func() closer.Views { return s.views() }
-	return closer.New(views, s.log, closerPorts{s}, closerPorts{s}, closer.Options{
+	var log closer.Log = s.log
+	if s.partitioned() != nil {
+		views = func() closer.Views { return closerViews{s.views(), s} }
+		log = closerLog{s}
+	}
+	return closer.New(views, log, closerPorts{s}, closerPorts{s}, closer.Options{
 		Clock: s.opts.Clock, Logger: s.opts.Logger,
 		CheckInterval: s.opts.PolicyCheckInterval, CloseGrace: s.opts.CloseGrace,
 		CloseConcurrency: s.opts.CloseConcurrency, CloseRun: s.opts.CloseRun,

@@ -63,7 +63,7 @@ var (
 // is not running, or the stream's configuration is wrong (Healthy). A
 // service without a read model checks the stream alone.
 func (s *Service) Readiness(ctx context.Context, maxLag uint64) error {
-	last, err := s.log.LastSeq(ctx)
+	last, err := s.lastSeq(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrStreamUnreachable, err)
 	}

@@ -15,6 +15,9 @@ import (
 // read model has applied seq. A seq beyond the stream's last is refused at
 // once: no write has it yet, so waiting would only hold a slot for nothing.
 func (s *Service) waitFor(ctx context.Context, seq uint64) error {
+	if err := s.refuseMinSeq(seq); err != nil {
+		return err
+	}
 	if seq == 0 || s.views().Checkpoint() >= seq {
 		return nil
 	}

@@ -56,5 +56,5 @@ func (s *Service) mustWait(q query) bool {
 	if _, status := q.(*statusQuery); !status && seq <= s.startSeq.Load() && !s.CaughtUpAtStart() {
 		return true
 	}
-	return seq != 0 && s.views().Checkpoint() < seq
+	return seq != 0 && (s.partitioned() != nil || s.views().Checkpoint() < seq)
 }

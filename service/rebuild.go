@@ -99,7 +99,7 @@ func (s *Service) startRebuild(ctx context.Context) (api.RebuildReply, error) {
 		p.Applied = r.store.Checkpoint()
 		return api.RebuildReply{Joined: true, Progress: p}, nil
 	}
-	target, err := s.log.LastSeq(ctx)
+	target, err := s.lastSeq(ctx)
 	if err != nil {
 		return api.RebuildReply{}, err
 	}

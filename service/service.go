@@ -241,7 +241,10 @@ type Service struct {
 	// started is; caughtUp is set once the views have applied it. See
 	// catchup.go.
 	startSeq atomic.Uint64
-	started  atomic.Bool
+	// startSeqs is each stream's last sequence when Run started (one for
+	// the single stream), set before started.
+	startSeqs []uint64
+	started   atomic.Bool
 	caughtUp atomic.Bool
 	// nodeHeader is every reply's Crosstalk-Node header, shared and only
 	// read (replyHeader).

@@ -18,7 +18,7 @@ import (
 // Leases say which node answered, which nodes it sees and who holds each
 // singleton's lease.
 func (s *Service) Status(ctx context.Context) (api.Status, error) {
-	last, err := s.log.LastSeq(ctx)
+	last, err := s.lastSeq(ctx)
 	if err != nil {
 		return api.Status{}, err
 	}
@@ -40,6 +40,9 @@ func (s *Service) Status(ctx context.Context) (api.Status, error) {
 	st.Poisoned = []api.Poisoned{}
 	if views := s.views(); views != nil {
 		st.ViewsCheckpoint = views.Checkpoint()
+		if st.Streams, err = s.streamStatus(ctx, views); err != nil {
+			return st, err
+		}
 		st.Lag = last - min(last, st.ViewsCheckpoint)
 		if st.Poisoned, err = views.Poisoned(); err != nil {
 			return st, err
@@ -80,7 +83,7 @@ func (s *Service) runLagReport(ctx context.Context) error {
 // model is more than LagWarn events behind the log, or has stayed at one
 // checkpoint for StallWarn while the log holds more.
 func (s *Service) reportLag(ctx context.Context) {
-	last, err := s.log.LastSeq(ctx)
+	last, err := s.lastSeq(ctx)
 	if err != nil {
 		return
 	}

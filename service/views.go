@@ -24,7 +24,7 @@ func (s *Service) runViews(ctx context.Context) error {
 	for {
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func(st *projector.Store) { done <- st.Run(rctx, s.log) }(s.views())
+		go func(st *projector.Store) { done <- s.follow(rctx, st) }(s.views())
 		select {
 		case err := <-done:
 			cancel()
@@ -49,14 +49,15 @@ func (s *Service) runViews(ctx context.Context) error {
 // catchUpRebuilt follows the log into st until it has applied everything
 // appended so far. The live store keeps answering meanwhile.
 func (s *Service) catchUpRebuilt(ctx context.Context, st *projector.Store) error {
-	last, err := s.log.LastSeq(ctx)
+	lasts, err := s.positions(ctx)
 	if err != nil {
 		return err
 	}
+	last := sum(lasts)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- st.Run(rctx, s.log) }()
-	err = st.WaitFor(ctx, last)
+	go func() { done <- s.follow(rctx, st) }()
+	err = st.WaitForAll(ctx, lasts)
 	cancel()
 	if runErr := <-done; runErr != nil {
 		return runErr

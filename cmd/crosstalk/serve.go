@@ -109,6 +109,7 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	f.BoolVar(&cfg.Insecure, "insecure", false, "without authentication, listen on a non-loopback --listen, or use a --nats-url beyond loopback or one that requires authentication, anyway: anyone who reaches it may act as any account")
 	addCredentialFlags(f, &cfg.Credentials)
 	cmd.MarkFlagsMutuallyExclusive("nats-config", "nats-url")
+	f.IntVar(&cfg.Partitions, "partitions", 0, "streams the log spreads conversations and accounts over, fixed when they are created: 1 is the stream CROSSTALK; N > 1 CROSSTALK_P0..P{N-1} and CROSSTALK_POLICY; 0 takes the existing log's number, else 1")
 	f.IntVar(&cfg.Replicas, "replicas", 0, "copies of the streams on a JetStream cluster (3 with --nats-url URL,URL,URL): created with it, or checked; 0 creates with 1 and takes existing streams as they are")
 	f.StringSliceVar(&cfg.PlacementTags, "placement-tags", nil, "place new streams on the cluster's servers carrying all these tags (comma-separated); existing streams must have them")
 	f.StringVar(&cfg.SigningKey, "signing-key", "", "sign events with the ed25519 key in this PEM file (default: DIR/signing.key, created on first start)")
@@ -153,6 +154,17 @@ CROSSTALK_LEASES: "closer" (the policy closer) and "intake" (the intake
 consumer). A lease lives --lease-ttl (5s) without a renewal: a node killed
 with -9 hands them over within about twice that, one stopped cleanly at
 once (docs/operations.md, docs/reliability.md).
+
+--partitions N (N > 1) spreads the log over the streams CROSSTALK_P0 …
+CROSSTALK_P{N-1}, by FNV-1a 32 of each conversation's or account's subject
+modulo N, with the policy in CROSSTALK_POLICY: each stream is a Raft group
+of its own, whose leader JetStream places, so writes spread over the
+cluster. N is fixed when the streams are created; a restart learns it from
+them (0, the default), and a different N is refused. The default, 1, is the
+single stream CROSSTALK. On a partitioned log queries refuse min_seq (a
+position of the single stream), and audit, export, replay, the timelines
+and the auditor's mirrors do not read it yet (docs/operations.md,
+"Partitions").
 
 Identities: with --nats-config FILE (as 'crosstalk auth init' writes) the
 embedded server runs that nats-server configuration (accounts, users, TLS;
