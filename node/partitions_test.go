@@ -30,7 +30,8 @@ func partitionedOptions(dir string, n int) node.Options {
 // A node on four partitions: commands on many conversations spread over
 // the four streams, a retried command is answered from its first reply,
 // the views follow every stream (status names each, lag 0), queries answer,
-// min_seq is refused, and the closer closes across partitions.
+// min_seq is refused, an online rebuild follows every stream, and the
+// closer closes across partitions.
 func TestPartitionedNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -72,6 +73,12 @@ func TestPartitionedNode(t *testing.T) {
 		var rep api.PolicyReport
 		return rep, c.Query(ctx, api.QueryPolicy, api.QueryBase{}, &rep)
 	}, 2)
+	if p := rebuildAndWait(ctx, t, c); p.Applied < p.Target || p.Target == 0 {
+		t.Errorf("online rebuild of a partitioned log: %+v", p)
+	}
+	if cps := n.Store().Checkpoints(); len(cps) != 5 {
+		t.Errorf("the rebuilt store follows %d streams", len(cps))
+	}
 	waitViews(ctx, t, c)
 	for _, cv := range convs {
 		if err := c.Query(ctx, api.QueryConversation, map[string]any{"conversation_id": cv.id}, &conv); err != nil || !conv.Closed {
@@ -85,16 +92,22 @@ func TestPartitionedNode(t *testing.T) {
 }
 
 // restartLearnsPartitions restarts the node on dir with --partitions 0
-// (learned: 4) and with 2 (refused), and checks the tools that read the
-// single stream refuse it.
+// (learned: 4) and with 2 (refused), and checks that the auditor's mirrors
+// and the tools that read the single stream refuse it, saying so.
 func restartLearnsPartitions(ctx context.Context, t *testing.T, dir string) {
 	t.Helper()
 	if _, err := node.Start(ctx, partitionedOptions(dir, 2)); !errors.Is(err, eventlog.ErrPartitionsMismatch) {
 		t.Errorf("--partitions 2 on a 4-partition log: %v", err)
 	}
-	n, err := node.Start(ctx, partitionedOptions(dir, 0))
+	var logs testkit.LockedBuffer
+	o := partitionedOptions(dir, 0)
+	o.Logger = logs.Logger()
+	n, err := node.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "streams are not mirrored into AUDIT") {
+		t.Errorf("no word of the auditor's mirrors in the log: %s", logs.String())
 	}
 	if n.Log().Partitions() != 4 || len(n.Store().Checkpoints()) != 5 {
 		t.Errorf("restart: %d partitions, %d checkpoints", n.Log().Partitions(), len(n.Store().Checkpoints()))
