@@ -49,6 +49,10 @@
 //   - cmd_send_durable (embedded broker only): cmd_send_pipelined's workload
 //     on a second embedded broker with SyncAlways and views that sync every
 //     batch, as serve --sync-always runs.
+//   - cmd_send_partitions (embedded broker only): cmd_send_pipelined's
+//     workload on another embedded broker whose log has
+//     PartitionsFigure partitions (serve --partitions 4), its views
+//     following every stream.
 //
 // Every figure also carries the CPU time the whole process (broker, service,
 // clients) used while it was measured, which other load on the machine skews
@@ -209,7 +213,7 @@ func Run(ctx context.Context, opts Options, progress Progress) (Result, error) {
 		progress = silent{}
 	}
 	started := time.Now()
-	env, err := startEnv(ctx, opts, false)
+	env, err := startEnv(ctx, opts, envKind{})
 	if err != nil {
 		return Result{}, err
 	}
@@ -265,7 +269,10 @@ func (r *runner) measure(ctx context.Context) error {
 	if err := r.serviceFigures(ctx, store); err != nil {
 		return err
 	}
-	return wrapPhase(figSendDurable, r.cmdSendDurable(ctx))
+	if err := wrapPhase(figSendDurable, r.cmdSendDurable(ctx)); err != nil {
+		return err
+	}
+	return wrapPhase(figSendPartitions, r.cmdSendPartitions(ctx))
 }
 
 // add records one figure; unless it says otherwise, it cost the CPU time of

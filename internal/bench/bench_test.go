@@ -40,8 +40,9 @@ var figureNames = []string{
 
 // embeddedFigureNames are the figures measured only on the embedded broker:
 // the *_auth ones under a generated identity configuration, and
-// cmd_send_durable on a second broker with SyncAlways.
-var embeddedFigureNames = []string{"query_inbox_auth", "cmd_send_auth", "cmd_send_durable"}
+// cmd_send_durable on a second broker with SyncAlways, cmd_send_partitions
+// on a third whose log has four partitions.
+var embeddedFigureNames = []string{"query_inbox_auth", "cmd_send_auth", "cmd_send_durable", "cmd_send_partitions"}
 
 // targetNames are the targets of every run; the embedded broker adds
 // embeddedTargetNames.
@@ -139,7 +140,7 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigures(t, res, append(slices.Clone(figureNames), embeddedFigureNames...))
-	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 15)
+	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 16)
 	var cpuRatios int
 	for _, q := range res.Ratios {
 		if q.Measure == MeasureCPUPerOp {
@@ -149,8 +150,8 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 			}
 		}
 	}
-	if cpuRatios != 10 {
-		t.Errorf("ratios %+v; want 10 of CPU per operation: 7 of every run, cmd_send_durable's and the 2 *_auth", res.Ratios)
+	if cpuRatios != 11 {
+		t.Errorf("ratios %+v; want 11 of CPU per operation: 7 of every run, cmd_send_durable's, cmd_send_partitions' and the 2 *_auth", res.Ratios)
 	}
 	if !strings.Contains(res.Environment.Identity, "app principal") {
 		t.Errorf("the environment must say how the *_auth figures connect: %q", res.Environment.Identity)

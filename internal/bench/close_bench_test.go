@@ -53,7 +53,7 @@ func BenchmarkPolicyClose(b *testing.B) {
 func runPolicyClose(ctx context.Context, b *testing.B, n int) (fig Figure, err error) {
 	opts := Options{Close: n, Dir: b.TempDir(), Logger: testkit.Quiet(), CPUProfile: *closeProfile}
 	opts.EnsureDefaults()
-	env, err := startEnv(ctx, opts, false)
+	env, err := startEnv(ctx, opts, envKind{})
 	if err != nil {
 		return fig, err
 	}

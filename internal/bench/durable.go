@@ -21,7 +21,7 @@ func (r *runner) cmdSendDurable(ctx context.Context) error {
 	if r.env.srv == nil {
 		return nil
 	}
-	denv, err := startEnv(ctx, r.opts, true)
+	denv, err := startEnv(ctx, r.opts, envKind{durable: true})
 	if err != nil {
 		return err
 	}

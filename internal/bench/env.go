@@ -44,14 +44,22 @@ type env struct {
 	durable bool
 }
 
+// envKind is what sets an env apart: a durable broker, a partitioned log
+// (partitions > 1; both embedded only).
+type envKind struct {
+	durable    bool
+	partitions int
+}
+
 // startEnv starts the embedded broker or checks the given one, and opens the
 // stream CROSSTALK. A durable env's broker is always embedded.
-func startEnv(ctx context.Context, opts Options, durable bool) (e *env, err error) {
+func startEnv(ctx context.Context, opts Options, kind envKind) (e *env, err error) {
+	durable := kind.durable
 	dir, err := os.MkdirTemp(opts.Dir, "crosstalk-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
-	if durable {
+	if durable || kind.partitions > 1 {
 		opts.NatsURL = ""
 	}
 	e = &env{opts: opts, dir: dir, url: opts.NatsURL, durable: durable}
@@ -82,7 +90,7 @@ func startEnv(ctx context.Context, opts Options, durable bool) (e *env, err erro
 	if err != nil {
 		return e, err
 	}
-	e.log, err = eventlog.Open(ctx, e.js, eventlog.Options{Logger: opts.Logger, Signer: events.NewSigner(key)})
+	e.log, err = eventlog.Open(ctx, e.js, eventlog.Options{Logger: opts.Logger, Signer: events.NewSigner(key), Partitions: kind.partitions})
 	return e, err
 }
 
@@ -201,7 +209,11 @@ func (e *env) openStore(name string, feeds projector.Feeds) (*projector.Store, e
 	if err != nil {
 		return nil, err
 	}
-	st, err := projector.Open(projector.Options{Dir: dir, Logger: e.opts.Logger, SyncEveryBatch: e.durable, Feeds: feeds})
+	o := projector.Options{Dir: dir, Logger: e.opts.Logger, SyncEveryBatch: e.durable, Feeds: feeds}
+	if e.log.Partitions() > 1 {
+		o.Streams = len(e.log.Streams())
+	}
+	st, err := projector.Open(o)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,9 @@ const (
 	figSendPiped   = "cmd_send_pipelined"
 	figSendAuth    = "cmd_send_auth"
 	figSendDurable = "cmd_send_durable"
+	// figSendPartitions is cmd_send_pipelined on a log of
+	// PartitionsFigure partitions.
+	figSendPartitions = "cmd_send_partitions"
 	figQuery       = "query_inbox"
 	figQuerySmall  = "query_inbox_small"
 	figQuery1      = "query_inbox_1client"
@@ -85,6 +88,7 @@ func (r *Result) commandTargets() {
 	r.p99Target(figSendSync, wantSendSyncP99)
 	r.ratio(MeasureValue, figSendDurable, figSend)
 	r.ratio(MeasureCPUPerOp, figSendDurable, figSend)
+	r.ratio(MeasureCPUPerOp, figSendPartitions, figSend)
 }
 
 // projectorTargets: catch-up against an ordered consumer, and its CPU per
