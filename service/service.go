@@ -245,7 +245,7 @@ type Service struct {
 	// the single stream), set before started.
 	startSeqs []uint64
 	started   atomic.Bool
-	caughtUp atomic.Bool
+	caughtUp  atomic.Bool
 	// nodeHeader is every reply's Crosstalk-Node header, shared and only
 	// read (replyHeader).
 	nodeHeader nats.Header

@@ -24,13 +24,13 @@ const (
 	// figSendPartitions is cmd_send_pipelined on a log of
 	// PartitionsFigure partitions.
 	figSendPartitions = "cmd_send_partitions"
-	figQuery       = "query_inbox"
-	figQuerySmall  = "query_inbox_small"
-	figQuery1      = "query_inbox_1client"
-	figQueryAuth   = "query_inbox_auth"
-	figClose       = "policy_close"
-	figRebuildRate = "rebuild_rate"
-	figIntake      = "intake"
+	figQuery          = "query_inbox"
+	figQuerySmall     = "query_inbox_small"
+	figQuery1         = "query_inbox_1client"
+	figQueryAuth      = "query_inbox_auth"
+	figClose          = "policy_close"
+	figRebuildRate    = "rebuild_rate"
+	figIntake         = "intake"
 )
 
 // The targets of issue 15, all taken in the same run. CPU per operation is
