@@ -168,6 +168,9 @@ directory (or uses --nats-url) and measures, in one run:
   cmd_send_durable     cmd_send with requests in flight on a second embedded
                        broker as serve --sync-always runs it (fsync before
                        every ack, views synced every batch)
+  cmd_send_partitions  cmd_send with requests in flight on another embedded
+                       broker whose log has 4 partitions (serve --partitions 4),
+                       the views following every stream
 
 The embedded server runs under an identity configuration the bench generates
 (as 'crosstalk auth init' would); every figure but the *_auth ones connects as
@@ -177,7 +180,8 @@ It prints a table with p50 and p99 latencies and the CPU time per operation
 of every figure, the ratios of the figures to their floors measured in the
 same run (cmd_send to raw_occ_endpoint and raw_js_async_pub, projector_catchup
 to raw_ordered_consume, query_inbox to raw_request_reply and
-raw_request_reply_inbox, cmd_send_durable to cmd_send, the *_auth figures to
+raw_request_reply_inbox, cmd_send_durable to cmd_send, cmd_send_partitions to
+cmd_send in cpu/op, the *_auth figures to
 the same workloads without identities, intake to raw_js_async_pub and, in
 cpu/op, to cmd_send, projector_catchup_feed to projector_catchup in cpu/op:
 the target "feed projector cpu/op" wants feeds to cost the projector at most
@@ -188,6 +192,6 @@ machine lowers them (the load average is printed).
 
 With --nats-url the bench runs on that server's JetStream; the streams
 CROSSTALK and CROSSTALK_INTAKE_<app> (of the bench's app) must not exist there, because the bench fills
-them and cannot purge CROSSTALK. The *_auth figures and cmd_send_durable are
-then skipped (the table says so): they need an embedded server the bench
+them and cannot purge CROSSTALK. The *_auth figures, cmd_send_durable and
+cmd_send_partitions are then skipped (the table says so): they need an embedded server the bench
 configures.`
