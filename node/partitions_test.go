@@ -30,8 +30,8 @@ func partitionedOptions(dir string, n int) node.Options {
 // A node on four partitions: commands on many conversations spread over
 // the four streams, a retried command is answered from its first reply,
 // the views follow every stream (status names each, lag 0), queries answer,
-// min_seq is refused, an online rebuild follows every stream, and the
-// closer closes across partitions.
+// min_seq is refused, the live feeds publish, an online rebuild follows
+// every stream, and the closer closes across partitions.
 func TestPartitionedNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -46,7 +46,15 @@ func TestPartitionedNode(t *testing.T) {
 	}
 	c := client.New(n.Conn())
 	publishPolicy(ctx, t, c, "v1-2020-cross-app.json")
+	notes, err := n.Conn().SubscribeSync("crosstalk.feed.>")
+	if err != nil {
+		t.Fatal(err)
+	}
 	convs := startMany(ctx, t, c, 24)
+	if _, err := notes.NextMsg(10 * time.Second); err != nil {
+		t.Errorf("no live feed notification from the partitioned views: %v", err)
+	}
+	_ = notes.Unsubscribe()
 	for i, p := range n.Log().Streams()[:4] {
 		if info, err := p.Info(ctx); err != nil || info.State.Msgs == 0 {
 			t.Errorf("partition %d (%s) holds no message: %v", i, p.Name(), err)
@@ -115,8 +123,10 @@ func restartLearnsPartitions(ctx context.Context, t *testing.T, dir string) {
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := node.OpenHistory(ctx, node.Source{Dir: dir}, false, testkit.Quiet()); !errors.Is(err, node.ErrPartitioned) {
-		t.Errorf("audit on a partitioned log: %v, want ErrPartitioned", err)
+	for _, views := range []bool{false, true} { // checksum, export, replay; verify
+		if _, err := node.OpenHistory(ctx, node.Source{Dir: dir}, views, testkit.Quiet()); !errors.Is(err, node.ErrPartitioned) {
+			t.Errorf("audit (views %v) on a partitioned log: %v, want ErrPartitioned", views, err)
+		}
 	}
 }
 

@@ -101,6 +101,10 @@ func (s *Stopped) openViews(o StoppedOptions) error {
 		return nil
 	}
 	views, err := projector.Open(projector.Options{Dir: dir, Logger: o.Logger})
+	if errors.Is(err, projector.ErrStreams) {
+		return fmt.Errorf("%w in %s: its views follow the streams of a partitioned log; audit verify and the offline views "+
+			"rebuild read the single stream CROSSTALK and do not read a partitioned log yet (%w)", ErrPartitioned, o.Dir, err)
+	}
 	if err != nil {
 		return fmt.Errorf("open the views in %s: %w", dir, err)
 	}
