@@ -101,7 +101,7 @@ func reached(st *projector.Store, seqs []uint64) bool {
 func (s *Service) refuseMinSeq(seq uint64) error {
 	if p := s.partitioned(); p != nil && seq != 0 {
 		return badRequest("min_seq %d names a position of the single stream CROSSTALK; this log has %d partitions, "+
-			"whose positions are per stream: give after, with the position a command reply returned", seq, p.Partitions())
+			"whose sequences are per stream, so one sequence cannot say which writes to wait for: leave min_seq out", seq, p.Partitions())
 	}
 	return nil
 }
