@@ -29,8 +29,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m, testkit.ServerLeaks...) }
 
 // Pin the adapters to the interfaces the service consumes.
 var (
-	_ service.Log      = (*eventlog.Log)(nil)
-	_ projector.Source = (*eventlog.Log)(nil)
+	_ service.Log            = (*eventlog.Log)(nil)
+	_ service.PartitionedLog = (*eventlog.Log)(nil)
+	_ projector.Source       = (*eventlog.Log)(nil)
+	_ projector.Streams      = (*eventlog.Log)(nil)
 )
 
 // harness is one crosstalk service on a real in-process nats-server and a
