@@ -3,6 +3,7 @@ package eventlog_test
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -176,5 +177,35 @@ func TestPartitionsAreFixedWhenCreated(t *testing.T) {
 	}
 	if l1, err := eventlog.Open(ctx, single.js, eventlog.Options{Partitions: 1}); err != nil || l1.Name() != events.StreamName {
 		t.Errorf("Open(1) on CROSSTALK: %v", err)
+	}
+}
+
+// A partition stream edited under the service is found by CheckConfig,
+// named, and refuses the appends routed to it; Open refuses it too.
+func TestPartitionMisconfiguredIsNamed(t *testing.T) {
+	srv, l := openPartitioned(t, 2, nil)
+	ctx := testContext(t)
+	js := srv.JetStream(t)
+	p1 := l.Streams()[1]
+	cfg := p1.Stream().CachedInfo().Config
+	cfg.MaxMsgs = 3
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	err := l.CheckConfig(ctx)
+	if !errors.Is(err, eventlog.ErrStreamMisconfigured) || !strings.Contains(err.Error(), p1.Name()) {
+		t.Fatalf("CheckConfig: %v", err)
+	}
+	var in1 string
+	for i := 0; in1 == ""; i++ {
+		if eventlog.PartitionOf(conv(i), 2) == 1 {
+			in1 = conv(i)
+		}
+	}
+	if _, _, err := l.Append(ctx, in1, 0, "", []byte("x")); !errors.Is(err, eventlog.ErrStreamMisconfigured) {
+		t.Errorf("append to %s on a misconfigured partition: %v", in1, err)
+	}
+	if _, err := eventlog.Open(ctx, js, eventlog.Options{}); !errors.Is(err, eventlog.ErrStreamMisconfigured) {
+		t.Errorf("Open: %v", err)
 	}
 }
