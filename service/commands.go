@@ -18,7 +18,8 @@ import (
 // replyFor builds the reply for event e stored at seq: its subject names
 // the account or the conversation, as the type's subject kind says.
 func replyFor(e events.Event, seq uint64) api.CommandReply {
-	r := api.CommandReply{EventID: e.ID, StreamSeq: seq, Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
+	r := api.CommandReply{EventID: e.ID, StreamSeq: seq, Position: api.PositionAt(seq),
+		Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
 	info, _ := events.Lookup(e.Type)
 	switch info.Subject {
 	case events.SubjectAccount:

@@ -127,6 +127,9 @@ func (s *Service) queryCommand(ctx context.Context, p identity.Principal, body [
 		return nil, fmt.Errorf("%w: command_id %s of %s: never decided through %s's intake, or longer ago than the intake window",
 			ErrNoOutcome, events.Quote(q.CommandID), app, app)
 	}
+	if r := o.Reply; r != nil && r.Position == "" && r.StreamSeq != 0 {
+		r.Position = api.PositionAt(r.StreamSeq) // an outcome stored before replies had one
+	}
 	return o, nil
 }
 

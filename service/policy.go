@@ -91,5 +91,5 @@ func (s *Service) publishPolicy(ctx context.Context, by identity.Principal, body
 			version = v
 		}
 	}
-	return api.PublishReply{EventID: r.EventID, StreamSeq: r.StreamSeq, Version: version, Duplicate: r.Duplicate}, nil
+	return api.PublishReply{EventID: r.EventID, StreamSeq: r.StreamSeq, Position: r.Position, Version: version, Duplicate: r.Duplicate}, nil
 }
