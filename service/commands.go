@@ -140,6 +140,11 @@ func (s *Service) decide(ctx context.Context, e *entry, cmd aggregate.Command) (
 		reply, err = s.duplicateReply(ctx, e.subject, cmd, prior.Seq)
 		return decided{}, reply, true, err
 	}
+	if policyDecides(e, cmd) {
+		if err := s.freshPolicy(ctx); err != nil {
+			return decided{}, api.CommandReply{}, true, err
+		}
+	}
 	now := s.opts.Clock.Now()
 	ev, err := e.state.Decide(cmd, s.policyAt(now), now)
 	if err != nil {
@@ -273,6 +278,11 @@ func (s *Service) conversationJob(ctx context.Context, p identity.Principal, app
 	subject := events.ConversationSubject(id)
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
 	if start, ok := cmd.(aggregate.StartConversation); ok {
+		if crossApp(start.Actor, start.Participants) {
+			if err := s.freshPolicy(ctx); err != nil {
+				return job{}, err
+			}
+		}
 		if cmd, err = s.withOptIns(ctx, start); err != nil {
 			return job{}, err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 )
 
@@ -20,6 +21,7 @@ func newPolicies() state { return &aggregate.Policies{} }
 type policySnapshot struct {
 	versions []aggregate.Policy
 	eventIDs map[uint64]string
+	seq      uint64 // the stream sequence of the last policy event folded in
 }
 
 func (p *policySnapshot) inForce(now time.Time) *aggregate.Policy {
@@ -39,6 +41,7 @@ func (s *Service) snapshotPolicies() {
 	snap := &policySnapshot{
 		versions: append([]aggregate.Policy(nil), ps.Versions...),
 		eventIDs: make(map[uint64]string, len(ps.Versions)),
+		seq:      ps.Position().LastSeq,
 	}
 	for _, p := range ps.Versions {
 		snap.eventIDs[p.Version] = ps.EventID(p.Version)
@@ -56,6 +59,64 @@ func (s *Service) refreshPolicies(ctx context.Context) error {
 	}
 	s.snapshotPolicies()
 	return nil
+}
+
+// freshPolicy makes sure the policy this node decides with is the newest
+// the log holds, so that a policy acknowledged before a command was sent
+// decides it, whichever node published it: one leader read of the policy
+// subject's last sequence (eventlog.Log.LastSeqOn) and, when this node's
+// policy aggregate is behind it, a catch-up. A catch-up reads with direct
+// gets, which a lagging replica may answer, so it is repeated until it has
+// reached what the leader said, or ctx ends. Only commands whose decision
+// depends on the policy pay the read (policyDecides).
+func (s *Service) freshPolicy(ctx context.Context) error {
+	last, err := s.log.LastSeqOn(ctx, events.PolicySubject)
+	if err != nil {
+		return fmt.Errorf("the newest policy: %w", err)
+	}
+	for s.policies.Load().seq < last {
+		if err := s.refreshPolicies(ctx); err != nil {
+			return fmt.Errorf("the newest policy: %w", err)
+		}
+		if s.policies.Load().seq >= last {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the newest policy (seq %d): %w", last, context.Cause(ctx))
+		case <-time.After(policyRetry):
+		}
+	}
+	return nil
+}
+
+// policyRetry spaces the catch-ups of freshPolicy while the replica that
+// answers them lags behind the leader.
+const policyRetry = 5 * time.Millisecond
+
+// policyDecides reports whether the policy in force decides cmd, a command
+// on e other than a start (conversationJob sees to a cross-app start): on
+// a cross-app conversation every command that asks the policy (writable's:
+// send, edit, unsend, react; call.start). A read marker, a call's end, an
+// account's command and anything same-app never ask it, and so do not pay
+// freshPolicy. The caller holds e.mu and e is loaded.
+func policyDecides(e *entry, cmd aggregate.Command) bool {
+	switch cmd.(type) {
+	case aggregate.StartConversation, aggregate.ReadMessage, aggregate.EndCall, aggregate.Close:
+		return false
+	}
+	c, ok := e.state.(*aggregate.Conversation)
+	return ok && len(c.Apps) > 1
+}
+
+// crossApp reports whether actor and participants span more than one app.
+func crossApp(actor events.Account, participants []events.Account) bool {
+	for _, p := range participants {
+		if p.App() != actor.App() {
+			return true
+		}
+	}
+	return false
 }
 
 // publishPolicy appends a policy.published event and wakes the scheduler;

@@ -31,6 +31,9 @@ type Log interface {
 	Load(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, error)
 	Get(ctx context.Context, seq uint64) (events.Message, error)
 	LastSeq(ctx context.Context) (uint64, error)
+	// LastSeqOn is the sequence of subject's last message as the stream's
+	// leader knows it (0: none), so that nothing acknowledged is missed.
+	LastSeqOn(ctx context.Context, subject string) (uint64, error)
 	Read(ctx context.Context, fromSeq uint64, maxBatch int, fn func([]events.Message) error) error
 }
 
