@@ -64,13 +64,14 @@ func (s *Service) refreshPolicies(ctx context.Context) error {
 // freshPolicy makes sure the policy this node decides with is the newest
 // the log holds, so that a policy acknowledged before a command was sent
 // decides it, whichever node published it: one leader read of the policy
-// subject's last sequence (eventlog.Log.LastSeqOn) and, when this node's
-// policy aggregate is behind it, a catch-up. A catch-up reads with direct
+// subject's last sequence (eventlog.Log.LastSeqOn, shared by the commands
+// that need it at once: leaderReads) and, when this node's policy
+// aggregate is behind it, a catch-up. A catch-up reads with direct
 // gets, which a lagging replica may answer, so it is repeated until it has
 // reached what the leader said, or ctx ends. Only commands whose decision
 // depends on the policy pay the read (policyDecides).
 func (s *Service) freshPolicy(ctx context.Context) error {
-	last, err := s.log.LastSeqOn(ctx, events.PolicySubject)
+	last, err := s.policyReads.last(ctx, s.lastPolicySeq)
 	if err != nil {
 		return fmt.Errorf("the newest policy: %w", err)
 	}
@@ -88,6 +89,16 @@ func (s *Service) freshPolicy(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// lastPolicySeq is the policy subject's last sequence as the stream's
+// leader knows it. The read is shared by the commands waiting for it
+// (leaderReads), so it is bounded on its own, as an append is, not by the
+// context of the command that happened to start it.
+func (s *Service) lastPolicySeq() (uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.AppendTimeout)
+	defer cancel()
+	return s.log.LastSeqOn(ctx, events.PolicySubject)
 }
 
 // policyRetry spaces the catch-ups of freshPolicy while the replica that

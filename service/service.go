@@ -196,13 +196,15 @@ type Service struct {
 	accts    *cache
 	policy   *entry
 	policies atomic.Pointer[policySnapshot]
-	closer   *closer.Closer
-	ready    chan struct{}
-	inflight sync.WaitGroup
-	commands *limiter       // commands' slots; see limits.go
-	queries  *limiter       // queries' slots
-	jobs     chan func()    // to a worker waiting for a request; see runJob
-	workers  sync.WaitGroup // worker goroutines, ended after ctx
+	// policyReads shares freshPolicy's leader reads (policyread.go).
+	policyReads leaderReads
+	closer      *closer.Closer
+	ready       chan struct{}
+	inflight    sync.WaitGroup
+	commands    *limiter       // commands' slots; see limits.go
+	queries     *limiter       // queries' slots
+	jobs        chan func()    // to a worker waiting for a request; see runJob
+	workers     sync.WaitGroup // worker goroutines, ended after ctx
 	// lagReported is when the lag was last logged, and lagSeen the views'
 	// checkpoint and since when the reporter has seen it unchanged; the lag
 	// reporter's goroutine alone reads and writes them.
