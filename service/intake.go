@@ -41,7 +41,7 @@ func (s *Service) Intake(ctx context.Context, app events.App, action string, bod
 // together (executeWave); commands on one aggregate are decided in the
 // order of cmds.
 func (s *Service) IntakeAll(ctx context.Context, cmds []intake.Command) []intake.Decision {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.CommandTimeout)
+	ctx, cancel := context.WithTimeout(withWavePolicy(ctx), s.opts.CommandTimeout)
 	defer cancel()
 	decisions := make([]intake.Decision, len(cmds))
 	jobs := make([]*waveJob, len(cmds))

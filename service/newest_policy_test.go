@@ -14,6 +14,8 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -81,13 +83,19 @@ func startPolicy(v uint64, allow bool) json.RawMessage {
 
 // leaderReads counts the service's leader reads of a subject's last
 // sequence.
+// leader reads of a subject's last sequence, and fails them while fail is
+// set.
 type leaderReads struct {
 	service.Log
-	n *atomic.Int64
+	n    *atomic.Int64
+	fail *atomic.Bool
 }
 
 func (l leaderReads) LastSeqOn(ctx context.Context, subject string) (uint64, error) {
 	l.n.Add(1)
+	if l.fail != nil && l.fail.Load() {
+		return 0, eventlog.ErrUnavailable
+	}
 	return l.Log.LastSeqOn(ctx, subject)
 }
 
@@ -111,5 +119,39 @@ func TestOnlyCommandsThePolicyDecidesReadTheNewestPolicy(t *testing.T) {
 	h.must(alice, api.ActionMessageSend, map[string]any{"conversation_id": cross.ConversationID, "text": "cross app"})
 	if n := reads.Load(); n != 2 {
 		t.Fatalf("a cross-app start and send made %d leader reads of the policy; want 2", n)
+	}
+}
+
+// An intake wave's commands were all sent before it began: one leader read
+// serves the whole wave, however many cross-app commands it holds. A read
+// that fails refuses them 503 unavailable, which the intake retries.
+func TestAnIntakeWaveReadsTheNewestPolicyOnce(t *testing.T) {
+	h := newHarness(t)
+	var reads atomic.Int64
+	var fail atomic.Bool
+	h.wrapLog = func(l service.Log) service.Log { return leaderReads{Log: l, n: &reads, fail: &fail} }
+	h.restart(service.Options{})
+	h.publishFile("v1-2020-cross-app.json")
+	wave := func() []intake.Decision {
+		var cmds []intake.Command
+		for i := range 8 {
+			body := fmt.Sprintf(`{"command_id":%q,"actor":"instagram:w%d","participants":["messenger:v%d"]}`, uuid.NewString(), i, i)
+			cmds = append(cmds, intake.Command{App: "instagram", Action: api.ActionConversationStart, Body: []byte(body)})
+		}
+		return h.svc.IntakeAll(h.ctx, cmds)
+	}
+	for i, d := range wave() {
+		if d.Err != nil || d.Reply.PolicyVersion != 1 {
+			t.Fatalf("start %d of the wave: %+v, %v", i, d.Reply, d.Err)
+		}
+	}
+	if n := reads.Load(); n != 1 {
+		t.Fatalf("a wave of 8 cross-app starts made %d leader reads; want 1", n)
+	}
+	fail.Store(true)
+	for i, d := range wave() {
+		if !errors.Is(d.Err, service.ErrUnavailable) {
+			t.Fatalf("start %d with the leader read failing: %v; want unavailable", i, d.Err)
+		}
 	}
 }

@@ -69,24 +69,34 @@ func (s *Service) refreshPolicies(ctx context.Context) error {
 // aggregate is behind it, a catch-up. A catch-up reads with direct
 // gets, which a lagging replica may answer, so it is repeated until it has
 // reached what the leader said, or ctx ends. Only commands whose decision
-// depends on the policy pay the read (policyDecides).
+// depends on the policy pay the read (policyDecides), and an intake wave
+// pays it once (withWavePolicy).
 func (s *Service) freshPolicy(ctx context.Context) error {
-	last, err := s.policyReads.last(ctx, s.lastPolicySeq)
-	if err != nil {
-		return fmt.Errorf("the newest policy: %w", err)
+	if w, ok := ctx.Value(waveKey{}).(*wavePolicy); ok {
+		w.once.Do(func() { w.err = s.newestPolicy(ctx) })
+		return w.err
 	}
-	for s.policies.Load().seq < last {
-		if err := s.refreshPolicies(ctx); err != nil {
-			return fmt.Errorf("the newest policy: %w", err)
-		}
-		if s.policies.Load().seq >= last {
+	return s.newestPolicy(ctx)
+}
+
+// newestPolicy is freshPolicy's read and catch-up. Its failures are 503
+// unavailable: nothing was decided, so the command may be sent again (and
+// the intake retries it).
+func (s *Service) newestPolicy(ctx context.Context) error {
+	last, err := s.policyReads.last(ctx, s.lastPolicySeq)
+	for err == nil && s.policies.Load().seq < last {
+		if err = s.refreshPolicies(ctx); err != nil || s.policies.Load().seq >= last {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("the newest policy (seq %d): %w", last, context.Cause(ctx))
+			err = context.Cause(ctx)
 		case <-time.After(policyRetry):
 		}
+	}
+	if err != nil {
+		return fmt.Errorf("%w: this node could not learn the newest policy from the stream's leader: %v; "+
+			"nothing was decided: retry the command", ErrUnavailable, err)
 	}
 	return nil
 }

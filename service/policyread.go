@@ -66,3 +66,20 @@ func (r *leaderReads) run(c *leaderRead, read func() (uint64, error)) {
 	r.mu.Unlock()
 	close(c.done)
 }
+
+// waveKey marks the context of an intake wave (IntakeAll): its commands
+// were all sent before the wave began, so one freshPolicy, made when the
+// first of them needs it, serves them all instead of one leader read per
+// command in a row.
+type waveKey struct{}
+
+// wavePolicy is the one freshPolicy of a wave.
+type wavePolicy struct {
+	once sync.Once
+	err  error
+}
+
+// withWavePolicy returns ctx for an intake wave (waveKey).
+func withWavePolicy(ctx context.Context) context.Context {
+	return context.WithValue(ctx, waveKey{}, &wavePolicy{})
+}
