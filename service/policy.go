@@ -96,7 +96,7 @@ func (s *Service) newestPolicy(ctx context.Context) error {
 	}
 	if err != nil {
 		return fmt.Errorf("%w: this node could not learn the newest policy from the stream's leader: %v; "+
-			"nothing was decided: retry the command", ErrUnavailable, err)
+			"nothing was decided: retry it with the same command_id", ErrUnavailable, err)
 	}
 	return nil
 }
