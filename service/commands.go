@@ -18,7 +18,8 @@ import (
 // replyFor builds the reply for event e stored at seq: its subject names
 // the account or the conversation, as the type's subject kind says.
 func replyFor(e events.Event, seq uint64) api.CommandReply {
-	r := api.CommandReply{EventID: e.ID, StreamSeq: seq, Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
+	r := api.CommandReply{EventID: e.ID, StreamSeq: seq, Position: api.PositionAt(seq),
+		Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
 	info, _ := events.Lookup(e.Type)
 	switch info.Subject {
 	case events.SubjectAccount:
@@ -138,6 +139,11 @@ func (s *Service) decide(ctx context.Context, e *entry, cmd aggregate.Command) (
 	if prior, ok := e.state.Position().Prior(commandKey(cmd)); ok {
 		reply, err = s.duplicateReply(ctx, e.subject, cmd, prior.Seq)
 		return decided{}, reply, true, err
+	}
+	if policyDecides(e, cmd) {
+		if err := s.freshPolicy(ctx); err != nil {
+			return decided{}, api.CommandReply{}, true, err
+		}
 	}
 	now := s.opts.Clock.Now()
 	ev, err := e.state.Decide(cmd, s.policyAt(now), now)
@@ -272,6 +278,11 @@ func (s *Service) conversationJob(ctx context.Context, p identity.Principal, app
 	subject := events.ConversationSubject(id)
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
 	if start, ok := cmd.(aggregate.StartConversation); ok {
+		if crossApp(start.Actor, start.Participants) {
+			if err := s.freshPolicy(ctx); err != nil {
+				return job{}, err
+			}
+		}
 		if cmd, err = s.withOptIns(ctx, start); err != nil {
 			return job{}, err
 		}
