@@ -60,22 +60,27 @@ type PublishPolicy struct {
 // reply"). MessageID and CallID are set when the command made or named one,
 // so a producer that let the server pick the id learns it. Duplicate is set
 // when the command id was seen before: the reply is the first one.
+// Position is where the event is in the log: a query with it as "after"
+// sees the command's effect, on any node.
 type CommandReply struct {
-	ConversationID string `json:"conversation_id,omitempty"`
-	Account        string `json:"account,omitempty"`
-	MessageID      string `json:"message_id,omitempty"`
-	CallID         string `json:"call_id,omitempty"`
-	EventID        string `json:"event_id"`
-	StreamSeq      uint64 `json:"stream_seq"`
-	Version        uint64 `json:"version"`
-	PolicyVersion  uint64 `json:"policy_version"`
-	Duplicate      bool   `json:"duplicate,omitempty"`
+	ConversationID string   `json:"conversation_id,omitempty"`
+	Account        string   `json:"account,omitempty"`
+	MessageID      string   `json:"message_id,omitempty"`
+	CallID         string   `json:"call_id,omitempty"`
+	EventID        string   `json:"event_id"`
+	StreamSeq      uint64   `json:"stream_seq"`
+	Position       Position `json:"position"`
+	Version        uint64   `json:"version"`
+	PolicyVersion  uint64   `json:"policy_version"`
+	Duplicate      bool     `json:"duplicate,omitempty"`
 }
 
-// PublishReply is the success reply of crosstalk.admin.policy.publish.
+// PublishReply is the success reply of crosstalk.admin.policy.publish;
+// Position is the policy event's, as in CommandReply.
 type PublishReply struct {
-	EventID   string `json:"event_id"`
-	StreamSeq uint64 `json:"stream_seq"`
-	Version   uint64 `json:"version"`
-	Duplicate bool   `json:"duplicate,omitempty"`
+	EventID   string   `json:"event_id"`
+	StreamSeq uint64   `json:"stream_seq"`
+	Position  Position `json:"position"`
+	Version   uint64   `json:"version"`
+	Duplicate bool     `json:"duplicate,omitempty"`
 }

@@ -3,12 +3,15 @@ package api
 import "time"
 
 // QueryBase is what every query may carry, and the whole request of the
-// policy and status queries. A MinSeq other than 0 makes the query wait (up
-// to 2 s) until the read model has applied that stream sequence, for
-// read-your-writes; it fails with CodeNotCaughtUp if it does not, and at
-// once with CodeInvalidRequest if the stream has no such sequence yet.
+// policy and status queries. An After (a command reply's Position) makes
+// the query wait (up to 2 s) until the read model has applied it, for
+// read-your-writes on any node; it fails with CodeNotCaughtUp if it does
+// not, and at once with CodeInvalidRequest if the log has no such position
+// yet or After is malformed. MinSeq, a stream sequence, does the same in a
+// log of one stream; given both, the query waits for the further.
 type QueryBase struct {
-	MinSeq uint64 `json:"min_seq,omitempty"`
+	MinSeq uint64   `json:"min_seq,omitempty"`
+	After  Position `json:"after,omitempty"`
 }
 
 // Page sizes of the paged queries (inbox, messages).

@@ -284,17 +284,23 @@ func (v *verifier) compare(m events.Message, d *decodedMessage) error {
 	}
 	if !found {
 		v.add(Break{Seq: m.Seq, Subject: m.Subject, Kind: BreakMissingInViews,
-			Detail: "no hist/ entry at or below the views' checkpoint (a message the projector could not apply is under poison/)"})
+			Detail: "no entry " + histEntry(m.Subject, m.Seq) + " at or below the views' checkpoint " +
+				"(a message the projector could not apply is under poison/)"})
 		return nil
 	}
 	v.matched.add(m.Seq)
 	if !bytes.Equal(data, m.Data) {
 		v.add(Break{Seq: m.Seq, Subject: m.Subject, Kind: BreakDiffersInViews,
-			Detail: fmt.Sprintf("hist/ holds %d bytes with sha256 %s; the stream holds %d bytes with sha256 %s",
-				len(data), events.Hash(data), len(m.Data), events.Hash(m.Data))})
+			Detail: fmt.Sprintf("%s holds %d bytes with sha256 %s; the stream holds %d bytes with sha256 %s",
+				histEntry(m.Subject, m.Seq), len(data), events.Hash(data), len(m.Data), events.Hash(m.Data))})
 	}
 	return nil
 }
+
+// histEntry names the views' entry of the message at seq on subject, as
+// the projector documents its keys, so that a break says which key to
+// look at.
+func histEntry(subject string, seq uint64) string { return fmt.Sprintf("hist/%s/%d", subject, seq) }
 
 // extras reports hist/ entries up to the views' checkpoint that the stream
 // does not have. Every stream message found in the views set its bit in

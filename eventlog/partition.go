@@ -222,3 +222,16 @@ func (l *Log) StreamNames() []string {
 	}
 	return names
 }
+
+// StreamIndexOf returns the index in Streams of the stream that holds
+// subject: its partition, the last for the policy subject, 0 on the single
+// stream.
+func (l *Log) StreamIndexOf(subject string) int {
+	switch {
+	case l.parts == nil:
+		return 0
+	case subject == events.PolicySubject:
+		return len(l.parts) - 1
+	}
+	return PartitionOf(subject, l.spec.partitions)
+}

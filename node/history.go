@@ -14,8 +14,9 @@ import (
 )
 
 // Source says which history to read: the stream of a running NATS server
-// (URL, online) or a stopped node's data directory (Dir, offline). URL wins
-// when both are set.
+// (URL, online) or a stopped node's data directory (Dir, offline). With
+// both, the stream is URL's, and the views, when asked for, are those in
+// Dir: a stopped cluster node's, checked against its cluster's stream.
 type Source struct {
 	// URL is a NATS server with crosstalk's streams, read through JetStream
 	// only: the views belong to the node serving them.
@@ -54,6 +55,9 @@ func OpenHistory(ctx context.Context, src Source, withViews bool, logger *slog.L
 	var err error
 	if src.URL != "" {
 		err = h.openOnline(ctx, src.URL, src.Credentials)
+		if err == nil && withViews && src.Dir != "" {
+			err = h.openNodeViews(src.Dir)
+		}
 	} else {
 		err = h.openOffline(ctx, src.Dir, withViews)
 	}
@@ -74,6 +78,26 @@ func (h *History) openOnline(ctx context.Context, url string, creds Credentials)
 		return err
 	}
 	return catchUpMirrors(ctx, nc, h.logger, events.StreamName, events.AuditStreamName)
+}
+
+// openNodeViews opens the views of the stopped node whose data directory
+// is dir, beside a stream read online: the node's own JetStream (none, on
+// a cluster) is not looked at. A directory a node runs on is refused
+// (ErrInUse): its views change under the reader, and Pebble locks them.
+func (h *History) openNodeViews(dir string) error {
+	l := Layout{Dir: dir}
+	if err := l.CheckStopped(); err != nil {
+		return err
+	}
+	views, err := l.openStoppedViews(h.logger)
+	if err != nil {
+		return err
+	}
+	h.views = views
+	if views == nil {
+		h.viewsNote = "there are none in " + l.Views()
+	}
+	return nil
 }
 
 // openOffline opens a stopped node's data directory. The lock of the views
@@ -98,8 +122,8 @@ func (h *History) openOffline(ctx context.Context, dir string, withViews bool) e
 // Log is the event log, the stream CROSSTALK.
 func (h *History) Log() *eventlog.Log { return h.log }
 
-// Views is the stopped node's read model: nil online, without withViews,
-// or when the directory has none.
+// Views is the stopped node's read model: nil without withViews, online
+// without a Source.Dir, or when the directory has none.
 func (h *History) Views() *projector.Store { return h.views }
 
 // ViewsNote says why a data directory opened with withViews has no views,
@@ -132,6 +156,9 @@ func (h *History) Close() error {
 	}
 	if h.nc != nil {
 		h.nc.Close()
+	}
+	if h.views != nil {
+		return h.views.Close() // a cluster node's, opened beside the stream
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,9 +73,12 @@ func TestPartitionedNode(t *testing.T) {
 	if err := c.Query(ctx, api.QueryConversation, map[string]any{"conversation_id": convs[5].id}, &conv); err != nil || conv.Version != 1 {
 		t.Errorf("conversation query: %+v %v", conv, err)
 	}
-	err = c.Query(ctx, api.QueryConversation, map[string]any{"conversation_id": convs[5].id, "min_seq": 1}, &conv)
-	if err == nil || !strings.Contains(err.Error(), "partitions") {
-		t.Errorf("min_seq on a partitioned log: %v, want a 400 naming the partitions", err)
+	readsItsWrites(ctx, t, c, convs[6].id)
+	for _, bad := range []map[string]any{{"min_seq": 1}, {"after": "v1.1"}, {"after": "v1.0.0.0.0.99999"}} {
+		bad["conversation_id"] = convs[5].id
+		if err := c.Query(ctx, api.QueryConversation, bad, &conv); !strings.Contains(fmt.Sprint(err), api.CodeInvalidRequest) {
+			t.Errorf("query %v on a partitioned log: %v, want 400 invalid_request", bad, err)
+		}
 	}
 	publishPolicy(ctx, t, c, "v2-2023-12-cross-app-disconnect.json")
 	testkit.WaitPolicyApplied(t, func() (api.PolicyReport, error) {
@@ -181,4 +185,24 @@ func waitViews(ctx context.Context, t *testing.T, c *client.Client) api.Status {
 	}
 	t.Fatal(ctx.Err())
 	return api.Status{}
+}
+
+// readsItsWrites sends a message to conv and reads it back at once with
+// after = the reply's position, which names one sequence per stream.
+func readsItsWrites(ctx context.Context, t *testing.T, c *client.Client, conv string) {
+	t.Helper()
+	r, err := c.Command(ctx, "instagram", "message.send", map[string]any{"command_id": uuid.NewString(),
+		"actor": "instagram:alice", "conversation_id": conv, "text": "mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs, err := r.Position.Seqs()
+	if err != nil || len(seqs) != 5 || slices.Max(seqs) != r.StreamSeq {
+		t.Fatalf("position %q of a reply on 4 partitions (seq %d): %v", r.Position, r.StreamSeq, err)
+	}
+	var page api.MessagePage
+	q := map[string]any{"conversation_id": conv, "viewer": "instagram:alice", "after": r.Position}
+	if err := c.Query(ctx, api.QueryMessages, q, &page); err != nil || len(page.Items) != 1 {
+		t.Errorf("messages after %s: %+v %v", r.Position, page, err)
+	}
 }

@@ -93,23 +93,32 @@ func (s *Stopped) openViews(o StoppedOptions) error {
 	if err := s.layout.CheckStopped(); err != nil || !o.Views {
 		return err
 	}
-	if _, err := s.layout.settleViews(); err != nil {
-		return fmt.Errorf("views of %s: %w", s.layout.Dir, err)
+	views, err := s.layout.openStoppedViews(o.Logger)
+	s.views = views
+	return err
+}
+
+// openStoppedViews opens the views of a stopped node in l, nil (and no
+// error) when it has none, having finished or discarded an online rebuild
+// a crash interrupted (settleViews). The caller has checked that no node
+// runs on l (CheckStopped): Pebble's lock refuses a second opener anyway.
+func (l Layout) openStoppedViews(logger *slog.Logger) (*projector.Store, error) {
+	if _, err := l.settleViews(); err != nil {
+		return nil, fmt.Errorf("views of %s: %w", l.Dir, err)
 	}
-	dir := s.layout.Views()
+	dir := l.Views()
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
-	views, err := projector.Open(projector.Options{Dir: dir, Logger: o.Logger})
+	views, err := projector.Open(projector.Options{Dir: dir, Logger: logger})
 	if errors.Is(err, projector.ErrStreams) {
-		return fmt.Errorf("%w in %s: its views follow the streams of a partitioned log; audit verify and the offline views "+
-			"rebuild read the single stream CROSSTALK and do not read a partitioned log yet (%w)", ErrPartitioned, o.Dir, err)
+		return nil, fmt.Errorf("%w in %s: its views follow the streams of a partitioned log; audit verify and the offline views "+
+			"rebuild read the single stream CROSSTALK and do not read a partitioned log yet (%w)", ErrPartitioned, l.Dir, err)
 	}
 	if err != nil {
-		return fmt.Errorf("open the views in %s: %w", dir, err)
+		return nil, fmt.Errorf("open the views in %s: %w", dir, err)
 	}
-	s.views = views
-	return nil
+	return views, nil
 }
 
 // OpenExistingLog opens the event log on nc if the stream CROSSTALK exists,

@@ -18,7 +18,8 @@ import (
 // replyFor builds the reply for event e stored at seq: its subject names
 // the account or the conversation, as the type's subject kind says.
 func replyFor(e events.Event, seq uint64) api.CommandReply {
-	r := api.CommandReply{EventID: e.ID, StreamSeq: seq, Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
+	r := api.CommandReply{EventID: e.ID, StreamSeq: seq, Position: api.PositionAt(seq),
+		Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
 	info, _ := events.Lookup(e.Type)
 	switch info.Subject {
 	case events.SubjectAccount:
@@ -139,6 +140,11 @@ func (s *Service) decide(ctx context.Context, e *entry, cmd aggregate.Command) (
 		reply, err = s.duplicateReply(ctx, e.subject, cmd, prior.Seq)
 		return decided{}, reply, true, err
 	}
+	if policyDecides(e, cmd) {
+		if err := s.freshPolicy(ctx); err != nil {
+			return decided{}, api.CommandReply{}, true, err
+		}
+	}
 	now := s.opts.Clock.Now()
 	ev, err := e.state.Decide(cmd, s.policyAt(now), now)
 	if err != nil {
@@ -178,7 +184,7 @@ func (s *Service) settleAppend(ctx context.Context, e *entry, cmd aggregate.Comm
 		e.reset()
 		return api.CommandReply{}, err
 	}
-	return replyFor(d.ev, r.Seq), nil
+	return s.replyAt(d.ev, e.subject, r.Seq), nil
 }
 
 // retryConflict counts a conflict on e's attempt and catches e up for the
@@ -225,7 +231,7 @@ func (s *Service) duplicateReply(ctx context.Context, subject string, cmd aggreg
 		return api.CommandReply{}, fmt.Errorf("%w: command_id %s was first used on %s (stream seq %d) for another command; a new command needs a new command_id",
 			aggregate.ErrCommandIDReused, cmd.Header().CommandID, m.Subject, seq)
 	}
-	r := replyFor(ev, seq)
+	r := s.replyAt(ev, subject, seq)
 	r.Duplicate = true
 	return r, nil
 }
@@ -272,6 +278,11 @@ func (s *Service) conversationJob(ctx context.Context, p identity.Principal, app
 	subject := events.ConversationSubject(id)
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
 	if start, ok := cmd.(aggregate.StartConversation); ok {
+		if crossApp(start.Actor, start.Participants) {
+			if err := s.freshPolicy(ctx); err != nil {
+				return job{}, err
+			}
+		}
 		if cmd, err = s.withOptIns(ctx, start); err != nil {
 			return job{}, err
 		}

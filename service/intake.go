@@ -41,7 +41,7 @@ func (s *Service) Intake(ctx context.Context, app events.App, action string, bod
 // together (executeWave); commands on one aggregate are decided in the
 // order of cmds.
 func (s *Service) IntakeAll(ctx context.Context, cmds []intake.Command) []intake.Decision {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.CommandTimeout)
+	ctx, cancel := context.WithTimeout(withWavePolicy(ctx), s.opts.CommandTimeout)
 	defer cancel()
 	decisions := make([]intake.Decision, len(cmds))
 	jobs := make([]*waveJob, len(cmds))
@@ -126,6 +126,9 @@ func (s *Service) queryCommand(ctx context.Context, p identity.Principal, body [
 	case !found:
 		return nil, fmt.Errorf("%w: command_id %s of %s: never decided through %s's intake, or longer ago than the intake window",
 			ErrNoOutcome, events.Quote(q.CommandID), app, app)
+	}
+	if r := o.Reply; r != nil && r.Position == "" && r.StreamSeq != 0 {
+		r.Position = api.PositionAt(r.StreamSeq) // an outcome stored before replies had one
 	}
 	return o, nil
 }

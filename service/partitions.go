@@ -28,6 +28,8 @@ type PartitionedLog interface {
 	StreamNames() []string
 	// LastSeqs is each stream's last sequence, in stream order.
 	LastSeqs(ctx context.Context) ([]uint64, error)
+	// StreamIndexOf is the index of the stream that holds subject.
+	StreamIndexOf(subject string) int
 	// GetOn reads seq of the stream that holds subject.
 	GetOn(ctx context.Context, subject string, seq uint64) (events.Message, error)
 	projector.Streams
@@ -101,7 +103,8 @@ func reached(st *projector.Store, seqs []uint64) bool {
 func (s *Service) refuseMinSeq(seq uint64) error {
 	if p := s.partitioned(); p != nil && seq != 0 {
 		return badRequest("min_seq %d names a position of the single stream CROSSTALK; this log has %d partitions, "+
-			"whose sequences are per stream, so one sequence cannot say which writes to wait for: leave min_seq out", seq, p.Partitions())
+			"whose sequences are per stream, so one sequence cannot say which writes to wait for: give after, with the position "+
+			"a command reply returned", seq, p.Partitions())
 	}
 	return nil
 }

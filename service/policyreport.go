@@ -28,7 +28,7 @@ func PolicySettled(rep api.PolicyReport) bool {
 
 type policyQuery struct{ api.PolicyQuery }
 
-func (q *policyQuery) seq() uint64 { return q.MinSeq }
+func (q *policyQuery) base() *api.QueryBase { return &q.QueryBase }
 
 func (q *policyQuery) check() error {
 	if err := checkLimit(q.Limit); err != nil {

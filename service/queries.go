@@ -22,8 +22,8 @@ func (s *Service) waitFor(ctx context.Context, seq uint64) error {
 		return nil
 	}
 	if last, err := s.log.LastSeq(ctx); err == nil && seq > last {
-		return badRequest("min_seq %d is beyond the stream's last sequence %d: no write has that sequence; "+
-			"give a stream_seq a reply returned", seq, last)
+		return badRequest("min_seq (or after) %d is beyond the stream's last sequence %d: no write has that sequence; "+
+			"give a position (or stream_seq) a reply returned", seq, last)
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.opts.ReadWait)
 	defer cancel()
@@ -34,12 +34,16 @@ func (s *Service) waitFor(ctx context.Context, seq uint64) error {
 	return nil
 }
 
-// waitCaughtUp waits for q's min_seq and, until the views have caught up
-// with the stream as of the start, for that (catchup.go); whichever is
-// further, so a query waits at most ReadWait. The status query waits for
+// waitCaughtUp waits for q's min_seq (its after folded in, checkQuery)
+// and, until the views have caught up with the stream as of the start, for
+// that (catchup.go); whichever is further, so a query waits at most
+// ReadWait. The status query waits for
 // its min_seq alone: it must answer while the views catch up, to show it.
 func (s *Service) waitCaughtUp(ctx context.Context, q query) error {
-	seq := q.seq()
+	if s.partitioned() != nil {
+		return s.waitAfter(ctx, q)
+	}
+	seq := q.base().MinSeq
 	if _, status := q.(*statusQuery); !status && seq <= s.startSeq.Load() && !s.CaughtUpAtStart() {
 		return s.waitStart(ctx)
 	}
@@ -49,7 +53,23 @@ func (s *Service) waitCaughtUp(ctx context.Context, q query) error {
 // query is a decoded query request that can check its own fields.
 type query interface {
 	check() error
-	seq() uint64
+	base() *api.QueryBase
+}
+
+// checkQuery checks q's own fields, then its position: an "after" is
+// folded into MinSeq, the one sequence the query then waits for (both
+// given: the further).
+func checkQuery(q query) error {
+	if err := q.check(); err != nil {
+		return err
+	}
+	b := q.base()
+	seq, err := b.After.Seq()
+	if err != nil {
+		return badRequest("after: %v", err)
+	}
+	b.MinSeq = max(b.MinSeq, seq)
+	return nil
 }
 
 // answer decodes body into q, checks it, waits for its min_seq and for the
@@ -59,7 +79,7 @@ func (s *Service) answer(ctx context.Context, body []byte, q query, fn func() (a
 	if err := decodeStrict(body, q); err != nil {
 		return nil, err
 	}
-	if err := q.check(); err != nil {
+	if err := s.checkQuery(q); err != nil {
 		return nil, err
 	}
 	if err := s.waitCaughtUp(ctx, q); err != nil {
@@ -115,7 +135,7 @@ type inboxQuery struct {
 	by      identity.Principal
 }
 
-func (q *inboxQuery) seq() uint64 { return q.MinSeq }
+func (q *inboxQuery) base() *api.QueryBase { return &q.QueryBase }
 
 func (q *inboxQuery) check() error {
 	if err := parseAccountField("account", q.Account, &q.account); err != nil {
@@ -157,7 +177,7 @@ type messagesQuery struct {
 	by     identity.Principal
 }
 
-func (q *messagesQuery) seq() uint64 { return q.MinSeq }
+func (q *messagesQuery) base() *api.QueryBase { return &q.QueryBase }
 
 func (q *messagesQuery) check() error {
 	if err := checkConversationID(q.ConversationID); err != nil {
@@ -190,7 +210,7 @@ type presenceQuery struct {
 	by      identity.Principal
 }
 
-func (q *presenceQuery) seq() uint64 { return q.MinSeq }
+func (q *presenceQuery) base() *api.QueryBase { return &q.QueryBase }
 
 func (q *presenceQuery) check() error {
 	if q.Viewer == "" && q.by.Kind == identity.KindUser {
@@ -217,7 +237,7 @@ func (s *Service) queryPresence(ctx context.Context, by identity.Principal, body
 
 type conversationQuery struct{ api.ConversationQuery }
 
-func (q *conversationQuery) seq() uint64 { return q.MinSeq }
+func (q *conversationQuery) base() *api.QueryBase { return &q.QueryBase }
 
 func (q *conversationQuery) check() error { return checkConversationID(q.ConversationID) }
 
@@ -236,9 +256,10 @@ func (s *Service) queryConversation(ctx context.Context, by identity.Principal, 
 	})
 }
 
-// emptyQuery is the request of the queries that take only min_seq.
+// emptyQuery is the request of the queries that take only min_seq and
+// after.
 type emptyQuery struct{ api.QueryBase }
 
 func (emptyQuery) check() error { return nil }
 
-func (q emptyQuery) seq() uint64 { return q.MinSeq }
+func (q *emptyQuery) base() *api.QueryBase { return &q.QueryBase }

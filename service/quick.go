@@ -9,7 +9,7 @@ import (
 
 // quickFunc answers a request from p on the goroutine that received it, if
 // it can without waiting: answered is false when the request has to wait
-// (for its min_seq, or for the views to catch up after a start), and the
+// (for its min_seq or after, or for the views to catch up after a start), and the
 // request then takes the worker path with its deadline as any other.
 //
 // A query that reads only the views answers in microseconds; handing it to
@@ -36,7 +36,7 @@ func (s *Service) answerQuick(body []byte, q query, fn func() (any, error)) (any
 	if err := decodeStrict(body, q); err != nil {
 		return nil, true, err
 	}
-	if err := q.check(); err != nil {
+	if err := s.checkQuery(q); err != nil {
 		return nil, true, err
 	}
 	if s.mustWait(q) {
@@ -52,9 +52,13 @@ func (s *Service) answerQuick(body []byte, q query, fn func() (any, error)) (any
 // mustWait reports whether waitCaughtUp would wait for q: the cases in
 // which it returns at once are those answerQuick answers.
 func (s *Service) mustWait(q query) bool {
-	seq := q.seq()
+	if s.partitioned() != nil {
+		target, _ := s.afterTarget(q)
+		return !reached(s.views(), target)
+	}
+	seq := q.base().MinSeq
 	if _, status := q.(*statusQuery); !status && seq <= s.startSeq.Load() && !s.CaughtUpAtStart() {
 		return true
 	}
-	return seq != 0 && (s.partitioned() != nil || s.views().Checkpoint() < seq)
+	return seq != 0 && s.views().Checkpoint() < seq
 }

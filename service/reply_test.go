@@ -73,7 +73,7 @@ func TestReplyForEveryRegisteredType(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, _ := testkit.SamplePayload(info.Type)
-		want := api.CommandReply{EventID: e.ID, StreamSeq: 9, Version: 1, PolicyVersion: 1}
+		want := api.CommandReply{EventID: e.ID, StreamSeq: 9, Position: "v1.9", Version: 1, PolicyVersion: 1}
 		want.MessageID, want.CallID = p.IDs()
 		switch info.Subject {
 		case events.SubjectConversation:

@@ -22,7 +22,7 @@ func encodeCommandReply(res any) ([]byte, bool) {
 // when a string of r holds a byte that json.Marshal would escape (ids and
 // subjects never do); the caller then uses json.Marshal.
 func appendCommandReply(b []byte, r api.CommandReply) (_ []byte, ok bool) {
-	for _, s := range [...]string{r.ConversationID, r.Account, r.MessageID, r.CallID, r.EventID} {
+	for _, s := range [...]string{r.ConversationID, r.Account, r.MessageID, r.CallID, r.EventID, string(r.Position)} {
 		if !jsonenc.Plain(s) {
 			return b, false
 		}
@@ -36,7 +36,9 @@ func appendCommandReply(b []byte, r api.CommandReply) (_ []byte, ok bool) {
 	b = append(b, r.EventID...)
 	b = append(b, `","stream_seq":`...)
 	b = strconv.AppendUint(b, r.StreamSeq, 10)
-	b = append(b, `,"version":`...)
+	b = append(b, `,"position":"`...)
+	b = append(b, r.Position...)
+	b = append(b, `","version":`...)
 	b = strconv.AppendUint(b, r.Version, 10)
 	b = append(b, `,"policy_version":`...)
 	b = strconv.AppendUint(b, r.PolicyVersion, 10)

@@ -75,7 +75,7 @@ func describeJSONError(err error) string {
 
 func jsonKind(goType string) string {
 	switch goType {
-	case "string":
+	case "string", "api.Position":
 		return "string"
 	case "bool", "*bool":
 		return "boolean"

@@ -28,7 +28,8 @@ func FuzzDecodeStrictMatchesDecoder(f *testing.F) {
 		`{"text":"x",}`, `{"limit":-1}`, `{"participants":"a"}`, "{\"text\":\"\xff\"}",
 		`{"text":null,"text":"a"}`, `{"text":"a","text":null}`, `{"participants":[]}`, `{"participants":null}`,
 		`{"participants":["a","b"],"participants":["c"]}`, `{"command_id":null}`, `{"reaction":""}`,
-		` { "participants" : [ "a" , "b" ] , "media" : "v" } `, `{"participants":["a\"b"]}`, `{"text":"\u00e9"}`} {
+		` { "participants" : [ "a" , "b" ] , "media" : "v" } `, `{"participants":["a\"b"]}`, `{"text":"\u00e9"}`,
+		`{"after":"v1.3"}`, `{"after":5}`, `{"after":null,"min_seq":2}`, `{"After":"v1.3"}`} {
 		f.Add([]byte(s))
 	}
 	types := []reflect.Type{reflect.TypeFor[convRequest](), reflect.TypeFor[accountRequest](), reflect.TypeFor[inboxQuery](),

@@ -33,6 +33,9 @@ type Log interface {
 	Load(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, error)
 	Get(ctx context.Context, seq uint64) (events.Message, error)
 	LastSeq(ctx context.Context) (uint64, error)
+	// LastSeqOn is the sequence of subject's last message as the stream's
+	// leader knows it (0: none), so that nothing acknowledged is missed.
+	LastSeqOn(ctx context.Context, subject string) (uint64, error)
 	Read(ctx context.Context, fromSeq uint64, maxBatch int, fn func([]events.Message) error) error
 }
 
@@ -214,13 +217,15 @@ type Service struct {
 	accts    *cache
 	policy   *entry
 	policies atomic.Pointer[policySnapshot]
-	closer   *closer.Closer
-	ready    chan struct{}
-	inflight sync.WaitGroup
-	commands *limiter       // commands' slots; see limits.go
-	queries  *limiter       // queries' slots
-	jobs     chan func()    // to a worker waiting for a request; see runJob
-	workers  sync.WaitGroup // worker goroutines, ended after ctx
+	// policyReads shares freshPolicy's leader reads (policyread.go).
+	policyReads leaderReads
+	closer      *closer.Closer
+	ready       chan struct{}
+	inflight    sync.WaitGroup
+	commands    *limiter       // commands' slots; see limits.go
+	queries     *limiter       // queries' slots
+	jobs        chan func()    // to a worker waiting for a request; see runJob
+	workers     sync.WaitGroup // worker goroutines, ended after ctx
 	// lagReported is when the lag was last logged, and lagSeen the views'
 	// checkpoint and since when the reporter has seen it unchanged; the lag
 	// reporter's goroutine alone reads and writes them.

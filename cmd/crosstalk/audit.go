@@ -19,6 +19,10 @@ import (
 type auditTarget struct {
 	DataDir string
 	NatsURL string
+	// ViewsOnline is set when verify is given --data with --nats-url: the
+	// stream is the server's, the views those in DataDir (a stopped
+	// cluster node's).
+	ViewsOnline bool
 	// Credentials authenticate to NatsURL, e.g. as the auditor.
 	Credentials node.Credentials
 	JSON        bool
@@ -56,15 +60,22 @@ the originals held when the command started, and changes nothing.`,
 	return cmd
 }
 
-// addTargetFlags adds the flags that choose what an audit reads.
+// addTargetFlags adds the flags that choose what an audit reads: a data
+// directory or a server, not both.
 func addTargetFlags(cmd *cobra.Command, t *auditTarget) {
+	addSourceFlags(cmd, t)
+	cmd.MarkFlagsMutuallyExclusive("data", "nats-url")
+}
+
+// addSourceFlags adds the flags of addTargetFlags; verify takes both
+// --data and --nats-url (a cluster node's views against its cluster).
+func addSourceFlags(cmd *cobra.Command, t *auditTarget) {
 	f := cmd.Flags()
 	f.StringVar(&t.DataDir, "data", node.DefaultDir,
 		"data directory of a stopped crosstalk node (JetStream under DIR/jetstream, views under DIR/views)")
 	f.StringVar(&t.NatsURL, "nats-url", "", "read the stream of this running NATS server instead (JetStream only)")
 	addCredentialFlags(f, &t.Credentials)
 	f.BoolVar(&t.JSON, "json", false, "print the result as indented JSON")
-	cmd.MarkFlagsMutuallyExclusive("data", "nats-url")
 }
 
 func newAuditVerifyCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -76,10 +87,11 @@ func newAuditVerifyCommand(stdout, stderr io.Writer) *cobra.Command {
 		Long:  auditVerifyLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			t.ViewsOnline = t.NatsURL != "" && cmd.Flags().Changed("data")
 			return auditVerify(cmd.Context(), t, sig, stdout, stderr)
 		},
 	}
-	addTargetFlags(cmd, &t)
+	addSourceFlags(cmd, &t)
 	addSignatureFlags(cmd, &sig)
 	return cmd
 }
@@ -148,8 +160,8 @@ func auditVerify(ctx context.Context, t auditTarget, sig signatureFlags, stdout,
 
 // viewsNote says why verify checked no views.
 func viewsNote(t auditTarget, h *node.History) string {
-	if t.NatsURL != "" {
-		return "--nats-url reads JetStream only; run 'crosstalk audit verify --data DIR' on a stopped node to check its views"
+	if t.NatsURL != "" && !t.ViewsOnline {
+		return "--nats-url alone reads JetStream only; add --data DIR of a stopped node to check its views against this stream"
 	}
 	return h.ViewsNote()
 }
@@ -181,9 +193,17 @@ func writeJSON(w io.Writer, v any) error {
 // what to do when a data directory cannot be read.
 func openHistory(ctx context.Context, t auditTarget, withViews bool, logger *slog.Logger) (*node.History, error) {
 	src := node.Source{URL: t.NatsURL, Dir: t.DataDir, Credentials: t.Credentials}
+	if t.NatsURL != "" && !t.ViewsOnline {
+		src.Dir = "" // the default --data: no views beside the server's stream
+	}
 	h, err := node.OpenHistory(ctx, src, withViews, logger)
-	if err != nil && t.NatsURL == "" {
+	switch {
+	case err == nil:
+	case t.NatsURL == "":
 		err = offlineError(err)
+	case errors.Is(err, node.ErrInUse):
+		err = fmt.Errorf("%w: is 'crosstalk serve' running on this directory? Stop that node first: "+
+			"its views change while it runs, and it holds their lock", err)
 	}
 	return h, err
 }
@@ -233,7 +253,13 @@ and the views must hold no event that the stream lacks (else:
 extra_in_views, views_ahead).
 
 With --nats-url URL it reads the stream of a running NATS server; the views
-of the nodes behind it are not checked.
+of the nodes behind it are not checked. With --data DIR and --nats-url URL
+both, it checks the views in DIR/views of a stopped cluster node (serve's
+layout; the node ran with --nats-url on that cluster) against the stream of
+the server at URL, as above. The node must be stopped: while it runs it
+holds the lock of its views, and verify refuses the directory as in use.
+The rest of the cluster may go on; events appended after the node stopped
+lie beyond its views' checkpoint and are not compared.
 
 It prints "subjects: N, events: N, views checked: N, breaks: N" and each
 break with its stream sequence, subject and kind (--json: the whole report).

@@ -203,9 +203,9 @@ func TestAuditRefusesWhereThereIsNoStream(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"audit", "verify", "--data", "x", "--nats-url", "nats://127.0.0.1:1"}, &out, &out)
-	if err == nil {
-		t.Error("--data and --nats-url together must be an error")
+	err := run(context.Background(), []string{"audit", "checksum", "--data", "x", "--nats-url", "nats://127.0.0.1:1"}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "none of the others can be") {
+		t.Errorf("checksum with --data and --nats-url together must be an error: %v", err)
 	}
 }
 

@@ -105,7 +105,7 @@ func TestServeAndPolicyPublish(t *testing.T) {
 	if err := run(context.Background(), []string{"policy", "status", "--nats-url", url}, &out, &out); err != nil {
 		t.Fatalf("policy status: %v", err)
 	}
-	for _, want := range []string{"published policy version 1", "duplicate", "cross-app-messaging-2020", "in force"} {
+	for _, want := range []string{"published policy version 1", "(position v1.", "duplicate", "cross-app-messaging-2020", "in force"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("policy output lacks %q:\n%s", want, out.String())
 		}

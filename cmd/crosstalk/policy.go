@@ -66,7 +66,7 @@ func publishPolicyFile(ctx context.Context, url string, creds node.Credentials, 
 	if r.Duplicate {
 		dup = " (already published: duplicate)"
 	}
-	fmt.Fprintf(stdout, "published policy version %d as event %s at stream seq %d%s\n", r.Version, r.EventID, r.StreamSeq, dup)
+	fmt.Fprintf(stdout, "published policy version %d as event %s at stream seq %d (position %s)%s\n", r.Version, r.EventID, r.StreamSeq, r.Position, dup)
 	return nil
 }
 

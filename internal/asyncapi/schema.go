@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+
+	"github.com/crosstalk-dev/crosstalk/api"
 )
 
 // Field is one JSON member of a struct as encoding/json writes it.
@@ -51,8 +53,9 @@ func cut(tag string) (name, opts string, ok bool) {
 }
 
 var (
-	timeType = reflect.TypeFor[time.Time]()
-	rawType  = reflect.TypeFor[json.RawMessage]()
+	timeType     = reflect.TypeFor[time.Time]()
+	rawType      = reflect.TypeFor[json.RawMessage]()
+	positionType = reflect.TypeFor[api.Position]()
 )
 
 // schemas collects the named schemas of components.schemas, one per Go
@@ -107,6 +110,10 @@ func (s *schemas) of(t reflect.Type, omitEmpty bool) map[string]any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case t == rawType:
 		return map[string]any{"type": "object"}
+	case t == positionType:
+		// Opaque to producers; the pattern only says what a reply gives.
+		return map[string]any{"type": "string", "pattern": `^v1(\.[0-9]+)+$`,
+			"description": "a position in the log (docs/contract.md, Positions): from a command reply, for a query's after"}
 	}
 	switch t.Kind() {
 	case reflect.String:

@@ -247,6 +247,8 @@ func (frozenLog) AppendAll(_ context.Context, entries []eventlog.Entry) []eventl
 
 func (frozenLog) Load(context.Context, string, uint64) ([]events.Message, error) { return nil, nil }
 
+func (frozenLog) LastSeqOn(context.Context, string) (uint64, error) { return 0, nil }
+
 func (frozenLog) Get(_ context.Context, seq uint64) (events.Message, error) {
 	return events.Message{}, fmt.Errorf("seq %d: %w", seq, eventlog.ErrNotFound)
 }

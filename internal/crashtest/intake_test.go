@@ -14,10 +14,8 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
-	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/intake"
-	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // The backlog of TestIntakeBacklogWhileServeIsDown.
@@ -90,14 +88,7 @@ func intakeBacklog(t *testing.T, bin, natsBin string, commands int, kill bool) {
 	for _, race := range srv.Races() {
 		t.Errorf("serve reported a data race:\n%s", tail(race))
 	}
-	log, err := eventlog.OpenExisting(ctx, js, eventlog.Options{Logger: testkit.Quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := readHistory(ctx, log)
-	if err != nil {
-		t.Fatalf("read the stream: %v", err)
-	}
+	h := mustReadHistory(ctx, t, js)
 	checkIntakeHistory(t, h, b)
 	dups := out.check(t)
 	t.Logf("%d intake commands over %d conversations decided in %s (%.0f/s, %s)%s; %d outcomes marked duplicate; total %s",

@@ -9,9 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // takeoverLimit is how soon another node must decide the intake after its
@@ -57,14 +55,7 @@ func TestIntakeMovesWhenItsHolderIsKilled(t *testing.T) {
 	if err := other.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	log, err := eventlog.OpenExisting(ctx, js, eventlog.Options{Logger: testkit.Quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := readHistory(ctx, log)
-	if err != nil {
-		t.Fatalf("read the stream: %v", err)
-	}
+	h := mustReadHistory(ctx, t, js)
 	checkIntakeHistory(t, h, b)
 	t.Logf("%d intake commands decided once; %d outcomes marked duplicate", commands, out.check(t))
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -67,6 +69,21 @@ func (o *offline) replay(ctx context.Context, fresh *projector.Store) (history, 
 		return h.add(batch)
 	})
 	return h, err
+}
+
+// mustReadHistory opens the stream on js and indexes it up to its last
+// sequence now, failing the test if it cannot.
+func mustReadHistory(ctx context.Context, t *testing.T, js jetstream.JetStream) history {
+	t.Helper()
+	log, err := eventlog.OpenExisting(ctx, js, eventlog.Options{Logger: testkit.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := readHistory(ctx, log)
+	if err != nil {
+		t.Fatalf("read the stream: %v", err)
+	}
+	return h
 }
 
 // readHistory indexes the stream of log up to its last sequence now.
