@@ -161,10 +161,10 @@ modulo N, with the policy in CROSSTALK_POLICY: each stream is a Raft group
 of its own, whose leader JetStream places, so writes spread over the
 cluster. N is fixed when the streams are created; a restart learns it from
 them (0, the default), and a different N is refused. The default, 1, is the
-single stream CROSSTALK. On a partitioned log queries refuse min_seq (a
-position of the single stream), and audit, export, replay, the timelines
-and the auditor's mirrors do not read it yet (docs/operations.md,
-"Partitions").
+single stream CROSSTALK. On a partitioned log a reply's position names one
+sequence per stream, which a query's after waits for; min_seq is refused;
+audit, export, replay, the timelines and the auditor's mirrors do not read
+it yet (docs/operations.md, "Partitions").
 
 Identities: with --nats-config FILE (as 'crosstalk auth init' writes) the
 embedded server runs that nats-server configuration (accounts, users, TLS;
