@@ -1,5 +1,7 @@
 // Package eventlog stores crosstalk events in the JetStream stream CROSSTALK,
-// the only source of truth of crosstalk.
+// the only source of truth of crosstalk, or, partitioned (Options.Partitions),
+// in the streams CROSSTALK_P0 … CROSSTALK_P{N-1} and CROSSTALK_POLICY
+// (partition.go).
 //
 // Open creates the stream, or checks an existing one, so that history cannot
 // be removed through the broker (DenyDelete, DenyPurge, file storage, no
