@@ -161,6 +161,13 @@ directory (or uses --nats-url) and measures, in one run:
                        while no intake consumer runs, then the time and CPU
                        from starting the consumer until every one is decided
                        (its outcome published, nothing pending)
+  cmd_send_commands_node
+                       cmd_send with requests in flight, answered by a
+                       commands-only node (serve --roles commands: no read
+                       model, projector or feeds) on conversations of its
+                       own; the read model runs elsewhere, so none runs in
+                       this process while it is measured. Target: its
+                       cpu/op at most 2 × raw_occ_endpoint's (issue 23)
   cmd_send_auth        cmd_send with requests in flight, and query_inbox on
   query_inbox_auth     the large read model, through per-app accounts: the
                        clients connect as an app, each request crosses the
@@ -183,7 +190,8 @@ to raw_ordered_consume, query_inbox to raw_request_reply and
 raw_request_reply_inbox, cmd_send_durable to cmd_send, cmd_send_partitions to
 cmd_send in cpu/op, the *_auth figures to
 the same workloads without identities, intake to raw_js_async_pub and, in
-cpu/op, to cmd_send, projector_catchup_feed to projector_catchup in cpu/op:
+cpu/op, to cmd_send, cmd_send_commands_node to raw_occ_endpoint and
+cmd_send_pipelined in cpu/op, projector_catchup_feed to projector_catchup in cpu/op:
 the target "feed projector cpu/op" wants feeds to cost the projector at most
 1.2 × its CPU per event without them), and each target with what it wants, what the run got,
 and PASS or MISS. Everything runs in this process, so the figures share the

@@ -40,7 +40,7 @@ func TestBenchQuickJSON(t *testing.T) {
 		"raw_js_async_pub", "raw_ordered_consume", "raw_request_reply", "cmd_send", "cmd_send_sync", "cmd_send_pipelined",
 		"projector_catchup", "query_inbox", "query_inbox_small", "policy_close", "rebuild", "rebuild_rate",
 		"cmd_send_auth", "query_inbox_auth", "raw_occ_endpoint", "cmd_send_durable", "intake",
-		"projector_catchup_feed", "feed",
+		"projector_catchup_feed", "feed", "cmd_send_commands_node",
 	} {
 		f, ok := res.Figures[name]
 		if !ok || f.Value <= 0 || f.Count <= 0 || f.Unit == "" {
@@ -57,13 +57,14 @@ func TestBenchQuickJSON(t *testing.T) {
 		"cmd_send/raw_occ_endpoint", "cmd_send/raw_occ_endpoint cpu_per_op", "cmd_send/raw_request_reply+raw_js_async_pub cpu_per_op",
 		"query_inbox/raw_request_reply cpu_per_op", "query_inbox/query_inbox_small cpu_per_op",
 		"cmd_send_durable/cmd_send", "cmd_send_durable/cmd_send cpu_per_op",
-		"intake/raw_js_async_pub", "intake/cmd_send cpu_per_op", "projector_catchup_feed/projector_catchup cpu_per_op"} {
+		"intake/raw_js_async_pub", "intake/cmd_send cpu_per_op", "projector_catchup_feed/projector_catchup cpu_per_op",
+		"cmd_send_commands_node/raw_occ_endpoint cpu_per_op", "cmd_send_commands_node/cmd_send_pipelined cpu_per_op"} {
 		if r, ok := res.Ratios[name]; !ok || r.Value <= 0 {
 			t.Errorf("ratio %s = %v (present %v); want positive", name, r.Value, ok)
 		}
 	}
-	if len(res.Targets) != 16 || res.Targets[0].Pass == nil {
-		t.Errorf("targets: %+v; want 16, each with pass", res.Targets)
+	if len(res.Targets) != 17 || res.Targets[0].Pass == nil {
+		t.Errorf("targets: %+v; want 17, each with pass", res.Targets)
 	}
 	if res.Environment.CPUs <= 0 {
 		t.Error("the environment must say how many CPUs the figures were taken on")
@@ -86,7 +87,8 @@ func TestBenchTable(t *testing.T) {
 	for _, want := range []string{"figure", "cmd_send_pipelined", "projector_catchup / raw_ordered_consume", "policy_close", "target",
 		"raw_occ_endpoint", "cmd_send / raw_occ_endpoint", "cmd_send_durable / cmd_send", "query_inbox flat", "cmd_send cpu/op",
 		"cmd_send_auth / cmd_send_pipelined (cpu/op)", "query_inbox_auth / query_inbox (cpu/op)", "identities: ",
-		"intake / raw_js_async_pub", "intake/raw_js_async_pub", "feed projector cpu/op", "projector_catchup_feed"} {
+		"intake / raw_js_async_pub", "intake/raw_js_async_pub", "feed projector cpu/op", "projector_catchup_feed",
+		"cmd_send_commands_node cpu/op", "cmd_send_commands_node / raw_occ_endpoint (cpu/op)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}

@@ -39,6 +39,10 @@
 //     service: the time and CPU from its start until every command has its
 //     outcome and nothing is pending. It runs after rebuild, so that the
 //     rebuild replays the same history as before it existed.
+//   - cmd_send_commands_node: cmd_send_pipelined's workload, on
+//     conversations of its own, answered by a commands-only service (no
+//     store, as node.Start builds serve --roles commands), with no read
+//     model running in the process: the read model's CPU is not in it.
 //   - query_inbox_auth and cmd_send_auth (embedded broker only): query_inbox
 //     on the large store and cmd_send_pipelined again, with the clients
 //     connected as an app principal through the service import and a
@@ -267,6 +271,9 @@ func (r *runner) measure(ctx context.Context) error {
 		return fmt.Errorf("projector_catchup: %w", err)
 	}
 	if err := r.serviceFigures(ctx, store); err != nil {
+		return err
+	}
+	if err := wrapPhase(figSendNode, r.cmdSendCommandsNode(ctx)); err != nil {
 		return err
 	}
 	if err := wrapPhase(figSendDurable, r.cmdSendDurable(ctx)); err != nil {

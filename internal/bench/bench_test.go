@@ -35,7 +35,7 @@ var figureNames = []string{
 	"query_inbox_small", "query_inbox", "query_inbox_1client", "raw_request_reply_inbox", "projector_apply",
 	"backlog_publish", "projector_catchup", "projector_catchup_feed",
 	"cmd_send_sync", "cmd_send_pipelined", "cmd_send", "feed",
-	"policy_close", "policy_close_all_closed", "rebuild", "rebuild_rate", "intake",
+	"policy_close", "policy_close_all_closed", "rebuild", "rebuild_rate", "intake", "cmd_send_commands_node",
 }
 
 // embeddedFigureNames are the figures measured only on the embedded broker:
@@ -49,6 +49,7 @@ var embeddedFigureNames = []string{"query_inbox_auth", "cmd_send_auth", "cmd_sen
 var (
 	targetNames = []string{
 		"cmd_send/raw_occ_endpoint", "cmd_send/raw_js_async_pub", "cmd_send cpu/op", "cmd_send_sync p99",
+		"cmd_send_commands_node cpu/op",
 		"projector_catchup/raw_ordered_consume", "projector_catchup cpu/op", "feed projector cpu/op",
 		"rebuild_rate cpu/op",
 		"query_inbox cpu/op", "query_inbox p99", "query_inbox_1client p99", "query_inbox flat", "policy_close",
@@ -106,9 +107,9 @@ func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
 	if in, _ := res.Figure("intake"); in.Count != int64(opts.IntakeBacklog) {
 		t.Errorf("intake decided %d commands, want %d", in.Count, opts.IntakeBacklog)
 	}
-	checkTargets(t, res, targetNames, 11)
+	checkTargets(t, res, targetNames, 13)
 	for _, want := range []string{"raw_js_async_pub", "projector_catchup", "cmd_send_pipelined", "policy_close", "rebuild",
-		"intake_publish", "intake"} {
+		"intake_publish", "intake", "cmd_send_commands_node"} {
 		if !strings.Contains(phases.String(), want+"\n") {
 			t.Errorf("progress never heard of phase %s:\n%s", want, phases.String())
 		}
@@ -140,7 +141,7 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigures(t, res, append(slices.Clone(figureNames), embeddedFigureNames...))
-	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 16)
+	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 17)
 	var cpuRatios int
 	for _, q := range res.Ratios {
 		if q.Measure == MeasureCPUPerOp {
@@ -150,8 +151,8 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 			}
 		}
 	}
-	if cpuRatios != 11 {
-		t.Errorf("ratios %+v; want 11 of CPU per operation: 7 of every run, cmd_send_durable's, cmd_send_partitions' and the 2 *_auth", res.Ratios)
+	if cpuRatios != 13 {
+		t.Errorf("ratios %+v; want 13 of CPU per operation: 9 of every run, cmd_send_durable's, cmd_send_partitions' and the 2 *_auth", res.Ratios)
 	}
 	if !strings.Contains(res.Environment.Identity, "app principal") {
 		t.Errorf("the environment must say how the *_auth figures connect: %q", res.Environment.Identity)

@@ -131,7 +131,9 @@ func (r *runner) measureInbox(ctx context.Context, name string, conns []*nats.Co
 		l, elapsed, err = workers(ctx, len(conns), r.opts.Duration, func(ctx context.Context, w, i int) error {
 			hub := account(appA, "hub", (w*31+i)%inboxHubs)
 			var page api.InboxPage
-			if err := client.New(conns[w]).Query(ctx, "inbox", map[string]any{"account": hub}, &page); err != nil {
+			rctx, cancel := context.WithTimeout(ctx, requestTimeout) // a lost reply must not hang the bench
+			defer cancel()
+			if err := client.New(conns[w]).Query(rctx, "inbox", map[string]any{"account": hub}, &page); err != nil {
 				return err
 			}
 			if len(page.Items) == 0 {

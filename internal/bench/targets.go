@@ -66,6 +66,7 @@ const (
 func (r *Result) evaluate() {
 	r.Ratios, r.Targets = nil, nil
 	r.commandTargets()
+	r.commandsNodeTargets()
 	r.projectorTargets()
 	r.queryTargets()
 	r.closeTarget()
