@@ -257,14 +257,21 @@ func killMidway(ctx context.Context, t *testing.T, js jetstream.JetStream, srv *
 }
 
 // waitIntakeDrained waits until every message of b is acknowledged (the
-// work-queue stream is empty, its consumer has nothing pending) and every
-// command has had a success outcome.
+// work-queue stream is empty, its consumer has nothing pending) and, unless
+// out is nil, every command has had a success outcome on it.
 func waitIntakeDrained(ctx context.Context, t *testing.T, js jetstream.JetStream, srv *serveProcess, out *outcomeLog, b *backlog) {
 	t.Helper()
 	deadline := time.Now().Add(intakeDecideTimeout)
 	for {
-		pending, ackPending, msgs, err := intakeState(ctx, js)
-		decided := out.decided(b)
+		// Each look is bounded: a JetStream API request may go unanswered
+		// while the cluster elects, and the next look asks again.
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		pending, ackPending, msgs, err := intakeState(sctx, js)
+		cancel()
+		decided := len(b.ids)
+		if out != nil {
+			decided = out.decided(b)
+		}
 		if err == nil && pending == 0 && ackPending == 0 && msgs == 0 && decided == len(b.ids) {
 			return
 		}
