@@ -137,6 +137,9 @@ func TestClusterOfNodes(t *testing.T) {
 	checkIntakeHistory(t, h, run.intake)
 	run.probes.check(t, cfg.Probes)
 	dups := out.check(t)
+	for code, sample := range l.samples {
+		t.Logf("refused %s, e.g. %s", code, sample)
+	}
 	t.Logf("load: %s; %d cross-app conversations closed once each by policy 2", l.figures(), crossApp)
 	t.Logf("node %s (closer and intake leases) killed at the closer's first closing: both leases on another node %s later; "+
 		"nats-server %s (stream leader) killed; longest time without an answer %s; restarted %s ready after %s",
