@@ -123,14 +123,7 @@ func loadThroughLeaderKill(ctx context.Context, t *testing.T, l *load, servers [
 	if err := waitCompleted(ctx, l, int64(commands/3)); err != nil {
 		t.Fatal(err)
 	}
-	leader := streamInfo(ctx, t, js, events.StreamName).Cluster.Leader
-	for _, s := range servers {
-		if s.name == leader {
-			if err := s.Kill(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	leader := killStreamLeader(ctx, t, js, servers)
 	err := waitCompleted(ctx, l, int64(commands))
 	l.stop.Store(true)
 	producers.Wait()
@@ -138,6 +131,23 @@ func loadThroughLeaderKill(ctx context.Context, t *testing.T, l *load, servers [
 		t.Fatal(err)
 	}
 	return leader, gaps()
+}
+
+// killStreamLeader kills, with SIGKILL, the server that leads the event
+// stream, and returns its name.
+func killStreamLeader(ctx context.Context, t *testing.T, js jetstream.JetStream, servers []*natsProcess) string {
+	t.Helper()
+	leader := streamInfo(ctx, t, js, events.StreamName).Cluster.Leader
+	for _, s := range servers {
+		if s.name == leader {
+			if err := s.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			return leader
+		}
+	}
+	t.Fatalf("the stream leader %q is none of the servers", leader)
+	return ""
 }
 
 // watchGaps measures, until the returned function is called, the longest

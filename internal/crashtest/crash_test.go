@@ -268,10 +268,18 @@ func waitCompleted(ctx context.Context, l *load, n int64) error {
 // denyCrossApp is policy version 2: instagram and messenger may no longer
 // do anything toward each other, from effective on.
 func denyCrossApp(effective time.Time) []byte {
-	return fmt.Appendf(nil, `{"version":2,"name":"crashtest-deny-cross-app","effective_at":%q,"links":[
-	 {"from":"instagram","to":"messenger","start_conversation":false,"send":false,"call":false,"see_activity_status":false,"see_read_receipts":false},
-	 {"from":"messenger","to":"instagram","start_conversation":false,"send":false,"call":false,"see_activity_status":false,"see_read_receipts":false}]}`,
-		effective.UTC().Format(time.RFC3339Nano))
+	return crossAppPolicy(2, false, effective)
+}
+
+// crossAppPolicy is a policy version that allows or denies everything
+// between instagram and messenger, from effective on.
+func crossAppPolicy(version uint64, allow bool, effective time.Time) []byte {
+	link := func(from, to string) string {
+		return fmt.Sprintf(`{"from":%q,"to":%q,"start_conversation":%[3]t,"send":%[3]t,"call":%[3]t,`+
+			`"see_activity_status":%[3]t,"see_read_receipts":%[3]t}`, from, to, allow)
+	}
+	return fmt.Appendf(nil, `{"version":%d,"name":"crashtest-cross-app-%d","effective_at":%q,"links":[%s,%s]}`,
+		version, version, effective.UTC().Format(time.RFC3339Nano), link("instagram", "messenger"), link("messenger", "instagram"))
 }
 
 // connect connects to serve as a producer would: reconnecting for ever,

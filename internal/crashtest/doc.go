@@ -20,6 +20,13 @@
 // checks that serve, started again (and once killed with SIGKILL midway),
 // decides each exactly once and in per-conversation order.
 //
+// TestClusterOfNodes runs three nats-server processes and three serve
+// nodes on them (one --roles commands), kills with SIGKILL the node holding
+// the closer and intake leases and the stream leader's server under a load
+// of producers, intake publishers and read-your-writes probes, then flips
+// the policy twenty times, and checks the stream, the intake, the closings
+// and every node's views (audit verify --data DIR --nats-url URL).
+//
 // The package holds no code used elsewhere; see docs/reliability.md for what
 // it proves and how to run the long version.
 package crashtest

@@ -69,6 +69,7 @@ func intakeBacklog(t *testing.T, bin, natsBin string, commands int, kill bool) {
 	}
 	b := newBacklog(commands, intakeConversations, rand.New(rand.NewPCG(16, 1)))
 	publishBacklog(ctx, t, nc, b)
+	checkIntakeHolds(ctx, t, js, b)
 	out := watchOutcomes(t, nc)
 	base := streamLastSeq(ctx, t, js, events.StreamName)
 	started := time.Now()
@@ -163,7 +164,7 @@ func intakeMsg(action, id string, body any) *nats.Msg {
 
 // publishBacklog publishes b with the ordinary JetStream async publish
 // API, as a producer would, on one connection, so that the intake stream
-// holds the messages in b's order, and checks that it holds every one.
+// holds the messages in b's order, and checks that none failed.
 func publishBacklog(ctx context.Context, t *testing.T, nc *nats.Conn, b *backlog) {
 	t.Helper()
 	failed := make(chan error, 1)
@@ -195,6 +196,12 @@ func publishBacklog(ctx context.Context, t *testing.T, nc *nats.Conn, b *backlog
 		t.Fatal(err)
 	default:
 	}
+}
+
+// checkIntakeHolds checks that the intake stream holds every message of b,
+// as it must when no serve ran while they were published.
+func checkIntakeHolds(ctx context.Context, t *testing.T, js jetstream.JetStream, b *backlog) {
+	t.Helper()
 	st, err := js.Stream(ctx, intake.AppStream(intakeApp))
 	if err != nil {
 		t.Fatal(err)
@@ -248,14 +255,21 @@ func killMidway(ctx context.Context, t *testing.T, js jetstream.JetStream, srv *
 }
 
 // waitIntakeDrained waits until every message of b is acknowledged (the
-// work-queue stream is empty, its consumer has nothing pending) and every
-// command has had a success outcome.
+// work-queue stream is empty, its consumer has nothing pending) and, unless
+// out is nil, every command has had a success outcome on it.
 func waitIntakeDrained(ctx context.Context, t *testing.T, js jetstream.JetStream, srv *serveProcess, out *outcomeLog, b *backlog) {
 	t.Helper()
 	deadline := time.Now().Add(intakeDecideTimeout)
 	for {
-		pending, ackPending, msgs, err := intakeState(ctx, js)
-		decided := out.decided(b)
+		// Each look is bounded: a JetStream API request may go unanswered
+		// while the cluster elects, and the next look asks again.
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		pending, ackPending, msgs, err := intakeState(sctx, js)
+		cancel()
+		decided := len(b.ids)
+		if out != nil {
+			decided = out.decided(b)
+		}
 		if err == nil && pending == 0 && ackPending == 0 && msgs == 0 && decided == len(b.ids) {
 			return
 		}

@@ -131,6 +131,13 @@ func (p *serveProcess) Crash(recoveryKill time.Duration) error {
 	return p.waitReadyLocked()
 }
 
+// Kill kills serve with SIGKILL, not to start again until Start.
+func (p *serveProcess) Kill() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.killLocked()
+}
+
 // Stop sends SIGTERM and expects serve to shut down cleanly, with exit
 // status 0.
 func (p *serveProcess) Stop() error {

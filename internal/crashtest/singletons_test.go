@@ -94,10 +94,7 @@ func killHolder(ctx context.Context, t *testing.T, js jetstream.JetStream, holde
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	holder.mu.Lock()
-	err := holder.killLocked()
-	holder.mu.Unlock()
-	if err != nil {
+	if err := holder.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	return streamLastSeq(ctx, t, js, events.StreamName)
