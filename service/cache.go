@@ -25,8 +25,16 @@ type entry struct {
 	fresh   func() state
 	state   state
 	loaded  bool
+	// current is true once the command under way has caught state up with
+	// the log (catchUp); begin clears it. A refusal decided on a state
+	// that is not current is decided again after a catch-up (decide).
+	current bool
 	home    *cache // the cache it was made in; nil for the policy entry
 }
+
+// begin starts a command on e: its cached state is not known current. The
+// caller holds e.mu.
+func (e *entry) begin() { e.current = false }
 
 // reset forgets the state, so the next command loads it from the log. Used
 // when an append's outcome is unknown.

@@ -95,6 +95,7 @@ func (s *Service) executeBounded(ctx context.Context, e *entry, cmd aggregate.Co
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer e.settle() // a miss stays on probation (cache.go)
+	e.begin()
 	if err := s.loaded(ctx, e); err != nil {
 		return api.CommandReply{}, err
 	}
@@ -147,6 +148,16 @@ func (s *Service) decide(ctx context.Context, e *entry, cmd aggregate.Command) (
 	}
 	now := s.opts.Clock.Now()
 	ev, err := e.state.Decide(cmd, s.policyAt(now), now)
+	if err != nil && !e.current {
+		// Refused on a cached state, which another node's appends may have
+		// passed (the message a reaction names, sent through that node):
+		// nothing is appended, so no OCC check would catch it. Decide
+		// again on the log's latest; that refusal stands.
+		if err := s.catchUp(ctx, e); err != nil {
+			return decided{}, api.CommandReply{}, true, err
+		}
+		return s.decide(ctx, e, cmd)
+	}
 	if err != nil {
 		return decided{}, api.CommandReply{}, true, err
 	}
@@ -209,7 +220,7 @@ func (s *Service) catchUp(ctx context.Context, e *entry) error {
 	for _, m := range msgs {
 		s.fold(e, m)
 	}
-	e.loaded = true
+	e.loaded, e.current = true, true
 	return nil
 }
 

@@ -108,6 +108,7 @@ func lockAll(jobs []*waveJob) (unlock func()) {
 	slices.SortFunc(sorted, func(a, b *waveJob) int { return strings.Compare(a.e.subject, b.e.subject) })
 	for _, w := range sorted {
 		w.e.mu.Lock()
+		w.e.begin()
 	}
 	return func() {
 		for _, w := range sorted {
