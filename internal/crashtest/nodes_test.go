@@ -139,6 +139,11 @@ func TestClusterOfNodes(t *testing.T) {
 	dups := out.check(t)
 	for code, sample := range l.samples {
 		t.Logf("refused %s, e.g. %s", code, sample)
+		if code != "cross_app_not_allowed" && code != "conversation_closed" {
+			// only policy 2 refuses anything here; a node that refuses from a
+			// stale cached aggregate (message_not_found) must decide again
+			t.Errorf("refused %s, which only a stale node would: %s", code, sample)
+		}
 	}
 	t.Logf("load: %s; %d cross-app conversations closed once each by policy 2", l.figures(), crossApp)
 	t.Logf("node %s (closer and intake leases) killed at the closer's first closing: both leases on another node %s later; "+
