@@ -17,7 +17,8 @@ type Sum struct {
 	Hex string `json:"sum"`
 	// Events is how many messages it covers.
 	Events uint64 `json:"events"`
-	// UntilSeq is the last stream sequence it covers (0 for an empty stream).
+	// UntilSeq is the last stream sequence it covers (0 for an empty stream,
+	// and for a partitioned log, whose LogSum.Streams say where each ends).
 	UntilSeq uint64 `json:"until_seq"`
 }
 
@@ -42,8 +43,18 @@ type Sum struct {
 // can recompute it without crosstalk.
 //
 // An untilSeq past the stream's last sequence is an error: a sum must never
-// silently cover less than it claims.
+// silently cover less than it claims. A partitioned log is summed by
+// ChecksumStreams, which takes a sequence per stream: Checksum sums it with
+// untilSeq 0 and refuses another.
 func Checksum(ctx context.Context, log Log, untilSeq uint64) (Sum, error) {
+	if s, ok := partitions(log); ok {
+		if untilSeq != 0 {
+			return Sum{}, fmt.Errorf("checksum until seq %d: the log has %d streams (%v), each numbered on its own: "+
+				"give a sequence per stream", untilSeq, len(s.StreamNames()), s.StreamNames())
+		}
+		sum, err := ChecksumStreams(ctx, log, nil)
+		return sum.Sum, err
+	}
 	last, err := log.LastSeq(ctx)
 	if err != nil {
 		return Sum{}, fmt.Errorf("checksum: last sequence: %w", err)

@@ -12,7 +12,12 @@ import (
 // counts, and each break listed with its sequence, subject and kind.
 func (r Report) WriteText(w io.Writer, viewsNote string) error {
 	lines := []string{fmt.Sprintf("stream %s: seq 1..%d", events.StreamName, r.LastSeq)}
-	if r.WithViews {
+	if len(r.Streams) > 0 {
+		lines = r.streamLines()
+	}
+	if r.WithViews && len(r.Streams) > 0 {
+		lines = append(lines, "views: checked up to their checkpoint of each stream")
+	} else if r.WithViews {
 		lines = append(lines, fmt.Sprintf("views: checked up to their checkpoint, seq %d", r.ViewsCheckpoint))
 	} else {
 		lines = append(lines, fmt.Sprintf("views: not checked (%s)", viewsNote))
@@ -25,7 +30,11 @@ func (r Report) WriteText(w io.Writer, viewsNote string) error {
 		if subject == "" {
 			subject = "-"
 		}
-		lines = append(lines, fmt.Sprintf("  seq %d  %s  %s: %s", b.Seq, subject, b.Kind, b.Detail))
+		where := fmt.Sprintf("seq %d", b.Seq)
+		if b.Stream != "" {
+			where = b.Stream + " " + where
+		}
+		lines = append(lines, fmt.Sprintf("  %s  %s  %s: %s", where, subject, b.Kind, b.Detail))
 	}
 	if more := r.BreaksTotal - uint64(len(r.Breaks)); more > 0 {
 		lines = append(lines, fmt.Sprintf("  ... and %d more", more))
@@ -36,6 +45,16 @@ func (r Report) WriteText(w io.Writer, viewsNote string) error {
 		}
 	}
 	return nil
+}
+
+// streamLines are a partitioned log's lines about each stream.
+func (r Report) streamLines() []string {
+	lines := make([]string, len(r.Streams))
+	for i, s := range r.Streams {
+		lines[i] = fmt.Sprintf("stream %s: seq 1..%d, views checkpoint %d, events: %d, breaks: %d",
+			s.Stream, s.LastSeq, s.ViewsCheckpoint, s.Events, s.BreaksTotal)
+	}
+	return lines
 }
 
 // text is the report's line about signatures.

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -69,9 +68,10 @@ func (s *Stopped) open(ctx context.Context, o StoppedOptions) error {
 	if err := s.layout.checkHistory(); err != nil {
 		return err
 	}
-	// The views are opened first: Pebble locks their directory, so a node
-	// running on it is found before a second nats-server is started.
-	if err := s.openViews(o); err != nil {
+	// The lock of the views is checked first, so that a node running on
+	// them is found before a second nats-server is started; they are opened
+	// once the log says how many streams they follow.
+	if err := s.layout.CheckStopped(); err != nil {
 		return err
 	}
 	srv, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", JetStreamDir: s.layout.JetStream(),
@@ -83,8 +83,10 @@ func (s *Stopped) open(ctx context.Context, o StoppedOptions) error {
 	if s.nc, err = Connect(srv.ClientURL(), o.Name); err != nil {
 		return fmt.Errorf("the embedded nats-server: %w", err)
 	}
-	s.log, err = OpenExistingLog(ctx, s.nc, "in "+o.Dir, o.Logger)
-	return err
+	if s.log, err = OpenExistingLog(ctx, s.nc, "in "+o.Dir, o.Logger); err != nil {
+		return err
+	}
+	return s.openViews(o)
 }
 
 // openViews opens the views if asked for and present; otherwise it only
@@ -93,16 +95,18 @@ func (s *Stopped) openViews(o StoppedOptions) error {
 	if err := s.layout.CheckStopped(); err != nil || !o.Views {
 		return err
 	}
-	views, err := s.layout.openStoppedViews(o.Logger)
+	views, err := s.layout.openStoppedViews(o.Logger, len(s.log.Streams()))
 	s.views = views
 	return err
 }
 
 // openStoppedViews opens the views of a stopped node in l, nil (and no
 // error) when it has none, having finished or discarded an online rebuild
-// a crash interrupted (settleViews). The caller has checked that no node
-// runs on l (CheckStopped): Pebble's lock refuses a second opener anyway.
-func (l Layout) openStoppedViews(logger *slog.Logger) (*projector.Store, error) {
+// a crash interrupted (settleViews). streams is the number of streams of
+// the log they follow (eventlog.Log.Streams). The caller has checked that
+// no node runs on l (CheckStopped): Pebble's lock refuses a second opener
+// anyway.
+func (l Layout) openStoppedViews(logger *slog.Logger, streams int) (*projector.Store, error) {
 	if _, err := l.settleViews(); err != nil {
 		return nil, fmt.Errorf("views of %s: %w", l.Dir, err)
 	}
@@ -110,11 +114,7 @@ func (l Layout) openStoppedViews(logger *slog.Logger) (*projector.Store, error) 
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	views, err := projector.Open(projector.Options{Dir: dir, Logger: logger})
-	if errors.Is(err, projector.ErrStreams) {
-		return nil, fmt.Errorf("%w in %s: its views follow the streams of a partitioned log; audit verify and the offline views "+
-			"rebuild read the single stream CROSSTALK and do not read a partitioned log yet (%w)", ErrPartitioned, l.Dir, err)
-	}
+	views, err := projector.Open(projector.Options{Dir: dir, Logger: logger, Streams: streams})
 	if err != nil {
 		return nil, fmt.Errorf("open the views in %s: %w", dir, err)
 	}
@@ -133,11 +133,6 @@ func OpenExistingLog(ctx context.Context, nc *nats.Conn, where string, logger *s
 	log, err := eventlog.OpenExisting(ctx, js, eventlog.Options{Logger: logger})
 	if errors.Is(err, eventlog.ErrNoStream) {
 		return nil, fmt.Errorf("%w %s: there is no stream %s", ErrNoStream, where, events.StreamName)
-	}
-	if err == nil && log.Partitions() > 1 {
-		return nil, fmt.Errorf("%w %s: the log has %d partitions (%s); audit verify, checksum and export, the timelines, "+
-			"replay and the offline views rebuild read the single stream %s and do not read a partitioned log yet",
-			ErrPartitioned, where, log.Partitions(), strings.Join(log.StreamNames(), ", "), events.StreamName)
 	}
 	return log, err
 }

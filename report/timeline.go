@@ -18,7 +18,8 @@ import (
 // it was decided, who did it, under which policy, and what it changed. (An
 // event to append is an eventlog.Entry.)
 type TimelineEntry struct {
-	// Seq is the event's stream sequence in CROSSTALK.
+	// Seq is the event's stream sequence in CROSSTALK, or in its own
+	// stream of a partitioned log (the one eventlog.PartitionOf names).
 	Seq uint64 `json:"seq"`
 	// Time is the event's CloudEvents time: when the service decided it.
 	Time time.Time `json:"time"`
@@ -134,6 +135,11 @@ func walkTimeline(ctx context.Context, log audit.Log, tl *Timeline, keep func(ev
 		}
 		return nil
 	})
+	if s, ok := log.(audit.Streams); ok && len(s.StreamNames()) > 1 {
+		// Streams are walked one after the other; a subject's events stay
+		// in order, and the timeline is put in the order they were decided.
+		slices.SortStableFunc(tl.Entries, func(a, b TimelineEntry) int { return a.Time.Compare(b.Time) })
+	}
 	tl.Policies = []PolicyRef{}
 	seen := map[uint64]bool{}
 	for _, e := range tl.Entries {
@@ -158,13 +164,10 @@ func notePolicy(m events.Message, into map[uint64]PolicyRef) {
 	}
 }
 
-// walkAll walks the stream from seq 1 to its last sequence now.
+// walkAll walks every stream of the log from seq 1 to its last sequence
+// now (audit.WalkAll): on a partitioned log, stream after stream.
 func walkAll(ctx context.Context, log audit.Log, fn func(events.Message) error) error {
-	last, err := log.LastSeq(ctx)
-	if err != nil {
-		return fmt.Errorf("last sequence: %w", err)
-	}
-	return audit.Walk(ctx, log, last, audit.EachMessage(fn))
+	return audit.WalkAll(ctx, log, audit.EachMessage(fn))
 }
 
 // startedWith reports whether m is a conversation.started that names a

@@ -99,6 +99,7 @@ func newAuditVerifyCommand(stdout, stderr io.Writer) *cobra.Command {
 func newAuditChecksumCommand(stdout, stderr io.Writer) *cobra.Command {
 	var t auditTarget
 	var until uint64
+	var untils []uint
 	cmd := &cobra.Command{
 		Use:   "checksum",
 		Short: "Print one deterministic sha256 over the history up to a sequence",
@@ -118,15 +119,24 @@ With --data DIR (the default, ./crosstalk-data) it reads a stopped node's
 JetStream through an embedded nats-server of its own; 'crosstalk serve' must
 not be running on DIR. With --nats-url it reads a running NATS server.
 
+On a partitioned log (serve --partitions N) each stream, CROSSTALK_P0 …
+CROSSTALK_P{N-1} and CROSSTALK_POLICY, is summed as above with its own
+sequences, up to its entry of --until-seqs (default: each one's last), and
+the sum is the sha256 of one line per stream in that order,
+"<stream> <until seq> <stream sum>\n": the lines it prints after "streams:".
+
 Exit status: 0 when the sum was computed; non-zero when the history could
 not be read or --until-seq is past the end of the stream.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return auditChecksum(cmd.Context(), t, until, stdout, stderr)
+			return auditChecksum(cmd.Context(), t, untilSeqs(until, untils), stdout, stderr)
 		},
 	}
 	addTargetFlags(cmd, &t)
 	cmd.Flags().Uint64Var(&until, "until-seq", 0, "last stream sequence to cover (0: the stream's last)")
+	cmd.Flags().UintSliceVar(&untils, "until-seqs", nil,
+		"on a partitioned log, the last sequence to cover of each stream, in order P0,…,P{N-1},POLICY")
+	cmd.MarkFlagsMutuallyExclusive("until-seq", "until-seqs")
 	return cmd
 }
 
@@ -166,20 +176,42 @@ func viewsNote(t auditTarget, h *node.History) string {
 	return h.ViewsNote()
 }
 
-func auditChecksum(ctx context.Context, t auditTarget, until uint64, stdout, stderr io.Writer) error {
+// untilSeqs is what --until-seq or --until-seqs asks ChecksumStreams for.
+func untilSeqs(until uint64, untils []uint) []uint64 {
+	if untils == nil {
+		return []uint64{until}
+	}
+	seqs := make([]uint64, len(untils))
+	for i, u := range untils {
+		seqs[i] = uint64(u)
+	}
+	return seqs
+}
+
+func auditChecksum(ctx context.Context, t auditTarget, until []uint64, stdout, stderr io.Writer) error {
 	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	sum, err := audit.Checksum(ctx, h.Log(), until)
+	if len(until) == 1 && until[0] == 0 {
+		until = nil // every stream's last
+	}
+	sum, err := audit.ChecksumStreams(ctx, h.Log(), until)
 	if err != nil {
 		return err
 	}
 	if t.JSON {
 		return writeJSON(stdout, sum)
 	}
-	fmt.Fprintf(stdout, "sha256: %s\nevents: %d\nuntil seq: %d\n", sum.Hex, sum.Events, sum.UntilSeq)
+	if len(sum.Streams) == 0 {
+		fmt.Fprintf(stdout, "sha256: %s\nevents: %d\nuntil seq: %d\n", sum.Hex, sum.Events, sum.UntilSeq)
+		return nil
+	}
+	fmt.Fprintf(stdout, "sha256: %s\nevents: %d\nstreams:\n", sum.Hex, sum.Events)
+	for _, s := range sum.Streams {
+		fmt.Fprintf(stdout, "%s %d %s\n", s.Stream, s.UntilSeq, s.Hex)
+	}
 	return nil
 }
 
