@@ -137,7 +137,11 @@ func loadThroughLeaderKill(ctx context.Context, t *testing.T, l *load, servers [
 // stream, and returns its name.
 func killStreamLeader(ctx context.Context, t *testing.T, js jetstream.JetStream, servers []*natsProcess) string {
 	t.Helper()
-	leader := streamInfo(ctx, t, js, events.StreamName).Cluster.Leader
+	log, err := eventlog.OpenExisting(ctx, js, eventlog.Options{Logger: testkit.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := streamInfo(ctx, t, js, log.StreamNames()[0]).Cluster.Leader // CROSSTALK, or CROSSTALK_P0
 	for _, s := range servers {
 		if s.name == leader {
 			if err := s.Kill(); err != nil {

@@ -301,15 +301,25 @@ func watchClosings(t *testing.T, nc *nats.Conn) (<-chan struct{}, func()) {
 	t.Helper()
 	ch := make(chan struct{})
 	var once sync.Once
-	sub, err := nc.Subscribe(events.ConversationSubject("*"), func(m *nats.Msg) {
+	seen := func(m *nats.Msg) {
 		if bytes.Contains(m.Data, []byte(events.ConversationClosed)) {
 			once.Do(func() { close(ch) })
 		}
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	return ch, func() { _ = sub.Unsubscribe() }
+	// a partitioned log's appends are published on crosstalk.events.p<k>.conv.<id>
+	var subs []*nats.Subscription
+	for _, subject := range []string{events.ConversationSubject("*"), "crosstalk.events.*.conv.*"} {
+		sub, err := nc.Subscribe(subject, seen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, sub)
+	}
+	return ch, func() {
+		for _, sub := range subs {
+			_ = sub.Unsubscribe()
+		}
+	}
 }
 
 // settleTimeout bounds how long the read model may take to apply the whole

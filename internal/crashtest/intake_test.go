@@ -332,10 +332,10 @@ func checkIntakeHistory(t *testing.T, h history, b *backlog) {
 		}
 	}
 	last := map[string]int{}
-	for seq := uint64(1); seq <= h.last; seq++ {
-		e, ok := h.bySeq[seq]
+	for _, e := range *h.order { // each conversation's events in their order
+		seq := e.seq
 		conv, mine := b.conv[e.causation]
-		if !ok || !mine {
+		if !mine {
 			continue
 		}
 		if e.subject != events.ConversationSubject(conv) {

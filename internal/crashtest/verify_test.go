@@ -40,18 +40,22 @@ func openOffline(ctx context.Context, t *testing.T, dir string) *offline {
 
 // storedEvent is what the checks need of one stream message.
 type storedEvent struct {
+	seq       uint64 // in its stream
 	subject   string
 	id        string
 	causation string
 	typ       events.Type
 }
 
-// history is the stream as the checks see it.
+// history is the log as the checks see it: on a partitioned log every
+// stream, one after another (P0 … P{N-1}, POLICY), so each subject's
+// events are in their order.
 type history struct {
-	last     uint64
-	bySeq    map[uint64]storedEvent
-	causes   map[string]int // causationid -> events
-	closings map[string]int // conversation id -> conversation.closed events
+	last     uint64 // the last sequence; on a partitioned log, their sum
+	order    *[]storedEvent
+	byID     map[string]storedEvent // event id -> event
+	causes   map[string]int         // causationid -> events
+	closings map[string]int         // conversation id -> conversation.closed events
 }
 
 // replay walks the whole stream once, Applies it batch by batch to fresh (a
@@ -86,18 +90,25 @@ func mustReadHistory(ctx context.Context, t *testing.T, js jetstream.JetStream) 
 	return h
 }
 
-// readHistory indexes the stream of log up to its last sequence now.
+// readHistory indexes every stream of log up to its last sequence now.
 func readHistory(ctx context.Context, log *eventlog.Log) (history, error) {
-	last, err := log.LastSeq(ctx)
-	if err != nil {
-		return history{}, err
+	h := newHistory(0)
+	for _, s := range log.Streams() {
+		last, err := s.LastSeq(ctx)
+		if err != nil {
+			return history{}, err
+		}
+		h.last += last
+		if err := readAll(ctx, s, last, h.add); err != nil {
+			return history{}, err
+		}
 	}
-	h := newHistory(last)
-	return h, readAll(ctx, log, last, h.add)
+	return h, nil
 }
 
 func newHistory(last uint64) history {
-	return history{last: last, bySeq: map[uint64]storedEvent{}, causes: map[string]int{}, closings: map[string]int{}}
+	return history{last: last, order: new([]storedEvent), byID: map[string]storedEvent{},
+		causes: map[string]int{}, closings: map[string]int{}}
 }
 
 // add indexes every event of batch.
@@ -107,7 +118,9 @@ func (h history) add(batch []events.Message) error {
 		if err != nil {
 			return fmt.Errorf("seq %d does not decode: %w", m.Seq, err)
 		}
-		h.bySeq[m.Seq] = storedEvent{subject: m.Subject, id: e.ID, causation: e.CausationID, typ: e.Type}
+		se := storedEvent{seq: m.Seq, subject: m.Subject, id: e.ID, causation: e.CausationID, typ: e.Type}
+		*h.order = append(*h.order, se)
+		h.byID[e.ID] = se
 		h.causes[e.CausationID]++
 		if e.Type == events.ConversationClosed {
 			h.closings[e.Subject]++
@@ -167,8 +180,8 @@ func checkAcked(t *testing.T, l *load, h history) {
 			report("%s %s (acknowledged after %d attempts) has %d events in the stream, want 1", a.action, id, a.attempts, n)
 			continue
 		}
-		e, ok := h.bySeq[a.reply.StreamSeq]
-		if !ok || e.causation != id || e.id != a.reply.EventID {
+		e, ok := h.byID[a.reply.EventID]
+		if !ok || e.causation != id || e.seq != a.reply.StreamSeq {
 			report("%s %s: the reply names seq %d, event %s; the stream holds %+v there",
 				a.action, id, a.reply.StreamSeq, a.reply.EventID, e)
 		}
