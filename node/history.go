@@ -89,7 +89,7 @@ func (h *History) openNodeViews(dir string) error {
 	if err := l.CheckStopped(); err != nil {
 		return err
 	}
-	views, err := l.openStoppedViews(h.logger)
+	views, err := l.openStoppedViews(h.logger, len(h.log.Streams()))
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"strings"
+	"path/filepath"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -93,16 +93,17 @@ func (s *Stopped) openViews(o StoppedOptions) error {
 	if err := s.layout.CheckStopped(); err != nil || !o.Views {
 		return err
 	}
-	views, err := s.layout.openStoppedViews(o.Logger)
+	views, err := s.layout.openStoppedViews(o.Logger, s.layout.streamsOnDisk())
 	s.views = views
 	return err
 }
 
-// openStoppedViews opens the views of a stopped node in l, nil (and no
-// error) when it has none, having finished or discarded an online rebuild
-// a crash interrupted (settleViews). The caller has checked that no node
-// runs on l (CheckStopped): Pebble's lock refuses a second opener anyway.
-func (l Layout) openStoppedViews(logger *slog.Logger) (*projector.Store, error) {
+// openStoppedViews opens the views of a stopped node in l, which follow
+// streams streams (the log's eventlog.Log.Streams), nil (and no error)
+// when it has none, having finished or discarded an online rebuild a crash
+// interrupted (settleViews). The caller has checked that no node runs on l
+// (CheckStopped): Pebble's lock refuses a second opener anyway.
+func (l Layout) openStoppedViews(logger *slog.Logger, streams int) (*projector.Store, error) {
 	if _, err := l.settleViews(); err != nil {
 		return nil, fmt.Errorf("views of %s: %w", l.Dir, err)
 	}
@@ -110,11 +111,7 @@ func (l Layout) openStoppedViews(logger *slog.Logger) (*projector.Store, error) 
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	views, err := projector.Open(projector.Options{Dir: dir, Logger: logger})
-	if errors.Is(err, projector.ErrStreams) {
-		return nil, fmt.Errorf("%w in %s: its views follow the streams of a partitioned log; audit verify and the offline views "+
-			"rebuild read the single stream CROSSTALK and do not read a partitioned log yet (%w)", ErrPartitioned, l.Dir, err)
-	}
+	views, err := projector.Open(projector.Options{Dir: dir, Logger: logger, Streams: streams})
 	if err != nil {
 		return nil, fmt.Errorf("open the views in %s: %w", dir, err)
 	}
@@ -134,12 +131,25 @@ func OpenExistingLog(ctx context.Context, nc *nats.Conn, where string, logger *s
 	if errors.Is(err, eventlog.ErrNoStream) {
 		return nil, fmt.Errorf("%w %s: there is no stream %s", ErrNoStream, where, events.StreamName)
 	}
-	if err == nil && log.Partitions() > 1 {
-		return nil, fmt.Errorf("%w %s: the log has %d partitions (%s); audit verify, checksum and export, the timelines, "+
-			"replay and the offline views rebuild read the single stream %s and do not read a partitioned log yet",
-			ErrPartitioned, where, log.Partitions(), strings.Join(log.StreamNames(), ", "), events.StreamName)
-	}
 	return log, err
+}
+
+// streamsOnDisk is the number of streams of the log in l's JetStream
+// files, for opening its views before the log (OpenStopped): the streams
+// CROSSTALK_P0 … of a partitioned log and CROSSTALK_POLICY, else 1.
+func (l Layout) streamsOnDisk() int {
+	dir := filepath.Join(l.JetStream(), "jetstream", l.accountDir(), "streams")
+	n := 0
+	for {
+		if _, err := os.Stat(filepath.Join(dir, eventlog.PartitionStreamName(n))); err != nil {
+			break
+		}
+		n++
+	}
+	if n == 0 {
+		return 1
+	}
+	return n + 1
 }
 
 // Layout is where the stopped node keeps its files.
