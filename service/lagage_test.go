@@ -31,7 +31,8 @@ func TestLagAgeOnPartitionedLog(t *testing.T) {
 	defer store.Close()
 	now := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
 	streams := map[int]bool{}
-	for _, age := range []time.Duration{10 * time.Minute, time.Hour, 5 * time.Minute} {
+	// In the order of their time, as a log holds them.
+	for _, age := range []time.Duration{time.Hour, 10 * time.Minute, 5 * time.Minute} {
 		subject := appendAged(ctx, t, l, now.Add(-age))
 		streams[l.StreamIndexOf(subject)] = true
 	}
