@@ -237,6 +237,10 @@ type Poisoned struct {
 	Subject string `json:"subject"`
 	Error   string `json:"error"`
 	Side    string `json:"side"`
+	// Stream is, on a partitioned log, the index of the stream Seq is a
+	// sequence of, in the log's order (0 … N-1 for CROSSTALK_P0 …, N for
+	// CROSSTALK_POLICY), in decimal; absent on the single stream.
+	Stream string `json:"stream,omitempty"`
 }
 
 // The sides of Poisoned.

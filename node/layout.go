@@ -17,6 +17,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 )
@@ -108,20 +109,33 @@ func (l Layout) lockDir() (io.Closer, error) {
 
 // streamsAccount is the NATS account the node's streams were kept in: ""
 // (an open server's global account, development mode) when the stream
-// CROSSTALK is there or nowhere, natsconf.ServiceAccount when a node under
-// an identity configuration wrote it. The server keeps each account's
-// streams in a directory of that account's name.
+// CROSSTALK (or CROSSTALK_P0 of a partitioned log) is there or nowhere,
+// natsconf.ServiceAccount when a node under an identity configuration
+// wrote it. The server keeps each account's streams in a directory of that
+// account's name.
 func (l Layout) streamsAccount() string {
-	stream := func(account string) string {
-		return filepath.Join(l.JetStream(), "jetstream", account, "streams", events.StreamName)
+	stream := func(account, name string) bool {
+		_, err := os.Stat(filepath.Join(l.JetStream(), "jetstream", account, "streams", name))
+		return err == nil
 	}
-	if _, err := os.Stat(stream(server.DEFAULT_GLOBAL_ACCOUNT)); err == nil {
-		return ""
-	}
-	if _, err := os.Stat(stream(natsconf.ServiceAccount)); err == nil {
-		return natsconf.ServiceAccount
+	for _, name := range []string{events.StreamName, eventlog.PartitionStreamName(0)} {
+		if stream(server.DEFAULT_GLOBAL_ACCOUNT, name) {
+			return ""
+		}
+		if stream(natsconf.ServiceAccount, name) {
+			return natsconf.ServiceAccount
+		}
 	}
 	return ""
+}
+
+// accountDir is the directory name of streamsAccount under the JetStream
+// files.
+func (l Layout) accountDir() string {
+	if a := l.streamsAccount(); a != "" {
+		return a
+	}
+	return server.DEFAULT_GLOBAL_ACCOUNT
 }
 
 // checkAccount returns an error wrapping ErrOtherAccount when the stream

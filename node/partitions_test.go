@@ -106,7 +106,8 @@ func TestPartitionedNode(t *testing.T) {
 
 // restartLearnsPartitions restarts the node on dir with --partitions 0
 // (learned: 4) and with 2 (refused), and checks that the auditor's mirrors
-// are not made, and that audit verify reads its streams and views offline.
+// and that the offline tools open its streams and its views, which audit
+// verify checks.
 func restartLearnsPartitions(ctx context.Context, t *testing.T, dir string) {
 	t.Helper()
 	if _, err := node.Start(ctx, partitionedOptions(dir, 2)); !errors.Is(err, eventlog.ErrPartitionsMismatch) {
@@ -130,9 +131,12 @@ func restartLearnsPartitions(ctx context.Context, t *testing.T, dir string) {
 	}
 	h, err := node.OpenHistory(ctx, node.Source{Dir: dir}, true, testkit.Quiet())
 	if err != nil {
-		t.Fatalf("audit of a stopped partitioned node: %v", err)
+		t.Fatalf("open the history of a stopped partitioned node: %v", err)
 	}
 	defer h.Close()
+	if len(h.Log().Streams()) != 5 || h.Views() == nil || len(h.Views().Checkpoints()) != 5 {
+		t.Errorf("history of a stopped partitioned node: %d streams, views %v", len(h.Log().Streams()), h.Views())
+	}
 	if rep, err := audit.Verify(ctx, h.Log(), h.Views()); err != nil || !rep.OK() || len(rep.Streams) != 5 || rep.ViewsChecked == 0 {
 		t.Errorf("verify of a stopped partitioned node: %+v %v", rep, err)
 	}

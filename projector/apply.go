@@ -17,7 +17,8 @@ import (
 // Pebble batch holds every change and meta/checkpoint = the last sequence,
 // committed atomically (fsynced only with Options.SyncEveryBatch). Messages at or below the checkpoint are skipped, so
 // replaying a run after a restart never applies anything twice. A message
-// that does not decode is recorded under poison/<seq>, logged and skipped;
+// that does not decode is recorded under poison/<seq> (poison/<stream><seq>
+// in a store of several streams), logged and skipped;
 // the checkpoint still passes it, because the log will never hold other
 // bytes at that sequence. An error (Pebble I/O) leaves the store as it was.
 func (s *Store) Apply(msgs []events.Message) error { return s.ApplyStream(0, msgs) }
@@ -56,6 +57,9 @@ func (s *Store) applyPart(stream int, msgs []events.Message) (int, error) {
 	defer b.Close()
 	t := newTx(b, s.db, s.log, s.records, len(msgs))
 	t.feed = s.newFeedTx(stream)
+	if len(s.checkpoints) > 1 {
+		t.stream = stream
+	}
 	last, n, err := t.fold(from, msgs, s.checkpointKey(stream))
 	if err != nil || last == from {
 		return len(msgs), err
@@ -167,6 +171,9 @@ type tx struct {
 	// says the event being applied was skipped (skip), so it makes none.
 	feed    *feedTx
 	skipped bool
+	// stream is the stream of a store of several the run is of, -1 in a
+	// store of one: it keys poison records.
+	stream int
 }
 
 // convState is a conversation record held by a tx. stored says the store
@@ -197,7 +204,7 @@ type convState struct {
 func newTx(b *pebble.Batch, db reader, log *slog.Logger, cache *recordCache, n int) *tx {
 	return &tx{
 		b: b, db: db, own: newOwnWrites(n), held: newHeld(n), log: log, cache: cache, convs: map[string]*convState{},
-		accts: map[events.Account]*accountRecord{}, closedBy: map[uint64]uint64{},
+		accts: map[events.Account]*accountRecord{}, closedBy: map[uint64]uint64{}, stream: -1,
 	}
 }
 
@@ -235,7 +242,11 @@ func (t *tx) poison(m events.Message, cause error) error {
 	t.poisoned++
 	t.log.Warn("projector skips a message it cannot decode",
 		slog.Uint64("seq", m.Seq), slog.String("subject", m.Subject), slog.String("error", cause.Error()))
-	return t.setJSON(poisonKey(m.Seq), poisonRecord{Subject: m.Subject, Error: cause.Error(), Data: m.Data})
+	key := poisonKey(m.Seq)
+	if t.stream >= 0 {
+		key = streamPoisonKey(t.stream, m.Seq)
+	}
+	return t.setJSON(key, poisonRecord{Subject: m.Subject, Error: cause.Error(), Data: m.Data})
 }
 
 // skip logs an event that decodes but does not fit the views (a message id

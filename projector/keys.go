@@ -67,6 +67,28 @@ func streamsKey() []byte { return newKey(tableMeta).text("streams") }
 // poisonKey records a message that could not be decoded.
 func poisonKey(seq uint64) []byte { return newKey(tablePoison).num(seq) }
 
+// streamPoisonKey is poisonKey in a store of several streams, whose
+// sequences are per stream: the same seq of two streams names two
+// messages.
+func streamPoisonKey(stream int, seq uint64) []byte {
+	return newKey(tablePoison).num(uint64(stream)).num(seq)
+}
+
+// parsePoisonKey is the inverse of poisonKey (stream -1) and
+// streamPoisonKey.
+func parsePoisonKey(k []byte) (stream int, seq uint64, ok bool) {
+	rest, ok := bytes.CutPrefix(k, []byte(tablePoison))
+	switch {
+	case !ok:
+		return 0, 0, false
+	case len(rest) == 8:
+		return -1, binary.BigEndian.Uint64(rest), true
+	case len(rest) == 16:
+		return int(binary.BigEndian.Uint64(rest)), binary.BigEndian.Uint64(rest[8:]), true
+	}
+	return 0, 0, false
+}
+
 // histKey holds the stored bytes of one event.
 func histKey(subject string, seq uint64) []byte { return newKey(tableHist).text(subject).num(seq) }
 

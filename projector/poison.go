@@ -1,7 +1,8 @@
 package projector
 
 import (
-	"encoding/binary"
+	"fmt"
+	"strconv"
 
 	json "github.com/goccy/go-json"
 
@@ -9,7 +10,10 @@ import (
 )
 
 // Poisoned lists every stream message the projector could not apply, in
-// stream order. Each was recorded under poison/<seq> with the reason and
+// stream order (stream after stream in a store of several). Each was
+// recorded under poison/<seq> (poison/<stream><seq> in a store of several
+// streams, whose sequences repeat from one stream to the next) with the
+// reason and
 // skipped, so one bad message (undecodable bytes published into the stream
 // by someone else) never stops the views.
 func (s *Store) Poisoned() ([]api.Poisoned, error) {
@@ -20,8 +24,15 @@ func (s *Store) Poisoned() ([]api.Poisoned, error) {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
-		seq := binary.BigEndian.Uint64(k[len(prefix):])
-		out = append(out, api.Poisoned{Seq: seq, Subject: r.Subject, Error: r.Error, Side: api.SideViews})
+		stream, seq, ok := parsePoisonKey(k)
+		if !ok {
+			return fmt.Errorf("poison key %x", k)
+		}
+		p := api.Poisoned{Seq: seq, Subject: r.Subject, Error: r.Error, Side: api.SideViews}
+		if stream >= 0 {
+			p.Stream = strconv.Itoa(stream)
+		}
+		out = append(out, p)
 		return nil
 	})
 	return out, err

@@ -122,3 +122,39 @@ func TestStoreOfOneStreamRefusesSeveral(t *testing.T) {
 		t.Errorf("opened as 5 streams: %v", err)
 	}
 }
+
+// Issue 23: sequences repeat from one stream to the next, so poison at the
+// same sequence of two streams is two records, each naming its stream; a
+// store of one stream keeps its poison/<seq> key and names none.
+func TestPoisonKeyedPerStream(t *testing.T) {
+	st, err := Open(Options{Dir: t.TempDir(), Logger: testkit.Quiet(), Streams: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, stream := range []int{0, 3} {
+		bad := events.Message{Seq: 1, Subject: events.ConversationSubject(fmt.Sprint("c", stream)), Data: []byte("{not json")}
+		if err := st.ApplyStream(stream, []events.Message{bad}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := st.Poisoned()
+	if err != nil || len(list) != 2 || list[0].Stream != "0" || list[1].Stream != "3" || list[0].Seq != 1 || list[1].Seq != 1 ||
+		list[1].Subject != events.ConversationSubject("c3") {
+		t.Fatalf("poison of two streams at seq 1: %+v %v", list, err)
+	}
+	one, err := Open(Options{Dir: t.TempDir(), Logger: testkit.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	if err := one.Apply([]events.Message{{Seq: 1, Subject: events.ConversationSubject("c"), Data: []byte("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := get(one.db, poisonKey(1)); !found || err != nil {
+		t.Errorf("poison of a store of one stream is not under poison/<seq>: %v", err)
+	}
+	if list, err := one.Poisoned(); err != nil || len(list) != 1 || list[0].Stream != "" {
+		t.Errorf("poison of one stream: %+v %v", list, err)
+	}
+}

@@ -39,9 +39,11 @@ type Source interface {
 // LogSource is the history of an audit.Log from seq 1 up to the last
 // sequence the stream had when FromLog was called; messages appended later
 // are not part of it, so a replay of a running service ends.
+// A LogSource of several streams (FromStreams) is a StreamsSource.
 type LogSource struct {
-	log  audit.Log
-	last uint64
+	logs  []audit.Log
+	lasts []uint64
+	last  uint64 // the sum of lasts
 }
 
 // FromLog returns the history of log as it stands now, as a Source.
@@ -50,16 +52,21 @@ func FromLog(ctx context.Context, log audit.Log) (*LogSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replay source: last sequence: %w", err)
 	}
-	return &LogSource{log: log, last: last}, nil
+	return &LogSource{logs: []audit.Log{log}, lasts: []uint64{last}, last: last}, nil
 }
 
 // Total is the stream's last sequence when FromLog was called: the stream
-// denies deletes, so it is also the number of its messages.
+// denies deletes, so it is also the number of its messages. Of several
+// streams, it is the sum of their last sequences.
 func (s *LogSource) Total() uint64 { return s.last }
 
-// Messages reads the stream from seq 1 to Total in batches.
+// Messages reads the stream from seq 1 to Total in batches. A source of
+// several streams refuses it: read those with EachStream.
 func (s *LogSource) Messages(ctx context.Context, fn func([]events.Message) error) error {
-	return audit.Walk(ctx, s.log, s.last, fn)
+	if len(s.logs) > 1 {
+		return errSeveralStreams
+	}
+	return audit.Walk(ctx, s.logs[0], s.last, fn)
 }
 
 // Options bound a replay and report its progress. The zero value replays
@@ -67,7 +74,8 @@ func (s *LogSource) Messages(ctx context.Context, fn func([]events.Message) erro
 type Options struct {
 	// UntilSeq is the last stream sequence to replay, inclusive; a history
 	// that ends before it is an error, because a replay must never cover
-	// less than it was asked to. Default: 0, the end of the source.
+	// less than it was asked to. A history of several streams refuses it
+	// (ErrUntilSeqStreams). Default: 0, the end of the source.
 	UntilSeq uint64
 
 	// UntilTime, when not zero, replays the history as of that instant by
@@ -112,8 +120,12 @@ type Result struct {
 	// time is after UntilTime (or, with UntilTime, they have none).
 	Skipped uint64
 	// LastSeq is the sequence of the last applied message, the store's
-	// checkpoint; 0 when nothing was applied.
+	// checkpoint; 0 when nothing was applied. Of several streams it is 0:
+	// see LastSeqs.
 	LastSeq uint64
+	// LastSeqs is, of a history of several streams, the last applied
+	// sequence of each, the store's checkpoints; nil of one stream.
+	LastSeqs []uint64
 	// Checksum is the store's views checksum (projector.Store.Checksum),
 	// over Entries keys and values. Views rebuilt from the same events have
 	// the same checksum whatever the batches were.
@@ -124,6 +136,14 @@ type Result struct {
 	// audit.Checksum(log, LastSeq) of the stream the source came from,
 	// which proves the replay read that history and no other.
 	History audit.Sum
+	// Histories is, of a history of several streams, History of each
+	// stream in stream order (each equal to audit.Checksum of that stream
+	// up to its LastSeqs entry), and History is then zero; nil of one
+	// stream.
+	Histories []audit.Sum
+	// StreamNames names the streams of Histories, when the source names
+	// them (FromStreams of eventlog.Log.Streams).
+	StreamNames []string
 	// Duration is the time from the start of the replay to the checksum.
 	Duration time.Duration
 }
@@ -154,15 +174,24 @@ var errReplayDone = errors.New("replay: done")
 // would not be a rebuild.
 func Run(ctx context.Context, src Source, dst *projector.Store, opts Options) (Result, error) {
 	opts.EnsureDefaults()
-	if cp := dst.Checkpoint(); cp != 0 {
-		return Result{}, fmt.Errorf("replay: %w up to seq %d; give it a new, empty directory", ErrStoreNotEmpty, cp)
+	n, streams := streamsOf(src)
+	if err := checkTarget(dst, n, opts); err != nil {
+		return Result{}, err
 	}
 	start := time.Now()
-	r := &replayer{opts: opts, dst: dst, total: src.Total(), sum: audit.NewSummer()}
+	r := &replayer{opts: opts, dst: dst, total: src.Total(), sums: make([]*audit.Summer, n)}
+	for i := range r.sums {
+		r.sums[i] = audit.NewSummer()
+	}
 	if opts.UntilSeq > 0 && (r.total == 0 || opts.UntilSeq < r.total) {
 		r.total = opts.UntilSeq
 	}
-	err := src.Messages(ctx, r.take)
+	var err error
+	if streams != nil {
+		err = streams.EachStream(ctx, r.takeStream)
+	} else {
+		err = src.Messages(ctx, r.take)
+	}
 	if errors.Is(err, errReplayDone) {
 		err = nil
 	}
@@ -179,7 +208,10 @@ func Run(ctx context.Context, src Source, dst *projector.Store, opts Options) (R
 	if r.res.Checksum, r.res.Entries, err = dst.Checksum(); err != nil {
 		return Result{}, fmt.Errorf("replay: checksum of the views: %w", err)
 	}
-	r.res.History = r.sum.Sum()
+	r.setSums(n)
+	if named, ok := src.(interface{ Names() []string }); ok && n > 1 {
+		r.res.StreamNames = named.Names()
+	}
 	r.res.Duration = time.Since(start)
 	return r.res, nil
 }
@@ -192,8 +224,55 @@ type replayer struct {
 	read     uint64 // messages taken from the source
 	lastRead uint64 // their last sequence
 	pending  []events.Message
-	sum      *audit.Summer
+	stream   int // of the messages read last, pending among them
+	sums     []*audit.Summer
 	res      Result
+}
+
+// checkTarget refuses a store that is not fresh, or follows another number
+// of streams than the n of the history, and UntilSeq on several streams.
+func checkTarget(dst *projector.Store, n int, opts Options) error {
+	cps := dst.Checkpoints()
+	if len(cps) != n {
+		return fmt.Errorf("replay: the store follows %d stream(s), the history has %d", len(cps), n)
+	}
+	for i, cp := range cps {
+		if cp != 0 {
+			return fmt.Errorf("replay: %w up to seq %d of stream %d; give it a new, empty directory", ErrStoreNotEmpty, cp, i)
+		}
+	}
+	if n > 1 && opts.UntilSeq > 0 {
+		return fmt.Errorf("replay until seq %d: %w", opts.UntilSeq, ErrUntilSeqStreams)
+	}
+	return nil
+}
+
+// takeStream handles one run of messages of stream, applying what is
+// pending of the stream before it first.
+func (r *replayer) takeStream(stream int, batch []events.Message) error {
+	if stream != r.stream {
+		if err := r.apply(); err != nil {
+			return err
+		}
+		r.stream, r.lastRead = stream, 0
+	}
+	return r.take(batch)
+}
+
+// setSums sets the result's history sums and, of n > 1 streams, each
+// stream's last applied sequence.
+func (r *replayer) setSums(n int) {
+	if n == 1 {
+		r.res.History = r.sums[0].Sum()
+		return
+	}
+	r.res.LastSeq = 0
+	r.res.LastSeqs = make([]uint64, n)
+	r.res.Histories = make([]audit.Sum, n)
+	for i, s := range r.sums {
+		r.res.Histories[i] = s.Sum()
+		r.res.LastSeqs[i] = r.res.Histories[i].UntilSeq
+	}
 }
 
 // take handles one run of the source's messages.
@@ -239,11 +318,11 @@ func (r *replayer) apply() error {
 	if len(r.pending) == 0 {
 		return nil
 	}
-	if err := r.dst.Apply(r.pending); err != nil {
+	if err := r.dst.ApplyStream(r.stream, r.pending); err != nil {
 		return err
 	}
 	for _, m := range r.pending {
-		r.sum.Add(m)
+		r.sums[r.stream].Add(m)
 	}
 	r.res.Events += uint64(len(r.pending))
 	r.res.LastSeq = r.pending[len(r.pending)-1].Seq
@@ -265,7 +344,8 @@ func (r *replayer) progress() {
 // ToDir opens a new projector store in dir, replays src into it with Run
 // and closes it, keeping the views in dir. dir must hold no views yet.
 func ToDir(ctx context.Context, src Source, dir string, logger *slog.Logger, opts Options) (Result, error) {
-	dst, err := projector.Open(projector.Options{Dir: dir, Logger: logger})
+	n, _ := streamsOf(src)
+	dst, err := projector.Open(projector.Options{Dir: dir, Logger: logger, Streams: n})
 	if err != nil {
 		return Result{}, err
 	}

@@ -19,9 +19,20 @@ type Report struct {
 	ViewsChecksum   string    `json:"views_checksum"`
 	ViewsEntries    uint64    `json:"views_entries"`
 	History         audit.Sum `json:"history"`
+	// Streams is, of a partitioned log, each stream's last applied
+	// sequence and history sum, in stream order; last_seq and history are
+	// then zero, as no one sequence or sum names the whole history.
+	Streams []StreamReport `json:"streams,omitempty"`
 	// Out is the directory the views were kept in; "" when they were
 	// built in a temporary one.
 	Out string `json:"out,omitempty"`
+}
+
+// StreamReport is what a replay applied of one stream of a partitioned log.
+type StreamReport struct {
+	Name    string    `json:"name"`
+	LastSeq uint64    `json:"last_seq"`
+	History audit.Sum `json:"history"`
 }
 
 // Report is r as printed, with the views kept in out ("" for none).
@@ -30,7 +41,21 @@ func (r Result) Report(out string) Report {
 		Events: r.Events, Skipped: r.Skipped, LastSeq: r.LastSeq,
 		DurationSeconds: r.Duration.Seconds(), EventsPerSecond: r.EventsPerSecond(),
 		ViewsChecksum: r.Checksum, ViewsEntries: r.Entries, History: r.History, Out: out,
+		Streams: r.streamReports(),
 	}
+}
+
+// streamReports are r's streams, nil of one stream.
+func (r Result) streamReports() []StreamReport {
+	var out []StreamReport
+	for i, h := range r.Histories {
+		name := fmt.Sprintf("stream %d", i)
+		if i < len(r.StreamNames) {
+			name = r.StreamNames[i]
+		}
+		out = append(out, StreamReport{Name: name, LastSeq: r.LastSeqs[i], History: h})
+	}
+	return out
 }
 
 // WriteText writes the report for people, one "name: value" a line.
@@ -39,13 +64,20 @@ func (r Report) WriteText(w io.Writer) error {
 	if r.Skipped > 0 {
 		lines = append(lines, fmt.Sprintf("skipped (after --until-time): %d", r.Skipped))
 	}
+	if r.Streams == nil {
+		lines = append(lines, fmt.Sprintf("last seq: %d", r.LastSeq))
+	}
 	lines = append(lines,
-		fmt.Sprintf("last seq: %d", r.LastSeq),
 		fmt.Sprintf("duration: %s", time.Duration(r.DurationSeconds*float64(time.Second)).Round(time.Millisecond)),
 		fmt.Sprintf("events/s: %.0f", r.EventsPerSecond),
 		fmt.Sprintf("views checksum: %s", r.ViewsChecksum),
-		fmt.Sprintf("views entries: %d", r.ViewsEntries),
-		fmt.Sprintf("history sha256: %s", r.History.Hex))
+		fmt.Sprintf("views entries: %d", r.ViewsEntries))
+	if r.Streams == nil {
+		lines = append(lines, fmt.Sprintf("history sha256: %s", r.History.Hex))
+	}
+	for _, s := range r.Streams {
+		lines = append(lines, fmt.Sprintf("%s: last seq %d, %d events, history sha256 %s", s.Name, s.LastSeq, s.History.Events, s.History.Hex))
+	}
 	if r.Out != "" {
 		lines = append(lines, "views: "+r.Out)
 	}

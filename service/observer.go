@@ -50,7 +50,8 @@ func kindOf(subject string) string {
 
 // Lag is how far the read model is behind the log: in events, and in
 // seconds, the age of the oldest event it has not applied (0 when it has
-// applied everything). An error says the log could not be asked. A
+// applied everything; on a partitioned log, the oldest of the first
+// unapplied event of each stream). An error says the log could not be asked. A
 // service without a read model is never behind.
 func (s *Service) Lag(ctx context.Context) (behind uint64, seconds float64, err error) {
 	last, err := s.lastSeq(ctx)
@@ -64,17 +65,24 @@ func (s *Service) Lag(ctx context.Context) (behind uint64, seconds float64, err 
 	if last <= cp {
 		return 0, 0, nil
 	}
-	if s.partitioned() != nil {
-		return last - cp, 0, nil // a count over the streams; no one oldest event
+	if p := s.partitioned(); p != nil {
+		return last - cp, s.oldestUnappliedAge(ctx, p), nil
 	}
 	m, err := s.log.Get(ctx, cp+1)
 	if err != nil {
 		return last - cp, 0, nil // the count is known; the age is not
 	}
-	if ev, err := events.Decode(m.Data); err == nil {
-		seconds = max(s.opts.Clock.Now().Sub(ev.Time).Seconds(), 0)
+	return last - cp, s.ageOf(m), nil
+}
+
+// ageOf is the age of m's event by the service's clock, 0 for a body that
+// is not an event or an event from the future.
+func (s *Service) ageOf(m events.Message) float64 {
+	ev, err := events.Decode(m.Data)
+	if err != nil {
+		return 0
 	}
-	return last - cp, seconds, nil
+	return max(s.opts.Clock.Now().Sub(ev.Time).Seconds(), 0)
 }
 
 // CachedAggregates reports how many conversations and accounts the command

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/replay"
 )
 
@@ -94,7 +95,11 @@ func openReplaySource(ctx context.Context, f replayFlags, logger *slog.Logger) (
 	if err != nil {
 		return nil, nil, err
 	}
-	ls, err := replay.FromLog(ctx, h.Log())
+	var streams []audit.Log
+	for _, s := range h.Log().Streams() {
+		streams = append(streams, s)
+	}
+	ls, err := replay.FromStreams(ctx, streams)
 	if err != nil {
 		return nil, nil, errors.Join(err, h.Close())
 	}
@@ -136,7 +141,14 @@ list of messages: restore it into a NATS server ('nats backup restore stream
 DIR' against a server started with 'nats-server -js -sd DIR2/jetstream'), then
 replay with --nats-url, or stop that server and replay with --data DIR2.
 
---until-seq N stops after stream sequence N. --until-time T replays the
+A partitioned log (serve --partitions N) is replayed stream after stream,
+CROSSTALK_P0 … CROSSTALK_P{N-1}, then CROSSTALK_POLICY, each from its first
+sequence in its own order (so every conversation's and account's events in
+theirs), into views that follow every stream; the result names each stream's
+last sequence and history sum instead of one.
+
+--until-seq N stops after stream sequence N (one stream only: a partitioned
+log refuses it; bound it by --until-time). --until-time T replays the
 history as of T by the events' own clock: exactly the events whose CloudEvents
 time is not after T (the broker's timestamps play no part), as 'audit
 visibility --at' builds its views. T is an RFC 3339 time

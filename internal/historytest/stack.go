@@ -23,11 +23,18 @@ func SeedClock() *service.SimClock {
 // the service is ready, and stops it when the test ends.
 func StartNode(t *testing.T) *Node {
 	t.Helper()
+	return StartPartitionedNode(t, 0)
+}
+
+// StartPartitionedNode is StartNode on a log of n partitions
+// (node.Options.Partitions; 0 or 1: the single stream).
+func StartPartitionedNode(t *testing.T, n int) *Node {
+	t.Helper()
 	srv := natstest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	clock := SeedClock()
-	nd, err := node.Start(ctx, node.Options{Dir: t.TempDir(), NatsURL: srv.URL(), Name: t.Name(), Logger: testkit.Quiet(),
+	nd, err := node.Start(ctx, node.Options{Dir: t.TempDir(), NatsURL: srv.URL(), Name: t.Name(), Logger: testkit.Quiet(), Partitions: n,
 		Service: service.Options{Clock: clock, PolicyCheckInterval: 10 * time.Millisecond, CloseGrace: 50 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
