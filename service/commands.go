@@ -56,7 +56,7 @@ func dataIDs(e events.Event) (messageID, callID string) {
 // aggregate. All of it, waiting for e's lock included, is bounded by
 // Options.AppendTimeout (see failFast).
 func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (api.CommandReply, error) {
-	bounded, cancel := context.WithTimeoutCause(ctx, s.opts.AppendTimeout, errAppendTimeout)
+	bounded, cancel := s.appendBound(ctx)
 	defer cancel()
 	r, err := s.executeBounded(bounded, e, cmd, msgID)
 	return r, s.failFast(bounded, err)
@@ -65,12 +65,42 @@ func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, 
 // errAppendTimeout is the cause of an execute's bound expiring.
 var errAppendTimeout = errors.New("append timeout")
 
+// appendBound bounds ctx by Options.AppendTimeout, with errAppendTimeout
+// as the cause, or returns ctx itself when its deadline comes no later:
+// a command endpoint's context (requestContext) is bounded so already,
+// and a second context would cost a command a second timer, a cancel
+// context registered with its parent and their allocations for nothing.
+// A parent that ends first gives its own cause either way.
+func (s *Service) appendBound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= s.opts.AppendTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeoutCause(ctx, s.opts.AppendTimeout, errAppendTimeout)
+}
+
+// requestContext is the context of one request of ep, under parent. A
+// command from a command endpoint is bounded by Options.AppendTimeout from
+// the moment the service takes it up, with errAppendTimeout as the cause,
+// when that is shorter than CommandTimeout: what it waits for is the log
+// (the policy's leader read, its aggregate's load, the append), and its
+// one timer then serves execute as well (appendBound). Every other request
+// is bounded by CommandTimeout.
+func (s *Service) requestContext(parent context.Context, ep *endpoint) (context.Context, context.CancelFunc) {
+	if ep != nil && ep.kind == kindCommand && s.opts.AppendTimeout < s.opts.CommandTimeout {
+		return context.WithTimeoutCause(parent, s.opts.AppendTimeout, errAppendTimeout)
+	}
+	return context.WithTimeout(parent, s.opts.CommandTimeout)
+}
+
 // failFast turns err into ErrUnavailable, with the sentence a producer
 // needs, when the log did not answer within the bound of ctx: a stream
 // whose leader died under the append would otherwise hold the command for
 // the whole CommandTimeout, and the producer could not tell it from a
 // refusal worth giving up on.
 func (s *Service) failFast(ctx context.Context, err error) error {
+	if errors.As(err, new(unavailableError)) {
+		return err // execute's, said once
+	}
 	timedOut := errors.Is(err, context.DeadlineExceeded) && errors.Is(context.Cause(ctx), errAppendTimeout)
 	if err == nil || !timedOut && !errors.Is(err, eventlog.ErrUnavailable) {
 		return err

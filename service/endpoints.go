@@ -131,6 +131,7 @@ func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
 			return nil, badRequest("subject %s: %v", events.Quote(req.subject), err)
 		}
 		r, err := run(ctx, p, app, action, req.data)
+		err = s.failFast(ctx, err) // a wait before execute's, as within it
 		if err != nil {
 			s.recordRejection(p, req.trace, app, action, req.data, err)
 		}
@@ -141,8 +142,8 @@ func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
 // async runs h on another goroutine, because micro delivers an endpoint's
 // requests one at a time. The request is let in by lim first (see
 // limiter.admit): its principal's budget, then a slot counted against its
-// connection; it gets CommandTimeout, and is
-// allowed to finish after ctx is done so that a shutdown drains instead of
+// connection; it gets CommandTimeout (a command, AppendTimeout: see
+// requestContext), and is allowed to finish after ctx is done so that a shutdown drains instead of
 // failing requests already accepted. A request that quick, if given,
 // answers at once is answered right here instead (see quickFunc).
 func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc, quick quickFunc) func(*endpoint, *nats.Msg) {
@@ -167,7 +168,7 @@ func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc, quick 
 		s.runJob(ctx, func() {
 			defer s.inflight.Done()
 			defer lim.leave(bg, conn)
-			rctx, cancel := context.WithTimeout(withTrace(base, req.trace), s.opts.CommandTimeout)
+			rctx, cancel := s.requestContext(withTrace(base, req.trace), req.ep)
 			defer cancel()
 			err := perr
 			var res any
@@ -179,14 +180,14 @@ func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc, quick 
 	}
 }
 
-// workerIdle is how long a worker goroutine waits for another request
-// before it ends.
+// workerIdle is the tick at which a worker goroutine that ran no request
+// since the last one ends.
 const workerIdle = 5 * time.Second
 
 // runJob runs job on a worker goroutine that waits for one, or on a new
 // worker. Workers are reused because a new goroutine per request grew (and
 // copied) its stack again for every request, 8% of the command path's CPU.
-// Workers end when idle for workerIdle or once ctx is done.
+// Workers end once idle (see worker) or once ctx is done.
 func (s *Service) runJob(ctx context.Context, job func()) {
 	select {
 	case s.jobs <- job:
@@ -196,17 +197,26 @@ func (s *Service) runJob(ctx context.Context, job func()) {
 	}
 }
 
+// worker runs job, then the jobs it is handed, until it has run none for
+// a whole tick of workerIdle (it ends idle for one to two of them) or ctx
+// is done. A tick, rather than an idle timer reset after every job, spares
+// each command a timer update.
 func (s *Service) worker(ctx context.Context, job func()) {
 	defer s.workers.Done()
-	idle := time.NewTimer(workerIdle)
+	idle := time.NewTicker(workerIdle)
 	defer idle.Stop()
-	for {
-		job()
-		idle.Reset(workerIdle)
+	for busy := false; ; {
+		if job != nil {
+			job()
+			job, busy = nil, true
+		}
 		select {
 		case job = <-s.jobs:
 		case <-idle.C:
-			return
+			if !busy {
+				return
+			}
+			busy = false
 		case <-ctx.Done():
 			return
 		}

@@ -45,8 +45,11 @@ func kindOf(subject string) string {
 	case strings.HasPrefix(subject, "crosstalk.admin."):
 		return "admin"
 	}
-	return "command"
+	return kindCommand
 }
+
+// kindCommand is the kind of the command endpoints, crosstalk.cmd.*.
+const kindCommand = "command"
 
 // Lag is how far the read model is behind the log: in events, and in
 // seconds, the age of the oldest event it has not applied (0 when it has

@@ -49,8 +49,10 @@ type Options struct {
 	// CommandTimeout bounds one command or query. Default: 5s.
 	CommandTimeout time.Duration
 	// AppendTimeout bounds how long a command waits for the log once the
-	// service takes it up: loading its aggregate, appending, retrying on
-	// a conflict. Past it the command is answered 503 unavailable, saying
+	// service takes it up: reading the newest policy from the stream's
+	// leader, loading its aggregate, appending, retrying on a conflict. A
+	// command endpoint's request has this one deadline from its take-up,
+	// in place of CommandTimeout when shorter. Past it the command is answered 503 unavailable, saying
 	// to retry with the same command_id, instead of waiting the whole
 	// CommandTimeout for a stream leader that died under the append. It
 	// should exceed what a healthy append takes under load and stay below

@@ -141,7 +141,7 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigures(t, res, append(slices.Clone(figureNames), embeddedFigureNames...))
-	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 17)
+	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 18)
 	var cpuRatios int
 	for _, q := range res.Ratios {
 		if q.Measure == MeasureCPUPerOp {
