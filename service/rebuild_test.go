@@ -147,8 +147,8 @@ func TestRebuildViewsOnlineUnderLoad(t *testing.T) {
 		t.Fatalf("the rebuild: %+v", done)
 	}
 	if failed != 0 || answered == 0 || sent.Load() == 0 {
-		t.Fatalf("%d of %d queries failed or differed across the rebuild (%d commands sent)",
-			failed, answered, sent.Load())
+		t.Fatalf("%d of %d queries failed or differed across the rebuild (%d commands sent); the first: %s",
+			failed, answered, sent.Load(), reading.firstFailure())
 	}
 	var after api.InboxPage
 	h.mustQuery("inbox", map[string]any{"account": bob}, &after)

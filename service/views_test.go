@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,7 @@ type inboxReaders struct {
 	done             chan struct{}
 	wg               sync.WaitGroup
 	answered, failed atomic.Int64
+	first            atomic.Value // the first failure, a string
 }
 
 // readInboxes starts n readers of account's inbox; a page is failed when
@@ -79,6 +81,7 @@ func readInboxes(h *harness, account events.Account, n int, ok func(api.InboxPag
 				var page api.InboxPage
 				if err := h.query("inbox", map[string]any{"account": account}, &page); err != nil || !ok(page) {
 					r.failed.Add(1)
+					r.first.CompareAndSwap(nil, fmt.Sprintf("err %v, page %+v", err, page))
 				}
 				r.answered.Add(1)
 			}
@@ -93,4 +96,10 @@ func (r *inboxReaders) stop() (answered, failed int64) {
 	close(r.done)
 	r.wg.Wait()
 	return r.answered.Load(), r.failed.Load()
+}
+
+// firstFailure says what the first failed page was, "" when none failed.
+func (r *inboxReaders) firstFailure() string {
+	s, _ := r.first.Load().(string)
+	return s
 }
