@@ -43,8 +43,10 @@ import (
 // export builds the same views as a replay of the stream, and its
 // Result.History equals audit.Checksum(log, untilSeq).
 //
-// A partitioned log (several streams, audit.StreamsOf) is exported as
-// ExportStreams describes; it refuses untilSeq, a position in one stream.
+// A partitioned log (several streams, audit.StreamsOf) is exported whole,
+// after a header line naming its streams, each line naming its stream (the
+// format is at the top of export_streams.go); it refuses untilSeq, a
+// position in one stream (ErrUntilSeqStreams).
 func Export(ctx context.Context, log audit.Log, untilSeq uint64, w io.Writer) (n uint64, err error) {
 	logs, names, err := audit.StreamsOf(ctx, log)
 	if err != nil {
@@ -126,8 +128,10 @@ func verbatim(data []byte) bool {
 // Source. It checks as it reads: every line is one object with a seq, a
 // subject of the stream and exactly one of event and raw; the seqs are
 // strictly increasing; every event decodes as a crosstalk CloudEvent. The
-// first violation ends Messages with an error naming the line. A JSONL is
-// read once.
+// first violation ends Messages with an error naming the line. An export
+// of several streams (a header first) is a StreamsSource, read with
+// EachStream, which checks each line's stream against the header too. A
+// JSONL is read once.
 type JSONL struct {
 	r     *bufio.Reader
 	total uint64

@@ -17,6 +17,9 @@ import (
 	"github.com/crosstalk-dev/crosstalk/replay"
 )
 
+// An export read back is a source of several streams when it has them.
+var _ replay.StreamsSource = (*replay.JSONL)(nil)
+
 // Issue 23, a partitioned log: the export of a log of 4 partitions holds
 // a header naming the 5 streams and their last sequences, then every
 // stream's every event, stream after stream, each line naming its stream;
