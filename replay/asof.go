@@ -20,7 +20,8 @@ type AsOf struct {
 	// At is the instant.
 	At time.Time
 	// Events counts the events applied; LastSeq is the last one's stream
-	// sequence (0 if none).
+	// sequence (0 if none, and on a partitioned log, whose streams each
+	// have their own sequences).
 	Events  uint64
 	LastSeq uint64
 }
@@ -30,7 +31,8 @@ type AsOf struct {
 var errNoInstant = errors.New("views as of the zero time: give an instant")
 
 // BuildAsOf applies to a new projector store in dir every event of the
-// stream whose time is not after at: it is Run with Options.UntilTime, so
+// log whose time is not after at (every stream of a partitioned log, in
+// its order, as Run reads FromStreams): it is Run with Options.UntilTime, so
 // the views as of a time and a replay until that time are one computation.
 // The caller closes the store. A body that does not decode has no time and
 // is left out, as audit.Verify reports it.
@@ -41,13 +43,17 @@ func BuildAsOf(ctx context.Context, log audit.Log, at time.Time, dir string, log
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	store, err := projector.Open(projector.Options{Dir: dir, Logger: logger})
+	logs, _, err := audit.StreamsOf(ctx, log)
+	if err != nil {
+		return nil, fmt.Errorf("views as of %s: %w", at.Format(time.RFC3339Nano), err)
+	}
+	store, err := projector.Open(projector.Options{Dir: dir, Logger: logger, Streams: len(logs)})
 	if err != nil {
 		return nil, err
 	}
 	a := &AsOf{Store: store, At: at.UTC()}
 	var res Result
-	src, err := FromLog(ctx, log)
+	src, err := FromStreams(ctx, logs)
 	if err == nil {
 		res, err = Run(ctx, src, store, Options{UntilTime: a.At})
 	}

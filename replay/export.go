@@ -42,7 +42,22 @@ import (
 // The lines let ReadJSONL rebuild the exact messages, so a replay of an
 // export builds the same views as a replay of the stream, and its
 // Result.History equals audit.Checksum(log, untilSeq).
+//
+// A partitioned log (several streams, audit.StreamsOf) is exported whole,
+// after a header line naming its streams, each line naming its stream (the
+// format is at the top of export_streams.go); it refuses untilSeq, a
+// position in one stream (ErrUntilSeqStreams).
 func Export(ctx context.Context, log audit.Log, untilSeq uint64, w io.Writer) (n uint64, err error) {
+	logs, names, err := audit.StreamsOf(ctx, log)
+	if err != nil {
+		return 0, fmt.Errorf("export: %w", err)
+	}
+	if len(logs) > 1 {
+		if untilSeq > 0 {
+			return 0, fmt.Errorf("export until seq %d: %w", untilSeq, ErrUntilSeqStreams)
+		}
+		return exportStreams(ctx, logs, names, w)
+	}
 	last, err := log.LastSeq(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("export: last sequence: %w", err)
@@ -56,7 +71,7 @@ func Export(ctx context.Context, log audit.Log, untilSeq uint64, w io.Writer) (n
 	bw := bufio.NewWriterSize(w, 256<<10)
 	var line []byte
 	err = audit.Walk(ctx, log, untilSeq, audit.EachMessage(func(m events.Message) error {
-		line = appendLine(line[:0], m)
+		line = appendLine(line[:0], "", m)
 		if _, err := bw.Write(line); err != nil {
 			return fmt.Errorf("write seq %d: %w", m.Seq, err)
 		}
@@ -72,10 +87,18 @@ func Export(ctx context.Context, log audit.Log, untilSeq uint64, w io.Writer) (n
 	return n, nil
 }
 
-// appendLine appends m's export line to b.
-func appendLine(b []byte, m events.Message) []byte {
+// appendLine appends m's export line to b; stream names m's stream on a
+// partitioned log, "" on the single stream, whose lines have no stream.
+func appendLine(b []byte, stream string, m events.Message) []byte {
 	subject, _ := json.Marshal(m.Subject) // a string always encodes
-	b = append(b, `{"seq":`...)
+	b = append(b, '{')
+	if stream != "" {
+		name, _ := json.Marshal(stream)
+		b = append(b, `"stream":`...)
+		b = append(b, name...)
+		b = append(b, ',')
+	}
+	b = append(b, `"seq":`...)
 	b = strconv.AppendUint(b, m.Seq, 10)
 	b = append(b, `,"subject":`...)
 	b = append(b, subject...)
@@ -105,13 +128,24 @@ func verbatim(data []byte) bool {
 // Source. It checks as it reads: every line is one object with a seq, a
 // subject of the stream and exactly one of event and raw; the seqs are
 // strictly increasing; every event decodes as a crosstalk CloudEvent. The
-// first violation ends Messages with an error naming the line. A JSONL is
-// read once.
+// first violation ends Messages with an error naming the line. An export
+// of several streams (a header first) is a StreamsSource, read with
+// EachStream, which checks each line's stream against the header too. A
+// JSONL is read once.
 type JSONL struct {
 	r     *bufio.Reader
 	total uint64
 	line  uint64
-	seq   uint64
+	seq   uint64 // of the last line read, in its stream
+	// headerRead, headerErr: the first line was looked at (readHeader);
+	// first is that line when it is no header, for next to read.
+	headerRead bool
+	headerErr  error
+	first      []byte
+	// streams is what the header names (nil: one stream), stream the
+	// index of the last line's.
+	streams []headerStream
+	stream  int
 }
 
 // ReadJSONL reads an export from r.
@@ -131,7 +165,14 @@ const jsonlBatch = 1000
 
 // Messages reads the lines to the end of the input and passes them to fn
 // in runs of up to 1000 messages.
+// An export of several streams refuses it: read those with EachStream.
 func (j *JSONL) Messages(ctx context.Context, fn func([]events.Message) error) error {
+	if err := j.readHeader(); err != nil {
+		return err
+	}
+	if j.streams != nil {
+		return errSeveralStreams
+	}
 	batch := make([]events.Message, 0, jsonlBatch)
 	for {
 		m, err := j.next()
@@ -159,6 +200,7 @@ func (j *JSONL) Messages(ctx context.Context, fn func([]events.Message) error) e
 
 // jsonlLine is one line of an export.
 type jsonlLine struct {
+	Stream  string          `json:"stream"`
 	Seq     uint64          `json:"seq"`
 	Subject string          `json:"subject"`
 	Event   json.RawMessage `json:"event"`
@@ -167,7 +209,16 @@ type jsonlLine struct {
 
 // next reads and checks the next line; io.EOF at the end of the input.
 func (j *JSONL) next() (events.Message, error) {
-	text, err := j.r.ReadBytes('\n')
+	if err := j.readHeader(); err != nil {
+		return events.Message{}, err
+	}
+	var text []byte
+	var err error
+	if j.first != nil {
+		text, j.first = j.first, nil
+	} else {
+		text, err = j.r.ReadBytes('\n')
+	}
 	if errors.Is(err, io.EOF) && len(text) == 0 {
 		return events.Message{}, io.EOF
 	}
@@ -198,6 +249,9 @@ func (j *JSONL) parse(text []byte) (events.Message, error) {
 	}
 	if dec.More() {
 		return events.Message{}, errors.New("not an export line: more than one JSON value")
+	}
+	if err := j.enterStream(l); err != nil {
+		return events.Message{}, err
 	}
 	switch {
 	case l.Seq <= j.seq:

@@ -55,6 +55,9 @@ func OpenJSONL(path string) (*JSONL, func() error, error) {
 		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	src := ReadJSONL(file)
+	if src.Streams() > 1 {
+		lines-- // the header line is no message
+	}
 	src.SetTotal(lines)
 	return src, file.Close, nil
 }

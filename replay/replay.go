@@ -138,8 +138,9 @@ type Result struct {
 	History audit.Sum
 	// Histories is, of a history of several streams, History of each
 	// stream in stream order (each equal to audit.Checksum of that stream
-	// up to its LastSeqs entry), and History is then zero; nil of one
-	// stream.
+	// up to its LastSeqs entry), and History is then their combined sum
+	// (audit.CombineSums over the streams' names, the LogSum.Hex of
+	// audit.ChecksumStreams at LastSeqs); nil of one stream.
 	Histories []audit.Sum
 	// StreamNames names the streams of Histories, when the source names
 	// them (FromStreams of eventlog.Log.Streams).
@@ -208,10 +209,10 @@ func Run(ctx context.Context, src Source, dst *projector.Store, opts Options) (R
 	if r.res.Checksum, r.res.Entries, err = dst.Checksum(); err != nil {
 		return Result{}, fmt.Errorf("replay: checksum of the views: %w", err)
 	}
-	r.setSums(n)
 	if named, ok := src.(interface{ Names() []string }); ok && n > 1 {
 		r.res.StreamNames = named.Names()
 	}
+	r.setSums(n)
 	r.res.Duration = time.Since(start)
 	return r.res, nil
 }
@@ -260,7 +261,8 @@ func (r *replayer) takeStream(stream int, batch []events.Message) error {
 }
 
 // setSums sets the result's history sums and, of n > 1 streams, each
-// stream's last applied sequence.
+// stream's last applied sequence; History is then the sum of the
+// partitioned log as audit.ChecksumStreams defines it (docs/audit.md).
 func (r *replayer) setSums(n int) {
 	if n == 1 {
 		r.res.History = r.sums[0].Sum()
@@ -273,6 +275,7 @@ func (r *replayer) setSums(n int) {
 		r.res.Histories[i] = s.Sum()
 		r.res.LastSeqs[i] = r.res.Histories[i].UntilSeq
 	}
+	r.res.History = audit.Sum{Hex: audit.CombineSums(r.res.streamSums()), Events: r.res.Events}
 }
 
 // take handles one run of the source's messages.

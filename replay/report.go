@@ -20,8 +20,9 @@ type Report struct {
 	ViewsEntries    uint64    `json:"views_entries"`
 	History         audit.Sum `json:"history"`
 	// Streams is, of a partitioned log, each stream's last applied
-	// sequence and history sum, in stream order; last_seq and history are
-	// then zero, as no one sequence or sum names the whole history.
+	// sequence and history sum, in stream order; last_seq is then zero, as
+	// no one sequence names the whole history, and history is the sum of
+	// the partitioned log (audit checksum's, docs/audit.md).
 	Streams []StreamReport `json:"streams,omitempty"`
 	// Out is the directory the views were kept in; "" when they were
 	// built in a temporary one.
@@ -43,6 +44,15 @@ func (r Result) Report(out string) Report {
 		ViewsChecksum: r.Checksum, ViewsEntries: r.Entries, History: r.History, Out: out,
 		Streams: r.streamReports(),
 	}
+}
+
+// streamSums are r's streams as audit.CombineSums sums them.
+func (r Result) streamSums() []audit.StreamSum {
+	var out []audit.StreamSum
+	for _, s := range r.streamReports() {
+		out = append(out, audit.StreamSum{Stream: s.Name, Hex: s.History.Hex, Events: s.History.Events, UntilSeq: s.History.UntilSeq})
+	}
+	return out
 }
 
 // streamReports are r's streams, nil of one stream.
@@ -72,9 +82,7 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Sprintf("events/s: %.0f", r.EventsPerSecond),
 		fmt.Sprintf("views checksum: %s", r.ViewsChecksum),
 		fmt.Sprintf("views entries: %d", r.ViewsEntries))
-	if r.Streams == nil {
-		lines = append(lines, fmt.Sprintf("history sha256: %s", r.History.Hex))
-	}
+	lines = append(lines, fmt.Sprintf("history sha256: %s", r.History.Hex))
 	for _, s := range r.Streams {
 		lines = append(lines, fmt.Sprintf("%s: last seq %d, %d events, history sha256 %s", s.Name, s.LastSeq, s.History.Events, s.History.Hex))
 	}

@@ -224,7 +224,11 @@ func hiddenBy(p *aggregate.Policy, viewer, other events.Account, action aggregat
 func (v View) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.printf("what %s could see at %s\n", v.Viewer, formatTime(v.At))
-	ew.printf("history: %d events with time <= at, up to stream seq %d\n", v.Events, v.LastSeq)
+	if v.LastSeq == 0 && v.Events > 0 { // a partitioned log: no one sequence
+		ew.printf("history: %d events with time <= at, of every stream\n", v.Events)
+	} else {
+		ew.printf("history: %d events with time <= at, up to stream seq %d\n", v.Events, v.LastSeq)
+	}
 	if v.Policy == nil {
 		ew.printf("policy in force: none (apps do not talk to each other)\n")
 	} else {

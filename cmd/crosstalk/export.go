@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -30,7 +31,7 @@ func newAuditExportCommand(stdout, stderr io.Writer) *cobra.Command {
 		"data directory of a stopped crosstalk node (JetStream under DIR/jetstream)")
 	f.StringVar(&t.NatsURL, "nats-url", "", "read the stream of this running NATS server instead (JetStream only)")
 	addCredentialFlags(f, &t.Credentials)
-	f.Uint64Var(&until, "until-seq", 0, "last stream sequence to export (0: the stream's last)")
+	f.Uint64Var(&until, "until-seq", 0, "last stream sequence to export (0: the stream's last; one stream only, a partitioned log refuses it)")
 	f.StringVar(&out, "out", "", "write the export to this file instead of stdout")
 	cmd.MarkFlagsMutuallyExclusive("data", "nats-url")
 	return cmd
@@ -42,18 +43,25 @@ func auditExport(ctx context.Context, t auditTarget, until uint64, out string, s
 		return err
 	}
 	defer h.Close()
+	var n uint64
 	if out == "" {
-		n, err := replay.Export(ctx, h.Log(), until, stdout)
-		if err == nil {
-			fmt.Fprintf(stderr, "exported %d events (seq 1..%d)\n", n, n)
-		}
+		n, err = replay.Export(ctx, h.Log(), until, stdout)
+	} else {
+		n, err = replay.ExportFile(ctx, h.Log(), until, out)
+	}
+	if err != nil {
 		return err
 	}
-	n, err := replay.ExportFile(ctx, h.Log(), until, out)
-	if err == nil {
-		fmt.Fprintf(stderr, "exported %d events (seq 1..%d) to %s\n", n, n, out)
+	where := ""
+	if out != "" {
+		where = " to " + out
 	}
-	return err
+	if names := h.Log().StreamNames(); len(names) > 1 {
+		fmt.Fprintf(stderr, "exported %d events of %d streams (%s)%s\n", n, len(names), strings.Join(names, ", "), where)
+		return nil
+	}
+	fmt.Fprintf(stderr, "exported %d events (seq 1..%d)%s\n", n, n, where)
+	return nil
 }
 
 // auditExportLong is the --help of AuditExport.
@@ -71,6 +79,18 @@ the next event's prevhash. A stored body that is not a crosstalk event is
 written as "raw":"<base64>" instead. 'crosstalk replay --from-jsonl FILE'
 rebuilds the views from it, and its history sha256 equals 'crosstalk audit
 checksum --until-seq N' of the stream.
+
+A partitioned log (serve --partitions N) is exported stream after stream,
+CROSSTALK_P0 … CROSSTALK_P{N-1}, then CROSSTALK_POLICY, each from seq 1 to
+its last, after a first line naming the streams and the last sequence of
+each:
+
+  {"streams":[{"name":"CROSSTALK_P0","last_seq":12},...]}
+  {"stream":"CROSSTALK_P0","seq":1,"subject":"crosstalk.events.conv...","event":{...}}
+
+Every line then names its stream; replay's history sha256 of it equals
+'crosstalk audit checksum' of the log. --until-seq is refused there (a
+sequence is one stream's). The export of one stream has neither.
 
 With --data DIR (the default, ./crosstalk-data) it reads a stopped node's
 JetStream through an embedded nats-server of its own; 'crosstalk serve' must
