@@ -9,7 +9,8 @@ import (
 )
 
 // AuditAccount is the NATS account of the auditor. It holds mirrors of the
-// service's streams CROSSTALK and CROSSTALK_AUDIT under the same names, and
+// service's streams (CROSSTALK, or a partitioned log's CROSSTALK_P<k> and
+// CROSSTALK_POLICY, and CROSSTALK_AUDIT) under the same names, and
 // exports nothing its users could use: a consumer the auditor creates there
 // delivers to no other account. The auditor never touches the service's
 // account (docs/security.md, "The auditor's account").
@@ -18,7 +19,7 @@ const AuditAccount = "AUDIT"
 // The subjects that carry the mirrors between the two accounts.
 const (
 	// ServiceAPIPrefix is where AUDIT reaches the consumer-create API of
-	// the service's two streams, and their stream info: the mirrors'
+	// the service's mirrored streams, and their stream info: the mirrors'
 	// External.APIPrefix. The auditor may publish only the stream info
 	// under it; the mirrors' own requests come from the server itself.
 	ServiceAPIPrefix = "$JS.CROSSTALK.API"
@@ -27,7 +28,7 @@ const (
 	// External.DeliverPrefix.
 	MirrorDeliverPrefix = "$JS.CROSSTALK.DELIVER"
 	// AuditAPIPrefix is where the service reaches AUDIT's stream create and
-	// info of the two mirrors, to create them (EnsureMirrors).
+	// info of the mirrors, to create them (EnsureMirrors).
 	AuditAPIPrefix = "$JS.AUDIT.API"
 )
 

@@ -56,13 +56,13 @@ var ErrNotMirrored = errors.New("the configuration lets AUDIT mirror no stream o
 // names it created, and an error wrapping ErrNoAuditAccount when the
 // server has no such account.
 func EnsureMirrors(ctx context.Context, nc *nats.Conn, logStreams ...string) ([]string, error) {
-	names, err := mirrorNames(logStreams)
-	if err != nil {
-		return nil, err
-	}
 	audit, err := jetstream.NewWithAPIPrefix(nc, AuditAPIPrefix)
 	if err != nil {
 		return nil, err
+	}
+	names, err := mirrorNames(logStreams)
+	if err != nil {
+		return nil, errors.Join(auditAnswers(ctx, audit), err)
 	}
 	own, err := jetstream.New(nc)
 	if err != nil {
@@ -94,6 +94,17 @@ func mirrorNames(logStreams []string) ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// auditAnswers returns an error wrapping ErrNoAuditAccount when AUDIT's
+// JetStream API does not answer, so that a server without an auditor
+// (development mode) is told apart from a log the configuration cannot
+// mirror.
+func auditAnswers(ctx context.Context, audit jetstream.JetStream) error {
+	if _, err := audit.Stream(ctx, events.AuditStreamName); errors.Is(err, nats.ErrNoResponders) {
+		return fmt.Errorf("%w: %s has no responders", ErrNoAuditAccount, AuditAPIPrefix)
+	}
+	return nil
 }
 
 // ensureMirror creates AUDIT's mirror of name unless it exists, and

@@ -9,6 +9,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/natstest"
 )
 
 // The service mirrors each stream of a partitioned log into AUDIT, with
@@ -56,5 +57,18 @@ func TestAuditorOpensMirrorsOfAPartitionedLog(t *testing.T) {
 	want, _ := log.LastSeqs(ctx)
 	if got, err := copied.LastSeqs(ctx); err != nil || !slices.Equal(got, want) {
 		t.Fatalf("the copies' last seqs: %v, %v; want %v", got, err, want)
+	}
+}
+
+// On a server with no AUDIT account (development mode), a log the
+// configuration could not mirror is reported as having no auditor, not as
+// a misconfiguration to warn of.
+func TestNoAuditAccountBeforeNotMirrored(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv := natstest.Start(t)
+	_, err := EnsureMirrors(ctx, srv.Connect(t), "CROSSTALK_P16")
+	if !errors.Is(err, ErrNoAuditAccount) {
+		t.Fatalf("EnsureMirrors without AUDIT: %v, want ErrNoAuditAccount", err)
 	}
 }

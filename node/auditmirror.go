@@ -29,7 +29,7 @@ func (n *Node) ensureAuditMirrors(ctx context.Context, logger *slog.Logger) {
 	case errors.Is(err, natsconf.ErrNoAuditAccount):
 		logger.Debug("no AUDIT account: the auditor's mirrors are not made", slog.Any("err", err))
 	case errors.Is(err, natsconf.ErrNotMirrored):
-		logger.Warn("the generated configuration lets AUDIT mirror a log of at most natsconf.MaxMirroredPartitions partitions; the auditor's mirrors are not made",
+		logger.Warn("the auditor's mirrors are not made: the configuration lets AUDIT mirror a log of at most max partitions",
 			slog.Int("partitions", n.log.Partitions()), slog.Int("max", natsconf.MaxMirroredPartitions), slog.Any("err", err))
 	case err != nil:
 		logger.Warn("the auditor's mirrors in account AUDIT could not be made; 'crosstalk audit' as the auditor finds no stream",
