@@ -119,10 +119,11 @@ func (s streamSpec) configure(cfg *jetstream.StreamConfig) {
 }
 
 // laidOut checks that cfg is the stream s describes: its subjects, its
-// transform and its recorded layout.
+// transform (but on a mirror, which stores the subjects its origin stored)
+// and its recorded layout.
 func (s streamSpec) laidOut(cfg jetstream.StreamConfig) []string {
 	var problems []string
-	if s.publish != "" && (cfg.SubjectTransform == nil || cfg.SubjectTransform.Source != s.filter ||
+	if s.publish != "" && !mirrorsTheLog(cfg, s) && (cfg.SubjectTransform == nil || cfg.SubjectTransform.Source != s.filter ||
 		cfg.SubjectTransform.Destination != events.StreamSubjects) {
 		problems = append(problems, fmt.Sprintf("its subject transform is not %s to %s, so stored subjects would name the partition; "+
 			"recreate it (nats stream edit %s --transform-source %s --transform-destination %s)",

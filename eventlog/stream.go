@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/crosstalk-dev/crosstalk/events"
 )
 
 // streamConfig is the configuration Open creates the stream with: every
@@ -77,7 +75,7 @@ func misconfigurations(cfg jetstream.StreamConfig, spec streamSpec) []string {
 		}
 	}
 	name := cfg.Name
-	add(mirrorsTheLog(cfg) || slices.ContainsFunc(cfg.Subjects, func(s string) bool { return covers(s, spec.filter) }),
+	add(mirrorsTheLog(cfg, spec) || slices.ContainsFunc(cfg.Subjects, func(s string) bool { return covers(s, spec.filter) }),
 		fmt.Sprintf("subjects %q do not capture %s, so appends would find no stream; "+
 			"add it to the stream's subjects (nats stream edit %s --subjects ...)", cfg.Subjects, spec.filter, name))
 	problems = append(problems, spec.laidOut(cfg)...)
@@ -100,11 +98,13 @@ func misconfigurations(cfg jetstream.StreamConfig, spec streamSpec) []string {
 	return problems
 }
 
-// mirrorsTheLog reports whether cfg is a mirror of the stream CROSSTALK,
-// such as the auditor's copy (docs/security.md): a mirror has no subjects
-// of its own and holds its origin's messages under their sequences.
-func mirrorsTheLog(cfg jetstream.StreamConfig) bool {
-	return cfg.Mirror != nil && cfg.Mirror.Name == events.StreamName
+// mirrorsTheLog reports whether cfg is a mirror of the stream spec
+// describes, such as the auditor's copy (docs/security.md): a mirror has
+// no subjects of its own and holds its origin's messages under their
+// sequences and stored subjects, which a partition's transform already
+// made the logical ones.
+func mirrorsTheLog(cfg jetstream.StreamConfig, spec streamSpec) bool {
+	return cfg.Mirror != nil && cfg.Mirror.Name == spec.name
 }
 
 // dropsHistory reports whether a stream limit makes JetStream remove old

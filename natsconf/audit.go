@@ -2,13 +2,15 @@ package natsconf
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
 // AuditAccount is the NATS account of the auditor. It holds mirrors of the
-// service's streams CROSSTALK and CROSSTALK_AUDIT under the same names, and
+// service's streams (CROSSTALK, or a partitioned log's CROSSTALK_P<k> and
+// CROSSTALK_POLICY, and CROSSTALK_AUDIT) under the same names, and
 // exports nothing its users could use: a consumer the auditor creates there
 // delivers to no other account. The auditor never touches the service's
 // account (docs/security.md, "The auditor's account").
@@ -17,7 +19,7 @@ const AuditAccount = "AUDIT"
 // The subjects that carry the mirrors between the two accounts.
 const (
 	// ServiceAPIPrefix is where AUDIT reaches the consumer-create API of
-	// the service's two streams, and their stream info: the mirrors'
+	// the service's mirrored streams, and their stream info: the mirrors'
 	// External.APIPrefix. The auditor may publish only the stream info
 	// under it; the mirrors' own requests come from the server itself.
 	ServiceAPIPrefix = "$JS.CROSSTALK.API"
@@ -26,13 +28,31 @@ const (
 	// External.DeliverPrefix.
 	MirrorDeliverPrefix = "$JS.CROSSTALK.DELIVER"
 	// AuditAPIPrefix is where the service reaches AUDIT's stream create and
-	// info of the two mirrors, to create them (EnsureMirrors).
+	// info of the mirrors, to create them (EnsureMirrors).
 	AuditAPIPrefix = "$JS.AUDIT.API"
 )
 
-// mirrored are the streams AUDIT mirrors. CROSSTALK_INTAKE is not one:
-// its commands are not yet decided, and an auditor reads decisions.
-var mirrored = []string{events.StreamName, events.AuditStreamName}
+// MaxMirroredPartitions is the largest partitioned log (serve
+// --partitions) whose streams the generated configuration lets AUDIT
+// mirror. A stream's name is one token of the $JS.API subjects, so no
+// wildcard can name CROSSTALK_P0 … without naming CROSSTALK_INTAKE_<app>
+// too: each name is written out, for every N up to this one.
+const MaxMirroredPartitions = 16
+
+// mirrored are the streams AUDIT may mirror: the single stream, the
+// refusals, and the streams of a log of up to MaxMirroredPartitions
+// partitions (the names eventlog.PartitionStreamName and
+// eventlog.PolicyStreamName give). CROSSTALK_INTAKE is not one: its
+// commands are not yet decided, and an auditor reads decisions.
+var mirrored = mirroredStreams()
+
+func mirroredStreams() []string {
+	names := []string{events.StreamName, events.AuditStreamName}
+	for k := range MaxMirroredPartitions {
+		names = append(names, events.StreamName+"_P"+strconv.Itoa(k))
+	}
+	return append(names, events.StreamName+"_POLICY")
+}
 
 // writeAuditAccount writes the auditor's account: its user, the mirrors'
 // imports from the service's account, and the exports of its streams'
@@ -42,7 +62,7 @@ func (c Config) writeAuditAccount(b *strings.Builder) {
 	fmt.Fprintf(b, "  %q {\n", AuditAccount)
 	writeLimits(b, c.Limits.Audit)
 	b.WriteString("    # the auditor's copies of the service's streams, and nothing else\n")
-	b.WriteString("    jetstream: {max_streams: 2, max_consumers: 100}\n    users: [\n")
+	fmt.Fprintf(b, "    jetstream: {max_streams: %d, max_consumers: 100}\n    users: [\n", len(mirrored))
 	fmt.Fprintf(b, "      # the auditor: reads its copies, changes nothing, reaches no other account\n")
 	fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", aud.User, aud.Password,
 		auditorPermissions(aud.InboxPrefix))

@@ -22,17 +22,15 @@ const mirrorTimeout = 5 * time.Second
 // chooses where the service's account delivers it. Serving does not
 // depend on them, so a failure is logged, not returned.
 func (n *Node) ensureAuditMirrors(ctx context.Context, logger *slog.Logger) {
-	if p := n.log.Partitions(); p > 1 {
-		logger.Warn("the auditor's mirrors copy the single stream CROSSTALK; a partitioned log's streams are not mirrored into AUDIT",
-			slog.Int("partitions", p))
-		return
-	}
 	ctx, cancel := context.WithTimeout(ctx, mirrorTimeout)
 	defer cancel()
-	created, err := natsconf.EnsureMirrors(ctx, n.nc)
+	created, err := natsconf.EnsureMirrors(ctx, n.nc, n.log.StreamNames()...)
 	switch {
 	case errors.Is(err, natsconf.ErrNoAuditAccount):
 		logger.Debug("no AUDIT account: the auditor's mirrors are not made", slog.Any("err", err))
+	case errors.Is(err, natsconf.ErrNotMirrored):
+		logger.Warn("the auditor's mirrors are not made: the configuration lets AUDIT mirror a log of at most max partitions",
+			slog.Int("partitions", n.log.Partitions()), slog.Int("max", natsconf.MaxMirroredPartitions), slog.Any("err", err))
 	case err != nil:
 		logger.Warn("the auditor's mirrors in account AUDIT could not be made; 'crosstalk audit' as the auditor finds no stream",
 			slog.Any("err", err))

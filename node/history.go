@@ -77,7 +77,7 @@ func (h *History) openOnline(ctx context.Context, url string, creds Credentials)
 	if err != nil {
 		return err
 	}
-	return catchUpMirrors(ctx, nc, h.logger, events.StreamName, events.AuditStreamName)
+	return catchUpMirrors(ctx, nc, h.logger, append(h.log.StreamNames(), events.AuditStreamName)...)
 }
 
 // openNodeViews opens the views of the stopped node whose data directory

@@ -39,11 +39,6 @@ var ErrOtherAccount = errors.New("history kept under another NATS account")
 // JetStream directory in a data directory, or no stream CROSSTALK.
 var ErrNoStream = errors.New("no crosstalk stream")
 
-// ErrPartitioned is returned when a tool that reads the single stream
-// CROSSTALK (audit, export, replay, the timelines, the offline rebuild)
-// is pointed at a partitioned log (serve --partitions N > 1).
-var ErrPartitioned = errors.New("the tool does not read a partitioned log")
-
 // Layout is where a node keeps its files under its data directory Dir.
 type Layout struct {
 	// Dir is the data directory.
