@@ -12,6 +12,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/feed"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/projector"
@@ -21,7 +22,9 @@ import (
 // follows a real in-process JetStream stream with Store.Run until it has
 // applied a backlog of 20,000 events (1000 conversations started, then
 // messages round robin over them), so it measures the fetch, the decode and
-// the apply together, as the catch-up does.
+// the apply together, as the catch-up does. With feeds=on the store also
+// publishes the live feeds to the server, nobody subscribed
+// (projector_catchup_feed in small).
 func BenchmarkCatchUp(b *testing.B) {
 	const backlog, convs = 20_000, 1000
 	srv := natstest.Start(b)
@@ -33,18 +36,32 @@ func BenchmarkCatchUp(b *testing.B) {
 		b.Fatal(err)
 	}
 	publishBacklog(ctx, b, js, backlog, convs)
+	for _, feeds := range []bool{false, true} {
+		b.Run(map[bool]string{false: "feeds=off", true: "feeds=on"}[feeds], func(b *testing.B) {
+			o := projector.Options{Logger: testkit.Quiet()}
+			if feeds {
+				o.Feeds = feed.New(srv.Connect(b))
+			}
+			catchUp(ctx, b, log, o, backlog)
+		})
+	}
+}
+
+// catchUp measures b.N fresh stores of o catching up with log's backlog.
+func catchUp(ctx context.Context, b *testing.B, log *eventlog.Log, o projector.Options, backlog int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime(b)
 	for range b.N {
-		s, err := projector.Open(projector.Options{Dir: b.TempDir(), Logger: testkit.Quiet()})
+		o.Dir = b.TempDir()
+		s, err := projector.Open(o)
 		if err != nil {
 			b.Fatal(err)
 		}
 		runCtx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- s.Run(runCtx, log) }()
-		err = s.WaitFor(ctx, backlog)
+		err = s.WaitFor(ctx, uint64(backlog))
 		stop()
 		if err := errors.Join(err, <-done, s.Close()); err != nil {
 			b.Fatal(err)
