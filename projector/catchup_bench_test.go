@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -52,6 +53,8 @@ func catchUp(ctx context.Context, b *testing.B, log *eventlog.Log, o projector.O
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime(b)
+	var runs atomic.Int64
+	o.OnApplied = func(int, int) { runs.Add(1) }
 	for range b.N {
 		o.Dir = b.TempDir()
 		s, err := projector.Open(o)
@@ -70,6 +73,7 @@ func catchUp(ctx context.Context, b *testing.B, log *eventlog.Log, o projector.O
 	b.ReportMetric(float64(b.N*backlog)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*backlog), "us/event")
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N*backlog), "cpu-us/event")
+	b.ReportMetric(float64(b.N*backlog)/float64(runs.Load()), "events/run")
 }
 
 // publishBacklog publishes n events over convs conversations to the stream.
