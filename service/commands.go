@@ -72,24 +72,26 @@ var errAppendTimeout = errors.New("append timeout")
 // context registered with its parent and their allocations for nothing.
 // A parent that ends first gives its own cause either way.
 func (s *Service) appendBound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= s.opts.AppendTimeout {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= s.opts.AppendTimeout+deadlineGrain(s.opts.AppendTimeout) {
 		return ctx, func() {}
 	}
 	return context.WithTimeoutCause(ctx, s.opts.AppendTimeout, errAppendTimeout)
 }
 
-// requestContext is the context of one request of ep, under parent. A
-// command from a command endpoint is bounded by Options.AppendTimeout from
-// the moment the service takes it up, with errAppendTimeout as the cause,
-// when that is shorter than CommandTimeout: what it waits for is the log
-// (the policy's leader read, its aggregate's load, the append), and its
-// one timer then serves execute as well (appendBound). Every other request
-// is bounded by CommandTimeout.
+// requestContext is the context of one request of ep, under parent (the
+// same for every request: see deadlines). A command from a command
+// endpoint is bounded by Options.AppendTimeout from the moment the service
+// takes it up, with errAppendTimeout as the cause, when that is shorter
+// than CommandTimeout: what it waits for is the log (the policy's leader
+// read, its aggregate's load, the append), and its one deadline then
+// serves execute as well (appendBound). Every other request is bounded by
+// CommandTimeout. The deadlines are shared by the requests of one grain
+// (deadlines.go), so the cancel returned does nothing.
 func (s *Service) requestContext(parent context.Context, ep *endpoint) (context.Context, context.CancelFunc) {
 	if ep != nil && ep.kind == kindCommand && s.opts.AppendTimeout < s.opts.CommandTimeout {
-		return context.WithTimeoutCause(parent, s.opts.AppendTimeout, errAppendTimeout)
+		return s.commandDeadlines.context(parent, s.opts.AppendTimeout, errAppendTimeout), func() {}
 	}
-	return context.WithTimeout(parent, s.opts.CommandTimeout)
+	return s.requestDeadlines.context(parent, s.opts.CommandTimeout, nil), func() {}
 }
 
 // failFast turns err into ErrUnavailable, with the sentence a producer

@@ -168,8 +168,9 @@ func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc, quick 
 		s.runJob(ctx, func() {
 			defer s.inflight.Done()
 			defer lim.leave(bg, conn)
-			rctx, cancel := s.requestContext(withTrace(base, req.trace), req.ep)
+			rctx, cancel := s.requestContext(base, req.ep)
 			defer cancel()
+			rctx = withTrace(rctx, req.trace)
 			err := perr
 			var res any
 			if err == nil {
