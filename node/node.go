@@ -99,6 +99,10 @@ type Options struct {
 	// (lease.Options.TTL): a node killed with -9 hands its singletons
 	// over within about twice this. Default: lease.DefaultTTL (5s).
 	LeaseTTL time.Duration
+	// JetStreamWait is how long Start waits for JetStream to answer before
+	// it opens anything: a cluster just started has no meta leader for a
+	// few seconds. Default: DefaultJetStreamWait (30s).
+	JetStreamWait time.Duration
 	// DisableFeeds publishes no live feeds (docs/feeds.md); by default the
 	// views publish each account's notifications on
 	// crosstalk.feed.<app>.<handle> after each committed batch.
@@ -138,6 +142,9 @@ func (o *Options) ensureDefaults() {
 	}
 	if len(o.Roles) == 0 {
 		o.Roles = AllRoles
+	}
+	if o.JetStreamWait <= 0 {
+		o.JetStreamWait = DefaultJetStreamWait
 	}
 }
 

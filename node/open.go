@@ -25,6 +25,9 @@ func (n *Node) open(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if err := awaitJetStream(ctx, js, o.JetStreamWait, o.Logger); err != nil {
+		return err
+	}
 	signer, err := n.signer(o)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"context"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -30,7 +31,7 @@ func (n *Node) openSingletons(ctx context.Context, js jetstream.JetStream, o Opt
 	ls, err := lease.Open(ctx, js, lease.Options{Node: o.NodeID, TTL: o.LeaseTTL,
 		Replicas: o.Replicas, PlacementTags: o.PlacementTags, Logger: o.Logger})
 	if err != nil {
-		return err
+		return fmt.Errorf("open the leases bucket: %w", err)
 	}
 	if o.Roles.Has(RoleCloser) {
 		n.singletons.closer = ls.Lease(CloserLease)

@@ -120,6 +120,7 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	f.BoolVar(&sf.runFeeds, "feeds", true, "publish each account's live notifications on crosstalk.feed.<app>.<handle> (docs/feeds.md)")
 	f.BoolVar(&sf.runIntake, "intake", true, "deprecated: false runs the node without the intake role")
 	_ = f.MarkHidden("intake")
+	f.DurationVar(&cfg.JetStreamWait, "jetstream-wait", node.DefaultJetStreamWait, "how long serve waits at start for JetStream to answer (a cluster just started elects its meta leader first) before it gives up")
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", lease.DefaultTTL, "how long the lease of a singleton (the closer, the intake consumer) lives without a renewal; a node killed hands them over within about twice this")
 	f.DurationVar(&cfg.Intake.Window, "intake-window", intake.DefaultWindow, "the intake's duplicate window, and how long crosstalk.query.command answers an intake command's outcome")
 	f.IntVar(&cfg.Intake.Batch, "intake-batch", intake.DefaultBatch, "intake messages fetched and decided in one batch at most")

@@ -21,12 +21,23 @@ const clusterReadyTimeout = 30 * time.Second
 // the test ends. Connect to any of them; streams with Replicas up to n work.
 func StartCluster(t testing.TB, n int) []*Server {
 	t.Helper()
+	servers := StartClusterForming(t, n, n)
+	waitForMetaLeader(t, servers)
+	return servers
+}
+
+// StartClusterForming starts the first started of a cluster of n servers
+// and returns them at once, before their JetStream elects a meta leader
+// (if started is a majority of n, it will within seconds; if not, never):
+// what a node finds on a cluster that was just started.
+func StartClusterForming(t testing.TB, n, started int) []*Server {
+	t.Helper()
 	ports := testkit.FreePorts(t, n)
 	routes := make([]string, n)
 	for i, p := range ports {
 		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", p)
 	}
-	servers := make([]*Server, n)
+	servers := make([]*Server, started)
 	for i := range servers {
 		servers[i] = startWith(t, t.TempDir(), server.RANDOM_PORT, func(o *server.Options) {
 			o.ServerName = fmt.Sprintf("natstest-%d", i+1)
@@ -34,7 +45,6 @@ func StartCluster(t testing.TB, n int) []*Server {
 			o.Routes = server.RoutesFromStr(strings.Join(routes, ","))
 		})
 	}
-	waitForMetaLeader(t, servers)
 	return servers
 }
 
