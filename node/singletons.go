@@ -1,8 +1,8 @@
 package node
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"

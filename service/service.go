@@ -224,13 +224,13 @@ type Service struct {
 	closer      *closer.Closer
 	ready       chan struct{}
 	inflight    sync.WaitGroup
-	commands    *limiter       // commands' slots; see limits.go
-	queries     *limiter       // queries' slots
-	jobs        chan func()    // to a worker waiting for a request; see runJob
+	commands    *limiter    // commands' slots; see limits.go
+	queries     *limiter    // queries' slots
+	jobs        chan func() // to a worker waiting for a request; see runJob
 	// commandDeadlines and requestDeadlines are the requests' shared
 	// deadlines (deadlines.go): commands' AppendTimeout, CommandTimeout.
 	commandDeadlines, requestDeadlines deadlines
-	workers     sync.WaitGroup // worker goroutines, ended after ctx
+	workers                            sync.WaitGroup // worker goroutines, ended after ctx
 	// lagReported is when the lag was last logged, and lagSeen the views'
 	// checkpoint and since when the reporter has seen it unchanged; the lag
 	// reporter's goroutine alone reads and writes them.
