@@ -6,8 +6,8 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/pipeline"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -41,12 +41,10 @@ type Log interface {
 	LastSeq(ctx context.Context) (uint64, error)
 }
 
-// Appender is the part of the log that the closer pipelines its appends
-// through; *eventlog.Log has it. A Log without it gets its closings one
-// command at a time.
-type Appender interface {
-	AppendAll(ctx context.Context, entries []eventlog.Entry) []eventlog.Result
-}
+// Appender is the part of the log that the closer writes its closings
+// through, with the write pipeline; *eventlog.Log has it. A Log without it
+// gets its closings one command at a time.
+type Appender = pipeline.Log
 
 // Commands is the service's command path, for a closing the read model
 // cannot settle: it loads the aggregate from the log, decides, and appends

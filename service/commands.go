@@ -131,22 +131,9 @@ func (s *Service) executeBounded(ctx context.Context, e *entry, cmd aggregate.Co
 	if err := s.loaded(ctx, e); err != nil {
 		return api.CommandReply{}, err
 	}
-	for attempt := 0; ; attempt++ {
-		d, reply, done, err := s.decide(ctx, e, cmd)
-		if done {
-			return reply, err
-		}
-		start := time.Now()
-		seq, dup, err := s.log.Append(ctx, e.subject, e.state.Position().LastSeq, msgID, d.data)
-		s.observer.Appended(time.Since(start))
-		reply, err = s.settleAppend(ctx, e, cmd, d, eventlog.Result{Seq: seq, Duplicate: dup, Err: err})
-		if !errors.Is(err, eventlog.ErrConflict) {
-			return reply, err
-		}
-		if err := s.retryConflict(ctx, e, attempt); err != nil {
-			return api.CommandReply{}, err
-		}
-	}
+	w := &write{s: s, job: job{e: e, cmd: cmd}, msgID: msgID}
+	s.pipe.Write(ctx, w)
+	return w.reply, w.err
 }
 
 // loaded loads e's aggregate from the log unless it is cached. The caller

@@ -44,15 +44,15 @@ func (s *Service) IntakeAll(ctx context.Context, cmds []intake.Command) []intake
 	ctx, cancel := context.WithTimeout(withWavePolicy(ctx), s.opts.CommandTimeout)
 	defer cancel()
 	decisions := make([]intake.Decision, len(cmds))
-	jobs := make([]*waveJob, len(cmds))
-	var wave []*waveJob
+	jobs := make([]*write, len(cmds))
+	var wave []*write
 	for i, c := range cmds {
 		j, err := s.intakeJob(ctx, s.intakePrincipal(c.App), c.App, c.Action, c.Body)
 		if err != nil {
 			decisions[i].Err = err
 			continue
 		}
-		jobs[i] = &waveJob{job: j}
+		jobs[i] = &write{s: s, job: j, msgID: commandKey(j.cmd)}
 		wave = append(wave, jobs[i])
 	}
 	s.executeWave(ctx, wave)

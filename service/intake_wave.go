@@ -2,24 +2,13 @@ package service
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/eventlog"
+	"github.com/crosstalk-dev/crosstalk/pipeline"
 )
-
-// waveJob is one command of a wave and, once executed, its answer.
-type waveJob struct {
-	job
-	d     decided // its event, while it is being appended
-	reply api.CommandReply
-	err   error
-}
 
 // executeWave runs jobs as execute runs one, but appends theirs together:
 // the jobs on distinct aggregates are decided under their entries' locks,
@@ -28,9 +17,9 @@ type waveJob struct {
 // caught up, decided and appended again, together. A later job on an
 // aggregate already in the wave waits for the next round, so that the
 // jobs of one aggregate are decided in the order of jobs.
-func (s *Service) executeWave(ctx context.Context, jobs []*waveJob) {
+func (s *Service) executeWave(ctx context.Context, jobs []*write) {
 	for len(jobs) > 0 {
-		var round []*waveJob
+		var round []*write
 		round, jobs = distinct(jobs)
 		s.executeRound(ctx, round)
 	}
@@ -38,7 +27,7 @@ func (s *Service) executeWave(ctx context.Context, jobs []*waveJob) {
 
 // distinct splits jobs into the first of each aggregate and the rest, each
 // in the order of jobs.
-func distinct(jobs []*waveJob) (first, rest []*waveJob) {
+func distinct(jobs []*write) (first, rest []*write) {
 	seen := make(map[string]bool, len(jobs))
 	for _, w := range jobs {
 		if seen[w.e.subject] {
@@ -54,14 +43,12 @@ func distinct(jobs []*waveJob) (first, rest []*waveJob) {
 // executeRound executes jobs on distinct aggregates: it loads those not
 // cached (loadAll), then decides and appends the others together, all of
 // it bounded by Options.AppendTimeout, as execute bounds one command.
-func (s *Service) executeRound(ctx context.Context, jobs []*waveJob) {
+func (s *Service) executeRound(ctx context.Context, jobs []*write) {
 	defer lockAll(jobs)()
 	loaded := s.loadAll(ctx, jobs)
 	bounded, cancel := context.WithTimeoutCause(ctx, s.opts.AppendTimeout, errAppendTimeout)
 	defer cancel()
-	for attempt, live := 0, loaded; len(live) > 0; attempt++ {
-		live = s.appendRound(bounded, live, attempt)
-	}
+	s.appendRound(bounded, loaded)
 	for _, w := range loaded {
 		w.err = s.failFast(bounded, w.err)
 	}
@@ -76,7 +63,7 @@ const coldLoads = 64
 // aggregate cold, and loading hundreds one after another under one bound
 // would time them all out, again and again. It returns the jobs loaded;
 // the others have their error. The caller holds the entries' locks.
-func (s *Service) loadAll(ctx context.Context, jobs []*waveJob) (loaded []*waveJob) {
+func (s *Service) loadAll(ctx context.Context, jobs []*write) (loaded []*write) {
 	var g errgroup.Group
 	g.SetLimit(coldLoads)
 	for _, w := range jobs {
@@ -103,9 +90,9 @@ func (s *Service) loadAll(ctx context.Context, jobs []*waveJob) (loaded []*waveJ
 // lockAll locks the entries of jobs, in the order of their subjects so that
 // two waves could never wait for each other, and returns what unlocks and
 // settles them (cache.go).
-func lockAll(jobs []*waveJob) (unlock func()) {
+func lockAll(jobs []*write) (unlock func()) {
 	sorted := slices.Clone(jobs)
-	slices.SortFunc(sorted, func(a, b *waveJob) int { return strings.Compare(a.e.subject, b.e.subject) })
+	slices.SortFunc(sorted, func(a, b *write) int { return strings.Compare(a.e.subject, b.e.subject) })
 	for _, w := range sorted {
 		w.e.mu.Lock()
 		w.e.begin()
@@ -118,38 +105,13 @@ func lockAll(jobs []*waveJob) (unlock func()) {
 	}
 }
 
-// appendRound decides each of live, appends the events decided together
-// and settles each with its result, as executeBounded's loop does one; it
-// returns the jobs to try again, those that conflicted.
-func (s *Service) appendRound(ctx context.Context, live []*waveJob, attempt int) (retry []*waveJob) {
-	entries := make([]eventlog.Entry, 0, len(live))
-	pending := live[:0:0]
-	for _, w := range live {
-		d, reply, done, err := s.decide(ctx, w.e, w.cmd)
-		if done {
-			w.reply, w.err = reply, err
-			continue
-		}
-		w.d = d
-		entries = append(entries, eventlog.Entry{Subject: w.e.subject, ExpectedSeq: w.e.state.Position().LastSeq,
-			MsgID: commandKey(w.cmd), Data: d.data})
-		pending = append(pending, w)
+// appendRound writes live together through the pipeline, each job
+// decided, all appended in one AppendAll, each settled, and those that
+// conflicted caught up and written again, in rounds (pipeline.WriteAll).
+func (s *Service) appendRound(ctx context.Context, live []*write) {
+	jobs := make([]pipeline.Job, len(live))
+	for i, w := range live {
+		jobs[i] = w
 	}
-	if len(entries) == 0 {
-		return nil
-	}
-	start := time.Now()
-	results := s.log.AppendAll(ctx, entries)
-	elapsed := time.Since(start)
-	for i, w := range pending {
-		s.observer.Appended(elapsed)
-		w.reply, w.err = s.settleAppend(ctx, w.e, w.cmd, w.d, results[i])
-		w.d = decided{}
-		if errors.Is(w.err, eventlog.ErrConflict) {
-			if w.err = s.retryConflict(ctx, w.e, attempt); w.err == nil {
-				retry = append(retry, w)
-			}
-		}
-	}
-	return retry
+	s.pipe.WriteAll(ctx, jobs)
 }

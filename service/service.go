@@ -23,6 +23,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/headerguard"
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/pipeline"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -224,9 +225,10 @@ type Service struct {
 	closer      *closer.Closer
 	ready       chan struct{}
 	inflight    sync.WaitGroup
-	commands    *limiter    // commands' slots; see limits.go
-	queries     *limiter    // queries' slots
-	jobs        chan func() // to a worker waiting for a request; see runJob
+	commands    *limiter           // commands' slots; see limits.go
+	queries     *limiter           // queries' slots
+	jobs        chan func()        // to a worker waiting for a request; see runJob
+	pipe        *pipeline.Pipeline // the write path of commands and intake waves (writes.go)
 	// commandDeadlines and requestDeadlines are the requests' shared
 	// deadlines (deadlines.go): commands' AppendTimeout, CommandTimeout.
 	commandDeadlines, requestDeadlines deadlines
@@ -277,6 +279,7 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 	if s.observer == nil {
 		s.observer = noObserver{}
 	}
+	s.pipe = pipeline.New(log, s.observer.Appended)
 	s.commands = newLimiter("commands", opts.MaxInFlight, perConnection(opts, opts.MaxInFlight))
 	s.queries = newLimiter("queries", opts.MaxQueriesInFlight, perConnection(opts, opts.MaxQueriesInFlight))
 	s.commands.principals = newBudgets("commands", opts.Limits, func(k KindLimits) Limit { return k.Commands })
