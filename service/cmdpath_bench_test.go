@@ -40,34 +40,9 @@ func BenchmarkCommandPathCommandsNode(b *testing.B) { benchCommandPath(b, false)
 func benchCommandPath(b *testing.B, views bool) {
 	const clients, inFlight, conversations = 32, 16, 32 * 16
 	srv := natstest.Start(b)
-	nc := srv.Connect(b)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		b.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	log, err := eventlog.Open(ctx, js, eventlog.Options{Logger: logger, Signer: testkit.Signer(b)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var store *projector.Store
-	if views {
-		if store, err = projector.Open(projector.Options{Dir: b.TempDir(), Logger: logger}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	svc := service.New(srv.Connect(b), log, store, service.Options{Logger: logger})
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-		if store != nil {
-			_ = store.Close()
-		}
-	}()
-	<-svc.Ready()
+	defer cancel()
+	startBenchService(ctx, b, srv, views, testkit.Signer(b))
 	conns := make([]*client.Client, clients)
 	for i := range conns {
 		conns[i] = client.New(srv.Connect(b))
@@ -114,4 +89,38 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// startBenchService starts a service on srv, with a read model when views
+// is true and signing with signer when it is not nil, until ctx ends; it
+// returns the read model (nil without one) once the endpoints answer.
+func startBenchService(ctx context.Context, b *testing.B, srv *natstest.Server, views bool, signer *events.Signer) *projector.Store {
+	js, err := jetstream.New(srv.Connect(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log, err := eventlog.Open(ctx, js, eventlog.Options{Logger: logger, Signer: signer})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var store *projector.Store
+	if views {
+		if store, err = projector.Open(projector.Options{Dir: b.TempDir(), Logger: logger}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	svc := service.New(srv.Connect(b), log, store, service.Options{Logger: logger})
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(runCtx) }()
+	b.Cleanup(func() {
+		stop()
+		<-done
+		if store != nil {
+			_ = store.Close()
+		}
+	})
+	<-svc.Ready()
+	return store
 }

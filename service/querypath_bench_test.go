@@ -4,20 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/client"
-	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
-	"github.com/crosstalk-dev/crosstalk/projector"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // BenchmarkQueryPath drives query.inbox through the whole service over an
@@ -28,29 +22,9 @@ import (
 func BenchmarkQueryPath(b *testing.B) {
 	const clients, perAccount = 32, 10
 	srv := natstest.Start(b)
-	js, err := jetstream.New(srv.Connect(b))
-	if err != nil {
-		b.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	log, err := eventlog.Open(ctx, js, eventlog.Options{Logger: logger})
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := projector.Open(projector.Options{Dir: b.TempDir(), Logger: logger})
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc := service.New(srv.Connect(b), log, store, service.Options{Logger: logger})
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-		_ = store.Close()
-	}()
-	<-svc.Ready()
+	defer cancel()
+	store := startBenchService(ctx, b, srv, true, nil)
 	c := client.New(srv.Connect(b))
 	var last uint64
 	for a := range clients {
