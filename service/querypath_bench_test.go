@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
