@@ -10,7 +10,9 @@ import (
 	"github.com/cockroachdb/datadriven"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
 // TestVisibilitySpec runs the visibility rules written as data in
@@ -36,12 +38,24 @@ import (
 //	----
 //	viewer -> account: status=<status|hidden> [last_active] receipt=<msg|hidden|none>
 //
+//	clock at=T                   the feeds' clock (the policy in force for
+//	                             the notes of later events); 2023-12-13T12:00:00Z at first
+//	took-effect v=N at=T         PolicyTookEffect: the visibility.changed notes
+//	feed                         the live feeds' visibility notes since the last feed
+//	----
+//	viewer: <kind> account=A ...  (presence.changed, message.read, visibility.changed)
+//
 // status is Presence(viewer, account, at); receipt is account's entry in
 // the read_receipts of Messages(C, viewer, at) (left out without conv). A
-// query's refusal prints as error <Sentinel>.
+// query's refusal prints as error <Sentinel>. The store publishes live
+// feeds, so that a feed is held to the same rules as the queries.
 func TestVisibilitySpec(t *testing.T) {
 	datadriven.Walk(t, "testdata/visibility", func(t *testing.T, path string) {
-		s, f := openStore(t), newFeed(t)
+		now := time.Date(2023, 12, 13, 12, 0, 0, 0, time.UTC)
+		pub := &notes{}
+		s := openStoreWith(t, Options{Dir: t.TempDir(), Logger: testkit.Quiet(), Feeds: pub,
+			Now: func() time.Time { return now }})
+		f := newFeed(t)
 		datadriven.RunTest(t, path, func(t *testing.T, td *datadriven.TestData) string {
 			switch td.Cmd {
 			case "policy":
@@ -54,6 +68,21 @@ func TestVisibilitySpec(t *testing.T) {
 				return "ok"
 			case "sees":
 				return specSees(t, s, td)
+			case "clock":
+				now = specTime(t, td, "at")
+				return "ok"
+			case "took-effect":
+				var v uint64
+				td.ScanArgs(t, "v", &v)
+				n, err := s.PolicyTookEffect(v, specTime(t, td, "at"))
+				if err != nil {
+					t.Fatalf("%s: %v", td.Pos, err)
+				}
+				return fmt.Sprintf("%d notes", n)
+			case "feed":
+				out := specNotes(pub.got)
+				pub.got = nil
+				return out
 			}
 			t.Fatalf("%s: unknown directive %q", td.Pos, td.Cmd)
 			return ""
@@ -102,14 +131,47 @@ func specBool(t *testing.T, kv, key string) bool {
 	return v == "true"
 }
 
-func specSees(t *testing.T, s *Store, td *datadriven.TestData) string {
-	var at, conv string
-	td.ScanArgs(t, "at", &at)
-	td.MaybeScanArgs(t, "conv", &conv)
+func specTime(t *testing.T, td *datadriven.TestData, key string) time.Time {
+	var at string
+	td.ScanArgs(t, key, &at)
 	now, err := time.Parse(time.RFC3339, at)
 	if err != nil {
 		t.Fatalf("%s: %v", td.Pos, err)
 	}
+	return now
+}
+
+// specNotes prints the notes that carry what the visibility rules decide.
+func specNotes(ns []Note) string {
+	var out strings.Builder
+	for _, n := range ns {
+		switch n.Kind {
+		case api.NotePresenceChanged:
+			fmt.Fprintf(&out, "%s: %s account=%s status=%s\n", n.Viewer, n.Kind, n.Account, n.Status)
+		case api.NoteMessageRead:
+			fmt.Fprintf(&out, "%s: %s account=%s message_id=%s\n", n.Viewer, n.Kind, n.Account, n.MessageID)
+		case api.NoteVisibilityChanged:
+			fmt.Fprintf(&out, "%s: %s account=%s activity_status=%v read_receipts=%v\n", n.Viewer, n.Kind, n.Account,
+				specFlag(n.ActivityStatus), specFlag(n.ReadReceipts))
+		}
+	}
+	if out.Len() == 0 {
+		return "none\n"
+	}
+	return out.String()
+}
+
+func specFlag(b *bool) string {
+	if b == nil {
+		return "-"
+	}
+	return fmt.Sprint(*b)
+}
+
+func specSees(t *testing.T, s *Store, td *datadriven.TestData) string {
+	var conv string
+	td.MaybeScanArgs(t, "conv", &conv)
+	now := specTime(t, td, "at")
 	var out []string
 	for _, l := range specLines(td.Input) {
 		from, to, ok := strings.Cut(l, "->")
