@@ -221,68 +221,6 @@ func TestMessagesErrors(t *testing.T) {
 	}
 }
 
-// TestVisibility is the December 2023 change seen from messenger:bob: under
-// v1 he sees instagram:alice's activity status and read receipts, under v2
-// neither; alice's own settings hide them regardless; same-app viewers and
-// alice herself always see them.
-func TestVisibility(t *testing.T) {
-	s, f := openStore(t), newFeed(t)
-	f.seedPolicies()
-	f.start("c1", alice, bob, carol)
-	f.send("c1", "m1", bob, "hi")
-	f.read("c1", "m1", alice)
-	f.read("c1", "m1", carol)
-	f.send("c1", "m2", alice, "hey")
-	f.read("c1", "m2", bob)
-	f.presence(alice, events.StatusActive)
-	mustApply(t, s, f.take())
-
-	cases := []struct {
-		desc              string
-		viewer            events.Account
-		now               time.Time
-		presence, receipt bool
-	}{
-		{"messenger viewer under v1", bob, beforeV2, true, true},
-		{"messenger viewer under v2", bob, afterV2, false, false},
-		{"instagram viewer under v2 (same app)", carol, afterV2, true, true},
-		{"alice herself under v2", alice, afterV2, true, true},
-	}
-	check := func(desc string, viewer events.Account, now time.Time, wantPresence, wantReceipt bool) {
-		t.Helper()
-		p, err := s.Presence(viewer, alice, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Visible != wantPresence || (p.Status == events.StatusActive) != wantPresence || (p.LastActiveAt != nil) != wantPresence {
-			t.Errorf("%s: presence of alice = %+v, want visible %v", desc, p, wantPresence)
-		}
-		page, err := s.Messages("c1", viewer, 0, "", now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := page.ReadReceipts[string(alice)]; ok != wantReceipt {
-			t.Errorf("%s: read receipts %v, want alice's %v", desc, page.ReadReceipts, wantReceipt)
-		}
-		if _, ok := page.ReadReceipts[string(viewer)]; !ok {
-			t.Errorf("%s: read receipts %v lack the viewer's own", desc, page.ReadReceipts)
-		}
-	}
-	for _, c := range cases {
-		check(c.desc, c.viewer, c.now, c.presence, c.receipt)
-	}
-
-	// Alice's own settings narrow what others see, whatever the policy.
-	f.settings(alice, false, false)
-	mustApply(t, s, f.take())
-	check("messenger viewer under v1, alice's settings off", bob, beforeV2, false, false)
-	check("same-app viewer, alice's settings off", carol, afterV2, false, false)
-	check("alice herself, her settings off", alice, afterV2, true, true)
-
-	// Before any policy is in force, only same-app pairs see each other.
-	check("messenger viewer before v1", bob, v1Effective.Add(-time.Hour), false, false)
-}
-
 // TestPresenceJSONHidesWhatIsNotVisible checks the wire shape of an
 // invisible presence: only "visible": false.
 func TestPresenceJSONHidesWhatIsNotVisible(t *testing.T) {
