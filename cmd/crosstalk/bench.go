@@ -10,7 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/internal/bench"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/bench"
 )
 
 func newBenchCommand(stdout, stderr io.Writer) *cobra.Command {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/internal/soak"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/soak"
 )
 
 func newSoakCommand(stdout, stderr io.Writer) *cobra.Command {

@@ -28,7 +28,7 @@ var narrative = map[string]bool{
 // testSupport holds packages that only tests import: like _test.go files,
 // they write stories with named accounts, and apply no rule.
 var testSupport = map[string]bool{
-	"internal/historytest": true,
+	"node/historytest": true,
 	"internal/testkit":     true,
 }
 
