@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crosstalk-dev/crosstalk/audit"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/progress"
 	"github.com/crosstalk-dev/crosstalk/replay"
 )
 
@@ -56,10 +57,10 @@ func runReplay(ctx context.Context, f replayFlags, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeSrc()
-	progress := newReplayProgress(stderr)
-	opts.Progress = progress.show
+	bar := progress.NewReplay(stderr)
+	opts.Progress = bar.Show
 	res, err := replay.ToNewDir(ctx, src, f.out, logger, opts)
-	progress.finish(err == nil)
+	bar.Finish(err == nil)
 	if errors.Is(err, replay.ErrDirNotEmpty) {
 		return fmt.Errorf("--out %w", err)
 	}
