@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/jsonout"
+
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
@@ -34,7 +36,7 @@ func newBenchCommand(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return writeJSON(stdout, res)
+				return jsonout.Write(stdout, res)
 			}
 			return res.WriteTable(stdout)
 		},

@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/jsonout"
+
 	"github.com/spf13/cobra"
 
 	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/soak"
@@ -49,7 +51,7 @@ func runSoak(ctx context.Context, opts soak.Options, cacheSize int, asJSON bool,
 		return err
 	}
 	if asJSON {
-		if err := writeJSON(stdout, res); err != nil {
+		if err := jsonout.Write(stdout, res); err != nil {
 			return err
 		}
 	} else {

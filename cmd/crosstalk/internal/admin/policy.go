@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/jsonout"
+
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
@@ -98,9 +100,7 @@ func writePolicyReport(w io.Writer, rep api.PolicyReport, asJSON bool) error {
 		writePolicyTable(w, rep)
 		return nil
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return jsonout.Write(w, rep)
 }
 
 func writePolicyTable(w io.Writer, rep api.PolicyReport) {

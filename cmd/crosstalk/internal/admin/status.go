@@ -2,13 +2,14 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/jsonout"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
@@ -58,9 +59,7 @@ func ShowStatus(ctx context.Context, url string, creds node.Credentials, id stri
 		return NoNode(id, err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return jsonout.Write(stdout, st)
 	}
 	WriteStatus(stdout, st)
 	return nil
