@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 )
 
+// WriteTable prints the samples as a table, then the totals and the verdict.
 func (res Result) WriteTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "AT\tCOMMANDS\tHEAP IN USE (MiB)\tGOROUTINES\t\n")
