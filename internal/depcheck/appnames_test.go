@@ -29,7 +29,7 @@ var narrative = map[string]bool{
 // they write stories with named accounts, and apply no rule.
 var testSupport = map[string]bool{
 	"node/historytest": true,
-	"internal/testkit":     true,
+	"internal/testkit": true,
 }
 
 // Policy is data: no Go code outside tests, docs/ and the seed story's script
