@@ -10,7 +10,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/historytest"
+	"github.com/crosstalk-dev/crosstalk/node/historytest"
 )
 
 // recompute is the checksum as an auditor would write it from the doc

@@ -8,7 +8,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/historytest"
+	"github.com/crosstalk-dev/crosstalk/node/historytest"
 )
 
 // The issue "History is provably unchanged": the December 2023 policy

@@ -13,11 +13,11 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/authcallout"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/nodetest"
 	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/node/nodetest"
 )
 
 // world is a crosstalk node under a configuration `auth init --callout`

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crosstalk-dev/crosstalk/internal/historytest"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
+	"github.com/crosstalk-dev/crosstalk/node/historytest"
 	"github.com/crosstalk-dev/crosstalk/report"
 )
 

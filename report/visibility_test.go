@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/historytest"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
+	"github.com/crosstalk-dev/crosstalk/node/historytest"
 	"github.com/crosstalk-dev/crosstalk/replay"
 	"github.com/crosstalk-dev/crosstalk/report"
 )

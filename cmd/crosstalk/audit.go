@@ -1,32 +1,14 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/audit"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/history"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
-
-// auditTarget says which history an audit reads: a node's data directory
-// (offline), or a running NATS server (online, JetStream only).
-type auditTarget struct {
-	DataDir string
-	NatsURL string
-	// ViewsOnline is set when verify is given --data with --nats-url: the
-	// stream is the server's, the views those in DataDir (a stopped
-	// cluster node's).
-	ViewsOnline bool
-	// Credentials authenticate to NatsURL, e.g. as the auditor.
-	Credentials node.Credentials
-	JSON        bool
-}
 
 func newAuditCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
@@ -62,14 +44,14 @@ the originals held when the command started, and changes nothing.`,
 
 // addTargetFlags adds the flags that choose what an audit reads: a data
 // directory or a server, not both.
-func addTargetFlags(cmd *cobra.Command, t *auditTarget) {
+func addTargetFlags(cmd *cobra.Command, t *history.Target) {
 	addSourceFlags(cmd, t)
 	cmd.MarkFlagsMutuallyExclusive("data", "nats-url")
 }
 
 // addSourceFlags adds the flags of addTargetFlags; verify takes both
 // --data and --nats-url (a cluster node's views against its cluster).
-func addSourceFlags(cmd *cobra.Command, t *auditTarget) {
+func addSourceFlags(cmd *cobra.Command, t *history.Target) {
 	f := cmd.Flags()
 	f.StringVar(&t.DataDir, "data", node.DefaultDir,
 		"data directory of a stopped crosstalk node (JetStream under DIR/jetstream, views under DIR/views)")
@@ -79,8 +61,8 @@ func addSourceFlags(cmd *cobra.Command, t *auditTarget) {
 }
 
 func newAuditVerifyCommand(stdout, stderr io.Writer) *cobra.Command {
-	var t auditTarget
-	var sig signatureFlags
+	t := history.Target{Logger: newLogger(stderr, slog.LevelWarn)}
+	var sig history.Signatures
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check every subject's hash chain, and that the views hold the stream byte for byte",
@@ -88,7 +70,7 @@ func newAuditVerifyCommand(stdout, stderr io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t.ViewsOnline = t.NatsURL != "" && cmd.Flags().Changed("data")
-			return auditVerify(cmd.Context(), t, sig, stdout, stderr)
+			return history.Verify(cmd.Context(), t, sig, stdout, stderr)
 		},
 	}
 	addSourceFlags(cmd, &t)
@@ -97,7 +79,7 @@ func newAuditVerifyCommand(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func newAuditChecksumCommand(stdout, stderr io.Writer) *cobra.Command {
-	var t auditTarget
+	t := history.Target{Logger: newLogger(stderr, slog.LevelWarn)}
 	var until uint64
 	var untils []uint
 	cmd := &cobra.Command{
@@ -129,7 +111,7 @@ Exit status: 0 when the sum was computed; non-zero when the history could
 not be read or --until-seq is past the end of the stream.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return auditChecksum(cmd.Context(), t, untilSeqs(until, untils), stdout, stderr)
+			return history.Checksum(cmd.Context(), t, untilSeqs(until, untils), stdout, stderr)
 		},
 	}
 	addTargetFlags(cmd, &t)
@@ -138,42 +120,6 @@ not be read or --until-seq is past the end of the stream.`,
 		"on a partitioned log, the last sequence to cover of each stream, in order P0,…,P{N-1},POLICY")
 	cmd.MarkFlagsMutuallyExclusive("until-seq", "until-seqs")
 	return cmd
-}
-
-func auditVerify(ctx context.Context, t auditTarget, sig signatureFlags, stdout, stderr io.Writer) error {
-	opts, err := sig.options()
-	if err != nil {
-		return err
-	}
-	h, err := openHistory(ctx, t, true, newLogger(stderr, slog.LevelWarn))
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	if h.Views() != nil { // a nil *projector.Store is not a nil audit.Views
-		opts.Views = h.Views()
-	}
-	rep, err := audit.VerifyWith(ctx, h.Log(), opts)
-	if err != nil {
-		return err
-	}
-	if t.JSON {
-		err = writeJSON(stdout, rep)
-	} else {
-		err = rep.WriteText(stdout, viewsNote(t, h))
-	}
-	if err == nil && !rep.OK() {
-		err = fmt.Errorf("the history does not verify: %d break(s)", rep.BreaksTotal)
-	}
-	return err
-}
-
-// viewsNote says why verify checked no views.
-func viewsNote(t auditTarget, h *node.History) string {
-	if t.NatsURL != "" && !t.ViewsOnline {
-		return "--nats-url alone reads JetStream only; add --data DIR of a stopped node to check its views against this stream"
-	}
-	return h.ViewsNote()
 }
 
 // untilSeqs is what --until-seq or --until-seqs asks ChecksumStreams for.
@@ -186,70 +132,6 @@ func untilSeqs(until uint64, untils []uint) []uint64 {
 		seqs[i] = uint64(u)
 	}
 	return seqs
-}
-
-func auditChecksum(ctx context.Context, t auditTarget, until []uint64, stdout, stderr io.Writer) error {
-	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	if len(until) == 1 && until[0] == 0 {
-		until = nil // every stream's last
-	}
-	sum, err := audit.ChecksumStreams(ctx, h.Log(), until)
-	if err != nil {
-		return err
-	}
-	if t.JSON {
-		return writeJSON(stdout, sum)
-	}
-	if len(sum.Streams) == 0 {
-		fmt.Fprintf(stdout, "sha256: %s\nevents: %d\nuntil seq: %d\n", sum.Hex, sum.Events, sum.UntilSeq)
-		return nil
-	}
-	fmt.Fprintf(stdout, "sha256: %s\nevents: %d\nstreams:\n", sum.Hex, sum.Events)
-	for _, s := range sum.Streams {
-		fmt.Fprintf(stdout, "%s %d %s\n", s.Stream, s.UntilSeq, s.Hex)
-	}
-	return nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// openHistory opens the history t names (see node.OpenHistory), and says
-// what to do when a data directory cannot be read.
-func openHistory(ctx context.Context, t auditTarget, withViews bool, logger *slog.Logger) (*node.History, error) {
-	src := node.Source{URL: t.NatsURL, Dir: t.DataDir, Credentials: t.Credentials}
-	if t.NatsURL != "" && !t.ViewsOnline {
-		src.Dir = "" // the default --data: no views beside the server's stream
-	}
-	h, err := node.OpenHistory(ctx, src, withViews, logger)
-	switch {
-	case err == nil:
-	case t.NatsURL == "":
-		err = offlineError(err)
-	case errors.Is(err, node.ErrInUse):
-		err = fmt.Errorf("%w: is 'crosstalk serve' running on this directory? Stop that node first: "+
-			"its views change while it runs, and it holds their lock", err)
-	}
-	return h, err
-}
-
-// offlineError says what to do about a data directory that cannot be read.
-func offlineError(err error) error {
-	switch {
-	case errors.Is(err, node.ErrInUse):
-		return fmt.Errorf("%w: is 'crosstalk serve' running on this directory? "+
-			"stop it first, or read the running service with --nats-url", err)
-	case errors.Is(err, node.ErrNoStream):
-		return fmt.Errorf("%w (give the --data directory of a crosstalk node)", err)
-	}
-	return err
 }
 
 // auditVerifyLong is the --help of AuditVerify.

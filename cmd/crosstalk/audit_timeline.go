@@ -1,24 +1,18 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/history"
 	"github.com/spf13/cobra"
-
-	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/replay"
-	"github.com/crosstalk-dev/crosstalk/report"
 )
 
 // The auditor's questions about what happened: a subject's timeline, what
 // an account could see at an instant, and what a policy version did.
 
 func newAuditTimelineCommand(stdout, stderr io.Writer) *cobra.Command {
-	var t auditTarget
+	t := history.Target{Logger: newLogger(stderr, slog.LevelWarn)}
 	var conv, account, htmlFile string
 	cmd := &cobra.Command{
 		Use:   "timeline (--conversation ID | --account ACCOUNT)",
@@ -42,7 +36,7 @@ JetStream through an embedded nats-server of its own; 'crosstalk serve' must
 not be running on DIR. With --nats-url it reads a running NATS server.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return auditTimeline(cmd.Context(), t, conv, account, htmlFile, stdout, stderr)
+			return history.Timeline(cmd.Context(), t, conv, account, htmlFile, stdout, stderr)
 		},
 	}
 	addTargetFlags(cmd, &t)
@@ -55,61 +49,8 @@ not be running on DIR. With --nats-url it reads a running NATS server.`,
 	return cmd
 }
 
-func auditTimeline(ctx context.Context, t auditTarget, conv, account, htmlFile string, stdout, stderr io.Writer) error {
-	var who events.Account
-	if account != "" {
-		a, err := events.ParseAccount(account)
-		if err != nil {
-			return err
-		}
-		who = a
-	}
-	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	var tl report.Timeline
-	if who != "" {
-		tl, err = report.AccountTimeline(ctx, h.Log(), who)
-	} else {
-		tl, err = report.ConversationTimeline(ctx, h.Log(), conv)
-	}
-	if err != nil {
-		return err
-	}
-	if err := writeHTMLFile(htmlFile, tl, stderr); err != nil {
-		return err
-	}
-	if t.JSON {
-		return writeJSON(stdout, tl)
-	}
-	return tl.WriteText(stdout)
-}
-
-// writeHTMLFile writes tl as an HTML page to the file name, unless name is
-// "", and says so on stderr.
-func writeHTMLFile(name string, tl report.Timeline, stderr io.Writer) error {
-	if name == "" {
-		return nil
-	}
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // it quotes message text
-	if err != nil {
-		return err
-	}
-	if err := tl.WriteHTML(f); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "wrote %s\n", name)
-	return nil
-}
-
 func newAuditVisibilityCommand(stdout, stderr io.Writer) *cobra.Command {
-	var t auditTarget
+	t := history.Target{Logger: newLogger(stderr, slog.LevelWarn)}
 	var viewer, at string
 	cmd := &cobra.Command{
 		Use:   "visibility --viewer ACCOUNT --at TIME",
@@ -134,7 +75,7 @@ could be seen by the end of that day.
 the node's own views are not used (they are as of now).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return auditVisibility(cmd.Context(), t, viewer, at, stdout, stderr)
+			return history.Visibility(cmd.Context(), t, viewer, at, stdout, stderr)
 		},
 	}
 	addTargetFlags(cmd, &t)
@@ -145,32 +86,8 @@ the node's own views are not used (they are as of now).`,
 	return cmd
 }
 
-func auditVisibility(ctx context.Context, t auditTarget, viewer, at string, stdout, stderr io.Writer) error {
-	who, err := events.ParseAccount(viewer)
-	if err != nil {
-		return err
-	}
-	when, err := replay.ParseInstant(at)
-	if err != nil {
-		return err
-	}
-	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	v, err := report.SeenBy(ctx, h.Log(), who, when, report.AsOfOptions{})
-	if err != nil {
-		return err
-	}
-	if t.JSON {
-		return writeJSON(stdout, v)
-	}
-	return v.WriteText(stdout)
-}
-
 func newAuditPolicyCommand(stdout, stderr io.Writer) *cobra.Command {
-	var t auditTarget
+	t := history.Target{Logger: newLogger(stderr, slog.LevelWarn)}
 	var version uint64
 	cmd := &cobra.Command{
 		Use:   "policy --version V",
@@ -190,36 +107,11 @@ refusals may have aged out. --data and --nats-url as for 'audit verify'; with
 --data the audit stream is read from the same JetStream store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return auditPolicy(cmd.Context(), t, version, stdout, stderr)
+			return history.Policy(cmd.Context(), t, version, stdout, stderr)
 		},
 	}
 	addTargetFlags(cmd, &t)
 	cmd.Flags().Uint64Var(&version, "version", 0, "the policy version")
 	_ = cmd.MarkFlagRequired("version")
 	return cmd
-}
-
-func auditPolicy(ctx context.Context, t auditTarget, version uint64, stdout, stderr io.Writer) error {
-	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	stream, note, err := h.Rejections(ctx)
-	if err != nil {
-		return err
-	}
-	var rejections report.Rejections // a nil *eventlog.Rejections is not a nil report.Rejections
-	if stream != nil {
-		rejections = stream
-	}
-	rep, err := report.Policy(ctx, h.Log(), rejections, version)
-	if err != nil {
-		return err
-	}
-	rep.RejectionsNote = note
-	if t.JSON {
-		return writeJSON(stdout, rep)
-	}
-	return rep.WriteText(stdout)
 }

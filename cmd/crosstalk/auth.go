@@ -1,32 +1,16 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"path/filepath"
 
-	"github.com/nats-io/nkeys"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/authsetup"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/authcallout"
-	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 )
-
-// authInitFlags are the flags of 'crosstalk auth init'.
-type authInitFlags struct {
-	dir     string
-	apps    []string
-	listen  string
-	tlsCert string
-	tlsKey  string
-	tlsCA   string
-	callout bool
-	limits  natsconf.Limits
-}
 
 func newAuthCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
@@ -38,89 +22,28 @@ func newAuthCommand(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func newAuthInitCommand(stdout io.Writer) *cobra.Command {
-	var f authInitFlags
+	var f authsetup.InitFlags
 	cmd := &cobra.Command{
 		Use:   "init --dir DIR",
 		Short: "Write a nats-server configuration with an account per app, an admin and an auditor",
 		Long:  authInitLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return authInit(f, stdout)
+			return authsetup.Init(f, stdout)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.dir, "dir", "", "directory to write nats.conf and credentials.json into (created 0700 if missing)")
-	fl.StringSliceVar(&f.apps, "apps", seed.Apps, "apps to make an account for, comma-separated")
-	fl.StringVar(&f.listen, "listen", "127.0.0.1:4222", "client address the configuration listens on (host:port)")
-	fl.StringVar(&f.tlsCert, "tls-cert", "", "the server's TLS certificate (PEM), written into a tls block")
-	fl.StringVar(&f.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
-	fl.StringVar(&f.tlsCA, "tls-ca", "", "the CA that signed --tls-cert, for the nats contexts")
-	fl.BoolVar(&f.callout, "callout", false, "end users come through 'crosstalk auth callout' with app-signed tokens, not from the file")
-	addLimitFlags(fl, &f.limits)
+	fl.StringVar(&f.Dir, "dir", "", "directory to write nats.conf and credentials.json into (created 0700 if missing)")
+	fl.StringSliceVar(&f.Apps, "apps", seed.Apps, "apps to make an account for, comma-separated")
+	fl.StringVar(&f.Listen, "listen", "127.0.0.1:4222", "client address the configuration listens on (host:port)")
+	fl.StringVar(&f.TLSCert, "tls-cert", "", "the server's TLS certificate (PEM), written into a tls block")
+	fl.StringVar(&f.TLSKey, "tls-key", "", "the key of --tls-cert (PEM)")
+	fl.StringVar(&f.TLSCA, "tls-ca", "", "the CA that signed --tls-cert, for the nats contexts")
+	fl.BoolVar(&f.Callout, "callout", false, "end users come through 'crosstalk auth callout' with app-signed tokens, not from the file")
+	addLimitFlags(fl, &f.Limits)
 	_ = cmd.MarkFlagRequired("dir")
 	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
 	return cmd
-}
-
-func authInit(f authInitFlags, stdout io.Writer) error {
-	c, err := natsconf.Generate(f.apps, seed.SampleUsers, nil)
-	if err != nil {
-		return err
-	}
-	c.TLS = natsconf.TLSFiles{Cert: absPath(f.tlsCert), Key: absPath(f.tlsKey)}
-	var issuer nkeys.KeyPair
-	if f.callout {
-		if c, issuer, err = withCallout(c); err != nil {
-			return err
-		}
-	}
-	c.Limits = f.limits
-	if err := c.WriteDir(f.dir, f.listen); err != nil {
-		return err
-	}
-	if issuer != nil {
-		if err := authcallout.WriteKeyFiles(f.dir, issuer, f.apps); err != nil {
-			return err
-		}
-	}
-	conf := filepath.Join(f.dir, natsconf.ConfFile)
-	fmt.Fprintf(stdout, "wrote %s and %s (mode 0600)\n\n", conf, filepath.Join(f.dir, natsconf.CredentialsFile))
-	fmt.Fprintf(stdout, "# the nats CLI as each principal:\n")
-	for _, line := range c.ContextCommands(c.URL(f.listen), absPath(f.tlsCA)) {
-		fmt.Fprintln(stdout, line)
-	}
-	fmt.Fprintf(stdout, "\n# serve under it:\ncrosstalk serve --nats-config %s\n", conf)
-	if f.callout {
-		printCalloutUsage(stdout, f.dir, c.URL(f.listen), f.apps[0])
-	}
-	return nil
-}
-
-// withCallout makes c's end users come through an auth callout signing
-// with a new issuer key.
-func withCallout(c natsconf.Config) (natsconf.Config, nkeys.KeyPair, error) {
-	issuer, err := nkeys.CreateAccount()
-	if err != nil {
-		return c, nil, err
-	}
-	pub, err := issuer.PublicKey()
-	if err != nil {
-		return c, nil, err
-	}
-	c, err = c.WithCallout(pub, nil)
-	return c, issuer, err
-}
-
-// printCalloutUsage says how to run the callout and try it as a device of
-// app.
-func printCalloutUsage(stdout io.Writer, dir, url, app string) {
-	seed := filepath.Join(dir, authcallout.AppSeedFile(app))
-	fmt.Fprintf(stdout, "\n# end users come through the auth callout; run it next to the server:\n")
-	fmt.Fprintf(stdout, "crosstalk auth callout --dir %s --nats-url %s\n", dir, url)
-	fmt.Fprintf(stdout, "\n# each app's backend mints device tokens with its seed (%s, ...); by hand:\n", seed)
-	fmt.Fprintf(stdout, "nats --server %s --token \"$(crosstalk auth token --app %s --handle alice --seed %s)\" \\\n"+
-		"  --inbox-prefix %s sub %s\n", url, app, seed, authcallout.InboxPrefix(events.Account(app+":alice")),
-		api.FeedSubject(app+":alice"))
 }
 
 // addLimitFlags adds the flags that override natsconf.DefaultLimits: the
@@ -138,18 +61,6 @@ func addLimitFlags(fl *pflag.FlagSet, l *natsconf.Limits) {
 		"connections the service's account holds at once: every node, the auditor and the tools (-1: none)")
 	fl.IntVar(&l.Service.MaxSubscriptions, "service-max-subscriptions", d.Service.MaxSubscriptions,
 		"subscriptions one connection of the service's account may hold (-1: none)")
-}
-
-// absPath makes a file named on the command line absolute, so that the
-// configuration and the contexts find it from any directory; "" stays "".
-func absPath(path string) string {
-	if path == "" {
-		return ""
-	}
-	if abs, err := filepath.Abs(path); err == nil {
-		return abs
-	}
-	return path
 }
 
 // authInitLong is the --help of AuthInit.

@@ -1,109 +1,36 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"log/slog"
-	"path/filepath"
 	"time"
 
-	"github.com/nats-io/nkeys"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/authsetup"
+
 	"github.com/spf13/cobra"
 
 	"github.com/crosstalk-dev/crosstalk/authcallout"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/natsconf"
-	"github.com/crosstalk-dev/crosstalk/node"
 )
 
-// calloutFlags are the flags of 'crosstalk auth callout'.
-type calloutFlags struct {
-	dir, keys, issuerSeed string
-	natsURL               string
-	creds                 node.Credentials
-	opts                  authcallout.Options
-	debug                 bool
-}
-
 func newAuthCalloutCommand(stderr io.Writer) *cobra.Command {
-	var f calloutFlags
+	var f authsetup.CalloutFlags
 	cmd := &cobra.Command{
 		Use:   "callout --dir DIR | --keys FILE --issuer-seed FILE --user U --password P",
 		Short: "Authenticate end users: check each device's app-signed token and issue its NATS user",
 		Long:  authCalloutLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.run(cmd, stderr)
+			return f.Run(cmd.Context(), newLogger(stderr, f.Level()))
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.dir, "dir", "", "a directory 'crosstalk auth init --callout' wrote: the defaults of --keys, --issuer-seed and the callout's user")
-	fl.StringVar(&f.keys, "keys", "", "the apps' registered public keys (JSON: app to a list of public account nkeys)")
-	fl.StringVar(&f.issuerSeed, "issuer-seed", "", "the seed of the auth_callout issuer, which signs the answers")
-	fl.DurationVar(&f.opts.MaxTokenLifetime, "max-token-lifetime", authcallout.DefaultMaxTokenLifetime, "refuse tokens whose exp is further ahead")
-	fl.BoolVar(&f.debug, "debug", false, "log every user issued, not only the refusals")
-	addServiceFlags(fl, &f.natsURL, &f.creds)
+	fl.StringVar(&f.Dir, "dir", "", "a directory 'crosstalk auth init --callout' wrote: the defaults of --keys, --issuer-seed and the callout's user")
+	fl.StringVar(&f.Keys, "keys", "", "the apps' registered public keys (JSON: app to a list of public account nkeys)")
+	fl.StringVar(&f.IssuerSeed, "issuer-seed", "", "the seed of the auth_callout issuer, which signs the answers")
+	fl.DurationVar(&f.Opts.MaxTokenLifetime, "max-token-lifetime", authcallout.DefaultMaxTokenLifetime, "refuse tokens whose exp is further ahead")
+	fl.BoolVar(&f.Debug, "debug", false, "log every user issued, not only the refusals")
+	addServiceFlags(fl, &f.NatsURL, &f.Creds)
 	return cmd
-}
-
-// run reads the keys and the issuer, connects as the callout's user and
-// answers until the command's context ends.
-func (f *calloutFlags) run(cmd *cobra.Command, stderr io.Writer) error {
-	if err := f.fromDir(); err != nil {
-		return err
-	}
-	if f.keys == "" || f.issuerSeed == "" {
-		return fmt.Errorf("give --dir, or --keys and --issuer-seed")
-	}
-	keys, err := authcallout.ReadKeys(f.keys)
-	if err != nil {
-		return err
-	}
-	issuer, err := authcallout.ReadSeed(f.issuerSeed)
-	if err != nil {
-		return err
-	}
-	nc, err := node.ConnectWith(f.natsURL, "crosstalk auth callout", f.creds)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	level := slog.LevelInfo
-	if f.debug {
-		level = slog.LevelDebug
-	}
-	o := f.opts
-	o.Conn, o.Issuer, o.Keys, o.Logger = nc, issuer, keys, newLogger(stderr, level)
-	o.Ready = func() {
-		o.Logger.Info("auth callout ready", slog.String("url", nc.ConnectedUrl()), slog.Int("apps", len(keys)))
-	}
-	return authcallout.Run(cmd.Context(), o)
-}
-
-// fromDir fills the flags not given from --dir.
-func (f *calloutFlags) fromDir() error {
-	if f.dir == "" {
-		return nil
-	}
-	if f.keys == "" {
-		f.keys = filepath.Join(f.dir, authcallout.KeysFile)
-	}
-	if f.issuerSeed == "" {
-		f.issuerSeed = filepath.Join(f.dir, authcallout.IssuerSeedFile)
-	}
-	if !f.creds.IsZero() {
-		return nil
-	}
-	c, err := natsconf.ReadCredentials(filepath.Join(f.dir, natsconf.CredentialsFile))
-	if err != nil {
-		return err
-	}
-	cr, err := c.Lookup(natsconf.PrincipalCallout)
-	if err != nil {
-		return fmt.Errorf("%s: %w (was it written with --callout?)", f.dir, err)
-	}
-	f.creds.User, f.creds.Password = cr.User, cr.Password
-	return nil
 }
 
 // tokenFlags are the flags of 'crosstalk auth token'.
@@ -124,7 +51,7 @@ func newAuthTokenCommand(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printToken(stdout, kp, events.Account(f.app+":"+f.handle), f.ttl)
+			return authsetup.PrintToken(stdout, kp, events.Account(f.app+":"+f.handle), f.ttl)
 		},
 	}
 	fl := cmd.Flags()
@@ -136,15 +63,6 @@ func newAuthTokenCommand(stdout io.Writer) *cobra.Command {
 		_ = cmd.MarkFlagRequired(name)
 	}
 	return cmd
-}
-
-func printToken(stdout io.Writer, kp nkeys.KeyPair, account events.Account, ttl time.Duration) error {
-	tok, err := authcallout.Mint(kp, account, ttl, time.Now())
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(stdout, tok)
-	return err
 }
 
 // authCalloutLong is the --help of 'auth callout'.

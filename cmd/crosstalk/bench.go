@@ -1,16 +1,16 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/serving"
+
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/jsonout"
+
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/internal/bench"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/bench"
 )
 
 func newBenchCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -22,19 +22,19 @@ func newBenchCommand(stdout, stderr io.Writer) *cobra.Command {
 		Long:  benchLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tuneGC()
+			serving.TuneGC()
 			if quick {
 				opts = quickOptions(cmd, opts)
 			}
 			// The bench overloads the service on purpose: its warnings
 			// (a read model behind the log) are expected, errors are not.
 			opts.Logger = newLogger(stderr, slog.LevelError)
-			res, err := bench.Run(cmd.Context(), opts, newProgress(stderr))
+			res, err := bench.Run(cmd.Context(), opts, bench.NewProgress(stderr))
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return writeJSON(stdout, res)
+				return jsonout.Write(stdout, res)
 			}
 			return res.WriteTable(stdout)
 		},
@@ -78,53 +78,6 @@ func quickOptions(cmd *cobra.Command, given bench.Options) bench.Options {
 		}
 	}
 	return q
-}
-
-// newProgress shows a progress bar per phase on a terminal, and a line per
-// phase otherwise (a log, a pipe, a test).
-func newProgress(w io.Writer) bench.Progress {
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			return &barProgress{w: w}
-		}
-	}
-	return &lineProgress{w: w}
-}
-
-// barProgress draws one progress bar per phase.
-type barProgress struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
-}
-
-func (p *barProgress) Phase(name string, total int64) {
-	p.bar = progressbar.NewOptions64(max(total, 1),
-		progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(fmt.Sprintf("%-22s", name)),
-		progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSetPredictTime(false),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.w) }))
-}
-
-func (p *barProgress) Set(done int64) { _ = p.bar.Set64(done) }
-
-func (p *barProgress) Done() { _ = p.bar.Finish() }
-
-// lineProgress writes a line when a phase starts and when it ends.
-type lineProgress struct {
-	w     io.Writer
-	name  string
-	start time.Time
-}
-
-func (p *lineProgress) Phase(name string, total int64) {
-	p.name, p.start = name, time.Now()
-	fmt.Fprintf(p.w, "bench: %s started\n", name)
-}
-
-func (p *lineProgress) Set(int64) {}
-
-func (p *lineProgress) Done() {
-	fmt.Fprintf(p.w, "bench: %s ended after %.1fs\n", p.name, time.Since(p.start).Seconds())
 }
 
 // benchLong is the --help of Bench.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/internal/demo"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/demo"
 )
 
 func newDemoCommand(stdout, stderr io.Writer) *cobra.Command {

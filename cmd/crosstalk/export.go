@@ -1,20 +1,17 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/history"
 	"github.com/crosstalk-dev/crosstalk/node"
-	"github.com/crosstalk-dev/crosstalk/replay"
 )
 
 func newAuditExportCommand(stdout, stderr io.Writer) *cobra.Command {
-	var t auditTarget
+	t := history.Target{Logger: newLogger(stderr, slog.LevelWarn)}
 	var until uint64
 	var out string
 	cmd := &cobra.Command{
@@ -23,7 +20,7 @@ func newAuditExportCommand(stdout, stderr io.Writer) *cobra.Command {
 		Long:  auditExportLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return auditExport(cmd.Context(), t, until, out, stdout, stderr)
+			return history.Export(cmd.Context(), t, until, out, stdout, stderr)
 		},
 	}
 	f := cmd.Flags()
@@ -35,33 +32,6 @@ func newAuditExportCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&out, "out", "", "write the export to this file instead of stdout")
 	cmd.MarkFlagsMutuallyExclusive("data", "nats-url")
 	return cmd
-}
-
-func auditExport(ctx context.Context, t auditTarget, until uint64, out string, stdout, stderr io.Writer) error {
-	h, err := openHistory(ctx, t, false, newLogger(stderr, slog.LevelWarn))
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	var n uint64
-	if out == "" {
-		n, err = replay.Export(ctx, h.Log(), until, stdout)
-	} else {
-		n, err = replay.ExportFile(ctx, h.Log(), until, out)
-	}
-	if err != nil {
-		return err
-	}
-	where := ""
-	if out != "" {
-		where = " to " + out
-	}
-	if names := h.Log().StreamNames(); len(names) > 1 {
-		fmt.Fprintf(stderr, "exported %d events of %d streams (%s)%s\n", n, len(names), strings.Join(names, ", "), where)
-		return nil
-	}
-	fmt.Fprintf(stderr, "exported %d events (seq 1..%d)%s\n", n, n, where)
-	return nil
 }
 
 // auditExportLong is the --help of AuditExport.

@@ -1,118 +1,34 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/history"
 	"github.com/spf13/cobra"
-
-	"github.com/crosstalk-dev/crosstalk/audit"
-	"github.com/crosstalk-dev/crosstalk/replay"
 )
 
-// replayFlags are the flags of crosstalk replay.
-type replayFlags struct {
-	target    auditTarget // --data, --nats-url, --json
-	fromJSONL string
-	untilSeq  uint64
-	untilTime string
-	out       string
-}
-
 func newReplayCommand(stdout, stderr io.Writer) *cobra.Command {
-	var f replayFlags
+	f := history.ReplayOptions{Target: history.Target{Logger: newLogger(stderr, slog.LevelWarn)}}
 	cmd := &cobra.Command{
 		Use:   "replay",
 		Short: "Rebuild the views from the history into a fresh Pebble store and print their checksum",
 		Long:  replayLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runReplay(cmd.Context(), f, stdout, stderr)
+			return history.Replay(cmd.Context(), f, stdout, stderr)
 		},
 	}
-	addTargetFlags(cmd, &f.target)
+	addTargetFlags(cmd, &f.Target)
 	fl := cmd.Flags()
-	fl.StringVar(&f.fromJSONL, "from-jsonl", "", "replay an export written by 'crosstalk audit export' instead")
-	fl.Uint64Var(&f.untilSeq, "until-seq", 0, "last stream sequence to replay (0: the end of the history)")
-	fl.StringVar(&f.untilTime, "until-time", "", "replay the history as of this RFC 3339 time or date (the end of that day, UTC), by the events' own time")
-	fl.StringVar(&f.out, "out", "", "build the views in this directory, which must be new or empty, and keep them "+
+	fl.StringVar(&f.FromJSONL, "from-jsonl", "", "replay an export written by 'crosstalk audit export' instead")
+	fl.Uint64Var(&f.UntilSeq, "until-seq", 0, "last stream sequence to replay (0: the end of the history)")
+	fl.StringVar(&f.UntilTime, "until-time", "", "replay the history as of this RFC 3339 time or date (the end of that day, UTC), by the events' own time")
+	fl.StringVar(&f.Out, "out", "", "build the views in this directory, which must be new or empty, and keep them "+
 		"(default: a temporary directory, removed afterwards)")
 	cmd.MarkFlagsMutuallyExclusive("data", "from-jsonl")
 	cmd.MarkFlagsMutuallyExclusive("nats-url", "from-jsonl")
 	return cmd
-}
-
-func runReplay(ctx context.Context, f replayFlags, stdout, stderr io.Writer) error {
-	opts, err := f.options()
-	if err != nil {
-		return err
-	}
-	logger := newLogger(stderr, slog.LevelWarn)
-	src, closeSrc, err := openReplaySource(ctx, f, logger)
-	if err != nil {
-		return err
-	}
-	defer closeSrc()
-	progress := newReplayProgress(stderr)
-	opts.Progress = progress.show
-	res, err := replay.ToNewDir(ctx, src, f.out, logger, opts)
-	progress.finish(err == nil)
-	if errors.Is(err, replay.ErrDirNotEmpty) {
-		return fmt.Errorf("--out %w", err)
-	}
-	if err != nil {
-		return err
-	}
-	rep := res.Report(f.out)
-	if f.target.JSON {
-		return writeJSON(stdout, rep)
-	}
-	return rep.WriteText(stdout)
-}
-
-// options turns the bounds into replay.Options.
-func (f replayFlags) options() (replay.Options, error) {
-	opts := replay.Options{UntilSeq: f.untilSeq}
-	if f.untilTime != "" {
-		t, err := replay.ParseInstant(f.untilTime)
-		if err != nil {
-			return opts, fmt.Errorf("--until-time: %w", err)
-		}
-		opts.UntilTime = t
-	}
-	return opts, nil
-}
-
-// openReplaySource opens the history f names; release closes it.
-func openReplaySource(ctx context.Context, f replayFlags, logger *slog.Logger) (src replay.Source, release func(), err error) {
-	if f.fromJSONL != "" {
-		return openJSONL(f.fromJSONL)
-	}
-	h, err := openHistory(ctx, f.target, false, logger)
-	if err != nil {
-		return nil, nil, err
-	}
-	var streams []audit.Log
-	for _, s := range h.Log().Streams() {
-		streams = append(streams, s)
-	}
-	ls, err := replay.FromStreams(ctx, streams)
-	if err != nil {
-		return nil, nil, errors.Join(err, h.Close())
-	}
-	return ls, func() { _ = h.Close() }, nil
-}
-
-// openJSONL opens an export, its lines counted for progress.
-func openJSONL(path string) (replay.Source, func(), error) {
-	src, closeFile, err := replay.OpenJSONL(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--from-jsonl: %w", err)
-	}
-	return src, func() { _ = closeFile() }, nil
 }
 
 // replayLong is the --help of Replay.

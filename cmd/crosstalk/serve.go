@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"io"
-	"log/slog"
-	"time"
+
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/serving"
 
 	"github.com/spf13/cobra"
 
@@ -15,94 +13,28 @@ import (
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
-// serveFlags are serve's flags: the node's options and what the command
-// itself turns into them.
-type serveFlags struct {
-	node                node.Options
-	cacheSize           int
-	appendTimeout       time.Duration
-	limits              []string // --limit, service.PrincipalLimits.Set
-	roles               string   // --roles, node.ParseRoles
-	runIntake, runFeeds bool
-	debug               bool
-	logFormat           string
-	probe               probeFlags
-}
-
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
-	sf := &serveFlags{runIntake: true, runFeeds: true, logFormat: logText}
+	sf := &serving.Flags{RunIntake: true, RunFeeds: true, LogFormat: serving.LogText}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the crosstalk service (embedded NATS by default)",
 		Long:  serveLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return sf.serve(cmd, stderr)
+			return sf.Serve(cmd.Context(), stderr, cmd.Flags().Changed("listen"))
 		},
 	}
-	sf.register(cmd)
+	register(sf, cmd)
 	return cmd
 }
 
-// serve starts a node with the flags' options and runs it, with the metrics
-// and health endpoints if asked, until the command's context ends.
-func (sf *serveFlags) serve(cmd *cobra.Command, stderr io.Writer) error {
-	if sf.appendTimeout <= 0 {
-		return fmt.Errorf("--append-timeout %s: must be positive", sf.appendTimeout)
-	}
-	tuneGC()
-	limitMemory()
-	level := slog.LevelInfo
-	if sf.debug {
-		level = slog.LevelDebug
-	}
-	logger, err := newFormattedLogger(stderr, level, sf.logFormat)
-	if err != nil {
-		return err
-	}
-	cfg := sf.node
-	if cfg.Roles, err = node.ParseRoles(sf.roles); err != nil {
-		return fmt.Errorf("--roles: %w", err)
-	}
-	if cfg.NodeID != "" {
-		if err := node.CheckNodeID(cfg.NodeID); err != nil {
-			return fmt.Errorf("--node-id: %w", err)
-		}
-	}
-	cfg.Logger = logger
-	cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: sf.cacheSize, AppendTimeout: sf.appendTimeout}
-	for _, spec := range sf.limits {
-		if err := cfg.Service.Limits.Set(spec); err != nil {
-			return fmt.Errorf("--limit: %w", err)
-		}
-	}
-	cfg.DisableFeeds = !sf.runFeeds
-	if !sf.runIntake {
-		cfg.Roles = withoutIntake(cfg.Roles)
-		logger.Warn("serve --intake=false is deprecated: every node may run the defaults, and one at a time decides the intake, by lease; this node runs without the intake role")
-	}
-	if cfg.NatsConfig != "" && !cmd.Flags().Changed("listen") {
-		cfg.Listen = "" // the configuration file's
-	}
-	n, err := node.Start(cmd.Context(), cfg)
-	if errors.Is(err, node.ErrNotLoopback) && cfg.NatsURL == "" {
-		return fmt.Errorf("%w; give --nats-config to authenticate, or --insecure to listen there without", err)
-	}
-	if err != nil {
-		return err
-	}
-	runErr := sf.probe.run(cmd.Context(), n, logger)
-	logger.Info("shutting down")
-	return errors.Join(runErr, n.Close())
-}
-
 // register declares the flags on cmd.
-func (sf *serveFlags) register(cmd *cobra.Command) {
-	cfg := &sf.node
+func register(sf *serving.Flags, cmd *cobra.Command) {
+	cfg := &sf.Node
 	f := cmd.Flags()
 	f.StringVar(&cfg.Dir, "data", node.DefaultDir, "directory for the Pebble read model and the embedded JetStream files")
 	f.StringVar(&cfg.NodeID, "node-id", "", "this node's name, [a-z0-9][a-z0-9-]{0,31}: in every reply's Crosstalk-Node header, the status and crosstalk.admin.node.<id>.*; kept in DIR/node-id (default: the one kept there, else generated once)")
-	f.StringVar(&sf.roles, "roles", node.AllRoles.String(), "what this node runs, comma-separated: commands (command endpoints), queries (read model, queries, feeds), closer (policy closer; keeps a read model), intake (durable intake consumer)")
+	f.StringVar(&sf.Roles, "roles", node.AllRoles.String(), "what this node runs, comma-separated: commands (command endpoints), queries (read model, queries, feeds), closer (policy closer; keeps a read model), intake (durable intake consumer)")
 	f.StringVar(&cfg.Listen, "listen", node.DefaultListen, "client address of the embedded nats-server (host:port)")
 	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222; a cluster's URLs comma-separated)")
 	f.StringVar(&cfg.NatsConfig, "nats-config", "", "run the embedded nats-server with this configuration file and enforce identities (see 'crosstalk auth init')")
@@ -114,11 +46,11 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	f.StringSliceVar(&cfg.PlacementTags, "placement-tags", nil, "place new streams on the cluster's servers carrying all these tags (comma-separated); existing streams must have them")
 	f.StringVar(&cfg.SigningKey, "signing-key", "", "sign events with the ed25519 key in this PEM file (default: DIR/signing.key, created on first start)")
 	f.BoolVar(&cfg.SyncAlways, "sync-always", false, "fsync every JetStream write before acknowledging it (embedded server only), and every batch of the views")
-	f.IntVar(&sf.cacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
-	f.DurationVar(&sf.appendTimeout, "append-timeout", service.DefaultAppendTimeout, "how long a command waits for the log (a leader, an ack) before it answers 503 unavailable, to be retried with the same command_id")
-	f.StringArrayVar(&sf.limits, "limit", nil, "a per-principal limit, KIND.CLASS=RATE/BURST/IN-FLIGHT (KIND user, app, admin or development; CLASS commands or queries; a number empty for its default, -1 for none), e.g. user.commands=20/40/16; repeatable")
-	f.BoolVar(&sf.runFeeds, "feeds", true, "publish each account's live notifications on crosstalk.feed.<app>.<handle> (docs/feeds.md)")
-	f.BoolVar(&sf.runIntake, "intake", true, "deprecated: false runs the node without the intake role")
+	f.IntVar(&sf.CacheSize, "cache-size", 100_000, "conversations (and, separately, accounts) whose state is kept in memory; bounds the service's memory")
+	f.DurationVar(&sf.AppendTimeout, "append-timeout", service.DefaultAppendTimeout, "how long a command waits for the log (a leader, an ack) before it answers 503 unavailable, to be retried with the same command_id")
+	f.StringArrayVar(&sf.Limits, "limit", nil, "a per-principal limit, KIND.CLASS=RATE/BURST/IN-FLIGHT (KIND user, app, admin or development; CLASS commands or queries; a number empty for its default, -1 for none), e.g. user.commands=20/40/16; repeatable")
+	f.BoolVar(&sf.RunFeeds, "feeds", true, "publish each account's live notifications on crosstalk.feed.<app>.<handle> (docs/feeds.md)")
+	f.BoolVar(&sf.RunIntake, "intake", true, "deprecated: false runs the node without the intake role")
 	_ = f.MarkHidden("intake")
 	f.DurationVar(&cfg.JetStreamWait, "jetstream-wait", node.DefaultJetStreamWait, "how long serve waits at start for JetStream to answer (a cluster just started elects its meta leader first) before it gives up")
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", lease.DefaultTTL, "how long the lease of a singleton (the closer, the intake consumer) lives without a renewal; a node killed hands them over within about twice this")
@@ -127,10 +59,10 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	f.Int64Var(&cfg.Intake.AppLimit, "intake-app-limit", intake.DefaultAppLimit, "intake messages waiting in one app's stream CROSSTALK_INTAKE_<app> at most; the app's publish beyond is refused")
 	f.Int64Var(&cfg.Intake.AppMaxBytes, "intake-app-max-bytes", intake.DefaultAppMaxBytes, "bytes one app's intake stream holds at most; the app's publish beyond is refused")
 	f.StringSliceVar(&cfg.Intake.Apps, "intake-apps", nil, "apps whose intake streams to create (comma-separated), besides the app accounts of --nats-config (default: the seed's apps in development mode, none otherwise)")
-	f.BoolVar(&sf.debug, "debug", false, "log at debug level")
-	f.StringVar(&sf.logFormat, "log-format", logText, "log as text (for people) or json (for a log pipeline)")
-	f.StringVar(&sf.probe.listen, "metrics", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464")
-	f.Uint64Var(&sf.probe.maxLag, "ready-max-lag", node.DefaultReadyMaxLag, "/readyz fails while the read model is more than this many events behind the log")
+	f.BoolVar(&sf.Debug, "debug", false, "log at debug level")
+	f.StringVar(&sf.LogFormat, "log-format", serving.LogText, "log as text (for people) or json (for a log pipeline)")
+	f.StringVar(&sf.Probe.Listen, "metrics", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464")
+	f.Uint64Var(&sf.Probe.MaxLag, "ready-max-lag", node.DefaultReadyMaxLag, "/readyz fails while the read model is more than this many events behind the log")
 }
 
 // serveLong is serve's --help.
@@ -241,17 +173,3 @@ Talk to it with any NATS client, e.g. the nats CLI:
   nats micro ls
   nats req crosstalk.cmd.instagram.conversation.start \
     '{"command_id":"<uuid>","actor":"instagram:alice","participants":["messenger:bob"]}'`
-
-// withoutIntake are roles (all when none) but the intake's.
-func withoutIntake(roles node.Roles) node.Roles {
-	if len(roles) == 0 {
-		roles = node.AllRoles
-	}
-	var out node.Roles
-	for _, r := range roles {
-		if r != node.RoleIntake {
-			out = append(out, r)
-		}
-	}
-	return out
-}

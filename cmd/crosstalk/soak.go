@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"text/tabwriter"
 	"time"
+
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/serving"
+
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/jsonout"
 
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/internal/soak"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/soak"
 )
 
 func newSoakCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -31,7 +34,7 @@ quarter's (after warm-up): memory is bounded by the aggregate cache
 the counts grow. The documented run is 'crosstalk soak --duration 10m'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tuneGC()
+			serving.TuneGC()
 			return runSoak(cmd.Context(), opts, cacheSize, asJSON, stdout, stderr)
 		},
 	}
@@ -49,24 +52,14 @@ func runSoak(ctx context.Context, opts soak.Options, cacheSize int, asJSON bool,
 		return err
 	}
 	if asJSON {
-		if err := writeJSON(stdout, res); err != nil {
+		if err := jsonout.Write(stdout, res); err != nil {
 			return err
 		}
 	} else {
-		writeSoak(stdout, res)
+		res.WriteTable(stdout)
 	}
 	if !res.Flat {
 		return fmt.Errorf("soak: heap or goroutines grew (see the samples)")
 	}
 	return nil
-}
-
-func writeSoak(w io.Writer, res soak.Result) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "AT\tCOMMANDS\tHEAP IN USE (MiB)\tGOROUTINES\t\n")
-	for _, s := range res.Samples {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%d\t\n", s.At, s.Commands, float64(s.HeapInuse)/(1<<20), s.Goroutines)
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "commands: %d, errors: %d, flat: %v\n", res.Commands, res.Errors, res.Flat)
 }

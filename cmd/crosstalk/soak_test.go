@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/crosstalk-dev/crosstalk/internal/soak"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/soak"
 )
 
 // A short soak: the command runs end to end and samples the process. Three

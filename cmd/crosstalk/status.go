@@ -1,45 +1,13 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"slices"
-	"strings"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/admin"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
-
-// statusFunc asks one status: of whichever node answers the query, or of
-// one node.
-type statusFunc func(ctx context.Context) (api.Status, error)
-
-// queryStatus asks crosstalk.query.status, which a node with the queries
-// role answers.
-func queryStatus(c *client.Client) statusFunc {
-	return func(ctx context.Context) (api.Status, error) {
-		var st api.Status
-		err := c.Query(ctx, api.QueryStatus, api.QueryBase{}, &st)
-		return st, err
-	}
-}
-
-// noNode makes a request to a node id that nobody answers say so.
-func noNode(id string, err error) error {
-	if id != "" && errors.Is(err, nats.ErrNoResponders) {
-		return fmt.Errorf("no node %q answers (no responders on %s): 'crosstalk status' lists the nodes",
-			id, strings.TrimSuffix(api.AdminNodeStatus(id), ".status")+".>")
-	}
-	return err
-}
 
 func newStatusCommand(stdout io.Writer) *cobra.Command {
 	var url, id string
@@ -58,7 +26,7 @@ that node answers alone, also one without the queries role; a node that is
 not there is an error at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return showStatus(cmd.Context(), url, creds, id, asJSON, stdout)
+			return admin.ShowStatus(cmd.Context(), url, creds, id, asJSON, stdout)
 		},
 	}
 	f := cmd.Flags()
@@ -66,54 +34,4 @@ not there is an error at once.`,
 	f.StringVar(&id, "node", "", "ask this node (its id, --node-id of serve) rather than whichever answers the query")
 	f.BoolVar(&asJSON, "json", false, "print the reply (api.Status) as indented JSON")
 	return cmd
-}
-
-func showStatus(ctx context.Context, url string, creds node.Credentials, id string, asJSON bool, stdout io.Writer) error {
-	nc, err := node.ConnectWith(url, "crosstalk status", creds)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	c := client.New(nc)
-	status := queryStatus(c)
-	if id != "" {
-		status = func(ctx context.Context) (api.Status, error) { return c.NodeStatus(ctx, id) }
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	st, err := status(ctx)
-	if err != nil {
-		return noNode(id, err)
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
-	}
-	writeStatus(stdout, st)
-	return nil
-}
-
-// writeStatus prints st for people.
-func writeStatus(w io.Writer, st api.Status) {
-	fmt.Fprintf(w, "node %s, roles %s\n", st.Node, strings.Join(st.Roles, ","))
-	if st.Views {
-		fmt.Fprintf(w, "read model at seq %d of %d (lag %d)\n", st.ViewsCheckpoint, st.StreamLastSeq, st.Lag)
-	} else {
-		fmt.Fprintf(w, "no read model; the log is at seq %d\n", st.StreamLastSeq)
-	}
-	fmt.Fprintf(w, "nodes (%d):\n", len(st.Nodes))
-	for _, n := range st.Nodes {
-		fmt.Fprintf(w, "  %-20s %s\n", n.Node, strings.Join(n.Roles, ","))
-	}
-	names := make([]string, 0, len(st.Leases))
-	for name := range st.Leases {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	fmt.Fprintf(w, "leases (%d held):\n", len(names))
-	for _, name := range names {
-		l := st.Leases[name]
-		fmt.Fprintf(w, "  %-8s %s (term %d, since %s)\n", name, l.Node, l.Term, l.Since.Format(time.RFC3339))
-	}
 }

@@ -1,26 +1,14 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"io"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
-	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/admin"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
-
-// rebuildOptions are the flags of 'crosstalk views rebuild'.
-type rebuildOptions struct {
-	Interval time.Duration // how often to ask for the status
-	Timeout  time.Duration // how long to wait for the rebuild; 0: no limit
-	Node     string        // the node to rebuild (its id); empty: whichever answers
-}
 
 func newViewsCommand(stdout, stderr io.Writer) *cobra.Command {
 	var url string
@@ -30,7 +18,7 @@ func newViewsCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Repair a running node's read model",
 	}
 	addServiceFlags(cmd.PersistentFlags(), &url, &creds)
-	var opts rebuildOptions
+	var opts admin.RebuildOptions
 	rebuild := &cobra.Command{
 		Use:   "rebuild",
 		Short: "Rebuild the read model from the log while the node keeps answering (crosstalk.admin.views.rebuild)",
@@ -48,7 +36,7 @@ its crosstalk.admin.node.<id>.status shows the progress. Interrupting the
 command (SIGINT) stops watching, not the rebuild.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return rebuildViews(cmd.Context(), url, creds, opts, stdout, stderr)
+			return admin.RebuildViews(cmd.Context(), url, creds, opts, stdout, stderr)
 		},
 	}
 	f := rebuild.Flags()
@@ -57,105 +45,4 @@ command (SIGINT) stops watching, not the rebuild.`,
 	f.StringVar(&opts.Node, "node", "", "rebuild this node's read model (its id, --node-id of serve) rather than whichever node answers")
 	cmd.AddCommand(rebuild)
 	return cmd
-}
-
-func rebuildViews(ctx context.Context, url string, creds node.Credentials, opts rebuildOptions, stdout, stderr io.Writer) error {
-	if opts.Interval <= 0 {
-		return fmt.Errorf("--interval must be positive, got %s", opts.Interval)
-	}
-	// NATS refuses a publish the credentials may not make asynchronously:
-	// the handler ends the request with that refusal instead of a timeout.
-	rctx, refused := context.WithCancelCause(ctx)
-	defer refused(nil)
-	rctx, cancel := context.WithTimeout(rctx, 10*time.Second)
-	defer cancel()
-	nc, err := node.ConnectWith(url, "crosstalk views", creds,
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { refused(err) }))
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	c := client.New(nc)
-	subject, rebuild, status := api.AdminViewsRebuild, c.RebuildViews, queryStatus(c)
-	if opts.Node != "" {
-		subject, rebuild, status = api.AdminNodeViewsRebuild(opts.Node),
-			func(ctx context.Context) (api.RebuildReply, error) { return c.RebuildViewsOn(ctx, opts.Node) },
-			func(ctx context.Context) (api.Status, error) { return c.NodeStatus(ctx, opts.Node) }
-	}
-	r, err := rebuild(rctx)
-	if cause := context.Cause(rctx); err != nil && cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
-		return fmt.Errorf("request %s: %w", subject, cause)
-	}
-	if err != nil {
-		return noNode(opts.Node, err)
-	}
-	verb := "started"
-	if r.Joined {
-		verb = "joined the running"
-	}
-	fmt.Fprintf(stderr, "%s rebuild of the read model: %d events to apply, then what is appended meanwhile\n",
-		verb, r.Progress.Target)
-	if opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
-		defer cancel()
-	}
-	p, err := watchRebuild(ctx, status, r.Progress.StartedAt, opts.Interval, newRebuildProgress(stderr))
-	if err != nil {
-		return err
-	}
-	if p.State == api.RebuildFailed {
-		return fmt.Errorf("the rebuild failed: %s", p.Error)
-	}
-	took := p.FinishedAt.Sub(p.StartedAt).Round(time.Millisecond)
-	fmt.Fprintf(stdout, "rebuilt the read model: %d events applied in %s; it answers now\n", p.Applied, took)
-	return nil
-}
-
-// watchRebuild polls the status until the rebuild that started at started
-// has ended, showing its progress, and returns how it ended.
-func watchRebuild(ctx context.Context, status statusFunc, started time.Time, every time.Duration,
-	bar *replayProgress) (api.RebuildProgress, error) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		st, err := status(qctx)
-		cancel()
-		switch {
-		case err != nil && ctx.Err() == nil:
-			// One unanswered poll (a request timing out under load) is no
-			// reason to stop watching.
-			fmt.Fprintf(bar.w, "status: %v\n", err)
-		case err == nil && st.Rebuild == nil:
-			return api.RebuildProgress{}, errors.New("the service reports no rebuild: it restarted, and a restart " +
-				"discards a rebuild in progress; run the command again")
-		case err == nil:
-			p := *st.Rebuild
-			if !p.StartedAt.Equal(started) {
-				return p, errors.New("another rebuild replaced the one this command watched; its outcome is unknown")
-			}
-			total := max(p.Target, p.Applied)
-			if p.State == api.RebuildRunning {
-				// A bar that reaches its max completes and shows nothing
-				// more; a running rebuild also applies what is appended
-				// meanwhile, past its target.
-				total = max(total, p.Applied+1)
-			}
-			bar.show(p.Applied, total)
-			if p.State != api.RebuildRunning {
-				bar.finish(p.State == api.RebuildDone)
-				return p, nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			bar.finish(false)
-			if errors.Is(ctx.Err(), context.Canceled) {
-				return api.RebuildProgress{}, errors.New("stopped watching; the rebuild goes on (see crosstalk.query.status)")
-			}
-			return api.RebuildProgress{}, fmt.Errorf("the rebuild did not end in time: %w", ctx.Err())
-		case <-t.C:
-		}
-	}
 }

@@ -28,8 +28,8 @@ var narrative = map[string]bool{
 // testSupport holds packages that only tests import: like _test.go files,
 // they write stories with named accounts, and apply no rule.
 var testSupport = map[string]bool{
-	"internal/historytest": true,
-	"internal/testkit":     true,
+	"node/historytest": true,
+	"internal/testkit": true,
 }
 
 // Policy is data: no Go code outside tests, docs/ and the seed story's script

@@ -6,5 +6,6 @@
 // the wire contract (api) on the standard library alone, and the client on
 // the contract and NATS, without the server's store or broker;
 // and service on top: the packages below it, the closer among them, never
-// import it.
+// import it; and internal/ a set of leaves that reach neither node, service
+// nor the binary, whose tools live under cmd/crosstalk/internal/.
 package depcheck

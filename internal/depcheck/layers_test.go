@@ -5,13 +5,13 @@ import (
 	"testing"
 )
 
-// aboveService are the packages that may import service: the binary, the
-// test and benchmark tooling, and node, which assembles a running server
-// (it may not exist yet). Everything else is below service (events,
+// aboveService are the packages that may import service: the binary and
+// its tools (cmd/crosstalk/internal/), node, which assembles a running
+// server, and the harnesses under node/ that run one for a test. Everything else is below service (events,
 // aggregate, eventlog, projector, closer, audit, client, api, ...), and
 // service is built on those, so none of them may import it, directly or
 // through another package.
-var aboveService = []string{"cmd/", "internal/", "node"}
+var aboveService = []string{"cmd/", "node", "node/"}
 
 // Nothing below service imports it: the dependencies point one way, so the
 // closer, the read model and the wire types can be used and tested without

@@ -10,6 +10,6 @@
 // packages (events, api), so that the in-package tests of projector,
 // service, eventlog and aggregate can use it without an import cycle. A
 // real in-process nats-server lives in internal/natstest; a whole crosstalk
-// node writing histories lives in internal/historytest, which builds on
+// node writing histories lives in node/historytest, which builds on
 // both.
 package testkit

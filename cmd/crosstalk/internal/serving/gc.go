@@ -1,4 +1,4 @@
-package main
+package serving
 
 import (
 	"os"
@@ -19,20 +19,20 @@ const defaultGCPercent = 400
 // limit the garbage collector runs as often as it must to stay under it.
 const defaultMemoryLimit = 1 << 30
 
-// tuneGC applies defaultGCPercent unless the operator set GOGC, which
+// TuneGC applies defaultGCPercent unless the operator set GOGC, which
 // always wins. bench and soak measure CPU, so they take no memory limit:
 // one that their large stores reach turns their figures into the
 // collector's.
-func tuneGC() {
+func TuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 }
 
-// limitMemory applies defaultMemoryLimit unless the operator set
+// LimitMemory applies defaultMemoryLimit unless the operator set
 // GOMEMLIMIT, which the runtime reads itself and which always wins: serve's
 // heap budget (docs/reliability.md, "Memory").
-func limitMemory() {
+func LimitMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}

@@ -1,4 +1,4 @@
-package main
+package serving
 
 import (
 	"context"
@@ -13,35 +13,35 @@ import (
 
 // Log formats of --log-format.
 const (
-	logText = "text"
-	logJSON = "json"
+	LogText = "text"
+	LogJSON = "json"
 )
 
-// newFormattedLogger logs to stderr in format, text or json.
-func newFormattedLogger(stderr io.Writer, level slog.Level, format string) (*slog.Logger, error) {
+// NewFormattedLogger logs to stderr in format, text or json.
+func NewFormattedLogger(stderr io.Writer, level slog.Level, format string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch format {
-	case logText:
+	case LogText:
 		return slog.New(slog.NewTextHandler(stderr, opts)), nil
-	case logJSON:
+	case LogJSON:
 		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
-// probeFlags are serve's --metrics and --ready-max-lag.
-type probeFlags struct {
-	listen string
-	maxLag uint64
+// ProbeFlags are serve's --metrics and --ready-max-lag.
+type ProbeFlags struct {
+	Listen string
+	MaxLag uint64
 }
 
-// run runs n until ctx is done, with its HTTP probe beside it when
+// Run runs n until ctx is done, with its HTTP probe beside it when
 // --metrics is given; the probe stops when the node does.
-func (f probeFlags) run(ctx context.Context, n *node.Node, logger *slog.Logger) error {
-	if f.listen == "" {
+func (f ProbeFlags) Run(ctx context.Context, n *node.Node, logger *slog.Logger) error {
+	if f.Listen == "" {
 		return n.Run(ctx)
 	}
-	p, err := n.Probe(f.listen, f.maxLag)
+	p, err := n.Probe(f.Listen, f.MaxLag)
 	if err != nil {
 		return err
 	}

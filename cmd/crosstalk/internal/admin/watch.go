@@ -1,17 +1,16 @@
-package main
+package admin
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/progress"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -21,7 +20,7 @@ import (
 // with nil; opts.Timeout, if set, ends it with an error. A failed first query
 // is returned; later ones (the service restarting, say) are reported and
 // retried.
-func watchPolicy(ctx context.Context, c *client.Client, opts statusOptions, stdout, stderr io.Writer) error {
+func watchPolicy(ctx context.Context, c *client.Client, opts PolicyOptions, stdout, stderr io.Writer) error {
 	wctx, cancel := watchContext(ctx, opts.Timeout)
 	defer cancel()
 	progress := newPolicyProgress(stderr)
@@ -104,13 +103,7 @@ type policyProgress struct {
 }
 
 func newPolicyProgress(w io.Writer) *policyProgress {
-	return &policyProgress{w: w, terminal: isTerminal(w)}
-}
-
-// isTerminal reports whether w is a terminal; only an *os.File can be.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	return &policyProgress{w: w, terminal: progress.IsTerminal(w)}
 }
 
 // show reports one answer that is not settled: the closing of the version

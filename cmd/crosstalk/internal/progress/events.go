@@ -1,17 +1,21 @@
-package main
+// Package progress shows how far a long run is on a writer: a bar on a
+// terminal, plain lines otherwise (a log, a pipe, a test's buffer).
+package progress
 
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
-// replayProgress shows a replay's progress on w: a bar with events/s and
+// Events shows a replay's progress on w: a bar with events/s and
 // ETA when w is a terminal, otherwise a line at most every interval and one
 // at the end. The views rebuild shows its progress with it too.
-type replayProgress struct {
+type Events struct {
 	w        io.Writer
 	name     string // the bar's description, "replay" or "rebuild"
 	verb     string // the lines' verb, "replayed" or "rebuilt"
@@ -23,17 +27,18 @@ type replayProgress struct {
 	total    uint64
 }
 
-func newReplayProgress(w io.Writer) *replayProgress { return newEventProgress(w, "replay", "replayed") }
+// NewReplay shows a replay's progress.
+func NewReplay(w io.Writer) *Events { return newEvents(w, "replay", "replayed") }
 
-// newRebuildProgress shows a views rebuild's progress.
-func newRebuildProgress(w io.Writer) *replayProgress {
-	return newEventProgress(w, "rebuild", "rebuilt")
+// NewRebuild shows a views rebuild's progress.
+func NewRebuild(w io.Writer) *Events {
+	return newEvents(w, "rebuild", "rebuilt")
 }
 
-func newEventProgress(w io.Writer, name, verb string) *replayProgress {
-	p := &replayProgress{w: w, name: name, verb: verb, start: time.Now(), interval: time.Second}
+func newEvents(w io.Writer, name, verb string) *Events {
+	p := &Events{w: w, name: name, verb: verb, start: time.Now(), interval: time.Second}
 	p.shown = p.start
-	if isTerminal(w) {
+	if IsTerminal(w) {
 		p.bar = newReplayBar(w, name)
 	}
 	return p
@@ -54,8 +59,8 @@ func newReplayBar(w io.Writer, name string) *progressbar.ProgressBar {
 	)
 }
 
-// show is the replay's Progress callback.
-func (p *replayProgress) show(done, total uint64) {
+// Show is the replay's Progress callback.
+func (p *Events) Show(done, total uint64) {
 	p.done, p.total = done, total
 	if p.bar != nil {
 		if total > 0 && p.bar.GetMax64() != int64(total) {
@@ -70,8 +75,8 @@ func (p *replayProgress) show(done, total uint64) {
 	}
 }
 
-// finish ends the bar, or writes the last line when the replay succeeded.
-func (p *replayProgress) finish(ok bool) {
+// Finish ends the bar, or writes the last line when the replay succeeded.
+func (p *Events) Finish(ok bool) {
 	if p.bar != nil {
 		if ok {
 			_ = p.bar.Finish()
@@ -84,7 +89,7 @@ func (p *replayProgress) finish(ok bool) {
 	}
 }
 
-func (p *replayProgress) line() {
+func (p *Events) line() {
 	rate := float64(p.done) / max(time.Since(p.start).Seconds(), 1e-9)
 	if p.total > 0 {
 		fmt.Fprintf(p.w, "%s %d/%d events, %.0f events/s\n", p.verb, p.done, p.total, rate)
@@ -92,3 +97,12 @@ func (p *replayProgress) line() {
 	}
 	fmt.Fprintf(p.w, "%s %d events, %.0f events/s\n", p.verb, p.done, rate)
 }
+
+// IsTerminal reports whether w is a terminal; only an *os.File can be.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Writer is where the progress goes, for a note between its lines.
+func (p *Events) Writer() io.Writer { return p.w }
