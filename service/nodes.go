@@ -15,6 +15,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
 // ErrNoViews reports a request for the read model (a rebuild) made to a
@@ -57,12 +58,12 @@ func (s *Service) metadata() map[string]string {
 
 // addNodeEndpoints registers the admin subjects this node answers alone,
 // crosstalk.admin.node.<id>.status and .views.rebuild.
-func (s *Service) addNodeEndpoints(ctx context.Context, svc *microService) error {
+func (s *Service) addNodeEndpoints(svc *rpc.Server) error {
 	g := svc.AddGroup(strings.TrimSuffix(api.AdminNodePrefix, ".") + "." + s.opts.NodeID)
-	if err := s.add(ctx, g, s.commands, "node.status", "status", s.nodeStatus); err != nil {
+	if err := s.add(g, s.commands, "node.status", "status", s.nodeStatus); err != nil {
 		return err
 	}
-	return s.add(ctx, g, s.commands, "node.views.rebuild", "views.rebuild",
+	return s.add(g, s.commands, "node.views.rebuild", "views.rebuild",
 		func(ctx context.Context, p identity.Principal, req request) (any, error) {
 			return s.rebuildViews(ctx, p, req.data)
 		})
