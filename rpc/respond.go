@@ -15,7 +15,7 @@ import (
 )
 
 // Host is what the server needs of the service it serves: who sent a
-// request, its deadline, the reply's headers, and the codec of replies.
+// request, its deadline, and the codec of replies.
 // The service implements it, so that rpc never imports the service.
 type Host interface {
 	// Principal is who sent msg, or why that cannot be read: such a
@@ -25,9 +25,6 @@ type Host interface {
 	// Context is the context of one request of an endpoint of kind
 	// ("command", "query", "admin") under base; cancel once answered.
 	Context(base context.Context, kind string) (context.Context, context.CancelFunc)
-	// Header is a reply's header; more says the reply adds headers, so it
-	// needs a copy of its own rather than a shared one.
-	Header(more bool) nats.Header
 	// EncodeError is err's reply: micro's status, the contract's code, the
 	// one-line sentence for micro's error header, and the body.
 	EncodeError(err error) (status, code, message string, body []byte)
@@ -54,6 +51,8 @@ type Config struct {
 	// $SRV.INFO reports them.
 	Name, Version, Description string
 	Metadata                   map[string]string
+	// NodeID is every reply's Crosstalk-Node header.
+	NodeID string
 	// Host reads requests and encodes replies; Observer counts them.
 	Host     Host
 	Observer Observer
@@ -69,7 +68,7 @@ func (m *Server) respond(req Request, res any, err error) {
 		return
 	}
 	host := m.cfg.Host
-	msg := &nats.Msg{Subject: req.Reply, Header: host.Header(err != nil || req.Trace.Parent != "")}
+	msg := &nats.Msg{Subject: req.Reply, Header: m.header(err != nil || req.Trace.Parent != "")}
 	status, code := "", "ok"
 	if err != nil {
 		var text string
@@ -101,6 +100,16 @@ func (m *Server) respond(req Request, res any, err error) {
 		m.cfg.Logger.Warn("reply failed", slog.String("subject", req.Subject), slog.Any("err", err))
 	}
 	m.answered(req, status, code, err)
+}
+
+// header is the header of a reply: Crosstalk-Node, on every reply. A
+// reply that needs more headers gets a copy, so that the shared one is
+// only ever read.
+func (m *Server) header(more bool) nats.Header {
+	if !more {
+		return m.nodeHeader
+	}
+	return nats.Header{api.NodeHeader: m.nodeHeader[api.NodeHeader]}
 }
 
 // answered counts a reply just sent in its endpoint's statistics and the

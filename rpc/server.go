@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/nats-io/nuid"
@@ -45,6 +46,9 @@ type Server struct {
 	inflight sync.WaitGroup
 	workers  sync.WaitGroup
 	jobs     chan func()
+	// nodeHeader is every reply's Crosstalk-Node header, shared and only
+	// read (header).
+	nodeHeader nats.Header
 }
 
 // queueGroup is micro's default queue group, so several instances share
@@ -56,7 +60,8 @@ const queueGroup = "q"
 // shutdown drains instead of failing requests already accepted.
 func NewServer(ctx context.Context, cfg Config) *Server {
 	return &Server{cfg: cfg, id: nuid.Next(), started: time.Now().UTC(), ctx: ctx,
-		base: context.WithoutCancel(ctx), jobs: make(chan func())}
+		base: context.WithoutCancel(ctx), jobs: make(chan func()),
+		nodeHeader: nats.Header{api.NodeHeader: {cfg.NodeID}}}
 }
 
 // ID is the server's instance id, as $SRV.INFO reports it.

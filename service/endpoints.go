@@ -12,25 +12,6 @@ import (
 	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
-// request is what a handler needs of a request (rpc.Request's, read as the
-// service's handlers read it).
-type request struct {
-	subject string
-	data    []byte
-	// trace is the request's W3C trace context, echoed in the reply.
-	trace events.Trace
-	// info is the Nats-Request-Info header, read only when the service
-	// enforces identities.
-	info    string
-	infoErr error
-}
-
-// handlerFunc answers one request from principal p.
-type handlerFunc func(ctx context.Context, p identity.Principal, req request) (any, error)
-
-// quickFunc answers a request at once if it can (rpc.Quick).
-type quickFunc func(p identity.Principal, req request) (res any, answered bool, err error)
-
 // kindCommand is the kind of the command endpoints, for their deadline.
 const kindCommand = rpc.KindCommand
 
@@ -40,7 +21,7 @@ func traceFrom(ctx context.Context) events.Trace { return rpc.TraceFrom(ctx) }
 func (s *Service) addService(ctx context.Context) (*rpc.Server, error) {
 	svc := rpc.NewServer(ctx, rpc.Config{Conn: s.nc, Name: api.ServiceName, Version: s.opts.Version,
 		Description: "crosstalk: event-sourced cross-app chat with policy-switched links", Metadata: s.metadata(),
-		Host: rpcHost{s}, Observer: s.observer, Logger: s.opts.Logger})
+		NodeID: s.opts.NodeID, Host: rpcHost{s}, Observer: s.observer, Logger: s.opts.Logger})
 	if s.has(api.RoleCommands) {
 		if err := s.addCommands(svc); err != nil {
 			return nil, err
@@ -72,11 +53,11 @@ func (s *Service) addCommands(svc *rpc.Server) error {
 		}
 	}
 	admin := svc.AddGroup("crosstalk.admin")
-	return s.add(admin, s.commands, "policy.publish", "policy.publish", func(ctx context.Context, p identity.Principal, req request) (any, error) {
+	return s.add(admin, s.commands, "policy.publish", "policy.publish", func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
 		if err := p.MayAdmin(); err != nil {
 			return nil, err
 		}
-		return s.publishPolicy(ctx, p, req.data)
+		return s.publishPolicy(ctx, p, req.Data)
 	})
 }
 
@@ -85,8 +66,8 @@ func (s *Service) addCommands(svc *rpc.Server) error {
 // queries.
 func (s *Service) addViewsEndpoints(svc *rpc.Server) error {
 	admin := svc.AddGroup("crosstalk.admin")
-	if err := s.add(admin, s.commands, "views.rebuild", "views.rebuild", func(ctx context.Context, p identity.Principal, req request) (any, error) {
-		return s.rebuildViews(ctx, p, req.data)
+	if err := s.add(admin, s.commands, "views.rebuild", "views.rebuild", func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
+		return s.rebuildViews(ctx, p, req.Data)
 	}); err != nil {
 		return err
 	}
@@ -102,10 +83,12 @@ func (s *Service) addQueries(g *rpc.Group) error {
 		api.QueryConversation: s.queryConversation, api.QueryPolicy: s.queryPolicy, api.QueryStatus: s.queryStatus,
 		api.QueryCommand: s.queryCommand,
 	}
-	quick := map[string]quickFunc{api.QueryInbox: s.queryInboxNow}
+	quick := map[string]rpc.Quick{api.QueryInbox: s.queryInboxNow}
 	for name, q := range queries {
-		h := func(ctx context.Context, p identity.Principal, req request) (any, error) { return q(ctx, p, req.data) }
-		if err := g.Add("query."+name, name, s.queries, handler(h), quickly(quick[name])); err != nil {
+		h := func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
+			return q(ctx, p, req.Data)
+		}
+		if err := g.Add("query."+name, name, s.queries, h, quick[name]); err != nil {
 			return err
 		}
 	}
@@ -113,25 +96,8 @@ func (s *Service) addQueries(g *rpc.Group) error {
 }
 
 // add registers one endpoint whose requests take slots of lim.
-func (s *Service) add(g *rpc.Group, lim *admission.Limiter, name, subject string, h handlerFunc) error {
-	return g.Add(name, subject, lim, handler(h), nil)
-}
-
-// handler is h as rpc calls it.
-func handler(h handlerFunc) rpc.Handler {
-	return func(ctx context.Context, p identity.Principal, r rpc.Request) (any, error) {
-		return h(ctx, p, request{subject: r.Subject, data: r.Data, trace: r.Trace})
-	}
-}
-
-// quickly is q as rpc calls it; nil stays nil.
-func quickly(q quickFunc) rpc.Quick {
-	if q == nil {
-		return nil
-	}
-	return func(p identity.Principal, r rpc.Request) (any, bool, error) {
-		return q(p, request{subject: r.Subject, data: r.Data, trace: r.Trace})
-	}
+func (s *Service) add(g *rpc.Group, lim *admission.Limiter, name, subject string, h rpc.Handler) error {
+	return g.Add(name, subject, lim, h, nil)
 }
 
 // commandRun runs one command body of action for app, sent by p.
@@ -139,18 +105,18 @@ type commandRun func(ctx context.Context, p identity.Principal, app events.App, 
 
 // commandHandler reads the app from the request subject,
 // crosstalk.cmd.<app>.<action>, and runs the command.
-func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
+func (s *Service) commandHandler(action string, run commandRun) rpc.Handler {
 	suffix := "." + action // once, not per request
-	return func(ctx context.Context, p identity.Principal, req request) (any, error) {
-		rest := strings.TrimPrefix(req.subject, api.CommandPrefix)
+	return func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
+		rest := strings.TrimPrefix(req.Subject, api.CommandPrefix)
 		app := events.App(strings.TrimSuffix(rest, suffix))
 		if err := app.Validate(); err != nil {
-			return nil, badRequest("subject %s: %v", events.Quote(req.subject), err)
+			return nil, badRequest("subject %s: %v", events.Quote(req.Subject), err)
 		}
-		r, err := run(ctx, p, app, action, req.data)
+		r, err := run(ctx, p, app, action, req.Data)
 		err = s.failFast(ctx, err) // a wait before execute's, as within it
 		if err != nil {
-			s.recordRejection(p, req.trace, app, action, req.data, err)
+			s.recordRejection(p, req.Trace, app, action, req.Data, err)
 		}
 		return r, err
 	}

@@ -14,19 +14,12 @@ import (
 type rpcHost struct{ s *Service }
 
 // Principal reads who sent msg (identity.go).
-func (h rpcHost) Principal(msg *nats.Msg) (identity.Principal, error) {
-	var req request
-	req.info, req.infoErr = h.s.requestInfo(msg)
-	return h.s.principal(req)
-}
+func (h rpcHost) Principal(msg *nats.Msg) (identity.Principal, error) { return h.s.principal(msg) }
 
 // Context is the request's deadline (requestContext).
 func (h rpcHost) Context(base context.Context, kind string) (context.Context, context.CancelFunc) {
 	return h.s.requestContext(base, kind)
 }
-
-// Header is a reply's header, with Crosstalk-Node (replyHeader).
-func (h rpcHost) Header(more bool) nats.Header { return h.s.replyHeader(more) }
 
 // EncodeError is err's reply as the contract has it, under the policy in
 // force; the header's sentence is one line and bounded.

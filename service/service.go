@@ -254,9 +254,6 @@ type Service struct {
 	startSeqs []uint64
 	started   atomic.Bool
 	caughtUp  atomic.Bool
-	// nodeHeader is every reply's Crosstalk-Node header, shared and only
-	// read (replyHeader).
-	nodeHeader nats.Header
 }
 
 // New builds a service on a NATS connection, an event log and a read
@@ -269,7 +266,7 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 		convs:    newCache(opts.CacheSize),
 		accts:    newCache(opts.CacheSize),
 		ready:    make(chan struct{}),
-		observer: opts.Observer, nodeHeader: nats.Header{api.NodeHeader: {opts.NodeID}},
+		observer: opts.Observer,
 	}
 	if s.observer == nil {
 		s.observer = noObserver{}
