@@ -20,7 +20,7 @@ func TestDeadlinesAreSharedNeverShort(t *testing.T) {
 	if first != second {
 		t.Fatal("two requests taken up at once got a context each")
 	}
-	if short := deadlineOf(t, second).Sub(taken); short < timeout {
+	if short := lead(t, second, taken); short < timeout {
 		t.Fatalf("the shared deadline is %s after the second request, want at least %s", short, timeout)
 	}
 	time.Sleep(2 * DeadlineGrain(timeout))
@@ -29,7 +29,7 @@ func TestDeadlinesAreSharedNeverShort(t *testing.T) {
 	if third == first {
 		t.Fatal("a request two grains later got a context that ends too soon for it")
 	}
-	if short := deadlineOf(t, third).Sub(later); short < timeout {
+	if short := lead(t, third, later); short < timeout {
 		t.Fatalf("a new shared deadline is %s after its request, want at least %s", short, timeout)
 	}
 	<-first.Done()
@@ -38,11 +38,12 @@ func TestDeadlinesAreSharedNeverShort(t *testing.T) {
 	}
 }
 
-func deadlineOf(t *testing.T, ctx context.Context) time.Time {
+// lead is how long after from ctx's deadline falls.
+func lead(t *testing.T, ctx context.Context, from time.Time) time.Duration {
 	t.Helper()
-	d, ok := ctx.Deadline()
-	if !ok {
-		t.Fatal("no deadline")
+	if at, ok := ctx.Deadline(); ok {
+		return at.Sub(from)
 	}
-	return d
+	t.Fatal("no deadline")
+	return 0
 }
