@@ -13,6 +13,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
 // replyFor builds the reply for event e stored at seq: its subject names
@@ -72,13 +73,13 @@ var errAppendTimeout = errors.New("append timeout")
 // context registered with its parent and their allocations for nothing.
 // A parent that ends first gives its own cause either way.
 func (s *Service) appendBound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= s.opts.AppendTimeout+deadlineGrain(s.opts.AppendTimeout) {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= s.opts.AppendTimeout+rpc.DeadlineGrain(s.opts.AppendTimeout) {
 		return ctx, func() {}
 	}
 	return context.WithTimeoutCause(ctx, s.opts.AppendTimeout, errAppendTimeout)
 }
 
-// requestContext is the context of one request of ep, under parent (the
+// requestContext is the context of one request of kind, under parent (the
 // same for every request: see deadlines). A command from a command
 // endpoint is bounded by Options.AppendTimeout from the moment the service
 // takes it up, with errAppendTimeout as the cause, when that is shorter
@@ -86,12 +87,12 @@ func (s *Service) appendBound(ctx context.Context) (context.Context, context.Can
 // read, its aggregate's load, the append), and its one deadline then
 // serves execute as well (appendBound). Every other request is bounded by
 // CommandTimeout. The deadlines are shared by the requests of one grain
-// (deadlines.go), so the cancel returned does nothing.
-func (s *Service) requestContext(parent context.Context, ep *endpoint) (context.Context, context.CancelFunc) {
-	if ep != nil && ep.kind == kindCommand && s.opts.AppendTimeout < s.opts.CommandTimeout {
-		return s.commandDeadlines.context(parent, s.opts.AppendTimeout, errAppendTimeout), func() {}
+// (rpc.Deadlines), so the cancel returned does nothing.
+func (s *Service) requestContext(parent context.Context, kind string) (context.Context, context.CancelFunc) {
+	if kind == kindCommand && s.opts.AppendTimeout < s.opts.CommandTimeout {
+		return s.commandDeadlines.Context(parent, s.opts.AppendTimeout, errAppendTimeout), func() {}
 	}
-	return s.requestDeadlines.context(parent, s.opts.CommandTimeout, nil), func() {}
+	return s.requestDeadlines.Context(parent, s.opts.CommandTimeout, nil), func() {}
 }
 
 // failFast turns err into ErrUnavailable, with the sentence a producer

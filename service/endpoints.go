@@ -3,118 +3,101 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
-	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/micro"
-
+	"github.com/crosstalk-dev/crosstalk/admission"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
-// request is what a handler needs of a request message, copied out of it:
-// handlers run on their own goroutine with this copy and reply through the
-// connection.
-type request struct {
-	subject, reply string
-	data           []byte
-	// info is the Nats-Request-Info header, read only when the service
-	// enforces identities.
-	info    string
-	infoErr error
-	// trace is the request's W3C trace context, echoed in the reply.
-	trace events.Trace
-	// ep is the endpoint that received it and start when, for the
-	// endpoint's statistics and the metrics, counted when it is answered.
-	ep    *endpoint
-	start time.Time
-}
+// kindCommand is the kind of the command endpoints, for their deadline.
+const kindCommand = rpc.KindCommand
 
-// handlerFunc answers one request from principal p.
-type handlerFunc func(ctx context.Context, p identity.Principal, req request) (any, error)
+// traceFrom is the request's trace context that ctx carries, if any.
+func traceFrom(ctx context.Context) events.Trace { return rpc.TraceFrom(ctx) }
 
-func (s *Service) addService(ctx context.Context) (*microService, error) {
-	svc := newMicroService(s.nc, api.ServiceName, s.opts.Version,
-		"crosstalk: event-sourced cross-app chat with policy-switched links", s.metadata())
+func (s *Service) addService(ctx context.Context) (*rpc.Server, error) {
+	svc := rpc.NewServer(ctx, rpc.Config{Conn: s.nc, Name: api.ServiceName, Version: s.opts.Version,
+		Description: "crosstalk: event-sourced cross-app chat with policy-switched links", Metadata: s.metadata(),
+		NodeID: s.opts.NodeID, Host: rpcHost{s}, Observer: s.observer, Logger: s.opts.Logger})
 	if s.has(api.RoleCommands) {
-		if err := s.addCommands(ctx, svc); err != nil {
+		if err := s.addCommands(svc); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.addNodeEndpoints(ctx, svc); err != nil {
+	if err := s.addNodeEndpoints(svc); err != nil {
 		return nil, err
 	}
 	if s.hasViews() {
-		if err := s.addViewsEndpoints(ctx, svc); err != nil {
+		if err := s.addViewsEndpoints(svc); err != nil {
 			return nil, err
 		}
 	}
-	return svc, svc.start()
+	return svc, svc.Start()
 }
 
 // addCommands registers the commands and the policy's publication: the
 // commands role.
-func (s *Service) addCommands(ctx context.Context, svc *microService) error {
+func (s *Service) addCommands(svc *rpc.Server) error {
 	cmd := svc.AddGroup("crosstalk.cmd")
 	for _, a := range api.ConversationActions {
-		if err := s.add(ctx, cmd, s.commands, a, "*."+a, s.commandHandler(a, s.conversationCommand)); err != nil {
+		if err := s.add(cmd, s.commands, a, "*."+a, s.commandHandler(a, s.conversationCommand)); err != nil {
 			return err
 		}
 	}
 	for _, a := range api.AccountActions {
-		if err := s.add(ctx, cmd, s.commands, a, "*."+a, s.commandHandler(a, s.accountCommand)); err != nil {
+		if err := s.add(cmd, s.commands, a, "*."+a, s.commandHandler(a, s.accountCommand)); err != nil {
 			return err
 		}
 	}
 	admin := svc.AddGroup("crosstalk.admin")
-	return s.add(ctx, admin, s.commands, "policy.publish", "policy.publish", func(ctx context.Context, p identity.Principal, req request) (any, error) {
+	return s.add(admin, s.commands, "policy.publish", "policy.publish", func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
 		if err := p.MayAdmin(); err != nil {
 			return nil, err
 		}
-		return s.publishPolicy(ctx, p, req.data)
+		return s.publishPolicy(ctx, p, req.Data)
 	})
 }
 
 // addViewsEndpoints registers what answers from the read model: the
 // shared rebuild (any node that keeps one) and, with the queries role, the
 // queries.
-func (s *Service) addViewsEndpoints(ctx context.Context, svc *microService) error {
+func (s *Service) addViewsEndpoints(svc *rpc.Server) error {
 	admin := svc.AddGroup("crosstalk.admin")
-	if err := s.add(ctx, admin, s.commands, "views.rebuild", "views.rebuild", func(ctx context.Context, p identity.Principal, req request) (any, error) {
-		return s.rebuildViews(ctx, p, req.data)
+	if err := s.add(admin, s.commands, "views.rebuild", "views.rebuild", func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
+		return s.rebuildViews(ctx, p, req.Data)
 	}); err != nil {
 		return err
 	}
 	if !s.has(api.RoleQueries) {
 		return nil
 	}
-	return s.addQueries(ctx, svc.AddGroup("crosstalk.query"))
+	return s.addQueries(svc.AddGroup("crosstalk.query"))
 }
 
-func (s *Service) addQueries(ctx context.Context, g *group) error {
+func (s *Service) addQueries(g *rpc.Group) error {
 	queries := map[string]func(context.Context, identity.Principal, []byte) (any, error){
 		api.QueryInbox: s.queryInbox, api.QueryMessages: s.queryMessages, api.QueryPresence: s.queryPresence,
 		api.QueryConversation: s.queryConversation, api.QueryPolicy: s.queryPolicy, api.QueryStatus: s.queryStatus,
 		api.QueryCommand: s.queryCommand,
 	}
-	quick := map[string]quickFunc{api.QueryInbox: s.queryInboxNow}
+	quick := map[string]rpc.Quick{api.QueryInbox: s.queryInboxNow}
 	for name, q := range queries {
-		q := q
-		h := func(ctx context.Context, p identity.Principal, req request) (any, error) { return q(ctx, p, req.data) }
-		if err := g.addEndpoint("query."+name, name, s.async(ctx, s.queries, h, quick[name])); err != nil {
+		h := func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
+			return q(ctx, p, req.Data)
+		}
+		if err := g.Add("query."+name, name, s.queries, h, quick[name]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// add registers one endpoint whose requests take slots of lim. Endpoint
-// names may not contain dots.
-func (s *Service) add(ctx context.Context, g *group, lim *limiter, name, subject string, h handlerFunc) error {
-	return g.addEndpoint(name, subject, s.async(ctx, lim, h, nil))
+// add registers one endpoint whose requests take slots of lim.
+func (s *Service) add(g *rpc.Group, lim *admission.Limiter, name, subject string, h rpc.Handler) error {
+	return g.Add(name, subject, lim, h, nil)
 }
 
 // commandRun runs one command body of action for app, sent by p.
@@ -122,186 +105,36 @@ type commandRun func(ctx context.Context, p identity.Principal, app events.App, 
 
 // commandHandler reads the app from the request subject,
 // crosstalk.cmd.<app>.<action>, and runs the command.
-func (s *Service) commandHandler(action string, run commandRun) handlerFunc {
+func (s *Service) commandHandler(action string, run commandRun) rpc.Handler {
 	suffix := "." + action // once, not per request
-	return func(ctx context.Context, p identity.Principal, req request) (any, error) {
-		rest := strings.TrimPrefix(req.subject, api.CommandPrefix)
+	return func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
+		rest := strings.TrimPrefix(req.Subject, api.CommandPrefix)
 		app := events.App(strings.TrimSuffix(rest, suffix))
 		if err := app.Validate(); err != nil {
-			return nil, badRequest("subject %s: %v", events.Quote(req.subject), err)
+			return nil, badRequest("subject %s: %v", events.Quote(req.Subject), err)
 		}
-		r, err := run(ctx, p, app, action, req.data)
+		r, err := run(ctx, p, app, action, req.Data)
 		err = s.failFast(ctx, err) // a wait before execute's, as within it
 		if err != nil {
-			s.recordRejection(p, req.trace, app, action, req.data, err)
+			s.recordRejection(p, req.Trace, app, action, req.Data, err)
 		}
 		return r, err
 	}
 }
 
-// async runs h on another goroutine, because micro delivers an endpoint's
-// requests one at a time. The request is let in by lim first (see
-// limiter.admit): its principal's budget, then a slot counted against its
-// connection; it gets CommandTimeout (a command, AppendTimeout: see
-// requestContext), and is allowed to finish after ctx is done so that a shutdown drains instead of
-// failing requests already accepted. A request that quick, if given,
-// answers at once is answered right here instead (see quickFunc).
-func (s *Service) async(ctx context.Context, lim *limiter, h handlerFunc, quick quickFunc) func(*endpoint, *nats.Msg) {
-	base := context.WithoutCancel(ctx)
-	return func(ep *endpoint, msg *nats.Msg) {
-		req := request{subject: msg.Subject, reply: msg.Reply, data: msg.Data,
-			trace: traceOf(msg.Header), ep: ep, start: time.Now()}
-		req.info, req.infoErr = s.requestInfo(msg)
-		p, perr := s.principal(req)
-		conn := connectionOf(p, req.reply)
-		bg, err := lim.admit(p, perr, conn)
-		if err != nil {
-			s.respond(req, nil, err)
-			return
-		}
-		s.inflight.Add(1)
-		if perr == nil && quick != nil && s.answerNow(quick, p, req) {
-			lim.leave(bg, conn)
-			s.inflight.Done()
-			return
-		}
-		s.runJob(ctx, func() {
-			defer s.inflight.Done()
-			defer lim.leave(bg, conn)
-			rctx, cancel := s.requestContext(base, req.ep)
-			defer cancel()
-			rctx = withTrace(rctx, req.trace)
-			err := perr
-			var res any
-			if err == nil {
-				res, err = h(rctx, p, req)
-			}
-			s.respond(req, res, err)
-		})
+// encodeReply is res's reply body: a page encoded already (in a pooled
+// buffer, given back by free once published, or as raw JSON), a command's
+// reply without reflection, anything else through encoding/json.
+func encodeReply(res any) (data []byte, free func(), err error) {
+	switch r := res.(type) {
+	case *replyBuffer:
+		return r.b, r.free, nil
+	case json.RawMessage:
+		return r, nil, nil
 	}
-}
-
-// workerIdle is the tick at which a worker goroutine that ran no request
-// since the last one ends.
-const workerIdle = 5 * time.Second
-
-// runJob runs job on a worker goroutine that waits for one, or on a new
-// worker. Workers are reused because a new goroutine per request grew (and
-// copied) its stack again for every request, 8% of the command path's CPU.
-// Workers end once idle (see worker) or once ctx is done.
-func (s *Service) runJob(ctx context.Context, job func()) {
-	select {
-	case s.jobs <- job:
-	default:
-		s.workers.Add(1)
-		go s.worker(ctx, job)
+	if data, ok := encodeCommandReply(res); ok {
+		return data, nil, nil
 	}
-}
-
-// worker runs job, then the jobs it is handed, until it has run none for
-// a whole tick of workerIdle (it ends idle for one to two of them) or ctx
-// is done. A tick, rather than an idle timer reset after every job, spares
-// each command a timer update.
-func (s *Service) worker(ctx context.Context, job func()) {
-	defer s.workers.Done()
-	idle := time.NewTicker(workerIdle)
-	defer idle.Stop()
-	for busy := false; ; {
-		if job != nil {
-			job()
-			job, busy = nil, true
-		}
-		select {
-		case job = <-s.jobs:
-		case <-idle.C:
-			if !busy {
-				return
-			}
-			busy = false
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// respond answers as micro would: JSON on success; on error the
-// Nats-Service-Error-Code and Nats-Service-Error headers and the contract's
-// JSON error body. Either carries the request's trace context.
-func (s *Service) respond(req request, res any, err error) {
-	if req.reply == "" {
-		return
-	}
-	msg := &nats.Msg{Subject: req.reply, Header: s.replyHeader(err != nil || req.trace.Parent != "")}
-	status, code := "", "ok"
-	if err != nil {
-		var body []byte
-		status, code, body = encodeError(err, s.policyAt(s.opts.Clock.Now()).VersionOf())
-		s.logFailure(req, code, err)
-		msg.Header[micro.ErrorCodeHeader] = []string{status}
-		msg.Header[micro.ErrorHeader] = []string{boundMessage(firstLine(err.Error(), code))}
-		if wait := retryAfter(err); wait != "" {
-			msg.Header[api.RetryAfterHeader] = []string{wait}
-		}
-		msg.Data = body
-	} else if buf, ok := res.(*replyBuffer); ok {
-		msg.Data = buf.b // the inbox query's page, in a pooled buffer
-		defer buf.free() // PublishMsg copies it
-	} else if raw, ok := res.(json.RawMessage); ok {
-		msg.Data = raw // encoded already, as the inbox query's page is
-	} else if msg.Data, ok = encodeCommandReply(res); ok {
-		// every command's reply, without reflection
-	} else if msg.Data, err = json.Marshal(res); err != nil {
-		s.opts.Logger.Error("encode reply", slog.String("subject", req.subject), slog.Any("err", err))
-		return
-	}
-	if err == nil {
-		if tooLarge := s.fitsReply(msg.Data); tooLarge != nil {
-			s.respond(req, nil, tooLarge) // rather than a timeout
-			return
-		}
-	}
-	if req.trace.Parent != "" {
-		setTraceHeaders(msg.Header, req.trace)
-	}
-	if err := s.nc.PublishMsg(msg); err != nil {
-		s.opts.Logger.Warn("reply failed", slog.String("subject", req.subject), slog.Any("err", err))
-	}
-	s.answered(req, status, code, err)
-}
-
-// answered counts a reply just sent in its endpoint's statistics and the
-// observer's measurements: both count what the client got, when it got it.
-func (s *Service) answered(req request, status, code string, err error) {
-	if req.ep == nil {
-		return
-	}
-	d := time.Since(req.start)
-	req.ep.record(d, status, err)
-	s.observer.Answered(req.ep.kind, req.ep.label, code, d)
-}
-
-// logFailure writes one log line per failed request: internal errors at
-// error level, the service's own 5xx (unavailable, not caught up, a
-// misconfigured stream) at warn, and a producer's refused request at debug,
-// so that a producer sending garbage cannot flood the log. The error's
-// sentence never quotes a message's text.
-func (s *Service) logFailure(req request, code string, err error) {
-	level := slog.LevelDebug
-	switch {
-	case code == api.CodeInternal:
-		level = slog.LevelError
-	case strings.HasPrefix(api.StatusOf(code), "5"):
-		level = slog.LevelWarn
-	}
-	s.opts.Logger.Log(context.Background(), level, "request failed", slog.String("subject", req.subject),
-		slog.String("code", code), slog.Any("err", err))
-}
-
-// firstLine keeps the error header one line; internal errors say only so.
-func firstLine(text, code string) string {
-	if code == api.CodeInternal {
-		return "internal error"
-	}
-	text, _, _ = strings.Cut(text, "\n")
-	return text
+	data, err = json.Marshal(res)
+	return data, nil, err
 }

@@ -40,17 +40,19 @@ func (s *Service) requestInfo(msg *nats.Msg) (string, error) {
 	return info, nil
 }
 
-// principal is who sent req: identity.SelfDeclared in development mode,
-// otherwise the principal nats-server wrote into the request's header. A
-// header the service cannot read is a refusal, not a guess.
-func (s *Service) principal(req request) (identity.Principal, error) {
+// principal is who sent msg: identity.SelfDeclared in development mode,
+// otherwise the principal nats-server wrote into the request's header
+// (requestInfo). A header the service cannot read is a refusal, not a
+// guess.
+func (s *Service) principal(msg *nats.Msg) (identity.Principal, error) {
 	if !s.opts.EnforceIdentity {
 		return identity.SelfDeclared, nil
 	}
-	if req.infoErr != nil {
-		return identity.Principal{}, req.infoErr
+	info, err := s.requestInfo(msg)
+	if err != nil {
+		return identity.Principal{}, err
 	}
-	p, err := identity.FromRequestInfo(req.info, s.opts.AdminAccount)
+	p, err := identity.FromRequestInfo(info, s.opts.AdminAccount)
 	if err != nil {
 		return identity.Principal{}, fmt.Errorf("%w: the caller's identity cannot be read (%v)", identity.ErrForbidden, err)
 	}

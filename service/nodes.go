@@ -15,6 +15,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
 // ErrNoViews reports a request for the read model (a rebuild) made to a
@@ -40,16 +41,6 @@ func (s *Service) has(role string) bool { return slices.Contains(s.opts.Roles, r
 // runs no projector, no feeds and no query endpoints.
 func (s *Service) hasViews() bool { return s.views() != nil }
 
-// replyHeader is the header of a reply: Crosstalk-Node, on every reply.
-// A reply that needs more headers gets a copy, so that the shared one is
-// only ever read.
-func (s *Service) replyHeader(more bool) nats.Header {
-	if !more {
-		return s.nodeHeader
-	}
-	return nats.Header{api.NodeHeader: s.nodeHeader[api.NodeHeader]}
-}
-
 // metadata is the service's micro metadata: its node id and roles.
 func (s *Service) metadata() map[string]string {
 	return map[string]string{api.MetadataNode: s.opts.NodeID, api.MetadataRoles: strings.Join(s.opts.Roles, ",")}
@@ -57,25 +48,25 @@ func (s *Service) metadata() map[string]string {
 
 // addNodeEndpoints registers the admin subjects this node answers alone,
 // crosstalk.admin.node.<id>.status and .views.rebuild.
-func (s *Service) addNodeEndpoints(ctx context.Context, svc *microService) error {
+func (s *Service) addNodeEndpoints(svc *rpc.Server) error {
 	g := svc.AddGroup(strings.TrimSuffix(api.AdminNodePrefix, ".") + "." + s.opts.NodeID)
-	if err := s.add(ctx, g, s.commands, "node.status", "status", s.nodeStatus); err != nil {
+	if err := s.add(g, s.commands, "node.status", "status", s.nodeStatus); err != nil {
 		return err
 	}
-	return s.add(ctx, g, s.commands, "node.views.rebuild", "views.rebuild",
-		func(ctx context.Context, p identity.Principal, req request) (any, error) {
-			return s.rebuildViews(ctx, p, req.data)
+	return s.add(g, s.commands, "node.views.rebuild", "views.rebuild",
+		func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
+			return s.rebuildViews(ctx, p, req.Data)
 		})
 }
 
 // nodeStatus answers crosstalk.admin.node.<id>.status, for admins: the
 // status of this node, with or without a read model.
-func (s *Service) nodeStatus(ctx context.Context, p identity.Principal, req request) (any, error) {
+func (s *Service) nodeStatus(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
 	if err := p.MayAdmin(); err != nil {
 		return nil, err
 	}
 	var body api.StatusRequest
-	if err := decodeStrict(req.data, &body); err != nil {
+	if err := decodeStrict(req.Data, &body); err != nil {
 		return nil, err
 	}
 	return s.Status(ctx)

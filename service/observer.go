@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/closer"
@@ -36,20 +35,6 @@ func (noObserver) Appended(time.Duration)                         {}
 func (noObserver) Conflicted(bool)                                {}
 func (noObserver) CacheLookup(bool)                               {}
 func (noObserver) CommandPoisoned()                               {}
-
-// kindOf is the kind of request an endpoint subject serves, for Answered.
-func kindOf(subject string) string {
-	switch {
-	case strings.HasPrefix(subject, "crosstalk.query."):
-		return "query"
-	case strings.HasPrefix(subject, "crosstalk.admin."):
-		return "admin"
-	}
-	return kindCommand
-}
-
-// kindCommand is the kind of the command endpoints, crosstalk.cmd.*.
-const kindCommand = "command"
 
 // Lag is how far the read model is behind the log: in events, and in
 // seconds, the age of the oldest event it has not applied (0 when it has

@@ -9,6 +9,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
+	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
 // waitFor gives read-your-writes: it waits up to Options.ReadWait until the
@@ -152,10 +153,10 @@ func (s *Service) queryInbox(ctx context.Context, by identity.Principal, body []
 	return s.answer(ctx, body, &q, func() (any, error) { return s.inboxPage(&q) })
 }
 
-// queryInboxNow is queryInbox without waiting (quickFunc).
-func (s *Service) queryInboxNow(by identity.Principal, req request) (any, bool, error) {
+// queryInboxNow is queryInbox without waiting (rpc.Quick).
+func (s *Service) queryInboxNow(by identity.Principal, req rpc.Request) (any, bool, error) {
 	q := inboxQuery{by: by}
-	return s.answerQuick(req.data, &q, func() (any, error) { return s.inboxPage(&q) })
+	return s.answerQuick(req.Data, &q, func() (any, error) { return s.inboxPage(&q) })
 }
 
 // inboxPage reads the page q asks for into a pooled buffer.

@@ -3,30 +3,8 @@ package service
 import (
 	"errors"
 
-	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
-
-// quickFunc answers a request from p on the goroutine that received it, if
-// it can without waiting: answered is false when the request has to wait
-// (for its min_seq or after, or for the views to catch up after a start), and the
-// request then takes the worker path with its deadline as any other.
-//
-// A query that reads only the views answers in microseconds; handing it to
-// a worker cost a goroutine wake-up and a timer (its CommandTimeout
-// context) per request, for nothing to wait on. Answered here, the queries
-// of one endpoint run one at a time, which on the two cores the service is
-// sized for is no loss: the broker and the clients take the other.
-type quickFunc func(p identity.Principal, req request) (res any, answered bool, err error)
-
-// answerNow runs quick and replies if it answered.
-func (s *Service) answerNow(quick quickFunc, p identity.Principal, req request) bool {
-	res, answered, err := quick(p, req)
-	if answered {
-		s.respond(req, res, err)
-	}
-	return answered
-}
 
 // answerQuick is answer without waiting: it decodes and checks q and, if
 // nothing is to be waited for, answers with fn; otherwise it reports

@@ -10,13 +10,13 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/crosstalk-dev/crosstalk/admission"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/closer"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
@@ -25,6 +25,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/pipeline"
 	"github.com/crosstalk-dev/crosstalk/projector"
+	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
 // Log is what the service needs of the event log (package eventlog).
@@ -224,15 +225,12 @@ type Service struct {
 	policyReads leaderReads
 	closer      *closer.Closer
 	ready       chan struct{}
-	inflight    sync.WaitGroup
-	commands    *limiter           // commands' slots; see limits.go
-	queries     *limiter           // queries' slots
-	jobs        chan func()        // to a worker waiting for a request; see runJob
+	commands    *admission.Limiter // commands' slots and budgets
+	queries     *admission.Limiter // queries' slots and budgets
 	pipe        *pipeline.Pipeline // the write path of commands and intake waves (writes.go)
 	// commandDeadlines and requestDeadlines are the requests' shared
-	// deadlines (deadlines.go): commands' AppendTimeout, CommandTimeout.
-	commandDeadlines, requestDeadlines deadlines
-	workers                            sync.WaitGroup // worker goroutines, ended after ctx
+	// deadlines (rpc.Deadlines): commands' AppendTimeout, CommandTimeout.
+	commandDeadlines, requestDeadlines rpc.Deadlines
 	// lagReported is when the lag was last logged, and lagSeen the views'
 	// checkpoint and since when the reporter has seen it unchanged; the lag
 	// reporter's goroutine alone reads and writes them.
@@ -258,9 +256,6 @@ type Service struct {
 	startSeqs []uint64
 	started   atomic.Bool
 	caughtUp  atomic.Bool
-	// nodeHeader is every reply's Crosstalk-Node header, shared and only
-	// read (replyHeader).
-	nodeHeader nats.Header
 }
 
 // New builds a service on a NATS connection, an event log and a read
@@ -273,18 +268,16 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 		convs:    newCache(opts.CacheSize),
 		accts:    newCache(opts.CacheSize),
 		ready:    make(chan struct{}),
-		jobs:     make(chan func()),
-		observer: opts.Observer, nodeHeader: nats.Header{api.NodeHeader: {opts.NodeID}},
+		observer: opts.Observer,
 	}
 	if s.observer == nil {
 		s.observer = noObserver{}
 	}
 	s.pipe = pipeline.New(log, s.observer.Appended)
-	s.commands = newLimiter("commands", opts.MaxInFlight, perConnection(opts, opts.MaxInFlight))
-	s.queries = newLimiter("queries", opts.MaxQueriesInFlight, perConnection(opts, opts.MaxQueriesInFlight))
-	s.commands.principals = newBudgets("commands", opts.Limits, func(k KindLimits) Limit { return k.Commands })
-	s.queries.principals = newBudgets("queries", opts.Limits, func(k KindLimits) Limit { return k.Queries })
-	s.commands.principals.log, s.queries.principals.log = opts.Logger, opts.Logger
+	s.commands = admission.NewLimiter("commands", opts.MaxInFlight, perConnection(opts, opts.MaxInFlight),
+		opts.Limits, admission.Commands, opts.Logger)
+	s.queries = admission.NewLimiter("queries", opts.MaxQueriesInFlight, perConnection(opts, opts.MaxQueriesInFlight),
+		opts.Limits, admission.Queries, opts.Logger)
 	if store != nil {
 		s.current.Store(store)
 	}
@@ -338,15 +331,12 @@ func (s *Service) serve(ctx context.Context) error {
 	// The endpoints' subscriptions must reach the server before anyone is
 	// told they answer, or a first request can find no responders.
 	if err := s.nc.Flush(); err != nil {
-		return errors.Join(err, svc.stop())
+		return errors.Join(err, svc.Drain())
 	}
-	s.opts.Logger.Info("crosstalk service ready", slog.String("service", svc.name),
+	s.opts.Logger.Info("crosstalk service ready", slog.String("service", svc.Name()),
 		slog.String("node", s.opts.NodeID), slog.String("roles", strings.Join(s.opts.Roles, ",")),
-		slog.String("id", svc.id), slog.String("nats", s.nc.ConnectedUrlRedacted()))
+		slog.String("id", svc.ID()), slog.String("nats", s.nc.ConnectedUrlRedacted()))
 	close(s.ready)
 	<-ctx.Done()
-	err = svc.stop()
-	s.inflight.Wait()
-	s.workers.Wait()
-	return err
+	return svc.Stop() // drains, then waits for the requests taken up
 }

@@ -24,7 +24,7 @@ func (s *Service) Status(ctx context.Context) (api.Status, error) {
 	}
 	st := api.Status{
 		StreamLastSeq: last, CachedConversations: s.convs.len(), CachedAccounts: s.accts.len(),
-		InFlight: s.commands.inFlight() + s.queries.inFlight(), PolicyVersion: s.policyAt(s.opts.Clock.Now()).VersionOf(),
+		InFlight: s.commands.InFlight() + s.queries.InFlight(), PolicyVersion: s.policyAt(s.opts.Clock.Now()).VersionOf(),
 		Node: s.opts.NodeID, Roles: s.opts.Roles, Views: s.hasViews(),
 	}
 	st.StartSeq, st.CaughtUpAtStart, st.Rebuild = s.startSeq.Load(), s.CaughtUpAtStart(), s.rebuild.snapshot()

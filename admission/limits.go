@@ -1,6 +1,7 @@
-package service
+package admission
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -32,7 +33,7 @@ type KindLimits struct {
 
 // PrincipalLimits are the limits of each principal, by kind of principal
 // (package identity). The service's own requests, which cross no import,
-// are never limited. Options.Limits holds them; a zero field takes the
+// are never limited. service.Options.Limits holds them; a zero field takes the
 // default DefaultLimits gives.
 type PrincipalLimits struct {
 	// User is each end user's, all its connections together. Default:
@@ -87,7 +88,7 @@ func (l *PrincipalLimits) EnsureDefaults() {
 	l.App.fill(def.App)
 	l.Admin.fill(def.Admin)
 	l.Development.fill(l.App)
-	setDefault(&l.Principals, def.Principals)
+	l.Principals = cmp.Or(l.Principals, def.Principals)
 }
 
 func (k *KindLimits) fill(def KindLimits) {
@@ -96,9 +97,9 @@ func (k *KindLimits) fill(def KindLimits) {
 }
 
 func (l *Limit) fill(def Limit) {
-	setDefault(&l.Rate, def.Rate)
-	setDefault(&l.Burst, def.Burst)
-	setDefault(&l.InFlight, def.InFlight)
+	l.Rate = cmp.Or(l.Rate, def.Rate)
+	l.Burst = cmp.Or(l.Burst, def.Burst)
+	l.InFlight = cmp.Or(l.InFlight, def.InFlight)
 }
 
 // ErrBadLimit reports a limit that Set cannot read.

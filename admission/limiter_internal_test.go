@@ -1,4 +1,4 @@
-package service
+package admission
 
 import (
 	"testing"
@@ -28,11 +28,11 @@ func TestConnectionOf(t *testing.T) {
 		{withConn(app, "s1/7"), "_R_.abc.1", "_R_.abc.2", true},
 		{user, "_INBOX.aaa.1", "_INBOX.bbb.1", true},
 	} {
-		if got := connectionOf(c.p, c.r1) == connectionOf(c.p, c.r2); got != c.same {
+		if got := ConnectionOf(c.p, c.r1) == ConnectionOf(c.p, c.r2); got != c.same {
 			t.Errorf("%v: %s and %s counted together = %v, want %v", c.p, c.r1, c.r2, got, c.same)
 		}
 	}
-	if connectionOf(withConn(app, "s1/7"), "_R_.abc.1") == connectionOf(withConn(app, "s1/8"), "_R_.abc.1") {
+	if ConnectionOf(withConn(app, "s1/7"), "_R_.abc.1") == ConnectionOf(withConn(app, "s1/8"), "_R_.abc.1") {
 		t.Error("two connections of one app behind an import are counted together")
 	}
 }

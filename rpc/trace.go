@@ -1,4 +1,4 @@
-package service
+package rpc
 
 import (
 	"context"
@@ -60,11 +60,11 @@ func (h headerCarrier) Keys() []string {
 	return keys
 }
 
-// traceOf returns the trace context of request headers h as the propagator
+// TraceOf returns the trace context of request headers h as the propagator
 // writes it back: a malformed or absent traceparent is no trace context
 // (the W3C rule: a receiver ignores what it cannot parse), and a tracestate
 // travels only with a valid traceparent.
-func traceOf(h nats.Header) events.Trace {
+func TraceOf(h nats.Header) events.Trace {
 	if len(h) == 0 {
 		return events.Trace{}
 	}
@@ -77,9 +77,9 @@ func traceOf(h nats.Header) events.Trace {
 	return events.Trace{Parent: out[traceParentHeader], State: out[traceStateHeader]}
 }
 
-// setTraceHeaders writes t into reply headers h under the W3C's lowercase
+// SetTraceHeaders writes t into reply headers h under the W3C's lowercase
 // names, whatever casing the request used.
-func setTraceHeaders(h nats.Header, t events.Trace) {
+func SetTraceHeaders(h nats.Header, t events.Trace) {
 	if t.Parent == "" {
 		return
 	}
@@ -92,16 +92,16 @@ func setTraceHeaders(h nats.Header, t events.Trace) {
 // traceKey is the context key of a request's trace context.
 type traceKey struct{}
 
-// withTrace returns ctx carrying t, for the command path to record.
-func withTrace(ctx context.Context, t events.Trace) context.Context {
+// WithTrace returns ctx carrying t, for the command path to record.
+func WithTrace(ctx context.Context, t events.Trace) context.Context {
 	if t.Parent == "" {
 		return ctx
 	}
 	return context.WithValue(ctx, traceKey{}, t)
 }
 
-// traceFrom returns the trace context withTrace put in ctx, if any.
-func traceFrom(ctx context.Context) events.Trace {
+// TraceFrom returns the trace context WithTrace put in ctx, if any.
+func TraceFrom(ctx context.Context) events.Trace {
 	t, _ := ctx.Value(traceKey{}).(events.Trace)
 	return t
 }

@@ -1,4 +1,4 @@
-package service
+package admission
 
 import (
 	"bytes"
@@ -53,8 +53,8 @@ func TestBudgetTake(t *testing.T) {
 	first, err1 := b.take(alice, "c1")
 	_, err2 := b.take(alice, "c2") // another connection, the same principal
 	_, err3 := b.take(alice, "c3")
-	if err1 != nil || err2 != nil || !errors.Is(err3, ErrTooManyRequests) || retryAfter(err3) != "" {
-		t.Fatalf("in flight: %v, %v, then %v (wait %q), want the third refused without a wait", err1, err2, err3, retryAfter(err3))
+	if err1 != nil || err2 != nil || !errors.Is(err3, ErrTooManyRequests) || RetryAfter(err3) != "" {
+		t.Fatalf("in flight: %v, %v, then %v (wait %q), want the third refused without a wait", err1, err2, err3, RetryAfter(err3))
 	}
 	first.done()
 	if _, err := b.take(alice, "c1"); err != nil {
@@ -63,7 +63,7 @@ func TestBudgetTake(t *testing.T) {
 	first.done()
 	first.done()
 	_, err := b.take(alice, "c1")
-	if wait, _ := strconv.Atoi(retryAfter(err)); !errors.Is(err, ErrTooManyRequests) || wait < 900 || wait > 1000 {
+	if wait, _ := strconv.Atoi(RetryAfter(err)); !errors.Is(err, ErrTooManyRequests) || wait < 900 || wait > 1000 {
 		t.Fatalf("beyond the burst: %v, wait %dms, want about a second at 1/s", err, wait)
 	}
 	if bg, err := b.take(identity.Principal{Kind: identity.KindService}, ""); bg != nil || err != nil {

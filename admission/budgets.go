@@ -1,4 +1,4 @@
-package service
+package admission
 
 import (
 	"fmt"
@@ -130,9 +130,9 @@ func (e *rateRefusal) waitMillis() int64 {
 
 func (e *rateRefusal) Unwrap() error { return ErrTooManyRequests }
 
-// retryAfter is the header value for err's wait: "" unless err is a
+// RetryAfter is the header value for err's wait: "" unless err is a
 // rateRefusal.
-func retryAfter(err error) string {
+func RetryAfter(err error) string {
 	e, ok := err.(*rateRefusal)
 	if !ok {
 		return ""

@@ -1,0 +1,140 @@
+package rpc
+
+import (
+	"context"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/crosstalk-dev/crosstalk/admission"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/identity"
+)
+
+// Request is what a handler needs of a request message, copied out of it:
+// handlers run on their own goroutine with this copy and reply through the
+// connection.
+type Request struct {
+	Subject, Reply string
+	Data           []byte
+	// Trace is the request's W3C trace context, echoed in the reply.
+	Trace events.Trace
+	// ep is the endpoint that received it and start when, for the
+	// endpoint's statistics and the metrics, counted when it is answered.
+	ep    *endpoint
+	start time.Time
+}
+
+// Handler answers one request from principal p.
+type Handler func(ctx context.Context, p identity.Principal, req Request) (any, error)
+
+// Quick answers a request from p on the goroutine that received it, if
+// it can without waiting: answered is false when the request has to wait
+// (for its min_seq or after, or for the views to catch up after a start), and the
+// request then takes the worker path with its deadline as any other.
+//
+// A query that reads only the views answers in microseconds; handing it to
+// a worker cost a goroutine wake-up and a timer (its CommandTimeout
+// context) per request, for nothing to wait on. Answered here, the queries
+// of one endpoint run one at a time, which on the two cores the service is
+// sized for is no loss: the broker and the clients take the other.
+type Quick func(p identity.Principal, req Request) (res any, answered bool, err error)
+
+// Add registers one endpoint whose requests take slots of lim and are
+// answered by h, or by quick when it answers at once (nil: never). Its
+// name may contain dots; micro's name has them replaced.
+func (g *Group) Add(name, subject string, lim *admission.Limiter, h Handler, quick Quick) error {
+	return g.subscribe(name, subject, g.svc.dispatch(lim, h, quick))
+}
+
+// dispatch runs h on another goroutine, because NATS delivers a
+// subscription's messages one at a time. The request is let in by lim
+// first (see Limiter.Admit): its principal's budget, then a slot counted
+// against its connection; it gets the Host's deadline for its kind, and is
+// allowed to finish after the server's ctx is done so that a shutdown
+// drains instead of failing requests already accepted. A request that
+// quick answers at once is answered right here instead (see Quick).
+func (m *Server) dispatch(lim *admission.Limiter, h Handler, quick Quick) func(*endpoint, *nats.Msg) {
+	host := m.cfg.Host
+	return func(ep *endpoint, msg *nats.Msg) {
+		req := Request{Subject: msg.Subject, Reply: msg.Reply, Data: msg.Data,
+			Trace: TraceOf(msg.Header), ep: ep, start: time.Now()}
+		p, perr := host.Principal(msg)
+		ticket, err := lim.Admit(p, perr, admission.ConnectionOf(p, req.Reply))
+		if err != nil {
+			m.respond(req, nil, err)
+			return
+		}
+		m.inflight.Add(1)
+		if perr == nil && quick != nil && m.answerNow(quick, p, req) {
+			lim.Leave(ticket)
+			m.inflight.Done()
+			return
+		}
+		m.runJob(func() {
+			defer m.inflight.Done()
+			defer lim.Leave(ticket)
+			rctx, cancel := host.Context(m.base, req.ep.kind)
+			defer cancel()
+			rctx = WithTrace(rctx, req.Trace)
+			err := perr
+			var res any
+			if err == nil {
+				res, err = h(rctx, p, req)
+			}
+			m.respond(req, res, err)
+		})
+	}
+}
+
+// answerNow runs quick and replies if it answered.
+func (m *Server) answerNow(quick Quick, p identity.Principal, req Request) bool {
+	res, answered, err := quick(p, req)
+	if answered {
+		m.respond(req, res, err)
+	}
+	return answered
+}
+
+// workerIdle is the tick at which a worker goroutine that ran no request
+// since the last one ends.
+const workerIdle = 5 * time.Second
+
+// runJob runs job on a worker goroutine that waits for one, or on a new
+// worker. Workers are reused because a new goroutine per request grew (and
+// copied) its stack again for every request, 8% of the command path's CPU.
+// Workers end once idle (see worker) or once the server's ctx is done.
+func (m *Server) runJob(job func()) {
+	select {
+	case m.jobs <- job:
+	default:
+		m.workers.Add(1)
+		go m.worker(job)
+	}
+}
+
+// worker runs job, then the jobs it is handed, until it has run none for
+// a whole tick of workerIdle (it ends idle for one to two of them) or ctx
+// is done. A tick, rather than an idle timer reset after every job, spares
+// each command a timer update.
+func (m *Server) worker(job func()) {
+	defer m.workers.Done()
+	idle := time.NewTicker(workerIdle)
+	defer idle.Stop()
+	for busy := false; ; {
+		if job != nil {
+			job()
+			job, busy = nil, true
+		}
+		select {
+		case job = <-m.jobs:
+		case <-idle.C:
+			if !busy {
+				return
+			}
+			busy = false
+		case <-m.ctx.Done():
+			return
+		}
+	}
+}
