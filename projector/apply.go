@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/cockroachdb/pebble/v2"
 	json "github.com/goccy/go-json"
 
@@ -154,13 +156,13 @@ func (t *tx) fold(from uint64, msgs []events.Message, cpKey []byte) (uint64, int
 // (see ownWrites), since the batch is not indexed.
 type tx struct {
 	b     *pebble.Batch // written only
-	db    reader        // the committed views, as they were before the tx
+	db    views.Reader  // the committed views, as they were before the tx
 	own   ownWrites
 	held  [heldTables][]heldWrite
 	log   *slog.Logger
 	cache *recordCache
 	convs map[string]*convState
-	accts map[events.Account]*accountRecord
+	accts map[events.Account]*views.AccountRecord
 	// closedBy holds, per policy version, the count of conversations it
 	// closed, for those the run closed some of (countClosed).
 	closedBy map[uint64]uint64
@@ -182,7 +184,7 @@ type tx struct {
 // which entries to move without reading them.
 type convState struct {
 	id       string
-	rec      convRecord
+	rec      views.ConvRecord
 	exists   bool
 	stored   bool
 	activity time.Time
@@ -201,10 +203,10 @@ type convState struct {
 }
 
 // newTx begins a tx of a run of n events.
-func newTx(b *pebble.Batch, db reader, log *slog.Logger, cache *recordCache, n int) *tx {
+func newTx(b *pebble.Batch, db views.Reader, log *slog.Logger, cache *recordCache, n int) *tx {
 	return &tx{
 		b: b, db: db, own: newOwnWrites(n), held: newHeld(n), log: log, cache: cache, convs: map[string]*convState{},
-		accts: map[events.Account]*accountRecord{}, closedBy: map[uint64]uint64{}, stream: -1,
+		accts: map[events.Account]*views.AccountRecord{}, closedBy: map[uint64]uint64{}, stream: -1,
 	}
 }
 
@@ -228,7 +230,7 @@ func (t *tx) applyDecoded(m events.Message, d decoded) error {
 	if d.kind == events.SubjectConversation {
 		return t.applyConversation(d)
 	}
-	if err := t.b.Set(histKey(m.Subject, m.Seq), m.Data, nil); err != nil {
+	if err := t.b.Set(views.HistKey(m.Subject, m.Seq), m.Data, nil); err != nil {
 		return err
 	}
 	if d.kind == events.SubjectAccount {
@@ -242,11 +244,11 @@ func (t *tx) poison(m events.Message, cause error) error {
 	t.poisoned++
 	t.log.Warn("projector skips a message it cannot decode",
 		slog.Uint64("seq", m.Seq), slog.String("subject", m.Subject), slog.String("error", cause.Error()))
-	key := poisonKey(m.Seq)
+	key := views.PoisonKey(m.Seq)
 	if t.stream >= 0 {
-		key = streamPoisonKey(t.stream, m.Seq)
+		key = views.StreamPoisonKey(t.stream, m.Seq)
 	}
-	return t.setJSON(key, poisonRecord{Subject: m.Subject, Error: cause.Error(), Data: m.Data})
+	return t.setJSON(key, views.PoisonRecord{Subject: m.Subject, Error: cause.Error(), Data: m.Data})
 }
 
 // skip logs an event that decodes but does not fit the views (a message id
@@ -267,7 +269,7 @@ func (t *tx) setJSON(k []byte, v any) error {
 	return t.b.Set(k, b, nil)
 }
 
-func (t *tx) setUint(k []byte, n uint64) error { return t.b.Set(k, encodeUint(n), nil) }
+func (t *tx) setUint(k []byte, n uint64) error { return t.b.Set(k, views.EncodeUint(n), nil) }
 
 // prefetch loads the records of the run's conversations that the cache
 // does not hold, with one ascending scan instead of a point read each, and
@@ -282,7 +284,7 @@ func (t *tx) prefetch(msgs []events.Message) error {
 	if len(ids) < prefetchMin {
 		return nil
 	}
-	err := readConversations(t.db, ids, func(id string, c *convRecord) error {
+	err := views.ReadConversations(t.db, ids, func(id string, c *views.ConvRecord) error {
 		t.convs[id] = &convState{id: id, rec: *c, exists: true, stored: true, activity: c.LastActivity}
 		return nil
 	})
@@ -308,7 +310,7 @@ func (t *tx) conv(id string) (*convState, error) {
 	if rec, ok := t.cache.conv(id); ok {
 		c.rec, c.exists = rec, true
 	} else {
-		found, err := getJSON(t.db, convKey(id), &c.rec)
+		found, err := views.GetJSON(t.db, views.ConvKey(id), &c.rec)
 		if err != nil {
 			return nil, err
 		}
@@ -321,14 +323,14 @@ func (t *tx) conv(id string) (*convState, error) {
 
 // account returns the record of a held by the tx, creating it with
 // defaults: an account becomes known the first time an event names it.
-func (t *tx) account(a events.Account) (*accountRecord, error) {
+func (t *tx) account(a events.Account) (*views.AccountRecord, error) {
 	if r, ok := t.accts[a]; ok {
 		return r, nil
 	}
 	r, ok := t.cache.account(a)
 	if !ok {
-		r = newAccountRecord()
-		if _, err := getJSON(t.db, acctKey(a), r); err != nil {
+		r = views.NewAccountRecord()
+		if _, err := views.GetJSON(t.db, views.AcctKey(a), r); err != nil {
 			return nil, err
 		}
 	}
@@ -349,12 +351,12 @@ func (t *tx) flush() error {
 		}
 	}
 	for _, a := range slices.Sorted(maps.Keys(t.accts)) {
-		if err := t.setJSON(acctKey(a), t.accts[a]); err != nil {
+		if err := t.setJSON(views.AcctKey(a), t.accts[a]); err != nil {
 			return err
 		}
 	}
 	for _, v := range slices.Sorted(maps.Keys(t.closedBy)) {
-		if err := t.setUint(policyClosedKey(v), t.closedBy[v]); err != nil {
+		if err := t.setUint(views.PolicyClosedKey(v), t.closedBy[v]); err != nil {
 			return err
 		}
 	}
@@ -375,22 +377,22 @@ func (t *tx) flushConv(id string, c *convState) error {
 	if err != nil {
 		return fmt.Errorf("encode conversation %s: %w", id, err)
 	}
-	if err := t.b.Set(convKey(id), rec, nil); err != nil {
+	if err := t.b.Set(views.ConvKey(id), rec, nil); err != nil {
 		return err
 	}
 	moved := c.stored && !c.rec.LastActivity.Equal(c.activity)
 	for _, p := range c.rec.Participants {
 		if moved {
-			if err := t.b.Delete(inboxKey(p, invertTime(c.activity), id), nil); err != nil {
+			if err := t.b.Delete(views.InboxKey(p, views.InvertTime(c.activity), id), nil); err != nil {
 				return err
 			}
 		}
-		item := newInboxItem(id, &c.rec, c.rec.Unread[p])
+		item := views.NewInboxItem(id, &c.rec, c.rec.Unread[p])
 		v, err := encodeInboxItem(&item)
 		if err != nil {
 			return fmt.Errorf("encode inbox item %s of %s: %w", id, p, err)
 		}
-		if err := t.b.Set(inboxKey(p, invertTime(c.rec.LastActivity), id), v, nil); err != nil {
+		if err := t.b.Set(views.InboxKey(p, views.InvertTime(c.rec.LastActivity), id), v, nil); err != nil {
 			return err
 		}
 	}

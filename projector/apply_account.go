@@ -1,7 +1,7 @@
 package projector
 
 import (
-	"time"
+	"github.com/crosstalk-dev/crosstalk/projector/views"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 )
@@ -18,21 +18,12 @@ func (t *tx) applyAccount(d decoded) error {
 	case *events.PresenceChangedData:
 		r.Status = x.Status
 		if x.Status == events.StatusActive {
-			r.markActive(d.event.Time)
+			r.MarkActive(d.event.Time)
 		}
 	case *events.SettingsChangedData:
 		r.ShowActivityStatus, r.SendReadReceipts = x.ShowActivityStatus, x.SendReadReceipts
 	}
 	return nil
-}
-
-// markActive records activity at the given time; like inbox activity it
-// never moves back.
-func (r *accountRecord) markActive(at time.Time) {
-	if r.LastActiveAt == nil || at.After(*r.LastActiveAt) {
-		at := at
-		r.LastActiveAt = &at
-	}
 }
 
 // applyPolicy stores a published policy under its version. Which version is
@@ -45,5 +36,5 @@ func (t *tx) applyPolicy(d decoded) error {
 		return nil
 	}
 	x.EffectiveAt = x.EffectiveAt.UTC()
-	return t.setJSON(policyKey(x.Version), x)
+	return t.setJSON(views.PolicyKey(x.Version), x)
 }

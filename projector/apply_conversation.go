@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -49,7 +51,7 @@ func (t *tx) applyConversation(d decoded) error {
 func (t *tx) started(d decoded, c *convState, x *events.ConversationStartedData) error {
 	apps := events.AppsOf(x.Participants)
 	c.exists = true
-	c.rec = convRecord{
+	c.rec = views.ConvRecord{
 		ID: d.key, Participants: x.Participants, Apps: apps,
 		CrossApp: x.CrossApp || len(apps) > 1, Version: 1, LastSeq: d.seq, LastActivity: d.event.Time,
 	}
@@ -59,7 +61,7 @@ func (t *tx) started(d decoded, c *convState, x *events.ConversationStartedData)
 			return err
 		}
 	}
-	return t.setJSON(openKey(d.key), apps)
+	return t.setJSON(views.OpenKey(d.key), apps)
 }
 
 // touch moves the conversation's last activity. It never moves back, so a
@@ -85,13 +87,13 @@ func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
 		return err
 	}
 	c.rec.Messages++
-	c.rec.LastMessage = &lastMessageRecord{Seq: d.seq, MessageID: x.MessageID, Sender: x.Sender, Text: x.Text}
+	c.rec.LastMessage = &views.LastMessageRecord{Seq: d.seq, MessageID: x.MessageID, Sender: x.Sender, Text: x.Text}
 	touch(c, d.event.Time)
 	sender, err := t.account(x.Sender)
 	if err != nil {
 		return err
 	}
-	sender.markActive(d.event.Time)
+	sender.MarkActive(d.event.Time)
 	for _, p := range c.rec.Participants {
 		if p != x.Sender {
 			addUnread(&c.rec, p, 1)
@@ -144,7 +146,7 @@ func (t *tx) unsent(d decoded, c *convState, x *events.MessageUnsentData) error 
 
 // uncount takes an unsent message at seq out of the unread count of every
 // participant but its sender who had not read it yet.
-func (t *tx) uncount(conv string, c *convRecord, sender events.Account, seq uint64) error {
+func (t *tx) uncount(conv string, c *views.ConvRecord, sender events.Account, seq uint64) error {
 	for _, p := range c.Participants {
 		if p == sender {
 			continue
@@ -199,7 +201,7 @@ func (t *tx) read(d decoded, c *convState, x *events.MessageReadData) error {
 	if mk.Seq >= seq {
 		return nil // markers only move forward, as in the aggregate
 	}
-	mk = readMarker{MessageID: x.MessageID, Seq: seq, At: d.event.Time}
+	mk = views.ReadMarker{MessageID: x.MessageID, Seq: seq, At: d.event.Time}
 	if err := t.putMarker(d.key, x.Account, mk); err != nil {
 		return err
 	}
@@ -209,7 +211,7 @@ func (t *tx) read(d decoded, c *convState, x *events.MessageReadData) error {
 }
 
 // addUnread moves a's unread counter in c by +1 or -1, never below 0.
-func addUnread(c *convRecord, a events.Account, delta int) {
+func addUnread(c *views.ConvRecord, a events.Account, delta int) {
 	n := c.Unread[a]
 	switch {
 	case delta > 0:
@@ -221,7 +223,7 @@ func addUnread(c *convRecord, a events.Account, delta int) {
 }
 
 // setUnread sets a's unread counter in c; a zero is not stored.
-func setUnread(c *convRecord, a events.Account, n uint64) {
+func setUnread(c *views.ConvRecord, a events.Account, n uint64) {
 	if n == 0 {
 		delete(c.Unread, a)
 		return
@@ -241,7 +243,7 @@ func (t *tx) closed(d decoded, c *convState, x *events.ConversationClosedData) e
 		return nil
 	}
 	c.rec.Closed, c.rec.CloseReason = true, x.Reason
-	if err := t.b.Delete(openKey(d.key), nil); err != nil {
+	if err := t.b.Delete(views.OpenKey(d.key), nil); err != nil {
 		return err
 	}
 	if x.Reason != events.ClosedByPolicy || x.PolicyVersion == 0 {
@@ -260,7 +262,7 @@ func (t *tx) countClosed(v uint64) error {
 	n, ok := t.closedBy[v]
 	if !ok {
 		var err error
-		if n, _, err = getUint(t.db, policyClosedKey(v)); err != nil {
+		if n, _, err = views.GetUint(t.db, views.PolicyClosedKey(v)); err != nil {
 			return err
 		}
 	}

@@ -1,5 +1,7 @@
 package projector
 
+import "github.com/crosstalk-dev/crosstalk/projector/views"
+
 // A tx holds what it writes of conversation events under hist/, msg/ and
 // msgid/, in the order written, until flush writes it to the batch table
 // by table, grouped by conversation in key order. Pebble inserts a batch
@@ -60,11 +62,11 @@ func (t *tx) flushHeld(ids []string) error {
 func (t *tx) writeHeld(table int, w heldWrite) error {
 	switch table {
 	case heldHist:
-		return t.b.Set(histKey(w.text, w.seq), w.value, nil)
+		return t.b.Set(views.HistKey(w.text, w.seq), w.value, nil)
 	case heldMsg:
-		return t.b.Set(msgKey(w.c.id, w.seq), w.value, nil)
+		return t.b.Set(views.MsgKey(w.c.id, w.seq), w.value, nil)
 	default:
-		return t.setUint(msgIDKey(w.c.id, w.text), w.seq)
+		return t.setUint(views.MsgIDKey(w.c.id, w.text), w.seq)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/cockroachdb/pebble/v2"
 	json "github.com/goccy/go-json"
 
@@ -22,10 +24,10 @@ import (
 // same reason the messages are only listed as they are written, and put in
 // maps when an event first reads one back (index).
 type ownWrites struct {
-	sent    []sentMessage          // written, not yet in ids and msgs
-	ids     map[msgIDRef]uint64    // msgid/: the sequence a message was sent at
-	msgs    map[msgRef][]byte      // msg/: a message's record as written
-	markers map[readRef]readMarker // read/
+	sent    []sentMessage                // written, not yet in ids and msgs
+	ids     map[msgIDRef]uint64          // msgid/: the sequence a message was sent at
+	msgs    map[msgRef][]byte            // msg/: a message's record as written
+	markers map[readRef]views.ReadMarker // read/
 }
 
 // sentMessage is a msg/ record (and, with an id, its msgid/ entry) that
@@ -59,7 +61,7 @@ func newOwnWrites(n int) ownWrites {
 func (o *ownWrites) index() *ownWrites {
 	if o.msgs == nil {
 		o.ids, o.msgs = map[msgIDRef]uint64{}, map[msgRef][]byte{}
-		o.markers = map[readRef]readMarker{}
+		o.markers = map[readRef]views.ReadMarker{}
 	}
 	for _, m := range o.sent {
 		if m.id != "" {
@@ -112,7 +114,7 @@ func (t *tx) message(conv, id string) (seq uint64, m *api.MessageView, found boo
 	own := t.own.index()
 	seq, found = own.ids[msgIDRef{conv, id}]
 	if !found {
-		if seq, found, err = getUint(t.db, msgIDKey(conv, id)); err != nil || !found {
+		if seq, found, err = views.GetUint(t.db, views.MsgIDKey(conv, id)); err != nil || !found {
 			return 0, nil, false, err
 		}
 	}
@@ -120,7 +122,7 @@ func (t *tx) message(conv, id string) (seq uint64, m *api.MessageView, found boo
 	if rec, ok := own.msgs[msgRef{conv, seq}]; ok {
 		return seq, m, true, decodeMessageRecord(rec, m)
 	}
-	found, err = getJSON(t.db, msgKey(conv, seq), m)
+	found, err = views.GetJSON(t.db, views.MsgKey(conv, seq), m)
 	return seq, m, found, err
 }
 
@@ -132,25 +134,25 @@ func decodeMessageRecord(rec []byte, m *api.MessageView) error {
 }
 
 // marker returns a's read marker in conv, the zero marker if it has none.
-func (t *tx) marker(conv string, a events.Account) (readMarker, error) {
+func (t *tx) marker(conv string, a events.Account) (views.ReadMarker, error) {
 	if mk, ok := t.own.index().markers[readRef{conv, a}]; ok {
 		return mk, nil
 	}
-	var mk readMarker
-	_, err := getJSON(t.db, readKey(conv, a), &mk)
+	var mk views.ReadMarker
+	_, err := views.GetJSON(t.db, views.ReadKey(conv, a), &mk)
 	return mk, err
 }
 
 // putMarker writes a's read marker in conv.
-func (t *tx) putMarker(conv string, a events.Account, mk readMarker) error {
+func (t *tx) putMarker(conv string, a events.Account, mk views.ReadMarker) error {
 	t.own.index().markers[readRef{conv, a}] = mk
-	return t.setJSON(readKey(conv, a), mk)
+	return t.setJSON(views.ReadKey(conv, a), mk)
 }
 
 // rewritten reports whether the tx wrote the message of k, a key under
 // prefix: the committed record is then stale.
 func (t *tx) rewritten(conv string, prefix, k []byte) bool {
-	seq, _ := parseMsgSuffix(k[len(prefix):])
+	seq, _ := views.ParseMsgSuffix(k[len(prefix):])
 	_, ok := t.own.msgs[msgRef{conv, seq}]
 	return ok
 }
@@ -178,8 +180,8 @@ func (t *tx) countUnread(c *convState, a events.Account, seq uint64) (uint64, er
 			return 0, err
 		}
 	}
-	prefix := msgPrefix(conv)
-	err := scan(t.db, prefix, msgKey(conv, seq+1), func(k, v []byte) (bool, error) {
+	prefix := views.MsgPrefix(conv)
+	err := views.Scan(t.db, prefix, views.MsgKey(conv, seq+1), func(k, v []byte) (bool, error) {
 		if t.rewritten(conv, prefix, k) {
 			return true, nil
 		}
@@ -191,8 +193,8 @@ func (t *tx) countUnread(c *convState, a events.Account, seq uint64) (uint64, er
 // lastVisible finds the newest message of c that was not unsent, the inbox
 // preview once the previous one is unsent: the newest the tx wrote, unless
 // a newer committed one that the tx did not rewrite is visible.
-func (t *tx) lastVisible(c *convState) (*lastMessageRecord, error) {
-	var last *lastMessageRecord
+func (t *tx) lastVisible(c *convState) (*views.LastMessageRecord, error) {
+	var last *views.LastMessageRecord
 	var after uint64
 	t.own.index()
 	for i := len(c.msgs) - 1; i >= 0 && last == nil; i-- {
@@ -213,9 +215,9 @@ func (t *tx) lastVisible(c *convState) (*lastMessageRecord, error) {
 
 // lastVisibleCommitted finds the newest committed message of conv after
 // seq `after` that was not unsent and that the tx did not rewrite.
-func (t *tx) lastVisibleCommitted(conv string, after uint64) (*lastMessageRecord, error) {
-	prefix := msgPrefix(conv)
-	it, err := t.db.NewIter(&pebble.IterOptions{LowerBound: msgKey(conv, after+1), UpperBound: prefixEnd(prefix)})
+func (t *tx) lastVisibleCommitted(conv string, after uint64) (*views.LastMessageRecord, error) {
+	prefix := views.MsgPrefix(conv)
+	it, err := t.db.NewIter(&pebble.IterOptions{LowerBound: views.MsgKey(conv, after+1), UpperBound: views.PrefixEnd(prefix)})
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +226,7 @@ func (t *tx) lastVisibleCommitted(conv string, after uint64) (*lastMessageRecord
 		if t.rewritten(conv, prefix, it.Key()) {
 			continue
 		}
-		seq, _ := parseMsgSuffix(it.Key()[len(prefix):])
+		seq, _ := views.ParseMsgSuffix(it.Key()[len(prefix):])
 		if last, err := visible(seq, it.Value()); last != nil || err != nil {
 			return last, err
 		}
@@ -234,7 +236,7 @@ func (t *tx) lastVisibleCommitted(conv string, after uint64) (*lastMessageRecord
 
 // visible returns the inbox preview of the message record rec, sent at
 // seq, or nil if it was unsent.
-func visible(seq uint64, rec []byte) (*lastMessageRecord, error) {
+func visible(seq uint64, rec []byte) (*views.LastMessageRecord, error) {
 	var m api.MessageView
 	if err := decodeMessageRecord(rec, &m); err != nil {
 		return nil, err
@@ -242,5 +244,5 @@ func visible(seq uint64, rec []byte) (*lastMessageRecord, error) {
 	if m.Unsent {
 		return nil, nil
 	}
-	return &lastMessageRecord{Seq: seq, MessageID: m.MessageID, Sender: events.Account(m.Sender), Text: m.Text}, nil
+	return &views.LastMessageRecord{Seq: seq, MessageID: m.MessageID, Sender: events.Account(m.Sender), Text: m.Text}, nil
 }

@@ -3,6 +3,8 @@ package projector
 import (
 	"log/slog"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -102,15 +104,15 @@ func (t *tx) partners(a events.Account, limit int) (out []events.Account, trunca
 		return true
 	}
 	for _, c := range t.convs {
-		if c.exists && c.rec.isParticipant(a) && !addAll(c.rec.Participants) {
+		if c.exists && c.rec.IsParticipant(a) && !addAll(c.rec.Participants) {
 			return out, true, nil
 		}
 	}
-	err = scan(t.db, inboxPrefix(a), nil, func(k, v []byte) (bool, error) {
+	err = views.Scan(t.db, views.InboxPrefix(a), nil, func(k, v []byte) (bool, error) {
 		var it struct {
 			Participants []events.Account `json:"participants"`
 		}
-		if err := unmarshal(k, v, &it); err != nil {
+		if err := views.Unmarshal(k, v, &it); err != nil {
 			return false, err
 		}
 		truncated = !addAll(it.Participants)

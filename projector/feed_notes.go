@@ -4,6 +4,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector/views"
 )
 
 // notify makes the feed notes of an event the tx just applied: what each
@@ -17,7 +18,7 @@ func (t *tx) notify(d decoded) error {
 	switch x := d.data.(type) {
 	case *events.ConversationStartedData:
 		n.Kind, n.Account, n.CrossApp = api.NoteConversationStarted, string(x.StartedBy), x.CrossApp
-		n.Participants = accountStrings(x.Participants)
+		n.Participants = views.AccountStrings(x.Participants)
 	case *events.MessageSentData:
 		n.Kind, n.MessageID, n.Account, n.Text = api.NoteMessageSent, x.MessageID, string(x.Sender), x.Text
 	case *events.MessageEditedData:
@@ -73,7 +74,7 @@ func (t *tx) notifyRead(id string, reader events.Account, n *api.Notification) e
 	if err != nil {
 		return err
 	}
-	return t.toParticipants(id, n, func(v events.Account) bool { return seesReadReceipts(v, reader, rec, p) })
+	return t.toParticipants(id, n, func(v events.Account) bool { return views.SeesReadReceipts(v, reader, rec, p) })
 }
 
 // notifyPresence tells an account's activity status to itself and to the
@@ -96,7 +97,7 @@ func (t *tx) notifyPresence(a events.Account, n *api.Notification) error {
 		t.feed.capped++
 	}
 	for _, v := range partners {
-		if seesActivityStatus(v, a, rec, p) {
+		if views.SeesActivityStatus(v, a, rec, p) {
 			if err := t.feed.add(t.db, v, n); err != nil {
 				return err
 			}
@@ -111,7 +112,7 @@ func (t *tx) notifyPresence(a events.Account, n *api.Notification) error {
 func (t *tx) feedPolicy() (*aggregate.Policy, error) {
 	f := t.feed
 	if !f.policyRead {
-		p, err := policyInForce(t.db, f.now())
+		p, err := views.PolicyAt(t.db, f.now())
 		if err != nil {
 			return nil, err
 		}

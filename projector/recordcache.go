@@ -3,6 +3,8 @@ package projector
 import (
 	"maps"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -20,15 +22,15 @@ import (
 // after the Pebble batch is committed, so a failed Apply leaves the cache
 // agreeing with the store.
 type recordCache struct {
-	convs *simplelru.LRU[string, convRecord]
-	accts *simplelru.LRU[events.Account, accountRecord]
+	convs *simplelru.LRU[string, views.ConvRecord]
+	accts *simplelru.LRU[events.Account, views.AccountRecord]
 }
 
 // newRecordCache returns a cache of n conversations and n accounts.
 func newRecordCache(n int) *recordCache {
 	return &recordCache{
-		convs: mustLRU[string, convRecord](n),
-		accts: mustLRU[events.Account, accountRecord](n),
+		convs: mustLRU[string, views.ConvRecord](n),
+		accts: mustLRU[events.Account, views.AccountRecord](n),
 	}
 }
 
@@ -42,7 +44,7 @@ func mustLRU[K comparable, V any](n int) *simplelru.LRU[K, V] {
 
 // conv returns a copy of the cached record of conversation id that the
 // caller may change freely.
-func (c *recordCache) conv(id string) (convRecord, bool) {
+func (c *recordCache) conv(id string) (views.ConvRecord, bool) {
 	r, ok := c.convs.Get(id)
 	if ok && r.LastMessage != nil {
 		lm := *r.LastMessage
@@ -53,7 +55,7 @@ func (c *recordCache) conv(id string) (convRecord, bool) {
 }
 
 // account returns a copy of the cached record of a.
-func (c *recordCache) account(a events.Account) (*accountRecord, bool) {
+func (c *recordCache) account(a events.Account) (*views.AccountRecord, bool) {
 	r, ok := c.accts.Get(a)
 	if !ok {
 		return nil, false

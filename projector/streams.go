@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -83,9 +85,9 @@ func (s *Store) checkpointOf(stream int) uint64 {
 // before partitions, for a store of one stream.
 func (s *Store) checkpointKey(stream int) []byte {
 	if len(s.checkpoints) == 1 {
-		return checkpointKey()
+		return views.CheckpointKey()
 	}
-	return streamCheckpointKey(stream)
+	return views.StreamCheckpointKey(stream)
 }
 
 // feedsAfter is Options.FeedsAfter for stream.
@@ -100,11 +102,11 @@ func (s *Store) feedsAfter(stream int) uint64 {
 // records n in a new store of several. A store built from one stream
 // (meta/checkpoint) is not one of several, nor the other way round.
 func loadCheckpoints(db *pebble.DB, n int) ([]uint64, error) {
-	single, _, err := getUint(db, checkpointKey())
+	single, _, err := views.GetUint(db, views.CheckpointKey())
 	if err != nil {
 		return nil, err
 	}
-	had, found, err := getUint(db, streamsKey())
+	had, found, err := views.GetUint(db, views.StreamsKey())
 	switch {
 	case err != nil:
 		return nil, err
@@ -114,13 +116,13 @@ func loadCheckpoints(db *pebble.DB, n int) ([]uint64, error) {
 	case n == 1:
 		return []uint64{single}, nil
 	case !found:
-		if err := db.Set(streamsKey(), encodeUint(uint64(n)), pebble.Sync); err != nil {
+		if err := db.Set(views.StreamsKey(), views.EncodeUint(uint64(n)), pebble.Sync); err != nil {
 			return nil, err
 		}
 	}
 	cps := make([]uint64, n)
 	for i := range cps {
-		if cps[i], _, err = getUint(db, streamCheckpointKey(i)); err != nil {
+		if cps[i], _, err = views.GetUint(db, views.StreamCheckpointKey(i)); err != nil {
 			return nil, err
 		}
 	}

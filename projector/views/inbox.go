@@ -1,4 +1,4 @@
-package projector
+package views
 
 import (
 	"cmp"
@@ -36,11 +36,11 @@ const (
 	MaxPageSize     = api.MaxPageSize     // a larger limit is clamped to this
 )
 
-// inboxItem is the stored value of an inbox key: api.InboxItem's JSON,
+// InboxItem is the stored value of an inbox key: api.InboxItem's JSON,
 // with the record's own account type, so that writing one per participant
 // and message converts nothing. Inbox decodes it into api.InboxItem, and
 // InboxJSON answers with its bytes as they are.
-type inboxItem struct {
+type InboxItem struct {
 	ConversationID string           `json:"conversation_id"`
 	Participants   []events.Account `json:"participants"`
 	CrossApp       bool             `json:"cross_app"`
@@ -55,9 +55,9 @@ type inboxItem struct {
 // first (a conversation started, a message sent, edited or unsent). limit is
 // clamped to 1..MaxPageSize, 0 meaning DefaultPageSize; cursor is a
 // NextCursor of an earlier page or "".
-func (s *Store) Inbox(account events.Account, limit int, cursor api.Cursor) (api.InboxPage, error) {
+func (q *Queries) Inbox(account events.Account, limit int, cursor api.Cursor) (api.InboxPage, error) {
 	page := api.InboxPage{Items: []api.InboxItem{}}
-	next, err := s.inboxItems(account, Page{Limit: limit, Cursor: cursor}, func(k, v []byte) error {
+	next, err := q.inboxItems(account, Page{Limit: limit, Cursor: cursor}, func(k, v []byte) error {
 		var item api.InboxItem
 		if err := json.Unmarshal(v, &item); err != nil {
 			return fmt.Errorf("decode inbox item %q: %w", k, err)
@@ -75,8 +75,8 @@ func (s *Store) Inbox(account events.Account, limit int, cursor api.Cursor) (api
 // InboxJSON is Inbox encoded as JSON, byte for byte what json.Marshal of
 // Inbox's page gives, but made of the stored items without decoding them:
 // the query endpoint's answer, for a third of the CPU.
-func (s *Store) InboxJSON(account events.Account, limit int, cursor api.Cursor) ([]byte, error) {
-	return s.AppendInboxJSON(nil, account, Page{Limit: limit, Cursor: cursor})
+func (q *Queries) InboxJSON(account events.Account, limit int, cursor api.Cursor) ([]byte, error) {
+	return q.AppendInboxJSON(nil, account, Page{Limit: limit, Cursor: cursor})
 }
 
 // AppendInboxJSON appends the JSON of inbox page p to dst and returns the
@@ -84,10 +84,10 @@ func (s *Store) InboxJSON(account events.Account, limit int, cursor api.Cursor) 
 // every reply rather than grow a new one per page (a page is several
 // kilobytes). What it appends is at most p.MaxBytes, unless its one item
 // is larger.
-func (s *Store) AppendInboxJSON(dst []byte, account events.Account, p Page) ([]byte, error) {
+func (q *Queries) AppendInboxJSON(dst []byte, account events.Account, p Page) ([]byte, error) {
 	out := append(dst, `{"items":[`...)
 	open := len(out)
-	next, err := s.inboxItems(account, p, func(_, v []byte) error {
+	next, err := q.inboxItems(account, p, func(_, v []byte) error {
 		if len(out) != open {
 			out = append(out, ',')
 		}
@@ -113,16 +113,16 @@ func (s *Store) AppendInboxJSON(dst []byte, account events.Account, p Page) ([]b
 // account is looked up only when the page is empty, through the same
 // iterator: an inbox item is written in the batch that makes its account
 // known, so a page with items is of a known account.
-func (s *Store) inboxItems(account events.Account, p Page, fn func(k, v []byte) error) (api.Cursor, error) {
-	release, err := s.acquire()
+func (q *Queries) inboxItems(account events.Account, p Page, fn func(k, v []byte) error) (api.Cursor, error) {
+	release, err := q.acquire()
 	if err != nil {
 		return "", err
 	}
 	defer release()
-	prefix := inboxPrefix(account)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	prefix := InboxPrefix(account)
+	it, err := q.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: PrefixEnd(prefix)})
 	if err != nil {
-		return "", fmt.Errorf("scan %q: %w", prefix, err)
+		return "", fmt.Errorf("Scan %q: %w", prefix, err)
 	}
 	from, err := resume(prefix, p.Cursor, func(b []byte) bool { _, ok := parseInboxSuffix(b); return ok })
 	if err != nil {
@@ -130,7 +130,7 @@ func (s *Store) inboxItems(account events.Account, p Page, fn func(k, v []byte) 
 		return "", errors.Join(cmp.Or(knownAccount(it, account), err), it.Close())
 	}
 	size := pageBytes{used: len(`{"items":[]}`), max: p.MaxBytes}
-	next, n, err := pageOf(it, prefix, from, clampLimit(p.Limit), &size, fn)
+	next, n, err := pageOf(it, prefix, from, ClampLimit(p.Limit), &size, fn)
 	if err == nil && n == 0 {
 		err = knownAccount(it, account)
 	}
@@ -149,14 +149,14 @@ func pageOf(it *pebble.Iterator, prefix, from []byte, limit int, size *pageBytes
 	var last []byte
 	for ok := it.SeekGE(from); ok; ok = it.Next() {
 		if n == limit {
-			return encodeCursor(last[len(prefix):]), n, nil
+			return EncodeCursor(last[len(prefix):]), n, nil
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return "", n, fmt.Errorf("scan %q: %w", prefix, err)
+			return "", n, fmt.Errorf("Scan %q: %w", prefix, err)
 		}
 		if !size.take(len(v)+1, cursorLen(len(it.Key())-len(prefix)), n == 0) {
-			return encodeCursor(last[len(prefix):]), n, nil
+			return EncodeCursor(last[len(prefix):]), n, nil
 		}
 		n++
 		last = append(last[:0], it.Key()...)
@@ -170,21 +170,21 @@ func pageOf(it *pebble.Iterator, prefix, from []byte, limit int, size *pageBytes
 // knownAccount reports ErrUnknownAccount unless account has a record, read
 // through it so that it sees what the page saw.
 func knownAccount(it *pebble.Iterator, account events.Account) error {
-	k := acctKey(account)
+	k := AcctKey(account)
 	it.SetBounds(k, successor(k))
 	if !it.SeekGE(k) {
 		if err := it.Error(); err != nil {
-			return fmt.Errorf("get %q: %w", k, err)
+			return fmt.Errorf("Get %q: %w", k, err)
 		}
 		return fmt.Errorf("%w: %s has no events", ErrUnknownAccount, account)
 	}
 	return nil
 }
 
-// newInboxItem is what an account's inbox shows of a conversation; Apply
+// NewInboxItem is what an account's inbox shows of a conversation; Apply
 // stores it as the value of the account's inbox key.
-func newInboxItem(id string, c *convRecord, unread uint64) inboxItem {
-	item := inboxItem{
+func NewInboxItem(id string, c *ConvRecord, unread uint64) InboxItem {
+	item := InboxItem{
 		ConversationID: id, Participants: c.Participants, CrossApp: c.CrossApp,
 		Closed: c.Closed, ClosedByPolicy: c.ClosedByPolicy, LastActivity: c.LastActivity, Unread: int(unread),
 	}
@@ -194,7 +194,7 @@ func newInboxItem(id string, c *convRecord, unread uint64) inboxItem {
 	return item
 }
 
-func clampLimit(limit int) int {
+func ClampLimit(limit int) int {
 	switch {
 	case limit <= 0:
 		return DefaultPageSize
@@ -204,9 +204,9 @@ func clampLimit(limit int) int {
 	return limit
 }
 
-// encodeCursor makes a cursor: the base64 of the last returned key's
+// EncodeCursor makes a cursor: the base64 of the last returned key's
 // suffix ("" is the start).
-func encodeCursor(suffix []byte) api.Cursor { return base64.RawURLEncoding.EncodeToString(suffix) }
+func EncodeCursor(suffix []byte) api.Cursor { return base64.RawURLEncoding.EncodeToString(suffix) }
 
 // resume returns where a scan of prefix continues after cursor: nil (the
 // start) for "", else just after the key the cursor names. valid checks that

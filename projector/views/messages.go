@@ -1,4 +1,4 @@
-package projector
+package views
 
 import (
 	"fmt"
@@ -20,14 +20,14 @@ import (
 // the viewer's own marker, and another participant's only if that
 // participant sends read receipts and the policy in force at now lets the
 // viewer's app see them from that participant's app.
-func (s *Store) Messages(conv string, viewer events.Account, limit int, cursor api.Cursor, now time.Time) (api.MessagePage, error) {
-	return s.MessagePage(conv, viewer, Page{Limit: limit, Cursor: cursor}, now)
+func (q *Queries) Messages(conv string, viewer events.Account, limit int, cursor api.Cursor, now time.Time) (api.MessagePage, error) {
+	return q.MessagePage(conv, viewer, Page{Limit: limit, Cursor: cursor}, now)
 }
 
 // MessagePage is Messages of page p: its JSON (json.Marshal's) is at most
 // p.MaxBytes, unless its one item is larger.
-func (s *Store) MessagePage(conv string, viewer events.Account, p Page, now time.Time) (api.MessagePage, error) {
-	snap, release, err := s.snapshot()
+func (q *Queries) MessagePage(conv string, viewer events.Account, p Page, now time.Time) (api.MessagePage, error) {
+	snap, release, err := q.snapshot()
 	if err != nil {
 		return api.MessagePage{}, err
 	}
@@ -36,7 +36,7 @@ func (s *Store) MessagePage(conv string, viewer events.Account, p Page, now time
 	if err != nil {
 		return api.MessagePage{}, err
 	}
-	policy, err := policyInForce(snap, now)
+	policy, err := PolicyAt(snap, now)
 	if err != nil {
 		return api.MessagePage{}, err
 	}
@@ -45,7 +45,7 @@ func (s *Store) MessagePage(conv string, viewer events.Account, p Page, now time
 		return api.MessagePage{}, err
 	}
 	size := pageBytes{used: len(`{"items":[],"read_receipts":}`) + mapBytes(receipts), max: p.MaxBytes}
-	page, err := messagePage(snap, conv, clampLimit(p.Limit), p.Cursor, &size)
+	page, err := messagePage(snap, conv, ClampLimit(p.Limit), p.Cursor, &size)
 	if err != nil {
 		return api.MessagePage{}, err
 	}
@@ -54,12 +54,12 @@ func (s *Store) MessagePage(conv string, viewer events.Account, p Page, now time
 }
 
 // participantView loads the conversation and checks that viewer is in it.
-func participantView(r reader, conv string, viewer events.Account) (*convRecord, error) {
+func participantView(r Reader, conv string, viewer events.Account) (*ConvRecord, error) {
 	c, err := conversation(r, conv)
 	if err != nil {
 		return nil, err
 	}
-	if !c.isParticipant(viewer) {
+	if !c.IsParticipant(viewer) {
 		return nil, fmt.Errorf("%w: %s is not in conversation %s", ErrNotParticipant, viewer, conv)
 	}
 	return &c, nil
@@ -67,18 +67,18 @@ func participantView(r reader, conv string, viewer events.Account) (*convRecord,
 
 // messagePage reads at most limit messages after cursor, as many as size
 // takes.
-func messagePage(r reader, conv string, limit int, cursor api.Cursor, size *pageBytes) (api.MessagePage, error) {
-	prefix := msgPrefix(conv)
-	from, err := resume(prefix, cursor, func(b []byte) bool { _, ok := parseMsgSuffix(b); return ok })
+func messagePage(r Reader, conv string, limit int, cursor api.Cursor, size *pageBytes) (api.MessagePage, error) {
+	prefix := MsgPrefix(conv)
+	from, err := resume(prefix, cursor, func(b []byte) bool { _, ok := ParseMsgSuffix(b); return ok })
 	if err != nil {
 		return api.MessagePage{}, err
 	}
 	page := api.MessagePage{Items: []api.MessageView{}}
 	var last []byte
-	err = scan(r, prefix, from, func(k, v []byte) (bool, error) {
+	err = Scan(r, prefix, from, func(k, v []byte) (bool, error) {
 		n := len(page.Items)
 		if n == limit || !size.take(messageBytes(v), cursorLen(len(k)-len(prefix)), n == 0) {
-			page.NextCursor = encodeCursor(last)
+			page.NextCursor = EncodeCursor(last)
 			return false, nil
 		}
 		last = suffix(prefix, k)
@@ -98,11 +98,11 @@ func messagePage(r reader, conv string, limit int, cursor api.Cursor, size *page
 // readReceipts returns the markers viewer may see: its own always; another
 // participant's if its settings send them and the policy allows the viewer's
 // app to see them. Settings and policy can each only narrow.
-func readReceipts(r reader, c *convRecord, viewer events.Account, p *aggregate.Policy) (map[string]string, error) {
+func readReceipts(r Reader, c *ConvRecord, viewer events.Account, p *aggregate.Policy) (map[string]string, error) {
 	out := map[string]string{}
 	for _, a := range c.Participants {
-		var mk readMarker
-		found, err := getJSON(r, readKey(c.ID, a), &mk)
+		var mk ReadMarker
+		found, err := GetJSON(r, ReadKey(c.ID, a), &mk)
 		if err != nil {
 			return nil, err
 		}
@@ -110,11 +110,11 @@ func readReceipts(r reader, c *convRecord, viewer events.Account, p *aggregate.P
 			continue
 		}
 		if a != viewer {
-			acct, err := accountOrDefault(r, a)
+			acct, err := AccountOrDefault(r, a)
 			if err != nil {
 				return nil, err
 			}
-			if !seesReadReceipts(viewer, a, acct, p) {
+			if !SeesReadReceipts(viewer, a, acct, p) {
 				continue
 			}
 		}
@@ -123,10 +123,10 @@ func readReceipts(r reader, c *convRecord, viewer events.Account, p *aggregate.P
 	return out, nil
 }
 
-// accountOrDefault reads an account record; a participant always has one,
+// AccountOrDefault reads an account record; a participant always has one,
 // but defaults are the right answer if it somehow does not.
-func accountOrDefault(r reader, a events.Account) (*accountRecord, error) {
-	rec := newAccountRecord()
-	_, err := getJSON(r, acctKey(a), rec)
+func AccountOrDefault(r Reader, a events.Account) (*AccountRecord, error) {
+	rec := NewAccountRecord()
+	_, err := GetJSON(r, AcctKey(a), rec)
 	return rec, err
 }

@@ -1,4 +1,4 @@
-package projector
+package views
 
 import (
 	"github.com/crosstalk-dev/crosstalk/aggregate"
@@ -12,15 +12,15 @@ import (
 // sees what the account shows only if the policy lets the viewer's app see
 // it from the account's app (same-app always); one's own is always visible.
 
-// seesActivityStatus says whether viewer may see account's activity
+// SeesActivityStatus says whether viewer may see account's activity
 // status, rec being account's record and p the policy in force (nil: none).
-func seesActivityStatus(viewer, account events.Account, rec *accountRecord, p *aggregate.Policy) bool {
+func SeesActivityStatus(viewer, account events.Account, rec *AccountRecord, p *aggregate.Policy) bool {
 	return viewer == account ||
 		rec.ShowActivityStatus && p.Allows(viewer.App(), account.App(), aggregate.ActionSeeActivityStatus)
 }
 
-// seesReadReceipts says whether viewer may see account's read markers.
-func seesReadReceipts(viewer, account events.Account, rec *accountRecord, p *aggregate.Policy) bool {
+// SeesReadReceipts says whether viewer may see account's read markers.
+func SeesReadReceipts(viewer, account events.Account, rec *AccountRecord, p *aggregate.Policy) bool {
 	return viewer == account ||
 		rec.SendReadReceipts && p.Allows(viewer.App(), account.App(), aggregate.ActionSeeReadReceipts)
 }

@@ -1,4 +1,4 @@
-package projector
+package views
 
 import (
 	"bytes"
@@ -16,10 +16,10 @@ import (
 // written with goccy/go-json (the encoding/json API, a few times faster),
 // which like encoding/json writes struct fields in order and map keys
 // sorted, so a rebuilt store equals an incrementally built one byte for
-// byte. Counters and sequences are 8 bytes big-endian (encodeUint).
+// byte. Counters and sequences are 8 bytes big-endian (EncodeUint).
 
-// convRecord is the value of conv/<id>.
-type convRecord struct {
+// ConvRecord is the value of conv/<id>.
+type ConvRecord struct {
 	ID             string             `json:"id"`
 	Participants   []events.Account   `json:"participants"`
 	Apps           []events.App       `json:"apps"`
@@ -32,7 +32,7 @@ type convRecord struct {
 	LastHash       string             `json:"last_hash"` // events.Hash of that event: the closer's prevhash
 	LastActivity   time.Time          `json:"last_activity"`
 	Messages       uint64             `json:"messages"`
-	LastMessage    *lastMessageRecord `json:"last_message,omitempty"`
+	LastMessage    *LastMessageRecord `json:"last_message,omitempty"`
 	// Unread counts, per participant, the messages from others after the
 	// participant's read marker that were not unsent. Kept here rather than
 	// under keys of their own so that one read gives everything the inbox
@@ -40,17 +40,17 @@ type convRecord struct {
 	Unread map[events.Account]uint64 `json:"unread,omitempty"`
 }
 
-// lastMessageRecord is the inbox preview of a conversation; Seq tells which
+// LastMessageRecord is the inbox preview of a conversation; Seq tells which
 // message it is, so an edit or unsend of that message updates it.
-type lastMessageRecord struct {
+type LastMessageRecord struct {
 	Seq       uint64         `json:"seq"`
 	MessageID string         `json:"message_id"`
 	Sender    events.Account `json:"sender"`
 	Text      string         `json:"text"`
 }
 
-// isParticipant reports whether a takes part in the conversation.
-func (c *convRecord) isParticipant(a events.Account) bool {
+// IsParticipant reports whether a takes part in the conversation.
+func (c *ConvRecord) IsParticipant(a events.Account) bool {
 	for _, p := range c.Participants {
 		if p == a {
 			return true
@@ -59,17 +59,17 @@ func (c *convRecord) isParticipant(a events.Account) bool {
 	return false
 }
 
-// readMarker is the value of read/<conv>/<account>.
-type readMarker struct {
+// ReadMarker is the value of read/<conv>/<account>.
+type ReadMarker struct {
 	MessageID string    `json:"message_id"`
 	Seq       uint64    `json:"seq"`
 	At        time.Time `json:"at"`
 }
 
-// accountRecord is the value of acct/<account>. Known is always true in a
+// AccountRecord is the value of acct/<account>. Known is always true in a
 // stored record; it exists so that a reader of the raw value need not infer
 // it from the key's presence.
-type accountRecord struct {
+type AccountRecord struct {
 	Status             string     `json:"status"`
 	LastActiveAt       *time.Time `json:"last_active_at,omitempty"`
 	ShowActivityStatus bool       `json:"show_activity_status"`
@@ -77,36 +77,45 @@ type accountRecord struct {
 	Known              bool       `json:"known"`
 }
 
-// newAccountRecord returns the defaults of an account with no settings
-// events: offline, both settings on (as in both apps).
-func newAccountRecord() *accountRecord {
-	return &accountRecord{Status: events.StatusOffline, ShowActivityStatus: true, SendReadReceipts: true, Known: true}
+// MarkActive records activity at the given time; like inbox activity it
+// never moves back.
+func (r *AccountRecord) MarkActive(at time.Time) {
+	if r.LastActiveAt == nil || at.After(*r.LastActiveAt) {
+		at := at
+		r.LastActiveAt = &at
+	}
 }
 
-// poisonRecord is the value of poison/<seq>: a log message the projector
+// NewAccountRecord returns the defaults of an account with no settings
+// events: offline, both settings on (as in both apps).
+func NewAccountRecord() *AccountRecord {
+	return &AccountRecord{Status: events.StatusOffline, ShowActivityStatus: true, SendReadReceipts: true, Known: true}
+}
+
+// PoisonRecord is the value of poison/<seq>: a log message the projector
 // could not apply, kept with the reason so an operator can inspect it.
-type poisonRecord struct {
+type PoisonRecord struct {
 	Subject string `json:"subject"`
 	Error   string `json:"error"`
 	Data    []byte `json:"data"`
 }
 
-// get returns a copy of the value of k, or found=false.
-func get(r reader, k []byte) (value []byte, found bool, err error) {
+// Get returns a copy of the value of k, or found=false.
+func Get(r Reader, k []byte) (value []byte, found bool, err error) {
 	v, closer, err := r.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("get %q: %w", k, err)
+		return nil, false, fmt.Errorf("Get %q: %w", k, err)
 	}
 	defer closer.Close()
 	return append([]byte(nil), v...), true, nil
 }
 
-// getJSON decodes the record at k into v.
-func getJSON(r reader, k []byte, v any) (found bool, err error) {
-	b, found, err := get(r, k)
+// GetJSON decodes the record at k into v.
+func GetJSON(r Reader, k []byte, v any) (found bool, err error) {
+	b, found, err := Get(r, k)
 	if err != nil || !found {
 		return found, err
 	}
@@ -116,9 +125,9 @@ func getJSON(r reader, k []byte, v any) (found bool, err error) {
 	return true, nil
 }
 
-// getUint reads a counter or sequence; a missing key is 0.
-func getUint(r reader, k []byte) (n uint64, found bool, err error) {
-	b, found, err := get(r, k)
+// GetUint reads a counter or sequence; a missing key is 0.
+func GetUint(r Reader, k []byte) (n uint64, found bool, err error) {
+	b, found, err := Get(r, k)
 	if err != nil || !found {
 		return 0, found, err
 	}
@@ -129,13 +138,13 @@ func getUint(r reader, k []byte) (n uint64, found bool, err error) {
 	return n, true, nil
 }
 
-// scan calls fn for every key with prefix, starting at from (or the prefix
+// Scan calls fn for every key with prefix, starting at from (or the prefix
 // itself when from is nil), in key order. key and value are valid only
 // during the call. fn returns false to stop.
-func scan(r reader, prefix, from []byte, fn func(key, value []byte) (bool, error)) error {
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+func Scan(r Reader, prefix, from []byte, fn func(key, value []byte) (bool, error)) error {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: PrefixEnd(prefix)})
 	if err != nil {
-		return fmt.Errorf("scan %q: %w", prefix, err)
+		return fmt.Errorf("Scan %q: %w", prefix, err)
 	}
 	if from == nil {
 		from = prefix
@@ -144,7 +153,7 @@ func scan(r reader, prefix, from []byte, fn func(key, value []byte) (bool, error
 		v, err := it.ValueAndErr()
 		if err != nil {
 			_ = it.Close()
-			return fmt.Errorf("scan %q: %w", prefix, err)
+			return fmt.Errorf("Scan %q: %w", prefix, err)
 		}
 		more, err := fn(it.Key(), v)
 		if err != nil || !more {
@@ -153,7 +162,7 @@ func scan(r reader, prefix, from []byte, fn func(key, value []byte) (bool, error
 		}
 	}
 	if err := it.Close(); err != nil {
-		return fmt.Errorf("scan %q: %w", prefix, err)
+		return fmt.Errorf("Scan %q: %w", prefix, err)
 	}
 	return nil
 }
@@ -165,10 +174,10 @@ const scanPageSize = 1024
 // copies the entries out a page at a time and calls fn with no iterator open
 // and the store not held: fn may be slow or call the Store itself, and Close
 // is never blocked behind it.
-func (s *Store) scanPaged(prefix []byte, fn func(k, v []byte) error) error {
+func (q *Queries) scanPaged(prefix []byte, fn func(k, v []byte) error) error {
 	from := prefix
 	for {
-		page, err := s.readPage(prefix, from)
+		page, err := q.readPage(prefix, from)
 		if err != nil {
 			return err
 		}
@@ -186,14 +195,14 @@ func (s *Store) scanPaged(prefix []byte, fn func(k, v []byte) error) error {
 
 type entry struct{ key, value []byte }
 
-func (s *Store) readPage(prefix, from []byte) ([]entry, error) {
-	release, err := s.acquire()
+func (q *Queries) readPage(prefix, from []byte) ([]entry, error) {
+	release, err := q.acquire()
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	var page []entry
-	err = scan(s.db, prefix, from, func(k, v []byte) (bool, error) {
+	err = Scan(q.db, prefix, from, func(k, v []byte) (bool, error) {
 		page = append(page, entry{bytes.Clone(k), bytes.Clone(v)})
 		return len(page) < scanPageSize, nil
 	})
