@@ -75,50 +75,9 @@ func (s *Store) PolicyTookEffect(v uint64, now time.Time) (int, error) {
 // visibilityNotes adds to f a note per (viewer, account) pair of a
 // cross-app conversation whose visibility differs between the policies.
 func (s *Store) visibilityNotes(f *feedTx, before, after *aggregate.Policy, base *api.Notification) error {
-	snap := s.db.NewSnapshot()
-	defer snap.Close()
-	seen := map[[2]events.Account]bool{}
-	accounts := map[events.Account]*views.AccountRecord{}
-	return views.Scan(snap, views.TablePrefix(views.TableConv), nil, func(k, v []byte) (bool, error) {
-		var c struct {
-			Participants []events.Account `json:"participants"`
-			CrossApp     bool             `json:"cross_app"`
-		}
-		if err := views.Unmarshal(k, v, &c); err != nil || !c.CrossApp {
-			return err == nil, err
-		}
-		for _, viewer := range c.Participants {
-			for _, a := range c.Participants {
-				if viewer.App() == a.App() || seen[[2]events.Account{viewer, a}] {
-					continue
-				}
-				seen[[2]events.Account{viewer, a}] = true
-				if err := s.visibilityNote(f, snap, accounts, viewer, a, before, after, base); err != nil {
-					return false, err
-				}
-			}
-		}
-		return true, nil
+	return views.VisibilityChanges(s.db, before, after, func(r views.Reader, viewer, a events.Account, status, receipts bool) error {
+		n := *base
+		n.Account, n.ActivityStatus, n.ReadReceipts = string(a), &status, &receipts
+		return f.add(r, viewer, &n)
 	})
-}
-
-// visibilityNote adds viewer's note about a if a policy change flips what
-// viewer sees of a.
-func (s *Store) visibilityNote(f *feedTx, r views.Reader, accounts map[events.Account]*views.AccountRecord,
-	viewer, a events.Account, before, after *aggregate.Policy, base *api.Notification) error {
-	rec, ok := accounts[a]
-	if !ok {
-		var err error
-		if rec, err = views.AccountOrDefault(r, a); err != nil {
-			return err
-		}
-		accounts[a] = rec
-	}
-	status, receipts := views.SeesActivityStatus(viewer, a, rec, after), views.SeesReadReceipts(viewer, a, rec, after)
-	if status == views.SeesActivityStatus(viewer, a, rec, before) && receipts == views.SeesReadReceipts(viewer, a, rec, before) {
-		return nil
-	}
-	n := *base
-	n.Account, n.ActivityStatus, n.ReadReceipts = string(a), &status, &receipts
-	return f.add(r, viewer, &n)
 }

@@ -82,7 +82,7 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open projector store in %s: %w", opts.Dir, err)
 	}
-	cps, err := loadCheckpoints(db, opts.Streams)
+	cps, err := views.LoadCheckpoints(db, opts.Streams)
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("read checkpoint of %s: %w", opts.Dir, err)

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	json "github.com/goccy/go-json"
@@ -35,21 +34,6 @@ const (
 	DefaultPageSize = api.DefaultPageSize // a limit of 0 (or less) means this
 	MaxPageSize     = api.MaxPageSize     // a larger limit is clamped to this
 )
-
-// InboxItem is the stored value of an inbox key: api.InboxItem's JSON,
-// with the record's own account type, so that writing one per participant
-// and message converts nothing. Inbox decodes it into api.InboxItem, and
-// InboxJSON answers with its bytes as they are.
-type InboxItem struct {
-	ConversationID string           `json:"conversation_id"`
-	Participants   []events.Account `json:"participants"`
-	CrossApp       bool             `json:"cross_app"`
-	Closed         bool             `json:"closed"`
-	ClosedByPolicy uint64           `json:"closed_by_policy"`
-	LastActivity   time.Time        `json:"last_activity"`
-	LastMessage    *api.LastMessage `json:"last_message,omitempty"`
-	Unread         int              `json:"unread"`
-}
 
 // Inbox returns a page of the account's conversations, newest activity
 // first (a conversation started, a message sent, edited or unsent). limit is
@@ -179,19 +163,6 @@ func knownAccount(it *pebble.Iterator, account events.Account) error {
 		return fmt.Errorf("%w: %s has no events", ErrUnknownAccount, account)
 	}
 	return nil
-}
-
-// NewInboxItem is what an account's inbox shows of a conversation; Apply
-// stores it as the value of the account's inbox key.
-func NewInboxItem(id string, c *ConvRecord, unread uint64) InboxItem {
-	item := InboxItem{
-		ConversationID: id, Participants: c.Participants, CrossApp: c.CrossApp,
-		Closed: c.Closed, ClosedByPolicy: c.ClosedByPolicy, LastActivity: c.LastActivity, Unread: int(unread),
-	}
-	if lm := c.LastMessage; lm != nil {
-		item.LastMessage = &api.LastMessage{MessageID: lm.MessageID, Sender: string(lm.Sender), Text: lm.Text}
-	}
-	return item
 }
 
 func ClampLimit(limit int) int {

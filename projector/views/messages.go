@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
@@ -129,4 +130,47 @@ func AccountOrDefault(r Reader, a events.Account) (*AccountRecord, error) {
 	rec := NewAccountRecord()
 	_, err := GetJSON(r, AcctKey(a), rec)
 	return rec, err
+}
+
+// LastVisible finds the newest message of conv after seq `after` that was
+// not unsent, skipping those skip names (a writer's own rewrites, which
+// it holds newer than the store does).
+func LastVisible(r Reader, conv string, after uint64, skip func(seq uint64) bool) (*LastMessageRecord, error) {
+	prefix := MsgPrefix(conv)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: MsgKey(conv, after+1), UpperBound: PrefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	for ok := it.Last(); ok; ok = it.Prev() {
+		seq, _ := ParseMsgSuffix(it.Key()[len(prefix):])
+		if skip(seq) {
+			continue
+		}
+		if last, err := Visible(seq, it.Value()); last != nil || err != nil {
+			return last, err
+		}
+	}
+	return nil, it.Error()
+}
+
+// Visible returns the inbox preview of the message record rec, sent at
+// seq, or nil if it was unsent.
+func Visible(seq uint64, rec []byte) (*LastMessageRecord, error) {
+	var m api.MessageView
+	if err := DecodeMessageRecord(rec, &m); err != nil {
+		return nil, err
+	}
+	if m.Unsent {
+		return nil, nil
+	}
+	return &LastMessageRecord{Seq: seq, MessageID: m.MessageID, Sender: events.Account(m.Sender), Text: m.Text}, nil
+}
+
+// DecodeMessageRecord decodes a msg/ record.
+func DecodeMessageRecord(rec []byte, m *api.MessageView) error {
+	if err := json.Unmarshal(rec, m); err != nil {
+		return fmt.Errorf("decode message record: %w", err)
+	}
+	return nil
 }

@@ -166,15 +166,3 @@ func conversationHead(id string, c *HeadRecord) ConversationHead {
 	}
 	return h
 }
-
-// AccountStrings is accounts as the wire types hold them.
-func AccountStrings(accounts []events.Account) []string {
-	if accounts == nil {
-		return nil
-	}
-	out := make([]string, len(accounts))
-	for i, a := range accounts {
-		out[i] = string(a)
-	}
-	return out
-}

@@ -3,11 +3,10 @@ package projector
 import (
 	"maps"
 
-	"github.com/crosstalk-dev/crosstalk/projector/views"
-
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector/views"
 )
 
 // recordCache keeps the committed, decoded records that Apply reads back
@@ -78,4 +77,71 @@ func (c *recordCache) commit(t *tx) {
 	for a, r := range t.accts {
 		c.accts.Add(a, *r)
 	}
+}
+
+// prefetch loads the records of the run's conversations that the cache
+// does not hold, with one ascending scan instead of a point read each, and
+// notes those that do not exist. It runs before the run writes anything.
+func (t *tx) prefetch(msgs []events.Message) error {
+	var ids []string
+	for _, m := range msgs {
+		if kind, id := events.ClassifySubject(m.Subject); kind == events.SubjectConversation && !t.cache.convs.Contains(id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) < prefetchMin {
+		return nil
+	}
+	err := views.ReadConversations(t.db, ids, func(id string, c *views.ConvRecord) error {
+		t.convs[id] = &convState{id: id, rec: *c, exists: true, stored: true, activity: c.LastActivity}
+		return nil
+	})
+	for _, id := range ids {
+		if _, ok := t.convs[id]; !ok && err == nil {
+			t.convs[id] = &convState{id: id} // not stored (yet): the run may start it
+		}
+	}
+	return err
+}
+
+// prefetchMin is the fewest records worth a scan rather than point reads.
+const prefetchMin = 8
+
+// conv returns the record of conversation id held by the tx, taking it
+// from the cache or Pebble the first time.
+func (t *tx) conv(id string) (*convState, error) {
+	if c, ok := t.convs[id]; ok {
+		c.used = true
+		return c, nil
+	}
+	c := &convState{id: id, used: true}
+	if rec, ok := t.cache.conv(id); ok {
+		c.rec, c.exists = rec, true
+	} else {
+		found, err := views.GetJSON(t.db, views.ConvKey(id), &c.rec)
+		if err != nil {
+			return nil, err
+		}
+		c.exists = found
+	}
+	c.stored, c.activity = c.exists, c.rec.LastActivity
+	t.convs[id] = c
+	return c, nil
+}
+
+// account returns the record of a held by the tx, creating it with
+// defaults: an account becomes known the first time an event names it.
+func (t *tx) account(a events.Account) (*views.AccountRecord, error) {
+	if r, ok := t.accts[a]; ok {
+		return r, nil
+	}
+	r, ok := t.cache.account(a)
+	if !ok {
+		r = views.NewAccountRecord()
+		if _, err := views.GetJSON(t.db, views.AcctKey(a), r); err != nil {
+			return nil, err
+		}
+	}
+	t.accts[a] = r
+	return r, nil
 }

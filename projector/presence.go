@@ -1,10 +1,6 @@
 package projector
 
-import (
-	"github.com/crosstalk-dev/crosstalk/projector/views"
-
-	"github.com/crosstalk-dev/crosstalk/events"
-)
+import "github.com/crosstalk-dev/crosstalk/events"
 
 // applyAccount folds a presence or settings event into the account record
 // of the subject's account (the subject, not the payload, says whose event
@@ -24,17 +20,4 @@ func (t *tx) applyAccount(d decoded) error {
 		r.ShowActivityStatus, r.SendReadReceipts = x.ShowActivityStatus, x.SendReadReceipts
 	}
 	return nil
-}
-
-// applyPolicy stores a published policy under its version. Which version is
-// in force is decided at query time from effective_at, so publishing a
-// future policy changes no view now.
-func (t *tx) applyPolicy(d decoded) error {
-	x := d.data.(*events.PolicyPublishedData)
-	if x.Version == 0 {
-		t.skip(d, "policy version 0 is not a version")
-		return nil
-	}
-	x.EffectiveAt = x.EffectiveAt.UTC()
-	return t.setJSON(views.PolicyKey(x.Version), x)
 }
