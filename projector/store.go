@@ -11,7 +11,11 @@
 // rewrites history.
 //
 // The read functions (Inbox, Messages, Presence, Conversation, Policies, ...)
-// read Pebble only. Visibility of activity status and read receipts is
+// read Pebble only; they are package views', which also lays out the keys
+// and records, and Store's through its embedded *views.Queries. The write
+// path is here, one file per view (conversations.go, messages.go,
+// inbox.go, presence.go, policies.go) over the run's write buffer
+// (writebuf.go), and so are the live feeds (feeds.go). Visibility of activity status and read receipts is
 // decided at query time from the policy in force at the caller's clock and
 // the account's own settings, so a newly effective policy hides what it
 // should without touching stored data.

@@ -104,7 +104,7 @@ func (q *Queries) inboxItems(account events.Account, p Page, fn func(k, v []byte
 	}
 	defer release()
 	prefix := InboxPrefix(account)
-	it, err := q.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: PrefixEnd(prefix)})
+	it, err := q.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return "", fmt.Errorf("Scan %q: %w", prefix, err)
 	}
@@ -165,6 +165,8 @@ func knownAccount(it *pebble.Iterator, account events.Account) error {
 	return nil
 }
 
+// ClampLimit clamps a page limit to 1..MaxPageSize, 0 (or less) meaning
+// DefaultPageSize.
 func ClampLimit(limit int) int {
 	switch {
 	case limit <= 0:

@@ -28,7 +28,7 @@ const (
 	tableMeta         = "meta/"
 	tablePoison       = "poison/"
 	tableHist         = "hist/"
-	TableConv         = "conv/"
+	tableConv         = "conv/"
 	tableInbox        = "inbox/"
 	tableMsg          = "msg/"
 	tableMsgID        = "msgid/"
@@ -61,8 +61,8 @@ func CheckpointKey() []byte { return newKey(tableMeta).text("checkpoint") }
 // stream i of a store of several streams (Options.Streams > 1).
 func StreamCheckpointKey(i int) []byte { return newKey(tableMeta).text("checkpoint").num(uint64(i)) }
 
-// StreamsKey holds the number of streams of a store of several.
-func StreamsKey() []byte { return newKey(tableMeta).text("streams") }
+// streamsKey holds the number of streams of a store of several.
+func streamsKey() []byte { return newKey(tableMeta).text("streams") }
 
 // PoisonKey records a message that could not be decoded.
 func PoisonKey(seq uint64) []byte { return newKey(tablePoison).num(seq) }
@@ -105,8 +105,10 @@ func parseHistKey(k []byte) (subject string, seq uint64, ok bool) {
 	return subj, binary.BigEndian.Uint64(rest), true
 }
 
-func ConvKey(id string) []byte { return newKey(TableConv).text(id) }
+// ConvKey holds a conversation's record (ConvRecord).
+func ConvKey(id string) []byte { return newKey(tableConv).text(id) }
 
+// OpenKey lists an open conversation, with its apps, for the closer.
 func OpenKey(conv string) []byte { return newKey(tableOpen).text(conv) }
 
 // parseOpenKey returns the conversation id of an open/ key.
@@ -158,6 +160,7 @@ func ParseMsgSuffix(suffix []byte) (uint64, bool) {
 	return binary.BigEndian.Uint64(suffix), true
 }
 
+// MsgIDKey holds the sequence a conversation's message id was sent at.
 func MsgIDKey(conv, messageID string) []byte {
 	return newKey(tableMsgID).text(conv).text(messageID)
 }
@@ -165,12 +168,16 @@ func MsgIDKey(conv, messageID string) []byte {
 // readPrefix is the prefix of one conversation's read markers.
 func readPrefix(conv string) []byte { return newKey(tableRead).text(conv) }
 
+// ReadKey holds a's read marker in conv (ReadMarker).
 func ReadKey(conv string, a events.Account) []byte { return key(readPrefix(conv)).text(string(a)) }
 
+// AcctKey holds an account's record (AccountRecord).
 func AcctKey(a events.Account) []byte { return newKey(tableAcct).text(string(a)) }
 
+// PolicyKey holds a published policy, by version.
 func PolicyKey(version uint64) []byte { return newKey(tablePolicy).num(version) }
 
+// PolicyClosedKey counts the conversations a policy version closed.
 func PolicyClosedKey(version uint64) []byte { return newKey(tablePolicyClosed).num(version) }
 
 // The feed/ table is the live feeds' own state, not a view of the events:
@@ -183,12 +190,12 @@ func FeedKey(a events.Account) []byte { return newKey(tableFeed).text("n").text(
 // were published (PolicyTookEffect).
 func FeedPolicyKey() []byte { return newKey(tableFeed).text("policy") }
 
-// TablePrefix is the prefix of every key of a table.
-func TablePrefix(table string) []byte { return newKey(table) }
+// tablePrefix is the prefix of every key of a table.
+func tablePrefix(table string) []byte { return newKey(table) }
 
-// PrefixEnd returns the smallest key greater than every key with the prefix:
+// prefixEnd returns the smallest key greater than every key with the prefix:
 // the exclusive upper bound of a prefix scan.
-func PrefixEnd(prefix []byte) []byte {
+func prefixEnd(prefix []byte) []byte {
 	end := bytes.Clone(prefix)
 	for i := len(end) - 1; i >= 0; i-- {
 		if end[i] != 0xff {

@@ -107,8 +107,8 @@ func TestTablesDoNotOverlap(t *testing.T) {
 		prefix []byte
 		other  []byte
 	}{
-		{TablePrefix(tableMsg), MsgIDKey("c", "m")},
-		{TablePrefix(tablePolicy), PolicyClosedKey(1)},
+		{tablePrefix(tableMsg), MsgIDKey("c", "m")},
+		{tablePrefix(tablePolicy), PolicyClosedKey(1)},
 	}
 	for _, p := range pairs {
 		if bytes.HasPrefix(p.other, p.prefix) {
@@ -128,8 +128,8 @@ func TestPrefixEnd(t *testing.T) {
 		{[]byte{0xff, 0xff}, nil},
 	}
 	for _, c := range cases {
-		if got := PrefixEnd(c.in); !bytes.Equal(got, c.want) {
-			t.Errorf("PrefixEnd(%q) = %q, want %q", c.in, got, c.want)
+		if got := prefixEnd(c.in); !bytes.Equal(got, c.want) {
+			t.Errorf("prefixEnd(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

@@ -111,7 +111,7 @@ func readReceipts(r Reader, c *ConvRecord, viewer events.Account, p *aggregate.P
 			continue
 		}
 		if a != viewer {
-			acct, err := AccountOrDefault(r, a)
+			acct, err := accountOrDefault(r, a)
 			if err != nil {
 				return nil, err
 			}
@@ -124,9 +124,9 @@ func readReceipts(r Reader, c *ConvRecord, viewer events.Account, p *aggregate.P
 	return out, nil
 }
 
-// AccountOrDefault reads an account record; a participant always has one,
+// accountOrDefault reads an account record; a participant always has one,
 // but defaults are the right answer if it somehow does not.
-func AccountOrDefault(r Reader, a events.Account) (*AccountRecord, error) {
+func accountOrDefault(r Reader, a events.Account) (*AccountRecord, error) {
 	rec := NewAccountRecord()
 	_, err := GetJSON(r, AcctKey(a), rec)
 	return rec, err
@@ -137,7 +137,7 @@ func AccountOrDefault(r Reader, a events.Account) (*AccountRecord, error) {
 // it holds newer than the store does).
 func LastVisible(r Reader, conv string, after uint64, skip func(seq uint64) bool) (*LastMessageRecord, error) {
 	prefix := MsgPrefix(conv)
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: MsgKey(conv, after+1), UpperBound: PrefixEnd(prefix)})
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: MsgKey(conv, after+1), UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ func LoadCheckpoints(db *pebble.DB, n int) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	had, found, err := GetUint(db, StreamsKey())
+	had, found, err := GetUint(db, streamsKey())
 	switch {
 	case err != nil:
 		return nil, err
@@ -29,7 +29,7 @@ func LoadCheckpoints(db *pebble.DB, n int) ([]uint64, error) {
 	case n == 1:
 		return []uint64{single}, nil
 	case !found:
-		if err := db.Set(StreamsKey(), EncodeUint(uint64(n)), pebble.Sync); err != nil {
+		if err := db.Set(streamsKey(), EncodeUint(uint64(n)), pebble.Sync); err != nil {
 			return nil, err
 		}
 	}

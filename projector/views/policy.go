@@ -27,7 +27,7 @@ func (q *Queries) Policies() ([]PolicyView, error) {
 		return nil, err
 	}
 	defer release()
-	published, err := LoadPolicies(snap)
+	published, err := loadPolicies(snap)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (q *Queries) PolicyInForce(now time.Time) (*aggregate.Policy, error) {
 // are few (one per published version), so reading them all per query costs
 // less than keeping a cache coherent with Apply.
 func PolicyAt(r Reader, now time.Time) (*aggregate.Policy, error) {
-	published, err := LoadPolicies(r)
+	published, err := loadPolicies(r)
 	if err != nil {
 		return nil, err
 	}
@@ -87,10 +87,10 @@ func PolicyAt(r Reader, now time.Time) (*aggregate.Policy, error) {
 	return best, nil
 }
 
-// LoadPolicies reads every stored policy, in version order.
-func LoadPolicies(r Reader) ([]events.PolicyPublishedData, error) {
+// loadPolicies reads every stored policy, in version order.
+func loadPolicies(r Reader) ([]events.PolicyPublishedData, error) {
 	var out []events.PolicyPublishedData
-	err := Scan(r, TablePrefix(tablePolicy), nil, func(k, v []byte) (bool, error) {
+	err := Scan(r, tablePrefix(tablePolicy), nil, func(k, v []byte) (bool, error) {
 		var d events.PolicyPublishedData
 		if err := Unmarshal(k, v, &d); err != nil {
 			return false, err
@@ -104,7 +104,7 @@ func LoadPolicies(r Reader) ([]events.PolicyPublishedData, error) {
 // PolicyPair returns the policy announced last (version done, or before
 // any, the one in force just before v took effect; nil for none) and v.
 func PolicyPair(r Reader, done, v uint64) (before, after *aggregate.Policy, err error) {
-	published, err := LoadPolicies(r)
+	published, err := loadPolicies(r)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -77,7 +77,7 @@ func conversationView(id string, c *ConvRecord) api.ConversationView {
 // checks against a new policy. An error from fn stops the scan and is
 // returned. fn may call the Store: it runs outside any Pebble iterator.
 func (q *Queries) OpenConversations(fn func(id string, apps []events.App) error) error {
-	return q.scanPaged(TablePrefix(tableOpen), func(k, v []byte) error {
+	return q.scanPaged(tablePrefix(tableOpen), func(k, v []byte) error {
 		id, ok := parseOpenKey(k)
 		if !ok {
 			return fmt.Errorf("malformed open/ key %q", k)
@@ -97,7 +97,7 @@ func (q *Queries) OpenConversations(fn func(id string, apps []events.App) error)
 // fn stops the scan and is returned.
 func (q *Queries) History(fn func(subject string, seq uint64, data []byte) error) error {
 	upTo := q.checkpoint()
-	return q.scanPaged(TablePrefix(tableHist), func(k, v []byte) error {
+	return q.scanPaged(tablePrefix(tableHist), func(k, v []byte) error {
 		subject, seq, ok := parseHistKey(k)
 		if !ok {
 			return fmt.Errorf("malformed hist/ key %q", k)

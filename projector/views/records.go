@@ -172,7 +172,7 @@ func GetUint(r Reader, k []byte) (n uint64, found bool, err error) {
 // itself when from is nil), in key order. key and value are valid only
 // during the call. fn returns false to stop.
 func Scan(r Reader, prefix, from []byte, fn func(key, value []byte) (bool, error)) error {
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: PrefixEnd(prefix)})
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return fmt.Errorf("Scan %q: %w", prefix, err)
 	}
@@ -251,8 +251,8 @@ func ReadConversations[R any](r Reader, ids []string, fn func(id string, c *R) e
 	if len(ids) == 0 {
 		return nil
 	}
-	prefix := TablePrefix(TableConv)
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: PrefixEnd(prefix)})
+	prefix := tablePrefix(tableConv)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return fmt.Errorf("read conversations: %w", err)
 	}

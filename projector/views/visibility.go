@@ -38,7 +38,7 @@ func VisibilityChanges(db *pebble.DB, before, after *aggregate.Policy,
 	defer snap.Close()
 	seen := map[[2]events.Account]bool{}
 	accounts := map[events.Account]*AccountRecord{}
-	return Scan(snap, TablePrefix(TableConv), nil, func(k, v []byte) (bool, error) {
+	return Scan(snap, tablePrefix(tableConv), nil, func(k, v []byte) (bool, error) {
 		var c struct {
 			Participants []events.Account `json:"participants"`
 			CrossApp     bool             `json:"cross_app"`
@@ -68,7 +68,7 @@ func visibilityChange(r Reader, accounts map[events.Account]*AccountRecord, view
 	rec, ok := accounts[a]
 	if !ok {
 		var err error
-		if rec, err = AccountOrDefault(r, a); err != nil {
+		if rec, err = accountOrDefault(r, a); err != nil {
 			return err
 		}
 		accounts[a] = rec
