@@ -3,14 +3,11 @@ package projector
 import (
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector/views"
 )
 
 // Apply folds a run of log messages, in stream order, into the views: one
@@ -107,14 +104,27 @@ func (s *Store) commitOpts() *pebble.WriteOptions {
 
 // fold writes into the batch the view changes of the messages after seq
 // from, and the new checkpoint, which it returns (from itself if nothing was
-// new), with how many of msgs it took: all, unless their feed notes
-// filled the run's budget first (feedTx.full).
+// new), with how many of msgs it took (applyRun).
 func (t *tx) fold(from uint64, msgs []events.Message, cpKey []byte) (uint64, int, error) {
 	if err := t.prefetch(msgs); err != nil {
 		return from, 0, err
 	}
 	t.feed.coalescePresence(from, msgs)
-	last, n := from, len(msgs)
+	last, n, err := t.applyRun(from, msgs)
+	if err != nil || last == from {
+		return from, n, err
+	}
+	if err := t.flush(cpKey, last); err != nil {
+		return from, 0, fmt.Errorf("apply seqs %d..%d: %w", from+1, last, err)
+	}
+	return last, n, nil
+}
+
+// applyRun applies the messages after seq from, in order, and returns the
+// last sequence applied and how many of msgs it took: all, unless their
+// feed notes filled the run's budget first (feedTx.full).
+func (t *tx) applyRun(from uint64, msgs []events.Message) (last uint64, n int, err error) {
+	last = from
 	for i, m := range msgs {
 		if m.Seq <= last {
 			continue
@@ -125,87 +135,11 @@ func (t *tx) fold(from uint64, msgs []events.Message, cpKey []byte) (uint64, int
 		t.applied++
 		last = m.Seq
 		if t.feed.full() {
-			n = i + 1
 			t.dropUnused()
-			break
+			return last, i + 1, nil
 		}
 	}
-	if last == from {
-		return from, n, nil
-	}
-	if err := t.flush(); err != nil {
-		return from, 0, fmt.Errorf("apply seqs %d..%d: %w", from+1, last, err)
-	}
-	if t.feed != nil {
-		if err := t.feed.write(t.b); err != nil {
-			return from, 0, err
-		}
-	}
-	return last, n, t.setUint(cpKey, last)
-}
-
-// tx is one Apply in progress. Conversation and account records are held
-// decoded and written back once by flush: a run touches
-// the same few records over and over (1000 messages to 100 conversations),
-// and holding them is also what lets a later event in the run see an earlier
-// one's change. They come from the store's recordCache when it has them,
-// from Pebble otherwise. Every other key is written to the batch at once;
-// the few that a later event of the run reads back are also held in own
-// (see ownWrites), since the batch is not indexed.
-type tx struct {
-	b     *pebble.Batch // written only
-	db    reader        // the committed views, as they were before the tx
-	own   ownWrites
-	held  [heldTables][]heldWrite
-	log   *slog.Logger
-	cache *recordCache
-	convs map[string]*convState
-	accts map[events.Account]*accountRecord
-	// closedBy holds, per policy version, the count of conversations it
-	// closed, for those the run closed some of (countClosed).
-	closedBy map[uint64]uint64
-	// applied counts the messages folded, poisoned those of them skipped
-	// as poison, for Options.OnApplied.
-	applied, poisoned int
-	// feed holds the run's feed notes; nil without Options.Feeds. skipped
-	// says the event being applied was skipped (skip), so it makes none.
-	feed    *feedTx
-	skipped bool
-	// stream is the stream of a store of several the run is of, -1 in a
-	// store of one: it keys poison records.
-	stream int
-}
-
-// convState is a conversation record held by a tx. stored says the store
-// had the record when the tx began, and activity is its last activity then:
-// every participant's inbox entry sits at that activity, so flush knows
-// which entries to move without reading them.
-type convState struct {
-	id       string
-	rec      convRecord
-	exists   bool
-	stored   bool
-	activity time.Time
-	// last is the stored bytes of the record's LastSeq when an event of
-	// the run moved it: flush hashes them into LastHash, once per
-	// conversation rather than once per event (a run of 10,000 events
-	// to 1000 conversations hashed 10,000 times for 1000 hashes kept).
-	last []byte
-	// msgs holds, ascending, the sequences of the msg/ records the tx
-	// wrote, which are in own rather than in db.
-	msgs []uint64
-	ord  int // the conversation's place in key order, set by flush
-	// used says an event of the run asked for the record; prefetch loads
-	// those of the whole run, of which a run cut short (fold) uses some.
-	used bool
-}
-
-// newTx begins a tx of a run of n events.
-func newTx(b *pebble.Batch, db reader, log *slog.Logger, cache *recordCache, n int) *tx {
-	return &tx{
-		b: b, db: db, own: newOwnWrites(n), held: newHeld(n), log: log, cache: cache, convs: map[string]*convState{},
-		accts: map[events.Account]*accountRecord{}, closedBy: map[uint64]uint64{}, stream: -1,
-	}
+	return last, len(msgs), nil
 }
 
 // apply applies one message: its verbatim history, then its view changes.
@@ -214,7 +148,8 @@ func newTx(b *pebble.Batch, db reader, log *slog.Logger, cache *recordCache, n i
 func (t *tx) apply(m events.Message) error {
 	d, err := decodeMessage(m)
 	if err != nil {
-		return t.poison(m, err)
+		t.poison(m, err)
+		return nil
 	}
 	t.skipped = false
 	if err := t.applyDecoded(m, d); err != nil {
@@ -228,9 +163,7 @@ func (t *tx) applyDecoded(m events.Message, d decoded) error {
 	if d.kind == events.SubjectConversation {
 		return t.applyConversation(d)
 	}
-	if err := t.b.Set(histKey(m.Subject, m.Seq), m.Data, nil); err != nil {
-		return err
-	}
+	t.set(views.HistKey(m.Subject, m.Seq), m.Data)
 	if d.kind == events.SubjectAccount {
 		return t.applyAccount(d)
 	}
@@ -238,15 +171,15 @@ func (t *tx) applyDecoded(m events.Message, d decoded) error {
 }
 
 // poison records an undecodable message and lets the run go on.
-func (t *tx) poison(m events.Message, cause error) error {
+func (t *tx) poison(m events.Message, cause error) {
 	t.poisoned++
 	t.log.Warn("projector skips a message it cannot decode",
 		slog.Uint64("seq", m.Seq), slog.String("subject", m.Subject), slog.String("error", cause.Error()))
-	key := poisonKey(m.Seq)
+	key := views.PoisonKey(m.Seq)
 	if t.stream >= 0 {
-		key = streamPoisonKey(t.stream, m.Seq)
+		key = views.StreamPoisonKey(t.stream, m.Seq)
 	}
-	return t.setJSON(key, poisonRecord{Subject: m.Subject, Error: cause.Error(), Data: m.Data})
+	t.setJSON(key, views.PoisonRecord{Subject: m.Subject, Error: cause.Error(), Data: m.Data})
 }
 
 // skip logs an event that decodes but does not fit the views (a message id
@@ -259,140 +192,39 @@ func (t *tx) skip(d decoded, why string) {
 		slog.String("key", d.key), slog.String("reason", why))
 }
 
-func (t *tx) setJSON(k []byte, v any) error {
-	b, err := json.Marshal(v)
+// decoded is a log message ready to apply: its envelope, its typed payload,
+// and which aggregate it belongs to according to its stream subject.
+type decoded struct {
+	seq   uint64
+	event events.Event
+	data  events.Payload // a pointer to the events.*Data type of event.Type
+	kind  events.SubjectKind
+	key   string // conversation id, account, or "" for the policy subject
+	// stored is the message's bytes: a conversation's record keeps their
+	// events.Hash (the closer's prevhash) if this is its last event.
+	stored  []byte
+	subject string
+}
+
+// decodeMessage decodes the envelope and the payload before anything is
+// written, so that a message that fails is poison as a whole and never
+// leaves half its changes in the batch.
+func decodeMessage(m events.Message) (decoded, error) {
+	e, err := events.Decode(m.Data)
 	if err != nil {
-		return fmt.Errorf("encode %q: %w", k, err)
+		return decoded{}, err
 	}
-	return t.b.Set(k, b, nil)
-}
-
-func (t *tx) setUint(k []byte, n uint64) error { return t.b.Set(k, encodeUint(n), nil) }
-
-// prefetch loads the records of the run's conversations that the cache
-// does not hold, with one ascending scan instead of a point read each, and
-// notes those that do not exist. It runs before the run writes anything.
-func (t *tx) prefetch(msgs []events.Message) error {
-	var ids []string
-	for _, m := range msgs {
-		if kind, id := events.ClassifySubject(m.Subject); kind == events.SubjectConversation && !t.cache.convs.Contains(id) {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) < prefetchMin {
-		return nil
-	}
-	err := readConversations(t.db, ids, func(id string, c *convRecord) error {
-		t.convs[id] = &convState{id: id, rec: *c, exists: true, stored: true, activity: c.LastActivity}
-		return nil
-	})
-	for _, id := range ids {
-		if _, ok := t.convs[id]; !ok && err == nil {
-			t.convs[id] = &convState{id: id} // not stored (yet): the run may start it
-		}
-	}
-	return err
-}
-
-// prefetchMin is the fewest records worth a scan rather than point reads.
-const prefetchMin = 8
-
-// conv returns the record of conversation id held by the tx, taking it
-// from the cache or Pebble the first time.
-func (t *tx) conv(id string) (*convState, error) {
-	if c, ok := t.convs[id]; ok {
-		c.used = true
-		return c, nil
-	}
-	c := &convState{id: id, used: true}
-	if rec, ok := t.cache.conv(id); ok {
-		c.rec, c.exists = rec, true
-	} else {
-		found, err := getJSON(t.db, convKey(id), &c.rec)
-		if err != nil {
-			return nil, err
-		}
-		c.exists = found
-	}
-	c.stored, c.activity = c.exists, c.rec.LastActivity
-	t.convs[id] = c
-	return c, nil
-}
-
-// account returns the record of a held by the tx, creating it with
-// defaults: an account becomes known the first time an event names it.
-func (t *tx) account(a events.Account) (*accountRecord, error) {
-	if r, ok := t.accts[a]; ok {
-		return r, nil
-	}
-	r, ok := t.cache.account(a)
+	info, ok := events.Lookup(e.Type)
 	if !ok {
-		r = newAccountRecord()
-		if _, err := getJSON(t.db, acctKey(a), r); err != nil {
-			return nil, err
-		}
+		return decoded{}, fmt.Errorf("%w: the projector has no view for type %s", events.ErrMalformedEvent, events.Quote(string(e.Type)))
 	}
-	t.accts[a] = r
-	return r, nil
-}
-
-// flush writes the held records and counters back, in key order so that
-// the batch is the same for the same events.
-func (t *tx) flush() error {
-	ids := slices.Sorted(maps.Keys(t.convs))
-	if err := t.flushHeld(ids); err != nil {
-		return err
+	kind, key := events.ClassifySubject(m.Subject)
+	if kind != info.Subject {
+		return decoded{}, fmt.Errorf("%w: %s does not belong on subject %q", events.ErrMalformedEvent, e.Type, m.Subject)
 	}
-	for _, id := range ids {
-		if err := t.flushConv(id, t.convs[id]); err != nil {
-			return err
-		}
+	data := info.New()
+	if err := e.DecodeData(data); err != nil {
+		return decoded{}, err
 	}
-	for _, a := range slices.Sorted(maps.Keys(t.accts)) {
-		if err := t.setJSON(acctKey(a), t.accts[a]); err != nil {
-			return err
-		}
-	}
-	for _, v := range slices.Sorted(maps.Keys(t.closedBy)) {
-		if err := t.setUint(policyClosedKey(v), t.closedBy[v]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// flushConv writes a conversation's record and each participant's inbox
-// item, which holds what an inbox page shows, so that a page is one range
-// scan. An item moves (delete, set) when the activity moved.
-func (t *tx) flushConv(id string, c *convState) error {
-	if !c.exists {
-		return nil
-	}
-	if c.last != nil {
-		c.rec.LastHash, c.last = events.Hash(c.last), nil
-	}
-	rec, err := encodeConvRecord(&c.rec)
-	if err != nil {
-		return fmt.Errorf("encode conversation %s: %w", id, err)
-	}
-	if err := t.b.Set(convKey(id), rec, nil); err != nil {
-		return err
-	}
-	moved := c.stored && !c.rec.LastActivity.Equal(c.activity)
-	for _, p := range c.rec.Participants {
-		if moved {
-			if err := t.b.Delete(inboxKey(p, invertTime(c.activity), id), nil); err != nil {
-				return err
-			}
-		}
-		item := newInboxItem(id, &c.rec, c.rec.Unread[p])
-		v, err := encodeInboxItem(&item)
-		if err != nil {
-			return fmt.Errorf("encode inbox item %s of %s: %w", id, p, err)
-		}
-		if err := t.b.Set(inboxKey(p, invertTime(c.rec.LastActivity), id), v, nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return decoded{seq: m.Seq, event: e, data: data, kind: kind, key: key, stored: m.Data, subject: m.Subject}, nil
 }

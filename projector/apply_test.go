@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
@@ -57,7 +59,7 @@ func TestHistoryIsByteIdentical(t *testing.T) {
 			t.Errorf("history seq %d on %s differs from the log", seq, subject)
 		}
 		delete(want, seq)
-		k := histKey(subject, seq)
+		k := views.HistKey(subject, seq)
 		if prev != nil && bytes.Compare(prev, k) >= 0 {
 			t.Errorf("history out of order at seq %d", seq)
 		}
@@ -200,12 +202,12 @@ func TestPoisonIsRecordedAndSkipped(t *testing.T) {
 		t.Fatalf("checkpoint = %d, want 4 (past the poison)", s.Checkpoint())
 	}
 	for _, seq := range []uint64{garbage.Seq, misplaced.Seq} {
-		var rec poisonRecord
-		found, err := getJSON(s.db, poisonKey(seq), &rec)
+		var rec views.PoisonRecord
+		found, err := views.GetJSON(s.db, views.PoisonKey(seq), &rec)
 		if err != nil || !found || rec.Error == "" || rec.Subject == "" {
 			t.Fatalf("poison record of seq %d = %+v, %v, %v", seq, rec, found, err)
 		}
-		if _, inHist, _ := get(s.db, histKey(rec.Subject, seq)); inHist {
+		if _, inHist, _ := views.Get(s.db, views.HistKey(rec.Subject, seq)); inHist {
 			t.Errorf("poison seq %d is in hist/", seq)
 		}
 	}
@@ -250,8 +252,8 @@ func TestAccountsBecomeKnown(t *testing.T) {
 	if got.Status != events.StatusOffline || got.LastActiveAt == nil || !got.LastActiveAt.Equal(e.Time) {
 		t.Fatalf("bob's presence = %+v, want offline, last active when he sent", got)
 	}
-	var rec accountRecord
-	if _, err := getJSON(s.db, acctKey(dave), &rec); err != nil || rec.ShowActivityStatus || !rec.SendReadReceipts || !rec.Known {
+	var rec views.AccountRecord
+	if _, err := views.GetJSON(s.db, views.AcctKey(dave), &rec); err != nil || rec.ShowActivityStatus || !rec.SendReadReceipts || !rec.Known {
 		t.Fatalf("dave's record = %+v, %v", rec, err)
 	}
 }

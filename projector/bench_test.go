@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
@@ -63,7 +65,7 @@ func BenchmarkInboxKey(b *testing.B) {
 	at := time.Date(2023, 12, 13, 10, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		_ = inboxKey(alice, invertTime(at), conv)
+		_ = views.InboxKey(alice, views.InvertTime(at), conv)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -38,11 +40,11 @@ func (s *Store) PolicyTookEffect(v uint64, now time.Time) (int, error) {
 		return 0, err
 	}
 	defer release()
-	done, _, err := getUint(s.db, feedPolicyKey())
+	done, _, err := views.GetUint(s.db, views.FeedPolicyKey())
 	if err != nil || done >= v {
 		return 0, err
 	}
-	before, after, err := policyPair(s.db, done, v)
+	before, after, err := views.PolicyPair(s.db, done, v)
 	if err != nil {
 		return 0, err
 	}
@@ -57,7 +59,7 @@ func (s *Store) PolicyTookEffect(v uint64, now time.Time) (int, error) {
 	defer b.Close()
 	err = f.write(b)
 	if err == nil {
-		err = b.Set(feedPolicyKey(), encodeUint(v), nil)
+		err = b.Set(views.FeedPolicyKey(), views.EncodeUint(v), nil)
 	}
 	if err == nil {
 		err = b.Commit(s.commitOpts())
@@ -70,79 +72,12 @@ func (s *Store) PolicyTookEffect(v uint64, now time.Time) (int, error) {
 	return sent, nil
 }
 
-// policyPair returns the policy announced last (version done, or before
-// any, the one in force just before v took effect; nil for none) and v.
-func policyPair(r reader, done, v uint64) (before, after *aggregate.Policy, err error) {
-	published, err := loadPolicies(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, d := range published {
-		if d.Version == v {
-			p := aggregate.PolicyFromData(d)
-			after = &p
-		}
-	}
-	if after == nil {
-		return nil, nil, fmt.Errorf("policy %d: not in the views yet", v)
-	}
-	for _, d := range published {
-		prior := d.Version == done || done == 0 && d.Version < v && !d.EffectiveAt.After(after.EffectiveAt)
-		if prior && (before == nil || d.Version > before.Version) {
-			p := aggregate.PolicyFromData(d)
-			before = &p
-		}
-	}
-	return before, after, nil
-}
-
 // visibilityNotes adds to f a note per (viewer, account) pair of a
 // cross-app conversation whose visibility differs between the policies.
 func (s *Store) visibilityNotes(f *feedTx, before, after *aggregate.Policy, base *api.Notification) error {
-	snap := s.db.NewSnapshot()
-	defer snap.Close()
-	seen := map[[2]events.Account]bool{}
-	accounts := map[events.Account]*accountRecord{}
-	return scan(snap, tablePrefix(tableConv), nil, func(k, v []byte) (bool, error) {
-		var c struct {
-			Participants []events.Account `json:"participants"`
-			CrossApp     bool             `json:"cross_app"`
-		}
-		if err := unmarshal(k, v, &c); err != nil || !c.CrossApp {
-			return err == nil, err
-		}
-		for _, viewer := range c.Participants {
-			for _, a := range c.Participants {
-				if viewer.App() == a.App() || seen[[2]events.Account{viewer, a}] {
-					continue
-				}
-				seen[[2]events.Account{viewer, a}] = true
-				if err := s.visibilityNote(f, snap, accounts, viewer, a, before, after, base); err != nil {
-					return false, err
-				}
-			}
-		}
-		return true, nil
+	return views.VisibilityChanges(s.db, before, after, func(r views.Reader, viewer, a events.Account, status, receipts bool) error {
+		n := *base
+		n.Account, n.ActivityStatus, n.ReadReceipts = string(a), &status, &receipts
+		return f.add(r, viewer, &n)
 	})
-}
-
-// visibilityNote adds viewer's note about a if a policy change flips what
-// viewer sees of a.
-func (s *Store) visibilityNote(f *feedTx, r reader, accounts map[events.Account]*accountRecord,
-	viewer, a events.Account, before, after *aggregate.Policy, base *api.Notification) error {
-	rec, ok := accounts[a]
-	if !ok {
-		var err error
-		if rec, err = accountOrDefault(r, a); err != nil {
-			return err
-		}
-		accounts[a] = rec
-	}
-	status, receipts := seesActivityStatus(viewer, a, rec, after), seesReadReceipts(viewer, a, rec, after)
-	if status == seesActivityStatus(viewer, a, rec, before) && receipts == seesReadReceipts(viewer, a, rec, before) {
-		return nil
-	}
-	n := *base
-	n.Account, n.ActivityStatus, n.ReadReceipts = string(a), &status, &receipts
-	return f.add(r, viewer, &n)
 }

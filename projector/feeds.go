@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
@@ -84,12 +86,12 @@ func (s *Store) newFeedTx(stream int) *feedTx {
 }
 
 // add appends n to viewer's feed, numbered after viewer's last note.
-func (f *feedTx) add(db reader, viewer events.Account, n *api.Notification) error {
+func (f *feedTx) add(db views.Reader, viewer events.Account, n *api.Notification) error {
 	last, ok := f.counts[viewer]
 	if !ok {
 		if last, ok = f.st.n.Get(viewer); !ok {
 			var err error
-			if last, _, err = getUint(db, feedKey(viewer)); err != nil {
+			if last, _, err = views.GetUint(db, views.FeedKey(viewer)); err != nil {
 				return err
 			}
 		}
@@ -104,7 +106,7 @@ func (f *feedTx) add(db reader, viewer events.Account, n *api.Notification) erro
 // batch is the same for the same run.
 func (f *feedTx) write(b *pebble.Batch) error {
 	for _, a := range slices.Sorted(maps.Keys(f.counts)) {
-		if err := b.Set(feedKey(a), encodeUint(f.counts[a]), nil); err != nil {
+		if err := b.Set(views.FeedKey(a), views.EncodeUint(f.counts[a]), nil); err != nil {
 			return err
 		}
 	}
@@ -146,14 +148,14 @@ func (s *Store) TakeFeeds(old *Store) error {
 	if err != nil {
 		return err
 	}
-	announced, _, err := getUint(old.db, feedPolicyKey())
+	announced, _, err := views.GetUint(old.db, views.FeedPolicyKey())
 	release()
 	if err != nil {
 		return err
 	}
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
-	if err := s.db.Set(feedPolicyKey(), encodeUint(announced), s.commitOpts()); err != nil {
+	if err := s.db.Set(views.FeedPolicyKey(), views.EncodeUint(announced), s.commitOpts()); err != nil {
 		return fmt.Errorf("take feeds: %w", err)
 	}
 	s.feed = feedState{feeds: old.feed.feeds, after: max(old.Checkpoint(), s.feed.after), n: mustLRU[events.Account, uint64](s.opts.RecordCache)}

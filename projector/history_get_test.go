@@ -95,7 +95,7 @@ func TestConversationHeadIsTheAggregatesPosition(t *testing.T) {
 			t.Errorf("head of %s = %+v, aggregate: version %d, last seq %d, hash %s, closed %v, participants %v, apps %v",
 				id, h, c.Stream.Version, c.Stream.LastSeq, c.Stream.LastHash, c.Closed, c.Participants, c.Apps)
 		}
-		// The head decodes part of the record (headRecord): what it
+		// The head decodes part of the record (views.HeadRecord): what it
 		// shares with the view, which decodes the whole, must agree.
 		v, err := s.Conversation(id)
 		if err != nil {

@@ -1,223 +1,179 @@
 package projector
 
 import (
-	"cmp"
-	"encoding/base64"
-	"errors"
 	"fmt"
+	"slices"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-	json "github.com/goccy/go-json"
-
-	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector/views"
 )
 
-// Errors of the read functions, matched with errors.Is.
-var (
-	// ErrUnknownAccount reports a query about an account no event has named.
-	ErrUnknownAccount = errors.New("unknown account")
-	// ErrConversationNotFound reports a query about a conversation that was
-	// never started.
-	ErrConversationNotFound = errors.New("conversation not found")
-	// ErrNotParticipant reports a viewer who does not take part in the
-	// conversation it asks about.
-	ErrNotParticipant = errors.New("not a participant")
-	// ErrInvalidCursor reports a cursor that no page of this query returned.
-	// It is an aggregate.ErrInvalid, so it maps to a 400 like any bad input.
-	ErrInvalidCursor = fmt.Errorf("%w: cursor", aggregate.ErrInvalid)
-)
+// An inbox item (inbox/<account>/<inverted activity>/<conv>) is what an
+// account's inbox page shows of a conversation: its record's participants,
+// state, last activity and preview (LastMessage), and the account's unread
+// count. The events change the record; flush writes the items from it
+// (writeInbox).
 
-// Page sizes of Inbox and Messages, the contract's.
-const (
-	DefaultPageSize = api.DefaultPageSize // a limit of 0 (or less) means this
-	MaxPageSize     = api.MaxPageSize     // a larger limit is clamped to this
-)
-
-// inboxItem is the stored value of an inbox key: api.InboxItem's JSON,
-// with the record's own account type, so that writing one per participant
-// and message converts nothing. Inbox decodes it into api.InboxItem, and
-// InboxJSON answers with its bytes as they are.
-type inboxItem struct {
-	ConversationID string           `json:"conversation_id"`
-	Participants   []events.Account `json:"participants"`
-	CrossApp       bool             `json:"cross_app"`
-	Closed         bool             `json:"closed"`
-	ClosedByPolicy uint64           `json:"closed_by_policy"`
-	LastActivity   time.Time        `json:"last_activity"`
-	LastMessage    *api.LastMessage `json:"last_message,omitempty"`
-	Unread         int              `json:"unread"`
+// touch moves the conversation's last activity. It never moves back, so a
+// server clock that steps backwards cannot reorder an inbox into the past.
+func touch(c *convState, at time.Time) {
+	if at.After(c.rec.LastActivity) {
+		c.rec.LastActivity = at
+	}
 }
 
-// Inbox returns a page of the account's conversations, newest activity
-// first (a conversation started, a message sent, edited or unsent). limit is
-// clamped to 1..MaxPageSize, 0 meaning DefaultPageSize; cursor is a
-// NextCursor of an earlier page or "".
-func (s *Store) Inbox(account events.Account, limit int, cursor api.Cursor) (api.InboxPage, error) {
-	page := api.InboxPage{Items: []api.InboxItem{}}
-	next, err := s.inboxItems(account, Page{Limit: limit, Cursor: cursor}, func(k, v []byte) error {
-		var item api.InboxItem
-		if err := json.Unmarshal(v, &item); err != nil {
-			return fmt.Errorf("decode inbox item %q: %w", k, err)
+// read moves the account's read marker forward and recounts its unread
+// messages: those after the marker, from others, not unsent.
+func (t *tx) read(d decoded, c *convState, x *events.MessageReadData) error {
+	seq, _, ok, err := t.target(d, x.MessageID, false, "no such message")
+	if !ok {
+		return err
+	}
+	mk, err := t.marker(d.key, x.Account)
+	if err != nil {
+		return err
+	}
+	if mk.Seq >= seq {
+		return nil // markers only move forward, as in the aggregate
+	}
+	mk = views.ReadMarker{MessageID: x.MessageID, Seq: seq, At: d.event.Time}
+	t.putMarker(d.key, x.Account, mk)
+	n, err := t.countUnread(c, x.Account, seq)
+	setUnread(&c.rec, x.Account, n)
+	return err
+}
+
+// uncount takes an unsent message at seq out of the unread count of every
+// participant but its sender who had not read it yet.
+func (t *tx) uncount(conv string, c *views.ConvRecord, sender events.Account, seq uint64) error {
+	for _, p := range c.Participants {
+		if p == sender {
+			continue
 		}
-		page.Items = append(page.Items, item)
-		return nil
-	})
-	if err != nil {
-		return api.InboxPage{}, err
-	}
-	page.NextCursor = next
-	return page, nil
-}
-
-// InboxJSON is Inbox encoded as JSON, byte for byte what json.Marshal of
-// Inbox's page gives, but made of the stored items without decoding them:
-// the query endpoint's answer, for a third of the CPU.
-func (s *Store) InboxJSON(account events.Account, limit int, cursor api.Cursor) ([]byte, error) {
-	return s.AppendInboxJSON(nil, account, Page{Limit: limit, Cursor: cursor})
-}
-
-// AppendInboxJSON appends the JSON of inbox page p to dst and returns the
-// extended buffer, so that the query endpoint can reuse one buffer for
-// every reply rather than grow a new one per page (a page is several
-// kilobytes). What it appends is at most p.MaxBytes, unless its one item
-// is larger.
-func (s *Store) AppendInboxJSON(dst []byte, account events.Account, p Page) ([]byte, error) {
-	out := append(dst, `{"items":[`...)
-	open := len(out)
-	next, err := s.inboxItems(account, p, func(_, v []byte) error {
-		if len(out) != open {
-			out = append(out, ',')
-		}
-		out = append(out, v...)
-		return nil
-	})
-	if err != nil {
-		return dst, err
-	}
-	out = append(out, ']')
-	if next != "" {
-		out = append(out, `,"next_cursor":"`...)
-		out = append(out, next...) // base64url: nothing to escape
-		out = append(out, '"')
-	}
-	return append(out, '}'), nil
-}
-
-// inboxItems calls fn with the stored items of one page and returns the
-// cursor of the next page, "" on the last. One iterator is the page's
-// consistent view, without a snapshot: opening and closing a snapshot per
-// query cost a DB lock each way and a compaction check on close. The
-// account is looked up only when the page is empty, through the same
-// iterator: an inbox item is written in the batch that makes its account
-// known, so a page with items is of a known account.
-func (s *Store) inboxItems(account events.Account, p Page, fn func(k, v []byte) error) (api.Cursor, error) {
-	release, err := s.acquire()
-	if err != nil {
-		return "", err
-	}
-	defer release()
-	prefix := inboxPrefix(account)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-	if err != nil {
-		return "", fmt.Errorf("scan %q: %w", prefix, err)
-	}
-	from, err := resume(prefix, p.Cursor, func(b []byte) bool { _, ok := parseInboxSuffix(b); return ok })
-	if err != nil {
-		// An unknown account is the first thing wrong, as it always was.
-		return "", errors.Join(cmp.Or(knownAccount(it, account), err), it.Close())
-	}
-	size := pageBytes{used: len(`{"items":[]}`), max: p.MaxBytes}
-	next, n, err := pageOf(it, prefix, from, clampLimit(p.Limit), &size, fn)
-	if err == nil && n == 0 {
-		err = knownAccount(it, account)
-	}
-	return next, errors.Join(err, it.Close())
-}
-
-// pageOf calls fn with at most limit entries of it from from (the prefix
-// itself when nil), as many as size takes (each its value and a comma),
-// and returns how many it gave and the cursor of the next page, "" when
-// the entries end within the page.
-func pageOf(it *pebble.Iterator, prefix, from []byte, limit int, size *pageBytes, fn func(k, v []byte) error) (api.Cursor, int, error) {
-	if from == nil {
-		from = prefix
-	}
-	n := 0
-	var last []byte
-	for ok := it.SeekGE(from); ok; ok = it.Next() {
-		if n == limit {
-			return encodeCursor(last[len(prefix):]), n, nil
-		}
-		v, err := it.ValueAndErr()
+		mk, err := t.marker(conv, p)
 		if err != nil {
-			return "", n, fmt.Errorf("scan %q: %w", prefix, err)
+			return err
 		}
-		if !size.take(len(v)+1, cursorLen(len(it.Key())-len(prefix)), n == 0) {
-			return encodeCursor(last[len(prefix):]), n, nil
+		if mk.Seq < seq {
+			addUnread(c, p, -1)
 		}
-		n++
-		last = append(last[:0], it.Key()...)
-		if err := fn(it.Key(), v); err != nil {
-			return "", n, err
-		}
-	}
-	return "", n, it.Error()
-}
-
-// knownAccount reports ErrUnknownAccount unless account has a record, read
-// through it so that it sees what the page saw.
-func knownAccount(it *pebble.Iterator, account events.Account) error {
-	k := acctKey(account)
-	it.SetBounds(k, successor(k))
-	if !it.SeekGE(k) {
-		if err := it.Error(); err != nil {
-			return fmt.Errorf("get %q: %w", k, err)
-		}
-		return fmt.Errorf("%w: %s has no events", ErrUnknownAccount, account)
 	}
 	return nil
 }
 
-// newInboxItem is what an account's inbox shows of a conversation; Apply
-// stores it as the value of the account's inbox key.
-func newInboxItem(id string, c *convRecord, unread uint64) inboxItem {
-	item := inboxItem{
-		ConversationID: id, Participants: c.Participants, CrossApp: c.CrossApp,
-		Closed: c.Closed, ClosedByPolicy: c.ClosedByPolicy, LastActivity: c.LastActivity, Unread: int(unread),
-	}
-	if lm := c.LastMessage; lm != nil {
-		item.LastMessage = &api.LastMessage{MessageID: lm.MessageID, Sender: string(lm.Sender), Text: lm.Text}
-	}
-	return item
-}
-
-func clampLimit(limit int) int {
+// addUnread moves a's unread counter in c by +1 or -1, never below 0.
+func addUnread(c *views.ConvRecord, a events.Account, delta int) {
+	n := c.Unread[a]
 	switch {
-	case limit <= 0:
-		return DefaultPageSize
-	case limit > MaxPageSize:
-		return MaxPageSize
+	case delta > 0:
+		n++
+	case n > 0:
+		n--
 	}
-	return limit
+	setUnread(c, a, n)
 }
 
-// encodeCursor makes a cursor: the base64 of the last returned key's
-// suffix ("" is the start).
-func encodeCursor(suffix []byte) api.Cursor { return base64.RawURLEncoding.EncodeToString(suffix) }
+// setUnread sets a's unread counter in c; a zero is not stored.
+func setUnread(c *views.ConvRecord, a events.Account, n uint64) {
+	if n == 0 {
+		delete(c.Unread, a)
+		return
+	}
+	if c.Unread == nil {
+		c.Unread = map[events.Account]uint64{}
+	}
+	c.Unread[a] = n
+}
 
-// resume returns where a scan of prefix continues after cursor: nil (the
-// start) for "", else just after the key the cursor names. valid checks that
-// the cursor's suffix is one this query could have returned.
-func resume(prefix []byte, cursor api.Cursor, valid func([]byte) bool) ([]byte, error) {
-	if cursor == "" {
-		return nil, nil
+// marker returns a's read marker in conv, the zero marker if it has none.
+func (t *tx) marker(conv string, a events.Account) (views.ReadMarker, error) {
+	if mk, ok := t.own.index().markers[readRef{conv, a}]; ok {
+		return mk, nil
 	}
-	sfx, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || !valid(sfx) {
-		return nil, fmt.Errorf("%w %s is not one this query returned; start again with an empty cursor", ErrInvalidCursor, events.Quote(cursor))
+	var mk views.ReadMarker
+	_, err := views.GetJSON(t.db, views.ReadKey(conv, a), &mk)
+	return mk, err
+}
+
+// putMarker writes a's read marker in conv.
+func (t *tx) putMarker(conv string, a events.Account, mk views.ReadMarker) {
+	t.own.index().markers[readRef{conv, a}] = mk
+	t.setJSON(views.ReadKey(conv, a), mk)
+}
+
+// countUnread counts the messages of c after seq that a has not sent and
+// that were not unsent: those the tx wrote, and the committed ones it did
+// not rewrite. Markers move to recent messages, so the scan is short.
+func (t *tx) countUnread(c *convState, a events.Account, seq uint64) (uint64, error) {
+	var n uint64
+	count := func(rec []byte) error {
+		var m api.MessageView
+		if err := views.DecodeMessageRecord(rec, &m); err != nil {
+			return err
+		}
+		if m.Sender != string(a) && !m.Unsent {
+			n++
+		}
+		return nil
 	}
-	return successor(withSuffix(prefix, sfx)), nil
+	conv := c.id
+	t.own.index()
+	i, _ := slices.BinarySearch(c.msgs, seq+1)
+	for _, s := range c.msgs[i:] {
+		if err := count(t.own.msgs[msgRef{conv, s}]); err != nil {
+			return 0, err
+		}
+	}
+	prefix := views.MsgPrefix(conv)
+	err := views.Scan(t.db, prefix, views.MsgKey(conv, seq+1), func(k, v []byte) (bool, error) {
+		if sent, _ := views.ParseMsgSuffix(k[len(prefix):]); t.rewritten(conv, sent) {
+			return true, nil
+		}
+		return true, count(v)
+	})
+	return n, err
+}
+
+// lastVisible finds the newest message of c that was not unsent, the inbox
+// preview once the previous one is unsent: the newest the tx wrote, unless
+// a newer committed one that the tx did not rewrite is visible.
+func (t *tx) lastVisible(c *convState) (*views.LastMessageRecord, error) {
+	var last *views.LastMessageRecord
+	var after uint64
+	t.own.index()
+	for i := len(c.msgs) - 1; i >= 0 && last == nil; i-- {
+		var err error
+		if last, err = views.Visible(c.msgs[i], t.own.msgs[msgRef{c.id, c.msgs[i]}]); err != nil {
+			return nil, err
+		}
+	}
+	if last != nil {
+		after = last.Seq
+	}
+	committed, err := views.LastVisible(t.db, c.id, after, func(seq uint64) bool { return t.rewritten(c.id, seq) })
+	if committed != nil || err != nil {
+		return committed, err
+	}
+	return last, nil
+}
+
+// writeInbox writes each participant's inbox item, which holds what an
+// inbox page shows, so that a page is one range scan. An item moves
+// (delete, set) when the activity moved.
+func (t *tx) writeInbox(id string, c *convState) error {
+	moved := c.stored && !c.rec.LastActivity.Equal(c.activity)
+	for _, p := range c.rec.Participants {
+		if moved {
+			t.del(views.InboxKey(p, views.InvertTime(c.activity), id))
+		}
+		item := views.NewInboxItem(id, &c.rec, c.rec.Unread[p])
+		v, err := encodeInboxItem(&item)
+		if err != nil {
+			return fmt.Errorf("encode inbox item %s of %s: %w", id, p, err)
+		}
+		t.set(views.InboxKey(p, views.InvertTime(c.rec.LastActivity), id), v)
+	}
+	return nil
 }

@@ -1,132 +1,151 @@
 package projector
 
 import (
+	"encoding/json"
 	"fmt"
-	"time"
 
-	json "github.com/goccy/go-json"
-
-	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector/views"
 )
 
-// Messages are stored as api.MessageView, the value of msg/<conv>/<seq>: an
+// Messages are stored as api.MessageView, the value of msg/<conv>/<seq>
+// (views.MsgKey), with msgid/ naming the sequence of each message id: an
 // unsent message is a tombstone there too (hist/ keeps what was sent).
 
-// Messages returns a page of a conversation's messages, oldest first, from
-// the first message or after cursor (a NextCursor of an earlier page);
-// limit as for Inbox. Only a participant may read them. ReadReceipts holds
-// the viewer's own marker, and another participant's only if that
-// participant sends read receipts and the policy in force at now lets the
-// viewer's app see them from that participant's app.
-func (s *Store) Messages(conv string, viewer events.Account, limit int, cursor api.Cursor, now time.Time) (api.MessagePage, error) {
-	return s.MessagePage(conv, viewer, Page{Limit: limit, Cursor: cursor}, now)
-}
-
-// MessagePage is Messages of page p: its JSON (json.Marshal's) is at most
-// p.MaxBytes, unless its one item is larger.
-func (s *Store) MessagePage(conv string, viewer events.Account, p Page, now time.Time) (api.MessagePage, error) {
-	snap, release, err := s.snapshot()
+// sent adds a message. It does not look up whether the message id is taken:
+// the aggregate refuses a message id its conversation already used, so the
+// log never holds one twice, and the lookup (a miss in every Pebble level
+// for every new message) was a fifth of the catch-up's CPU. Were a
+// duplicate written to the stream past the service, msgid/ would name the
+// newer message; hist/ keeps both.
+func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
+	m, err := encodeNewMessage(x.MessageID, string(x.Sender), x.Text, d.event.Time)
 	if err != nil {
-		return api.MessagePage{}, err
+		return fmt.Errorf("encode message %s: %w", x.MessageID, err)
 	}
-	defer release()
-	c, err := participantView(snap, conv, viewer)
+	t.putSent(c, x.MessageID, d.seq, m)
+	c.rec.Messages++
+	c.rec.LastMessage = &views.LastMessageRecord{Seq: d.seq, MessageID: x.MessageID, Sender: x.Sender, Text: x.Text}
+	touch(c, d.event.Time)
+	sender, err := t.account(x.Sender)
 	if err != nil {
-		return api.MessagePage{}, err
+		return err
 	}
-	policy, err := policyInForce(snap, now)
-	if err != nil {
-		return api.MessagePage{}, err
-	}
-	receipts, err := readReceipts(snap, c, viewer, policy)
-	if err != nil {
-		return api.MessagePage{}, err
-	}
-	size := pageBytes{used: len(`{"items":[],"read_receipts":}`) + mapBytes(receipts), max: p.MaxBytes}
-	page, err := messagePage(snap, conv, clampLimit(p.Limit), p.Cursor, &size)
-	if err != nil {
-		return api.MessagePage{}, err
-	}
-	page.ReadReceipts = receipts
-	return page, nil
-}
-
-// participantView loads the conversation and checks that viewer is in it.
-func participantView(r reader, conv string, viewer events.Account) (*convRecord, error) {
-	c, err := conversation(r, conv)
-	if err != nil {
-		return nil, err
-	}
-	if !c.isParticipant(viewer) {
-		return nil, fmt.Errorf("%w: %s is not in conversation %s", ErrNotParticipant, viewer, conv)
-	}
-	return &c, nil
-}
-
-// messagePage reads at most limit messages after cursor, as many as size
-// takes.
-func messagePage(r reader, conv string, limit int, cursor api.Cursor, size *pageBytes) (api.MessagePage, error) {
-	prefix := msgPrefix(conv)
-	from, err := resume(prefix, cursor, func(b []byte) bool { _, ok := parseMsgSuffix(b); return ok })
-	if err != nil {
-		return api.MessagePage{}, err
-	}
-	page := api.MessagePage{Items: []api.MessageView{}}
-	var last []byte
-	err = scan(r, prefix, from, func(k, v []byte) (bool, error) {
-		n := len(page.Items)
-		if n == limit || !size.take(messageBytes(v), cursorLen(len(k)-len(prefix)), n == 0) {
-			page.NextCursor = encodeCursor(last)
-			return false, nil
+	sender.MarkActive(d.event.Time)
+	for _, p := range c.rec.Participants {
+		if p != x.Sender {
+			addUnread(&c.rec, p, 1)
 		}
-		last = suffix(prefix, k)
-		var m api.MessageView
-		if err := json.Unmarshal(v, &m); err != nil {
-			return false, fmt.Errorf("decode message %q: %w", k, err)
+	}
+	return nil
+}
+
+func (t *tx) edited(d decoded, c *convState, x *events.MessageEditedData) error {
+	seq, m, ok, err := t.target(d, x.MessageID, true, "no such message, or it was unsent")
+	if !ok {
+		return err
+	}
+	m.Text, m.Edited = x.Text, true
+	if last := c.rec.LastMessage; last != nil && last.Seq == seq {
+		last.Text = x.Text
+	}
+	touch(c, d.event.Time)
+	return t.putMessageView(c, seq, m)
+}
+
+// unsent leaves a tombstone: the text and reactions leave the view (hist/
+// keeps the original event), and the message stops counting as unread.
+func (t *tx) unsent(d decoded, c *convState, x *events.MessageUnsentData) error {
+	seq, m, ok, err := t.target(d, x.MessageID, true, "no such message, or it was already unsent")
+	if !ok {
+		return err
+	}
+	m.Unsent, m.Text, m.Reactions = true, "", nil
+	if err := t.putMessageView(c, seq, m); err != nil {
+		return err
+	}
+	if err := t.uncount(d.key, &c.rec, events.Account(m.Sender), seq); err != nil {
+		return err
+	}
+	if last := c.rec.LastMessage; last != nil && last.Seq == seq {
+		if c.rec.LastMessage, err = t.lastVisible(c); err != nil {
+			return err
 		}
+	}
+	touch(c, d.event.Time)
+	return nil
+}
+
+func (t *tx) reacted(d decoded, c *convState, x *events.MessageReactedData) error {
+	seq, m, ok, err := t.target(d, x.MessageID, true, "no such message, or it was unsent")
+	if !ok {
+		return err
+	}
+	if x.Reaction == "" {
+		delete(m.Reactions, string(x.Account))
+	} else {
 		if m.Reactions == nil {
-			m.Reactions = map[string]string{} // {} on the wire, not null
+			m.Reactions = map[string]string{}
 		}
-		page.Items = append(page.Items, m)
-		return true, nil
-	})
-	return page, err
-}
-
-// readReceipts returns the markers viewer may see: its own always; another
-// participant's if its settings send them and the policy allows the viewer's
-// app to see them. Settings and policy can each only narrow.
-func readReceipts(r reader, c *convRecord, viewer events.Account, p *aggregate.Policy) (map[string]string, error) {
-	out := map[string]string{}
-	for _, a := range c.Participants {
-		var mk readMarker
-		found, err := getJSON(r, readKey(c.ID, a), &mk)
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			continue
-		}
-		if a != viewer {
-			acct, err := accountOrDefault(r, a)
-			if err != nil {
-				return nil, err
-			}
-			if !seesReadReceipts(viewer, a, acct, p) {
-				continue
-			}
-		}
-		out[string(a)] = mk.MessageID
+		m.Reactions[string(x.Account)] = x.Reaction
 	}
-	return out, nil
+	if len(m.Reactions) == 0 {
+		m.Reactions = nil
+	}
+	return t.putMessageView(c, seq, m)
 }
 
-// accountOrDefault reads an account record; a participant always has one,
-// but defaults are the right answer if it somehow does not.
-func accountOrDefault(r reader, a events.Account) (*accountRecord, error) {
-	rec := newAccountRecord()
-	_, err := getJSON(r, acctKey(a), rec)
-	return rec, err
+// target loads the message an edit, unsend, reaction or read receipt
+// names. ok is false when that failed (err) or the event does not fit:
+// the conversation never had the message or, if live, it was unsent; the
+// event is then skipped with why.
+func (t *tx) target(d decoded, id string, live bool, why string) (seq uint64, m *api.MessageView, ok bool, err error) {
+	seq, m, found, err := t.message(d.key, id)
+	if err == nil && (!found || live && m.Unsent) {
+		t.skip(d, why)
+		found = false
+	}
+	return seq, m, found && err == nil, err
+}
+
+// message loads message id of conversation conv and the sequence it was
+// sent at; found is false if the conversation never had it.
+func (t *tx) message(conv, id string) (seq uint64, m *api.MessageView, found bool, err error) {
+	own := t.own.index()
+	seq, found = own.ids[msgIDRef{conv, id}]
+	if !found {
+		if seq, found, err = views.GetUint(t.db, views.MsgIDKey(conv, id)); err != nil || !found {
+			return 0, nil, false, err
+		}
+	}
+	m = new(api.MessageView)
+	if rec, ok := own.msgs[msgRef{conv, seq}]; ok {
+		return seq, m, true, views.DecodeMessageRecord(rec, m)
+	}
+	found, err = views.GetJSON(t.db, views.MsgKey(conv, seq), m)
+	return seq, m, found, err
+}
+
+// putMessage writes rec, the msg/ record of the message of c sent at seq.
+func (t *tx) putMessage(c *convState, seq uint64, rec []byte) {
+	t.own.add(sentMessage{c: c, seq: seq, rec: rec})
+	t.hold(heldMsg, heldWrite{c: c, seq: seq, value: rec})
+}
+
+// putSent writes the msg/ and msgid/ entries of a message c just sent.
+func (t *tx) putSent(c *convState, id string, seq uint64, rec []byte) {
+	t.own.add(sentMessage{c: c, id: id, seq: seq, rec: rec})
+	t.hold(heldMsg, heldWrite{c: c, seq: seq, value: rec})
+	t.hold(heldMsgID, heldWrite{c: c, text: id, seq: seq})
+}
+
+// putMessageView writes a changed message.
+func (t *tx) putMessageView(c *convState, seq uint64, m *api.MessageView) error {
+	rec, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode message %s: %w", m.MessageID, err)
+	}
+	t.putMessage(c, seq, rec)
+	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"pgregory.net/rapid"
 
 	"github.com/crosstalk-dev/crosstalk/api"
@@ -116,7 +118,7 @@ func pageMessages(rt *rapid.T, s *Store, conv string, viewer events.Account, p P
 
 // checkSize fails a page of n bytes and items items that passes p.
 func checkSize(rt *rapid.T, n, items int, p Page) {
-	if items > clampLimit(p.Limit) {
+	if items > views.ClampLimit(p.Limit) {
 		rt.Fatalf("a page of %d items at limit %d", items, p.Limit)
 	}
 	if items > 1 && n > p.MaxBytes {

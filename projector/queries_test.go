@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -103,7 +105,7 @@ func TestInboxErrors(t *testing.T) {
 	if _, err := s.Inbox(carol, 0, ""); !errors.Is(err, ErrUnknownAccount) {
 		t.Fatalf("unknown account: err = %v", err)
 	}
-	for _, c := range []string{"!!!", encodeCursor([]byte{1, 2})} {
+	for _, c := range []string{"!!!", views.EncodeCursor([]byte{1, 2})} {
 		_, err := s.Inbox(alice, 0, c)
 		if !errors.Is(err, ErrInvalidCursor) || !errors.Is(err, aggregate.ErrInvalid) {
 			t.Fatalf("cursor %q: err = %v, want ErrInvalidCursor (an aggregate.ErrInvalid)", c, err)
@@ -113,8 +115,8 @@ func TestInboxErrors(t *testing.T) {
 		t.Fatal("unknown account returned a page")
 	}
 	for limit, want := range map[int]int{-1: 20, 0: 20, 7: 7, 200: 200, 5000: 200} {
-		if got := clampLimit(limit); got != want {
-			t.Errorf("clampLimit(%d) = %d, want %d", limit, got, want)
+		if got := views.ClampLimit(limit); got != want {
+			t.Errorf("views.ClampLimit(%d) = %d, want %d", limit, got, want)
 		}
 	}
 }

@@ -11,7 +11,11 @@
 // rewrites history.
 //
 // The read functions (Inbox, Messages, Presence, Conversation, Policies, ...)
-// read Pebble only. Visibility of activity status and read receipts is
+// read Pebble only; they are package views', which also lays out the keys
+// and records, and Store's through its embedded *views.Queries. The write
+// path is here, one file per view (conversations.go, messages.go,
+// inbox.go, presence.go, policies.go) over the run's write buffer
+// (writebuf.go), and so are the live feeds (feeds.go). Visibility of activity status and read receipts is
 // decided at query time from the policy in force at the caller's clock and
 // the account's own settings, so a newly effective policy hides what it
 // should without touching stored data.
@@ -21,16 +25,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
-	"github.com/cockroachdb/pebble/v2/sstable/block"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector/views"
 )
 
 // ErrClosed reports a call on a Store after Close.
@@ -47,6 +49,10 @@ type Source interface {
 // the checkpoint. Apply (or Run) is its only writer; the read functions may
 // be called concurrently with it and with each other.
 type Store struct {
+	// Queries answers the read functions (package views), which are
+	// Store's methods through it.
+	*views.Queries
+
 	opts Options
 	db   *pebble.DB
 	log  *slog.Logger
@@ -74,64 +80,24 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 	opts.EnsureDefaults()
-	db, err := pebble.Open(opts.Dir, pebbleOptions(opts))
+	po := views.PebbleOptions(opts.CacheSize)
+	po.Logger = pebbleLogger{opts.Logger}
+	db, err := pebble.Open(opts.Dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("open projector store in %s: %w", opts.Dir, err)
 	}
-	cps, err := loadCheckpoints(db, opts.Streams)
+	cps, err := views.LoadCheckpoints(db, opts.Streams)
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("read checkpoint of %s: %w", opts.Dir, err)
 	}
-	return &Store{
+	s := &Store{
 		opts: opts, db: db, log: opts.Logger, records: newRecordCache(opts.RecordCache),
 		checkpoints: cps, advanced: make(chan struct{}), done: make(chan struct{}),
 		feed: feedState{feeds: opts.Feeds, after: opts.FeedsAfter, n: mustLRU[events.Account, uint64](opts.RecordCache)},
-	}, nil
-}
-
-// pebbleOptions tunes Pebble for the projector's access pattern.
-func pebbleOptions(opts Options) *pebble.Options {
-	po := &pebble.Options{CacheSize: opts.CacheSize, Logger: pebbleLogger{opts.Logger}}
-	// Apply looks up keys that mostly do not exist yet (a new message id,
-	// a first read marker); bloom filters answer those without reading
-	// every level. Levels below inherit L0's policy.
-	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
-	// Most of what Apply writes is overwritten soon (conversation records,
-	// unread counters, inbox positions move with every message). A 64 MiB
-	// memtable (Pebble's default is 4 MiB) absorbs those overwrites before
-	// they reach disk, so far fewer bytes are flushed and compacted.
-	po.MemTableSize = 64 << 20
-	po.MemTableStopWritesThreshold = 4
-	// Pebble charges every memtable it holds to the block cache (the
-	// mutable one, and the one it keeps to recycle), so a cache of
-	// CacheSize alone was all reservation and cached no block at all: a
-	// query on a store larger than the memtable read and decompressed its
-	// blocks from disk every time. The cache is sized for both memtables
-	// on top of CacheSize, which the block cache gets.
-	po.CacheSize = opts.CacheSize + memtablesReserved*int64(po.MemTableSize)
-	po.ApplyCompressionSettings(compressionSettings)
-	return po
-}
-
-// memtablesReserved is how many memtables Pebble holds, and charges to the
-// block cache, in the steady state: the mutable one and a recycled one.
-const memtablesReserved = 2
-
-// compressionSettings leaves the upper levels uncompressed and compresses
-// the two bottom ones, which hold most of the data. The upper levels are
-// where the views' records are rewritten again and again; compressing
-// every rewrite cost 13% of the catch-up's CPU (snappy, in the bench), and
-// on two cores the CPU is scarcer than the disk.
-func compressionSettings() pebble.DBCompressionSettings {
-	s := pebble.DBCompressionSettings{Name: "crosstalk"}
-	for i := range s.Levels {
-		s.Levels[i] = block.NoCompression
-		if i >= len(s.Levels)-2 {
-			s.Levels[i] = block.FastestCompression
-		}
 	}
-	return s
+	s.Queries = views.New(db, s.acquire, s.Checkpoint)
+	return s, nil
 }
 
 // Close waits for running Apply and read calls, wakes every WaitFor with
@@ -263,56 +229,3 @@ func (s *Store) acquire() (release func(), err error) {
 	}
 	return s.life.RUnlock, nil
 }
-
-// reader is what the views are read through: the DB (also by Apply, which
-// holds what its run wrote itself; see ownWrites) or a snapshot for a
-// consistent multi-key query.
-type reader interface {
-	Get(key []byte) ([]byte, io.Closer, error)
-	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
-}
-
-// snapshot opens a consistent view for a query that reads several keys, so
-// that it never mixes two applied batches. release closes it.
-func (s *Store) snapshot() (snap *pebble.Snapshot, release func(), err error) {
-	done, err := s.acquire()
-	if err != nil {
-		return nil, nil, err
-	}
-	snap = s.db.NewSnapshot()
-	return snap, func() { _ = snap.Close(); done() }, nil
-}
-
-// Settle waits until Pebble's flushes and compactions have quieted down:
-// none running and none started for settleQuiet. That is the shape a store
-// reaches soon after a burst of writes stops (Pebble compacts a level only
-// once it is over its target, so "no compaction owed" may never come). A
-// read measured on a store just built in bulk otherwise measures the
-// backlog the build left (overlapping L0 files, each consulted by every
-// seek) rather than the store.
-func (s *Store) Settle(ctx context.Context) error {
-	var last int64 = -1
-	quietSince := time.Now()
-	for {
-		release, err := s.acquire()
-		if err != nil {
-			return err
-		}
-		m := s.db.Metrics()
-		release()
-		busy := m.Compact.NumInProgress > 0 || m.Flush.NumInProgress > 0
-		if busy || m.Compact.Count != last {
-			last, quietSince = m.Compact.Count, time.Now()
-		} else if time.Since(quietSince) >= settleQuiet {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// settleQuiet is how long Settle wants Pebble idle.
-const settleQuiet = time.Second

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2/sstable/block"
-
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
@@ -249,21 +247,5 @@ func TestSettleReturnsOnceCompactionsAreDone(t *testing.T) {
 	m := s.db.Metrics()
 	if m.Compact.NumInProgress != 0 || m.Flush.NumInProgress != 0 {
 		t.Fatalf("after Settle: %d compactions and %d flushes running", m.Compact.NumInProgress, m.Flush.NumInProgress)
-	}
-}
-
-// TestUpperLevelsAreNotCompressed pins the compression of each level: none
-// where records are rewritten, the fastest codec at the two bottom levels.
-func TestUpperLevelsAreNotCompressed(t *testing.T) {
-	po := pebbleOptions(Options{Dir: t.TempDir(), Logger: testkit.Quiet()})
-	last := len(po.Levels) - 1
-	for i, l := range po.Levels {
-		want := block.NoCompression
-		if i >= last-1 {
-			want = block.FastestCompression
-		}
-		if got := l.Compression(); got != want {
-			t.Errorf("level %d: compression %v, want %v", i, got, want)
-		}
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/cockroachdb/pebble/v2"
+	"github.com/crosstalk-dev/crosstalk/projector/views"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 )
@@ -22,15 +22,15 @@ import (
 // readFunc is a Source's Read.
 type readFunc func(ctx context.Context, fromSeq uint64, maxBatch int, fn func([]events.Message) error) error
 
+// ErrStreams reports a store opened with another number of streams than it
+// was built with.
+var ErrStreams = views.ErrStreams
+
 // Streams is a log of several streams, each read on its own, in the order
 // of the store's checkpoints. *eventlog.Log implements it.
 type Streams interface {
 	ReadStream(ctx context.Context, stream int, fromSeq uint64, maxBatch int, fn func([]events.Message) error) error
 }
-
-// ErrStreams reports a store opened with another number of streams than it
-// was built with.
-var ErrStreams = errors.New("projector: the store was built from another number of streams")
 
 // RunStreams is Run for a store of several streams: it follows each stream
 // of src from its checkpoint, until ctx is done.
@@ -83,9 +83,9 @@ func (s *Store) checkpointOf(stream int) uint64 {
 // before partitions, for a store of one stream.
 func (s *Store) checkpointKey(stream int) []byte {
 	if len(s.checkpoints) == 1 {
-		return checkpointKey()
+		return views.CheckpointKey()
 	}
-	return streamCheckpointKey(stream)
+	return views.StreamCheckpointKey(stream)
 }
 
 // feedsAfter is Options.FeedsAfter for stream.
@@ -94,37 +94,6 @@ func (s *Store) feedsAfter(stream int) uint64 {
 		return s.opts.FeedsAfterStreams[stream]
 	}
 	return s.feed.after
-}
-
-// loadCheckpoints reads the checkpoints of a store of n streams, and
-// records n in a new store of several. A store built from one stream
-// (meta/checkpoint) is not one of several, nor the other way round.
-func loadCheckpoints(db *pebble.DB, n int) ([]uint64, error) {
-	single, _, err := getUint(db, checkpointKey())
-	if err != nil {
-		return nil, err
-	}
-	had, found, err := getUint(db, streamsKey())
-	switch {
-	case err != nil:
-		return nil, err
-	case n == 1 && found, n > 1 && single > 0, n > 1 && found && had != uint64(n):
-		return nil, fmt.Errorf("%w: it follows %d stream(s), %d were asked for; rebuild the views (delete the directory)",
-			ErrStreams, max(had, 1), n)
-	case n == 1:
-		return []uint64{single}, nil
-	case !found:
-		if err := db.Set(streamsKey(), encodeUint(uint64(n)), pebble.Sync); err != nil {
-			return nil, err
-		}
-	}
-	cps := make([]uint64, n)
-	for i := range cps {
-		if cps[i], _, err = getUint(db, streamCheckpointKey(i)); err != nil {
-			return nil, err
-		}
-	}
-	return cps, nil
 }
 
 // sum is the sum of seqs.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
@@ -151,7 +153,7 @@ func TestPoisonKeyedPerStream(t *testing.T) {
 	if err := one.Apply([]events.Message{{Seq: 1, Subject: events.ConversationSubject("c"), Data: []byte("x")}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, found, err := get(one.db, poisonKey(1)); !found || err != nil {
+	if _, found, err := views.Get(one.db, views.PoisonKey(1)); !found || err != nil {
 		t.Errorf("poison of a store of one stream is not under poison/<seq>: %v", err)
 	}
 	if list, err := one.Poisoned(); err != nil || len(list) != 1 || list[0].Stream != "" {

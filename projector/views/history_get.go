@@ -1,4 +1,4 @@
-package projector
+package views
 
 // HistoryEvent returns the stored bytes of the event at stream sequence seq
 // on subject, exactly as the projector copied them from the log into
@@ -6,11 +6,11 @@ package projector
 // the point lookup that lets an auditor compare one log message with the
 // views without scanning the whole history. The returned slice is a copy the
 // caller may keep.
-func (s *Store) HistoryEvent(subject string, seq uint64) (data []byte, found bool, err error) {
-	release, err := s.acquire()
+func (q *Queries) HistoryEvent(subject string, seq uint64) (data []byte, found bool, err error) {
+	release, err := q.acquire()
 	if err != nil {
 		return nil, false, err
 	}
 	defer release()
-	return get(s.db, histKey(subject, seq))
+	return Get(q.db, HistKey(subject, seq))
 }

@@ -1,4 +1,4 @@
-package projector
+package views
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 // checksum; it is how "rebuilt equals live, key for key" is checked. The
 // live feeds' state (feed/: counters and the policy announced) is left out:
 // it records what one store published, which a replay never does.
-func (s *Store) Checksum() (sum string, entries uint64, err error) {
-	snap, release, err := s.snapshot()
+func (q *Queries) Checksum() (sum string, entries uint64, err error) {
+	snap, release, err := q.snapshot()
 	if err != nil {
 		return "", 0, err
 	}

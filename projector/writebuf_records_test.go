@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
@@ -68,11 +70,11 @@ func TestInboxItemsFollowTheRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, item := range page.Items {
-			var rec convRecord
-			if _, err := getJSON(s.db, convKey(item.ConversationID), &rec); err != nil {
+			var rec views.ConvRecord
+			if _, err := views.GetJSON(s.db, views.ConvKey(item.ConversationID), &rec); err != nil {
 				t.Fatal(err)
 			}
-			if !item.LastActivity.Equal(rec.LastActivity) || item.Closed != rec.Closed || !rec.isParticipant(a) {
+			if !item.LastActivity.Equal(rec.LastActivity) || item.Closed != rec.Closed || !rec.IsParticipant(a) {
 				t.Errorf("%s's item of %s = %+v, conversation %+v", a, item.ConversationID, item, rec)
 			}
 			if want := countUnread(t, s, a, item.ConversationID); item.Unread != want {
@@ -85,12 +87,12 @@ func TestInboxItemsFollowTheRecords(t *testing.T) {
 // countUnread counts a's unread messages in conv from the messages view.
 func countUnread(t *testing.T, s *Store, a events.Account, conv string) int {
 	t.Helper()
-	var marker readMarker
-	if _, err := getJSON(s.db, readKey(conv, a), &marker); err != nil {
+	var marker views.ReadMarker
+	if _, err := views.GetJSON(s.db, views.ReadKey(conv, a), &marker); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	err := scan(s.db, msgPrefix(conv), msgKey(conv, marker.Seq+1), func(_, v []byte) (bool, error) {
+	err := views.Scan(s.db, views.MsgPrefix(conv), views.MsgKey(conv, marker.Seq+1), func(_, v []byte) (bool, error) {
 		var m api.MessageView
 		if err := json.Unmarshal(v, &m); err != nil {
 			return false, err

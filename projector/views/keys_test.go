@@ -1,4 +1,4 @@
-package projector
+package views
 
 import (
 	"bytes"
@@ -37,13 +37,13 @@ func TestHistKeysSortBySubjectThenSeq(t *testing.T) {
 	})
 	got := slices.Clone(tuples)
 	sort.Slice(got, func(i, j int) bool {
-		return bytes.Compare(histKey(got[i].subject, got[i].seq), histKey(got[j].subject, got[j].seq)) < 0
+		return bytes.Compare(HistKey(got[i].subject, got[i].seq), HistKey(got[j].subject, got[j].seq)) < 0
 	})
 	if !slices.Equal(got, want) {
 		t.Fatalf("key order %v, want tuple order %v", got, want)
 	}
 	for _, tu := range tuples {
-		subj, seq, ok := parseHistKey(histKey(tu.subject, tu.seq))
+		subj, seq, ok := parseHistKey(HistKey(tu.subject, tu.seq))
 		if !ok || subj != tu.subject || seq != tu.seq {
 			t.Errorf("parseHistKey round trip of %v = %q %d %v", tu, subj, seq, ok)
 		}
@@ -56,27 +56,27 @@ func TestHistKeysSortBySubjectThenSeq(t *testing.T) {
 func TestInboxKeysNewestFirst(t *testing.T) {
 	base := time.Date(2023, 12, 13, 0, 0, 0, 0, time.UTC)
 	keys := [][]byte{
-		inboxKey("instagram:al", invertTime(base), "c1"),
-		inboxKey("instagram:al", invertTime(base.Add(time.Nanosecond)), "c2"),
-		inboxKey("instagram:al", invertTime(base.Add(time.Hour)), "c3"),
-		inboxKey("instagram:al", invertTime(base.Add(time.Hour)), "c4"),
-		inboxKey("instagram:al-b", invertTime(base.Add(48*time.Hour)), "c5"),
+		InboxKey("instagram:al", InvertTime(base), "c1"),
+		InboxKey("instagram:al", InvertTime(base.Add(time.Nanosecond)), "c2"),
+		InboxKey("instagram:al", InvertTime(base.Add(time.Hour)), "c3"),
+		InboxKey("instagram:al", InvertTime(base.Add(time.Hour)), "c4"),
+		InboxKey("instagram:al-b", InvertTime(base.Add(48*time.Hour)), "c5"),
 	}
 	slices.SortFunc(keys, bytes.Compare)
 	var order []string
 	for _, k := range keys {
-		conv, ok := parseInboxSuffix(k[len(inboxPrefix("instagram:al")):])
-		if bytes.HasPrefix(k, inboxPrefix("instagram:al")) && ok {
+		conv, ok := parseInboxSuffix(k[len(InboxPrefix("instagram:al")):])
+		if bytes.HasPrefix(k, InboxPrefix("instagram:al")) && ok {
 			order = append(order, conv)
 		}
 	}
 	if want := []string{"c3", "c4", "c2", "c1"}; !slices.Equal(order, want) {
 		t.Fatalf("inbox order %v, want %v", order, want)
 	}
-	if bytes.HasPrefix(inboxKey("instagram:al-b", 0, "c"), inboxPrefix("instagram:al")) {
+	if bytes.HasPrefix(InboxKey("instagram:al-b", 0, "c"), InboxPrefix("instagram:al")) {
 		t.Fatal("inbox prefix of instagram:al matches keys of instagram:al-b")
 	}
-	if invertTime(time.Unix(0, -5)) != math.MaxUint64 {
+	if InvertTime(time.Unix(0, -5)) != math.MaxUint64 {
 		t.Fatal("times before 1970 must map to the oldest slot")
 	}
 }
@@ -86,17 +86,17 @@ func TestInboxKeysNewestFirst(t *testing.T) {
 func TestNumberKeysSortNumerically(t *testing.T) {
 	seqs := []uint64{0, 1, 9, 10, 255, 256, 65535, 65536, 1 << 32, math.MaxUint64}
 	for i := 1; i < len(seqs); i++ {
-		if bytes.Compare(msgKey("c", seqs[i-1]), msgKey("c", seqs[i])) >= 0 {
+		if bytes.Compare(MsgKey("c", seqs[i-1]), MsgKey("c", seqs[i])) >= 0 {
 			t.Errorf("msg key of %d does not sort before %d", seqs[i-1], seqs[i])
 		}
-		if bytes.Compare(policyKey(seqs[i-1]), policyKey(seqs[i])) >= 0 {
+		if bytes.Compare(PolicyKey(seqs[i-1]), PolicyKey(seqs[i])) >= 0 {
 			t.Errorf("policy key of %d does not sort before %d", seqs[i-1], seqs[i])
 		}
 	}
-	k := msgKey("conv", 42)
-	seq, ok := parseMsgSuffix(suffix(msgPrefix("conv"), k))
+	k := MsgKey("conv", 42)
+	seq, ok := ParseMsgSuffix(suffix(MsgPrefix("conv"), k))
 	if !ok || seq != 42 {
-		t.Fatalf("parseMsgSuffix = %d %v", seq, ok)
+		t.Fatalf("ParseMsgSuffix = %d %v", seq, ok)
 	}
 }
 
@@ -107,15 +107,15 @@ func TestTablesDoNotOverlap(t *testing.T) {
 		prefix []byte
 		other  []byte
 	}{
-		{tablePrefix(tableMsg), msgIDKey("c", "m")},
-		{tablePrefix(tablePolicy), policyClosedKey(1)},
+		{tablePrefix(tableMsg), MsgIDKey("c", "m")},
+		{tablePrefix(tablePolicy), PolicyClosedKey(1)},
 	}
 	for _, p := range pairs {
 		if bytes.HasPrefix(p.other, p.prefix) {
 			t.Errorf("prefix %q reaches %q", p.prefix, p.other)
 		}
 	}
-	id, ok := parseOpenKey(openKey("c-1"))
+	id, ok := parseOpenKey(OpenKey("c-1"))
 	if !ok || id != "c-1" {
 		t.Fatalf("parseOpenKey = %q %v", id, ok)
 	}

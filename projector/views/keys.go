@@ -1,4 +1,4 @@
-package projector
+package views
 
 import (
 	"bytes"
@@ -54,28 +54,28 @@ func (k key) text(s string) key {
 
 func (k key) num(n uint64) key { return binary.BigEndian.AppendUint64(k, n) }
 
-// checkpointKey holds the stream sequence of the last applied message.
-func checkpointKey() []byte { return newKey(tableMeta).text("checkpoint") }
+// CheckpointKey holds the stream sequence of the last applied message.
+func CheckpointKey() []byte { return newKey(tableMeta).text("checkpoint") }
 
-// streamCheckpointKey holds the sequence of the last applied message of
+// StreamCheckpointKey holds the sequence of the last applied message of
 // stream i of a store of several streams (Options.Streams > 1).
-func streamCheckpointKey(i int) []byte { return newKey(tableMeta).text("checkpoint").num(uint64(i)) }
+func StreamCheckpointKey(i int) []byte { return newKey(tableMeta).text("checkpoint").num(uint64(i)) }
 
 // streamsKey holds the number of streams of a store of several.
 func streamsKey() []byte { return newKey(tableMeta).text("streams") }
 
-// poisonKey records a message that could not be decoded.
-func poisonKey(seq uint64) []byte { return newKey(tablePoison).num(seq) }
+// PoisonKey records a message that could not be decoded.
+func PoisonKey(seq uint64) []byte { return newKey(tablePoison).num(seq) }
 
-// streamPoisonKey is poisonKey in a store of several streams, whose
+// StreamPoisonKey is PoisonKey in a store of several streams, whose
 // sequences are per stream: the same seq of two streams names two
 // messages.
-func streamPoisonKey(stream int, seq uint64) []byte {
+func StreamPoisonKey(stream int, seq uint64) []byte {
 	return newKey(tablePoison).num(uint64(stream)).num(seq)
 }
 
-// parsePoisonKey is the inverse of poisonKey (stream -1) and
-// streamPoisonKey.
+// parsePoisonKey is the inverse of PoisonKey (stream -1) and
+// StreamPoisonKey.
 func parsePoisonKey(k []byte) (stream int, seq uint64, ok bool) {
 	rest, ok := bytes.CutPrefix(k, []byte(tablePoison))
 	switch {
@@ -89,10 +89,10 @@ func parsePoisonKey(k []byte) (stream int, seq uint64, ok bool) {
 	return 0, 0, false
 }
 
-// histKey holds the stored bytes of one event.
-func histKey(subject string, seq uint64) []byte { return newKey(tableHist).text(subject).num(seq) }
+// HistKey holds the stored bytes of one event.
+func HistKey(subject string, seq uint64) []byte { return newKey(tableHist).text(subject).num(seq) }
 
-// parseHistKey is the inverse of histKey.
+// parseHistKey is the inverse of HistKey.
 func parseHistKey(k []byte) (subject string, seq uint64, ok bool) {
 	rest, ok := bytes.CutPrefix(k, []byte(tableHist))
 	if !ok {
@@ -105,9 +105,11 @@ func parseHistKey(k []byte) (subject string, seq uint64, ok bool) {
 	return subj, binary.BigEndian.Uint64(rest), true
 }
 
-func convKey(id string) []byte { return newKey(tableConv).text(id) }
+// ConvKey holds a conversation's record (ConvRecord).
+func ConvKey(id string) []byte { return newKey(tableConv).text(id) }
 
-func openKey(conv string) []byte { return newKey(tableOpen).text(conv) }
+// OpenKey lists an open conversation, with its apps, for the closer.
+func OpenKey(conv string) []byte { return newKey(tableOpen).text(conv) }
 
 // parseOpenKey returns the conversation id of an open/ key.
 func parseOpenKey(k []byte) (string, bool) {
@@ -119,21 +121,21 @@ func parseOpenKey(k []byte) (string, bool) {
 	return id, ok && len(rest) == 0
 }
 
-// inboxPrefix is the prefix of one account's inbox entries.
-func inboxPrefix(a events.Account) []byte { return newKey(tableInbox).text(string(a)) }
+// InboxPrefix is the prefix of one account's inbox entries.
+func InboxPrefix(a events.Account) []byte { return newKey(tableInbox).text(string(a)) }
 
-// inboxKey orders an account's conversations newest activity first: the
+// InboxKey orders an account's conversations newest activity first: the
 // activity is inverted so that a forward scan starts at the newest. Its
-// value is the account's inboxItem (api.InboxItem's JSON) with the unread
+// value is the account's InboxItem (api.InboxItem's JSON) with the unread
 // count, so a page is one range scan with no point reads. The entry of every participant
 // sits at the conversation record's LastActivity, which is how Apply finds
 // the entry to move without a pointer.
-func inboxKey(a events.Account, inverted uint64, conv string) []byte {
-	return key(inboxPrefix(a)).num(inverted).text(conv)
+func InboxKey(a events.Account, inverted uint64, conv string) []byte {
+	return key(InboxPrefix(a)).num(inverted).text(conv)
 }
 
 // parseInboxSuffix returns the conversation of an inbox key's suffix (the
-// part after inboxPrefix), which is also what an inbox cursor holds.
+// part after InboxPrefix), which is also what an inbox cursor holds.
 func parseInboxSuffix(suffix []byte) (conv string, ok bool) {
 	if len(suffix) < 8 {
 		return "", false
@@ -142,46 +144,51 @@ func parseInboxSuffix(suffix []byte) (conv string, ok bool) {
 	return conv, ok && len(rest) == 0
 }
 
-// msgPrefix is the prefix of one conversation's messages.
-func msgPrefix(conv string) []byte { return newKey(tableMsg).text(conv) }
+// MsgPrefix is the prefix of one conversation's messages.
+func MsgPrefix(conv string) []byte { return newKey(tableMsg).text(conv) }
 
-// msgKey orders a conversation's messages by the stream sequence of their
+// MsgKey orders a conversation's messages by the stream sequence of their
 // message.sent event.
-func msgKey(conv string, seq uint64) []byte { return key(msgPrefix(conv)).num(seq) }
+func MsgKey(conv string, seq uint64) []byte { return key(MsgPrefix(conv)).num(seq) }
 
-// parseMsgSuffix returns the sequence of a message key's suffix (the part
-// after msgPrefix), which is also what a messages cursor holds.
-func parseMsgSuffix(suffix []byte) (uint64, bool) {
+// ParseMsgSuffix returns the sequence of a message key's suffix (the part
+// after MsgPrefix), which is also what a messages cursor holds.
+func ParseMsgSuffix(suffix []byte) (uint64, bool) {
 	if len(suffix) != 8 {
 		return 0, false
 	}
 	return binary.BigEndian.Uint64(suffix), true
 }
 
-func msgIDKey(conv, messageID string) []byte {
+// MsgIDKey holds the sequence a conversation's message id was sent at.
+func MsgIDKey(conv, messageID string) []byte {
 	return newKey(tableMsgID).text(conv).text(messageID)
 }
 
 // readPrefix is the prefix of one conversation's read markers.
 func readPrefix(conv string) []byte { return newKey(tableRead).text(conv) }
 
-func readKey(conv string, a events.Account) []byte { return key(readPrefix(conv)).text(string(a)) }
+// ReadKey holds a's read marker in conv (ReadMarker).
+func ReadKey(conv string, a events.Account) []byte { return key(readPrefix(conv)).text(string(a)) }
 
-func acctKey(a events.Account) []byte { return newKey(tableAcct).text(string(a)) }
+// AcctKey holds an account's record (AccountRecord).
+func AcctKey(a events.Account) []byte { return newKey(tableAcct).text(string(a)) }
 
-func policyKey(version uint64) []byte { return newKey(tablePolicy).num(version) }
+// PolicyKey holds a published policy, by version.
+func PolicyKey(version uint64) []byte { return newKey(tablePolicy).num(version) }
 
-func policyClosedKey(version uint64) []byte { return newKey(tablePolicyClosed).num(version) }
+// PolicyClosedKey counts the conversations a policy version closed.
+func PolicyClosedKey(version uint64) []byte { return newKey(tablePolicyClosed).num(version) }
 
 // The feed/ table is the live feeds' own state, not a view of the events:
 // it depends on what this store published (Checksum leaves it out).
 
-// feedKey holds the number N of an account's last feed notification.
-func feedKey(a events.Account) []byte { return newKey(tableFeed).text("n").text(string(a)) }
+// FeedKey holds the number N of an account's last feed notification.
+func FeedKey(a events.Account) []byte { return newKey(tableFeed).text("n").text(string(a)) }
 
-// feedPolicyKey holds the last policy version whose visibility notices
+// FeedPolicyKey holds the last policy version whose visibility notices
 // were published (PolicyTookEffect).
-func feedPolicyKey() []byte { return newKey(tableFeed).text("policy") }
+func FeedPolicyKey() []byte { return newKey(tableFeed).text("policy") }
 
 // tablePrefix is the prefix of every key of a table.
 func tablePrefix(table string) []byte { return newKey(table) }
@@ -212,9 +219,9 @@ func cutText(b []byte) (text string, rest []byte, ok bool) {
 	return string(b[:i]), b[i+1:], true
 }
 
-// invertTime maps a time to a number that sorts newest first. Times before
+// InvertTime maps a time to a number that sorts newest first. Times before
 // 1970 (never produced by the service clock) all map to the oldest slot.
-func invertTime(t time.Time) uint64 {
+func InvertTime(t time.Time) uint64 {
 	ns := t.UnixNano()
 	if ns < 0 {
 		ns = 0
@@ -222,11 +229,11 @@ func invertTime(t time.Time) uint64 {
 	return math.MaxUint64 - uint64(ns)
 }
 
-// encodeUint is the value encoding of counters, sequences and the inbox
+// EncodeUint is the value encoding of counters, sequences and the inbox
 // pointer: 8 bytes big-endian.
-func encodeUint(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+func EncodeUint(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 
-// decodeUint is the inverse of encodeUint.
+// decodeUint is the inverse of EncodeUint.
 func decodeUint(b []byte) (uint64, bool) {
 	if len(b) != 8 {
 		return 0, false

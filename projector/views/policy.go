@@ -1,4 +1,4 @@
-package projector
+package views
 
 import (
 	"fmt"
@@ -21,8 +21,8 @@ type PolicyView struct {
 }
 
 // Policies returns every published policy version, in version order.
-func (s *Store) Policies() ([]PolicyView, error) {
-	snap, release, err := s.snapshot()
+func (q *Queries) Policies() ([]PolicyView, error) {
+	snap, release, err := q.snapshot()
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ func (s *Store) Policies() ([]PolicyView, error) {
 	}
 	views := make([]PolicyView, 0, len(published))
 	for _, p := range published {
-		closed, _, err := getUint(snap, policyClosedKey(p.Version))
+		closed, _, err := GetUint(snap, PolicyClosedKey(p.Version))
 		if err != nil {
 			return nil, err
 		}
@@ -47,32 +47,32 @@ func (s *Store) Policies() ([]PolicyView, error) {
 // PolicyClosed returns how many conversations policy version v has closed
 // so far: one counter, read without the policies themselves, so that the
 // policy report costs the same whatever size the policies are.
-func (s *Store) PolicyClosed(v uint64) (int, error) {
-	release, err := s.acquire()
+func (q *Queries) PolicyClosed(v uint64) (int, error) {
+	release, err := q.acquire()
 	if err != nil {
 		return 0, err
 	}
 	defer release()
-	closed, _, err := getUint(s.db, policyClosedKey(v))
+	closed, _, err := GetUint(q.db, PolicyClosedKey(v))
 	return int(closed), err
 }
 
 // PolicyInForce returns the policy deciding at now: the highest published
 // version whose effective_at is not after now. It is nil (same-app only, as
 // aggregate.Policy treats nil) when none is in force yet.
-func (s *Store) PolicyInForce(now time.Time) (*aggregate.Policy, error) {
-	release, err := s.acquire()
+func (q *Queries) PolicyInForce(now time.Time) (*aggregate.Policy, error) {
+	release, err := q.acquire()
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	return policyInForce(s.db, now)
+	return PolicyAt(q.db, now)
 }
 
-// policyInForce picks the policy in force among the stored ones. Policies
+// PolicyAt picks the policy in force among the stored ones. Policies
 // are few (one per published version), so reading them all per query costs
 // less than keeping a cache coherent with Apply.
-func policyInForce(r reader, now time.Time) (*aggregate.Policy, error) {
+func PolicyAt(r Reader, now time.Time) (*aggregate.Policy, error) {
 	published, err := loadPolicies(r)
 	if err != nil {
 		return nil, err
@@ -88,11 +88,11 @@ func policyInForce(r reader, now time.Time) (*aggregate.Policy, error) {
 }
 
 // loadPolicies reads every stored policy, in version order.
-func loadPolicies(r reader) ([]events.PolicyPublishedData, error) {
+func loadPolicies(r Reader) ([]events.PolicyPublishedData, error) {
 	var out []events.PolicyPublishedData
-	err := scan(r, tablePrefix(tablePolicy), nil, func(k, v []byte) (bool, error) {
+	err := Scan(r, tablePrefix(tablePolicy), nil, func(k, v []byte) (bool, error) {
 		var d events.PolicyPublishedData
-		if err := unmarshal(k, v, &d); err != nil {
+		if err := Unmarshal(k, v, &d); err != nil {
 			return false, err
 		}
 		out = append(out, d)
@@ -101,8 +101,34 @@ func loadPolicies(r reader) ([]events.PolicyPublishedData, error) {
 	return out, err
 }
 
-// unmarshal decodes the JSON record v stored at k.
-func unmarshal(k, v []byte, into any) error {
+// PolicyPair returns the policy announced last (version done, or before
+// any, the one in force just before v took effect; nil for none) and v.
+func PolicyPair(r Reader, done, v uint64) (before, after *aggregate.Policy, err error) {
+	published, err := loadPolicies(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range published {
+		if d.Version == v {
+			p := aggregate.PolicyFromData(d)
+			after = &p
+		}
+	}
+	if after == nil {
+		return nil, nil, fmt.Errorf("policy %d: not in the views yet", v)
+	}
+	for _, d := range published {
+		prior := d.Version == done || done == 0 && d.Version < v && !d.EffectiveAt.After(after.EffectiveAt)
+		if prior && (before == nil || d.Version > before.Version) {
+			p := aggregate.PolicyFromData(d)
+			before = &p
+		}
+	}
+	return before, after, nil
+}
+
+// Unmarshal decodes the JSON record v stored at k.
+func Unmarshal(k, v []byte, into any) error {
 	if err := json.Unmarshal(v, into); err != nil {
 		return fmt.Errorf("decode record %q: %w", k, err)
 	}

@@ -1,4 +1,4 @@
-package projector
+package views
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ func (b *pageBytes) take(n, cursor int, first bool) bool {
 }
 
 // cursorLen is the length of the cursor naming a key suffix of n bytes
-// (encodeCursor).
+// (EncodeCursor).
 func cursorLen(n int) int { return base64.RawURLEncoding.EncodedLen(n) }
 
 // nullReactions ends a stored message whose reactions are null: the

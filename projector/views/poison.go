@@ -1,4 +1,4 @@
-package projector
+package views
 
 import (
 	"fmt"
@@ -16,11 +16,11 @@ import (
 // reason and
 // skipped, so one bad message (undecodable bytes published into the stream
 // by someone else) never stops the views.
-func (s *Store) Poisoned() ([]api.Poisoned, error) {
+func (q *Queries) Poisoned() ([]api.Poisoned, error) {
 	var out []api.Poisoned
 	prefix := []byte(tablePoison)
-	err := s.scanPaged(prefix, func(k, v []byte) error {
-		var r poisonRecord
+	err := q.scanPaged(prefix, func(k, v []byte) error {
+		var r PoisonRecord
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
