@@ -32,8 +32,12 @@ func TestPlainIsWhatMarshalLeavesAlone(t *testing.T) {
 // FuzzPrimitives is the one harness that holds every primitive of the
 // package to encoding/json: the string writers (Plain, AppendString,
 // AppendField, Writer), the time writer, CompactEscaped, and the scanners
-// (Scanner over a flat object, EachKey over any object).
+// (Scanner over a flat object, EachKey over any object) and the validity
+// check Valid.
 func FuzzPrimitives(f *testing.F) {
+	for _, c := range validCases {
+		f.Add("", []byte(c), int64(0))
+	}
 	f.Add("hello", []byte(`{"a":"b","c":["d","e"],"f":null}`), int64(0))
 	f.Add("<&>\u2028\xff\x00\"\\é", []byte(` { "a" : [ "b" ] , "x":{"y":[1,{"z":"}"}]},"t":"\""} `), int64(-1<<62))
 	f.Add("", []byte(`{"k\u0061":"v","a":"<b> & \u2029"}`), int64(1<<62))
@@ -42,6 +46,9 @@ func FuzzPrimitives(f *testing.F) {
 		checkStrings(t, s)
 		checkTime(t, time.Unix(0, nanos).In(time.FixedZone("z", int(nanos%(100*3600)))))
 		checkCompact(t, raw)
+		if got, want := Valid(raw), json.Valid(raw); got != want {
+			t.Fatalf("Valid(%q) = %v, encoding/json.Valid says %v", raw, got, want)
+		}
 		if json.Valid(raw) && utf8.Valid(raw) { // as request bodies are checked first
 			checkScanner(t, raw)
 			checkEachKey(t, raw)
