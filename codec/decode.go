@@ -9,7 +9,7 @@
 // of api: api is the wire contract that clients link, standard library
 // only, while decoding a command yields an aggregate command. It imports
 // no NATS, no Pebble and not service, which calls it; its hand-written
-// JSON primitives are internal/jsonenc's.
+// JSON primitives are jsonenc's.
 package codec
 
 import (

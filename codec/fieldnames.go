@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
+	"github.com/crosstalk-dev/crosstalk/jsonenc"
 )
 
 // exactFieldNames refuses a field whose name matches one of v's only when

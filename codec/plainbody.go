@@ -1,6 +1,6 @@
 package codec
 
-import "github.com/crosstalk-dev/crosstalk/internal/jsonenc"
+import "github.com/crosstalk-dev/crosstalk/jsonenc"
 
 // A fast path for the command bodies producers send: flat objects of
 // strings and lists of strings, without escapes.

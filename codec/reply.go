@@ -2,7 +2,7 @@ package codec
 
 import (
 	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
+	"github.com/crosstalk-dev/crosstalk/jsonenc"
 )
 
 // AppendCommandReply appends r as json.Marshal encodes it, byte for byte,

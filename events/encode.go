@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
+	"github.com/crosstalk-dev/crosstalk/jsonenc"
 )
 
 // appendEvent appends e as json.Marshal encodes it, byte for byte, without

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
+	"github.com/crosstalk-dev/crosstalk/jsonenc"
 )
 
 // ErrMalformedEvent reports bytes that are not a crosstalk CloudEvent.

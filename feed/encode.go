@@ -4,7 +4,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
+	"github.com/crosstalk-dev/crosstalk/jsonenc"
 )
 
 // appendNotification appends n's JSON, byte for byte json.Marshal's, to

@@ -6,7 +6,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
+	"github.com/crosstalk-dev/crosstalk/jsonenc"
 )
 
 // encodeNewMessage returns the msg/ record of a message just sent (not

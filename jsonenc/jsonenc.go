@@ -6,7 +6,9 @@
 // encoding/json writes (with its default HTML escaping), and every scanner
 // reads only what encoding/json would read the same way; one fuzz harness
 // (FuzzPrimitives) holds them to encoding/json. Standard library only, so
-// that events and aggregate may import it.
+// that events and aggregate may import it; it stands at the top level, on
+// the ground floor under events, rather than in internal/, whose test
+// helpers import events.
 package jsonenc
 
 import (
