@@ -9,6 +9,8 @@ import (
 	fastjson "github.com/goccy/go-json"
 	"time"
 	"unicode/utf8"
+
+	"github.com/crosstalk-dev/crosstalk/jsonenc"
 )
 
 // ErrMalformedEvent reports bytes that are not a crosstalk CloudEvent.
@@ -108,13 +110,13 @@ func Encode(e Event) ([]byte, error) {
 // additions do not break an older reader.
 //
 // It decodes with goccy/go-json, several times faster than encoding/json,
-// after a validity check with encoding/json.Valid's answer (validJSON; goccy
+// after a validity check with encoding/json.Valid's answer (jsonenc.Valid; goccy
 // does not validate the values of fields it skips) and only valid UTF-8 (which encoding/json would change):
 // what is a well-formed event, and what it says, is exactly what
 // encoding/json made of it (FuzzDecodeMatchesEncodingJSON).
 func Decode(b []byte) (Event, error) {
 	var e Event
-	if !validJSON(b) || !utf8.Valid(b) {
+	if !jsonenc.Valid(b) || !utf8.Valid(b) {
 		// Refused, or (invalid UTF-8, which goccy keeps and encoding/json
 		// replaces) decoded, exactly as encoding/json does.
 		if err := json.Unmarshal(b, &e); err != nil {

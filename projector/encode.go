@@ -6,7 +6,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
+	"github.com/crosstalk-dev/crosstalk/jsonenc"
 )
 
 // encodeNewMessage returns the msg/ record of a message just sent (not
@@ -20,9 +20,9 @@ func encodeNewMessage(id, sender, text string, at time.Time) ([]byte, error) {
 		b := make([]byte, 0, len(id)+len(sender)+len(text)+messageFixed)
 		b = append(append(append(b, `{"message_id":"`...), id...), `","sender":"`...)
 		b = append(append(append(b, sender...), `","text":"`...), text...)
-		b = append(b, `","sent_at":"`...)
-		if b, err := at.AppendText(b); err == nil { // what Time.MarshalJSON quotes
-			return append(b, `","edited":false,"unsent":false,"reactions":null}`...), nil
+		b = append(b, `","sent_at":`...)
+		if b, ok := jsonenc.AppendTime(b, at); ok {
+			return append(b, `,"edited":false,"unsent":false,"reactions":null}`...), nil
 		}
 	}
 	return json.Marshal(api.MessageView{MessageID: id, Sender: sender, Text: text, SentAt: at})

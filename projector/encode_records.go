@@ -3,12 +3,10 @@ package projector
 import (
 	"maps"
 	"slices"
-	"strconv"
-	"time"
 
 	json "github.com/goccy/go-json"
 
-	"github.com/crosstalk-dev/crosstalk/internal/jsonenc"
+	"github.com/crosstalk-dev/crosstalk/jsonenc"
 )
 
 // The records flush writes for every conversation a run touched (its
@@ -28,33 +26,30 @@ func encodeConvRecord(c *convRecord) ([]byte, error) {
 	if lm := c.LastMessage; lm != nil {
 		n += len(lm.MessageID) + len(lm.Sender) + len(lm.Text)
 	}
-	w := jsonWriter{b: make([]byte, 0, n), ok: true}
-	strs(w.raw(`{"id":`).str(c.ID).raw(`,"participants":`), c.Participants).raw(`,"apps":`)
-	strs(&w, c.Apps).raw(`,"cross_app":`).bool(c.CrossApp).raw(`,"closed":`).bool(c.Closed)
-	w.raw(`,"closed_by_policy":`).uint(c.ClosedByPolicy)
-	if c.CloseReason != "" {
-		w.raw(`,"close_reason":`).str(c.CloseReason)
-	}
-	w.raw(`,"version":`).uint(c.Version).raw(`,"last_seq":`).uint(c.LastSeq).raw(`,"last_hash":`).str(c.LastHash)
-	w.raw(`,"last_activity":`).time(c.LastActivity).raw(`,"messages":`).uint(c.Messages)
+	w := jsonenc.NewWriter(make([]byte, 0, n))
+	jsonenc.Strs(w.Raw(`{"id":`).Str(c.ID).Raw(`,"participants":`), c.Participants).Raw(`,"apps":`)
+	jsonenc.Strs(&w, c.Apps).Raw(`,"cross_app":`).Bool(c.CrossApp).Raw(`,"closed":`).Bool(c.Closed)
+	w.Raw(`,"closed_by_policy":`).Uint(c.ClosedByPolicy)
+	w.Opt(`,"close_reason":`, c.CloseReason).Raw(`,"version":`).Uint(c.Version).Raw(`,"last_seq":`).Uint(c.LastSeq).Raw(`,"last_hash":`).Str(c.LastHash)
+	w.Raw(`,"last_activity":`).Time(c.LastActivity).Raw(`,"messages":`).Uint(c.Messages)
 	if lm := c.LastMessage; lm != nil {
-		w.raw(`,"last_message":{"seq":`).uint(lm.Seq).raw(`,"message_id":`).str(lm.MessageID)
-		w.raw(`,"sender":`).str(string(lm.Sender)).raw(`,"text":`).str(lm.Text).raw(`}`)
+		w.Raw(`,"last_message":{"seq":`).Uint(lm.Seq).Raw(`,"message_id":`).Str(lm.MessageID)
+		w.Raw(`,"sender":`).Str(string(lm.Sender)).Raw(`,"text":`).Str(lm.Text).Raw(`}`)
 	}
 	if len(c.Unread) > 0 {
-		w.raw(`,"unread":{`)
+		w.Raw(`,"unread":{`)
 		for i, a := range slices.Sorted(maps.Keys(c.Unread)) {
 			if i > 0 {
-				w.raw(",")
+				w.Raw(",")
 			}
-			w.str(string(a)).raw(":").uint(c.Unread[a])
+			w.Str(string(a)).Raw(":").Uint(c.Unread[a])
 		}
-		w.raw("}")
+		w.Raw("}")
 	}
-	if w.raw("}"); !w.ok {
-		return json.Marshal(c)
+	if b, ok := w.Raw("}").Bytes(); ok {
+		return b, nil
 	}
-	return w.b, nil
+	return json.Marshal(c)
 }
 
 // encodeInboxItem is json.Marshal(it).
@@ -66,64 +61,16 @@ func encodeInboxItem(it *inboxItem) ([]byte, error) {
 	if lm := it.LastMessage; lm != nil {
 		n += len(lm.MessageID) + len(lm.Sender) + len(lm.Text)
 	}
-	w := jsonWriter{b: make([]byte, 0, n), ok: true}
-	strs(w.raw(`{"conversation_id":`).str(it.ConversationID).raw(`,"participants":`), it.Participants)
-	w.raw(`,"cross_app":`).bool(it.CrossApp).raw(`,"closed":`).bool(it.Closed)
-	w.raw(`,"closed_by_policy":`).uint(it.ClosedByPolicy).raw(`,"last_activity":`).time(it.LastActivity)
+	w := jsonenc.NewWriter(make([]byte, 0, n))
+	jsonenc.Strs(w.Raw(`{"conversation_id":`).Str(it.ConversationID).Raw(`,"participants":`), it.Participants)
+	w.Raw(`,"cross_app":`).Bool(it.CrossApp).Raw(`,"closed":`).Bool(it.Closed)
+	w.Raw(`,"closed_by_policy":`).Uint(it.ClosedByPolicy).Raw(`,"last_activity":`).Time(it.LastActivity)
 	if lm := it.LastMessage; lm != nil {
-		w.raw(`,"last_message":{"message_id":`).str(lm.MessageID).raw(`,"sender":`).str(lm.Sender)
-		w.raw(`,"text":`).str(lm.Text).raw(`}`)
+		w.Raw(`,"last_message":{"message_id":`).Str(lm.MessageID).Raw(`,"sender":`).Str(lm.Sender)
+		w.Raw(`,"text":`).Str(lm.Text).Raw(`}`)
 	}
-	w.raw(`,"unread":`).b = strconv.AppendInt(w.b, int64(it.Unread), 10)
-	if w.raw("}"); !w.ok {
-		return json.Marshal(it)
+	if b, ok := w.Raw(`,"unread":`).Int(int64(it.Unread)).Raw("}").Bytes(); ok {
+		return b, nil
 	}
-	return w.b, nil
-}
-
-// jsonWriter appends JSON; ok turns false at the first value it cannot
-// write exactly as json.Marshal does.
-type jsonWriter struct {
-	b  []byte
-	ok bool
-}
-
-func (w *jsonWriter) raw(s string) *jsonWriter { w.b = append(w.b, s...); return w }
-
-func (w *jsonWriter) str(s string) *jsonWriter {
-	if !jsonenc.Plain(s) {
-		w.ok = false
-		return w
-	}
-	w.b = append(append(append(w.b, '"'), s...), '"')
-	return w
-}
-
-func (w *jsonWriter) bool(v bool) *jsonWriter { w.b = strconv.AppendBool(w.b, v); return w }
-
-func (w *jsonWriter) uint(n uint64) *jsonWriter { w.b = strconv.AppendUint(w.b, n, 10); return w }
-
-func (w *jsonWriter) time(t time.Time) *jsonWriter {
-	b, err := t.AppendText(append(w.b, '"')) // what Time.MarshalJSON quotes
-	if err != nil {
-		w.ok = false
-		return w
-	}
-	w.b = append(b, '"')
-	return w
-}
-
-// strs writes a slice of texts; nil is null, as json.Marshal writes it.
-func strs[T ~string](w *jsonWriter, xs []T) *jsonWriter {
-	if xs == nil {
-		return w.raw("null")
-	}
-	w.raw("[")
-	for i, x := range xs {
-		if i > 0 {
-			w.raw(",")
-		}
-		w.str(string(x))
-	}
-	return w.raw("]")
+	return json.Marshal(it)
 }

@@ -3,10 +3,10 @@ package service
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/codec"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
@@ -14,8 +14,9 @@ import (
 
 // Errors of the service itself, beside the domain's.
 var (
-	// ErrBadRequest reports a request body that is not the endpoint's JSON.
-	ErrBadRequest = errors.New("bad request")
+	// ErrBadRequest reports a request body that is not the endpoint's JSON;
+	// it is codec.ErrBadRequest, which the request codec wraps.
+	ErrBadRequest = codec.ErrBadRequest
 	// ErrConflict reports a command that still conflicted after every retry.
 	ErrConflict = errors.New("conflict")
 	// ErrNotCaughtUp reports a query whose min_seq the read model did not
@@ -114,6 +115,4 @@ func (s *Service) WireError(err error) api.Error {
 	return wireErrorOf(err, s.policyAt(s.opts.Clock.Now()).VersionOf())
 }
 
-func badRequest(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
-}
+func badRequest(format string, args ...any) error { return codec.BadRequest(format, args...) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/codec"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
@@ -111,13 +112,8 @@ func parseAccountField(field, v string, into *events.Account) error {
 func checkConversationID(id string) error { return checkUUID("conversation_id", id) }
 
 // checkUUID refuses with 400 an id field that is not in the one canonical
-// form every id of the contract takes (events.ValidUUID).
-func checkUUID(field, id string) error {
-	if !events.ValidUUID(id) {
-		return badRequest("%s must be %s, got %s", field, events.UUIDForm, events.Quote(id))
-	}
-	return nil
-}
+// form every id of the contract takes (codec.CheckUUID).
+func checkUUID(field, id string) error { return codec.CheckUUID(field, id) }
 
 func checkLimit(limit int) error {
 	if limit < 0 || limit > 200 {

@@ -1,4 +1,4 @@
-package service
+package codec
 
 import (
 	"encoding/json"
@@ -25,16 +25,16 @@ func TestAppendCommandReplyIsJSONMarshal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok := appendCommandReply(nil, r)
+		got, ok := AppendCommandReply(nil, r)
 		if !ok || string(got) != string(want) {
 			t.Errorf("%+v: got %s (ok %v), json.Marshal %s", r, got, ok, want)
 		}
 	}
 	for _, odd := range []string{`a"b`, `a\b`, "a<b", "a>b", "a&b", "a\nb", "\u00e9", "\x7f"} {
-		if _, ok := appendCommandReply(nil, api.CommandReply{EventID: odd}); ok {
+		if _, ok := AppendCommandReply(nil, api.CommandReply{EventID: odd}); ok {
 			t.Errorf("%q: encoded by hand, json.Marshal escapes it", odd)
 		}
-		if _, ok := appendCommandReply(nil, api.CommandReply{Position: api.Position(odd)}); ok {
+		if _, ok := AppendCommandReply(nil, api.CommandReply{Position: api.Position(odd)}); ok {
 			t.Errorf("position %q: encoded by hand, json.Marshal escapes it", odd)
 		}
 	}

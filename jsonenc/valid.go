@@ -1,13 +1,14 @@
-package events
+package jsonenc
 
-// validJSON reports whether b is one JSON value with optional white space
-// around it, with exactly the answer of encoding/json.Valid (which Decode
-// relied on, and which FuzzValidJSON holds it to): RFC 8259's grammar, any
-// byte from 0x20 up (UTF-8 or not) inside a string, and no more than
-// maxNesting arrays and objects inside one another. encoding/json checks
-// with a state machine that calls a function per byte, which was half of
-// Decode's time; this is one pass of a recursive descent.
-func validJSON(b []byte) bool {
+// Valid reports whether b is one JSON value with optional white space
+// around it, with exactly the answer of encoding/json.Valid (which
+// events.Decode relied on, and which FuzzPrimitives holds it to): RFC
+// 8259's grammar, any byte from 0x20 up (UTF-8 or not) inside a string,
+// and no more than maxNesting arrays and objects inside one another.
+// encoding/json checks with a state machine that calls a function per
+// byte, which was half of events.Decode's time; this is one pass of a
+// recursive descent.
+func Valid(b []byte) bool {
 	i, ok := skipValue(b, skipSpace(b, 0), 0)
 	return ok && skipSpace(b, i) == len(b)
 }

@@ -1,13 +1,13 @@
-package service
+package codec
 
 import (
-	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"sync"
 
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/jsonenc"
 )
 
 // exactFieldNames refuses a field whose name matches one of v's only when
@@ -18,11 +18,11 @@ func exactFieldNames(body []byte, v any) error {
 	known := fieldsOf(reflect.TypeOf(v).Elem()).names
 	check := func(name []byte) error {
 		if !known[string(name)] {
-			return badRequest("unknown field %s (field names are lower case, as in the contract)", events.Quote(string(name)))
+			return BadRequest("unknown field %s (field names are lower case, as in the contract)", events.Quote(string(name)))
 		}
 		return nil
 	}
-	plain, err := eachKey(body, check)
+	plain, err := jsonenc.EachKey(body, check)
 	if plain {
 		return err
 	}
@@ -39,56 +39,7 @@ func exactFieldNames(body []byte, v any) error {
 	return nil
 }
 
-// eachKey calls fn with each key of body's top-level object, in order, until
-// fn fails, without decoding the values: it is on every command's path.
-// body must be valid JSON; if it is not an object there is nothing to call.
-// It stops and reports false at the first key with an escape, which fn must
-// then be given unescaped.
-func eachKey(body []byte, fn func([]byte) error) (bool, error) {
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
-		return true, nil
-	}
-	depth, keyNext := 0, false
-	for i := 0; i < len(body); i++ {
-		switch body[i] {
-		case '{', '[':
-			depth++
-			keyNext = depth == 1
-		case '}', ']':
-			depth--
-		case ',':
-			keyNext = depth == 1
-		case '"':
-			end := stringEnd(body, i)
-			if keyNext {
-				if bytes.IndexByte(body[i+1:end], '\\') >= 0 {
-					return false, nil
-				}
-				if err := fn(body[i+1 : end]); err != nil {
-					return true, err
-				}
-				keyNext = false
-			}
-			i = end
-		}
-	}
-	return true, nil
-}
-
-// stringEnd returns the index of the quote that closes the JSON string
-// opening at body[start].
-func stringEnd(body []byte, start int) int {
-	i := start + 1
-	for body[i] != '"' {
-		if body[i] == '\\' {
-			i++
-		}
-		i++
-	}
-	return i
-}
-
-// requestFields is what decodeStrict needs to know of a request type.
+// requestFields is what Decode needs to know of a request type.
 type requestFields struct {
 	names map[string]bool // its JSON field names, embedded structs' included
 	flat  bool            // no field holds an object (a struct, map or interface)

@@ -1,4 +1,4 @@
-package service
+package codec
 
 import (
 	"encoding/json"
@@ -32,13 +32,13 @@ const fuzzApp events.App = "instagram"
 // FuzzCommandDecoding feeds arbitrary bodies to every decoder of a request
 // body, the first code a producer's bytes reach:
 //
-//   - conversationAction and accountAction, for every action of
+//   - ConversationCommand and AccountCommand, for every action of
 //     ConversationActions and AccountActions, and for an action of the other
 //     kind (which each must refuse). Each returns an error wrapping
 //     ErrBadRequest or aggregate.ErrInvalid, or the action's command whose
 //     Meta.App is the app of the subject; a conversation id it returns is a
 //     UUID, or empty for conversation.start.
-//   - decodeStrict into every query struct and into api.PublishPolicy. It
+//   - Decode into every query struct and into api.PublishPolicy. It
 //     refuses with ErrBadRequest, or accepts valid UTF-8 whose value, once
 //     marshalled, decodes strictly to the same value (so nothing a query
 //     reads was lost or invented). A policy in an accepted api.PublishPolicy
@@ -74,7 +74,7 @@ func FuzzCommandDecoding(f *testing.F) {
 
 func checkConversationAction(t *testing.T, action string, body []byte) {
 	t.Helper()
-	id, cmd, err := conversationAction(action, fuzzApp, origin{}, body)
+	id, cmd, err := ConversationCommand(action, fuzzApp, Origin{}, body)
 	if err != nil {
 		checkRefusal(t, action, body, err)
 		return
@@ -87,7 +87,7 @@ func checkConversationAction(t *testing.T, action string, body []byte) {
 
 func checkAccountAction(t *testing.T, action string, body []byte) {
 	t.Helper()
-	cmd, err := accountAction(action, fuzzApp, origin{}, body)
+	cmd, err := AccountCommand(action, fuzzApp, Origin{}, body)
 	if err != nil {
 		checkRefusal(t, action, body, err)
 		return
@@ -121,25 +121,25 @@ func checkCommand(t *testing.T, action string, body []byte, cmd any) {
 }
 
 // checkStrict decodes body into v (a pointer to a zero request struct) and
-// reports whether decodeStrict accepted it.
+// reports whether Decode accepted it.
 func checkStrict(t *testing.T, body []byte, v any) bool {
 	t.Helper()
-	if err := decodeStrict(body, v); err != nil {
+	if err := Decode(body, v); err != nil {
 		if !errors.Is(err, ErrBadRequest) {
-			t.Fatalf("decodeStrict into %T: %v, want ErrBadRequest", v, err)
+			t.Fatalf("Decode into %T: %v, want ErrBadRequest", v, err)
 		}
 		return false
 	}
 	if !utf8.Valid(body) {
-		t.Fatalf("decodeStrict into %T accepted a body that is not UTF-8: %q", v, body)
+		t.Fatalf("Decode into %T accepted a body that is not UTF-8: %q", v, body)
 	}
 	again, err := json.Marshal(v)
 	if err != nil {
 		t.Fatalf("marshal %T: %v", v, err)
 	}
 	back := reflect.New(reflect.TypeOf(v).Elem())
-	if err := decodeStrict(again, back.Interface()); err != nil {
-		t.Fatalf("decodeStrict refused its own value %s: %v", again, err)
+	if err := Decode(again, back.Interface()); err != nil {
+		t.Fatalf("Decode refused its own value %s: %v", again, err)
 	}
 	if b, _ := json.Marshal(back.Interface()); string(b) != string(again) {
 		t.Fatalf("%T changed in a round: %s became %s", v, again, b)
@@ -176,3 +176,25 @@ var requestSeeds = []string{
 	`{"text":"a"} {"text":"b"}`,
 	`{"Command_ID":"0190c2d4-0000-7000-8000-0000000000a1","ACTOR":"instagram:alice","status":"active","status":"idle"}`,
 }
+
+// The query types as service declares them: the wire type embedded, beside
+// the fields a check parses into and the principal asking, which Decode
+// never sets and which must not make a request nested.
+type (
+	inboxQuery struct {
+		api.InboxQuery
+		account events.Account
+		by      struct{ kind, name string }
+	}
+	messagesQuery struct {
+		api.MessagesQuery
+		viewer events.Account
+		by     struct{ kind, name string }
+	}
+	presenceQuery struct {
+		api.PresenceQuery
+		viewer, account events.Account
+		by              struct{ kind, name string }
+	}
+	conversationQuery struct{ api.ConversationQuery }
+)

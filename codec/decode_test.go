@@ -1,4 +1,4 @@
-package service
+package codec
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/api"
 )
 
-// FuzzDecodeStrictMatchesDecoder holds decodeStrict, which checks field
+// FuzzDecodeStrictMatchesDecoder holds Decode, which checks field
 // names with a key scan and decodes flat request types with json.Unmarshal,
 // to the decoder it replaced (decodeStrictReference): for every request
 // type, the same value, or the same error. Where the body has several
@@ -38,12 +38,12 @@ func FuzzDecodeStrictMatchesDecoder(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, typ := range types {
 			got, want := reflect.New(typ), reflect.New(typ)
-			err, wantErr := decodeStrict(body, got.Interface()), decodeStrictReference(body, want.Interface())
+			err, wantErr := Decode(body, got.Interface()), decodeStrictReference(body, want.Interface())
 			if bothUnknownField(err, wantErr) {
 				continue
 			}
 			if fmtErr(err) != fmtErr(wantErr) || err == nil && !reflect.DeepEqual(got.Interface(), want.Interface()) {
-				t.Fatalf("%s into %s: decodeStrict = %+v, %v; the decoder = %+v, %v", body, typ, got, err, want, wantErr)
+				t.Fatalf("%s into %s: Decode = %+v, %v; the decoder = %+v, %v", body, typ, got, err, want, wantErr)
 			}
 		}
 	})
@@ -60,31 +60,31 @@ func bothUnknownField(a, b error) bool {
 	return a != nil && b != nil && strings.Contains(a.Error(), "unknown field") && strings.Contains(b.Error(), "unknown field")
 }
 
-// decodeStrictReference is decodeStrict as it was before the fast path: a
+// decodeStrictReference is Decode as it was before the fast path: a
 // map of the body's fields, then a strict json.Decoder.
 func decodeStrictReference(body []byte, v any) error {
 	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
-		return badRequest("the request body is empty; send a JSON object")
+		return BadRequest("the request body is empty; send a JSON object")
 	}
 	if !utf8.Valid(body) {
-		return badRequest("the request body is not valid UTF-8")
+		return BadRequest("the request body is not valid UTF-8")
 	}
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) == nil {
 		known := fieldsOf(reflect.TypeOf(v).Elem()).names
 		for name := range fields {
 			if !known[name] {
-				return badRequest("unknown field %q (field names are lower case, as in the contract)", name)
+				return BadRequest("unknown field %q (field names are lower case, as in the contract)", name)
 			}
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return badRequest("%s", describeJSONError(err))
+		return BadRequest("%s", describeJSONError(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return badRequest("unexpected data after the JSON object")
+		return BadRequest("unexpected data after the JSON object")
 	}
 	return nil
 }
