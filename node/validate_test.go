@@ -5,11 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/intake"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -39,13 +39,10 @@ func TestOptionsValidate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.opts.Validate()
+			testkit.CheckViolations(t, err, node.ErrInvalidOptions, tc.want)
 			if len(tc.want) == 0 {
-				if err != nil {
-					t.Fatalf("valid options refused: %v", err)
-				}
 				return
 			}
-			checkViolations(t, err, tc.want)
 			if tc.sentinel != nil && !errors.Is(err, tc.sentinel) {
 				t.Errorf("err %v does not wrap %v", err, tc.sentinel)
 			}
@@ -61,20 +58,5 @@ func TestOptionsValidate(t *testing.T) {
 				t.Errorf("Start refused the options but touched %s: %v", o.Dir, err)
 			}
 		})
-	}
-}
-
-func checkViolations(t *testing.T, err error, want []string) {
-	t.Helper()
-	if !errors.Is(err, node.ErrInvalidOptions) {
-		t.Fatalf("err %v does not wrap ErrInvalidOptions", err)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("err %q does not report %q", err, w)
-		}
-	}
-	if n := len(strings.Split(err.Error(), "\n")); n != len(want) {
-		t.Errorf("%d violations reported, want %d: %v", n, len(want), err)
 	}
 }

@@ -3,10 +3,10 @@ package service_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
@@ -27,23 +27,9 @@ func TestOptionsValidate(t *testing.T) {
 			[]string{"AppendTimeout is -1ms", "ReadWait is -1ns", "StallWarn is -1m0s"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.opts.Validate()
+			testkit.CheckViolations(t, tc.opts.Validate(), service.ErrInvalidOptions, tc.want)
 			if len(tc.want) == 0 {
-				if err != nil {
-					t.Fatalf("valid options refused: %v", err)
-				}
 				return
-			}
-			if !errors.Is(err, service.ErrInvalidOptions) {
-				t.Fatalf("err %v does not wrap ErrInvalidOptions", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("err %q does not report %q", err, w)
-				}
-			}
-			if n := len(strings.Split(err.Error(), "\n")); n != len(tc.want) {
-				t.Errorf("%d violations reported, want %d: %v", n, len(tc.want), err)
 			}
 			if runErr := service.New(nil, nil, nil, tc.opts).Run(context.Background()); !errors.Is(runErr, service.ErrInvalidOptions) {
 				t.Errorf("Run with invalid options: %v, want ErrInvalidOptions", runErr)
