@@ -64,11 +64,6 @@ func (sf *serveFlags) serve(cmd *cobra.Command, stderr io.Writer) error {
 	if cfg.Roles, err = node.ParseRoles(sf.roles); err != nil {
 		return fmt.Errorf("--roles: %w", err)
 	}
-	if cfg.NodeID != "" {
-		if err := node.CheckNodeID(cfg.NodeID); err != nil {
-			return fmt.Errorf("--node-id: %w", err)
-		}
-	}
 	cfg.Logger = logger
 	cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: sf.cacheSize, AppendTimeout: sf.appendTimeout}
 	for _, spec := range sf.limits {
@@ -84,7 +79,7 @@ func (sf *serveFlags) serve(cmd *cobra.Command, stderr io.Writer) error {
 	if cfg.NatsConfig != "" && !cmd.Flags().Changed("listen") {
 		cfg.Listen = "" // the configuration file's
 	}
-	n, err := node.Start(cmd.Context(), cfg)
+	n, err := node.Start(cmd.Context(), cfg) // Options.Validate checks what the flags set
 	if errors.Is(err, node.ErrNotLoopback) && cfg.NatsURL == "" {
 		return fmt.Errorf("%w; give --nats-config to authenticate, or --insecure to listen there without", err)
 	}
