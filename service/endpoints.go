@@ -58,7 +58,7 @@ func (s *Service) addService(ctx context.Context) (*microService, error) {
 // addCommands registers the commands and the policy's publication: the
 // commands role.
 func (s *Service) addCommands(ctx context.Context, svc *microService) error {
-	cmd := svc.AddGroup("crosstalk.cmd")
+	cmd := svc.AddGroup(api.CommandGroup)
 	for _, a := range api.ConversationActions {
 		if err := s.add(ctx, cmd, s.commands, a, "*."+a, s.commandHandler(a, s.conversationCommand)); err != nil {
 			return err
@@ -69,8 +69,8 @@ func (s *Service) addCommands(ctx context.Context, svc *microService) error {
 			return err
 		}
 	}
-	admin := svc.AddGroup("crosstalk.admin")
-	return s.add(ctx, admin, s.commands, "policy.publish", "policy.publish", func(ctx context.Context, p identity.Principal, req request) (any, error) {
+	admin := svc.AddGroup(api.AdminGroup)
+	return s.add(ctx, admin, s.commands, api.AdminPolicyPublish, api.AdminPolicyPublish, func(ctx context.Context, p identity.Principal, req request) (any, error) {
 		if err := p.MayAdmin(); err != nil {
 			return nil, err
 		}
@@ -82,8 +82,8 @@ func (s *Service) addCommands(ctx context.Context, svc *microService) error {
 // shared rebuild (any node that keeps one) and, with the queries role, the
 // queries.
 func (s *Service) addViewsEndpoints(ctx context.Context, svc *microService) error {
-	admin := svc.AddGroup("crosstalk.admin")
-	if err := s.add(ctx, admin, s.commands, "views.rebuild", "views.rebuild", func(ctx context.Context, p identity.Principal, req request) (any, error) {
+	admin := svc.AddGroup(api.AdminGroup)
+	if err := s.add(ctx, admin, s.commands, api.AdminRebuild, api.AdminRebuild, func(ctx context.Context, p identity.Principal, req request) (any, error) {
 		return s.rebuildViews(ctx, p, req.data)
 	}); err != nil {
 		return err
@@ -91,7 +91,7 @@ func (s *Service) addViewsEndpoints(ctx context.Context, svc *microService) erro
 	if !s.has(api.RoleQueries) {
 		return nil
 	}
-	return s.addQueries(ctx, svc.AddGroup("crosstalk.query"))
+	return s.addQueries(ctx, svc.AddGroup(api.QueryGroup))
 }
 
 func (s *Service) addQueries(ctx context.Context, g *group) error {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/closer"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
@@ -40,9 +41,9 @@ func (noObserver) CommandPoisoned()                               {}
 // kindOf is the kind of request an endpoint subject serves, for Answered.
 func kindOf(subject string) string {
 	switch {
-	case strings.HasPrefix(subject, "crosstalk.query."):
+	case strings.HasPrefix(subject, api.QueryPrefix):
 		return "query"
-	case strings.HasPrefix(subject, "crosstalk.admin."):
+	case strings.HasPrefix(subject, api.AdminPrefix):
 		return "admin"
 	}
 	return kindCommand
