@@ -8,7 +8,7 @@ import (
 
 // The cost of one event in the feeds is bounded (docs/reliability.md,
 // "Fan-out"): a conversation event notifies its participants, at most
-// aggregate.MaxParticipants; a presence.changed notifies at most
+// api.MaxParticipants; a presence.changed notifies at most
 // Options.PresenceFanout accounts, and none when a later presence.changed
 // of the same account is in the same run (coalescePresence); and a batch
 // holds at most Options.RunNotes notes (plus one event's) before it
