@@ -51,7 +51,7 @@ func (p *Policy) Allows(from, to events.App, a Action) bool {
 		return false
 	}
 	for _, l := range p.Links {
-		if l.From == from && l.To == to {
+		if events.App(l.From) == from && events.App(l.To) == to {
 			return linkAllows(l, a)
 		}
 	}
@@ -195,12 +195,12 @@ func (p Policy) validateSize() error {
 
 // validateLinks checks each link and that no two have the same from and to.
 func (p Policy) validateLinks() error {
-	seen := map[[2]events.App]bool{}
+	seen := map[[2]string]bool{}
 	for i, l := range p.Links {
-		if err := l.From.Validate(); err != nil {
+		if err := events.App(l.From).Validate(); err != nil {
 			return fmt.Errorf("%w: link %d: %v", ErrInvalidPolicy, i, err)
 		}
-		if err := l.To.Validate(); err != nil {
+		if err := events.App(l.To).Validate(); err != nil {
 			return fmt.Errorf("%w: link %d: %v", ErrInvalidPolicy, i, err)
 		}
 		if l.From == l.To {
@@ -209,10 +209,10 @@ func (p Policy) validateLinks() error {
 		if l.MaxParticipants < 0 || l.MaxParticipants == 1 {
 			return fmt.Errorf("%w: link %d: max_participants must be 0 (no bound) or at least 2, got %d", ErrInvalidPolicy, i, l.MaxParticipants)
 		}
-		if seen[[2]events.App{l.From, l.To}] {
+		if seen[[2]string{l.From, l.To}] {
 			return fmt.Errorf("%w: duplicate link from %s to %s", ErrInvalidPolicy, l.From, l.To)
 		}
-		seen[[2]events.App{l.From, l.To}] = true
+		seen[[2]string{l.From, l.To}] = true
 	}
 	return nil
 }
