@@ -4,14 +4,9 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
-
-// MaxTextBytes is the longest message text, in bytes of UTF-8.
-const MaxTextBytes = 4096
-
-// MaxParticipants bounds a group conversation.
-const MaxParticipants = 256
 
 // Meta is what every command carries: its id, the app whose subject it came
 // in on, the acting account, and the principal that sent it.
@@ -149,8 +144,8 @@ type (
 )
 
 func checkText(text string) error {
-	if len(text) == 0 || len(text) > MaxTextBytes {
-		return fmt.Errorf("%w: text must be 1 to %d bytes, got %d", ErrInvalid, MaxTextBytes, len(text))
+	if len(text) == 0 || len(text) > api.MaxTextBytes {
+		return fmt.Errorf("%w: text must be 1 to %d bytes, got %d", ErrInvalid, api.MaxTextBytes, len(text))
 	}
 	if !utf8.ValidString(text) {
 		return fmt.Errorf("%w: text is not valid UTF-8", ErrInvalid)

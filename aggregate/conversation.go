@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -120,8 +121,8 @@ func participants(actor events.Account, given []events.Account) ([]events.Accoun
 	if len(out) < 2 {
 		return nil, fmt.Errorf("%w: a conversation needs at least one participant besides the actor", ErrInvalid)
 	}
-	if len(out) > MaxParticipants {
-		return nil, fmt.Errorf("%w: at most %d participants, got %d", ErrInvalid, MaxParticipants, len(out))
+	if len(out) > api.MaxParticipants {
+		return nil, fmt.Errorf("%w: at most %d participants, got %d", ErrInvalid, api.MaxParticipants, len(out))
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
@@ -80,17 +81,17 @@ func TestEvolveAcceptsWhatItWouldNotDecide(t *testing.T) {
 
 func TestStartAtMostMaxParticipants(t *testing.T) {
 	var with []events.Account
-	for i := 0; i < MaxParticipants; i++ {
+	for i := 0; i < api.MaxParticipants; i++ {
 		with = append(with, events.Account(fmt.Sprintf("instagram:u%d", i)))
 	}
 	cmd := StartConversation{Meta: Meta{CommandID: events.NewID(), App: "instagram", Actor: "instagram:alice"}}
-	cmd.Participants = with[:MaxParticipants-1]
+	cmd.Participants = with[:api.MaxParticipants-1]
 	if _, err := NewConversation(convID).Decide(cmd, nil, defaultNow); err != nil {
-		t.Fatalf("%d participants: %v", MaxParticipants, err)
+		t.Fatalf("%d participants: %v", api.MaxParticipants, err)
 	}
 	cmd.Participants = with
 	if _, err := NewConversation(convID).Decide(cmd, nil, defaultNow); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("%d participants: got %v, want ErrInvalid", MaxParticipants+1, err)
+		t.Fatalf("%d participants: got %v, want ErrInvalid", api.MaxParticipants+1, err)
 	}
 }
 

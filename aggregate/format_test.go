@@ -145,7 +145,7 @@ func parseLink(s string) (events.LinkData, error) {
 	if !ok || !ok2 {
 		return events.LinkData{}, fmt.Errorf("want `from -> to: actions`, got %q", s)
 	}
-	l := events.LinkData{From: events.App(strings.TrimSpace(from)), To: events.App(strings.TrimSpace(to))}
+	l := events.LinkData{From: strings.TrimSpace(from), To: strings.TrimSpace(to)}
 	for _, a := range strings.Fields(acts) {
 		switch a {
 		case "none":

@@ -12,7 +12,7 @@ func (p *Policy) link(from, to events.App) (events.LinkData, bool) {
 		return events.LinkData{}, false
 	}
 	for _, l := range p.Links {
-		if l.From == from && l.To == to {
+		if events.App(l.From) == from && events.App(l.To) == to {
 			return l, true
 		}
 	}

@@ -5,11 +5,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
-
-// MaxReactionBytes bounds a reaction (an emoji or short code).
-const MaxReactionBytes = 64
 
 func (c *Conversation) decideSend(cmd SendMessage, p *Policy, now time.Time) (events.Event, error) {
 	if err := c.writable(cmd.Meta, p); err != nil {
@@ -72,8 +70,8 @@ func (c *Conversation) decideReact(cmd ReactToMessage, p *Policy, now time.Time)
 	if err := c.writable(cmd.Meta, p); err != nil {
 		return events.Event{}, err
 	}
-	if len(cmd.Reaction) > MaxReactionBytes || !utf8.ValidString(cmd.Reaction) {
-		return events.Event{}, fmt.Errorf("%w: reaction must be valid UTF-8 of at most %d bytes", ErrInvalid, MaxReactionBytes)
+	if len(cmd.Reaction) > api.MaxReactionBytes || !utf8.ValidString(cmd.Reaction) {
+		return events.Event{}, fmt.Errorf("%w: reaction must be valid UTF-8 of at most %d bytes", ErrInvalid, api.MaxReactionBytes)
 	}
 	msg, err := c.message(cmd.MessageID)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -31,22 +32,6 @@ func (a Action) String() string {
 	return [...]string{"start_conversation", "send", "call", "see_activity_status", "see_read_receipts"}[a]
 }
 
-// Limits of a policy (api holds the same numbers; docs/policy.md says why).
-const (
-	// MaxPolicyVersion is the highest version: 2^53−1, the largest integer
-	// a JSON client that reads numbers as floating point reads exactly.
-	MaxPolicyVersion = 1<<53 - 1
-	// MaxPolicyVersionStep bounds how far above the latest published
-	// version a new one may be, so that one publish cannot use up the
-	// version space.
-	MaxPolicyVersionStep = 1 << 32
-	// MaxPolicyLinks bounds the links of one policy.
-	MaxPolicyLinks = 1024
-	// MaxPolicyBytes bounds the JSON of a policy's policy.published
-	// payload, so that its event fits a NATS message with room to spare.
-	MaxPolicyBytes = 192 << 10
-)
-
 // Policy is one published version of the cross-app rules.
 type Policy struct {
 	Version     uint64
@@ -66,7 +51,7 @@ func (p *Policy) Allows(from, to events.App, a Action) bool {
 		return false
 	}
 	for _, l := range p.Links {
-		if l.From == from && l.To == to {
+		if events.App(l.From) == from && events.App(l.To) == to {
 			return linkAllows(l, a)
 		}
 	}
@@ -176,9 +161,9 @@ func (p Policy) Validate() error {
 	if p.Version == 0 {
 		return fmt.Errorf("%w: version must be a positive integer", ErrInvalidPolicy)
 	}
-	if p.Version > MaxPolicyVersion {
+	if p.Version > api.MaxPolicyVersion {
 		return fmt.Errorf("%w: version must be at most %d (2^53-1, what every JSON client reads exactly), got %d",
-			ErrInvalidPolicy, uint64(MaxPolicyVersion), p.Version)
+			ErrInvalidPolicy, uint64(api.MaxPolicyVersion), p.Version)
 	}
 	if strings.TrimSpace(p.Name) == "" || len(p.Name) > 200 {
 		return fmt.Errorf("%w: name must be 1 to 200 characters", ErrInvalidPolicy)
@@ -186,8 +171,8 @@ func (p Policy) Validate() error {
 	if y := p.EffectiveAt.UTC().Year(); p.EffectiveAt.IsZero() || y < 1 || y > 9999 {
 		return fmt.Errorf("%w: effective_at must be an RFC 3339 time between years 1 and 9999 UTC", ErrInvalidPolicy)
 	}
-	if len(p.Links) > MaxPolicyLinks {
-		return fmt.Errorf("%w: a policy has at most %d links, got %d", ErrInvalidPolicy, MaxPolicyLinks, len(p.Links))
+	if len(p.Links) > api.MaxPolicyLinks {
+		return fmt.Errorf("%w: a policy has at most %d links, got %d", ErrInvalidPolicy, api.MaxPolicyLinks, len(p.Links))
 	}
 	if err := p.validateLinks(); err != nil {
 		return err
@@ -196,26 +181,26 @@ func (p Policy) Validate() error {
 }
 
 // validateSize refuses a policy whose stored payload would exceed
-// MaxPolicyBytes.
+// api.MaxPolicyBytes.
 func (p Policy) validateSize() error {
 	data, err := json.Marshal(p.Data())
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidPolicy, err)
 	}
-	if len(data) > MaxPolicyBytes {
-		return fmt.Errorf("%w: a policy is at most %d bytes as stored, this one is %d", ErrInvalidPolicy, MaxPolicyBytes, len(data))
+	if len(data) > api.MaxPolicyBytes {
+		return fmt.Errorf("%w: a policy is at most %d bytes as stored, this one is %d", ErrInvalidPolicy, api.MaxPolicyBytes, len(data))
 	}
 	return nil
 }
 
 // validateLinks checks each link and that no two have the same from and to.
 func (p Policy) validateLinks() error {
-	seen := map[[2]events.App]bool{}
+	seen := map[[2]string]bool{}
 	for i, l := range p.Links {
-		if err := l.From.Validate(); err != nil {
+		if err := events.App(l.From).Validate(); err != nil {
 			return fmt.Errorf("%w: link %d: %v", ErrInvalidPolicy, i, err)
 		}
-		if err := l.To.Validate(); err != nil {
+		if err := events.App(l.To).Validate(); err != nil {
 			return fmt.Errorf("%w: link %d: %v", ErrInvalidPolicy, i, err)
 		}
 		if l.From == l.To {
@@ -224,10 +209,10 @@ func (p Policy) validateLinks() error {
 		if l.MaxParticipants < 0 || l.MaxParticipants == 1 {
 			return fmt.Errorf("%w: link %d: max_participants must be 0 (no bound) or at least 2, got %d", ErrInvalidPolicy, i, l.MaxParticipants)
 		}
-		if seen[[2]events.App{l.From, l.To}] {
+		if seen[[2]string{l.From, l.To}] {
 			return fmt.Errorf("%w: duplicate link from %s to %s", ErrInvalidPolicy, l.From, l.To)
 		}
-		seen[[2]events.App{l.From, l.To}] = true
+		seen[[2]string{l.From, l.To}] = true
 	}
 	return nil
 }
@@ -301,9 +286,9 @@ func (ps *Policies) Decide(cmd Command, _ *Policy, now time.Time) (events.Event,
 	if latest := ps.Latest(); c.Policy.Version <= latest {
 		return events.Event{}, fmt.Errorf("%w: version %d is not greater than the latest published version %d",
 			ErrPolicyVersionConflict, c.Policy.Version, latest)
-	} else if c.Policy.Version-latest > MaxPolicyVersionStep {
+	} else if c.Policy.Version-latest > api.MaxPolicyVersionStep {
 		return events.Event{}, fmt.Errorf("%w: version %d is more than %d above the latest published version %d",
-			ErrInvalidPolicy, c.Policy.Version, uint64(MaxPolicyVersionStep), latest)
+			ErrInvalidPolicy, c.Policy.Version, uint64(api.MaxPolicyVersionStep), latest)
 	}
 	return ps.Stream.next(events.PolicyPublished, "policy", now, c,
 		ps.InForce(now).VersionOf(), c.Policy.Data())

@@ -1,12 +1,18 @@
 package api
 
 // Limits of the contract. A request past one is refused with 400 naming the
-// limit (docs/contract.md, "Limits"); the server's own rules hold the same
-// numbers (a test pins them equal), so a producer can check before sending.
+// limit (docs/contract.md, "Limits"). They are the one source of these
+// numbers: the rules of package aggregate enforce these constants, and a
+// producer can check them before sending.
 const (
 	// MaxParticipants bounds a conversation's participants, the actor
 	// included.
 	MaxParticipants = 256
+	// MaxTextBytes is the longest message text, in bytes of UTF-8.
+	MaxTextBytes = 4096
+	// MaxReactionBytes bounds a reaction (an emoji or short code), in
+	// bytes of UTF-8.
+	MaxReactionBytes = 64
 	// MaxPolicyLinks bounds the links of one policy.
 	MaxPolicyLinks = 1024
 	// MaxPolicyBytes bounds a policy as it is stored: the JSON of its

@@ -5,15 +5,32 @@ package api
 const (
 	// ServiceName is the name of the micro service ("nats micro ls").
 	ServiceName = "crosstalk"
+	// CommandGroup is the micro group of the commands:
+	// crosstalk.cmd.<app>.<action>.
+	CommandGroup = "crosstalk.cmd"
 	// CommandPrefix starts a command subject: crosstalk.cmd.<app>.<action>.
-	CommandPrefix = "crosstalk.cmd."
+	CommandPrefix = CommandGroup + "."
+	// AdminGroup is the micro group of the admin's requests.
+	AdminGroup = "crosstalk.admin"
+	// AdminPrefix starts an admin subject: crosstalk.admin.<name>.
+	AdminPrefix = AdminGroup + "."
 	// AdminPublish is the subject that publishes a policy.
-	AdminPublish = "crosstalk.admin.policy.publish"
+	AdminPublish = AdminPrefix + AdminPolicyPublish
 	// AdminViewsRebuild is the subject that starts an online rebuild of
 	// the read model (RebuildViews -> RebuildReply).
-	AdminViewsRebuild = "crosstalk.admin.views.rebuild"
+	AdminViewsRebuild = AdminPrefix + AdminRebuild
+	// AdminPolicyPublish and AdminRebuild are AdminPublish's and
+	// AdminViewsRebuild's endpoint names in AdminGroup.
+	AdminPolicyPublish = "policy.publish"
+	AdminRebuild       = "views.rebuild"
+	// QueryGroup is the micro group of the queries: crosstalk.query.<name>.
+	QueryGroup = "crosstalk.query"
 	// QueryPrefix starts a query subject: crosstalk.query.<name>.
-	QueryPrefix = "crosstalk.query."
+	QueryPrefix = QueryGroup + "."
+	// QuerySubjects and AdminSubjects are the wildcards of every query
+	// and of every admin request (NATS permissions, exports and imports).
+	QuerySubjects = QueryPrefix + ">"
+	AdminSubjects = AdminPrefix + ">"
 )
 
 // Conversation command actions: each is served on
@@ -58,3 +75,6 @@ func CommandSubject(app, action string) string { return CommandPrefix + app + ".
 
 // QuerySubject is the subject of query name.
 func QuerySubject(name string) string { return QueryPrefix + name }
+
+// CommandSubjects is the wildcard of app's commands: crosstalk.cmd.<app>.>.
+func CommandSubjects(app string) string { return CommandPrefix + app + ".>" }

@@ -67,17 +67,15 @@ type Options struct {
 	Ready func()
 }
 
-// ErrOptions reports Options that miss a required field.
+// ErrOptions reports Options that miss a required field or break a rule;
+// each violation Options.Validate reports wraps it and ErrInvalidOptions.
 var ErrOptions = errors.New("auth callout options")
 
-// EnsureDefaults fills the zero fields of o with their defaults and checks
-// the required ones.
+// EnsureDefaults checks o (Validate) and fills its zero fields with their
+// defaults.
 func (o *Options) EnsureDefaults() error {
-	if o.Conn == nil || o.Issuer == nil || len(o.Keys) == 0 {
-		return fmt.Errorf("%w: Conn, Issuer and at least one app key are required", ErrOptions)
-	}
-	if pub, err := o.Issuer.PublicKey(); err != nil || !nkeys.IsValidPublicAccountKey(pub) {
-		return fmt.Errorf("%w: the issuer must be an account nkey (A…)", ErrOptions)
+	if err := o.Validate(); err != nil {
+		return err
 	}
 	if o.MaxTokenLifetime == 0 {
 		o.MaxTokenLifetime = DefaultMaxTokenLifetime
@@ -91,7 +89,7 @@ func (o *Options) EnsureDefaults() error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return o.Keys.Validate()
+	return nil
 }
 
 // Run answers the server's authorization requests until ctx is done, then

@@ -44,6 +44,8 @@ type closeStatus struct {
 // and the scan finds only what is left. Build it with New and run it with
 // Run.
 type Closer struct {
+	// invalid is what Options.Validate found wrong with New's options.
+	invalid  error
 	views    func() Views
 	log      Log
 	commands Commands
@@ -74,8 +76,9 @@ type OptOut struct {
 // service swaps its read model, so the closer asks for the current one each
 // time rather than keeping one.
 func New(views func() Views, log Log, commands Commands, policies Policies, opts Options) *Closer {
+	invalid := opts.Validate()
 	opts.EnsureDefaults()
-	return &Closer{
+	return &Closer{invalid: invalid,
 		views: views, log: log, commands: commands, policies: policies, opts: opts,
 		kick:   make(chan struct{}, 1),
 		status: map[uint64]*closeStatus{},
@@ -154,8 +157,12 @@ func (c *Closer) Kick() {
 // longer allows, until ctx is done. A policy whose effective_at is in the
 // future is simply not in force yet; when the clock passes it, the next
 // tick applies it, also after a restart. Failures are logged and retried on
-// the next tick, so Run returns nil.
+// the next tick, so Run returns nil, unless New's options were invalid
+// (Options.Validate): then it returns that error at once.
 func (c *Closer) Run(ctx context.Context) error {
+	if c.invalid != nil {
+		return c.invalid
+	}
 	t := time.NewTicker(c.opts.CheckInterval)
 	defer t.Stop()
 	for {

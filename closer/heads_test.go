@@ -51,7 +51,7 @@ func newGenerator(seed int64) *generator {
 	for _, from := range testApps {
 		for _, to := range testApps {
 			if from != to {
-				all.Links = append(all.Links, events.LinkData{From: from, To: to, StartConversation: true,
+				all.Links = append(all.Links, events.LinkData{From: string(from), To: string(to), StartConversation: true,
 					Send: true, Call: true, SeeActivityStatus: true, SeeReadReceipts: true})
 			}
 		}
@@ -158,7 +158,7 @@ func (g *generator) policy() *aggregate.Policy {
 			if from == to || g.rng.Intn(3) == 0 {
 				continue
 			}
-			l := events.LinkData{From: from, To: to, StartConversation: g.rng.Intn(2) == 0,
+			l := events.LinkData{From: string(from), To: string(to), StartConversation: g.rng.Intn(2) == 0,
 				Send: g.rng.Intn(4) != 0, Call: g.rng.Intn(2) == 0, RequiresOptIn: g.rng.Intn(5) == 0}
 			if g.rng.Intn(4) == 0 {
 				l.MaxParticipants = 2 + g.rng.Intn(3)

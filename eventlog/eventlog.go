@@ -123,8 +123,12 @@ type Log struct {
 // an error wrapping ErrStreamMisconfigured that names each wrong setting
 // and how to fix it. It must also have the replicas and placement tags
 // opts ask for, if any; otherwise Open returns an error wrapping
-// ErrReplicationMismatch that names each difference.
+// ErrReplicationMismatch that names each difference. It refuses options
+// Options.Validate refuses.
 func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
 	opts.EnsureDefaults()
 	existing, err := existingPartitions(ctx, js)
 	if err != nil {
@@ -179,6 +183,9 @@ func (o Options) replication() replication {
 // a stream, so it works under credentials that may only read (the
 // auditor's: stream info, direct gets, ordered consumers).
 func OpenExisting(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
 	opts.EnsureDefaults()
 	n, err := existingPartitions(ctx, js)
 	if err != nil {

@@ -61,8 +61,12 @@ type Rejections struct {
 // OpenRejections creates or updates the stream of rejected commands and
 // returns it. An update sets the limits of opts and keeps the stream's
 // replication, which must be what opts ask for, if anything
-// (ErrReplicationMismatch otherwise, as Open).
+// (ErrReplicationMismatch otherwise, as Open). It refuses options
+// RejectionsOptions.Validate refuses.
 func OpenRejections(ctx context.Context, js jetstream.JetStream, opts RejectionsOptions) (*Rejections, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
 	opts.EnsureDefaults()
 	cfg := rejectionsConfig(opts)
 	want := replication{replicas: opts.Replicas, tags: opts.PlacementTags}

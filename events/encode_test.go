@@ -126,7 +126,7 @@ func randData(rng *rand.Rand, typ Type) any {
 		return SettingsChangedData{Account: a(), ShowActivityStatus: rng.IntN(2) == 0, InteropOptIn: rng.IntN(2) == 0}
 	case PolicyPublished:
 		return PolicyPublishedData{Version: rng.Uint64(), Name: s(), EffectiveAt: time.Unix(rng.Int64N(1e11), 0).UTC(),
-			Links: []LinkData{{From: App(s()), To: App(s()), Send: true, MaxParticipants: rng.IntN(300)}}}
+			Links: []LinkData{{From: s(), To: s(), Send: true, MaxParticipants: rng.IntN(300)}}}
 	}
 	return CommandRejectedData{App: App(randString(rng)), Actor: Account(randString(rng)), Code: randString(rng)}
 }

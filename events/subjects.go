@@ -20,6 +20,8 @@ const (
 
 	convPrefix    = "crosstalk.events.conv."
 	accountPrefix = "crosstalk.events.account."
+	// rejectedPrefix starts RejectedSubject's subjects.
+	rejectedPrefix = "crosstalk.audit.rejected."
 )
 
 // ConversationSubject is the stream subject of one conversation's events.
@@ -72,5 +74,5 @@ func ClassifySubject(subject string) (SubjectKind, string) {
 // RejectedSubject is the audit stream subject of a refused command:
 // crosstalk.audit.rejected.<app>.<code>, so a consumer can filter by either.
 func RejectedSubject(app App, code string) string {
-	return "crosstalk.audit.rejected." + string(app) + "." + code
+	return rejectedPrefix + string(app) + "." + code
 }

@@ -1,6 +1,10 @@
 package events
 
-import "time"
+import (
+	"time"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+)
 
 // Type is a CloudEvents type of crosstalk. Every type carries its schema
 // version: a changed schema is a new type plus an upcaster, never a rewrite.
@@ -130,23 +134,10 @@ type PolicyPublishedData struct {
 	Links       []LinkData `json:"links"`
 }
 
-// LinkData is one directional rule of a policy as it travels on the wire.
-type LinkData struct {
-	From              App  `json:"from"`
-	To                App  `json:"to"`
-	StartConversation bool `json:"start_conversation"`
-	Send              bool `json:"send"`
-	Call              bool `json:"call"`
-	SeeActivityStatus bool `json:"see_activity_status"`
-	SeeReadReceipts   bool `json:"see_read_receipts"`
-	// RequiresOptIn lets an account of From reach an account of To only if
-	// the To account has opted in to interoperability (settings.set
-	// interop_opt_in): the DMA's per-user, opt-in interoperability.
-	RequiresOptIn bool `json:"requires_opt_in,omitempty"`
-	// MaxParticipants bounds conversations that include both apps; 0 means
-	// no bound, 2 means one-to-one only.
-	MaxParticipants int `json:"max_participants,omitempty"`
-}
+// LinkData is one directional rule of a policy as it is stored, the same
+// rule a policy report shows (api.PolicyLink): one type, so that the two
+// cannot drift. Its From and To are app names (App(l.From) to validate).
+type LinkData = api.PolicyLink
 
 // CommandRejectedData is the payload of command.rejected.
 type CommandRejectedData struct {

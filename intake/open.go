@@ -27,14 +27,13 @@ type Intake struct {
 // Open retires the legacy intake stream (retireLegacy), creates the intake
 // stream of each of Options.Apps and the outcomes bucket, or checks and
 // updates existing ones (a new window or new limits apply); it may run on
-// every start of every node. The consumers are the running Consumer's.
+// every start of every node. It refuses options Options.Validate refuses.
+// The consumers are the running Consumer's.
 func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Intake, error) {
-	opts.EnsureDefaults()
-	for _, app := range opts.Apps {
-		if err := CheckApp(app); err != nil {
-			return nil, err
-		}
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
+	opts.EnsureDefaults()
 	if err := retireLegacy(ctx, js, opts.Logger); err != nil {
 		return nil, fmt.Errorf("retire intake stream %s: %w", LegacyStreamName, err)
 	}

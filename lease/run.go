@@ -21,8 +21,12 @@ type Leases struct {
 	opts Options
 }
 
-// Open opens the leases bucket, creating it as o places it if missing.
+// Open opens the leases bucket, creating it as o places it if missing. It
+// refuses options Options.Validate refuses.
 func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Leases, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	o.EnsureDefaults()
 	kv, err := ensureBucket(ctx, js, o)
 	if err != nil {

@@ -68,15 +68,15 @@ func (c Config) writeServiceAccount(b *strings.Builder) {
 	writeAuditImports(b)
 	b.WriteString("    ]\n    exports: [\n")
 	for _, app := range c.Apps {
-		fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", "crosstalk.cmd."+app+".>", app)
+		fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", api.CommandSubjects(app), app)
 		// a service, not a stream: the intake stream's ack must flow back
 		fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", intakeSubjects(app), app)
 		fmt.Fprintf(b, "      {stream: %q, accounts: [%q]}\n", api.OutcomeSubject(app), app)
 		fmt.Fprintf(b, "      {stream: %q, accounts: [%q]}\n", feedSubjects(app), app)
 	}
 	queriers := append(quoted(c.Apps), fmt.Sprintf("%q", identity.AdminAccount))
-	fmt.Fprintf(b, "      {service: \"crosstalk.query.>\", accounts: [%s]}\n", strings.Join(queriers, ", "))
-	fmt.Fprintf(b, "      {service: \"crosstalk.admin.>\", accounts: [%q]}\n", identity.AdminAccount)
+	fmt.Fprintf(b, "      {service: %q, accounts: [%s]}\n", api.QuerySubjects, strings.Join(queriers, ", "))
+	fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", api.AdminSubjects, identity.AdminAccount)
 	writeAuditExports(b)
 	b.WriteString("    ]\n  }\n")
 }
@@ -87,10 +87,10 @@ func (c Config) writeAdminAccount(b *strings.Builder) {
 	writeLimits(b, c.Limits.Admin)
 	b.WriteString("    users: [\n")
 	fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", adm.User, adm.Password,
-		permissions(adm, "crosstalk.admin.>", "crosstalk.query.>"))
+		permissions(adm, api.AdminSubjects, api.QuerySubjects))
 	b.WriteString("    ]\n    imports: [\n")
-	writeImport(b, "crosstalk.admin.>")
-	writeImport(b, "crosstalk.query.>")
+	writeImport(b, api.AdminSubjects)
+	writeImport(b, api.QuerySubjects)
 	b.WriteString("    ]\n  }\n")
 }
 
@@ -112,8 +112,8 @@ func (c Config) writeAppAccount(b *strings.Builder, app string) {
 		fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", cr.User, cr.Password, perms)
 	}
 	b.WriteString("    ]\n    imports: [\n")
-	writeImport(b, "crosstalk.cmd."+app+".>")
-	writeImport(b, "crosstalk.query.>")
+	writeImport(b, api.CommandSubjects(app))
+	writeImport(b, api.QuerySubjects)
 	fmt.Fprintf(b, "      {service: {account: %q, subject: %q}}\n", ServiceAccount, intakeSubjects(app))
 	fmt.Fprintf(b, "      {stream: {account: %q, subject: %q}}\n", ServiceAccount, api.OutcomeSubject(app))
 	fmt.Fprintf(b, "      {stream: {account: %q, subject: %q}}\n", ServiceAccount, feedSubjects(app))
@@ -137,7 +137,7 @@ func userPermissions(cr Credential) string {
 // (docs/feeds.md).
 func EndUserSubjects(account string) (publish, subscribe []string) {
 	app, _, _ := strings.Cut(account, ":")
-	return []string{"crosstalk.cmd." + app + ".>", "crosstalk.query.>"},
+	return []string{api.CommandSubjects(app), api.QuerySubjects},
 		[]string{InboxPrefix(string(identity.KindUser), account) + ".>", api.FeedSubject(account)}
 }
 
@@ -153,7 +153,7 @@ func intakeSubjects(app string) string { return api.IntakeSubject(app, ">") }
 // feeds of its accounts.
 func appPermissions(app string, cr Credential) string {
 	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: %s}}",
-		list([]string{"crosstalk.cmd." + app + ".>", "crosstalk.query.>", intakeSubjects(app)}),
+		list([]string{api.CommandSubjects(app), api.QuerySubjects, intakeSubjects(app)}),
 		list([]string{inboxSubjects(cr), api.OutcomeSubject(app), feedSubjects(app)}))
 }
 

@@ -96,9 +96,6 @@ func serverURLs(urls string) []*url.URL {
 // the file's service user unless told otherwise; in development mode it
 // warns once and refuses to listen beyond loopback unless Insecure.
 func (o *Options) applyIdentity() error {
-	if o.NatsConfig != "" && o.NatsURL != "" {
-		return ErrConfigWithURL
-	}
 	o.Credentials = o.Credentials.withEnvironment()
 	if err := o.Credentials.Validate(); err != nil {
 		return err

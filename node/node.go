@@ -184,8 +184,12 @@ type Node struct {
 // Start starts a node: it refuses a data directory another node runs on
 // (ErrInUse), starts the embedded broker or connects to Options.NatsURL,
 // creates or checks the streams, opens the views and builds the service.
-// The service does not run until Run or Background.
+// The service does not run until Run or Background. It refuses options
+// Options.Validate refuses, every violation at once.
 func Start(ctx context.Context, o Options) (*Node, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	o.ensureDefaults()
 	if err := o.applyIdentity(); err != nil {
 		return nil, err

@@ -140,16 +140,6 @@ func (o *Options) EnsureDefaults() {
 	}
 }
 
-func (o *Options) validate() error {
-	if o.Dir == "" {
-		return fmt.Errorf("projector options: Dir is required; give the directory of the Pebble store")
-	}
-	if n := len(o.FeedsAfterStreams); n > 0 && n != max(o.Streams, 1) {
-		return fmt.Errorf("projector options: %d FeedsAfterStreams for %d streams", n, o.Streams)
-	}
-	return nil
-}
-
 // pebbleLogger routes Pebble's log into slog. Pebble's info lines are
 // housekeeping (compactions, WAL recycling), so they go to debug.
 type pebbleLogger struct{ log *slog.Logger }

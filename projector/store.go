@@ -75,8 +75,9 @@ type Store struct {
 }
 
 // Open opens (or creates) the store in opts.Dir and loads its checkpoint.
+// It refuses options Options.Validate refuses.
 func Open(opts Options) (*Store, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	opts.EnsureDefaults()

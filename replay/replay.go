@@ -174,6 +174,9 @@ var errReplayDone = errors.New("replay: done")
 // whatever is at or below its checkpoint and a replay onto other views
 // would not be a rebuild.
 func Run(ctx context.Context, src Source, dst *projector.Store, opts Options) (Result, error) {
+	if err := opts.Validate(); err != nil {
+		return Result{}, err
+	}
 	opts.EnsureDefaults()
 	n, streams := streamsOf(src)
 	if err := checkTarget(dst, n, opts); err != nil {

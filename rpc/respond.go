@@ -156,9 +156,9 @@ const KindCommand = "command"
 // kindOf is the kind of request an endpoint subject serves, for Answered.
 func kindOf(subject string) string {
 	switch {
-	case strings.HasPrefix(subject, "crosstalk.query."):
+	case strings.HasPrefix(subject, api.QueryPrefix):
 		return "query"
-	case strings.HasPrefix(subject, "crosstalk.admin."):
+	case strings.HasPrefix(subject, api.AdminPrefix):
 		return "admin"
 	}
 	return KindCommand

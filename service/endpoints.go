@@ -41,7 +41,7 @@ func (s *Service) addService(ctx context.Context) (*rpc.Server, error) {
 // addCommands registers the commands and the policy's publication: the
 // commands role.
 func (s *Service) addCommands(svc *rpc.Server) error {
-	cmd := svc.AddGroup("crosstalk.cmd")
+	cmd := svc.AddGroup(api.CommandGroup)
 	for _, a := range api.ConversationActions {
 		if err := s.add(cmd, s.commands, a, "*."+a, s.commandHandler(a, s.conversationCommand)); err != nil {
 			return err
@@ -52,8 +52,8 @@ func (s *Service) addCommands(svc *rpc.Server) error {
 			return err
 		}
 	}
-	admin := svc.AddGroup("crosstalk.admin")
-	return s.add(admin, s.commands, "policy.publish", "policy.publish", func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
+	admin := svc.AddGroup(api.AdminGroup)
+	return s.add(admin, s.commands, api.AdminPolicyPublish, api.AdminPolicyPublish, func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
 		if err := p.MayAdmin(); err != nil {
 			return nil, err
 		}
@@ -65,8 +65,8 @@ func (s *Service) addCommands(svc *rpc.Server) error {
 // shared rebuild (any node that keeps one) and, with the queries role, the
 // queries.
 func (s *Service) addViewsEndpoints(svc *rpc.Server) error {
-	admin := svc.AddGroup("crosstalk.admin")
-	if err := s.add(admin, s.commands, "views.rebuild", "views.rebuild", func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
+	admin := svc.AddGroup(api.AdminGroup)
+	if err := s.add(admin, s.commands, api.AdminRebuild, api.AdminRebuild, func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
 		return s.rebuildViews(ctx, p, req.Data)
 	}); err != nil {
 		return err
@@ -74,7 +74,7 @@ func (s *Service) addViewsEndpoints(svc *rpc.Server) error {
 	if !s.has(api.RoleQueries) {
 		return nil
 	}
-	return s.addQueries(svc.AddGroup("crosstalk.query"))
+	return s.addQueries(svc.AddGroup(api.QueryGroup))
 }
 
 func (s *Service) addQueries(g *rpc.Group) error {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -163,13 +164,7 @@ func applied(p aggregate.Policy, now time.Time, current uint64, closerApplied bo
 	return closerApplied || superseded
 }
 
-// policyLinks is links as the policy report shows them.
-func policyLinks(links []events.LinkData) []api.PolicyLink {
-	out := make([]api.PolicyLink, len(links))
-	for i, l := range links {
-		out[i] = api.PolicyLink{From: string(l.From), To: string(l.To), StartConversation: l.StartConversation,
-			Send: l.Send, Call: l.Call, SeeActivityStatus: l.SeeActivityStatus, SeeReadReceipts: l.SeeReadReceipts,
-			RequiresOptIn: l.RequiresOptIn, MaxParticipants: l.MaxParticipants}
-	}
-	return out
-}
+// policyLinks is links as the policy report shows them: the stored links
+// themselves (events.LinkData is api.PolicyLink), copied so that the reply
+// shares nothing with the policy kept in memory.
+func policyLinks(links []events.LinkData) []api.PolicyLink { return slices.Clone(links) }

@@ -212,6 +212,8 @@ func setDefault[T comparable](field *T, def T) {
 
 // Service serves crosstalk over NATS. Build it with New and run it with Run.
 type Service struct {
+	// invalid is what Options.Validate found wrong with New's options.
+	invalid  error
 	nc       *nats.Conn
 	log      Log
 	current  atomic.Pointer[projector.Store] // the read model queries use; see views.go
@@ -260,8 +262,12 @@ type Service struct {
 
 // New builds a service on a NATS connection, an event log and a read
 // model; a nil store makes a service without one, which answers commands
-// and admin requests only.
+// and admin requests only. New options that Options.Validate refuses make
+// a service whose Run returns that error.
 func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service {
+	if err := opts.Validate(); err != nil {
+		return &Service{invalid: err, ready: make(chan struct{})} // Run returns err
+	}
 	opts.EnsureDefaults()
 	s := &Service{
 		nc: nc, log: log, opts: opts, swaps: make(chan swapRequest),
@@ -296,8 +302,12 @@ func (s *Service) Ready() <-chan struct{} { return s.ready }
 // projector, the policy scheduler and closer, the lag reporter, the
 // stream's configuration watch, the online rebuilds and the NATS
 // endpoints, and serves until ctx is done. It then stops the endpoints,
-// waits for requests in flight, and returns.
+// waits for requests in flight, and returns. It returns at once, an error
+// wrapping ErrInvalidOptions, when New's options were invalid.
 func (s *Service) Run(ctx context.Context) error {
+	if s.invalid != nil {
+		return s.invalid
+	}
 	if s.opts.EnforceIdentity && !headerguard.Guarded(s.nc) {
 		return ErrUnguarded
 	}

@@ -92,9 +92,9 @@ var eventChannels = []struct {
 	kind        events.SubjectKind
 	params      map[string]any
 }{
-	{"events.conversation", "crosstalk.events.conv.{conversation_id}", events.SubjectConversation,
+	{"events.conversation", events.ConversationSubject("{conversation_id}"), events.SubjectConversation,
 		map[string]any{"conversation_id": map[string]any{"description": "the conversation's id, a UUID"}}},
-	{"events.account", "crosstalk.events.account.{app}.{handle}", events.SubjectAccount,
+	{"events.account", events.AccountSubject("{app}:{handle}"), events.SubjectAccount,
 		map[string]any{"app": appParam, "handle": map[string]any{"description": "the account's handle in its app"}}},
 	{"events.policy", events.PolicySubject, events.SubjectPolicy, nil},
 }

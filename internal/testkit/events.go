@@ -26,7 +26,7 @@ func Started(id string, by events.Account, others ...events.Account) events.Conv
 // everything (allow) or nothing.
 func CrossAppPolicy(version uint64, name string, effective time.Time, allow bool) events.PolicyPublishedData {
 	link := func(from, to events.App) events.LinkData {
-		return events.LinkData{From: from, To: to, StartConversation: allow, Send: allow, Call: allow,
+		return events.LinkData{From: string(from), To: string(to), StartConversation: allow, Send: allow, Call: allow,
 			SeeActivityStatus: allow, SeeReadReceipts: allow}
 	}
 	return events.PolicyPublishedData{Version: version, Name: name, EffectiveAt: effective,

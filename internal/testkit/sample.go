@@ -41,7 +41,7 @@ var payloads = map[events.Type]events.Payload{
 	events.PresenceChanged:    events.PresenceChangedData{Account: SampleSender, Status: events.StatusIdle},
 	events.SettingsChanged:    events.SettingsChangedData{Account: SampleSender, SendReadReceipts: true, InteropOptIn: true},
 	events.PolicyPublished: events.PolicyPublishedData{Version: 2, Name: "sample", EffectiveAt: SampleTime,
-		Links: []events.LinkData{{From: SampleSender.App(), To: SampleOther.App(), Send: true}}},
+		Links: []events.LinkData{{From: string(SampleSender.App()), To: string(SampleOther.App()), Send: true}}},
 }
 
 // SamplePayload returns the sample payload of type t, a value as events.New

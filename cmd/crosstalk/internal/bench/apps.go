@@ -19,5 +19,5 @@ func seedApps() (events.App, events.App) {
 	if err != nil || len(p.Links) == 0 {
 		panic("bench: the shipped v1 policy has no link")
 	}
-	return p.Links[0].From, p.Links[0].To
+	return events.App(p.Links[0].From), events.App(p.Links[0].To)
 }
