@@ -44,7 +44,7 @@ func TestMetricsHealthAndLogs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	logs := &testkit.LockedBuffer{}
-	n, err := node.Start(ctx, node.Options{Dir: t.TempDir(), Listen: "127.0.0.1:0", Service: service.Options{CloseGrace: 100 * time.Millisecond},
+	n, err := node.Start(ctx, node.Options{Dir: t.TempDir(), Listen: "127.0.0.1:0", Service: service.Options{},
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		t.Fatal(err)

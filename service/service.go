@@ -91,8 +91,10 @@ type Options struct {
 	// lag of the read model is checked. Default: 1s.
 	PolicyCheckInterval time.Duration
 	// CloseGrace is how long after its first scan the closer scans again, to
-	// catch a conversation started just before the effective time. It should
-	// not be shorter than CommandTimeout. Default: CommandTimeout.
+	// catch a conversation started just before the effective time. On the
+	// wall clock Validate refuses one shorter than a command's bound
+	// (AppendTimeout, or CommandTimeout when shorter). Default:
+	// CommandTimeout.
 	CloseGrace time.Duration
 	// CloseConcurrency bounds concurrent closings through the command path
 	// (under a policy with opt-in links, or when a pipelined closing

@@ -34,10 +34,31 @@ func (o Options) Validate() error {
 	optcheck.NotNegative(v, "LagReportInterval", o.LagReportInterval)
 	optcheck.NotNegative(v, "StallWarn", o.StallWarn)
 	optcheck.NotNegative(v, "StreamCheckInterval", o.StreamCheckInterval)
+	checkCloseGrace(v, o)
 	for _, r := range o.Roles {
 		if !slices.Contains(allRoles, r) {
 			v.Add("Roles", fmt.Sprintf("names %q: a role is one of %v", r, allRoles))
 		}
 	}
 	return v.Err()
+}
+
+// checkCloseGrace refuses, on the wall clock, a CloseGrace shorter than a
+// command's bound (AppendTimeout, or CommandTimeout when shorter, their
+// defaults for zero): the closer's second scan must come after every
+// command decided just before a policy took effect has appended or
+// expired, or a conversation such a command started could stay open
+// (docs/policy.md). A simulated clock (the demo, the bench, tests) reaches
+// the effective time when its owner sets it, with no command racing it,
+// and may run the second scan sooner.
+func checkCloseGrace(v *optcheck.Violations, o Options) {
+	if _, wall := o.Clock.(WallClock); o.CloseGrace <= 0 || o.Clock != nil && !wall {
+		return // the default, CommandTimeout, is never shorter
+	}
+	d := o
+	d.EnsureDefaults()
+	if bound := min(d.AppendTimeout, d.CommandTimeout); o.CloseGrace < bound {
+		v.Add("CloseGrace", fmt.Sprintf("is %s, shorter than a command's bound (%s: AppendTimeout, or CommandTimeout when shorter): "+
+			"a command decided just before a policy took effect could append after the closer's second scan", o.CloseGrace, bound))
+	}
 }

@@ -25,6 +25,14 @@ func TestOptionsValidate(t *testing.T) {
 				`service.Options.Roles names "reader"`}},
 		{"durations", service.Options{ReadWait: -1, StallWarn: -time.Minute, AppendTimeout: -time.Millisecond},
 			[]string{"AppendTimeout is -1ms", "ReadWait is -1ns", "StallWarn is -1m0s"}},
+		// The closer's second scan must wait out a command's bound
+		// (AppendTimeout, 2s by default) on the wall clock.
+		{"close grace below a command's bound", service.Options{CloseGrace: 50 * time.Millisecond},
+			[]string{"service.Options.CloseGrace is 50ms, shorter than a command's bound (2s"}},
+		{"close grace below a short command timeout", service.Options{Clock: service.WallClock{}, CommandTimeout: time.Second, CloseGrace: 500 * time.Millisecond},
+			[]string{"CloseGrace is 500ms, shorter than a command's bound (1s"}},
+		{"close grace at the bound", service.Options{CloseGrace: service.DefaultAppendTimeout}, nil},
+		{"close grace on a simulated clock", service.Options{Clock: service.NewSimClock(time.Now()), CloseGrace: time.Millisecond}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			testkit.CheckViolations(t, tc.opts.Validate(), service.ErrInvalidOptions, tc.want)
