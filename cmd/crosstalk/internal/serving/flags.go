@@ -47,6 +47,11 @@ func (sf *Flags) Serve(ctx context.Context, stderr io.Writer, listenGiven bool) 
 	if cfg.Roles, err = node.ParseRoles(sf.Roles); err != nil {
 		return fmt.Errorf("--roles: %w", err)
 	}
+	if cfg.NodeID != "" { // node.Start's Validate refuses it too, naming the field rather than the flag
+		if err := node.CheckNodeID(cfg.NodeID); err != nil {
+			return fmt.Errorf("--node-id: %w", err)
+		}
+	}
 	cfg.Logger = logger
 	cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: sf.CacheSize, AppendTimeout: sf.AppendTimeout}
 	for _, spec := range sf.Limits {
