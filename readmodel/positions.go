@@ -137,3 +137,18 @@ func (m *Model) waitAfter(ctx context.Context, after api.Position, holdForStart 
 	}
 	return nil
 }
+
+// maxEach is the larger of a's and b's entry at each index; either may be
+// shorter.
+func maxEach(a, b []uint64) []uint64 {
+	out := make([]uint64, max(len(a), len(b)))
+	for i := range out {
+		if i < len(a) {
+			out[i] = a[i]
+		}
+		if i < len(b) {
+			out[i] = max(out[i], b[i])
+		}
+	}
+	return out
+}

@@ -153,18 +153,3 @@ func Sum(seqs []uint64) uint64 {
 	}
 	return n
 }
-
-// maxEach is the larger of a's and b's entry at each index; either may be
-// shorter.
-func maxEach(a, b []uint64) []uint64 {
-	out := make([]uint64, max(len(a), len(b)))
-	for i := range out {
-		if i < len(a) {
-			out[i] = a[i]
-		}
-		if i < len(b) {
-			out[i] = max(out[i], b[i])
-		}
-	}
-	return out
-}
