@@ -19,8 +19,11 @@ import (
 // Log is what the read model needs of the event log: its end, one
 // message, and reading it in order (package eventlog).
 type Log interface {
+	// LastSeq is the stream's last sequence (0: empty).
 	LastSeq(ctx context.Context) (uint64, error)
+	// Get reads the message at seq.
 	Get(ctx context.Context, seq uint64) (events.Message, error)
+	// Read is what the store follows (projector.Source).
 	projector.Source
 }
 
