@@ -250,7 +250,7 @@ func (s *Service) catchUp(ctx context.Context, e *entry) error {
 // is a retry only if the event there is on subject and was decided from cmd
 // itself; otherwise cmd is refused, naming the subject the id was used on.
 func (s *Service) duplicateReply(ctx context.Context, subject string, cmd aggregate.Command, seq uint64) (api.CommandReply, error) {
-	m, err := s.get(ctx, subject, seq)
+	m, err := s.model.Get(ctx, subject, seq)
 	if err != nil {
 		return api.CommandReply{}, fmt.Errorf("read first reply at seq %d: %w", seq, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/projector"
+	"github.com/crosstalk-dev/crosstalk/readmodel"
 )
 
 // Errors of the service itself, beside the domain's.
@@ -20,8 +21,8 @@ var (
 	// ErrConflict reports a command that still conflicted after every retry.
 	ErrConflict = errors.New("conflict")
 	// ErrNotCaughtUp reports a query whose min_seq the read model did not
-	// reach in time.
-	ErrNotCaughtUp = errors.New("read model not caught up")
+	// reach in time; it is readmodel.ErrNotCaughtUp, which the waits wrap.
+	ErrNotCaughtUp = readmodel.ErrNotCaughtUp
 	// ErrUnavailable reports a command that the log did not acknowledge
 	// within Options.AppendTimeout.
 	ErrUnavailable = errors.New("unavailable")

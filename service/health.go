@@ -79,7 +79,7 @@ func (s *Service) Readiness(ctx context.Context, maxLag uint64) error {
 	}
 	if !s.CaughtUpAtStart() {
 		return fmt.Errorf("%w: the views have not yet applied the stream's last sequence as of start (%d); "+
-			"queries wait until they have", ErrNotCaughtUpAtStart, s.startSeq.Load())
+			"queries wait until they have", ErrNotCaughtUpAtStart, s.model.StartSeq())
 	}
 	return s.Healthy()
 }

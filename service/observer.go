@@ -80,7 +80,7 @@ func (s *Service) CachedAggregates() (conversations, accounts int) {
 }
 
 // Projecting reports whether the projection loop is following the log.
-func (s *Service) Projecting() bool { return s.projecting.Load() }
+func (s *Service) Projecting() bool { return s.model.Projecting() }
 
 // ClosingProgress is the closer's progress with every policy version it
 // has scanned for, a version superseded by a later effective one reported

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/codec"
@@ -13,43 +12,14 @@ import (
 	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
-// waitFor gives read-your-writes: it waits up to Options.ReadWait until the
-// read model has applied seq. A seq beyond the stream's last is refused at
-// once: no write has it yet, so waiting would only hold a slot for nothing.
-func (s *Service) waitFor(ctx context.Context, seq uint64) error {
-	if err := s.refuseMinSeq(seq); err != nil {
-		return err
-	}
-	if seq == 0 || s.views().Checkpoint() >= seq {
-		return nil
-	}
-	if last, err := s.log.LastSeq(ctx); err == nil && seq > last {
-		return badRequest("min_seq (or after) %d is beyond the stream's last sequence %d: no write has that sequence; "+
-			"give a position (or stream_seq) a reply returned", seq, last)
-	}
-	wctx, cancel := context.WithTimeout(ctx, s.opts.ReadWait)
-	defer cancel()
-	if err := s.views().WaitFor(wctx, seq); err != nil {
-		return fmt.Errorf("%w: the read model has applied up to seq %d, not yet %d; retry shortly",
-			ErrNotCaughtUp, s.views().Checkpoint(), seq)
-	}
-	return nil
-}
-
-// waitCaughtUp waits for q's min_seq (its after folded in, checkQuery)
-// and, until the views have caught up with the stream as of the start, for
-// that (catchup.go); whichever is further, so a query waits at most
-// ReadWait. The status query waits for
-// its min_seq alone: it must answer while the views catch up, to show it.
+// waitCaughtUp waits for q's min_seq (its after folded in, checkQuery) or
+// its after on a partitioned log and, until the views have caught up with
+// the stream as of the start, for that (readmodel.Model.Wait). The status
+// query waits for its position alone: it must answer while the views catch
+// up, to show it.
 func (s *Service) waitCaughtUp(ctx context.Context, q query) error {
-	if s.partitioned() != nil {
-		return s.waitAfter(ctx, q)
-	}
-	seq := q.base().MinSeq
-	if _, status := q.(*statusQuery); !status && seq <= s.startSeq.Load() && !s.CaughtUpAtStart() {
-		return s.waitStart(ctx)
-	}
-	return s.waitFor(ctx, seq)
+	_, status := q.(*statusQuery)
+	return s.model.Wait(ctx, q.base().MinSeq, q.base().After, !status)
 }
 
 // query is a decoded query request that can check its own fields.

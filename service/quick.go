@@ -30,13 +30,6 @@ func (s *Service) answerQuick(body []byte, q query, fn func() (any, error)) (any
 // mustWait reports whether waitCaughtUp would wait for q: the cases in
 // which it returns at once are those answerQuick answers.
 func (s *Service) mustWait(q query) bool {
-	if s.partitioned() != nil {
-		target, _ := s.afterTarget(q)
-		return !reached(s.views(), target)
-	}
-	seq := q.base().MinSeq
-	if _, status := q.(*statusQuery); !status && seq <= s.startSeq.Load() && !s.CaughtUpAtStart() {
-		return true
-	}
-	return seq != 0 && s.views().Checkpoint() < seq
+	_, status := q.(*statusQuery)
+	return s.model.MustWait(q.base().MinSeq, q.base().After, !status)
 }

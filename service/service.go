@@ -1,8 +1,9 @@
 // Package service is crosstalk's front door: the NATS micro endpoints for
 // commands, queries and admin, the command path (load the aggregate, decide,
-// append with optimistic concurrency, retry), and the swapping of the read
-// model. It wires the pure aggregates to the event log and the read model,
-// and runs the policy scheduler and closer (package closer) beside them.
+// append with optimistic concurrency, retry), and the query path, which
+// reads the read model (package readmodel). It wires the pure aggregates
+// to the event log and the read model, and runs the policy scheduler and
+// closer (package closer) beside them.
 package service
 
 import (
@@ -25,6 +26,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/pipeline"
 	"github.com/crosstalk-dev/crosstalk/projector"
+	"github.com/crosstalk-dev/crosstalk/readmodel"
 	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
@@ -215,11 +217,12 @@ func setDefault[T comparable](field *T, def T) {
 // Service serves crosstalk over NATS. Build it with New and run it with Run.
 type Service struct {
 	// invalid is what Options.Validate found wrong with New's options.
-	invalid  error
-	nc       *nats.Conn
-	log      Log
-	current  atomic.Pointer[projector.Store] // the read model queries use; see views.go
-	swaps    chan swapRequest
+	invalid error
+	nc      *nats.Conn
+	log     Log
+	// model is the read model: the store queries use, its swap and
+	// rebuild, the waits (package readmodel).
+	model    *readmodel.Model
 	opts     Options
 	convs    *cache
 	accts    *cache
@@ -247,19 +250,6 @@ type Service struct {
 	poison poisonBook
 	// observer is Options.Observer, or one that ignores everything.
 	observer Observer
-	// projecting is true while the projection loop follows the log.
-	projecting atomic.Bool
-	// rebuild is the online rebuild of the read model; see rebuild.go.
-	rebuild rebuildState
-	// startSeq is the stream's last sequence when Run started, set once
-	// started is; caughtUp is set once the views have applied it. See
-	// catchup.go.
-	startSeq atomic.Uint64
-	// startSeqs is each stream's last sequence when Run started (one for
-	// the single stream), set before started.
-	startSeqs []uint64
-	started   atomic.Bool
-	caughtUp  atomic.Bool
 }
 
 // New builds a service on a NATS connection, an event log and a read
@@ -268,11 +258,14 @@ type Service struct {
 // a service whose Run returns that error.
 func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service {
 	if err := opts.Validate(); err != nil {
-		return &Service{invalid: err, ready: make(chan struct{})} // Run returns err
+		model, _ := readmodel.New(log, nil, readmodel.Options{})                // the zero Options are valid
+		return &Service{invalid: err, ready: make(chan struct{}), model: model} // Run returns err
 	}
 	opts.EnsureDefaults()
+	// Options.Validate refused whatever readmodel.Options.Validate would.
+	model, _ := readmodel.New(log, store, readmodel.Options{Logger: opts.Logger, ReadWait: opts.ReadWait, Rebuilds: opts.Rebuilds})
 	s := &Service{
-		nc: nc, log: log, opts: opts, swaps: make(chan swapRequest),
+		nc: nc, log: log, opts: opts, model: model,
 		convs:    newCache(opts.CacheSize),
 		accts:    newCache(opts.CacheSize),
 		ready:    make(chan struct{}),
@@ -286,10 +279,6 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 		opts.Limits, admission.Commands, opts.Logger)
 	s.queries = admission.NewLimiter("queries", opts.MaxQueriesInFlight, perConnection(opts, opts.MaxQueriesInFlight),
 		opts.Limits, admission.Queries, opts.Logger)
-	if store != nil {
-		s.current.Store(store)
-	}
-	s.rebuild.start = make(chan *projector.Store, 1)
 	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicies, state: newPolicies()}
 	s.policies.Store(&policySnapshot{eventIDs: map[uint64]string{}})
 	s.closer = newCloser(s)
@@ -300,7 +289,7 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 func (s *Service) Ready() <-chan struct{} { return s.ready }
 
 // Run loads the policies, notes the stream's last sequence (queries wait
-// for the views to reach it, see catchup.go), starts the read-model
+// for the views to reach it, readmodel.Model.NoteStart), starts the read-model
 // projector, the policy scheduler and closer, the lag reporter, the
 // stream's configuration watch, the online rebuilds and the NATS
 // endpoints, and serves until ctx is done. It then stops the endpoints,
@@ -316,14 +305,14 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.refreshPolicies(ctx); err != nil {
 		return err
 	}
-	if err := s.noteStart(ctx); err != nil {
+	if err := s.model.NoteStart(ctx); err != nil {
 		return err
 	}
 	watch := s.streamWatch() // before the endpoints answer: no edit goes unseen
 	g, gctx := errgroup.WithContext(ctx)
 	if s.hasViews() {
-		g.Go(func() error { return s.runViews(gctx) })
-		g.Go(func() error { return s.runRebuilds(gctx) })
+		g.Go(func() error { return s.model.Run(gctx) })
+		g.Go(func() error { return s.model.RunRebuilds(gctx) })
 		g.Go(func() error { return s.runLagReport(gctx) })
 		if s.has(api.RoleCloser) { // the closer finds what to close in the views
 			g.Go(func() error { return s.closer.Run(gctx) })

@@ -27,7 +27,7 @@ func (s *Service) Status(ctx context.Context) (api.Status, error) {
 		InFlight: s.commands.InFlight() + s.queries.InFlight(), PolicyVersion: s.policyAt(s.opts.Clock.Now()).VersionOf(),
 		Node: s.opts.NodeID, Roles: s.opts.Roles, Views: s.hasViews(),
 	}
-	st.StartSeq, st.CaughtUpAtStart, st.Rebuild = s.startSeq.Load(), s.CaughtUpAtStart(), s.rebuild.snapshot()
+	st.StartSeq, st.CaughtUpAtStart, st.Rebuild = s.model.StartSeq(), s.CaughtUpAtStart(), s.model.RebuildProgress()
 	if problem := s.Healthy(); problem != nil {
 		st.StreamProblem = problem.Error()
 	}

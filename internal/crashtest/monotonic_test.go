@@ -18,7 +18,7 @@ import (
 // never older than what was acknowledged before it. serve runs without
 // --sync-always, so the views' last batches may be lost with the process;
 // the service then holds queries back until the views have caught up with
-// the stream's last sequence as of its start (service/catchup.go), and
+// the stream's last sequence as of its start (readmodel/catchup.go), and
 // answers not_caught_up rather than an older view.
 func TestMonotonicReadsAcrossKills(t *testing.T) {
 	const producers, kills = 6, 3
