@@ -2,6 +2,7 @@ package policybook
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
@@ -33,6 +34,24 @@ func CrossApp(actor events.Account, participants []events.Account) bool {
 		}
 	}
 	return false
+}
+
+// OptInsFor returns the accounts of start whose interoperability opt-ins
+// the policy in force at now needs in order to decide it: all of them when
+// it has a link among their apps that requires one, else nil. A start
+// naming something that is no account needs none: Decide refuses it with a
+// clear message.
+func (b *Book) OptInsFor(start aggregate.StartConversation, now time.Time) []events.Account {
+	all := append([]events.Account{start.Actor}, start.Participants...)
+	for _, a := range all {
+		if _, err := events.ParseAccount(string(a)); err != nil {
+			return nil
+		}
+	}
+	if !b.At(now).NeedsOptIn(events.AppsOf(all)) {
+		return nil
+	}
+	return all
 }
 
 // DecodePublish decodes and checks a crosstalk.admin.policy.publish body:

@@ -327,14 +327,8 @@ func (s *Service) conversationJob(ctx context.Context, p identity.Principal, app
 // window in which an opt-out can land; the opt-out's closer closes what
 // slipped through.
 func (s *Service) withOptIns(ctx context.Context, start aggregate.StartConversation) (aggregate.Command, error) {
-	all := append([]events.Account{start.Actor}, start.Participants...)
-	for _, a := range all {
-		if _, err := events.ParseAccount(string(a)); err != nil {
-			return start, nil // Decide refuses it with a clear message
-		}
-	}
-	p := s.policyAt(s.opts.Clock.Now())
-	if !p.NeedsOptIn(events.AppsOf(all)) {
+	all := s.book.OptInsFor(start, s.opts.Clock.Now())
+	if all == nil {
 		return start, nil
 	}
 	optIns, err := s.optIns(ctx, all)
