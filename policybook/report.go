@@ -69,9 +69,10 @@ func cursor(c api.Cursor) (uint64, error) {
 // model's closed counts and the closer's progress. A version superseded by
 // a later effective one has nothing left to do and reports applied.
 func (b *Book) Report(now time.Time, rows Rows, progress Progress) (api.PolicyReport, error) {
-	rep := api.PolicyReport{Current: b.At(now).VersionOf()}
+	r := b.reporter(now, rows, progress)
+	rep := api.PolicyReport{Current: r.current}
 	for _, p := range b.Versions() {
-		ps, err := status(p, now, rep.Current, rows, progress)
+		ps, err := r.status(p)
 		if err != nil {
 			return api.PolicyReport{}, err
 		}
@@ -90,15 +91,16 @@ func (b *Book) Page(q api.PolicyQuery, now time.Time, rows Rows, progress Progre
 		limit = api.MaxPageSize
 	}
 	versions := b.Versions()
-	rep := api.PolicyReport{Current: b.At(now).VersionOf()}
+	r := b.reporter(now, rows, progress)
+	rep := api.PolicyReport{Current: r.current}
 	after, _ := cursor(q.Cursor) // checked already
 	if q.Version != 0 {
-		return versionPage(versions, rep, q, int(min(after, math.MaxInt32)), limit, now, rows, progress)
+		return r.versionPage(versions, rep, q, int(min(after, math.MaxInt32)), limit)
 	}
 	start := sort.Search(len(versions), func(i int) bool { return versions[i].Version > after })
 	end := min(start+limit, len(versions))
 	for _, p := range versions[start:end] {
-		ps, err := status(p, now, rep.Current, rows, progress)
+		ps, err := r.status(p)
 		if err != nil {
 			return api.PolicyReport{}, err
 		}
@@ -110,16 +112,28 @@ func (b *Book) Page(q api.PolicyQuery, now time.Time, rows Rows, progress Progre
 	return rep, nil
 }
 
+// reporter is what one report is made of: its time, the version in force
+// then, the read model's counts and the closer's progress.
+type reporter struct {
+	now      time.Time
+	current  uint64
+	rows     Rows
+	progress Progress
+}
+
+func (b *Book) reporter(now time.Time, rows Rows, progress Progress) reporter {
+	return reporter{now: now, current: b.At(now).VersionOf(), rows: rows, progress: progress}
+}
+
 // versionPage reports version q.Version of versions alone, with limit of
 // its links from the offset from on when q.Links.
-func versionPage(versions []aggregate.Policy, rep api.PolicyReport, q api.PolicyQuery, from, limit int, now time.Time,
-	rows Rows, progress Progress) (api.PolicyReport, error) {
+func (r reporter) versionPage(versions []aggregate.Policy, rep api.PolicyReport, q api.PolicyQuery, from, limit int) (api.PolicyReport, error) {
 	ps := aggregate.Policies{Versions: versions}
 	p, ok := ps.Get(q.Version)
 	if !ok {
 		return api.PolicyReport{}, codec.BadRequest("policy version %d is not published; the report without version lists those that are", q.Version)
 	}
-	st, err := status(p, now, rep.Current, rows, progress)
+	st, err := r.status(p)
 	if err != nil {
 		return api.PolicyReport{}, err
 	}
@@ -136,16 +150,16 @@ func versionPage(versions []aggregate.Policy, rep api.PolicyReport, q api.Policy
 }
 
 // status is version p's row of the report, without links.
-func status(p aggregate.Policy, now time.Time, current uint64, rows Rows, progress Progress) (api.PolicyStatus, error) {
-	closed, err := rows.PolicyClosed(p.Version)
+func (r reporter) status(p aggregate.Policy) (api.PolicyStatus, error) {
+	closed, err := r.rows.PolicyClosed(p.Version)
 	if err != nil {
 		return api.PolicyStatus{}, err
 	}
-	st := progress.Status(p.Version)
+	st := r.progress.Status(p.Version)
 	ps := api.PolicyStatus{
 		Version: p.Version, Name: p.Name, EffectiveAt: p.EffectiveAt, LinkCount: len(p.Links),
-		Effective: !p.EffectiveAt.After(now), InForce: p.Version == current,
-		Closed: closed, Affected: st.Affected, Applied: applied(p, now, current, st.Applied),
+		Effective: !p.EffectiveAt.After(r.now), InForce: p.Version == r.current,
+		Closed: closed, Affected: st.Affected, Applied: applied(p, r.now, r.current, st.Applied),
 	}
 	if ps.Closed > ps.Affected {
 		ps.Affected = ps.Closed
