@@ -2,21 +2,21 @@ package service
 
 import (
 	"context"
-	"time"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/closer"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/policybook"
 )
 
 // closerPorts is the service as the closer sees it: the command path for a
-// closing and the policies in force. It is a type of its own so that these
-// methods do not widen Service's exported API.
+// closing (the policies in force are the book's). It is a type of its own
+// so that these methods do not widen Service's exported API.
 type closerPorts struct{ s *Service }
 
 var (
 	_ closer.Commands = closerPorts{}
-	_ closer.Policies = closerPorts{}
+	_ closer.Policies = (*policybook.Book)(nil)
 )
 
 // newCloser builds the closer on s's log, current views and command path,
@@ -28,7 +28,7 @@ func newCloser(s *Service) *closer.Closer {
 		views = func() closer.Views { return closerViews{s.views(), s} }
 		log = closerLog{s}
 	}
-	return closer.New(views, log, closerPorts{s}, closerPorts{s}, closer.Options{
+	return closer.New(views, log, closerPorts{s}, s.book, closer.Options{
 		Clock: s.opts.Clock, Logger: s.opts.Logger,
 		CheckInterval: s.opts.PolicyCheckInterval, CloseGrace: s.opts.CloseGrace,
 		CloseConcurrency: s.opts.CloseConcurrency, CloseRun: s.opts.CloseRun,
@@ -51,15 +51,6 @@ func (p closerPorts) OptIns(ctx context.Context, accounts []events.Account) (map
 
 // Forget drops the cached conversation at subject.
 func (p closerPorts) Forget(subject string) { p.s.convs.forget(subject) }
-
-// Refresh catches the policy aggregate up with the log.
-func (p closerPorts) Refresh(ctx context.Context) error { return p.s.refreshPolicies(ctx) }
-
-// At returns the policy in force at now.
-func (p closerPorts) At(now time.Time) *aggregate.Policy { return p.s.policyAt(now) }
-
-// EventID returns the id of the event that published version v.
-func (p closerPorts) EventID(v uint64) string { return p.s.policies.Load().eventIDs[v] }
 
 // optIns reads each account's interoperability opt-in from its aggregate,
 // the command side's truth (not the read model, which may lag).

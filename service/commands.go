@@ -13,6 +13,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/policybook"
 	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
@@ -161,7 +162,7 @@ func (s *Service) decide(ctx context.Context, e *entry, cmd aggregate.Command) (
 		reply, err = s.duplicateReply(ctx, e.subject, cmd, prior.Seq)
 		return decided{}, reply, true, err
 	}
-	if policyDecides(e, cmd) {
+	if policybook.Decides(e.state, cmd) {
 		if err := s.freshPolicy(ctx); err != nil {
 			return decided{}, api.CommandReply{}, true, err
 		}
@@ -309,7 +310,7 @@ func (s *Service) conversationJob(ctx context.Context, p identity.Principal, app
 	subject := events.ConversationSubject(id)
 	e := s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
 	if start, ok := cmd.(aggregate.StartConversation); ok {
-		if crossApp(start.Actor, start.Participants) {
+		if policybook.CrossApp(start.Actor, start.Participants) {
 			if err := s.freshPolicy(ctx); err != nil {
 				return job{}, err
 			}
@@ -326,14 +327,8 @@ func (s *Service) conversationJob(ctx context.Context, p identity.Principal, app
 // window in which an opt-out can land; the opt-out's closer closes what
 // slipped through.
 func (s *Service) withOptIns(ctx context.Context, start aggregate.StartConversation) (aggregate.Command, error) {
-	all := append([]events.Account{start.Actor}, start.Participants...)
-	for _, a := range all {
-		if _, err := events.ParseAccount(string(a)); err != nil {
-			return start, nil // Decide refuses it with a clear message
-		}
-	}
-	p := s.policyAt(s.opts.Clock.Now())
-	if !p.NeedsOptIn(events.AppsOf(all)) {
+	all := s.book.OptInsFor(start, s.opts.Clock.Now())
+	if all == nil {
 		return start, nil
 	}
 	optIns, err := s.optIns(ctx, all)

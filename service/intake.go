@@ -9,6 +9,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/intake"
+	"github.com/crosstalk-dev/crosstalk/policybook"
 )
 
 // Outcomes is where crosstalk.query.command reads the outcomes of intake
@@ -41,7 +42,7 @@ func (s *Service) Intake(ctx context.Context, app events.App, action string, bod
 // together (executeWave); commands on one aggregate are decided in the
 // order of cmds.
 func (s *Service) IntakeAll(ctx context.Context, cmds []intake.Command) []intake.Decision {
-	ctx, cancel := context.WithTimeout(withWavePolicy(ctx), s.opts.CommandTimeout)
+	ctx, cancel := context.WithTimeout(policybook.WithWave(ctx), s.opts.CommandTimeout)
 	defer cancel()
 	decisions := make([]intake.Decision, len(cmds))
 	jobs := make([]*write, len(cmds))

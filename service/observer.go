@@ -87,13 +87,6 @@ func (s *Service) Projecting() bool { return s.model.Projecting() }
 // applied, as crosstalk.query.policy reports it.
 func (s *Service) ClosingProgress() map[uint64]closer.Progress {
 	all := s.closer.Versions()
-	now := s.opts.Clock.Now()
-	current := s.policyAt(now).VersionOf()
-	for _, p := range s.policies.Load().versions {
-		if pr, ok := all[p.Version]; ok {
-			pr.Applied = applied(p, now, current, pr.Applied)
-			all[p.Version] = pr
-		}
-	}
+	s.book.Superseded(all, s.opts.Clock.Now())
 	return all
 }

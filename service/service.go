@@ -11,7 +11,6 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -25,6 +24,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/headerguard"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/pipeline"
+	"github.com/crosstalk-dev/crosstalk/policybook"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/readmodel"
 	"github.com/crosstalk-dev/crosstalk/rpc"
@@ -227,14 +227,12 @@ type Service struct {
 	convs    *cache
 	accts    *cache
 	policy   *entry
-	policies atomic.Pointer[policySnapshot]
-	// policyReads shares freshPolicy's leader reads (policyread.go).
-	policyReads leaderReads
-	closer      *closer.Closer
-	ready       chan struct{}
-	commands    *admission.Limiter // commands' slots and budgets
-	queries     *admission.Limiter // queries' slots and budgets
-	pipe        *pipeline.Pipeline // the write path of commands and intake waves (writes.go)
+	book     *policybook.Book // the published policies, copied from policy
+	closer   *closer.Closer
+	ready    chan struct{}
+	commands *admission.Limiter // commands' slots and budgets
+	queries  *admission.Limiter // queries' slots and budgets
+	pipe     *pipeline.Pipeline // the write path of commands and intake waves (writes.go)
 	// commandDeadlines and requestDeadlines are the requests' shared
 	// deadlines (rpc.Deadlines): commands' AppendTimeout, CommandTimeout.
 	commandDeadlines, requestDeadlines rpc.Deadlines
@@ -280,7 +278,7 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 	s.queries = admission.NewLimiter("queries", opts.MaxQueriesInFlight, perConnection(opts, opts.MaxQueriesInFlight),
 		opts.Limits, admission.Queries, opts.Logger)
 	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicies, state: newPolicies()}
-	s.policies.Store(&policySnapshot{eventIDs: map[uint64]string{}})
+	s.book = policybook.New(policySource{s}, log, opts.AppendTimeout)
 	s.closer = newCloser(s)
 	return s
 }
@@ -302,7 +300,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.opts.EnforceIdentity && !headerguard.Guarded(s.nc) {
 		return ErrUnguarded
 	}
-	if err := s.refreshPolicies(ctx); err != nil {
+	if err := s.book.Refresh(ctx); err != nil {
 		return err
 	}
 	if err := s.model.NoteStart(ctx); err != nil {

@@ -11,11 +11,11 @@ import (
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/progress"
-	"github.com/crosstalk-dev/crosstalk/service"
+	"github.com/crosstalk-dev/crosstalk/policybook"
 )
 
 // watchPolicy polls crosstalk.query.policy every opts.Interval until the
-// report is settled (service.PolicySettled), then writes it to stdout. The
+// report is settled (policybook.Settled), then writes it to stdout. The
 // closer's progress goes to stderr. Cancelling ctx (SIGINT) ends the watch
 // with nil; opts.Timeout, if set, ends it with an error. A failed first query
 // is returned; later ones (the service restarting, say) are reported and
@@ -36,7 +36,7 @@ func watchPolicy(ctx context.Context, c *client.Client, opts PolicyOptions, stdo
 			return err
 		case err != nil:
 			fmt.Fprintf(stderr, "query policy: %v; retrying\n", err)
-		case service.PolicySettled(rep):
+		case policybook.Settled(rep):
 			progress.done(rep)
 			return writePolicyReport(stdout, rep, opts.JSON)
 		default:

@@ -1,4 +1,4 @@
-package service
+package policybook
 
 import (
 	"encoding/json"
@@ -23,11 +23,11 @@ func TestPolicyLinksKeepEveryField(t *testing.T) {
 		case reflect.Int:
 			f.SetInt(int64(i + 1))
 		default:
-			t.Fatalf("events.LinkData.%s is a %s: teach this test and policyLinks", v.Type().Field(i).Name, f.Kind())
+			t.Fatalf("events.LinkData.%s is a %s: teach this test and links", v.Type().Field(i).Name, f.Kind())
 		}
 	}
 	want, _ := json.Marshal([]events.LinkData{link})
-	got, _ := json.Marshal(policyLinks([]events.LinkData{link}))
+	got, _ := json.Marshal(links([]events.LinkData{link}))
 	if string(got) != string(want) {
 		t.Errorf("policy report link = %s, want %s", got, want)
 	}

@@ -1,11 +1,11 @@
-package service
+package policybook
 
 import (
 	"context"
 	"sync"
 )
 
-// leaderReads shares the leader reads of freshPolicy among the commands
+// leaderReads shares the leader reads of Book.Fresh among the commands
 // that need one at the same time. A command must be answered by a read
 // that started after it arrived (an earlier one may predate a policy
 // acknowledged before the command was sent), so a command arriving while a
@@ -65,21 +65,4 @@ func (r *leaderReads) run(c *leaderRead, read func() (uint64, error)) {
 	r.cur, r.next = r.next, nil
 	r.mu.Unlock()
 	close(c.done)
-}
-
-// waveKey marks the context of an intake wave (IntakeAll): its commands
-// were all sent before the wave began, so one freshPolicy, made when the
-// first of them needs it, serves them all instead of one leader read per
-// command in a row.
-type waveKey struct{}
-
-// wavePolicy is the one freshPolicy of a wave.
-type wavePolicy struct {
-	once sync.Once
-	err  error
-}
-
-// withWavePolicy returns ctx for an intake wave (waveKey).
-func withWavePolicy(ctx context.Context) context.Context {
-	return context.WithValue(ctx, waveKey{}, &wavePolicy{})
 }
