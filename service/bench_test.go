@@ -1,6 +1,7 @@
 package service
 
 import (
+	"github.com/crosstalk-dev/crosstalk/codec"
 	"testing"
 
 	"github.com/crosstalk-dev/crosstalk/identity"
@@ -13,7 +14,7 @@ func BenchmarkDecodeInboxQuery(b *testing.B) {
 	b.ReportAllocs()
 	for range b.N {
 		q := inboxQuery{by: identity.SelfDeclared}
-		if err := decodeStrict(body, &q); err != nil {
+		if err := codec.Decode(body, &q); err != nil {
 			b.Fatal(err)
 		}
 		if err := q.check(); err != nil {

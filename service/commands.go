@@ -10,6 +10,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/closer"
+	"github.com/crosstalk-dev/crosstalk/codec"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
@@ -295,7 +296,7 @@ func commandKey(cmd aggregate.Command) string {
 // conversationJob decodes and checks a conversation command body for app
 // and resolves its conversation.
 func (s *Service) conversationJob(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (job, error) {
-	id, cmd, err := conversationAction(action, app, origin{p.String(), traceFrom(ctx)}, body)
+	id, cmd, err := codec.ConversationCommand(action, app, codec.Origin{Principal: p.String(), Trace: traceFrom(ctx)}, body)
 	if err != nil {
 		return job{}, err
 	}
@@ -350,7 +351,7 @@ func (s *Service) accountCommand(ctx context.Context, p identity.Principal, app 
 // accountJob decodes and checks an account command body for app and
 // resolves its account.
 func (s *Service) accountJob(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (job, error) {
-	cmd, err := accountAction(action, app, origin{p.String(), traceFrom(ctx)}, body)
+	cmd, err := codec.AccountCommand(action, app, codec.Origin{Principal: p.String(), Trace: traceFrom(ctx)}, body)
 	if err != nil {
 		return job{}, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/admission"
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/codec"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/rpc"
@@ -131,10 +132,14 @@ func encodeReply(res any) (data []byte, free func(), err error) {
 		return r.b, r.free, nil
 	case json.RawMessage:
 		return r, nil, nil
-	}
-	if data, ok := encodeCommandReply(res); ok {
-		return data, nil, nil
+	case api.CommandReply:
+		if data, ok := codec.AppendCommandReply(make([]byte, 0, 256), r); ok {
+			return data, nil, nil // every command's reply, without reflection
+		}
 	}
 	data, err = json.Marshal(res)
 	return data, nil, err
 }
+
+// decodeStrict decodes one JSON object into v strictly (codec.Decode).
+func decodeStrict(body []byte, v any) error { return codec.Decode(body, v) }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/codec"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
 	"github.com/crosstalk-dev/crosstalk/intake"
@@ -104,7 +105,7 @@ func (s *Service) intakeJob(ctx context.Context, p identity.Principal, app event
 // under an app: the caller's, or the one an admin names.
 func (s *Service) queryCommand(ctx context.Context, p identity.Principal, body []byte) (any, error) {
 	var q api.CommandQuery
-	if err := decodeStrict(body, &q); err != nil {
+	if err := codec.Decode(body, &q); err != nil {
 		return nil, err
 	}
 	if q.CommandID == "" {

@@ -48,7 +48,7 @@ func checkQuery(q query) error {
 // views to reach the stream's last sequence at start (waitCaughtUp), and
 // answers with fn: the one path every query takes.
 func (s *Service) answer(ctx context.Context, body []byte, q query, fn func() (any, error)) (any, error) {
-	if err := decodeStrict(body, q); err != nil {
+	if err := codec.Decode(body, q); err != nil {
 		return nil, err
 	}
 	if err := s.checkQuery(q); err != nil {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"errors"
+	"github.com/crosstalk-dev/crosstalk/codec"
 
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
@@ -11,7 +12,7 @@ import (
 // answered false, and the caller answers through answer. A request it
 // refuses (400, 403) is answered: waiting would not change that.
 func (s *Service) answerQuick(body []byte, q query, fn func() (any, error)) (any, bool, error) {
-	if err := decodeStrict(body, q); err != nil {
+	if err := codec.Decode(body, q); err != nil {
 		return nil, true, err
 	}
 	if err := s.checkQuery(q); err != nil {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/codec"
 	"strings"
 
 	"github.com/crosstalk-dev/crosstalk/api"
@@ -49,7 +50,7 @@ func (s *Service) rebuildViews(ctx context.Context, p identity.Principal, body [
 		return nil, err
 	}
 	var req api.RebuildViews
-	if err := decodeStrict(body, &req); err != nil {
+	if err := codec.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if !s.hasViews() {
