@@ -11,27 +11,9 @@ import (
 // ErrTooLarge reports a command whose event would not fit a NATS message.
 var ErrTooLarge = errors.New("too large")
 
-// The per-principal limits and the admission of requests are package
-// admission's; these names keep the service's API as it was.
-type (
-	// Limit is one class's limit of one principal (admission.Limit).
-	Limit = admission.Limit
-	// KindLimits are one kind of principal's (admission.KindLimits).
-	KindLimits = admission.KindLimits
-	// PrincipalLimits are every principal's (admission.PrincipalLimits).
-	PrincipalLimits = admission.PrincipalLimits
-)
-
-var (
-	// ErrTooManyRequests is admission.ErrTooManyRequests: a request
-	// beyond its connection's share or its principal's limits (429).
-	ErrTooManyRequests = admission.ErrTooManyRequests
-	// ErrBadLimit is admission.ErrBadLimit: a limit Set cannot read.
-	ErrBadLimit = admission.ErrBadLimit
-)
-
-// DefaultLimits returns the default limits (admission.DefaultLimits).
-func DefaultLimits() PrincipalLimits { return admission.DefaultLimits() }
+// ErrTooManyRequests is admission.ErrTooManyRequests: a request beyond
+// its connection's share or its principal's limits (429).
+var ErrTooManyRequests = admission.ErrTooManyRequests
 
 // maxMessage bounds the sentence of an error reply, header and body alike.
 // Values a producer sent are quoted short (events.Quote); this catches any

@@ -3,6 +3,7 @@ package service_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/admission"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // floodResult counts what a flood of one principal got.
@@ -121,7 +121,7 @@ var igZoeCred = natsconf.Credential{Principal: string(igZoe), Kind: "user", Acco
 // user's rate.
 func TestPrincipalLimitsRefuseAFlood(t *testing.T) {
 	w := newIDWorldWith(t, igZoeCred)
-	user := service.DefaultLimits().User.Commands
+	user := admission.DefaultLimits().User.Commands
 	alice, zoe := w.conn(t, string(igAlice)).nc, w.conn(t, string(igZoe)).nc
 	subject := "crosstalk.cmd.instagram.presence.set"
 	const d = 2 * time.Second

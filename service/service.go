@@ -81,10 +81,10 @@ type Options struct {
 	// every slot.
 	MaxInFlightPerConnection int
 	// Limits are each principal's rate and in-flight limits, by kind of
-	// principal, commands apart from queries (PrincipalLimits documents
+	// principal, commands apart from queries (admission.PrincipalLimits documents
 	// the defaults). Intake commands do not count against them: the
 	// service pulls the intake at its own pace. Default: DefaultLimits.
-	Limits PrincipalLimits
+	Limits admission.PrincipalLimits
 	// CacheSize bounds the aggregates kept in memory, conversations and
 	// accounts each. Default: 100000.
 	CacheSize int

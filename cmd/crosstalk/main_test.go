@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/crosstalk-dev/crosstalk/admission"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // A mirror of the auditor's (docs/security.md) whose origin's consumer goes
@@ -76,7 +76,7 @@ func TestHelpExplains(t *testing.T) {
 		t.Errorf("serve --append-timeout 0s: want an error naming the flag, got %v", err)
 	}
 	err = run(context.Background(), []string{"serve", "--limit", "user.commands=fast", "--data", t.TempDir()}, &out, &out)
-	if !errors.Is(err, service.ErrBadLimit) || !strings.Contains(err.Error(), "--limit") {
+	if !errors.Is(err, admission.ErrBadLimit) || !strings.Contains(err.Error(), "--limit") {
 		t.Errorf("serve --limit user.commands=fast: want ErrBadLimit naming the flag, got %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/admission"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -108,10 +109,10 @@ func (r *runner) withNewService(ctx context.Context, store *projector.Store, clo
 // lookup of its principal's bucket and the taking of a token; the
 // in-flight limits fit the clients' Clients × InFlight twice over, as
 // MaxInFlightPerConnection does.
-func (r *runner) limits() service.PrincipalLimits {
-	never := service.Limit{Rate: 1e6, Burst: 1e6, InFlight: 2 * r.opts.Clients * r.opts.InFlight}
-	k := service.KindLimits{Commands: never, Queries: never}
-	return service.PrincipalLimits{App: k, Development: k}
+func (r *runner) limits() admission.PrincipalLimits {
+	never := admission.Limit{Rate: 1e6, Burst: 1e6, InFlight: 2 * r.opts.Clients * r.opts.InFlight}
+	k := admission.KindLimits{Commands: never, Queries: never}
+	return admission.PrincipalLimits{App: k, Development: k}
 }
 
 // wrapPhase prefixes a phase's error with its name.

@@ -18,7 +18,7 @@ type Flags struct {
 	Node                node.Options
 	CacheSize           int
 	AppendTimeout       time.Duration
-	Limits              []string // --limit, service.PrincipalLimits.Set
+	Limits              []string // --limit, admission.PrincipalLimits.Set
 	Roles               string   // --roles, node.ParseRoles
 	RunIntake, RunFeeds bool
 	Debug               bool

@@ -3,6 +3,7 @@ package soak
 import (
 	"context"
 	"errors"
+	"github.com/crosstalk-dev/crosstalk/admission"
 	"log/slog"
 	"os"
 
@@ -24,8 +25,8 @@ func OnNode(ctx context.Context, opts Options, cacheSize int, logger *slog.Logge
 	defer os.RemoveAll(dir)
 	// The producers share one connection in development mode: unlimited,
 	// so that the soak measures memory under its load, not refusals.
-	none := service.Limit{Rate: -1, Burst: -1, InFlight: -1}
-	limits := service.PrincipalLimits{Development: service.KindLimits{Commands: none, Queries: none}}
+	none := admission.Limit{Rate: -1, Burst: -1, InFlight: -1}
+	limits := admission.PrincipalLimits{Development: admission.KindLimits{Commands: none, Queries: none}}
 	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: logger,
 		Service: service.Options{CacheSize: cacheSize, Limits: limits}})
 	if err != nil {
