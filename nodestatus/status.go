@@ -2,9 +2,9 @@
 // crosstalk.query.status and crosstalk.admin.node.<id>.status (api.Status),
 // the nodes a status sees and who holds each lease, how far the read model
 // is behind the log and how old its oldest unapplied event is, the lag's
-// warnings in the log, and the readiness answer behind /readyz. It reads
-// the service through Source, which package service implements, so that
-// it never imports the service.
+// warnings in the log, what the command side skipped as poison, and the
+// readiness answer behind /readyz. It reads the service through Source,
+// which package service implements, so that it never imports the service.
 package nodestatus
 
 import (
@@ -37,8 +37,6 @@ type Source interface {
 	// requests in flight, policy version, node and roles, start and
 	// rebuild.
 	Counted() api.Status
-	// PoisonedCommands lists what the command side skipped, and how many.
-	PoisonedCommands() ([]api.Poisoned, int)
 	// Projecting reports whether the projection loop follows the log.
 	Projecting() bool
 	// CaughtUpAtStart reports whether the views applied what the log held
@@ -95,6 +93,8 @@ type Config struct {
 type Reporter struct {
 	cfg Config
 	src Source
+	// poison is what the command side skipped (CommandPoisoned).
+	poison poisonBook
 	// lagReported is when the lag was last logged, and lagSeen the views'
 	// checkpoint and since when the reporter has seen it unchanged; the lag
 	// reporter's goroutine alone reads and writes them.
@@ -143,7 +143,7 @@ func (r *Reporter) Status(ctx context.Context) (api.Status, error) {
 			return st, err
 		}
 	}
-	commands, total := r.src.PoisonedCommands()
+	commands, total := r.poison.list()
 	st.Poisoned, st.PoisonedCommands = append(st.Poisoned, commands...), total
 	return st, nil
 }

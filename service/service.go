@@ -234,10 +234,9 @@ type Service struct {
 	// commandDeadlines and requestDeadlines are the requests' shared
 	// deadlines (rpc.Deadlines): commands' AppendTimeout, CommandTimeout.
 	commandDeadlines, requestDeadlines rpc.Deadlines
-	// status reports on the node and its health, and logs the lag (status.go).
+	// status reports on the node and its health, logs the lag and keeps
+	// what the command side skipped as poison (status.go).
 	status *nodestatus.Reporter
-	// poison is what the command side skipped while folding; see poison.go.
-	poison poisonBook
 	// observer is Options.Observer, or one that ignores everything.
 	observer Observer
 	// projecting is true while the projection loop follows the log.

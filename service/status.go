@@ -83,8 +83,6 @@ func (a statusSource) Streams(ctx context.Context) ([]api.StreamStatus, error) {
 	return a.s.streamStatus(ctx, a.s.views())
 }
 
-func (a statusSource) PoisonedCommands() ([]api.Poisoned, int) { return a.s.poison.list() }
-
 func (a statusSource) Counted() api.Status {
 	s := a.s
 	return api.Status{CachedConversations: s.convs.len(), CachedAccounts: s.accts.len(),
