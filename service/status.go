@@ -71,13 +71,9 @@ func (a statusSource) Views() nodestatus.Views {
 	return nil
 }
 
-// Partitioned is nil, not a nil PartitionedLog, on the single stream.
-func (a statusSource) Partitioned() nodestatus.Partitioned {
-	if p := a.s.partitioned(); p != nil {
-		return p
-	}
-	return nil
-}
+// Partitioned is nil on the single stream: a nil PartitionedLog converts
+// to a nil nodestatus.Partitioned.
+func (a statusSource) Partitioned() nodestatus.Partitioned { return a.s.partitioned() }
 
 func (a statusSource) Streams(ctx context.Context) ([]api.StreamStatus, error) {
 	return a.s.streamStatus(ctx, a.s.views())
