@@ -1,11 +1,9 @@
 package service
 
 import (
-	"context"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/closer"
-	"github.com/crosstalk-dev/crosstalk/events"
 )
 
 // Observer receives the service's measurements as they happen; package
@@ -35,43 +33,6 @@ func (noObserver) Appended(time.Duration)                         {}
 func (noObserver) Conflicted(bool)                                {}
 func (noObserver) CacheLookup(bool)                               {}
 func (noObserver) CommandPoisoned()                               {}
-
-// Lag is how far the read model is behind the log: in events, and in
-// seconds, the age of the oldest event it has not applied (0 when it has
-// applied everything; on a partitioned log, the oldest of the first
-// unapplied event of each stream). An error says the log could not be asked. A
-// service without a read model is never behind.
-func (s *Service) Lag(ctx context.Context) (behind uint64, seconds float64, err error) {
-	last, err := s.lastSeq(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	if !s.hasViews() {
-		return 0, 0, nil // no read model, nothing behind
-	}
-	cp := s.views().Checkpoint()
-	if last <= cp {
-		return 0, 0, nil
-	}
-	if p := s.partitioned(); p != nil {
-		return last - cp, s.oldestUnappliedAge(ctx, p), nil
-	}
-	m, err := s.log.Get(ctx, cp+1)
-	if err != nil {
-		return last - cp, 0, nil // the count is known; the age is not
-	}
-	return last - cp, s.ageOf(m), nil
-}
-
-// ageOf is the age of m's event by the service's clock, 0 for a body that
-// is not an event or an event from the future.
-func (s *Service) ageOf(m events.Message) float64 {
-	ev, err := events.Decode(m.Data)
-	if err != nil {
-		return 0
-	}
-	return max(s.opts.Clock.Now().Sub(ev.Time).Seconds(), 0)
-}
 
 // CachedAggregates reports how many conversations and accounts the command
 // side holds in memory.

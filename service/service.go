@@ -23,6 +23,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/headerguard"
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/nodestatus"
 	"github.com/crosstalk-dev/crosstalk/pipeline"
 	"github.com/crosstalk-dev/crosstalk/policybook"
 	"github.com/crosstalk-dev/crosstalk/projector"
@@ -138,7 +139,7 @@ type Options struct {
 	AdminAccount string
 	// StreamCheckInterval is how often the stream's configuration is
 	// checked against what crosstalk requires, when the log can check it
-	// (StreamWatcher). Default: 5s.
+	// (nodestatus.StreamWatcher). Default: 5s.
 	StreamCheckInterval time.Duration
 	// Observer receives the service's measurements (package metrics).
 	// Default: nil, nothing is measured.
@@ -236,16 +237,9 @@ type Service struct {
 	// commandDeadlines and requestDeadlines are the requests' shared
 	// deadlines (rpc.Deadlines): commands' AppendTimeout, CommandTimeout.
 	commandDeadlines, requestDeadlines rpc.Deadlines
-	// lagReported is when the lag was last logged, and lagSeen the views'
-	// checkpoint and since when the reporter has seen it unchanged; the lag
-	// reporter's goroutine alone reads and writes them.
-	lagReported time.Time
-	lagSeen     struct {
-		checkpoint uint64
-		since      time.Time
-	}
-	// poison is what the command side skipped while folding; see poison.go.
-	poison poisonBook
+	// status reports on the node and its health, logs the lag and keeps
+	// what the command side skipped as poison (status.go).
+	status *nodestatus.Reporter
 	// observer is Options.Observer, or one that ignores everything.
 	observer Observer
 }
@@ -280,6 +274,7 @@ func New(nc *nats.Conn, log Log, store *projector.Store, opts Options) *Service 
 	s.policy = &entry{subject: events.PolicySubject, fresh: newPolicies, state: newPolicies()}
 	s.book = policybook.New(policySource{s}, log, opts.AppendTimeout)
 	s.closer = newCloser(s)
+	s.status = newReporter(s)
 	return s
 }
 
@@ -306,12 +301,12 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.model.NoteStart(ctx); err != nil {
 		return err
 	}
-	watch := s.streamWatch() // before the endpoints answer: no edit goes unseen
+	watch := s.status.StreamWatch() // before the endpoints answer: no edit goes unseen
 	g, gctx := errgroup.WithContext(ctx)
 	if s.hasViews() {
 		g.Go(func() error { return s.model.Run(gctx) })
 		g.Go(func() error { return s.model.RunRebuilds(gctx) })
-		g.Go(func() error { return s.runLagReport(gctx) })
+		g.Go(func() error { return s.status.RunLagReport(gctx) })
 		if s.has(api.RoleCloser) { // the closer finds what to close in the views
 			g.Go(func() error { return s.closer.Run(gctx) })
 		}

@@ -2,55 +2,30 @@ package service
 
 import (
 	"context"
-	"log/slog"
-	"time"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/identity"
+	"github.com/crosstalk-dev/crosstalk/nodestatus"
 )
 
-// Status reports the service's health. Commands never wait for the read
-// model, so a lagging projector shows here and in the logs, not as slower
-// commands. Poisoned lists what the views skipped, then what the command
-// side skipped; StreamProblem is Healthy's error. StartSeq and
-// CaughtUpAtStart tell whether queries still wait after a restart, and
-// Rebuild shows an online rebuild's progress. Node, Roles, Nodes and
-// Leases say which node answered, which nodes it sees and who holds each
-// singleton's lease.
-func (s *Service) Status(ctx context.Context) (api.Status, error) {
-	last, err := s.lastSeq(ctx)
-	if err != nil {
-		return api.Status{}, err
-	}
-	st := api.Status{
-		StreamLastSeq: last, CachedConversations: s.convs.len(), CachedAccounts: s.accts.len(),
-		InFlight: s.commands.InFlight() + s.queries.InFlight(), PolicyVersion: s.policyAt(s.opts.Clock.Now()).VersionOf(),
-		Node: s.opts.NodeID, Roles: s.opts.Roles, Views: s.hasViews(),
-	}
-	st.StartSeq, st.CaughtUpAtStart, st.Rebuild = s.model.StartSeq(), s.CaughtUpAtStart(), s.model.RebuildProgress()
-	if problem := s.Healthy(); problem != nil {
-		st.StreamProblem = problem.Error()
-	}
-	if st.Nodes, err = s.nodes(ctx); err != nil {
-		return st, err
-	}
-	if st.Leases, err = s.leases(ctx); err != nil {
-		return st, err
-	}
-	st.Poisoned = []api.Poisoned{}
-	if views := s.views(); views != nil {
-		st.ViewsCheckpoint = views.Checkpoint()
-		if st.Streams, err = s.streamStatus(ctx, views); err != nil {
-			return st, err
-		}
-		st.Lag = last - min(last, st.ViewsCheckpoint)
-		if st.Poisoned, err = views.Poisoned(); err != nil {
-			return st, err
-		}
-	}
-	commands, total := s.poison.list()
-	st.Poisoned, st.PoisonedCommands = append(st.Poisoned, commands...), total
-	return st, nil
+// Status reports the service's health (nodestatus.Reporter.Status).
+func (s *Service) Status(ctx context.Context) (api.Status, error) { return s.status.Status(ctx) }
+
+// Healthy returns nil while the service can accept writes, or why it
+// cannot (nodestatus.Reporter.Healthy).
+func (s *Service) Healthy() error { return s.status.Healthy() }
+
+// Readiness returns nil while the service should take traffic, or the
+// first reason it should not (nodestatus.Reporter.Readiness).
+func (s *Service) Readiness(ctx context.Context, maxLag uint64) error {
+	return s.status.Readiness(ctx, maxLag)
+}
+
+// Lag is how far the read model is behind the log, in events and in the
+// age of the oldest event not applied (nodestatus.Reporter.Lag).
+func (s *Service) Lag(ctx context.Context) (behind uint64, seconds float64, err error) {
+	return s.status.Lag(ctx)
 }
 
 // queryStatus answers any authenticated principal: the service's health
@@ -64,45 +39,50 @@ func (s *Service) queryStatus(ctx context.Context, _ identity.Principal, body []
 // while the views catch up after a restart.
 type statusQuery struct{ emptyQuery }
 
-// runLagReport checks the lag of the read model every PolicyCheckInterval
-// until ctx is done; reportLag spaces the warnings themselves.
-func (s *Service) runLagReport(ctx context.Context) error {
-	t := time.NewTicker(s.opts.PolicyCheckInterval)
-	defer t.Stop()
-	for {
-		s.reportLag(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+// newReporter is the service's nodestatus.Reporter, once its options have
+// their defaults.
+func newReporter(s *Service) *nodestatus.Reporter {
+	w, _ := s.log.(nodestatus.StreamWatcher)
+	o := s.opts
+	return nodestatus.New(nodestatus.Config{Conn: s.nc, Watcher: w, Now: o.Clock.Now, Logger: o.Logger,
+		CheckInterval: o.PolicyCheckInterval, LagWarn: o.LagWarn, LagReportInterval: o.LagReportInterval,
+		StallWarn: o.StallWarn, StreamCheckInterval: o.StreamCheckInterval}, statusSource{s})
 }
 
-// reportLag logs a warning, at most every LagReportInterval, while the read
-// model is more than LagWarn events behind the log, or has stayed at one
-// checkpoint for StallWarn while the log holds more.
-func (s *Service) reportLag(ctx context.Context) {
-	last, err := s.lastSeq(ctx)
-	if err != nil {
-		return
+// statusSource is the service as its Reporter reads it (nodestatus.Source):
+// kept apart so that the Source's methods are no part of Service's own.
+type statusSource struct{ s *Service }
+
+func (a statusSource) LastSeq(ctx context.Context) (uint64, error) { return a.s.lastSeq(ctx) }
+
+func (a statusSource) Get(ctx context.Context, seq uint64) (events.Message, error) {
+	return a.s.log.Get(ctx, seq)
+}
+
+func (a statusSource) Projecting() bool      { return a.s.Projecting() }
+func (a statusSource) CaughtUpAtStart() bool { return a.s.CaughtUpAtStart() }
+func (a statusSource) StartSeq() uint64      { return a.s.model.StartSeq() }
+
+// Views is nil, not a nil *projector.Store, on a node without a read model.
+func (a statusSource) Views() nodestatus.Views {
+	if v := a.s.views(); v != nil {
+		return v
 	}
-	cp, now := s.views().Checkpoint(), time.Now()
-	if cp != s.lagSeen.checkpoint || s.lagSeen.since.IsZero() {
-		s.lagSeen.checkpoint, s.lagSeen.since = cp, now
-	}
-	if last <= cp || now.Sub(s.lagReported) < s.opts.LagReportInterval {
-		return
-	}
-	stalled := now.Sub(s.lagSeen.since)
-	msg := "read model behind the log"
-	switch {
-	case stalled >= s.opts.StallWarn:
-		msg = "read model not following the log: its checkpoint has not moved for " + stalled.Round(time.Second).String()
-	case last-cp <= uint64(s.opts.LagWarn):
-		return
-	}
-	s.lagReported = now
-	s.opts.Logger.Warn(msg, slog.Uint64("lag", last-cp), slog.Uint64("stream_last_seq", last),
-		slog.Uint64("views_checkpoint", cp))
+	return nil
+}
+
+// Partitioned is nil on the single stream: a nil PartitionedLog converts
+// to a nil nodestatus.Partitioned.
+func (a statusSource) Partitioned() nodestatus.Partitioned { return a.s.partitioned() }
+
+func (a statusSource) Streams(ctx context.Context) ([]api.StreamStatus, error) {
+	return a.s.streamStatus(ctx, a.s.views())
+}
+
+func (a statusSource) Counted() api.Status {
+	s := a.s
+	return api.Status{CachedConversations: s.convs.len(), CachedAccounts: s.accts.len(),
+		InFlight: s.commands.InFlight() + s.queries.InFlight(), PolicyVersion: s.policyAt(s.opts.Clock.Now()).VersionOf(),
+		Node: s.opts.NodeID, Roles: s.opts.Roles, Views: s.hasViews(),
+		StartSeq: s.model.StartSeq(), CaughtUpAtStart: s.CaughtUpAtStart(), Rebuild: s.model.RebuildProgress()}
 }

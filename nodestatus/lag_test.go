@@ -1,16 +1,17 @@
-package service_test
+package nodestatus_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
+	"github.com/crosstalk-dev/crosstalk/nodestatus"
 	"github.com/crosstalk-dev/crosstalk/projector"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // Issue 23: on a partitioned log the lag's age is that of the oldest event
@@ -36,8 +37,8 @@ func TestLagAgeOnPartitionedLog(t *testing.T) {
 		subject := appendAged(ctx, t, l, now.Add(-age))
 		streams[l.StreamIndexOf(subject)] = true
 	}
-	svc := service.New(srv.Connect(t), l, store, service.Options{Clock: service.NewSimClock(now)})
-	behind, seconds, err := svc.Lag(ctx)
+	r := nodestatus.New(nodestatus.Config{Now: func() time.Time { return now }}, logSource{log: l, views: store})
+	behind, seconds, err := r.Lag(ctx)
 	if err != nil || behind != 3 || seconds != time.Hour.Seconds() {
 		t.Fatalf("lag of 3 unapplied events in %d stream(s), the oldest an hour old: %d events, %v s, %v", len(streams), behind, seconds, err)
 	}
@@ -60,3 +61,30 @@ func appendAged(ctx context.Context, t *testing.T, l *eventlog.Log, at time.Time
 	}
 	return subject
 }
+
+// logSource is the Source of a service on the log l with the read model
+// views, which follows it and runs.
+type logSource struct {
+	log   *eventlog.Log
+	views *projector.Store
+}
+
+func (s logSource) LastSeq(ctx context.Context) (uint64, error) {
+	seqs, err := s.log.LastSeqs(ctx)
+	var sum uint64
+	for _, seq := range seqs {
+		sum += seq
+	}
+	return sum, err
+}
+
+func (s logSource) Views() nodestatus.Views { return s.views }
+func (s logSource) Get(ctx context.Context, seq uint64) (events.Message, error) {
+	return s.log.Get(ctx, seq)
+}
+func (s logSource) Partitioned() nodestatus.Partitioned                 { return s.log }
+func (s logSource) Streams(context.Context) ([]api.StreamStatus, error) { return nil, nil }
+func (s logSource) Counted() api.Status                                 { return api.Status{} }
+func (s logSource) Projecting() bool                                    { return true }
+func (s logSource) CaughtUpAtStart() bool                               { return true }
+func (s logSource) StartSeq() uint64                                    { return 0 }

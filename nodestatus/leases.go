@@ -1,4 +1,4 @@
-package service
+package nodestatus
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 
 // leases reads who holds each singleton's lease (lease.Holders): a lease
 // nobody holds is left out.
-func (s *Service) leases(ctx context.Context) (map[string]api.LeaseInfo, error) {
-	js, err := jetstream.New(s.nc)
+func (r *Reporter) leases(ctx context.Context) (map[string]api.LeaseInfo, error) {
+	js, err := jetstream.New(r.cfg.Conn)
 	if err != nil {
 		return nil, err
 	}

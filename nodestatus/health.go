@@ -1,4 +1,4 @@
-package service
+package nodestatus
 
 import (
 	"context"
@@ -21,13 +21,13 @@ type StreamWatcher interface {
 	ConfigProblem() error
 }
 
-// streamWatch starts the log's configuration watch and returns it, to be
-// run until the service stops (every Options.StreamCheckInterval, and on
-// the stream's advisories); a log without one gets a watch that does
+// StreamWatch starts the log's configuration watch and returns it, to be
+// run until the service stops (every StreamCheckInterval, and on the
+// stream's advisories); without a Watcher it returns a watch that does
 // nothing.
-func (s *Service) streamWatch() func(ctx context.Context) {
-	if w, ok := s.log.(StreamWatcher); ok {
-		return w.WatchConfig(s.opts.StreamCheckInterval)
+func (r *Reporter) StreamWatch() func(ctx context.Context) {
+	if r.cfg.Watcher != nil {
+		return r.cfg.Watcher.WatchConfig(r.cfg.StreamCheckInterval)
 	}
 	return func(context.Context) {}
 }
@@ -36,9 +36,9 @@ func (s *Service) streamWatch() func(ctx context.Context) {
 // cannot: the stream's configuration was changed under it (an error
 // wrapping eventlog.ErrStreamMisconfigured that names what changed). A
 // readiness probe fails while it is not nil.
-func (s *Service) Healthy() error {
-	if w, ok := s.log.(StreamWatcher); ok {
-		return w.ConfigProblem()
+func (r *Reporter) Healthy() error {
+	if r.cfg.Watcher != nil {
+		return r.cfg.Watcher.ConfigProblem()
 	}
 	return nil
 }
@@ -62,24 +62,25 @@ var (
 // the read model is more than maxLag events behind the log, the projector
 // is not running, or the stream's configuration is wrong (Healthy). A
 // service without a read model checks the stream alone.
-func (s *Service) Readiness(ctx context.Context, maxLag uint64) error {
-	last, err := s.lastSeq(ctx)
+func (r *Reporter) Readiness(ctx context.Context, maxLag uint64) error {
+	last, err := r.src.LastSeq(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrStreamUnreachable, err)
 	}
-	if !s.hasViews() { // a node without a read model has nothing to lag
-		return s.Healthy()
+	views := r.src.Views()
+	if views == nil { // a node without a read model has nothing to lag
+		return r.Healthy()
 	}
-	if cp := s.views().Checkpoint(); last > cp && last-cp > maxLag {
+	if cp := views.Checkpoint(); last > cp && last-cp > maxLag {
 		return fmt.Errorf("%w: %d events behind the log (stream seq %d, views at %d), more than %d",
 			ErrLagging, last-cp, last, cp, maxLag)
 	}
-	if !s.Projecting() {
+	if !r.src.Projecting() {
 		return ErrNotProjecting
 	}
-	if !s.CaughtUpAtStart() {
+	if !r.src.CaughtUpAtStart() {
 		return fmt.Errorf("%w: the views have not yet applied the stream's last sequence as of start (%d); "+
-			"queries wait until they have", ErrNotCaughtUpAtStart, s.model.StartSeq())
+			"queries wait until they have", ErrNotCaughtUpAtStart, r.src.StartSeq())
 	}
-	return s.Healthy()
+	return r.Healthy()
 }
