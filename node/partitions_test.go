@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"slices"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ import (
 // quick closer.
 func partitionedOptions(dir string, n int) node.Options {
 	return node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet(), Partitions: n,
-		Service: service.Options{Clock: service.WallClock{}, PolicyCheckInterval: 20 * time.Millisecond, CloseGrace: service.DefaultAppendTimeout}}
+		Service: service.Options{Clock: clock.Wall{}, PolicyCheckInterval: 20 * time.Millisecond, CloseGrace: service.DefaultAppendTimeout}}
 }
 
 // A node on four partitions: commands on many conversations spread over

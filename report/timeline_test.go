@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,7 +24,6 @@ import (
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node/historytest"
 	"github.com/crosstalk-dev/crosstalk/report"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -47,7 +47,7 @@ type seed struct {
 	t          *testing.T
 	ctx        context.Context
 	c          *client.Client
-	clock      *service.SimClock
+	clock      *clock.Sim
 	log        *eventlog.Log
 	rejections *eventlog.Rejections
 	n          int // commands sent, for their fixed ids

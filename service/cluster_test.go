@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -68,7 +69,7 @@ func startClusterNode(t *testing.T, urls []string, replicas int) *clusterNode {
 	if n.store, err = projector.Open(projector.Options{Dir: t.TempDir(), Logger: logger}); err != nil {
 		t.Fatal(err)
 	}
-	n.svc = service.New(n.nc, n.log, n.store, service.Options{Clock: service.NewSimClock(seedStart), Logger: logger,
+	n.svc = service.New(n.nc, n.log, n.store, service.Options{Clock: clock.NewSim(seedStart), Logger: logger,
 		PolicyCheckInterval: 50 * time.Millisecond})
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

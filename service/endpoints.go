@@ -140,6 +140,3 @@ func encodeReply(res any) (data []byte, free func(), err error) {
 	data, err = json.Marshal(res)
 	return data, nil, err
 }
-
-// decodeStrict decodes one JSON object into v strictly (codec.Decode).
-func decodeStrict(body []byte, v any) error { return codec.Decode(body, v) }

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"log/slog"
 	"os"
 	"sync"
@@ -47,7 +48,7 @@ type harness struct {
 	store  *projector.Store
 	svc    *service.Service
 	c      *client.Client
-	clock  *service.SimClock
+	clock  *clock.Sim
 	stop   func()
 	mu     sync.Mutex // guards seq: producers in a test may run in parallel
 	seq    uint64
@@ -69,7 +70,7 @@ var seedStart = time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, srv: natstest.Start(t), clock: service.NewSimClock(seedStart), ctx: context.Background()}
+	h := &harness{t: t, srv: natstest.Start(t), clock: clock.NewSim(seedStart), ctx: context.Background()}
 	h.viewsD = t.TempDir()
 	h.nc = h.srv.Connect(t)
 	h.c = client.New(h.nc)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -419,7 +420,7 @@ func newIDWorldWith(t *testing.T, extra ...natsconf.Credential) *idWorld {
 	w := &idWorld{cfg: cfg, url: srv.ClientURL(), conns: map[string]*idConn{},
 		cross: uuid.NewString(), same: uuid.NewString()}
 	svc := w.conn(t, natsconf.PrincipalService)
-	w.h = &harness{t: t, clock: service.NewSimClock(seedStart), ctx: context.Background(), viewsD: t.TempDir(),
+	w.h = &harness{t: t, clock: clock.NewSim(seedStart), ctx: context.Background(), viewsD: t.TempDir(),
 		nc: svc.nc, c: client.New(svc.nc)}
 	w.h.start(service.Options{EnforceIdentity: true})
 	// the auditor reads its copies in account AUDIT, which the service makes

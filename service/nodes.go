@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"github.com/crosstalk-dev/crosstalk/codec"
 	"slices"
 	"strings"
 
@@ -62,7 +63,7 @@ func (s *Service) nodeStatus(ctx context.Context, p identity.Principal, req rpc.
 		return nil, err
 	}
 	var body api.StatusRequest
-	if err := decodeStrict(req.Data, &body); err != nil {
+	if err := codec.Decode(req.Data, &body); err != nil {
 		return nil, err
 	}
 	return s.Status(ctx)

@@ -9,6 +9,7 @@ package service
 import (
 	"context"
 	"errors"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"log/slog"
 	"strings"
 	"time"
@@ -47,8 +48,8 @@ type Log interface {
 // Options tune the service. The zero value is usable: every field has a
 // documented default.
 type Options struct {
-	// Clock decides what time it is. Default: WallClock.
-	Clock Clock
+	// Clock decides what time it is. Default: clock.Wall.
+	Clock clock.Clock
 	// Logger receives structured logs. Default: slog.Default().
 	Logger *slog.Logger
 	// CommandTimeout bounds one command or query. Default: 5s.
@@ -170,7 +171,7 @@ const DefaultAppendTimeout = 2 * time.Second
 // EnsureDefaults fills every zero field with its default.
 func (o *Options) EnsureDefaults() {
 	if o.Clock == nil {
-		o.Clock = WallClock{}
+		o.Clock = clock.Wall{}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

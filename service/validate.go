@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"slices"
 
 	"github.com/crosstalk-dev/crosstalk/internal/optcheck"
@@ -52,7 +53,7 @@ func (o Options) Validate() error {
 // the effective time when its owner sets it, with no command racing it,
 // and may run the second scan sooner.
 func checkCloseGrace(v *optcheck.Violations, o Options) {
-	if _, wall := o.Clock.(WallClock); o.CloseGrace <= 0 || o.Clock != nil && !wall {
+	if _, wall := o.Clock.(clock.Wall); o.CloseGrace <= 0 || o.Clock != nil && !wall {
 		return // the default, CommandTimeout, is never shorter
 	}
 	d := o

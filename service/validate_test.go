@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"testing"
 	"time"
 
@@ -29,10 +30,10 @@ func TestOptionsValidate(t *testing.T) {
 		// (AppendTimeout, 2s by default) on the wall clock.
 		{"close grace below a command's bound", service.Options{CloseGrace: 50 * time.Millisecond},
 			[]string{"service.Options.CloseGrace is 50ms, shorter than a command's bound (2s"}},
-		{"close grace below a short command timeout", service.Options{Clock: service.WallClock{}, CommandTimeout: time.Second, CloseGrace: 500 * time.Millisecond},
+		{"close grace below a short command timeout", service.Options{Clock: clock.Wall{}, CommandTimeout: time.Second, CloseGrace: 500 * time.Millisecond},
 			[]string{"CloseGrace is 500ms, shorter than a command's bound (1s"}},
 		{"close grace at the bound", service.Options{CloseGrace: service.DefaultAppendTimeout}, nil},
-		{"close grace on a simulated clock", service.Options{Clock: service.NewSimClock(time.Now()), CloseGrace: time.Millisecond}, nil},
+		{"close grace on a simulated clock", service.Options{Clock: clock.NewSim(time.Now()), CloseGrace: time.Millisecond}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			testkit.CheckViolations(t, tc.opts.Validate(), service.ErrInvalidOptions, tc.want)

@@ -60,7 +60,7 @@ var Start = time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC)
 var ErrCheck = errors.New("seed story check failed")
 
 // Clock is the simulated clock the service decides by: the story moves it
-// from 2020 to December 2023. *service.SimClock implements it.
+// from 2020 to December 2023. *clock.Sim implements it.
 type Clock interface {
 	Now() time.Time
 	Set(t time.Time)

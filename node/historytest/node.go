@@ -3,6 +3,7 @@ package historytest
 import (
 	"context"
 	"encoding/json"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"slices"
 	"testing"
 	"time"
@@ -16,7 +17,6 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/projector"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // Node is a real crosstalk node (see StartNode) on an in-process
@@ -28,7 +28,7 @@ type Node struct {
 	Rejections *eventlog.Rejections
 	Store      *projector.Store
 	C          *client.Client
-	Clock      *service.SimClock
+	Clock      *clock.Sim
 }
 
 // Cmd sends a command as actor and fails the test if it is refused.

@@ -2,6 +2,7 @@ package historytest
 
 import (
 	"context"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"testing"
 	"time"
 
@@ -13,8 +14,8 @@ import (
 )
 
 // SeedClock is where the stories start: before policy version 1's effect.
-func SeedClock() *service.SimClock {
-	return service.NewSimClock(time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC))
+func SeedClock() *clock.Sim {
+	return clock.NewSim(time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // StartNode starts crosstalk as serve does (node.Start) on an in-process

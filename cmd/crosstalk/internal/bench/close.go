@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"sync/atomic"
 	"time"
 
@@ -31,7 +32,7 @@ const (
 // the read model has them, publishes policy version 2 ahead of its
 // effective time, and then moves the clock past it: policy_close is the time
 // from that move until crosstalk.query.policy reports version 2 applied.
-func (r *runner) policyClose(ctx context.Context, cl *client.Client, store *projector.Store, clock *service.SimClock) error {
+func (r *runner) policyClose(ctx context.Context, cl *client.Client, store *projector.Store, clock *clock.Sim) error {
 	if err := r.startCrossApp(ctx, store, clock.Now()); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"testing"
 	"time"
 
@@ -67,7 +68,7 @@ func runPolicyClose(ctx context.Context, b *testing.B, n int) (fig Figure, err e
 	if err != nil {
 		return fig, err
 	}
-	cl, clock := client.New(admin), service.NewSimClock(serviceStart)
+	cl, clock := client.New(admin), clock.NewSim(serviceStart)
 	err = r.withNewService(ctx, store, clock, false, func(ctx context.Context, _ *service.Service) error {
 		if _, err := publishPolicy(ctx, cl, "v1-2020-cross-app.json"); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"runtime"
 	"slices"
 
@@ -83,7 +84,7 @@ func (r *runner) commandsNode() (*service.Service, error) {
 		return nil, err
 	}
 	return service.New(nc, r.env.log, nil, service.Options{
-		Clock: service.NewSimClock(serviceStart), Logger: r.opts.Logger, Limits: r.limits(),
+		Clock: clock.NewSim(serviceStart), Logger: r.opts.Logger, Limits: r.limits(),
 		NodeID: commandsNodeID, Roles: []string{api.RoleCommands},
 	}), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/clock"
 
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/service"
@@ -54,7 +55,7 @@ func (o *runner) sendsOn(ctx context.Context, b ownBroker) error {
 	if err != nil {
 		return err
 	}
-	clock := service.NewSimClock(serviceStart)
+	clock := clock.NewSim(serviceStart)
 	return o.withNewService(ctx, store, clock, false, func(ctx context.Context, _ *service.Service) error {
 		if _, err := publishPolicy(ctx, client.New(admin), "v1-2020-cross-app.json"); err != nil {
 			return err

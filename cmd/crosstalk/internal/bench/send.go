@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/crosstalk-dev/crosstalk/admission"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -46,7 +47,7 @@ func (r *runner) serviceFigures(ctx context.Context, store *projector.Store) err
 		return err
 	}
 	cl := client.New(admin)
-	clock := service.NewSimClock(serviceStart)
+	clock := clock.NewSim(serviceStart)
 	var convs []sendConv
 	err = r.withNewService(ctx, store, clock, false, func(ctx context.Context, _ *service.Service) error {
 		if _, err := publishPolicy(ctx, cl, "v1-2020-cross-app.json"); err != nil {
@@ -77,7 +78,7 @@ func (r *runner) serviceFigures(ctx context.Context, store *projector.Store) err
 }
 
 // withNewService runs fn beside a new service on its own connection.
-func (r *runner) withNewService(ctx context.Context, store *projector.Store, clock *service.SimClock, enforce bool,
+func (r *runner) withNewService(ctx context.Context, store *projector.Store, clock *clock.Sim, enforce bool,
 	fn func(context.Context, *service.Service) error) error {
 	nc, err := r.env.connect("crosstalk bench service")
 	if err != nil {

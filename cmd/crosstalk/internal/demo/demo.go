@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"io"
 	"log/slog"
 	"os"
@@ -60,7 +61,7 @@ var (
 // per principal.
 type demo struct {
 	out   io.Writer
-	clock *service.SimClock
+	clock *clock.Sim
 	node  *node.Node
 	cfg   natsconf.Config
 	conns map[string]*conn
@@ -84,7 +85,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	if o.Dir == "" {
 		o.Dir = filepath.Join(tmp, "data")
 	}
-	d := &demo{out: o.Out, clock: service.NewSimClock(seed.Start), conns: map[string]*conn{}}
+	d := &demo{out: o.Out, clock: clock.NewSim(seed.Start), conns: map[string]*conn{}}
 	stop, err := d.start(ctx, o, filepath.Join(tmp, "auth"))
 	if err != nil {
 		return err

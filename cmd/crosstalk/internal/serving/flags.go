@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/crosstalk-dev/crosstalk/clock"
 	"io"
 	"log/slog"
 	"time"
@@ -53,7 +54,7 @@ func (sf *Flags) Serve(ctx context.Context, stderr io.Writer, listenGiven bool) 
 		}
 	}
 	cfg.Logger = logger
-	cfg.Service = service.Options{Clock: service.WallClock{}, CacheSize: sf.CacheSize, AppendTimeout: sf.AppendTimeout}
+	cfg.Service = service.Options{Clock: clock.Wall{}, CacheSize: sf.CacheSize, AppendTimeout: sf.AppendTimeout}
 	for _, spec := range sf.Limits {
 		if err := cfg.Service.Limits.Set(spec); err != nil {
 			return fmt.Errorf("--limit: %w", err)
