@@ -1,7 +1,9 @@
 package codec
 
 import (
+	"encoding/json"
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/jsonenc"
 )
 
@@ -30,4 +32,38 @@ func optBefore(w *jsonenc.Writer, name, v string) {
 	if v != "" {
 		w.Raw(name).Str(v).Raw(",")
 	}
+}
+
+// ReplyFor builds the reply for event e stored at seq: its subject names
+// the account or the conversation, as the type's subject kind says.
+func ReplyFor(e events.Event, seq uint64) api.CommandReply {
+	r := api.CommandReply{EventID: e.ID, StreamSeq: seq, Position: api.PositionAt(seq),
+		Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
+	info, _ := events.Lookup(e.Type)
+	switch info.Subject {
+	case events.SubjectAccount:
+		r.Account = e.Subject
+	case events.SubjectPolicy:
+	default:
+		r.ConversationID = e.Subject
+	}
+	r.MessageID, r.CallID = dataIDs(e)
+	return r
+}
+
+// dataIDs returns the message_id and call_id of e's data: from the typed
+// payload of an event just decided, without parsing Data again, or else
+// from Data (an event read back from the log).
+func dataIDs(e events.Event) (messageID, callID string) {
+	if p, ok := e.Payload.(events.Payload); ok {
+		return p.IDs()
+	}
+	var ids struct {
+		MessageID string `json:"message_id"`
+		CallID    string `json:"call_id"`
+	}
+	if json.Unmarshal(e.Data, &ids) == nil {
+		return ids.MessageID, ids.CallID
+	}
+	return "", ""
 }

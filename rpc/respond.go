@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
@@ -162,4 +163,23 @@ func kindOf(subject string) string {
 		return "admin"
 	}
 	return KindCommand
+}
+
+// maxMessage bounds the sentence of an error reply, header and body alike.
+// Values a producer sent are quoted short (events.Quote); this catches any
+// other echo (a decoder's message naming an unknown field, say), so that no
+// error reply can outgrow a NATS message.
+const maxMessage = 1024
+
+// BoundMessage cuts text to maxMessage bytes, on a character boundary,
+// ending it with "…" when cut.
+func BoundMessage(text string) string {
+	if len(text) <= maxMessage {
+		return text
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut] + "…"
 }

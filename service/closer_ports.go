@@ -22,10 +22,10 @@ var (
 // newCloser builds the closer on s's log, current views and command path,
 // with the closer's settings from s's options.
 func newCloser(s *Service) *closer.Closer {
-	views := func() closer.Views { return s.views() }
+	views := func() closer.Views { return s.model.Views() }
 	var log closer.Log = s.log
-	if s.partitioned() != nil {
-		views = func() closer.Views { return closerViews{s.views(), s} }
+	if s.model.Partitioned() != nil {
+		views = func() closer.Views { return closerViews{s.model.Views(), s} }
 		log = closerLog{s}
 	}
 	return closer.New(views, log, closerPorts{s}, s.book, closer.Options{

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -17,40 +16,6 @@ import (
 	"github.com/crosstalk-dev/crosstalk/policybook"
 	"github.com/crosstalk-dev/crosstalk/rpc"
 )
-
-// replyFor builds the reply for event e stored at seq: its subject names
-// the account or the conversation, as the type's subject kind says.
-func replyFor(e events.Event, seq uint64) api.CommandReply {
-	r := api.CommandReply{EventID: e.ID, StreamSeq: seq, Position: api.PositionAt(seq),
-		Version: e.StreamVersion, PolicyVersion: e.PolicyVersion}
-	info, _ := events.Lookup(e.Type)
-	switch info.Subject {
-	case events.SubjectAccount:
-		r.Account = e.Subject
-	case events.SubjectPolicy:
-	default:
-		r.ConversationID = e.Subject
-	}
-	r.MessageID, r.CallID = dataIDs(e)
-	return r
-}
-
-// dataIDs returns the message_id and call_id of e's data: from the typed
-// payload of an event just decided, without parsing Data again, or else
-// from Data (an event read back from the log).
-func dataIDs(e events.Event) (messageID, callID string) {
-	if p, ok := e.Payload.(events.Payload); ok {
-		return p.IDs()
-	}
-	var ids struct {
-		MessageID string `json:"message_id"`
-		CallID    string `json:"call_id"`
-	}
-	if json.Unmarshal(e.Data, &ids) == nil {
-		return ids.MessageID, ids.CallID
-	}
-	return "", ""
-}
 
 // execute runs one command against the aggregate in e: catch up, decide,
 // append with the expected subject sequence, and on a conflict catch up and

@@ -128,8 +128,8 @@ func (s *Service) commandHandler(action string, run commandRun) rpc.Handler {
 // reply without reflection, anything else through encoding/json.
 func encodeReply(res any) (data []byte, free func(), err error) {
 	switch r := res.(type) {
-	case *replyBuffer:
-		return r.b, r.free, nil
+	case *rpc.ReplyBuffer:
+		return r.B, r.Free, nil
 	case json.RawMessage:
 		return r, nil, nil
 	case api.CommandReply:

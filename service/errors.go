@@ -3,6 +3,7 @@ package service
 import (
 	"encoding/json"
 	"errors"
+	"github.com/crosstalk-dev/crosstalk/rpc"
 
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
@@ -103,7 +104,7 @@ func wireErrorOf(err error, policyVersion uint64) api.Error {
 	if e := (*api.Error)(nil); errors.As(err, &e) {
 		msg = e.Message
 	}
-	msg = boundMessage(msg)
+	msg = rpc.BoundMessage(msg)
 	if code == api.CodeInternal {
 		msg = "internal error; the request was not applied or its outcome is unknown, retry with the same command_id"
 	}

@@ -3,7 +3,6 @@ package service
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/crosstalk-dev/crosstalk/admission"
 )
@@ -14,25 +13,6 @@ var ErrTooLarge = errors.New("too large")
 // ErrTooManyRequests is admission.ErrTooManyRequests: a request beyond
 // its connection's share or its principal's limits (429).
 var ErrTooManyRequests = admission.ErrTooManyRequests
-
-// maxMessage bounds the sentence of an error reply, header and body alike.
-// Values a producer sent are quoted short (events.Quote); this catches any
-// other echo (a decoder's message naming an unknown field, say), so that no
-// error reply can outgrow a NATS message.
-const maxMessage = 1024
-
-// boundMessage cuts text to maxMessage bytes, on a character boundary,
-// ending it with "…" when cut.
-func boundMessage(text string) string {
-	if len(text) <= maxMessage {
-		return text
-	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(text[cut]) {
-		cut--
-	}
-	return text[:cut] + "…"
-}
 
 // headroom is what an append leaves of a NATS message for its headers
 // (Nats-Msg-Id, the expected sequence) and the protocol line.

@@ -36,7 +36,7 @@ func (s *Service) has(role string) bool { return slices.Contains(s.opts.Roles, r
 // hasViews says whether the service keeps a read model: New was given a
 // store. A node with neither the queries nor the closer role has none, and
 // runs no projector, no feeds and no query endpoints.
-func (s *Service) hasViews() bool { return s.views() != nil }
+func (s *Service) hasViews() bool { return s.model.Views() != nil }
 
 // metadata is the service's micro metadata: its node id and roles.
 func (s *Service) metadata() map[string]string {

@@ -80,12 +80,12 @@ func (q *policyQuery) check() error {
 func (s *Service) queryPolicy(ctx context.Context, _ identity.Principal, body []byte) (any, error) {
 	var q policyQuery
 	return s.answer(ctx, body, &q, func() (any, error) {
-		return s.book.Page(q.PolicyQuery, s.opts.Clock.Now(), s.views(), s.closer)
+		return s.book.Page(q.PolicyQuery, s.opts.Clock.Now(), s.model.Views(), s.closer)
 	})
 }
 
 // PolicyReport is crosstalk.query.policy's report of every version, without
 // links, on one page (policybook.Book.Report).
 func (s *Service) PolicyReport() (api.PolicyReport, error) {
-	return s.book.Report(s.opts.Clock.Now(), s.views(), s.closer)
+	return s.book.Report(s.opts.Clock.Now(), s.model.Views(), s.closer)
 }

@@ -59,7 +59,7 @@ func (s *Service) answer(ctx context.Context, body []byte, q query, fn func() (a
 	}
 	res, err := fn()
 	if errors.Is(err, projector.ErrClosed) {
-		// SwapViews replaced the store between fn reading s.views() and
+		// SwapViews replaced the store between fn reading s.model.Views() and
 		// the read itself, and the caller closed the old one: ask the
 		// current one. A service shutting down answers ErrClosed again.
 		res, err = fn()
@@ -127,14 +127,14 @@ func (s *Service) queryInboxNow(by identity.Principal, req rpc.Request) (any, bo
 
 // inboxPage reads the page q asks for into a pooled buffer.
 func (s *Service) inboxPage(q *inboxQuery) (any, error) {
-	buf := newReplyBuffer()
-	page, err := s.views().AppendInboxJSON(buf.b[:0], q.account,
-		projector.Page{Limit: q.Limit, Cursor: q.Cursor, MaxBytes: s.pageBytes()})
+	buf := rpc.NewReplyBuffer()
+	page, err := s.model.Views().AppendInboxJSON(buf.B[:0], q.account,
+		projector.Page{Limit: q.Limit, Cursor: q.Cursor, MaxBytes: rpc.PageBytes(s.nc)})
 	if err != nil {
-		buf.free()
+		buf.Free()
 		return nil, err
 	}
-	buf.b = page
+	buf.B = page
 	return buf, nil
 }
 
@@ -165,8 +165,8 @@ func (q *messagesQuery) check() error {
 func (s *Service) queryMessages(ctx context.Context, by identity.Principal, body []byte) (any, error) {
 	q := messagesQuery{by: by}
 	return s.answer(ctx, body, &q, func() (any, error) {
-		p := projector.Page{Limit: q.Limit, Cursor: q.Cursor, MaxBytes: s.pageBytes()}
-		return s.views().MessagePage(q.ConversationID, q.viewer, p, s.opts.Clock.Now())
+		p := projector.Page{Limit: q.Limit, Cursor: q.Cursor, MaxBytes: rpc.PageBytes(s.nc)}
+		return s.model.Views().MessagePage(q.ConversationID, q.viewer, p, s.opts.Clock.Now())
 	})
 }
 
@@ -198,7 +198,7 @@ func (q *presenceQuery) check() error {
 func (s *Service) queryPresence(ctx context.Context, by identity.Principal, body []byte) (any, error) {
 	q := presenceQuery{by: by}
 	return s.answer(ctx, body, &q, func() (any, error) {
-		return s.views().Presence(q.viewer, q.account, s.opts.Clock.Now())
+		return s.model.Views().Presence(q.viewer, q.account, s.opts.Clock.Now())
 	})
 }
 
@@ -213,7 +213,7 @@ func (q *conversationQuery) check() error { return checkConversationID(q.Convers
 func (s *Service) queryConversation(ctx context.Context, by identity.Principal, body []byte) (any, error) {
 	var q conversationQuery
 	return s.answer(ctx, body, &q, func() (any, error) {
-		v, err := s.views().Conversation(q.ConversationID)
+		v, err := s.model.Views().Conversation(q.ConversationID)
 		if err == nil && by.Enforced() {
 			if err := by.MayViewConversation(events.AccountsOf(v.Participants)); err != nil {
 				return nil, err

@@ -26,17 +26,6 @@ type Rebuilds = readmodel.Rebuilds
 // Log; *eventlog.Log has it.
 type PartitionedLog = readmodel.PartitionedLog
 
-// views returns the read model that queries and the closer use now.
-func (s *Service) views() *projector.Store { return s.model.Views() }
-
-// lastSeq is the log's last sequence, summed over a partitioned log's
-// streams.
-func (s *Service) lastSeq(ctx context.Context) (uint64, error) { return s.model.LastSeq(ctx) }
-
-// partitioned returns the log as a PartitionedLog when it has several
-// partitions, else nil.
-func (s *Service) partitioned() PartitionedLog { return s.model.Partitioned() }
-
 // streamStatus is each stream's line of Status on a partitioned log.
 func (s *Service) streamStatus(ctx context.Context, views *projector.Store) ([]api.StreamStatus, error) {
 	return s.model.StreamStatus(ctx, views)
@@ -69,7 +58,7 @@ func (s *Service) SwapViews(ctx context.Context, rebuilt *projector.Store) (*pro
 
 // Views returns the read model the service answers from now: after a
 // SwapViews, the new one.
-func (s *Service) Views() *projector.Store { return s.views() }
+func (s *Service) Views() *projector.Store { return s.model.Views() }
 
 // RebuildProgress is the latest online rebuild of the read model, as
 // crosstalk.query.status shows it; ok is false when none ran since start.
@@ -87,7 +76,7 @@ func (s *Service) CaughtUpAtStart() bool { return s.model.CaughtUpAtStart() }
 
 // replyAt is replyFor with the position of seq on subject's stream.
 func (s *Service) replyAt(ev events.Event, subject string, seq uint64) api.CommandReply {
-	r := replyFor(ev, seq)
+	r := codec.ReplyFor(ev, seq)
 	if pos, ok := s.model.PositionOf(subject, seq); ok {
 		r.Position = pos
 	}
@@ -98,7 +87,7 @@ func (s *Service) replyAt(ev events.Event, subject string, seq uint64) api.Comma
 // partitioned log its own fields, then its position (readmodel's
 // CheckAfter).
 func (s *Service) checkQuery(q query) error {
-	if s.partitioned() == nil {
+	if s.model.Partitioned() == nil {
 		return checkQuery(q)
 	}
 	if err := q.check(); err != nil {
@@ -115,7 +104,7 @@ type closerLog struct{ s *Service }
 
 // LastSeq is the sum of the streams' last sequences; closerViews.WaitFor
 // does not compare with it.
-func (l closerLog) LastSeq(ctx context.Context) (uint64, error) { return l.s.lastSeq(ctx) }
+func (l closerLog) LastSeq(ctx context.Context) (uint64, error) { return l.s.model.LastSeq(ctx) }
 
 type closerViews struct {
 	*projector.Store

@@ -25,11 +25,11 @@ func (h rpcHost) Context(base context.Context, kind string) (context.Context, co
 // force; the header's sentence is one line and bounded.
 func (h rpcHost) EncodeError(err error) (status, code, message string, body []byte) {
 	status, code, body = encodeError(err, h.s.policyAt(h.s.opts.Clock.Now()).VersionOf())
-	return status, code, boundMessage(rpc.FirstLine(err.Error(), code)), body
+	return status, code, rpc.BoundMessage(rpc.FirstLine(err.Error(), code)), body
 }
 
 // EncodeReply is res's reply body (encodeReply).
 func (h rpcHost) EncodeReply(res any) ([]byte, func(), error) { return encodeReply(res) }
 
-// FitsReply refuses a reply too large for a NATS message (fitsReply).
-func (h rpcHost) FitsReply(data []byte) error { return h.s.fitsReply(data) }
+// FitsReply refuses a reply too large for a NATS message (rpc.FitsReply).
+func (h rpcHost) FitsReply(data []byte) error { return rpc.FitsReply(h.s.nc, data) }

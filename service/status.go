@@ -53,7 +53,7 @@ func newReporter(s *Service) *nodestatus.Reporter {
 // kept apart so that the Source's methods are no part of Service's own.
 type statusSource struct{ s *Service }
 
-func (a statusSource) LastSeq(ctx context.Context) (uint64, error) { return a.s.lastSeq(ctx) }
+func (a statusSource) LastSeq(ctx context.Context) (uint64, error) { return a.s.model.LastSeq(ctx) }
 
 func (a statusSource) Get(ctx context.Context, seq uint64) (events.Message, error) {
 	return a.s.log.Get(ctx, seq)
@@ -65,7 +65,7 @@ func (a statusSource) StartSeq() uint64      { return a.s.model.StartSeq() }
 
 // Views is nil, not a nil *projector.Store, on a node without a read model.
 func (a statusSource) Views() nodestatus.Views {
-	if v := a.s.views(); v != nil {
+	if v := a.s.model.Views(); v != nil {
 		return v
 	}
 	return nil
@@ -73,10 +73,10 @@ func (a statusSource) Views() nodestatus.Views {
 
 // Partitioned is nil on the single stream: a nil PartitionedLog converts
 // to a nil nodestatus.Partitioned.
-func (a statusSource) Partitioned() nodestatus.Partitioned { return a.s.partitioned() }
+func (a statusSource) Partitioned() nodestatus.Partitioned { return a.s.model.Partitioned() }
 
 func (a statusSource) Streams(ctx context.Context) ([]api.StreamStatus, error) {
-	return a.s.streamStatus(ctx, a.s.views())
+	return a.s.streamStatus(ctx, a.s.model.Views())
 }
 
 func (a statusSource) Counted() api.Status {

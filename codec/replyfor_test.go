@@ -1,4 +1,4 @@
-package service
+package codec
 
 import (
 	"reflect"
@@ -48,7 +48,7 @@ func TestReplyForPayloadMatchesStoredEvent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		typed, fromBytes := replyFor(e, 9), replyFor(stored, 9)
+		typed, fromBytes := ReplyFor(e, 9), ReplyFor(stored, 9)
 		if typed != fromBytes {
 			t.Errorf("%s: reply from the payload %+v, from the stored event %+v", typ, typed, fromBytes)
 		}
@@ -81,10 +81,10 @@ func TestReplyForEveryRegisteredType(t *testing.T) {
 		case events.SubjectAccount:
 			want.Account = e.Subject
 		}
-		if got := replyFor(e, 9); got != want {
+		if got := ReplyFor(e, 9); got != want {
 			t.Errorf("%s: reply %+v, want %+v", info.Type, got, want)
 		}
-		if got := replyFor(r.Event, 9); got != want {
+		if got := ReplyFor(r.Event, 9); got != want {
 			t.Errorf("%s: reply from the stored event %+v, want %+v", info.Type, got, want)
 		}
 	}
