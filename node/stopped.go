@@ -51,6 +51,9 @@ type Stopped struct {
 // configuration opens too: its streams are in the service account, which
 // the second server then serves to its one, local, connection.
 func OpenStopped(ctx context.Context, o StoppedOptions) (*Stopped, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	if o.Name == "" {
 		o.Name = "crosstalk audit"
 	}

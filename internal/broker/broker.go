@@ -42,6 +42,9 @@ type Options struct {
 
 // Start starts the server and waits until it accepts connections.
 func Start(o Options) (*server.Server, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	opts, err := serverOptions(o)
 	if err != nil {
 		return nil, err
