@@ -74,6 +74,9 @@ type Participant struct {
 // as of at (replay.BuildAsOf) and asks them the service's queries with
 // now = at.
 func SeenBy(ctx context.Context, log audit.Log, viewer events.Account, at time.Time, opts AsOfOptions) (View, error) {
+	if err := opts.Validate(); err != nil {
+		return View{}, err
+	}
 	dir := opts.Dir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "crosstalk-asof-")
