@@ -139,9 +139,12 @@ func (r *Reporter) Status(ctx context.Context) (api.Status, error) {
 			return st, err
 		}
 		st.Lag = last - min(last, st.ViewsCheckpoint)
-		if st.Poisoned, err = views.Poisoned(); err != nil {
+		viewsPoisoned, err := views.Poisoned()
+		if err != nil {
 			return st, err
 		}
+		st.Poisoned = append(st.Poisoned, viewsPoisoned...) // [] rather than null when none
+
 	}
 	commands, total := r.poison.list()
 	st.Poisoned, st.PoisonedCommands = append(st.Poisoned, commands...), total

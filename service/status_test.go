@@ -1,7 +1,9 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,6 +20,11 @@ import (
 // and reported by crosstalk.query.status; the service carries on.
 func TestStatusReportsLagAndPoison(t *testing.T) {
 	h := newHarness(t)
+	var raw json.RawMessage
+	h.mustQuery("status", map[string]any{}, &raw)
+	if !bytes.Contains(raw, []byte(`"poisoned":[]`)) {
+		t.Fatalf("status with nothing poisoned: %s, want \"poisoned\":[] (a list, not null)", raw)
+	}
 	conv := h.must(bob, "conversation.start", map[string]any{"participants": []events.Account{carol}}).ConversationID
 	ack, err := h.js.Publish(h.ctx, events.ConversationSubject("intruder"), []byte("not an event"), jetstream.WithExpectLastSequencePerSubject(0))
 	if err != nil {
