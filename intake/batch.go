@@ -30,6 +30,7 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) (retry bool
 	kept := c.publish(items)
 	for i, it := range items {
 		switch {
+		case it.left:
 		case it.retry || !kept[i]:
 			retry = true
 			if err := it.msg.NakWithDelay(c.in.opts.RetryDelay); err != nil {
@@ -49,7 +50,9 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) (retry bool
 // A wave takes the first undecided command of each aggregate, up to
 // Options.Workers of them, so that the Decider decides and appends them
 // together; an aggregate's next command waits for the next wave, so each
-// aggregate's are decided in intake order.
+// aggregate's are decided in intake order. The lease is asked before each
+// wave: once it is lost, what is left of the batch is left alone for the
+// new holder (a deposed holder decides nothing more, even mid-batch).
 func (c *Consumer) decide(ctx context.Context, items []*item) {
 	var order []string
 	groups := map[string][]*item{}
@@ -64,9 +67,22 @@ func (c *Consumer) decide(ctx context.Context, items []*item) {
 		groups[it.key] = append(groups[it.key], it)
 	}
 	for len(order) > 0 {
+		if _, ok := c.in.opts.Holding(); !ok {
+			leave(order, groups)
+			return
+		}
 		n := min(len(order), c.in.opts.Workers)
 		c.decideWave(ctx, order[:n], groups)
 		order = slices.DeleteFunc(order, func(key string) bool { return len(groups[key]) == 0 })
+	}
+}
+
+// leave marks every command still in the groups of keys as left.
+func leave(keys []string, groups map[string][]*item) {
+	for _, key := range keys {
+		for _, it := range groups[key] {
+			it.left = true
+		}
 	}
 }
 
@@ -127,7 +143,7 @@ func (c *Consumer) publish(items []*item) (kept []bool) {
 	futures := make([]jetstream.PubAckFuture, len(items))
 	data := make([][]byte, len(items))
 	for i, it := range items {
-		if it.retry {
+		if it.retry || it.left {
 			continue
 		}
 		kept[i] = true
@@ -153,7 +169,7 @@ func (c *Consumer) publish(items []*item) (kept []bool) {
 // items[i]) on their apps' outcome subjects.
 func (c *Consumer) announce(items []*item, data [][]byte) {
 	for i, it := range items {
-		if it.retry || it.app == "" {
+		if it.retry || it.left || it.app == "" {
 			continue
 		}
 		if err := c.in.nc.Publish(api.OutcomeSubject(it.app), data[i]); err != nil {

@@ -60,26 +60,24 @@ func (ls *lanes) stop(cancel context.CancelFunc) {
 // still holds messages of that app, so that its older commands go first.
 func (ls *lanes) discover() error {
 	ls.found = time.Now()
-	infos, err := intakeStreams(ls.ctx, ls.c.in.js)
+	names, err := intakeStreams(ls.ctx, ls.c.in.js)
 	if err != nil {
 		return err
 	}
 	exist := map[string]bool{}
 	var legacy map[string]bool
-	for _, info := range infos {
-		name := info.Config.Name
+	for _, name := range names {
 		exist[name] = true
 		if name == LegacyStreamName {
 			var gone bool
-			if legacy, gone, err = ls.legacyApps(info); err != nil {
+			if legacy, gone, err = ls.legacyApps(); err != nil {
 				return err
 			}
 			exist[name] = !gone
 		}
 	}
 	ls.closeGone(exist)
-	for _, info := range infos {
-		name := info.Config.Name
+	for _, name := range names {
 		if _, ok := ls.byStream[name]; ok || !exist[name] || legacy[strings.TrimPrefix(name, StreamPrefix)] {
 			continue
 		}
@@ -92,12 +90,13 @@ func (ls *lanes) discover() error {
 
 // legacyApps are the apps with messages in the legacy stream; once it
 // holds none it is deleted (deleteIfDrained: gone), and then no app waits.
-func (ls *lanes) legacyApps(info *jetstream.StreamInfo) (apps map[string]bool, gone bool, err error) {
+func (ls *lanes) legacyApps() (apps map[string]bool, gone bool, err error) {
 	js := ls.c.in.js
 	s, err := js.Stream(ls.ctx, LegacyStreamName)
 	if err != nil {
 		return nil, false, err
 	}
+	info := s.CachedInfo()
 	if info.State.Msgs == 0 && len(info.Config.Subjects) == 1 && info.Config.Subjects[0] == RetiredSubjects {
 		err := deleteIfDrained(ls.ctx, js, s, ls.c.in.logger())
 		return nil, err == nil, err

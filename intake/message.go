@@ -22,6 +22,10 @@ type item struct {
 	bad     *api.Error // why it is refused before any decision
 	outcome api.Outcome
 	retry   bool // refused for a reason that passes: deliver it again
+	// left is set when the lease was lost before it was decided: it is
+	// neither decided, nor acknowledged, nor refused, but left for the new
+	// holder, whose consumer gets it again.
+	left bool
 }
 
 // envelope is what grouping reads of a body: the command's id and

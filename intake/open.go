@@ -76,15 +76,23 @@ func (in *Intake) Outcome(ctx context.Context, app, commandID string) (o api.Out
 
 // Pending is how many intake messages wait, all apps' streams together:
 // not yet delivered, and delivered but not yet acknowledged; a work queue
-// holds exactly those.
+// holds exactly those. A stream that does not answer is an error, never
+// a zero.
 func (in *Intake) Pending(ctx context.Context) (uint64, error) {
-	infos, err := intakeStreams(ctx, in.js)
+	names, err := intakeStreams(ctx, in.js)
 	if err != nil {
 		return 0, err
 	}
 	var n uint64
-	for _, info := range infos {
-		n += info.State.Msgs
+	for _, name := range names {
+		s, err := in.js.Stream(ctx, name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			continue // deleted since it was named: the legacy stream, drained
+		}
+		if err != nil {
+			return 0, err
+		}
+		n += s.CachedInfo().State.Msgs
 	}
 	return n, nil
 }

@@ -331,7 +331,7 @@ func checkIntakeHistory(t *testing.T, h history, b *backlog) {
 			report("intake command %s (place %d in its conversation) has %d events in the stream, want 1", id, b.place[id], n)
 		}
 	}
-	last := map[string]int{}
+	last := map[string]storedEvent{}
 	for _, e := range *h.order { // each conversation's events in their order
 		seq := e.seq
 		conv, mine := b.conv[e.causation]
@@ -341,11 +341,11 @@ func checkIntakeHistory(t *testing.T, h history, b *backlog) {
 		if e.subject != events.ConversationSubject(conv) {
 			report("seq %d of command %s is on %s, want conversation %s", seq, e.causation, e.subject, conv)
 		}
-		if prev, seen := last[conv]; seen && b.place[e.causation] <= prev {
-			report("seq %d: conversation %s decided its command %d after its command %d: out of intake order",
-				seq, conv, b.place[e.causation], prev)
+		if prev, seen := last[conv]; seen && b.place[e.causation] <= b.place[prev.causation] {
+			report("seq %d: conversation %s decided its command %d (at %s) after its command %d (seq %d, at %s): out of intake order",
+				seq, conv, b.place[e.causation], e.time.Format(time.StampMicro), b.place[prev.causation], prev.seq, prev.time.Format(time.StampMicro))
 		}
-		last[conv] = b.place[e.causation]
+		last[conv] = e
 	}
 	if bad > 20 {
 		t.Errorf("... %d problems in all", bad)

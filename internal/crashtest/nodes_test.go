@@ -104,6 +104,7 @@ func TestClusterOfNodes(t *testing.T) {
 	b := startClusterNode(t, bin, urls, "ct-b", "")
 	c := startClusterNode(t, bin, urls, "ct-c", "commands")
 	nodes := []*clusterNode{a, b, c}
+	t.Cleanup(func() { keepLogs(t, nodes) })
 
 	l := newLoad(40, 10, rand.New(rand.NewPCG(23, 1)))
 	v1, err := policies.Read("v1-2020-cross-app.json")
@@ -401,4 +402,21 @@ func liveURLs(servers []*natsProcess) string {
 		}
 	}
 	return clusterURLs(live)
+}
+
+// keepLogs writes each node's log into the directory CROSSTALK_CRASH_LOGS
+// names, when the test failed and it is set: a failure seen once in CI is
+// then read with what every node did.
+func keepLogs(t *testing.T, nodes []*clusterNode) {
+	dir := os.Getenv("CROSSTALK_CRASH_LOGS")
+	if !t.Failed() || dir == "" {
+		return
+	}
+	for _, n := range nodes {
+		name := filepath.Join(dir, n.id+".log")
+		if err := os.WriteFile(name, []byte(n.Logs()), 0o644); err != nil {
+			t.Log(err)
+		}
+	}
+	t.Logf("node logs in %s", dir)
 }

@@ -45,6 +45,7 @@ type storedEvent struct {
 	id        string
 	causation string
 	typ       events.Type
+	time      time.Time // when its command was decided, on the deciding node's clock
 }
 
 // history is the log as the checks see it: on a partitioned log every
@@ -118,7 +119,7 @@ func (h history) add(batch []events.Message) error {
 		if err != nil {
 			return fmt.Errorf("seq %d does not decode: %w", m.Seq, err)
 		}
-		se := storedEvent{seq: m.Seq, subject: m.Subject, id: e.ID, causation: e.CausationID, typ: e.Type}
+		se := storedEvent{seq: m.Seq, subject: m.Subject, id: e.ID, causation: e.CausationID, typ: e.Type, time: e.Time}
 		*h.order = append(*h.order, se)
 		h.byID[e.ID] = se
 		h.causes[e.CausationID]++
