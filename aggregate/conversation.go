@@ -19,16 +19,14 @@ type Conversation struct {
 	CrossApp     bool
 	Closed       bool
 	ClosedBy     uint64 // policy version that closed it, 0 if none
-	messages     map[string]*messageState
+	messages     map[string]*messageState // the recent ones (memory.go)
+	recent       []string                 // ids in messages, oldest first
+	spill        map[string]MessageRecord // left memory, not yet taken (TakeSpill)
+	outside      bool                     // some messages live outside memory
 	count        int
 	readUpTo     map[events.Account]int
 	calls        map[string]bool // call id -> still running
-}
-
-type messageState struct {
-	index  int
-	sender events.Account
-	unsent bool
+	callOrder    []string        // ids in calls, oldest first
 }
 
 // NewConversation returns the empty state of conversation id.
@@ -165,13 +163,13 @@ func (c *Conversation) open() error {
 	return nil
 }
 
-func (c *Conversation) message(id string) (*messageState, error) {
+func (c *Conversation) message(id string) (messageState, error) {
 	if err := checkID("message_id", id); err != nil {
-		return nil, err
+		return messageState{}, err
 	}
-	m, ok := c.messages[id]
+	m, ok := c.find(id)
 	if !ok {
-		return nil, fmt.Errorf("%w: no message %s in conversation %s", ErrMessageNotFound, id, c.ID)
+		return messageState{}, fmt.Errorf("%w: no message %s in conversation %s", ErrMessageNotFound, id, c.ID)
 	}
 	return m, nil
 }

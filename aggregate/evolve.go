@@ -10,7 +10,7 @@ import (
 // come from the log, which is the truth: Evolve records what happened and
 // does not judge it.
 func (c *Conversation) Evolve(r events.Recorded) error {
-	actor, err := c.apply(r.Event)
+	actor, err := c.apply(r.Event, r.Seq)
 	if err != nil {
 		return fmt.Errorf("conversation %s at seq %d: %w", c.ID, r.Seq, err)
 	}
@@ -20,7 +20,7 @@ func (c *Conversation) Evolve(r events.Recorded) error {
 
 // apply folds e into c and returns the account that acted (none for a
 // closing), whose app scopes e's command id.
-func (c *Conversation) apply(e events.Event) (events.Account, error) {
+func (c *Conversation) apply(e events.Event, seq uint64) (events.Account, error) {
 	switch e.Type {
 	case events.ConversationStarted:
 		d, err := events.DataOf[events.ConversationStartedData](e)
@@ -35,16 +35,14 @@ func (c *Conversation) apply(e events.Event) (events.Account, error) {
 		if err != nil {
 			return "", err
 		}
-		c.addMessage(d.MessageID, d.Sender)
+		c.addMessage(d.MessageID, d.Sender, seq)
 		return d.Sender, nil
 	case events.MessageUnsent:
 		d, err := events.DataOf[events.MessageUnsentData](e)
 		if err != nil {
 			return "", err
 		}
-		if m, ok := c.messages[d.MessageID]; ok {
-			m.unsent = true
-		}
+		c.markUnsent(d.MessageID)
 		return d.By, nil
 	case events.MessageRead:
 		return c.applyRead(e)
@@ -80,12 +78,9 @@ func actorOf(e events.Event) (events.Account, error) {
 	return "", nil
 }
 
-func (c *Conversation) addMessage(id string, sender events.Account) {
-	if c.messages == nil {
-		c.messages = make(map[string]*messageState)
-	}
+func (c *Conversation) addMessage(id string, sender events.Account, seq uint64) {
 	c.count++
-	c.messages[id] = &messageState{index: c.count, sender: sender}
+	c.remember(id, &messageState{index: c.count, sender: sender, sentSeq: seq})
 }
 
 func (c *Conversation) applyRead(e events.Event) (events.Account, error) {
@@ -93,7 +88,7 @@ func (c *Conversation) applyRead(e events.Event) (events.Account, error) {
 	if err != nil {
 		return "", err
 	}
-	m, ok := c.messages[d.MessageID]
+	m, ok := c.find(d.MessageID)
 	if !ok {
 		return d.Account, nil
 	}
@@ -111,10 +106,7 @@ func (c *Conversation) applyCall(e events.Event) (events.Account, error) {
 	if err != nil {
 		return "", err
 	}
-	if c.calls == nil {
-		c.calls = make(map[string]bool)
-	}
-	c.calls[id] = e.Type == events.CallStarted
+	c.setCall(id, e.Type == events.CallStarted)
 	return by, nil
 }
 

@@ -22,23 +22,23 @@ func (c *Conversation) decideSend(cmd SendMessage, p *Policy, now time.Time) (ev
 	} else if err := checkID("message_id", id); err != nil {
 		return events.Event{}, err
 	}
-	if _, dup := c.messages[id]; dup {
+	if _, dup := c.find(id); dup {
 		return events.Event{}, fmt.Errorf("%w: message %s already exists in conversation %s", ErrMessageExists, id, c.ID)
 	}
 	return c.emit(events.MessageSent, cmd, p, now, events.MessageSentData{MessageID: id, Sender: cmd.Actor, Text: cmd.Text})
 }
 
 // own returns the actor's own, not unsent, message.
-func (c *Conversation) own(m Meta, id string) (*messageState, error) {
+func (c *Conversation) own(m Meta, id string) (messageState, error) {
 	msg, err := c.message(id)
 	if err != nil {
-		return nil, err
+		return messageState{}, err
 	}
 	if msg.sender != m.Actor {
-		return nil, fmt.Errorf("%w: message %s was sent by %s; only its sender may change it", ErrNotSender, id, msg.sender)
+		return messageState{}, fmt.Errorf("%w: message %s was sent by %s; only its sender may change it", ErrNotSender, id, msg.sender)
 	}
 	if msg.unsent {
-		return nil, fmt.Errorf("%w: message %s was unsent and can no longer change", ErrMessageUnsent, id)
+		return messageState{}, fmt.Errorf("%w: message %s was unsent and can no longer change", ErrMessageUnsent, id)
 	}
 	return msg, nil
 }

@@ -1,0 +1,193 @@
+package aggregate
+
+import (
+	"slices"
+
+	"github.com/crosstalk-dev/crosstalk/events"
+)
+
+// MessageMemory bounds the messages a conversation holds in memory: the
+// most recent ones, sent or recalled. An older message leaves memory as a
+// MessageRecord (TakeSpill), which the command side keeps outside the
+// aggregate and gives back (Recall) when a decision names it, so that a
+// conversation's state does not grow with its history
+// (docs/architecture.md, "Snapshots and message records").
+const MessageMemory = 256
+
+// EndedCallMemory bounds the ended calls a conversation remembers, besides
+// every running one: a call_id reused after that many newer calls ended is
+// not refused as a repeat (derived call ids never repeat).
+const EndedCallMemory = 64
+
+// MessageRecord is what a decision needs of one message: its place among
+// the conversation's messages (read markers compare it), its sender, and
+// whether it was unsent. SentSeq is the stream sequence of its
+// message.sent, which a record read back is checked against.
+type MessageRecord struct {
+	ID      string         `json:"id"`
+	Index   int            `json:"index"`
+	Sender  events.Account `json:"sender"`
+	Unsent  bool           `json:"unsent,omitempty"`
+	SentSeq uint64         `json:"sent_seq"`
+}
+
+// messageState is a message in memory.
+type messageState struct {
+	index   int
+	sender  events.Account
+	unsent  bool
+	sentSeq uint64
+}
+
+func (m *messageState) record(id string) MessageRecord {
+	return MessageRecord{ID: id, Index: m.index, Sender: m.sender, Unsent: m.unsent, SentSeq: m.sentSeq}
+}
+
+// remember puts a message in memory, newest, and moves the oldest out to
+// the spill once more than MessageMemory are held.
+func (c *Conversation) remember(id string, m *messageState) {
+	if c.messages == nil {
+		c.messages = make(map[string]*messageState)
+	}
+	if _, held := c.messages[id]; !held {
+		c.recent = append(c.recent, id)
+	}
+	c.messages[id] = m
+	delete(c.spill, id)
+	for len(c.recent) > MessageMemory {
+		old := c.recent[0]
+		c.recent = slices.Delete(c.recent, 0, 1)
+		if c.spill == nil {
+			c.spill = make(map[string]MessageRecord)
+		}
+		c.spill[old] = c.messages[old].record(old)
+		delete(c.messages, old)
+		c.outside = true
+	}
+}
+
+// find returns the message id in memory or in the spill, without moving
+// it: Decide changes nothing.
+func (c *Conversation) find(id string) (messageState, bool) {
+	if m, ok := c.messages[id]; ok {
+		return *m, true
+	}
+	if r, ok := c.spill[id]; ok {
+		return messageState{index: r.Index, sender: r.Sender, unsent: r.Unsent, sentSeq: r.SentSeq}, true
+	}
+	return messageState{}, false
+}
+
+// markUnsent records that message id was unsent, wherever it is held.
+func (c *Conversation) markUnsent(id string) {
+	if m, ok := c.messages[id]; ok {
+		m.unsent = true
+		return
+	}
+	if r, ok := c.spill[id]; ok {
+		r.Unsent = true
+		c.spill[id] = r
+	}
+}
+
+// Wanted is the message a decision of cmd needs and memory does not hold,
+// when some of the conversation's messages live outside it: the caller
+// looks its record up and Recalls it before Decide. It is "" when nothing
+// is to be looked up (then Decide's "no message" is the truth).
+func (c *Conversation) Wanted(cmd Command) string {
+	var id string
+	switch cmd := cmd.(type) {
+	case SendMessage:
+		id = cmd.MessageID // a producer's own id must not repeat
+	case EditMessage:
+		id = cmd.MessageID
+	case UnsendMessage:
+		id = cmd.MessageID
+	case ReactToMessage:
+		id = cmd.MessageID
+	case ReadMessage:
+		id = cmd.MessageID
+	}
+	return c.wanted(id)
+}
+
+// WantedBy is the message folding e needs and memory does not hold (an
+// unsend or a read of an old message), "" when none.
+func (c *Conversation) WantedBy(e events.Event) string {
+	switch e.Type {
+	case events.MessageUnsent:
+		d, err := events.DataOf[events.MessageUnsentData](e)
+		if err == nil {
+			return c.wanted(d.MessageID)
+		}
+	case events.MessageRead:
+		d, err := events.DataOf[events.MessageReadData](e)
+		if err == nil {
+			return c.wanted(d.MessageID)
+		}
+	}
+	return ""
+}
+
+func (c *Conversation) wanted(id string) string {
+	if id == "" || !c.outside || !events.ValidUUID(id) {
+		return ""
+	}
+	if _, ok := c.find(id); ok {
+		return ""
+	}
+	return id
+}
+
+// Recall gives a message record looked up outside the aggregate back to
+// memory.
+func (c *Conversation) Recall(r MessageRecord) {
+	if r.ID == "" || r.Index <= 0 || r.Index > c.count {
+		return
+	}
+	c.remember(r.ID, &messageState{index: r.Index, sender: r.Sender, unsent: r.Unsent, sentSeq: r.SentSeq})
+}
+
+// Spilled is how many message records wait in the spill.
+func (c *Conversation) Spilled() int { return len(c.spill) }
+
+// TakeSpill returns the records of the messages that left memory since
+// the last call, and forgets them: the caller keeps them where Recall's
+// lookups find them before it takes a snapshot that no longer holds them.
+func (c *Conversation) TakeSpill() []MessageRecord {
+	out := make([]MessageRecord, 0, len(c.spill))
+	for _, r := range c.spill {
+		out = append(out, r)
+	}
+	c.spill = nil
+	slices.SortFunc(out, func(a, b MessageRecord) int { return a.Index - b.Index })
+	return out
+}
+
+// setCall records a call as running or ended, and forgets the oldest ended calls beyond
+// EndedCallMemory.
+func (c *Conversation) setCall(id string, running bool) {
+	if c.calls == nil {
+		c.calls = make(map[string]bool)
+	}
+	if _, held := c.calls[id]; !held {
+		c.callOrder = append(c.callOrder, id)
+	}
+	c.calls[id] = running
+	ended := 0
+	for _, cid := range c.callOrder {
+		if !c.calls[cid] {
+			ended++
+		}
+	}
+	for i := 0; ended > EndedCallMemory && i < len(c.callOrder); {
+		cid := c.callOrder[i]
+		if c.calls[cid] {
+			i++
+			continue
+		}
+		delete(c.calls, cid)
+		c.callOrder = slices.Delete(c.callOrder, i, i+1)
+		ended--
+	}
+}
