@@ -18,10 +18,10 @@ type Conversation struct {
 	Apps         []events.App
 	CrossApp     bool
 	Closed       bool
-	ClosedBy     uint64 // policy version that closed it, 0 if none
+	ClosedBy     uint64                   // policy version that closed it, 0 if none
 	messages     map[string]*messageState // the recent ones (memory.go)
 	recent       []string                 // ids in messages, oldest first
-	spill        map[string]MessageRecord // left memory, not yet taken (TakeSpill)
+	spill        map[string]MessageRecord // left memory, not yet kept (SpillRecords)
 	outside      bool                     // some messages live outside memory
 	count        int
 	readUpTo     map[events.Account]int

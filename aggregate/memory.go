@@ -8,7 +8,7 @@ import (
 
 // MessageMemory bounds the messages a conversation holds in memory: the
 // most recent ones, sent or recalled. An older message leaves memory as a
-// MessageRecord (TakeSpill), which the command side keeps outside the
+// MessageRecord (SpillRecords), which the command side keeps outside the
 // aggregate and gives back (Recall) when a decision names it, so that a
 // conversation's state does not grow with its history
 // (docs/architecture.md, "Snapshots and message records").
@@ -151,18 +151,21 @@ func (c *Conversation) Recall(r MessageRecord) {
 // Spilled is how many message records wait in the spill.
 func (c *Conversation) Spilled() int { return len(c.spill) }
 
-// TakeSpill returns the records of the messages that left memory since
-// the last call, and forgets them: the caller keeps them where Recall's
-// lookups find them before it takes a snapshot that no longer holds them.
-func (c *Conversation) TakeSpill() []MessageRecord {
+// SpillRecords returns the records of the messages that left memory
+// since the spill was last forgotten, oldest first: the caller keeps them
+// where Recall's lookups find them, then calls ForgetSpill. Until then
+// they stay in the spill, found as if in memory.
+func (c *Conversation) SpillRecords() []MessageRecord {
 	out := make([]MessageRecord, 0, len(c.spill))
 	for _, r := range c.spill {
 		out = append(out, r)
 	}
-	c.spill = nil
 	slices.SortFunc(out, func(a, b MessageRecord) int { return a.Index - b.Index })
 	return out
 }
+
+// ForgetSpill drops the records SpillRecords returned, once kept.
+func (c *Conversation) ForgetSpill() { c.spill = nil }
 
 // setCall records a call as running or ended, and forgets the oldest ended calls beyond
 // EndedCallMemory.
@@ -190,4 +193,16 @@ func (c *Conversation) setCall(id string, running bool) {
 		c.callOrder = slices.Delete(c.callOrder, i, i+1)
 		ended--
 	}
+}
+
+// Respill puts a record SpillRecords returned back into the spill, when
+// the caller could not keep it.
+func (c *Conversation) Respill(r MessageRecord) {
+	if _, held := c.messages[r.ID]; held {
+		return
+	}
+	if c.spill == nil {
+		c.spill = make(map[string]MessageRecord)
+	}
+	c.spill[r.ID] = r
 }

@@ -10,14 +10,15 @@ import (
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
 
-// records plays the store outside the aggregate that keeps what TakeSpill
+// records plays the store outside the aggregate that keeps what SpillRecords
 // hands over.
 type records map[string]MessageRecord
 
 func (rs records) keep(c *Conversation) {
-	for _, r := range c.TakeSpill() {
+	for _, r := range c.SpillRecords() {
 		rs[r.ID] = r
 	}
+	c.ForgetSpill()
 }
 
 // recallFor gives c the record a decision of cmd (or a fold of e) wants.

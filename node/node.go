@@ -19,6 +19,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/metrics"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
+	"github.com/crosstalk-dev/crosstalk/snapshots"
 )
 
 // DefaultListen is the client address of the embedded nats-server.
@@ -153,12 +154,14 @@ func (o *Options) ensureDefaults() {
 // model and the service. The caller runs it (Run or Background) and closes
 // it (Close).
 type Node struct {
-	id         string
-	layout     Layout
-	logger     *slog.Logger
-	srv        *server.Server
-	nc         *nats.Conn
-	log        *eventlog.Log
+	id     string
+	layout Layout
+	logger *slog.Logger
+	srv    *server.Server
+	nc     *nats.Conn
+	log    *eventlog.Log
+	// snapshots keeps conversation snapshots and message records.
+	snapshots  *snapshots.Store
 	rejections *eventlog.Rejections
 	// mu guards store and storeDir, which an online rebuild replaces
 	// (rebuild.go).
@@ -229,6 +232,9 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	o.Service.Observer = n.metrics
 	o.Service.Rebuilds = rebuilds{n: n, opts: n.viewsOptions(o)}
 	o.Service.Outcomes = n.intake
+	if o.Service.Snapshots == nil {
+		o.Service.Snapshots = n.snapshots
+	}
 	o.Service.CloserLease = n.singletons.closerHolding()
 	o.Service.NodeID, o.Service.Roles = o.NodeID, o.Roles.Strings()
 	n.svc = service.New(n.nc, n.log, n.store, o.Service)

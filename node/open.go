@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"github.com/crosstalk-dev/crosstalk/snapshots"
 	"io/fs"
 	"os"
 	"slices"
@@ -39,6 +40,9 @@ func (n *Node) open(ctx context.Context, o Options) error {
 		return err
 	}
 	n.ensureAuditMirrors(ctx, o.Logger)
+	if n.snapshots, err = snapshots.Open(ctx, js, snapshots.Options{Replicas: o.Replicas, PlacementTags: o.PlacementTags}); err != nil {
+		return err
+	}
 	if !o.Roles.needsViews() {
 		return nil
 	}

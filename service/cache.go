@@ -30,6 +30,9 @@ type entry struct {
 	// that is not current is decided again after a catch-up (decide).
 	current bool
 	home    *cache // the cache it was made in; nil for the policy entry
+	// snapVersion is the version of the conversation's latest snapshot
+	// this entry knows of (snapshots.go).
+	snapVersion uint64
 }
 
 // begin starts a command on e: its cached state is not known current. The
@@ -41,6 +44,7 @@ func (e *entry) begin() { e.current = false }
 func (e *entry) reset() {
 	e.state = e.fresh()
 	e.loaded = false
+	e.snapVersion = 0
 }
 
 // settle moves e into its cache proper once its aggregate has events. The

@@ -133,6 +133,7 @@ func (s *Service) decide(ctx context.Context, e *entry, cmd aggregate.Command) (
 			return decided{}, api.CommandReply{}, true, err
 		}
 	}
+	s.recallFor(ctx, e, cmd)
 	now := s.opts.Clock.Now()
 	ev, err := e.state.Decide(cmd, s.policyAt(now), now)
 	if err != nil && !e.current {
@@ -182,6 +183,7 @@ func (s *Service) settleAppend(ctx context.Context, e *entry, cmd aggregate.Comm
 		e.reset()
 		return api.CommandReply{}, err
 	}
+	s.keep(ctx, e)
 	return s.replyAt(d.ev, e.subject, r.Seq), nil
 }
 
@@ -199,13 +201,17 @@ func (s *Service) retryConflict(ctx context.Context, e *entry, attempt int) erro
 // catchUp folds into e every event of its subject after the last one it
 // has, skipping poison (fold).
 func (s *Service) catchUp(ctx context.Context, e *entry) error {
+	if !e.loaded {
+		s.restore(ctx, e)
+	}
 	msgs, err := s.log.Load(ctx, e.subject, e.state.Position().LastSeq)
 	if err != nil {
 		e.reset()
 		return fmt.Errorf("load %s: %w", e.subject, err)
 	}
 	for _, m := range msgs {
-		s.fold(e, m)
+		s.fold(ctx, e, m)
+		s.keep(ctx, e)
 	}
 	e.loaded, e.current = true, true
 	return nil

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -19,10 +20,11 @@ var ErrOffChain = errors.New("event off its subject's chain")
 // must not make every later command on that aggregate fail. A skipped
 // message still moves the position on (aggregate.Stream.Skip), so the next
 // append expects the real last sequence and chains to the stored bytes.
-func (s *Service) fold(e *entry, m events.Message) {
+func (s *Service) fold(ctx context.Context, e *entry, m events.Message) {
 	pos := e.state.Position()
 	r, err := nextEvent(pos, m)
 	if err == nil {
+		s.recallBy(ctx, e, r.Event)
 		err = e.state.Evolve(r) // it refuses data that does not decode, before changing anything
 	}
 	if err != nil {

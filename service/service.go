@@ -115,6 +115,14 @@ type Options struct {
 	CloserLease func() (term uint64, ok bool)
 	// ReadWait bounds how long a query with min_seq waits. Default: 2s.
 	ReadWait time.Duration
+	// Snapshots keeps conversation snapshots and the records of messages
+	// out of a conversation's memory (package snapshots). Default: nil,
+	// and a conversation keeps every message's record in memory and loads
+	// by folding its whole history.
+	Snapshots Snapshots
+	// SnapshotEvery is how many events of a conversation pass between two
+	// of its snapshots. Default: DefaultSnapshotEvery.
+	SnapshotEvery int
 	// Rejections records commands refused by a 403 decision. Default: nil,
 	// nothing is recorded.
 	Rejections RejectionRecorder
@@ -187,6 +195,7 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.CloseConcurrency, 64)
 	setDefault(&o.CloseRun, 1024)
 	setDefault(&o.ReadWait, 2*time.Second)
+	setDefault(&o.SnapshotEvery, DefaultSnapshotEvery)
 	setDefault(&o.LagWarn, 10000)
 	setDefault(&o.LagReportInterval, 10*time.Second)
 	setDefault(&o.StallWarn, 5*time.Second)

@@ -31,6 +31,7 @@ func (o Options) Validate() error {
 	optcheck.NotNegative(v, "CloseConcurrency", o.CloseConcurrency)
 	optcheck.NotNegative(v, "CloseRun", o.CloseRun)
 	optcheck.NotNegative(v, "ReadWait", o.ReadWait)
+	optcheck.NotNegative(v, "SnapshotEvery", o.SnapshotEvery)
 	optcheck.NotNegative(v, "LagWarn", o.LagWarn)
 	optcheck.NotNegative(v, "LagReportInterval", o.LagReportInterval)
 	optcheck.NotNegative(v, "StallWarn", o.StallWarn)

@@ -1,0 +1,106 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/service"
+	"github.com/crosstalk-dev/crosstalk/snapshots"
+)
+
+// loadCounter counts the events the service loads from the log.
+type loadCounter struct {
+	service.Log
+	loaded atomic.Int64
+}
+
+func (l *loadCounter) Load(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, error) {
+	msgs, err := l.Log.Load(ctx, subject, afterSeq)
+	l.loaded.Add(int64(len(msgs)))
+	return msgs, err
+}
+
+// longConversation starts a conversation of a and b on h and sends n
+// messages into it, a and b in turn, and returns its id and the messages'.
+func longConversation(h *harness, n int) (conv string, ids []string) {
+	a, b := events.Account("messenger:a"), events.Account("messenger:b")
+	conv = h.must(a, api.ActionConversationStart, map[string]any{"participants": []string{string(b)}}).ConversationID
+	for i := range n {
+		r := h.must([]events.Account{a, b}[i%2], api.ActionMessageSend, map[string]any{"conversation_id": conv, "text": "hi"})
+		ids = append(ids, r.MessageID)
+	}
+	return conv, ids
+}
+
+// withSnapshots restarts h's service with snapshots every `every` events,
+// counting what a cold start loads from the log.
+func withSnapshots(h *harness, every int) *loadCounter {
+	h.t.Helper()
+	store, err := snapshots.Open(h.ctx, h.js, snapshots.Options{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	counter := &loadCounter{}
+	h.wrapLog = func(l service.Log) service.Log { counter.Log = l; return counter }
+	h.restart(service.Options{Snapshots: store, SnapshotEvery: every})
+	return counter
+}
+
+// A conversation far longer than a conversation's memory, restarted cold,
+// loads from its snapshot, not from its first event, and decides on its
+// oldest messages from their records as it did before: the sender check,
+// an unsent message, a repeated producer id.
+func TestLongConversationLoadsFromItsSnapshot(t *testing.T) {
+	h := newHarness(t)
+	withSnapshots(h, 64)
+	conv, ids := longConversation(h, 700)
+	a, b := events.Account("messenger:a"), events.Account("messenger:b")
+
+	counter := withSnapshots(h, 64) // a cold cache
+	h.must(a, api.ActionMessageEdit, map[string]any{"conversation_id": conv, "message_id": ids[0], "text": "edited"})
+	if n := counter.loaded.Load(); n >= 64+1 {
+		t.Errorf("the cold load read %d events of a conversation of %d; want fewer than a snapshot interval (64)", n, len(ids)+1)
+	}
+	h.refused(api.CodeNotSender, b, api.ActionMessageEdit, map[string]any{"conversation_id": conv, "message_id": ids[2], "text": "x"})
+	h.must(b, api.ActionMessageUnsend, map[string]any{"conversation_id": conv, "message_id": ids[1]})
+	counter = withSnapshots(h, 64)
+	h.refused(api.CodeMessageNotFound, a, api.ActionMessageReact, map[string]any{"conversation_id": conv, "message_id": ids[1], "reaction": "+1"})
+	h.refused(api.CodeConflict, a, api.ActionMessageSend, map[string]any{"conversation_id": conv, "message_id": ids[4], "text": "again"})
+	h.must(a, api.ActionMessageReact, map[string]any{"conversation_id": conv, "message_id": ids[3], "reaction": "+1"})
+}
+
+// A snapshot the log contradicts (its chain hash is not the event's at its
+// sequence) is not used: the conversation is folded from its first event,
+// and decides as before.
+func TestSnapshotOffTheLogIsNotTrusted(t *testing.T) {
+	h := newHarness(t)
+	withSnapshots(h, 64)
+	conv, ids := longConversation(h, 300)
+	kv, err := h.js.KeyValue(h.ctx, snapshots.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(h.ctx, "c."+conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap map[string]any
+	if err := json.Unmarshal(e.Value(), &snap); err != nil {
+		t.Fatal(err)
+	}
+	snap["stream"].(map[string]any)["last_hash"] = strings.Repeat("0", 64)
+	forged, _ := json.Marshal(snap)
+	if _, err := kv.Put(h.ctx, "c."+conv, forged); err != nil {
+		t.Fatal(err)
+	}
+	counter := withSnapshots(h, 64)
+	h.must("messenger:a", api.ActionMessageEdit, map[string]any{"conversation_id": conv, "message_id": ids[0], "text": "edited"})
+	if n := counter.loaded.Load(); n < int64(len(ids)) {
+		t.Errorf("loaded %d events after a forged snapshot, want the whole conversation (%d)", n, len(ids)+1)
+	}
+}
