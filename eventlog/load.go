@@ -45,6 +45,25 @@ func (l *Log) Load(ctx context.Context, subject string, afterSeq uint64) ([]even
 	return msgs, nil
 }
 
+// LoadPage is Load for a subject too long to hold at once: it returns the
+// first page of the messages on subject after afterSeq (up to 4096, and 8
+// MiB), in stream order, and whether more follow. A stream without direct
+// gets has no pages: LoadPage returns everything, more false.
+func (l *Log) LoadPage(ctx context.Context, subject string, afterSeq uint64) (msgs []events.Message, more bool, err error) {
+	l = l.route(subject)
+	if l.direct == nil {
+		msgs, err = l.Load(ctx, subject, afterSeq)
+		return msgs, false, err
+	}
+	ctx, cancel := l.withDefaultTimeout(ctx)
+	defer cancel()
+	msgs, more, err = l.directBatch(ctx, subject, afterSeq+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("load %s after seq %d: %w", subject, afterSeq, unanswered(err))
+	}
+	return msgs, more && len(msgs) > 0, nil
+}
+
 // loadDirect reads subject with batch direct gets until none is pending.
 func (l *Log) loadDirect(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, error) {
 	var all []events.Message

@@ -33,6 +33,9 @@ type entry struct {
 	// snapVersion is the version of the conversation's latest snapshot
 	// this entry knows of (snapshots.go).
 	snapVersion uint64
+	// keepAgainAt is the spill's size at which keep tries again after a
+	// failure; 0 after a success.
+	keepAgainAt int
 }
 
 // begin starts a command on e: its cached state is not known current. The

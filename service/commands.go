@@ -200,18 +200,32 @@ func (s *Service) retryConflict(ctx context.Context, e *entry, attempt int) erro
 
 // catchUp folds into e every event of its subject after the last one it
 // has, skipping poison (fold).
+//
+// It reads a page at a time: a long conversation's first load (one written
+// before snapshots, or whose snapshot the log contradicts) keeps what it
+// folded, and the snapshots and records it wrote, when its command's time
+// runs out, so that the next command goes on from there rather than from
+// the start (docs/architecture.md, "Snapshots and message records").
 func (s *Service) catchUp(ctx context.Context, e *entry) error {
 	if !e.loaded {
 		s.restore(ctx, e)
 	}
-	msgs, err := s.log.Load(ctx, e.subject, e.state.Position().LastSeq)
-	if err != nil {
-		e.reset()
-		return fmt.Errorf("load %s: %w", e.subject, err)
-	}
-	for _, m := range msgs {
-		s.fold(ctx, e, m)
-		s.keep(ctx, e)
+	for more := true; more; {
+		var msgs []events.Message
+		var err error
+		msgs, more, err = s.log.LoadPage(ctx, e.subject, e.state.Position().LastSeq)
+		if err != nil {
+			e.loaded = false
+			return fmt.Errorf("load %s: %w", e.subject, err)
+		}
+		for _, m := range msgs {
+			s.fold(ctx, e, m)
+			s.keep(ctx, e)
+		}
+		if err := ctx.Err(); err != nil && more {
+			e.loaded = false
+			return fmt.Errorf("load %s: %w", e.subject, err)
+		}
 	}
 	e.loaded, e.current = true, true
 	return nil

@@ -197,14 +197,14 @@ type countingLog struct {
 	loads map[string]int
 }
 
-func (l *countingLog) Load(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, error) {
+func (l *countingLog) LoadPage(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, bool, error) {
 	l.mu.Lock()
 	if l.loads == nil {
 		l.loads = map[string]int{}
 	}
 	l.loads[subject]++
 	l.mu.Unlock()
-	return l.Log.Load(ctx, subject, afterSeq)
+	return l.Log.LoadPage(ctx, subject, afterSeq)
 }
 
 func (l *countingLog) of(subject string) int {

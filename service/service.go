@@ -36,7 +36,9 @@ import (
 type Log interface {
 	Append(ctx context.Context, subject string, expectedSeq uint64, msgID string, data []byte) (uint64, bool, error)
 	AppendAll(ctx context.Context, entries []eventlog.Entry) []eventlog.Result
-	Load(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, error)
+	// LoadPage returns the first page of subject's messages after
+	// afterSeq and whether more follow (eventlog.Log.LoadPage).
+	LoadPage(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, bool, error)
 	Get(ctx context.Context, seq uint64) (events.Message, error)
 	LastSeq(ctx context.Context) (uint64, error)
 	// LastSeqOn is the sequence of subject's last message as the stream's

@@ -121,11 +121,11 @@ func (s *Service) recallBy(ctx context.Context, e *entry, ev events.Event) {
 // e.mu.
 func (s *Service) keep(ctx context.Context, e *entry) {
 	c, ok := e.state.(*aggregate.Conversation)
-	if !ok || s.opts.Snapshots == nil {
-		return
+	if !ok || s.opts.Snapshots == nil || ctx.Err() != nil {
+		return // out of time: the spill waits for the next command
 	}
 	snap := c.Position().Version-e.snapVersion >= uint64(s.opts.SnapshotEvery)
-	if !snap && c.Spilled() < aggregate.MessageMemory {
+	if !snap && c.Spilled() < aggregate.MessageMemory || c.Spilled() < e.keepAgainAt {
 		return
 	}
 	records := map[string][]byte{}
@@ -140,8 +140,10 @@ func (s *Service) keep(ctx context.Context, e *entry) {
 	if err := s.opts.Snapshots.Keep(ctx, c.ID, records, data); err != nil {
 		s.opts.Logger.Warn("keep message records and snapshot", slog.String("subject", e.subject), slog.Any("err", err))
 		s.respill(c, records)
+		e.keepAgainAt = c.Spilled() + aggregate.MessageMemory // not again at every event
 		return
 	}
+	e.keepAgainAt = 0
 	if snap {
 		e.snapVersion = c.Position().Version
 	}

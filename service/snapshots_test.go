@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/service"
 	"github.com/crosstalk-dev/crosstalk/snapshots"
@@ -19,10 +20,10 @@ type loadCounter struct {
 	loaded atomic.Int64
 }
 
-func (l *loadCounter) Load(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, error) {
-	msgs, err := l.Log.Load(ctx, subject, afterSeq)
+func (l *loadCounter) LoadPage(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, bool, error) {
+	msgs, more, err := l.Log.LoadPage(ctx, subject, afterSeq)
 	l.loaded.Add(int64(len(msgs)))
-	return msgs, err
+	return msgs, more, err
 }
 
 // longConversation starts a conversation of a and b on h and sends n
@@ -102,5 +103,55 @@ func TestSnapshotOffTheLogIsNotTrusted(t *testing.T) {
 	h.must("messenger:a", api.ActionMessageEdit, map[string]any{"conversation_id": conv, "message_id": ids[0], "text": "edited"})
 	if n := counter.loaded.Load(); n < int64(len(ids)) {
 		t.Errorf("loaded %d events after a forged snapshot, want the whole conversation (%d)", n, len(ids)+1)
+	}
+}
+
+// pagedLog cuts every page of conversation conv to pageSize messages, and
+// fails its failAt-th page (counting from 1) as a log that did not answer
+// in time.
+type pagedLog struct {
+	loadCounter
+	conv     string
+	pageSize int
+	pages    atomic.Int64
+	failAt   int64
+}
+
+func (l *pagedLog) LoadPage(ctx context.Context, subject string, afterSeq uint64) ([]events.Message, bool, error) {
+	if subject != events.ConversationSubject(l.conv) {
+		return l.Log.LoadPage(ctx, subject, afterSeq)
+	}
+	if l.pages.Add(1) == l.failAt {
+		return nil, false, eventlog.ErrUnavailable
+	}
+	msgs, more, err := l.loadCounter.LoadPage(ctx, subject, afterSeq)
+	if len(msgs) > l.pageSize {
+		l.loaded.Add(int64(l.pageSize - len(msgs))) // counted what it keeps only
+		msgs, more = msgs[:l.pageSize], true
+	}
+	return msgs, more, err
+}
+
+// A conversation whose first load runs out of time (its history written
+// before snapshots) keeps what it folded: the command is refused
+// unavailable, and the next one goes on from there, not from the start.
+func TestALongFirstLoadGoesOnWhereItStopped(t *testing.T) {
+	h := newHarness(t)
+	conv, ids := longConversation(h, 300) // no snapshots: folded from the start
+	paged := &pagedLog{conv: conv, pageSize: 50, failAt: 4}
+	store, err := snapshots.Open(h.ctx, h.js, snapshots.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.wrapLog = func(l service.Log) service.Log { paged.Log = l; return paged }
+	h.restart(service.Options{Snapshots: store, SnapshotEvery: 64})
+	edit := map[string]any{"conversation_id": conv, "message_id": ids[0], "text": "edited"}
+	h.refused(api.CodeUnavailable, "messenger:a", api.ActionMessageEdit, edit)
+	if n := paged.loaded.Load(); n != 150 {
+		t.Fatalf("the first attempt folded %d events before the log failed, want 150", n)
+	}
+	h.must("messenger:a", api.ActionMessageEdit, map[string]any{"conversation_id": conv, "message_id": ids[0], "text": "edited"})
+	if n := paged.loaded.Load(); n != int64(len(ids)+1) {
+		t.Errorf("%d events loaded over both attempts, want each of the %d once", n, len(ids)+1)
 	}
 }

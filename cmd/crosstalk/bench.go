@@ -51,6 +51,7 @@ func newBenchCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&opts.IntakeBacklog, "intake-backlog", bench.DefaultIntakeBacklog, "message.send commands published to the durable intake before the intake figure starts its consumer")
 	f.IntVar(&opts.InboxStore, "inbox-store", bench.DefaultInboxStore, "conversations in the read model query_inbox reads (it also measures at 10000)")
 	f.IntVar(&opts.Close, "close", bench.DefaultClose, "cross-app conversations policy_close closes")
+	f.IntVar(&opts.LongConversation, "long-conversation", bench.DefaultLongConversation, "messages of the long conversation cold_load_long loads (issue 25 aims at 1000000)")
 	f.BoolVar(&quick, "quick", false, "shrink every phase (1s, 2000 events, intake commands and conversations) to try the command or test it")
 	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of each phase to this file, with the phase's name before the extension")
 	_ = f.MarkHidden("cpuprofile")
@@ -63,14 +64,15 @@ func quickOptions(cmd *cobra.Command, given bench.Options) bench.Options {
 	q := bench.Quick()
 	q.NatsURL, q.Credentials, q.CPUProfile = given.NatsURL, given.Credentials, given.CPUProfile
 	keep := map[string]func(){
-		"duration":       func() { q.Duration = given.Duration },
-		"conversations":  func() { q.Conversations = given.Conversations },
-		"clients":        func() { q.Clients = given.Clients },
-		"in-flight":      func() { q.InFlight = given.InFlight },
-		"backlog":        func() { q.Backlog = given.Backlog },
-		"intake-backlog": func() { q.IntakeBacklog = given.IntakeBacklog },
-		"inbox-store":    func() { q.InboxStore, q.InboxSmall = given.InboxStore, 0 }, // small: the default 10000
-		"close":          func() { q.Close = given.Close },
+		"duration":          func() { q.Duration = given.Duration },
+		"conversations":     func() { q.Conversations = given.Conversations },
+		"clients":           func() { q.Clients = given.Clients },
+		"in-flight":         func() { q.InFlight = given.InFlight },
+		"backlog":           func() { q.Backlog = given.Backlog },
+		"intake-backlog":    func() { q.IntakeBacklog = given.IntakeBacklog },
+		"inbox-store":       func() { q.InboxStore, q.InboxSmall = given.InboxStore, 0 }, // small: the default 10000
+		"close":             func() { q.Close = given.Close },
+		"long-conversation": func() { q.LongConversation = given.LongConversation },
 	}
 	for name, set := range keep {
 		if cmd.Flags().Changed(name) {
@@ -121,6 +123,16 @@ directory (or uses --nats-url) and measures, in one run:
                        own; the read model runs elsewhere, so none runs in
                        this process while it is measured. Target: its
                        cpu/op at most 2 × raw_occ_endpoint's (issue 23)
+  cold_load_long       the first message.send after a cold start (an empty
+  cold_load_short      cache) on a conversation of --long-conversation
+                       messages, and on one of 100; each was loaded once
+                       before (cold_load_first: history written without
+                       snapshots, read once), so the cold start reads its
+                       snapshot and the events after it. Also the live heap
+  cold_load_long_heap  the long conversation holds once cached, and
+  cold_old_message_edit
+                       an edit of its first message, long out of memory.
+                       Targets: <= 50 ms, <= 64 KiB, long <= 2 × short
   cmd_send_auth        cmd_send with requests in flight, and query_inbox on
   query_inbox_auth     the large read model, through per-app accounts: the
                        clients connect as an app, each request crosses the

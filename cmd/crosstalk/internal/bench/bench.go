@@ -50,6 +50,14 @@
 //     configuration natsconf generates; every other figure connects as the
 //     service principal, inside the account of the streams, so the two
 //     differ only by the import and the checks.
+//   - cold_load_long, cold_load_short, cold_load_long_heap,
+//     cold_old_message_edit and cold_load_first: a conversation of
+//     LongConversation messages and one of 100, generated into the log;
+//     each loaded once by a commands-only service with snapshots (the first
+//     load, of history written without snapshots: cold_load_first), then
+//     the first command on each after a second, cold start, the live heap
+//     the long one holds once cached, and an edit of its first message,
+//     long out of memory (issue 25).
 //   - cmd_send_durable (embedded broker only): cmd_send_pipelined's workload
 //     on a second embedded broker with SyncAlways and views that sync every
 //     batch, as serve --sync-always runs.
@@ -119,6 +127,10 @@ type Options struct {
 	// Close is how many open cross-app conversations policy_close closes.
 	// Default: 100000.
 	Close int
+	// LongConversation is how many messages the long conversation of the
+	// cold-load figures has (issue 25 aims at 1,000,000). Default:
+	// DefaultLongConversation.
+	LongConversation int
 	// BodySize is the size in bytes of each raw_js_async_pub message.
 	// Default: 256.
 	BodySize int
@@ -148,8 +160,10 @@ const (
 	DefaultInboxStore    = 100_000
 	DefaultInboxSmall    = 10_000
 	DefaultClose         = 100_000
-	DefaultBodySize      = 256
-	DefaultTextSize      = 64
+	// DefaultLongConversation is the default of Options.LongConversation.
+	DefaultLongConversation = 100_000
+	DefaultBodySize         = 256
+	DefaultTextSize         = 64
 )
 
 // EnsureDefaults fills every zero or negative field with its default.
@@ -163,6 +177,7 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.InboxStore, DefaultInboxStore)
 	setDefault(&o.InboxSmall, min(DefaultInboxSmall, o.InboxStore))
 	setDefault(&o.Close, DefaultClose)
+	setDefault(&o.LongConversation, DefaultLongConversation)
 	setDefault(&o.BodySize, DefaultBodySize)
 	setDefault(&o.TextSize, DefaultTextSize)
 	if o.Dir == "" {
@@ -185,7 +200,7 @@ func setDefault[T int | time.Duration](field *T, def T) {
 func Quick() Options {
 	return Options{
 		Duration: time.Second, Conversations: 100, Clients: 8, InFlight: 4,
-		Backlog: 2000, IntakeBacklog: 2000, InboxStore: 2000, InboxSmall: 500, Close: 2000,
+		Backlog: 2000, IntakeBacklog: 2000, InboxStore: 2000, InboxSmall: 500, Close: 2000, LongConversation: 2000,
 	}
 }
 
@@ -274,6 +289,9 @@ func (r *runner) measure(ctx context.Context) error {
 		return err
 	}
 	if err := wrapPhase(figSendNode, r.cmdSendCommandsNode(ctx)); err != nil {
+		return err
+	}
+	if err := wrapPhase(figColdLong, r.coldLoad(ctx)); err != nil {
 		return err
 	}
 	if err := wrapPhase(figSendDurable, r.cmdSendDurable(ctx)); err != nil {

@@ -25,6 +25,7 @@ func tiny() Options {
 	return Options{
 		Duration: 200 * time.Millisecond, Conversations: 20, Clients: 4, InFlight: 3,
 		Backlog: 300, IntakeBacklog: 300, InboxStore: 300, InboxSmall: 120, Close: 150,
+		LongConversation: 1500, // past a snapshot's interval and a conversation's memory
 		Logger: testkit.Quiet(),
 	}
 }
@@ -36,6 +37,7 @@ var figureNames = []string{
 	"backlog_publish", "projector_catchup", "projector_catchup_feed",
 	"cmd_send_sync", "cmd_send_pipelined", "cmd_send", "feed",
 	"policy_close", "policy_close_all_closed", "rebuild", "rebuild_rate", "intake", "cmd_send_commands_node",
+	"cold_load_first", "cold_load_short", "cold_load_long", "cold_load_long_heap", "cold_old_message_edit",
 }
 
 // embeddedFigureNames are the figures measured only on the embedded broker:
@@ -54,6 +56,7 @@ var (
 		"rebuild_rate cpu/op",
 		"query_inbox cpu/op", "query_inbox p99", "query_inbox_1client p99", "query_inbox flat", "policy_close",
 		"intake/raw_js_async_pub",
+		"cold_load_long", "cold_load_long_heap", "cold_load_long/cold_load_short",
 	}
 	embeddedTargetNames = []string{"cmd_send_auth cpu/op", "query_inbox_auth cpu/op"}
 )
@@ -107,9 +110,9 @@ func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
 	if in, _ := res.Figure("intake"); in.Count != int64(opts.IntakeBacklog) {
 		t.Errorf("intake decided %d commands, want %d", in.Count, opts.IntakeBacklog)
 	}
-	checkTargets(t, res, targetNames, 13)
+	checkTargets(t, res, targetNames, 14)
 	for _, want := range []string{"raw_js_async_pub", "projector_catchup", "cmd_send_pipelined", "policy_close", "rebuild",
-		"intake_publish", "intake", "cmd_send_commands_node"} {
+		"intake_publish", "intake", "cmd_send_commands_node", "cold_load_publish"} {
 		if !strings.Contains(phases.String(), want+"\n") {
 			t.Errorf("progress never heard of phase %s:\n%s", want, phases.String())
 		}
@@ -141,7 +144,7 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigures(t, res, append(slices.Clone(figureNames), embeddedFigureNames...))
-	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 18)
+	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 19)
 	var cpuRatios int
 	for _, q := range res.Ratios {
 		if q.Measure == MeasureCPUPerOp {

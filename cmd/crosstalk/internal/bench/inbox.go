@@ -247,7 +247,9 @@ func (frozenLog) AppendAll(_ context.Context, entries []eventlog.Entry) []eventl
 	return results
 }
 
-func (frozenLog) Load(context.Context, string, uint64) ([]events.Message, error) { return nil, nil }
+func (frozenLog) LoadPage(context.Context, string, uint64) ([]events.Message, bool, error) {
+	return nil, false, nil
+}
 
 func (frozenLog) LastSeqOn(context.Context, string) (uint64, error) { return 0, nil }
 

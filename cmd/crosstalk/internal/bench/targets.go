@@ -71,6 +71,7 @@ func (r *Result) evaluate() {
 	r.queryTargets()
 	r.closeTarget()
 	r.intakeTargets()
+	r.coldTargets()
 	r.cpuTarget(figSendAuth+" cpu/op", figSendAuth, wantAuth, "", figSendPiped)
 	r.cpuTarget(figQueryAuth+" cpu/op", figQueryAuth, wantAuth, "", figQuery)
 }
