@@ -26,7 +26,7 @@ func tiny() Options {
 		Duration: 200 * time.Millisecond, Conversations: 20, Clients: 4, InFlight: 3,
 		Backlog: 300, IntakeBacklog: 300, InboxStore: 300, InboxSmall: 120, Close: 150,
 		LongConversation: 1500, // past a snapshot's interval and a conversation's memory
-		Logger: testkit.Quiet(),
+		Logger:           testkit.Quiet(),
 	}
 }
 
