@@ -19,8 +19,8 @@ type Conversation struct {
 	CrossApp     bool
 	Closed       bool
 	ClosedBy     uint64                   // policy version that closed it, 0 if none
-	messages     map[string]*messageState // the recent ones (memory.go)
-	recent       []string                 // ids in messages, oldest first
+	messages     map[msgKey]messageState  // the recent ones (memory.go)
+	recent       []msgKey                 // ids in messages, oldest first
 	spill        map[string]MessageRecord // left memory, not yet kept (SpillRecords)
 	outside      bool                     // some messages live outside memory
 	count        int

@@ -80,7 +80,13 @@ func actorOf(e events.Event) (events.Account, error) {
 
 func (c *Conversation) addMessage(id string, sender events.Account, seq uint64) {
 	c.count++
-	c.remember(id, &messageState{index: c.count, sender: sender, sentSeq: seq})
+	for _, p := range c.Participants {
+		if p == sender {
+			sender = p // share the participant's string rather than keep the event's copy
+			break
+		}
+	}
+	c.remember(id, messageState{index: c.count, sender: sender, sentSeq: seq})
 }
 
 func (c *Conversation) applyRead(e events.Event) (events.Account, error) {

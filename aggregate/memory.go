@@ -3,6 +3,8 @@ package aggregate
 import (
 	"slices"
 
+	"github.com/google/uuid"
+
 	"github.com/crosstalk-dev/crosstalk/events"
 )
 
@@ -12,7 +14,7 @@ import (
 // aggregate and gives back (Recall) when a decision names it, so that a
 // conversation's state does not grow with its history
 // (docs/architecture.md, "Snapshots and message records").
-const MessageMemory = 256
+const MessageMemory = 128
 
 // EndedCallMemory bounds the ended calls a conversation remembers, besides
 // every running one: a call_id reused after that many newer calls ended is
@@ -34,43 +36,70 @@ type MessageRecord struct {
 // messageState is a message in memory.
 type messageState struct {
 	index   int
-	sender  events.Account
+	sender  events.Account // the participant's string, shared
 	unsent  bool
 	sentSeq uint64
 }
 
-func (m *messageState) record(id string) MessageRecord {
+// msgKey is a message id held in memory: 16 bytes rather than a 36-byte
+// string of its own. Only ids in canonical UUID form are held: a command
+// can name no other (checkID), so another in the log is never looked for.
+type msgKey [16]byte
+
+func keyOfMessage(id string) (msgKey, bool) {
+	if !events.ValidUUID(id) {
+		return msgKey{}, false
+	}
+	u, err := uuid.Parse(id)
+	return msgKey(u), err == nil
+}
+
+func (k msgKey) id() string { return uuid.UUID(k).String() }
+
+func (m messageState) record(id string) MessageRecord {
 	return MessageRecord{ID: id, Index: m.index, Sender: m.sender, Unsent: m.unsent, SentSeq: m.sentSeq}
 }
 
 // remember puts a message in memory, newest, and moves the oldest out to
 // the spill once more than MessageMemory are held.
-func (c *Conversation) remember(id string, m *messageState) {
+func (c *Conversation) remember(id string, m messageState) {
+	k, ok := keyOfMessage(id)
+	if !ok {
+		return
+	}
 	if c.messages == nil {
-		c.messages = make(map[string]*messageState)
+		c.messages = make(map[msgKey]messageState, MessageMemory)
+		c.recent = make([]msgKey, 0, MessageMemory)
 	}
-	if _, held := c.messages[id]; !held {
-		c.recent = append(c.recent, id)
-	}
-	c.messages[id] = m
 	delete(c.spill, id)
-	for len(c.recent) > MessageMemory {
-		old := c.recent[0]
-		c.recent = slices.Delete(c.recent, 0, 1)
-		if c.spill == nil {
-			c.spill = make(map[string]MessageRecord)
-		}
-		c.spill[old] = c.messages[old].record(old)
-		delete(c.messages, old)
-		c.outside = true
+	if _, held := c.messages[k]; held {
+		c.messages[k] = m
+		return
 	}
+	c.messages[k] = m
+	if len(c.recent) < MessageMemory {
+		c.recent = append(c.recent, k)
+		return
+	}
+	old := c.recent[0]
+	copy(c.recent, c.recent[1:])
+	c.recent[len(c.recent)-1] = k
+	if c.spill == nil {
+		c.spill = make(map[string]MessageRecord)
+	}
+	oldID := old.id()
+	c.spill[oldID] = c.messages[old].record(oldID)
+	delete(c.messages, old)
+	c.outside = true
 }
 
 // find returns the message id in memory or in the spill, without moving
 // it: Decide changes nothing.
 func (c *Conversation) find(id string) (messageState, bool) {
-	if m, ok := c.messages[id]; ok {
-		return *m, true
+	if k, ok := keyOfMessage(id); ok {
+		if m, ok := c.messages[k]; ok {
+			return m, true
+		}
 	}
 	if r, ok := c.spill[id]; ok {
 		return messageState{index: r.Index, sender: r.Sender, unsent: r.Unsent, sentSeq: r.SentSeq}, true
@@ -80,8 +109,10 @@ func (c *Conversation) find(id string) (messageState, bool) {
 
 // markUnsent records that message id was unsent, wherever it is held.
 func (c *Conversation) markUnsent(id string) {
-	if m, ok := c.messages[id]; ok {
+	k, _ := keyOfMessage(id)
+	if m, ok := c.messages[k]; ok {
 		m.unsent = true
+		c.messages[k] = m
 		return
 	}
 	if r, ok := c.spill[id]; ok {
@@ -145,7 +176,7 @@ func (c *Conversation) Recall(r MessageRecord) {
 	if r.ID == "" || r.Index <= 0 || r.Index > c.count {
 		return
 	}
-	c.remember(r.ID, &messageState{index: r.Index, sender: r.Sender, unsent: r.Unsent, sentSeq: r.SentSeq})
+	c.remember(r.ID, messageState{index: r.Index, sender: r.Sender, unsent: r.Unsent, sentSeq: r.SentSeq})
 }
 
 // Spilled is how many message records wait in the spill.
@@ -198,8 +229,10 @@ func (c *Conversation) setCall(id string, running bool) {
 // Respill puts a record SpillRecords returned back into the spill, when
 // the caller could not keep it.
 func (c *Conversation) Respill(r MessageRecord) {
-	if _, held := c.messages[r.ID]; held {
-		return
+	if k, ok := keyOfMessage(r.ID); ok {
+		if _, held := c.messages[k]; held {
+			return
+		}
 	}
 	if c.spill == nil {
 		c.spill = make(map[string]MessageRecord)

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,15 +45,12 @@ type callRecord struct {
 }
 
 type streamSnapshot struct {
-	Version  uint64        `json:"version"`
-	LastSeq  uint64        `json:"last_seq"`
-	LastHash string        `json:"last_hash"`
-	Prior    []priorRecord `json:"prior,omitempty"` // oldest first
-}
-
-type priorRecord struct {
-	Key string `json:"key"`
-	Prior
+	Version  uint64 `json:"version"`
+	LastSeq  uint64 `json:"last_seq"`
+	LastHash string `json:"last_hash"`
+	// Prior is the remembered commands, oldest first, 16 bytes each: the
+	// key's hash and the sequence, big-endian.
+	Prior []byte `json:"prior,omitempty"`
 }
 
 // Snapshot encodes the conversation's decision state, which
@@ -65,8 +63,8 @@ func (c *Conversation) Snapshot() ([]byte, error) {
 	s := conversationSnapshot{Format: snapshotFormat, ID: c.ID, Started: c.Started, Participants: c.Participants,
 		CrossApp: c.CrossApp, Closed: c.Closed, ClosedBy: c.ClosedBy, Count: c.count, Outside: c.outside,
 		ReadUpTo: c.readUpTo, Stream: c.Stream.snapshot()}
-	for _, id := range c.recent {
-		s.Messages = append(s.Messages, c.messages[id].record(id))
+	for _, k := range c.recent {
+		s.Messages = append(s.Messages, c.messages[k].record(k.id()))
 	}
 	for _, id := range c.callOrder {
 		s.Calls = append(s.Calls, callRecord{ID: id, Running: c.calls[id]})
@@ -89,7 +87,7 @@ func RestoreConversation(data []byte) (*Conversation, error) {
 		c.Apps = events.AppsOf(s.Participants)
 	}
 	for _, m := range s.Messages {
-		c.remember(m.ID, &messageState{index: m.Index, sender: m.Sender, unsent: m.Unsent, sentSeq: m.SentSeq})
+		c.remember(m.ID, messageState{index: m.Index, sender: m.Sender, unsent: m.Unsent, sentSeq: m.SentSeq})
 	}
 	c.spill = nil
 	c.outside = s.Outside
@@ -102,17 +100,18 @@ func RestoreConversation(data []byte) (*Conversation, error) {
 
 func (s *Stream) snapshot() streamSnapshot {
 	out := streamSnapshot{Version: s.Version, LastSeq: s.LastSeq, LastHash: s.LastHash}
-	for i := range s.order {
-		key := s.order[(s.next0+i)%len(s.order)]
-		out.Prior = append(out.Prior, priorRecord{Key: key, Prior: s.prior[key]})
+	out.Prior = make([]byte, 0, 16*len(s.prior))
+	for i := range s.prior {
+		e := s.prior[(s.next0+i)%len(s.prior)]
+		out.Prior = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(out.Prior, e.key), e.seq)
 	}
 	return out
 }
 
 func (s streamSnapshot) restore() Stream {
 	st := Stream{Version: s.Version, LastSeq: s.LastSeq, LastHash: s.LastHash}
-	for _, p := range s.Prior {
-		st.remember(p.Key, p.Prior)
+	for b := s.Prior; len(b) >= 16; b = b[16:] {
+		st.remember(priorEntry{key: binary.BigEndian.Uint64(b), seq: binary.BigEndian.Uint64(b[8:])})
 	}
 	return st
 }

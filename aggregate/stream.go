@@ -1,6 +1,8 @@
 package aggregate
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -19,27 +21,50 @@ type Stream struct {
 	Version  uint64
 	LastSeq  uint64
 	LastHash string
-	prior    map[string]Prior
-	order    []string // command ids in prior, oldest first (a ring)
-	next0    int      // index of the oldest entry in order once full
+	// prior is a ring of the last PriorLimit commands, oldest at next0
+	// once full: 16 bytes each (a hash of the command's key and its
+	// event's sequence), found by a scan, so that a conversation's memory
+	// stays small whatever its history (docs/architecture.md, "Snapshots
+	// and message records").
+	prior []priorEntry
+	next0 int
 }
 
 // PriorLimit bounds the command ids an aggregate remembers.
 const PriorLimit = 1024
 
-// Prior is what a command already did: enough to repeat its first reply.
+// Prior is what a command already did: the stream sequence of its event,
+// where its first reply is read back.
 type Prior struct {
-	EventID       string
-	Seq           uint64
-	Version       uint64
-	PolicyVersion uint64
+	Seq uint64
+}
+
+// priorEntry is one remembered command.
+type priorEntry struct {
+	key uint64 // keyHash of its key
+	seq uint64
+}
+
+// keyHash is the first 8 bytes of the SHA-256 of a command key. Two keys
+// of one aggregate's last PriorLimit commands sharing it is a chance of
+// about 2^-44; the service's duplicate reply checks the event it reads
+// back was decided from the same command anyway (SameCommand).
+func keyHash(key string) uint64 {
+	sum := sha256.Sum256([]byte(key))
+	return binary.BigEndian.Uint64(sum[:8])
 }
 
 // Prior reports whether the command of key (events.CommandKey: its app and
 // its id) already produced an event here.
 func (s *Stream) Prior(key string) (Prior, bool) {
-	p, ok := s.prior[key]
-	return p, ok
+	h := keyHash(key)
+	for i := len(s.prior) - 1; i >= 0; i-- { // newest first: a retry is usually recent
+		e := s.prior[(s.next0+i)%len(s.prior)]
+		if e.key == h {
+			return Prior{Seq: e.seq}, true
+		}
+	}
+	return Prior{}, false
 }
 
 // next builds the aggregate's next event: envelope, chain fields, the
@@ -68,29 +93,25 @@ func (s *Stream) advance(r events.Recorded, app events.App) {
 	if r.Event.CausationID == "" {
 		return
 	}
-	s.remember(events.CommandKey(app, r.Event.CausationID), Prior{
-		EventID: r.Event.ID, Seq: r.Seq, Version: s.Version, PolicyVersion: r.Event.PolicyVersion,
-	})
+	s.remember(priorEntry{key: keyHash(events.CommandKey(app, r.Event.CausationID)), seq: r.Seq})
 }
 
-// remember records a command's result, forgetting the oldest beyond
-// PriorLimit.
-func (s *Stream) remember(id string, p Prior) {
-	if s.prior == nil {
-		s.prior = make(map[string]Prior)
+// remember records a command's event, forgetting the oldest beyond
+// PriorLimit. A key seen again (a command that made a second event)
+// keeps its first place and takes the newer sequence.
+func (s *Stream) remember(p priorEntry) {
+	for i := range s.prior {
+		if s.prior[i].key == p.key {
+			s.prior[i].seq = p.seq
+			return
+		}
 	}
-	if _, seen := s.prior[id]; seen {
-		s.prior[id] = p
+	if len(s.prior) < PriorLimit {
+		s.prior = append(s.prior, p)
 		return
 	}
-	if len(s.order) < PriorLimit {
-		s.order = append(s.order, id)
-	} else {
-		delete(s.prior, s.order[s.next0])
-		s.order[s.next0] = id
-		s.next0 = (s.next0 + 1) % PriorLimit
-	}
-	s.prior[id] = p
+	s.prior[s.next0] = p
+	s.next0 = (s.next0 + 1) % PriorLimit
 }
 
 // Skip moves the position past a stored message of the subject that is not

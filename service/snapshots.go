@@ -21,7 +21,7 @@ type Snapshots interface {
 }
 
 // DefaultSnapshotEvery is the default of Options.SnapshotEvery.
-const DefaultSnapshotEvery = 1024
+const DefaultSnapshotEvery = 128
 
 // errSnapshotOffLog refuses a snapshot or record the log contradicts.
 var errSnapshotOffLog = errors.New("not what the log holds at its sequence")

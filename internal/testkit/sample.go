@@ -20,7 +20,7 @@ const (
 	SampleConversation                = "c1"
 	SampleSender       events.Account = "alpha:ann"
 	SampleOther        events.Account = "beta:bob"
-	SampleMessageID                   = "m1"
+	SampleMessageID                   = "0190a000-0000-7000-8000-000000000001" // a UUID, as a command can only name
 	SampleCallID                      = "k1"
 )
 
