@@ -199,3 +199,31 @@ func TestGroupCommitAllowsAtomicOnAnExistingStream(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A partitioned log commits each stream's share of a round as a batch of
+// that stream, every entry where its result says.
+func TestGroupCommitPartitioned(t *testing.T) {
+	srv := natstest.StartSyncAlways(t)
+	l, err := eventlog.Open(testContext(t), srv.JetStream(t), eventlog.Options{GroupCommit: true, Partitions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &commits{}
+	eventlog.ObserveCommits(l, c.add)
+	var entries []eventlog.Entry
+	for i := range 200 {
+		entries = append(entries, eventlog.Entry{Subject: conv(i), MsgID: fmt.Sprint("m-", i), Data: []byte(fmt.Sprint(i))})
+	}
+	for i, r := range l.AppendAll(testContext(t), entries) {
+		if r.Err != nil {
+			t.Fatalf("entry %d: %v", i, r.Err)
+		}
+		m, err := l.StreamOf(conv(i)).Get(testContext(t), r.Seq)
+		if err != nil || m.Subject != conv(i) || string(m.Data) != fmt.Sprint(i) {
+			t.Fatalf("entry %d at seq %d: %+v, %v", i, r.Seq, m, err)
+		}
+	}
+	if c.batches != 2 || c.entries != len(entries) {
+		t.Fatalf("%d entries in %d batches; want all %d in one batch per partition", c.entries, c.batches, len(entries))
+	}
+}

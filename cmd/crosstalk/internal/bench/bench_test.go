@@ -55,7 +55,7 @@ var (
 		"query_inbox cpu/op", "query_inbox p99", "query_inbox_1client p99", "query_inbox flat", "policy_close",
 		"intake/raw_js_async_pub",
 	}
-	embeddedTargetNames = []string{"cmd_send_auth cpu/op", "query_inbox_auth cpu/op"}
+	embeddedTargetNames = []string{"cmd_send_auth cpu/op", "query_inbox_auth cpu/op", "cmd_send_durable/cmd_send"}
 )
 
 // checkTargets checks that res has exactly the targets names, in order,
