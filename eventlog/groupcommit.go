@@ -122,10 +122,11 @@ func (c *committer) next() []*pendingAppend {
 // commit publishes group, as one batch when it is large enough and else,
 // or when the batch fails, one by one, and answers each caller.
 func (c *committer) commit(group []*pendingAppend) {
-	ctx, cancel := c.log.withDefaultTimeout(context.Background())
-	defer cancel()
 	if len(group) >= minGroup {
-		if first, ok := c.batch(ctx, group); ok {
+		ctx, cancel := c.log.withDefaultTimeout(context.Background())
+		first, ok := c.batch(ctx, group)
+		cancel()
+		if ok {
 			if c.committed != nil {
 				c.committed(first, len(group))
 			}
@@ -135,6 +136,10 @@ func (c *committer) commit(group []*pendingAppend) {
 			return
 		}
 	}
+	// A timeout of its own: a batch that timed out leaves its entries
+	// the whole of one.
+	ctx, cancel := c.log.withDefaultTimeout(context.Background())
+	defer cancel()
 	c.singles(ctx, group)
 }
 
