@@ -52,11 +52,7 @@ func (l *Log) Append(ctx context.Context, subject string, expectedSeq uint64, ms
 	// header; JetStream recognises it by its msgID alone.
 	header := l.sign(e)
 	for {
-		f, err := l.publishAsync(e, header)
-		if err != nil {
-			return 0, false, err
-		}
-		r := l.await(ctx, e, f)
+		r := l.commitAppend(ctx, e, header)
 		if !errors.Is(r.Err, errRepublish) {
 			return r.Seq, r.Duplicate, r.Err
 		}

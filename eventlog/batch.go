@@ -38,6 +38,9 @@ func (l *Log) AppendAll(ctx context.Context, entries []Entry) []Result {
 	results := make([]Result, len(entries))
 	futures := make([]jetstream.PubAckFuture, len(entries))
 	headers := l.signAll(entries)
+	if l.grouped() {
+		return l.appendAllGrouped(ctx, entries, headers)
+	}
 	for i, e := range entries {
 		futures[i], results[i].Err = l.route(e.Subject).publishAsync(e, headers[i])
 	}
@@ -74,11 +77,8 @@ func (l *Log) await(ctx context.Context, e Entry, f jetstream.PubAckFuture) Resu
 // publishAsync publishes e with header as its signature ("" when the log
 // does not sign).
 func (l *Log) publishAsync(e Entry, header string) (jetstream.PubAckFuture, error) {
-	if !strings.HasPrefix(e.Subject, subjectPrefix) {
-		return nil, fmt.Errorf("append to %q: subject is not under %s", e.Subject, subjectPrefix+">")
-	}
-	if err := l.ConfigProblem(); err != nil {
-		return nil, fmt.Errorf("append to %s refused: %w", e.Subject, err)
+	if err := l.check(e); err != nil {
+		return nil, err
 	}
 	opts := []jetstream.PublishOpt{jetstream.WithExpectLastSequencePerSubject(e.ExpectedSeq)}
 	if e.MsgID != "" {
@@ -89,6 +89,18 @@ func (l *Log) publishAsync(e Entry, header string) (jetstream.PubAckFuture, erro
 		return nil, fmt.Errorf("append to %s after seq %d: %w", e.Subject, e.ExpectedSeq, mapError(err))
 	}
 	return f, nil
+}
+
+// check refuses e before it is published: a subject outside the log, or
+// a stream ConfigProblem finds wrong.
+func (l *Log) check(e Entry) error {
+	if !strings.HasPrefix(e.Subject, subjectPrefix) {
+		return fmt.Errorf("append to %q: subject is not under %s", e.Subject, subjectPrefix+">")
+	}
+	if err := l.ConfigProblem(); err != nil {
+		return fmt.Errorf("append to %s refused: %w", e.Subject, err)
+	}
+	return nil
 }
 
 // message is the NATS message of e on subject (the physical one), with

@@ -74,6 +74,17 @@ type Options struct {
 	// wrapping ErrPartitionsMismatch otherwise). Default 0: the existing
 	// log's number, else 1.
 	Partitions int
+	// GroupCommit publishes the appends of concurrent callers on one
+	// stream together, as one JetStream atomic batch (groupcommit.go),
+	// for a server that runs with SyncAlways: nats-server fsyncs such a
+	// batch once, before it acknowledges it, where it fsyncs every single
+	// publish. Open creates the streams with allow_atomic, or turns it on
+	// in existing ones (nats-server 2.12 or later). Each append's result
+	// still arrives only once JetStream acknowledged its event; a batch
+	// refused as a whole (a conflict or duplicate among its entries) is
+	// published again one entry at a time. Default false: every append is
+	// published alone.
+	GroupCommit bool
 }
 
 // Defaults of Options.
@@ -112,6 +123,9 @@ type Log struct {
 	direct *directGetter
 	// config is what the last CheckConfig found wrong; see watch.go.
 	config configWatch
+	// group commits the appends to the stream in batches
+	// (Options.GroupCommit); nil publishes each alone.
+	group *committer
 }
 
 // Open returns the Log on the stream CROSSTALK, or on the streams of a
@@ -140,6 +154,9 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, erro
 	}
 	return openLayout(opts, n, func(s streamSpec) (jetstream.Stream, error) {
 		stream, err := ensureStream(ctx, js, streamConfig(opts, s), opts.Logger)
+		if err == nil && opts.GroupCommit {
+			stream, err = allowAtomic(ctx, js, stream)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open stream %s: %w", s.name, err)
 		}
@@ -163,6 +180,9 @@ func openLayout(opts Options, n int, open func(streamSpec) (jetstream.Stream, er
 		l, err := newLog(js, stream, s, opts.Logger, signer)
 		if err != nil {
 			return nil, err
+		}
+		if opts.GroupCommit {
+			l.group = &committer{log: l}
 		}
 		parts = append(parts, l)
 	}

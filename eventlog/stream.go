@@ -33,7 +33,24 @@ func streamConfig(opts Options, spec streamSpec) jetstream.StreamConfig {
 	}
 	spec.configure(&cfg)
 	opts.replication().apply(&cfg)
+	cfg.AllowAtomicPublish = opts.GroupCommit
 	return cfg
+}
+
+// allowAtomic turns on atomic batch publish (allow_atomic) in stream, which
+// Options.GroupCommit needs, if it is off: a stream created without it
+// keeps its history and gains the setting in place.
+func allowAtomic(ctx context.Context, js jetstream.JetStream, stream jetstream.Stream) (jetstream.Stream, error) {
+	cfg := stream.CachedInfo().Config
+	if cfg.AllowAtomicPublish {
+		return stream, nil
+	}
+	cfg.AllowAtomicPublish = true
+	updated, err := js.UpdateStream(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("allow atomic publish (group commit): %w", err)
+	}
+	return updated, nil
 }
 
 // ensureStream returns the stream named cfg.Name, creating it with cfg if

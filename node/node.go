@@ -73,7 +73,9 @@ type Options struct {
 	// the existing log's number, else 1.
 	Partitions int
 	// SyncAlways fsyncs every JetStream write (embedded server only) before
-	// it is acknowledged, and every batch of the views.
+	// it is acknowledged, and every batch of the views; the log then
+	// commits concurrent appends in shared batches, one fsync each
+	// (eventlog.Options.GroupCommit).
 	SyncAlways bool
 	// ViewsCacheSize is the size in bytes of Pebble's block cache.
 	// Default: projector's (64 MiB). The aggregates the service keeps in

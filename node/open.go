@@ -70,7 +70,8 @@ func (n *Node) openStreams(ctx context.Context, js jetstream.JetStream, o Option
 	}
 	var err error
 	n.log, err = eventlog.Open(ctx, js, eventlog.Options{Logger: o.Logger, Signer: signer,
-		Replicas: o.Replicas, PlacementTags: o.PlacementTags, Partitions: o.Partitions})
+		Replicas: o.Replicas, PlacementTags: o.PlacementTags, Partitions: o.Partitions,
+		GroupCommit: groupCommit(o)})
 	if err := check(err); err != nil {
 		return err
 	}
@@ -156,4 +157,12 @@ func (n *Node) viewsOptions(o Options) projector.Options {
 		vo.Now = o.Service.Clock.Now
 	}
 	return vo
+}
+
+// groupCommit reports whether the log commits concurrent appends in
+// batches: on the embedded server with SyncAlways, which fsyncs each
+// single publish but a single-replica stream's atomic batch once
+// (docs/reliability.md, Sync setting).
+func groupCommit(o Options) bool {
+	return o.SyncAlways && o.NatsURL == "" && o.Replicas <= 1
 }

@@ -8,6 +8,12 @@
 // Write appends one, WriteAll appends a round of jobs on distinct subjects
 // with one publish round and one batch signature.
 //
+// On a log that commits in groups (eventlog.Options.GroupCommit, `serve
+// --sync-always`), the entries of Write and WriteAll may share one atomic
+// batch with other callers' appends. A batch that one conflict or
+// duplicate refuses is published again entry by entry by the log, so each
+// job still settles with its own result, as without group commit.
+//
 // Signing and sealing are the log's (eventlog.Options.Signer signs what it
 // appends; a batch is signed once), so a Job hands over the event's bytes
 // and never a signature.

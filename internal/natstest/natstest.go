@@ -46,6 +46,13 @@ func StartWithDir(t testing.TB, dir string) *Server {
 	return start(t, dir, server.RANDOM_PORT)
 }
 
+// StartSyncAlways is Start with SyncAlways, as `serve --sync-always` runs
+// the embedded server: every JetStream write is fsynced before its ack.
+func StartSyncAlways(t testing.TB) *Server {
+	t.Helper()
+	return startWith(t, t.TempDir(), server.RANDOM_PORT, func(o *server.Options) { o.SyncAlways = true })
+}
+
 // Restart shuts s down, if it is still running, and starts a new server on
 // the same store directory and the same client port, so that connections
 // made with Connect reconnect to the new server by themselves.

@@ -58,7 +58,7 @@ var (
 		"intake/raw_js_async_pub",
 		"cold_load_long", "cold_load_long_heap", "cold_load_long/cold_load_short",
 	}
-	embeddedTargetNames = []string{"cmd_send_auth cpu/op", "query_inbox_auth cpu/op"}
+	embeddedTargetNames = []string{"cmd_send_auth cpu/op", "query_inbox_auth cpu/op", "cmd_send_durable/cmd_send"}
 )
 
 // checkTargets checks that res has exactly the targets names, in order,
@@ -289,6 +289,7 @@ func TestTargetsTableAndJSON(t *testing.T) {
 		"rebuild_rate cpu/op": false, "query_inbox cpu/op": false, "query_inbox p99": true,
 		"query_inbox_1client p99": false, "query_inbox flat": false, "policy_close": true,
 		"cmd_send_auth cpu/op": false, "query_inbox_auth cpu/op": true, "intake/raw_js_async_pub": false,
+		"cmd_send_durable/cmd_send": true,
 	}
 	if len(r.Targets) != len(want) {
 		t.Errorf("%d targets, want %d: %+v", len(r.Targets), len(want), r.Targets)

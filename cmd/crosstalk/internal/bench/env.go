@@ -90,7 +90,8 @@ func startEnv(ctx context.Context, opts Options, kind envKind) (e *env, err erro
 	if err != nil {
 		return e, err
 	}
-	e.log, err = eventlog.Open(ctx, e.js, eventlog.Options{Logger: opts.Logger, Signer: events.NewSigner(key), Partitions: kind.partitions})
+	e.log, err = eventlog.Open(ctx, e.js, eventlog.Options{Logger: opts.Logger, Signer: events.NewSigner(key), Partitions: kind.partitions,
+		GroupCommit: kind.durable})
 	return e, err
 }
 

@@ -55,6 +55,9 @@ const (
 	wantAuth = 1.15
 	// wantIntake is issue 16's aim: intake / raw_js_async_pub.
 	wantIntake = 0.3
+	// wantDurable is issue 25's aim: cmd_send_durable / cmd_send, what
+	// group commit keeps of the throughput under SyncAlways.
+	wantDurable = 0.5
 	// wantFeed is issue 17's aim: the projector's CPU per event with live
 	// feeds published, at most this many times its CPU without.
 	wantFeed = 1.2
@@ -74,6 +77,17 @@ func (r *Result) evaluate() {
 	r.coldTargets()
 	r.cpuTarget(figSendAuth+" cpu/op", figSendAuth, wantAuth, "", figSendPiped)
 	r.cpuTarget(figQueryAuth+" cpu/op", figQueryAuth, wantAuth, "", figQuery)
+	r.durableTarget()
+}
+
+// durableTarget: cmd_send_durable against cmd_send (issue 25), measured on
+// an embedded broker only.
+func (r *Result) durableTarget() {
+	d, okD := r.sum(MeasureValue, figSendDurable)
+	s, okS := r.sum(MeasureValue, figSend)
+	if okD && okS {
+		r.atLeast(figSendDurable+"/"+figSend, d/s, wantDurable)
+	}
 }
 
 // commandTargets: cmd_send against its floor (raw_occ_endpoint) and the
