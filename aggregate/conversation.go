@@ -18,11 +18,12 @@ type Conversation struct {
 	Apps         []events.App
 	CrossApp     bool
 	Closed       bool
-	ClosedBy     uint64                   // policy version that closed it, 0 if none
-	messages     map[msgKey]messageState  // the recent ones (memory.go)
-	recent       []msgKey                 // ids in messages, oldest first
-	spill        map[string]MessageRecord // left memory, not yet kept (SpillRecords)
-	outside      bool                     // some messages live outside memory
+	ClosedBy     uint64                    // policy version that closed it, 0 if none
+	messages     map[msgKey]messageState   // the recent ones (memory.go)
+	recent       []msgKey                  // ids in messages, oldest first
+	spill        map[msgKey]messageState   // left memory, not yet kept (SpillRecords)
+	strangers    map[msgKey]events.Account // senders who are not participants: rare
+	outside      bool                      // some messages live outside memory
 	count        int
 	readUpTo     map[events.Account]int
 	calls        map[string]bool // call id -> still running

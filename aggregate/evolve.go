@@ -80,13 +80,7 @@ func actorOf(e events.Event) (events.Account, error) {
 
 func (c *Conversation) addMessage(id string, sender events.Account, seq uint64) {
 	c.count++
-	for _, p := range c.Participants {
-		if p == sender {
-			sender = p // share the participant's string rather than keep the event's copy
-			break
-		}
-	}
-	c.remember(id, messageState{index: c.count, sender: sender, sentSeq: seq})
+	c.rememberRecord(MessageRecord{ID: id, Index: c.count, Sender: sender, SentSeq: seq})
 }
 
 func (c *Conversation) applyRead(e events.Event) (events.Account, error) {
@@ -101,8 +95,8 @@ func (c *Conversation) applyRead(e events.Event) (events.Account, error) {
 	if c.readUpTo == nil {
 		c.readUpTo = make(map[events.Account]int)
 	}
-	if m.index > c.readUpTo[d.Account] {
-		c.readUpTo[d.Account] = m.index
+	if int(m.index) > c.readUpTo[d.Account] {
+		c.readUpTo[d.Account] = int(m.index)
 	}
 	return d.Account, nil
 }

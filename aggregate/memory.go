@@ -33,12 +33,44 @@ type MessageRecord struct {
 	SentSeq uint64         `json:"sent_seq"`
 }
 
-// messageState is a message in memory.
+// messageState is a message in memory: 16 bytes. Its sender is the
+// participant at from; one that is none (an event the log holds that no
+// decision would make) is in Conversation.strangers.
 type messageState struct {
-	index   int
-	sender  events.Account // the participant's string, shared
-	unsent  bool
 	sentSeq uint64
+	index   int32
+	from    uint16
+	unsent  bool
+}
+
+// stranger is messageState.from for a sender who is not a participant.
+const stranger = ^uint16(0)
+
+// state is r as memory holds it.
+func (c *Conversation) state(k msgKey, r MessageRecord) messageState {
+	m := messageState{index: int32(r.Index), unsent: r.Unsent, sentSeq: r.SentSeq, from: stranger}
+	if i := slices.Index(c.Participants, r.Sender); i >= 0 {
+		m.from = uint16(i)
+	} else {
+		if c.strangers == nil {
+			c.strangers = make(map[msgKey]events.Account)
+		}
+		c.strangers[k] = r.Sender
+	}
+	return m
+}
+
+// sender is the account that sent m, whose key is k.
+func (c *Conversation) sender(k msgKey, m messageState) events.Account {
+	if int(m.from) < len(c.Participants) {
+		return c.Participants[m.from]
+	}
+	return c.strangers[k]
+}
+
+// record is m, whose key is k, as a record.
+func (c *Conversation) record(k msgKey, m messageState) MessageRecord {
+	return MessageRecord{ID: k.id(), Index: int(m.index), Sender: c.sender(k, m), Unsent: m.unsent, SentSeq: m.sentSeq}
 }
 
 // msgKey is a message id held in memory: 16 bytes rather than a 36-byte
@@ -56,22 +88,14 @@ func keyOfMessage(id string) (msgKey, bool) {
 
 func (k msgKey) id() string { return uuid.UUID(k).String() }
 
-func (m messageState) record(id string) MessageRecord {
-	return MessageRecord{ID: id, Index: m.index, Sender: m.sender, Unsent: m.unsent, SentSeq: m.sentSeq}
-}
-
 // remember puts a message in memory, newest, and moves the oldest out to
 // the spill once more than MessageMemory are held.
-func (c *Conversation) remember(id string, m messageState) {
-	k, ok := keyOfMessage(id)
-	if !ok {
-		return
-	}
+func (c *Conversation) remember(k msgKey, m messageState) {
 	if c.messages == nil {
 		c.messages = make(map[msgKey]messageState, MessageMemory)
 		c.recent = make([]msgKey, 0, MessageMemory)
 	}
-	delete(c.spill, id)
+	delete(c.spill, k)
 	if _, held := c.messages[k]; held {
 		c.messages[k] = m
 		return
@@ -85,26 +109,32 @@ func (c *Conversation) remember(id string, m messageState) {
 	copy(c.recent, c.recent[1:])
 	c.recent[len(c.recent)-1] = k
 	if c.spill == nil {
-		c.spill = make(map[string]MessageRecord)
+		c.spill = make(map[msgKey]messageState)
 	}
-	oldID := old.id()
-	c.spill[oldID] = c.messages[old].record(oldID)
+	c.spill[old] = c.messages[old]
 	delete(c.messages, old)
 	c.outside = true
+}
+
+// rememberRecord puts a record in memory.
+func (c *Conversation) rememberRecord(r MessageRecord) {
+	if k, ok := keyOfMessage(r.ID); ok {
+		c.remember(k, c.state(k, r))
+	}
 }
 
 // find returns the message id in memory or in the spill, without moving
 // it: Decide changes nothing.
 func (c *Conversation) find(id string) (messageState, bool) {
-	if k, ok := keyOfMessage(id); ok {
-		if m, ok := c.messages[k]; ok {
-			return m, true
-		}
+	k, ok := keyOfMessage(id)
+	if !ok {
+		return messageState{}, false
 	}
-	if r, ok := c.spill[id]; ok {
-		return messageState{index: r.Index, sender: r.Sender, unsent: r.Unsent, sentSeq: r.SentSeq}, true
+	if m, ok := c.messages[k]; ok {
+		return m, true
 	}
-	return messageState{}, false
+	m, ok := c.spill[k]
+	return m, ok
 }
 
 // markUnsent records that message id was unsent, wherever it is held.
@@ -115,9 +145,9 @@ func (c *Conversation) markUnsent(id string) {
 		c.messages[k] = m
 		return
 	}
-	if r, ok := c.spill[id]; ok {
-		r.Unsent = true
-		c.spill[id] = r
+	if m, ok := c.spill[k]; ok {
+		m.unsent = true
+		c.spill[k] = m
 	}
 }
 
@@ -176,7 +206,7 @@ func (c *Conversation) Recall(r MessageRecord) {
 	if r.ID == "" || r.Index <= 0 || r.Index > c.count {
 		return
 	}
-	c.remember(r.ID, messageState{index: r.Index, sender: r.Sender, unsent: r.Unsent, sentSeq: r.SentSeq})
+	c.rememberRecord(r)
 }
 
 // Spilled is how many message records wait in the spill.
@@ -188,15 +218,20 @@ func (c *Conversation) Spilled() int { return len(c.spill) }
 // they stay in the spill, found as if in memory.
 func (c *Conversation) SpillRecords() []MessageRecord {
 	out := make([]MessageRecord, 0, len(c.spill))
-	for _, r := range c.spill {
-		out = append(out, r)
+	for k, m := range c.spill {
+		out = append(out, c.record(k, m))
 	}
 	slices.SortFunc(out, func(a, b MessageRecord) int { return a.Index - b.Index })
 	return out
 }
 
 // ForgetSpill drops the records SpillRecords returned, once kept.
-func (c *Conversation) ForgetSpill() { c.spill = nil }
+func (c *Conversation) ForgetSpill() {
+	for k := range c.spill {
+		delete(c.strangers, k)
+	}
+	c.spill = nil
+}
 
 // setCall records a call as running or ended, and forgets the oldest ended calls beyond
 // EndedCallMemory.
@@ -229,13 +264,18 @@ func (c *Conversation) setCall(id string, running bool) {
 // Respill puts a record SpillRecords returned back into the spill, when
 // the caller could not keep it.
 func (c *Conversation) Respill(r MessageRecord) {
-	if k, ok := keyOfMessage(r.ID); ok {
-		if _, held := c.messages[k]; held {
-			return
-		}
+	k, ok := keyOfMessage(r.ID)
+	if _, held := c.messages[k]; !ok || held {
+		return
 	}
 	if c.spill == nil {
-		c.spill = make(map[string]MessageRecord)
+		c.spill = make(map[msgKey]messageState)
 	}
-	c.spill[r.ID] = r
+	c.spill[k] = c.state(k, r)
+}
+
+// mustKey is the key of an id find has found, so a valid one.
+func mustKey(id string) msgKey {
+	k, _ := keyOfMessage(id)
+	return k
 }

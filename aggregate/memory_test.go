@@ -160,7 +160,7 @@ func TestConversationSnapshotRestoresItsDecisions(t *testing.T) {
 			t.Errorf("command %d (%T): restored decides %v, the original %v", i, cmd, got, want)
 		}
 	}
-	f.c.spill = map[string]MessageRecord{ids[0]: {ID: ids[0], Index: 1}}
+	f.c.Respill(MessageRecord{ID: ids[0], Index: 1})
 	if _, err := f.c.Snapshot(); !errors.Is(err, ErrSpillPending) {
 		t.Errorf("snapshot with records in the spill: %v, want ErrSpillPending", err)
 	}

@@ -34,8 +34,8 @@ func (c *Conversation) own(m Meta, id string) (messageState, error) {
 	if err != nil {
 		return messageState{}, err
 	}
-	if msg.sender != m.Actor {
-		return messageState{}, fmt.Errorf("%w: message %s was sent by %s; only its sender may change it", ErrNotSender, id, msg.sender)
+	if sender := c.sender(mustKey(id), msg); sender != m.Actor {
+		return messageState{}, fmt.Errorf("%w: message %s was sent by %s; only its sender may change it", ErrNotSender, id, sender)
 	}
 	if msg.unsent {
 		return messageState{}, fmt.Errorf("%w: message %s was unsent and can no longer change", ErrMessageUnsent, id)
@@ -93,7 +93,7 @@ func (c *Conversation) decideRead(cmd ReadMessage, p *Policy, now time.Time) (ev
 	if err != nil {
 		return events.Event{}, err
 	}
-	if at := c.readUpTo[cmd.Actor]; msg.index <= at {
+	if at := c.readUpTo[cmd.Actor]; int(msg.index) <= at {
 		return events.Event{}, fmt.Errorf("%w: %s has already read up to a later or the same message; read markers only move forward",
 			ErrInvalid, cmd.Actor)
 	}

@@ -64,7 +64,7 @@ func (c *Conversation) Snapshot() ([]byte, error) {
 		CrossApp: c.CrossApp, Closed: c.Closed, ClosedBy: c.ClosedBy, Count: c.count, Outside: c.outside,
 		ReadUpTo: c.readUpTo, Stream: c.Stream.snapshot()}
 	for _, k := range c.recent {
-		s.Messages = append(s.Messages, c.messages[k].record(k.id()))
+		s.Messages = append(s.Messages, c.record(k, c.messages[k]))
 	}
 	for _, id := range c.callOrder {
 		s.Calls = append(s.Calls, callRecord{ID: id, Running: c.calls[id]})
@@ -87,7 +87,7 @@ func RestoreConversation(data []byte) (*Conversation, error) {
 		c.Apps = events.AppsOf(s.Participants)
 	}
 	for _, m := range s.Messages {
-		c.remember(m.ID, messageState{index: m.Index, sender: m.Sender, unsent: m.Unsent, sentSeq: m.SentSeq})
+		c.rememberRecord(m)
 	}
 	c.spill = nil
 	c.outside = s.Outside
@@ -109,7 +109,8 @@ func (s *Stream) snapshot() streamSnapshot {
 }
 
 func (s streamSnapshot) restore() Stream {
-	st := Stream{Version: s.Version, LastSeq: s.LastSeq, LastHash: s.LastHash}
+	st := Stream{Version: s.Version, LastSeq: s.LastSeq, LastHash: s.LastHash,
+		prior: make([]priorEntry, 0, min(len(s.Prior)/16, PriorLimit))}
 	for b := s.Prior; len(b) >= 16; b = b[16:] {
 		st.remember(priorEntry{key: binary.BigEndian.Uint64(b), seq: binary.BigEndian.Uint64(b[8:])})
 	}

@@ -3,6 +3,7 @@ package aggregate
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"slices"
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -107,6 +108,9 @@ func (s *Stream) remember(p priorEntry) {
 		}
 	}
 	if len(s.prior) < PriorLimit {
+		if len(s.prior) == cap(s.prior) { // grow as append would, but never past PriorLimit
+			s.prior = slices.Grow(s.prior, min(max(2*len(s.prior), 8), PriorLimit)-len(s.prior))
+		}
 		s.prior = append(s.prior, p)
 		return
 	}
