@@ -58,9 +58,7 @@ func (t *tx) toParticipants(id string, n *api.Notification, sees func(viewer eve
 		if sees != nil && !sees(p) {
 			continue
 		}
-		if err := t.feed.add(t.db, p, n); err != nil {
-			return err
-		}
+		t.feed.add(p, n)
 	}
 	return nil
 }
@@ -100,9 +98,7 @@ func (t *tx) notifyPresence(a events.Account, n *api.Notification) error {
 	}
 	for _, v := range partners {
 		if views.SeesActivityStatus(v, a, rec, p) {
-			if err := t.feed.add(t.db, v, n); err != nil {
-				return err
-			}
+			t.feed.add(v, n)
 		}
 	}
 	return nil

@@ -57,7 +57,7 @@ func (s *Store) PolicyTookEffect(v uint64, now time.Time) (int, error) {
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	err = f.write(b)
+	err = f.write(s.db, b)
 	if err == nil {
 		err = b.Set(views.FeedPolicyKey(), views.EncodeUint(v), nil)
 	}
@@ -78,6 +78,7 @@ func (s *Store) visibilityNotes(f *feedTx, before, after *aggregate.Policy, base
 	return views.VisibilityChanges(s.db, before, after, func(r views.Reader, viewer, a events.Account, status, receipts bool) error {
 		n := *base
 		n.Account, n.ActivityStatus, n.ReadReceipts = string(a), &status, &receipts
-		return f.add(r, viewer, &n)
+		f.add(viewer, &n)
+		return nil
 	})
 }

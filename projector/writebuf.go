@@ -251,7 +251,7 @@ func (t *tx) flush(cpKey []byte, last uint64) error {
 		t.setUint(views.PolicyClosedKey(v), t.closedBy[v])
 	}
 	if t.feed != nil {
-		t.fail(t.feed.write(t.b))
+		t.fail(t.feed.write(t.db, t.b))
 	}
 	t.setUint(cpKey, last)
 	return t.err

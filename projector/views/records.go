@@ -283,6 +283,39 @@ func ReadConversations[R any](r Reader, ids []string, fn func(id string, c *R) e
 	return nil
 }
 
+// ReadUints reads the counters at keys, which must be ascending, with
+// one iterator stepping forward instead of a point read each, and calls
+// fn with the index of each key it finds and its value.
+func ReadUints(r Reader, keys [][]byte, fn func(i int, n uint64)) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: keys[0], UpperBound: successor(keys[len(keys)-1])})
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		if !it.SeekGE(k) {
+			break
+		}
+		if !bytes.Equal(it.Key(), k) {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			_ = it.Close()
+			return err
+		}
+		n, ok := decodeUint(v)
+		if !ok {
+			_ = it.Close()
+			return fmt.Errorf("decode number %q: %d bytes, want 8", k, len(v))
+		}
+		fn(i, n)
+	}
+	return it.Close()
+}
+
 // AccountStrings is accounts as the wire types hold them.
 func AccountStrings(accounts []events.Account) []string {
 	if accounts == nil {
