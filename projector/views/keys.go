@@ -45,7 +45,15 @@ const terminator = 0x00
 // key is a key under construction.
 type key []byte
 
-func newKey(table string) key { return append(make(key, 0, 64), table...) }
+func newKey(table string) key { return sizedKey(table, 64) }
+
+// sizedKey begins a key of table with room for rest more bytes, so that
+// the keys Apply writes for every event, whose texts (a 58-byte subject)
+// outgrew newKey's 64 bytes, are one allocation each rather than three.
+func sizedKey(table string, rest int) key { return append(make(key, 0, len(table)+rest), table...) }
+
+// textNum is the room of a text and a number.
+func textNum(s string) int { return len(s) + 1 + 8 }
 
 func (k key) text(s string) key {
 	k = append(k, s...)
@@ -90,7 +98,9 @@ func parsePoisonKey(k []byte) (stream int, seq uint64, ok bool) {
 }
 
 // HistKey holds the stored bytes of one event.
-func HistKey(subject string, seq uint64) []byte { return newKey(tableHist).text(subject).num(seq) }
+func HistKey(subject string, seq uint64) []byte {
+	return sizedKey(tableHist, textNum(subject)).text(subject).num(seq)
+}
 
 // parseHistKey is the inverse of HistKey.
 func parseHistKey(k []byte) (subject string, seq uint64, ok bool) {
@@ -106,7 +116,7 @@ func parseHistKey(k []byte) (subject string, seq uint64, ok bool) {
 }
 
 // ConvKey holds a conversation's record (ConvRecord).
-func ConvKey(id string) []byte { return newKey(tableConv).text(id) }
+func ConvKey(id string) []byte { return sizedKey(tableConv, len(id)+1).text(id) }
 
 // OpenKey lists an open conversation, with its apps, for the closer.
 func OpenKey(conv string) []byte { return newKey(tableOpen).text(conv) }
@@ -131,7 +141,7 @@ func InboxPrefix(a events.Account) []byte { return newKey(tableInbox).text(strin
 // sits at the conversation record's LastActivity, which is how Apply finds
 // the entry to move without a pointer.
 func InboxKey(a events.Account, inverted uint64, conv string) []byte {
-	return key(InboxPrefix(a)).num(inverted).text(conv)
+	return sizedKey(tableInbox, textNum(string(a))+len(conv)+1).text(string(a)).num(inverted).text(conv)
 }
 
 // parseInboxSuffix returns the conversation of an inbox key's suffix (the
@@ -149,7 +159,9 @@ func MsgPrefix(conv string) []byte { return newKey(tableMsg).text(conv) }
 
 // MsgKey orders a conversation's messages by the stream sequence of their
 // message.sent event.
-func MsgKey(conv string, seq uint64) []byte { return key(MsgPrefix(conv)).num(seq) }
+func MsgKey(conv string, seq uint64) []byte {
+	return sizedKey(tableMsg, textNum(conv)).text(conv).num(seq)
+}
 
 // ParseMsgSuffix returns the sequence of a message key's suffix (the part
 // after MsgPrefix), which is also what a messages cursor holds.
@@ -162,7 +174,7 @@ func ParseMsgSuffix(suffix []byte) (uint64, bool) {
 
 // MsgIDKey holds the sequence a conversation's message id was sent at.
 func MsgIDKey(conv, messageID string) []byte {
-	return newKey(tableMsgID).text(conv).text(messageID)
+	return sizedKey(tableMsgID, len(conv)+len(messageID)+2).text(conv).text(messageID)
 }
 
 // readPrefix is the prefix of one conversation's read markers.

@@ -133,3 +133,24 @@ func TestPrefixEnd(t *testing.T) {
 		}
 	}
 }
+
+// keySink keeps the keys TestEventKeysAllocateOnce builds on the heap.
+var keySink []byte
+
+// The keys Apply writes for every event are one allocation each, however
+// long their texts (HistKey's subject outgrew a 64-byte key).
+func TestEventKeysAllocateOnce(t *testing.T) {
+	conv := "0192d6f0-7a3b-7c4d-9e5f-0123456789ab-and-a-longer-id"
+	subject, long := "crosstalk.events.conv."+conv, conv+conv
+	for name, f := range map[string]func(){
+		"hist":  func() { keySink = HistKey(subject, 1) },
+		"msg":   func() { keySink = MsgKey(conv, 1) },
+		"msgid": func() { keySink = MsgIDKey(conv, conv) },
+		"conv":  func() { keySink = ConvKey(long) },
+		"inbox": func() { keySink = InboxKey("instagram:someone-with-a-long-handle", 1, conv) },
+	} {
+		if n := testing.AllocsPerRun(10, f); n != 1 {
+			t.Errorf("%s key: %v allocations, want 1", name, n)
+		}
+	}
+}
