@@ -3,6 +3,7 @@ package projector_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"sync/atomic"
 	"syscall"
@@ -19,15 +20,20 @@ import (
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
+// catchUpBacklog is how many events BenchmarkCatchUp's stores catch up
+// with; -catchup.backlog 200000 is the bench's size, where Pebble flushes
+// and compacts as it does in projector_catchup.
+var catchUpBacklog = flag.Int("catchup.backlog", 20_000, "how many events BenchmarkCatchUp catches up with")
+
 // BenchmarkCatchUp is the bench's projector_catchup in small: a fresh store
 // follows a real in-process JetStream stream with Store.Run until it has
-// applied a backlog of 20,000 events (1000 conversations started, then
+// applied a backlog of -catchup.backlog (20,000) events (1000 conversations started, then
 // messages round robin over them), so it measures the fetch, the decode and
 // the apply together, as the catch-up does. With feeds=on the store also
 // publishes the live feeds to the server, nobody subscribed
 // (projector_catchup_feed in small).
 func BenchmarkCatchUp(b *testing.B) {
-	const backlog, convs = 20_000, 1000
+	backlog, convs := *catchUpBacklog, 1000
 	srv := natstest.Start(b)
 	js := srv.JetStream(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
