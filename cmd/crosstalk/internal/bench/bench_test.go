@@ -54,7 +54,7 @@ var (
 		"cmd_send_commands_node cpu/op",
 		"projector_catchup/raw_ordered_consume", "projector_catchup cpu/op", "feed projector cpu/op",
 		"rebuild_rate cpu/op",
-		"query_inbox cpu/op", "query_inbox p99", "query_inbox_1client p99", "query_inbox flat", "policy_close",
+		"query_inbox cpu/op", "query_inbox cpu/op against its shape", "query_inbox p99", "query_inbox_1client p99", "query_inbox flat", "policy_close",
 		"intake/raw_js_async_pub",
 		"cold_load_long", "cold_load_long_heap", "cold_load_long/cold_load_short",
 	}
