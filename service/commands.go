@@ -223,8 +223,8 @@ func (s *Service) catchUp(ctx context.Context, e *entry) error {
 			s.keep(ctx, e)
 		}
 		if err := ctx.Err(); err != nil && more {
-			e.loaded = false
-			return fmt.Errorf("load %s: %w", e.subject, err)
+			e.loaded = false // out of time: what is folded stays, for the next command
+			return fmt.Errorf("load %s: %w (%w)", e.subject, eventlog.ErrUnavailable, err)
 		}
 	}
 	e.loaded, e.current = true, true

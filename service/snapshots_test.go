@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
@@ -111,6 +112,7 @@ func TestSnapshotOffTheLogIsNotTrusted(t *testing.T) {
 // in time.
 type pagedLog struct {
 	loadCounter
+	slow     time.Duration // each page of conv takes this long after it is read
 	conv     string
 	pageSize int
 	pages    atomic.Int64
@@ -121,6 +123,7 @@ func (l *pagedLog) LoadPage(ctx context.Context, subject string, afterSeq uint64
 	if subject != events.ConversationSubject(l.conv) {
 		return l.Log.LoadPage(ctx, subject, afterSeq)
 	}
+	defer time.Sleep(l.slow) // a page that takes long to fold: the time runs out between pages
 	if l.pages.Add(1) == l.failAt {
 		return nil, false, eventlog.ErrUnavailable
 	}
@@ -154,4 +157,18 @@ func TestALongFirstLoadGoesOnWhereItStopped(t *testing.T) {
 	if n := paged.loaded.Load(); n != int64(len(ids)+1) {
 		t.Errorf("%d events loaded over both attempts, want each of the %d once", n, len(ids)+1)
 	}
+}
+
+// A load that runs out of the command's time between two pages is
+// answered unavailable (retry), never internal, whatever deadline ran out:
+// here CommandTimeout itself, with no append timeout of its own.
+func TestALoadOutOfTimeIsUnavailable(t *testing.T) {
+	h := newHarness(t)
+	conv, ids := longConversation(h, 300)
+	paged := &pagedLog{conv: conv, pageSize: 50, slow: 100 * time.Millisecond}
+	h.wrapLog = func(l service.Log) service.Log { paged.Log = l; return paged }
+	h.restart(service.Options{CommandTimeout: 250 * time.Millisecond, AppendTimeout: 250 * time.Millisecond,
+		CloseGrace: 250 * time.Millisecond})
+	h.refused(api.CodeUnavailable, "messenger:a", api.ActionMessageEdit,
+		map[string]any{"conversation_id": conv, "message_id": ids[0], "text": "edited"})
 }
