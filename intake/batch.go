@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -104,7 +105,7 @@ func (c *Consumer) decideWave(ctx context.Context, keys []string, groups map[str
 			continue
 		}
 		werr := c.d.WireError(d.Err)
-		if retryable(werr) {
+		if retryable(werr) || werr.Code == api.CodeInternal && c.internalAgain(group[0], d.Err) {
 			for _, later := range group {
 				later.retry = true
 			}
@@ -119,6 +120,30 @@ func (c *Consumer) decideWave(ctx context.Context, keys []string, groups map[str
 func (c *Consumer) refuse(it *item, e *api.Error) {
 	werr := c.d.WireError(e)
 	it.outcome.Error = &werr
+}
+
+// internalDeliveries is how many times a command refused with an internal
+// error is delivered before that refusal is its outcome: the error says
+// its outcome is unknown and to retry, so the intake does, a few times,
+// and a command that fails so every time (a bug, not a passing state) is
+// answered rather than retried for ever.
+const internalDeliveries = 5
+
+// internalAgain counts an internal error of it and reports whether it is
+// to be delivered again. The count is the consumer's, in memory: the
+// consumers are made anew at every reset, so JetStream's delivery count
+// starts over too.
+func (c *Consumer) internalAgain(it *item, err error) bool {
+	key := it.app + "/" + strconv.FormatUint(it.outcome.IntakeSeq, 10)
+	c.internal[key]++
+	n := c.internal[key]
+	c.in.logger().Error("intake: internal error", slog.String("action", it.action),
+		slog.Uint64("intake_seq", it.outcome.IntakeSeq), slog.Int("attempt", n), slog.Any("err", err))
+	if n < internalDeliveries {
+		return true
+	}
+	delete(c.internal, key)
+	return false
 }
 
 // retryable reports whether a refusal passes by itself (the log has no

@@ -21,6 +21,9 @@ type Consumer struct {
 	in  *Intake
 	d   Decider
 	obs Observer
+	// internal counts the internal errors of each command (app/intake
+	// seq) not yet answered (internalAgain). Run's goroutine alone uses it.
+	internal map[string]int
 }
 
 // Consumer returns the consumer that decides the intake through d.
@@ -29,7 +32,7 @@ func (in *Intake) Consumer(d Decider) *Consumer {
 	if obs == nil {
 		obs = noObserver{}
 	}
-	return &Consumer{in: in, d: d, obs: obs}
+	return &Consumer{in: in, d: d, obs: obs, internal: map[string]int{}}
 }
 
 // Run decides the intake until ctx is done, and returns nil then: a
