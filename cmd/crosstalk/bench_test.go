@@ -40,7 +40,7 @@ func TestBenchQuickJSON(t *testing.T) {
 		"raw_js_async_pub", "raw_ordered_consume", "raw_request_reply", "cmd_send", "cmd_send_sync", "cmd_send_pipelined",
 		"projector_catchup", "query_inbox", "query_inbox_small", "policy_close", "rebuild", "rebuild_rate",
 		"cmd_send_auth", "query_inbox_auth", "raw_occ_endpoint", "cmd_send_durable", "intake",
-		"projector_catchup_feed", "feed", "cmd_send_commands_node",
+		"projector_catchup_feed", "feed", "cmd_send_commands_node", "cold_load_long", "cold_load_short", "cold_load_long_heap",
 	} {
 		f, ok := res.Figures[name]
 		if !ok || f.Value <= 0 || f.Count <= 0 || f.Unit == "" {
@@ -63,8 +63,8 @@ func TestBenchQuickJSON(t *testing.T) {
 			t.Errorf("ratio %s = %v (present %v); want positive", name, r.Value, ok)
 		}
 	}
-	if len(res.Targets) != 17 || res.Targets[0].Pass == nil {
-		t.Errorf("targets: %+v; want 17, each with pass", res.Targets)
+	if len(res.Targets) != 22 || res.Targets[0].Pass == nil {
+		t.Errorf("targets: %+v; want 22, each with pass", res.Targets)
 	}
 	if res.Environment.CPUs <= 0 {
 		t.Error("the environment must say how many CPUs the figures were taken on")
