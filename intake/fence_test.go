@@ -49,16 +49,7 @@ func TestDeposedHolderStopsMidBatch(t *testing.T) {
 	}
 
 	held.Store(true)
-	second, stop2 := context.WithCancel(ctx)
-	go func() { done <- in.Consumer(d).Run(second) }()
-	for len(d.snapshot()) < len(ids) && ctx.Err() == nil {
-		time.Sleep(20 * time.Millisecond)
-	}
-	stop2()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if got := d.snapshot(); !slices.Equal(got, ids) {
+	if got := runUntilDecided(ctx, t, in.Consumer(d), d, len(ids)); !slices.Equal(got, ids) {
 		t.Errorf("decided %v,\nwant each once, in intake order %v", got, ids)
 	}
 }

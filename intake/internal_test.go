@@ -57,18 +57,8 @@ func TestInternalErrorIsRetriedThenAnswered(t *testing.T) {
 	}
 	ids := publishConversation(ctx, t, js, "app1", 10)
 	d := &flakyDecider{fails: map[string]int{ids[2]: 2, ids[6]: -1}}
-	run, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- in.Consumer(d).Run(run) }()
 	want := slices.Delete(slices.Clone(ids), 6, 7) // every one but the one that always fails
-	for len(d.snapshot()) < len(want) && ctx.Err() == nil {
-		time.Sleep(20 * time.Millisecond)
-	}
-	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if got := d.snapshot(); !slices.Equal(got, want) {
+	if got := runUntilDecided(ctx, t, in.Consumer(d), d, len(want)); !slices.Equal(got, want) {
 		t.Errorf("decided %v,\nwant %v: the twice-failing command retried in its place, the always-failing one answered", got, want)
 	}
 	if n := d.fails[ids[6]]; n != -1-internalDeliveries {

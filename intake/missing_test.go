@@ -189,17 +189,7 @@ func TestStreamLeftOutOfTheListKeepsIntakeOrder(t *testing.T) {
 					time.Sleep(10 * time.Millisecond) // let the lanes fetch ahead, and the list be asked
 				}
 			}
-			rctx, stop := context.WithCancel(ctx)
-			done := make(chan error, 1)
-			go func() { done <- in.Consumer(d).Run(rctx) }()
-			for len(d.snapshot()) < len(ids) && ctx.Err() == nil {
-				time.Sleep(20 * time.Millisecond)
-			}
-			stop()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-			if got := d.snapshot(); !slices.Equal(got, ids) {
+			if got := runUntilDecided(ctx, t, in.Consumer(d), d, len(ids)); !slices.Equal(got, ids) {
 				t.Errorf("decided %d commands in the order %v,\nwant each once, in intake order %v", len(got), got, ids)
 			}
 		})
@@ -218,4 +208,21 @@ func fetchedByAHolderThatDied(ctx context.Context, t *testing.T, js jetstream.Je
 	if err != nil || len(msgs) != 3 {
 		t.Fatalf("fetched %d, %v; want 3", len(msgs), err)
 	}
+}
+
+// runUntilDecided runs c until d has decided n commands (or ctx ends),
+// stops it, and returns what d decided, in order.
+func runUntilDecided(ctx context.Context, t *testing.T, c *Consumer, d interface{ snapshot() []string }, n int) []string {
+	t.Helper()
+	run, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(run) }()
+	for len(d.snapshot()) < n && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return d.snapshot()
 }
