@@ -205,27 +205,36 @@ func timed(ctx context.Context, c *client.Client, actor events.Account, action s
 }
 
 // heapCopies and heapTries make cold_load_long_heap steady against what
-// the rest of the process (nats-server's caches expiring, Pebble) frees
-// and allocates meanwhile: megabytes now and then, where one copy is tens
-// of kilobytes.
+// the rest of the process frees and allocates meanwhile: megabytes now and
+// then (nats-server drops a message block's cache 10 s after its last
+// read), where one copy is tens of kilobytes.
 const heapCopies, heapTries = 64, 5
 
+// settleWait bounds how long conversationHeap waits for the heap to stop
+// shrinking before it measures.
+const settleWait = 30 * time.Second
+
 // conversationHeap is the live heap the state of conversation conv holds
-// once loaded as a cold service loads it: heapCopies loaded and held, the
-// heap with them less the heap just before, each after a collection,
-// divided; the median of heapTries, so that a burst of frees or
-// allocations elsewhere in one try does not make the figure.
+// once loaded as a cold service loads it. It reads the snapshot and the
+// events after it once, waits until the heap stops shrinking (the caches
+// of the reads before expire), then builds heapCopies states from those
+// bytes (no read of JetStream meanwhile) and takes the heap with them
+// less the heap just before, each after a collection, divided: the median
+// of heapTries.
 func (r *runner) conversationHeap(ctx context.Context, store *snapshots.Store, conv string) (int64, error) {
+	snap, tail, err := r.conversationBytes(ctx, store, conv)
+	if err != nil {
+		return 0, err
+	}
+	settleHeap(ctx)
 	per := make([]int64, heapTries)
 	for t := range per {
 		held := make([]*aggregate.Conversation, heapCopies)
 		without := liveHeap()
 		for i := range held {
-			c, err := r.loadConversation(ctx, store, conv)
-			if err != nil {
+			if held[i], err = foldConversation(snap, tail); err != nil {
 				return 0, err
 			}
-			held[i] = c
 		}
 		per[t] = (liveHeap() - without) / heapCopies
 		runtime.KeepAlive(held)
@@ -234,23 +243,53 @@ func (r *runner) conversationHeap(ctx context.Context, store *snapshots.Store, c
 	return per[heapTries/2], nil
 }
 
-// loadConversation restores conv's snapshot and folds the events after it.
-func (r *runner) loadConversation(ctx context.Context, store *snapshots.Store, conv string) (*aggregate.Conversation, error) {
+// settleHeap waits, up to settleWait, until two live-heap readings a
+// second apart differ by less than a copy's worth.
+func settleHeap(ctx context.Context) {
+	deadline := time.Now().Add(settleWait)
+	for last := liveHeap(); time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(time.Second)
+		now := liveHeap()
+		if d := last - now; d < 64<<10 && d > -64<<10 {
+			return
+		}
+		last = now
+	}
+}
+
+// conversationBytes reads conv's snapshot and the events after it.
+func (r *runner) conversationBytes(ctx context.Context, store *snapshots.Store, conv string) ([]byte, []events.Message, error) {
 	data, ok, err := store.Snapshot(ctx, conv)
 	if err != nil || !ok {
-		return nil, fmt.Errorf("the snapshot of %s: found %t, %w", conv, ok, err)
+		return nil, nil, fmt.Errorf("the snapshot of %s: found %t, %w", conv, ok, err)
 	}
 	c, err := aggregate.RestoreConversation(data)
-	for more := err == nil; more; {
+	if err != nil {
+		return nil, nil, err
+	}
+	var tail []events.Message
+	for more, after := true, c.Position().LastSeq; more; {
 		var msgs []events.Message
-		msgs, more, err = r.env.log.LoadPage(ctx, events.ConversationSubject(conv), c.Position().LastSeq)
-		for i := 0; i < len(msgs) && err == nil; i++ {
-			var rec events.Recorded
-			if rec, err = events.Record(msgs[i].Seq, msgs[i].Data); err == nil {
-				err = c.Evolve(rec)
-			}
+		if msgs, more, err = r.env.log.LoadPage(ctx, events.ConversationSubject(conv), after); err != nil {
+			return nil, nil, err
 		}
-		more = more && err == nil
+		tail = append(tail, msgs...)
+		if len(msgs) > 0 {
+			after = msgs[len(msgs)-1].Seq
+		}
+	}
+	return data, tail, nil
+}
+
+// foldConversation restores a snapshot and folds the events after it, as
+// a cold service does.
+func foldConversation(snap []byte, tail []events.Message) (*aggregate.Conversation, error) {
+	c, err := aggregate.RestoreConversation(snap)
+	for i := 0; i < len(tail) && err == nil; i++ {
+		var rec events.Recorded
+		if rec, err = events.Record(tail[i].Seq, tail[i].Data); err == nil {
+			err = c.Evolve(rec)
+		}
 	}
 	return c, err
 }
