@@ -41,6 +41,9 @@ func hideLists(t *testing.T, s *natstest.Server, stream string) (jetstream.JetSt
 	if _, err := h.nc.Subscribe(lieAPI+".>", h.serve); err != nil {
 		t.Fatal(err)
 	}
+	if err := h.nc.Flush(); err != nil { // the server has the subscription before any request comes
+		t.Fatal(err)
+	}
 	js, err := jetstream.NewWithAPIPrefix(s.Connect(t), lieAPI)
 	if err != nil {
 		t.Fatal(err)
