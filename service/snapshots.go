@@ -128,8 +128,9 @@ func (s *Service) keep(ctx context.Context, e *entry) {
 	if !snap && c.Spilled() < aggregate.MessageMemory || c.Spilled() < e.keepAgainAt {
 		return
 	}
-	records := map[string][]byte{}
-	for _, r := range c.SpillRecords() {
+	spilled := c.SpillRecords()
+	records := make(map[string][]byte, len(spilled))
+	for _, r := range spilled {
 		records[r.ID], _ = json.Marshal(r) // a record always encodes
 	}
 	c.ForgetSpill()
@@ -139,22 +140,14 @@ func (s *Service) keep(ctx context.Context, e *entry) {
 	}
 	if err := s.opts.Snapshots.Keep(ctx, c.ID, records, data); err != nil {
 		s.opts.Logger.Warn("keep message records and snapshot", slog.String("subject", e.subject), slog.Any("err", err))
-		s.respill(c, records)
+		for _, r := range spilled {
+			c.Respill(r)
+		}
 		e.keepAgainAt = c.Spilled() + aggregate.MessageMemory // not again at every event
 		return
 	}
 	e.keepAgainAt = 0
 	if snap {
 		e.snapVersion = c.Position().Version
-	}
-}
-
-// respill puts records not kept back into c's spill.
-func (s *Service) respill(c *aggregate.Conversation, records map[string][]byte) {
-	for _, data := range records {
-		var r aggregate.MessageRecord
-		if json.Unmarshal(data, &r) == nil {
-			c.Respill(r)
-		}
 	}
 }
