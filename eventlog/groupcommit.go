@@ -189,16 +189,10 @@ func (c *committer) batch(ctx context.Context, group []*pendingAppend) (first ui
 }
 
 // batchMessage is p's message as entry seq of batch id, with the headers
-// of an append (expected last subject sequence, message id).
+// of an append (message sets the expected last subject sequence and the
+// message id).
 func (c *committer) batchMessage(p *pendingAppend, id string, seq int, commit bool) *nats.Msg {
 	msg := message(p.e, c.log.spec.physical(p.e.Subject), p.header)
-	if msg.Header == nil {
-		msg.Header = nats.Header{}
-	}
-	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(p.e.ExpectedSeq, 10))
-	if p.e.MsgID != "" {
-		msg.Header.Set(jetstream.MsgIDHeader, p.e.MsgID)
-	}
 	msg.Header.Set(batchIDHeader, id)
 	msg.Header.Set(batchSeqHeader, strconv.Itoa(seq))
 	if commit {

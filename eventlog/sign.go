@@ -33,9 +33,16 @@ type signRequest struct {
 	wake chan bool
 }
 
+// signRequests are the signRequests of finished signs, with their
+// channels, reused: a request and its channel were two of an append's
+// allocations.
+var signRequests = sync.Pool{New: func() any { return &signRequest{wake: make(chan bool, 1)} }}
+
 // sign returns the value of events.SignatureHeader for data on subject.
 func (g *groupSigner) sign(subject string, data []byte) string {
-	r := &signRequest{leaf: events.Leaf{Subject: subject, Data: data}, wake: make(chan bool, 1)}
+	r := signRequests.Get().(*signRequest)
+	r.leaf = events.Leaf{Subject: subject, Data: data}
+	defer r.release()
 	g.mu.Lock()
 	g.pending = append(g.pending, r)
 	lead := !g.signing
@@ -51,6 +58,17 @@ func (g *groupSigner) sign(subject string, data []byte) string {
 		g.round()
 	}
 	return r.header
+}
+
+// release returns r to signRequests, its channel drained (a leader's own
+// wake is sent and never read) and its event's bytes let go.
+func (r *signRequest) release() {
+	select {
+	case <-r.wake:
+	default:
+	}
+	r.leaf, r.header = events.Leaf{}, ""
+	signRequests.Put(r)
 }
 
 // round signs every pending request, then hands the next round to the
