@@ -116,6 +116,9 @@ directory (or uses --nats-url) and measures, in one run:
                        while no intake consumer runs, then the time and CPU
                        from starting the consumer until every one is decided
                        (its outcome published, nothing pending)
+  raw_occ_endpoint_late
+                       raw_occ_endpoint again, just before the next figure:
+                       the floor in the state earlier phases left
   cmd_send_commands_node
                        cmd_send with requests in flight, answered by a
                        commands-only node (serve --roles commands: no read

@@ -39,6 +39,9 @@
 //     service: the time and CPU from its start until every command has its
 //     outcome and nothing is pending. It runs after rebuild, so that the
 //     rebuild replays the same history as before it existed.
+//   - raw_occ_endpoint_late: raw_occ_endpoint again, just before
+//     cmd_send_commands_node: the floor in the state the phases before left
+//     the process and the broker in.
 //   - cmd_send_commands_node: cmd_send_pipelined's workload, on
 //     conversations of its own, answered by a commands-only service (no
 //     store, as node.Start builds serve --roles commands), with no read

@@ -16,6 +16,11 @@ import (
 // node (issue 23).
 const figSendNode = "cmd_send_commands_node"
 
+// figRawOCCLate is raw_occ_endpoint measured again just before
+// cmd_send_commands_node, after the phases that filled the broker and the
+// heap: the floor in the process state the commands node meets.
+const figRawOCCLate = "raw_occ_endpoint_late"
+
 // wantSendNodeCPU is issue 23's aim: a commands-only node's CPU per
 // command at most this many times raw_occ_endpoint's.
 const wantSendNodeCPU = 2.0
@@ -37,6 +42,9 @@ const commandsNodeID = "bench-commands"
 func (r *runner) cmdSendCommandsNode(ctx context.Context) error {
 	if err := r.freeEarlierPhases(); err != nil {
 		return err
+	}
+	if err := r.occFloor(ctx, figRawOCCLate); err != nil {
+		return fmt.Errorf("%s: %w", figRawOCCLate, err)
 	}
 	svc, err := r.commandsNode()
 	if err != nil {
@@ -95,4 +103,5 @@ func (r *runner) commandsNode() (*service.Service, error) {
 func (r *Result) commandsNodeTargets() {
 	r.cpuTarget(figSendNode+" cpu/op", figSendNode, wantSendNodeCPU, " (issue 23)", figRawOCC)
 	r.ratio(MeasureCPUPerOp, figSendNode, figSendPiped)
+	r.ratio(MeasureCPUPerOp, figSendNode, figRawOCCLate)
 }

@@ -43,7 +43,11 @@ var errOCCReply = errors.New("raw_occ_endpoint replied with an error")
 // keeps in memory, and replies with a small JSON once JetStream has acked.
 // The clients do what cmd_send's do: encode the body, request, decode the
 // reply; Clients × InFlight in flight over Conversations conversations.
-func (r *runner) rawOCCEndpoint(ctx context.Context) error {
+func (r *runner) rawOCCEndpoint(ctx context.Context) error { return r.occFloor(ctx, figRawOCC) }
+
+// occFloor measures raw_occ_endpoint's workload as the figure name, on a
+// stream of its own deleted afterwards.
+func (r *runner) occFloor(ctx context.Context, name string) error {
 	if _, err := r.env.js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: occStream, Subjects: []string{occSubjects}, Storage: jetstream.FileStorage,
 		Duplicates: 2 * time.Minute, MaxConsumers: -1, MaxMsgs: -1, MaxBytes: -1, MaxMsgsPerSubject: -1,
@@ -54,12 +58,12 @@ func (r *runner) rawOCCEndpoint(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = r.occRequests(ctx, ep)
+	err = r.occRequests(ctx, ep, name)
 	return errors.Join(err, ep.stop(), r.env.js.DeleteStream(ctx, occStream))
 }
 
 // occRequests runs the clients against the endpoint and adds the figure.
-func (r *runner) occRequests(ctx context.Context, ep *occEndpoint) error {
+func (r *runner) occRequests(ctx context.Context, ep *occEndpoint, name string) error {
 	conns, err := r.clientConns()
 	if err != nil {
 		return err
@@ -71,7 +75,7 @@ func (r *runner) occRequests(ctx context.Context, ep *occEndpoint) error {
 	txt, c, inFlight := text(r.opts.TextSize), len(conns), r.opts.InFlight
 	var l latencies
 	var elapsed time.Duration
-	err = r.timedPhase(figRawOCC, r.opts.Duration, func() (err error) {
+	err = r.timedPhase(name, r.opts.Duration, func() (err error) {
 		l, elapsed, err = workers(ctx, c*inFlight, r.opts.Duration, func(ctx context.Context, s, i int) error {
 			owner, lane := s/inFlight, s%inFlight
 			conv := convs[ownedConversation(owner, c, len(convs), lane+i*inFlight)]
@@ -88,7 +92,7 @@ func (r *runner) occRequests(ctx context.Context, ep *occEndpoint) error {
 	}
 	note := fmt.Sprintf("micro endpoint, body not decoded, %d B publish with expected subject seq, ack, reply; %d clients × %d in flight, %d conversations",
 		r.opts.BodySize, c, inFlight, len(convs))
-	r.add(requestFigure(figRawOCC, "cmds/s", note, l, elapsed))
+	r.add(requestFigure(name, "cmds/s", note, l, elapsed))
 	return nil
 }
 
