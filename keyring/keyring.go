@@ -112,5 +112,3 @@ func Open(ctx context.Context, js jetstream.JetStream, master *Master, o Options
 
 // Close stops following other nodes' erasures.
 func (r *Ring) Close() error { return r.notice.Unsubscribe() }
-
-
