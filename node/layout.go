@@ -56,6 +56,11 @@ func (l Layout) JetStream() string { return filepath.Join(l.Dir, "jetstream") }
 // created on the node's first start.
 func (l Layout) SigningKey() string { return filepath.Join(l.Dir, "signing.key") }
 
+// MasterKey is the file of the master key that wraps the keys sealing
+// message content (keyring), unless Options.MasterKey names another: 64
+// hex digits, mode 0600, created on the node's first start.
+func (l Layout) MasterKey() string { return filepath.Join(l.Dir, "master.key") }
+
 // CheckStopped returns an error wrapping ErrInUse when a node runs on the
 // directory. It takes Pebble's lock on the views alone and releases it: a
 // pebble.Open that fails on a held lock leaves its disk-health goroutine

@@ -15,6 +15,7 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/intake"
+	"github.com/crosstalk-dev/crosstalk/keyring"
 	"github.com/crosstalk-dev/crosstalk/internal/broker"
 	"github.com/crosstalk-dev/crosstalk/metrics"
 	"github.com/crosstalk-dev/crosstalk/projector"
@@ -85,6 +86,11 @@ type Options struct {
 	// signs every event it appends with; it must exist. Default:
 	// Layout.SigningKey, created on the first start.
 	SigningKey string
+	// MasterKey is a file with the master key (64 hex digits, mode 0600)
+	// that wraps the keys sealing message content; it must exist, and be
+	// the same file on every node of a cluster. Default:
+	// Layout.MasterKey, created on the first start.
+	MasterKey string
 	// Name is the name of the node's NATS connection. Default: "crosstalk".
 	Name string
 	// Logger receives the node's logs. Default: slog.Default().
@@ -164,6 +170,7 @@ type Node struct {
 	log    *eventlog.Log
 	// snapshots keeps conversation snapshots and message records.
 	snapshots  *snapshots.Store
+	keys       *keyring.Ring
 	rejections *eventlog.Rejections
 	// mu guards store and storeDir, which an online rebuild replaces
 	// (rebuild.go).

@@ -47,7 +47,7 @@ func entries(t *testing.T, dir string) []string {
 	}
 	var names []string
 	for _, e := range es {
-		if n := e.Name(); n != "jetstream" && n != "signing.key" && n != "node-id" {
+		if n := e.Name(); n != "jetstream" && n != "signing.key" && n != "master.key" && n != "node-id" {
 			names = append(names, n)
 		}
 	}
