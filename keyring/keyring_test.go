@@ -209,3 +209,55 @@ func TestMasterKeyGuardsTheKeys(t *testing.T) {
 		t.Errorf("a master key readable by others: %v, want ErrMasterKey", err)
 	}
 }
+
+// A rotation rewraps every tree under the new master key, securely
+// deleting the old records, and what was sealed before opens after it;
+// once ended, the file holds the new key alone, and a ring with the old
+// key alone opens nothing.
+func TestMasterKeyRotation(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv := natstest.Start(t)
+	path := filepath.Join(t.TempDir(), "master.key")
+	if err := CreateMaster(path); err != nil {
+		t.Fatal(err)
+	}
+	old, err := ReadMaster(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring := openRing(ctx, t, srv.JetStream(t), old, Options{})
+	s := Scope{"instagram:ann", "c1"}
+	v := mustSeal(ctx, t, ring, s, 0, "before")
+	before := records(ctx, t, ring, s.subject())
+	if err := BeginRotation(path); err != nil {
+		t.Fatal(err)
+	}
+	both, err := ReadMaster(path)
+	if err != nil || both.ID == old.ID || len(both.previous) != 1 {
+		t.Fatalf("after BeginRotation: %v, %+v", err, both)
+	}
+	rotating := openRing(ctx, t, srv.JetStream(t), both, Options{})
+	for want := 1; want >= 0; want-- { // again: nothing left to rewrap
+		if n, err := rotating.Rewrap(ctx); err != nil || n != want {
+			t.Fatalf("rewrap: %d, %v; want %d", n, err, want)
+		}
+	}
+	if err := EndRotation(path); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := ReadMaster(path)
+	if err != nil || fresh.ID != both.ID || len(fresh.previous) != 0 {
+		t.Fatalf("after EndRotation: %v, %+v", err, fresh)
+	}
+	if err := opens(ctx, openRing(ctx, t, srv.JetStream(t), fresh, Options{}), s, v, "before"); err != nil {
+		t.Fatalf("sealed before the rotation, opened after: %v", err)
+	}
+	if err := opens(ctx, openRing(ctx, t, srv.JetStream(t), old, Options{}), s, v, "before"); !errors.Is(err, ErrUnwrap) {
+		t.Fatalf("the old master key alone: %v, want ErrUnwrap", err)
+	}
+	srv.Shutdown()
+	if onDisk(t, srv.Dir(), before[0]) {
+		t.Error("the record wrapped by the old master key is still on disk")
+	}
+}

@@ -26,21 +26,35 @@ func (m *Master) wrap(dataKey []byte, subject string) []byte {
 	return aead.Seal(out, nonce, dataKey, []byte(subject))
 }
 
-// unwrap opens what wrap made for subject.
+// unwrap opens what wrap made for subject, with this key or, during a
+// rotation, a previous one.
 func (m *Master) unwrap(wrapped []byte, subject string) ([]byte, error) {
-	aead := m.aead()
-	head := 1 + len(m.ID) + aead.NonceSize()
-	if len(wrapped) < head || wrapped[0] != wrapFormat {
-		return nil, fmt.Errorf("%w: not a wrapped key", ErrUnwrap)
+	id, err := wrappedBy(wrapped, len(m.ID))
+	if err != nil {
+		return nil, err
 	}
-	if id := string(wrapped[1 : 1+len(m.ID)]); id != m.ID {
+	k := m.opener(id)
+	if k == nil {
 		return nil, fmt.Errorf("%w: wrapped by master key %s, this is %s", ErrUnwrap, id, m.ID)
+	}
+	aead := k.aead()
+	head := 1 + len(m.ID) + aead.NonceSize()
+	if len(wrapped) < head {
+		return nil, fmt.Errorf("%w: not a wrapped key", ErrUnwrap)
 	}
 	key, err := aead.Open(nil, wrapped[1+len(m.ID):head], wrapped[head:], []byte(subject))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnwrap, err)
 	}
 	return key, nil
+}
+
+// wrappedBy is the id of the master key that wrapped w.
+func wrappedBy(w []byte, idLen int) (string, error) {
+	if len(w) < 1+idLen || w[0] != wrapFormat {
+		return "", fmt.Errorf("%w: not a wrapped key", ErrUnwrap)
+	}
+	return string(w[1 : 1+idLen]), nil
 }
 
 func (m *Master) aead() cipher.AEAD {

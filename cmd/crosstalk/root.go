@@ -34,6 +34,7 @@ disconnect play out, or 'crosstalk serve' to run the service.`,
 	root.AddCommand(newReplayCommand(stdout, stderr))
 	root.AddCommand(newAuthCommand(stdout, stderr))
 	root.AddCommand(newViewsCommand(stdout, stderr), newStatusCommand(stdout))
+	root.AddCommand(newKeysCommand(stdout, stderr))
 	root.AddCommand(newServeCommand(stdout, stderr), newDemoCommand(stdout, stderr), newPolicyCommand(stdout, stderr), newAuditCommand(stdout, stderr))
 	return root
 }

@@ -1,0 +1,111 @@
+package keyring
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Rotating the master key (docs/operations.md, "Rotating the master key")
+// is three steps, each safe to stop after and to run again:
+//
+//  1. BeginRotation writes a new key in front of the file's: the file now
+//     wraps with the new key and still opens what the old one wrapped.
+//  2. Ring.Rewrap, on a Ring opened with that file, stores every tree
+//     again under the new key and securely deletes the old records.
+//  3. EndRotation drops the old keys from the file, once Rewrap left
+//     nothing they wrapped.
+
+// BeginRotation puts a new random master key first in the file at path,
+// keeping the ones there after it.
+func BeginRotation(path string) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	fresh := make([]byte, 32)
+	_, _ = rand.Read(fresh) // crypto/rand.Read never fails
+	return replaceFile(path, hex.EncodeToString(fresh)+"\n"+string(old))
+}
+
+// EndRotation keeps only the first key of the file at path.
+func EndRotation(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lines := strings.Fields(string(b))
+	if len(lines) == 0 {
+		return fmt.Errorf("%w: %s is empty", ErrMasterKey, path)
+	}
+	return replaceFile(path, lines[0]+"\n")
+}
+
+// replaceFile writes data to path through a file beside it, renamed over
+// it, so that a crash leaves the old file or the new one, never half.
+func replaceFile(path, data string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".master-key-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.WriteString(data)
+	err = errors.Join(err, tmp.Sync(), tmp.Close())
+	if err == nil {
+		err = os.Rename(tmp.Name(), path) // CreateTemp made it 0600
+	}
+	if err != nil {
+		return errors.Join(err, os.Remove(tmp.Name()))
+	}
+	return nil
+}
+
+// Rewrap stores every scope's tree again under the ring's master key
+// where an older key wrapped it, securely deleting the old record, and
+// returns how many it rewrapped.
+func (r *Ring) Rewrap(ctx context.Context) (int, error) {
+	info, err := r.stream.Info(ctx, jetstream.WithSubjectFilter(subjectPrefix+"*"))
+	if err != nil {
+		return 0, fmt.Errorf("keys: list the scopes: %w", err)
+	}
+	n := 0
+	for subject := range info.State.Subjects {
+		done, err := r.rewrapOne(ctx, subject)
+		if err != nil {
+			return n, err
+		}
+		if done {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// rewrapOne rewraps subject's tree if an older key wrapped it.
+func (r *Ring) rewrapOne(ctx context.Context, subject string) (bool, error) {
+	m, err := r.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if id, err := wrappedBy(m.Data, len(r.master.ID)); err != nil || id == r.master.ID {
+		return false, err
+	}
+	c, err := r.read(ctx, subject)
+	if err != nil || c.tree == nil {
+		return false, err
+	}
+	seq, err := r.store(ctx, subject, c.tree, c.seq)
+	if err != nil {
+		return false, fmt.Errorf("keys: rewrap: %w", err)
+	}
+	return true, r.deleteBefore(ctx, subject, seq)
+}
