@@ -15,8 +15,8 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/intake"
-	"github.com/crosstalk-dev/crosstalk/keyring"
 	"github.com/crosstalk-dev/crosstalk/internal/broker"
+	"github.com/crosstalk-dev/crosstalk/keyring"
 	"github.com/crosstalk-dev/crosstalk/metrics"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
