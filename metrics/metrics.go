@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/version"
 )
 
 // ok is the code label of a request answered without an error.
@@ -68,7 +69,7 @@ func New(src Sources) *Registry {
 	r.intake = counterVec("intake_commands_total", "Intake commands decided with a final outcome, by action and result code (ok or the contract's error code).", "action", "code")
 	r.reg.MustRegister(r.commands, r.commandDuration, r.queries, r.queryDuration, r.refusals, r.appendDuration,
 		r.conflicts, r.retries, r.cacheLookups, r.poisoned, r.applied, r.intake, r.state,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 	for _, side := range []string{"views", "commands"} {
 		r.poisoned.WithLabelValues(side) // present at zero, so an alert can rate() it
 	}
@@ -159,3 +160,14 @@ func (r *Registry) IntakeDecided(action, code string) {
 // refused says whether code is a refusal, a 4xx: the service's own
 // failures (5xx) are not the caller's doing.
 func refused(code string) bool { return strings.HasPrefix(api.StatusOf(code), "4") }
+
+// buildInfo is crosstalk_build_info: 1, labelled with this build's
+// version, revision and Go version, so that a dashboard tells which build
+// each node runs.
+func buildInfo() prometheus.Collector {
+	v := version.Read()
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "crosstalk_build_info",
+		Help:        "Always 1; its labels name this build (version.Info).",
+		ConstLabels: prometheus.Labels{"version": v.Version, "revision": v.Revision, "goversion": v.GoVersion}},
+		func() float64 { return 1 })
+}

@@ -37,7 +37,7 @@ var everyMetric = []string{
 	"crosstalk_pebble_level_size_bytes", "crosstalk_aggregate_cache_entries", "crosstalk_aggregate_cache_hit_ratio",
 	"crosstalk_aggregate_cache_lookups_total", "crosstalk_closer_affected_conversations", "crosstalk_closer_applied",
 	"crosstalk_views_rebuild_running", "crosstalk_views_rebuild_applied_events", "crosstalk_views_rebuild_target_seq",
-	"crosstalk_refusals_total", "crosstalk_closer_closed_conversations", "crosstalk_stream_reachable",
+	"crosstalk_refusals_total", "crosstalk_closer_closed_conversations", "crosstalk_stream_reachable", "crosstalk_build_info",
 }
 
 func TestMetricsHealthAndLogs(t *testing.T) {

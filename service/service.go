@@ -30,6 +30,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/readmodel"
 	"github.com/crosstalk-dev/crosstalk/rpc"
+	"github.com/crosstalk-dev/crosstalk/version"
 )
 
 // Log is what the service needs of the event log (package eventlog).
@@ -138,7 +139,8 @@ type Options struct {
 	// the lag: a follower of the log that stalls (as after a stream leader
 	// was lost) is news even when few events wait. Default: 5s.
 	StallWarn time.Duration
-	// Version is reported by the micro service. Default: "1.0.0".
+	// Version is reported by the micro service. Default: this build's
+	// (version.Info.Semver).
 	Version string
 	// EnforceIdentity checks every request against its authenticated
 	// principal (package identity), read from the Nats-Request-Info header
@@ -201,7 +203,7 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.LagWarn, 10000)
 	setDefault(&o.LagReportInterval, 10*time.Second)
 	setDefault(&o.StallWarn, 5*time.Second)
-	setDefault(&o.Version, "1.0.0")
+	setDefault(&o.Version, version.Read().Semver())
 	setDefault(&o.AdminAccount, identity.AdminAccount)
 	setDefault(&o.StreamCheckInterval, 5*time.Second)
 	setDefault(&o.NodeID, newNodeID())

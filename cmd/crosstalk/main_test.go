@@ -7,6 +7,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/admission"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,21 @@ func TestDemoPlaysTheSeedStory(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// --version and the version command print the same line, naming the
+// build and its Go version.
+func TestVersionNamesTheBuild(t *testing.T) {
+	var flag, cmd bytes.Buffer
+	if err := run(context.Background(), []string{"--version"}, &flag, &flag); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"version"}, &cmd, &cmd); err != nil {
+		t.Fatal(err)
+	}
+	if flag.String() != cmd.String() || !strings.HasPrefix(flag.String(), "crosstalk ") || !strings.Contains(flag.String(), runtime.Version()) {
+		t.Fatalf("--version %q, version %q", flag.String(), cmd.String())
 	}
 }
 

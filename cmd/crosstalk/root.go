@@ -8,7 +8,20 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/spf13/cobra"
+
+	"github.com/crosstalk-dev/crosstalk/version"
 )
+
+func newVersionCommand(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print this build's version, revision and Go version (as --version does)",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			_, _ = io.WriteString(stdout, version.Read().String()+"\n")
+		},
+	}
+}
 
 // newRootCommand builds the command tree. cobra gives subcommands, flags and
 // --help text without hand-written parsing.
@@ -26,7 +39,9 @@ Start with 'crosstalk demo' to watch the December 2023 Instagram-Messenger
 disconnect play out, or 'crosstalk serve' to run the service.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version.Read().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newSoakCommand(stdout, stderr))
@@ -34,7 +49,7 @@ disconnect play out, or 'crosstalk serve' to run the service.`,
 	root.AddCommand(newReplayCommand(stdout, stderr))
 	root.AddCommand(newAuthCommand(stdout, stderr))
 	root.AddCommand(newViewsCommand(stdout, stderr), newStatusCommand(stdout))
-	root.AddCommand(newKeysCommand(stdout, stderr))
+	root.AddCommand(newKeysCommand(stdout, stderr), newVersionCommand(stdout))
 	root.AddCommand(newServeCommand(stdout, stderr), newDemoCommand(stdout, stderr), newPolicyCommand(stdout, stderr), newAuditCommand(stdout, stderr))
 	return root
 }
