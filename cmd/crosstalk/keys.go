@@ -40,8 +40,8 @@ interrupted goes on where it stopped when run again.
   crosstalk keys rotate --nats-url URL --master-key FILE   a cluster's streams`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("nats-url") {
-				src.URL = ""
+			if err := onlineUnlessData(cmd.Flags(), &src.URL, src.Credentials); err != nil {
+				return err
 			}
 			logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			n, id, err := node.RotateMasterKey(context.Background(), src, keyFile, logger)
