@@ -47,9 +47,13 @@ const (
 )
 
 // Account command actions: each takes an AccountCommand.
+// ActionAccountErase takes command_id and actor only: it erases the
+// actor's account (docs/erasure.md), asked by the account itself, its
+// app's backend or the admin.
 const (
-	ActionPresenceSet = "presence.set"
-	ActionSettingsSet = "settings.set"
+	ActionPresenceSet  = "presence.set"
+	ActionSettingsSet  = "settings.set"
+	ActionAccountErase = "account.erase"
 )
 
 // ConversationActions and AccountActions are the command actions; each is
@@ -57,7 +61,7 @@ const (
 var (
 	ConversationActions = []string{ActionConversationStart, ActionMessageSend, ActionMessageEdit,
 		ActionMessageUnsend, ActionMessageReact, ActionMessageRead, ActionCallStart, ActionCallEnd}
-	AccountActions = []string{ActionPresenceSet, ActionSettingsSet}
+	AccountActions = []string{ActionPresenceSet, ActionSettingsSet, ActionAccountErase}
 )
 
 // Query names: each is served on crosstalk.query.<name>.

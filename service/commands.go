@@ -354,7 +354,7 @@ func (s *Service) accountJob(ctx context.Context, p identity.Principal, app even
 	if _, err := events.ParseAccount(string(actor)); err != nil {
 		return job{}, fmt.Errorf("%w: actor: %v", aggregate.ErrInvalid, err)
 	}
-	if err := mayCommand(p, app, actor); err != nil {
+	if err := mayCommandAccount(p, app, cmd); err != nil {
 		return job{}, err
 	}
 	return job{e: s.accts.get(events.AccountSubject(actor), func() state { return aggregate.NewAccount(actor) }), cmd: cmd}, nil
