@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+	"github.com/crosstalk-dev/crosstalk/seal"
 )
 
 func newMaster(t *testing.T) *Master {
@@ -44,52 +49,141 @@ func onDisk(t *testing.T, dir string, b []byte) bool {
 	return found
 }
 
-// An erased scope's key is gone from the stream and from the disk: its
-// wrapped bytes are nowhere under the JetStream directory once the server
-// stops, while another scope's are (the search finds what is there). No
-// data key is ever on disk unwrapped.
-func TestErasedKeyLeavesNoBytesOnDisk(t *testing.T) {
+func openRing(ctx context.Context, t *testing.T, js jetstream.JetStream, m *Master, o Options) *Ring {
+	t.Helper()
+	ring, err := Open(ctx, js, m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ring.Close() })
+	return ring
+}
+
+func mustSeal(ctx context.Context, t *testing.T, r *Ring, s Scope, leaf uint32, text string) string {
+	t.Helper()
+	v, err := r.Seal(ctx, s, leaf, seal.AD("subj", "type", text, s.Account), text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func opens(ctx context.Context, r *Ring, s Scope, sealed, text string) error {
+	got, err := r.Open(ctx, s, seal.AD("subj", "type", text, s.Account), sealed)
+	if err == nil && got != text {
+		return fmt.Errorf("opened %q, want %q", got, text)
+	}
+	return err
+}
+
+// records is every wrapped record on subject.
+func records(ctx context.Context, t *testing.T, r *Ring, subject string) [][]byte {
+	t.Helper()
+	msgs, err := r.onSubject(ctx, subject, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, m := range msgs {
+		out = append(out, m.Data)
+	}
+	return out
+}
+
+// An erased account's trees are gone from the stream and from the disk:
+// their wrapped bytes are nowhere under the JetStream directory once the
+// server stops, while another account's are (the search finds what is
+// there). What the account sealed no longer opens; the other's does. An
+// unsend punctures one leaf: its neighbour still opens, and the record
+// that derived it is gone from the disk too.
+func TestErasureLeavesNoKeyBytesOnDisk(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	srv := natstest.Start(t)
-	js := srv.JetStream(t)
-	ring, err := Open(ctx, js, newMaster(t), Options{})
-	if err != nil {
+	ring := openRing(ctx, t, srv.JetStream(t), newMaster(t), Options{})
+	a1, a2, b := Scope{"instagram:ann", "c1"}, Scope{"instagram:ann", "c2"}, Scope{"messenger:bob", "c1"}
+	va1, va2, vb := mustSeal(ctx, t, ring, a1, 0, "ann-1"), mustSeal(ctx, t, ring, a2, 0, "ann-2"), mustSeal(ctx, t, ring, b, 0, "bob-0")
+	vb1 := mustSeal(ctx, t, ring, b, 1, "bob-1")
+	gone := append(records(ctx, t, ring, a1.subject()), records(ctx, t, ring, a2.subject())...)
+	bBefore := records(ctx, t, ring, b.subject())
+	if n, err := ring.EraseAccount(ctx, "instagram:ann"); err != nil || n != 2 {
+		t.Fatalf("erase: %d scopes, %v; want 2", n, err)
+	}
+	if n, err := ring.EraseAccount(ctx, "instagram:ann"); err != nil || n != 0 {
+		t.Fatalf("erase again: %d scopes, %v; want 0, nil", n, err)
+	}
+	if err := ring.Puncture(ctx, b, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	a, b := Scope{"instagram:ann", "c1"}, Scope{"messenger:bob", "c1"}
-	ka, err := ring.Key(ctx, a)
-	if err != nil {
-		t.Fatal(err)
+	if err := ring.Puncture(ctx, b, 0, 0); err != nil {
+		t.Fatalf("puncture again: %v", err)
 	}
-	kb, err := ring.Key(ctx, b)
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		s           Scope
+		sealed, txt string
+	}{{a1, va1, "ann-1"}, {a2, va2, "ann-2"}, {b, vb, "bob-0"}} {
+		if err := opens(ctx, ring, c.s, c.sealed, c.txt); !errors.Is(err, ErrErased) {
+			t.Errorf("%s after its erasure: %v, want ErrErased", c.txt, err)
+		}
 	}
-	if again, err := ring.Key(ctx, a); err != nil || !bytes.Equal(again, ka) {
-		t.Fatalf("the key of a scope asked again: %x, %v; want %x", again, err, ka)
+	if err := opens(ctx, ring, b, vb1, "bob-1"); err != nil {
+		t.Errorf("the neighbour of a punctured leaf: %v", err)
 	}
-	wa, _ := ring.stream.GetLastMsgForSubject(ctx, a.subject())
-	wb, _ := ring.stream.GetLastMsgForSubject(ctx, b.subject())
-	if err := ring.Erase(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ring.Lookup(ctx, a); !errors.Is(err, ErrErased) {
-		t.Errorf("lookup after erase: %v, want ErrErased", err)
-	}
-	if k, err := ring.Lookup(ctx, b); err != nil || !bytes.Equal(k, kb) {
-		t.Errorf("the other scope's key after the erase: %x, %v", k, err)
+	kept := records(ctx, t, ring, b.subject())
+	if len(kept) != 1 {
+		t.Fatalf("%d records of the punctured scope, want 1", len(kept))
 	}
 	srv.Shutdown()
-	dir := srv.Dir()
-	if onDisk(t, dir, wa.Data) {
-		t.Error("the erased key's wrapped bytes are still on disk")
+	for i, w := range append(gone, bBefore...) {
+		if onDisk(t, srv.Dir(), w) {
+			t.Errorf("erased record %d is still on disk", i)
+		}
 	}
-	if !onDisk(t, dir, wb.Data) {
-		t.Error("the kept key's wrapped bytes are not found on disk: the search proves nothing")
+	if !onDisk(t, srv.Dir(), kept[0]) {
+		t.Error("the kept record is not found on disk: the search proves nothing")
 	}
-	if onDisk(t, dir, ka) || onDisk(t, dir, kb) {
-		t.Error("a data key is on disk unwrapped")
+}
+
+// Two nodes making a scope's tree at once agree on one; an erasure on one
+// node is seen by the other at once (its notice), or within CacheTTL when
+// the notice is lost.
+func TestRingsAgreeAndSeeEachOthersErasures(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv := natstest.Start(t)
+	m := newMaster(t)
+	r1, r2 := openRing(ctx, t, srv.JetStream(t), m, Options{}), openRing(ctx, t, srv.JetStream(t), m, Options{})
+	deaf := openRing(ctx, t, srv.JetStream(t), m, Options{CacheTTL: 50 * time.Millisecond})
+	if err := deaf.Close(); err != nil { // hears no notice: the TTL alone
+		t.Fatal(err)
+	}
+	s := Scope{"instagram:ann", "c1"}
+	var wg sync.WaitGroup
+	var t1, t2 *seal.Tree
+	var e1, e2 error
+	wg.Go(func() { t1, e1 = r1.tree(ctx, s) })
+	wg.Go(func() { t2, e2 = r2.tree(ctx, s) })
+	wg.Wait()
+	if e1 != nil || e2 != nil || t1.ID() != t2.ID() {
+		t.Fatalf("concurrent trees: %v %v, ids differ: %v", e1, e2, e1 == nil && e2 == nil)
+	}
+	v := mustSeal(ctx, t, r1, s, 3, "hi")
+	for _, r := range []*Ring{r2, deaf} {
+		if err := opens(ctx, r, s, v, "hi"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r1.Puncture(ctx, s, 3, 3); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*Ring{r2, deaf} {
+		deadline := time.Now().Add(5 * time.Second)
+		for opens(ctx, r, s, v, "hi") == nil {
+			if time.Now().After(deadline) {
+				t.Fatal("another ring still opens a punctured leaf after 5s")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }
 
