@@ -31,6 +31,9 @@ const (
 	// and of every admin request (NATS permissions, exports and imports).
 	QuerySubjects = QueryPrefix + ">"
 	AdminSubjects = AdminPrefix + ">"
+	// EraseSubjects is account.erase of every app: the one command
+	// subject the admin may use (NATS permissions, exports and imports).
+	EraseSubjects = CommandPrefix + "*." + ActionAccountErase
 )
 
 // Conversation command actions: each is served on

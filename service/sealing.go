@@ -20,6 +20,8 @@ type Keys interface {
 	Seal(ctx context.Context, s keyring.Scope, leaf uint32, ad []byte, text string) (string, error)
 	// Digest is a keyed digest of text under scope's leaf (seal.Digest).
 	Digest(ctx context.Context, s keyring.Scope, leaf uint32, text string) (string, error)
+	// Open opens what Seal sealed, or reports keyring.ErrErased.
+	Open(ctx context.Context, s keyring.Scope, ad []byte, sealed string) (string, error)
 	// Puncture erases scope's leaves lo to hi inclusive; idempotent.
 	Puncture(ctx context.Context, s keyring.Scope, lo, hi uint32) error
 	// EraseAccount erases every scope of account; idempotent.
@@ -178,48 +180,50 @@ func (s *Service) erasing(ctx context.Context, e *entry, cmd aggregate.Command, 
 	return s.sealed(ctx, ev, sl)
 }
 
-// sealedOf is the sealed value ev carries, "" when none.
-func sealedOf(ev events.Event) string {
+// sealedOf is the sealed value ev carries and the account whose content
+// it is, "" when none.
+func sealedOf(ev events.Event) (sealed string, account events.Account) {
 	switch ev.Type {
 	case events.MessageSent:
-		d, err := events.DataOf[events.MessageSentData](ev)
-		if err == nil {
-			return d.Sealed
-		}
+		d, _ := events.DataOf[events.MessageSentData](ev)
+		return d.Sealed, d.Sender
 	case events.MessageEdited:
-		d, err := events.DataOf[events.MessageEditedData](ev)
-		if err == nil {
-			return d.Sealed
-		}
+		d, _ := events.DataOf[events.MessageEditedData](ev)
+		return d.Sealed, d.Editor
 	case events.MessageReacted:
-		d, err := events.DataOf[events.MessageReactedData](ev)
-		if err == nil {
-			return d.Sealed
-		}
+		d, _ := events.DataOf[events.MessageReactedData](ev)
+		return d.Sealed, d.Account
 	}
-	return ""
+	return "", ""
 }
 
 // sameSealedCommand reports whether the stored event ev, which carries
-// sealed content, was decided from cmd: cmd's content is digested under
-// the leaf the stored value names and compared through the seed
-// (aggregate.SameCommand). When the key is erased the digest cannot be
-// made again: a retry with ev's command id, of ev's kind, is then the
-// duplicate it is, as nothing else can be known of it.
-func (s *Service) sameSealedCommand(ctx context.Context, ev events.Event, cmd aggregate.Command) (bool, error) {
-	v, err := seal.Parse(sealedOf(ev))
-	if err != nil {
-		return false, nil
-	}
+// content sealed by account, was decided from cmd. The stored value is
+// opened and compared with cmd's content, then cmd is digested under the
+// leaf the value names and compared through the seed
+// (aggregate.SameCommand), which holds every other field. When the key is
+// erased nothing can be compared: a retry of ev's command id, by ev's
+// account, of ev's kind, is then the duplicate it is.
+func (s *Service) sameSealedCommand(ctx context.Context, ev events.Event, v string, account events.Account, cmd aggregate.Command) (bool, error) {
 	text, ok := contentOf(cmd, ev.Type)
-	if !ok {
+	if !ok || cmd.Header().Actor != account {
 		return false, nil
 	}
-	d, err := s.opts.Keys.Digest(ctx, scopeOf(cmd.Header().Actor, ev.Subject), v.Leaf, text)
+	scope := scopeOf(account, ev.Subject)
+	opened, err := s.opts.Keys.Open(ctx, scope, adOf(ev, account), v)
 	switch {
 	case errors.Is(err, keyring.ErrErased) || errors.Is(err, seal.ErrErased):
 		return ev.CausationID == cmd.Header().CommandID, nil
+	case errors.Is(err, seal.ErrMalformed):
+		return false, nil
 	case err != nil:
+		return false, err
+	case opened != text:
+		return false, nil
+	}
+	sv, _ := seal.Parse(v) // it opened: well formed
+	d, err := s.opts.Keys.Digest(ctx, scope, sv.Leaf, text)
+	if err != nil {
 		return false, err
 	}
 	return aggregate.SameCommand(ev, withDigest(cmd, d)), nil
@@ -245,8 +249,12 @@ func (s *Service) sameCommand(ctx context.Context, ev events.Event, cmd aggregat
 	if aggregate.SameCommand(ev, cmd) {
 		return true, nil
 	}
-	if s.opts.Keys == nil || sealedOf(ev) == "" {
+	if s.opts.Keys == nil {
 		return false, nil
 	}
-	return s.sameSealedCommand(ctx, ev, cmd)
+	v, account := sealedOf(ev)
+	if v == "" {
+		return false, nil
+	}
+	return s.sameSealedCommand(ctx, ev, v, account, cmd)
 }
