@@ -44,6 +44,7 @@ var commandBodies = map[string]endpointBody{
 	"call.end":           {map[string]any{"conversation_id": malformedConv, "call_id": malformedMsg}, "call_id", false, "call_id"},
 	"presence.set":       {map[string]any{"status": "idle"}, "status", 3, "status"},
 	"settings.set":       {map[string]any{"show_activity_status": true}, "show_activity_status", "yes", "actor"},
+	"account.erase":      {map[string]any{}, "actor", 5, "actor"},
 }
 
 // otherBodies are the admin and query endpoints, by subject. The policy
