@@ -105,13 +105,13 @@ func randData(rng *rand.Rand, typ Type) any {
 	case ConversationStarted:
 		return ConversationStartedData{ConversationID: s(), StartedBy: a(), Participants: []Account{a(), a()}, CrossApp: rng.IntN(2) == 0}
 	case MessageSent:
-		return MessageSentData{MessageID: s(), Sender: a(), Text: s()}
+		return MessageSentData{MessageID: s(), Sender: a(), Text: s(), Sealed: s()}
 	case MessageEdited:
-		return MessageEditedData{MessageID: s(), Editor: a(), Text: s()}
+		return MessageEditedData{MessageID: s(), Editor: a(), Text: s(), Sealed: s()}
 	case MessageUnsent:
 		return MessageUnsentData{MessageID: s(), By: a()}
 	case MessageReacted:
-		return MessageReactedData{MessageID: s(), Account: a(), Reaction: s()}
+		return MessageReactedData{MessageID: s(), Account: a(), Reaction: s(), Sealed: s()}
 	case MessageRead:
 		return MessageReadData{MessageID: s(), Account: a()}
 	case CallStarted:
@@ -127,6 +127,10 @@ func randData(rng *rand.Rand, typ Type) any {
 	case PolicyPublished:
 		return PolicyPublishedData{Version: rng.Uint64(), Name: s(), EffectiveAt: time.Unix(rng.Int64N(1e11), 0).UTC(),
 			Links: []LinkData{{From: s(), To: s(), Send: true, MaxParticipants: rng.IntN(300)}}}
+	case AccountErased:
+		return AccountErasedData{Account: a(), By: s()}
+	case ContentExpired:
+		return ContentExpiredData{Through: rng.Uint32(), Before: time.Unix(rng.Int64N(1e11), 0).UTC(), PolicyVersion: rng.Uint64()}
 	}
 	return CommandRejectedData{App: App(randString(rng)), Actor: Account(randString(rng)), Code: randString(rng)}
 }
@@ -167,8 +171,8 @@ func FuzzMarshalData(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s1, s2, s3 string, n uint64, flag bool) {
 		a := Account(s2)
 		for _, d := range []any{
-			MessageSentData{s1, a, s3}, MessageEditedData{s1, a, s3}, MessageUnsentData{s1, a},
-			MessageReactedData{s1, a, s3}, MessageReadData{s1, a}, CallStartedData{s1, a, s3}, CallEndedData{s1, a},
+			MessageSentData{s1, a, s3, s2}, MessageEditedData{s1, a, s3, s1}, MessageUnsentData{s1, a},
+			MessageReactedData{s1, a, s3, s3}, MessageReadData{s1, a}, CallStartedData{s1, a, s3}, CallEndedData{s1, a},
 			ConversationClosedData{s1, n}, PresenceChangedData{a, s3}, SettingsChangedData{a, flag, !flag, flag},
 			ConversationStartedData{s1, a, []Account{a, Account(s3)}, flag}, ConversationStartedData{ConversationID: s3},
 		} {

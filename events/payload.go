@@ -131,3 +131,21 @@ func (PolicyPublishedData) Actor() string { return "operator" }
 
 // IDs is empty.
 func (PolicyPublishedData) IDs() (messageID, callID string) { return "", "" }
+
+// EventType is AccountErased.
+func (AccountErasedData) EventType() Type { return AccountErased }
+
+// Actor is who asked for the erasure.
+func (d AccountErasedData) Actor() string { return d.By }
+
+// IDs is empty.
+func (AccountErasedData) IDs() (messageID, callID string) { return "", "" }
+
+// EventType is ContentExpired.
+func (ContentExpiredData) EventType() Type { return ContentExpired }
+
+// Actor is "retention": no account decided it, a policy's rule did.
+func (ContentExpiredData) Actor() string { return "retention" }
+
+// IDs is empty.
+func (ContentExpiredData) IDs() (messageID, callID string) { return "", "" }

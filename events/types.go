@@ -25,6 +25,13 @@ const (
 	PresenceChanged     Type = "crosstalk.presence.changed.v1"
 	SettingsChanged     Type = "crosstalk.settings.changed.v1"
 	PolicyPublished     Type = "crosstalk.policy.published.v1"
+	// AccountErased records that an account's content was erased: every
+	// scope key of the account destroyed (docs/erasure.md). It is stored
+	// on the account's subject.
+	AccountErased Type = "crosstalk.account.erased.v1"
+	// ContentExpired records that a retention rule erased a
+	// conversation's content up to a message index.
+	ContentExpired Type = "crosstalk.content.expired.v1"
 	// CommandRejected records a command refused by a 403 decision. It is
 	// not part of the history: it lives in the size-limited stream
 	// CROSSTALK_AUDIT, so that "who tried to start cross-app chats after
@@ -45,6 +52,8 @@ type MessageSentData struct {
 	MessageID string  `json:"message_id"`
 	Sender    Account `json:"sender"`
 	Text      string  `json:"text"`
+	// Sealed is the text sealed (package seal), Text then "".
+	Sealed string `json:"sealed,omitempty"`
 }
 
 // MessageEditedData is the payload of message.edited.
@@ -52,6 +61,8 @@ type MessageEditedData struct {
 	MessageID string  `json:"message_id"`
 	Editor    Account `json:"editor"`
 	Text      string  `json:"text"`
+	// Sealed is the new text sealed (package seal), Text then "".
+	Sealed string `json:"sealed,omitempty"`
 }
 
 // MessageUnsentData is the payload of message.unsent.
@@ -66,6 +77,8 @@ type MessageReactedData struct {
 	MessageID string  `json:"message_id"`
 	Account   Account `json:"account"`
 	Reaction  string  `json:"reaction"`
+	// Sealed is the reaction sealed (package seal), Reaction then "".
+	Sealed string `json:"sealed,omitempty"`
 }
 
 // MessageReadData is the payload of message.read: Account has read up to and
@@ -138,6 +151,23 @@ type PolicyPublishedData struct {
 // rule a policy report shows (api.PolicyLink): one type, so that the two
 // cannot drift. Its From and To are app names (App(l.From) to validate).
 type LinkData = api.PolicyLink
+
+// AccountErasedData is the payload of account.erased: Account's content
+// was erased, at By's request (the account itself, its app's backend or
+// the admin).
+type AccountErasedData struct {
+	Account Account `json:"account"`
+	By      string  `json:"by"`
+}
+
+// ContentExpiredData is the payload of content.expired: a retention rule
+// of policy PolicyVersion erased the conversation's content written
+// before Before, through message index Through (inclusive).
+type ContentExpiredData struct {
+	Through       uint32    `json:"through"`
+	Before        time.Time `json:"before"`
+	PolicyVersion uint64    `json:"policy_version"`
+}
 
 // CommandRejectedData is the payload of command.rejected.
 type CommandRejectedData struct {

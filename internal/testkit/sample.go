@@ -42,6 +42,8 @@ var payloads = map[events.Type]events.Payload{
 	events.SettingsChanged:    events.SettingsChangedData{Account: SampleSender, SendReadReceipts: true, InteropOptIn: true},
 	events.PolicyPublished: events.PolicyPublishedData{Version: 2, Name: "sample", EffectiveAt: SampleTime,
 		Links: []events.LinkData{{From: string(SampleSender.App()), To: string(SampleOther.App()), Send: true}}},
+	events.AccountErased:  events.AccountErasedData{Account: SampleSender, By: string(SampleSender)},
+	events.ContentExpired: events.ContentExpiredData{Through: 1, Before: SampleTime, PolicyVersion: 2},
 }
 
 // SamplePayload returns the sample payload of type t, a value as events.New
