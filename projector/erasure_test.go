@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -212,5 +213,36 @@ func TestRebuildAfterErasureHasTheLiveChecksum(t *testing.T) {
 	b, nb, err := rebuilt.Checksum()
 	if err != nil || a != b || na != nb {
 		t.Fatalf("live %s/%d, rebuilt %s/%d, %v", a, na, b, nb, err)
+	}
+}
+
+// The feeds publish the text and reaction opened; a value whose key is
+// gone is published without it, marked erased, never as its ciphertext.
+func TestFeedsPublishOpenedOrErased(t *testing.T) {
+	f := newSealedFeed(t)
+	pub := &notes{}
+	s := openStoreWith(t, Options{Dir: t.TempDir(), Logger: testkit.Quiet(), Feeds: pub, Opener: f.keys,
+		Now: func() time.Time { return beforeV2 }})
+	f.seedPolicies()
+	f.start("c1", alice, carol)
+	f.sendSealed("c1", "m1", alice, "hello")
+	f.reactSealed("c1", "m1", carol, "+1")
+	f.sendSealed("c1", "m2", alice, "gone")
+	f.keys.Puncture(alice, "c1", 2, 2)
+	mustApply(t, s, f.take())
+	got := map[string]api.Notification{}
+	for _, n := range pub.got {
+		if n.Viewer == carol {
+			got[n.Kind+" "+n.MessageID] = n.Notification
+		}
+	}
+	if n := got[api.NoteMessageSent+" m1"]; n.Text != "hello" || n.Erased != nil {
+		t.Errorf("m1 = %+v", n)
+	}
+	if n := got[api.NoteMessageReacted+" m1"]; n.Reaction != "+1" || n.Erased != nil {
+		t.Errorf("reaction = %+v", n)
+	}
+	if n := got[api.NoteMessageSent+" m2"]; n.Text != "" || n.Erased == nil || n.Erased.Reason != api.ErasedKey {
+		t.Errorf("m2 = %+v", n)
 	}
 }

@@ -185,3 +185,11 @@ func accountErasures(r Reader) func(events.Account) (*AccountErasure, error) {
 		return rec.Erased, nil
 	}
 }
+
+// OpenContent opens stored value v (a Content) written by account in
+// conversation conv with o (nil: the sealed value as it is), or returns
+// the erasure that took it when its key does not open it.
+func OpenContent(ctx context.Context, o Opener, conv string, account events.Account, v string) (string, *api.Erasure, error) {
+	p := &opening{ctx: ctx, o: o, conv: conv, erased: noErasure}
+	return p.open(account, v, 0)
+}
