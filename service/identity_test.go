@@ -207,6 +207,7 @@ var matrix = []step{
 	{who: "instagram", what: "delete the stream", subject: "$JS.API.STREAM.DELETE.CROSSTALK", body: func(*idWorld) any { return map[string]any{} }, want: natsRefused},
 	{who: "instagram", what: "read its account's inbox", subject: "crosstalk.query.inbox", body: inbox(igZoe), want: ok},
 	{who: "instagram", what: "read another app's inbox", subject: "crosstalk.query.inbox", body: inbox(msBob), want: forbidden},
+	{who: "instagram", what: "export another app's account", subject: "crosstalk.query.export", body: inbox(msBob), want: forbidden},
 	{who: "instagram", what: "read a conversation of its accounts", subject: "crosstalk.query.conversation", body: conversation(sameConv), want: ok},
 
 	// The other app, likewise.
@@ -229,6 +230,8 @@ var matrix = []step{
 		body: cmd(igAlice, nil), want: natsRefused},
 	{who: "instagram:alice", what: "read its inbox", subject: "crosstalk.query.inbox", body: inbox(igAlice), want: ok, check: answered(`"conversation_id"`)},
 	{who: "instagram:alice", what: "read another's inbox", subject: "crosstalk.query.inbox", body: inbox(igZoe), want: forbidden},
+	{who: "instagram:alice", what: "export itself", subject: "crosstalk.query.export", body: inbox(igAlice), want: ok, check: answered(`"policy_version"`)},
+	{who: "instagram:alice", what: "export another", subject: "crosstalk.query.export", body: inbox(igZoe), want: forbidden},
 	{who: "instagram:alice", what: "read messages of its conversation", subject: "crosstalk.query.messages",
 		body: messages(crossConv, igAlice), want: ok, check: answered("hello bob")},
 	{who: "instagram:alice", what: "read messages as another viewer", subject: "crosstalk.query.messages", body: messages(crossConv, msBob), want: forbidden},
@@ -254,6 +257,7 @@ var matrix = []step{
 		forged: `{"acc":"instagram","user":"instagram-backend"}`, body: inbox(igAlice), want: forbidden},
 	{who: "messenger:bob", what: "send as itself", subject: "crosstalk.cmd.messenger.message.send",
 		body: inConv(crossConv, msBob, map[string]any{"text": "hi alice"}), want: ok, check: stored("messenger/messenger:bob")},
+	{who: "admin", what: "export an account", subject: "crosstalk.query.export", body: inbox(igAlice), want: ok, check: answered(`"hi alice"`)},
 
 	// The auditor reads the streams and changes nothing.
 	{who: "auditor", what: "read stream info", subject: "$JS.API.STREAM.INFO.CROSSTALK", body: func(*idWorld) any { return map[string]any{} },
