@@ -22,7 +22,7 @@ type sealedFeed struct {
 	count map[string]uint32 // conversation -> messages sent
 }
 
-func newSealedFeed(t *testing.T) *sealedFeed {
+func newSealedFeed(t testing.TB) *sealedFeed {
 	return &sealedFeed{feed: newFeed(t), keys: sealtest.New(), index: map[string]uint32{}, count: map[string]uint32{}}
 }
 
