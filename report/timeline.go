@@ -47,13 +47,9 @@ type TimelineEntry struct {
 	// PolicyVersion is the policy in force when the event was decided.
 	PolicyVersion uint64 `json:"policy_version"`
 	// Change says in one line what the event changed, e.g.
-	// `sent <message id> "hello"` or `closed by policy v2`; a sealed text
-	// or reaction reads [sealed]: the audit holds no keys, and never
-	// prints a ciphertext.
+	// `sent <message id> "hello"` or `closed by policy v2` (sealed: [sealed]).
 	Change string `json:"change"`
-	// Erased says, for a sealed text or reaction that a later event of
-	// the log erased (its account's erasure, an unsend, a retention
-	// rule), which one and when.
+	// Erased is the later event that erased a sealed text or reaction.
 	Erased *api.Erasure `json:"erased,omitempty"`
 }
 
