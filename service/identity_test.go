@@ -215,6 +215,7 @@ var matrix = []step{
 	{who: "instagram", what: "delete the stream", subject: "$JS.API.STREAM.DELETE.CROSSTALK", body: func(*idWorld) any { return map[string]any{} }, want: natsRefused},
 	{who: "instagram", what: "read its account's inbox", subject: "crosstalk.query.inbox", body: inbox(igZoe), want: ok},
 	{who: "instagram", what: "read another app's inbox", subject: "crosstalk.query.inbox", body: inbox(msBob), want: forbidden},
+	{who: "instagram", what: "export another app's account", subject: "crosstalk.query.export", body: inbox(msBob), want: forbidden},
 	{who: "instagram", what: "read a conversation of its accounts", subject: "crosstalk.query.conversation", body: conversation(sameConv), want: ok},
 
 	// The other app, likewise.
@@ -237,6 +238,8 @@ var matrix = []step{
 		body: cmd(igAlice, nil), want: natsRefused},
 	{who: "instagram:alice", what: "read its inbox", subject: "crosstalk.query.inbox", body: inbox(igAlice), want: ok, check: answered(`"conversation_id"`)},
 	{who: "instagram:alice", what: "read another's inbox", subject: "crosstalk.query.inbox", body: inbox(igZoe), want: forbidden},
+	{who: "instagram:alice", what: "export itself", subject: "crosstalk.query.export", body: inbox(igAlice), want: ok, check: answered(`"policy_version"`)},
+	{who: "instagram:alice", what: "export another", subject: "crosstalk.query.export", body: inbox(igZoe), want: forbidden},
 	{who: "instagram:alice", what: "read messages of its conversation", subject: "crosstalk.query.messages",
 		body: messages(crossConv, igAlice), want: ok, check: answered("hello bob")},
 	{who: "instagram:alice", what: "read messages as another viewer", subject: "crosstalk.query.messages", body: messages(crossConv, msBob), want: forbidden},
@@ -266,6 +269,7 @@ var matrix = []step{
 		body: cmd(igZoe, nil), want: forbidden},
 	{who: "instagram:alice", what: "erase itself", subject: "crosstalk.cmd.instagram.account.erase",
 		body: cmd(igAlice, nil), want: ok, check: stored("instagram/instagram:alice")},
+	{who: "admin", what: "export an account", subject: "crosstalk.query.export", body: inbox(igAlice), want: ok, check: answered(`"hi alice"`)},
 
 	// The auditor reads the streams and changes nothing.
 	{who: "auditor", what: "read stream info", subject: "$JS.API.STREAM.INFO.CROSSTALK", body: func(*idWorld) any { return map[string]any{} },

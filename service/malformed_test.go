@@ -59,6 +59,7 @@ var otherBodies = map[string]endpointBody{
 	api.AdminNodeStatus(harnessNode):       {map[string]any{}, "min_seq", -1, "cursor"},
 	api.AdminNodeViewsRebuild(harnessNode): {map[string]any{}, "min_seq", -1, "cursor"},
 	"crosstalk.query.inbox":                {map[string]any{"account": "instagram:alice", "limit": 20}, "limit", "ten", "account"},
+	"crosstalk.query.export":               {map[string]any{"account": "instagram:alice", "limit": 20}, "limit", "ten", "account"},
 	"crosstalk.query.messages":             {map[string]any{"conversation_id": malformedConv, "viewer": "instagram:alice"}, "viewer", 5, "conversation_id"},
 	"crosstalk.query.presence":             {map[string]any{"viewer": "messenger:bob", "account": "instagram:alice"}, "account", 5, "viewer"},
 	"crosstalk.query.conversation":         {map[string]any{"conversation_id": malformedConv}, "conversation_id", 5, "conversation_id"},

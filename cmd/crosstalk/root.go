@@ -45,7 +45,7 @@ disconnect play out, or 'crosstalk serve' to run the service.`,
 	root.AddCommand(newBenchCommand(stdout, stderr))
 	root.AddCommand(newReplayCommand(stdout, stderr))
 	root.AddCommand(newAuthCommand(stdout, stderr))
-	root.AddCommand(newViewsCommand(stdout, stderr), newStatusCommand(stdout))
+	root.AddCommand(newViewsCommand(stdout, stderr), newStatusCommand(stdout), newAccountCommand(stdout, stderr))
 	root.AddCommand(newKeysCommand(stdout, stderr), newVersionCommand(stdout))
 	root.AddCommand(newServeCommand(stdout, stderr), newDemoCommand(stdout, stderr), newPolicyCommand(stdout, stderr), newAuditCommand(stdout, stderr))
 	return root
