@@ -245,6 +245,9 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		o.Service.Snapshots = n.snapshots
 	}
 	o.Service.CloserLease = n.singletons.closerHolding()
+	if n.keys != nil {
+		o.Service.Keys, o.Service.Opener = n.keys, keysOpener{n.keys}
+	}
 	o.Service.NodeID, o.Service.Roles = o.NodeID, o.Roles.Strings()
 	n.svc = service.New(n.nc, n.log, n.store, o.Service)
 	if n.singletons.intake != nil {
