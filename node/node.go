@@ -314,6 +314,9 @@ func (n *Node) Conn() *nats.Conn { return n.nc }
 // Log is the event log, the stream CROSSTALK.
 func (n *Node) Log() *eventlog.Log { return n.log }
 
+// Keys is the keyring that seals message content (docs/erasure.md).
+func (n *Node) Keys() *keyring.Ring { return n.keys }
+
 // Rejections is the log of refused commands, the stream CROSSTALK_AUDIT.
 func (n *Node) Rejections() *eventlog.Rejections { return n.rejections }
 
