@@ -269,3 +269,58 @@ func TestUnsendLeavesNothingOfItsMessage(t *testing.T) {
 		}
 	}
 }
+
+// History written before sealing existed (text in clear, no `sealed`) is
+// read as it is stored; an erasure of its account hides it in every view,
+// and the log keeps its bytes (docs/erasure.md, "History written before
+// sealing"): the chain and the checksums cannot be kept otherwise.
+func TestHistoryWrittenBeforeSealingReadsAsStored(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	e := startErasureNode(ctx, t, dir)
+	start := e.command(ctx, t, "conversation.start", map[string]any{"actor": "instagram:ann", "participants": []string{"instagram:bob"}})
+	first, err := e.n.Log().Get(ctx, start.StreamSeq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := events.New(events.MessageSent, start.ConversationID, time.Now(), uuid.NewString(), 0,
+		events.MessageSentData{MessageID: uuid.NewString(), Sender: "instagram:ann", Text: "written in clear"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.ID, ev.StreamVersion, ev.PrevHash = uuid.NewString(), 2, events.Hash(first.Data)
+	data, err := events.Encode(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, _, err := e.n.Log().Append(ctx, events.ConversationSubject(start.ConversationID), start.StreamSeq, "", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() api.MessageView {
+		t.Helper()
+		if err := e.n.Store().WaitFor(ctx, seq); err != nil {
+			t.Fatal(err)
+		}
+		var page api.MessagePage
+		if err := e.c.Query(ctx, "messages", api.MessagesQuery{ConversationID: start.ConversationID, Viewer: "instagram:bob",
+			QueryBase: api.QueryBase{After: e.last}}, &page); err != nil || len(page.Items) != 1 {
+			t.Fatalf("messages: %+v, %v", page, err)
+		}
+		return page.Items[0]
+	}
+	if m := read(); m.Text != "written in clear" || m.Erased != nil {
+		t.Fatalf("a message written before sealing: %+v", m)
+	}
+	e.command(ctx, t, "account.erase", map[string]any{"actor": "instagram:ann"})
+	if m := read(); m.Text != "" || m.Erased == nil || m.Erased.Reason != api.ErasedAccount {
+		t.Fatalf("after its account's erasure: %+v", m)
+	}
+	if stored, err := e.n.Log().Get(ctx, seq); err != nil || !strings.Contains(string(stored.Data), "written in clear") {
+		t.Fatalf("the log keeps what was written in clear: %v", err)
+	}
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
