@@ -19,6 +19,7 @@ func TestIsTerminal(t *testing.T) {
 		t.Error("a regular file and a buffer are not terminals")
 	}
 }
+
 // A run that measured its own time states its rate over that time, not
 // over how long the display watched it.
 func TestFinishInStatesTheRunsOwnRate(t *testing.T) {
