@@ -261,3 +261,23 @@ func TestMasterKeyRotation(t *testing.T) {
 		t.Error("the record wrapped by the old master key is still on disk")
 	}
 }
+
+// A ring whose master key wrapped none of the stream's trees says so
+// before it is used: a node given another master key than its cluster's.
+func TestCheckMasterNamesAnotherMasterKey(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv := natstest.Start(t)
+	first := openRing(ctx, t, srv.JetStream(t), newMaster(t), Options{})
+	if err := first.CheckMaster(ctx); err != nil {
+		t.Fatalf("a stream without trees: %v", err)
+	}
+	mustSeal(ctx, t, first, Scope{"instagram:ann", "c1"}, 0, "hi")
+	if err := first.CheckMaster(ctx); err != nil {
+		t.Fatalf("the master key that wrapped them: %v", err)
+	}
+	other := openRing(ctx, t, srv.JetStream(t), newMaster(t), Options{})
+	if err := other.CheckMaster(ctx); !errors.Is(err, ErrMasterKey) {
+		t.Fatalf("another master key: %v, want ErrMasterKey", err)
+	}
+}

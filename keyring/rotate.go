@@ -109,3 +109,23 @@ func (r *Ring) rewrapOne(ctx context.Context, subject string) (bool, error) {
 	}
 	return true, r.deleteBefore(ctx, subject, seq)
 }
+
+// CheckMaster reports ErrMasterKey when the stream holds a tree that
+// neither the ring's master key nor a previous one wrapped: a node started
+// with another master key than its cluster's would make trees of its own
+// and open none of the others'. A stream without trees passes.
+func (r *Ring) CheckMaster(ctx context.Context) error {
+	m, err := r.stream.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subjectPrefix+"*"))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("keys: check the master key: %w", err)
+	}
+	id, err := wrappedBy(m.Data, len(r.master.ID))
+	if err != nil || r.master.opener(id) != nil {
+		return err
+	}
+	return fmt.Errorf("%w: the keys in %s are wrapped by master key %s, this node's is %s: give every node the same master key file "+
+		"(copy the first node's DIR/master.key, or serve --master-key FILE)", ErrMasterKey, StreamName, id, r.master.ID)
+}

@@ -40,6 +40,9 @@ func (n *Node) openKeys(ctx context.Context, js jetstream.JetStream, o Options) 
 	if err != nil {
 		return err
 	}
+	if err := n.keys.CheckMaster(ctx); err != nil {
+		return fmt.Errorf("master key %s: %w", path, err)
+	}
 	o.Logger.Info("sealing message content", slog.String("master_key_id", master.ID), slog.String("key_file", path))
 	return nil
 }

@@ -6,7 +6,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/crosstalk-dev/crosstalk/client"
+	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+	"github.com/crosstalk-dev/crosstalk/node/nodetest"
 
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/keyring"
@@ -51,5 +59,27 @@ func TestMasterKeyLivesInTheDataDirectory(t *testing.T) {
 	_, err = node.Start(ctx, node.Options{Dir: t.TempDir(), Listen: "127.0.0.1:0", Logger: testkit.Quiet(), MasterKey: path})
 	if !errors.Is(err, keyring.ErrMasterKey) {
 		t.Fatalf("a master key others may read: %v, want keyring.ErrMasterKey", err)
+	}
+}
+
+// A node started on a cluster's streams with another master key than the
+// cluster's refuses to start, naming both keys, instead of failing every
+// sealed command and query after it started.
+func TestNodeRefusesAnotherMasterKey(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv := natstest.Start(t)
+	first := nodetest.Run(ctx, t, node.Options{Dir: t.TempDir(), NatsURL: srv.URL(), Logger: testkit.Quiet()})
+	c := client.New(first.Conn())
+	r, err := c.Command(ctx, "instagram", "conversation.start", map[string]any{"command_id": uuid.NewString(), "actor": "instagram:ann", "participants": []string{"instagram:bob"}})
+	if err == nil {
+		_, err = c.Command(ctx, "instagram", "message.send", map[string]any{"command_id": uuid.NewString(), "actor": "instagram:ann", "conversation_id": r.ConversationID, "text": "hi"})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = node.Start(ctx, node.Options{Dir: t.TempDir(), NatsURL: srv.URL(), Logger: testkit.Quiet()})
+	if !errors.Is(err, keyring.ErrMasterKey) || !strings.Contains(err.Error(), "same master key") {
+		t.Fatalf("a second node with a master key of its own: %v, want keyring.ErrMasterKey", err)
 	}
 }

@@ -60,7 +60,8 @@ type clusterNode struct {
 func startClusterNode(t *testing.T, bin, urls, id, roles string) *clusterNode {
 	t.Helper()
 	dir := t.TempDir()
-	args := append([]string{"serve", "--data", dir, "--nats-url", urls, "--node-id", id}, strings.Fields(clusterServeFlags)...)
+	args := append([]string{"serve", "--data", dir, "--nats-url", urls, "--node-id", id, "--master-key", sharedMasterKey(t)},
+		strings.Fields(clusterServeFlags)...)
 	if roles != "" {
 		args = append(args, "--roles", roles)
 	}

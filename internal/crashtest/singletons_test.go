@@ -30,7 +30,7 @@ func TestIntakeMovesWhenItsHolderIsKilled(t *testing.T) {
 	var nodes [2]*serveProcess
 	for i := range nodes {
 		dir := t.TempDir()
-		nodes[i] = newServeProcessArgs(t, bin, dir, ns.url, "serve", "--data", dir, "--nats-url", ns.url)
+		nodes[i] = newServeProcessArgs(t, bin, dir, ns.url, "serve", "--data", dir, "--nats-url", ns.url, "--master-key", sharedMasterKey(t))
 		if err := nodes[i].Start(); err != nil {
 			t.Fatal(err)
 		}
