@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/clock"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -198,4 +199,26 @@ func TestAccountEraseErasesItsContent(t *testing.T) {
 	if _, err := w.open(later); !errors.Is(err, keyring.ErrErased) {
 		t.Errorf("what alice sealed after her first erasure survives the second: %v", err)
 	}
+}
+
+// An edit or a reaction whose message's key is gone is refused as
+// message_not_found, never a 500: an unsent message by Decide itself (it
+// refuses what was unsent before any key is asked for), one whose content
+// expired (the leaf punctured, the message still there) with
+// ErrContentErased.
+func TestContentWithoutKeyIsRefusedNotFailed(t *testing.T) {
+	w := newSealWorld(t)
+	m := w.must(alice, "message.send", map[string]any{"conversation_id": w.conv, "text": "hello"})
+	w.must(bob, "message.react", map[string]any{"conversation_id": w.conv, "message_id": m.MessageID, "reaction": "+1"})
+	if err := w.ring.Puncture(w.ctx, keyring.Scope{Account: string(bob), Conversation: w.conv}, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ring.Puncture(w.ctx, keyring.Scope{Account: string(alice), Conversation: w.conv}, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.refused(api.CodeMessageNotFound, bob, "message.react", map[string]any{"conversation_id": w.conv, "message_id": m.MessageID, "reaction": "wow"})
+	w.refused(api.CodeMessageNotFound, alice, "message.edit", map[string]any{"conversation_id": w.conv, "message_id": m.MessageID, "text": "hello!"})
+	gone := w.must(alice, "message.send", map[string]any{"conversation_id": w.conv, "text": "regret"})
+	w.must(alice, "message.unsend", map[string]any{"conversation_id": w.conv, "message_id": gone.MessageID})
+	w.refused(api.CodeMessageNotFound, bob, "message.react", map[string]any{"conversation_id": w.conv, "message_id": gone.MessageID, "reaction": "+1"})
 }
