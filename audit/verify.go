@@ -76,6 +76,10 @@ type Report struct {
 	Breaks []Break `json:"breaks"`
 	// BreaksTotal counts every break, listed or not.
 	BreaksTotal uint64 `json:"breaks_total"`
+	// Findings are problems found beside the history's own: a stream
+	// whose settings could lose history (an edited limit). The history
+	// that is there is verified all the same.
+	Findings []string `json:"findings,omitempty"`
 	// Signatures is what was found of the events' signatures (VerifyWith).
 	Signatures SignatureReport `json:"signatures"`
 	// Streams is what was found on each stream of a partitioned log, in
@@ -85,8 +89,9 @@ type Report struct {
 	Streams []StreamReport `json:"streams,omitempty"`
 }
 
-// OK reports whether the history verified without a single break.
-func (r Report) OK() bool { return r.BreaksTotal == 0 }
+// OK reports whether the history verified without a single break, and
+// without a finding about its stream.
+func (r Report) OK() bool { return r.BreaksTotal == 0 && len(r.Findings) == 0 }
 
 // Verify walks the stream from seq 1 to its last sequence and checks, for
 // every message:

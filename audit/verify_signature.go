@@ -60,8 +60,25 @@ type SignatureReport struct {
 // verifies under one of the keys for its subject and stored bytes (else
 // BreakUnsigned or BreakSignature), and a signature before it must verify
 // too. An undecodable message is reported once, as undecodable.
+//
+// A log whose stream's settings could lose history (an edited limit, say:
+// a log that knows, configChecked) is verified as it is, and the problem
+// is a finding of the report: an auditor learns what the history that is
+// there holds, and that its stream is not set as crosstalk requires.
 func VerifyWith(ctx context.Context, log Log, o VerifyOptions) (Report, error) {
-	return verify(ctx, log, o)
+	rep, err := verify(ctx, log, o)
+	if c, ok := log.(configChecked); ok && err == nil {
+		if p := c.ConfigProblem(); p != nil {
+			rep.Findings = append(rep.Findings, p.Error())
+		}
+	}
+	return rep, err
+}
+
+// configChecked is a log that knows whether its stream's settings are
+// those crosstalk requires (*eventlog.Log).
+type configChecked interface {
+	ConfigProblem() error
 }
 
 // newSignatureReport starts the report of o's signature check.

@@ -25,6 +25,9 @@ func (r Report) WriteText(w io.Writer, viewsNote string) error {
 	lines = append(lines, r.Signatures.text())
 	lines = append(lines, fmt.Sprintf("subjects: %d, events: %d, views checked: %d, breaks: %d",
 		r.Subjects, r.Events, r.ViewsChecked, r.BreaksTotal))
+	for _, f := range r.Findings {
+		lines = append(lines, "finding: "+f)
+	}
 	for _, b := range r.Breaks {
 		subject := b.Subject
 		if subject == "" {

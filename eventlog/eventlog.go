@@ -167,6 +167,13 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, erro
 // openLayout opens each stream of a log of n partitions with open and
 // returns the Log over them.
 func openLayout(opts Options, n int, open func(streamSpec) (jetstream.Stream, error), js jetstream.JetStream) (*Log, error) {
+	return openLayoutAs(opts, n, open, js, false)
+}
+
+// openLayoutAs is openLayout; a reader (readOnly) takes a misconfigured
+// stream as it is, its problem kept for ConfigProblem, so that an audit
+// reports it and still reads the history that is there.
+func openLayoutAs(opts Options, n int, open func(streamSpec) (jetstream.Stream, error), js jetstream.JetStream, readOnly bool) (*Log, error) {
 	var signer *groupSigner
 	if opts.Signer != nil {
 		signer = &groupSigner{signer: opts.Signer}
@@ -178,7 +185,9 @@ func openLayout(opts Options, n int, open func(streamSpec) (jetstream.Stream, er
 			return nil, err
 		}
 		l, err := newLog(js, stream, s, opts.Logger, signer)
-		if err != nil {
+		if readOnly && errors.Is(err, ErrStreamMisconfigured) {
+			l.config.problem.Store(&err)
+		} else if err != nil {
 			return nil, err
 		}
 		if opts.GroupCommit {
@@ -214,9 +223,9 @@ func OpenExisting(ctx context.Context, js jetstream.JetStream, opts Options) (*L
 	if n == 0 {
 		return nil, fmt.Errorf("%w: %s (nor %s)", ErrNoStream, events.StreamName, PartitionStreamName(0))
 	}
-	return openLayout(opts, n, func(s streamSpec) (jetstream.Stream, error) {
+	return openLayoutAs(opts, n, func(s streamSpec) (jetstream.Stream, error) {
 		return existingStream(ctx, js, s.name)
-	}, js)
+	}, js, true)
 }
 
 // existingStream looks up the stream name, which must exist.
@@ -231,17 +240,16 @@ func existingStream(ctx context.Context, js jetstream.JetStream, name string) (j
 	return stream, nil
 }
 
-// newLog checks an opened stream's settings and returns its Log.
+// newLog returns an opened stream's Log, and checkStream's verdict on its
+// settings: the caller refuses a misconfigured stream, or (a reader) keeps
+// the problem.
 func newLog(js jetstream.JetStream, stream jetstream.Stream, spec streamSpec, logger *slog.Logger, signer *groupSigner) (*Log, error) {
 	info := stream.CachedInfo()
-	if err := checkStream(info.Config, spec); err != nil {
-		return nil, err
-	}
 	l := &Log{logger: logger, js: js, stream: stream, spec: spec, signer: signer}
 	if info.Config.AllowDirect {
 		l.direct = newDirectGetter(js, spec.name)
 	}
-	return l, nil
+	return l, checkStream(info.Config, spec)
 }
 
 // Partitions returns the number of partitions: 1 for the single stream.

@@ -38,8 +38,11 @@ func Verify(ctx context.Context, t Target, sig Signatures, stdout, stderr io.Wri
 	} else {
 		err = rep.WriteText(stdout, viewsNote(t, h))
 	}
-	if err == nil && !rep.OK() {
+	switch {
+	case err == nil && rep.BreaksTotal > 0:
 		err = fmt.Errorf("the history does not verify: %d break(s)", rep.BreaksTotal)
+	case err == nil && !rep.OK():
+		err = fmt.Errorf("the history verifies, with %d finding(s) about its stream", len(rep.Findings))
 	}
 	return err
 }
