@@ -76,10 +76,12 @@ func marshalData(data any) ([]byte, error) {
 		b = jsonenc.AppendField(b, `{"message_id":`, d.MessageID)
 		b = jsonenc.AppendField(b, `,"sender":`, string(d.Sender))
 		b = jsonenc.AppendField(b, `,"text":`, d.Text)
+		b = appendSealed(b, d.Sealed)
 	case MessageEditedData:
 		b = jsonenc.AppendField(b, `{"message_id":`, d.MessageID)
 		b = jsonenc.AppendField(b, `,"editor":`, string(d.Editor))
 		b = jsonenc.AppendField(b, `,"text":`, d.Text)
+		b = appendSealed(b, d.Sealed)
 	case MessageUnsentData:
 		b = jsonenc.AppendField(b, `{"message_id":`, d.MessageID)
 		b = jsonenc.AppendField(b, `,"by":`, string(d.By))
@@ -87,6 +89,7 @@ func marshalData(data any) ([]byte, error) {
 		b = jsonenc.AppendField(b, `{"message_id":`, d.MessageID)
 		b = jsonenc.AppendField(b, `,"account":`, string(d.Account))
 		b = jsonenc.AppendField(b, `,"reaction":`, d.Reaction)
+		b = appendSealed(b, d.Sealed)
 	case MessageReadData:
 		b = jsonenc.AppendField(b, `{"message_id":`, d.MessageID)
 		b = jsonenc.AppendField(b, `,"account":`, string(d.Account))
@@ -126,6 +129,15 @@ func marshalOtherData(b []byte, data any) ([]byte, error) {
 		return json.Marshal(data)
 	}
 	return append(b, '}'), nil
+}
+
+// appendSealed appends the sealed field when there is one, as
+// encoding/json does with omitempty.
+func appendSealed(b []byte, sealed string) []byte {
+	if sealed == "" {
+		return b
+	}
+	return jsonenc.AppendField(b, `,"sealed":`, sealed)
 }
 
 // appendAccounts appends a list of accounts as encoding/json does: null

@@ -167,8 +167,9 @@ func FuzzMarshalData(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s1, s2, s3 string, n uint64, flag bool) {
 		a := Account(s2)
 		for _, d := range []any{
-			MessageSentData{s1, a, s3}, MessageEditedData{s1, a, s3}, MessageUnsentData{s1, a},
-			MessageReactedData{s1, a, s3}, MessageReadData{s1, a}, CallStartedData{s1, a, s3}, CallEndedData{s1, a},
+			MessageSentData{s1, a, s3, ""}, MessageEditedData{s1, a, s3, ""}, MessageUnsentData{s1, a},
+			MessageReactedData{s1, a, s3, ""}, MessageSentData{s1, a, "", s3}, MessageEditedData{s1, a, "", s3},
+			MessageReactedData{s1, a, "", s3}, MessageReadData{s1, a}, CallStartedData{s1, a, s3}, CallEndedData{s1, a},
 			ConversationClosedData{s1, n}, PresenceChangedData{a, s3}, SettingsChangedData{a, flag, !flag, flag},
 			ConversationStartedData{s1, a, []Account{a, Account(s3)}, flag}, ConversationStartedData{ConversationID: s3},
 		} {

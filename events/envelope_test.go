@@ -29,6 +29,8 @@ var samples = map[Type]any{
 	PolicyPublished: PolicyPublishedData{Version: 2, Name: "cross-app-disconnect-2023-12",
 		EffectiveAt: time.Date(2023, 12, 14, 0, 0, 0, 0, time.UTC),
 		Links:       []LinkData{{From: "instagram", To: "messenger"}, {From: "messenger", To: "instagram", SeeReadReceipts: true}}},
+	AccountErased:  AccountErasedData{Account: "instagram:alice", By: "instagram:alice"},
+	ContentExpired: ContentExpiredData{Through: 41, Before: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), PolicyVersion: 3},
 }
 
 func sample(t *testing.T, typ Type) Event {
@@ -42,9 +44,9 @@ func sample(t *testing.T, typ Type) Event {
 	return e
 }
 
-func TestTypesAreTheContractsTwelve(t *testing.T) {
-	if len(Types) != 12 {
-		t.Fatalf("%d types, the contract has 12", len(Types))
+func TestTypesAreTheContractsFourteen(t *testing.T) {
+	if len(Types) != 14 {
+		t.Fatalf("%d types, the contract has 14", len(Types))
 	}
 	for _, typ := range Types {
 		if !strings.HasPrefix(string(typ), "crosstalk.") || !strings.HasSuffix(string(typ), ".v1") {
@@ -252,6 +254,10 @@ func dataOf(t *testing.T, typ Type, e Event) any {
 		d, err = DataOf[SettingsChangedData](e)
 	case PolicyPublished:
 		d, err = DataOf[PolicyPublishedData](e)
+	case AccountErased:
+		d, err = DataOf[AccountErasedData](e)
+	case ContentExpired:
+		d, err = DataOf[ContentExpiredData](e)
 	default:
 		t.Fatalf("no data type for %s", typ)
 	}

@@ -131,3 +131,21 @@ func (PolicyPublishedData) Actor() string { return "operator" }
 
 // IDs is empty.
 func (PolicyPublishedData) IDs() (messageID, callID string) { return "", "" }
+
+// EventType is AccountErased.
+func (AccountErasedData) EventType() Type { return AccountErased }
+
+// Actor is the account that asked for the erasure.
+func (d AccountErasedData) Actor() string { return string(d.By) }
+
+// IDs is empty: the account is the event's subject.
+func (AccountErasedData) IDs() (messageID, callID string) { return "", "" }
+
+// EventType is ContentExpired.
+func (ContentExpiredData) EventType() Type { return ContentExpired }
+
+// Actor is "policy": a retention rule, not an account, expires content.
+func (ContentExpiredData) Actor() string { return ClosedByPolicy }
+
+// IDs is empty.
+func (ContentExpiredData) IDs() (messageID, callID string) { return "", "" }

@@ -33,6 +33,8 @@ var Registry = []TypeInfo{
 	{PresenceChanged, SubjectAccount, func() Payload { return new(PresenceChangedData) }},
 	{SettingsChanged, SubjectAccount, func() Payload { return new(SettingsChangedData) }},
 	{PolicyPublished, SubjectPolicy, func() Payload { return new(PolicyPublishedData) }},
+	{AccountErased, SubjectAccount, func() Payload { return new(AccountErasedData) }},
+	{ContentExpired, SubjectConversation, func() Payload { return new(ContentExpiredData) }},
 }
 
 // Types lists every event type of the history, in contract order: the

@@ -25,6 +25,14 @@ const (
 	PresenceChanged     Type = "crosstalk.presence.changed.v1"
 	SettingsChanged     Type = "crosstalk.settings.changed.v1"
 	PolicyPublished     Type = "crosstalk.policy.published.v1"
+	// AccountErased records that an account's data keys were destroyed
+	// (docs/erasure.md): everything it wrote and sealed can no longer be
+	// opened. It is stored on the account's subject.
+	AccountErased Type = "crosstalk.account.erased.v1"
+	// ContentExpired records that a retention rule erased a conversation's
+	// content up to a message index. It is stored on the conversation's
+	// subject.
+	ContentExpired Type = "crosstalk.content.expired.v1"
 	// CommandRejected records a command refused by a 403 decision. It is
 	// not part of the history: it lives in the size-limited stream
 	// CROSSTALK_AUDIT, so that "who tried to start cross-app chats after
@@ -40,18 +48,23 @@ type ConversationStartedData struct {
 	CrossApp       bool      `json:"cross_app"`
 }
 
-// MessageSentData is the payload of message.sent.
+// MessageSentData is the payload of message.sent. When the service seals
+// content (docs/erasure.md), Sealed holds the text sealed (package seal)
+// and Text is "".
 type MessageSentData struct {
 	MessageID string  `json:"message_id"`
 	Sender    Account `json:"sender"`
 	Text      string  `json:"text"`
+	Sealed    string  `json:"sealed,omitempty"`
 }
 
-// MessageEditedData is the payload of message.edited.
+// MessageEditedData is the payload of message.edited; Sealed as for
+// MessageSentData.
 type MessageEditedData struct {
 	MessageID string  `json:"message_id"`
 	Editor    Account `json:"editor"`
 	Text      string  `json:"text"`
+	Sealed    string  `json:"sealed,omitempty"`
 }
 
 // MessageUnsentData is the payload of message.unsent.
@@ -61,11 +74,13 @@ type MessageUnsentData struct {
 }
 
 // MessageReactedData is the payload of message.reacted. An empty Reaction
-// removes the account's reaction.
+// (and Sealed) removes the account's reaction; a sealed reaction is in
+// Sealed, with Reaction "".
 type MessageReactedData struct {
 	MessageID string  `json:"message_id"`
 	Account   Account `json:"account"`
 	Reaction  string  `json:"reaction"`
+	Sealed    string  `json:"sealed,omitempty"`
 }
 
 // MessageReadData is the payload of message.read: Account has read up to and
@@ -138,6 +153,23 @@ type PolicyPublishedData struct {
 // rule a policy report shows (api.PolicyLink): one type, so that the two
 // cannot drift. Its From and To are app names (App(l.From) to validate).
 type LinkData = api.PolicyLink
+
+// AccountErasedData is the payload of account.erased: Account's keys are
+// destroyed, by By (the account itself, or an account of its app's backend
+// acting for it).
+type AccountErasedData struct {
+	Account Account `json:"account"`
+	By      Account `json:"by"`
+}
+
+// ContentExpiredData is the payload of content.expired: a retention rule
+// of policy PolicyVersion erased the conversation's content sent before
+// Before, every message index up to Through inclusive.
+type ContentExpiredData struct {
+	Through       uint32    `json:"through"`
+	Before        time.Time `json:"before"`
+	PolicyVersion uint64    `json:"policy_version"`
+}
 
 // CommandRejectedData is the payload of command.rejected.
 type CommandRejectedData struct {

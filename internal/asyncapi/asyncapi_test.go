@@ -247,7 +247,7 @@ func checkValue(t *testing.T, where string, rt reflect.Type, p map[string]any) r
 	}
 	jsonType := map[reflect.Kind]string{
 		reflect.String: "string", reflect.Bool: "boolean", reflect.Slice: "array", reflect.Map: "object",
-		reflect.Int: "integer", reflect.Int64: "integer", reflect.Uint64: "integer", reflect.Uint: "integer",
+		reflect.Int: "integer", reflect.Int64: "integer", reflect.Uint64: "integer", reflect.Uint: "integer", reflect.Uint32: "integer",
 	}[rt.Kind()]
 	switch {
 	case rt == timeType:

@@ -40,6 +40,8 @@ var payloads = map[events.Type]events.Payload{
 	events.ConversationClosed: events.ConversationClosedData{Reason: events.ClosedByPolicy, PolicyVersion: 2},
 	events.PresenceChanged:    events.PresenceChangedData{Account: SampleSender, Status: events.StatusIdle},
 	events.SettingsChanged:    events.SettingsChangedData{Account: SampleSender, SendReadReceipts: true, InteropOptIn: true},
+	events.AccountErased:      events.AccountErasedData{Account: SampleSender, By: SampleSender},
+	events.ContentExpired:     events.ContentExpiredData{Through: 0, Before: SampleTime, PolicyVersion: 2},
 	events.PolicyPublished: events.PolicyPublishedData{Version: 2, Name: "sample", EffectiveAt: SampleTime,
 		Links: []events.LinkData{{From: string(SampleSender.App()), To: string(SampleOther.App()), Send: true}}},
 }
