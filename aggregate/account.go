@@ -19,6 +19,8 @@ type Account struct {
 	// InteropOptIn is the account's consent to be reached through policy
 	// links that require opt-in. Off by default.
 	InteropOptIn bool
+	// Erasures counts the account's account.erased events.
+	Erasures int
 }
 
 // NewAccount returns the state of an account with no events: defaults on.
@@ -61,6 +63,8 @@ func (a *Account) Decide(cmd Command, p *Policy, now time.Time) (events.Event, e
 			return events.Event{}, err
 		}
 		return a.decideSettings(cmd, p, now)
+	case EraseAccount:
+		return a.decideErase(cmd, p, now)
 	}
 	return events.Event{}, fmt.Errorf("%w: %T is not an account command", ErrUnknownCommand, cmd)
 }
@@ -107,6 +111,8 @@ func (a *Account) Evolve(r events.Recorded) error {
 			return err
 		}
 		a.ShowActivityStatus, a.SendReadReceipts, a.InteropOptIn = d.ShowActivityStatus, d.SendReadReceipts, d.InteropOptIn
+	case events.AccountErased:
+		a.Erasures++
 	}
 	a.Stream.advance(r, a.Name.App())
 	return nil

@@ -90,27 +90,35 @@ type (
 		OptedIn map[events.Account]bool
 	}
 	// SendMessage sends Text; MessageID is derived from the command when empty.
+	// Digest, when set, is a keyed digest of Text (seal.Digest), which the
+	// event's id derives from in place of Text (appendSeed): the service
+	// seals the text, and the envelope then holds no unkeyed hash of it.
 	SendMessage struct {
 		Meta
 		MessageID string
 		Text      string
+		Digest    string
 	}
-	// EditMessage replaces the text of the actor's own message.
+	// EditMessage replaces the text of the actor's own message; Digest as
+	// for SendMessage.
 	EditMessage struct {
 		Meta
 		MessageID string
 		Text      string
+		Digest    string
 	}
 	// UnsendMessage withdraws the actor's own message.
 	UnsendMessage struct {
 		Meta
 		MessageID string
 	}
-	// ReactToMessage sets (or with an empty Reaction removes) the actor's reaction.
+	// ReactToMessage sets (or with an empty Reaction removes) the actor's
+	// reaction; Digest, of a sealed Reaction, as for SendMessage.
 	ReactToMessage struct {
 		Meta
 		MessageID string
 		Reaction  string
+		Digest    string
 	}
 	// ReadMessage moves the actor's read marker up to MessageID.
 	ReadMessage struct {

@@ -27,6 +27,7 @@ type Conversation struct {
 	count        int
 	readUpTo     map[events.Account]int
 	calls        map[string]bool // call id -> still running
+	expired      uint32          // message indices below it expired (content.expired)
 	callOrder    []string        // ids in calls, oldest first
 }
 
@@ -52,6 +53,9 @@ func (c *Conversation) Decide(cmd Command, p *Policy, now time.Time) (events.Eve
 	}
 	if cl, ok := cmd.(Close); ok {
 		return c.decideClose(cl, now)
+	}
+	if ex, ok := cmd.(ExpireContent); ok {
+		return c.decideExpire(ex, now)
 	}
 	if !c.Started {
 		return events.Event{}, fmt.Errorf("%w: %s", ErrConversationNotFound, c.ID)

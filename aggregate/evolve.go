@@ -55,6 +55,8 @@ func (c *Conversation) apply(e events.Event, seq uint64) (events.Account, error)
 		}
 		c.Closed, c.ClosedBy = true, d.PolicyVersion
 		return "", nil
+	case events.ContentExpired:
+		return c.applyExpired(e)
 	}
 	// message.edited and message.reacted change views, not decisions:
 	// only their actor is read.

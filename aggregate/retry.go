@@ -3,7 +3,9 @@ package aggregate
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crosstalk-dev/crosstalk/events"
 )
@@ -41,13 +43,13 @@ func describe(cmd Command) (m Meta, kind string, f [3]string) {
 	case StartConversation:
 		return c.Meta, "start", [3]string{participantSet(c.Actor, c.Participants)}
 	case SendMessage:
-		return c.Meta, "send", [3]string{c.MessageID, c.Text}
+		return c.Meta, "send", [3]string{c.MessageID, clearOr(c.Text, c.Digest)}
 	case EditMessage:
-		return c.Meta, "edit", [3]string{c.MessageID, c.Text}
+		return c.Meta, "edit", [3]string{c.MessageID, clearOr(c.Text, c.Digest)}
 	case UnsendMessage:
 		return c.Meta, "unsend", [3]string{c.MessageID}
 	case ReactToMessage:
-		return c.Meta, "react", [3]string{c.MessageID, c.Reaction}
+		return c.Meta, "react", [3]string{c.MessageID, clearOr(c.Reaction, c.Digest)}
 	case ReadMessage:
 		return c.Meta, "read", [3]string{c.MessageID}
 	case StartCall:
@@ -58,6 +60,11 @@ func describe(cmd Command) (m Meta, kind string, f [3]string) {
 		return c.Meta, "presence", [3]string{c.Status}
 	case ChangeSettings:
 		return c.Meta, "settings", [3]string{triState(c.ShowActivityStatus), triState(c.SendReadReceipts), triState(c.InteropOptIn)}
+	case EraseAccount:
+		return c.Meta, "erase", [3]string{}
+	case ExpireContent:
+		return c.Header(), "expire", [3]string{strconv.FormatUint(uint64(c.Through), 10),
+			c.Before.UTC().Format(time.RFC3339Nano), strconv.FormatUint(c.PolicyVersion, 10)}
 	case Close:
 		return c.Header(), "close", [3]string{}
 	case PublishPolicy:
@@ -65,6 +72,15 @@ func describe(cmd Command) (m Meta, kind string, f [3]string) {
 		return c.Header(), "policy", [3]string{string(doc)}
 	}
 	return Meta{}, "", [3]string{} // Command is sealed: not reached
+}
+
+// clearOr is what a seed holds of free text: its keyed digest when the
+// text is sealed, else the text itself.
+func clearOr(text, digest string) string {
+	if digest != "" {
+		return digest
+	}
+	return text
 }
 
 // appendFields appends values to b, each after a NUL but the first.

@@ -46,13 +46,13 @@ func (a *Account) testPosition() Stream      { return a.Stream }
 func (ps *Policies) testPosition() Stream    { return ps.Stream }
 
 func (c *Conversation) testDescribe() string {
-	return fmt.Sprintf("state started=%t participants=%s cross_app=%t closed=%t closed_by=%d version=%d",
-		c.Started, formatValue("", mustJSON(c.Participants)), c.CrossApp, c.Closed, c.ClosedBy, c.Stream.Version)
+	return fmt.Sprintf("state started=%t participants=%s cross_app=%t closed=%t closed_by=%d expired=%d version=%d",
+		c.Started, formatValue("", mustJSON(c.Participants)), c.CrossApp, c.Closed, c.ClosedBy, c.expired, c.Stream.Version)
 }
 
 func (a *Account) testDescribe() string {
-	return fmt.Sprintf("state status=%q show_activity_status=%t send_read_receipts=%t version=%d",
-		a.Status, a.ShowActivityStatus, a.SendReadReceipts, a.Stream.Version)
+	return fmt.Sprintf("state status=%q show_activity_status=%t send_read_receipts=%t erasures=%d version=%d",
+		a.Status, a.ShowActivityStatus, a.SendReadReceipts, a.Erasures, a.Stream.Version)
 }
 
 func (ps *Policies) testDescribe() string {
@@ -259,7 +259,8 @@ func (s *scenario) evolveDecided(st, twin state, e events.Event) {
 // scoped by the acting account's app (none for a closing or a policy).
 func priorKey(e events.Event) string {
 	var app events.App
-	if p, ok := e.Payload.(events.Payload); ok && e.Type != events.ConversationClosed && e.Type != events.PolicyPublished {
+	if p, ok := e.Payload.(events.Payload); ok && e.Type != events.ConversationClosed && e.Type != events.PolicyPublished &&
+		e.Type != events.ContentExpired {
 		app = events.Account(p.Actor()).App()
 	}
 	return events.CommandKey(app, e.CausationID)

@@ -11,7 +11,9 @@ import (
 
 // snapshotFormat is the version of a snapshot's encoding; a snapshot of
 // another format is not restored (its conversation is folded from the log).
-const snapshotFormat = 1
+// Format 2 added Expired; a format 1 snapshot is still restored, as it was
+// written before content.expired existed, so none is folded into it.
+const snapshotFormat = 2
 
 // ErrSpillPending refuses a snapshot while message records wait in the
 // spill: a snapshot must not leave memory without their being kept.
@@ -36,6 +38,7 @@ type conversationSnapshot struct {
 	Messages     []MessageRecord        `json:"messages,omitempty"`
 	ReadUpTo     map[events.Account]int `json:"read_up_to,omitempty"`
 	Calls        []callRecord           `json:"calls,omitempty"`
+	Expired      uint32                 `json:"expired,omitempty"`
 	Stream       streamSnapshot         `json:"stream"`
 }
 
@@ -62,7 +65,7 @@ func (c *Conversation) Snapshot() ([]byte, error) {
 	}
 	s := conversationSnapshot{Format: snapshotFormat, ID: c.ID, Started: c.Started, Participants: c.Participants,
 		CrossApp: c.CrossApp, Closed: c.Closed, ClosedBy: c.ClosedBy, Count: c.count, Outside: c.outside,
-		ReadUpTo: c.readUpTo, Stream: c.Stream.snapshot()}
+		ReadUpTo: c.readUpTo, Stream: c.Stream.snapshot(), Expired: c.expired}
 	for _, k := range c.recent {
 		s.Messages = append(s.Messages, c.record(k, c.messages[k]))
 	}
@@ -78,11 +81,11 @@ func RestoreConversation(data []byte) (*Conversation, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSnapshot, err)
 	}
-	if s.Format != snapshotFormat || s.ID == "" {
+	if s.Format != snapshotFormat && s.Format != 1 || s.ID == "" {
 		return nil, fmt.Errorf("%w: format %d, id %q", ErrSnapshot, s.Format, s.ID)
 	}
 	c := &Conversation{ID: s.ID, Started: s.Started, Participants: s.Participants, CrossApp: s.CrossApp,
-		Closed: s.Closed, ClosedBy: s.ClosedBy, count: s.Count, readUpTo: s.ReadUpTo}
+		Closed: s.Closed, ClosedBy: s.ClosedBy, count: s.Count, readUpTo: s.ReadUpTo, expired: s.Expired}
 	if s.Started {
 		c.Apps = events.AppsOf(s.Participants)
 	}

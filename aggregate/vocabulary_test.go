@@ -15,6 +15,7 @@ import (
 //	sent by=a msg=m1 [text=...]     edited by=a msg=m1 [text=...]
 //	unsent by=a msg=m1              reacted by=a msg=m1 reaction=x
 //	read by=a msg=m1                closed policy_version=N [reason=policy]
+//	expired through=N [before=T] [policy_version=N]
 //	call-started by=a call=c1 [media=audio]    call-ended by=a call=c1
 //
 // Every given line also takes cmd=K (its causation id) and pv=N (its
@@ -51,6 +52,9 @@ func (s *scenario) conversationEvent(l *line) (events.Type, any) {
 	case "closed":
 		return events.ConversationClosed, events.ConversationClosedData{
 			Reason: l.str("reason", events.ClosedByPolicy), PolicyVersion: l.uint("policy_version", 0)}
+	case "expired":
+		return events.ContentExpired, events.ContentExpiredData{Through: uint32(l.uint("through", 0)),
+			Before: mustTime(s.t, l.str("before", "2024-01-01T00:00:00Z")), PolicyVersion: l.uint("policy_version", 0)}
 	}
 	s.t.Fatalf("%s: unknown conversation event %q", s.pos, l.verb)
 	return "", nil
@@ -60,6 +64,7 @@ func (s *scenario) conversationEvent(l *line) (events.Type, any) {
 //
 //	presence status=S
 //	settings [show_activity_status=bool] [send_read_receipts=bool]  (default true)
+//	erased
 func (s *scenario) accountEvent(l *line) (events.Type, any) {
 	name := events.Account(s.subject)
 	switch l.verb {
@@ -74,6 +79,8 @@ func (s *scenario) accountEvent(l *line) (events.Type, any) {
 			d.SendReadReceipts = *b
 		}
 		return events.SettingsChanged, d
+	case "erased":
+		return events.AccountErased, events.AccountErasedData{Account: name, By: name}
 	}
 	s.t.Fatalf("%s: unknown account event %q", s.pos, l.verb)
 	return "", nil
@@ -99,6 +106,7 @@ func (s *scenario) meta(l *line) Meta {
 //	react by=a msg=m1 [reaction=x]   read by=a msg=m1
 //	call by=a [call=c1] [media=audio]  end-call by=a call=c1
 //	close policy=R [reason=...] [cmd=K]
+//	expire through=N [before=T] [policy_version=N] [cmd=K]
 //	presence by=a status=S  (an account command, to check it is refused)
 func (s *scenario) conversationCommand(l *line) Command {
 	msg := s.names.id(l.str("msg", ""))
@@ -124,6 +132,10 @@ func (s *scenario) conversationCommand(l *line) Command {
 		p := s.drv.policy(s.t, l.str("policy", "none"))
 		s.wantPV = p.VersionOf()
 		return Close{CommandID: s.cause(l), Policy: p}
+	case "expire":
+		s.wantPV = l.uint("policy_version", 0)
+		return ExpireContent{CommandID: s.cause(l), Through: uint32(l.uint("through", 0)),
+			Before: mustTime(s.t, l.str("before", "2024-01-01T00:00:00Z")), PolicyVersion: s.wantPV}
 	case "presence":
 		return SetPresence{Meta: s.meta(l), Status: l.str("status", events.StatusActive)}
 	}
@@ -136,6 +148,7 @@ func (s *scenario) conversationCommand(l *line) Command {
 //	presence by=a status=S
 //	settings by=a [show_activity_status=bool] [send_read_receipts=bool]
 //	send by=a  (a conversation command, to check it is refused)
+//	erase by=a
 func (s *scenario) accountCommand(l *line) Command {
 	switch l.verb {
 	case "presence":
@@ -145,6 +158,8 @@ func (s *scenario) accountCommand(l *line) Command {
 			ShowActivityStatus: l.optBool("show_activity_status"), SendReadReceipts: l.optBool("send_read_receipts")}
 	case "send":
 		return SendMessage{Meta: s.meta(l), Text: "hello"}
+	case "erase":
+		return EraseAccount{Meta: s.meta(l)}
 	}
 	s.t.Fatalf("%s: unknown account command %q", s.pos, l.verb)
 	return nil

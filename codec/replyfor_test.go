@@ -25,6 +25,8 @@ var replySamples = map[events.Type]any{
 	events.PresenceChanged:     events.PresenceChangedData{Account: "a:x", Status: events.StatusIdle},
 	events.SettingsChanged:     events.SettingsChangedData{Account: "a:x", SendReadReceipts: true},
 	events.PolicyPublished:     events.PolicyPublishedData{Version: 2, Name: "p", EffectiveAt: time.Unix(0, 0).UTC()},
+	events.AccountErased:       events.AccountErasedData{Account: "a:x", By: "a:x"},
+	events.ContentExpired:      events.ContentExpiredData{Through: 4, Before: time.Unix(0, 0).UTC(), PolicyVersion: 2},
 }
 
 // The reply of a command just decided, built from the event's typed payload,

@@ -252,6 +252,11 @@ func changeOf(data events.Payload) string {
 	case *events.SettingsChangedData:
 		return fmt.Sprintf("settings show_activity_status=%t send_read_receipts=%t interop_opt_in=%t",
 			d.ShowActivityStatus, d.SendReadReceipts, d.InteropOptIn)
+	case *events.AccountErasedData:
+		return "erased account " + string(d.Account)
+	case *events.ContentExpiredData:
+		return fmt.Sprintf("expired content through message index %d, sent before %s, by policy v%d",
+			d.Through, d.Before.UTC().Format(time.RFC3339), d.PolicyVersion)
 	case *events.PolicyPublishedData:
 		return fmt.Sprintf("published policy v%d %q effective %s", d.Version, d.Name, d.EffectiveAt.UTC().Format(time.RFC3339))
 	}
