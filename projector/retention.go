@@ -1,0 +1,77 @@
+package projector
+
+import (
+	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/projector/views"
+)
+
+// The retention index (views/retention.go): each message.sent adds its
+// entry, each content.expired removes its conversation's entries up to its
+// Through, so that the closer's retention sweep finds every message once.
+
+// dueEntry is a retention entry this tx added: the committed views, which
+// a content.expired of the same run scans, do not hold it yet.
+type dueEntry struct {
+	index uint32
+	key   []byte // its due/ key
+}
+
+// indexRetention updates the retention index for an event of d's
+// conversation that applyConversation applied (not skipped).
+func (t *tx) indexRetention(d decoded) error {
+	if t.skipped {
+		return nil
+	}
+	switch x := d.data.(type) {
+	case *events.MessageSentData:
+		t.addDue(d, x)
+	case *events.ContentExpiredData:
+		return t.expireDue(d.key, x.Through)
+	}
+	return nil
+}
+
+// addDue indexes the message just sent: its index is the conversation's
+// count of messages before it, as the aggregate numbers them.
+func (t *tx) addDue(d decoded, x *events.MessageSentData) {
+	c := t.convs[d.key]
+	if c == nil || c.rec.Messages == 0 {
+		return
+	}
+	index := uint32(c.rec.Messages - 1)
+	key := views.DueKey(d.event.Time, d.key, index)
+	t.set(key, []byte(x.Sender))
+	t.set(views.DueConvKey(d.key, index), views.DueTime(d.event.Time))
+	if t.due == nil {
+		t.due = map[string][]dueEntry{}
+	}
+	t.due[d.key] = append(t.due[d.key], dueEntry{index: index, key: key})
+}
+
+// expireDue deletes conv's entries up to index through: those committed
+// and those this run added.
+func (t *tx) expireDue(conv string, through uint32) error {
+	prefix := views.DueConvPrefix(conv)
+	err := views.Scan(t.db, prefix, nil, func(k, v []byte) (bool, error) {
+		due, index, err := views.DueKeyAt(k, v)
+		if err != nil || index > through {
+			return false, err
+		}
+		t.del(due)
+		t.del(k)
+		return true, nil
+	})
+	kept := t.due[conv][:0]
+	for _, e := range t.due[conv] {
+		if e.index > through {
+			kept = append(kept, e)
+			continue
+		}
+		t.del(e.key)
+		t.del(views.DueConvKey(conv, e.index))
+	}
+	if t.due != nil {
+		t.due[conv] = kept
+	}
+	return err
+}
