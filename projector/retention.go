@@ -9,6 +9,10 @@ import (
 // entry, each content.expired removes its conversation's entries up to its
 // Through, so that the closer's retention sweep finds every message once.
 
+// Due is a conversation with content a retention rule erases
+// (views.Due): what the closer's retention sweep reads.
+type Due = views.Due
+
 // dueEntry is a retention entry this tx added: the committed views, which
 // a content.expired of the same run scans, do not hold it yet.
 type dueEntry struct {

@@ -169,6 +169,12 @@ type Options struct {
 	// crosstalk.admin.node.<id>.*. Default: "n-" and 8 random hex digits
 	// (package node keeps one per data directory).
 	NodeID string
+	// Keys seal the content of messages, edits and reactions before they
+	// are appended, and erase it: an unsend punctures its message's key,
+	// account.erase every key of the account (docs/erasure.md).
+	// *keyring.Ring is one. Default: nil, content is appended in clear and
+	// erasure destroys no key.
+	Keys Keys
 	// Roles are the roles the service takes, of api.RoleCommands,
 	// RoleQueries, RoleCloser and RoleIntake: without commands it answers
 	// no command, without closer it runs no closer. It answers queries
