@@ -45,10 +45,12 @@ func (c *Closer) sweepRetention(ctx context.Context) error {
 	c.swept = now
 	cutoff := now.Add(-time.Duration(p.ContentRetentionDays) * 24 * time.Hour)
 	n, err := c.expireBefore(ctx, p, cutoff)
-	if n > 0 || err != nil {
-		c.opts.Logger.Info("retention sweep", slog.Uint64("policy_version", p.Version),
-			slog.Time("before", cutoff), slog.Int("expired", n), slog.Any("err", err))
+	level := slog.LevelDebug // a sweep that found nothing, every minute
+	if n > 0 {
+		level = slog.LevelInfo
 	}
+	c.opts.Logger.Log(ctx, level, "retention sweep", slog.Uint64("policy_version", p.Version),
+		slog.Time("before", cutoff), slog.Int("expired", n))
 	return err
 }
 
