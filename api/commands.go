@@ -38,8 +38,9 @@ var ActionFields = map[string][]string{
 	ActionCallEnd:           {"conversation_id", "call_id"},
 }
 
-// AccountCommand is the body of presence.set (Status only) and settings.set
-// (the settings only; an absent one is unchanged).
+// AccountCommand is the body of presence.set (Status only), settings.set
+// (the settings only; an absent one is unchanged) and account.erase
+// (command_id and actor only).
 type AccountCommand struct {
 	CommandEnvelope
 	Status             string `json:"status,omitempty"` // active, idle or offline

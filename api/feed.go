@@ -83,4 +83,7 @@ type Notification struct {
 	Status         string    `json:"status,omitempty"`
 	ActivityStatus *bool     `json:"activity_status,omitempty"`
 	ReadReceipts   *bool     `json:"read_receipts,omitempty"`
+	// Erased marks a message.sent, message.edited or message.reacted
+	// whose sealed text or reaction did not open: published without it.
+	Erased *Erasure `json:"erased,omitempty"`
 }

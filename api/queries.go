@@ -56,6 +56,9 @@ type LastMessage struct {
 	MessageID string `json:"message_id"`
 	Sender    string `json:"sender"`
 	Text      string `json:"text"`
+	// Erased says why the preview's text is gone ("" Text); nil when it
+	// is shown.
+	Erased *Erasure `json:"erased,omitempty"`
 }
 
 // MessagesQuery is the request of crosstalk.query.messages; only a
@@ -78,8 +81,11 @@ type MessagePage struct {
 }
 
 // MessageView is one chat message with its edits, unsend and reactions
-// folded in. An unsent message is a tombstone: Unsent is true and Text is
-// empty. (A message of the log is an events.Message.)
+// folded in. An unsent message is a tombstone: Unsent is true, Text is
+// empty and Erased says who unsent it and when. An erased message (its
+// sender's account erased, a retention rule, its key gone) has Text ""
+// and Erased set; an erased reaction is left out of Reactions. (A message
+// of the log is an events.Message.)
 type MessageView struct {
 	MessageID string            `json:"message_id"`
 	Sender    string            `json:"sender"`
@@ -88,6 +94,26 @@ type MessageView struct {
 	Edited    bool              `json:"edited"`
 	Unsent    bool              `json:"unsent"`
 	Reactions map[string]string `json:"reactions"` // account -> reaction
+	Erased    *Erasure          `json:"erased,omitempty"`
+}
+
+// The reasons of an Erasure.
+const (
+	ErasedAccount   = "account_erased" // the sender's account was erased
+	ErasedUnsent    = "unsent"         // the sender unsent the message
+	ErasedRetention = "retention"      // a retention rule of the policy expired it
+	ErasedKey       = "key_erased"     // its key no longer opens it, and no event says why
+)
+
+// Erasure says why an item's content is gone: when, by whom (an account,
+// the app backend or the admin that asked; "" for a retention rule or an
+// unknown cause), the reason (ErasedAccount, ...) and, for a retention
+// rule, the version of the policy that set it.
+type Erasure struct {
+	At            time.Time `json:"at"`
+	By            string    `json:"by"`
+	Reason        string    `json:"reason"`
+	PolicyVersion uint64    `json:"policy_version,omitempty"`
 }
 
 // PresenceQuery is the request of crosstalk.query.presence: Account's

@@ -31,6 +31,9 @@ const (
 	// and of every admin request (NATS permissions, exports and imports).
 	QuerySubjects = QueryPrefix + ">"
 	AdminSubjects = AdminPrefix + ">"
+	// EraseSubjects is account.erase of every app: the one command
+	// subject the admin may use (NATS permissions, exports and imports).
+	EraseSubjects = CommandPrefix + "*." + ActionAccountErase
 )
 
 // Conversation command actions: each is served on
@@ -47,9 +50,13 @@ const (
 )
 
 // Account command actions: each takes an AccountCommand.
+// ActionAccountErase takes command_id and actor only: it erases the
+// actor's account (docs/erasure.md), asked by the account itself, its
+// app's backend or the admin.
 const (
-	ActionPresenceSet = "presence.set"
-	ActionSettingsSet = "settings.set"
+	ActionPresenceSet  = "presence.set"
+	ActionSettingsSet  = "settings.set"
+	ActionAccountErase = "account.erase"
 )
 
 // ConversationActions and AccountActions are the command actions; each is
@@ -57,7 +64,7 @@ const (
 var (
 	ConversationActions = []string{ActionConversationStart, ActionMessageSend, ActionMessageEdit,
 		ActionMessageUnsend, ActionMessageReact, ActionMessageRead, ActionCallStart, ActionCallEnd}
-	AccountActions = []string{ActionPresenceSet, ActionSettingsSet}
+	AccountActions = []string{ActionPresenceSet, ActionSettingsSet, ActionAccountErase}
 )
 
 // Query names: each is served on crosstalk.query.<name>.

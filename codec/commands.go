@@ -102,7 +102,8 @@ func deref(s *string) string {
 // commands' fields.
 type accountRequest api.AccountCommand
 
-// AccountCommand decodes the body of presence.set or settings.set sent on
+// AccountCommand decodes the body of presence.set, settings.set or
+// account.erase sent on
 // app's subject from from into the domain command, or an error wrapping
 // ErrBadRequest.
 func AccountCommand(action string, app events.App, from Origin, body []byte) (aggregate.Command, error) {
@@ -123,6 +124,11 @@ func AccountCommand(action string, app events.App, from Origin, body []byte) (ag
 		}
 		return aggregate.ChangeSettings{Meta: m, ShowActivityStatus: r.ShowActivityStatus,
 			SendReadReceipts: r.SendReadReceipts, InteropOptIn: r.InteropOptIn}, nil
+	case api.ActionAccountErase:
+		if r.Status != "" || r.ShowActivityStatus != nil || r.SendReadReceipts != nil || r.InteropOptIn != nil {
+			return nil, BadRequest("account.erase takes only command_id and actor")
+		}
+		return aggregate.EraseAccount{Meta: m}, nil
 	}
 	return nil, BadRequest("unknown action %s", events.Quote(action))
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/api"
 )
 
@@ -100,6 +101,27 @@ func TestDecodePlainTakesOrdinaryCommands(t *testing.T) {
 		var r convRequest
 		if !r.decodePlain([]byte(body)) {
 			t.Errorf("decodePlain refused %s", body)
+		}
+	}
+}
+
+// account.erase takes command_id and actor only, strictly: a setting, a
+// status or an unknown field is refused, not ignored.
+func TestAccountEraseBody(t *testing.T) {
+	const id = "0190c2d4-0000-7000-8000-000000000001"
+	cmd, err := AccountCommand(api.ActionAccountErase, "instagram", Origin{Principal: "p"},
+		[]byte(`{"command_id":"`+id+`","actor":"instagram:alice"}`))
+	want := aggregate.EraseAccount{Meta: aggregate.Meta{CommandID: id, App: "instagram", Actor: "instagram:alice", Principal: "p"}}
+	if err != nil || !reflect.DeepEqual(cmd, want) {
+		t.Fatalf("AccountCommand = %+v, %v; want %+v", cmd, err, want)
+	}
+	for _, body := range []string{
+		`{"command_id":"` + id + `","actor":"instagram:alice","status":"idle"}`,
+		`{"command_id":"` + id + `","actor":"instagram:alice","interop_opt_in":false}`,
+		`{"command_id":"` + id + `","actor":"instagram:alice","account":"instagram:bob"}`,
+	} {
+		if _, err := AccountCommand(api.ActionAccountErase, "instagram", Origin{}, []byte(body)); !errors.Is(err, ErrBadRequest) {
+			t.Errorf("%s: %v, want ErrBadRequest", body, err)
 		}
 	}
 }

@@ -24,6 +24,7 @@ var commandTypes = map[string]reflect.Type{
 	"call.end":           reflect.TypeFor[aggregate.EndCall](),
 	"presence.set":       reflect.TypeFor[aggregate.SetPresence](),
 	"settings.set":       reflect.TypeFor[aggregate.ChangeSettings](),
+	"account.erase":      reflect.TypeFor[aggregate.EraseAccount](),
 }
 
 // fuzzApp is the app of the subject the fuzzed commands arrive on.

@@ -72,4 +72,6 @@ var payloadTypes = map[Type]reflect.Type{
 	PresenceChanged:     reflect.TypeFor[PresenceChangedData](),
 	SettingsChanged:     reflect.TypeFor[SettingsChangedData](),
 	PolicyPublished:     reflect.TypeFor[PolicyPublishedData](),
+	AccountErased:       reflect.TypeFor[AccountErasedData](),
+	ContentExpired:      reflect.TypeFor[ContentExpiredData](),
 }

@@ -78,6 +78,29 @@ func TestMayCommand(t *testing.T) {
 	}
 }
 
+// Erasing an account: the account itself, its app's backend, the admin;
+// no other user, app, or the service.
+func TestMayErase(t *testing.T) {
+	for _, c := range []struct {
+		p       Principal
+		subject events.App
+		account events.Account
+		want    error
+	}{
+		{alice, "instagram", "instagram:alice", nil},
+		{app, "instagram", "instagram:alice", nil},
+		{admin, "instagram", "instagram:alice", nil},
+		{alice, "instagram", "instagram:zoe", ErrForbidden},
+		{app, "messenger", "messenger:bob", ErrWrongApp},
+		{app, "instagram", "messenger:bob", ErrWrongApp},
+		{Principal{Kind: KindService}, "instagram", "instagram:alice", ErrForbidden},
+	} {
+		if err := c.p.MayErase(c.subject, c.account); !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+			t.Errorf("%v erasing %s on %s: %v, want %v", c.p, c.account, c.subject, err, c.want)
+		}
+	}
+}
+
 // Viewing: an end user only as itself, whatever the body claims; an app
 // as its own accounts; a conversation only by a participant.
 func TestMayView(t *testing.T) {

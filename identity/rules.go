@@ -42,6 +42,17 @@ func (p Principal) MayCommand(subjectApp events.App, actor events.Account) error
 	return nil
 }
 
+// MayErase reports whether p may erase account through subjectApp's
+// account.erase (docs/erasure.md): the account itself, its app's backend,
+// or the admin, who answers a data subject's request the app cannot.
+// Nobody else: another user, another app, the auditor, the service.
+func (p Principal) MayErase(subjectApp events.App, account events.Account) error {
+	if p.Kind == KindAdmin {
+		return nil
+	}
+	return p.MayCommand(subjectApp, account)
+}
+
 // MayViewAs reports whether p may read what account sees (its inbox, its
 // conversations, presence as its viewer).
 func (p Principal) MayViewAs(account events.Account) error {

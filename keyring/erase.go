@@ -105,3 +105,27 @@ func isConflict(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
 }
+
+// EraseTree erases scope's tree if it is the one with id treeID, and
+// reports whether it did: an erasure applied again (Reerase) must not
+// reach a tree made after it.
+func (r *Ring) EraseTree(ctx context.Context, scope Scope, treeID string) (bool, error) {
+	subject := scope.subject()
+	c, err := r.read(ctx, subject)
+	if err != nil || c.tree == nil || c.tree.ID() != treeID {
+		return false, err
+	}
+	err = r.deleteBefore(ctx, subject, 0)
+	r.tell(subject)
+	return err == nil, err
+}
+
+// PunctureTree is Puncture on scope's tree if it is the one with id
+// treeID; a tree made since is left as it is.
+func (r *Ring) PunctureTree(ctx context.Context, scope Scope, treeID string, lo, hi uint32) error {
+	c, err := r.read(ctx, scope.subject())
+	if err != nil || c.tree == nil || c.tree.ID() != treeID {
+		return err
+	}
+	return r.Puncture(ctx, scope, lo, hi)
+}

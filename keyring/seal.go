@@ -59,6 +59,17 @@ func (r *Ring) Open(ctx context.Context, scope Scope, ad []byte, sealed string) 
 	return s.Open(k, ad)
 }
 
+// Tree is scope's tree as this ring holds it, or ErrErased when the
+// scope has none: for tools and tests that must name the key material
+// itself (an erasure test searches the disk for it).
+func (r *Ring) Tree(ctx context.Context, scope Scope) (*seal.Tree, error) {
+	c, err := r.current(ctx, scope.subject())
+	if err == nil && c.tree == nil {
+		err = ErrErased
+	}
+	return c.tree, err
+}
+
 // sameTree reports whether a and b hold the same leaves.
 func sameTree(a, b *seal.Tree) bool {
 	ra, _ := a.MarshalBinary()

@@ -77,6 +77,8 @@ func (c Config) writeServiceAccount(b *strings.Builder) {
 	queriers := append(quoted(c.Apps), fmt.Sprintf("%q", identity.AdminAccount))
 	fmt.Fprintf(b, "      {service: %q, accounts: [%s]}\n", api.QuerySubjects, strings.Join(queriers, ", "))
 	fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", api.AdminSubjects, identity.AdminAccount)
+	// the admin answers a data subject's erasure request for any app
+	fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", api.EraseSubjects, identity.AdminAccount)
 	writeAuditExports(b)
 	b.WriteString("    ]\n  }\n")
 }
@@ -87,9 +89,10 @@ func (c Config) writeAdminAccount(b *strings.Builder) {
 	writeLimits(b, c.Limits.Admin)
 	b.WriteString("    users: [\n")
 	fmt.Fprintf(b, "      {user: %q, password: %q, permissions: %s}\n", adm.User, adm.Password,
-		permissions(adm, api.AdminSubjects, api.QuerySubjects))
+		permissions(adm, api.AdminSubjects, api.QuerySubjects, api.EraseSubjects))
 	b.WriteString("    ]\n    imports: [\n")
 	writeImport(b, api.AdminSubjects)
+	writeImport(b, api.EraseSubjects)
 	writeImport(b, api.QuerySubjects)
 	b.WriteString("    ]\n  }\n")
 }

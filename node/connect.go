@@ -30,6 +30,10 @@ type Credentials struct {
 	// under a generated configuration each principal may subscribe only
 	// under its own prefix, credentials.json's inbox_prefix.
 	InboxPrefix string
+	// Context names a nats CLI context: its server and its credentials
+	// apply where the URL and the fields above leave them unset (see
+	// EnvContext).
+	Context string
 }
 
 // CredentialsOf are the Credentials of a principal of a generated identity
@@ -94,12 +98,26 @@ func Connect(url, name string, opts ...nats.Option) (*nats.Conn, error) {
 // ConnectWith connects to url as c (or, when c is zero, as the
 // environment's EnvCreds or EnvUser/EnvPassword say), under the connection
 // name name, with opts after the credentials'.
+// An empty url is $NATS_URL, else the server of the nats CLI context
+// c.Context names, else nats.DefaultURL; the context's options come
+// before c's, so that what was given explicitly wins.
 func ConnectWith(url, name string, c Credentials, opts ...nats.Option) (*nats.Conn, error) {
 	c = c.withEnvironment()
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	return Connect(url, name, append(c.Options(), opts...)...)
+	url, err := ResolveURL(url, c)
+	if err != nil {
+		return nil, err
+	}
+	url, all, err := c.withContext(url, append(c.Options(), opts...))
+	if err != nil {
+		return nil, err
+	}
+	if url == "" {
+		url = nats.DefaultURL
+	}
+	return Connect(url, name, all...)
 }
 
 // Guard is the nats.go option that makes a serving connection read

@@ -41,6 +41,8 @@ func (t *tx) applyConversation(d decoded) error {
 		return t.read(d, c, x)
 	case *events.ConversationClosedData:
 		return t.closed(d, c, x)
+	case *events.ContentExpiredData:
+		return t.contentExpired(d, c, x)
 	}
 	// call.started and call.ended change no view but the version.
 	return nil

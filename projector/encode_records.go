@@ -19,6 +19,9 @@ import (
 
 // encodeConvRecord is json.Marshal(c).
 func encodeConvRecord(c *convRecord) ([]byte, error) {
+	if c.Expired != nil || c.LastMessage != nil && c.LastMessage.Erased != nil {
+		return json.Marshal(c) // erasures are rare: not worth writing by hand
+	}
 	n := 320 + len(c.ID) + len(c.CloseReason) + len(c.LastHash) + 24*len(c.Unread)
 	for _, p := range c.Participants {
 		n += 2 * (len(p) + 3) // in participants, and in unread
@@ -54,6 +57,9 @@ func encodeConvRecord(c *convRecord) ([]byte, error) {
 
 // encodeInboxItem is json.Marshal(it).
 func encodeInboxItem(it *inboxItem) ([]byte, error) {
+	if it.LastMessage != nil && it.LastMessage.Erased != nil {
+		return json.Marshal(it)
+	}
 	n := 256 + len(it.ConversationID)
 	for _, p := range it.Participants {
 		n += len(p) + 3

@@ -22,13 +22,16 @@ func (t *tx) notify(d decoded) error {
 		n.Kind, n.Account, n.CrossApp = api.NoteConversationStarted, string(x.StartedBy), x.CrossApp
 		n.Participants = views.AccountStrings(x.Participants)
 	case *events.MessageSentData:
-		n.Kind, n.MessageID, n.Account, n.Text = api.NoteMessageSent, x.MessageID, string(x.Sender), x.Text
+		n.Kind, n.MessageID, n.Account = api.NoteMessageSent, x.MessageID, string(x.Sender)
+		n.Text = views.Content(x.Text, x.Sealed, d.event, d.seq) // opened before publishing (openNotes)
 	case *events.MessageEditedData:
-		n.Kind, n.MessageID, n.Account, n.Text = api.NoteMessageEdited, x.MessageID, string(x.Editor), x.Text
+		n.Kind, n.MessageID, n.Account = api.NoteMessageEdited, x.MessageID, string(x.Editor)
+		n.Text = views.Content(x.Text, x.Sealed, d.event, d.seq)
 	case *events.MessageUnsentData:
 		n.Kind, n.MessageID, n.Account = api.NoteMessageUnsent, x.MessageID, string(x.By)
 	case *events.MessageReactedData:
-		n.Kind, n.MessageID, n.Account, n.Reaction = api.NoteMessageReacted, x.MessageID, string(x.Account), x.Reaction
+		n.Kind, n.MessageID, n.Account = api.NoteMessageReacted, x.MessageID, string(x.Account)
+		n.Reaction = views.Content(x.Reaction, x.Sealed, d.event, d.seq)
 	case *events.MessageReadData:
 		n.Kind, n.MessageID, n.Account = api.NoteMessageRead, x.MessageID, string(x.Account)
 		return t.notifyRead(d.key, x.Account, &n)

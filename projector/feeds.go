@@ -166,6 +166,7 @@ func (s *Store) publish(f *feedTx) {
 		s.feed.n.Add(a, n)
 	}
 	if len(f.notes) > 0 {
+		s.openNotes(f.notes)
 		if err := s.feed.feeds.Publish(f.notes); err != nil {
 			s.log.Warn("projector: publish feeds", slog.Int("notes", len(f.notes)), slog.Any("err", err))
 		}

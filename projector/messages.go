@@ -12,6 +12,8 @@ import (
 // Messages are stored as api.MessageView, the value of msg/<conv>/<seq>
 // (views.MsgKey), with msgid/ naming the sequence of each message id: an
 // unsent message is a tombstone there too (hist/ keeps what was sent).
+// Texts and reactions are stored as views.Content: sealed as the event
+// carries them, never opened here (views/erasure.go).
 
 // sent adds a message. It does not look up whether the message id is taken:
 // the aggregate refuses a message id its conversation already used, so the
@@ -20,13 +22,14 @@ import (
 // duplicate written to the stream past the service, msgid/ would name the
 // newer message; hist/ keeps both.
 func (t *tx) sent(d decoded, c *convState, x *events.MessageSentData) error {
-	m, err := encodeNewMessage(x.MessageID, string(x.Sender), x.Text, d.event.Time)
+	text := views.Content(x.Text, x.Sealed, d.event, d.seq)
+	m, err := encodeNewMessage(x.MessageID, string(x.Sender), text, d.event.Time)
 	if err != nil {
 		return fmt.Errorf("encode message %s: %w", x.MessageID, err)
 	}
 	t.putSent(c, x.MessageID, d.seq, m)
 	c.rec.Messages++
-	c.rec.LastMessage = &views.LastMessageRecord{Seq: d.seq, MessageID: x.MessageID, Sender: x.Sender, Text: x.Text}
+	c.rec.LastMessage = &views.LastMessageRecord{Seq: d.seq, MessageID: x.MessageID, Sender: x.Sender, Text: text}
 	touch(c, d.event.Time)
 	sender, err := t.account(x.Sender)
 	if err != nil {
@@ -46,9 +49,9 @@ func (t *tx) edited(d decoded, c *convState, x *events.MessageEditedData) error 
 	if !ok {
 		return err
 	}
-	m.Text, m.Edited = x.Text, true
+	m.Text, m.Edited = views.Content(x.Text, x.Sealed, d.event, d.seq), true
 	if last := c.rec.LastMessage; last != nil && last.Seq == seq {
-		last.Text = x.Text
+		last.Text = m.Text
 	}
 	touch(c, d.event.Time)
 	return t.putMessageView(c, seq, m)
@@ -61,7 +64,7 @@ func (t *tx) unsent(d decoded, c *convState, x *events.MessageUnsentData) error 
 	if !ok {
 		return err
 	}
-	m.Unsent, m.Text, m.Reactions = true, "", nil
+	m.Unsent, m.Text, m.Reactions, m.Erased = true, "", nil, unsentErasure(d, x)
 	if err := t.putMessageView(c, seq, m); err != nil {
 		return err
 	}
@@ -70,6 +73,9 @@ func (t *tx) unsent(d decoded, c *convState, x *events.MessageUnsentData) error 
 	}
 	if last := c.rec.LastMessage; last != nil && last.Seq == seq {
 		if c.rec.LastMessage, err = t.lastVisible(c); err != nil {
+			return err
+		}
+		if err := t.markPreview(c); err != nil {
 			return err
 		}
 	}
@@ -82,13 +88,13 @@ func (t *tx) reacted(d decoded, c *convState, x *events.MessageReactedData) erro
 	if !ok {
 		return err
 	}
-	if x.Reaction == "" {
+	if x.Reaction == "" && x.Sealed == "" {
 		delete(m.Reactions, string(x.Account))
 	} else {
 		if m.Reactions == nil {
 			m.Reactions = map[string]string{}
 		}
-		m.Reactions[string(x.Account)] = x.Reaction
+		m.Reactions[string(x.Account)] = views.Content(x.Reaction, x.Sealed, d.event, d.seq)
 	}
 	if len(m.Reactions) == 0 {
 		m.Reactions = nil

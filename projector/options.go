@@ -66,6 +66,12 @@ type Options struct {
 	// it: a rebuild or a replay leaves it nil and publishes nothing.
 	Feeds Feeds
 
+	// Opener opens the sealed texts and reactions of the notifications
+	// before they are published (docs/erasure.md): one that does not open
+	// is published without its text, marked erased. Default: nil, no
+	// keys, and a notification carries the sealed value as the event did.
+	Opener Opener
+
 	// FeedsAfter is the stream sequence the feeds start after: events at
 	// or below it are applied without notifications. A node opening empty
 	// views on a long log sets it to the log's last sequence, so that

@@ -2,7 +2,7 @@ package projector
 
 import "github.com/crosstalk-dev/crosstalk/events"
 
-// applyAccount folds a presence or settings event into the account record
+// applyAccount folds a presence, settings or erasure event into the account record
 // of the subject's account (the subject, not the payload, says whose event
 // it is: the stream subject is what the aggregate was loaded by).
 func (t *tx) applyAccount(d decoded) error {
@@ -18,6 +18,8 @@ func (t *tx) applyAccount(d decoded) error {
 		}
 	case *events.SettingsChangedData:
 		r.ShowActivityStatus, r.SendReadReceipts = x.ShowActivityStatus, x.SendReadReceipts
+	case *events.AccountErasedData:
+		return t.accountErased(d, r, x)
 	}
 	return nil
 }

@@ -13,6 +13,10 @@ type Page = views.Page
 // it has closed so far.
 type PolicyView = views.PolicyView
 
+// Opener opens sealed values when a query answers (views.Opener); nil
+// shows what is stored.
+type Opener = views.Opener
+
 // ConversationHead is what the policy closer needs to decide and append a
 // closing (views.ConversationHead).
 type ConversationHead = views.ConversationHead

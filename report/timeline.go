@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/events"
 )
@@ -46,8 +47,10 @@ type TimelineEntry struct {
 	// PolicyVersion is the policy in force when the event was decided.
 	PolicyVersion uint64 `json:"policy_version"`
 	// Change says in one line what the event changed, e.g.
-	// `sent <message id> "hello"` or `closed by policy v2`.
+	// `sent <message id> "hello"` or `closed by policy v2` (sealed: [sealed]).
 	Change string `json:"change"`
+	// Erased is the later event that erased a sealed text or reaction.
+	Erased *api.Erasure `json:"erased,omitempty"`
 }
 
 // Undecodable is the Type of a TimelineEntry whose stored body is not a
@@ -126,15 +129,18 @@ func AccountTimeline(ctx context.Context, log audit.Log, account events.Account)
 // keep selects, then lists the policies the entries were decided under.
 func walkTimeline(ctx context.Context, log audit.Log, tl *Timeline, keep func(events.Message) bool) error {
 	published := map[uint64]PolicyRef{}
+	erased := newErasures()
 	err := walkAll(ctx, log, func(m events.Message) error {
 		if m.Subject == events.PolicySubject {
 			notePolicy(m, published)
 		}
+		erased.note(m)
 		if keep(m) {
 			tl.Entries = append(tl.Entries, entryOf(m))
 		}
 		return nil
 	})
+	erased.mark(tl.Entries)
 	if s, ok := log.(audit.Streams); ok && len(s.StreamNames()) > 1 {
 		// Streams are walked one after the other; a subject's events stay
 		// in order, and the timeline is put in the order they were decided.
@@ -229,16 +235,16 @@ func changeOf(data events.Payload) string {
 	case *events.ConversationStartedData:
 		return fmt.Sprintf("started with %s (%s)", joinAccounts(d.Participants), crossApp(d.CrossApp))
 	case *events.MessageSentData:
-		return fmt.Sprintf("sent %s %q", d.MessageID, d.Text)
+		return fmt.Sprintf("sent %s %s", d.MessageID, shownText(d.Text, d.Sealed))
 	case *events.MessageEditedData:
-		return fmt.Sprintf("edited %s to %q", d.MessageID, d.Text)
+		return fmt.Sprintf("edited %s to %s", d.MessageID, shownText(d.Text, d.Sealed))
 	case *events.MessageUnsentData:
 		return "unsent " + d.MessageID
 	case *events.MessageReactedData:
-		if d.Reaction == "" {
+		if d.Reaction == "" && d.Sealed == "" {
 			return "removed the reaction to " + d.MessageID
 		}
-		return fmt.Sprintf("reacted %q to %s", d.Reaction, d.MessageID)
+		return fmt.Sprintf("reacted %s to %s", shownText(d.Reaction, d.Sealed), d.MessageID)
 	case *events.MessageReadData:
 		return "read up to " + d.MessageID
 	case *events.CallStartedData:
@@ -252,11 +258,8 @@ func changeOf(data events.Payload) string {
 	case *events.SettingsChangedData:
 		return fmt.Sprintf("settings show_activity_status=%t send_read_receipts=%t interop_opt_in=%t",
 			d.ShowActivityStatus, d.SendReadReceipts, d.InteropOptIn)
-	case *events.AccountErasedData:
-		return "erased account " + string(d.Account)
-	case *events.ContentExpiredData:
-		return fmt.Sprintf("expired content through message index %d, sent before %s, by policy v%d",
-			d.Through, d.Before.UTC().Format(time.RFC3339), d.PolicyVersion)
+	case *events.AccountErasedData, *events.ContentExpiredData:
+		return erasureChange(d)
 	case *events.PolicyPublishedData:
 		return fmt.Sprintf("published policy v%d %q effective %s", d.Version, d.Name, d.EffectiveAt.UTC().Format(time.RFC3339))
 	}
@@ -368,7 +371,7 @@ func (tl Timeline) WriteText(w io.Writer) error {
 		if principals {
 			fmt.Fprintf(tw, "%s\t", cmp.Or(e.Principal, "-"))
 		}
-		fmt.Fprintf(tw, "%s\tv%d\t%s", ShortType(e.Type), e.PolicyVersion, e.Change)
+		fmt.Fprintf(tw, "%s\tv%d\t%s%s", ShortType(e.Type), e.PolicyVersion, e.Change, erasedSuffix(e.Erased))
 		if traces {
 			fmt.Fprintf(tw, "\t%s", traceID(e.TraceParent))
 		}

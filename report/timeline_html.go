@@ -94,7 +94,7 @@ func (tl Timeline) htmlRows() []htmlRow {
 	var prev *TimelineEntry // the last decodable entry: an undecodable one has no policy
 	for i, e := range tl.Entries {
 		r := htmlRow{Seq: e.Seq, Time: formatTime(e.Time), Subject: e.Subject, Actor: e.Actor,
-			Principal: cmp.Or(e.Principal, "-"), Type: ShortType(e.Type), Policy: e.PolicyVersion, Change: e.Change}
+			Principal: cmp.Or(e.Principal, "-"), Type: ShortType(e.Type), Policy: e.PolicyVersion, Change: e.Change + erasedSuffix(e.Erased)}
 		if e.Type != Undecodable {
 			if prev != nil && e.PolicyVersion != prev.PolicyVersion {
 				r.Boundary, r.From, r.To = true, prev.PolicyVersion, e.PolicyVersion

@@ -302,12 +302,15 @@ func messageText(m api.MessageView) string {
 	if m.Unsent {
 		return "(unsent)"
 	}
-	s := fmt.Sprintf("%q", m.Text)
+	if m.Erased != nil {
+		return "(erased" + strings.TrimPrefix(erasedSuffix(m.Erased), " (erased")
+	}
+	s := shownStored(m.Text)
 	if m.Edited {
 		s += " (edited)"
 	}
 	for _, a := range slices.Sorted(maps.Keys(m.Reactions)) {
-		s += fmt.Sprintf(" [%s %s]", a, m.Reactions[a])
+		s += fmt.Sprintf(" [%s %s]", a, strings.Trim(shownStored(m.Reactions[a]), `"`))
 	}
 	return s
 }

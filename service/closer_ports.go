@@ -37,15 +37,8 @@ func newCloser(s *Service) *closer.Closer {
 	})
 }
 
-// Keys are the data keys the service erases content with
-// (docs/erasure.md); *keyring.Ring is one. In this branch the retention
-// sweep's puncture is all it asks of them.
-type Keys interface {
-	// Puncture erases scope's leaves lo to hi inclusive; idempotent.
-	Puncture(ctx context.Context, s keyring.Scope, lo, hi uint32) error
-}
-
-// ringKeys is Keys as the closer's retention sweep sees them.
+// ringKeys is the service's Keys as the closer's retention sweep sees
+// them: Puncture alone.
 type ringKeys struct{ k Keys }
 
 // closerKeys is k for the closer, nil (no retention sweep) without k.

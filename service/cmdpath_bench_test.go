@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
+	"github.com/crosstalk-dev/crosstalk/keyring"
 	"github.com/crosstalk-dev/crosstalk/projector"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
@@ -35,14 +37,29 @@ func BenchmarkCommandPath(b *testing.B) { benchCommandPath(b, true) }
 // holds to at most twice the CPU of raw_occ_endpoint.
 func BenchmarkCommandPathCommandsNode(b *testing.B) { benchCommandPath(b, false) }
 
+// BenchmarkCommandPathSealed is BenchmarkCommandPathCommandsNode with
+// sealing (service.Options.Keys, a real keyring on the same server): what
+// a digest and a seal per message, and a scope's tree made per
+// conversation, cost the command path. Compare it with
+// BenchmarkCommandPathCommandsNode in the same run.
+func BenchmarkCommandPathSealed(b *testing.B) { benchCommandPathWith(b, false, true) }
+
 // benchCommandPath runs the command path's benchmark, with a read model
 // in the process when views is true.
-func benchCommandPath(b *testing.B, views bool) {
+func benchCommandPath(b *testing.B, views bool) { benchCommandPathWith(b, views, false) }
+
+// benchCommandPathWith is benchCommandPath, sealing with a keyring when
+// sealed is true.
+func benchCommandPathWith(b *testing.B, views, sealed bool) {
 	const clients, inFlight, conversations = 32, 16, 32 * 16
 	srv := natstest.Start(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	startBenchService(ctx, b, srv, views, testkit.Signer(b))
+	var keys service.Keys
+	if sealed {
+		keys = benchRing(ctx, b, srv)
+	}
+	startBenchServiceWith(ctx, b, srv, views, testkit.Signer(b), keys)
 	conns := make([]*client.Client, clients)
 	for i := range conns {
 		conns[i] = client.New(srv.Connect(b))
@@ -95,6 +112,33 @@ func processCPU() time.Duration {
 // is true and signing with signer when it is not nil, until ctx ends; it
 // returns the read model (nil without one) once the endpoints answer.
 func startBenchService(ctx context.Context, b *testing.B, srv *natstest.Server, views bool, signer *events.Signer) *projector.Store {
+	return startBenchServiceWith(ctx, b, srv, views, signer, nil)
+}
+
+// benchRing is a keyring on srv, its master key in a temporary file.
+func benchRing(ctx context.Context, b *testing.B, srv *natstest.Server) *keyring.Ring {
+	path := filepath.Join(b.TempDir(), "master.key")
+	if err := keyring.CreateMaster(path); err != nil {
+		b.Fatal(err)
+	}
+	master, err := keyring.ReadMaster(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	js, err := jetstream.New(srv.Connect(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ring, err := keyring.Open(ctx, js, master, keyring.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = ring.Close() })
+	return ring
+}
+
+// startBenchServiceWith is startBenchService sealing with keys (nil: none).
+func startBenchServiceWith(ctx context.Context, b *testing.B, srv *natstest.Server, views bool, signer *events.Signer, keys service.Keys) *projector.Store {
 	js, err := jetstream.New(srv.Connect(b))
 	if err != nil {
 		b.Fatal(err)
@@ -110,7 +154,7 @@ func startBenchService(ctx context.Context, b *testing.B, srv *natstest.Server, 
 			b.Fatal(err)
 		}
 	}
-	svc := service.New(srv.Connect(b), log, store, service.Options{Logger: logger})
+	svc := service.New(srv.Connect(b), log, store, service.Options{Logger: logger, Keys: keys})
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(runCtx) }()

@@ -144,6 +144,10 @@ func (s *Service) decide(ctx context.Context, e *entry, cmd aggregate.Command) (
 		}
 	}
 	s.recallFor(ctx, e, cmd)
+	cmd, sl, err := s.digested(ctx, e, cmd)
+	if err != nil {
+		return decided{}, api.CommandReply{}, true, err
+	}
 	now := s.opts.Clock.Now()
 	ev, err := e.state.Decide(cmd, s.policyAt(now), now)
 	if err != nil && !e.current {
@@ -155,6 +159,9 @@ func (s *Service) decide(ctx context.Context, e *entry, cmd aggregate.Command) (
 			return decided{}, api.CommandReply{}, true, err
 		}
 		return s.decide(ctx, e, cmd)
+	}
+	if err == nil {
+		ev, err = s.erasing(ctx, e, cmd, ev, sl)
 	}
 	if err != nil {
 		return decided{}, api.CommandReply{}, true, err
@@ -255,7 +262,11 @@ func (s *Service) duplicateReply(ctx context.Context, subject string, cmd aggreg
 	if err != nil {
 		return api.CommandReply{}, err
 	}
-	if m.Subject != subject || !aggregate.SameCommand(ev, cmd) {
+	same, err := s.sameCommand(ctx, ev, cmd)
+	if err != nil {
+		return api.CommandReply{}, err
+	}
+	if m.Subject != subject || !same {
 		return api.CommandReply{}, fmt.Errorf("%w: command_id %s was first used on %s (stream seq %d) for another command; a new command needs a new command_id",
 			aggregate.ErrCommandIDReused, cmd.Header().CommandID, m.Subject, seq)
 	}
@@ -354,7 +365,7 @@ func (s *Service) accountJob(ctx context.Context, p identity.Principal, app even
 	if _, err := events.ParseAccount(string(actor)); err != nil {
 		return job{}, fmt.Errorf("%w: actor: %v", aggregate.ErrInvalid, err)
 	}
-	if err := mayCommand(p, app, actor); err != nil {
+	if err := mayCommandAccount(p, app, cmd); err != nil {
 		return job{}, err
 	}
 	return job{e: s.accts.get(events.AccountSubject(actor), func() state { return aggregate.NewAccount(actor) }), cmd: cmd}, nil

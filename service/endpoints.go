@@ -82,7 +82,7 @@ func (s *Service) addQueries(g *rpc.Group) error {
 	queries := map[string]func(context.Context, identity.Principal, []byte) (any, error){
 		api.QueryInbox: s.queryInbox, api.QueryMessages: s.queryMessages, api.QueryPresence: s.queryPresence,
 		api.QueryConversation: s.queryConversation, api.QueryPolicy: s.queryPolicy, api.QueryStatus: s.queryStatus,
-		api.QueryCommand: s.queryCommand,
+		api.QueryCommand: s.queryCommand, api.QueryExport: s.queryExport,
 	}
 	quick := map[string]rpc.Quick{api.QueryInbox: s.queryInboxNow}
 	for name, q := range queries {

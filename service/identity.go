@@ -68,6 +68,18 @@ func (s *Service) closingPrincipal() string {
 	return identity.Principal{Kind: identity.KindService}.String()
 }
 
+// mayCommandAccount checks that p may send the account command cmd on
+// app's subject: an erasure by the rule of erasure (the admin may too),
+// any other by mayCommand's. The caller has checked that the actor is an
+// account.
+func mayCommandAccount(p identity.Principal, app events.App, cmd aggregate.Command) error {
+	actor := cmd.Header().Actor
+	if _, erase := cmd.(aggregate.EraseAccount); erase && p.Enforced() {
+		return p.MayErase(app, actor)
+	}
+	return mayCommand(p, app, actor)
+}
+
 // mayCommand checks that p may send a command on app's subject acting as
 // actor. An actor that is no account at all is the request's fault (400),
 // as the aggregate would say, not a refusal of the principal.

@@ -179,6 +179,8 @@ var matrix = []step{
 	{who: "admin", what: "send a command", subject: "crosstalk.cmd.instagram.presence.set",
 		body: cmd(igAlice, map[string]any{"status": "active"}), want: natsRefused},
 	{who: "admin", what: "read an inbox", subject: "crosstalk.query.inbox", body: inbox(igAlice), want: forbidden},
+	{who: "admin", what: "erase an account", subject: "crosstalk.cmd.instagram.account.erase",
+		body: cmd(igEve, nil), want: ok, check: stored("ADMIN/admin")},
 
 	// The app acts as any account of its own app, and only there.
 	{who: "instagram", what: "start a conversation as its account", subject: "crosstalk.cmd.instagram.conversation.start",
@@ -195,6 +197,12 @@ var matrix = []step{
 		body: inConv(crossConv, msBob, map[string]any{"text": "hi"}), want: natsRefused},
 	{who: "instagram", what: "act as another app's account", subject: "crosstalk.cmd.instagram.presence.set",
 		body: cmd(msBob, map[string]any{"status": "active"}), want: wrongApp},
+	{who: "instagram", what: "erase its account", subject: "crosstalk.cmd.instagram.account.erase",
+		body: cmd(igEve, nil), want: ok, check: stored("instagram/instagram-backend")},
+	{who: "instagram", what: "erase another app's account", subject: "crosstalk.cmd.instagram.account.erase",
+		body: cmd(msBob, nil), want: wrongApp},
+	{who: "instagram", what: "erase on another app's subject", subject: "crosstalk.cmd.messenger.account.erase",
+		body: cmd(msBob, nil), want: natsRefused},
 	{who: "instagram", what: "publish into crosstalk.events.>", subject: "crosstalk.events.conv.x",
 		body: cmd(igAlice, nil), want: natsRefused},
 	{who: "instagram", what: "publish a policy", subject: "crosstalk.admin.policy.publish",
@@ -207,6 +215,7 @@ var matrix = []step{
 	{who: "instagram", what: "delete the stream", subject: "$JS.API.STREAM.DELETE.CROSSTALK", body: func(*idWorld) any { return map[string]any{} }, want: natsRefused},
 	{who: "instagram", what: "read its account's inbox", subject: "crosstalk.query.inbox", body: inbox(igZoe), want: ok},
 	{who: "instagram", what: "read another app's inbox", subject: "crosstalk.query.inbox", body: inbox(msBob), want: forbidden},
+	{who: "instagram", what: "export another app's account", subject: "crosstalk.query.export", body: inbox(msBob), want: forbidden},
 	{who: "instagram", what: "read a conversation of its accounts", subject: "crosstalk.query.conversation", body: conversation(sameConv), want: ok},
 
 	// The other app, likewise.
@@ -229,6 +238,8 @@ var matrix = []step{
 		body: cmd(igAlice, nil), want: natsRefused},
 	{who: "instagram:alice", what: "read its inbox", subject: "crosstalk.query.inbox", body: inbox(igAlice), want: ok, check: answered(`"conversation_id"`)},
 	{who: "instagram:alice", what: "read another's inbox", subject: "crosstalk.query.inbox", body: inbox(igZoe), want: forbidden},
+	{who: "instagram:alice", what: "export itself", subject: "crosstalk.query.export", body: inbox(igAlice), want: ok, check: answered(`"policy_version"`)},
+	{who: "instagram:alice", what: "export another", subject: "crosstalk.query.export", body: inbox(igZoe), want: forbidden},
 	{who: "instagram:alice", what: "read messages of its conversation", subject: "crosstalk.query.messages",
 		body: messages(crossConv, igAlice), want: ok, check: answered("hello bob")},
 	{who: "instagram:alice", what: "read messages as another viewer", subject: "crosstalk.query.messages", body: messages(crossConv, msBob), want: forbidden},
@@ -254,6 +265,11 @@ var matrix = []step{
 		forged: `{"acc":"instagram","user":"instagram-backend"}`, body: inbox(igAlice), want: forbidden},
 	{who: "messenger:bob", what: "send as itself", subject: "crosstalk.cmd.messenger.message.send",
 		body: inConv(crossConv, msBob, map[string]any{"text": "hi alice"}), want: ok, check: stored("messenger/messenger:bob")},
+	{who: "instagram:alice", what: "erase another account", subject: "crosstalk.cmd.instagram.account.erase",
+		body: cmd(igZoe, nil), want: forbidden},
+	{who: "instagram:alice", what: "erase itself", subject: "crosstalk.cmd.instagram.account.erase",
+		body: cmd(igAlice, nil), want: ok, check: stored("instagram/instagram:alice")},
+	{who: "admin", what: "export an account", subject: "crosstalk.query.export", body: inbox(igAlice), want: ok, check: answered(`"hi alice"`)},
 
 	// The auditor reads the streams and changes nothing.
 	{who: "auditor", what: "read stream info", subject: "$JS.API.STREAM.INFO.CROSSTALK", body: func(*idWorld) any { return map[string]any{} },

@@ -44,6 +44,7 @@ var commandBodies = map[string]endpointBody{
 	"call.end":           {map[string]any{"conversation_id": malformedConv, "call_id": malformedMsg}, "call_id", false, "call_id"},
 	"presence.set":       {map[string]any{"status": "idle"}, "status", 3, "status"},
 	"settings.set":       {map[string]any{"show_activity_status": true}, "show_activity_status", "yes", "actor"},
+	"account.erase":      {map[string]any{}, "actor", 5, "actor"},
 }
 
 // otherBodies are the admin and query endpoints, by subject. The policy
@@ -58,6 +59,7 @@ var otherBodies = map[string]endpointBody{
 	api.AdminNodeStatus(harnessNode):       {map[string]any{}, "min_seq", -1, "cursor"},
 	api.AdminNodeViewsRebuild(harnessNode): {map[string]any{}, "min_seq", -1, "cursor"},
 	"crosstalk.query.inbox":                {map[string]any{"account": "instagram:alice", "limit": 20}, "limit", "ten", "account"},
+	"crosstalk.query.export":               {map[string]any{"account": "instagram:alice", "limit": 20}, "limit", "ten", "account"},
 	"crosstalk.query.messages":             {map[string]any{"conversation_id": malformedConv, "viewer": "instagram:alice"}, "viewer", 5, "conversation_id"},
 	"crosstalk.query.presence":             {map[string]any{"viewer": "messenger:bob", "account": "instagram:alice"}, "account", 5, "viewer"},
 	"crosstalk.query.conversation":         {map[string]any{"conversation_id": malformedConv}, "conversation_id", 5, "conversation_id"},

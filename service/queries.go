@@ -116,19 +116,20 @@ func (q *inboxQuery) check() error {
 
 func (s *Service) queryInbox(ctx context.Context, by identity.Principal, body []byte) (any, error) {
 	q := inboxQuery{by: by}
-	return s.answer(ctx, body, &q, func() (any, error) { return s.inboxPage(&q) })
+	return s.answer(ctx, body, &q, func() (any, error) { return s.inboxPage(ctx, &q) })
 }
 
 // queryInboxNow is queryInbox without waiting (rpc.Quick).
 func (s *Service) queryInboxNow(by identity.Principal, req rpc.Request) (any, bool, error) {
 	q := inboxQuery{by: by}
-	return s.answerQuick(req.Data, &q, func() (any, error) { return s.inboxPage(&q) })
+	// No request context here: an Opener bounds its own reads.
+	return s.answerQuick(req.Data, &q, func() (any, error) { return s.inboxPage(context.Background(), &q) })
 }
 
 // inboxPage reads the page q asks for into a pooled buffer.
-func (s *Service) inboxPage(q *inboxQuery) (any, error) {
+func (s *Service) inboxPage(ctx context.Context, q *inboxQuery) (any, error) {
 	buf := rpc.NewReplyBuffer()
-	page, err := s.model.Views().AppendInboxJSON(buf.B[:0], q.account,
+	page, err := s.model.Views().AppendOpenedInboxJSON(ctx, s.opts.Opener, buf.B[:0], q.account,
 		projector.Page{Limit: q.Limit, Cursor: q.Cursor, MaxBytes: rpc.PageBytes(s.nc)})
 	if err != nil {
 		buf.Free()
@@ -166,7 +167,7 @@ func (s *Service) queryMessages(ctx context.Context, by identity.Principal, body
 	q := messagesQuery{by: by}
 	return s.answer(ctx, body, &q, func() (any, error) {
 		p := projector.Page{Limit: q.Limit, Cursor: q.Cursor, MaxBytes: rpc.PageBytes(s.nc)}
-		return s.model.Views().MessagePage(q.ConversationID, q.viewer, p, s.opts.Clock.Now())
+		return s.model.Views().OpenedMessagePage(ctx, s.opts.Opener, q.ConversationID, q.viewer, p, s.opts.Clock.Now())
 	})
 }
 

@@ -129,6 +129,10 @@ type Options struct {
 	// Rejections records commands refused by a 403 decision. Default: nil,
 	// nothing is recorded.
 	Rejections RejectionRecorder
+	// Opener opens the sealed texts and reactions a query answers with
+	// (docs/erasure.md): the keyring. Default: nil, no keys, and a query
+	// shows what the views store (text written in clear as it is).
+	Opener projector.Opener
 	// LagWarn is how many events the read model may be behind the log
 	// before the service logs a warning. Default: 10000.
 	LagWarn int

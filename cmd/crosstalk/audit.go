@@ -58,6 +58,9 @@ func addSourceFlags(cmd *cobra.Command, t *history.Target) {
 	f.StringVar(&t.NatsURL, "nats-url", "", "read the stream of this running NATS server instead (JetStream only)")
 	addCredentialFlags(f, &t.Credentials)
 	f.BoolVar(&t.JSON, "json", false, "print the result as indented JSON")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		return onlineUnlessData(cmd.Flags(), &t.NatsURL, t.Credentials)
+	}
 }
 
 func newAuditVerifyCommand(stdout, stderr io.Writer) *cobra.Command {

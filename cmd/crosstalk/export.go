@@ -31,6 +31,9 @@ func newAuditExportCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.Uint64Var(&until, "until-seq", 0, "last stream sequence to export (0: the stream's last; one stream only, a partitioned log refuses it)")
 	f.StringVar(&out, "out", "", "write the export to this file instead of stdout")
 	cmd.MarkFlagsMutuallyExclusive("data", "nats-url")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		return onlineUnlessData(cmd.Flags(), &t.NatsURL, t.Credentials)
+	}
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/history"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
 
@@ -20,7 +21,7 @@ stream CROSSTALK_KEYS, each wrapped by the master key: DIR/master.key (or
 the file given to 'serve --master-key'), the same file on every node, backed
 up apart from the streams (docs/erasure.md, docs/operations.md).`,
 	}
-	cmd.AddCommand(newKeysRotateCommand(stdout, stderr))
+	cmd.AddCommand(newKeysRotateCommand(stdout, stderr), newKeysReeraseCommand(stdout, stderr))
 	return cmd
 }
 
@@ -40,8 +41,8 @@ interrupted goes on where it stopped when run again.
   crosstalk keys rotate --nats-url URL --master-key FILE   a cluster's streams`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("nats-url") {
-				src.URL = ""
+			if err := onlineUnlessData(cmd.Flags(), &src.URL, src.Credentials); err != nil {
+				return err
 			}
 			logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			n, id, err := node.RotateMasterKey(context.Background(), src, keyFile, logger)
@@ -56,5 +57,36 @@ interrupted goes on where it stopped when run again.
 	f.StringVar(&src.Dir, "data", node.DefaultDir, "data directory of a stopped crosstalk node (its master key is DIR/master.key)")
 	f.StringVar(&keyFile, "master-key", "", "the master key file (default: DIR/master.key)")
 	addServiceFlags(f, &src.URL, &src.Credentials)
+	return cmd
+}
+
+func newKeysReeraseCommand(stdout, stderr io.Writer) *cobra.Command {
+	t := history.Target{Logger: newLogger(stderr, slog.LevelWarn)}
+	var keyFile string
+	cmd := &cobra.Command{
+		Use:   "reerase",
+		Short: "Apply every erasure the log records to the keys again, after a restore of CROSSTALK_KEYS",
+		Long: `reerase reads the log for every erasure it records (account.erased,
+message.unsent, content.expired) and applies each to the keys stream again:
+the erased account's trees that sealed content written before its erasure,
+the unsent messages' leaves, the expired content's leaves. Run it after
+restoring CROSSTALK_KEYS from a backup taken before some erasures, before
+any node starts: without it, the restored keys would open what was erased.
+A tree made after an erasure is left as it is; running it twice changes
+nothing the second time.
+
+  crosstalk keys reerase --data DIR                        the stopped node in DIR
+  crosstalk keys reerase --nats-url URL --master-key FILE  a cluster's streams`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if keyFile == "" {
+				keyFile = node.Layout{Dir: t.DataDir}.MasterKey()
+			}
+			_, err := history.Reerase(cmd.Context(), t, keyFile, stdout)
+			return err
+		},
+	}
+	addTargetFlags(cmd, &t)
+	cmd.Flags().StringVar(&keyFile, "master-key", "", "the master key file (default: DIR/master.key)")
 	return cmd
 }

@@ -3,9 +3,6 @@ package main
 import (
 	"io"
 	"log/slog"
-	"os"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/spf13/cobra"
 
@@ -48,7 +45,7 @@ disconnect play out, or 'crosstalk serve' to run the service.`,
 	root.AddCommand(newBenchCommand(stdout, stderr))
 	root.AddCommand(newReplayCommand(stdout, stderr))
 	root.AddCommand(newAuthCommand(stdout, stderr))
-	root.AddCommand(newViewsCommand(stdout, stderr), newStatusCommand(stdout))
+	root.AddCommand(newViewsCommand(stdout, stderr), newStatusCommand(stdout), newAccountCommand(stdout, stderr))
 	root.AddCommand(newKeysCommand(stdout, stderr), newVersionCommand(stdout))
 	root.AddCommand(newServeCommand(stdout, stderr), newDemoCommand(stdout, stderr), newPolicyCommand(stdout, stderr), newAuditCommand(stdout, stderr))
 	return root
@@ -57,12 +54,4 @@ disconnect play out, or 'crosstalk serve' to run the service.`,
 // newLogger logs to stderr, as text for people.
 func newLogger(stderr io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-}
-
-// defaultNatsURL is $NATS_URL, as the nats CLI reads it, or the NATS default.
-func defaultNatsURL() string {
-	if u := os.Getenv("NATS_URL"); u != "" {
-		return u
-	}
-	return nats.DefaultURL
 }

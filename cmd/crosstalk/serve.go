@@ -21,6 +21,9 @@ func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 		Long:  serveLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := serveContext(sf); err != nil {
+				return err
+			}
 			return sf.Serve(cmd.Context(), stderr, cmd.Flags().Changed("listen"))
 		},
 	}
@@ -39,7 +42,9 @@ func register(sf *serving.Flags, cmd *cobra.Command) {
 	f.StringVar(&cfg.NatsURL, "nats-url", "", "use this NATS server instead of the embedded one (e.g. nats://127.0.0.1:4222; a cluster's URLs comma-separated)")
 	f.StringVar(&cfg.NatsConfig, "nats-config", "", "run the embedded nats-server with this configuration file and enforce identities (see 'crosstalk auth init')")
 	f.BoolVar(&cfg.Insecure, "insecure", false, "without authentication, listen on a non-loopback --listen, or use a --nats-url beyond loopback or one that requires authentication, anyway: anyone who reaches it may act as any account")
-	addCredentialFlags(f, &cfg.Credentials)
+	f.StringVar(&cfg.Credentials.Context, "context", "", "use the NATS server and credentials of this nats CLI context instead of the embedded server "+
+		"(only when given: $NATS_CONTEXT does not turn serve away from its embedded server)")
+	addSecretFlags(f, &cfg.Credentials)
 	cmd.MarkFlagsMutuallyExclusive("nats-config", "nats-url")
 	f.IntVar(&cfg.Partitions, "partitions", 0, "streams the log spreads conversations and accounts over, fixed when they are created: 1 is the stream CROSSTALK; N > 1 CROSSTALK_P0..P{N-1} and CROSSTALK_POLICY; 0 takes the existing log's number, else 1")
 	f.IntVar(&cfg.Replicas, "replicas", 0, "copies of the streams on a JetStream cluster (3 with --nats-url URL,URL,URL): created with it, or checked; 0 creates with 1 and takes existing streams as they are")
@@ -174,3 +179,14 @@ Talk to it with any NATS client, e.g. the nats CLI:
   nats micro ls
   nats req crosstalk.cmd.instagram.conversation.start \
     '{"command_id":"<uuid>","actor":"instagram:alice","participants":["messenger:bob"]}'`
+
+// serveContext takes the server of --context when --nats-url is not given.
+func serveContext(sf *serving.Flags) error {
+	cfg := &sf.Node
+	if cfg.Credentials.Context == "" || cfg.NatsURL != "" {
+		return nil
+	}
+	u, err := node.ResolveURL("", cfg.Credentials)
+	cfg.NatsURL = u
+	return err
+}

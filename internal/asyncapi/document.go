@@ -27,6 +27,7 @@ var Queries = []Query{
 	{api.QueryPolicy, reflect.TypeFor[api.PolicyQuery](), reflect.TypeFor[api.PolicyReport]()},
 	{api.QueryStatus, reflect.TypeFor[api.QueryBase](), reflect.TypeFor[api.Status]()},
 	{api.QueryCommand, reflect.TypeFor[api.CommandQuery](), reflect.TypeFor[api.Outcome]()},
+	{api.QueryExport, reflect.TypeFor[api.ExportQuery](), reflect.TypeFor[api.ExportPage]()},
 }
 
 // builder assembles the document's parts.

@@ -60,6 +60,9 @@ func (b *builder) commands() {
 		"Command presence.set: an AccountCommand with command_id, actor and status only.", acct, reply)
 	b.endpoint("cmd."+api.ActionSettingsSet, api.CommandSubject("{app}", api.ActionSettingsSet), params,
 		"Command settings.set: an AccountCommand with command_id, actor and the settings to change.", acct, reply)
+	b.endpoint("cmd."+api.ActionAccountErase, api.CommandSubject("{app}", api.ActionAccountErase), params,
+		"Command account.erase: an AccountCommand with command_id and actor only; erases the actor's account "+
+			"(its sealed content can no longer be opened). The account itself, its app's backend or the admin may.", acct, reply)
 	b.endpoint("admin.policy.publish", api.AdminPublish, nil,
 		"Publish a policy version (admin only): the policy document of docs/policy.md as JSON.",
 		reflect.TypeFor[api.PublishPolicy](), reflect.TypeFor[api.PublishReply]())

@@ -2,6 +2,7 @@ package asyncapi
 
 import (
 	"reflect"
+	"slices"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 )
@@ -21,7 +22,7 @@ func (b *builder) intake() {
 	conv, acct := reflect.TypeFor[api.ConversationCommand](), reflect.TypeFor[api.AccountCommand]()
 	for _, a := range append(append([]string{}, api.ConversationActions...), api.AccountActions...) {
 		body := conv
-		if a == api.ActionPresenceSet || a == api.ActionSettingsSet {
+		if slices.Contains(api.AccountActions, a) {
 			body = acct
 		}
 		id := "intake." + a

@@ -1,7 +1,9 @@
 package views
 
 import (
+	"bytes"
 	"cmp"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -42,6 +44,12 @@ const (
 func (q *Queries) Inbox(account events.Account, limit int, cursor api.Cursor) (api.InboxPage, error) {
 	page := api.InboxPage{Items: []api.InboxItem{}}
 	next, err := q.inboxItems(account, Page{Limit: limit, Cursor: cursor}, func(k, v []byte) error {
+		if bytes.Contains(v, sealedPreview) {
+			var err error
+			if v, err = openInboxItem(context.Background(), nil, k, v); err != nil {
+				return err
+			}
+		}
 		var item api.InboxItem
 		if err := json.Unmarshal(v, &item); err != nil {
 			return fmt.Errorf("decode inbox item %q: %w", k, err)
@@ -69,14 +77,26 @@ func (q *Queries) InboxJSON(account events.Account, limit int, cursor api.Cursor
 // kilobytes). What it appends is at most p.MaxBytes, unless its one item
 // is larger.
 func (q *Queries) AppendInboxJSON(dst []byte, account events.Account, p Page) ([]byte, error) {
+	return q.AppendOpenedInboxJSON(context.Background(), nil, dst, account, p)
+}
+
+// AppendOpenedInboxJSON is AppendInboxJSON with each sealed preview opened
+// by o (nil: shown as stored), the one item decoded and encoded again;
+// an item in clear is appended as it is stored.
+func (q *Queries) AppendOpenedInboxJSON(ctx context.Context, o Opener, dst []byte, account events.Account, p Page) ([]byte, error) {
 	out := append(dst, `{"items":[`...)
 	open := len(out)
-	next, err := q.inboxItems(account, p, func(_, v []byte) error {
+	next, err := q.inboxItems(account, p, func(k, v []byte) error {
 		if len(out) != open {
 			out = append(out, ',')
 		}
-		out = append(out, v...)
-		return nil
+		if !bytes.Contains(v, sealedPreview) {
+			out = append(out, v...)
+			return nil
+		}
+		b, err := openInboxItem(ctx, o, k, v)
+		out = append(out, b...)
+		return err
 	})
 	if err != nil {
 		return dst, err
@@ -194,3 +214,41 @@ func resume(prefix []byte, cursor api.Cursor, valid func([]byte) bool) ([]byte, 
 	}
 	return successor(withSuffix(prefix, sfx)), nil
 }
+
+// ScanInboxConversations calls fn with each conversation of account's
+// inbox: what an account's erasure goes through to mark its previews.
+func ScanInboxConversations(r Reader, account events.Account, fn func(conv string)) error {
+	prefix := InboxPrefix(account)
+	return Scan(r, prefix, nil, func(k, _ []byte) (bool, error) {
+		if conv, ok := parseInboxSuffix(k[len(prefix):]); ok {
+			fn(conv)
+		}
+		return true, nil
+	})
+}
+
+// sealedPreview is in the stored JSON of an inbox item whose preview is
+// sealed (a sealed value starts "s1.", and the text is its item's last
+// field but the erased marker).
+var sealedPreview = []byte(`"text":"s1.`)
+
+// openInboxItem is the JSON of stored item v with its preview opened.
+func openInboxItem(ctx context.Context, o Opener, k, v []byte) ([]byte, error) {
+	var item InboxItem
+	if err := json.Unmarshal(v, &item); err != nil {
+		return nil, fmt.Errorf("decode inbox item %q: %w", k, err)
+	}
+	if lm := item.LastMessage; lm != nil && lm.Erased == nil {
+		p := &opening{ctx: ctx, o: o, conv: item.ConversationID, erased: noErasure}
+		text, x, err := p.open(events.Account(lm.Sender), lm.Text, 0)
+		if err != nil {
+			return nil, err
+		}
+		lm.Text, lm.Erased = text, x
+	}
+	return json.Marshal(&item)
+}
+
+// noErasure is an answer's account erasures when the views already
+// marked them (the inbox previews: projector's markPreview).
+func noErasure(events.Account) (*AccountErasure, error) { return nil, nil }

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -26,8 +27,16 @@ func (q *Queries) Messages(conv string, viewer events.Account, limit int, cursor
 }
 
 // MessagePage is Messages of page p: its JSON (json.Marshal's) is at most
-// p.MaxBytes, unless its one item is larger.
+// p.MaxBytes, unless its one item is larger. It opens nothing: sealed
+// texts are shown as stored (OpenedMessagePage opens them).
 func (q *Queries) MessagePage(conv string, viewer events.Account, p Page, now time.Time) (api.MessagePage, error) {
+	return q.OpenedMessagePage(context.Background(), nil, conv, viewer, p, now)
+}
+
+// OpenedMessagePage is MessagePage with the page's items opened by o at
+// answer time, and those an event erased marked so (views/erasure.go);
+// nil o opens nothing. Only the items of the page are opened.
+func (q *Queries) OpenedMessagePage(ctx context.Context, o Opener, conv string, viewer events.Account, p Page, now time.Time) (api.MessagePage, error) {
 	snap, release, err := q.snapshot()
 	if err != nil {
 		return api.MessagePage{}, err
@@ -46,7 +55,8 @@ func (q *Queries) MessagePage(conv string, viewer events.Account, p Page, now ti
 		return api.MessagePage{}, err
 	}
 	size := pageBytes{used: len(`{"items":[],"read_receipts":}`) + mapBytes(receipts), max: p.MaxBytes}
-	page, err := messagePage(snap, conv, ClampLimit(p.Limit), p.Cursor, &size)
+	open := &opening{ctx: ctx, o: o, conv: conv, expiry: c.Expired, erased: accountErasures(snap)}
+	page, err := messagePage(snap, conv, ClampLimit(p.Limit), p.Cursor, &size, open)
 	if err != nil {
 		return api.MessagePage{}, err
 	}
@@ -68,7 +78,7 @@ func participantView(r Reader, conv string, viewer events.Account) (*ConvRecord,
 
 // messagePage reads at most limit messages after cursor, as many as size
 // takes.
-func messagePage(r Reader, conv string, limit int, cursor api.Cursor, size *pageBytes) (api.MessagePage, error) {
+func messagePage(r Reader, conv string, limit int, cursor api.Cursor, size *pageBytes, open *opening) (api.MessagePage, error) {
 	prefix := MsgPrefix(conv)
 	from, err := resume(prefix, cursor, func(b []byte) bool { _, ok := ParseMsgSuffix(b); return ok })
 	if err != nil {
@@ -86,6 +96,10 @@ func messagePage(r Reader, conv string, limit int, cursor api.Cursor, size *page
 		var m api.MessageView
 		if err := json.Unmarshal(v, &m); err != nil {
 			return false, fmt.Errorf("decode message %q: %w", k, err)
+		}
+		seq, _ := ParseMsgSuffix(last)
+		if err := open.message(&m, seq); err != nil {
+			return false, err
 		}
 		if m.Reactions == nil {
 			m.Reactions = map[string]string{} // {} on the wire, not null

@@ -40,6 +40,8 @@ type ConvRecord struct {
 	// under keys of their own so that one read gives everything the inbox
 	// items of the conversation show.
 	Unread map[events.Account]uint64 `json:"unread,omitempty"`
+	// Expired is the conversation's latest content.expired, if any.
+	Expired *ContentExpiry `json:"expired,omitempty"`
 }
 
 // LastMessageRecord is the inbox preview of a conversation; Seq tells which
@@ -48,7 +50,9 @@ type LastMessageRecord struct {
 	Seq       uint64         `json:"seq"`
 	MessageID string         `json:"message_id"`
 	Sender    events.Account `json:"sender"`
-	Text      string         `json:"text"`
+	Text      string         `json:"text"` // a Content
+	// Erased is set when an event erased the preview's content.
+	Erased *api.Erasure `json:"erased,omitempty"`
 }
 
 // IsParticipant reports whether a takes part in the conversation.
@@ -84,7 +88,10 @@ func NewInboxItem(id string, c *ConvRecord, unread uint64) InboxItem {
 		Closed: c.Closed, ClosedByPolicy: c.ClosedByPolicy, LastActivity: c.LastActivity, Unread: int(unread),
 	}
 	if lm := c.LastMessage; lm != nil {
-		item.LastMessage = &api.LastMessage{MessageID: lm.MessageID, Sender: string(lm.Sender), Text: lm.Text}
+		item.LastMessage = &api.LastMessage{MessageID: lm.MessageID, Sender: string(lm.Sender), Text: lm.Text, Erased: lm.Erased}
+		if lm.Erased != nil {
+			item.LastMessage.Text = ""
+		}
 	}
 	return item
 }
@@ -105,6 +112,8 @@ type AccountRecord struct {
 	ShowActivityStatus bool       `json:"show_activity_status"`
 	SendReadReceipts   bool       `json:"send_read_receipts"`
 	Known              bool       `json:"known"`
+	// Erased is the account's latest account.erased, if any.
+	Erased *AccountErasure `json:"erased,omitempty"`
 }
 
 // MarkActive records activity at the given time; like inbox activity it

@@ -27,17 +27,17 @@ func PublishPolicyFile(ctx context.Context, url string, creds node.Credentials, 
 	if _, err := aggregate.ParsePolicy(data); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	nc, err := node.ConnectWith(url, "crosstalk policy", creds)
+	s, err := connect(ctx, url, "crosstalk policy", creds)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer s.close()
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	defer cancel()
 	id := client.PolicyCommandID(data)
-	r, err := client.New(nc).PublishPolicy(ctx, id, json.RawMessage(data))
+	r, err := client.New(s.nc).PublishPolicy(ctx, id, json.RawMessage(data))
 	if err != nil {
-		return err
+		return s.refused(err)
 	}
 	dup := ""
 	if r.Duplicate {
@@ -61,18 +61,18 @@ func PolicyStatus(ctx context.Context, url string, creds node.Credentials, opts 
 	if opts.Interval <= 0 {
 		return fmt.Errorf("--interval must be positive, got %s", opts.Interval)
 	}
-	nc, err := node.ConnectWith(url, "crosstalk policy", creds)
+	s, err := connect(ctx, url, "crosstalk policy", creds)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	c := client.New(nc)
+	defer s.close()
+	c := client.New(s.nc)
 	if opts.Watch {
-		return watchPolicy(ctx, c, opts, stdout, stderr)
+		return s.refused(watchPolicy(s.ctx, c, opts, stdout, stderr))
 	}
-	rep, err := queryPolicyReport(ctx, c)
+	rep, err := queryPolicyReport(s.ctx, c)
 	if err != nil {
-		return err
+		return s.refused(err)
 	}
 	return writePolicyReport(stdout, rep, opts.JSON)
 }

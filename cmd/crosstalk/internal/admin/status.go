@@ -42,21 +42,21 @@ func NoNode(id string, err error) error {
 
 // ShowStatus prints the status of whichever node answers, or of node id.
 func ShowStatus(ctx context.Context, url string, creds node.Credentials, id string, asJSON bool, stdout io.Writer) error {
-	nc, err := node.ConnectWith(url, "crosstalk status", creds)
+	s, err := connect(ctx, url, "crosstalk status", creds)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	c := client.New(nc)
+	defer s.close()
+	c := client.New(s.nc)
 	status := queryStatus(c)
 	if id != "" {
 		status = func(ctx context.Context) (api.Status, error) { return c.NodeStatus(ctx, id) }
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	defer cancel()
 	st, err := status(ctx)
 	if err != nil {
-		return NoNode(id, err)
+		return NoNode(id, s.refused(err))
 	}
 	if asJSON {
 		return jsonout.Write(stdout, st)

@@ -11,7 +11,6 @@ import (
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/progress"
 	"github.com/crosstalk-dev/crosstalk/node"
-	"github.com/nats-io/nats.go"
 )
 
 // RebuildOptions are the flags of 'crosstalk views rebuild'.
@@ -27,19 +26,14 @@ func RebuildViews(ctx context.Context, url string, creds node.Credentials, opts 
 	if opts.Interval <= 0 {
 		return fmt.Errorf("--interval must be positive, got %s", opts.Interval)
 	}
-	// NATS refuses a publish the credentials may not make asynchronously:
-	// the handler ends the request with that refusal instead of a timeout.
-	rctx, refused := context.WithCancelCause(ctx)
-	defer refused(nil)
-	rctx, cancel := context.WithTimeout(rctx, 10*time.Second)
-	defer cancel()
-	nc, err := node.ConnectWith(url, "crosstalk views", creds,
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { refused(err) }))
+	s, err := connect(ctx, url, "crosstalk views", creds)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	c := client.New(nc)
+	defer s.close()
+	rctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	c := client.New(s.nc)
 	subject, rebuild, status := api.AdminViewsRebuild, c.RebuildViews, queryStatus(c)
 	if opts.Node != "" {
 		subject, rebuild, status = api.AdminNodeViewsRebuild(opts.Node),
@@ -47,11 +41,8 @@ func RebuildViews(ctx context.Context, url string, creds node.Credentials, opts 
 			func(ctx context.Context) (api.Status, error) { return c.NodeStatus(ctx, opts.Node) }
 	}
 	r, err := rebuild(rctx)
-	if cause := context.Cause(rctx); err != nil && cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
-		return fmt.Errorf("request %s: %w", subject, cause)
-	}
 	if err != nil {
-		return NoNode(opts.Node, err)
+		return NoNode(opts.Node, fmt.Errorf("request %s: %w", subject, s.refused(err)))
 	}
 	verb := "started"
 	if r.Joined {
