@@ -87,23 +87,36 @@ func openTestRing(t *testing.T, h *harness) *keyring.Ring {
 	return ring
 }
 
-// sealedMessage is a message's content sealed as the service seals it:
-// under its sender's scope of the conversation, at its index.
+// sealedMessage is a message's content as the service sealed it in its
+// message.sent: under its sender's scope of the conversation, bound to the
+// event.
 type sealedMessage struct {
 	scope  keyring.Scope
 	ad     []byte
 	sealed string
 }
 
-func sealAs(t *testing.T, h *harness, ring *keyring.Ring, conv string, sender events.Account, index uint32) sealedMessage {
-	t.Helper()
-	s := sealedMessage{scope: keyring.Scope{Account: string(sender), Conversation: conv},
-		ad: seal.AD(events.ConversationSubject(conv), string(events.MessageSent), fmt.Sprint(index), string(sender))}
-	var err error
-	if s.sealed, err = ring.Seal(h.ctx, s.scope, index, s.ad, "text"); err != nil {
-		t.Fatal(err)
+// sealedMessages are the sealed contents of conv's messages, in order.
+func (h *harness) sealedMessages(conv string) []sealedMessage {
+	h.t.Helper()
+	msgs, err := h.log.Load(h.ctx, events.ConversationSubject(conv), 0)
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	return s
+	var out []sealedMessage
+	for _, m := range msgs {
+		e, err := events.Decode(m.Data)
+		if err != nil || e.Type != events.MessageSent {
+			continue
+		}
+		d, err := events.DataOf[events.MessageSentData](e)
+		if err != nil || d.Sealed == "" {
+			h.t.Fatalf("message.sent at %d not sealed (%v): %+v", m.Seq, err, d)
+		}
+		out = append(out, sealedMessage{scope: keyring.Scope{Account: string(d.Sender), Conversation: conv},
+			ad: seal.AD(events.ConversationSubject(conv), string(e.Type), e.ID, string(d.Sender)), sealed: d.Sealed})
+	}
+	return out
 }
 
 func (s sealedMessage) open(h *harness, ring *keyring.Ring) error {
@@ -146,7 +159,7 @@ func retentionPolicy(v uint64, at time.Time, days int) json.RawMessage {
 
 // Under a policy keeping content 30 days, the closer's sweep on day 45
 // punctures the leaves of the messages sent on day 0, in every sender's
-// scope, and not those of day 40, and appends one content.expired; the
+// scope (what the service sealed them with no longer opens), and not those of day 40, and appends one content.expired; the
 // next sweep appends nothing. Under a policy without the rule, before it,
 // sweeps do nothing.
 func TestRetentionSweepErasesWhatIsDue(t *testing.T) {
@@ -159,10 +172,18 @@ func TestRetentionSweepErasesWhatIsDue(t *testing.T) {
 	conv := h.must(alice, "conversation.start", map[string]any{"participants": []events.Account{dora}}).ConversationID
 	h.must(alice, "message.send", map[string]any{"conversation_id": conv, "text": "day 0"})
 	h.must(dora, "message.send", map[string]any{"conversation_id": conv, "text": "day 0 too"})
-	old := []sealedMessage{sealAs(t, h, ring, conv, alice, 0), sealAs(t, h, ring, conv, dora, 1)}
 	h.clock.Set(day(40))
 	h.must(alice, "message.send", map[string]any{"conversation_id": conv, "text": "day 40"})
-	recent := sealAs(t, h, ring, conv, alice, 2)
+	sealed := h.sealedMessages(conv)
+	if len(sealed) != 3 {
+		t.Fatalf("%d sealed messages, want 3", len(sealed))
+	}
+	for i, m := range sealed {
+		if err := m.open(h, ring); err != nil {
+			t.Fatalf("message %d does not open before the sweep: %v", i, err)
+		}
+	}
+	old, recent := sealed[:2], sealed[2]
 	h.publish(retentionPolicy(2, day(41), 30))
 
 	h.clock.Set(day(41).Add(-time.Hour)) // v1 in force: no rule, no sweep
