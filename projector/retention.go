@@ -1,6 +1,8 @@
 package projector
 
 import (
+	"encoding/binary"
+
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector/views"
 )
@@ -17,7 +19,15 @@ type Due = views.Due
 // a content.expired of the same run scans, do not hold it yet.
 type dueEntry struct {
 	index uint32
-	key   []byte // its due/ key
+	sent  uint64 // DueNanos
+}
+
+// dueIndex is a tx's part of the retention index: the entries it added,
+// per conversation, and a buffer its keys are built in (the batch copies
+// them).
+type dueIndex struct {
+	added map[string][]dueEntry
+	buf   []byte
 }
 
 // indexRetention updates the retention index for an event of d's
@@ -42,14 +52,20 @@ func (t *tx) addDue(d decoded, x *events.MessageSentData) {
 	if c == nil || c.rec.Messages == 0 {
 		return
 	}
-	index := uint32(c.rec.Messages - 1)
-	key := views.DueKey(d.event.Time, d.key, index)
-	t.set(key, []byte(x.Sender))
-	t.set(views.DueConvKey(d.key, index), views.DueTime(d.event.Time))
-	if t.due == nil {
-		t.due = map[string][]dueEntry{}
+	e := dueEntry{index: uint32(c.rec.Messages - 1), sent: views.DueNanos(d.event.Time)}
+	b := views.AppendDueKey(t.due.buf[:0], e.sent, d.key, e.index)
+	n := len(b)
+	b = append(b, x.Sender...)
+	t.set(b[:n], b[n:])
+	b = views.AppendDueConvKey(b[:0], d.key, e.index)
+	n = len(b)
+	b = binary.BigEndian.AppendUint64(b, e.sent)
+	t.set(b[:n], b[n:])
+	t.due.buf = b
+	if t.due.added == nil {
+		t.due.added = map[string][]dueEntry{}
 	}
-	t.due[d.key] = append(t.due[d.key], dueEntry{index: index, key: key})
+	t.due.added[d.key] = append(t.due.added[d.key], e)
 }
 
 // expireDue deletes conv's entries up to index through: those committed
@@ -65,17 +81,18 @@ func (t *tx) expireDue(conv string, through uint32) error {
 		t.del(k)
 		return true, nil
 	})
-	kept := t.due[conv][:0]
-	for _, e := range t.due[conv] {
+	added := t.due.added[conv]
+	kept := added[:0]
+	for _, e := range added {
 		if e.index > through {
 			kept = append(kept, e)
 			continue
 		}
-		t.del(e.key)
+		t.del(views.DueKey(e.sent, conv, e.index))
 		t.del(views.DueConvKey(conv, e.index))
 	}
-	if t.due != nil {
-		t.due[conv] = kept
+	if len(added) > 0 {
+		t.due.added[conv] = kept
 	}
 	return err
 }

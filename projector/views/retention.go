@@ -37,21 +37,30 @@ type Due struct {
 	Senders []string
 }
 
-// DueKey is the due/ entry of message index of conv, sent at sent.
-func DueKey(sent time.Time, conv string, index uint32) []byte {
-	return sizedKey(tableDue, 8+textNum(conv)).num(dueNanos(sent)).text(conv).num(uint64(index))
+// DueKey is the due/ entry of message index of conv, sent at sent
+// nanoseconds since 1970 (DueNanos).
+func DueKey(sent uint64, conv string, index uint32) []byte {
+	return AppendDueKey(make([]byte, 0, len(tableDue)+8+textNum(conv)), sent, conv, index)
+}
+
+// AppendDueKey appends DueKey's key to dst: the projector builds its keys
+// in one buffer, which the batch copies, rather than allocate each.
+func AppendDueKey(dst []byte, sent uint64, conv string, index uint32) []byte {
+	return key(append(dst, tableDue...)).num(sent).text(conv).num(uint64(index))
 }
 
 // DueConvKey is the dueconv/ entry of message index of conv.
 func DueConvKey(conv string, index uint32) []byte {
-	return sizedKey(tableDueConv, textNum(conv)).text(conv).num(uint64(index))
+	return AppendDueConvKey(make([]byte, 0, len(tableDueConv)+textNum(conv)), conv, index)
+}
+
+// AppendDueConvKey appends DueConvKey's key to dst.
+func AppendDueConvKey(dst []byte, conv string, index uint32) []byte {
+	return key(append(dst, tableDueConv...)).text(conv).num(uint64(index))
 }
 
 // DueConvPrefix is the prefix of conv's dueconv/ entries.
 func DueConvPrefix(conv string) []byte { return sizedKey(tableDueConv, len(conv)+1).text(conv) }
-
-// DueTime is the value of a dueconv/ entry: the message's sent time.
-func DueTime(sent time.Time) []byte { return EncodeUint(dueNanos(sent)) }
 
 // DueKeyAt is the due/ key of the dueconv/ entry k, whose value is v: the
 // key a content.expired deletes with it.
@@ -63,12 +72,13 @@ func DueKeyAt(k, v []byte) ([]byte, uint32, error) {
 		return nil, 0, fmt.Errorf("malformed dueconv/ entry %q", k)
 	}
 	index := uint32(binary.BigEndian.Uint64(rest))
-	return sizedKey(tableDue, 8+textNum(conv)).num(ns).text(conv).num(uint64(index)), index, nil
+	return DueKey(ns, conv, index), index, nil
 }
 
-// dueNanos is the time of a due/ key: nanoseconds since 1970, times
-// before it (never produced by the service clock) at 0.
-func dueNanos(t time.Time) uint64 { return uint64(max(t.UnixNano(), 0)) }
+// DueNanos is the time of a due/ key, and the value of a dueconv/ entry
+// (8 bytes big-endian): nanoseconds since 1970, times before it (never
+// produced by the service clock) at 0.
+func DueNanos(t time.Time) uint64 { return uint64(max(t.UnixNano(), 0)) }
 
 // parseDueKey is the inverse of DueKey, less the time.
 func parseDueKey(k []byte) (conv string, index uint32, ok bool) {
@@ -99,7 +109,7 @@ func (q *Queries) DueForRetention(before time.Time, limit int) ([]Due, error) {
 	limit = ClampLimit(limit)
 	var out []Due
 	at := map[string]int{}
-	end := newKey(tableDue).num(dueNanos(before))
+	end := newKey(tableDue).num(DueNanos(before))
 	err = Scan(snap, tablePrefix(tableDue), nil, func(k, v []byte) (bool, error) {
 		if bytes.Compare(k, end) >= 0 {
 			return false, nil
