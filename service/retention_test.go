@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/keyring"
 	"github.com/crosstalk-dev/crosstalk/seal"
@@ -206,6 +207,16 @@ func TestRetentionSweepErasesWhatIsDue(t *testing.T) {
 	want := events.ContentExpiredData{Through: 1, Before: day(15), PolicyVersion: 2}
 	if got := h.expiries(conv); len(got) != 1 || got[0] != want {
 		t.Fatalf("expiries %+v, want one %+v", got, want)
+	}
+	var page api.MessagePage
+	h.mustQuery("messages", map[string]any{"viewer": alice, "conversation_id": conv}, &page)
+	if len(page.Items) != 3 {
+		t.Fatalf("the views list %d messages, want 3", len(page.Items))
+	}
+	for i, m := range page.Items {
+		if erased := m.Erased != nil && m.Erased.Reason == api.ErasedRetention; erased != (i < 2) {
+			t.Fatalf("message %d in the views: erased %+v", i, m.Erased)
+		}
 	}
 	h.clock.Set(day(46))
 	if n := log.waitSweep(t, 2); n != 0 || len(h.expiries(conv)) != 1 {
