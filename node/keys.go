@@ -43,3 +43,12 @@ func (n *Node) openKeys(ctx context.Context, js jetstream.JetStream, o Options) 
 	o.Logger.Info("sealing message content", slog.String("master_key_id", master.ID), slog.String("key_file", path))
 	return nil
 }
+
+// keysOpener is the keyring as the read side opens sealed values with it
+// (views.Opener): by account and conversation rather than keyring.Scope.
+type keysOpener struct{ r *keyring.Ring }
+
+// Open opens sealed, what account wrote in conversation, bound to ad.
+func (k keysOpener) Open(ctx context.Context, account, conversation string, ad []byte, sealed string) (string, error) {
+	return k.r.Open(ctx, keyring.Scope{Account: account, Conversation: conversation}, ad, sealed)
+}

@@ -245,6 +245,9 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		o.Service.Snapshots = n.snapshots
 	}
 	o.Service.CloserLease = n.singletons.closerHolding()
+	if n.keys != nil {
+		o.Service.Keys, o.Service.Opener = n.keys, keysOpener{n.keys}
+	}
 	o.Service.NodeID, o.Service.Roles = o.NodeID, o.Roles.Strings()
 	n.svc = service.New(n.nc, n.log, n.store, o.Service)
 	if n.singletons.intake != nil {
@@ -310,6 +313,9 @@ func (n *Node) Conn() *nats.Conn { return n.nc }
 
 // Log is the event log, the stream CROSSTALK.
 func (n *Node) Log() *eventlog.Log { return n.log }
+
+// Keys is the keyring that seals message content (docs/erasure.md).
+func (n *Node) Keys() *keyring.Ring { return n.keys }
 
 // Rejections is the log of refused commands, the stream CROSSTALK_AUDIT.
 func (n *Node) Rejections() *eventlog.Rejections { return n.rejections }

@@ -159,6 +159,9 @@ func (n *Node) viewsOptions(o Options) projector.Options {
 	if o.Service.Clock != nil { // the feeds' policy in force is the service's
 		vo.Now = o.Service.Clock.Now
 	}
+	if n.keys != nil {
+		vo.Opener = keysOpener{n.keys}
+	}
 	return vo
 }
 

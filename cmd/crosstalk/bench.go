@@ -46,7 +46,7 @@ func newBenchCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&opts.Clients, "clients", bench.DefaultClients, "concurrent clients, each with its own NATS connection")
 	f.IntVar(&opts.InFlight, "in-flight", bench.DefaultInFlight, "requests each client keeps in flight in cmd_send_pipelined")
 	f.StringVar(&opts.NatsURL, "nats-url", "", "run on this NATS server's JetStream instead of an embedded one (CROSSTALK must not exist there)")
-	addCredentialFlags(f, &opts.Credentials)
+	addSecretFlags(f, &opts.Credentials) // no --context: the bench runs its own broker unless --nats-url
 	f.IntVar(&opts.Backlog, "backlog", bench.DefaultBacklog, "events projector_catchup replays")
 	f.IntVar(&opts.IntakeBacklog, "intake-backlog", bench.DefaultIntakeBacklog, "message.send commands published to the durable intake before the intake figure starts its consumer")
 	f.IntVar(&opts.InboxStore, "inbox-store", bench.DefaultInboxStore, "conversations in the read model query_inbox reads (it also measures at 10000)")
@@ -126,6 +126,9 @@ directory (or uses --nats-url) and measures, in one run:
                        own; the read model runs elsewhere, so none runs in
                        this process while it is measured. Target: its
                        cpu/op at most 2 × raw_occ_endpoint's (issue 23)
+  cmd_send_sealed      cmd_send_commands_node's workload on a node that seals
+                       every message's text (docs/erasure.md): its cpu/op
+                       against cmd_send_commands_node's is sealing's cost
   cold_load_long       the first message.send after a cold start (an empty
   cold_load_short      cache) on a conversation of --long-conversation
                        messages, and on one of 100; each was loaded once

@@ -78,7 +78,8 @@ policy scheduler.
 
 By default it starts an embedded nats-server with JetStream, its client port on
 --listen and its files under --data/jetstream; the read model lives under
---data/views. With --nats-url it uses an existing NATS server instead; the
+--data/views (after an online rebuild, under --data/views.rebuild until the
+next start moves it back; --data/views.current names the one in use). With --nats-url it uses an existing NATS server instead; the
 stream CROSSTALK is created if missing and checked if present.
 
 On a JetStream cluster give every server's URL, comma-separated, and

@@ -99,7 +99,7 @@ func watchRebuild(ctx context.Context, status statusFunc, started time.Time, eve
 			}
 			bar.Show(p.Applied, total)
 			if p.State != api.RebuildRunning {
-				bar.Finish(p.State == api.RebuildDone)
+				bar.FinishIn(p.State == api.RebuildDone, p.FinishedAt.Sub(p.StartedAt))
 				return p, nil
 			}
 		}

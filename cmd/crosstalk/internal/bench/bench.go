@@ -42,6 +42,8 @@
 //   - raw_occ_endpoint_late: raw_occ_endpoint again, just before
 //     cmd_send_commands_node: the floor in the state the phases before left
 //     the process and the broker in.
+//   - cmd_send_sealed: cmd_send_commands_node's workload on a node that
+//     seals every message's text (issue 26): the cost of sealing.
 //   - cmd_send_commands_node: cmd_send_pipelined's workload, on
 //     conversations of its own, answered by a commands-only service (no
 //     store, as node.Start builds serve --roles commands), with no read
@@ -292,6 +294,9 @@ func (r *runner) measure(ctx context.Context) error {
 		return err
 	}
 	if err := wrapPhase(figSendNode, r.cmdSendCommandsNode(ctx)); err != nil {
+		return err
+	}
+	if err := wrapPhase(figSendSealed, r.cmdSendSealed(ctx)); err != nil {
 		return err
 	}
 	if err := wrapPhase(figColdLong, r.coldLoad(ctx)); err != nil {

@@ -36,7 +36,7 @@ var figureNames = []string{
 	"query_inbox_small", "query_inbox", "query_inbox_1client", "raw_request_reply_inbox", "projector_apply",
 	"backlog_publish", "projector_catchup", "projector_catchup_feed",
 	"cmd_send_sync", "cmd_send_pipelined", "cmd_send", "feed",
-	"policy_close", "policy_close_all_closed", "rebuild", "rebuild_rate", "intake", "raw_occ_endpoint_late", "cmd_send_commands_node",
+	"policy_close", "policy_close_all_closed", "rebuild", "rebuild_rate", "intake", "raw_occ_endpoint_late", "cmd_send_commands_node", "cmd_send_sealed",
 	"cold_load_first", "cold_load_short", "cold_load_long", "cold_load_long_heap", "cold_old_message_edit",
 }
 
@@ -110,7 +110,7 @@ func TestRunMeasuresEveryFigureOnAValidHistory(t *testing.T) {
 	if in, _ := res.Figure("intake"); in.Count != int64(opts.IntakeBacklog) {
 		t.Errorf("intake decided %d commands, want %d", in.Count, opts.IntakeBacklog)
 	}
-	checkTargets(t, res, targetNames, 15)
+	checkTargets(t, res, targetNames, 17)
 	for _, want := range []string{"raw_js_async_pub", "projector_catchup", "cmd_send_pipelined", "policy_close", "rebuild",
 		"intake_publish", "intake", "cmd_send_commands_node", "cold_load_publish"} {
 		if !strings.Contains(phases.String(), want+"\n") {
@@ -144,7 +144,7 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigures(t, res, append(slices.Clone(figureNames), embeddedFigureNames...))
-	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 20)
+	checkTargets(t, res, append(slices.Clone(targetNames), embeddedTargetNames...), 22)
 	var cpuRatios int
 	for _, q := range res.Ratios {
 		if q.Measure == MeasureCPUPerOp {
@@ -154,8 +154,8 @@ func TestRunEmbeddedMeasuresTheIdentityFigures(t *testing.T) {
 			}
 		}
 	}
-	if cpuRatios != 14 {
-		t.Errorf("ratios %+v; want 14 of CPU per operation: 10 of every run, cmd_send_durable's, cmd_send_partitions' and the 2 *_auth", res.Ratios)
+	if cpuRatios != 16 {
+		t.Errorf("ratios %+v; want 16 of CPU per operation: 12 of every run, cmd_send_durable's, cmd_send_partitions' and the 2 *_auth", res.Ratios)
 	}
 	if !strings.Contains(res.Environment.Identity, "app principal") {
 		t.Errorf("the environment must say how the *_auth figures connect: %q", res.Environment.Identity)

@@ -73,6 +73,7 @@ func (r *Result) evaluate() {
 	r.Ratios, r.Targets = nil, nil
 	r.commandTargets()
 	r.commandsNodeTargets()
+	r.sealedTargets()
 	r.projectorTargets()
 	r.queryTargets()
 	r.closeTarget()

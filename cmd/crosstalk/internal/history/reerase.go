@@ -78,13 +78,19 @@ func Reerase(ctx context.Context, t Target, keyFile string, out io.Writer) (Reap
 	return r, err
 }
 
-// each decodes every message of a walk and hands the events to fn; a
-// message that does not decode is no erasure and is skipped.
-func (e *erasures) each(fn func(events.Event)) func([]events.Message) error {
+// each decodes every message of a walk and hands the events to fn with
+// their payloads; a message that does not decode is no erasure and is
+// skipped.
+func (e *erasures) each(fn func(events.Event, events.Payload)) func([]events.Message) error {
 	return func(ms []events.Message) error {
 		for _, m := range ms {
-			if ev, err := events.Decode(m.Data); err == nil {
-				fn(ev)
+			ev, err := events.Decode(m.Data)
+			info, ok := events.Lookup(ev.Type)
+			if err != nil || !ok {
+				continue
+			}
+			if p := info.New(); ev.DecodeData(p) == nil {
+				fn(ev, p)
 			}
 		}
 		return nil
@@ -92,8 +98,8 @@ func (e *erasures) each(fn func(events.Event)) func([]events.Message) error {
 }
 
 // findErasures notes the erasure events.
-func (e *erasures) findErasures(ev events.Event) {
-	switch d := ev.Payload.(type) {
+func (e *erasures) findErasures(ev events.Event, p events.Payload) {
+	switch d := p.(type) {
 	case *events.AccountErasedData:
 		e.accounts[string(d.Account)] = ev.Time
 	case *events.MessageUnsentData:
@@ -105,10 +111,10 @@ func (e *erasures) findErasures(ev events.Event) {
 
 // findKeys notes the trees and leaves the erasures reached: each sealed
 // value names its tree and its leaf.
-func (e *erasures) findKeys(ev events.Event) {
+func (e *erasures) findKeys(ev events.Event, p events.Payload) {
 	var author events.Account
 	var sealed string
-	switch d := ev.Payload.(type) {
+	switch d := p.(type) {
 	case *events.MessageSentData:
 		author, sealed = d.Sender, d.Sealed
 		if e.unsent[[2]string{ev.Subject, d.MessageID}] {

@@ -30,6 +30,12 @@ type Options struct {
 	PerConversation int
 	// SampleEvery spaces the samples. Default: Duration/20.
 	SampleEvery time.Duration
+	// Warmup is how long the process grows before it may be judged:
+	// JetStream's duplicate window (2 minutes of command ids), Pebble's
+	// memtables and the service's caches fill first. Default: 3 minutes.
+	Warmup time.Duration
+	// Progress, if not nil, is told each sample as it is taken.
+	Progress func(Sample)
 }
 
 // EnsureDefaults fills zero fields with their defaults.
@@ -46,7 +52,13 @@ func (o *Options) EnsureDefaults() {
 	if o.SampleEvery <= 0 {
 		o.SampleEvery = o.Duration / 20
 	}
+	if o.Warmup <= 0 {
+		o.Warmup = 3 * time.Minute
+	}
 }
+
+// minJudged is how many samples after the warm-up a verdict needs.
+const minJudged = 8
 
 // Sample is one reading of the process.
 type Sample struct {
@@ -61,9 +73,16 @@ type Result struct {
 	Samples  []Sample `json:"samples"`
 	Commands int64    `json:"commands"`
 	Errors   int64    `json:"errors"`
-	// Flat is true when the last quarter's averages of heap and goroutines
-	// are within 25% of the second quarter's: no steady growth after warm-up.
+	// Judged is false when the run ended too soon after its warm-up to
+	// say: fewer than minJudged samples were taken after it.
+	Judged bool `json:"judged"`
+	// Flat is true when, among the samples after the warm-up, the last
+	// quarter's averages of heap and goroutines are within 25% of the
+	// first quarter's: no steady growth once warm. Only meaningful when
+	// Judged.
 	Flat bool `json:"flat"`
+	// Warmup is the warm-up the verdict left out.
+	Warmup time.Duration `json:"warmup"`
 }
 
 // Run starts Clients producers, each sending PerConversation messages in a
@@ -82,11 +101,11 @@ func Run(ctx context.Context, c *client.Client, opts Options) (Result, error) {
 			produce(ctx, c, i, opts.PerConversation, &ok, &failed)
 		}()
 	}
-	var res Result
-	res.Samples = sample(ctx, opts.SampleEvery, ok.Load)
+	res := Result{Warmup: opts.Warmup}
+	res.Samples = sample(ctx, opts.SampleEvery, ok.Load, opts.Progress)
 	wg.Wait()
 	res.Commands, res.Errors = ok.Load(), failed.Load()
-	res.Flat = flat(res.Samples)
+	res.Judged, res.Flat = Judge(res.Samples, opts.Warmup)
 	return res, nil
 }
 
@@ -116,7 +135,9 @@ func produce(ctx context.Context, c *client.Client, worker, per int, ok, failed 
 	}
 }
 
-func sample(ctx context.Context, every time.Duration, commands func() int64) []Sample {
+// sample takes a sample now and every interval until ctx is done, telling
+// progress (if not nil) each one.
+func sample(ctx context.Context, every time.Duration, commands func() int64, progress func(Sample)) []Sample {
 	start := time.Now()
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -127,6 +148,9 @@ func sample(ctx context.Context, every time.Duration, commands func() int64) []S
 		runtime.ReadMemStats(&ms)
 		out = append(out, Sample{At: time.Since(start).Round(time.Second), Commands: commands(),
 			HeapInuse: ms.HeapInuse, Goroutines: runtime.NumGoroutine()})
+		if progress != nil {
+			progress(out[len(out)-1])
+		}
 		select {
 		case <-ctx.Done():
 			return out
@@ -135,16 +159,22 @@ func sample(ctx context.Context, every time.Duration, commands func() int64) []S
 	}
 }
 
-// flat compares the last quarter of the samples with the second quarter.
-func flat(s []Sample) bool {
-	if len(s) < 8 {
-		return false
+// Judge compares, among the samples taken after warmup, the last quarter
+// with the first; judged is false with fewer than minJudged of them.
+func Judge(s []Sample, warmup time.Duration) (judged, flat bool) {
+	i := 0
+	for i < len(s) && s[i].At < warmup {
+		i++
 	}
-	q := len(s) / 4
+	warm := s[i:]
+	if len(warm) < minJudged {
+		return false, false
+	}
+	q := len(warm) / 4
 	heap := func(xs []Sample) float64 { return avg(xs, func(x Sample) float64 { return float64(x.HeapInuse) }) }
 	gor := func(xs []Sample) float64 { return avg(xs, func(x Sample) float64 { return float64(x.Goroutines) }) }
-	early, late := s[q:2*q], s[len(s)-q:]
-	return heap(late) <= 1.25*heap(early) && gor(late) <= 1.25*gor(early)
+	early, late := warm[:q], warm[len(warm)-q:]
+	return true, heap(late) <= 1.25*heap(early) && gor(late) <= 1.25*gor(early)
 }
 
 func avg(xs []Sample, f func(Sample) float64) float64 {
