@@ -13,6 +13,8 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/keyring"
+	"github.com/crosstalk-dev/crosstalk/seal"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
@@ -135,15 +137,13 @@ func checkLog(ctx context.Context, t *testing.T, n *node.Node, ids [][]string, p
 			t.Fatalf("conversation %d: %d events, want %d", c, len(msgs), perConv+1)
 		}
 		for i, m := range msgs[1:] {
-			var d struct {
-				Text string `json:"text"`
-			}
 			e, err := events.Decode(m.Data)
+			text := ""
 			if err == nil {
-				err = json.Unmarshal(e.Data, &d)
+				text, err = sentText(ctx, n, e)
 			}
-			if err != nil || d.Text != strconv.Itoa(i+1) || e.CausationID != cids[i+1] {
-				t.Fatalf("conversation %d, event %d: text %q, command %s (%v); want %d, %s", c, i+1, d.Text, e.CausationID, err, i+1, cids[i+1])
+			if err != nil || text != strconv.Itoa(i+1) || e.CausationID != cids[i+1] {
+				t.Fatalf("conversation %d, event %d: text %q, command %s (%v); want %d, %s", c, i+1, text, e.CausationID, err, i+1, cids[i+1])
 			}
 		}
 	}
@@ -161,4 +161,14 @@ func checkQuery(ctx context.Context, t *testing.T, nc *nats.Conn, id string, see
 	if err := json.Unmarshal(m.Data, &o); err != nil || o.Reply == nil || *o.Reply != *seen[id].Reply {
 		t.Fatalf("query.command %s: %s (%v), want %+v", id, m.Data, err, seen[id].Reply)
 	}
+}
+
+// sentText is the text of message.sent e, opened with the node's keys.
+func sentText(ctx context.Context, n *node.Node, e events.Event) (string, error) {
+	var d events.MessageSentData
+	if err := e.DecodeData(&d); err != nil || d.Sealed == "" {
+		return d.Text, err
+	}
+	ad := seal.AD(events.ConversationSubject(e.Subject), string(e.Type), e.ID, string(d.Sender))
+	return n.Keys().Open(ctx, keyring.Scope{Account: string(d.Sender), Conversation: e.Subject}, ad, d.Sealed)
 }

@@ -91,6 +91,11 @@ type Options struct {
 	// the same file on every node of a cluster. Default:
 	// Layout.MasterKey, created on the first start.
 	MasterKey string
+	// Unsealed writes message content in clear, as every node did before
+	// sealing existed (docs/erasure.md), and opens no keyring: for
+	// histories that must be the same bytes in every run (the golden
+	// files of the audit reports). serve has no flag for it.
+	Unsealed bool
 	// Name is the name of the node's NATS connection. Default: "crosstalk".
 	Name string
 	// Logger receives the node's logs. Default: slog.Default().

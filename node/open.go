@@ -43,8 +43,10 @@ func (n *Node) open(ctx context.Context, o Options) error {
 	if n.snapshots, err = snapshots.Open(ctx, js, snapshots.Options{Replicas: o.Replicas, PlacementTags: o.PlacementTags}); err != nil {
 		return err
 	}
-	if err := n.openKeys(ctx, js, o); err != nil {
-		return err
+	if !o.Unsealed {
+		if err := n.openKeys(ctx, js, o); err != nil {
+			return err
+		}
 	}
 	if !o.Roles.needsViews() {
 		return nil

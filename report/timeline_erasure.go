@@ -26,10 +26,30 @@ func shownText(clear, sealed string) string {
 // shownStored is a text as the views answer without keys: quoted, or
 // "[sealed]" for a sealed value (the report opens nothing).
 func shownStored(v string) string {
-	if seal.IsSealed(v) {
-		return "[sealed]"
+	if seal.IsSealed(v) || v == sealedMark {
+		return sealedMark
 	}
 	return strconv.Quote(v)
+}
+
+// sealedMark is what a report shows for a sealed text or reaction.
+const sealedMark = "[sealed]"
+
+// maskSealed replaces, in messages as the views store them, every sealed
+// text and reaction by "[sealed]": a report opens nothing, and its JSON
+// carries no ciphertext either.
+func maskSealed(ms []api.MessageView) []api.MessageView {
+	for i := range ms {
+		if seal.IsSealed(ms[i].Text) {
+			ms[i].Text = sealedMark
+		}
+		for a, r := range ms[i].Reactions {
+			if seal.IsSealed(r) {
+				ms[i].Reactions[a] = sealedMark
+			}
+		}
+	}
+	return ms
 }
 
 // erasureChange is the change of an account.erased or a content.expired.

@@ -57,7 +57,8 @@ type seed struct {
 // reads, presence, a reaction, an edit, a call, a settings change), v2
 // published on 2023-12-12, closing on 2023-12-15 and what is refused after.
 func playSeed(t *testing.T) *seed {
-	n := historytest.StartNode(t)
+	n := historytest.StartUnsealedNode(t) // the golden files hold its bytes
+
 	s := &seed{t: t, ctx: n.Ctx, c: n.C, clock: n.Clock, log: n.Log, rejections: n.Rejections}
 	s.play()
 	if err := s.rejections.Flush(n.Ctx); err != nil {

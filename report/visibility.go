@@ -164,7 +164,7 @@ func (a asOf) conversation(item api.InboxItem, viewer events.Account, p *aggrega
 	if err != nil {
 		return ConversationVisibility{}, err
 	}
-	c := ConversationVisibility{ConversationID: item.ConversationID, Messages: page.Items,
+	c := ConversationVisibility{ConversationID: item.ConversationID, Messages: maskSealed(page.Items),
 		ReadReceipts: page.ReadReceipts, Others: []Participant{}}
 	for _, name := range item.Participants {
 		other := events.Account(name)

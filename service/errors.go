@@ -53,7 +53,7 @@ var wireErrors = []wireError{
 	{api.CodeCrossAppNotAllowed, []error{aggregate.ErrCrossAppNotAllowed}},
 	{api.CodeCallNotAllowed, []error{aggregate.ErrCallNotAllowed}},
 	{api.CodeConversationNotFound, []error{aggregate.ErrConversationNotFound, projector.ErrConversationNotFound}},
-	{api.CodeMessageNotFound, []error{aggregate.ErrMessageNotFound, aggregate.ErrMessageUnsent}},
+	{api.CodeMessageNotFound, []error{aggregate.ErrMessageNotFound, aggregate.ErrMessageUnsent, ErrContentErased}},
 	{api.CodeCallNotFound, []error{aggregate.ErrCallNotFound}},
 	{api.CodeAccountNotFound, []error{ErrUnknownAccount, projector.ErrUnknownAccount}},
 	{api.CodeNotFound, []error{ErrNoOutcome}},

@@ -35,7 +35,15 @@ type sealing struct {
 	scope keyring.Scope
 	leaf  uint32
 	text  string
+	// erased is set when the leaf's key is gone (its message unsent, or
+	// its content expired): Decide's refusal, if any, answers first;
+	// otherwise sealed refuses with ErrContentErased.
+	erased bool
 }
+
+// ErrContentErased refuses an edit or a reaction whose message's content
+// key is erased: there is nothing left to seal it with.
+var ErrContentErased = errors.New("message content erased")
 
 // scopeOf is the scope of what account wrote in conversation.
 func scopeOf(account events.Account, conversation string) keyring.Scope {
@@ -105,6 +113,10 @@ func (s *Service) digested(ctx context.Context, e *entry, cmd aggregate.Command)
 		return cmd, sl, nil
 	}
 	d, err := s.opts.Keys.Digest(ctx, sl.scope, sl.leaf, sl.text)
+	if errors.Is(err, keyring.ErrErased) {
+		sl.erased = true
+		return cmd, sl, nil
+	}
 	if err != nil {
 		return nil, sealing{}, fmt.Errorf("digest of %s's content: %w", c.ID, err)
 	}
@@ -116,6 +128,10 @@ func (s *Service) digested(ctx context.Context, e *entry, cmd aggregate.Command)
 func (s *Service) sealed(ctx context.Context, ev events.Event, sl sealing) (events.Event, error) {
 	if !sl.on {
 		return ev, nil
+	}
+	if sl.erased {
+		return events.Event{}, fmt.Errorf("%w: the key of message %d of conversation %s is erased (unsent, or expired by a retention rule): "+
+			"it can be neither edited nor reacted to", ErrContentErased, sl.leaf, ev.Subject)
 	}
 	v, err := s.opts.Keys.Seal(ctx, sl.scope, sl.leaf, adOf(ev, events.Account(sl.scope.Account)), sl.text)
 	if err != nil {

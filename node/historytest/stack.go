@@ -24,18 +24,32 @@ func SeedClock() *clock.Sim {
 // the service is ready, and stops it when the test ends.
 func StartNode(t *testing.T) *Node {
 	t.Helper()
-	return StartPartitionedNode(t, 0)
+	return startNode(t, 0, false)
+}
+
+// StartUnsealedNode is StartNode writing message content in clear
+// (node.Options.Unsealed): the same history, byte for byte, in every run,
+// for golden files.
+func StartUnsealedNode(t *testing.T) *Node {
+	t.Helper()
+	return startNode(t, 0, true)
 }
 
 // StartPartitionedNode is StartNode on a log of n partitions
 // (node.Options.Partitions; 0 or 1: the single stream).
 func StartPartitionedNode(t *testing.T, n int) *Node {
 	t.Helper()
+	return startNode(t, n, false)
+}
+
+// startNode starts the node of StartNode on n partitions, unsealed or not.
+func startNode(t *testing.T, n int, unsealed bool) *Node {
+	t.Helper()
 	srv := natstest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	clock := SeedClock()
-	nd, err := node.Start(ctx, node.Options{Dir: t.TempDir(), NatsURL: srv.URL(), Name: t.Name(), Logger: testkit.Quiet(), Partitions: n,
+	nd, err := node.Start(ctx, node.Options{Dir: t.TempDir(), NatsURL: srv.URL(), Name: t.Name(), Logger: testkit.Quiet(), Partitions: n, Unsealed: unsealed,
 		Service: service.Options{Clock: clock, PolicyCheckInterval: 10 * time.Millisecond, CloseGrace: 50 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)

@@ -159,7 +159,7 @@ func pageOf(it *pebble.Iterator, prefix, from []byte, limit int, size *pageBytes
 		if err != nil {
 			return "", n, fmt.Errorf("Scan %q: %w", prefix, err)
 		}
-		if !size.take(len(v)+1, cursorLen(len(it.Key())-len(prefix)), n == 0) {
+		if !size.take(openedBytes(v)+1, cursorLen(len(it.Key())-len(prefix)), n == 0) {
 			return EncodeCursor(last[len(prefix):]), n, nil
 		}
 		n++

@@ -88,7 +88,7 @@ func messagePage(r Reader, conv string, limit int, cursor api.Cursor, size *page
 	var last []byte
 	err = Scan(r, prefix, from, func(k, v []byte) (bool, error) {
 		n := len(page.Items)
-		if n == limit || !size.take(messageBytes(v), cursorLen(len(k)-len(prefix)), n == 0) {
+		if n == limit || !size.take(messageBytes(v)-len(v)+openedBytes(v), cursorLen(len(k)-len(prefix)), n == 0) {
 			page.NextCursor = EncodeCursor(last)
 			return false, nil
 		}

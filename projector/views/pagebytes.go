@@ -80,3 +80,47 @@ func quotedBytes(s string) int {
 	b, _ := json.Marshal(s) // a string always encodes
 	return len(b)
 }
+
+// sealedMark starts a sealed value inside a stored item's JSON.
+var sealedMark = []byte(`"` + "s1.")
+
+// openedBytes is what stored item v may take in a page once its sealed
+// values are opened: v's length, each sealed value counted at the most its
+// text can take in JSON (every plaintext byte escaped to six, as a `<` is)
+// instead of its stored length. A page built on this bound fits its
+// message whatever the texts turn out to be; it is exact for an item with
+// nothing sealed, and pages of ordinary texts stay far below the bound
+// that matters (a NATS message).
+func openedBytes(v []byte) int {
+	n := len(v)
+	for rest := v; ; {
+		i := bytes.Index(rest, sealedMark)
+		if i < 0 {
+			return n
+		}
+		rest = rest[i+1:]
+		end := bytes.IndexByte(rest, '"')
+		if end < 0 {
+			return n
+		}
+		n += sealedTextBound(rest[:end]) - (end + 2)
+		rest = rest[end:]
+	}
+}
+
+// sealedTextBound bounds the JSON of the text a stored Content opens to:
+// its box (base64url of a 12-byte nonce, the ciphertext and a 16-byte
+// tag) holds as many plaintext bytes as the ciphertext, six JSON bytes each
+// at most, plus the quotes. A stored erasure marker may take its place; it
+// is smaller than any text's room but for an empty one, so erasedRoom
+// is added.
+func sealedTextBound(content []byte) int {
+	sealed, _, _ := bytes.Cut(content, []byte(" "))
+	box := sealed[bytes.LastIndexByte(sealed, '.')+1:]
+	plain := max(base64.RawURLEncoding.DecodedLen(len(box))-12-16, 0)
+	return 6*plain + 2 + erasedRoom
+}
+
+// erasedRoom is the most an item's erased marker takes:
+// `,"erased":{"at":"…","by":"…","reason":"…","policy_version":…}`.
+const erasedRoom = 256
