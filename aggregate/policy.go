@@ -38,7 +38,15 @@ type Policy struct {
 	Name        string
 	EffectiveAt time.Time
 	Links       []events.LinkData
+	// ContentRetentionDays is the retention rule: the closer erases the
+	// content of messages sent more than that many days ago; 0 keeps it
+	// forever (docs/erasure.md).
+	ContentRetentionDays int
 }
+
+// MaxContentRetentionDays bounds a retention rule: 100 years, far inside
+// what a time.Duration holds.
+const MaxContentRetentionDays = 36500
 
 // Allows reports whether an account of app from may do a toward an account
 // of app to. Same-app pairs are always allowed; a pair with no link is denied.
@@ -106,12 +114,14 @@ func (p *Policy) VersionOf() uint64 {
 
 // Data returns the policy as the payload of a policy.published event.
 func (p Policy) Data() events.PolicyPublishedData {
-	return events.PolicyPublishedData{Version: p.Version, Name: p.Name, EffectiveAt: p.EffectiveAt.UTC(), Links: p.Links}
+	return events.PolicyPublishedData{Version: p.Version, Name: p.Name, EffectiveAt: p.EffectiveAt.UTC(), Links: p.Links,
+		ContentRetentionDays: p.ContentRetentionDays}
 }
 
 // PolicyFromData converts an event payload back into a Policy.
 func PolicyFromData(d events.PolicyPublishedData) Policy {
-	return Policy{Version: d.Version, Name: d.Name, EffectiveAt: d.EffectiveAt.UTC(), Links: d.Links}
+	return Policy{Version: d.Version, Name: d.Name, EffectiveAt: d.EffectiveAt.UTC(), Links: d.Links,
+		ContentRetentionDays: d.ContentRetentionDays}
 }
 
 // decodeProblem is the decoder's err as a sentence that quotes no more of
@@ -156,7 +166,8 @@ func ParsePolicy(b []byte) (Policy, error) {
 	return p, nil
 }
 
-// Validate checks the version, name, time and links of a policy.
+// Validate checks the version, name, time, retention rule and links of a
+// policy.
 func (p Policy) Validate() error {
 	if p.Version == 0 {
 		return fmt.Errorf("%w: version must be a positive integer", ErrInvalidPolicy)
@@ -170,6 +181,10 @@ func (p Policy) Validate() error {
 	}
 	if y := p.EffectiveAt.UTC().Year(); p.EffectiveAt.IsZero() || y < 1 || y > 9999 {
 		return fmt.Errorf("%w: effective_at must be an RFC 3339 time between years 1 and 9999 UTC", ErrInvalidPolicy)
+	}
+	if p.ContentRetentionDays < 0 || p.ContentRetentionDays > MaxContentRetentionDays {
+		return fmt.Errorf("%w: content_retention_days must be a whole number of days from 0 (keep content forever) to %d, got %d",
+			ErrInvalidPolicy, MaxContentRetentionDays, p.ContentRetentionDays)
 	}
 	if len(p.Links) > api.MaxPolicyLinks {
 		return fmt.Errorf("%w: a policy has at most %d links, got %d", ErrInvalidPolicy, api.MaxPolicyLinks, len(p.Links))

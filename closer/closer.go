@@ -1,7 +1,8 @@
 // Package closer is crosstalk's policy scheduler and closer: it notices when
 // a published policy takes effect and closes the open conversations that the
 // policy no longer lets send, and the cross-app conversations of an account
-// that withdrew its interoperability opt-in. It reads the read model, appends
+// that withdrew its interoperability opt-in; under a retention rule it
+// erases old content (retention.go). It reads the read model, appends
 // closings to the event log, and sends what it cannot decide from the read
 // model through the service's command path, each behind a small interface
 // defined here (ports.go), so that the service depends on the closer and
@@ -58,6 +59,9 @@ type Closer struct {
 	// announced is the policy version whose visibility notes the views
 	// published last (announce); Run's goroutine alone uses it.
 	announced uint64
+	// swept is when, by Options.Clock, the last retention sweep began;
+	// Run's goroutine alone uses it.
+	swept time.Time
 
 	mu      sync.Mutex
 	status  map[uint64]*closeStatus
@@ -154,7 +158,8 @@ func (c *Closer) Kick() {
 
 // Run wakes every CheckInterval, or at once after a Kick, catches up with
 // policies published elsewhere, and closes what the policy in force no
-// longer allows, until ctx is done. A policy whose effective_at is in the
+// longer allows, and sweeps for content a retention rule erases (at most
+// every RetentionInterval), until ctx is done. A policy whose effective_at is in the
 // future is simply not in force yet; when the clock passes it, the next
 // tick applies it, also after a restart. Failures are logged and retried on
 // the next tick, so Run returns nil, unless New's options were invalid
@@ -184,6 +189,7 @@ func (c *Closer) tick(ctx context.Context) {
 	}
 	warn("refresh policies", c.policies.Refresh(ctx))
 	warn("apply policy", c.applyDue(ctx))
+	warn("retention sweep", c.sweepRetention(ctx))
 	for _, o := range c.takeOptOuts() {
 		if err := c.closeOptOut(ctx, o); err != nil {
 			c.addOptOut(o) // try again on the next tick

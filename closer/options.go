@@ -43,6 +43,17 @@ type Options struct {
 	// their message ids make a repeat a no-op. Default: always held, term
 	// 0 (one node alone).
 	Holding func() (term uint64, ok bool)
+	// Keys are what the retention sweep erases content with. Default: nil,
+	// no sweep (content is not sealed, or retention is not this node's).
+	Keys Keys
+	// RetentionInterval is how often, at most, the closer sweeps for
+	// content a retention rule (policy content_retention_days) erases, by
+	// Clock: a message is erased at most that long after it is due.
+	// Default: 1m.
+	RetentionInterval time.Duration
+	// RetentionPage is how many conversations a sweep reads from the views
+	// at once, between catch-ups. Default: 100.
+	RetentionPage int
 }
 
 // wallClock is the default Clock.
@@ -62,6 +73,8 @@ func (o *Options) EnsureDefaults() {
 	setDefault(&o.CloseGrace, 5*time.Second)
 	setDefault(&o.CloseConcurrency, 64)
 	setDefault(&o.CloseRun, 1024)
+	setDefault(&o.RetentionInterval, time.Minute)
+	setDefault(&o.RetentionPage, 100)
 	if o.Holding == nil {
 		o.Holding = func() (uint64, bool) { return 0, true }
 	}

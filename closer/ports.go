@@ -32,6 +32,9 @@ type Views interface {
 	// PolicyTookEffect publishes the live feeds' visibility notes of
 	// policy version v, in force at now, unless it did before.
 	PolicyTookEffect(v uint64, now time.Time) (int, error)
+	// DueForRetention returns a page of the conversations with messages
+	// sent before before that no content.expired has covered yet.
+	DueForRetention(before time.Time, limit int) ([]projector.Due, error)
 }
 
 // Log is what the closer needs of the event log; *eventlog.Log has it.
@@ -60,6 +63,19 @@ type Commands interface {
 	// Forget drops a cached state of subject: the closer appended to it
 	// behind the command path's back, so the state is behind the log.
 	Forget(subject string)
+	// Expire decides cmd against conversation id and appends the result
+	// with msgID, as Close does. It takes the command path, not the
+	// views' head: whether an expiry reaches beyond the last one, and
+	// stays within the messages sent, is the conversation's state.
+	Expire(ctx context.Context, id string, cmd aggregate.ExpireContent, msgID string) (appended bool, err error)
+}
+
+// Keys erase content: the retention sweep punctures, in the scope of what
+// account wrote in conversation, the key tree's leaves lo to hi
+// inclusive (package keyring; idempotent). The service adapts its
+// *keyring.Ring to it.
+type Keys interface {
+	Puncture(ctx context.Context, account, conversation string, lo, hi uint32) error
 }
 
 // Policies are the published policies as the command side knows them.

@@ -15,5 +15,7 @@ func (o Options) Validate() error {
 	optcheck.NotNegative(v, "CloseGrace", o.CloseGrace)
 	optcheck.NotNegative(v, "CloseConcurrency", o.CloseConcurrency)
 	optcheck.NotNegative(v, "CloseRun", o.CloseRun)
+	optcheck.NotNegative(v, "RetentionInterval", o.RetentionInterval)
+	optcheck.NotNegative(v, "RetentionPage", o.RetentionPage)
 	return v.Err()
 }

@@ -147,6 +147,10 @@ type PolicyPublishedData struct {
 	Name        string     `json:"name"`
 	EffectiveAt time.Time  `json:"effective_at"`
 	Links       []LinkData `json:"links"`
+	// ContentRetentionDays is the retention rule: content sent more than
+	// that many days ago is erased (docs/erasure.md); 0, or absent as in
+	// every policy published before the rule existed, keeps it forever.
+	ContentRetentionDays int `json:"content_retention_days,omitempty"`
 }
 
 // LinkData is one directional rule of a policy as it is stored, the same

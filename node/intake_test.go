@@ -13,11 +13,11 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/keyring"
-	"github.com/crosstalk-dev/crosstalk/seal"
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
+	"github.com/crosstalk-dev/crosstalk/keyring"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/seal"
 )
 
 // A backlog of intake commands published while no node runs (hundreds of

@@ -161,7 +161,10 @@ func (t *tx) apply(m events.Message) error {
 // applyDecoded applies a decoded message's history and view changes.
 func (t *tx) applyDecoded(m events.Message, d decoded) error {
 	if d.kind == events.SubjectConversation {
-		return t.applyConversation(d)
+		if err := t.applyConversation(d); err != nil {
+			return err
+		}
+		return t.indexRetention(d)
 	}
 	t.set(views.HistKey(m.Subject, m.Seq), m.Data)
 	if d.kind == events.SubjectAccount {

@@ -51,6 +51,8 @@ type tx struct {
 	stream int
 	// err is the first write the batch refused (fail).
 	err error
+	// due is the run's part of the retention index (retention.go).
+	due dueIndex
 }
 
 // convState is a conversation record held by a tx. stored says the store

@@ -6,6 +6,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/aggregate"
 	"github.com/crosstalk-dev/crosstalk/closer"
 	"github.com/crosstalk-dev/crosstalk/events"
+	"github.com/crosstalk-dev/crosstalk/keyring"
 	"github.com/crosstalk-dev/crosstalk/policybook"
 )
 
@@ -32,8 +33,33 @@ func newCloser(s *Service) *closer.Closer {
 		Clock: s.opts.Clock, Logger: s.opts.Logger,
 		CheckInterval: s.opts.PolicyCheckInterval, CloseGrace: s.opts.CloseGrace,
 		CloseConcurrency: s.opts.CloseConcurrency, CloseRun: s.opts.CloseRun,
-		Principal: s.closingPrincipal(), Holding: s.opts.CloserLease,
+		Principal: s.closingPrincipal(), Holding: s.opts.CloserLease, Keys: closerKeys(s.opts.Keys),
 	})
+}
+
+// ringKeys is the service's Keys as the closer's retention sweep sees
+// them: Puncture alone.
+type ringKeys struct{ k Keys }
+
+// closerKeys is k for the closer, nil (no retention sweep) without k.
+func closerKeys(k Keys) closer.Keys {
+	if k == nil {
+		return nil
+	}
+	return ringKeys{k}
+}
+
+// Puncture punctures the scope of what account wrote in conversation.
+func (r ringKeys) Puncture(ctx context.Context, account, conversation string, lo, hi uint32) error {
+	return r.k.Puncture(ctx, keyring.Scope{Account: account, Conversation: conversation}, lo, hi)
+}
+
+// Expire runs cmd through the command path like any command.
+func (p closerPorts) Expire(ctx context.Context, id string, cmd aggregate.ExpireContent, msgID string) (bool, error) {
+	subject := events.ConversationSubject(id)
+	e := p.s.convs.get(subject, func() state { return aggregate.NewConversation(id) })
+	r, err := p.s.execute(ctx, e, cmd, msgID)
+	return err == nil && !r.Duplicate, err
 }
 
 // Close runs cmd through the command path like any command.
