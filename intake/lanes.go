@@ -143,16 +143,21 @@ func (ls *lanes) open(stream string) error {
 }
 
 // fetchLoop fetches l's batches, each after the previous one is taken.
+// While fetches fail (an outage) it waits longer between tries, up to
+// maxFetchBackoff, and logs the first failure, then at most one line per
+// fetchLogEvery, then the recovery: not a line a second for as long as
+// NATS is away.
 func (ls *lanes) fetchLoop(l *lane, cons jetstream.Consumer) {
+	var out outage
 	for l.ctx.Err() == nil {
 		msgs, err := ls.c.fetch(l.ctx, cons)
 		if err != nil {
 			if l.ctx.Err() == nil {
-				ls.c.in.logger().Warn("intake: fetch failed", slog.String("stream", l.stream), slog.Any("err", err))
-				sleep(l.ctx, ls.c.in.opts.RetryDelay)
+				sleep(l.ctx, out.failed(ls.c.in.logger(), l.stream, err, ls.c.in.opts.RetryDelay))
 			}
 			continue
 		}
+		out.recovered(ls.c.in.logger(), l.stream)
 		if len(msgs) == 0 {
 			continue
 		}
@@ -236,4 +241,43 @@ func (ls *lanes) take() []jetstream.Msg {
 		ls.next = (ls.next + 1) % len(ls.all)
 	}
 	return msgs
+}
+
+// fetchLogEvery spaces the log lines of a fetch outage.
+const fetchLogEvery = time.Minute
+
+// maxFetchBackoff bounds the wait between two failed fetches.
+const maxFetchBackoff = 10 * time.Second
+
+// outage is a lane's run of failed fetches.
+type outage struct {
+	failures int
+	since    time.Time
+	logged   time.Time
+}
+
+// failed counts a failed fetch, logs it if it is the first or the last
+// line is fetchLogEvery old, and returns how long to wait before the next.
+func (o *outage) failed(logger *slog.Logger, stream string, err error, delay time.Duration) time.Duration {
+	now := time.Now()
+	if o.failures == 0 {
+		o.since = now
+	}
+	o.failures++
+	if o.failures == 1 || now.Sub(o.logged) >= fetchLogEvery {
+		o.logged = now
+		logger.Warn("intake: fetch failed", slog.String("stream", stream), slog.Int("failures", o.failures),
+			slog.Duration("for", now.Sub(o.since).Round(time.Second)), slog.Any("err", err))
+	}
+	return min(delay<<min(o.failures-1, 16), max(delay, maxFetchBackoff))
+}
+
+// recovered logs the end of an outage, if there was one.
+func (o *outage) recovered(logger *slog.Logger, stream string) {
+	if o.failures == 0 {
+		return
+	}
+	logger.Info("intake: fetching again", slog.String("stream", stream), slog.Int("failures", o.failures),
+		slog.Duration("after", time.Since(o.since).Round(time.Second)))
+	*o = outage{}
 }

@@ -26,6 +26,7 @@ func (n *Node) openKeys(ctx context.Context, js jetstream.JetStream, o Options) 
 		err := keyring.CreateMaster(path)
 		switch {
 		case err == nil:
+			n.made = append(n.made, path)
 			o.Logger.Info("created a master key for the keys that seal message content; back it up apart from the streams",
 				slog.String("key_file", path))
 		case !errors.Is(err, fs.ErrExist):

@@ -83,3 +83,19 @@ func TestNodeRefusesAnotherMasterKey(t *testing.T) {
 		t.Fatalf("a second node with a master key of its own: %v, want keyring.ErrMasterKey", err)
 	}
 }
+
+// A refused start leaves no key file behind: the signing key and the
+// master key it made are removed, so that the start that follows, with
+// the right flags, does not sign or seal under keys nobody was told of.
+func TestRefusedStartLeavesNoKeys(t *testing.T) {
+	dir := t.TempDir()
+	_, err := node.Start(context.Background(), node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet(), Replicas: 3})
+	if err == nil {
+		t.Fatal("--replicas 3 on one embedded server started")
+	}
+	for _, f := range []string{"signing.key", "master.key"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s after a refused start: %v", f, err)
+		}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -174,8 +176,12 @@ type Node struct {
 	nc     *nats.Conn
 	log    *eventlog.Log
 	// snapshots keeps conversation snapshots and message records.
-	snapshots  *snapshots.Store
-	keys       *keyring.Ring
+	snapshots *snapshots.Store
+	keys      *keyring.Ring
+	// made are the key files this start created: a refused start removes
+	// them (unmake), leaving the data directory as it found it, so that a
+	// retry with the right flags does not sign under a key nobody kept.
+	made       []string
 	rejections *eventlog.Rejections
 	// mu guards store and storeDir, which an online rebuild replaces
 	// (rebuild.go).
@@ -239,7 +245,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		return nil, errors.Join(err, n.Close())
 	}
 	if err := n.open(ctx, o); err != nil {
-		return nil, errors.Join(err, n.Close())
+		return nil, errors.Join(err, n.Close(), n.unmake())
 	}
 	o.Service.Logger = o.Logger
 	o.Service.Rejections = n.rejections
@@ -396,6 +402,17 @@ func (n *Node) Close() error {
 	}
 	if n.dirLock != nil {
 		errs = append(errs, n.dirLock.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// unmake removes the key files this start created.
+func (n *Node) unmake() error {
+	var errs []error
+	for _, p := range n.made {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

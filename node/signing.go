@@ -37,8 +37,12 @@ func (n *Node) signer(o Options) (*events.Signer, error) {
 		path, create = n.layout.SigningKey(), true
 	}
 	if create {
-		if err := createSigningKey(path, o.Logger); err != nil {
+		made, err := createSigningKey(path, o.Logger)
+		if err != nil {
 			return nil, err
+		}
+		if made {
+			n.made = append(n.made, path)
 		}
 	}
 	s, err := ReadSigningKey(path)
@@ -50,19 +54,20 @@ func (n *Node) signer(o Options) (*events.Signer, error) {
 	return s, nil
 }
 
-// createSigningKey writes a new ed25519 key to path unless the file exists.
-// O_EXCL keeps two starts from each writing a key of their own.
-func createSigningKey(path string, logger *slog.Logger) error {
+// createSigningKey writes a new ed25519 key to path unless the file
+// exists, and reports whether it did. O_EXCL keeps two starts from each
+// writing a key of their own.
+func createSigningKey(path string, logger *slog.Logger) (bool, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("signing key: %w", err)
+		return false, fmt.Errorf("signing key: %w", err)
 	}
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return errors.Join(err, f.Close(), os.Remove(path))
+		return false, errors.Join(err, f.Close(), os.Remove(path))
 	}
 	pemKey, err := events.MarshalPrivateKey(key)
 	if err == nil {
@@ -72,11 +77,11 @@ func createSigningKey(path string, logger *slog.Logger) error {
 		err = f.Sync()
 	}
 	if err = errors.Join(err, f.Close()); err != nil {
-		return fmt.Errorf("signing key %s: %w", path, errors.Join(err, os.Remove(path)))
+		return false, fmt.Errorf("signing key %s: %w", path, errors.Join(err, os.Remove(path)))
 	}
 	logger.Info("created a signing key; give auditors its public key ('crosstalk audit public-key')",
 		slog.String("key_file", path))
-	return nil
+	return true, nil
 }
 
 // warnIfReadable logs a warning when others than the owner may read the

@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/serving"
 	"github.com/crosstalk-dev/crosstalk/node"
 )
 
@@ -22,7 +24,11 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "crosstalk:", err)
+		// serve under --log-format json already wrote it as its last
+		// log line: a line of text after it would break the log's format.
+		if !errors.As(err, new(serving.LoggedError)) {
+			fmt.Fprintln(os.Stderr, "crosstalk:", err)
+		}
 		os.Exit(1)
 	}
 }

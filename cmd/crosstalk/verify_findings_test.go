@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/crosstalk-dev/crosstalk/cmd/crosstalk/internal/serving"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 )
@@ -45,5 +47,18 @@ func TestVerifyReportsEditedLimitsAndVerifiesWhatIsThere(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "1 finding") || !strings.Contains(out, "events: 1, views checked: 0, breaks: 0") ||
 		!strings.Contains(out, "finding: ") || !strings.Contains(out, "max_msgs 1000000") {
 		t.Fatalf("verify of a stream with an edited limit: %v\n%s", err, out)
+	}
+}
+
+// Under --log-format json a serve that stops on an error says so as its
+// last JSON log line, and nothing in text follows it.
+func TestServeFatalErrorIsAJSONLogLine(t *testing.T) {
+	out, errOut, err := runCLI(context.Background(), "serve", "--data", t.TempDir(), "--listen", testkit.FreeAddr(t),
+		"--log-format", "json", "--replicas", "3")
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	last := lines[len(lines)-1]
+	if !errors.As(err, new(serving.LoggedError)) || !strings.HasPrefix(last, "{") || !strings.Contains(last, `"msg":"serve stopped"`) ||
+		!strings.Contains(last, "replicas") {
+		t.Fatalf("serve --replicas 3 on one server: %v\nstdout %q\nlast line %q", err, out, last)
 	}
 }

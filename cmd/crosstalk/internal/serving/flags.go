@@ -30,6 +30,10 @@ type Flags struct {
 // Serve starts a node with the flags' options and runs it, with the metrics
 // and health endpoints if asked, until ctx ends; listenGiven says --listen
 // was given (with --nats-config, the file's listen holds otherwise).
+//
+// Once the logger exists, an error that ends serve is also its last log
+// line, in the log's format; under --log-format json the error returned is
+// a LoggedError, which the caller need not print again as text.
 func (sf *Flags) Serve(ctx context.Context, stderr io.Writer, listenGiven bool) error {
 	if sf.AppendTimeout <= 0 {
 		return fmt.Errorf("--append-timeout %s: must be positive", sf.AppendTimeout)
@@ -44,6 +48,23 @@ func (sf *Flags) Serve(ctx context.Context, stderr io.Writer, listenGiven bool) 
 	if err != nil {
 		return err
 	}
+	err = sf.serve(ctx, logger, listenGiven)
+	if err != nil && sf.LogFormat == LogJSON {
+		logger.Error("serve stopped", slog.Any("err", err))
+		return LoggedError{err}
+	}
+	return err
+}
+
+// LoggedError is an error serve has already written as a JSON log line.
+type LoggedError struct{ error }
+
+// Unwrap is the error itself.
+func (e LoggedError) Unwrap() error { return e.error }
+
+// serve is Serve once its logger exists.
+func (sf *Flags) serve(ctx context.Context, logger *slog.Logger, listenGiven bool) error {
+	var err error
 	cfg := sf.Node
 	if cfg.Roles, err = node.ParseRoles(sf.Roles); err != nil {
 		return fmt.Errorf("--roles: %w", err)
