@@ -167,10 +167,11 @@ func (rep PolicyChange) writeRefused(ew *errWriter) {
 		ew.printf("\ncommands refused under it: unknown (%s)\n", rep.RejectionsNote)
 		return
 	}
-	ew.printf("\ncommands refused under it: %d\n", len(rep.Rejected))
+	// Their SEQ is CROSSTALK_AUDIT's, not the history's: the header says so.
+	ew.printf("\ncommands refused under it: %d (AUDIT SEQ: their sequence in %s)\n", len(rep.Rejected), events.AuditStreamName)
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	if len(rep.Rejected) > 0 {
-		fmt.Fprintln(tw, "  SEQ\tTIME\tACTOR\tACTION\tCODE\tTARGET")
+		fmt.Fprintln(tw, "  AUDIT SEQ\tTIME\tACTOR\tACTION\tCODE\tTARGET")
 	}
 	for _, r := range rep.Rejected {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", r.Seq, formatTime(r.Time), r.Actor, r.Action, r.Code, target(r))
