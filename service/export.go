@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/events"
@@ -38,6 +39,14 @@ func (q *exportQuery) check() error {
 func (s *Service) queryExport(ctx context.Context, by identity.Principal, body []byte) (any, error) {
 	q := exportQuery{by: by}
 	return s.answer(ctx, body, &q, func() (any, error) {
+		if q.Cursor == "" {
+			// An export answers a data subject's request: complete as of
+			// the request, not as of how far the views had got. Its first
+			// page waits for the views to hold the log's end.
+			if err := s.model.WaitForEnd(ctx, s.model.Views()); err != nil {
+				return nil, fmt.Errorf("%w: the views did not reach the log's end for the export: %w", ErrNotCaughtUp, err)
+			}
+		}
 		p := projector.Page{Limit: q.Limit, Cursor: q.Cursor, MaxBytes: rpc.PageBytes(s.nc)}
 		return s.model.Views().ExportPage(ctx, s.opts.Opener, q.account, p)
 	})
