@@ -11,30 +11,33 @@ import (
 // Seal seals text, the content of leaf (a message index) in scope, bound
 // to ad (seal.AD), making the scope's tree if it has none.
 func (r *Ring) Seal(ctx context.Context, scope Scope, leaf uint32, ad []byte, text string) (string, error) {
-	t, k, err := r.leaf(ctx, scope, leaf)
+	id, k, err := r.Leaf(ctx, scope, leaf)
 	if err != nil {
 		return "", err
 	}
-	return seal.Seal(k, t.ID(), leaf, ad, text)
+	return seal.Seal(k, id, leaf, ad, text)
 }
 
 // Digest is the keyed stand-in for text at leaf of scope (seal.Digest).
 func (r *Ring) Digest(ctx context.Context, scope Scope, leaf uint32, text string) (string, error) {
-	_, k, err := r.leaf(ctx, scope, leaf)
+	_, k, err := r.Leaf(ctx, scope, leaf)
 	if err != nil {
 		return "", err
 	}
 	return seal.Digest(k, text), nil
 }
 
-// leaf is scope's tree, made if missing, and leaf's key in it.
-func (r *Ring) leaf(ctx context.Context, scope Scope, leaf uint32) (*seal.Tree, seal.Key, error) {
+// Leaf is leaf's key in scope's tree, made if missing, and the tree's id:
+// what seal.Digest and seal.Seal take. A command that digests then seals
+// one content asks once (the scope's subject hashed, its tree looked up,
+// the leaf derived: a third of sealing's cost, asked twice).
+func (r *Ring) Leaf(ctx context.Context, scope Scope, leaf uint32) (treeID string, key seal.Key, err error) {
 	t, err := r.tree(ctx, scope)
 	if err != nil {
-		return nil, seal.Key{}, err
+		return "", seal.Key{}, err
 	}
-	k, err := t.Leaf(leaf)
-	return t, k, err
+	key, err = t.Leaf(leaf)
+	return t.ID(), key, err
 }
 
 // Open opens sealed, scope's content bound to ad. It reports ErrErased

@@ -16,10 +16,9 @@ import (
 // wrote in one conversation; a leaf is a message index
 // (aggregate.Conversation.NextMessageIndex).
 type Keys interface {
-	// Seal seals text under scope's leaf, bound to ad (seal.AD).
-	Seal(ctx context.Context, s keyring.Scope, leaf uint32, ad []byte, text string) (string, error)
-	// Digest is a keyed digest of text under scope's leaf (seal.Digest).
-	Digest(ctx context.Context, s keyring.Scope, leaf uint32, text string) (string, error)
+	// Leaf is scope's leaf key, its tree made if missing, and the tree's
+	// id: what seal.Digest and seal.Seal take.
+	Leaf(ctx context.Context, s keyring.Scope, leaf uint32) (treeID string, key seal.Key, err error)
 	// Open opens what Seal sealed, or reports keyring.ErrErased.
 	Open(ctx context.Context, s keyring.Scope, ad []byte, sealed string) (string, error)
 	// Puncture erases scope's leaves lo to hi inclusive; idempotent.
@@ -39,6 +38,9 @@ type sealing struct {
 	// its content expired): Decide's refusal, if any, answers first;
 	// otherwise sealed refuses with ErrContentErased.
 	erased bool
+	// tree and key are the leaf's, asked for once by digested.
+	tree string
+	key  seal.Key
 }
 
 // ErrContentErased refuses an edit or a reaction whose message's content
@@ -112,7 +114,8 @@ func (s *Service) digested(ctx context.Context, e *entry, cmd aggregate.Command)
 	if !sl.on {
 		return cmd, sl, nil
 	}
-	d, err := s.opts.Keys.Digest(ctx, sl.scope, sl.leaf, sl.text)
+	var err error
+	sl.tree, sl.key, err = s.opts.Keys.Leaf(ctx, sl.scope, sl.leaf)
 	if errors.Is(err, keyring.ErrErased) {
 		sl.erased = true
 		return cmd, sl, nil
@@ -120,7 +123,7 @@ func (s *Service) digested(ctx context.Context, e *entry, cmd aggregate.Command)
 	if err != nil {
 		return nil, sealing{}, fmt.Errorf("digest of %s's content: %w", c.ID, err)
 	}
-	return withDigest(cmd, d), sl, nil
+	return withDigest(cmd, seal.Digest(sl.key, sl.text)), sl, nil
 }
 
 // sealed returns ev with its content sealed by sl, its text or reaction
@@ -133,7 +136,7 @@ func (s *Service) sealed(ctx context.Context, ev events.Event, sl sealing) (even
 		return events.Event{}, fmt.Errorf("%w: the key of message %d of conversation %s is erased (unsent, or expired by a retention rule): "+
 			"it can be neither edited nor reacted to", ErrContentErased, sl.leaf, ev.Subject)
 	}
-	v, err := s.opts.Keys.Seal(ctx, sl.scope, sl.leaf, adOf(ev, events.Account(sl.scope.Account)), sl.text)
+	v, err := seal.Seal(sl.key, sl.tree, sl.leaf, adOf(ev, events.Account(sl.scope.Account)), sl.text)
 	if err != nil {
 		return events.Event{}, fmt.Errorf("seal %s's content: %w", ev.Subject, err)
 	}
@@ -238,11 +241,11 @@ func (s *Service) sameSealedCommand(ctx context.Context, ev events.Event, v stri
 		return false, nil
 	}
 	sv, _ := seal.Parse(v) // it opened: well formed
-	d, err := s.opts.Keys.Digest(ctx, scope, sv.Leaf, text)
+	_, key, err := s.opts.Keys.Leaf(ctx, scope, sv.Leaf)
 	if err != nil {
 		return false, err
 	}
-	return aggregate.SameCommand(ev, withDigest(cmd, d)), nil
+	return aggregate.SameCommand(ev, withDigest(cmd, seal.Digest(key, text))), nil
 }
 
 // contentOf is the content cmd would seal, when cmd is of the kind that

@@ -46,10 +46,16 @@ func (r *runner) cmdSendCommandsNode(ctx context.Context) error {
 	if err := r.occFloor(ctx, figRawOCCLate); err != nil {
 		return fmt.Errorf("%s: %w", figRawOCCLate, err)
 	}
-	svc, err := r.commandsNode()
+	svc, err := r.commandsNode(nil)
 	if err != nil {
 		return err
 	}
+	return r.sendsBy(ctx, svc, figSendNode, "a commands-only node (no read model in this process)")
+}
+
+// sendsBy measures figure name: cmd_send_pipelined's workload answered
+// by svc, on conversations of its own; what is the note's start.
+func (r *runner) sendsBy(ctx context.Context, svc *service.Service, name, what string) error {
 	return withService(ctx, svc, func(ctx context.Context) error {
 		conns, err := r.clientConns()
 		if err != nil {
@@ -59,9 +65,8 @@ func (r *runner) cmdSendCommandsNode(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		_, err = r.sends(ctx, figSendNode, conns, convs, r.opts.InFlight, text(r.opts.TextSize),
-			fmt.Sprintf("a commands-only node (no read model in this process); %d clients, %d requests each in flight, %d conversations",
-				len(conns), r.opts.InFlight, len(convs)))
+		_, err = r.sends(ctx, name, conns, convs, r.opts.InFlight, text(r.opts.TextSize),
+			fmt.Sprintf("%s; %d clients, %d requests each in flight, %d conversations", what, len(conns), r.opts.InFlight, len(convs)))
 		return err
 	})
 }
@@ -85,15 +90,16 @@ func (r *runner) freeEarlierPhases() error {
 }
 
 // commandsNode is a service on a connection of its own, as node.Start
-// builds it for serve --roles commands: no store, the commands role alone.
-func (r *runner) commandsNode() (*service.Service, error) {
+// builds it for serve --roles commands: no store, the commands role alone,
+// sealing with keys unless they are nil.
+func (r *runner) commandsNode(keys service.Keys) (*service.Service, error) {
 	nc, err := r.env.connect("crosstalk bench commands node")
 	if err != nil {
 		return nil, err
 	}
 	return service.New(nc, r.env.log, nil, service.Options{
 		Clock: clock.NewSim(serviceStart), Logger: r.opts.Logger, Limits: r.limits(),
-		NodeID: commandsNodeID, Roles: []string{api.RoleCommands},
+		NodeID: commandsNodeID, Roles: []string{api.RoleCommands}, Keys: keys,
 	}), nil
 }
 

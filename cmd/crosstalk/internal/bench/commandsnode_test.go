@@ -34,7 +34,7 @@ func TestCommandsNodeKeepsNoReadModel(t *testing.T) {
 		}
 	})
 	r := &runner{opts: opts, env: env, progress: silent{}}
-	svc, err := r.commandsNode()
+	svc, err := r.commandsNode(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

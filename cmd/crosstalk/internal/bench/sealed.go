@@ -2,13 +2,9 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 
-	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/clock"
 	"github.com/crosstalk-dev/crosstalk/keyring"
-	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // figSendSealed is cmd_send_commands_node's workload with message text
@@ -28,28 +24,11 @@ func (r *runner) cmdSendSealed(ctx context.Context) error {
 		return err
 	}
 	defer ring.Close()
-	nc, err := r.env.connect("crosstalk bench sealed node")
+	svc, err := r.commandsNode(ring)
 	if err != nil {
 		return err
 	}
-	svc := service.New(nc, r.env.log, nil, service.Options{
-		Clock: clock.NewSim(serviceStart), Logger: r.opts.Logger, Limits: r.limits(),
-		NodeID: commandsNodeID, Roles: []string{api.RoleCommands}, Keys: ring,
-	})
-	return withService(ctx, svc, func(ctx context.Context) error {
-		conns, err := r.clientConns()
-		if err != nil {
-			return err
-		}
-		convs, err := r.startConversations(ctx, conns)
-		if err != nil {
-			return err
-		}
-		_, err = r.sends(ctx, figSendSealed, conns, convs, r.opts.InFlight, text(r.opts.TextSize),
-			fmt.Sprintf("cmd_send_commands_node's node sealing every text; %d clients, %d requests each in flight, %d conversations",
-				len(conns), r.opts.InFlight, len(convs)))
-		return err
-	})
+	return r.sendsBy(ctx, svc, figSendSealed, "cmd_send_commands_node's node sealing every text")
 }
 
 // keyring opens a keyring on the bench's broker with a master key of its
