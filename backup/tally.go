@@ -1,0 +1,44 @@
+package backup
+
+import "sync"
+
+// tally adds up the bytes done over a run of streams for a Progress
+// callback. jsm.go reports a stream's progress from goroutines of its
+// own, some of them a moment after the stream is done, so every report
+// is serialized and the count never goes back.
+type tally struct {
+	mu     sync.Mutex
+	total  uint64
+	base   uint64 // bytes of the streams before the current one
+	done   uint64
+	report func(done, total uint64)
+}
+
+func newTally(total uint64, show func(done, total uint64)) *tally {
+	return &tally{total: total, report: show}
+}
+
+// start begins a stream of size bytes and returns the count before it.
+func (t *tally) start(size uint64) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	base := t.base
+	t.base += size
+	return base
+}
+
+// show reports done bytes, unless more were reported already.
+func (t *tally) show(done uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if done < t.done {
+		return
+	}
+	t.done = min(done, t.total)
+	if t.report != nil {
+		t.report(t.done, t.total)
+	}
+}
+
+// finish reports the whole: every stream is done.
+func (t *tally) finish() { t.show(t.total) }
