@@ -114,9 +114,9 @@ func (l *live) history(ctx context.Context, t *testing.T) string {
 // message's text, or its erasure's reason.
 func (l *live) texts(ctx context.Context, t *testing.T, conv string) []string {
 	t.Helper()
-	last, err := l.n.Log().LastSeq(ctx)
+	last, err := l.n.Log().LastSeqs(ctx)
 	if err == nil {
-		err = l.n.Store().WaitFor(ctx, last)
+		err = l.n.Store().WaitForAll(ctx, last)
 	}
 	var page api.MessagePage
 	if err == nil {
