@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -73,8 +74,13 @@ func runBackup(ctx context.Context, url string, creds node.Credentials, o backup
 	if err != nil {
 		return err
 	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STREAM\tROLE\tMSGS\tBYTES\tLAST SEQ\tREPLICAS")
 	for _, s := range m.Streams {
-		fmt.Fprintf(stdout, "%-32s %-10s %8d msgs %12d bytes  last seq %d\n", s.Name, s.Role, s.State.Msgs, s.State.Bytes, s.State.LastSeq)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", s.Name, s.Role, s.State.Msgs, s.State.Bytes, s.State.LastSeq, s.Config.Replicas)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
 	}
 	for _, l := range m.LeftOut {
 		fmt.Fprintf(stdout, "left out %s: %s\n", l.Name, l.Why)
@@ -121,8 +127,13 @@ func runRestore(ctx context.Context, url string, creds node.Credentials, o backu
 	if err != nil {
 		return err
 	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STREAM\tROLE\tMSGS\tREPLICAS\tIN THE BACKUP")
 	for _, s := range r.Manifest.Streams {
-		fmt.Fprintf(stdout, "%-32s %-10s %8d msgs  R%d (R%d in the backup)\n", s.Name, s.Role, s.State.Msgs, r.Replicas[s.Name], s.Config.Replicas)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", s.Name, s.Role, s.State.Msgs, r.Replicas[s.Name], s.Config.Replicas)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "log checksum: sha256 %s over %d events, as at the backup (%s)\n",
 		r.Checksum.Hex, r.Checksum.Events, r.Manifest.Time.Format("2006-01-02T15:04:05Z"))

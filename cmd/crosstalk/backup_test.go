@@ -43,7 +43,7 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 
 	fresh := natstest.Start(t)
 	out, errOut, err = runCLI(ctx, "restore", bdir, "--nats-url", fresh.URL())
-	if err != nil || !strings.Contains(out, "CROSSTALK ") || !strings.Contains(out, "R1 (R1 in the backup)") ||
+	if err != nil || !regexp.MustCompile(`CROSSTALK +log +\d+ +1 +1\n`).MatchString(out) ||
 		sha256Of.FindStringSubmatch(out)[1] != sha256Of.FindStringSubmatch(sum)[1] {
 		t.Fatalf("restore: %v\n%s%s", err, out, errOut)
 	}
