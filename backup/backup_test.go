@@ -82,6 +82,9 @@ func checkManifest(ctx context.Context, t *testing.T, m backup.Manifest, l *live
 	if got := roles(m); got != want {
 		t.Errorf("streams\n got %s\nwant %s", got, want)
 	}
+	if m.Streams[0].Name != "CROSSTALK" {
+		t.Errorf("the first snapshot is %s: the log goes before the keys", m.Streams[0].Name)
+	}
 	for _, s := range m.Streams {
 		if s.State.Msgs == 0 && s.Role != backup.RoleIntake { // the intake's are decided, so gone
 			t.Errorf("stream %s is empty in the backup: the story proves nothing about it", s.Name)

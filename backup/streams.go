@@ -81,7 +81,11 @@ func withConsumers(r Role) bool { return r == RoleIntake || r == RoleFeed }
 
 // selection is what a backup of a server holding the streams names takes:
 // the log's streams (as eventlog lays them out, in its order), then every
-// other stream crosstalk owns, sorted; and what it leaves out.
+// other stream crosstalk owns, sorted; and what it leaves out. The log
+// goes first so that CROSSTALK_KEYS is snapshotted after it: an erasure
+// made meanwhile may be missing from the backup's log, but its key is
+// gone from the backup's keys too, never kept beside a log that says it
+// was erased (docs/operations.md, "The keys that seal message content").
 func selection(names []string, log *eventlog.Log) ([]Stream, []LeftOut) {
 	var out []Stream
 	for _, n := range log.StreamNames() {
