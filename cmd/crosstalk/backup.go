@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"text/tabwriter"
 
+	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/crosstalk-dev/crosstalk/backup"
@@ -62,17 +65,17 @@ func readPublicKey(path string) (*backup.PublicKey, error) {
 }
 
 func runBackup(ctx context.Context, url string, creds node.Credentials, o backup.Options, stdout, stderr io.Writer) error {
-	nc, err := node.ConnectWith(url, "crosstalk backup", creds)
+	c, err := connectRefusable(url, "crosstalk backup", creds)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
+	defer c.nc.Close()
 	bar := progress.NewBytes(stderr, "backup", "backed up")
 	o.Progress = bar.Show
-	m, err := backup.Backup(ctx, nc, o)
+	m, err := backup.Backup(ctx, c.nc, o)
 	bar.Finish(err == nil)
 	if err != nil {
-		return err
+		return c.refused(err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STREAM\tROLE\tMSGS\tBYTES\tLAST SEQ\tREPLICAS")
@@ -115,17 +118,17 @@ func newRestoreCommand(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func runRestore(ctx context.Context, url string, creds node.Credentials, o backup.RestoreOptions, stdout, stderr io.Writer) error {
-	nc, err := node.ConnectWith(url, "crosstalk restore", creds)
+	c, err := connectRefusable(url, "crosstalk restore", creds)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
+	defer c.nc.Close()
 	bar := progress.NewBytes(stderr, "restore", "restored")
 	o.Progress = bar.Show
-	r, err := backup.Restore(ctx, nc, o)
+	r, err := backup.Restore(ctx, c.nc, o)
 	bar.Finish(err == nil)
 	if err != nil {
-		return err
+		return c.refused(err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STREAM\tROLE\tMSGS\tREPLICAS\tIN THE BACKUP")
@@ -138,4 +141,47 @@ func runRestore(ctx context.Context, url string, creds node.Credentials, o backu
 	fmt.Fprintf(stdout, "log checksum: sha256 %s over %d events, as at the backup (%s)\n",
 		r.Checksum.Hex, r.Checksum.Events, r.Manifest.Time.Format("2006-01-02T15:04:05Z"))
 	return nil
+}
+
+// refusable is a connection that closes at a permission violation: the
+// snapshot API's requests (jsm.go's) take no context and would otherwise
+// wait out their timeout for a reply that never comes.
+type refusable struct {
+	nc        *nats.Conn
+	violation atomic.Pointer[error]
+	who       string
+}
+
+func connectRefusable(url, name string, creds node.Credentials) (*refusable, error) {
+	r := &refusable{who: connectedAs(creds)}
+	nc, err := node.ConnectWith(url, name, creds, nats.ErrorHandler(func(nc *nats.Conn, _ *nats.Subscription, err error) {
+		if errors.Is(err, nats.ErrPermissionViolation) {
+			r.violation.CompareAndSwap(nil, &err)
+			nc.Close()
+		}
+	}))
+	r.nc = nc
+	return r, err
+}
+
+// refused is the permission violation that closed the connection, if one
+// did, naming who was refused; else err.
+func (r *refusable) refused(err error) error {
+	if v := r.violation.Load(); v != nil {
+		return fmt.Errorf("%w (connected %s): these credentials may not use crosstalk's JetStream API", *v, r.who)
+	}
+	return err
+}
+
+// connectedAs says how creds authenticate, for a refusal's message.
+func connectedAs(c node.Credentials) string {
+	switch {
+	case c.User != "":
+		return "as user " + c.User
+	case c.CredsFile != "":
+		return "with " + c.CredsFile
+	case c.Context != "":
+		return "with nats context " + c.Context
+	}
+	return "with the environment's credentials, or none"
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
+	"github.com/crosstalk-dev/crosstalk/natsconf"
 )
 
 // sha256Of is the first sha256 a command printed.
@@ -50,5 +52,29 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	_, _, err = runCLI(ctx, "restore", bdir, "--nats-url", fresh.URL())
 	if err == nil || !strings.Contains(err.Error(), "CROSSTALK,") {
 		t.Fatalf("a second restore: %v; want a refusal naming CROSSTALK", err)
+	}
+}
+
+// Under an identity configuration the service's credentials back up, and
+// the auditor's, which may not snapshot, fail at once with the violation
+// and who was refused, not after the request's timeout.
+func TestBackupUnderIdentities(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	addr := testkit.FreeAddr(t)
+	authDir, c := runAuthInit(t, addr)
+	url, stop := serveWith(t, addr, "--data", t.TempDir(), "--nats-config", filepath.Join(authDir, natsconf.ConfFile))
+	defer stop()
+	svc, _ := c.Lookup(natsconf.PrincipalService)
+	aud, _ := c.Lookup(natsconf.PrincipalAuditor)
+	out, errOut, err := runCLI(ctx, "backup", filepath.Join(t.TempDir(), "b"), "--nats-url", url,
+		"--user", svc.User, "--password", svc.Password, "--inbox-prefix", svc.InboxPrefix)
+	if err != nil || !strings.Contains(out, "log checksum: sha256 ") {
+		t.Fatalf("backup as the service: %v\n%s%s", err, out, errOut)
+	}
+	_, _, err = runCLI(ctx, "backup", filepath.Join(t.TempDir(), "b"), "--nats-url", url,
+		"--user", aud.User, "--password", aud.Password, "--inbox-prefix", aud.InboxPrefix)
+	if err == nil || !strings.Contains(err.Error(), "Permissions Violation") || !strings.Contains(err.Error(), "as user "+aud.User) {
+		t.Fatalf("backup as the auditor: %v; want the permissions violation, naming the user", err)
 	}
 }
