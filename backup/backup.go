@@ -50,7 +50,8 @@ type Options struct {
 	// auditors. Default nil: none.
 	SigningKey *PublicKey
 	// Progress, if set, is told how many bytes of the streams are done of
-	// the total, as each snapshot arrives. Calls never overlap.
+	// the total, as each snapshot arrives. Calls never overlap, and none
+	// comes after Backup returns.
 	Progress func(done, total uint64)
 	// Timeout bounds each JetStream API request. Default DefaultTimeout.
 	Timeout time.Duration
@@ -180,6 +181,7 @@ func snapshotAll(ctx context.Context, mgr *jsm.Manager, o Options, streams []Str
 		total += sizes[i]
 	}
 	t := newTally(total, o.Progress)
+	defer t.close()
 	for i := range streams {
 		if err := snapshot(ctx, loaded[i], sizes[i], o.Dir, &streams[i], t); err != nil {
 			return fmt.Errorf("snapshot of %s: %w", streams[i].Name, err)

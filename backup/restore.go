@@ -38,7 +38,8 @@ type RestoreOptions struct {
 	// stream's own in the backup.
 	Replicas int
 	// Progress, if set, is told how many bytes of the snapshots were sent
-	// of the total. Calls never overlap.
+	// of the total. Calls never overlap, and none comes after Restore
+	// returns.
 	Progress func(done, total uint64)
 	// Timeout bounds each JetStream API request. Default DefaultTimeout.
 	Timeout time.Duration
@@ -129,6 +130,7 @@ func restoreAll(ctx context.Context, nc *nats.Conn, mgr *jsm.Manager, o RestoreO
 		total += sizes[i]
 	}
 	t := newTally(total, o.Progress)
+	defer t.close()
 	for i, s := range r.Manifest.Streams {
 		cfg := restoreConfig(s.Config, o.Replicas, nc.ConnectedClusterName())
 		if err := restoreStream(ctx, mgr, o.Dir, cfg, t.start(sizes[i]), t); err != nil {
