@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -33,9 +34,9 @@ import (
 // RestoreOptions.Timeout.
 const DefaultTimeout = 10 * time.Second
 
-// ErrExists reports a backup directory that holds a backup already: a
-// backup never overwrites one.
-var ErrExists = errors.New("backup: the directory holds a backup already")
+// ErrExists reports a backup directory that is not empty: a backup never
+// writes over another, finished or not.
+var ErrExists = errors.New("backup: the directory is not empty")
 
 // ErrNoLog reports a server without crosstalk's log: nothing to back up.
 var ErrNoLog = errors.New("backup: no crosstalk log on this server")
@@ -43,7 +44,7 @@ var ErrNoLog = errors.New("backup: no crosstalk log on this server")
 // Options tune a backup.
 type Options struct {
 	// Dir is the directory the backup is written into, created if
-	// missing; it must not hold a backup (ErrExists). Required.
+	// missing; it must be empty (ErrExists). Required.
 	Dir string
 	// SigningKey is the public half of the node's signing key, written
 	// beside the snapshots (PublicKeyFile) and into the manifest for
@@ -88,8 +89,8 @@ func Backup(ctx context.Context, nc *nats.Conn, o Options) (Manifest, error) {
 		return Manifest{}, err
 	}
 	setDefaults(&o.Timeout, &o.Logger)
-	if _, err := os.Stat(filepath.Join(o.Dir, ManifestFile)); err == nil {
-		return Manifest{}, fmt.Errorf("%w: %s", ErrExists, o.Dir)
+	if err := checkEmpty(o.Dir); err != nil {
+		return Manifest{}, err
 	}
 	mgr, log, err := open(ctx, nc, o.Timeout, o.Logger)
 	if err != nil {
@@ -112,6 +113,23 @@ func Backup(ctx context.Context, nc *nats.Conn, o Options) (Manifest, error) {
 		err = writeManifest(o.Dir, m)
 	}
 	return m, err
+}
+
+// checkEmpty refuses a directory that exists and holds anything: a
+// backup that did not finish (no manifest) is removed by hand, not mixed
+// with a new one.
+func checkEmpty(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("%w: %s (a backup writes into an empty or new directory)", ErrExists, dir)
+	}
+	return nil
 }
 
 // open makes the stream manager and opens the existing log, without

@@ -26,8 +26,9 @@ events appended while the backup runs change nothing. With --data DIR or
 (signing-key.pub.pem), for 'audit verify --public-key'.
 
 Run it as a principal that may use the JetStream API of crosstalk's account
-(the service's credentials under 'crosstalk auth init'). DIR must not hold a
-backup already.`
+(the service's credentials under 'crosstalk auth init'). DIR must be empty or
+new: a backup that did not finish has no manifest.json, and is removed by
+hand.`
 
 // restoreLong is the --help of restore.
 const restoreLong = `restore creates every stream of the backup in DIR on a NATS server from its
@@ -40,6 +41,9 @@ the server (a serve creates empty streams), then start the nodes: each
 rebuilds its views from the log. Give them the master key of the backed-up
 nodes (serve --master-key), or every sealed text reads as erased; and if the
 keys were erased since the backup, run 'crosstalk keys reerase' first.
+
+A restore that fails midway leaves the streams it created: delete them (nats
+stream rm) or restore into another server.
 
 --replicas N gives every stream N replicas; by default a server that is not
 in a cluster gives each 1 (a backup of R3 streams restores into it), and a
