@@ -24,7 +24,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/crosstalk-dev/crosstalk/audit"
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/internal/optcheck"
 	"github.com/crosstalk-dev/crosstalk/version"
@@ -104,7 +103,7 @@ func Backup(ctx context.Context, nc *nats.Conn, o Options) (Manifest, error) {
 		err = snapshotAll(ctx, mgr, o, m.Streams)
 	}
 	if err == nil {
-		m.Checksum, err = audit.ChecksumStreams(ctx, log, logUntil(m))
+		m.Checksum, err = logSum(ctx, log, logUntil(m))
 	}
 	if err == nil && m.SigningKey != nil {
 		err = os.WriteFile(filepath.Join(o.Dir, PublicKeyFile), []byte(m.SigningKey.PEM), 0o644)
