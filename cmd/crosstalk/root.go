@@ -47,6 +47,7 @@ disconnect play out, or 'crosstalk serve' to run the service.`,
 	root.AddCommand(newAuthCommand(stdout, stderr))
 	root.AddCommand(newViewsCommand(stdout, stderr), newStatusCommand(stdout), newAccountCommand(stdout, stderr))
 	root.AddCommand(newKeysCommand(stdout, stderr), newVersionCommand(stdout))
+	root.AddCommand(newBackupCommand(stdout, stderr), newRestoreCommand(stdout, stderr))
 	root.AddCommand(newServeCommand(stdout, stderr), newDemoCommand(stdout, stderr), newPolicyCommand(stdout, stderr), newAuditCommand(stdout, stderr))
 	return root
 }

@@ -32,3 +32,22 @@ func TestFinishInStatesTheRunsOwnRate(t *testing.T) {
 		t.Fatalf("last line %q", got)
 	}
 }
+
+// Off a terminal, Bytes writes its last line at the end of a run that
+// succeeded, in units people read, and none after one that failed.
+func TestBytesLines(t *testing.T) {
+	var out bytes.Buffer
+	p := NewBytes(&out, "backup", "backed up")
+	p.Show(3<<20, 3<<20)
+	p.Finish(true)
+	if got := out.String(); got != "backed up 3.0 MiB of 3.0 MiB\n" {
+		t.Errorf("got %q", got)
+	}
+	out.Reset()
+	p = NewBytes(&out, "restore", "restored")
+	p.Show(512, 2048)
+	p.Finish(false)
+	if out.Len() != 0 {
+		t.Errorf("a failed run wrote %q", out.String())
+	}
+}
