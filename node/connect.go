@@ -43,6 +43,20 @@ func CredentialsOf(cr natsconf.Credential) Credentials {
 	return Credentials{User: cr.User, Password: cr.Password, InboxPrefix: cr.InboxPrefix}
 }
 
+// Who says how c authenticates, for a refusal's message: "as user U",
+// "with FILE", "with nats context C", or the environment's.
+func (c Credentials) Who() string {
+	switch {
+	case c.User != "":
+		return "as user " + c.User
+	case c.CredsFile != "":
+		return "with " + c.CredsFile
+	case c.Context != "":
+		return "with nats context " + c.Context
+	}
+	return "with the environment's credentials, or none"
+}
+
 // ErrCredentials reports credentials that contradict each other.
 var ErrCredentials = errors.New("conflicting NATS credentials")
 

@@ -153,7 +153,7 @@ type refusable struct {
 }
 
 func connectRefusable(url, name string, creds node.Credentials) (*refusable, error) {
-	r := &refusable{who: connectedAs(creds)}
+	r := &refusable{who: creds.Who()}
 	nc, err := node.ConnectWith(url, name, creds, nats.ErrorHandler(func(nc *nats.Conn, _ *nats.Subscription, err error) {
 		if errors.Is(err, nats.ErrPermissionViolation) {
 			r.violation.CompareAndSwap(nil, &err)
@@ -173,15 +173,3 @@ func (r *refusable) refused(err error) error {
 	return err
 }
 
-// connectedAs says how creds authenticate, for a refusal's message.
-func connectedAs(c node.Credentials) string {
-	switch {
-	case c.User != "":
-		return "as user " + c.User
-	case c.CredsFile != "":
-		return "with " + c.CredsFile
-	case c.Context != "":
-		return "with nats context " + c.Context
-	}
-	return "with the environment's credentials, or none"
-}

@@ -25,7 +25,7 @@ type session struct {
 
 // connect connects as creds for the command name.
 func connect(ctx context.Context, url, name string, creds node.Credentials) (*session, error) {
-	s := &session{who: principal(creds)}
+	s := &session{who: creds.Who()}
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	nc, err := node.ConnectWith(url, name, creds, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 		if errors.Is(err, nats.ErrPermissionViolation) {
@@ -58,15 +58,3 @@ func (s *session) refused(err error) error {
 	return err
 }
 
-// principal says how creds authenticate, for a refusal's message.
-func principal(c node.Credentials) string {
-	switch {
-	case c.User != "":
-		return "as user " + c.User
-	case c.CredsFile != "":
-		return "with " + c.CredsFile
-	case c.Context != "":
-		return "with nats context " + c.Context
-	}
-	return "with the environment's credentials, or none"
-}
