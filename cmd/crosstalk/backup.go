@@ -172,4 +172,3 @@ func (r *refusable) refused(err error) error {
 	}
 	return err
 }
-

@@ -57,4 +57,3 @@ func (s *session) refused(err error) error {
 	}
 	return err
 }
-
