@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/api"
+	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/projector"
 )
 
@@ -41,9 +42,10 @@ const (
 // of accounts of an app without a stream are left out. Used by one
 // goroutine at a time, as Feed is.
 type Durable struct {
-	js   jetstream.JetStream
-	apps map[string]bool
-	buf  []byte
+	js       jetstream.JetStream
+	apps     map[string]bool
+	buf      []byte
+	subjects map[events.Account]string // recent viewers' subjects, as Feed's
 }
 
 var _ projector.Feeds = (*Durable)(nil)
@@ -68,7 +70,7 @@ func OpenDurable(ctx context.Context, nc *nats.Conn, o DurableOptions) (*Durable
 	if err := EnsureStreams(ctx, js, o); err != nil {
 		return nil, err
 	}
-	d := &Durable{js: js, apps: map[string]bool{}}
+	d := &Durable{js: js, apps: map[string]bool{}, subjects: map[events.Account]string{}}
 	for _, app := range o.Apps {
 		d.apps[app] = true
 	}
@@ -89,14 +91,26 @@ func (d *Durable) Publish(notes []projector.Note) error {
 		note := n.Notification
 		note.Text, note.Reaction, note.Erased = "", "", nil // sealed content stays out (docs/erasure.md)
 		d.buf = appendNotification(d.buf[:0], &note)
-		m := &nats.Msg{Subject: api.DurableFeedSubject(string(n.Viewer)), Header: nats.Header{},
+		m := &nats.Msg{Subject: d.subject(n.Viewer), Header: nats.Header{jetstream.MsgIDHeader: {MsgID(n)}},
 			Data: append([]byte(nil), d.buf...)} // the future keeps m until acknowledged
-		m.Header.Set(jetstream.MsgIDHeader, MsgID(n))
 		if _, err := d.js.PublishMsgAsync(m, jetstream.WithStallWait(stallWait)); err != nil && first == nil {
 			first = err
 		}
 	}
 	return first
+}
+
+// subject is viewer's durable feed subject.
+func (d *Durable) subject(viewer events.Account) string {
+	s, ok := d.subjects[viewer]
+	if !ok {
+		if len(d.subjects) >= maxSubjects {
+			clear(d.subjects)
+		}
+		s = api.DurableFeedSubject(string(viewer))
+		d.subjects[viewer] = s
+	}
+	return s
 }
 
 // Wait waits until every note published so far is acknowledged or failed,

@@ -13,8 +13,9 @@ import (
 // WriteConf writes c as a nats-server configuration listening on listen
 // (host:port). JetStream is enabled for the service's account, and for
 // AUDIT and each app's account to hold their copies (the auditor's
-// mirrors, the app's durable feed) and nothing else; the store directory is the one `crosstalk serve --data` gives, or the
-// server's default when run by nats-server itself.
+// mirrors, the app's durable feed) and nothing else; the store directory
+// is the one `crosstalk serve --data` gives, or the server's default when
+// run by nats-server itself.
 func (c Config) WriteConf(w io.Writer, listen string) error {
 	if err := c.Limits.Validate(); err != nil {
 		return err
