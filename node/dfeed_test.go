@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -103,5 +104,37 @@ func TestNodeDurableFeedsOnAndOff(t *testing.T) {
 		if err := n.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// An online rebuild does not store the durable feed's notes again: the
+// stream holds each note once, and what follows the rebuild once.
+func TestOnlineRebuildKeepsDurableFeedsOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n, r, stop := startWithConversation(ctx, t, t.TempDir())
+	defer func() { _ = stop() }()
+	c := client.New(n.Conn())
+	rebuildAndWait(ctx, t, c)
+	sent, err := c.Command(ctx, "instagram", "message.send", map[string]any{"command_id": uuid.NewString(),
+		"actor": "instagram:alice", "conversation_id": r.ConversationID, "text": "after the rebuild"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(n.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	rctx, done := context.WithCancel(ctx)
+	err = client.DurableFeed(rctx, js, "instagram", "check", 0, func(_ context.Context, d client.DurableNotification) error {
+		seqs = append(seqs, d.Seq)
+		if len(seqs) >= 2 && d.Seq == sent.StreamSeq && seqs[len(seqs)-2] == sent.StreamSeq { // alice's and bob's: in order, so all before are in
+			done()
+		}
+		return nil
+	})
+	if err != nil || !slices.Equal(seqs, []uint64{r.StreamSeq, r.StreamSeq, sent.StreamSeq, sent.StreamSeq}) {
+		t.Errorf("instagram's durable feed holds the notes of seqs %v (%v), want two of %d then two of %d", seqs, err, r.StreamSeq, sent.StreamSeq)
 	}
 }
