@@ -256,3 +256,33 @@ func TestDurableFeedStreams(t *testing.T) {
 		}
 	}
 }
+
+// A note's id tells apart what must both be kept: the same sequence of two
+// streams of a partitioned log, and the visibility.changed of two
+// accounts at one checkpoint; publishing all of them again stores none.
+func TestDurableFeedIdsTellNotesApart(t *testing.T) {
+	w := newDurableWorld(t)
+	at := time.Date(2023, 12, 14, 0, 0, 0, 0, time.UTC)
+	yes := true
+	notes := []projector.Note{
+		{Viewer: alice, Stream: 0, Notification: api.Notification{Seq: 7, N: 1, Kind: api.NoteMessageSent, At: at}},
+		{Viewer: alice, Stream: 1, Notification: api.Notification{Seq: 7, N: 2, Kind: api.NoteMessageSent, At: at}},
+		{Viewer: alice, Stream: 2, Notification: api.Notification{Seq: 9, N: 3, Kind: api.NoteVisibilityChanged, Account: string(bob),
+			PolicyVersion: 2, ActivityStatus: &yes, At: at}},
+		{Viewer: alice, Stream: 2, Notification: api.Notification{Seq: 9, N: 4, Kind: api.NoteVisibilityChanged, Account: "messenger:dan",
+			PolicyVersion: 2, ActivityStatus: &yes, At: at}},
+	}
+	for range 2 {
+		if err := w.d.Publish(notes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.d.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.stored(t, "instagram"); len(got) != len(notes) {
+		t.Errorf("%d notes stored, want %d", len(got), len(notes))
+	}
+}
