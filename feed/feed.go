@@ -1,7 +1,8 @@
-// Package feed publishes the read model's live notifications (docs/feeds.md)
-// on core NATS: each projector.Note as one small JSON message on
-// api.FeedSubject of its viewer, at most once, in the order the projector
-// made them.
+// Package feed publishes the read model's notifications (docs/feeds.md):
+// the live feeds on core NATS (Feed), each projector.Note as one small JSON
+// message on api.FeedSubject of its viewer, at most once, in the order the
+// projector made them; and the durable feeds for app backends (Durable),
+// the same notes without their text kept in a JetStream stream per app.
 package feed
 
 import (

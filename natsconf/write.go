@@ -11,9 +11,11 @@ import (
 )
 
 // WriteConf writes c as a nats-server configuration listening on listen
-// (host:port). JetStream is enabled for the service's account only; the
-// store directory is the one `crosstalk serve --data` gives, or the
-// server's default when run by nats-server itself.
+// (host:port). JetStream is enabled for the service's account, and for
+// AUDIT and each app's account to hold their copies (the auditor's
+// mirrors, the app's durable feed) and nothing else; the store directory
+// is the one `crosstalk serve --data` gives, or the server's default when
+// run by nats-server itself.
 func (c Config) WriteConf(w io.Writer, listen string) error {
 	if err := c.Limits.Validate(); err != nil {
 		return err
@@ -66,6 +68,9 @@ func (c Config) writeServiceAccount(b *strings.Builder) {
 	fmt.Fprintf(b, "      {user: %q, password: %q}\n", svc.User, svc.Password)
 	b.WriteString("    ]\n    imports: [\n")
 	writeAuditImports(b)
+	for _, app := range c.Apps {
+		writeFeedImports(b, app)
+	}
 	b.WriteString("    ]\n    exports: [\n")
 	for _, app := range c.Apps {
 		fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", api.CommandSubjects(app), app)
@@ -73,6 +78,7 @@ func (c Config) writeServiceAccount(b *strings.Builder) {
 		fmt.Fprintf(b, "      {service: %q, accounts: [%q]}\n", intakeSubjects(app), app)
 		fmt.Fprintf(b, "      {stream: %q, accounts: [%q]}\n", api.OutcomeSubject(app), app)
 		fmt.Fprintf(b, "      {stream: %q, accounts: [%q]}\n", feedSubjects(app), app)
+		writeFeedExports(b, app)
 	}
 	queriers := append(quoted(c.Apps), fmt.Sprintf("%q", identity.AdminAccount))
 	fmt.Fprintf(b, "      {service: %q, accounts: [%s]}\n", api.QuerySubjects, strings.Join(queriers, ", "))
@@ -103,6 +109,9 @@ func (c Config) writeAdminAccount(b *strings.Builder) {
 func (c Config) writeAppAccount(b *strings.Builder, app string) {
 	fmt.Fprintf(b, "  %q {\n", app)
 	writeLimits(b, c.Limits.App)
+	b.WriteString("    # the copy of the app's durable feed (docs/feeds.md) and its backend's consumers\n")
+	fmt.Fprintf(b, "    jetstream: {max_streams: 1, max_consumers: %d}\n", maxFeedConsumers)
+	feedImports, feedExports := writeFeedAppSide(app)
 	b.WriteString("    users: [\n")
 	for _, cr := range c.Credentials {
 		if cr.Account != app {
@@ -120,8 +129,15 @@ func (c Config) writeAppAccount(b *strings.Builder, app string) {
 	fmt.Fprintf(b, "      {service: {account: %q, subject: %q}}\n", ServiceAccount, intakeSubjects(app))
 	fmt.Fprintf(b, "      {stream: {account: %q, subject: %q}}\n", ServiceAccount, api.OutcomeSubject(app))
 	fmt.Fprintf(b, "      {stream: {account: %q, subject: %q}}\n", ServiceAccount, feedSubjects(app))
+	b.WriteString(feedImports)
+	b.WriteString("    ]\n    exports: [\n")
+	b.WriteString(feedExports)
 	b.WriteString("    ]\n  }\n")
 }
+
+// maxFeedConsumers bounds the consumers an app's backend may keep on its
+// durable feed.
+const maxFeedConsumers = 100
 
 // feedSubjects are the live feeds of app's accounts, crosstalk.feed.<app>.>.
 func feedSubjects(app string) string { return api.FeedPrefix + app + ".>" }
@@ -152,11 +168,12 @@ func inboxSubjects(cr Credential) string { return cr.InboxPrefix + ".>" }
 func intakeSubjects(app string) string { return api.IntakeSubject(app, ">") }
 
 // appPermissions are an app backend's: its commands, the queries and its
-// intake, the replies to its own inbox prefix, its outcomes and the live
-// feeds of its accounts.
+// intake, reading its durable feed (feedReaderSubjects), the replies to
+// its own inbox prefix, its outcomes and the live feeds of its accounts.
 func appPermissions(app string, cr Credential) string {
+	pub := append([]string{api.CommandSubjects(app), api.QuerySubjects, intakeSubjects(app)}, feedReaderSubjects(app)...)
 	return fmt.Sprintf("{publish: {allow: %s}, subscribe: {allow: %s}}",
-		list([]string{api.CommandSubjects(app), api.QuerySubjects, intakeSubjects(app)}),
+		list(pub),
 		list([]string{inboxSubjects(cr), api.OutcomeSubject(app), feedSubjects(app)}))
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/eventlog"
 	"github.com/crosstalk-dev/crosstalk/events"
-	"github.com/crosstalk-dev/crosstalk/feed"
 	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
@@ -96,16 +95,19 @@ func (n *Node) openStreams(ctx context.Context, js jetstream.JetStream, o Option
 	return errors.Join(mismatches...)
 }
 
-// feeds sets the live feeds of the views the node serves (docs/feeds.md),
-// unless Options.DisableFeeds or the node lacks RoleQueries: only these views, never a rebuild's. Views
+// feeds sets the live and durable feeds of the views the node serves
+// (docs/feeds.md, nodeFeeds), unless the node lacks RoleQueries: only these views, never a rebuild's. Views
 // built from nothing start their feeds at the log's end, so that a node
 // whose views were deleted does not publish the whole history; views that
 // exist publish the backlog they apply, which is news a client missed.
 func (n *Node) feeds(ctx context.Context, o Options, vo *projector.Options) error {
-	if o.DisableFeeds || !o.Roles.Has(RoleQueries) {
+	if !o.Roles.Has(RoleQueries) {
 		return nil
 	}
-	vo.Feeds = feed.New(n.nc)
+	var err error
+	if vo.Feeds, err = n.nodeFeeds(ctx, o); vo.Feeds == nil {
+		return err
+	}
 	if _, err := os.Stat(vo.Dir); !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

@@ -99,6 +99,16 @@ type Options struct {
 	// views publish each account's notifications on
 	// crosstalk.feed.<app>.<handle> after each committed batch.
 	DisableFeeds bool
+	// DisableDurableFeeds keeps no durable feeds (docs/feeds.md, "Durable
+	// feeds for app backends"); by default the views also keep each
+	// notification, without its text, in its app's stream
+	// CROSSTALK_FEED_<app> (the apps of NatsConfig and Intake.Apps, or the
+	// seed's in development mode), and each app account of NatsConfig
+	// gets a copy of its own.
+	DisableDurableFeeds bool
+	// DurableFeedsMaxAge is how long the durable feeds keep a
+	// notification. Default: feed.DefaultMaxAge (7 days).
+	DurableFeedsMaxAge time.Duration
 	// NodeID names the node: in every reply's Crosstalk-Node header, its
 	// micro metadata, its status, its own admin subjects
 	// crosstalk.admin.node.<id>.* and the leases it holds. It must be

@@ -25,6 +25,7 @@ func (o Options) Validate() error {
 	optcheck.NotNegative(v, "ViewsCacheSize", o.ViewsCacheSize)
 	optcheck.NotNegative(v, "LeaseTTL", o.LeaseTTL)
 	optcheck.NotNegative(v, "JetStreamWait", o.JetStreamWait)
+	optcheck.NotNegative(v, "DurableFeedsMaxAge", o.DurableFeedsMaxAge)
 	if o.NatsConfig != "" && o.NatsURL != "" {
 		v.AddErr("NatsConfig", ErrConfigWithURL)
 	}

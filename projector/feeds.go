@@ -32,6 +32,11 @@ type Feeds interface {
 // Note is one notification and the account whose feed it is for.
 type Note struct {
 	Viewer events.Account
+	// Stream is the index of the log's stream Seq is a sequence of (0 for
+	// a single stream; a partition or, for visibility.changed, the policy
+	// stream in a log of several): with Seq and Viewer it names the note
+	// (the durable feeds' Nats-Msg-Id, package feed).
+	Stream int
 	api.Notification
 }
 
@@ -59,6 +64,7 @@ type feedState struct {
 // merged into the feedState once the run committed.
 type feedTx struct {
 	st     *feedState
+	stream int    // the run's stream (Note.Stream)
 	after  uint64 // the run's stream's events at or below it are not published
 	now    func() time.Time
 	notes  []Note
@@ -91,7 +97,7 @@ func (s *Store) newFeedTx(stream int) *feedTx {
 	if s.feed.presence == nil {
 		s.feed.presence = map[events.Account]uint64{}
 	}
-	return &feedTx{st: &s.feed, after: s.feedsAfter(stream), now: s.opts.Now, notes: s.feed.notes[:0], counts: s.feed.moved, unknown: s.feed.unknown,
+	return &feedTx{st: &s.feed, stream: stream, after: s.feedsAfter(stream), now: s.opts.Now, notes: s.feed.notes[:0], counts: s.feed.moved, unknown: s.feed.unknown,
 		presence: s.feed.presence, fanout: s.opts.PresenceFanout, budget: s.opts.RunNotes}
 }
 
@@ -109,7 +115,7 @@ func (f *feedTx) add(viewer events.Account, n *api.Notification) {
 		}
 	}
 	f.counts[viewer] = last + 1
-	f.notes = append(f.notes, Note{Viewer: viewer, Notification: *n})
+	f.notes = append(f.notes, Note{Viewer: viewer, Stream: f.stream, Notification: *n})
 	f.notes[len(f.notes)-1].N = last + 1
 }
 

@@ -91,6 +91,10 @@ func TestHelpExplains(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--append-timeout") {
 		t.Errorf("serve --append-timeout 0s: want an error naming the flag, got %v", err)
 	}
+	err = run(context.Background(), []string{"serve", "--durable-feeds-max-age", "-1h", "--data", t.TempDir()}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "--durable-feeds-max-age") {
+		t.Errorf("serve --durable-feeds-max-age -1h: want an error naming the flag, got %v", err)
+	}
 	err = run(context.Background(), []string{"serve", "--limit", "user.commands=fast", "--data", t.TempDir()}, &out, &out)
 	if !errors.Is(err, admission.ErrBadLimit) || !strings.Contains(err.Error(), "--limit") {
 		t.Errorf("serve --limit user.commands=fast: want ErrBadLimit naming the flag, got %v", err)

@@ -22,9 +22,12 @@ type Flags struct {
 	Limits              []string // --limit, admission.PrincipalLimits.Set
 	Roles               string   // --roles, node.ParseRoles
 	RunIntake, RunFeeds bool
-	Debug               bool
-	LogFormat           string
-	Probe               ProbeFlags
+	// DurableFeedsMaxAge is --durable-feeds-max-age: the durable feeds'
+	// retention, 0 for none.
+	DurableFeedsMaxAge time.Duration
+	Debug              bool
+	LogFormat          string
+	Probe              ProbeFlags
 }
 
 // Serve starts a node with the flags' options and runs it, with the metrics
@@ -82,6 +85,10 @@ func (sf *Flags) serve(ctx context.Context, logger *slog.Logger, listenGiven boo
 		}
 	}
 	cfg.DisableFeeds = !sf.RunFeeds
+	if sf.DurableFeedsMaxAge < 0 {
+		return fmt.Errorf("--durable-feeds-max-age %s: must be positive, or 0 for no durable feeds", sf.DurableFeedsMaxAge)
+	}
+	cfg.DurableFeedsMaxAge, cfg.DisableDurableFeeds = sf.DurableFeedsMaxAge, sf.DurableFeedsMaxAge == 0
 	if !sf.RunIntake {
 		cfg.Roles = withoutIntake(cfg.Roles)
 		logger.Warn("serve --intake=false is deprecated: every node may run the defaults, and one at a time decides the intake, by lease; this node runs without the intake role")
