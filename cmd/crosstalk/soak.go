@@ -54,8 +54,8 @@ with the default sampling) says so and is not judged. The documented run is
 
 func runSoak(ctx context.Context, opts soak.Options, cacheSize int, asJSON bool, stdout, stderr io.Writer) error {
 	opts.Progress = func(s soak.Sample) {
-		fmt.Fprintf(stderr, "soak: %s  %d commands  heap in use %.1f MiB  %d goroutines\n",
-			s.At, s.Commands, float64(s.HeapInuse)/(1<<20), s.Goroutines)
+		fmt.Fprintf(stderr, "soak: %s  %d commands  live heap %.1f MiB  heap in use %.1f MiB  %d goroutines\n",
+			s.At, s.Commands, float64(s.HeapLive)/(1<<20), float64(s.HeapInuse)/(1<<20), s.Goroutines)
 	}
 	res, err := soak.OnNode(ctx, opts, cacheSize, newLogger(stderr, slog.LevelWarn))
 	if err != nil {

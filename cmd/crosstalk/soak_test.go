@@ -30,7 +30,7 @@ func TestSoakRunsAndSamples(t *testing.T) {
 		t.Fatalf("soak: %d commands, %d errors, %d samples", res.Commands, res.Errors, len(res.Samples))
 	}
 	for _, s := range res.Samples {
-		if s.HeapInuse == 0 || s.Goroutines == 0 {
+		if s.HeapInuse == 0 || s.HeapLive == 0 || s.Goroutines == 0 {
 			t.Fatalf("empty sample %+v", s)
 		}
 	}
@@ -42,7 +42,7 @@ func TestSoakJudgesAfterTheWarmup(t *testing.T) {
 	samples := func(heaps ...uint64) []soak.Sample {
 		var out []soak.Sample
 		for i, h := range heaps {
-			out = append(out, soak.Sample{At: time.Duration(i) * 30 * time.Second, HeapInuse: h << 20, Goroutines: 100})
+			out = append(out, soak.Sample{At: time.Duration(i) * 30 * time.Second, HeapLive: h << 20, Goroutines: 100})
 		}
 		return out
 	}

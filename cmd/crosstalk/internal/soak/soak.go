@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,10 +63,16 @@ const minJudged = 8
 
 // Sample is one reading of the process.
 type Sample struct {
-	At         time.Duration `json:"at"`
-	Commands   int64         `json:"commands"`
-	HeapInuse  uint64        `json:"heap_inuse_bytes"`
-	Goroutines int           `json:"goroutines"`
+	At       time.Duration `json:"at"`
+	Commands int64         `json:"commands"`
+	// HeapLive is what the last collection found live: what a leak grows.
+	HeapLive uint64 `json:"heap_live_bytes"`
+	// HeapInuse is the heap's spans in use, fragmentation included: the
+	// process's footprint, which also grows with the rate (JetStream's
+	// duplicate window holds two minutes of command ids, interleaved with
+	// short-lived garbage in the same spans).
+	HeapInuse  uint64 `json:"heap_inuse_bytes"`
+	Goroutines int    `json:"goroutines"`
 }
 
 // Result is a soak run's samples and its verdict.
@@ -77,9 +84,9 @@ type Result struct {
 	// say: fewer than minJudged samples were taken after it.
 	Judged bool `json:"judged"`
 	// Flat is true when, among the samples after the warm-up, the last
-	// quarter's averages of heap and goroutines are within 25% of the
-	// first quarter's: no steady growth once warm. Only meaningful when
-	// Judged.
+	// quarter's averages of the live heap and goroutines are within 25% of
+	// the first quarter's: no steady growth once warm. Only meaningful
+	// when Judged.
 	Flat bool `json:"flat"`
 	// Warmup is the warm-up the verdict left out.
 	Warmup time.Duration `json:"warmup"`
@@ -147,7 +154,7 @@ func sample(ctx context.Context, every time.Duration, commands func() int64, pro
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		out = append(out, Sample{At: time.Since(start).Round(time.Second), Commands: commands(),
-			HeapInuse: ms.HeapInuse, Goroutines: runtime.NumGoroutine()})
+			HeapLive: liveHeap(), HeapInuse: ms.HeapInuse, Goroutines: runtime.NumGoroutine()})
 		if progress != nil {
 			progress(out[len(out)-1])
 		}
@@ -171,7 +178,7 @@ func Judge(s []Sample, warmup time.Duration) (judged, flat bool) {
 		return false, false
 	}
 	q := len(warm) / 4
-	heap := func(xs []Sample) float64 { return avg(xs, func(x Sample) float64 { return float64(x.HeapInuse) }) }
+	heap := func(xs []Sample) float64 { return avg(xs, func(x Sample) float64 { return float64(x.HeapLive) }) }
 	gor := func(xs []Sample) float64 { return avg(xs, func(x Sample) float64 { return float64(x.Goroutines) }) }
 	early, late := warm[:q], warm[len(warm)-q:]
 	return true, heap(late) <= 1.25*heap(early) && gor(late) <= 1.25*gor(early)
@@ -183,4 +190,15 @@ func avg(xs []Sample, f func(Sample) float64) float64 {
 		sum += f(x)
 	}
 	return sum / float64(len(xs))
+}
+
+// liveHeap is the live heap the last collection marked
+// (runtime/metrics' /gc/heap/live:bytes).
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
