@@ -78,14 +78,22 @@ func OpenDurable(ctx context.Context, nc *nats.Conn, o DurableOptions) (*Durable
 }
 
 // Publish publishes each note of an app with a stream, without its text,
-// reaction or erasure; it returns the first error and goes on with the
-// rest.
+// reaction or erasure, and none of presence; it returns the first error
+// and goes on with the rest.
+//
+// Presence is current state, not history a backend replays, and it is the
+// note that fans out widest (to every partner of the account's
+// conversations): a flood of presence changes stored durably, at about
+// 13 µs of JetStream work per note, stalled the read model for everyone
+// (internal/rawattack TestPresenceFloodDoesNotStallOthers: alice's
+// write-then-read p50 from 35 ms to 450 ms). A backend reads presence with
+// the presence query.
 func (d *Durable) Publish(notes []projector.Note) error {
 	var first error
 	for i := range notes {
 		n := &notes[i]
 		app, _, _ := strings.Cut(string(n.Viewer), ":")
-		if !d.apps[app] {
+		if !d.apps[app] || n.Kind == api.NotePresenceChanged {
 			continue
 		}
 		note := n.Notification
