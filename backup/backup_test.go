@@ -27,7 +27,7 @@ func TestBackupRestoresTheWholeNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	srv, dir, bdir := natstest.Start(t), t.TempDir(), filepath.Join(t.TempDir(), "backup")
-	first := start(ctx, t, srv.URL(), dir, "", nil)
+	first := start(ctx, t, srv.URL(), dir, "", func(o *node.Options) { o.DurableFeeds = true })
 	conv := first.history(ctx, t)
 	want := first.texts(ctx, t, conv)
 

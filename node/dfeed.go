@@ -12,13 +12,13 @@ import (
 
 // nodeFeeds are the feeds the node's views publish (docs/feeds.md): the
 // live ones unless DisableFeeds, the durable ones unless
-// DisableDurableFeeds; nil when neither.
+// DurableFeeds; nil when neither.
 func (n *Node) nodeFeeds(ctx context.Context, o Options) (projector.Feeds, error) {
 	var fs feed.Fanout
 	if !o.DisableFeeds {
 		fs = append(fs, feed.New(n.nc))
 	}
-	if !o.DisableDurableFeeds {
+	if o.DurableFeeds {
 		d, err := n.durableFeeds(ctx, o)
 		if err != nil {
 			return nil, err

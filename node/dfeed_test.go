@@ -35,7 +35,7 @@ func TestNodeKeepsDurableFeedsForAppBackends(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, err := node.Start(ctx, node.Options{Dir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0", Logger: testkit.Quiet(),
-		NatsConfig: filepath.Join(dir, "auth", natsconf.ConfFile)})
+		NatsConfig: filepath.Join(dir, "auth", natsconf.ConfFile), DurableFeeds: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,11 +83,11 @@ func TestNodeKeepsDurableFeedsForAppBackends(t *testing.T) {
 }
 
 // A node keeps a durable feed per app by default (in development mode,
-// the seed's apps), and none with DisableDurableFeeds.
+// the seed's apps), and none without DurableFeeds.
 func TestNodeDurableFeedsOnAndOff(t *testing.T) {
 	ctx := context.Background()
 	for _, disable := range []bool{false, true} {
-		n, err := node.Start(ctx, node.Options{Dir: t.TempDir(), Listen: "127.0.0.1:0", Logger: testkit.Quiet(), DisableDurableFeeds: disable})
+		n, err := node.Start(ctx, node.Options{Dir: t.TempDir(), Listen: "127.0.0.1:0", Logger: testkit.Quiet(), DurableFeeds: !disable})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestNodeDurableFeedsOnAndOff(t *testing.T) {
 func TestOnlineRebuildKeepsDurableFeedsOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	n, r, stop := startWithConversation(ctx, t, t.TempDir())
+	n, r, stop := startWithConversation(ctx, t, t.TempDir(), func(o *node.Options) { o.DurableFeeds = true })
 	defer func() { _ = stop() }()
 	c := client.New(n.Conn())
 	rebuildAndWait(ctx, t, c)

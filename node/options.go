@@ -99,13 +99,16 @@ type Options struct {
 	// views publish each account's notifications on
 	// crosstalk.feed.<app>.<handle> after each committed batch.
 	DisableFeeds bool
-	// DisableDurableFeeds keeps no durable feeds (docs/feeds.md, "Durable
-	// feeds for app backends"); by default the views also keep each
-	// notification, without its text, in its app's stream
-	// CROSSTALK_FEED_<app> (the apps of NatsConfig and Intake.Apps, or the
-	// seed's in development mode), and each app account of NatsConfig
-	// gets a copy of its own.
-	DisableDurableFeeds bool
+	// DurableFeeds keeps durable feeds (docs/feeds.md, "Durable feeds for
+	// app backends"): the views also keep each notification, without its
+	// text and but presence, in its app's stream CROSSTALK_FEED_<app> (the
+	// apps of NatsConfig and Intake.Apps, or the seed's in development
+	// mode), and each app account of NatsConfig gets a copy of its own.
+	// Default: off. Each durable note is a JetStream write (about 13 µs),
+	// and a conversation started with thousands of participants writes
+	// thousands: an operator turns them on for the apps' backends that
+	// need them, knowing the cost.
+	DurableFeeds bool
 	// DurableFeedsMaxAge is how long the durable feeds keep a
 	// notification. Default: feed.DefaultMaxAge (7 days).
 	DurableFeedsMaxAge time.Duration

@@ -16,9 +16,13 @@ import (
 // startWithConversation starts a node on dir (embedded NATS on a random
 // port) in the background, starts one conversation through the client and
 // waits until the views applied it. The caller calls stop.
-func startWithConversation(ctx context.Context, t *testing.T, dir string) (n *node.Node, r api.CommandReply, stop func() error) {
+func startWithConversation(ctx context.Context, t *testing.T, dir string, opts ...func(*node.Options)) (n *node.Node, r api.CommandReply, stop func() error) {
 	t.Helper()
-	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet()})
+	o := node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet()}
+	for _, f := range opts {
+		f(&o)
+	}
+	n, err := node.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

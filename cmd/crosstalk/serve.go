@@ -57,7 +57,7 @@ func register(sf *serving.Flags, cmd *cobra.Command) {
 	f.DurationVar(&sf.AppendTimeout, "append-timeout", service.DefaultAppendTimeout, "how long a command waits for the log (a leader, an ack) before it answers 503 unavailable, to be retried with the same command_id")
 	f.StringArrayVar(&sf.Limits, "limit", nil, "a per-principal limit, KIND.CLASS=RATE/BURST/IN-FLIGHT (KIND user, app, admin or development; CLASS commands or queries; a number empty for its default, -1 for none), e.g. user.commands=20/40/16; repeatable")
 	f.BoolVar(&sf.RunFeeds, "feeds", true, "publish each account's live notifications on crosstalk.feed.<app>.<handle> (docs/feeds.md)")
-	f.DurationVar(&sf.DurableFeedsMaxAge, "durable-feeds-max-age", feed.DefaultMaxAge, "how long each app's durable feed CROSSTALK_FEED_<app> keeps a notification, without its text, for the app's backend to read with a durable consumer (docs/feeds.md); 0 keeps no durable feeds")
+	f.DurationVar(&sf.DurableFeedsMaxAge, "durable-feeds-max-age", 0, "keep durable feeds: how long each app's stream CROSSTALK_FEED_<app> keeps a notification, without its text, for the app's backend to read with a durable consumer (docs/feeds.md), e.g. "+feed.DefaultMaxAge.String()+"; 0, the default, keeps none (each durable note is a JetStream write)")
 	f.BoolVar(&sf.RunIntake, "intake", true, "deprecated: false runs the node without the intake role")
 	_ = f.MarkHidden("intake")
 	f.DurationVar(&cfg.JetStreamWait, "jetstream-wait", node.DefaultJetStreamWait, "how long serve waits at start for JetStream to answer (a cluster just started elects its meta leader first) before it gives up")

@@ -88,7 +88,7 @@ func (sf *Flags) serve(ctx context.Context, logger *slog.Logger, listenGiven boo
 	if sf.DurableFeedsMaxAge < 0 {
 		return fmt.Errorf("--durable-feeds-max-age %s: must be positive, or 0 for no durable feeds", sf.DurableFeedsMaxAge)
 	}
-	cfg.DurableFeedsMaxAge, cfg.DisableDurableFeeds = sf.DurableFeedsMaxAge, sf.DurableFeedsMaxAge == 0
+	cfg.DurableFeedsMaxAge, cfg.DurableFeeds = sf.DurableFeedsMaxAge, sf.DurableFeedsMaxAge > 0
 	if !sf.RunIntake {
 		cfg.Roles = withoutIntake(cfg.Roles)
 		logger.Warn("serve --intake=false is deprecated: every node may run the defaults, and one at a time decides the intake, by lease; this node runs without the intake role")
