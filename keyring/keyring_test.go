@@ -1,11 +1,9 @@
 package keyring
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
+	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/seal"
 )
 
@@ -29,24 +28,6 @@ func newMaster(t *testing.T) *Master {
 		t.Fatal(err)
 	}
 	return m
-}
-
-// onDisk reports whether b is in any file under dir.
-func onDisk(t *testing.T, dir string, b []byte) bool {
-	t.Helper()
-	found := false
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || found {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		found = found || err == nil && bytes.Contains(data, b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return found
 }
 
 func openRing(ctx context.Context, t *testing.T, js jetstream.JetStream, m *Master, o Options) *Ring {
@@ -135,11 +116,11 @@ func TestErasureLeavesNoKeyBytesOnDisk(t *testing.T) {
 	}
 	srv.Shutdown()
 	for i, w := range append(gone, bBefore...) {
-		if onDisk(t, srv.Dir(), w) {
+		if testkit.OnDisk(t, srv.Dir(), w) {
 			t.Errorf("erased record %d is still on disk", i)
 		}
 	}
-	if !onDisk(t, srv.Dir(), kept[0]) {
+	if !testkit.OnDisk(t, srv.Dir(), kept[0]) {
 		t.Error("the kept record is not found on disk: the search proves nothing")
 	}
 }
@@ -257,7 +238,7 @@ func TestMasterKeyRotation(t *testing.T) {
 		t.Fatalf("the old master key alone: %v, want ErrUnwrap", err)
 	}
 	srv.Shutdown()
-	if onDisk(t, srv.Dir(), before[0]) {
+	if testkit.OnDisk(t, srv.Dir(), before[0]) {
 		t.Error("the record wrapped by the old master key is still on disk")
 	}
 }

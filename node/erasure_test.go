@@ -1,12 +1,8 @@
 package node_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -112,24 +108,6 @@ func keyRecords(ctx context.Context, t *testing.T, e *erasureNode) map[uint64][]
 	return out
 }
 
-// underDir reports whether b is in any file under dir.
-func underDir(t *testing.T, dir string, b []byte) bool {
-	t.Helper()
-	found := false
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || found {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		found = found || err == nil && bytes.Contains(data, b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return found
-}
-
 // verifyStopped checks the stopped node's history in dir: its chains,
 // its signatures under the node's key and its views, and returns the
 // checksum of its history up to seq.
@@ -195,7 +173,7 @@ func TestAccountErasureLeavesNothingUnderTheDataDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for what, b := range map[string][]byte{"the sentinel": []byte(sentinel), "the erased tree unwrapped": rawTree, "a leaf key": leafKey[:]} {
-		if underDir(t, dir, b) {
+		if testkit.OnDisk(t, dir, b) {
 			t.Errorf("%s is under the data directory", what)
 		}
 	}
@@ -212,7 +190,7 @@ func checkRecords(t *testing.T, dir string, before, after map[uint64][]byte) {
 	var erased, kept int
 	for seq, rec := range before {
 		_, ok := after[seq]
-		switch found := underDir(t, dir, rec); {
+		switch found := testkit.OnDisk(t, dir, rec); {
 		case ok && !found:
 			t.Errorf("kept key record %d not found on disk: the search proves nothing", seq)
 		case !ok && found:
@@ -260,11 +238,11 @@ func TestUnsendLeavesNothingOfItsMessage(t *testing.T) {
 	if err := e.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if underDir(t, dir, []byte(sentinel)) {
+	if testkit.OnDisk(t, dir, []byte(sentinel)) {
 		t.Error("the unsent message's sentinel is under the data directory")
 	}
 	for seq, rec := range before {
-		if _, ok := after[seq]; !ok && underDir(t, dir, rec) {
+		if _, ok := after[seq]; !ok && testkit.OnDisk(t, dir, rec) {
 			t.Errorf("the record before the puncture (seq %d) is still on disk", seq)
 		}
 	}
