@@ -50,15 +50,22 @@ func (l *Log) Append(ctx context.Context, subject string, expectedSeq uint64, ms
 	// Signed once: a publish again carries the same header. A retry of the
 	// whole append may be signed in another group, so with another
 	// header; JetStream recognises it by its msgID alone.
-	header := l.sign(e)
+	r := l.appendSigned(ctx, e, l.sign(e))
+	return r.Seq, r.Duplicate, r.Err
+}
+
+// appendSigned appends e, signed with header, as Append does: published
+// again, with the same header, while no stream leader answers, until ctx
+// ends.
+func (l *Log) appendSigned(ctx context.Context, e Entry, header string) Result {
 	for {
 		r := l.commitAppend(ctx, e, header)
 		if !errors.Is(r.Err, errRepublish) {
-			return r.Seq, r.Duplicate, r.Err
+			return r
 		}
 		select {
 		case <-ctx.Done():
-			return 0, false, fmt.Errorf("append to %s after seq %d: %w (%w)", subject, expectedSeq, ErrUnavailable, ctx.Err())
+			return Result{Err: fmt.Errorf("append to %s after seq %d: %w (%w)", e.Subject, e.ExpectedSeq, ErrUnavailable, ctx.Err())}
 		case <-time.After(republishPause):
 		}
 	}

@@ -126,6 +126,9 @@ type Log struct {
 	// group commits the appends to the stream in batches
 	// (Options.GroupCommit); nil publishes each alone.
 	group *committer
+	// async holds the appends of AppendAsync in flight; one for every
+	// stream of a partitioned log. nil: AppendAsync waits on a goroutine.
+	async *asyncAppends
 }
 
 // Open returns the Log on the stream CROSSTALK, or on the streams of a
@@ -178,6 +181,10 @@ func openLayoutAs(opts Options, n int, open func(streamSpec) (jetstream.Stream, 
 	if opts.Signer != nil {
 		signer = &groupSigner{signer: opts.Signer}
 	}
+	var async *asyncAppends
+	if js != nil && js.Conn() != nil {
+		async = newAsyncAppends(js.Conn())
+	}
 	var parts []*Log
 	for _, s := range layout(n) {
 		stream, err := open(s)
@@ -193,12 +200,13 @@ func openLayoutAs(opts Options, n int, open func(streamSpec) (jetstream.Stream, 
 		if opts.GroupCommit {
 			l.group = &committer{log: l}
 		}
+		l.async = async
 		parts = append(parts, l)
 	}
 	if n <= 1 {
 		return parts[0], nil
 	}
-	return &Log{logger: opts.Logger, signer: signer, js: js, spec: streamSpec{partitions: n}, parts: parts}, nil
+	return &Log{logger: opts.Logger, signer: signer, js: js, spec: streamSpec{partitions: n}, parts: parts, async: async}, nil
 }
 
 // replication is what opts ask of the stream's copies.

@@ -70,8 +70,11 @@ func New(log Log, appended func(time.Duration)) *Pipeline {
 }
 
 // Write decides, appends and settles j until it is settled for good.
-func (p *Pipeline) Write(ctx context.Context, j Job) {
-	for attempt := 0; ; attempt++ {
+func (p *Pipeline) Write(ctx context.Context, j Job) { p.writeFrom(ctx, j, 0) }
+
+// writeFrom is Write from the attempt given.
+func (p *Pipeline) writeFrom(ctx context.Context, j Job, attempt int) {
+	for ; ; attempt++ {
 		e, ok := j.Decide(ctx)
 		if !ok {
 			return

@@ -40,11 +40,26 @@ type Handler func(ctx context.Context, p identity.Principal, req Request) (any, 
 // sized for is no loss: the broker and the clients take the other.
 type Quick func(p identity.Principal, req Request) (res any, answered bool, err error)
 
+// AsyncHandler answers one request from principal p by calling reply,
+// once, from any goroutine, perhaps after it returns: a handler that
+// waits for something that calls it back (the command path's append)
+// returns its worker to the others meanwhile. The request's slot,
+// deadline and statistics are held until reply is called.
+type AsyncHandler func(ctx context.Context, p identity.Principal, req Request, reply func(res any, err error))
+
 // Add registers one endpoint whose requests take slots of lim and are
 // answered by h, or by quick when it answers at once (nil: never). Its
 // name may contain dots; micro's name has them replaced.
 func (g *Group) Add(name, subject string, lim *admission.Limiter, h Handler, quick Quick) error {
-	return g.subscribe(name, subject, g.svc.dispatch(lim, h, quick))
+	async := func(ctx context.Context, p identity.Principal, req Request, reply func(any, error)) {
+		reply(h(ctx, p, req))
+	}
+	return g.subscribe(name, subject, g.svc.dispatch(lim, async, quick))
+}
+
+// AddAsync is Add for a handler that replies through a callback.
+func (g *Group) AddAsync(name, subject string, lim *admission.Limiter, h AsyncHandler) error {
+	return g.subscribe(name, subject, g.svc.dispatch(lim, h, nil))
 }
 
 // dispatch runs h on another goroutine, because NATS delivers a
@@ -54,12 +69,11 @@ func (g *Group) Add(name, subject string, lim *admission.Limiter, h Handler, qui
 // allowed to finish after the server's ctx is done so that a shutdown
 // drains instead of failing requests already accepted. A request that
 // quick answers at once is answered right here instead (see Quick).
-func (m *Server) dispatch(lim *admission.Limiter, h Handler, quick Quick) func(*endpoint, *nats.Msg) {
-	host := m.cfg.Host
+func (m *Server) dispatch(lim *admission.Limiter, h AsyncHandler, quick Quick) func(*endpoint, *nats.Msg) {
 	return func(ep *endpoint, msg *nats.Msg) {
 		req := Request{Subject: msg.Subject, Reply: msg.Reply, Data: msg.Data,
 			Trace: TraceOf(msg.Header), ep: ep, start: time.Now()}
-		p, perr := host.Principal(msg)
+		p, perr := m.cfg.Host.Principal(msg)
 		ticket, err := lim.Admit(p, perr, admission.ConnectionOf(p, req.Reply))
 		if err != nil {
 			m.respond(req, nil, err)
@@ -71,20 +85,25 @@ func (m *Server) dispatch(lim *admission.Limiter, h Handler, quick Quick) func(*
 			m.inflight.Done()
 			return
 		}
-		m.runJob(func() {
-			defer m.inflight.Done()
-			defer lim.Leave(ticket)
-			rctx, cancel := host.Context(m.base, req.ep.kind)
-			defer cancel()
-			rctx = WithTrace(rctx, req.Trace)
-			err := perr
-			var res any
-			if err == nil {
-				res, err = h(rctx, p, req)
-			}
-			m.respond(req, res, err)
-		})
+		m.runJob(func() { m.run(lim, ticket, h, p, perr, req) })
 	}
+}
+
+// run runs h for req from p on a worker; the reply it makes, once,
+// answers req and gives back its slot.
+func (m *Server) run(lim *admission.Limiter, ticket admission.Ticket, h AsyncHandler, p identity.Principal, perr error, req Request) {
+	rctx, cancel := m.cfg.Host.Context(m.base, req.ep.kind)
+	reply := func(res any, err error) {
+		m.respond(req, res, err)
+		cancel()
+		lim.Leave(ticket)
+		m.inflight.Done()
+	}
+	if perr != nil {
+		reply(nil, perr)
+		return
+	}
+	h(WithTrace(rctx, req.Trace), p, req, reply)
 }
 
 // answerNow runs quick and replies if it answered.

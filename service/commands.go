@@ -18,17 +18,63 @@ import (
 	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
-// execute runs one command against the aggregate in e: catch up, decide,
-// append with the expected subject sequence, and on a conflict catch up and
-// decide again, up to Options.MaxRetries times. msgID deduplicates the
-// append in JetStream; the command's id finds an earlier reply in the
-// aggregate. All of it, waiting for e's lock included, is bounded by
-// Options.AppendTimeout (see failFast).
+// execute runs one command against the aggregate in e and waits for its
+// answer (executeAsync): the policy closer's and the policy's writes.
 func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (api.CommandReply, error) {
+	var r api.CommandReply
+	var err error
+	done := make(chan struct{})
+	s.executeAsync(ctx, e, cmd, msgID, func(reply api.CommandReply, rerr error) {
+		r, err = reply, rerr
+		close(done)
+	})
+	<-done
+	return r, err
+}
+
+// executeAsync runs one command against the aggregate in e: catch up,
+// decide, append with the expected subject sequence, and on a conflict
+// catch up and decide again, up to Options.MaxRetries times (the write
+// pipeline's Go). msgID deduplicates the append in JetStream; the
+// command's id finds an earlier reply in the aggregate. All of it,
+// waiting for e's lock included, is bounded by Options.AppendTimeout (see
+// failFast). It returns once the event is published, holding e's lock,
+// which the settling of the append lets go before reply gets the answer.
+func (s *Service) executeAsync(ctx context.Context, e *entry, cmd aggregate.Command, msgID string, reply commandReply) {
 	bounded, cancel := s.appendBound(ctx)
-	defer cancel()
-	r, err := s.executeBounded(bounded, e, cmd, msgID)
-	return r, s.failFast(bounded, err)
+	e.mu.Lock()
+	e.begin()
+	w := writes.Get().(*write)
+	*w = write{s: s, job: job{e: e, cmd: cmd}, msgID: msgID, later: true}
+	if err := s.loaded(bounded, e); err != nil {
+		w.err = err
+		s.finishWrite(bounded, cancel, w, reply)
+		return
+	}
+	s.pipe.Go(bounded, w, func() {
+		if w.keepDue {
+			go s.finishWrite(bounded, cancel, w, reply) // keep writes: off the log's goroutine
+			return
+		}
+		s.finishWrite(bounded, cancel, w, reply)
+	})
+}
+
+// finishWrite ends w's command: its records and snapshot kept if due,
+// its entry settled (a miss stays on probation, cache.go) and unlocked,
+// then its answer given to reply.
+func (s *Service) finishWrite(ctx context.Context, cancel context.CancelFunc, w *write, reply commandReply) {
+	e := w.e
+	if w.keepDue {
+		s.keep(ctx, e)
+	}
+	r, err := w.reply, s.failFast(ctx, w.err)
+	*w = write{}
+	writes.Put(w)
+	e.settle()
+	e.mu.Unlock()
+	cancel()
+	reply(r, err)
 }
 
 // errAppendTimeout is the cause of an execute's bound expiring.
@@ -91,23 +137,6 @@ type unavailableError struct {
 func (e unavailableError) Error() string { return e.msg }
 
 func (e unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.cause} }
-
-func (s *Service) executeBounded(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (api.CommandReply, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	defer e.settle() // a miss stays on probation (cache.go)
-	e.begin()
-	if err := s.loaded(ctx, e); err != nil {
-		return api.CommandReply{}, err
-	}
-	w := writes.Get().(*write)
-	*w = write{s: s, job: job{e: e, cmd: cmd}, msgID: msgID}
-	s.pipe.Write(ctx, w)
-	reply, err := w.reply, w.err
-	*w = write{}
-	writes.Put(w)
-	return reply, err
-}
 
 // writes are the writes of finished commands, reused: at about 500 bytes
 // (a command, its event and its reply) one was the command path's
@@ -177,7 +206,7 @@ func (s *Service) decide(ctx context.Context, e *entry, cmd aggregate.Command) (
 }
 
 // settleAppend makes r, the append of d, the answer to cmd and evolves e
-// with it. A conflict is returned as is, for the caller to retry; an
+// with it; what the event spilled is the caller's to keep. A conflict is returned as is, for the caller to retry; an
 // append whose outcome is unknown, or stored by another instance, leaves e
 // to be loaded again. The caller holds e.mu.
 func (s *Service) settleAppend(ctx context.Context, e *entry, cmd aggregate.Command, d decided, r eventlog.Result) (api.CommandReply, error) {
@@ -200,7 +229,6 @@ func (s *Service) settleAppend(ctx context.Context, e *entry, cmd aggregate.Comm
 		e.reset()
 		return api.CommandReply{}, err
 	}
-	s.keep(ctx, e)
 	return s.replyAt(d.ev, e.subject, r.Seq), nil
 }
 
@@ -282,12 +310,13 @@ type job struct {
 }
 
 // conversationCommand handles one conversation command body for app.
-func (s *Service) conversationCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error) {
+func (s *Service) conversationCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte, reply commandReply) {
 	j, err := s.conversationJob(ctx, p, app, action, body)
 	if err != nil {
-		return api.CommandReply{}, err
+		reply(api.CommandReply{}, err)
+		return
 	}
-	return s.execute(ctx, j.e, j.cmd, commandKey(j.cmd))
+	s.executeAsync(ctx, j.e, j.cmd, commandKey(j.cmd), reply)
 }
 
 // commandKey is cmd's id scoped by the app it came through
@@ -344,14 +373,16 @@ func (s *Service) withOptIns(ctx context.Context, start aggregate.StartConversat
 }
 
 // accountCommand handles presence.set and settings.set for app.
-func (s *Service) accountCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error) {
+func (s *Service) accountCommand(ctx context.Context, p identity.Principal, app events.App, action string, body []byte, reply commandReply) {
 	j, err := s.accountJob(ctx, p, app, action, body)
 	if err != nil {
-		return api.CommandReply{}, err
+		reply(api.CommandReply{}, err)
+		return
 	}
-	r, err := s.execute(ctx, j.e, j.cmd, commandKey(j.cmd))
-	s.executed(j, r, err)
-	return r, err
+	s.executeAsync(ctx, j.e, j.cmd, commandKey(j.cmd), func(r api.CommandReply, err error) {
+		s.executed(j, r, err)
+		reply(r, err)
+	})
 }
 
 // accountJob decodes and checks an account command body for app and

@@ -44,12 +44,12 @@ func (s *Service) addService(ctx context.Context) (*rpc.Server, error) {
 func (s *Service) addCommands(svc *rpc.Server) error {
 	cmd := svc.AddGroup(api.CommandGroup)
 	for _, a := range api.ConversationActions {
-		if err := s.add(cmd, s.commands, a, "*."+a, s.commandHandler(a, s.conversationCommand)); err != nil {
+		if err := cmd.AddAsync(a, "*."+a, s.commands, s.commandHandler(a, s.conversationCommand)); err != nil {
 			return err
 		}
 	}
 	for _, a := range api.AccountActions {
-		if err := s.add(cmd, s.commands, a, "*."+a, s.commandHandler(a, s.accountCommand)); err != nil {
+		if err := cmd.AddAsync(a, "*."+a, s.commands, s.commandHandler(a, s.accountCommand)); err != nil {
 			return err
 		}
 	}
@@ -101,25 +101,32 @@ func (s *Service) add(g *rpc.Group, lim *admission.Limiter, name, subject string
 	return g.Add(name, subject, lim, h, nil)
 }
 
-// commandRun runs one command body of action for app, sent by p.
-type commandRun func(ctx context.Context, p identity.Principal, app events.App, action string, body []byte) (api.CommandReply, error)
+// commandRun runs one command body of action for app, sent by p, and
+// gives its answer to reply, once, perhaps after it returns.
+type commandRun func(ctx context.Context, p identity.Principal, app events.App, action string, body []byte, reply commandReply)
+
+// commandReply takes a command's answer.
+type commandReply func(api.CommandReply, error)
 
 // commandHandler reads the app from the request subject,
-// crosstalk.cmd.<app>.<action>, and runs the command.
-func (s *Service) commandHandler(action string, run commandRun) rpc.Handler {
+// crosstalk.cmd.<app>.<action>, and runs the command; its answer is the
+// request's reply, and a refusal is recorded.
+func (s *Service) commandHandler(action string, run commandRun) rpc.AsyncHandler {
 	suffix := "." + action // once, not per request
-	return func(ctx context.Context, p identity.Principal, req rpc.Request) (any, error) {
+	return func(ctx context.Context, p identity.Principal, req rpc.Request, reply func(any, error)) {
 		rest := strings.TrimPrefix(req.Subject, api.CommandPrefix)
 		app := events.App(strings.TrimSuffix(rest, suffix))
 		if err := app.Validate(); err != nil {
-			return nil, badRequest("subject %s: %v", events.Quote(req.Subject), err)
+			reply(nil, badRequest("subject %s: %v", events.Quote(req.Subject), err))
+			return
 		}
-		r, err := run(ctx, p, app, action, req.Data)
-		err = s.failFast(ctx, err) // a wait before execute's, as within it
-		if err != nil {
-			s.recordRejection(p, req.Trace, app, action, req.Data, err)
-		}
-		return r, err
+		run(ctx, p, app, action, req.Data, func(r api.CommandReply, err error) {
+			err = s.failFast(ctx, err) // a wait before execute's, as within it
+			if err != nil {
+				s.recordRejection(p, req.Trace, app, action, req.Data, err)
+			}
+			reply(r, err)
+		})
 	}
 }
 

@@ -115,19 +115,31 @@ func (s *Service) recallBy(ctx context.Context, e *entry, ev events.Event) {
 	}
 }
 
+// keepDue reports whether keep has something to store for e: records
+// spilled, or a snapshot due. The caller holds e.mu.
+func (s *Service) keepDue(e *entry) bool {
+	c, ok := e.state.(*aggregate.Conversation)
+	if !ok || s.opts.Snapshots == nil {
+		return false
+	}
+	return (s.snapshotDue(e, c) || c.Spilled() >= aggregate.MessageMemory) && c.Spilled() >= e.keepAgainAt
+}
+
+// snapshotDue reports whether c, e's conversation, is due a snapshot.
+func (s *Service) snapshotDue(e *entry, c *aggregate.Conversation) bool {
+	return c.Position().Version-e.snapVersion >= uint64(s.opts.SnapshotEvery)
+}
+
 // keep stores e's spilled message records once a memory's worth has
 // left, and a snapshot every Options.SnapshotEvery events. A failure
 // keeps the records in the spill, to try again later. The caller holds
 // e.mu.
 func (s *Service) keep(ctx context.Context, e *entry) {
-	c, ok := e.state.(*aggregate.Conversation)
-	if !ok || s.opts.Snapshots == nil || ctx.Err() != nil {
+	if ctx.Err() != nil || !s.keepDue(e) {
 		return // out of time: the spill waits for the next command
 	}
-	snap := c.Position().Version-e.snapVersion >= uint64(s.opts.SnapshotEvery)
-	if !snap && c.Spilled() < aggregate.MessageMemory || c.Spilled() < e.keepAgainAt {
-		return
-	}
+	c := e.state.(*aggregate.Conversation)
+	snap := s.snapshotDue(e, c)
 	spilled := c.SpillRecords()
 	records := make(map[string][]byte, len(spilled))
 	for _, r := range spilled {

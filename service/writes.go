@@ -18,9 +18,12 @@ type write struct {
 	s *Service
 	job
 	msgID string
-	d     decided // its event, while it is being appended
-	reply api.CommandReply
-	err   error
+	// later leaves what a stored event spilled to keep (keep) for the
+	// command's end, off the log's goroutine: keepDue says it is due.
+	later, keepDue bool
+	d              decided // its event, while it is being appended
+	reply          api.CommandReply
+	err            error
 }
 
 // Decide decides the command, or answers it (a refusal, a retry the
@@ -40,9 +43,22 @@ func (w *write) Decide(ctx context.Context) (eventlog.Entry, bool) {
 func (w *write) Settle(ctx context.Context, r eventlog.Result, attempt int) bool {
 	w.reply, w.err = w.s.settleAppend(ctx, w.e, w.cmd, w.d, r)
 	w.d = decided{}
+	if r.Err == nil && !r.Duplicate && w.err == nil {
+		w.kept(ctx)
+	}
 	if !errors.Is(w.err, eventlog.ErrConflict) {
 		return false
 	}
 	w.err = w.s.retryConflict(ctx, w.e, attempt)
 	return w.err == nil
+}
+
+// kept keeps what the stored event spilled now, or notes it for the
+// command's end (later).
+func (w *write) kept(ctx context.Context) {
+	if !w.later {
+		w.s.keep(ctx, w.e)
+		return
+	}
+	w.keepDue = w.keepDue || w.s.keepDue(w.e)
 }
