@@ -3,15 +3,20 @@ package eventlog
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crosstalk-dev/crosstalk/events"
 )
 
 // AppendAsync appends e as Append would and calls done with what Append
-// would have returned, without waiting for JetStream's acknowledgement:
-// the caller's goroutine is free once e is signed and published.
+// would have returned, without waiting for JetStream's acknowledgement
+// or for its signature: e is signed in a batch with the appends queued
+// with it, by the caller that finds no batch being signed, which then
+// signs and publishes batch after batch until none is queued.
 //
 // done is called exactly once. An acknowledgement (stored, or a duplicate)
 // calls it on the goroutine that reads the log's acknowledgements, which
@@ -35,13 +40,17 @@ func (l *Log) AppendAsync(ctx context.Context, e Entry, done func(Result)) {
 		}()
 		return
 	}
-	a := &asyncAppend{log: l, e: e, header: l.sign(e), done: done}
+	a := &asyncAppend{log: l, e: e, done: done}
 	a.ctx, a.cancel = l.withDefaultTimeout(ctx)
 	if err := l.check(e); err != nil {
 		a.finish(Result{Err: err})
 		return
 	}
-	l.async.publish(a, message(e, l.spec.physical(e.Subject), a.header))
+	if l.signer == nil {
+		l.async.publish(a)
+		return
+	}
+	l.async.sign(a)
 }
 
 // asyncAppends are a log's appends in flight under AppendAsync, found by
@@ -55,6 +64,18 @@ type asyncAppends struct {
 
 	mu      sync.Mutex
 	pending map[*nats.Msg]*asyncAppend
+
+	// Signing in rounds: the caller that finds no round running signs
+	// and publishes every append queued meanwhile, round after round,
+	// until none is left; the others queue theirs and go. No caller
+	// waits for a signature, so none parks and is woken per append, as
+	// Append's callers are (groupSigner).
+	smu     sync.Mutex
+	queue   []*asyncAppend
+	spare   []*asyncAppend // the slice of the last round, reused
+	signing bool
+	signer  *events.Signer
+	leaves  []events.Leaf // scratch of the round in progress
 }
 
 // asyncAppend is one append in flight.
@@ -68,16 +89,64 @@ type asyncAppend struct {
 	stop   func() bool // unregisters the deadline (context.AfterFunc)
 }
 
-// newAsyncAppends returns the appends in flight on nc; its JetStream
-// context, whose acknowledgement handlers find them, is made on first use.
-func newAsyncAppends(nc *nats.Conn) *asyncAppends {
-	return &asyncAppends{nc: nc, pending: map[*nats.Msg]*asyncAppend{}}
+// newAsyncAppends returns the appends in flight on nc, signed by signer
+// unless it is nil; its JetStream context, whose acknowledgement handlers
+// find them, is made on first use.
+func newAsyncAppends(nc *nats.Conn, signer *events.Signer) *asyncAppends {
+	return &asyncAppends{nc: nc, signer: signer, pending: map[*nats.Msg]*asyncAppend{}}
 }
 
-// publish publishes msg for a. The deadline is registered before a is
-// pending and checked again after, so that a ctx ending at any point
+// sign queues a to be signed and published, and runs the rounds if none
+// is running.
+func (p *asyncAppends) sign(a *asyncAppend) {
+	p.smu.Lock()
+	p.queue = append(p.queue, a)
+	lead := !p.signing
+	p.signing = true
+	p.smu.Unlock()
+	if lead {
+		// Let the appenders already runnable join the first round: a
+		// round per append would sign each alone, an ed25519 signature
+		// each (groupSigner.sign does the same).
+		runtime.Gosched()
+		for p.round() {
+		}
+	}
+}
+
+// round signs the appends queued as one batch and publishes them; false
+// (and the rounds end) when none was queued.
+func (p *asyncAppends) round() bool {
+	p.smu.Lock()
+	if len(p.queue) == 0 {
+		p.signing = false
+		p.smu.Unlock()
+		return false
+	}
+	batch := p.queue
+	p.queue, p.spare = p.spare[:0], nil // two slices, never one
+	p.smu.Unlock()
+	p.leaves = p.leaves[:0]
+	for _, a := range batch {
+		p.leaves = append(p.leaves, events.Leaf{Subject: a.e.Subject, Data: a.e.Data})
+	}
+	for i, h := range p.signer.SignBatch(p.leaves) {
+		batch[i].header = h
+		p.publish(batch[i])
+	}
+	clear(p.leaves) // keep no event's bytes alive between rounds
+	clear(batch)
+	p.smu.Lock()
+	p.spare = batch[:0]
+	p.smu.Unlock()
+	return true
+}
+
+// publish publishes a, with its header. The deadline is registered before
+// a is pending and checked again after, so that a ctx ending at any point
 // settles a once: by the deadline's function, or right here.
-func (p *asyncAppends) publish(a *asyncAppend, msg *nats.Msg) {
+func (p *asyncAppends) publish(a *asyncAppend) {
+	msg := message(a.e, a.log.spec.physical(a.e.Subject), a.header)
 	js, err := p.context()
 	if err != nil {
 		a.finish(Result{Err: fmt.Errorf("append to %s: %w", a.e.Subject, err)})

@@ -183,7 +183,7 @@ func openLayoutAs(opts Options, n int, open func(streamSpec) (jetstream.Stream, 
 	}
 	var async *asyncAppends
 	if js != nil && js.Conn() != nil {
-		async = newAsyncAppends(js.Conn())
+		async = newAsyncAppends(js.Conn(), opts.Signer)
 	}
 	var parts []*Log
 	for _, s := range layout(n) {

@@ -85,7 +85,7 @@ func (m *Server) dispatch(lim *admission.Limiter, h AsyncHandler, quick Quick) f
 			m.inflight.Done()
 			return
 		}
-		m.runJob(func() { m.run(lim, ticket, h, p, perr, req) })
+		m.pool.run(func() { m.run(lim, ticket, h, p, perr, req) })
 	}
 }
 
@@ -115,45 +115,3 @@ func (m *Server) answerNow(quick Quick, p identity.Principal, req Request) bool 
 	return answered
 }
 
-// workerIdle is the tick at which a worker goroutine that ran no request
-// since the last one ends.
-const workerIdle = 5 * time.Second
-
-// runJob runs job on a worker goroutine that waits for one, or on a new
-// worker. Workers are reused because a new goroutine per request grew (and
-// copied) its stack again for every request, 8% of the command path's CPU.
-// Workers end once idle (see worker) or once the server's ctx is done.
-func (m *Server) runJob(job func()) {
-	select {
-	case m.jobs <- job:
-	default:
-		m.workers.Add(1)
-		go m.worker(job)
-	}
-}
-
-// worker runs job, then the jobs it is handed, until it has run none for
-// a whole tick of workerIdle (it ends idle for one to two of them) or ctx
-// is done. A tick, rather than an idle timer reset after every job, spares
-// each command a timer update.
-func (m *Server) worker(job func()) {
-	defer m.workers.Done()
-	idle := time.NewTicker(workerIdle)
-	defer idle.Stop()
-	for busy := false; ; {
-		if job != nil {
-			job()
-			job, busy = nil, true
-		}
-		select {
-		case job = <-m.jobs:
-		case <-idle.C:
-			if !busy {
-				return
-			}
-			busy = false
-		case <-m.ctx.Done():
-			return
-		}
-	}
-}

@@ -41,11 +41,10 @@ type Server struct {
 	endpoints []*endpoint
 	subs      []*nats.Subscription
 
-	// inflight counts the requests admitted and not yet answered, workers
-	// the worker goroutines; jobs hands a request to a waiting worker.
+	// inflight counts the requests admitted and not yet answered; pool
+	// runs them.
 	inflight sync.WaitGroup
-	workers  sync.WaitGroup
-	jobs     chan func()
+	pool     *workerPool
 	// nodeHeader is every reply's Crosstalk-Node header, shared and only
 	// read (header).
 	nodeHeader nats.Header
@@ -60,7 +59,7 @@ const queueGroup = "q"
 // shutdown drains instead of failing requests already accepted.
 func NewServer(ctx context.Context, cfg Config) *Server {
 	return &Server{cfg: cfg, id: nuid.Next(), started: time.Now().UTC(), ctx: ctx,
-		base: context.WithoutCancel(ctx), jobs: make(chan func()),
+		base: context.WithoutCancel(ctx), pool: &workerPool{ctx: ctx},
 		nodeHeader: nats.Header{api.NodeHeader: {cfg.NodeID}}}
 }
 
@@ -201,7 +200,7 @@ func (m *Server) stats() micro.Stats {
 func (m *Server) Stop() error {
 	err := m.Drain()
 	m.inflight.Wait()
-	m.workers.Wait()
+	m.pool.wait()
 	return err
 }
 

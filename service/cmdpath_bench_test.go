@@ -78,7 +78,7 @@ func benchCommandPathWith(b *testing.B, views, sealed bool) {
 	var wg sync.WaitGroup
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0, io0 := processCPU(), testkit.ProcessCounts()
 	for s := range clients * inFlight {
 		wg.Add(1)
 		go func() {
@@ -97,6 +97,10 @@ func benchCommandPathWith(b *testing.B, views, sealed bool) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+	reads, writes, switches := testkit.ProcessCounts().Per(io0, b.N)
+	b.ReportMetric(reads, "reads/op")
+	b.ReportMetric(writes, "writes/op")
+	b.ReportMetric(switches, "switches/op")
 }
 
 // processCPU is the CPU time (user and system) this process has used.

@@ -28,21 +28,30 @@ func BenchmarkCommandsNodeAgainstFloor(b *testing.B) {
 	}()
 	r := &runner{opts: opts, env: env, progress: silent{}}
 	var floor, node []float64
+	var floorWrites, nodeWrites float64
 	for range 3 {
+		c0 := testkit.ProcessCounts()
 		if err := r.occFloor(ctx, figRawOCC); err != nil {
 			b.Fatal(err)
 		}
-		floor = append(floor, cpuMicros(r.result.Figures[len(r.result.Figures)-1]))
+		f := r.result.Figures[len(r.result.Figures)-1]
+		floor = append(floor, cpuMicros(f))
+		_, floorWrites, _ = testkit.ProcessCounts().Per(c0, int(f.Count))
 		svc, err := r.commandsNode(nil)
 		if err != nil {
 			b.Fatal(err)
 		}
+		c0 = testkit.ProcessCounts()
 		if err := r.sendsBy(ctx, svc, figSendNode, "commands node"); err != nil {
 			b.Fatal(err)
 		}
-		node = append(node, cpuMicros(r.result.Figures[len(r.result.Figures)-1]))
+		f = r.result.Figures[len(r.result.Figures)-1]
+		node = append(node, cpuMicros(f))
+		_, nodeWrites, _ = testkit.ProcessCounts().Per(c0, int(f.Count))
 	}
 	b.Logf("floor cpu-µs/op %v, commands node %v", floor, node)
+	b.ReportMetric(floorWrites, "floor-writes/op")
+	b.ReportMetric(nodeWrites, "node-writes/op")
 	f, n := median(floor), median(node)
 	b.ReportMetric(f, "floor-cpu-µs/op")
 	b.ReportMetric(n, "node-cpu-µs/op")
