@@ -114,4 +114,3 @@ func (m *Server) answerNow(quick Quick, p identity.Principal, req Request) bool 
 	}
 	return answered
 }
-
