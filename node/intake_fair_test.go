@@ -17,6 +17,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/node/nodetest"
 )
 
 // fairBacklog is the flooding app's backlog: what a -race run affords in a
@@ -46,7 +47,7 @@ func TestIntakeFairUnderBacklog(t *testing.T) {
 	backlog := fairBacklog(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	opts, c := identityOptions(t)
+	opts, c := nodetest.IdentityOptions(t)
 	opts.Intake.AppLimit = int64(backlog)
 	opts.Roles = node.Roles{node.RoleCommands, node.RoleQueries, node.RoleCloser}
 	first, err := node.Start(ctx, opts)

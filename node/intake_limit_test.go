@@ -16,6 +16,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/node/nodetest"
 )
 
 // Under the generated configuration the node learns the apps from it and
@@ -26,7 +27,7 @@ func TestIntakeAppLimitUnderIdentities(t *testing.T) {
 	const limit = 50
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	opts, c := identityOptions(t)
+	opts, c := nodetest.IdentityOptions(t)
 	opts.Intake.AppLimit = limit
 	opts.Roles = node.Roles{node.RoleCommands, node.RoleQueries, node.RoleCloser} // messenger's commands wait, as behind a backlog
 	first, err := node.Start(ctx, opts)
