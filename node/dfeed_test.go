@@ -27,15 +27,7 @@ func TestNodeKeepsDurableFeedsForAppBackends(t *testing.T) {
 	defer cancel()
 	opts, c := nodetest.IdentityOptions(t)
 	opts.DurableFeeds = true
-	n, err := node.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = stop() }()
+	n := runNode(ctx, t, opts)
 	cr, _ := c.Lookup("instagram")
 	nc, err := nats.Connect(n.Conn().ConnectedUrl(), nats.UserInfo(cr.User, cr.Password), nats.CustomInboxPrefix(cr.InboxPrefix))
 	if err != nil {

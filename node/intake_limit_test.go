@@ -30,15 +30,8 @@ func TestIntakeAppLimitUnderIdentities(t *testing.T) {
 	opts, c := nodetest.IdentityOptions(t)
 	opts.Intake.AppLimit = limit
 	opts.Roles = node.Roles{node.RoleCommands, node.RoleQueries, node.RoleCloser} // messenger's commands wait, as behind a backlog
-	first, err := node.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := first.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := first
+	first := nodetest.Start(ctx, t, opts)
+	n := first.Node
 	url := n.Conn().ConnectedUrl()
 	js, _ := jetstream.New(n.Conn())
 	for _, app := range seed.Apps {
@@ -49,6 +42,7 @@ func TestIntakeAppLimitUnderIdentities(t *testing.T) {
 
 	messenger, _ := connectAs(t, url, c, "messenger")
 	mjs, _ := jetstream.New(messenger)
+	var err error
 	for i := 0; i <= limit && err == nil; i++ {
 		id := uuid.NewString()
 		_, err = mjs.Publish(ctx, api.IntakeSubject("messenger", "invented"+strconv.Itoa(i)), startBody(id),
@@ -64,7 +58,7 @@ func TestIntakeAppLimitUnderIdentities(t *testing.T) {
 	birdy, _ := connectAs(t, url, c, "thirdparty-birdychat")
 	id := uuid.NewString()
 	publishStart(ctx, t, birdy, "thirdparty-birdychat", id)
-	if err := stop(); err != nil {
+	if err := first.Halt(); err != nil {
 		t.Fatal(err)
 	}
 
