@@ -32,7 +32,7 @@ func TestBackupRestoresTheWholeNode(t *testing.T) {
 	want := first.texts(ctx, t, conv)
 
 	var shown []uint64
-	m, err := backup.Backup(ctx, first.n.Conn(), backup.Options{Dir: bdir, SigningKey: publicKey(t, dir),
+	m, err := backup.Backup(ctx, first.Node.Conn(), backup.Options{Dir: bdir, SigningKey: publicKey(t, dir),
 		Progress: func(done, total uint64) { shown = append(shown, done, total) }, Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestBackupRestoresTheWholeNode(t *testing.T) {
 	if pem, err := os.ReadFile(filepath.Join(bdir, backup.PublicKeyFile)); err != nil || string(pem) != m.SigningKey.PEM {
 		t.Errorf("%s: %v, %q", backup.PublicKeyFile, err, pem)
 	}
-	if err := first.halt(); err != nil {
+	if err := first.Halt(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -69,10 +69,7 @@ func TestBackupRestoresTheWholeNode(t *testing.T) {
 	if !errors.Is(err, keyring.ErrMasterKey) {
 		t.Fatalf("a node with another master key on the restored streams: %v, want keyring.ErrMasterKey", err)
 	}
-	restored := start(ctx, t, fresh.URL(), t.TempDir(), masterKey(dir), nil)
-	if got := restored.texts(ctx, t, conv); strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("the restored node reads %q; the backed-up one read %q", got, want)
-	}
+	readsAsBefore(ctx, t, fresh.URL(), dir, conv, want)
 }
 
 // checkManifest checks that m lists every stream crosstalk owns, with the
@@ -94,7 +91,7 @@ func checkManifest(ctx context.Context, t *testing.T, m backup.Manifest, l *live
 			t.Errorf("stream %s is empty in the backup: the story proves nothing about it", s.Name)
 		}
 	}
-	sum, err := audit.ChecksumStreams(ctx, l.n.Log(), nil)
+	sum, err := audit.ChecksumStreams(ctx, l.Node.Log(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

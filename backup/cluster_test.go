@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,15 +22,7 @@ func TestBackupOfAClusterRestoresIntoOneServer(t *testing.T) {
 	defer cancel()
 	cluster, dir, bdir := natstest.StartCluster(t, 3), t.TempDir(), filepath.Join(t.TempDir(), "backup")
 	first := start(ctx, t, cluster[0].URL(), dir, "", func(o *node.Options) { o.Replicas = 3 })
-	conv := first.history(ctx, t)
-	want := first.texts(ctx, t, conv)
-	m, err := backup.Backup(ctx, first.n.Conn(), backup.Options{Dir: bdir, Logger: testkit.Quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := first.halt(); err != nil {
-		t.Fatal(err)
-	}
+	conv, want, m := first.backUp(ctx, t, bdir)
 	if m.Cluster != "natstest" || m.Streams[0].Name != "CROSSTALK" || m.Streams[0].Config.Replicas != 3 {
 		t.Fatalf("manifest: cluster %q, first stream %s R%d; want natstest, CROSSTALK R3",
 			m.Cluster, m.Streams[0].Name, m.Streams[0].Config.Replicas)
@@ -39,7 +30,7 @@ func TestBackupOfAClusterRestoresIntoOneServer(t *testing.T) {
 
 	single := natstest.Start(t)
 	nc := single.Connect(t)
-	_, err = backup.Restore(ctx, nc, backup.RestoreOptions{Dir: bdir, Replicas: 3, Logger: testkit.Quiet()})
+	_, err := backup.Restore(ctx, nc, backup.RestoreOptions{Dir: bdir, Replicas: 3, Logger: testkit.Quiet()})
 	if !errors.Is(err, backup.ErrReplicas) {
 		t.Fatalf("--replicas 3 into a single server: %v, want %v", err, backup.ErrReplicas)
 	}
@@ -53,8 +44,5 @@ func TestBackupOfAClusterRestoresIntoOneServer(t *testing.T) {
 			t.Errorf("%s (R%d in the backup): restored R%d, %v", s.Name, s.Config.Replicas, r.Replicas[s.Name], err)
 		}
 	}
-	restored := start(ctx, t, single.URL(), t.TempDir(), masterKey(dir), nil)
-	if got := restored.texts(ctx, t, conv); strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("the restored node reads %q; the backed-up one read %q", got, want)
-	}
+	readsAsBefore(ctx, t, single.URL(), dir, conv, want)
 }

@@ -24,15 +24,7 @@ func TestBackupOfAPartitionedLog(t *testing.T) {
 	defer cancel()
 	srv, dir, bdir := natstest.Start(t), t.TempDir(), filepath.Join(t.TempDir(), "backup")
 	first := start(ctx, t, srv.URL(), dir, "", func(o *node.Options) { o.Partitions = 2 })
-	conv := first.history(ctx, t)
-	want := first.texts(ctx, t, conv)
-	m, err := backup.Backup(ctx, first.n.Conn(), backup.Options{Dir: bdir, Logger: testkit.Quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := first.halt(); err != nil {
-		t.Fatal(err)
-	}
+	conv, want, m := first.backUp(ctx, t, bdir)
 	if got := strings.Join(m.Log, " "); got != "CROSSTALK_P0 CROSSTALK_P1 CROSSTALK_POLICY" || len(m.Checksum.Streams) != 3 {
 		t.Fatalf("the log in the manifest: %s, %d sums", got, len(m.Checksum.Streams))
 	}
@@ -41,10 +33,7 @@ func TestBackupOfAPartitionedLog(t *testing.T) {
 	if err != nil || r.Checksum.Hex != m.Checksum.Hex {
 		t.Fatalf("restore: %v, sum %s; the backup's %s", err, r.Checksum.Hex, m.Checksum.Hex)
 	}
-	restored := start(ctx, t, fresh.URL(), t.TempDir(), masterKey(dir), nil)
-	if got := restored.texts(ctx, t, conv); strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("the restored node reads %q; the backed-up one read %q", got, want)
-	}
+	readsAsBefore(ctx, t, fresh.URL(), dir, conv, want)
 }
 
 // A restore whose log does not sum to the manifest's checksum (here a
@@ -56,14 +45,14 @@ func TestRestoreChecksMismatchAndManifest(t *testing.T) {
 	srv, bdir := natstest.Start(t), filepath.Join(t.TempDir(), "backup")
 	first := start(ctx, t, srv.URL(), t.TempDir(), "", nil)
 	first.history(ctx, t)
-	m, err := backup.Backup(ctx, first.n.Conn(), backup.Options{Dir: bdir, Logger: testkit.Quiet()})
+	m, err := backup.Backup(ctx, first.Node.Conn(), backup.Options{Dir: bdir, Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := backup.Backup(ctx, first.n.Conn(), backup.Options{Dir: bdir}); !errors.Is(err, backup.ErrExists) {
+	if _, err := backup.Backup(ctx, first.Node.Conn(), backup.Options{Dir: bdir}); !errors.Is(err, backup.ErrExists) {
 		t.Fatalf("a backup into a backup: %v, want %v", err, backup.ErrExists)
 	}
-	if err := first.halt(); err != nil {
+	if err := first.Halt(); err != nil {
 		t.Fatal(err)
 	}
 	real := m.Checksum.Hex

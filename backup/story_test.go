@@ -14,19 +14,15 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/backup"
-	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/node/nodetest"
 	"github.com/crosstalk-dev/crosstalk/service"
 )
 
 // live is a node serving on a NATS server for one step of a story.
-type live struct {
-	n    *node.Node
-	c    *client.Client
-	stop func() error
-}
+type live struct{ *nodetest.Live }
 
 // start runs a node on url with its data in dir (the master key: key, or
 // dir's own when ""), snapshotting conversations every 2 events so that
@@ -38,37 +34,7 @@ func start(ctx context.Context, t *testing.T, url, dir, key string, edit func(*n
 	if edit != nil {
 		edit(&o)
 	}
-	n, err := node.Start(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &live{n: n, c: client.New(n.Conn()), stop: stop}
-	t.Cleanup(func() { _ = l.halt() })
-	return l
-}
-
-// halt stops the node once; later calls do nothing.
-func (l *live) halt() error {
-	if l.stop == nil {
-		return nil
-	}
-	stop := l.stop
-	l.stop = nil
-	return stop()
-}
-
-func (l *live) command(ctx context.Context, t *testing.T, action string, body map[string]any) api.CommandReply {
-	t.Helper()
-	body["command_id"] = uuid.NewString()
-	r, err := l.c.Command(ctx, "instagram", action, body)
-	if err != nil {
-		t.Fatalf("%s: %v", action, err)
-	}
-	return r
+	return &live{nodetest.Start(ctx, t, o)}
 }
 
 // history writes the story a backup must keep: a conversation of sealed
@@ -77,18 +43,18 @@ func (l *live) command(ctx context.Context, t *testing.T, action string, body ma
 // returns the conversation.
 func (l *live) history(ctx context.Context, t *testing.T) string {
 	t.Helper()
-	conv := l.command(ctx, t, "conversation.start", map[string]any{"actor": "instagram:ann",
+	conv := l.Command(ctx, t, "conversation.start", map[string]any{"actor": "instagram:ann",
 		"participants": []string{"instagram:bob"}}).ConversationID
 	for i, text := range []string{"ann one", "bob one", "ann two", "bob two"} {
 		actor := []string{"instagram:ann", "instagram:bob"}[i%2]
-		l.command(ctx, t, "message.send", map[string]any{"actor": actor, "conversation_id": conv, "text": text})
+		l.Command(ctx, t, "message.send", map[string]any{"actor": actor, "conversation_id": conv, "text": text})
 	}
-	_, err := l.c.Command(ctx, "instagram", "message.send", map[string]any{"command_id": uuid.NewString(),
+	_, err := l.Client.Command(ctx, "instagram", "message.send", map[string]any{"command_id": uuid.NewString(),
 		"actor": "instagram:carol", "conversation_id": conv, "text": "not a participant"})
 	if err == nil {
 		t.Fatal("carol's send was accepted: the story needs a refused command")
 	}
-	js, err := jetstream.New(l.n.Conn())
+	js, err := jetstream.New(l.Node.Conn())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,30 +76,36 @@ func (l *live) history(ctx context.Context, t *testing.T) string {
 	return conv
 }
 
-// texts is what bob reads of conv once the views hold the whole log: each
-// message's text, or its erasure's reason.
+// texts is what bob reads of conv once the views hold the whole log.
 func (l *live) texts(ctx context.Context, t *testing.T, conv string) []string {
 	t.Helper()
-	last, err := l.n.Log().LastSeqs(ctx)
-	if err == nil {
-		err = l.n.Store().WaitForAll(ctx, last)
-	}
-	var page api.MessagePage
-	if err == nil {
-		err = l.c.Query(ctx, "messages", api.MessagesQuery{ConversationID: conv, Viewer: "instagram:bob"}, &page)
-	}
+	return l.Texts(ctx, t, conv, "instagram:bob")
+}
+
+// backUp writes the history, backs it up into bdir and halts the node; it
+// returns the conversation and what bob read of it before the backup.
+func (l *live) backUp(ctx context.Context, t *testing.T, bdir string) (conv string, want []string, m backup.Manifest) {
+	t.Helper()
+	conv = l.history(ctx, t)
+	want = l.texts(ctx, t, conv)
+	m, err := backup.Backup(ctx, l.Node.Conn(), backup.Options{Dir: bdir, Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, m := range page.Items {
-		if m.Erased != nil {
-			out = append(out, "erased:"+m.Erased.Reason)
-			continue
-		}
-		out = append(out, m.Text)
+	if err := l.Halt(); err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return conv, want, m
+}
+
+// readsAsBefore starts a node on url with dir's master key and a fresh
+// directory, and checks that bob reads conv there as want.
+func readsAsBefore(ctx context.Context, t *testing.T, url, dir, conv string, want []string) {
+	t.Helper()
+	restored := start(ctx, t, url, t.TempDir(), masterKey(dir), nil)
+	if got := restored.texts(ctx, t, conv); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("the restored node reads %q; the backed-up one read %q", got, want)
+	}
 }
 
 // publicKey is the public half of the signing key in a node's data dir.

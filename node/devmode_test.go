@@ -17,6 +17,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/node/nodetest"
 )
 
 // Credentials anywhere are credentials (issue 21, finding 5): a user and
@@ -56,22 +57,15 @@ func TestCredentialsAnywhereLeaveDevelopmentMode(t *testing.T) {
 func TestURLCredentialsEnforceIdentities(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	c, err := natsconf.Generate(seed.Apps, seed.SampleUsers, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WriteDir(filepath.Join(dir, "auth"), "127.0.0.1:4222"); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "auth", natsconf.ConfFile)
-	srv := startConfigured(t, conf, filepath.Join(dir, "js"))
+	opts, c := nodetest.IdentityOptions(t)
+	conf := opts.NatsConfig
+	srv := startConfigured(t, conf, filepath.Join(t.TempDir(), "js"))
 	svc, err := natsconf.ServiceCredential(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := srv.Addr().String()[strings.LastIndex(srv.Addr().String(), ":")+1:]
-	n := runNode(ctx, t, node.Options{Dir: filepath.Join(dir, "data"), Logger: testkit.Quiet(),
+	n := runNode(ctx, t, node.Options{Dir: opts.Dir, Logger: testkit.Quiet(),
 		NatsURL: fmt.Sprintf("nats://%s:%s@127.0.0.1:%s", svc.User, svc.Password, port)})
 	alice, _ := connectAs(t, n.Conn().ConnectedUrl(), c, string(seed.Alice))
 	_, err = client.New(alice).Command(ctx, "instagram", api.ActionPresenceSet,

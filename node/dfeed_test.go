@@ -3,7 +3,6 @@ package node_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -16,8 +15,8 @@ import (
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
-	"github.com/crosstalk-dev/crosstalk/natsconf"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/node/nodetest"
 )
 
 // Under an identity configuration a node keeps each app's durable feed and
@@ -26,24 +25,9 @@ import (
 func TestNodeKeepsDurableFeedsForAppBackends(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	dir := t.TempDir()
-	c, err := natsconf.Generate(seed.Apps, seed.SampleUsers, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WriteDir(filepath.Join(dir, "auth"), "127.0.0.1:4222"); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Start(ctx, node.Options{Dir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0", Logger: testkit.Quiet(),
-		NatsConfig: filepath.Join(dir, "auth", natsconf.ConfFile), DurableFeeds: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = stop() }()
+	opts, c := nodetest.IdentityOptions(t)
+	opts.DurableFeeds = true
+	n := runNode(ctx, t, opts)
 	cr, _ := c.Lookup("instagram")
 	nc, err := nats.Connect(n.Conn().ConnectedUrl(), nats.UserInfo(cr.User, cr.Password), nats.CustomInboxPrefix(cr.InboxPrefix))
 	if err != nil {

@@ -12,41 +12,27 @@ import (
 
 	"github.com/crosstalk-dev/crosstalk/api"
 	"github.com/crosstalk-dev/crosstalk/audit"
-	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/events"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/keyring"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/node/nodetest"
 )
 
 // erasureNode is a node on dir with two accounts in one conversation.
 type erasureNode struct {
-	n    *node.Node
-	c    *client.Client
+	*nodetest.Live
 	last api.Position // the last command's position
-	stop func() error
 }
 
 func startErasureNode(ctx context.Context, t *testing.T, dir string) *erasureNode {
 	t.Helper()
-	n, err := node.Start(ctx, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &erasureNode{n: n, c: client.New(n.Conn()), stop: stop}
+	return &erasureNode{Live: nodetest.Start(ctx, t, node.Options{Dir: dir, Listen: "127.0.0.1:0", Logger: testkit.Quiet()})}
 }
 
 func (e *erasureNode) command(ctx context.Context, t *testing.T, action string, body map[string]any) api.CommandReply {
 	t.Helper()
-	body["command_id"] = uuid.NewString()
-	r, err := e.c.Command(ctx, "instagram", action, body)
-	if err != nil {
-		t.Fatalf("%s: %v", action, err)
-	}
+	r := e.Command(ctx, t, action, body)
 	e.last = r.Position
 	return r
 }
@@ -57,7 +43,7 @@ func (e *erasureNode) position(context.Context, *testing.T) api.Position { retur
 // checksum is the running node's audit checksum up to seq.
 func (e *erasureNode) checksum(ctx context.Context, t *testing.T, seq uint64) string {
 	t.Helper()
-	sum, err := audit.Checksum(ctx, e.n.Log(), seq)
+	sum, err := audit.Checksum(ctx, e.Node.Log(), seq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +53,7 @@ func (e *erasureNode) checksum(ctx context.Context, t *testing.T, seq uint64) st
 // sealedAt is the sealed text of the message.sent at seq.
 func (e *erasureNode) sealedAt(ctx context.Context, t *testing.T, seq uint64) (events.Event, events.MessageSentData) {
 	t.Helper()
-	m, err := e.n.Log().Get(ctx, seq)
+	m, err := e.Node.Log().Get(ctx, seq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +73,7 @@ func (e *erasureNode) sealedAt(ctx context.Context, t *testing.T, seq uint64) (e
 // name scopes' subjects, hashes, which stay in the stream's subject index.
 func keyRecords(ctx context.Context, t *testing.T, e *erasureNode) map[uint64][]byte {
 	t.Helper()
-	js, err := jetstream.New(e.n.Conn())
+	js, err := jetstream.New(e.Node.Conn())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +141,7 @@ func TestAccountErasureLeavesNothingUnderTheDataDirectory(t *testing.T) {
 	_, sealed := e.sealedAt(ctx, t, last.StreamSeq)
 	e.command(ctx, t, "message.send", map[string]any{"actor": "instagram:bob",
 		"conversation_id": start.ConversationID, "text": "bob keeps this"})
-	tree, err := e.n.Keys().Tree(ctx, keyring.Scope{Account: "instagram:ann", Conversation: start.ConversationID})
+	tree, err := e.Node.Keys().Tree(ctx, keyring.Scope{Account: "instagram:ann", Conversation: start.ConversationID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,12 +150,12 @@ func TestAccountErasureLeavesNothingUnderTheDataDirectory(t *testing.T) {
 	before := keyRecords(ctx, t, e)
 	beforeSum := e.checksum(ctx, t, last.StreamSeq)
 	e.command(ctx, t, "account.erase", map[string]any{"actor": "instagram:ann"})
-	if _, err := e.n.Keys().Open(ctx, keyring.Scope{Account: "instagram:ann", Conversation: start.ConversationID},
+	if _, err := e.Node.Keys().Open(ctx, keyring.Scope{Account: "instagram:ann", Conversation: start.ConversationID},
 		nil, sealed.Sealed); !errors.Is(err, keyring.ErrErased) {
 		t.Fatalf("the erased account's message opens: %v", err)
 	}
 	after := keyRecords(ctx, t, e)
-	if err := e.stop(); err != nil {
+	if err := e.Halt(); err != nil {
 		t.Fatal(err)
 	}
 	for what, b := range map[string][]byte{"the sentinel": []byte(sentinel), "the erased tree unwrapped": rawTree, "a leaf key": leafKey[:]} {
@@ -226,7 +212,7 @@ func TestUnsendLeavesNothingOfItsMessage(t *testing.T) {
 	e.command(ctx, t, "message.unsend", map[string]any{"actor": "instagram:ann",
 		"conversation_id": start.ConversationID, "message_id": sent[1].MessageID})
 	var page api.MessagePage
-	if err := e.c.Query(ctx, "messages", api.MessagesQuery{ConversationID: start.ConversationID, Viewer: "instagram:bob",
+	if err := e.Client.Query(ctx, "messages", api.MessagesQuery{ConversationID: start.ConversationID, Viewer: "instagram:bob",
 		QueryBase: api.QueryBase{After: e.position(ctx, t)}}, &page); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +221,7 @@ func TestUnsendLeavesNothingOfItsMessage(t *testing.T) {
 		t.Fatalf("messages after the unsend: %+v", page.Items)
 	}
 	after := keyRecords(ctx, t, e)
-	if err := e.stop(); err != nil {
+	if err := e.Halt(); err != nil {
 		t.Fatal(err)
 	}
 	if testkit.OnDisk(t, dir, []byte(sentinel)) {
@@ -258,7 +244,7 @@ func TestHistoryWrittenBeforeSealingReadsAsStored(t *testing.T) {
 	dir := t.TempDir()
 	e := startErasureNode(ctx, t, dir)
 	start := e.command(ctx, t, "conversation.start", map[string]any{"actor": "instagram:ann", "participants": []string{"instagram:bob"}})
-	first, err := e.n.Log().Get(ctx, start.StreamSeq)
+	first, err := e.Node.Log().Get(ctx, start.StreamSeq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,17 +258,17 @@ func TestHistoryWrittenBeforeSealingReadsAsStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq, _, err := e.n.Log().Append(ctx, events.ConversationSubject(start.ConversationID), start.StreamSeq, "", data)
+	seq, _, err := e.Node.Log().Append(ctx, events.ConversationSubject(start.ConversationID), start.StreamSeq, "", data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	read := func() api.MessageView {
 		t.Helper()
-		if err := e.n.Store().WaitFor(ctx, seq); err != nil {
+		if err := e.Node.Store().WaitFor(ctx, seq); err != nil {
 			t.Fatal(err)
 		}
 		var page api.MessagePage
-		if err := e.c.Query(ctx, "messages", api.MessagesQuery{ConversationID: start.ConversationID, Viewer: "instagram:bob",
+		if err := e.Client.Query(ctx, "messages", api.MessagesQuery{ConversationID: start.ConversationID, Viewer: "instagram:bob",
 			QueryBase: api.QueryBase{After: e.last}}, &page); err != nil || len(page.Items) != 1 {
 			t.Fatalf("messages: %+v, %v", page, err)
 		}
@@ -295,10 +281,10 @@ func TestHistoryWrittenBeforeSealingReadsAsStored(t *testing.T) {
 	if m := read(); m.Text != "" || m.Erased == nil || m.Erased.Reason != api.ErasedAccount {
 		t.Fatalf("after its account's erasure: %+v", m)
 	}
-	if stored, err := e.n.Log().Get(ctx, seq); err != nil || !strings.Contains(string(stored.Data), "written in clear") {
+	if stored, err := e.Node.Log().Get(ctx, seq); err != nil || !strings.Contains(string(stored.Data), "written in clear") {
 		t.Fatalf("the log keeps what was written in clear: %v", err)
 	}
-	if err := e.stop(); err != nil {
+	if err := e.Halt(); err != nil {
 		t.Fatal(err)
 	}
 }

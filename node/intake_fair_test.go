@@ -17,6 +17,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/client"
 	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/node/nodetest"
 )
 
 // fairBacklog is the flooding app's backlog: what a -race run affords in a
@@ -46,27 +47,20 @@ func TestIntakeFairUnderBacklog(t *testing.T) {
 	backlog := fairBacklog(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	opts, c := identityOptions(t)
+	opts, c := nodetest.IdentityOptions(t)
 	opts.Intake.AppLimit = int64(backlog)
 	opts.Roles = node.Roles{node.RoleCommands, node.RoleQueries, node.RoleCloser}
-	first, err := node.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := first.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	messenger, _ := connectAs(t, first.Conn().ConnectedUrl(), c, "messenger")
+	first := nodetest.Start(ctx, t, opts)
+	messenger, _ := connectAs(t, first.Node.Conn().ConnectedUrl(), c, "messenger")
 	flood(ctx, t, messenger, backlog)
 	js, _ := jetstream.New(messenger)
 	if _, err := js.Publish(ctx, api.IntakeSubject("messenger", api.ActionConversationStart), startBody(uuid.NewString()),
 		jetstream.WithRetryAttempts(0)); err == nil {
 		t.Errorf("messenger published beyond its intake limit of %d", backlog)
 	}
-	birdy, _ := connectAs(t, first.Conn().ConnectedUrl(), c, "thirdparty-birdychat")
+	birdy, _ := connectAs(t, first.Node.Conn().ConnectedUrl(), c, "thirdparty-birdychat")
 	publishStart(ctx, t, birdy, "thirdparty-birdychat", uuid.NewString())
-	if err := stop(); err != nil {
+	if err := first.Halt(); err != nil {
 		t.Fatal(err)
 	}
 

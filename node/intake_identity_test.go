@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,10 +13,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/internal/seed"
-	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/node/nodetest"
 )
 
 // Under a generated identity configuration an app's backend publishes to
@@ -27,8 +25,7 @@ import (
 func TestIntakeUnderIdentities(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	n, c := startWithIdentities(ctx, t)
-	url := n.Conn().ConnectedUrl()
+	url, c := startWithIdentities(ctx, t)
 	insta, instaErrs := connectAs(t, url, c, "instagram")
 
 	outcomes, err := insta.SubscribeSync(api.OutcomeSubject("instagram"))
@@ -95,27 +92,12 @@ func TestIntakeUnderIdentities(t *testing.T) {
 }
 
 // startWithIdentities starts a node under a generated configuration of the
-// seed's apps and stops it when the test ends.
-func startWithIdentities(ctx context.Context, t *testing.T) (*node.Node, natsconf.Config) {
+// seed's apps and stops it when the test ends. It returns the URL its
+// clients connect to and the configuration's credentials.
+func startWithIdentities(ctx context.Context, t *testing.T) (url string, c natsconf.Config) {
 	t.Helper()
-	opts, c := identityOptions(t)
-	return runNode(ctx, t, opts), c
-}
-
-// identityOptions are the options of a node under a generated
-// configuration of the seed's apps, in a directory of the test's.
-func identityOptions(t *testing.T) (node.Options, natsconf.Config) {
-	t.Helper()
-	dir := t.TempDir()
-	c, err := natsconf.Generate(seed.Apps, seed.SampleUsers, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WriteDir(filepath.Join(dir, "auth"), "127.0.0.1:4222"); err != nil {
-		t.Fatal(err)
-	}
-	return node.Options{Dir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0",
-		Logger: testkit.Quiet(), NatsConfig: filepath.Join(dir, "auth", natsconf.ConfFile)}, c
+	opts, c := nodetest.IdentityOptions(t)
+	return runNode(ctx, t, opts).Conn().ConnectedUrl(), c
 }
 
 // connectAs connects as principal; the channel receives the connection's

@@ -16,6 +16,7 @@ import (
 	"github.com/crosstalk-dev/crosstalk/intake"
 	"github.com/crosstalk-dev/crosstalk/internal/seed"
 	"github.com/crosstalk-dev/crosstalk/node"
+	"github.com/crosstalk-dev/crosstalk/node/nodetest"
 )
 
 // Under the generated configuration the node learns the apps from it and
@@ -26,18 +27,11 @@ func TestIntakeAppLimitUnderIdentities(t *testing.T) {
 	const limit = 50
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	opts, c := identityOptions(t)
+	opts, c := nodetest.IdentityOptions(t)
 	opts.Intake.AppLimit = limit
 	opts.Roles = node.Roles{node.RoleCommands, node.RoleQueries, node.RoleCloser} // messenger's commands wait, as behind a backlog
-	first, err := node.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := first.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := first
+	first := nodetest.Start(ctx, t, opts)
+	n := first.Node
 	url := n.Conn().ConnectedUrl()
 	js, _ := jetstream.New(n.Conn())
 	for _, app := range seed.Apps {
@@ -48,6 +42,7 @@ func TestIntakeAppLimitUnderIdentities(t *testing.T) {
 
 	messenger, _ := connectAs(t, url, c, "messenger")
 	mjs, _ := jetstream.New(messenger)
+	var err error
 	for i := 0; i <= limit && err == nil; i++ {
 		id := uuid.NewString()
 		_, err = mjs.Publish(ctx, api.IntakeSubject("messenger", "invented"+strconv.Itoa(i)), startBody(id),
@@ -63,7 +58,7 @@ func TestIntakeAppLimitUnderIdentities(t *testing.T) {
 	birdy, _ := connectAs(t, url, c, "thirdparty-birdychat")
 	id := uuid.NewString()
 	publishStart(ctx, t, birdy, "thirdparty-birdychat", id)
-	if err := stop(); err != nil {
+	if err := first.Halt(); err != nil {
 		t.Fatal(err)
 	}
 

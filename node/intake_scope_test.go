@@ -23,8 +23,7 @@ import (
 func TestCommandIDsArePerApp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	n, c := startWithIdentities(ctx, t)
-	url := n.Conn().ConnectedUrl()
+	url, c := startWithIdentities(ctx, t)
 	insta, _ := connectAs(t, url, c, "instagram")
 	messenger, _ := connectAs(t, url, c, "messenger")
 	id := uuid.NewString()

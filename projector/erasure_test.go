@@ -26,6 +26,16 @@ func newSealedFeed(t testing.TB) *sealedFeed {
 	return &sealedFeed{feed: newFeed(t), keys: sealtest.New(), index: map[string]uint32{}, count: map[string]uint32{}}
 }
 
+// newSealedConversation is a sealed feed whose policies are published and
+// whose conversation c1, of alice and carol, is started: where each story
+// of this file begins.
+func newSealedConversation(t testing.TB) *sealedFeed {
+	f := newSealedFeed(t)
+	f.seedPolicies()
+	f.start("c1", alice, carol)
+	return f
+}
+
 // sealed appends an event of typ whose payload mk makes with the sealed
 // value of text by account (in a conversation), bound to the event's id.
 func (f *sealedFeed) sealed(conv, msgID string, by events.Account, typ events.Type, text string, mk func(sealed string) any) {
@@ -84,13 +94,22 @@ func messagesOf(t *testing.T, s *Store, o Opener, conv string, viewer events.Acc
 	return out
 }
 
+// inboxOf is viewer's inbox, its texts opened by o, as the query answers
+// it in JSON; an error fails the test.
+func inboxOf(t *testing.T, s *Store, o Opener, viewer events.Account) string {
+	t.Helper()
+	inbox, err := s.AppendOpenedInboxJSON(context.Background(), o, nil, viewer, Page{})
+	if err != nil {
+		t.Fatalf("inbox of %s: %v", viewer, err)
+	}
+	return string(inbox)
+}
+
 // The store holds what the events carry, sealed: no plaintext under any
 // key, hist/ included; a query with the keys answers with the text, the
 // edit and the reactions opened, and one without shows the sealed values.
 func TestViewsHoldSealedValuesAndQueriesOpenThem(t *testing.T) {
-	f := newSealedFeed(t)
-	f.seedPolicies()
-	f.start("c1", alice, carol)
+	f := newSealedConversation(t)
 	f.sendSealed("c1", "m1", alice, "plaintext-one")
 	f.sendSealed("c1", "m2", alice, "plaintext-two")
 	f.editSealed("c1", "m2", alice, "plaintext-edit")
@@ -118,9 +137,8 @@ func TestViewsHoldSealedValuesAndQueriesOpenThem(t *testing.T) {
 			t.Errorf("without keys %s shows %q, want its sealed value", m.MessageID, m.Text)
 		}
 	}
-	inbox, err := s.AppendOpenedInboxJSON(context.Background(), f.keys, nil, alice, Page{})
-	if err != nil || !strings.Contains(string(inbox), `"text":"written in clear"`) {
-		t.Fatalf("inbox = %s, %v", inbox, err)
+	if inbox := inboxOf(t, s, f.keys, alice); !strings.Contains(inbox, `"text":"written in clear"`) {
+		t.Fatalf("inbox = %s", inbox)
 	}
 }
 
@@ -129,9 +147,7 @@ func TestViewsHoldSealedValuesAndQueriesOpenThem(t *testing.T) {
 // expired with the policy's version, and a value whose key is gone with
 // no event saying why.
 func TestErasedItemsShowErased(t *testing.T) {
-	f := newSealedFeed(t)
-	f.seedPolicies()
-	f.start("c1", alice, carol)
+	f := newSealedConversation(t)
 	f.sendSealed("c1", "m1", alice, "one")
 	f.sendSealed("c1", "m2", carol, "two")
 	f.reactSealed("c1", "m2", alice, "+1")
@@ -163,26 +179,22 @@ func TestErasedItemsShowErased(t *testing.T) {
 	if m := got["m3"]; m.Text != "three" || m.Erased != nil || len(m.Reactions) != 0 {
 		t.Errorf("m3 = %+v", m)
 	}
-	inbox, err := s.AppendOpenedInboxJSON(context.Background(), f.keys, nil, alice, Page{})
-	if err != nil || !strings.Contains(string(inbox), `"reason":"key_erased"`) {
-		t.Fatalf("inbox = %s, %v", inbox, err)
+	if inbox := inboxOf(t, s, f.keys, alice); !strings.Contains(inbox, `"reason":"key_erased"`) {
+		t.Fatalf("inbox = %s", inbox)
 	}
 }
 
 // An account's erasure marks the previews of its conversations in every
 // participant's inbox.
 func TestAccountErasureMarksPreviews(t *testing.T) {
-	f := newSealedFeed(t)
-	f.seedPolicies()
-	f.start("c1", alice, carol)
+	f := newSealedConversation(t)
 	f.sendSealed("c1", "m1", alice, "last words")
 	s := openStore(t)
 	mustApply(t, s, f.take())
 	f.eraseAccount(alice, string(alice))
 	mustApply(t, s, f.take())
-	inbox, err := s.AppendOpenedInboxJSON(context.Background(), f.keys, nil, carol, Page{})
-	if err != nil || !strings.Contains(string(inbox), `"text":"","erased":{`) || !strings.Contains(string(inbox), `"reason":"account_erased"`) {
-		t.Fatalf("inbox = %s, %v", inbox, err)
+	if inbox := inboxOf(t, s, f.keys, carol); !strings.Contains(inbox, `"text":"","erased":{`) || !strings.Contains(inbox, `"reason":"account_erased"`) {
+		t.Fatalf("inbox = %s", inbox)
 	}
 }
 
@@ -190,9 +202,7 @@ func TestAccountErasureMarksPreviews(t *testing.T) {
 // checksum of the live one that applied them one by one: the views
 // record erasures as the events say, nothing of the keys.
 func TestRebuildAfterErasureHasTheLiveChecksum(t *testing.T) {
-	f := newSealedFeed(t)
-	f.seedPolicies()
-	f.start("c1", alice, carol)
+	f := newSealedConversation(t)
 	f.sendSealed("c1", "m1", alice, "one")
 	f.sendSealed("c1", "m2", carol, "two")
 	f.reactSealed("c1", "m2", alice, "+1")
@@ -219,12 +229,10 @@ func TestRebuildAfterErasureHasTheLiveChecksum(t *testing.T) {
 // The feeds publish the text and reaction opened; a value whose key is
 // gone is published without it, marked erased, never as its ciphertext.
 func TestFeedsPublishOpenedOrErased(t *testing.T) {
-	f := newSealedFeed(t)
+	f := newSealedConversation(t)
 	pub := &notes{}
 	s := openStoreWith(t, Options{Dir: t.TempDir(), Logger: testkit.Quiet(), Feeds: pub, Opener: f.keys,
 		Now: func() time.Time { return beforeV2 }})
-	f.seedPolicies()
-	f.start("c1", alice, carol)
 	f.sendSealed("c1", "m1", alice, "hello")
 	f.reactSealed("c1", "m1", carol, "+1")
 	f.sendSealed("c1", "m2", alice, "gone")

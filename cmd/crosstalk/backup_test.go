@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/crosstalk-dev/crosstalk/internal/natstest"
-	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 )
 
@@ -61,19 +60,16 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 func TestBackupUnderIdentities(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	addr := testkit.FreeAddr(t)
-	authDir, c := runAuthInit(t, addr)
-	url, stop := serveWith(t, addr, "--data", t.TempDir(), "--nats-config", filepath.Join(authDir, natsconf.ConfFile))
+	url, c, stop := serveUnderIdentities(t, "--data", t.TempDir())
 	defer stop()
-	svc, _ := c.Lookup(natsconf.PrincipalService)
 	aud, _ := c.Lookup(natsconf.PrincipalAuditor)
-	out, errOut, err := runCLI(ctx, "backup", filepath.Join(t.TempDir(), "b"), "--nats-url", url,
-		"--user", svc.User, "--password", svc.Password, "--inbox-prefix", svc.InboxPrefix)
+	out, errOut, err := runCLI(ctx, append([]string{"backup", filepath.Join(t.TempDir(), "b"), "--nats-url", url},
+		credFlags(t, c, natsconf.PrincipalService)...)...)
 	if err != nil || !strings.Contains(out, "log checksum: sha256 ") {
 		t.Fatalf("backup as the service: %v\n%s%s", err, out, errOut)
 	}
-	_, _, err = runCLI(ctx, "backup", filepath.Join(t.TempDir(), "b"), "--nats-url", url,
-		"--user", aud.User, "--password", aud.Password, "--inbox-prefix", aud.InboxPrefix)
+	_, _, err = runCLI(ctx, append([]string{"backup", filepath.Join(t.TempDir(), "b"), "--nats-url", url},
+		credFlags(t, c, natsconf.PrincipalAuditor)...)...)
 	if err == nil || !strings.Contains(err.Error(), "Permissions Violation") || !strings.Contains(err.Error(), "as user "+aud.User) {
 		t.Fatalf("backup as the auditor: %v; want the permissions violation, naming the user", err)
 	}

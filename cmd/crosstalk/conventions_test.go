@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 )
 
@@ -38,13 +37,9 @@ func saveNatsContext(t *testing.T, name string, ctx map[string]string) {
 func TestNatsConventionsAndRefusalsAtOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	addr := testkit.FreeAddr(t)
-	authDir, c := runAuthInit(t, addr)
-	url, stop := serveWith(t, addr, "--data", t.TempDir(), "--nats-config", filepath.Join(authDir, natsconf.ConfFile))
+	url, c, stop := serveUnderIdentities(t, "--data", t.TempDir())
 	defer stop()
 	admin, _ := c.Lookup(natsconf.PrincipalAdmin)
-	aud, _ := c.Lookup(natsconf.PrincipalAuditor)
-	app, _ := c.Lookup("instagram")
 	saveNatsContext(t, "crosstalk-admin", map[string]string{"url": url, "user": admin.User, "password": admin.Password, "inbox_prefix": admin.InboxPrefix})
 	v1 := filepath.Join("..", "..", "docs", "policies", "v1-2020-cross-app.json")
 	if out, errOut, err := runCLI(ctx, "policy", "publish", v1, "--context", "crosstalk-admin"); err != nil {
@@ -56,7 +51,7 @@ func TestNatsConventionsAndRefusalsAtOnce(t *testing.T) {
 	}
 	t.Setenv("NATS_CONTEXT", "")
 	t.Setenv("NATS_URL", url)
-	asAuditor := []string{"--user", aud.User, "--password", aud.Password, "--inbox-prefix", aud.InboxPrefix}
+	asAuditor := credFlags(t, c, natsconf.PrincipalAuditor)
 	if out, errOut, err := runCLI(ctx, append([]string{"audit", "checksum"}, asAuditor...)...); err != nil || !strings.Contains(out, "sha256") {
 		t.Fatalf("audit checksum with $NATS_URL and no --data: %v\n%s%s", err, out, errOut)
 	}
@@ -64,7 +59,7 @@ func TestNatsConventionsAndRefusalsAtOnce(t *testing.T) {
 		who  string
 		args []string
 	}{
-		{"an app", []string{"policy", "publish", v1, "--user", app.User, "--password", app.Password, "--inbox-prefix", app.InboxPrefix}},
+		{"an app", append([]string{"policy", "publish", v1}, credFlags(t, c, "instagram")...)},
 		{"the auditor", append([]string{"policy", "status"}, asAuditor...)},
 		{"the auditor", append([]string{"status"}, asAuditor...)},
 	} {

@@ -76,14 +76,31 @@ func runServe(t *testing.T, args ...string) (logs *testkit.LockedBuffer, stop fu
 // URL and the flags that connect as the auditor.
 func serveConfiguredOn(t *testing.T, dir string) (url string, asAuditor []string, stop func()) {
 	t.Helper()
+	url, c, stop := serveUnderIdentities(t, "--data", dir)
+	return url, credFlags(t, c, natsconf.PrincipalAuditor), stop
+}
+
+// serveUnderIdentities runs 'crosstalk serve' with args under the
+// configuration that 'crosstalk auth init' writes for a free address, until
+// stop is called. It returns the server's URL and the configuration's
+// credentials.
+func serveUnderIdentities(t *testing.T, args ...string) (url string, c natsconf.Config, stop func()) {
+	t.Helper()
 	addr := testkit.FreeAddr(t)
 	authDir, c := runAuthInit(t, addr)
-	aud, err := c.Lookup(natsconf.PrincipalAuditor)
+	url, stop = serveWith(t, addr, append(args, "--nats-config", filepath.Join(authDir, natsconf.ConfFile))...)
+	return url, c, stop
+}
+
+// credFlags are the flags that connect a command as principal of c: its
+// user, password and inbox prefix.
+func credFlags(t *testing.T, c natsconf.Config, principal string) []string {
+	t.Helper()
+	cr, err := c.Lookup(principal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	url, stop = serveWith(t, addr, "--data", dir, "--nats-config", filepath.Join(authDir, natsconf.ConfFile))
-	return url, []string{"--user", aud.User, "--password", aud.Password, "--inbox-prefix", aud.InboxPrefix}, stop
+	return []string{"--user", cr.User, "--password", cr.Password, "--inbox-prefix", cr.InboxPrefix}
 }
 
 // runCLI runs the binary's code path with args and returns stdout and

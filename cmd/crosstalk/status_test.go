@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,16 +17,9 @@ import (
 func TestStatusAndRebuildOfOneNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	addr := testkit.FreeAddr(t)
-	authDir, c := runAuthInit(t, addr)
-	url, stop := serveWith(t, addr, "--data", t.TempDir(), "--node-id", "cli-1",
-		"--nats-config", filepath.Join(authDir, natsconf.ConfFile))
+	url, c, stop := serveUnderIdentities(t, "--data", t.TempDir(), "--node-id", "cli-1")
 	defer stop()
-	cr, err := c.Lookup(natsconf.PrincipalAdmin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := []string{"--nats-url", url, "--user", cr.User, "--password", cr.Password, "--inbox-prefix", cr.InboxPrefix}
+	admin := append([]string{"--nats-url", url}, credFlags(t, c, natsconf.PrincipalAdmin)...)
 	cli := func(args ...string) (string, error) {
 		out, errOut, err := runCLI(ctx, append(args, admin...)...)
 		return out + errOut, err

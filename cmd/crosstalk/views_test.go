@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 )
 
@@ -17,16 +16,10 @@ import (
 func TestViewsRebuildEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	addr := testkit.FreeAddr(t)
-	authDir, c := runAuthInit(t, addr)
-	url, stop := serveWith(t, addr, "--data", t.TempDir(), "--nats-config", filepath.Join(authDir, natsconf.ConfFile))
+	url, c, stop := serveUnderIdentities(t, "--data", t.TempDir())
 	defer stop()
 	as := func(principal string) []string {
-		cr, err := c.Lookup(principal)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return []string{"--nats-url", url, "--user", cr.User, "--password", cr.Password, "--inbox-prefix", cr.InboxPrefix}
+		return append([]string{"--nats-url", url}, credFlags(t, c, principal)...)
 	}
 	v1 := filepath.Join("..", "..", "docs", "policies", "v1-2020-cross-app.json")
 	if out, errOut, err := runCLI(ctx, append([]string{"policy", "publish", v1}, as(natsconf.PrincipalAdmin)...)...); err != nil {

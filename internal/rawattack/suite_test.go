@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,8 +12,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crosstalk-dev/crosstalk/api"
-	"github.com/crosstalk-dev/crosstalk/internal/seed"
-	"github.com/crosstalk-dev/crosstalk/internal/testkit"
 	"github.com/crosstalk-dev/crosstalk/natsconf"
 	"github.com/crosstalk-dev/crosstalk/node"
 	"github.com/crosstalk-dev/crosstalk/node/nodetest"
@@ -32,16 +29,8 @@ type world struct {
 
 func startWorld(ctx context.Context, t *testing.T) *world {
 	t.Helper()
-	dir := t.TempDir()
-	cfg, err := natsconf.Generate(seed.Apps, seed.SampleUsers, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.WriteDir(filepath.Join(dir, "auth"), "127.0.0.1:4222"); err != nil {
-		t.Fatal(err)
-	}
-	n := nodetest.Run(ctx, t, node.Options{Dir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0",
-		Logger: testkit.Quiet(), NatsConfig: filepath.Join(dir, "auth", natsconf.ConfFile)})
+	opts, cfg := nodetest.IdentityOptions(t)
+	n := nodetest.Run(ctx, t, opts)
 	w := &world{url: n.Conn().ConnectedUrl(), cfg: cfg}
 	w.mConv = w.start(ctx, t, "messenger", "messenger:carol", "messenger:dave")
 	w.igCommand = w.intakeStart(ctx, t)

@@ -1,5 +1,8 @@
 // Package nodetest runs a crosstalk node for a test: started, serving in
 // the background, and stopped (its error reported) when the test ends.
+// Live adds what the stories of several packages do with such a node
+// (commands with fresh ids, what a viewer reads, what the keys open), and
+// IdentityOptions the node under a generated identity configuration.
 package nodetest
 
 import (
@@ -13,18 +16,5 @@ import (
 // start fails the test, and an error at the stop is reported.
 func Run(ctx context.Context, t testing.TB, opts node.Options) *node.Node {
 	t.Helper()
-	n, err := node.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := n.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("node: %v", err)
-		}
-	})
-	return n
+	return Start(ctx, t, opts).Node
 }
