@@ -18,65 +18,6 @@ import (
 	"github.com/crosstalk-dev/crosstalk/rpc"
 )
 
-// execute runs one command against the aggregate in e and waits for its
-// answer (executeAsync): the policy closer's and the policy's writes.
-func (s *Service) execute(ctx context.Context, e *entry, cmd aggregate.Command, msgID string) (api.CommandReply, error) {
-	var r api.CommandReply
-	var err error
-	done := make(chan struct{})
-	s.executeAsync(ctx, e, cmd, msgID, func(reply api.CommandReply, rerr error) {
-		r, err = reply, rerr
-		close(done)
-	})
-	<-done
-	return r, err
-}
-
-// executeAsync runs one command against the aggregate in e: catch up,
-// decide, append with the expected subject sequence, and on a conflict
-// catch up and decide again, up to Options.MaxRetries times (the write
-// pipeline's Go). msgID deduplicates the append in JetStream; the
-// command's id finds an earlier reply in the aggregate. All of it,
-// waiting for e's lock included, is bounded by Options.AppendTimeout (see
-// failFast). It returns once the event is published, holding e's lock,
-// which the settling of the append lets go before reply gets the answer.
-func (s *Service) executeAsync(ctx context.Context, e *entry, cmd aggregate.Command, msgID string, reply commandReply) {
-	bounded, cancel := s.appendBound(ctx)
-	e.mu.Lock()
-	e.begin()
-	w := writes.Get().(*write)
-	*w = write{s: s, job: job{e: e, cmd: cmd}, msgID: msgID, later: true}
-	if err := s.loaded(bounded, e); err != nil {
-		w.err = err
-		s.finishWrite(bounded, cancel, w, reply)
-		return
-	}
-	s.pipe.Go(bounded, w, func() {
-		if w.keepDue {
-			go s.finishWrite(bounded, cancel, w, reply) // keep writes: off the log's goroutine
-			return
-		}
-		s.finishWrite(bounded, cancel, w, reply)
-	})
-}
-
-// finishWrite ends w's command: its records and snapshot kept if due,
-// its entry settled (a miss stays on probation, cache.go) and unlocked,
-// then its answer given to reply.
-func (s *Service) finishWrite(ctx context.Context, cancel context.CancelFunc, w *write, reply commandReply) {
-	e := w.e
-	if w.keepDue {
-		s.keep(ctx, e)
-	}
-	r, err := w.reply, s.failFast(ctx, w.err)
-	*w = write{}
-	writes.Put(w)
-	e.settle()
-	e.mu.Unlock()
-	cancel()
-	reply(r, err)
-}
-
 // errAppendTimeout is the cause of an execute's bound expiring.
 var errAppendTimeout = errors.New("append timeout")
 
