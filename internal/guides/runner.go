@@ -115,12 +115,12 @@ func copyFiles(dir string, files map[string]string) error {
 // session is one bash process, in a process group of its own, fed the
 // blocks on its stdin; it answers "@@guide <status>" on stdout after each.
 type session struct {
-	cmd   *exec.Cmd
-	in    io.WriteCloser
-	done  chan string // the status lines; closed when bash exits
-	dir   string
-	opts  Options
-	stepN int
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	done   chan string // the status lines; closed when bash exits
+	dir    string
+	opts   Options
+	stepN  int
 	exited bool
 }
 
