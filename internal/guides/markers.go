@@ -23,6 +23,10 @@ const (
 	// Output blocks show what the nearest run or fails block above printed;
 	// their lines are compared with it (see Compare).
 	Output Kind = "output"
+	// Transcript blocks are a terminal session: each line beginning with
+	// "$ " is a command, run in the session, and the lines up to the next
+	// one are its output, compared as an Output block's.
+	Transcript Kind = "transcript"
 	// NotRun blocks are not run; the marker says why.
 	NotRun Kind = "not run"
 )
@@ -129,7 +133,7 @@ func (b *Block) mark(lines []string, i int) error {
 	kind, arg, _ := strings.Cut(body, ":")
 	b.Kind, b.Arg = Kind(strings.TrimSpace(kind)), strings.TrimSpace(arg)
 	switch b.Kind {
-	case Run, Fails, Output:
+	case Run, Fails, Output, Transcript:
 		if b.Arg != "" {
 			return fmt.Errorf("%w: %q takes no argument", ErrBadMarker, b.Kind)
 		}

@@ -61,6 +61,7 @@ func TestParseRefusesBadMarkers(t *testing.T) {
 		"not run without why":  "<!-- guide: not run -->\n```\nx\n```\n",
 		"background no ready":  "<!-- guide: background -->\n```\nx\n```\n",
 		"run with an argument": "<!-- guide: run: quickly -->\n```\nx\n```\n",
+		"transcript with why":  "<!-- guide: transcript: x -->\n```\n$ true\n```\n",
 		"output first":         "<!-- guide: output -->\n```\nx\n```\n",
 		"marker not adjacent":  "<!-- guide: run -->\n\n```\nx\n```\n",
 	} {

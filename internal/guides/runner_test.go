@@ -114,3 +114,15 @@ func TestRunDocumentStopsAtItsTimeout(t *testing.T) {
 		t.Fatalf("RunDocument = %v, want ErrTimeout at slow.md:2", err)
 	}
 }
+
+func TestRunDocumentRunsATranscriptAndReportsTheCommandThatDiffers(t *testing.T) {
+	ok := "<!-- guide: transcript -->\n```\n$ echo one; echo two\none\ntwo\n$ X=3; echo x is $X\nx is 3\n```\n"
+	if err := RunDocument(context.Background(), "t.md", []byte(ok), Options{Dir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	bad := "<!-- guide: transcript -->\n```\n$ echo one\none\n$ echo two\nthree\n```\n"
+	err := RunDocument(context.Background(), "t.md", []byte(bad), Options{Dir: t.TempDir()})
+	if !errors.Is(err, ErrOutputDiffers) || !strings.HasPrefix(err.Error(), "t.md:5:") {
+		t.Fatalf("RunDocument = %v, want ErrOutputDiffers at t.md:5", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -23,6 +24,10 @@ func (s *session) runAll(ctx context.Context, doc string, blocks []Block) error 
 			if b.Kind != Background {
 				last = out
 			}
+		case Transcript:
+			if err := s.transcript(ctx, doc, b); err != nil {
+				return err
+			}
 		case Output:
 			if err := Compare(b.Text, last); err != nil {
 				return fmt.Errorf("%s:%d: %w\n--- the step above printed:\n%s", doc, b.Line, err, last)
@@ -30,6 +35,41 @@ func (s *session) runAll(ctx context.Context, doc string, blocks []Block) error 
 		}
 	}
 	return nil
+}
+
+// transcript runs a transcript block's commands in turn, each compared
+// with the lines the block shows after it.
+func (s *session) transcript(ctx context.Context, doc string, b Block) error {
+	for _, c := range commands(b) {
+		out, err := s.step(ctx, c.Block)
+		if err == nil {
+			err = Compare(c.want, out)
+		}
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w\n--- the command:\n%s--- what it printed:\n%s", doc, c.Line, err, c.Text, out)
+		}
+	}
+	return nil
+}
+
+// shown is one command of a transcript, as a run block, and its output.
+type shown struct {
+	Block
+	want string
+}
+
+// commands splits a transcript at its "$ " lines; a command's Line is its
+// line in the document.
+func commands(b Block) []shown {
+	var out []shown
+	for i, line := range strings.Split(b.Text, "\n") {
+		if cmd, ok := strings.CutPrefix(line, "$ "); ok {
+			out = append(out, shown{Block: Block{Line: b.Line + 1 + i, Kind: Run, Text: cmd + "\n"}})
+		} else if len(out) > 0 {
+			out[len(out)-1].want += line + "\n"
+		}
+	}
+	return out
 }
 
 // step runs one block and returns what it printed.
