@@ -99,6 +99,15 @@ func assertGone(t *testing.T, pidFile string) {
 	}
 }
 
+// The ready command is tried as written: its variables and quotes are the
+// shell's each time, not expanded once when the step starts.
+func TestRunDocumentTriesTheReadyCommandAsWritten(t *testing.T) {
+	src := "<!-- guide: background: for f in a b; do test -e \"$f.ready\" || exit 1; done; grep -q '{}' b.ready -->\n```sh\ntouch a.ready; sleep 0.3; echo '{}' > b.ready; sleep 300\n```\n"
+	if err := RunDocument(context.Background(), "ready.md", []byte(src), Options{Dir: t.TempDir(), ReadyTimeout: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRunDocumentReportsABackgroundStepNeverReady(t *testing.T) {
 	src := "<!-- guide: background: false -->\n```sh\nsleep 300\n```\n"
 	err := RunDocument(context.Background(), "never.md", []byte(src), Options{Dir: t.TempDir(), ReadyTimeout: time.Second})

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -99,7 +98,7 @@ func (s *session) step(ctx context.Context, b Block) (string, error) {
 
 // command is the shell text that runs one block in the session.
 func command(b Block, script, log string, ready time.Duration) string {
-	q := strconv.Quote
+	q := shellQuote
 	switch b.Kind {
 	case Fails:
 		return fmt.Sprintf("if source %s >%s 2>&1 </dev/null; then echo '@@guide 0'; else echo \"@@guide $?\"; fi\n", q(script), q(log))
@@ -109,6 +108,12 @@ func command(b Block, script, log string, ready time.Duration) string {
 	default:
 		return fmt.Sprintf("source %s >%s 2>&1 </dev/null\necho '@@guide 0'\n", q(script), q(log))
 	}
+}
+
+// shellQuote quotes s for bash, expanding nothing: a ready command's
+// variables and $(…) are expanded each time it is tried.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // wait returns the status bash reports for the step, or why it reported
