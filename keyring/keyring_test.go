@@ -262,3 +262,33 @@ func TestCheckMasterNamesAnotherMasterKey(t *testing.T) {
 		t.Fatalf("another master key: %v, want ErrMasterKey", err)
 	}
 }
+
+// A keys stream that no server answers for yet (just created on a cluster,
+// its replicas not yet serving it) is waited for, not taken for an error:
+// serve on a cluster still forming stopped with "no responders".
+func TestCheckMasterWaitsForAStreamNoServerAnswersYet(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv := natstest.Start(t)
+	js := srv.JetStream(t)
+	m := newMaster(t)
+	ring := openRing(ctx, t, js, m, Options{})
+	if err := js.DeleteStream(ctx, StreamName); err != nil {
+		t.Fatal(err)
+	}
+	back := make(chan error, 1)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		again, err := Open(ctx, js, m, Options{})
+		if err == nil {
+			err = again.Close()
+		}
+		back <- err
+	}()
+	if err := ring.CheckMaster(ctx); err != nil {
+		t.Fatalf("CheckMaster: %v, want it to wait for the stream", err)
+	}
+	if err := <-back; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -115,7 +117,7 @@ func (r *Ring) rewrapOne(ctx context.Context, subject string) (bool, error) {
 // with another master key than its cluster's would make trees of its own
 // and open none of the others'. A stream without trees passes.
 func (r *Ring) CheckMaster(ctx context.Context) error {
-	m, err := r.stream.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subjectPrefix+"*"))
+	m, err := r.firstTree(ctx)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil
 	}
@@ -128,4 +130,26 @@ func (r *Ring) CheckMaster(ctx context.Context) error {
 	}
 	return fmt.Errorf("%w: the keys in %s are wrapped by master key %s, this node's is %s: give every node the same master key file "+
 		"(copy the first node's DIR/master.key, or serve --master-key FILE)", ErrMasterKey, StreamName, id, r.master.ID)
+}
+
+// answerWait bounds how long CheckMaster waits for a keys stream no server
+// answers for yet: one just created on a cluster, before its replicas
+// serve it (found by docs/operations.md's guide run).
+const answerWait = 30 * time.Second
+
+// firstTree reads the stream's first tree record, retrying while no server
+// answers for the stream (nats.ErrNoResponders), up to answerWait.
+func (r *Ring) firstTree(ctx context.Context) (*jetstream.RawStreamMsg, error) {
+	deadline := time.Now().Add(answerWait)
+	for pause := 20 * time.Millisecond; ; pause = min(2*pause, 500*time.Millisecond) {
+		m, err := r.stream.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subjectPrefix+"*"))
+		if !errors.Is(err, nats.ErrNoResponders) || time.Now().After(deadline) {
+			return m, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(pause):
+		}
+	}
 }

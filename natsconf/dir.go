@@ -60,12 +60,14 @@ func ReadCredentials(path string) (Config, error) {
 
 // ContextCommands returns the `nats context save` command lines that let
 // the stock nats CLI act as each principal against url, with the
-// principal's inbox prefix (else its requests get no reply); tlsCA, if
+// principal's inbox prefix (else its requests get no reply). The password
+// is joined to its flag (--password='…'): a random one may begin with '-',
+// which the CLI would take for a flag. tlsCA, if
 // set, is the CA file a TLS server's certificate is checked against.
 func (c Config) ContextCommands(url, tlsCA string) []string {
 	var out []string
 	for _, cr := range c.Credentials {
-		line := fmt.Sprintf("nats context save %s --server %s --user '%s' --password '%s' --inbox-prefix '%s'",
+		line := fmt.Sprintf("nats context save %s --server %s --user '%s' --password='%s' --inbox-prefix '%s'",
 			ContextName(cr.Principal), url, cr.User, cr.Password, cr.InboxPrefix)
 		if tlsCA != "" {
 			line += " --tlsca '" + tlsCA + "'"

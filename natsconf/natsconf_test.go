@@ -202,6 +202,17 @@ func TestCredentialsAndContexts(t *testing.T) {
 	}
 }
 
+// A password that begins with '-' stays the value of its flag in the
+// printed line (`nats context save … --password '-x'` fails: the CLI reads
+// -x as a flag).
+func TestContextCommandsKeepADashedPasswordAValue(t *testing.T) {
+	c := Config{Credentials: []Credential{{Principal: "admin", User: "admin", Password: "-dash_first", InboxPrefix: "_INBOX.admin"}}}
+	lines := c.ContextCommands("nats://127.0.0.1:4222", "")
+	if len(lines) != 1 || !strings.Contains(lines[0], " --password='-dash_first' ") {
+		t.Fatalf("context line: %q", lines)
+	}
+}
+
 // The service's credentials are found in a generated configuration; a file
 // without them says what to do.
 func TestServiceCredential(t *testing.T) {
