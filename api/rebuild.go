@@ -9,9 +9,13 @@ type RebuildViews struct{}
 
 // RebuildReply is the success reply of crosstalk.admin.views.rebuild.
 // Joined is set when a rebuild was already running: the request joined it
-// rather than starting a second one.
+// rather than starting a second one. Node is the id of the node whose read
+// model rebuilds: with several query nodes, crosstalk.query.status may be
+// answered by another, so its progress is read from that node's
+// crosstalk.admin.node.<node>.status.
 type RebuildReply struct {
 	Joined   bool            `json:"joined,omitempty"`
+	Node     string          `json:"node,omitempty"`
 	Progress RebuildProgress `json:"progress"`
 }
 

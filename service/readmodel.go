@@ -46,7 +46,9 @@ func (s *Service) rebuildViews(ctx context.Context, p identity.Principal, body [
 		return nil, fmt.Errorf("%w: node %s has the roles %s; ask crosstalk.admin.views.rebuild, or a node with the queries role",
 			ErrNoViews, s.opts.NodeID, strings.Join(s.opts.Roles, ","))
 	}
-	return s.model.StartRebuild(ctx)
+	r, err := s.model.StartRebuild(ctx)
+	r.Node = s.opts.NodeID
+	return r, err
 }
 
 // SwapViews replaces the read model with rebuilt, which may be empty or

@@ -50,6 +50,11 @@ func RebuildViews(ctx context.Context, url string, creds node.Credentials, opts 
 	}
 	fmt.Fprintf(stderr, "%s rebuild of the read model: %d events to apply, then what is appended meanwhile\n",
 		verb, r.Progress.Target)
+	if opts.Node == "" && r.Node != "" {
+		// Another query node may answer crosstalk.query.status, and it
+		// has no rebuild: follow the node that rebuilds.
+		status = func(ctx context.Context) (api.Status, error) { return c.NodeStatus(ctx, r.Node) }
+	}
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
