@@ -16,7 +16,8 @@ import (
 // would have returned, without waiting for JetStream's acknowledgement
 // or for its signature: e is signed in a batch with the appends queued
 // with it, by the caller that finds no batch being signed, which then
-// signs and publishes batch after batch until none is queued.
+// signs and publishes batch after batch, a few at most (leaderRounds)
+// before a goroutine of their own takes the rest.
 //
 // done is called exactly once. An acknowledgement (stored, or a duplicate)
 // calls it on the goroutine that reads the log's acknowledgements, which
@@ -109,9 +110,25 @@ func (p *asyncAppends) sign(a *asyncAppend) {
 		// round per append would sign each alone, an ed25519 signature
 		// each (groupSigner.sign does the same).
 		runtime.Gosched()
-		for p.round() {
+		p.rounds(leaderRounds)
+	}
+}
+
+// leaderRounds bounds the rounds a caller runs for the others before it
+// hands them to a goroutine of their own: under a flood of appends the
+// queue is never empty, and the caller (a request's worker, the policy
+// closer, a policy publish) would sign for everyone else indefinitely.
+const leaderRounds = 4
+
+// rounds runs up to n rounds (0: until none is queued); with appends
+// still queued after n, a goroutine of their own runs on until none is.
+func (p *asyncAppends) rounds(n int) {
+	for i := 0; n == 0 || i < n; i++ {
+		if !p.round() {
+			return
 		}
 	}
+	go p.rounds(0)
 }
 
 // round signs the appends queued as one batch and publishes them; false

@@ -3,6 +3,9 @@ package eventlog_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,4 +104,43 @@ func (f *fixture) mustLast(t *testing.T, ctx context.Context) uint64 {
 		t.Fatal(err)
 	}
 	return last
+}
+
+// Under a flood of appends the signing queue is never empty, and the
+// caller that found no round running would sign and publish for all the
+// others for as long as the flood lasts: a request's worker, or the policy
+// closer, held by other principals' load. A caller runs a few rounds, then
+// hands the rest to a goroutine of their own, so every AppendAsync call
+// returns in a few rounds' time.
+func TestAppendAsyncCallersAreNotHeldByAFlood(t *testing.T) {
+	f := newFixture(t)
+	ctx := testContext(t)
+	l, _ := f.signed(t)
+	const producers, inFlight, flood = 8, 256, 2 * time.Second
+	var longest atomic.Int64
+	var wg sync.WaitGroup
+	end := time.Now().Add(flood)
+	for p := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots := make(chan struct{}, inFlight)
+			for i := 0; time.Now().Before(end); i++ {
+				slots <- struct{}{}
+				e := eventlog.Entry{Subject: fmt.Sprintf("crosstalk.events.conv.f%d-%d", p, i), Data: []byte(`{"n":1}`)}
+				start := time.Now()
+				l.AppendAsync(ctx, e, func(eventlog.Result) { <-slots })
+				if d := int64(time.Since(start)); d > longest.Load() {
+					longest.Store(d)
+				}
+			}
+			for range inFlight {
+				slots <- struct{}{} // every append answered
+			}
+		}()
+	}
+	wg.Wait()
+	if d := time.Duration(longest.Load()); d > flood/4 {
+		t.Fatalf("an AppendAsync call took %s of a %s flood: its caller signed for the others", d, flood)
+	}
 }
