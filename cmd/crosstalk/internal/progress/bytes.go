@@ -56,18 +56,7 @@ func (p *Bytes) Show(done, total uint64) {
 }
 
 // Finish ends the bar, or writes the last line when the run succeeded.
-func (p *Bytes) Finish(ok bool) {
-	if p.bar != nil {
-		if ok {
-			_ = p.bar.Finish()
-		}
-		_ = p.bar.Exit()
-		return
-	}
-	if ok {
-		p.line()
-	}
-}
+func (p *Bytes) Finish(ok bool) { finish(p.bar, ok, p.line) }
 
 func (p *Bytes) line() {
 	fmt.Fprintf(p.w, "%s %s of %s\n", p.verb, size(p.done), size(p.total))

@@ -86,18 +86,7 @@ func (p *Events) FinishIn(ok bool, took time.Duration) {
 }
 
 // Finish ends the bar, or writes the last line when the replay succeeded.
-func (p *Events) Finish(ok bool) {
-	if p.bar != nil {
-		if ok {
-			_ = p.bar.Finish()
-		}
-		_ = p.bar.Exit()
-		return
-	}
-	if ok {
-		p.line()
-	}
-}
+func (p *Events) Finish(ok bool) { finish(p.bar, ok, p.line) }
 
 func (p *Events) line() {
 	took := p.took
@@ -120,3 +109,18 @@ func IsTerminal(w io.Writer) bool {
 
 // Writer is where the progress goes, for a note between its lines.
 func (p *Events) Writer() io.Writer { return p.w }
+
+// finish ends bar, or, without one (the writer is not a terminal),
+// writes the last line when the work succeeded.
+func finish(bar *progressbar.ProgressBar, ok bool, line func()) {
+	if bar != nil {
+		if ok {
+			_ = bar.Finish()
+		}
+		_ = bar.Exit()
+		return
+	}
+	if ok {
+		line()
+	}
+}
