@@ -45,7 +45,7 @@ type Durable struct {
 	js       jetstream.JetStream
 	apps     map[string]bool
 	buf      []byte
-	subjects map[events.Account]string // recent viewers' subjects, as Feed's
+	subjects subjects // recent viewers' subjects, as Feed's
 }
 
 var _ projector.Feeds = (*Durable)(nil)
@@ -70,7 +70,7 @@ func OpenDurable(ctx context.Context, nc *nats.Conn, o DurableOptions) (*Durable
 	if err := EnsureStreams(ctx, js, o); err != nil {
 		return nil, err
 	}
-	d := &Durable{js: js, apps: map[string]bool{}, subjects: map[events.Account]string{}}
+	d := &Durable{js: js, apps: map[string]bool{}, subjects: newSubjects(api.DurableFeedSubject)}
 	for _, app := range o.Apps {
 		d.apps[app] = true
 	}
@@ -109,17 +109,7 @@ func (d *Durable) Publish(notes []projector.Note) error {
 }
 
 // subject is viewer's durable feed subject.
-func (d *Durable) subject(viewer events.Account) string {
-	s, ok := d.subjects[viewer]
-	if !ok {
-		if len(d.subjects) >= maxSubjects {
-			clear(d.subjects)
-		}
-		s = api.DurableFeedSubject(string(viewer))
-		d.subjects[viewer] = s
-	}
-	return s
-}
+func (d *Durable) subject(viewer events.Account) string { return d.subjects.of(viewer) }
 
 // Wait waits until every note published so far is acknowledged or failed,
 // or ctx is done.

@@ -21,7 +21,7 @@ type Publisher interface {
 type Feed struct {
 	pub      Publisher
 	buf      []byte
-	subjects map[events.Account]string // recent viewers' subjects, built once
+	subjects subjects // recent viewers' subjects, built once
 }
 
 // maxSubjects bounds Feed.subjects: past it the map starts again, so that
@@ -29,7 +29,7 @@ type Feed struct {
 const maxSubjects = 100_000
 
 // New returns a Feed that publishes with pub.
-func New(pub Publisher) *Feed { return &Feed{pub: pub, subjects: map[events.Account]string{}} }
+func New(pub Publisher) *Feed { return &Feed{pub: pub, subjects: newSubjects(api.FeedSubject)} }
 
 var _ projector.Feeds = (*Feed)(nil)
 
@@ -48,14 +48,29 @@ func (f *Feed) Publish(notes []projector.Note) error {
 }
 
 // subject is viewer's feed subject.
-func (f *Feed) subject(viewer events.Account) string {
-	s, ok := f.subjects[viewer]
+func (f *Feed) subject(viewer events.Account) string { return f.subjects.of(viewer) }
+
+// subjects are the subjects of recent viewers, each built once by
+// subject: past maxSubjects the map starts again.
+type subjects struct {
+	m       map[events.Account]string
+	subject func(account string) string
+}
+
+// newSubjects returns an empty cache of subject's subjects.
+func newSubjects(subject func(account string) string) subjects {
+	return subjects{m: map[events.Account]string{}, subject: subject}
+}
+
+// of returns viewer's subject.
+func (c subjects) of(viewer events.Account) string {
+	s, ok := c.m[viewer]
 	if !ok {
-		if len(f.subjects) >= maxSubjects {
-			clear(f.subjects)
+		if len(c.m) >= maxSubjects {
+			clear(c.m)
 		}
-		s = api.FeedSubject(string(viewer))
-		f.subjects[viewer] = s
+		s = c.subject(string(viewer))
+		c.m[viewer] = s
 	}
 	return s
 }
